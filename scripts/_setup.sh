@@ -1,0 +1,45 @@
+# Shared by scripts/demo.sh and scripts/test.sh: installs what Doorstep needs on a fresh machine.
+# Sourced, not run. Re-running is cheap: each step is skipped when already done.
+
+doorstep_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$doorstep_root/.venv"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages, installed only when missing.
+ensure_debian_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "==> installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# The project's virtual environment, reinstalled when pyproject.toml changes.
+ensure_venv() {
+  local extras="$1"
+  local python="${PYTHON:-python3}"
+  if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "Doorstep needs Python 3.11 or newer; $python is $("$python" --version 2>&1)" >&2
+    return 1
+  fi
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "==> creating $venv"
+    "$python" -m venv "$venv"
+  fi
+  local stamp="$venv/.doorstep-installed"
+  local want
+  want="$(sha256sum "$doorstep_root/pyproject.toml" | cut -d' ' -f1)-$extras"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "==> installing Doorstep and its Python packages into $venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q -e "$doorstep_root[$extras]"
+    echo "$want" > "$stamp"
+  fi
+}

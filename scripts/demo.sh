@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set everything up and run the Doorstep demo at http://127.0.0.1:8000 (SQLite + a local data folder).
+set -euo pipefail
+source "$(dirname "$0")/_setup.sh"
+ensure_venv "dev"
+cd "$doorstep_root"
+exec "$venv/bin/doorstep" demo "$@"

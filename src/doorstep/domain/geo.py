@@ -1,0 +1,103 @@
+"""Location privacy (invariant I1): exact positions stay with their owner, everyone else sees H3 cells.
+
+``public_cell`` is the one function every part of Doorstep uses to turn an exact position into what may
+be shown to anyone other than its owner.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import h3
+
+from doorstep.errors import InvalidInput
+
+#: The finest H3 resolution any non-owner may ever see (res 9 cells average ~0.1 km²).
+FINEST_PUBLIC_RESOLUTION = 9
+
+
+@dataclass(frozen=True, slots=True)
+class Coordinates:
+    """An exact WGS84 position; private to its owner."""
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        for name, value, limit in (("lat", self.lat, 90.0), ("lon", self.lon, 180.0)):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidInput(f"{name} must be a number", field=name)
+            if not math.isfinite(value):
+                raise InvalidInput(f"{name} must be a finite number", field=name)
+            if not -limit <= value <= limit:
+                raise InvalidInput(f"{name} must be between -{limit:g} and {limit:g}", field=name)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicLocation:
+    """What a non-owner may know of a position: an H3 cell and its centre."""
+
+    cell: str
+    resolution: int
+    lat: float
+    lon: float
+
+
+def parse_coordinates(text: str) -> Coordinates:
+    """Parse ``"lat, lon"`` as typed by a person into coordinates, with a clear error."""
+    parts = [part.strip() for part in text.replace(";", ",").split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise InvalidInput("type the address as 'latitude, longitude', e.g. 51.5072, -0.1276")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError as err:
+        raise InvalidInput("latitude and longitude must be numbers") from err
+    return Coordinates(lat, lon)
+
+
+def _check_resolution(resolution: int) -> None:
+    if not 0 <= resolution <= FINEST_PUBLIC_RESOLUTION:
+        raise ValueError(
+            f"public locations are at H3 resolution 0..{FINEST_PUBLIC_RESOLUTION}, not {resolution}"
+        )
+
+
+def public_cell(position: Coordinates, resolution: int) -> str:
+    """Return the H3 cell that stands for ``position`` in front of anyone but its owner."""
+    _check_resolution(resolution)
+    return h3.latlng_to_cell(position.lat, position.lon, resolution)
+
+
+def public_location(position: Coordinates, resolution: int) -> PublicLocation:
+    """Return the cell of ``position`` and the cell's centre, rounded to what the cell reveals."""
+    return cell_location(public_cell(position, resolution))
+
+
+def cell_location(cell: str) -> PublicLocation:
+    """Return a cell with its centre; the centre reveals nothing finer than the cell."""
+    resolution = h3.get_resolution(cell)
+    _check_resolution(resolution)
+    lat, lon = h3.cell_to_latlng(cell)
+    return PublicLocation(cell=cell, resolution=resolution, lat=round(lat, 5), lon=round(lon, 5))
+
+
+def coarsen(cell: str, resolution: int) -> str:
+    """Return the parent of ``cell`` at a coarser ``resolution``."""
+    _check_resolution(resolution)
+    return h3.cell_to_parent(cell, resolution)
+
+
+def k_anonymous_counts(cells: Iterable[str], k: int) -> dict[str, int]:
+    """Count items per cell and drop every cell with fewer than ``k`` (small counts identify homes)."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    counts = Counter(cells)
+    return {cell: n for cell, n in counts.items() if n >= k}
+
+
+def distance_m(a: Coordinates, b: Coordinates) -> float:
+    """Great-circle distance in metres."""
+    return float(h3.great_circle_distance((a.lat, a.lon), (b.lat, b.lon), unit="m"))

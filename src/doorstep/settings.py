@@ -1,0 +1,170 @@
+"""One settings object for the whole service, read from ``DOORSTEP_*`` environment variables.
+
+The defaults are the embedded deployment: a SQLite file and clips in a data folder under the working
+directory, nothing to configure. In production every secret must be given and must not be a placeholder.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from doorstep.errors import ConfigurationError
+
+MASTER_KEY_FILE = "master.key"
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "placeholder", "xxx", "todo", "default"}
+)
+
+
+class Environment(StrEnum):
+    """Where the service runs; production refuses generated or placeholder secrets."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob Doorstep has; each is a ``DOORSTEP_<NAME>`` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="DOORSTEP_", extra="forbid", frozen=True)
+
+    env: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production."
+    )
+    data_dir: Path = Field(
+        Path("doorstep-data"), description="Folder for the SQLite file, clips and the master key."
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means a SQLite file in the data folder."
+    )
+    master_key: SecretStr = Field(
+        SecretStr(""),
+        description="Base64 of 32 random bytes wrapping every owner's data key. Generated into the "
+        "data folder on first start when empty (refused in production).",
+    )
+    host: str = Field("127.0.0.1", description="Address `doorstep serve` listens on.")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(8000, description="Port to listen on.")
+    public_url: str = Field(
+        "",
+        description="Public base URL, e.g. https://doorstep.example; enables Secure cookies/HSTS.",
+    )
+    session_ttl_hours: Annotated[int, Field(ge=1, le=24 * 90)] = Field(
+        24 * 14, description="How long a browser session lasts."
+    )
+    login_max_failures: Annotated[int, Field(ge=1, le=100)] = Field(
+        5, description="Failed logins for one email before it is locked for a while."
+    )
+    login_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
+        15, description="How long an email stays locked after too many failed logins."
+    )
+    public_cell_resolution: Annotated[int, Field(ge=0, le=9)] = Field(
+        8, description="H3 resolution of every location shown to anyone but its owner (at most 9)."
+    )
+    camera_map_k: Annotated[int, Field(ge=2, le=1000)] = Field(
+        5, description="Camera-map cells with fewer cameras than this are suppressed."
+    )
+    max_upload_mb: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        200, description="Largest clip or image upload accepted, in MiB."
+    )
+    blob_store: Literal["local", "s3"] = Field("local", description="Where clips live.")
+    s3_endpoint_url: str = Field("", description="S3 endpoint, e.g. http://127.0.0.1:8333.")
+    s3_bucket: str = Field("doorstep", description="S3 bucket for clips.")
+    s3_access_key: SecretStr = Field(SecretStr(""), description="S3 access key id.")
+    s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 secret access key.")
+    s3_region: str = Field("us-east-1", description="S3 region name.")
+    mqtt_url: str = Field(
+        "", description="mqtt://host:port of a broker; empty keeps events in-process."
+    )
+    queue_url: str = Field("", description="Task-queue broker URL; empty runs jobs in-process.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            key = self.master_key.get_secret_value()
+            if key.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    "DOORSTEP_MASTER_KEY must be set to a real key in production "
+                    "(base64 of 32 random bytes, e.g. `doorstep admin new-key`)"
+                )
+            decode_master_key(key)
+            if self.blob_store == "s3":
+                for name in ("s3_access_key", "s3_secret_key"):
+                    secret: SecretStr = getattr(self, name)
+                    if secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                        raise ValueError(f"DOORSTEP_{name.upper()} must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'doorstep.db'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies get the Secure flag (the service is reached over HTTPS)."""
+        return self.public_url.startswith("https://")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+
+def decode_master_key(value: str) -> bytes:
+    """Decode a base64 master key and check it is 32 bytes."""
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise ValueError("the master key must be base64") from err
+    if len(raw) != 32:
+        raise ValueError("the master key must be 32 bytes (44 base64 characters)")
+    return raw
+
+
+def new_master_key() -> str:
+    """Return a fresh random master key, base64-encoded."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def load_master_key(settings: Settings) -> bytes:
+    """Return the master key, generating it into the data folder on first start when not given."""
+    given = settings.master_key.get_secret_value()
+    if given:
+        try:
+            return decode_master_key(given)
+        except ValueError as err:
+            raise ConfigurationError(f"DOORSTEP_MASTER_KEY: {err}") from err
+    if settings.env is Environment.PRODUCTION:
+        raise ConfigurationError("DOORSTEP_MASTER_KEY must be given in production")
+    path = settings.data_dir / MASTER_KEY_FILE
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # O_EXCL so two processes starting together cannot each write a different key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(new_master_key() + "\n")
+    try:
+        return decode_master_key(path.read_text())
+    except ValueError as err:
+        raise ConfigurationError(f"{path}: {err}") from err

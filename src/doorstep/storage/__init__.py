@@ -1,0 +1,1 @@
+"""Everything that persists: SQL models and repositories, migrations, blobs and their encryption."""

@@ -1,0 +1,1 @@
+"""Alembic migrations; applied by ``doorstep migrate`` and on ``serve``/``demo`` start."""
