@@ -3,13 +3,13 @@
     DoorstepError                      500  something we did not expect
     ├── ConfigurationError             500  settings that cannot work (raised at start-up)
     ├── InvalidInput                   422  a value that breaks a rule; names the field
-    │   └── PolicyRefused              422  a request the product's policy refuses (RFA rules, posts)
+    │   └── PolicyRefused              422  refused by the product's policy (RFA rules, posts)
     ├── NotAuthenticated               401  no valid session or token
     │   └── TokenExpired               401  a token past its end
     ├── Forbidden                      403  authenticated, but not allowed
     │   └── CsrfRejected               403  a form post without the right CSRF token
     ├── NotFound                       404  nothing there, or nothing the caller may know of
-    ├── Conflict                       409  clashes with what exists (duplicate email, double answer)
+    ├── Conflict                       409  clashes with what exists (duplicate email, ...)
     ├── PayloadTooLarge                413  an upload over the limit
     ├── UnsupportedMedia               415  a file that is not what it claims to be
     ├── RangeNotSatisfiable            416  a Range header outside the content

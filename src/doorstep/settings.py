@@ -1,7 +1,8 @@
 """One settings object for the whole service, read from ``DOORSTEP_*`` environment variables.
 
-The defaults are the embedded deployment: a SQLite file and clips in a data folder under the working
-directory, nothing to configure. In production every secret must be given and must not be a placeholder.
+The defaults are the embedded deployment: a SQLite file and clips in a data folder under the
+working directory, nothing to configure. In production every secret must be given and must not
+be a placeholder.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Location privacy (invariant I1): exact positions stay with their owner, everyone else sees H3 cells.
+"""Location privacy (invariant I1): exact positions stay with their owner; others see H3 cells.
 
-``public_cell`` is the one function every part of Doorstep uses to turn an exact position into what may
-be shown to anyone other than its owner.
+``public_cell`` is the one function every part of Doorstep uses to turn an exact position into
+what may be shown to anyone other than its owner.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _check_resolution(resolution: int) -> None:
 def public_cell(position: Coordinates, resolution: int) -> str:
     """Return the H3 cell that stands for ``position`` in front of anyone but its owner."""
     _check_resolution(resolution)
-    return h3.latlng_to_cell(position.lat, position.lon, resolution)
+    return str(h3.latlng_to_cell(position.lat, position.lon, resolution))
 
 
 def public_location(position: Coordinates, resolution: int) -> PublicLocation:
@@ -87,11 +87,11 @@ def cell_location(cell: str) -> PublicLocation:
 def coarsen(cell: str, resolution: int) -> str:
     """Return the parent of ``cell`` at a coarser ``resolution``."""
     _check_resolution(resolution)
-    return h3.cell_to_parent(cell, resolution)
+    return str(h3.cell_to_parent(cell, resolution))
 
 
 def k_anonymous_counts(cells: Iterable[str], k: int) -> dict[str, int]:
-    """Count items per cell and drop every cell with fewer than ``k`` (small counts identify homes)."""
+    """Count items per cell, dropping cells with fewer than ``k`` (small counts identify homes)."""
     if k < 1:
         raise ValueError("k must be at least 1")
     counts = Counter(cells)

@@ -19,7 +19,7 @@ _COMMON = frozenset(
 
 
 def check_password(password: str, *, email: str = "", display_name: str = "") -> None:
-    """Raise ``InvalidInput`` naming what is wrong with a password, or return if it is strong enough."""
+    """Raise ``InvalidInput`` naming what is wrong with a password; return if it is strong."""
     if len(password) < MIN_LENGTH:
         raise InvalidInput(f"use at least {MIN_LENGTH} characters", field="password")
     if len(password) > MAX_LENGTH:

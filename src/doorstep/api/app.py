@@ -1,0 +1,69 @@
+"""The app factory: ``create_app(settings)`` builds one Doorstep web app (API and pages)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from doorstep import __version__
+from doorstep.api import middleware, problems
+from doorstep.api.routers import accounts, system
+from doorstep.api.state import AppState
+from doorstep.settings import Settings, load_master_key
+from doorstep.storage.db import Database
+from doorstep.storage.migrate import migrate
+from doorstep.web import pages
+from doorstep.web.render import STATIC
+
+
+def _swagger_assets() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Doorstep's API. Browsers use a session cookie (send the `csrf_token` you got at login as the
+`X-CSRF-Token` header on every change); scripts and cameras use `Authorization: Bearer <token>`.
+Every error is `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
+    """Build the app for ``settings``; migrations run first unless the caller already did."""
+    db = Database(settings.resolved_database_url)
+    if run_migrations:
+        migrate(db.engine)
+    state = AppState(settings=settings, db=db, master_key=load_master_key(settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="Doorstep",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.doorstep = state
+    problems.install(app)
+    app.include_router(system.router)
+    app.include_router(accounts.router)
+    app.include_router(pages.router)
+    app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Outermost last: headers go on every response, including the body-limit refusals.
+    app.add_middleware(middleware.Metrics, registry=state.registry)
+    app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(middleware.SecurityHeaders, hsts=settings.secure_cookies)
+    return app

@@ -1,0 +1,132 @@
+"""Typed dependencies: the app state, a database session, and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from doorstep.api.state import AppState
+from doorstep.errors import CsrfRejected, Forbidden, NotAuthenticated
+from doorstep.security import same
+from doorstep.storage.accounts import session_for, token_for
+from doorstep.storage.models import ApiToken, BrowserSession, Role, User
+
+SESSION_COOKIE = "doorstep_session"
+CSRF_COOKIE = "doorstep_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_state(request: Request) -> AppState:
+    """The state of the app serving this request."""
+    state: AppState = request.app.state.doorstep
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_db(state: StateDep) -> Iterator[Session]:
+    """A session committed when the handler returns, before the response is sent."""
+    with state.db.session() as session:
+        yield session
+
+
+# scope="function": commit before the response leaves, so a failed commit is never a 200.
+DbDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+async def submitted_csrf(request: Request) -> str | None:
+    """The CSRF token the caller sent, in the header or as a form field."""
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.method in SAFE_METHODS:
+        return None
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+CsrfDep = Annotated[str | None, Depends(submitted_csrf)]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling and how: a browser session or an API token."""
+
+    user: User
+    session: BrowserSession | None = None
+    token: ApiToken | None = None
+
+    def require_scope(self, scope: str) -> None:
+        """Refuse a token that was not given ``scope``; browser sessions have every scope."""
+        if self.token is not None and scope not in self.token.scopes:
+            raise Forbidden(f"this token lacks the '{scope}' scope")
+
+
+def optional_principal(request: Request, db: DbDep, csrf: CsrfDep) -> Principal | None:
+    """Resolve the caller from a bearer token or a session cookie; check CSRF for cookies."""
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated("use 'Authorization: Bearer <token>'")
+        token = token_for(db, secret.strip())
+        return Principal(user=token.user, token=token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    session = session_for(db, cookie)
+    if session is None:
+        return None
+    if request.method not in SAFE_METHODS and not (csrf and same(csrf, session.csrf_token)):
+        raise CsrfRejected("reload the page and try again (missing or wrong CSRF token)")
+    return Principal(user=session.user, session=session)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def current_principal(principal: OptionalPrincipal) -> Principal:
+    """The caller, who must be logged in."""
+    if principal is None:
+        raise NotAuthenticated("log in or send an API token")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def current_user(principal: CurrentPrincipal) -> User:
+    """The logged-in account."""
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only the given roles through."""
+    allowed = {role.value for role in roles}
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden("your account's role may not do this")
+        return user
+
+    return check
+
+
+def check_anonymous_csrf(request: Request, submitted: str | None) -> None:
+    """Check a logged-out form post (sign-up, log-in) against the double-submit CSRF cookie."""
+    expected = request.cookies.get(CSRF_COOKIE)
+    if not expected or not submitted or not same(expected, submitted):
+        raise CsrfRejected("reload the page and try again (missing or wrong CSRF token)")

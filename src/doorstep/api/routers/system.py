@@ -1,0 +1,44 @@
+"""Health, metrics and the API documentation page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from doorstep import __version__
+from doorstep.api.deps import StateDep
+from doorstep.web.render import TEMPLATES
+
+router = APIRouter(tags=["system"])
+
+
+class Health(BaseModel):
+    """Whether the service and its database answer."""
+
+    status: str
+    version: str
+    database: str
+
+
+@router.get("/healthz")
+def healthz(state: StateDep) -> Health:
+    """Liveness and database reachability; 503 problem+json when the database is down."""
+    with state.db.session() as session:
+        session.execute(text("SELECT 1"))
+    return Health(status="ok", version=__version__, database=state.db.engine.dialect.name)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(state: StateDep) -> Response:
+    """Prometheus metrics for this process."""
+    return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/docs", include_in_schema=False)
+def docs(request: Request) -> Response:
+    """Interactive API docs, served entirely from our own origin."""
+    del request
+    return FileResponse(TEMPLATES / "docs.html", media_type="text/html")

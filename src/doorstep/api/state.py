@@ -1,0 +1,35 @@
+"""What one running app holds: settings, database, keys, metrics; no module-level singletons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from prometheus_client import CollectorRegistry
+
+from doorstep.settings import Settings
+from doorstep.storage.accounts import ThrottlePolicy
+from doorstep.storage.db import Database
+
+
+@dataclass
+class AppState:
+    """Everything a request handler may reach, built once by ``create_app``."""
+
+    settings: Settings
+    db: Database
+    master_key: bytes
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    @property
+    def throttle(self) -> ThrottlePolicy:
+        """The login throttling policy from settings."""
+        return ThrottlePolicy(
+            max_failures=self.settings.login_max_failures,
+            lockout=timedelta(minutes=self.settings.login_lockout_minutes),
+        )
+
+    @property
+    def session_ttl(self) -> timedelta:
+        """How long a browser session lasts."""
+        return timedelta(hours=self.settings.session_ttl_hours)

@@ -1,0 +1,193 @@
+"""`doorstep`: serve, demo, migrate, scan, admin."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from doorstep import __version__
+from doorstep.errors import DoorstepError
+
+
+def app_from_env() -> object:
+    """Uvicorn factory for `doorstep serve`: settings from the environment, migrations done."""
+    from doorstep.api.app import create_app
+    from doorstep.settings import Settings
+
+    return create_app(Settings(), run_migrations=False)
+
+
+def _serve(host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    os.environ["DOORSTEP_HOST"], os.environ["DOORSTEP_PORT"] = host, str(port)
+    uvicorn.run(
+        "doorstep.cli:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run migrations, then the web server."""
+    from doorstep.settings import Settings, load_master_key
+    from doorstep.storage.db import Database
+    from doorstep.storage.migrate import migrate
+
+    settings = Settings()
+    load_master_key(settings)
+    db = Database(settings.resolved_database_url)
+    migrate(db.engine)
+    db.dispose()
+    return _serve(args.host or settings.host, args.port or settings.port, args.workers)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the demo neighbourhood on the embedded default."""
+    from doorstep import demo
+
+    data_dir = Path(args.data_dir).resolve()
+    demo.prepare_folder(data_dir, reset=args.reset)
+    settings = demo.demo_settings(data_dir, host=args.host, port=args.port)
+    # The server processes read settings from the environment; make it the demo's, whole.
+    for name in [key for key in os.environ if key.startswith("DOORSTEP_")]:
+        del os.environ[name]
+    os.environ["DOORSTEP_DATA_DIR"] = str(data_dir)
+    demo.seed(settings)
+    print(demo.banner(settings), flush=True)
+    if args.seed_only:
+        return 0
+    return _serve(args.host, args.port, 1)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """Bring the database schema up to date."""
+    from doorstep.settings import Settings
+    from doorstep.storage.db import Database
+    from doorstep.storage.migrate import migrate
+
+    settings = Settings()
+    db = Database(settings.resolved_database_url)
+    migrate(db.engine)
+    db.dispose()
+    print(f"database is up to date ({db.engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create an account with any role (for staff, agencies and first admins)."""
+    from doorstep.domain.geo import parse_coordinates
+    from doorstep.settings import Settings
+    from doorstep.storage.accounts import create_user
+    from doorstep.storage.db import Database
+    from doorstep.storage.migrate import migrate
+    from doorstep.storage.models import Role
+
+    password = os.environ.get("DOORSTEP_NEW_PASSWORD") or getpass.getpass("Password: ")
+    settings = Settings()
+    db = Database(settings.resolved_database_url)
+    migrate(db.engine)
+    with db.session() as session:
+        user = create_user(
+            session,
+            email=args.email,
+            password=password,
+            display_name=args.name,
+            home=parse_coordinates(args.home) if args.home else None,
+            cell_resolution=settings.public_cell_resolution,
+            role=Role(args.role),
+        )
+        print(f"created {user.role} {user.email} ({user.id})")
+    db.dispose()
+    return 0
+
+
+def cmd_new_key(_args: argparse.Namespace) -> int:
+    """Print a fresh master key for DOORSTEP_MASTER_KEY."""
+    from doorstep.settings import new_master_key
+
+    print(new_master_key())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    from doorstep.storage.models import Role
+
+    parser = argparse.ArgumentParser(
+        prog="doorstep", description="Neighbourhood video doorbells that respect people."
+    )
+    parser.add_argument("--version", action="version", version=f"doorstep {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the web server (migrates first)")
+    serve.add_argument("--host", default="", help="address to listen on (DOORSTEP_HOST)")
+    serve.add_argument("--port", type=int, default=0, help="port (DOORSTEP_PORT)")
+    serve.add_argument("--workers", type=int, default=1, help="number of API processes")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="run the demo neighbourhood at http://127.0.0.1:8000")
+    demo.add_argument("--reset", action="store_true", help="delete the demo data and start over")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", default="doorstep-demo", help="the demo's own folder")
+    demo.add_argument("--seed-only", action="store_true", help="prepare the demo data and exit")
+    demo.set_defaults(func=cmd_demo)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    # `scan` parses its own arguments (see main); listed here so `doorstep --help` shows it.
+    sub.add_parser("scan", help="find motion events in a video file (doorstep scan --help)")
+
+    admin = sub.add_parser("admin", help="administration")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    create = admin_sub.add_parser("create-user", help="create an account with a role")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="display name")
+    create.add_argument("--role", choices=[role.value for role in Role], default="resident")
+    create.add_argument("--home", help="'lat, lon' (optional)")
+    create.set_defaults(func=cmd_create_user)
+    new_key = admin_sub.add_parser("new-key", help="print a new random master key")
+    new_key.set_defaults(func=cmd_new_key)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `doorstep` command."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["scan"]:
+        from doorstep.video.scan import main_scan
+
+        code: int = main_scan(args_list[1:])
+        return code
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        result: int = args.func(args)
+    except ValidationError as err:
+        print(f"doorstep: invalid settings:\n{err}", file=sys.stderr)
+        return 2
+    except DoorstepError as err:
+        print(f"doorstep: {err.detail}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""An owner's answer to a Request for Assistance and the life of what they shared (invariant I2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from doorstep.errors import Conflict, InvalidInput
+
+#: How long an agency keeps access to a share unless the owner revokes it first.
+DEFAULT_SHARE_LIFETIME = timedelta(days=90)
+
+
+class AnswerState(StrEnum):
+    """Where an owner stands on one request."""
+
+    PENDING = "pending"
+    SHARED = "shared"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class ShareState(StrEnum):
+    """Where a share of footage with an agency stands."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    DOWNLOADED = "downloaded"
+    EXPIRED = "expired"
+
+
+def _aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"{name} must carry a time zone", field=name)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerAnswer:
+    """One owner's answer to one request; the request closes to answers at ``respond_by``."""
+
+    request_id: str
+    owner_id: str
+    respond_by: datetime
+    state: AnswerState = AnswerState.PENDING
+    answered_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.respond_by, "respond_by")
+
+
+def answer_state(answer: OwnerAnswer, now: datetime) -> AnswerState:
+    """Return the answer's state at ``now``; an unanswered request past its end is expired."""
+    _aware(now, "now")
+    if answer.state is AnswerState.PENDING and now >= answer.respond_by:
+        return AnswerState.EXPIRED
+    return answer.state
+
+
+def _answer(answer: OwnerAnswer, to: AnswerState, now: datetime) -> OwnerAnswer:
+    current = answer_state(answer, now)
+    if current is not AnswerState.PENDING:
+        raise Conflict(f"this request is already {current.value}; it cannot be {to.value} now")
+    return replace(answer, state=to, answered_at=now)
+
+
+def share(answer: OwnerAnswer, now: datetime) -> OwnerAnswer:
+    """Record that the owner agreed to share footage for this request."""
+    return _answer(answer, AnswerState.SHARED, now)
+
+
+def decline(answer: OwnerAnswer, now: datetime) -> OwnerAnswer:
+    """Record that the owner declined; agencies never learn who declined (invariant I3)."""
+    return _answer(answer, AnswerState.DECLINED, now)
+
+
+def expire_answer(answer: OwnerAnswer, now: datetime) -> OwnerAnswer:
+    """Close an unanswered request once its time is up."""
+    if (
+        answer_state(answer, now) is not AnswerState.EXPIRED
+        or answer.state is not AnswerState.PENDING
+    ):
+        raise Conflict(
+            f"only an unanswered request past its end can expire, not {answer.state.value}"
+        )
+    return replace(answer, state=AnswerState.EXPIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """Footage an owner chose to give an agency, and until when."""
+
+    share_id: str
+    request_id: str
+    owner_id: str
+    created_at: datetime
+    expires_at: datetime
+    state: ShareState = ShareState.ACTIVE
+    changed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.created_at, "created_at")
+        _aware(self.expires_at, "expires_at")
+        if self.expires_at <= self.created_at:
+            raise InvalidInput("a share must end after it starts", field="expires_at")
+
+
+def open_share(
+    answer: OwnerAnswer,
+    share_id: str,
+    now: datetime,
+    lifetime: timedelta = DEFAULT_SHARE_LIFETIME,
+) -> Share:
+    """Open a share for an answer the owner gave as shared."""
+    if answer.state is not AnswerState.SHARED:
+        raise Conflict("footage is shared only after the owner agreed to share it")
+    return Share(
+        share_id=share_id,
+        request_id=answer.request_id,
+        owner_id=answer.owner_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+
+
+def share_state(item: Share, now: datetime) -> ShareState:
+    """Return the share's state at ``now``, counting an active share past its end as expired."""
+    _aware(now, "now")
+    if item.state is ShareState.ACTIVE and now >= item.expires_at:
+        return ShareState.EXPIRED
+    return item.state
+
+
+def _move(item: Share, to: ShareState, now: datetime) -> Share:
+    current = share_state(item, now)
+    if current is not ShareState.ACTIVE:
+        raise Conflict(f"this share is {current.value}; it cannot become {to.value}")
+    return replace(item, state=to, changed_at=now)
+
+
+def revoke(item: Share, now: datetime) -> Share:
+    """Withdraw a share the agency has not yet downloaded."""
+    return _move(item, ShareState.REVOKED, now)
+
+
+def mark_downloaded(item: Share, now: datetime) -> Share:
+    """Record that the agency downloaded the footage; from now on it cannot be revoked."""
+    return _move(item, ShareState.DOWNLOADED, now)
+
+
+def expire_share(item: Share, now: datetime) -> Share:
+    """Close an active share once its lifetime is over."""
+    if item.state is not ShareState.ACTIVE or share_state(item, now) is not ShareState.EXPIRED:
+        raise Conflict(f"only an active share past its end can expire, not {item.state.value}")
+    return replace(item, state=ShareState.EXPIRED, changed_at=now)

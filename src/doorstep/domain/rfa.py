@@ -1,0 +1,203 @@
+"""Request for Assistance policy (invariant I10): what agencies may ask residents for, where."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from doorstep.domain._geometry import (
+    SQUARE_METRES_PER_SQUARE_MILE,
+    Circle,
+    Polygon,
+    Region,
+    cells_covering,
+    circle_area_m2,
+    circle_polygon,
+    parse_geojson,
+    polygon,
+    polygon_area_m2,
+    polygon_contains,
+    polygon_within,
+)
+from doorstep.domain.geo import Coordinates, distance_m
+from doorstep.domain.moderation import describes_person_only_by_race
+from doorstep.errors import InvalidInput, PolicyRefused
+
+__all__ = [
+    "MAX_AREA_SQ_MI",
+    "MAX_PER_CASE",
+    "MAX_WINDOW",
+    "MIN_AREA_SQ_MI",
+    "MIN_WINDOW",
+    "TARGETING_RESOLUTION",
+    "Circle",
+    "Polygon",
+    "Region",
+    "RfaDraft",
+    "ValidatedRfa",
+    "check_rfa",
+    "is_about_assembly",
+    "parse_geojson",
+    "polygon",
+]
+
+MIN_AREA_SQ_MI = 0.025
+MAX_AREA_SQ_MI = 0.5
+MIN_WINDOW = timedelta(minutes=15)
+MAX_WINDOW = timedelta(hours=12)
+MAX_PER_CASE = 2
+#: Cameras are matched to requests by H3 cell at this resolution, then by exact position.
+TARGETING_RESOLUTION = 9
+
+_ASSEMBLY = re.compile(
+    r"\b(?:"
+    r"protest(?:s|ers?|ors?|ing|ed)?|counter-?protest(?:s|ers?)?|demonstrat(?:ion|ions|ors?|ing|ed)"
+    r"|march(?:es|ers?|ing|ed)?|rall(?:y|ies|ying)|picket(?:s|ers?|ing|ed)?(?!\s+fences?\b)"
+    r"|vigils?|assembl(?:y|ies)|strikes?|strikers?|striking\s+workers|sit-?ins?|walk-?outs?"
+    r"|boycotts?|civil\s+disobedience|occupy"
+    r")\b",
+    re.IGNORECASE,
+)
+_MONTH_MARCH = re.compile(
+    r"\bmarch\s+\d{1,4}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?march\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RfaDraft:
+    """What an agency typed into the request form, before the policy has looked at it."""
+
+    case_number: str
+    incident_type: str
+    description: str
+    area: Circle | Polygon
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedRfa:
+    """A request that passed every rule, with the cells to look for cameras in."""
+
+    case_number: str
+    incident_type: str
+    description: str
+    area: Circle | Polygon
+    polygon: Polygon
+    area_sq_mi: float
+    start: datetime
+    end: datetime
+    cells: frozenset[str]
+    resolution: int
+
+    def contains(self, position: Coordinates) -> bool:
+        """Return whether an exact camera position lies inside the requested area."""
+        if isinstance(self.area, Circle):
+            return distance_m(self.area.centre, position) <= self.area.radius_m
+        return polygon_contains(self.area, (position.lat, position.lon))
+
+
+def is_about_assembly(text: str) -> bool:
+    """Return whether ``text`` is about a protest, strike or other lawful assembly."""
+    without_dates = _MONTH_MARCH.sub(" ", text)
+    return _ASSEMBLY.search(without_dates) is not None
+
+
+def _refuse(detail: str, reason: str, field: str) -> PolicyRefused:
+    return PolicyRefused(detail, field=field, extra={"reason": reason})
+
+
+def _check_window(start: datetime, end: datetime, now: datetime) -> None:
+    for name, value in (("start", start), ("end", end), ("now", now)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidInput(f"{name} must carry a time zone", field=name)
+    if end <= start:
+        raise InvalidInput("the window must end after it starts", field="end")
+    length = end - start
+    if length < MIN_WINDOW:
+        raise _refuse("the time window must be at least 15 minutes long", "window_too_short", "end")
+    if length > MAX_WINDOW:
+        raise _refuse("the time window may be at most 12 hours long", "window_too_long", "end")
+    if end > now:
+        raise _refuse(
+            "requests are for footage already recorded; the window must be in the past",
+            "window_not_past",
+            "end",
+        )
+
+
+def _area(area: Circle | Polygon) -> tuple[Polygon, float]:
+    if isinstance(area, Circle):
+        return circle_polygon(area), circle_area_m2(area) / SQUARE_METRES_PER_SQUARE_MILE
+    return area, polygon_area_m2(area) / SQUARE_METRES_PER_SQUARE_MILE
+
+
+def check_rfa(
+    draft: RfaDraft,
+    *,
+    jurisdiction: Region | Polygon,
+    existing_for_case: int,
+    now: datetime,
+    resolution: int = TARGETING_RESOLUTION,
+) -> ValidatedRfa:
+    """Check a draft request against the policy; return it validated or raise ``PolicyRefused``."""
+    case_number = draft.case_number.strip()
+    if not case_number:
+        raise _refuse(
+            "a request needs the agency's case number", "case_number_missing", "case_number"
+        )
+    _check_window(draft.start, draft.end, now)
+    if existing_for_case >= MAX_PER_CASE:
+        raise _refuse(
+            f"case {case_number} already has {existing_for_case} requests; "
+            f"at most {MAX_PER_CASE} are allowed per case",
+            "case_limit",
+            "case_number",
+        )
+    shape, sq_mi = _area(draft.area)
+    if sq_mi < MIN_AREA_SQ_MI:
+        raise _refuse(
+            f"the area is {sq_mi:.3f} sq mi; draw at least {MIN_AREA_SQ_MI} sq mi",
+            "area_too_small",
+            "area",
+        )
+    if sq_mi > MAX_AREA_SQ_MI:
+        raise _refuse(
+            f"the area is {sq_mi:.3f} sq mi; requests may cover at most {MAX_AREA_SQ_MI} sq mi",
+            "area_too_large",
+            "area",
+        )
+    region = jurisdiction if isinstance(jurisdiction, Region) else Region((jurisdiction,))
+    if not polygon_within(shape, region):
+        raise _refuse(
+            "the whole area must lie inside the agency's jurisdiction",
+            "outside_jurisdiction",
+            "area",
+        )
+    if is_about_assembly(f"{draft.incident_type}\n{draft.description}"):
+        raise _refuse(
+            "requests about protests, strikes or other lawful assembly are not allowed",
+            "protest",
+            "description",
+        )
+    if describes_person_only_by_race(draft.description):
+        raise _refuse(
+            "the description names a person only by race or ethnicity; describe what they did, "
+            "wore or drove instead",
+            "race_only",
+            "description",
+        )
+    return ValidatedRfa(
+        case_number=case_number,
+        incident_type=draft.incident_type.strip(),
+        description=draft.description.strip(),
+        area=draft.area,
+        polygon=shape,
+        area_sq_mi=sq_mi,
+        start=draft.start,
+        end=draft.end,
+        cells=cells_covering(shape, resolution),
+        resolution=resolution,
+    )

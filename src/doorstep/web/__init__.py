@@ -1,0 +1,1 @@
+"""Server-rendered pages and our own static assets (nothing from another origin: invariant I8)."""

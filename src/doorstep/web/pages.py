@@ -1,0 +1,251 @@
+"""The account pages: landing, sign up, log in, log out, account settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from doorstep.api.deps import (
+    SESSION_COOKIE,
+    CsrfDep,
+    DbDep,
+    OptionalPrincipal,
+    StateDep,
+    check_anonymous_csrf,
+)
+from doorstep.api.routers.accounts import clear_session_cookie, set_session_cookie
+from doorstep.domain.geo import Coordinates, cell_location, parse_coordinates
+from doorstep.errors import DoorstepError, InvalidInput, NotAuthenticated
+from doorstep.storage import accounts
+from doorstep.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=400)]
+OptionalText = Annotated[str, Form(max_length=400)]
+FORM_ERRORS = (InvalidInput, NotAuthenticated)
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths, so a crafted link cannot bounce a fresh login to another site.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/account"
+
+
+def _home_from_text(text: str) -> Coordinates | None:
+    return parse_coordinates(text) if text.strip() else None
+
+
+@router.get("/")
+def landing(request: Request, principal: OptionalPrincipal) -> Response:
+    """What Doorstep is, and the way in."""
+    request.state.principal = principal
+    return render(request, "landing.html")
+
+
+@router.get("/signup")
+def signup_page(request: Request, principal: OptionalPrincipal) -> Response:
+    """The sign-up form."""
+    request.state.principal = principal
+    return render(request, "signup.html", {"form": {}})
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    db: DbDep,
+    state: StateDep,
+    csrf: CsrfDep,
+    email: Text,
+    password: Text,
+    display_name: Text,
+    home: OptionalText = "",
+) -> Response:
+    """Create the account and log straight in."""
+    check_anonymous_csrf(request, csrf)
+    form = {"email": email, "display_name": display_name, "home": home}
+    try:
+        user = accounts.create_user(
+            db,
+            email=email,
+            password=password,
+            display_name=display_name,
+            home=_home_from_text(home),
+            cell_resolution=state.settings.public_cell_resolution,
+        )
+    except DoorstepError as err:
+        if err.status >= 500:
+            raise
+        request.state.principal = None
+        return render(request, "signup.html", {"form": form, "error": err}, status=err.status)
+    new = accounts.start_session(db, user, state.session_ttl)
+    response = _see_other("/account?welcome=1")
+    set_session_cookie(response, state, new)
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, principal: OptionalPrincipal, next: str = "") -> Response:
+    """The log-in form."""
+    request.state.principal = principal
+    return render(request, "login.html", {"form": {}, "next": _safe_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbDep,
+    state: StateDep,
+    csrf: CsrfDep,
+    email: Text,
+    password: Text,
+    next: OptionalText = "",
+) -> Response:
+    """Check the password and start a session."""
+    check_anonymous_csrf(request, csrf)
+    try:
+        user = accounts.authenticate(db, email, password, state.throttle)
+    except DoorstepError as err:
+        if err.status >= 500:
+            raise
+        request.state.principal = None
+        context = {"form": {"email": email}, "error": err, "next": _safe_next(next)}
+        headers = (
+            {"Retry-After": str(err.extra["retry_after"])} if "retry_after" in err.extra else None
+        )
+        return render(request, "login.html", context, status=err.status, headers=headers)
+    new = accounts.start_session(db, user, state.session_ttl)
+    response = _see_other(_safe_next(next))
+    set_session_cookie(response, state, new)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep) -> Response:
+    """End the session and go back to the landing page."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if principal is not None and principal.session is not None and secret:
+        accounts.end_session(db, secret)
+    response = _see_other("/")
+    clear_session_cookie(response, state)
+    return response
+
+
+def _account(request: Request, principal: OptionalPrincipal, **extra: object) -> Response:
+    if principal is None:
+        return _see_other("/login?next=" + quote(request.url.path))
+    request.state.principal = principal
+    user = principal.user
+    cell = cell_location(user.home_cell) if user.home_cell else None
+    home = f"{user.home_lat}, {user.home_lon}" if user.home_lat is not None else ""
+    status = extra.pop("status", 200)
+    assert isinstance(status, int)
+    context = {"home": home, "cell": cell, "tokens": user.tokens, **extra}
+    return render(request, "account.html", context, status=status)
+
+
+@router.get("/account")
+def account_page(request: Request, principal: OptionalPrincipal, welcome: int = 0) -> Response:
+    """Account settings: profile, home, password, tokens, deletion."""
+    return _account(request, principal, welcome=bool(welcome))
+
+
+@router.post("/account/profile")
+def update_profile(
+    request: Request,
+    principal: OptionalPrincipal,
+    state: StateDep,
+    display_name: Text,
+    home: OptionalText = "",
+) -> Response:
+    """Change the display name and home."""
+    if principal is None:
+        return _see_other("/login")
+    try:
+        principal.user.display_name = accounts.clean_display_name(display_name)
+        accounts.set_home(
+            principal.user, _home_from_text(home), state.settings.public_cell_resolution
+        )
+    except FORM_ERRORS as err:
+        return _account(request, principal, profile_error=err, status=err.status)
+    return _account(request, principal, notice="Profile saved.")
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    state: StateDep,
+    current_password: Text,
+    new_password: Text,
+) -> Response:
+    """Change the password; every other session ends."""
+    if principal is None:
+        return _see_other("/login")
+    try:
+        accounts.change_password(db, principal.user, current_password, new_password)
+    except FORM_ERRORS as err:
+        return _account(request, principal, password_error=err, status=err.status)
+    response = _see_other("/account?changed=1")
+    set_session_cookie(
+        response, state, accounts.start_session(db, principal.user, state.session_ttl)
+    )
+    return response
+
+
+@router.post("/account/tokens")
+def create_token(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    name: Text,
+    scopes: Annotated[list[str], Form()],
+) -> Response:
+    """Create an API token and show its secret once."""
+    if principal is None:
+        return _see_other("/login")
+    try:
+        _, secret = accounts.issue_token(
+            db, principal.user, name=name, scopes=scopes, ttl=timedelta(days=90)
+        )
+    except FORM_ERRORS as err:
+        return _account(request, principal, token_error=err, status=err.status)
+    db.refresh(principal.user)
+    return _account(request, principal, new_token=secret)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(
+    request: Request, principal: OptionalPrincipal, db: DbDep, token_id: str
+) -> Response:
+    """Revoke a token."""
+    if principal is None:
+        return _see_other("/login")
+    accounts.revoke_token(db, principal.user, token_id)
+    return _account(request, principal, notice="Token revoked.")
+
+
+@router.post("/account/delete")
+def delete_account(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, password: Text
+) -> Response:
+    """Delete the account and everything in it."""
+    if principal is None:
+        return _see_other("/login")
+    try:
+        accounts.delete_account(db, principal.user, password)
+    except FORM_ERRORS as err:
+        return _account(request, principal, delete_error=err, status=err.status)
+    response = _see_other("/?deleted=1")
+    clear_session_cookie(response, state)
+    return response

@@ -1,0 +1,91 @@
+"""Health, metrics, OpenAPI, docs, security headers, body limits, problem+json."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from doorstep.api.middleware import CSP
+
+EXPECTED_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+def test_healthz_reports_the_database(client: TestClient) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["database"] in {"sqlite", "postgresql"}
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/healthz")
+    client.get("/api/v1/me/tokens/0123456789abcdef")
+    text = client.get("/metrics").text
+    assert 'doorstep_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert "0123456789abcdef" not in text
+
+
+def test_openapi_lists_the_account_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/accounts", "/api/v1/session", "/api/v1/me", "/healthz"} <= set(paths)
+
+
+def test_docs_page_loads_only_our_own_assets(client: TestClient) -> None:
+    page = client.get("/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources
+    assert all(source.startswith("/") and not source.startswith("//") for source in sources)
+    for source in sources:
+        assert client.get(source).status_code == 200
+
+
+def test_every_response_has_the_security_headers(client: TestClient) -> None:
+    responses = [
+        client.get("/"),
+        client.get("/healthz"),
+        client.get("/no-such-page", headers={"accept": "application/json"}),
+        client.get("/static/css/doorstep.css"),
+        client.post("/api/v1/accounts", content=b"x" * (2 * 1024 * 1024)),
+    ]
+    for response in responses:
+        for name, value in EXPECTED_HEADERS.items():
+            assert response.headers[name] == value, (response.url, name)
+
+
+def test_unknown_routes_are_problem_json(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/accounts",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "1 MiB" in response.json()["detail"]
+
+
+def test_streamed_bodies_over_the_limit_are_refused(client: TestClient) -> None:
+    def chunks() -> object:
+        for _ in range(3):
+            yield b" " * (600 * 1024)
+
+    response = client.post(
+        "/api/v1/accounts", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_json_without_a_content_type_is_not_parsed(client: TestClient) -> None:
+    response = client.post("/api/v1/session", content=b'{"email": "a@b.org", "password": "x"}')
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,156 @@
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from doorstep.domain.transparency import (
+    CSV_HEADER,
+    EventKind,
+    Outcome,
+    PeriodCounts,
+    TransparencyEvent,
+    aggregate,
+    half_year,
+    to_csv_rows,
+    to_json,
+)
+from doorstep.errors import InvalidInput
+
+JULY = datetime(2026, 7, 4, 12, 0, tzinfo=UTC)
+MARCH = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def ev(
+    kind: EventKind,
+    agency: str = "pd-1",
+    outcome: Outcome | None = None,
+    owners: int = 0,
+    at: datetime = JULY,
+) -> TransparencyEvent:
+    return TransparencyEvent(kind, agency, at, outcome, owners)
+
+
+EVENTS = [
+    ev(EventKind.AGENCY_ONBOARDED),
+    ev(EventKind.AGENCY_ONBOARDED, "fd-2"),
+    ev(EventKind.RFA),
+    ev(EventKind.RFA),
+    ev(EventKind.RFA, "fd-2"),
+    ev(EventKind.RFA_RECIPIENT, owners=40),
+    ev(EventKind.RFA_RECIPIENT, "fd-2", owners=10),
+    ev(EventKind.SHARE, owners=1),
+    ev(EventKind.SHARE, owners=1),
+    ev(EventKind.SHARE, owners=1),
+    ev(EventKind.SHARE, "fd-2", owners=1),
+    ev(EventKind.WARRANT, outcome=Outcome.COMPLIED_FULL, owners=2),
+    ev(EventKind.WARRANT, outcome=Outcome.COMPLIED_PARTIAL, owners=1),
+    ev(EventKind.WARRANT),
+    ev(EventKind.SUBPOENA, outcome=Outcome.REJECTED),
+    ev(EventKind.COURT_ORDER, "fd-2", outcome=Outcome.COMPLIED_FULL, owners=3),
+    ev(EventKind.EMERGENCY, outcome=Outcome.GRANTED, owners=1),
+    ev(EventKind.EMERGENCY, outcome=Outcome.REFUSED),
+    ev(EventKind.RFA, at=MARCH),
+]
+
+
+def by_key(rows: list[PeriodCounts]) -> dict[tuple[str, str], PeriodCounts]:
+    return {(row.period, row.agency_id): row for row in rows}
+
+
+@pytest.mark.parametrize(
+    ("at", "period"),
+    [
+        (datetime(2026, 6, 30, 23, 59, tzinfo=UTC), "2026-H1"),
+        (datetime(2026, 7, 1, 0, 0, tzinfo=UTC), "2026-H2"),
+        (datetime(2026, 7, 1, 1, 0, tzinfo=timezone(timedelta(hours=2))), "2026-H1"),
+        (datetime(2027, 1, 1, tzinfo=UTC), "2027-H1"),
+    ],
+)
+def test_half_years_are_counted_in_utc(at: datetime, period: str) -> None:
+    assert half_year(at) == period
+
+
+def test_totals_for_a_half_year() -> None:
+    total = by_key(aggregate(EVENTS))[("2026-H2", "*")]
+    assert (total.rfas, total.owners_reached, total.clips_shared) == (3, 50, 4)
+    assert total.share_rate == 0.08
+    assert (total.warrants_received, total.warrants_complied_full) == (3, 1)
+    assert (total.warrants_complied_partial, total.warrants_rejected) == (1, 0)
+    assert (total.subpoenas_received, total.subpoenas_rejected) == (1, 1)
+    assert (total.court_orders_received, total.court_orders_complied_full) == (1, 1)
+    assert (total.emergency_received, total.emergency_granted, total.emergency_refused) == (2, 1, 1)
+    assert total.agencies_onboarded == 2
+    assert total.owners_affected == {"share": 4, "warrant": 3, "court_order": 3, "emergency": 1}
+
+
+def test_counts_per_agency_add_up_to_the_total() -> None:
+    rows = by_key(aggregate(EVENTS))
+    police, fire = rows[("2026-H2", "pd-1")], rows[("2026-H2", "fd-2")]
+    assert (police.rfas, fire.rfas) == (2, 1)
+    assert (police.owners_reached, fire.owners_reached) == (40, 10)
+    assert (police.clips_shared, fire.clips_shared) == (3, 1)
+    assert fire.share_rate == 0.1
+    assert fire.court_orders_complied_full == 1
+
+
+def test_periods_are_kept_apart_and_ordered() -> None:
+    rows = aggregate(EVENTS)
+    assert [(r.period, r.agency_id) for r in rows] == [
+        ("2026-H1", "*"),
+        ("2026-H1", "pd-1"),
+        ("2026-H2", "*"),
+        ("2026-H2", "fd-2"),
+        ("2026-H2", "pd-1"),
+    ]
+    assert rows[0].rfas == 1
+
+
+def test_share_rate_is_zero_when_nobody_was_asked() -> None:
+    assert aggregate([ev(EventKind.RFA)])[0].share_rate == 0.0
+
+
+def test_no_events_no_rows() -> None:
+    assert aggregate([]) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome"),
+    [
+        (EventKind.WARRANT, Outcome.GRANTED),
+        (EventKind.EMERGENCY, Outcome.COMPLIED_FULL),
+        (EventKind.RFA, Outcome.REJECTED),
+    ],
+)
+def test_outcomes_must_fit_the_kind(kind: EventKind, outcome: Outcome) -> None:
+    with pytest.raises(InvalidInput):
+        ev(kind, outcome=outcome)
+
+
+def test_events_need_aware_times_and_non_negative_counts() -> None:
+    with pytest.raises(InvalidInput):
+        ev(EventKind.RFA, at=datetime(2026, 1, 1))
+    with pytest.raises(InvalidInput):
+        ev(EventKind.SHARE, owners=-1)
+
+
+def test_csv_rows_have_a_header_and_read_back() -> None:
+    table = to_csv_rows(aggregate(EVENTS))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(table)
+    records = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert table[0] == CSV_HEADER
+    assert len(records) == 5
+    total = records[2]
+    assert (total["period"], total["agency_id"], total["clips_shared"]) == ("2026-H2", "*", "4")
+    assert (total["share_rate"], total["owners_affected_warrant"]) == ("0.0800", "3")
+
+
+def test_json_is_stable_and_complete() -> None:
+    text = to_json(aggregate(EVENTS))
+    documents = json.loads(text)
+    assert text == to_json(aggregate(EVENTS))
+    assert documents[2]["share_rate"] == 0.08
+    assert documents[2]["owners_affected"]["share"] == 4
+    assert documents[2]["emergency_granted"] == 1

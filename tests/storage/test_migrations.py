@@ -1,0 +1,21 @@
+"""Migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from doorstep.settings import Settings
+from doorstep.storage.db import make_engine
+from doorstep.storage.migrate import migrate
+from doorstep.storage.models import Base
+
+
+def test_migrations_match_the_models(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    migrate(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()

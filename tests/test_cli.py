@@ -1,0 +1,113 @@
+"""The `doorstep` command: version, demo folder rules, migrate, admin create-user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from doorstep import __version__
+from doorstep.cli import main
+from doorstep.demo import DEMO_LOGINS, MARKER
+from doorstep.storage.db import Database
+from doorstep.storage.models import User
+
+
+def _emails(data_dir: Path) -> list[str]:
+    db = Database(f"sqlite:///{data_dir / 'doorstep.db'}")
+    with db.session() as session:
+        emails = sorted(session.scalars(select(User.email)))
+    db.dispose()
+    return emails
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_demo_prepares_its_own_folder_and_prints_the_logins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--seed-only"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8000" in out
+    for login in DEMO_LOGINS:
+        assert login.email in out
+    demo_dir = tmp_path / "doorstep-demo"
+    assert (demo_dir / MARKER).exists()
+    assert _emails(demo_dir) == sorted(login.email for login in DEMO_LOGINS)
+    assert main(["demo", "--seed-only"]) == 0
+
+
+def test_demo_reset_starts_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--seed-only"]) == 0
+    leftover = tmp_path / "doorstep-demo" / "leftover.txt"
+    leftover.write_text("old")
+    assert main(["demo", "--seed-only", "--reset"]) == 0
+    assert not leftover.exists()
+    assert (tmp_path / "doorstep-demo" / MARKER).exists()
+
+
+def test_demo_never_touches_a_folder_it_did_not_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    real = tmp_path / "doorstep-data"
+    real.mkdir()
+    (real / "doorstep.db").write_text("precious")
+    assert main(["demo", "--seed-only", "--reset", "--data-dir", str(real)]) == 2
+    assert "not a demo folder" in capsys.readouterr().err
+    assert (real / "doorstep.db").read_text() == "precious"
+
+
+def test_demo_ignores_doorstep_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")
+    assert main(["demo", "--seed-only"]) == 0
+    assert not (tmp_path / "production.db").exists()
+
+
+def test_migrate_and_create_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    assert main(["migrate"]) == 0
+    monkeypatch.setenv("DOORSTEP_NEW_PASSWORD", "review-desk-42")
+    code = main(
+        [
+            "admin",
+            "create-user",
+            "--email",
+            "rev@example.org",
+            "--name",
+            "Rev",
+            "--role",
+            "reviewer",
+        ]
+    )
+    assert code == 0
+    assert "created reviewer rev@example.org" in capsys.readouterr().out
+    assert _emails(tmp_path) == ["rev@example.org"]
+
+
+def test_create_user_with_a_weak_password_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DOORSTEP_NEW_PASSWORD", "short")
+    assert main(["admin", "create-user", "--email", "a@example.org", "--name", "A"]) == 2
+    assert "at least 10 characters" in capsys.readouterr().err
+
+
+def test_invalid_settings_are_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_PORT", "not-a-port")
+    assert main(["migrate"]) == 2
+    assert "invalid settings" in capsys.readouterr().err

@@ -1,0 +1,82 @@
+"""Settings: embedded defaults, the generated master key, production refusing placeholders."""
+
+from __future__ import annotations
+
+import base64
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from doorstep.errors import ConfigurationError
+from doorstep.settings import Environment, Settings, load_master_key, new_master_key
+
+
+def test_defaults_are_the_embedded_deployment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.data_dir == tmp_path / "doorstep-data"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'doorstep-data'}/doorstep.db"
+    assert settings.blob_store == "local"
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DOORSTEP_PORT", "9001")
+    settings = Settings()
+    assert settings.port == 9001
+    assert settings.data_dir == tmp_path
+
+
+def test_the_master_key_is_generated_once_and_private(tmp_path: Path) -> None:
+    settings = Settings(env=Environment.DEVELOPMENT, data_dir=tmp_path)
+    first = load_master_key(settings)
+    assert len(first) == 32
+    assert load_master_key(settings) == first
+    mode = stat.S_IMODE((tmp_path / "master.key").stat().st_mode)
+    assert mode == 0o600
+
+
+@pytest.mark.parametrize("key", ["", "changeme", "placeholder"])
+def test_production_refuses_missing_or_placeholder_keys(tmp_path: Path, key: str) -> None:
+    with pytest.raises(ValidationError, match="DOORSTEP_MASTER_KEY"):
+        Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=key)  # type: ignore[arg-type]
+
+
+def test_production_refuses_keys_of_the_wrong_size(tmp_path: Path) -> None:
+    short = base64.b64encode(b"x" * 16).decode()
+    with pytest.raises(ValidationError, match="32 bytes"):
+        Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=short)  # type: ignore[arg-type]
+
+
+def test_production_refuses_placeholder_s3_secrets(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="S3_SECRET_KEY"):
+        Settings(
+            env=Environment.PRODUCTION,
+            data_dir=tmp_path,
+            master_key=new_master_key(),  # type: ignore[arg-type]
+            blob_store="s3",
+            s3_access_key="doorstep",  # type: ignore[arg-type]
+            s3_secret_key="changeme",  # type: ignore[arg-type]
+        )
+
+
+def test_production_accepts_a_real_key_and_never_writes_one(tmp_path: Path) -> None:
+    key = new_master_key()
+    settings = Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=key)  # type: ignore[arg-type]
+    assert load_master_key(settings) == base64.b64decode(key)
+    assert not (tmp_path / "master.key").exists()
+
+
+def test_a_damaged_key_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "master.key").write_text("not base64 at all!")
+    with pytest.raises(ConfigurationError, match="master.key"):
+        load_master_key(Settings(data_dir=tmp_path))
+
+
+def test_unknown_settings_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, public_cell_resolution=12)
