@@ -17,7 +17,7 @@ from doorstep.api.app import create_app
 from doorstep.settings import Environment, Settings
 from doorstep.storage.db import make_engine
 from doorstep.storage.migrate import migrate
-from doorstep.storage.models import Base
+from doorstep.storage.tables import metadata
 
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get(
@@ -64,7 +64,7 @@ def postgres_url() -> Iterator[str]:
 
 def _truncate(url: str) -> None:
     engine = make_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -43,13 +43,13 @@ def test_the_master_key_is_generated_once_and_private(tmp_path: Path) -> None:
 @pytest.mark.parametrize("key", ["", "changeme", "placeholder"])
 def test_production_refuses_missing_or_placeholder_keys(tmp_path: Path, key: str) -> None:
     with pytest.raises(ValidationError, match="DOORSTEP_MASTER_KEY"):
-        Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=key)  # type: ignore[arg-type]
+        Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=key)
 
 
 def test_production_refuses_keys_of_the_wrong_size(tmp_path: Path) -> None:
     short = base64.b64encode(b"x" * 16).decode()
     with pytest.raises(ValidationError, match="32 bytes"):
-        Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=short)  # type: ignore[arg-type]
+        Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=short)
 
 
 def test_production_refuses_placeholder_s3_secrets(tmp_path: Path) -> None:
@@ -57,16 +57,16 @@ def test_production_refuses_placeholder_s3_secrets(tmp_path: Path) -> None:
         Settings(
             env=Environment.PRODUCTION,
             data_dir=tmp_path,
-            master_key=new_master_key(),  # type: ignore[arg-type]
+            master_key=new_master_key(),
             blob_store="s3",
-            s3_access_key="doorstep",  # type: ignore[arg-type]
-            s3_secret_key="changeme",  # type: ignore[arg-type]
+            s3_access_key="doorstep",
+            s3_secret_key="changeme",
         )
 
 
 def test_production_accepts_a_real_key_and_never_writes_one(tmp_path: Path) -> None:
     key = new_master_key()
-    settings = Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=key)  # type: ignore[arg-type]
+    settings = Settings(env=Environment.PRODUCTION, data_dir=tmp_path, master_key=key)
     assert load_master_key(settings) == base64.b64decode(key)
     assert not (tmp_path / "master.key").exists()
 

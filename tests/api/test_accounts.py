@@ -94,8 +94,8 @@ def test_malformed_coordinates_are_refused(
 
 def test_nan_coordinates_are_refused(app: FastAPI, client: TestClient) -> None:
     raw = (
-        '{"email": "x@example.org", "password": "%s", "display_name": "X",'
-        ' "home": {"lat": NaN, "lon": 1}}' % PASSWORD
+        '{"email": "x@example.org", "password": "' + PASSWORD + '", "display_name": "X",'
+        ' "home": {"lat": NaN, "lon": 1}}'
     )
     response = client.post(
         "/api/v1/accounts", content=raw, headers={"content-type": "application/json"}
@@ -150,7 +150,7 @@ def test_repeated_failures_lock_the_email_even_for_the_right_password(client: Te
     assert int(locked.headers["retry-after"]) > 0
 
 
-def test_changes_through_a_session_need_the_csrf_header(app: FastAPI, client: TestClient) -> None:
+def test_changes_through_a_session_need_the_csrf_header(client: TestClient) -> None:
     csrf = resident(client)
     forged = client.patch("/api/v1/me", json={"display_name": "Mallory"})
     assert _problem(forged, 403)["type"] == "/problems/csrf"

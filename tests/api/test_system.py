@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
@@ -75,7 +76,7 @@ def test_oversized_bodies_are_refused_before_they_are_read(client: TestClient) -
 
 
 def test_streamed_bodies_over_the_limit_are_refused(client: TestClient) -> None:
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         for _ in range(3):
             yield b" " * (600 * 1024)
 

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from doorstep.settings import Settings
 from doorstep.storage.db import make_engine
 from doorstep.storage.migrate import migrate
-from doorstep.storage.models import Base
+from doorstep.storage.tables import metadata
 
 
 def test_migrations_match_the_models(settings: Settings) -> None:
@@ -17,5 +17,5 @@ def test_migrations_match_the_models(settings: Settings) -> None:
     migrate(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []
     engine.dispose()

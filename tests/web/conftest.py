@@ -1,4 +1,4 @@
-"""Browser fixtures: a live Doorstep server on loopback and Debian's chromium driven by Playwright."""
+"""Browser fixtures: a live Doorstep server on loopback, Debian's chromium under Playwright."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ def _swagger_assets() -> Path:
 
     return Path(fastapi_offline.__file__).parent / "static"
 
+
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
