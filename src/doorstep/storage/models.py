@@ -6,7 +6,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from doorstep.storage.types import UTCDateTime, new_id, utcnow
@@ -60,6 +70,9 @@ class User(Base):
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+    cameras: Mapped[list[Camera]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class BrowserSession(Base):
@@ -90,6 +103,9 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
+    camera_id: Mapped[str | None] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), index=True
+    )
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -103,3 +119,99 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column()
+
+
+class OwnerKey(Base):
+    """An owner's data key, wrapped by the server master key; destroying it shreds every clip."""
+
+    __tablename__ = "owner_keys"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Camera(Base):
+    """A camera an owner paired; its exact position is the owner's alone (invariant I1)."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    cell: Mapped[str | None] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paired_at: Mapped[datetime | None] = mapped_column()
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+    agent_version: Mapped[str | None] = mapped_column(String(40))
+    #: Polygons in normalised frame coordinates: [[[x, y], ...], ...].
+    motion_zones: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    privacy_zones: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    audio_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_mode: Mapped[str] = mapped_column(String(10), default="all")
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    requests_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    e2e_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Bumped on every settings change so agents know to fetch the new configuration.
+    config_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    owner: Mapped[User] = relationship(back_populates="cameras")
+    clips: Mapped[list[Clip]] = relationship(
+        back_populates="camera", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class PairingCode(Base):
+    """A one-time code that lets an agent claim a camera; only its digest is kept."""
+
+    __tablename__ = "pairing_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class Clip(Base):
+    """A recorded event; its video and snapshot are sealed with the clip's own key."""
+
+    __tablename__ = "clips"
+    __table_args__ = (UniqueConstraint("camera_id", "content_sha256"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime] = mapped_column()
+    peak_motion: Mapped[float] = mapped_column(Float, default=0.0)
+    labels: Mapped[list[str]] = mapped_column(default=list)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    ciphertext_size: Mapped[int] = mapped_column(Integer)
+    snapshot_size: Mapped[int] = mapped_column(Integer, default=0)
+    #: The clip key wrapped by the owner's data key; NULL once shredded.
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    has_audio: Mapped[bool] = mapped_column(Boolean, default=False)
+    e2e: Mapped[bool] = mapped_column(Boolean, default=False)
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    camera: Mapped[Camera] = relationship(back_populates="clips")
+
+    @property
+    def video_key(self) -> str:
+        """Blob key of the sealed video."""
+        return f"clips/{self.owner_id}/{self.id}.mp4.sealed"
+
+    @property
+    def snapshot_key(self) -> str:
+        """Blob key of the sealed snapshot."""
+        return f"clips/{self.owner_id}/{self.id}.jpg.sealed"

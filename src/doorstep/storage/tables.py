@@ -1,0 +1,8 @@
+"""Every table Doorstep has: importing this loads each model module into ``Base.metadata``."""
+
+from doorstep.storage import models
+from doorstep.storage.models import Base
+
+# Area model modules register their tables on import; list each one here.
+MODULES = (models,)
+metadata = Base.metadata
