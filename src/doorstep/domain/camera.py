@@ -1,0 +1,114 @@
+"""Camera settings rules: zones, alert modes, quiet hours; pure and shared by API and agent."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import time
+from enum import StrEnum
+from typing import Any
+
+from doorstep.errors import InvalidInput
+
+MAX_ZONES = 32
+MAX_POINTS = 64
+
+
+class AlertMode(StrEnum):
+    """Which events alert the owner."""
+
+    ALL = "all"
+    PEOPLE = "people"
+    NONE = "none"
+
+
+Polygon = list[list[float]]
+
+
+def _polygon_area(points: Sequence[Sequence[float]]) -> float:
+    twice = sum(
+        points[i][0] * points[(i + 1) % len(points)][1]
+        - points[(i + 1) % len(points)][0] * points[i][1]
+        for i in range(len(points))
+    )
+    return abs(twice) / 2
+
+
+def check_zones(value: Any, *, field: str) -> list[Polygon]:
+    """Validate polygons in normalised frame coordinates (0..1) and return them as plain lists."""
+    if not isinstance(value, list):
+        raise InvalidInput("zones must be a list of polygons", field=field)
+    if len(value) > MAX_ZONES:
+        raise InvalidInput(f"at most {MAX_ZONES} zones", field=field)
+    zones: list[Polygon] = []
+    for number, polygon in enumerate(value, start=1):
+        if not isinstance(polygon, list) or not 3 <= len(polygon) <= MAX_POINTS:
+            raise InvalidInput(f"zone {number} needs 3 to {MAX_POINTS} points [x, y]", field=field)
+        points: Polygon = []
+        for point in polygon:
+            if (
+                not isinstance(point, list | tuple)
+                or len(point) != 2
+                or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in point)
+            ):
+                raise InvalidInput(f"zone {number}: each point is [x, y]", field=field)
+            x, y = float(point[0]), float(point[1])
+            if not (math.isfinite(x) and math.isfinite(y) and 0 <= x <= 1 and 0 <= y <= 1):
+                raise InvalidInput(
+                    f"zone {number}: x and y are fractions of the frame, from 0 to 1", field=field
+                )
+            points.append([x, y])
+        if _polygon_area(points) < 1e-6:
+            raise InvalidInput(f"zone {number} has no area", field=field)
+        zones.append(points)
+    return zones
+
+
+def parse_zone_text(text: str, *, field: str) -> list[Polygon]:
+    """Parse zones typed one per line as ``x,y x,y x,y`` (fractions of the frame)."""
+    polygons: list[list[list[float]]] = []
+    for line in text.strip().splitlines():
+        if not line.strip():
+            continue
+        try:
+            polygon = [[float(c) for c in pair.split(",")] for pair in line.split()]
+        except ValueError as err:
+            raise InvalidInput(
+                "write each zone on its own line as 'x,y x,y x,y' with numbers from 0 to 1",
+                field=field,
+            ) from err
+        polygons.append(polygon)
+    return check_zones(polygons, field=field)
+
+
+def zone_text(zones: Sequence[Sequence[Sequence[float]]]) -> str:
+    """The inverse of ``parse_zone_text``, for showing zones in a form."""
+    return "\n".join(" ".join(f"{x:g},{y:g}" for x, y in zone) for zone in zones)
+
+
+def parse_quiet_time(value: str | None, *, field: str) -> str | None:
+    """Check an ``HH:MM`` time for quiet hours; empty means none."""
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = time.fromisoformat(value.strip())
+    except ValueError as err:
+        raise InvalidInput("use a 24-hour time like 22:30", field=field) from err
+    return parsed.strftime("%H:%M")
+
+
+def in_quiet_hours(now: time, start: str | None, end: str | None) -> bool:
+    """Whether ``now`` falls in quiet hours, which may run past midnight."""
+    if not start or not end:
+        return False
+    begin, finish = time.fromisoformat(start), time.fromisoformat(end)
+    if begin <= finish:
+        return begin <= now < finish
+    return now >= begin or now < finish
+
+
+def should_alert(mode: str, labels: Sequence[str], *, quiet: bool) -> bool:
+    """Whether an event with ``labels`` alerts the owner under ``mode``."""
+    if quiet or mode == AlertMode.NONE:
+        return False
+    return mode == AlertMode.ALL or "person" in labels

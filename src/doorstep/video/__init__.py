@@ -1,0 +1,1 @@
+"""Video sources, privacy zones, motion detection, event recording and offline scans."""

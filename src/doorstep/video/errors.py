@@ -1,0 +1,59 @@
+"""Video errors, each a subclass of the one Doorstep error tree.
+
+Unavailable
+└── SourceUnavailable      a camera, stream or file that cannot be opened or read right now
+UnsupportedMedia
+├── NotVideo               a file with no video stream Doorstep can decode
+└── DamagedMedia           a video that breaks part-way; carries how many frames were decoded
+DoorstepError
+└── ClipWriteFailed        a clip or snapshot that could not be written
+"""
+
+from __future__ import annotations
+
+from doorstep.errors import DoorstepError, Unavailable, UnsupportedMedia
+
+
+class SourceUnavailable(Unavailable):
+    """A camera, stream or file that cannot be opened or read right now."""
+
+    slug = "source-unavailable"
+    title = "The video source cannot be opened"
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"cannot open video source {source!r}: {reason}", extra={"source": source})
+        self.source = source
+        self.reason = reason
+
+
+class NotVideo(UnsupportedMedia):
+    """A file with no video stream Doorstep can decode."""
+
+    slug = "not-video"
+    title = "Not a video Doorstep can read"
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source!r} is not a video Doorstep can read: {reason}")
+        self.source = source
+
+
+class DamagedMedia(UnsupportedMedia):
+    """A video that breaks part-way; ``frames_decoded`` frames came out before the damage."""
+
+    slug = "damaged-media"
+    title = "The video is damaged or truncated"
+
+    def __init__(self, source: str, frames_decoded: int, reason: str) -> None:
+        super().__init__(
+            f"{source!r} is damaged or truncated after {frames_decoded} decoded frames: {reason}",
+            extra={"frames_decoded": frames_decoded},
+        )
+        self.source = source
+        self.frames_decoded = frames_decoded
+
+
+class ClipWriteFailed(DoorstepError):
+    """A clip or snapshot that could not be written."""
+
+    slug = "clip-write-failed"
+    title = "The clip could not be written"
