@@ -12,9 +12,10 @@ from fastapi.staticfiles import StaticFiles
 
 from doorstep import __version__
 from doorstep.api import middleware, problems
-from doorstep.api.routers import accounts, system
+from doorstep.api.routers import accounts, cameras, clips, devices, events, system
 from doorstep.api.state import AppState
 from doorstep.settings import Settings, load_master_key
+from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
 from doorstep.storage.migrate import migrate
 from doorstep.web import pages
@@ -41,7 +42,12 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     db = Database(settings.resolved_database_url)
     if run_migrations:
         migrate(db.engine)
-    state = AppState(settings=settings, db=db, master_key=load_master_key(settings))
+    state = AppState(
+        settings=settings,
+        db=db,
+        master_key=load_master_key(settings),
+        blobs=make_blob_store(settings),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +66,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     problems.install(app)
     app.include_router(system.router)
     app.include_router(accounts.router)
+    app.include_router(cameras.router)
+    app.include_router(devices.router)
+    app.include_router(clips.router)
+    app.include_router(events.router)
     app.include_router(pages.router)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

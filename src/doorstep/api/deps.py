@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from doorstep.api.state import AppState
+from doorstep.bus.memory import take_pending
 from doorstep.errors import CsrfRejected, Forbidden, NotAuthenticated
 from doorstep.security import same
 from doorstep.storage.accounts import session_for, token_for
@@ -35,6 +36,9 @@ def get_db(state: StateDep) -> Iterator[Session]:
     """A session committed when the handler returns, before the response is sent."""
     with state.db.session() as session:
         yield session
+    # Only after the commit: a page told about a clip must be able to fetch it.
+    for account_id, event in take_pending(session):
+        state.bus.publish(account_id, event)
 
 
 # scope="function": commit before the response leaves, so a failed commit is never a 200.

@@ -7,8 +7,11 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from doorstep.bus.memory import MemoryBus
 from doorstep.settings import Settings
 from doorstep.storage.accounts import ThrottlePolicy
+from doorstep.storage.blobs import BlobStore
+from doorstep.storage.clips import Keys
 from doorstep.storage.db import Database
 
 
@@ -19,7 +22,14 @@ class AppState:
     settings: Settings
     db: Database
     master_key: bytes
+    blobs: BlobStore
+    bus: MemoryBus = field(default_factory=MemoryBus)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    @property
+    def keys(self) -> Keys:
+        """What reading or writing footage needs."""
+        return Keys(master=self.master_key, blobs=self.blobs)
 
     @property
     def throttle(self) -> ThrottlePolicy:

@@ -1,0 +1,162 @@
+"""An owner's cameras: add, pairing codes, settings, online status, removal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
+from doorstep.api.routers.accounts import HomeLocation, Strict
+from doorstep.domain.geo import Coordinates
+from doorstep.storage import cameras
+from doorstep.storage.clips import shred
+from doorstep.storage.models import Camera
+
+router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
+
+Zones = Annotated[list[list[list[float]]], Field(max_length=32)]
+
+
+class CameraCreate(Strict):
+    """A new camera; its position defaults to the owner's home and is never shown to others."""
+
+    name: Annotated[str, Field(max_length=80)]
+    position: HomeLocation | None = None
+    requests_opt_in: bool = Field(
+        False, description="Whether agencies' Requests for Assistance may reach this camera."
+    )
+
+
+class CameraUpdate(Strict):
+    """Changes to a camera's settings; omitted fields stay as they are."""
+
+    name: Annotated[str | None, Field(max_length=80)] = None
+    motion_zones: Zones | None = None
+    privacy_zones: Zones | None = None
+    audio_enabled: bool | None = None
+    alert_mode: Annotated[str | None, Field(max_length=10)] = None
+    quiet_start: Annotated[str | None, Field(max_length=5)] = None
+    quiet_end: Annotated[str | None, Field(max_length=5)] = None
+    retention_days: int | None = None
+    requests_opt_in: bool | None = None
+
+
+class CameraPrivate(BaseModel):
+    """A camera as its owner sees it."""
+
+    id: str
+    name: str
+    position: HomeLocation | None
+    online: bool
+    paired: bool
+    last_seen_at: datetime | None
+    motion_zones: list[list[list[float]]]
+    privacy_zones: list[list[list[float]]]
+    audio_enabled: bool
+    alert_mode: str
+    quiet_start: str | None
+    quiet_end: str | None
+    retention_days: int
+    requests_opt_in: bool
+    e2e_enabled: bool
+    config_version: int
+
+
+class PairingCodePublic(BaseModel):
+    """A one-time code for `doorstep agent pair --code`; valid for 15 minutes."""
+
+    code: str
+    expires_in_seconds: int
+
+
+def camera_private(camera: Camera) -> CameraPrivate:
+    """The owner's view of a camera."""
+    position = None
+    if camera.lat is not None and camera.lon is not None:
+        position = HomeLocation(lat=camera.lat, lon=camera.lon)
+    return CameraPrivate(
+        id=camera.id,
+        name=camera.name,
+        position=position,
+        online=cameras.is_online(camera),
+        paired=camera.paired_at is not None,
+        last_seen_at=camera.last_seen_at,
+        motion_zones=camera.motion_zones,
+        privacy_zones=camera.privacy_zones,
+        audio_enabled=camera.audio_enabled,
+        alert_mode=camera.alert_mode,
+        quiet_start=camera.quiet_start,
+        quiet_end=camera.quiet_end,
+        retention_days=camera.retention_days,
+        requests_opt_in=camera.requests_opt_in,
+        e2e_enabled=camera.e2e_enabled,
+        config_version=camera.config_version,
+    )
+
+
+@router.get("")
+def list_cameras(principal: CurrentPrincipal) -> list[CameraPrivate]:
+    """The caller's cameras."""
+    principal.require_scope("clips:read")
+    return [camera_private(camera) for camera in principal.user.cameras]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def add_camera(
+    body: CameraCreate, principal: CurrentPrincipal, db: DbDep, state: StateDep
+) -> CameraPrivate:
+    """Add a camera; then make a pairing code for its agent."""
+    principal.require_scope("clips:write")
+    position = Coordinates(body.position.lat, body.position.lon) if body.position else None
+    camera = cameras.add_camera(
+        db,
+        principal.user,
+        name=body.name,
+        position=position,
+        requests_opt_in=body.requests_opt_in,
+        cell_resolution=state.settings.public_cell_resolution,
+    )
+    return camera_private(camera)
+
+
+@router.get("/{camera_id}")
+def get_camera(camera_id: str, principal: CurrentPrincipal, db: DbDep) -> CameraPrivate:
+    """One of the caller's cameras."""
+    principal.require_scope("clips:read")
+    return camera_private(cameras.owned_camera(db, principal.user, camera_id))
+
+
+@router.patch("/{camera_id}")
+def update_camera(
+    camera_id: str, body: CameraUpdate, principal: CurrentPrincipal, db: DbDep
+) -> CameraPrivate:
+    """Change zones, audio, alerts, quiet hours, retention or request opt-in."""
+    principal.require_scope("clips:write")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    return camera_private(cameras.update_settings(db, camera, changes))
+
+
+@router.post("/{camera_id}/pairing-code", status_code=status.HTTP_201_CREATED)
+def pairing_code(camera_id: str, principal: CurrentPrincipal, db: DbDep) -> PairingCodePublic:
+    """A new one-time pairing code; an agent already paired keeps working until re-paired."""
+    principal.require_scope("clips:write")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    code = cameras.new_pairing_code(db, camera)
+    return PairingCodePublic(code=code, expires_in_seconds=int(cameras.PAIRING_TTL.total_seconds()))
+
+
+@router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_camera(
+    camera_id: str, principal: CurrentPrincipal, db: DbDep, state: StateDep
+) -> Response:
+    """Remove a camera and shred all its clips."""
+    principal.require_scope("clips:write")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    for clip in list(camera.clips):
+        shred(db, state.keys, clip)
+    db.delete(camera)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

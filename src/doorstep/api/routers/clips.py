@@ -1,0 +1,214 @@
+"""An owner's clips: timeline, playback with Range, snapshot, download, deletion."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
+from doorstep.api.routers.accounts import Strict
+from doorstep.errors import InvalidInput, RangeNotSatisfiable
+from doorstep.storage import clips as clip_store
+from doorstep.storage.models import Camera, Clip
+
+router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+MAX_PAGE = 200
+
+
+class ClipPublic(BaseModel):
+    """A clip as its owner sees it in the timeline."""
+
+    id: str
+    camera_id: str
+    camera_name: str
+    started_at: datetime
+    ended_at: datetime
+    duration_seconds: float
+    labels: list[str]
+    peak_motion: float
+    size: int
+    width: int
+    height: int
+    has_audio: bool
+    expires_at: datetime
+    video_url: str
+    snapshot_url: str
+
+
+class ClipPage(BaseModel):
+    """A page of the timeline, newest first; pass ``next_before`` as ``before`` for more."""
+
+    clips: list[ClipPublic]
+    next_before: datetime | None
+
+
+class ClipDelete(Strict):
+    """Delete a selection of clips, or all of them."""
+
+    ids: Annotated[list[str], Field(max_length=1000)] = []
+    all: bool = False
+
+
+class Deleted(BaseModel):
+    """How many clips were shredded."""
+
+    deleted: int
+
+
+def clip_public(clip: Clip, camera: Camera) -> ClipPublic:
+    """The owner's view of a clip."""
+    return ClipPublic(
+        id=clip.id,
+        camera_id=clip.camera_id,
+        camera_name=camera.name,
+        started_at=clip.started_at,
+        ended_at=clip.ended_at,
+        duration_seconds=round((clip.ended_at - clip.started_at).total_seconds(), 2),
+        labels=list(clip.labels),
+        peak_motion=clip.peak_motion,
+        size=clip.size,
+        width=clip.width,
+        height=clip.height,
+        has_audio=clip.has_audio,
+        expires_at=clip.expires_at,
+        video_url=f"/api/v1/clips/{clip.id}/video",
+        snapshot_url=f"/api/v1/clips/{clip.id}/snapshot",
+    )
+
+
+@router.get("")
+def timeline(
+    principal: CurrentPrincipal,
+    db: DbDep,
+    camera_id: Annotated[str | None, Query(max_length=32)] = None,
+    label: Annotated[str | None, Query(pattern="^(person|motion)$")] = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> ClipPage:
+    """The caller's clips across cameras, newest first, filtered by camera, label and time."""
+    principal.require_scope("clips:read")
+    query = select(Clip).where(Clip.owner_id == principal.user.id)
+    if camera_id:
+        query = query.where(Clip.camera_id == camera_id)
+    if since:
+        query = query.where(Clip.started_at >= since)
+    if before:
+        query = query.where(Clip.started_at < before)
+    rows = list(db.scalars(query.order_by(Clip.started_at.desc()).limit(limit * 4 + 1)))
+    if label == "person":
+        # Labels are a short JSON list; filtering here keeps the query the same on every engine.
+        rows = [clip for clip in rows if "person" in clip.labels]
+    elif label == "motion":
+        rows = [clip for clip in rows if "person" not in clip.labels]
+    page = rows[:limit]
+    cameras = {camera.id: camera for camera in principal.user.cameras}
+    more = len(rows) > limit
+    return ClipPage(
+        clips=[clip_public(clip, cameras[clip.camera_id]) for clip in page],
+        next_before=page[-1].started_at if more and page else None,
+    )
+
+
+@router.get("/{clip_id}")
+def get_clip(clip_id: str, principal: CurrentPrincipal, db: DbDep) -> ClipPublic:
+    """One clip."""
+    principal.require_scope("clips:read")
+    clip = clip_store.clip_for_owner(db, principal.user, clip_id)
+    return clip_public(clip, clip.camera)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """Parse a single-range ``Range`` header into inclusive bounds; None means the whole clip."""
+    if header is None:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None or (not match.group(1) and not match.group(2)):
+        raise RangeNotSatisfiable("use one range like 'bytes=0-1023'", extra={"size": size})
+    first, last = match.group(1), match.group(2)
+    if not first:
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    if size == 0 or start > end or start >= size:
+        raise RangeNotSatisfiable(f"the clip has {size} bytes", extra={"size": size})
+    return start, end
+
+
+@router.get(
+    "/{clip_id}/video",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"video/mp4": {}}}, 206: {"content": {"video/mp4": {}}}},
+)
+def video(
+    clip_id: str,
+    principal: CurrentPrincipal,
+    db: DbDep,
+    state: StateDep,
+    range_header: Annotated[str | None, Header(alias="range", max_length=100)] = None,
+    download: bool = False,
+) -> StreamingResponse:
+    """The clip's MP4, decrypted on the fly; Range requests decrypt only what they ask for."""
+    principal.require_scope("clips:read")
+    clip = clip_store.clip_for_owner(db, principal.user, clip_id)
+    bounds = parse_range(range_header, clip.size)
+    start, end = bounds or (0, clip.size - 1)
+    headers = {
+        "accept-ranges": "bytes",
+        "content-length": str(end - start + 1),
+        "cache-control": "private, no-store",
+    }
+    if download:
+        headers["content-disposition"] = f'attachment; filename="doorstep-{clip.id}.mp4"'
+    if bounds is not None:
+        headers["content-range"] = f"bytes {start}-{end}/{clip.size}"
+    body = clip_store.read_range(db, state.keys, clip, start, end)
+    return StreamingResponse(
+        body,
+        status_code=status.HTTP_206_PARTIAL_CONTENT if bounds else status.HTTP_200_OK,
+        media_type="video/mp4",
+        headers=headers,
+    )
+
+
+@router.get("/{clip_id}/snapshot", responses={200: {"content": {"image/jpeg": {}}}})
+def snapshot(clip_id: str, principal: CurrentPrincipal, db: DbDep, state: StateDep) -> Response:
+    """The clip's JPEG snapshot."""
+    principal.require_scope("clips:read")
+    clip = clip_store.clip_for_owner(db, principal.user, clip_id)
+    data = clip_store.read_snapshot(db, state.keys, clip)
+    return Response(data, media_type="image/jpeg", headers={"cache-control": "private, no-store"})
+
+
+@router.delete("/{clip_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_clip(clip_id: str, principal: CurrentPrincipal, db: DbDep, state: StateDep) -> Response:
+    """Delete a clip for good: its key is destroyed."""
+    principal.require_scope("clips:write")
+    clip_store.shred(db, state.keys, clip_store.clip_for_owner(db, principal.user, clip_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/delete")
+def delete_clips(
+    body: ClipDelete, principal: CurrentPrincipal, db: DbDep, state: StateDep
+) -> Deleted:
+    """Delete a selection of clips, or every clip with ``all``."""
+    principal.require_scope("clips:write")
+    if body.all == bool(body.ids):
+        raise InvalidInput("give either ids or all=true", field="ids")
+    if body.all:
+        chosen = list(db.scalars(select(Clip).where(Clip.owner_id == principal.user.id)))
+    else:
+        chosen = [clip_store.clip_for_owner(db, principal.user, clip_id) for clip_id in body.ids]
+    for clip in chosen:
+        clip_store.shred(db, state.keys, clip)
+    return Deleted(deleted=len(chosen))

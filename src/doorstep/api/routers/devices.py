@@ -1,0 +1,157 @@
+"""What camera agents call: pair, heartbeat, fetch their configuration, upload clips."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from pydantic import BaseModel, Field, ValidationError
+
+from doorstep import __version__
+from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
+from doorstep.api.routers.accounts import Strict
+from doorstep.api.routers.clips import ClipPublic, clip_public
+from doorstep.bus.memory import notify_after_commit
+from doorstep.domain.camera import in_quiet_hours, should_alert
+from doorstep.errors import InvalidInput, PayloadTooLarge
+from doorstep.storage import cameras
+from doorstep.storage.clips import ClipMeta, store_clip
+from doorstep.storage.types import utcnow
+from doorstep.video.probe import check_jpeg, probe_clip
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+MAX_SNAPSHOT = 5 * 1024 * 1024
+
+
+class PairRequest(Strict):
+    """A pairing code typed into the agent."""
+
+    code: Annotated[str, Field(max_length=40)]
+    agent_version: Annotated[str, Field(max_length=40)] = "unknown"
+
+
+class PairResponse(BaseModel):
+    """The device token (shown once) and the camera's configuration."""
+
+    camera_id: str
+    token: str
+    config: dict[str, Any]
+
+
+class Heartbeat(Strict):
+    """The agent is alive."""
+
+    agent_version: Annotated[str | None, Field(max_length=40)] = None
+
+
+class HeartbeatResponse(BaseModel):
+    """Tells the agent whether its configuration changed."""
+
+    config_version: int
+    server_version: str
+
+
+class ClipUploadMeta(Strict):
+    """Event metadata sent with a clip."""
+
+    started_at: datetime
+    ended_at: datetime
+    peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+    labels: Annotated[list[str], Field(max_length=5)] = []
+
+
+@router.post("/pair", status_code=status.HTTP_201_CREATED)
+def pair(body: PairRequest, db: DbDep) -> PairResponse:
+    """Exchange a one-time pairing code for this camera's device token."""
+    camera, token = cameras.pair(db, body.code, body.agent_version)
+    return PairResponse(camera_id=camera.id, token=token, config=cameras.agent_config(camera))
+
+
+@router.post("/heartbeat")
+def heartbeat(body: Heartbeat, principal: CurrentPrincipal, db: DbDep) -> HeartbeatResponse:
+    """Mark the camera online."""
+    camera = cameras.device_camera(db, principal.token)
+    cameras.heartbeat(camera, body.agent_version)
+    return HeartbeatResponse(config_version=camera.config_version, server_version=__version__)
+
+
+@router.get("/config")
+def config(principal: CurrentPrincipal, db: DbDep) -> dict[str, Any]:
+    """The camera's current zones, audio and encryption settings."""
+    return cameras.agent_config(cameras.device_camera(db, principal.token))
+
+
+def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".upload", delete=False)  # noqa: SIM115
+    path = Path(handle.name)
+    try:
+        with handle:
+            shutil.copyfileobj(upload.file, handle, 1024 * 1024)
+        if path.stat().st_size > limit:
+            raise PayloadTooLarge("the clip is larger than the upload limit")
+        if path.stat().st_size == 0:
+            raise InvalidInput("the clip is empty", field="video")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+@router.post("/clips")
+def upload_clip(
+    principal: CurrentPrincipal,
+    db: DbDep,
+    state: StateDep,
+    response: Response,
+    meta: Annotated[str, Form(max_length=4096, description="ClipUploadMeta as JSON")],
+    video: Annotated[UploadFile, File(description="H.264 MP4")],
+    snapshot: Annotated[UploadFile, File(description="JPEG")],
+) -> ClipPublic:
+    """Upload a clip with its snapshot; the same content twice is stored once (200 the 2nd time)."""
+    camera = cameras.device_camera(db, principal.token)
+    try:
+        parsed = ClipUploadMeta.model_validate(json.loads(meta))
+    except (ValueError, ValidationError) as err:
+        raise InvalidInput(f"meta is not valid event metadata: {err}", field="meta") from err
+    snapshot_bytes = snapshot.file.read(MAX_SNAPSHOT + 1)
+    if len(snapshot_bytes) > MAX_SNAPSHOT:
+        raise PayloadTooLarge("the snapshot is larger than 5 MiB")
+    check_jpeg(snapshot_bytes)
+    path = _save_upload(video, state.settings.data_dir / "uploads", state.settings.max_upload_bytes)
+    try:
+        probe = probe_clip(path)
+        clip, created = store_clip(
+            db,
+            state.keys,
+            camera,
+            ClipMeta(parsed.started_at, parsed.ended_at, parsed.peak_motion, parsed.labels),
+            video=path,
+            snapshot=snapshot_bytes,
+            width=probe.width,
+            height=probe.height,
+            has_audio=probe.has_audio,
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    cameras.heartbeat(camera, None)
+    body = clip_public(clip, camera)
+    if created:
+        quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
+        notify_after_commit(
+            db,
+            camera.owner_id,
+            {
+                "type": "clip",
+                "alert": should_alert(camera.alert_mode, clip.labels, quiet=quiet),
+                "clip": body.model_dump(mode="json"),
+            },
+        )
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return body

@@ -1,0 +1,222 @@
+"""Clips repository: seal and store uploads, read them back by range, shred on delete or expiry."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from doorstep.domain.retention import expires_at
+from doorstep.errors import InvalidInput, NotFound
+from doorstep.storage.blobs import BlobStore
+from doorstep.storage.crypto import (
+    EncryptingReader,
+    clip_key_context,
+    decrypt_stream,
+    iter_decrypted_range,
+    new_key,
+    owner_key_context,
+    unwrap_key,
+    wrap_key,
+)
+from doorstep.storage.models import Camera, Clip, OwnerKey, User
+from doorstep.storage.types import new_id, utcnow
+
+ALLOWED_LABELS = frozenset({"motion", "person"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClipMeta:
+    """Event metadata the agent sends with a clip."""
+
+    started_at: datetime
+    ended_at: datetime
+    peak_motion: float
+    labels: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The server's master key and where blobs live: what reading or writing footage needs."""
+
+    master: bytes
+    blobs: BlobStore
+
+
+def check_meta(meta: ClipMeta) -> None:
+    """Refuse metadata that cannot describe a real event."""
+    if meta.started_at.tzinfo is None or meta.ended_at.tzinfo is None:
+        raise InvalidInput("event times need a time zone", field="started_at")
+    if meta.ended_at < meta.started_at:
+        raise InvalidInput("an event cannot end before it starts", field="ended_at")
+    if (meta.ended_at - meta.started_at).total_seconds() > 3600:
+        raise InvalidInput("an event is at most an hour long", field="ended_at")
+    # A few minutes of clock drift on a camera is normal; an event from the future is not.
+    if (meta.started_at - utcnow()).total_seconds() > 300:
+        raise InvalidInput("the event starts in the future", field="started_at")
+    if not 0 <= meta.peak_motion <= 1:
+        raise InvalidInput("peak motion is a fraction from 0 to 1", field="peak_motion")
+    unknown = set(meta.labels) - ALLOWED_LABELS
+    if unknown:
+        raise InvalidInput(f"unknown labels: {', '.join(sorted(unknown))}", field="labels")
+
+
+def owner_data_key(db: Session, master_key: bytes, owner_id: str) -> bytes:
+    """The owner's data key, made on first use and kept only wrapped by the master key."""
+    row = db.get(OwnerKey, owner_id)
+    context = owner_key_context(owner_id)
+    if row is None:
+        key = new_key()
+        db.add(OwnerKey(user_id=owner_id, wrapped_key=wrap_key(master_key, key, context=context)))
+        db.flush()
+        return key
+    return unwrap_key(master_key, row.wrapped_key, context=context)
+
+
+def _clip_key(db: Session, keys: Keys, clip: Clip) -> bytes:
+    if clip.wrapped_key is None:
+        raise NotFound("that clip has been deleted")
+    data_key = owner_data_key(db, keys.master, clip.owner_id)
+    return unwrap_key(data_key, clip.wrapped_key, context=clip_key_context(clip.owner_id, clip.id))
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in pieces."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while piece := handle.read(1024 * 1024):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def find_duplicate(db: Session, camera: Camera, sha256: str) -> Clip | None:
+    """The clip this camera already uploaded with the same content, if any."""
+    return db.scalar(select(Clip).where(Clip.camera_id == camera.id, Clip.content_sha256 == sha256))
+
+
+def store_clip(
+    db: Session,
+    keys: Keys,
+    camera: Camera,
+    meta: ClipMeta,
+    *,
+    video: Path,
+    snapshot: bytes,
+    width: int,
+    height: int,
+    has_audio: bool,
+) -> tuple[Clip, bool]:
+    """Seal and store an uploaded clip; the same content twice returns the first (``False``)."""
+    check_meta(meta)
+    sha256 = sha256_file(video)
+    existing = find_duplicate(db, camera, sha256)
+    if existing is not None:
+        return existing, False
+    clip = Clip(
+        id=new_id(),
+        camera_id=camera.id,
+        owner_id=camera.owner_id,
+        started_at=meta.started_at,
+        ended_at=meta.ended_at,
+        peak_motion=meta.peak_motion,
+        labels=sorted(set(meta.labels)),
+        content_sha256=sha256,
+        size=video.stat().st_size,
+        width=width,
+        height=height,
+        has_audio=has_audio,
+        expires_at=expires_at(meta.started_at, camera.retention_days),
+    )
+    content_key = new_key()
+    data_key = owner_data_key(db, keys.master, camera.owner_id)
+    clip.wrapped_key = wrap_key(
+        data_key, content_key, context=clip_key_context(clip.owner_id, clip.id)
+    )
+    # Blobs first, row last: a crash in between leaves only ciphertext whose key never existed.
+    with video.open("rb") as handle:
+        sealed = EncryptingReader(handle, content_key)
+        clip.ciphertext_size = keys.blobs.put(clip.video_key, sealed)
+    snapshot_sealed = EncryptingReader(io.BytesIO(snapshot), content_key)
+    clip.snapshot_size = keys.blobs.put(clip.snapshot_key, snapshot_sealed)
+    db.add(clip)
+    try:
+        db.flush()
+    except IntegrityError:
+        # The same upload raced in twice; keep the first and drop our copy's blobs.
+        db.rollback()
+        keys.blobs.delete(clip.video_key)
+        keys.blobs.delete(clip.snapshot_key)
+        duplicate = find_duplicate(db, camera, sha256)
+        assert duplicate is not None
+        return duplicate, False
+    return clip, True
+
+
+def clip_for_owner(db: Session, owner: User, clip_id: str) -> Clip:
+    """One of the owner's clips, or NotFound."""
+    clip = db.get(Clip, clip_id)
+    if clip is None or clip.owner_id != owner.id:
+        raise NotFound("no such clip")
+    return clip
+
+
+def read_range(db: Session, keys: Keys, clip: Clip, start: int, end: int) -> Iterator[bytes]:
+    """Plaintext bytes ``start..end`` of the clip's video, decrypting only what is asked."""
+    key = _clip_key(db, keys, clip)
+    video_key = clip.video_key
+
+    def read_at(offset: int, length: int) -> bytes:
+        return keys.blobs.read_at(video_key, offset, length)
+
+    return iter_decrypted_range(read_at, key, start, end, clip.ciphertext_size)
+
+
+def read_snapshot(db: Session, keys: Keys, clip: Clip) -> bytes:
+    """The clip's snapshot, decrypted."""
+    key = _clip_key(db, keys, clip)
+    return b"".join(decrypt_stream(keys.blobs.open_stream(clip.snapshot_key), key))
+
+
+def read_video(db: Session, keys: Keys, clip: Clip) -> Iterator[bytes]:
+    """The whole clip's video, decrypted piece by piece."""
+    key = _clip_key(db, keys, clip)
+    return decrypt_stream(keys.blobs.open_stream(clip.video_key), key)
+
+
+def shred(db: Session, keys: Keys, clip: Clip) -> None:
+    """Delete a clip: its key goes first (crypto-shred), then the row, then the ciphertext."""
+    clip.wrapped_key = None
+    db.flush()
+    db.delete(clip)
+    db.flush()
+    # Even if removing the ciphertext fails now, nothing can decrypt what is left.
+    for key in (clip.video_key, clip.snapshot_key):
+        keys.blobs.delete(key)
+
+
+def shred_owner(db: Session, keys: Keys, owner_id: str) -> int:
+    """Destroy an owner's data key and every clip, so nothing of theirs can ever be decrypted."""
+    clips = list(db.scalars(select(Clip).where(Clip.owner_id == owner_id)))
+    row = db.get(OwnerKey, owner_id)
+    if row is not None:
+        db.delete(row)
+        db.flush()
+    for clip in clips:
+        shred(db, keys, clip)
+    return len(clips)
+
+
+def expire(db: Session, keys: Keys, now: datetime | None = None) -> int:
+    """Shred every clip past its retention; returns how many."""
+    moment = now or utcnow()
+    expired = list(db.scalars(select(Clip).where(Clip.expires_at <= moment)))
+    for clip in expired:
+        shred(db, keys, clip)
+    return len(expired)

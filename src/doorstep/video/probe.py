@@ -1,0 +1,58 @@
+"""Check uploads by opening them: a clip must decode as video, a snapshot as an image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from doorstep.errors import UnsupportedMedia
+
+
+@dataclass(frozen=True, slots=True)
+class ClipProbe:
+    """What an uploaded clip turned out to be."""
+
+    codec: str
+    width: int
+    height: int
+    duration_s: float
+    has_audio: bool
+
+
+def probe_clip(path: Path) -> ClipProbe:
+    """Open an uploaded MP4 and decode its first frame; anything else is UnsupportedMedia."""
+    try:
+        with av.open(str(path), mode="r") as container:
+            if container.format.name.split(",")[0] not in {"mov", "mp4", "m4a", "3gp"}:
+                raise UnsupportedMedia("a clip must be an MP4 file")
+            if not container.streams.video:
+                raise UnsupportedMedia("the file has no video stream")
+            stream = container.streams.video[0]
+            frame = next(container.decode(stream), None)
+            if frame is None:
+                raise UnsupportedMedia("the video has no frames that decode")
+            duration = float(container.duration / av.time_base) if container.duration else 0.0
+            return ClipProbe(
+                codec=stream.codec_context.name,
+                width=frame.width,
+                height=frame.height,
+                duration_s=duration,
+                has_audio=bool(container.streams.audio),
+            )
+    except (av.FFmpegError, StopIteration, UnicodeDecodeError) as err:
+        raise UnsupportedMedia("the clip is damaged or not a video") from err
+
+
+def check_jpeg(data: bytes) -> tuple[int, int]:
+    """Decode a snapshot and return its size; anything that is not a JPEG is refused."""
+    if not data.startswith(b"\xff\xd8"):
+        raise UnsupportedMedia("a snapshot must be a JPEG image")
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise UnsupportedMedia("the snapshot is damaged")
+    height, width = image.shape[:2]
+    return int(width), int(height)

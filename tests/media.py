@@ -1,0 +1,34 @@
+"""Small media files made in the test session: an H.264 MP4 clip and a JPEG snapshot."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+
+def tiny_clip(path: Path, *, frames: int = 24, width: int = 160, height: int = 96) -> Path:
+    """Write a short faststart H.264 MP4 of a square moving across a grey frame."""
+    with av.open(str(path), mode="w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=Fraction(12))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(frames):
+            image = np.full((height, width, 3), 90, dtype=np.uint8)
+            x = 4 + index * 4
+            image[30:60, x : x + 30] = (40, 200, 240)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def tiny_jpeg() -> bytes:
+    """A small JPEG snapshot."""
+    image = np.full((96, 160, 3), 120, dtype=np.uint8)
+    ok, encoded = cv2.imencode(".jpg", image)
+    assert ok
+    return encoded.tobytes()
