@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
 from doorstep.api.app import create_app
+from doorstep.api.state import AppState
 from doorstep.settings import Environment, Settings
 from tests.conftest import service_missing
 
@@ -47,6 +49,20 @@ class LiveServer:
     settings: Settings
     server: uvicorn.Server
     thread: threading.Thread = field(repr=False)
+    app: FastAPI = field(repr=False)
+
+    @property
+    def state(self) -> AppState:
+        """The running app's state (database, bus, blobs)."""
+        state: AppState = self.app.state.doorstep
+        return state
+
+    def wait_for_listeners(self, count: int = 1, timeout: float = 10) -> None:
+        """Block until ``count`` pages follow the live-events stream."""
+        deadline = time.monotonic() + timeout
+        while self.state.bus.listeners() < count:
+            assert time.monotonic() < deadline, "no page is listening for live events"
+            time.sleep(0.02)
 
 
 @pytest.fixture
@@ -65,7 +81,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     while not server.started:
         assert time.monotonic() < deadline, "the test server did not start"
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", settings, server, thread)
+    yield LiveServer(f"http://127.0.0.1:{port}", settings, server, thread, app)
     server.should_exit = True
     thread.join(timeout=10)
 

@@ -18,7 +18,7 @@ from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
 from doorstep.storage.migrate import migrate
-from doorstep.web import pages
+from doorstep.web import camera_pages, pages
 from doorstep.web.render import STATIC
 
 
@@ -70,6 +70,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.include_router(devices.router)
     app.include_router(clips.router)
     app.include_router(events.router)
+    app.include_router(camera_pages.router)
     app.include_router(pages.router)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -54,9 +54,11 @@ class MemoryBus:
             subscription.loop.call_soon_threadsafe(_offer, subscription, event)
         return len(targets)
 
-    def listeners(self, account_id: str) -> int:
-        """How many pages follow the account right now."""
+    def listeners(self, account_id: str | None = None) -> int:
+        """How many pages follow the account (or anyone) right now."""
         with self._lock:
+            if account_id is None:
+                return sum(len(subs) for subs in self._subscriptions.values())
             return len(self._subscriptions.get(account_id, ()))
 
 
