@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     s3_access_key: SecretStr = Field(SecretStr(""), description="S3 access key id.")
     s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 secret access key.")
     s3_region: str = Field("us-east-1", description="S3 region name.")
+    retention_sweep_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
+        300, description="How often expired clips are shredded; 0 turns the in-process sweep off."
+    )
     mqtt_url: str = Field(
         "", description="mqtt://host:port of a broker; empty keeps events in-process."
     )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from doorstep.api.state import AppState
 from doorstep.storage.clips import owner_data_key
 from doorstep.storage.crypto import DecryptionFailed, decrypt_all
-from doorstep.storage.models import Clip, PairingCode
+from doorstep.storage.models import Clip, OwnerKey, PairingCode
 from doorstep.storage.types import utcnow
 from tests.factories import resident
 from tests.media import tiny_clip, tiny_jpeg
@@ -362,3 +362,23 @@ def test_new_clips_are_published_after_commit(
     assert len(published) == 1
     assert published[0][1]["clip"]["id"] == clip["id"]
     assert published[0][1]["alert"] is True
+
+
+def test_deleting_the_account_shreds_every_clip(
+    app: FastAPI, client: TestClient, owner: str, clip_bytes: bytes
+) -> None:
+    camera = _camera(client, owner)
+    _upload(client, _pair(client, owner, camera["id"]), clip_bytes)
+    state = _state(app)
+    assert len(list(state.blobs.keys("clips/"))) == 2
+    response = client.request(
+        "DELETE",
+        "/api/v1/me",
+        json={"password": "lantern-porch-9"},
+        headers={"x-csrf-token": owner},
+    )
+    assert response.status_code == 204
+    assert list(state.blobs.keys("clips/")) == []
+    with state.db.session() as db:
+        assert db.scalar(select(func.count()).select_from(OwnerKey)) == 0
+        assert db.scalar(select(func.count()).select_from(Clip)) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from doorstep import __version__
 from doorstep.api import middleware, problems
 from doorstep.api.routers import accounts, cameras, clips, devices, events, system
 from doorstep.api.state import AppState
+from doorstep.jobs.retention import sweep_expired
+from doorstep.jobs.scheduler import Scheduler
 from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
@@ -49,9 +52,19 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         blobs=make_blob_store(settings),
     )
 
+    scheduler = Scheduler()
+    if settings.retention_sweep_seconds:
+        scheduler.add(
+            "retention",
+            settings.retention_sweep_seconds,
+            partial(sweep_expired, db, state.keys),
+        )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler.start()
         yield
+        scheduler.stop()
         db.dispose()
 
     app = FastAPI(

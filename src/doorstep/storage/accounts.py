@@ -27,6 +27,7 @@ from doorstep.security import (
     new_secret,
     verify_password,
 )
+from doorstep.storage.clips import Keys, shred_owner
 from doorstep.storage.models import ApiToken, BrowserSession, LoginThrottle, Role, User
 from doorstep.storage.types import utcnow
 
@@ -241,9 +242,10 @@ def revoke_token(db: Session, user: User, token_id: str) -> None:
     token.revoked_at = token.revoked_at or utcnow()
 
 
-def delete_account(db: Session, user: User, password: str) -> None:
-    """Delete an account and, by cascade, everything that belongs to it."""
+def delete_account(db: Session, user: User, password: str, keys: Keys) -> None:
+    """Delete an account: its data key and clips are shredded, then every row goes by cascade."""
     if not verify_password(user.password_hash, password):
         raise InvalidInput("the password is wrong", field="password")
+    shred_owner(db, keys, user.id)
     db.delete(user)
     db.flush()

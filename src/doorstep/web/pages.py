@@ -243,7 +243,7 @@ def delete_account(
     if principal is None:
         return _see_other("/login")
     try:
-        accounts.delete_account(db, principal.user, password)
+        accounts.delete_account(db, principal.user, password, state.keys)
     except FORM_ERRORS as err:
         return _account(request, principal, delete_error=err, status=err.status)
     response = _see_other("/?deleted=1")

@@ -258,7 +258,7 @@ def change_password(
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
 def delete_me(body: AccountDelete, user: CurrentUser, db: DbDep, state: StateDep) -> Response:
     """Delete the account and all its data."""
-    accounts.delete_account(db, user, body.password)
+    accounts.delete_account(db, user, body.password, state.keys)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, state)
     return response
