@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # `scan` parses its own arguments (see main); listed here so `doorstep --help` shows it.
     sub.add_parser("scan", help="find motion events in a video file (doorstep scan --help)")
+    sub.add_parser(
+        "agent", help="pair and run the camera agent (doorstep agent pair --help, agent --help)"
+    )
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
@@ -169,11 +172,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `doorstep` command."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args_list = list(sys.argv[1:] if argv is None else argv)
+    # These commands parse their own arguments; they live in the rooms that own them.
     if args_list[:1] == ["scan"]:
         from doorstep.video.scan import main_scan
 
-        code: int = main_scan(args_list[1:])
-        return code
+        return int(main_scan(args_list[1:]))
+    if args_list[:1] == ["agent"]:
+        from doorstep.agent.cli import main_agent
+
+        return int(main_agent(args_list[1:]))
     parser = build_parser()
     args = parser.parse_args(args_list)
     try:

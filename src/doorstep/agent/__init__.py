@@ -1,0 +1,1 @@
+"""The camera agent: capture loop, local spool (store-and-forward), uploader, heartbeat, MQTT."""

@@ -1,0 +1,141 @@
+"""`doorstep agent`: pair a camera, then run it (capture, record, spool, upload, heartbeat)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from doorstep.agent.client import DeviceClient
+from doorstep.agent.runner import AgentOptions, CameraAgent, check_source
+from doorstep.agent.spool import DEFAULT_MAX_BYTES
+from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save_state
+from doorstep.errors import DoorstepError
+from doorstep.video.errors import DamagedMedia, NotVideo, SourceUnavailable
+
+EXIT_FAILED, EXIT_BAD_SOURCE = 1, 2
+
+
+def _pair_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doorstep agent pair", description="Pair this agent with a camera in Doorstep."
+    )
+    parser.add_argument("--server", required=True, help="the Doorstep server, e.g. https://...")
+    parser.add_argument("--code", required=True, help="the one-time pairing code from Doorstep")
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    return parser
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doorstep agent",
+        description="Run a paired camera: record motion clips and upload them to Doorstep.",
+        epilog="Pair first: doorstep agent pair --server URL --code CODE",
+    )
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument(
+        "--source", required=True, help="a video file, an rtsp:// URL or a /dev/videoN webcam"
+    )
+    parser.add_argument("--loop", action="store_true", help="play a video file over and over")
+    parser.add_argument(
+        "--no-realtime",
+        dest="realtime",
+        action="store_false",
+        help="read a video file as fast as possible instead of at its own pace",
+    )
+    parser.add_argument("--mqtt", metavar="URL", help="also publish to mqtt://host:1883")
+    parser.add_argument(
+        "--spool-max-mb",
+        type=int,
+        default=DEFAULT_MAX_BYTES // (1024 * 1024),
+        help="bound the local spool of unsent clips (oldest go first when full)",
+    )
+    parser.add_argument(
+        "--once", action="store_true", help="exit when the file ends and every clip is uploaded"
+    )
+    return parser
+
+
+def main_agent(argv: list[str]) -> int:
+    """Entry point of `doorstep agent ...`; returns the exit status."""
+    if argv[:1] == ["pair"]:
+        return _pair(_pair_parser().parse_args(argv[1:]))
+    return _run(_run_parser().parse_args(argv))
+
+
+def _pair(args: argparse.Namespace) -> int:
+    try:
+        with DeviceClient(args.server) as client:
+            pairing = client.pair(args.code)
+        path = save_state(
+            args.state_dir, AgentState(args.server.rstrip("/"), pairing.camera_id, pairing.token)
+        )
+    except DoorstepError as err:
+        print(f"doorstep agent pair: {err.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as err:
+        print(f"doorstep agent pair: cannot store the device token: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    name = pairing.config.get("name", "")
+    print(f"Paired as camera {name!r} ({pairing.camera_id}); device token stored in {path}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.spool_max_mb < 1:
+        print("doorstep agent: --spool-max-mb must be at least 1", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        state = load_state(args.state_dir)
+    except DoorstepError as err:
+        print(f"doorstep agent: {err.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        check_source(args.source)
+    except (SourceUnavailable, NotVideo, DamagedMedia) as err:
+        print(f"doorstep agent: {err.detail}", file=sys.stderr)
+        return EXIT_BAD_SOURCE
+    options = AgentOptions(
+        source=args.source,
+        loop=args.loop,
+        realtime=args.realtime,
+        once=args.once,
+        mqtt_url=args.mqtt,
+        spool_max_bytes=args.spool_max_mb * 1024 * 1024,
+    )
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        agent = CameraAgent(args.state_dir, state, options)
+    except DoorstepError as err:
+        print(f"doorstep agent: {err.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    with _terminate_as_interrupt():
+        status = agent.run()
+    if agent.failure is not None:
+        print(f"doorstep agent: {agent.failure}", file=sys.stderr)
+    return status
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    # A service manager stops the agent with SIGTERM; finish the clip as on Ctrl-C.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

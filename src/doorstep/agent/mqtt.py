@@ -1,0 +1,139 @@
+"""MQTT for the camera agent: availability with a Last Will, motion events and spool warnings.
+
+Topics (``<camera_id>`` is the id the camera got when paired):
+
+- ``doorstep/<camera_id>/availability`` — ``online`` (retained) while the agent is connected,
+  ``offline`` (retained) when it stops; the broker publishes ``offline`` itself (Last Will) when
+  the agent vanishes without saying goodbye.
+- ``doorstep/<camera_id>/event`` — one JSON message per recorded clip:
+  ``{"type": "motion" | "person", "started_at", "ended_at", "labels": [...], "peak_motion"}``
+  (times ISO 8601 with zone, ``peak_motion`` 0..1). Not retained.
+- ``doorstep/<camera_id>/warning`` — JSON for trouble the owner should hear about, such as
+  ``{"type": "spool_eviction", "clip_started_at", "evicted_total", "spool_max_bytes"}`` when
+  the spool was full and the oldest unsent clip was dropped. Not retained.
+
+The broker being down never stops recording: the client reconnects in the background and
+messages published while it is away are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from doorstep.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+ONLINE, OFFLINE = "online", "offline"
+
+
+def topic(camera_id: str, name: str) -> str:
+    """The topic ``name`` (availability, event, warning) of one camera."""
+    return f"doorstep/{camera_id}/{name}"
+
+
+def parse_broker(url: str) -> tuple[str, int]:
+    """Host and port of an ``mqtt://host[:port]`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "mqtt" or not parts.hostname:
+        raise ConfigurationError(f"the MQTT broker must be given as mqtt://host:port, not {url!r}")
+    try:
+        port = parts.port or 1883
+    except ValueError as err:
+        raise ConfigurationError(f"the MQTT broker URL {url!r} has a bad port") from err
+    return parts.hostname, port
+
+
+class MqttPublisher:
+    """Publishes one camera's availability, events and warnings to an MQTT broker."""
+
+    def __init__(self, url: str, camera_id: str, *, keepalive: int = 30) -> None:
+        self.host, self.port = parse_broker(url)
+        self.camera_id = camera_id
+        self.keepalive = keepalive
+        self.client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"doorstep-agent-{camera_id}",
+        )
+        self.client.will_set(topic(camera_id, "availability"), OFFLINE, qos=1, retain=True)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=60)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.connected = False
+
+    def start(self) -> None:
+        """Connect in the background; a broker that is down is retried, never fatal."""
+        self.client.connect_async(self.host, self.port, keepalive=self.keepalive)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Say ``offline`` and disconnect cleanly."""
+        if self.connected:
+            info = self.client.publish(
+                topic(self.camera_id, "availability"), OFFLINE, qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError):
+                log.debug("MQTT: could not say offline before leaving")
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish_event(self, meta: dict[str, Any]) -> None:
+        """Announce a recorded clip."""
+        labels = list(meta.get("labels", []))
+        self._publish(
+            "event",
+            {
+                "type": "person" if "person" in labels else "motion",
+                "started_at": meta["started_at"],
+                "ended_at": meta["ended_at"],
+                "labels": labels,
+                "peak_motion": meta["peak_motion"],
+            },
+        )
+
+    def publish_warning(self, warning: dict[str, Any]) -> None:
+        """Tell the owner about trouble such as a spool eviction."""
+        self._publish("warning", warning)
+
+    def _publish(self, name: str, payload: dict[str, Any]) -> None:
+        info = self.client.publish(topic(self.camera_id, name), json.dumps(payload), qos=1)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            log.debug("MQTT: %s not published (%s)", name, paho.error_string(info.rc))
+
+    def _on_connect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.ConnectFlags,
+        reason: ReasonCode,
+        properties: Any,
+    ) -> None:
+        del userdata, flags, properties
+        if reason.is_failure:
+            log.warning("MQTT broker %s:%d refused the agent: %s", self.host, self.port, reason)
+            return
+        self.connected = True
+        client.publish(topic(self.camera_id, "availability"), ONLINE, qos=1, retain=True)
+        log.info("MQTT: connected to %s:%d", self.host, self.port)
+
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Any,
+    ) -> None:
+        del client, userdata, flags, properties
+        if self.connected:
+            log.warning("MQTT: lost the broker (%s); reconnecting in the background", reason)
+        self.connected = False

@@ -1,0 +1,405 @@
+"""The camera agent at work: capture, motion, recording into the spool, upload, heartbeat."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from doorstep.agent.client import DeviceClient
+from doorstep.agent.mqtt import MqttPublisher
+from doorstep.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolError
+from doorstep.agent.state import AgentState, load_config, save_config
+from doorstep.agent.uploader import UPLOAD_BACKOFF, Uploader
+from doorstep.errors import ConfigurationError, DoorstepError, NotAuthenticated
+from doorstep.video.errors import DamagedMedia, NotVideo, SourceUnavailable
+from doorstep.video.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
+from doorstep.video.people import PersonDetector
+from doorstep.video.recorder import Clip, EventRecorder, Labeler
+from doorstep.video.source import (
+    Backoff,
+    Frame,
+    VideoSource,
+    is_network,
+    is_webcam,
+    open_source,
+    reconnecting_frames,
+)
+from doorstep.video.zones import Zone
+
+log = logging.getLogger(__name__)
+
+REPAIR_HINT = (
+    "the server no longer accepts this camera's token; make a new pairing code in Doorstep "
+    "and run: doorstep agent pair --server URL --code CODE"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfig:
+    """The camera settings the agent applies: zones and audio, at one config version."""
+
+    version: int = 0
+    motion_zones: tuple[Zone, ...] = ()
+    privacy_zones: tuple[Zone, ...] = ()
+    audio: bool = False
+
+    @classmethod
+    def from_server(cls, data: dict[str, Any]) -> CameraConfig:
+        """Read the configuration the device API sends."""
+        return cls(
+            version=int(data.get("config_version", 0)),
+            motion_zones=_zones(data.get("motion_zones") or []),
+            privacy_zones=_zones(data.get("privacy_zones") or []),
+            audio=bool(data.get("audio_enabled", False)),
+        )
+
+
+def _zones(polygons: list[list[list[float]]]) -> tuple[Zone, ...]:
+    return tuple(Zone(tuple((float(x), float(y)) for x, y in polygon)) for polygon in polygons)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOptions:
+    """How the agent runs; the defaults are those of `doorstep agent --source SRC`."""
+
+    source: str
+    loop: bool = False
+    realtime: bool = True
+    once: bool = False
+    mqtt_url: str | None = None
+    spool_max_bytes: int = DEFAULT_MAX_BYTES
+    heartbeat_seconds: float = 10.0
+    upload_backoff: Backoff = UPLOAD_BACKOFF
+    reconnect_backoff: Backoff = field(default_factory=Backoff)
+    motion: MotionSettings = DEFAULT_SETTINGS
+
+
+def check_source(spec: str) -> None:
+    """Open and close ``spec`` once; raise the video error that says why it cannot be used."""
+    open_source(spec, color=False).close()
+
+
+class CameraAgent:
+    """One paired camera: its capture loop on the calling thread, upload and heartbeat beside it."""
+
+    def __init__(self, folder: Path, state: AgentState, options: AgentOptions) -> None:
+        self.folder = folder
+        self.state = state
+        self.options = options
+        self.client = DeviceClient(state.server, state.token)
+        self.stop_event = threading.Event()
+        self.failure: str | None = None
+        self.config = CameraConfig()
+        self.opened: list[CameraConfig] = []
+        """The configuration each source was opened with, in order."""
+        self.clips = 0
+        self.connections = 0
+        """How many times a source was opened (reconnects and settings changes included)."""
+        self._pending: CameraConfig | None = None
+        self._lock = threading.Lock()
+        self.mqtt = MqttPublisher(options.mqtt_url, state.camera_id) if options.mqtt_url else None
+        self.spool = Spool(
+            folder / "spool", max_bytes=options.spool_max_bytes, on_evict=self._evicted
+        )
+        self._upload_client = DeviceClient(state.server, state.token)
+        self.uploader = Uploader(
+            self.spool,
+            self._upload_client,
+            backoff=options.upload_backoff,
+            on_unauthorised=self._unauthorised,
+        )
+        self.work = folder / "work"
+        self._labeler = _person_labeler()
+        self._heartbeat: threading.Thread | None = None
+
+    def stop(self) -> None:
+        """Ask the agent to finish the current clip and stop."""
+        self.stop_event.set()
+
+    def run(self) -> int:
+        """Run until stopped (or, with ``once``, until a file ends and the spool is empty)."""
+        # A clip being written when the agent died cannot be finished; its pieces are dropped.
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True, exist_ok=True)
+        config = self._initial_config()
+        if config is not None:
+            self.config = config
+            try:
+                self._run_threads()
+            except KeyboardInterrupt:
+                log.info("stopping")
+            finally:
+                self._shut_down()
+        self.client.close()
+        self._upload_client.close()
+        return 0 if self.failure is None else 1
+
+    def _run_threads(self) -> None:
+        if self.mqtt is not None:
+            self.mqtt.start()
+        self.uploader.start()
+        self._heartbeat = threading.Thread(
+            target=self._heartbeats, name="doorstep-heartbeat", daemon=True
+        )
+        self._heartbeat.start()
+        self._capture()
+        if self.options.once:
+            self.spool.wait_until_empty(float("inf"), self.stop_event.is_set)
+        else:
+            while not self.stop_event.wait(1.0):
+                pass
+
+    def _shut_down(self) -> None:
+        self.stop_event.set()
+        self.uploader.stop()
+        if self._heartbeat is not None:
+            self._heartbeat.join(30.0)
+        if self.mqtt is not None:
+            self.mqtt.stop()
+
+    def _initial_config(self) -> CameraConfig | None:
+        try:
+            data = self.client.config()
+        except NotAuthenticated as err:
+            self._unauthorised(err)
+            return None
+        except DoorstepError as err:
+            cached = load_config(self.folder)
+            log.warning(
+                "cannot fetch the camera settings (%s); recording with %s",
+                err.detail,
+                "the last known settings" if cached else "no zones and audio off",
+            )
+            return CameraConfig.from_server(cached) if cached else CameraConfig()
+        save_config(self.folder, data)
+        return CameraConfig.from_server(data)
+
+    # --- heartbeat -------------------------------------------------------------------------
+
+    def _heartbeats(self) -> None:
+        known = self.config.version
+        reachable = True
+        while not self.stop_event.is_set():
+            try:
+                version = self.client.heartbeat()
+                if not reachable:
+                    log.info("the server is reachable again")
+                reachable = True
+                if version != known:
+                    data = self.client.config()
+                    changed = CameraConfig.from_server(data)
+                    save_config(self.folder, data)
+                    with self._lock:
+                        self._pending = changed
+                    known = changed.version
+                    log.info("camera settings changed (version %d); applying them", known)
+            except NotAuthenticated as err:
+                self._unauthorised(err)
+                return
+            except DoorstepError as err:
+                if reachable:
+                    log.warning("heartbeat failed, will keep trying: %s", err.detail)
+                reachable = False
+            self.stop_event.wait(self.options.heartbeat_seconds)
+
+    def _unauthorised(self, err: NotAuthenticated) -> None:
+        self.failure = f"{REPAIR_HINT} ({err.detail})"
+        self.stop_event.set()
+
+    def _take_pending(self) -> CameraConfig | None:
+        with self._lock:
+            pending, self._pending = self._pending, None
+            return pending
+
+    def _interrupted(self) -> bool:
+        return self.stop_event.is_set() or self._pending is not None
+
+    # --- capture ---------------------------------------------------------------------------
+
+    def _capture(self) -> None:
+        consumed = 0
+        while not self.stop_event.is_set():
+            self.config = self._take_pending() or self.config
+            ended, consumed = self._capture_with(self.config, consumed)
+            if ended:
+                return
+
+    def _capture_with(self, config: CameraConfig, consumed: int) -> tuple[bool, int]:
+        """Record with ``config`` until the source ends (True) or the config changes (False)."""
+        spec = self.options.source
+        self.opened.append(config)
+        pipeline: _Pipeline | None = None
+        opened: list[VideoSource] = []
+
+        def open_fn() -> VideoSource:
+            source = open_source(
+                spec,
+                loop=self.options.loop,
+                color=True,
+                audio=config.audio,
+                privacy_zones=config.privacy_zones,
+            )
+            # Earlier connections were closed by whoever opened them; keep only the current one.
+            opened[:] = [source]
+            self.connections += 1
+            return source
+
+        live = is_network(spec) or is_webcam(spec)
+        frames: Iterator[Frame]
+        if live:
+            frames = reconnecting_frames(
+                open_fn,
+                backoff=self.options.reconnect_backoff,
+                sleep=self._wait,
+                should_stop=self._interrupted,
+                on_retry=lambda err, delay: log.warning(
+                    "%s; reconnecting in %.0f s", err.detail, delay
+                ),
+            )
+        else:
+            frames = self._paced(open_fn, consumed)
+        broken = False
+        try:
+            for frame in frames:
+                source = opened[-1]
+                if pipeline is None or pipeline.source_shape != _shape(source):
+                    if pipeline is not None:
+                        self._spool_clip(pipeline.recorder.close())
+                    pipeline = self._pipeline(source, config)
+                consumed += 1
+                self._spool_clip(pipeline.feed(frame))
+                if self._interrupted():
+                    break
+        except (DamagedMedia, SourceUnavailable, NotVideo) as err:
+            broken = True
+            log.error("%s; the frames before it were recorded", err.detail)
+        finally:
+            _close(frames)
+            for source in opened:
+                source.close()
+            if pipeline is not None:
+                self._spool_clip(pipeline.recorder.close())
+        ended = broken or self.stop_event.is_set() or self._pending is None
+        return ended, consumed
+
+    def _wait(self, seconds: float) -> None:
+        self.stop_event.wait(seconds)
+
+    def _paced(self, open_fn: Callable[[], VideoSource], skip: int) -> Iterator[Frame]:
+        source = open_fn()
+        # Reopened files resume where they were, so a settings change does not replay footage.
+        if self.options.loop and source.frame_count:
+            skip %= source.frame_count
+        started: float | None = None
+        for frame in source.frames():
+            if skip > 0:
+                skip -= 1
+                continue
+            if self.options.realtime:
+                if started is None:
+                    started = time.monotonic() - frame.pts
+                delay = started + frame.pts - time.monotonic()
+                if delay > 0 and self.stop_event.wait(delay):
+                    return
+            yield frame
+
+    def _pipeline(self, source: VideoSource, config: CameraConfig) -> _Pipeline:
+        detector = MotionDetector(
+            source.width,
+            source.height,
+            zones=config.motion_zones,
+            privacy_zones=config.privacy_zones,
+            settings=self.options.motion,
+        )
+        recorder = EventRecorder(
+            rate=source.rate,
+            width=source.width,
+            height=source.height,
+            settings=self.options.motion,
+            clips_dir=self.work,
+            audio_rate=source.audio_rate,
+            audio_layout=source.audio_layout,
+            labeler=self._labeler,
+            clip_name=lambda _started: uuid.uuid4().hex,
+        )
+        return _Pipeline(_shape(source), detector, recorder)
+
+    def _spool_clip(self, clip: Clip | None) -> None:
+        if clip is None:
+            return
+        if clip.metadata is not None:
+            clip.metadata.unlink(missing_ok=True)
+        if clip.video is None or clip.snapshot is None:
+            log.warning("an event had no snapshot; its clip was not kept")
+            return
+        event = clip.event
+        ended = datetime.now(UTC)
+        started = ended - timedelta(seconds=max(0.0, event.end_seconds - event.start_seconds))
+        meta = {
+            "started_at": started.isoformat(),
+            "ended_at": ended.isoformat(),
+            "peak_motion": round(min(1.0, max(0.0, event.peak_score)), 5),
+            "labels": list(event.labels),
+        }
+        try:
+            entry = self.spool.add(clip.video, clip.snapshot, meta)
+        except SpoolError as err:
+            log.error("%s", err.detail)
+            return
+        self.clips += 1
+        log.info(
+            "recorded a %.1f s clip%s into the spool as %s",
+            event.end_seconds - event.start_seconds,
+            " with a person" if "person" in event.labels else "",
+            entry.name,
+        )
+        if self.mqtt is not None:
+            self.mqtt.publish_event(meta)
+
+    def _evicted(self, meta: dict[str, Any], total: int) -> None:
+        if self.mqtt is None:
+            return
+        self.mqtt.publish_warning(
+            {
+                "type": "spool_eviction",
+                "clip_started_at": meta.get("started_at"),
+                "evicted_total": total,
+                "spool_max_bytes": self.spool.max_bytes,
+            }
+        )
+
+
+@dataclass(slots=True)
+class _Pipeline:
+    source_shape: tuple[int, int, float, int | None]
+    detector: MotionDetector
+    recorder: EventRecorder
+
+    def feed(self, frame: Frame) -> Clip | None:
+        return self.recorder.feed(frame, self.detector.score(frame.luma))
+
+
+def _shape(source: VideoSource) -> tuple[int, int, float, int | None]:
+    return (source.width, source.height, source.fps, source.audio_rate)
+
+
+def _close(frames: Iterator[Frame]) -> None:
+    close = getattr(frames, "close", None)
+    if close is not None:
+        close()
+
+
+def _person_labeler() -> Labeler | None:
+    try:
+        return PersonDetector()
+    except ConfigurationError as err:
+        log.warning("events will not be labelled: %s", err.detail)
+        return None
