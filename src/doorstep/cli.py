@@ -122,6 +122,24 @@ def cmd_new_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Download the public audit log and check every entry against the signed tree head."""
+    import httpx
+
+    from doorstep.audit_verify import verify_url
+
+    try:
+        report = verify_url(args.server)
+    except (httpx.HTTPError, KeyError, ValueError) as err:
+        print(f"doorstep audit verify: could not read the log from {args.server}: {err}")
+        return 2
+    if report.ok:
+        print(f"audit log OK: {report.size} entries, root {report.root}")
+        return 0
+    print(f"audit log FAILED at size {report.size}: {report.problem}")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     from doorstep.storage.models import Role
@@ -154,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "agent", help="pair and run the camera agent (doorstep agent pair --help, agent --help)"
     )
+
+    audit = sub.add_parser("audit", help="the public audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_sub.add_parser("verify", help="download and verify the audit log")
+    verify.add_argument("--server", default="http://127.0.0.1:8000", help="Doorstep's address")
+    verify.set_defaults(func=cmd_audit_verify)
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")

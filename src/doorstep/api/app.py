@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from doorstep import __version__
 from doorstep.api import middleware, problems
-from doorstep.api.routers import accounts, cameras, clips, devices, events, system
+from doorstep.api.routers import accounts, audit, cameras, clips, devices, events, neighbors, system
 from doorstep.api.state import AppState
 from doorstep.jobs.retention import sweep_expired
 from doorstep.jobs.scheduler import Scheduler
@@ -21,7 +21,7 @@ from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
 from doorstep.storage.migrate import migrate
-from doorstep.web import camera_pages, pages
+from doorstep.web import camera_pages, feed_pages, pages
 from doorstep.web.render import STATIC
 
 
@@ -83,6 +83,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.include_router(devices.router)
     app.include_router(clips.router)
     app.include_router(events.router)
+    app.include_router(audit.router)
+    app.include_router(neighbors.router)
+    app.include_router(feed_pages.router)
     app.include_router(camera_pages.router)
     app.include_router(pages.router)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")

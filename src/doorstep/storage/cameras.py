@@ -14,7 +14,8 @@ from doorstep.domain.geo import Coordinates, public_cell
 from doorstep.domain.retention import RETENTION_CHOICES
 from doorstep.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from doorstep.security import digest, new_api_token
-from doorstep.storage.models import ApiToken, Camera, PairingCode, User
+from doorstep.storage.accounts import normalise_email
+from doorstep.storage.models import ApiToken, Camera, HouseholdMember, PairingCode, User
 from doorstep.storage.types import utcnow
 
 PAIRING_TTL = timedelta(minutes=15)
@@ -186,3 +187,32 @@ def agent_config(camera: Camera) -> dict[str, Any]:
         "audio_enabled": camera.audio_enabled,
         "e2e_enabled": camera.e2e_enabled,
     }
+
+
+def add_household_member(db: Session, camera: Camera, email: str) -> HouseholdMember:
+    """Let the account with ``email`` view this camera's clips."""
+    member = db.scalar(select(User).where(User.email == normalise_email(email)))
+    if member is None:
+        raise NotFound("no Doorstep account has that email; ask them to sign up first")
+    if member.id == camera.owner_id:
+        raise InvalidInput("you already own this camera", field="email")
+    if db.get(HouseholdMember, (camera.id, member.id)) is not None:
+        raise Conflict("they are already in this camera's household", field="email")
+    row = HouseholdMember(camera_id=camera.id, user_id=member.id)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def household(db: Session, camera: Camera) -> list[HouseholdMember]:
+    """The camera's household members."""
+    query = select(HouseholdMember).where(HouseholdMember.camera_id == camera.id)
+    return list(db.scalars(query.order_by(HouseholdMember.added_at)))
+
+
+def remove_household_member(db: Session, camera: Camera, user_id: str) -> None:
+    """Stop a household member viewing this camera."""
+    row = db.get(HouseholdMember, (camera.id, user_id))
+    if row is None:
+        raise NotFound("no such household member")
+    db.delete(row)

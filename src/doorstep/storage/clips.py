@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from doorstep.domain.retention import expires_at
-from doorstep.errors import InvalidInput, NotFound
+from doorstep.errors import Forbidden, InvalidInput, NotFound
 from doorstep.storage.blobs import BlobStore
 from doorstep.storage.crypto import (
     EncryptingReader,
@@ -26,7 +26,7 @@ from doorstep.storage.crypto import (
     unwrap_key,
     wrap_key,
 )
-from doorstep.storage.models import Camera, Clip, OwnerKey, User
+from doorstep.storage.models import Camera, Clip, HouseholdMember, OwnerKey, User
 from doorstep.storage.types import new_id, utcnow
 
 ALLOWED_LABELS = frozenset({"motion", "person"})
@@ -160,9 +160,31 @@ def store_clip(
 
 
 def clip_for_owner(db: Session, owner: User, clip_id: str) -> Clip:
-    """One of the owner's clips, or NotFound."""
+    """One of the owner's clips, or NotFound; a household member is told they may only view."""
     clip = db.get(Clip, clip_id)
+    if clip is not None and clip.owner_id != owner.id and is_household(db, owner, clip.camera_id):
+        raise Forbidden("household members may view clips, not delete or share them")
     if clip is None or clip.owner_id != owner.id:
+        raise NotFound("no such clip")
+    return clip
+
+
+def is_household(db: Session, user: User, camera_id: str) -> bool:
+    """Whether ``user`` may view ``camera_id``'s clips as a household member."""
+    return db.get(HouseholdMember, (camera_id, user.id)) is not None
+
+
+def viewable_camera_ids(db: Session, user: User) -> list[str]:
+    """Cameras whose clips ``user`` may view: their own and those shared with their household."""
+    own = select(Camera.id).where(Camera.owner_id == user.id)
+    shared = select(HouseholdMember.camera_id).where(HouseholdMember.user_id == user.id)
+    return list(db.scalars(own.union(shared)))
+
+
+def clip_for_viewer(db: Session, user: User, clip_id: str) -> Clip:
+    """A clip ``user`` may view (owner or household member), or NotFound."""
+    clip = db.get(Clip, clip_id)
+    if clip is None or (clip.owner_id != user.id and not is_household(db, user, clip.camera_id)):
         raise NotFound("no such clip")
     return clip
 

@@ -215,3 +215,19 @@ class Clip(Base):
     def snapshot_key(self) -> str:
         """Blob key of the sealed snapshot."""
         return f"clips/{self.owner_id}/{self.id}.jpg.sealed"
+
+
+class HouseholdMember(Base):
+    """Someone the owner lets view (never share or delete) one camera's clips."""
+
+    __tablename__ = "household_members"
+
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

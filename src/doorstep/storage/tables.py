@@ -1,8 +1,8 @@
 """Every table Doorstep has: importing this loads each model module into ``Base.metadata``."""
 
-from doorstep.storage import models
+from doorstep.storage import audit, feed, models
 from doorstep.storage.models import Base
 
 # Area model modules register their tables on import; list each one here.
-MODULES = (models,)
+MODULES = (models, feed, audit)
 metadata = Base.metadata

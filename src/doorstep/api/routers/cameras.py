@@ -13,7 +13,7 @@ from doorstep.api.routers.accounts import HomeLocation, Strict
 from doorstep.domain.geo import Coordinates
 from doorstep.storage import cameras
 from doorstep.storage.clips import shred
-from doorstep.storage.models import Camera
+from doorstep.storage.models import Camera, HouseholdMember
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 
@@ -159,4 +159,60 @@ def remove_camera(
     for clip in list(camera.clips):
         shred(db, state.keys, clip)
     db.delete(camera)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class HouseholdInvite(Strict):
+    """The email of an existing Doorstep account to let view this camera's clips."""
+
+    email: Annotated[str, Field(max_length=254)]
+
+
+class HouseholdMemberPublic(BaseModel):
+    """A household member as the owner sees them."""
+
+    user_id: str
+    display_name: str
+    email: str
+    added_at: datetime
+
+
+def _member(row: HouseholdMember) -> HouseholdMemberPublic:
+    return HouseholdMemberPublic(
+        user_id=row.user_id,
+        display_name=row.user.display_name,
+        email=row.user.email,
+        added_at=row.added_at,
+    )
+
+
+@router.get("/{camera_id}/household")
+def list_household(
+    camera_id: str, principal: CurrentPrincipal, db: DbDep
+) -> list[HouseholdMemberPublic]:
+    """Who may view this camera's clips besides the owner."""
+    principal.require_scope("clips:read")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return [_member(row) for row in cameras.household(db, camera)]
+
+
+@router.post("/{camera_id}/household", status_code=status.HTTP_201_CREATED)
+def invite_household(
+    camera_id: str, body: HouseholdInvite, principal: CurrentPrincipal, db: DbDep
+) -> HouseholdMemberPublic:
+    """Let someone view (not share or delete) this camera's clips."""
+    principal.require_scope("clips:write")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return _member(cameras.add_household_member(db, camera, body.email))
+
+
+@router.delete("/{camera_id}/household/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_household(
+    camera_id: str, user_id: str, principal: CurrentPrincipal, db: DbDep
+) -> Response:
+    """Stop a household member viewing this camera."""
+    principal.require_scope("clips:write")
+    cameras.remove_household_member(
+        db, cameras.owned_camera(db, principal.user, camera_id), user_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,12 +10,16 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
 from doorstep.api.routers.accounts import Strict
+from doorstep.api.state import AppState
 from doorstep.errors import InvalidInput, RangeNotSatisfiable
+from doorstep.storage import audit
 from doorstep.storage import clips as clip_store
-from doorstep.storage.models import Camera, Clip
+from doorstep.storage.clips import viewable_camera_ids
+from doorstep.storage.models import Camera, Clip, User
 
 router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
 
@@ -63,6 +67,19 @@ class Deleted(BaseModel):
     deleted: int
 
 
+def record_access(db: Session, state: AppState, user: User, clip: Clip, action: str) -> None:
+    """Audit every access to a clip by anyone but its owner."""
+    if user.id != clip.owner_id:
+        audit.record(
+            db,
+            state.master_key,
+            action,
+            actor=user,
+            owner_id=clip.owner_id,
+            detail={"clip": clip.id, "camera": clip.camera_id, "as": "household"},
+        )
+
+
 def clip_public(clip: Clip, camera: Camera) -> ClipPublic:
     """The owner's view of a clip."""
     return ClipPublic(
@@ -96,7 +113,7 @@ def timeline(
 ) -> ClipPage:
     """The caller's clips across cameras, newest first, filtered by camera, label and time."""
     principal.require_scope("clips:read")
-    query = select(Clip).where(Clip.owner_id == principal.user.id)
+    query = select(Clip).where(Clip.camera_id.in_(viewable_camera_ids(db, principal.user)))
     if camera_id:
         query = query.where(Clip.camera_id == camera_id)
     if since:
@@ -110,10 +127,9 @@ def timeline(
     elif label == "motion":
         rows = [clip for clip in rows if "person" not in clip.labels]
     page = rows[:limit]
-    cameras = {camera.id: camera for camera in principal.user.cameras}
     more = len(rows) > limit
     return ClipPage(
-        clips=[clip_public(clip, cameras[clip.camera_id]) for clip in page],
+        clips=[clip_public(clip, clip.camera) for clip in page],
         next_before=page[-1].started_at if more and page else None,
     )
 
@@ -122,7 +138,7 @@ def timeline(
 def get_clip(clip_id: str, principal: CurrentPrincipal, db: DbDep) -> ClipPublic:
     """One clip."""
     principal.require_scope("clips:read")
-    clip = clip_store.clip_for_owner(db, principal.user, clip_id)
+    clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     return clip_public(clip, clip.camera)
 
 
@@ -159,9 +175,12 @@ def video(
 ) -> StreamingResponse:
     """The clip's MP4, decrypted on the fly; Range requests decrypt only what they ask for."""
     principal.require_scope("clips:read")
-    clip = clip_store.clip_for_owner(db, principal.user, clip_id)
+    clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     bounds = parse_range(range_header, clip.size)
     start, end = bounds or (0, clip.size - 1)
+    if start == 0:
+        # One entry per playback or download, not one per Range request of the same viewing.
+        record_access(db, state, principal.user, clip, "clip.download" if download else "clip.view")
     headers = {
         "accept-ranges": "bytes",
         "content-length": str(end - start + 1),
@@ -184,7 +203,7 @@ def video(
 def snapshot(clip_id: str, principal: CurrentPrincipal, db: DbDep, state: StateDep) -> Response:
     """The clip's JPEG snapshot."""
     principal.require_scope("clips:read")
-    clip = clip_store.clip_for_owner(db, principal.user, clip_id)
+    clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     data = clip_store.read_snapshot(db, state.keys, clip)
     return Response(data, media_type="image/jpeg", headers={"cache-control": "private, no-store"})
 

@@ -1,0 +1,280 @@
+"""Neighbors repository: cells and radius, paging, rate limit, clips, moderation, tips, alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import h3
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+
+from doorstep.domain.geo import Coordinates, public_cell
+from doorstep.domain.moderation import PostCategory
+from doorstep.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+    TooManyRequests,
+)
+from doorstep.settings import Settings
+from doorstep.storage import feed
+from doorstep.storage.accounts import create_user
+from doorstep.storage.db import Database
+from doorstep.storage.feed import FeedCursor, Post, PostStatus, Tip
+from doorstep.storage.migrate import migrate
+from doorstep.storage.models import Camera, Clip, Role, User
+from doorstep.storage.types import utcnow
+from tests.factories import PASSWORD
+
+HOME = Coordinates(45.523612, -122.677144)
+RES = 8
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Session]:
+    """A session on a migrated database of the parametrised backend."""
+    database = Database(settings.resolved_database_url)
+    migrate(database.engine)
+    with database.session() as session:
+        yield session
+    database.dispose()
+
+
+def _user(
+    db: Session, name: str, home: Coordinates | None = HOME, role: Role = Role.RESIDENT
+) -> User:
+    return create_user(
+        db,
+        email=f"{name}@example.org",
+        password=PASSWORD,
+        display_name=name.title(),
+        home=home,
+        cell_resolution=RES,
+        role=role,
+    )
+
+
+def _post(db: Session, author: User, text: str = "Parcel taken from a porch", **kw: object) -> Post:
+    return feed.create_post(
+        db,
+        author,
+        text=text,
+        category=str(kw.pop("category", PostCategory.CRIME.value)),
+        cell_resolution=RES,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _count(db: Session, model: type[object]) -> int:
+    return int(db.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_feed_cells_cover_the_radius_and_grow_with_it() -> None:
+    home = public_cell(HOME, RES)
+    one, five = feed.feed_cells(home, 1.0), feed.feed_cells(home, 5.0)
+    assert home in one
+    assert set(one) < set(five)
+    centre = h3.cell_to_latlng(home)
+    farthest = max(h3.great_circle_distance(centre, h3.cell_to_latlng(c), unit="m") for c in one)
+    edge = h3.average_hexagon_edge_length(RES, unit="m")
+    assert feed.METERS_PER_MILE - edge < farthest <= feed.METERS_PER_MILE + edge / 2
+    assert len(feed.feed_cells(home, 0.5)) == 7
+
+
+@pytest.mark.parametrize("radius", [0.49, 5.01, float("nan"), float("inf")])
+def test_radius_outside_half_a_mile_to_five_is_refused(radius: float) -> None:
+    with pytest.raises(InvalidInput):
+        feed.feed_cells(public_cell(HOME, RES), radius)
+
+
+def test_a_post_keeps_only_the_cell_of_where_it_happened(db: Session) -> None:
+    author = _user(db, "ada")
+    where = Coordinates(45.530011, -122.660022)
+    post = _post(db, author, location=where)
+    assert post.cell == public_cell(where, RES)
+    columns = {c["name"] for c in inspect(db.get_bind()).get_columns("posts")}
+    assert not columns & {"lat", "lon", "latitude", "longitude"}
+    assert _post(db, author).cell == author.home_cell
+
+
+def test_feed_is_newest_first_filtered_and_paged_without_gaps(db: Session) -> None:
+    author = _user(db, "ada")
+    start = utcnow() - timedelta(days=1)
+    for i in range(7):
+        category = PostCategory.LOST_PET if i % 2 else PostCategory.NEIGHBORLY_MOMENT
+        _post(db, author, text=f"post {i}", category=category.value, now=start + timedelta(i))
+    far = _user(db, "bob", Coordinates(51.5072, -0.1276))
+    _post(db, far, text="far away")
+    cells = feed.feed_cells(public_cell(HOME, RES), 1.0)
+
+    first = feed.read_feed(db, cells, limit=3)
+    assert [p.text for p in first.posts] == ["post 6", "post 5", "post 4"]
+    assert first.next_cursor is not None
+    second = feed.read_feed(db, cells, cursor=FeedCursor.decode(first.next_cursor), limit=3)
+    third = feed.read_feed(db, cells, cursor=FeedCursor.decode(second.next_cursor or ""), limit=3)
+    assert [p.text for p in second.posts + third.posts] == ["post 3", "post 2", "post 1", "post 0"]
+    assert third.next_cursor is None
+    pets = feed.read_feed(db, cells, category=PostCategory.LOST_PET)
+    assert [p.text for p in pets.posts] == ["post 5", "post 3", "post 1"]
+
+
+def test_a_cursor_that_was_not_given_out_is_refused() -> None:
+    with pytest.raises(InvalidInput):
+        FeedCursor.decode("not-a-cursor!")
+
+
+def test_posting_is_limited_per_hour_and_the_refusal_stores_nothing(db: Session) -> None:
+    author = _user(db, "ada")
+    now = utcnow()
+    for i in range(feed.POSTS_PER_HOUR):
+        _post(db, author, text=f"post {i}", now=now - timedelta(minutes=50 - i))
+    with pytest.raises(TooManyRequests) as refused:
+        _post(db, author, text="one too many", now=now)
+    assert 0 < refused.value.retry_after <= 11 * 60
+    assert _count(db, Post) == feed.POSTS_PER_HOUR
+    assert _post(db, author, text="later", now=now + timedelta(minutes=11)).text == "later"
+
+
+def test_race_only_posts_are_refused_and_nothing_is_stored(db: Session) -> None:
+    author = _user(db, "ada")
+    with pytest.raises(PolicyRefused) as refused:
+        _post(db, author, text="Suspicious black man in the neighborhood")
+    assert refused.value.extra["reason"] == "race_only"
+    assert _count(db, Post) == 0
+
+
+def _clip(db: Session, owner: User, labels: list[str]) -> Clip:
+    camera = Camera(owner_id=owner.id, name="Porch")
+    db.add(camera)
+    db.flush()
+    now = utcnow()
+    clip = Clip(
+        camera_id=camera.id,
+        owner_id=owner.id,
+        started_at=now,
+        ended_at=now,
+        labels=labels,
+        content_sha256=str(len(labels)) * 64,
+        size=1,
+        ciphertext_size=1,
+        expires_at=now + timedelta(days=30),
+    )
+    db.add(clip)
+    db.flush()
+    return clip
+
+
+def test_only_own_clips_marked_as_showing_no_people_can_be_attached(db: Session) -> None:
+    ada, bob = _user(db, "ada"), _user(db, "bob")
+    empty_street = _clip(db, ada, [feed.NO_PEOPLE_LABEL])
+    with_person = _clip(db, ada, [feed.NO_PEOPLE_LABEL, feed.PERSON_LABEL])
+    unmarked = _clip(db, ada, [])
+    theirs = _clip(db, bob, [feed.NO_PEOPLE_LABEL])
+    assert _post(db, ada, clip_id=empty_street.id).clip_id == empty_street.id
+    for clip in (with_person, unmarked):
+        with pytest.raises(InvalidInput):
+            _post(db, ada, clip_id=clip.id)
+    with pytest.raises(NotFound):
+        _post(db, ada, clip_id=theirs.id)
+    assert _count(db, Post) == 1
+
+
+def test_helpful_counts_each_account_once(db: Session) -> None:
+    ada, bob = _user(db, "ada"), _user(db, "bob")
+    post = _post(db, ada)
+    feed.mark_helpful(db, post, bob)
+    feed.mark_helpful(db, post, bob)
+    assert post.helpful_count == 1
+    feed.mark_helpful(db, post, bob, helpful=False)
+    assert post.helpful_count == 0
+
+
+def test_reports_hold_a_post_and_a_removal_can_be_appealed_once(db: Session) -> None:
+    ada = _user(db, "ada")
+    reviewer = _user(db, "rita", role=Role.REVIEWER)
+    post = _post(db, ada)
+    for name in ("bob", "cy", "dee"):
+        feed.report(db, post, _user(db, name), "names a neighbour's address")
+    assert post.status == PostStatus.HELD.value
+    assert [item.post.id for item in feed.moderation_queue(db)] == [post.id]
+    with pytest.raises(Forbidden):
+        feed.decide_post(db, post, ada, "remove", "no")
+
+    feed.decide_post(db, post, reviewer, "remove", "It shows a neighbour's house number.")
+    assert post.status == PostStatus.REMOVED.value
+    assert post.status_reason == "It shows a neighbour's house number."
+    assert feed.moderation_queue(db) == []
+    with pytest.raises(NotFound):
+        feed.get_post(db, post.id, _user(db, "eve"))
+
+    feed.appeal(db, post, ada, "I took the number out of the photo.")
+    with pytest.raises(Conflict):
+        feed.appeal(db, post, ada, "Please look again.")
+    assert feed.moderation_queue(db)[0].appeal is not None
+    decision = feed.decide_post(db, post, reviewer, "keep", "Fine now.")
+    assert decision.on_appeal
+    assert post.status == PostStatus.VISIBLE.value
+
+
+def test_a_reporter_reports_once_and_not_their_own_post(db: Session) -> None:
+    ada, bob = _user(db, "ada"), _user(db, "bob")
+    post = _post(db, ada)
+    feed.report(db, post, bob, "spam")
+    with pytest.raises(Conflict):
+        feed.report(db, post, bob, "spam again")
+    with pytest.raises(InvalidInput):
+        feed.report(db, post, ada, "my own")
+
+
+def test_relay_messages_go_only_to_authors_who_opted_in(db: Session) -> None:
+    ada, bob = _user(db, "ada"), _user(db, "bob")
+    closed, open_ = _post(db, ada), _post(db, ada, text="Found a dog", contact_opt_in=True)
+    with pytest.raises(Forbidden):
+        feed.send_to_author(db, closed, bob, "Is it mine?")
+    message = feed.send_to_author(db, open_, bob, "Is it a beagle?")
+    answer = feed.reply(db, message.id, ada, "Yes, a beagle.")
+    assert answer.recipient_id == bob.id
+    with pytest.raises(NotFound):
+        feed.reply(db, message.id, bob, "replying to my own message")
+    assert [m.text for m in feed.inbox(db, bob)] == ["Yes, a beagle.", "Is it a beagle?"]
+
+
+def test_anonymous_tips_keep_nothing_that_points_at_the_sender(db: Session) -> None:
+    ada = _user(db, "ada")
+    feed.send_tip(db, ada, "portland-pd", "The van parks there every night", reveal=False)
+    feed.send_tip(db, ada, "portland-pd", "Call me about the van", reveal=True)
+    revealed, hidden = sorted(feed.tips_for_agency(db, "portland-pd"), key=lambda t: t.text)
+    assert revealed.sender_id == ada.id
+    assert revealed.sender_name == "Ada"
+    assert hidden.text == "The van parks there every night"
+    assert (hidden.sender_id, hidden.sender_name, hidden.identity_revealed) == (None, None, False)
+    assert _count(db, Tip) == 2
+
+
+def test_alerts_reach_homes_in_their_cells_and_not_beyond(db: Session) -> None:
+    officer = _user(db, "officer", role=Role.AGENCY_MEMBER)
+    ada = _user(db, "ada")
+    london = _user(db, "bob", Coordinates(51.5072, -0.1276))
+    district = h3.cell_to_parent(public_cell(HOME, RES), 6)
+    alert = feed.post_alert(
+        db,
+        officer,
+        agency_name="Portland Fire",
+        text="Road closed for a gas leak",
+        cells=[district],
+        cell_resolution=RES,
+    )
+    assert [a.id for a in feed.alerts_for(db, ada.home_cell or "")] == [alert.id]
+    assert feed.alerts_for(db, london.home_cell or "") == []
+    assert ada.id in feed.residents_covered(db, alert, RES)
+    assert london.id not in feed.residents_covered(db, alert, RES)
+    with pytest.raises(Forbidden):
+        feed.post_alert(db, ada, agency_name="Me", text="hi", cells=[district], cell_resolution=RES)
+    with pytest.raises(InvalidInput):
+        feed.post_alert(
+            db, officer, agency_name="PF", text="x", cells=["nonsense"], cell_resolution=RES
+        )
