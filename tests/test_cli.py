@@ -11,7 +11,7 @@ from doorstep import __version__
 from doorstep.cli import main
 from doorstep.demo import DEMO_LOGINS, MARKER
 from doorstep.storage.db import Database
-from doorstep.storage.models import User
+from doorstep.storage.models import Camera, User
 
 
 def _emails(data_dir: Path) -> list[str]:
@@ -41,7 +41,14 @@ def test_demo_prepares_its_own_folder_and_prints_the_logins(
     demo_dir = tmp_path / "doorstep-demo"
     assert (demo_dir / MARKER).exists()
     assert _emails(demo_dir) == sorted(login.email for login in DEMO_LOGINS)
+    assert sorted(p.name for p in (demo_dir / "doorbells").iterdir()) == ["camera-1", "camera-2"]
+    assert (demo_dir / "doorbells" / "camera-1" / "scene.mp4").stat().st_size > 10_000
     assert main(["demo", "--seed-only"]) == 0
+    db = Database(f"sqlite:///{demo_dir / 'doorstep.db'}")
+    with db.session() as session:
+        names = sorted(session.scalars(select(Camera.name)))
+    db.dispose()
+    assert names == ["Front door", "Side gate"]
 
 
 def test_demo_reset_starts_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

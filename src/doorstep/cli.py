@@ -7,6 +7,7 @@ import getpass
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,10 +67,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         del os.environ[name]
     os.environ["DOORSTEP_DATA_DIR"] = str(data_dir)
     demo.seed(settings)
+    doorbells = demo.prepare_doorbells(settings)
     print(demo.banner(settings), flush=True)
     if args.seed_only:
         return 0
-    return _serve(args.host, args.port, 1)
+    stop = threading.Event()
+    url = f"http://{args.host}:{args.port}"
+    threading.Thread(
+        target=demo.run_doorbells, args=(url, doorbells, stop), name="doorbells", daemon=True
+    ).start()
+    try:
+        return _serve(args.host, args.port, 1)
+    finally:
+        stop.set()
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -195,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `doorstep` command."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # One line per HTTP call the agents make would drown everything worth reading.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args_list = list(sys.argv[1:] if argv is None else argv)
     # These commands parse their own arguments; they live in the rooms that own them.
     if args_list[:1] == ["scan"]:

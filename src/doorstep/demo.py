@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
 from doorstep.domain.geo import Coordinates
-from doorstep.errors import ConfigurationError
+from doorstep.errors import ConfigurationError, DoorstepError
 from doorstep.settings import Environment, Settings
 from doorstep.storage.accounts import create_user
 from doorstep.storage.db import Database
@@ -110,6 +111,86 @@ def seed(settings: Settings) -> None:
         db.dispose()
 
 
+@dataclass(frozen=True, slots=True)
+class Doorbell:
+    """A simulated doorbell: a rendered scene looped by a real agent in this process."""
+
+    name: str
+    folder: Path
+    footage: Path
+    pairing_code: str | None
+
+
+DOORBELLS = (("Front door", 11), ("Side gate", 23))
+
+
+def prepare_doorbells(settings: Settings) -> list[Doorbell]:
+    """Give the demo owner two cameras, render their scenes, and make codes for unpaired agents."""
+    from doorstep.agent.state import load_state
+    from doorstep.storage.cameras import add_camera, new_pairing_code
+    from doorstep.video.synthetic import render_visit
+
+    owner_email = DEMO_LOGINS[0].email
+    doorbells: list[Doorbell] = []
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            owner = session.scalars(select(User).where(User.email == owner_email)).one()
+            by_name = {camera.name: camera for camera in owner.cameras}
+            for index, (name, seed) in enumerate(DOORBELLS):
+                camera = by_name.get(name) or add_camera(
+                    session,
+                    owner,
+                    name=name,
+                    position=None,
+                    requests_opt_in=True,
+                    cell_resolution=settings.public_cell_resolution,
+                )
+                folder = settings.data_dir / "doorbells" / f"camera-{index + 1}"
+                footage = folder / "scene.mp4"
+                if not footage.exists():
+                    folder.mkdir(parents=True, exist_ok=True)
+                    render_visit(footage, seed=seed, seconds=30 + 7 * index)
+                try:
+                    paired = load_state(folder).camera_id == camera.id
+                except DoorstepError:
+                    paired = False
+                code = None if paired else new_pairing_code(session, camera)
+                doorbells.append(Doorbell(name, folder, footage, code))
+    finally:
+        db.dispose()
+    return doorbells
+
+
+def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) -> None:
+    """Wait for the server, pair any new agents, and run each doorbell in its own thread."""
+    import httpx
+
+    from doorstep.agent.client import DeviceClient
+    from doorstep.agent.runner import AgentOptions, CameraAgent
+    from doorstep.agent.state import AgentState, load_state, save_state
+
+    while not stop.is_set():
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        stop.wait(0.25)
+    agents: list[CameraAgent] = []
+    for doorbell in doorbells:
+        if doorbell.pairing_code:
+            pairing = DeviceClient(url).pair(doorbell.pairing_code)
+            save_state(doorbell.folder, AgentState(url, pairing.camera_id, pairing.token))
+        options = AgentOptions(source=str(doorbell.footage), loop=True, realtime=True)
+        agent = CameraAgent(doorbell.folder, load_state(doorbell.folder), options)
+        agents.append(agent)
+        threading.Thread(target=agent.run, name=f"doorbell {doorbell.name}", daemon=True).start()
+    stop.wait()
+    for agent in agents:
+        agent.stop()
+
+
 def banner(settings: Settings) -> str:
     """What the demo prints at start: the address and the logins."""
     url = f"http://{settings.host}:{settings.port}"
@@ -122,5 +203,10 @@ def banner(settings: Settings) -> str:
         f"  Demo logins (password for all: {DEMO_PASSWORD})",
     ]
     lines += [f"    {login.email:<{width}}  {login.what}" for login in DEMO_LOGINS]
-    lines.append("")
+    lines += [
+        "",
+        "  Two simulated doorbells (Front door, Side gate) are recording a rendered doorstep;",
+        "  log in as the owner and open Clips to watch new clips and alerts arrive.",
+        "",
+    ]
     return "\n".join(lines)
