@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
 from doorstep.api.deps import (
     SESSION_COOKIE,
@@ -22,6 +24,7 @@ from doorstep.domain.geo import Coordinates, cell_location
 from doorstep.errors import Forbidden
 from doorstep.storage import accounts
 from doorstep.storage.accounts import NewSession
+from doorstep.storage.export import export_account
 from doorstep.storage.models import ApiToken, User
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -287,3 +290,17 @@ def revoke_token(token_id: str, user: CurrentUser, db: DbDep) -> Response:
     """Revoke one of the caller's tokens."""
     accounts.revoke_token(db, user, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me/export", responses={200: {"content": {"application/zip": {}}}})
+def export(principal: CurrentPrincipal, db: DbDep, state: StateDep) -> FileResponse:
+    """Everything Doorstep holds about the caller, as one ZIP (clips decrypted)."""
+    principal.require_scope("account:read")
+    path = export_account(db, state.keys, principal.user, state.settings.data_dir / "exports")
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename="doorstep-export.zip",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+        headers={"cache-control": "no-store"},
+    )
