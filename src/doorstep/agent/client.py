@@ -120,6 +120,18 @@ class DeviceClient:
         body = _body(response)
         return Uploaded(clip_id=str(body["id"]), created=response.status_code == 201)
 
+    def live_wanted(self) -> bool:
+        """Whether the owner is watching this camera live."""
+        return bool(self._call("GET", "/api/v1/devices/live")["wanted"])
+
+    def send_live(self, jpeg: bytes) -> None:
+        """Send one live-view frame."""
+        response = self._send(
+            "POST", "/api/v1/devices/live", content=jpeg, headers={"content-type": "image/jpeg"}
+        )
+        if not response.is_success:
+            raise error_from(response)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return _body(self._send(method, path, **kwargs))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import shutil
 import threading
 import time
@@ -22,6 +24,7 @@ from doorstep.errors import ConfigurationError, DoorstepError, NotAuthenticated
 from doorstep.video.errors import DamagedMedia, NotVideo, SourceUnavailable
 from doorstep.video.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
 from doorstep.video.people import PersonDetector
+from doorstep.video.probe import encode_preview
 from doorstep.video.recorder import Clip, EventRecorder, Labeler
 from doorstep.video.source import (
     Backoff,
@@ -77,6 +80,8 @@ class AgentOptions:
     mqtt_url: str | None = None
     spool_max_bytes: int = DEFAULT_MAX_BYTES
     heartbeat_seconds: float = 10.0
+    live_poll_seconds: float = 1.0
+    live_frames_per_second: float = 4.0
     upload_backoff: Backoff = UPLOAD_BACKOFF
     reconnect_backoff: Backoff = field(default_factory=Backoff)
     motion: MotionSettings = DEFAULT_SETTINGS
@@ -119,6 +124,13 @@ class CameraAgent:
         self.work = folder / "work"
         self._labeler = _person_labeler()
         self._heartbeat: threading.Thread | None = None
+        self._live_client = DeviceClient(state.server, state.token)
+        self.live_wanted = threading.Event()
+        """Set while the owner's live page is open."""
+        self.live_sent = 0
+        self._live_frames: queue.Queue[bytes] = queue.Queue(maxsize=1)
+        self._live_last = 0.0
+        self._live_threads: list[threading.Thread] = []
 
     def stop(self) -> None:
         """Ask the agent to finish the current clip and stop."""
@@ -140,6 +152,7 @@ class CameraAgent:
                 self._shut_down()
         self.client.close()
         self._upload_client.close()
+        self._live_client.close()
         return 0 if self.failure is None else 1
 
     def _run_threads(self) -> None:
@@ -150,6 +163,12 @@ class CameraAgent:
             target=self._heartbeats, name="doorstep-heartbeat", daemon=True
         )
         self._heartbeat.start()
+        self._live_threads = [
+            threading.Thread(target=self._live_poll, name="doorstep-live-poll", daemon=True),
+            threading.Thread(target=self._live_send, name="doorstep-live-send", daemon=True),
+        ]
+        for thread in self._live_threads:
+            thread.start()
         self._capture()
         if self.options.once:
             self.spool.wait_until_empty(float("inf"), self.stop_event.is_set)
@@ -162,6 +181,8 @@ class CameraAgent:
         self.uploader.stop()
         if self._heartbeat is not None:
             self._heartbeat.join(30.0)
+        for thread in self._live_threads:
+            thread.join(10.0)
         if self.mqtt is not None:
             self.mqtt.stop()
 
@@ -222,6 +243,47 @@ class CameraAgent:
     def _interrupted(self) -> bool:
         return self.stop_event.is_set() or self._pending is not None
 
+    # --- live view -------------------------------------------------------------------------
+
+    def _live_poll(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                wanted = self._live_client.live_wanted()
+            except NotAuthenticated as err:
+                self._unauthorised(err)
+                return
+            except DoorstepError:
+                wanted = False
+            if wanted:
+                self.live_wanted.set()
+            else:
+                self.live_wanted.clear()
+            self.stop_event.wait(self.options.live_poll_seconds)
+
+    def _offer_live(self, frame: Frame) -> None:
+        """Hand a frame to the live sender, at most a few a second and only while watched."""
+        now = time.monotonic()
+        if not self.live_wanted.is_set() or frame.image is None:
+            return
+        if now - self._live_last < 1.0 / self.options.live_frames_per_second:
+            return
+        self._live_last = now
+        # Privacy zones are already black in this frame: they were applied in the source.
+        with contextlib.suppress(queue.Full):
+            self._live_frames.put_nowait(encode_preview(frame.image))
+
+    def _live_send(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                jpeg = self._live_frames.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                self._live_client.send_live(jpeg)
+                self.live_sent += 1
+            except DoorstepError as err:
+                log.debug("a live frame was not delivered: %s", err.detail)
+
     # --- capture ---------------------------------------------------------------------------
 
     def _capture(self) -> None:
@@ -276,6 +338,7 @@ class CameraAgent:
                     pipeline = self._pipeline(source, config)
                 consumed += 1
                 self._spool_clip(pipeline.feed(frame))
+                self._offer_live(frame)
                 if self._interrupted():
                     break
         except (DamagedMedia, SourceUnavailable, NotVideo) as err:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from doorstep.bus.live import LiveHub
 from doorstep.bus.memory import MemoryBus
 from doorstep.settings import Settings
 from doorstep.storage.accounts import ThrottlePolicy
@@ -24,6 +25,7 @@ class AppState:
     master_key: bytes
     blobs: BlobStore
     bus: MemoryBus = field(default_factory=MemoryBus)
+    live: LiveHub = field(default_factory=LiveHub)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from doorstep.errors import UnsupportedMedia
 
@@ -56,3 +57,16 @@ def check_jpeg(data: bytes) -> tuple[int, int]:
         raise UnsupportedMedia("the snapshot is damaged")
     height, width = image.shape[:2]
     return int(width), int(height)
+
+
+def encode_preview(image: npt.NDArray[np.uint8], *, width: int = 640, quality: int = 70) -> bytes:
+    """A JPEG of ``image`` no wider than ``width``, for live view."""
+    height, current = image.shape[:2]
+    small = image
+    if current > width:
+        size = (width, round(height * width / current))
+        small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise UnsupportedMedia("the frame could not be encoded as JPEG")
+    return bytes(encoded.tobytes())

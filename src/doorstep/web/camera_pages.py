@@ -111,6 +111,18 @@ def camera_page(
     return _camera_page(request, principal, camera, added=request.query_params.get("added"))
 
 
+@router.get("/cameras/{camera_id}/live")
+def live_page(
+    request: Request, principal: OptionalPrincipal, db: DbDep, camera_id: str
+) -> Response:
+    """The owner's live view of one camera."""
+    if principal is None:
+        return _login(request)
+    request.state.principal = principal
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return render(request, "camera_live.html", {"camera": camera})
+
+
 @router.post("/cameras/{camera_id}/pairing-code")
 def pairing_code(
     request: Request, principal: OptionalPrincipal, db: DbDep, camera_id: str

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
@@ -216,3 +219,34 @@ def revoke_household(
         db, cameras.owned_camera(db, principal.user, camera_id), user_id
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+BOUNDARY = "doorstep-live-frame"
+
+
+@router.get("/{camera_id}/live", response_class=StreamingResponse)
+def live_view(
+    camera_id: str, request: Request, principal: CurrentPrincipal, db: DbDep, state: StateDep
+) -> StreamingResponse:
+    """The owner's live view as MJPEG; only while the page is open, never for anyone else."""
+    principal.require_scope("clips:read")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    live_id = camera.id
+
+    async def frames() -> AsyncIterator[bytes]:
+        last = 0
+        while not await request.is_disconnected():
+            state.live.want(live_id)
+            frame = state.live.latest(live_id)
+            if frame is not None and frame[0] != last:
+                last = frame[0]
+                head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                head += f"Content-Length: {len(frame[1])}\r\n\r\n"
+                yield head.encode() + frame[1] + b"\r\n"
+            await asyncio.sleep(0.1)
+
+    return StreamingResponse(
+        frames(),
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        headers={"cache-control": "no-store"},
+    )

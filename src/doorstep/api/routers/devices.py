@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field, ValidationError
 
 from doorstep import __version__
@@ -18,7 +18,12 @@ from doorstep.api.routers.accounts import Strict
 from doorstep.api.routers.clips import ClipPublic, clip_public
 from doorstep.bus.memory import notify_after_commit
 from doorstep.domain.camera import in_quiet_hours, should_alert
-from doorstep.errors import InvalidInput, PayloadTooLarge
+from doorstep.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    PayloadTooLarge,
+    UnsupportedMedia,
+)
 from doorstep.storage import cameras
 from doorstep.storage.clips import ClipMeta, store_clip
 from doorstep.storage.types import utcnow
@@ -27,6 +32,7 @@ from doorstep.video.probe import check_jpeg, probe_clip
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
 MAX_SNAPSHOT = 5 * 1024 * 1024
+MAX_LIVE_FRAME = 1024 * 1024
 
 
 class PairRequest(Strict):
@@ -155,3 +161,31 @@ def upload_clip(
         )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return body
+
+
+class LiveWanted(BaseModel):
+    """Whether the owner is watching this camera live right now."""
+
+    wanted: bool
+
+
+@router.get("/live")
+def live_wanted(principal: CurrentPrincipal, db: DbDep, state: StateDep) -> LiveWanted:
+    """Asked every second or so by the agent; true while the owner's live page is open."""
+    camera = cameras.device_camera(db, principal.token)
+    return LiveWanted(wanted=state.live.wanted(camera.id))
+
+
+@router.post("/live", status_code=status.HTTP_204_NO_CONTENT)
+async def live_frame(request: Request, principal: CurrentPrincipal, state: StateDep) -> Response:
+    """One JPEG frame for the owner's live view; dropped when nobody is watching."""
+    camera_id = principal.token.camera_id if principal.token else None
+    if camera_id is None or "device" not in (principal.token.scopes if principal.token else []):
+        raise NotAuthenticated("this endpoint needs a camera's device token")
+    body = await request.body()
+    if len(body) > MAX_LIVE_FRAME:
+        raise PayloadTooLarge("a live frame is at most 1 MiB")
+    if not body.startswith(b"\xff\xd8"):
+        raise UnsupportedMedia("a live frame must be a JPEG image")
+    state.live.publish(camera_id, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
