@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from doorstep.demo_neighbourhood import populate
 from doorstep.domain.geo import Coordinates
 from doorstep.errors import ConfigurationError, DoorstepError
 from doorstep.settings import Environment, Settings
@@ -107,6 +108,7 @@ def seed(settings: Settings) -> None:
                     cell_resolution=settings.public_cell_resolution,
                     role=login.role,
                 )
+            populate(session, CENTRE, settings.public_cell_resolution)
     finally:
         db.dispose()
 
