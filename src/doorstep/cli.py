@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # `scan` parses its own arguments (see main); listed here so `doorstep --help` shows it.
     sub.add_parser("scan", help="find motion events in a video file (doorstep scan --help)")
+    sub.add_parser(
+        "evidence", help="check a downloaded evidence file (doorstep evidence verify FILE)"
+    )
     sub.add_parser("redact", help="blur the faces in a video file (doorstep redact IN OUT)")
     sub.add_parser(
         "agent", help="pair and run the camera agent (doorstep agent pair --help, agent --help)"
@@ -214,6 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from doorstep.video.scan import main_scan
 
         return int(main_scan(args_list[1:]))
+    if args_list[:1] == ["evidence"]:
+        from doorstep.evidence import main_evidence
+
+        return int(main_evidence(args_list[1:]))
     if args_list[:1] == ["redact"]:
         from doorstep.video.redact import main_redact
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from doorstep.agent import e2e
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.runner import AgentOptions, CameraAgent, check_source
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
@@ -66,7 +67,30 @@ def main_agent(argv: list[str]) -> int:
     """Entry point of `doorstep agent ...`; returns the exit status."""
     if argv[:1] == ["pair"]:
         return _pair(_pair_parser().parse_args(argv[1:]))
+    if argv[:1] == ["e2e"]:
+        return _e2e(_e2e_parser().parse_args(argv[1:]))
     return _run(_run_parser().parse_args(argv))
+
+
+def _e2e_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doorstep agent e2e",
+        description="Give this camera the end-to-end passphrase set in Doorstep (read from "
+        f"${e2e.PASSPHRASE_ENV} or typed at a prompt); clips are then sealed before upload.",
+    )
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    return parser
+
+
+def _e2e(args: argparse.Namespace) -> int:
+    try:
+        state = load_state(args.state_dir)
+        e2e.set_up(args.state_dir, state, e2e.read_passphrase())
+    except DoorstepError as err:
+        print(f"doorstep agent e2e: {err.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    print("End-to-end encryption is set up: clips from this camera are sealed before upload.")
+    return 0
 
 
 def _pair(args: argparse.Namespace) -> int:

@@ -121,6 +121,7 @@ class CameraAgent:
             backoff=options.upload_backoff,
             on_unauthorised=self._unauthorised,
         )
+        self.uploader.e2e_folder = folder
         self.work = folder / "work"
         self._labeler = _person_labeler()
         self._heartbeat: threading.Thread | None = None

@@ -6,10 +6,12 @@ import logging
 import threading
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 
 from doorstep.agent.client import DeviceClient, Uploaded, is_retryable
+from doorstep.agent.e2e import load_key, sealed_copies
 from doorstep.agent.spool import Spool, SpoolEntry
-from doorstep.errors import DoorstepError, NotAuthenticated, TooManyRequests
+from doorstep.errors import Conflict, DoorstepError, NotAuthenticated, TooManyRequests
 from doorstep.video.source import Backoff
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class Uploader:
         self.on_uploaded = on_uploaded
         self.on_unauthorised = on_unauthorised
         self.uploaded = 0
+        self.e2e_folder: Path | None = None
+        """The state folder to look in for an end-to-end key before each upload."""
         self.retries: list[float] = []
         """Every delay waited before a retry, in order (for logs and tests)."""
         self.unauthorised: NotAuthenticated | None = None
@@ -95,7 +99,13 @@ class Uploader:
         """Try once to upload ``entry``; remove it when the server holds it."""
         self._retry_after = 0
         try:
-            result = self.client.upload_clip(entry.meta(), entry.video, entry.snapshot)
+            key = load_key(self.e2e_folder) if self.e2e_folder is not None else None
+            if key is None:
+                result = self.client.upload_clip(entry.meta(), entry.video, entry.snapshot)
+            else:
+                with sealed_copies(key, entry.video, entry.snapshot) as (video, snapshot):
+                    meta = {**entry.meta(), "e2e": True}
+                    result = self.client.upload_clip(meta, video, snapshot)
         except NotAuthenticated as err:
             self.unauthorised = err
             log.error(
@@ -107,7 +117,9 @@ class Uploader:
                 self.on_unauthorised(err)
             return Outcome.UNAUTHORISED
         except DoorstepError as err:
-            if is_retryable(err):
+            # 409: the camera is end-to-end encrypted and this agent has no key yet; the clip
+            # waits until `doorstep agent e2e` is run instead of ever going up unsealed.
+            if is_retryable(err) or isinstance(err, Conflict):
                 if isinstance(err, TooManyRequests):
                     self._retry_after = err.retry_after
                 log.warning("upload of %s will be retried: %s", entry.name, err.detail)

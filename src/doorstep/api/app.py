@@ -13,15 +13,28 @@ from fastapi.staticfiles import StaticFiles
 
 from doorstep import __version__
 from doorstep.api import middleware, problems
-from doorstep.api.routers import accounts, audit, cameras, clips, devices, events, neighbors, system
+from doorstep.api.routers import (
+    accounts,
+    agencies,
+    audit,
+    cameras,
+    clips,
+    devices,
+    events,
+    neighbors,
+    requests,
+    system,
+)
 from doorstep.api.state import AppState
+from doorstep.bus.mqtt import MqttBus
+from doorstep.jobs.redaction import sweep_expired_shares
 from doorstep.jobs.retention import sweep_expired
 from doorstep.jobs.scheduler import Scheduler
 from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
 from doorstep.storage.migrate import migrate
-from doorstep.web import camera_pages, feed_pages, pages
+from doorstep.web import agency_pages, camera_pages, feed_pages, pages
 from doorstep.web.render import STATIC
 
 
@@ -51,6 +64,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         master_key=load_master_key(settings),
         blobs=make_blob_store(settings),
     )
+    if settings.mqtt_url:
+        # Several API processes: alerts go through the broker to whichever holds the page.
+        state.bus = MqttBus(settings.mqtt_url)
 
     scheduler = Scheduler()
     if settings.retention_sweep_seconds:
@@ -59,12 +75,19 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             settings.retention_sweep_seconds,
             partial(sweep_expired, db, state.keys),
         )
+        scheduler.add(
+            "shares",
+            settings.retention_sweep_seconds,
+            partial(sweep_expired_shares, db, state.keys),
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         scheduler.start()
         yield
         scheduler.stop()
+        if isinstance(state.bus, MqttBus):
+            state.bus.close()
         db.dispose()
 
     app = FastAPI(
@@ -85,8 +108,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.include_router(events.router)
     app.include_router(audit.router)
     app.include_router(neighbors.router)
+    app.include_router(agencies.router)
+    app.include_router(requests.router)
     app.include_router(feed_pages.router)
     app.include_router(camera_pages.router)
+    app.include_router(agency_pages.router)
     app.include_router(pages.router)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from doorstep.bus.live import LiveHub
 from doorstep.bus.memory import MemoryBus
+from doorstep.bus.mqtt import MqttBus
 from doorstep.settings import Settings
 from doorstep.storage.accounts import ThrottlePolicy
 from doorstep.storage.blobs import BlobStore
@@ -24,7 +25,7 @@ class AppState:
     db: Database
     master_key: bytes
     blobs: BlobStore
-    bus: MemoryBus = field(default_factory=MemoryBus)
+    bus: MemoryBus | MqttBus = field(default_factory=MemoryBus)
     live: LiveHub = field(default_factory=LiveHub)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,8 @@ from doorstep.storage.models import ApiToken, Camera, HouseholdMember, PairingCo
 from doorstep.storage.types import utcnow
 
 PAIRING_TTL = timedelta(minutes=15)
+_HEX16 = re.compile(r"[0-9a-fA-F]{32}")
+_HEX32 = re.compile(r"[0-9a-fA-F]{64}")
 #: A camera is online while its last heartbeat is this recent.
 ONLINE_WINDOW = timedelta(seconds=45)
 DEVICE_SCOPES = ["device"]
@@ -176,6 +179,18 @@ def update_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> Cam
     return camera
 
 
+def enable_e2e(camera: Camera, salt: str, check: str) -> Camera:
+    """Turn on end-to-end encryption with the salt and check the owner's browser made."""
+    if camera.e2e_enabled:
+        raise Conflict("end-to-end encryption is already on for this camera")
+    if not _HEX16.fullmatch(salt) or not _HEX32.fullmatch(check):
+        raise InvalidInput("salt is 16 bytes and check 32 bytes, both in hex", field="salt")
+    camera.e2e_enabled = True
+    camera.e2e_salt, camera.e2e_check = salt.lower(), check.lower()
+    camera.config_version += 1
+    return camera
+
+
 def agent_config(camera: Camera) -> dict[str, Any]:
     """What the agent needs to know: zones, audio, encryption; nothing about the owner."""
     return {
@@ -186,6 +201,8 @@ def agent_config(camera: Camera) -> dict[str, Any]:
         "privacy_zones": camera.privacy_zones,
         "audio_enabled": camera.audio_enabled,
         "e2e_enabled": camera.e2e_enabled,
+        "e2e_salt": camera.e2e_salt,
+        "e2e_check": camera.e2e_check,
     }
 
 

@@ -112,6 +112,7 @@ def store_clip(
     width: int,
     height: int,
     has_audio: bool,
+    e2e: bool = False,
 ) -> tuple[Clip, bool]:
     """Seal and store an uploaded clip; the same content twice returns the first (``False``)."""
     check_meta(meta)
@@ -132,6 +133,7 @@ def store_clip(
         width=width,
         height=height,
         has_audio=has_audio,
+        e2e=e2e,
         expires_at=expires_at(meta.started_at, camera.retention_days),
     )
     content_key = new_key()

@@ -24,6 +24,7 @@ Binding the index and the last flag detects reordered, swapped, dropped and trun
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import struct
 from collections.abc import Callable, Iterable, Iterator
@@ -353,3 +354,25 @@ def _read_exact(src: BinaryIO, size: int) -> bytes:
         parts.append(more)
         missing -= len(more)
     return b"".join(parts)
+
+
+#: PBKDF2-HMAC-SHA256 rounds for end-to-end passphrases; the owner's browser uses the same.
+PASSPHRASE_ROUNDS = 310_000
+_CHECK_LABEL = b"doorstep end-to-end passphrase check v1"
+
+
+def passphrase_key(passphrase: str, salt: bytes) -> bytes:
+    """The end-to-end key of a camera, derived from the owner's passphrase; never sent anywhere."""
+    if len(passphrase) < 12:
+        raise ValueError("an end-to-end passphrase has at least 12 characters")
+    return hashlib.pbkdf2_hmac("sha256", passphrase.encode(), salt, PASSPHRASE_ROUNDS, KEY_SIZE)
+
+
+def passphrase_check(key: bytes) -> str:
+    """A value that shows a passphrase is right without revealing the key (HMAC of a label)."""
+    return hmac.new(key, _CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def check_sealed_layout(size: int) -> int:
+    """Refuse a size no sealed clip can have; return the plaintext size it implies."""
+    return _layout(size, DEFAULT_CHUNK_SIZE)[1]

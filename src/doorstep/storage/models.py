@@ -158,6 +158,9 @@ class Camera(Base):
     retention_days: Mapped[int] = mapped_column(Integer, default=30)
     requests_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     e2e_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Salt of the passphrase key and a check value; the key itself never reaches the server.
+    e2e_salt: Mapped[str | None] = mapped_column(String(64))
+    e2e_check: Mapped[str | None] = mapped_column(String(64))
     #: Bumped on every settings change so agents know to fetch the new configuration.
     config_version: Mapped[int] = mapped_column(Integer, default=1)
 

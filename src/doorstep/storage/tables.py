@@ -1,8 +1,8 @@
 """Every table Doorstep has: importing this loads each model module into ``Base.metadata``."""
 
-from doorstep.storage import audit, feed, models
+from doorstep.storage import agencies, audit, feed, models
 from doorstep.storage.models import Base
 
 # Area model modules register their tables on import; list each one here.
-MODULES = (models, feed, audit)
+MODULES = (models, feed, audit, agencies)
 metadata = Base.metadata

@@ -210,7 +210,8 @@ def clips_page(
     if principal is None:
         return _login(request)
     request.state.principal = principal
-    query = select(Clip).where(Clip.owner_id == principal.user.id)
+    viewable = clip_store.viewable_camera_ids(db, principal.user)
+    query = select(Clip).where(Clip.camera_id.in_(viewable))
     if camera:
         query = query.where(Clip.camera_id == camera)
     error: DoorstepError | None = None
@@ -225,7 +226,8 @@ def clips_page(
         rows = [clip for clip in rows if "person" in clip.labels]
     elif label == "motion":
         rows = [clip for clip in rows if "person" not in clip.labels]
-    names = {cam.id: cam.name for cam in principal.user.cameras}
+    shown = db.scalars(select(Camera).where(Camera.id.in_(viewable)))
+    names = {cam.id: cam.name for cam in shown}
     context = {
         "clips": rows,
         "names": names,
@@ -241,8 +243,9 @@ def clip_page(request: Request, principal: OptionalPrincipal, db: DbDep, clip_id
     if principal is None:
         return _login(request)
     request.state.principal = principal
-    clip = clip_store.clip_for_owner(db, principal.user, clip_id)
-    return render(request, "clip.html", {"clip": clip, "camera": clip.camera})
+    clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
+    owner = clip.owner_id == principal.user.id
+    return render(request, "clip.html", {"clip": clip, "camera": clip.camera, "owner": owner})
 
 
 @router.post("/clips/delete")

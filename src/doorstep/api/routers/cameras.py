@@ -65,7 +65,16 @@ class CameraPrivate(BaseModel):
     retention_days: int
     requests_opt_in: bool
     e2e_enabled: bool
+    e2e_salt: str | None
+    e2e_check: str | None
     config_version: int
+
+
+class EndToEnd(Strict):
+    """Made in the owner's browser from the passphrase; the passphrase itself never leaves it."""
+
+    salt: Annotated[str, Field(max_length=32, description="16 random bytes, hex")]
+    check: Annotated[str, Field(max_length=64, description="HMAC check of the key, hex")]
 
 
 class PairingCodePublic(BaseModel):
@@ -96,6 +105,8 @@ def camera_private(camera: Camera) -> CameraPrivate:
         retention_days=camera.retention_days,
         requests_opt_in=camera.requests_opt_in,
         e2e_enabled=camera.e2e_enabled,
+        e2e_salt=camera.e2e_salt,
+        e2e_check=camera.e2e_check,
         config_version=camera.config_version,
     )
 
@@ -141,6 +152,16 @@ def update_camera(
     camera = cameras.owned_camera(db, principal.user, camera_id)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     return camera_private(cameras.update_settings(db, camera, changes))
+
+
+@router.post("/{camera_id}/e2e")
+def enable_e2e(
+    camera_id: str, body: EndToEnd, principal: CurrentPrincipal, db: DbDep
+) -> CameraPrivate:
+    """Turn on end-to-end encryption; it cannot be turned off again for this camera."""
+    principal.require_scope("clips:write")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return camera_private(cameras.enable_e2e(camera, body.salt, body.check))
 
 
 @router.post("/{camera_id}/pairing-code", status_code=status.HTTP_201_CREATED)

@@ -19,6 +19,7 @@ from doorstep.api.routers.clips import ClipPublic, clip_public
 from doorstep.bus.memory import notify_after_commit
 from doorstep.domain.camera import in_quiet_hours, should_alert
 from doorstep.errors import (
+    Conflict,
     InvalidInput,
     NotAuthenticated,
     PayloadTooLarge,
@@ -26,8 +27,9 @@ from doorstep.errors import (
 )
 from doorstep.storage import cameras
 from doorstep.storage.clips import ClipMeta, store_clip
+from doorstep.storage.crypto import DecryptionFailed, check_sealed_layout
 from doorstep.storage.types import utcnow
-from doorstep.video.probe import check_jpeg, probe_clip
+from doorstep.video.probe import ClipProbe, check_jpeg, probe_clip
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -70,6 +72,7 @@ class ClipUploadMeta(Strict):
     ended_at: datetime
     peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     labels: Annotated[list[str], Field(max_length=5)] = []
+    e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
 
 
 @router.post("/pair", status_code=status.HTTP_201_CREATED)
@@ -91,6 +94,30 @@ def heartbeat(body: Heartbeat, principal: CurrentPrincipal, db: DbDep) -> Heartb
 def config(principal: CurrentPrincipal, db: DbDep) -> dict[str, Any]:
     """The camera's current zones, audio and encryption settings."""
     return cameras.agent_config(cameras.device_camera(db, principal.token))
+
+
+def check_sealed(data: bytes, *, field: str) -> None:
+    """Refuse bytes that are not a sealed Doorstep clip (magic, version and a possible size)."""
+    try:
+        check_sealed_layout(len(data))
+    except (DecryptionFailed, ValueError) as err:
+        raise UnsupportedMedia("that is not an end-to-end sealed file", field=field) from err
+    if not data.startswith(b"DSCL\x01"):
+        raise UnsupportedMedia("that is not an end-to-end sealed file", field=field)
+
+
+def sealed_probe(path: Path) -> ClipProbe:
+    """What the server can know of a sealed clip: nothing but that it is one."""
+    with path.open("rb") as handle:
+        head = handle.read(5)
+    size = path.stat().st_size
+    try:
+        check_sealed_layout(size)
+    except (DecryptionFailed, ValueError) as err:
+        raise UnsupportedMedia("that is not an end-to-end sealed clip", field="video") from err
+    if head != b"DSCL\x01":
+        raise UnsupportedMedia("that is not an end-to-end sealed clip", field="video")
+    return ClipProbe(codec="sealed", width=0, height=0, duration_s=0.0, has_audio=False)
 
 
 def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
@@ -126,13 +153,21 @@ def upload_clip(
         parsed = ClipUploadMeta.model_validate(json.loads(meta))
     except (ValueError, ValidationError) as err:
         raise InvalidInput(f"meta is not valid event metadata: {err}", field="meta") from err
+    if camera.e2e_enabled and not parsed.e2e:
+        raise Conflict("this camera is end-to-end encrypted: the agent must seal clips first")
+    if parsed.e2e and not camera.e2e_enabled:
+        raise InvalidInput("end-to-end encryption is off for this camera", field="meta")
     snapshot_bytes = snapshot.file.read(MAX_SNAPSHOT + 1)
     if len(snapshot_bytes) > MAX_SNAPSHOT:
         raise PayloadTooLarge("the snapshot is larger than 5 MiB")
-    check_jpeg(snapshot_bytes)
+    if parsed.e2e:
+        check_sealed(snapshot_bytes, field="snapshot")
+    else:
+        check_jpeg(snapshot_bytes)
     path = _save_upload(video, state.settings.data_dir / "uploads", state.settings.max_upload_bytes)
     try:
-        probe = probe_clip(path)
+        # The server cannot open a sealed clip; it checks the envelope instead of the video.
+        probe = sealed_probe(path) if parsed.e2e else probe_clip(path)
         clip, created = store_clip(
             db,
             state.keys,
@@ -143,6 +178,7 @@ def upload_clip(
             width=probe.width,
             height=probe.height,
             has_audio=probe.has_audio,
+            e2e=parsed.e2e,
         )
     finally:
         path.unlink(missing_ok=True)

@@ -1,0 +1,604 @@
+"""Requests for Assistance: post, close, public pages; owners' answers; the evidence locker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from doorstep.api.deps import CurrentUser, DbDep, StateDep
+from doorstep.api.routers.accounts import HomeLocation, Strict
+from doorstep.api.routers.agencies import RfaPublic, rfa_public
+from doorstep.api.routers.clips import parse_range
+from doorstep.api.state import AppState
+from doorstep.bus.memory import notify_after_commit
+from doorstep.domain import consent
+from doorstep.domain.geo import Coordinates
+from doorstep.domain.rfa import Circle, Polygon, RfaDraft, parse_geojson
+from doorstep.errors import InvalidInput, NotFound
+from doorstep.jobs import redaction
+from doorstep.storage import agencies, audit, feed
+from doorstep.storage.agencies import Agency, EvidenceAction, Rfa, Share
+from doorstep.storage.models import Clip, User
+from doorstep.storage.types import new_id, utcnow
+
+router = APIRouter(prefix="/api/v1", tags=["requests"])
+
+RangeHeader = Annotated[str | None, Header(alias="range", max_length=100)]
+ALERT_TEXT_LIMIT = 1900
+
+
+class RfaCreate(Strict):
+    """A request: a circle (centre and radius) or a GeoJSON polygon, and a past time window."""
+
+    case_number: Annotated[str, Field(max_length=60)]
+    incident_type: Annotated[str, Field(max_length=80)]
+    description: Annotated[str, Field(max_length=4000)]
+    centre: HomeLocation | None = None
+    radius_m: Annotated[float | None, Field(gt=0, le=20_000)] = None
+    polygon: dict[str, Any] | None = Field(None, description="A GeoJSON Polygon ([lon, lat]).")
+    window_start: datetime
+    window_end: datetime
+
+
+class AnswerCreate(Strict):
+    """An owner's answer: share some clips (named or anonymously), or decline."""
+
+    decision: Literal["share", "decline"]
+    clip_ids: Annotated[list[str], Field(max_length=200)] = []
+    anonymous: bool = True
+
+
+class OwnerClip(BaseModel):
+    """One of the owner's clips inside a request's area and window."""
+
+    id: str
+    camera_name: str
+    started_at: datetime
+    ended_at: datetime
+    preview_url: str
+
+
+class AccessPublic(BaseModel):
+    """A view or download of shared footage, as the owner sees it."""
+
+    action: str
+    at: datetime
+    agency_name: str
+
+
+class SharePrivate(BaseModel):
+    """A share as its owner sees it: where it went, its state, every access."""
+
+    id: str
+    rfa_id: str
+    agency_name: str
+    case_number: str
+    clip_id: str | None
+    anonymous: bool
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    downloaded_at: datetime | None
+    sha256: str
+    revocable: bool
+    accesses: list[AccessPublic]
+
+
+class InboxItem(BaseModel):
+    """A request that reached the owner and where they stand on it."""
+
+    request: RfaPublic
+    answer: str
+    answered_at: datetime | None
+
+
+class InboxRequest(BaseModel):
+    """A request with the owner's clips inside its area and window, and what they shared."""
+
+    request: RfaPublic
+    answer: str
+    answered_at: datetime | None
+    clips: list[OwnerClip]
+    shares: list[SharePrivate]
+
+
+class EvidencePublic(BaseModel):
+    """A shared clip in the agency's locker; anonymous shares carry nothing about the owner."""
+
+    id: str
+    rfa_id: str
+    case_number: str
+    shared_by: str | None
+    anonymous: bool
+    clip_started_at: datetime
+    clip_ended_at: datetime
+    shared_at: datetime
+    expires_at: datetime
+    state: str
+    sha256: str
+    size: int
+    faces_blurred: int
+    video_url: str
+    download_url: str
+
+
+class HashRecord(BaseModel):
+    """What the public record says about a delivered file's SHA-256."""
+
+    sha256: str
+    share_id: str
+    agency_name: str
+    case_number: str
+    rfa_id: str
+    shared_at: datetime
+    size: int
+
+
+# --- posting -------------------------------------------------------------------------------------
+
+
+def draft_area(
+    centre: Coordinates | None, radius_m: float | None, geometry: dict[str, Any] | None
+) -> Circle | Polygon:
+    """The request area from a centre and radius, or from a GeoJSON polygon (exactly one)."""
+    if geometry is not None and (centre is not None or radius_m is not None):
+        raise InvalidInput("give a centre and radius or a polygon, not both", field="area")
+    if geometry is not None:
+        region = parse_geojson(geometry)
+        if len(region.polygons) != 1:
+            raise InvalidInput("a request covers one polygon", field="area")
+        return region.polygons[0]
+    if centre is None or radius_m is None:
+        raise InvalidInput("give a centre and a radius in metres, or a polygon", field="area")
+    return Circle(centre, radius_m)
+
+
+def _alert_text(agency: Agency, rfa: Rfa) -> str:
+    window = (
+        f"{rfa.window_start.strftime('%d %b %Y %H:%M')}–"
+        f"{rfa.window_end.strftime('%d %b %Y %H:%M')} UTC"
+    )
+    text = (
+        f"Request for Assistance from {agency.name}, case {rfa.case_number}: "
+        f"{rfa.incident_type}. {rfa.description} Footage from {window}. "
+    )
+    link = f"Details and how to answer: /rfa/{rfa.id}"
+    return text[: ALERT_TEXT_LIMIT - len(link)] + link
+
+
+def post_request(db: Session, state: AppState, author: User, draft: RfaDraft) -> Rfa:
+    """Check and store a request, publish it on the feed of its area, and tell owners."""
+    agency = agencies.agency_of(db, author)
+    rfa, _checked = agencies.create_rfa(
+        db, agency, author, draft, cell_resolution=state.settings.public_cell_resolution
+    )
+    alert = feed.post_alert(
+        db,
+        author,
+        agency_name=agency.name,
+        text=_alert_text(agency, rfa),
+        cells=rfa.cells,
+        cell_resolution=state.settings.public_cell_resolution,
+    )
+    rfa.alert_id = alert.id
+    db.flush()
+    event = {
+        "type": "rfa",
+        "request": {
+            "id": rfa.id,
+            "agency_name": agency.name,
+            "incident_type": rfa.incident_type,
+            "url": f"/requests/{rfa.id}",
+        },
+    }
+    for owner_id in agencies.ask_owners(db, rfa):
+        notify_after_commit(db, owner_id, event)
+    return rfa
+
+
+def public_request(db: Session, rfa: Rfa) -> RfaPublic:
+    """A request with its counts."""
+    return rfa_public(rfa, agencies.rfa_counts(db, [rfa.id])[rfa.id])
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED)
+def create_request(body: RfaCreate, user: CurrentUser, db: DbDep, state: StateDep) -> RfaPublic:
+    """Send a Request for Assistance; refused with the reason when it breaks the policy (I10)."""
+    centre = Coordinates(body.centre.lat, body.centre.lon) if body.centre else None
+    draft = RfaDraft(
+        case_number=body.case_number,
+        incident_type=body.incident_type,
+        description=body.description,
+        area=draft_area(centre, body.radius_m, body.polygon),
+        start=body.window_start,
+        end=body.window_end,
+    )
+    return public_request(db, post_request(db, state, user, draft))
+
+
+@router.get("/requests")
+def list_requests(db: DbDep) -> list[RfaPublic]:
+    """Every request of every verified agency, newest first (requests are public)."""
+    rows = list(db.scalars(select(Rfa).order_by(Rfa.created_at.desc()).limit(500)))
+    rows = [rfa for rfa in rows if rfa.agency.status == agencies.AgencyStatus.VERIFIED.value]
+    counts = agencies.rfa_counts(db, [rfa.id for rfa in rows])
+    return [rfa_public(rfa, counts[rfa.id]) for rfa in rows]
+
+
+@router.get("/requests/{rfa_id}")
+def get_request(rfa_id: str, db: DbDep) -> RfaPublic:
+    """One request, with how many owners were asked and how many shared."""
+    return public_request(db, agencies.get_rfa(db, rfa_id))
+
+
+def close_request(db: Session, user: User, rfa_id: str) -> Rfa:
+    """Close one of the caller's agency's requests early."""
+    agency = agencies.agency_of(db, user)
+    rfa = agencies.get_rfa(db, rfa_id)
+    if rfa.agency_id != agency.id:
+        raise NotFound("no such request among your agency's")
+    return agencies.close_rfa(db, rfa)
+
+
+@router.post("/requests/{rfa_id}/close")
+def close(rfa_id: str, user: CurrentUser, db: DbDep) -> RfaPublic:
+    """Close a request early; it stays public, and what was shared stays shared."""
+    return public_request(db, close_request(db, user, rfa_id))
+
+
+# --- owners --------------------------------------------------------------------------------------
+
+
+def _owner_clip(rfa: Rfa, clip: Clip, names: dict[str, str]) -> OwnerClip:
+    return OwnerClip(
+        id=clip.id,
+        camera_name=names.get(clip.camera_id, "camera"),
+        started_at=clip.started_at,
+        ended_at=clip.ended_at,
+        preview_url=f"/api/v1/inbox/{rfa.id}/clips/{clip.id}/preview",
+    )
+
+
+def share_private(db: Session, share: Share) -> SharePrivate:
+    """The owner's view of one share with every access to it."""
+    accesses = agencies.accesses_for(db, [share.id])[share.id]
+    current = agencies.share_state(share)
+    return SharePrivate(
+        id=share.id,
+        rfa_id=share.rfa_id,
+        agency_name=share.rfa.agency.name,
+        case_number=share.rfa.case_number,
+        clip_id=share.clip_id,
+        anonymous=share.anonymous,
+        state=current.value,
+        created_at=share.created_at,
+        expires_at=share.expires_at,
+        downloaded_at=share.downloaded_at,
+        sha256=share.sha256,
+        revocable=current is consent.ShareState.ACTIVE,
+        accesses=[
+            AccessPublic(action=a.action, at=a.at, agency_name=share.rfa.agency.name)
+            for a in accesses
+        ],
+    )
+
+
+def answer_request(
+    db: Session,
+    state: AppState,
+    owner: User,
+    rfa_id: str,
+    *,
+    share: bool,
+    clip_ids: list[str],
+    anonymous: bool,
+) -> list[Share]:
+    """Decline, or share the chosen clips as redacted, watermarked copies (I2, I4)."""
+    row = agencies.recipient(db, owner, rfa_id)
+    rfa = row.rfa
+    if not share:
+        agencies.decline(db, row)
+        return []
+    if not clip_ids:
+        raise InvalidInput("choose at least one clip to share, or decline", field="clip_ids")
+    allowed = {clip.id: clip for clip in agencies.clips_in_request(db, owner, rfa)}
+    chosen = []
+    for clip_id in dict.fromkeys(clip_ids):
+        if clip_id not in allowed:
+            raise NotFound("that clip is not one of yours inside this request", field="clip_ids")
+        chosen.append(allowed[clip_id])
+    answer = agencies.mark_shared(db, row)
+    now = utcnow()
+    shares = []
+    for clip in chosen:
+        opened = consent.open_share(answer, new_id(), now)
+        item = Share(
+            id=opened.share_id,
+            rfa_id=rfa.id,
+            owner_id=owner.id,
+            clip_id=clip.id,
+            anonymous=anonymous,
+            owner_name=None if anonymous else owner.display_name,
+            clip_started_at=clip.started_at,
+            clip_ended_at=clip.ended_at,
+            sha256="",
+            size=0,
+            ciphertext_size=0,
+            state=opened.state.value,
+            created_at=opened.created_at,
+            expires_at=opened.expires_at,
+        )
+        redaction.make_agency_copy(
+            db,
+            state.keys,
+            clip,
+            item,
+            agency_name=rfa.agency.name,
+            case_number=rfa.case_number,
+        )
+        db.add(item)
+        db.flush()
+        audit.record(
+            db,
+            state.master_key,
+            "share.create",
+            actor=owner,
+            owner_id=owner.id,
+            detail={
+                "share": item.id,
+                "request": rfa.id,
+                "agency": rfa.agency.name,
+                "case": rfa.case_number,
+                "sha256": item.sha256,
+                "redacted": True,
+            },
+        )
+        shares.append(item)
+    return shares
+
+
+def revoke_share(db: Session, state: AppState, owner: User, share_id: str) -> Share:
+    """Withdraw a share before the agency downloads it; its copy is shredded."""
+    share = agencies.revoke(db, agencies.owner_share(db, owner, share_id))
+    state.keys.blobs.delete(share.blob_key)
+    audit.record(
+        db,
+        state.master_key,
+        "share.revoke",
+        actor=owner,
+        owner_id=owner.id,
+        detail={"share": share.id, "request": share.rfa_id, "agency": share.rfa.agency.name},
+    )
+    return share
+
+
+def inbox_request(db: Session, owner: User, rfa_id: str) -> InboxRequest:
+    """One request in the owner's inbox with their clips and shares."""
+    row = agencies.recipient(db, owner, rfa_id)
+    rfa = row.rfa
+    names = {camera.id: camera.name for camera in owner.cameras}
+    shares = [s for s in agencies.owner_shares(db, owner) if s.rfa_id == rfa.id]
+    return InboxRequest(
+        request=public_request(db, rfa),
+        answer=agencies.answer_state(row).value,
+        answered_at=row.answered_at,
+        clips=[_owner_clip(rfa, c, names) for c in agencies.clips_in_request(db, owner, rfa)],
+        shares=[share_private(db, s) for s in shares],
+    )
+
+
+@router.get("/inbox")
+def inbox(user: CurrentUser, db: DbDep) -> list[InboxItem]:
+    """Requests that reached the caller's cameras, newest first."""
+    rows = agencies.owner_requests(db, user)
+    counts = agencies.rfa_counts(db, [row.rfa_id for row in rows])
+    return [
+        InboxItem(
+            request=rfa_public(row.rfa, counts[row.rfa_id]),
+            answer=agencies.answer_state(row).value,
+            answered_at=row.answered_at,
+        )
+        for row in rows
+    ]
+
+
+@router.get("/inbox/{rfa_id}")
+def inbox_item(rfa_id: str, user: CurrentUser, db: DbDep) -> InboxRequest:
+    """One request: the caller's clips inside its area and window, and what they shared."""
+    return inbox_request(db, user, rfa_id)
+
+
+def preview_clip(db: Session, owner: User, rfa_id: str, clip_id: str) -> Clip:
+    """One of the owner's clips inside a request, for previewing."""
+    rfa = agencies.recipient(db, owner, rfa_id).rfa
+    for clip in agencies.clips_in_request(db, owner, rfa):
+        if clip.id == clip_id:
+            return clip
+    raise NotFound("no such clip inside this request")
+
+
+@router.get(
+    "/inbox/{rfa_id}/clips/{clip_id}/preview",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"video/mp4": {}}}, 206: {"content": {"video/mp4": {}}}},
+)
+def preview(
+    rfa_id: str,
+    clip_id: str,
+    user: CurrentUser,
+    db: DbDep,
+    state: StateDep,
+    range_header: RangeHeader = None,
+) -> StreamingResponse:
+    """The clip with bystanders' faces blurred, exactly the redaction the agency would get."""
+    clip = preview_clip(db, user, rfa_id, clip_id)
+    copy = redaction.redacted_preview(db, state.keys, clip)
+    bounds = parse_range(range_header, copy.size)
+    start, end = bounds or (0, copy.size - 1)
+    headers = {
+        "accept-ranges": "bytes",
+        "content-length": str(end - start + 1),
+        "cache-control": "private, no-store",
+    }
+    if bounds is not None:
+        headers["content-range"] = f"bytes {start}-{end}/{copy.size}"
+    return StreamingResponse(
+        redaction.read_preview(state.keys, copy, start, end),
+        status_code=status.HTTP_206_PARTIAL_CONTENT if bounds else status.HTTP_200_OK,
+        media_type="video/mp4",
+        headers=headers,
+    )
+
+
+@router.post("/inbox/{rfa_id}/answer")
+def answer(
+    rfa_id: str, body: AnswerCreate, user: CurrentUser, db: DbDep, state: StateDep
+) -> InboxRequest:
+    """Share the chosen clips (redacted, named or anonymously) or decline."""
+    answer_request(
+        db,
+        state,
+        user,
+        rfa_id,
+        share=body.decision == "share",
+        clip_ids=body.clip_ids,
+        anonymous=body.anonymous,
+    )
+    return inbox_request(db, user, rfa_id)
+
+
+@router.get("/disclosures")
+def disclosures(user: CurrentUser, db: DbDep) -> list[SharePrivate]:
+    """Everything the caller ever shared, with every view and download by an agency (I5)."""
+    return [share_private(db, share) for share in agencies.owner_shares(db, user)]
+
+
+@router.post("/shares/{share_id}/revoke")
+def revoke(share_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> SharePrivate:
+    """Withdraw a share until the agency has downloaded it."""
+    return share_private(db, revoke_share(db, state, user, share_id))
+
+
+# --- the evidence locker -------------------------------------------------------------------------
+
+
+def evidence_public(share: Share) -> EvidencePublic:
+    """A share as the agency sees it: no owner, camera or position, and a name only if given."""
+    return EvidencePublic(
+        id=share.id,
+        rfa_id=share.rfa_id,
+        case_number=share.rfa.case_number,
+        shared_by=None if share.anonymous else share.owner_name,
+        anonymous=share.anonymous,
+        clip_started_at=share.clip_started_at,
+        clip_ended_at=share.clip_ended_at,
+        shared_at=share.created_at,
+        expires_at=share.expires_at,
+        state=agencies.share_state(share).value,
+        sha256=share.sha256,
+        size=share.size,
+        faces_blurred=share.faces_found,
+        video_url=f"/api/v1/evidence/{share.id}/video",
+        download_url=f"/api/v1/evidence/{share.id}/video?download=true",
+    )
+
+
+@router.get("/evidence")
+def locker(user: CurrentUser, db: DbDep) -> list[EvidencePublic]:
+    """The caller's agency's evidence locker: shares it may open now, newest first."""
+    agency = agencies.agency_of(db, user)
+    return [evidence_public(share) for share in agencies.locker(db, agency)]
+
+
+def open_evidence(
+    db: Session, state: AppState, user: User, share_id: str, action: EvidenceAction
+) -> Share:
+    """Check the caller may open a share, and record the view or download for the owner."""
+    agency = agencies.agency_of(db, user)
+    share = agencies.evidence(db, agency, share_id)
+    agencies.record_access(db, share, agency, user, action)
+    audit.record(
+        db,
+        state.master_key,
+        f"evidence.{action.value}",
+        actor=user,
+        owner_id=share.owner_id,
+        detail={
+            "share": share.id,
+            "request": share.rfa_id,
+            "agency": agency.name,
+            "case": share.rfa.case_number,
+        },
+    )
+    notify_after_commit(
+        db,
+        share.owner_id,
+        {
+            "type": "disclosure",
+            "disclosure": {"share": share.id, "action": action.value, "agency_name": agency.name},
+        },
+    )
+    return share
+
+
+@router.get(
+    "/evidence/{share_id}/video",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"video/mp4": {}}}, 206: {"content": {"video/mp4": {}}}},
+)
+def evidence_video(
+    share_id: str,
+    user: CurrentUser,
+    db: DbDep,
+    state: StateDep,
+    range_header: RangeHeader = None,
+    download: bool = False,
+) -> StreamingResponse:
+    """A shared clip: redacted and watermarked; every view and download is recorded."""
+    agency = agencies.agency_of(db, user)
+    share = agencies.evidence(db, agency, share_id)
+    bounds = parse_range(range_header, share.size)
+    start, end = bounds or (0, share.size - 1)
+    if start == 0:
+        # One record per viewing or download, not one per Range request of the same viewing.
+        action = EvidenceAction.DOWNLOAD if download else EvidenceAction.VIEW
+        open_evidence(db, state, user, share_id, action)
+    headers = {
+        "accept-ranges": "bytes",
+        "content-length": str(end - start + 1),
+        "cache-control": "private, no-store",
+        "x-content-sha256": share.sha256,
+    }
+    if download:
+        headers["content-disposition"] = f'attachment; filename="doorstep-share-{share.id}.mp4"'
+    if bounds is not None:
+        headers["content-range"] = f"bytes {start}-{end}/{share.size}"
+    return StreamingResponse(
+        redaction.read_agency_copy(state.keys, share, start, end),
+        status_code=status.HTTP_206_PARTIAL_CONTENT if bounds else status.HTTP_200_OK,
+        media_type="video/mp4",
+        headers=headers,
+    )
+
+
+@router.get("/evidence/hash/{sha256}")
+def evidence_hash(sha256: str, db: DbDep) -> HashRecord:
+    """Is this SHA-256 a file Doorstep delivered? For which agency and case, shared when."""
+    share = agencies.share_by_hash(db, sha256) if len(sha256) == 64 else None
+    if share is None:
+        raise NotFound("no Doorstep share has that SHA-256")
+    return HashRecord(
+        sha256=share.sha256,
+        share_id=share.id,
+        agency_name=share.rfa.agency.name,
+        case_number=share.rfa.case_number,
+        rfa_id=share.rfa_id,
+        shared_at=share.created_at,
+        size=share.size,
+    )

@@ -1,0 +1,832 @@
+"""Agencies, Requests for Assistance, owners' answers, shares and the evidence locker.
+
+What an agency may learn is decided here and nowhere else: aggregate counts of who was asked and
+who shared (never who declined, invariant I3), opted-in cameras per cell with small cells
+suppressed (I1), and only the redacted copies owners chose to share with one request (I2, I4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import h3
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from doorstep.domain import _geometry as geometry
+from doorstep.domain import consent
+from doorstep.domain.geo import Coordinates, distance_m
+from doorstep.domain.rfa import Circle, Polygon, RfaDraft, ValidatedRfa, check_rfa, parse_geojson
+from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
+from doorstep.storage.models import Base, Camera, Clip, Role, User
+from doorstep.storage.types import new_id, utcnow
+
+#: How long owners may answer a request that was not closed early.
+ANSWER_WINDOW = timedelta(days=30)
+#: A jurisdiction is covered by cells at the public resolution; past this many it is refused.
+MAX_JURISDICTION_CELLS = 50_000
+#: Cameras are looked up with ``cell IN (...)`` in slices no driver refuses.
+CELL_SLICE = 900
+AGENCY_ROLES = frozenset({Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value})
+
+
+class AgencyKind(StrEnum):
+    """What an agency does."""
+
+    LAW_ENFORCEMENT = "law_enforcement"
+    FIRE = "fire"
+
+
+class AgencyStatus(StrEnum):
+    """Where an agency's application stands."""
+
+    APPLIED = "applied"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class MemberRole(StrEnum):
+    """What a member may do inside their agency."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
+
+
+class EvidenceAction(StrEnum):
+    """What an agency member did with shared footage."""
+
+    VIEW = "view"
+    DOWNLOAD = "download"
+
+
+class Agency(Base):
+    """A police or fire agency with a jurisdiction; public once verified."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    #: The jurisdiction as a GeoJSON Polygon or MultiPolygon.
+    jurisdiction: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Cells at the public resolution that overlap the jurisdiction.
+    cells: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(10), default=AgencyStatus.APPLIED.value, index=True)
+    applied_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column()
+    verified_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AgencyMember(Base):
+    """An account that works for an agency; an account belongs to at most one."""
+
+    __tablename__ = "agency_members"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[str] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10), default=MemberRole.MEMBER.value)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Rfa(Base):
+    """A Request for Assistance: public, never edited or deleted, only closed early."""
+
+    __tablename__ = "rfas"
+    __table_args__ = (Index("ix_rfas_agency_id_case_number", "agency_id", "case_number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    case_number: Mapped[str] = mapped_column(String(60))
+    incident_type: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text)
+    #: The area as a GeoJSON Polygon (a circle is stored as the polygon that encloses it).
+    area: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: For a circle: centre and radius, so cameras are matched by exact distance.
+    circle_lat: Mapped[float | None] = mapped_column(Float)
+    circle_lon: Mapped[float | None] = mapped_column(Float)
+    circle_radius_m: Mapped[float | None] = mapped_column(Float)
+    area_sq_mi: Mapped[float] = mapped_column(Float)
+    cells: Mapped[list[str]] = mapped_column(JSON, default=list)
+    window_start: Mapped[datetime] = mapped_column()
+    window_end: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    alert_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agency_alerts.id", ondelete="SET NULL")
+    )
+
+    agency: Mapped[Agency] = relationship()
+
+    def shape(self) -> Circle | Polygon:
+        """The area as drawn: a circle or a polygon."""
+        if self.circle_radius_m is not None:
+            assert self.circle_lat is not None
+            assert self.circle_lon is not None
+            return Circle(Coordinates(self.circle_lat, self.circle_lon), self.circle_radius_m)
+        return parse_geojson(self.area).polygons[0]
+
+    def contains(self, lat: float, lon: float) -> bool:
+        """Whether an exact camera position lies inside the area."""
+        return area_contains(self.shape(), lat, lon)
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether owners may still answer."""
+        return self.closed_at is None and now < self.created_at + ANSWER_WINDOW
+
+
+class RfaRecipient(Base):
+    """One owner asked by one request, and their answer; never shown to the agency."""
+
+    __tablename__ = "rfa_recipients"
+
+    rfa_id: Mapped[str] = mapped_column(ForeignKey("rfas.id", ondelete="CASCADE"), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    state: Mapped[str] = mapped_column(String(10), default=consent.AnswerState.PENDING.value)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+    rfa: Mapped[Rfa] = relationship()
+
+
+class ClipPreview(Base):
+    """The redacted copy of a clip the owner previews, sealed with its own key."""
+
+    __tablename__ = "clip_previews"
+
+    clip_id: Mapped[str] = mapped_column(
+        ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: Wrapped by the master key; the row goes with the clip, so the preview is shredded too.
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    ciphertext_size: Mapped[int] = mapped_column(Integer)
+    faces_found: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def blob_key(self) -> str:
+        """Where the sealed preview lives."""
+        return f"previews/{self.owner_id}/{self.clip_id}.mp4.sealed"
+
+
+class Share(Base):
+    """A redacted, watermarked copy of one clip an owner gave one request."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    rfa_id: Mapped[str] = mapped_column(ForeignKey("rfas.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    clip_id: Mapped[str | None] = mapped_column(ForeignKey("clips.id", ondelete="SET NULL"))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Set only for named shares: what the agency sees of who shared.
+    owner_name: Mapped[str | None] = mapped_column(String(80))
+    clip_started_at: Mapped[datetime] = mapped_column()
+    clip_ended_at: Mapped[datetime] = mapped_column()
+    #: The agency copy's key wrapped by the master key; NULL once revoked or expired (shredded).
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    ciphertext_size: Mapped[int] = mapped_column(Integer)
+    faces_found: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(10), default=consent.ShareState.ACTIVE.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    changed_at: Mapped[datetime | None] = mapped_column()
+    downloaded_at: Mapped[datetime | None] = mapped_column()
+
+    rfa: Mapped[Rfa] = relationship()
+
+    @property
+    def blob_key(self) -> str:
+        """Where the sealed agency copy lives."""
+        return f"shares/{self.id}.mp4.sealed"
+
+
+class EvidenceAccess(Base):
+    """An agency member viewed or downloaded a share; shown to the owner."""
+
+    __tablename__ = "evidence_accesses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    share_id: Mapped[str] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: Targeting reads only these columns of cameras in some cells: one index answers it alone.
+TARGETING_INDEX = Index(
+    "ix_cameras_targeting",
+    Camera.cell,
+    Camera.requests_opt_in,
+    Camera.lat,
+    Camera.lon,
+    Camera.owner_id,
+    Camera.id,
+)
+
+
+# --- geometry ------------------------------------------------------------------------------------
+
+
+def area_contains(shape: Circle | Polygon, lat: float, lon: float) -> bool:
+    """Whether an exact position lies inside a request area."""
+    if isinstance(shape, Circle):
+        return distance_m(shape.centre, Coordinates(lat, lon)) <= shape.radius_m
+    return bool(geometry.polygon_contains(shape, (lat, lon)))
+
+
+def polygon_geojson(shape: Polygon) -> dict[str, Any]:
+    """A polygon as a GeoJSON geometry ([lon, lat] positions, closed rings)."""
+    rings = []
+    for ring in shape.rings():
+        positions = [[round(lon, 6), round(lat, 6)] for lat, lon in ring]
+        rings.append([*positions, positions[0]])
+    return {"type": "Polygon", "coordinates": rings}
+
+
+def cells_of(region_geojson: dict[str, Any], resolution: int) -> list[str]:
+    """Cells at ``resolution`` that overlap a GeoJSON region."""
+    region = parse_geojson(region_geojson)
+    cells: set[str] = set()
+    for shape in region.polygons:
+        cells.update(geometry.cells_covering(shape, resolution))
+        if len(cells) > MAX_JURISDICTION_CELLS:
+            raise InvalidInput("the jurisdiction is too large to map", field="jurisdiction")
+    return sorted(cells)
+
+
+def bounding_box(shape: Circle | Polygon) -> tuple[float, float, float, float]:
+    """South, west, north, east bounds of an area (a circle's enclosing polygon)."""
+    outline = geometry.circle_polygon(shape) if isinstance(shape, Circle) else shape
+    lats = [lat for lat, _ in outline.exterior]
+    lons = [lon for _, lon in outline.exterior]
+    return min(lats), min(lons), max(lats), max(lons)
+
+
+# --- agencies ------------------------------------------------------------------------------------
+
+
+def _clean(text: str, *, field: str, limit: int, what: str) -> str:
+    value = " ".join(text.split())
+    if not value or len(value) > limit:
+        raise InvalidInput(f"{what} is 1 to {limit} characters", field=field)
+    return value
+
+
+def membership(db: Session, user: User) -> AgencyMember | None:
+    """The agency ``user`` works for, if any."""
+    return db.get(AgencyMember, user.id)
+
+
+def apply(
+    db: Session,
+    applicant: User,
+    *,
+    name: str,
+    kind: str,
+    jurisdiction: dict[str, Any],
+    contact: str,
+    cell_resolution: int,
+) -> Agency:
+    """Apply for an agency; the applicant becomes its admin once a Doorstep admin verifies it."""
+    if membership(db, applicant) is not None:
+        raise Conflict("this account already belongs to an agency")
+    if applicant.role in (Role.ADMIN.value, Role.REVIEWER.value):
+        raise Forbidden("platform staff cannot apply for an agency")
+    clean_name = _clean(name, field="name", limit=120, what="the agency's name")
+    try:
+        agency_kind = AgencyKind(kind)
+    except ValueError as err:
+        raise InvalidInput("the kind is law_enforcement or fire", field="kind") from err
+    if db.scalar(select(Agency.id).where(Agency.name == clean_name)) is not None:
+        raise Conflict("an agency with that name already exists", extra={"field": "name"})
+    cells = cells_of(jurisdiction, cell_resolution)
+    agency = Agency(
+        name=clean_name,
+        kind=agency_kind.value,
+        jurisdiction=jurisdiction,
+        cells=cells,
+        contact=_clean(contact, field="contact", limit=254, what="the contact"),
+        applied_by=applicant.id,
+    )
+    db.add(agency)
+    db.flush()
+    db.add(AgencyMember(user_id=applicant.id, agency_id=agency.id, role=MemberRole.ADMIN.value))
+    db.flush()
+    return agency
+
+
+def get_agency(db: Session, agency_id: str) -> Agency:
+    """Any agency, by id."""
+    agency = db.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound("no such agency")
+    return agency
+
+
+def public_agency(db: Session, agency_id: str) -> Agency:
+    """A verified agency, as the public may see it."""
+    agency = db.get(Agency, agency_id)
+    if agency is None or agency.status != AgencyStatus.VERIFIED.value:
+        raise NotFound("no such agency")
+    return agency
+
+
+def verified_agencies(db: Session) -> list[Agency]:
+    """Every verified agency, by name."""
+    query = select(Agency).where(Agency.status == AgencyStatus.VERIFIED.value)
+    return list(db.scalars(query.order_by(Agency.name)))
+
+
+def applications(db: Session) -> list[Agency]:
+    """Agencies waiting for verification, oldest first."""
+    query = select(Agency).where(Agency.status == AgencyStatus.APPLIED.value)
+    return list(db.scalars(query.order_by(Agency.created_at)))
+
+
+def decide(db: Session, agency_id: str, reviewer: User, *, verify: bool) -> Agency:
+    """Verify or reject an application; a verified agency's applicant becomes its admin."""
+    agency = get_agency(db, agency_id)
+    if agency.status != AgencyStatus.APPLIED.value:
+        raise Conflict(f"this agency is already {agency.status}")
+    agency.verified_by = reviewer.id
+    agency.verified_at = utcnow()
+    if not verify:
+        agency.status = AgencyStatus.REJECTED.value
+        db.flush()
+        return agency
+    agency.status = AgencyStatus.VERIFIED.value
+    for member in db.scalars(select(AgencyMember).where(AgencyMember.agency_id == agency.id)):
+        member.user.role = (
+            Role.AGENCY_ADMIN.value
+            if member.role == MemberRole.ADMIN.value
+            else Role.AGENCY_MEMBER.value
+        )
+    db.flush()
+    return agency
+
+
+def agency_of(db: Session, user: User, *, admin: bool = False) -> Agency:
+    """The verified agency ``user`` works for; Forbidden for anyone else."""
+    member = membership(db, user)
+    if (
+        member is None
+        or user.role not in AGENCY_ROLES
+        or member.agency.status != AgencyStatus.VERIFIED.value
+    ):
+        raise Forbidden("only members of a verified agency may do this")
+    if admin and member.role != MemberRole.ADMIN.value:
+        raise Forbidden("only the agency's admins may do this")
+    return member.agency
+
+
+def invite(db: Session, agency: Agency, email: str) -> AgencyMember:
+    """Make an existing account a member of the agency."""
+    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound("no Doorstep account has that email", extra={"field": "email"})
+    if membership(db, user) is not None:
+        raise Conflict("that account already belongs to an agency", extra={"field": "email"})
+    if user.role in (Role.ADMIN.value, Role.REVIEWER.value):
+        raise Forbidden("platform staff cannot join an agency")
+    user.role = Role.AGENCY_MEMBER.value
+    member = AgencyMember(user_id=user.id, agency_id=agency.id, role=MemberRole.MEMBER.value)
+    db.add(member)
+    db.flush()
+    return member
+
+
+def members(db: Session, agency: Agency) -> list[AgencyMember]:
+    """The agency's members."""
+    query = select(AgencyMember).where(AgencyMember.agency_id == agency.id)
+    return list(db.scalars(query.order_by(AgencyMember.added_at)))
+
+
+def camera_map(db: Session, agency: Agency, k: int) -> dict[str, int]:
+    """Opted-in cameras per cell of the jurisdiction; cells with fewer than ``k`` are left out."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    counts: dict[str, int] = {}
+    cells = list(agency.cells)
+    for start in range(0, len(cells), CELL_SLICE):
+        query = (
+            select(Camera.cell, func.count())
+            .where(Camera.cell.in_(cells[start : start + CELL_SLICE]), Camera.requests_opt_in)
+            .group_by(Camera.cell)
+            .having(func.count() >= k)
+        )
+        counts.update({str(cell): int(n) for cell, n in db.execute(query)})
+    return counts
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+def requests_for_case(db: Session, agency: Agency, case_number: str) -> int:
+    """How many requests the agency already made for a case."""
+    query = select(func.count()).where(
+        Rfa.agency_id == agency.id, Rfa.case_number == case_number.strip()
+    )
+    return int(db.scalar(query) or 0)
+
+
+def create_rfa(
+    db: Session,
+    agency: Agency,
+    author: User,
+    draft: RfaDraft,
+    *,
+    cell_resolution: int,
+    now: datetime | None = None,
+) -> tuple[Rfa, ValidatedRfa]:
+    """Check a draft against the policy and store it; ``PolicyRefused`` says why not."""
+    moment = now or utcnow()
+    checked = check_rfa(
+        draft,
+        jurisdiction=parse_geojson(agency.jurisdiction),
+        existing_for_case=requests_for_case(db, agency, draft.case_number),
+        now=moment,
+        resolution=cell_resolution,
+    )
+    if len(checked.case_number) > 60:
+        raise InvalidInput("a case number is at most 60 characters", field="case_number")
+    if not checked.incident_type or len(checked.incident_type) > 80:
+        raise InvalidInput("name the kind of incident (1 to 80 characters)", field="incident_type")
+    if not checked.description or len(checked.description) > 4000:
+        raise InvalidInput("describe the incident (1 to 4000 characters)", field="description")
+    circle = checked.area if isinstance(checked.area, Circle) else None
+    shape = checked.polygon
+    rfa = Rfa(
+        agency_id=agency.id,
+        author_id=author.id,
+        case_number=checked.case_number,
+        incident_type=checked.incident_type,
+        description=checked.description,
+        area=polygon_geojson(shape),
+        circle_lat=circle.centre.lat if circle else None,
+        circle_lon=circle.centre.lon if circle else None,
+        circle_radius_m=circle.radius_m if circle else None,
+        area_sq_mi=round(checked.area_sq_mi, 4),
+        cells=sorted(checked.cells),
+        window_start=checked.start,
+        window_end=checked.end,
+        created_at=moment,
+    )
+    db.add(rfa)
+    db.flush()
+    return rfa, checked
+
+
+def select_recipients(
+    db: Session, shape: Circle | Polygon, cells: Iterable[str]
+) -> dict[str, list[str]]:
+    """Owners of opted-in cameras inside ``shape``: owner id to camera ids.
+
+    The indexed ``cell IN (...)`` and a bounding box narrow the candidates in the database;
+    only the exact position test decides.
+    """
+    south, west, north, east = bounding_box(shape)
+    # A cell whose outline misses the area's bounding box cannot hold a camera inside the area.
+    chosen = sorted(cell for cell in cells if _overlaps(cell, south, west, north, east))
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(chosen), CELL_SLICE):
+        query = select(Camera.id, Camera.owner_id, Camera.lat, Camera.lon).where(
+            Camera.cell.in_(chosen[start : start + CELL_SLICE]),
+            Camera.requests_opt_in,
+            Camera.lat.between(south, north),
+            Camera.lon.between(west, east),
+        )
+        for camera_id, owner_id, lat, lon in db.execute(query):
+            if lat is not None and lon is not None and area_contains(shape, lat, lon):
+                found.setdefault(owner_id, []).append(camera_id)
+    return found
+
+
+def _overlaps(cell: str, south: float, west: float, north: float, east: float) -> bool:
+    corners = h3.cell_to_boundary(cell)
+    lats = [float(lat) for lat, _ in corners]
+    lons = [float(lon) for _, lon in corners]
+    return min(lats) <= north and max(lats) >= south and min(lons) <= east and max(lons) >= west
+
+
+def ask_owners(db: Session, rfa: Rfa) -> list[str]:
+    """Record every owner the request reaches; returns their ids (for notifications only)."""
+    owners = sorted(select_recipients(db, rfa.shape(), rfa.cells))
+    db.add_all(
+        RfaRecipient(rfa_id=rfa.id, owner_id=owner, asked_at=rfa.created_at) for owner in owners
+    )
+    db.flush()
+    return owners
+
+
+def close_rfa(db: Session, rfa: Rfa) -> Rfa:
+    """Close a request early: no more answers; what was shared stays shared."""
+    if rfa.closed_at is not None:
+        raise Conflict("this request is already closed")
+    rfa.closed_at = utcnow()
+    db.flush()
+    return rfa
+
+
+def get_rfa(db: Session, rfa_id: str) -> Rfa:
+    """A request of a verified agency (requests are public)."""
+    rfa = db.get(Rfa, rfa_id)
+    if rfa is None or rfa.agency.status != AgencyStatus.VERIFIED.value:
+        raise NotFound("no such request")
+    return rfa
+
+
+def agency_rfas(db: Session, agency: Agency) -> list[Rfa]:
+    """Every request the agency made, newest first."""
+    query = select(Rfa).where(Rfa.agency_id == agency.id).order_by(Rfa.created_at.desc())
+    return list(db.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class RfaCounts:
+    """What anyone may know of the answers: how many were asked and how many shared."""
+
+    asked: int
+    shared: int
+    clips: int
+
+
+def rfa_counts(db: Session, rfa_ids: Sequence[str]) -> dict[str, RfaCounts]:
+    """Counts per request; declines and silence are one number nobody can split (I3)."""
+    if not rfa_ids:
+        return {}
+    ids = list(rfa_ids)
+    asked: dict[str, int] = dict(
+        db.execute(
+            select(RfaRecipient.rfa_id, func.count())
+            .where(RfaRecipient.rfa_id.in_(ids))
+            .group_by(RfaRecipient.rfa_id)
+        ).all()
+    )
+    shared: dict[str, int] = dict(
+        db.execute(
+            select(Share.rfa_id, func.count(func.distinct(Share.owner_id)))
+            .where(Share.rfa_id.in_(ids))
+            .group_by(Share.rfa_id)
+        ).all()
+    )
+    clips: dict[str, int] = dict(
+        db.execute(
+            select(Share.rfa_id, func.count()).where(Share.rfa_id.in_(ids)).group_by(Share.rfa_id)
+        ).all()
+    )
+    return {
+        rid: RfaCounts(int(asked.get(rid, 0)), int(shared.get(rid, 0)), int(clips.get(rid, 0)))
+        for rid in ids
+    }
+
+
+# --- owners' answers -----------------------------------------------------------------------------
+
+
+def owner_requests(db: Session, owner: User) -> list[RfaRecipient]:
+    """Requests that reached ``owner``, newest first."""
+    query = (
+        select(RfaRecipient)
+        .join(Rfa, Rfa.id == RfaRecipient.rfa_id)
+        .where(RfaRecipient.owner_id == owner.id)
+        .order_by(Rfa.created_at.desc())
+    )
+    return list(db.scalars(query))
+
+
+def recipient(db: Session, owner: User, rfa_id: str) -> RfaRecipient:
+    """The owner's place on a request's list, or NotFound."""
+    row = db.get(RfaRecipient, (rfa_id, owner.id))
+    if row is None:
+        raise NotFound("no such request among yours")
+    return row
+
+
+def answer_of(row: RfaRecipient) -> consent.OwnerAnswer:
+    """The row as the domain's answer."""
+    rfa = row.rfa
+    respond_by = rfa.created_at + ANSWER_WINDOW
+    if rfa.closed_at is not None:
+        respond_by = min(respond_by, rfa.closed_at)
+    return consent.OwnerAnswer(
+        request_id=row.rfa_id,
+        owner_id=row.owner_id,
+        respond_by=respond_by,
+        state=consent.AnswerState(row.state),
+        answered_at=row.answered_at,
+    )
+
+
+def answer_state(row: RfaRecipient, now: datetime | None = None) -> consent.AnswerState:
+    """Where the owner stands on the request now."""
+    return consent.answer_state(answer_of(row), now or utcnow())
+
+
+def clips_in_request(db: Session, owner: User, rfa: Rfa) -> list[Clip]:
+    """The owner's clips from cameras inside the area that overlap the window, oldest first."""
+    shape = rfa.shape()
+    cameras = [
+        camera.id
+        for camera in owner.cameras
+        if camera.lat is not None
+        and camera.lon is not None
+        and area_contains(shape, camera.lat, camera.lon)
+    ]
+    if not cameras:
+        return []
+    query = select(Clip).where(
+        Clip.camera_id.in_(cameras),
+        Clip.owner_id == owner.id,
+        Clip.started_at < rfa.window_end,
+        Clip.ended_at > rfa.window_start,
+        Clip.wrapped_key.is_not(None),
+        Clip.e2e.is_(False),
+    )
+    return list(db.scalars(query.order_by(Clip.started_at)))
+
+
+def decline(db: Session, row: RfaRecipient) -> RfaRecipient:
+    """Decline a request; nothing the agency can read changes except that nobody shared."""
+    answered = consent.decline(answer_of(row), utcnow())
+    row.state = answered.state.value
+    row.answered_at = answered.answered_at
+    db.flush()
+    return row
+
+
+def mark_shared(db: Session, row: RfaRecipient) -> consent.OwnerAnswer:
+    """Record that the owner agreed to share for this request."""
+    answered = consent.share(answer_of(row), utcnow())
+    row.state = answered.state.value
+    row.answered_at = answered.answered_at
+    db.flush()
+    return answered
+
+
+def share_domain(share: Share) -> consent.Share:
+    """The row as the domain's share."""
+    return consent.Share(
+        share_id=share.id,
+        request_id=share.rfa_id,
+        owner_id=share.owner_id,
+        created_at=share.created_at,
+        expires_at=share.expires_at,
+        state=consent.ShareState(share.state),
+        changed_at=share.changed_at,
+    )
+
+
+def share_state(share: Share, now: datetime | None = None) -> consent.ShareState:
+    """Where a share stands now, an active one past its end counted as expired."""
+    return consent.share_state(share_domain(share), now or utcnow())
+
+
+def owner_share(db: Session, owner: User, share_id: str) -> Share:
+    """One of the owner's shares, or NotFound."""
+    share = db.get(Share, share_id)
+    if share is None or share.owner_id != owner.id:
+        raise NotFound("no such share among yours")
+    return share
+
+
+def owner_shares(db: Session, owner: User) -> list[Share]:
+    """Everything the owner ever shared, newest first."""
+    query = select(Share).where(Share.owner_id == owner.id).order_by(Share.created_at.desc())
+    return list(db.scalars(query))
+
+
+def accesses_for(db: Session, share_ids: Sequence[str]) -> dict[str, list[EvidenceAccess]]:
+    """Every view and download of some shares, oldest first."""
+    result: dict[str, list[EvidenceAccess]] = {share_id: [] for share_id in share_ids}
+    if not share_ids:
+        return result
+    query = (
+        select(EvidenceAccess)
+        .where(EvidenceAccess.share_id.in_(list(share_ids)))
+        .order_by(EvidenceAccess.at)
+    )
+    for access in db.scalars(query):
+        result[access.share_id].append(access)
+    return result
+
+
+def revoke(db: Session, share: Share) -> Share:
+    """Withdraw a share the agency has not downloaded; its copy's key is destroyed."""
+    changed = consent.revoke(share_domain(share), utcnow())
+    share.state = changed.state.value
+    share.changed_at = changed.changed_at
+    share.wrapped_key = None
+    db.flush()
+    return share
+
+
+def expire_shares(db: Session, now: datetime | None = None) -> list[Share]:
+    """Close active shares past their end and destroy their copies' keys; returns them."""
+    moment = now or utcnow()
+    query = select(Share).where(
+        Share.state == consent.ShareState.ACTIVE.value, Share.expires_at <= moment
+    )
+    expired = list(db.scalars(query))
+    for share in expired:
+        changed = consent.expire_share(share_domain(share), moment)
+        share.state = changed.state.value
+        share.changed_at = changed.changed_at
+        share.wrapped_key = None
+    db.flush()
+    return expired
+
+
+# --- the evidence locker -------------------------------------------------------------------------
+
+
+def locker(db: Session, agency: Agency) -> list[Share]:
+    """Shares the agency may open now: active or downloaded, newest first."""
+    now = utcnow()
+    query = (
+        select(Share)
+        .join(Rfa, Rfa.id == Share.rfa_id)
+        .where(
+            Rfa.agency_id == agency.id,
+            Share.state.in_([consent.ShareState.ACTIVE.value, consent.ShareState.DOWNLOADED.value]),
+            Share.expires_at > now,
+        )
+        .order_by(Share.created_at.desc())
+    )
+    return list(db.scalars(query))
+
+
+def evidence(db: Session, agency: Agency, share_id: str) -> Share:
+    """A share in the agency's locker; another agency's or a closed one is NotFound (I2)."""
+    share = db.get(Share, share_id)
+    if share is None or share.rfa.agency_id != agency.id or share.wrapped_key is None:
+        raise NotFound("no such evidence")
+    if share_state(share) not in (consent.ShareState.ACTIVE, consent.ShareState.DOWNLOADED):
+        raise NotFound("no such evidence")
+    return share
+
+
+def record_access(
+    db: Session, share: Share, agency: Agency, member: User, action: EvidenceAction
+) -> EvidenceAccess:
+    """Note a view or download; a first download ends the owner's chance to revoke."""
+    now = utcnow()
+    if action is EvidenceAction.DOWNLOAD and share.state == consent.ShareState.ACTIVE.value:
+        changed = consent.mark_downloaded(share_domain(share), now)
+        share.state = changed.state.value
+        share.changed_at = changed.changed_at
+        share.downloaded_at = now
+    access = EvidenceAccess(
+        share_id=share.id, user_id=member.id, agency_id=agency.id, action=action.value, at=now
+    )
+    db.add(access)
+    db.flush()
+    return access
+
+
+def share_by_hash(db: Session, sha256: str) -> Share | None:
+    """The share whose delivered file has this SHA-256, if any."""
+    return db.scalar(select(Share).where(Share.sha256 == sha256.lower()))
+
+
+def jurisdiction_outline(agency: Agency) -> list[list[tuple[float, float]]]:
+    """The jurisdiction's outer rings as (lat, lon) lists, for drawing."""
+    region = parse_geojson(agency.jurisdiction)
+    return [list(shape.exterior) for shape in region.polygons]
+
+
+def cell_boundary(cell: str) -> list[tuple[float, float]]:
+    """A cell's corners as (lat, lon)."""
+    return [(float(lat), float(lon)) for lat, lon in h3.cell_to_boundary(cell)]
