@@ -21,9 +21,12 @@ from doorstep.api.routers import (
     clips,
     devices,
     events,
+    legal,
     neighbors,
+    partnerships,
     requests,
     system,
+    transparency,
 )
 from doorstep.api.state import AppState
 from doorstep.bus.mqtt import MqttBus
@@ -34,7 +37,7 @@ from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
 from doorstep.storage.migrate import migrate
-from doorstep.web import agency_pages, camera_pages, feed_pages, pages
+from doorstep.web import agency_pages, camera_pages, feed_pages, legal_pages, pages
 from doorstep.web.render import STATIC
 
 
@@ -80,6 +83,14 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             settings.retention_sweep_seconds,
             partial(sweep_expired_shares, db, state.keys),
         )
+        scheduler.add(
+            "notices", settings.retention_sweep_seconds, partial(legal.send_due_notices, state)
+        )
+        scheduler.add(
+            "tree-heads",
+            settings.retention_sweep_seconds,
+            partial(transparency.publish_heads, state),
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -110,9 +121,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.include_router(neighbors.router)
     app.include_router(agencies.router)
     app.include_router(requests.router)
+    app.include_router(legal.router)
+    app.include_router(partnerships.router)
+    app.include_router(transparency.router)
     app.include_router(feed_pages.router)
     app.include_router(camera_pages.router)
     app.include_router(agency_pages.router)
+    app.include_router(legal_pages.router)
     app.include_router(pages.router)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from doorstep.api.deps import CurrentUser, DbDep, StateDep
 from doorstep.domain.audit import consistency_proof
 from doorstep.errors import InvalidInput
-from doorstep.storage import audit
+from doorstep.storage import audit, legal
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -49,13 +49,13 @@ def _b64(data: bytes) -> str:
 
 @router.get("/audit/head")
 def head(db: DbDep, state: StateDep) -> TreeHeadPublic:
-    """The current signed tree head; anyone can check it and every entry under it."""
-    signed = audit.tree_head(db, state.master_key)
+    """The current signed tree head, kept so later heads can be proven consistent with it."""
+    published = legal.publish_head(db, state.master_key)
     return TreeHeadPublic(
-        size=signed.size,
-        root=signed.root.hex(),
-        timestamp=signed.timestamp,
-        signature=_b64(signed.signature),
+        size=published.size,
+        root=published.root,
+        timestamp=published.timestamp,
+        signature=published.signature,
         public_key=_b64(audit.public_key(state.master_key)),
     )
 
