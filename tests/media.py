@@ -10,11 +10,22 @@ import cv2
 import numpy as np
 
 
-def tiny_clip(path: Path, *, frames: int = 24, width: int = 160, height: int = 96) -> Path:
+def tiny_clip(
+    path: Path, *, frames: int = 24, width: int = 160, height: int = 96, audio: bool = False
+) -> Path:
     """Write a short faststart H.264 MP4 of a square moving across a grey frame."""
     with av.open(str(path), mode="w", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=Fraction(12))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if audio:
+            sound = container.add_stream("aac", rate=16000)
+            samples = np.zeros((1, 16000 * frames // 12), dtype=np.float32)
+            tone = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+            tone.sample_rate = 16000
+            for packet in sound.encode(tone):
+                container.mux(packet)
+            for packet in sound.encode():
+                container.mux(packet)
         for index in range(frames):
             image = np.full((height, width, 3), 90, dtype=np.uint8)
             x = 4 + index * 4

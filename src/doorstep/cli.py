@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     # `scan` parses its own arguments (see main); listed here so `doorstep --help` shows it.
     sub.add_parser("scan", help="find motion events in a video file (doorstep scan --help)")
     sub.add_parser(
+        "worker", help="run background jobs from the task queue (doorstep worker --help)"
+    )
+    sub.add_parser(
         "evidence", help="check a downloaded evidence file (doorstep evidence verify FILE)"
     )
     sub.add_parser("redact", help="blur the faces in a video file (doorstep redact IN OUT)")
@@ -217,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from doorstep.video.scan import main_scan
 
         return int(main_scan(args_list[1:]))
+    if args_list[:1] == ["worker"]:
+        from doorstep.jobs.worker import main_worker
+
+        return int(main_worker(args_list[1:]))
     if args_list[:1] == ["evidence"]:
         from doorstep.evidence import main_evidence
 

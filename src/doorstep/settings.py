@@ -86,10 +86,32 @@ class Settings(BaseSettings):
     retention_sweep_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
         300, description="How often expired clips are shredded; 0 turns the in-process sweep off."
     )
+    metrics_clients: str = Field(
+        "127.0.0.1,::1", description="Client addresses allowed to read /metrics, comma-separated."
+    )
     mqtt_url: str = Field(
         "", description="mqtt://host:port of a broker; empty keeps events in-process."
     )
-    queue_url: str = Field("", description="Task-queue broker URL; empty runs jobs in-process.")
+    queue_url: str = Field(
+        "",
+        description="redis://host:port/db of the task queue's broker; empty runs background jobs "
+        "on threads inside each `doorstep serve` process.",
+    )
+    queue_heartbeat_seconds: Annotated[int, Field(ge=2, le=3600)] = Field(
+        60,
+        description="With a task queue: how long a silent `doorstep worker` is presumed dead "
+        "before its unfinished jobs go to another worker.",
+    )
+    job_threads: Annotated[int, Field(ge=1, le=64)] = Field(
+        2,
+        description="Threads running background jobs: in each `doorstep serve` process without a "
+        "task queue, in each `doorstep worker` process with one.",
+    )
+    share_wait_seconds: Annotated[int, Field(ge=0, le=600)] = Field(
+        120,
+        description="Without a task queue: how long an owner's answer waits for the agency copy "
+        "before returning with the share still preparing.",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -124,6 +146,11 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         """Whether cookies get the Secure flag (the service is reached over HTTPS)."""
         return self.public_url.startswith("https://")
+
+    @property
+    def metrics_client_set(self) -> frozenset[str]:
+        """The addresses allowed to read /metrics."""
+        return frozenset(part.strip() for part in self.metrics_clients.split(",") if part.strip())
 
     @property
     def max_upload_bytes(self) -> int:

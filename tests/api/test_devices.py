@@ -382,3 +382,35 @@ def test_deleting_the_account_shreds_every_clip(
     with state.db.session() as db:
         assert db.scalar(select(func.count()).select_from(OwnerKey)) == 0
         assert db.scalar(select(func.count()).select_from(Clip)) == 0
+
+
+def test_a_cameras_token_cannot_act_for_its_owner(client: TestClient, owner: str) -> None:
+    camera = _camera(client, owner)
+    token = _pair(client, owner, camera["id"])
+    bearer = {"authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/inbox", headers=bearer).status_code == 403
+    renamed = client.patch("/api/v1/me", json={"display_name": "Mallory"}, headers=bearer)
+    assert renamed.status_code == 403
+    assert client.get("/api/v1/me").json()["display_name"] == "Ada"
+    assert client.get("/api/v1/devices/config", headers=bearer).status_code == 200
+
+
+def test_audio_is_stripped_while_the_owner_has_it_off(
+    client: TestClient, owner: str, tmp_path: Path
+) -> None:
+    camera = _camera(client, owner)
+    token = _pair(client, owner, camera["id"])
+    with_sound = tiny_clip(tmp_path / "sound.mp4", audio=True).read_bytes()
+    clip = _upload(client, token, with_sound).json()
+    assert clip["has_audio"] is False
+    with av.open(io.BytesIO(client.get(clip["video_url"]).content)) as container:
+        assert not container.streams.audio
+        assert container.streams.video[0].frames == 24
+
+
+@pytest.mark.parametrize("name", ["since", "before"])
+def test_times_without_a_zone_are_refused(client: TestClient, owner: str, name: str) -> None:
+    assert owner
+    response = client.get(f"/api/v1/clips?{name}=2024-01-01T00:00:00")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

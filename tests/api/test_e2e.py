@@ -146,3 +146,13 @@ def test_garbage_claiming_to_be_sealed_is_refused(client: TestClient) -> None:
         },
     )
     assert response.status_code == 415
+
+
+def test_no_live_view_for_an_end_to_end_camera(client: TestClient) -> None:
+    csrf = resident(client)
+    camera = _camera(client, csrf)
+    token = _pair(client, csrf, camera["id"])
+    _enable(client, csrf, camera["id"])
+    assert client.get(f"/api/v1/cameras/{camera['id']}/live").status_code == 409
+    wanted = client.get("/api/v1/devices/live", headers={"authorization": f"Bearer {token}"})
+    assert wanted.json() == {"wanted": False}

@@ -22,6 +22,7 @@ from doorstep.api.state import AppState
 from doorstep.domain.geo import FINEST_PUBLIC_RESOLUTION, Coordinates, public_cell
 from doorstep.storage import feed
 from doorstep.storage.accounts import create_user
+from doorstep.storage.agencies import Agency, AgencyMember, AgencyStatus
 from doorstep.storage.feed import Post, RelayMessage, Tip
 from doorstep.storage.models import Role
 from doorstep.video.image import decode_image_size
@@ -50,10 +51,12 @@ def _neighbour(app: FastAPI, email: str, home: dict[str, float]) -> tuple[TestCl
     return other, resident(other, email, display_name=email.split("@")[0].title(), home=home)
 
 
-def _staff(app: FastAPI, email: str, role: Role) -> tuple[TestClient, str]:
+def _staff(
+    app: FastAPI, email: str, role: Role, agency: str | None = None
+) -> tuple[TestClient, str]:
     """A reviewer or agency account, made the way an admin would, then logged in."""
     with _state(app).db.session() as db:
-        create_user(
+        user = create_user(
             db,
             email=email,
             password=PASSWORD,
@@ -62,6 +65,20 @@ def _staff(app: FastAPI, email: str, role: Role) -> tuple[TestClient, str]:
             cell_resolution=_state(app).settings.public_cell_resolution,
             role=role,
         )
+        if agency is not None:
+            # A verified agency whose jurisdiction is the cells within ~2 km of Ada's home.
+            home = public_cell(Coordinates(**ADA_HOME), 8)
+            row = Agency(
+                name=agency,
+                kind="fire",
+                jurisdiction={"type": "Polygon", "coordinates": []},
+                cells=sorted(h3.grid_disk(home, 2)),
+                contact="desk@agency.example",
+                status=AgencyStatus.VERIFIED.value,
+            )
+            db.add(row)
+            db.flush()
+            db.add(AgencyMember(user_id=user.id, agency_id=row.id, role="admin"))
     other = TestClient(app)
     return other, log_in(other, email)
 
@@ -317,6 +334,47 @@ def test_tips_are_anonymous_unless_revealed(app: FastAPI, client: TestClient) ->
         assert (stored.sender_id, stored.sender_name) == (None, None)
 
 
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"text": "Send footage of the protest march at City Hall"}, 422),
+        ({"cells": ["far"]}, 403),
+        ({"cells": ["coarse"]}, 422),
+        ({"cells": ["not-a-cell"]}, 422),
+    ],
+)
+def test_agency_alerts_follow_the_request_policy(
+    app: FastAPI, client: TestClient, body: dict[str, Any], status: int
+) -> None:
+    resident(client, home=ADA_HOME)
+    officer, officer_csrf = _staff(app, "fire@example.org", Role.AGENCY_ADMIN, "Portland Fire")
+    named = {
+        "far": public_cell(Coordinates(**FAR_HOME), 8),
+        "coarse": h3.cell_to_parent(public_cell(Coordinates(**ADA_HOME), 8), 2),
+        "not-a-cell": "zzz",
+    }
+    alert = {"text": "Smoke on Burnside", "cells": [public_cell(Coordinates(**ADA_HOME), 8)]}
+    alert.update(body)
+    alert["cells"] = [named.get(cell, cell) for cell in alert["cells"]]
+    response = officer.post("/api/v1/alerts", json=alert, headers={"x-csrf-token": officer_csrf})
+    assert response.status_code == status, response.text
+    assert client.get("/api/v1/alerts").json() == []
+
+
+def test_an_alert_carries_the_verified_agency_name_not_the_one_claimed(
+    app: FastAPI, client: TestClient
+) -> None:
+    resident(client, home=ADA_HOME)
+    officer, officer_csrf = _staff(app, "fire@example.org", Role.AGENCY_ADMIN, "Portland Fire")
+    alert = {
+        "agency_name": "FBI Field Office",
+        "text": "Smoke on Burnside",
+        "cells": [public_cell(Coordinates(**ADA_HOME), 8)],
+    }
+    posted = officer.post("/api/v1/alerts", json=alert, headers={"x-csrf-token": officer_csrf})
+    assert posted.json()["agency_name"] == "Portland Fire"
+
+
 def test_agency_alerts_reach_residents_of_their_cells_only(
     app: FastAPI, client: TestClient
 ) -> None:
@@ -324,7 +382,7 @@ def test_agency_alerts_reach_residents_of_their_cells_only(
     district = h3.cell_to_parent(public_cell(Coordinates(**ADA_HOME), 8), 7)
     alert = {"agency_name": "Portland Fire", "text": "Smoke on Burnside", "cells": [district]}
     _problem(client.post("/api/v1/alerts", json=alert, headers={"x-csrf-token": csrf}), 403)
-    officer, officer_csrf = _staff(app, "fire@example.org", Role.AGENCY_ADMIN)
+    officer, officer_csrf = _staff(app, "fire@example.org", Role.AGENCY_ADMIN, "Portland Fire")
     posted = officer.post("/api/v1/alerts", json=alert, headers={"x-csrf-token": officer_csrf})
     assert posted.status_code == 201, posted.text
     assert [a["text"] for a in client.get("/api/v1/alerts").json()] == ["Smoke on Burnside"]
@@ -370,7 +428,7 @@ def test_no_feed_post_map_or_alert_response_carries_a_finer_position(
     csrf = resident(client, home=ADA_HOME)
     post = _post(client, csrf, location=INCIDENT, contact_opt_in=True).json()
     _post(client, csrf, text="Lost dog near the school", category="lost_pet")
-    officer, officer_csrf = _staff(app, "police@example.org", Role.AGENCY_MEMBER)
+    officer, officer_csrf = _staff(app, "police@example.org", Role.AGENCY_MEMBER, "PPB")
     alert_cells = [public_cell(Coordinates(**ADA_HOME), 8)]
     officer.post(
         "/api/v1/alerts",

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from doorstep.evidence import main_evidence
+from doorstep.jobs.redaction import sweep_expired_shares
 from doorstep.storage.agencies import Share
 from doorstep.storage.types import utcnow
 from tests.api.test_agencies import HOME, app_state, owner_with_clip, verified_agency
@@ -122,6 +123,15 @@ def test_at_most_two_requests_per_case(client: TestClient, app: FastAPI) -> None
     assert third.status_code == 422
     assert third.json()["reason"] == "case_limit"
     assert len(client.get("/api/v1/requests").json()) == 2
+
+
+def test_the_case_limit_holds_however_the_number_is_typed(app: FastAPI) -> None:
+    agency, csrf, _agency_id = verified_agency(app)
+    _created(post_rfa(agency, csrf, case_number="PPB-1"))
+    _created(post_rfa(agency, csrf, case_number="ppb 1"))
+    third = post_rfa(agency, csrf, case_number="PPB1.")
+    assert third.status_code == 422
+    assert third.json()["reason"] == "case_limit"
 
 
 def test_only_verified_agency_members_post(client: TestClient) -> None:
@@ -293,6 +303,32 @@ def test_revoking_before_download_takes_the_clip_away(app: FastAPI, client: Test
 
 
 @pytest.mark.usefixtures("client")
+@pytest.mark.parametrize(
+    ("ranges", "actions", "state"),
+    [
+        (["bytes=1-"], ["view"], "active"),
+        (["bytes=1-", "bytes=5-9"], ["view"], "active"),
+        ([None], ["download"], "downloaded"),
+        (["bytes=0-"], ["download"], "downloaded"),
+    ],
+)
+def test_no_fetch_of_evidence_goes_unrecorded(
+    app: FastAPI, ranges: list[str | None], actions: list[str], state: str
+) -> None:
+    owner, owner_csrf, clip_id = owner_with_clip(app, "sharer@example.org")
+    agency, csrf, _agency_id = verified_agency(app)
+    rfa = _created(post_rfa(agency, csrf))
+    _answer(owner, owner_csrf, rfa["id"], decision="share", clip_ids=[clip_id])
+    url = agency.get("/api/v1/evidence").json()[0]["video_url"]
+    for value in ranges:
+        headers = {"range": value} if value else {}
+        assert agency.get(url, headers=headers).status_code in (200, 206)
+    disclosure = owner.get("/api/v1/disclosures").json()[0]
+    assert [a["action"] for a in disclosure["accesses"]] == actions
+    assert disclosure["state"] == state
+
+
+@pytest.mark.usefixtures("client")
 def test_shares_expire(app: FastAPI) -> None:
     owner, owner_csrf, clip_id = owner_with_clip(app, "sharer@example.org")
     agency, csrf, _agency_id = verified_agency(app)
@@ -403,3 +439,26 @@ def test_the_agency_gets_the_redacted_copy(
     assert detail_after < 0.2 * detail_before
     assert hashlib.sha256(delivered).hexdigest() == item["sha256"]
     del client
+
+
+@pytest.mark.usefixtures("client")
+def test_a_downloaded_share_loses_its_copy_at_its_end(app: FastAPI) -> None:
+    owner, owner_csrf, clip_id = owner_with_clip(app, "sharer@example.org")
+    agency, csrf, _agency_id = verified_agency(app)
+    rfa = _created(post_rfa(agency, csrf))
+    _answer(owner, owner_csrf, rfa["id"], decision="share", clip_ids=[clip_id])
+    item = agency.get("/api/v1/evidence").json()[0]
+    assert agency.get(item["download_url"]).status_code == 200
+    with app_state(app).db.session() as db:
+        share = db.get(Share, item["id"])
+        assert share is not None
+        share.expires_at = utcnow() - timedelta(seconds=1)
+    state = app_state(app)
+    assert sweep_expired_shares(state.db, state.keys) == 1
+    with state.db.session() as db:
+        share = db.get(Share, item["id"])
+        assert share is not None
+        assert share.wrapped_key is None
+        assert share.state == "downloaded"
+    assert agency.get("/api/v1/evidence").json() == []
+    assert agency.get(item["video_url"]).status_code == 404

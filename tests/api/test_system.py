@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.api.middleware import CSP
@@ -23,12 +24,20 @@ def test_healthz_reports_the_database(client: TestClient) -> None:
     assert body["database"] in {"sqlite", "postgresql"}
 
 
-def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
-    client.get("/healthz")
-    client.get("/api/v1/me/tokens/0123456789abcdef")
-    text = client.get("/metrics").text
+def test_metrics_count_requests_by_route_template(app: FastAPI) -> None:
+    with TestClient(app, client=("127.0.0.1", 40000)) as local:
+        local.get("/healthz")
+        local.get("/api/v1/me/tokens/0123456789abcdef")
+        text = local.get("/metrics").text
     assert 'doorstep_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert "0123456789abcdef" not in text
+
+
+def test_metrics_are_only_for_the_operators_scraper(client: TestClient) -> None:
+    # Counts per route could reveal when an owner answered a request (invariant I3).
+    response = client.get("/metrics", headers={"accept": "application/json"})
+    assert response.status_code == 404
+    assert "doorstep_http_requests" not in response.text
 
 
 def test_openapi_lists_the_account_routes(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from doorstep.api.state import AppState
-from doorstep.jobs.retention import sweep_expired
+from doorstep.jobs.retention import clear_stale_files, sweep_expired
 from doorstep.jobs.scheduler import Scheduler
 from doorstep.storage.models import Clip
 from doorstep.storage.types import utcnow
@@ -56,3 +57,14 @@ def test_expired_clips_are_shredded_on_schedule(
         assert list(db.scalars(select(Clip.id))) == [kept["id"]]
     assert len(list(state.blobs.keys("clips/"))) == 2
     assert client.get(old["video_url"]).status_code == 404
+
+
+def test_stale_uploads_and_exports_are_removed(tmp_path: Path) -> None:
+    for folder in ("uploads", "exports"):
+        (tmp_path / folder).mkdir()
+        old, fresh = tmp_path / folder / "old.tmp", tmp_path / folder / "fresh.tmp"
+        old.write_bytes(b"plaintext footage")
+        fresh.write_bytes(b"being written")
+        os.utime(old, (0, 0))
+    assert clear_stale_files(tmp_path) == 2
+    assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == ["fresh.tmp", "fresh.tmp"]

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
 from doorstep.api.app import create_app
 from doorstep.api.state import AppState
@@ -140,3 +141,38 @@ def tracked_page(browser: Browser) -> Iterator[TrackedPage]:
     )
     yield tracked
     context.close()
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator[dict[str, TrackedPage]]:
+    """One browser context per person, each recording every request it makes."""
+    contexts = []
+    tracked: dict[str, TrackedPage] = {}
+    for who in ("admin", "agency", "sharer", "decliner"):
+        context = browser.new_context(accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        entry = TrackedPage(page, [], [])
+
+        def on_request(request: Request, entry: TrackedPage = entry) -> None:
+            entry.requests.append(request.url)
+
+        def on_console(message: ConsoleMessage, entry: TrackedPage = entry) -> None:
+            if message.type == "error":
+                entry.console_errors.append(message.text)
+
+        page.on("request", on_request)
+        page.on("console", on_console)
+        tracked[who] = entry
+    yield tracked
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def api_clients() -> Iterator[list[httpx.Client]]:
+    """HTTP clients the test opens, closed afterwards whatever happens."""
+    clients: list[httpx.Client] = []
+    yield clients
+    for client in clients:
+        client.close()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Request, expect
+from playwright.sync_api import expect
 
 from doorstep.domain.geo import Coordinates
 from doorstep.storage.accounts import create_user
@@ -31,41 +30,6 @@ JURISDICTION = {
 }
 SHARER_HOME = {"lat": 45.52417, "lon": -122.67583}
 DECLINER_HOME = {"lat": 45.52389, "lon": -122.67639}
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator[dict[str, TrackedPage]]:
-    """One browser context per person, each recording every request it makes."""
-    contexts = []
-    tracked: dict[str, TrackedPage] = {}
-    for who in ("admin", "agency", "sharer", "decliner"):
-        context = browser.new_context(accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        entry = TrackedPage(page, [], [])
-
-        def on_request(request: Request, entry: TrackedPage = entry) -> None:
-            entry.requests.append(request.url)
-
-        def on_console(message: ConsoleMessage, entry: TrackedPage = entry) -> None:
-            if message.type == "error":
-                entry.console_errors.append(message.text)
-
-        page.on("request", on_request)
-        page.on("console", on_console)
-        tracked[who] = entry
-    yield tracked
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def api_clients() -> Iterator[list[httpx.Client]]:
-    """HTTP clients the test opens, closed afterwards whatever happens."""
-    clients: list[httpx.Client] = []
-    yield clients
-    for client in clients:
-        client.close()
 
 
 def _session(

@@ -30,8 +30,8 @@ from doorstep.api.routers import (
 )
 from doorstep.api.state import AppState
 from doorstep.bus.mqtt import MqttBus
-from doorstep.jobs.redaction import sweep_expired_shares
-from doorstep.jobs.retention import sweep_expired
+from doorstep.jobs import queue
+from doorstep.jobs.retention import clear_stale_files
 from doorstep.jobs.scheduler import Scheduler
 from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
@@ -71,18 +71,18 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         # Several API processes: alerts go through the broker to whichever holds the page.
         state.bus = MqttBus(settings.mqtt_url)
 
+    jobs = queue.make_queue(settings, queue.JobContext(db, state.keys))
+    queue.dispatch_after_commit(
+        db._factory, jobs, wait_seconds=0 if settings.queue_url else settings.share_wait_seconds
+    )
+    clear_stale_files(settings.data_dir)
     scheduler = Scheduler()
+    scheduler.add("stale-files", 600, partial(clear_stale_files, settings.data_dir))
+    # With a task queue the sweeps belong to `doorstep worker`, not to every API process.
+    if settings.retention_sweep_seconds and not settings.queue_url:
+        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
+            scheduler.add(task, settings.retention_sweep_seconds, partial(jobs.send, task))
     if settings.retention_sweep_seconds:
-        scheduler.add(
-            "retention",
-            settings.retention_sweep_seconds,
-            partial(sweep_expired, db, state.keys),
-        )
-        scheduler.add(
-            "shares",
-            settings.retention_sweep_seconds,
-            partial(sweep_expired_shares, db, state.keys),
-        )
         scheduler.add(
             "notices", settings.retention_sweep_seconds, partial(legal.send_due_notices, state)
         )
@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         scheduler.start()
         yield
         scheduler.stop()
+        jobs.close()
         if isinstance(state.bus, MqttBus):
             state.bus.close()
         db.dispose()
@@ -124,10 +125,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.include_router(legal.router)
     app.include_router(partnerships.router)
     app.include_router(transparency.router)
+    app.include_router(legal_pages.router)
     app.include_router(feed_pages.router)
     app.include_router(camera_pages.router)
     app.include_router(agency_pages.router)
-    app.include_router(legal_pages.router)
     app.include_router(pages.router)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

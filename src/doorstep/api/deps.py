@@ -21,6 +21,7 @@ CSRF_COOKIE = "doorstep_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DEVICE_PREFIX = "/api/v1/devices/"
 
 
 def get_state(request: Request) -> AppState:
@@ -84,6 +85,10 @@ def optional_principal(request: Request, db: DbDep, csrf: CsrfDep) -> Principal 
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("use 'Authorization: Bearer <token>'")
         token = token_for(db, secret.strip())
+        # A camera's token speaks for the camera, never for its owner: it cannot consent,
+        # read the owner's account or change anything outside the device API.
+        if token.camera_id is not None and not request.url.path.startswith(DEVICE_PREFIX):
+            raise Forbidden("a camera's device token only works for the device API")
         return Principal(user=token.user, token=token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:

@@ -8,13 +8,28 @@ the share shreds the copy). Plaintext only ever exists in a private temporary fo
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from doorstep.storage.agencies import ClipPreview, Share, expire_shares
+from doorstep.domain import consent
+from doorstep.jobs._promote import promote, work_key
+from doorstep.storage import audit
+from doorstep.storage.agencies import (
+    ClipPreview,
+    Share,
+    expire_shares,
+    is_preparing,
+    preparing_shares,
+    revoke,
+)
 from doorstep.storage.clips import Keys, read_video, sha256_file
 from doorstep.storage.crypto import (
     EncryptingReader,
@@ -25,7 +40,13 @@ from doorstep.storage.crypto import (
     wrap_key,
 )
 from doorstep.storage.db import Database
-from doorstep.storage.models import Clip
+from doorstep.storage.models import Clip, User
+from doorstep.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: A share still preparing after this long lost its job (the process running it died).
+STALE_AFTER = timedelta(minutes=10)
 
 
 def preview_key_context(clip_id: str) -> bytes:
@@ -98,13 +119,23 @@ def watermark_lines(agency_name: str, case_number: str, share_id: str) -> list[s
     return [f"{agency_name} - case {case_number}", f"Doorstep share {share_id}"]
 
 
-def make_agency_copy(
-    db: Session, keys: Keys, clip: Clip, share: Share, *, agency_name: str, case_number: str
-) -> Share:
-    """Seal the redacted, watermarked copy the agency gets, recording its size and SHA-256."""
+@dataclass(frozen=True, slots=True)
+class _Sealed:
+    sha256: str
+    size: int
+    faces_found: int
+    ciphertext_size: int
+    wrapped_key: bytes
+
+
+def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target: str) -> _Sealed:
+    """Redact, watermark and seal the agency copy under ``target``."""
     from doorstep.video.watermark import watermark_file
 
     preview = redacted_preview(db, keys, clip)
+    # Kept even if the copy fails: a retry need not find the faces again.
+    db.commit()
+    agency, case_number = share.rfa.agency.name, share.rfa.case_number
     content_key = new_key()
     with tempfile.TemporaryDirectory(prefix="doorstep-share-") as folder:
         redacted = _write(
@@ -112,13 +143,84 @@ def make_agency_copy(
             Path(folder) / "redacted.mp4",
         )
         delivered = Path(folder) / "delivered.mp4"
-        watermark_file(redacted, delivered, watermark_lines(agency_name, case_number, share.id))
-        share.sha256 = sha256_file(delivered)
-        share.size = delivered.stat().st_size
-        share.faces_found = preview.faces_found
-        share.ciphertext_size = _seal(keys, share.blob_key, delivered, content_key)
-    share.wrapped_key = wrap_key(keys.master, content_key, context=share_key_context(share.id))
-    return share
+        watermark_file(redacted, delivered, watermark_lines(agency, case_number, share.id))
+        return _Sealed(
+            sha256=sha256_file(delivered),
+            size=delivered.stat().st_size,
+            faces_found=preview.faces_found,
+            ciphertext_size=_seal(keys, target, delivered, content_key),
+            wrapped_key=wrap_key(keys.master, content_key, context=share_key_context(share.id)),
+        )
+
+
+def prepare_share(database: Database, keys: Keys, share_id: str) -> bool:
+    """Make a share's agency copy; True when this run made it, False when nothing was to do.
+
+    Safe to run again at any point: the copy is sealed under a work key and moved into place
+    whole, and the share takes the copy's key only while it is still open and preparing, so a
+    share revoked or expired meanwhile never gets one and its copy is removed.
+    """
+    with database.session() as db:
+        share = db.get(Share, share_id)
+        if share is None:
+            return False
+        work = work_key(share.blob_key)
+        if not is_preparing(share):
+            # A run killed after sealing but before the move may have left its work behind.
+            keys.blobs.delete(work)
+            return False
+        clip = db.get(Clip, share.clip_id) if share.clip_id else None
+        if clip is None or clip.wrapped_key is None:
+            # The owner deleted the clip before its copy was made: nothing is left to share.
+            revoke(db, share)
+            log.info("share %s: its clip is gone; closed without a copy", share.id)
+            return False
+        log.info("share %s: redacting clip %s", share.id, clip.id)
+        sealed = _seal_agency_copy(db, keys, clip, share, work)
+        promote(keys.blobs, work, share.blob_key)
+        taken = db.execute(
+            update(Share)
+            .where(
+                Share.id == share_id,
+                Share.state == consent.ShareState.ACTIVE.value,
+                Share.wrapped_key.is_(None),
+            )
+            .values(
+                sha256=sealed.sha256,
+                size=sealed.size,
+                faces_found=sealed.faces_found,
+                ciphertext_size=sealed.ciphertext_size,
+                wrapped_key=sealed.wrapped_key,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not cast(CursorResult[Any], taken).rowcount:
+            keys.blobs.delete(share.blob_key)
+            return False
+        owner = db.get(User, share.owner_id)
+        audit.record(
+            db,
+            keys.master,
+            "share.create",
+            actor=owner,
+            owner_id=share.owner_id,
+            detail={
+                "share": share.id,
+                "request": share.rfa_id,
+                "agency": share.rfa.agency.name,
+                "case": share.rfa.case_number,
+                "sha256": sealed.sha256,
+                "redacted": True,
+            },
+        )
+    log.info("share %s: agency copy ready", share_id)
+    return True
+
+
+def stale_preparing(database: Database, older_than: timedelta = STALE_AFTER) -> list[str]:
+    """Shares preparing for longer than a job should take: their job was lost with a process."""
+    with database.session() as db:
+        return preparing_shares(db, utcnow() - older_than)
 
 
 def read_agency_copy(keys: Keys, share: Share, start: int, end: int) -> Iterator[bytes]:
@@ -144,8 +246,10 @@ def sweep_expired_shares(db: Database, keys: Keys) -> int:
     """Close shares past their end and shred their agency copies; returns how many."""
     with db.session() as session:
         expired = expire_shares(session)
-        blob_keys = [share.blob_key for share in expired]
+        blob_keys = [key for share in expired for key in (share.blob_key, work_key(share.blob_key))]
     # The keys are gone with the commit; removing the ciphertext only tidies up.
     for blob_key in blob_keys:
         keys.blobs.delete(blob_key)
-    return len(blob_keys)
+    if expired:
+        log.info("shares: closed %d past their end", len(expired))
+    return len(expired)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 
 from doorstep.storage.clips import Keys, expire
 from doorstep.storage.db import Database
@@ -17,3 +19,20 @@ def sweep_expired(db: Database, keys: Keys) -> int:
     if count:
         log.info("retention: shredded %d expired clips", count)
     return count
+
+
+def clear_stale_files(data_dir: Path, *, older_than_seconds: float = 3600.0) -> int:
+    """Remove uploads and exports a crash left behind; they may hold plaintext footage."""
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for folder in (data_dir / "uploads", data_dir / "exports"):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            # Only old files: another API process may be writing a fresh one right now.
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        log.info("removed %d stale upload/export files", removed)
+    return removed

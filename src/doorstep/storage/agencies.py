@@ -454,12 +454,16 @@ def camera_map(db: Session, agency: Agency, k: int) -> dict[str, int]:
 # --- requests ------------------------------------------------------------------------------------
 
 
+def case_key(case_number: str) -> str:
+    """A case number with case, spaces and punctuation folded away: "PPB 1." is "ppb1"."""
+    return "".join(ch for ch in case_number.casefold() if ch.isalnum())
+
+
 def requests_for_case(db: Session, agency: Agency, case_number: str) -> int:
-    """How many requests the agency already made for a case."""
-    query = select(func.count()).where(
-        Rfa.agency_id == agency.id, Rfa.case_number == case_number.strip()
-    )
-    return int(db.scalar(query) or 0)
+    """How many requests the agency already made for a case, however the number was typed."""
+    numbers = db.scalars(select(Rfa.case_number).where(Rfa.agency_id == agency.id))
+    key = case_key(case_number)
+    return sum(1 for number in numbers if case_key(number) == key)
 
 
 def create_rfa(
@@ -714,6 +718,21 @@ def share_state(share: Share, now: datetime | None = None) -> consent.ShareState
     return consent.share_state(share_domain(share), now or utcnow())
 
 
+def is_preparing(share: Share) -> bool:
+    """Whether the share's agency copy is still being made (open, but no key yet)."""
+    return share.state == consent.ShareState.ACTIVE.value and share.wrapped_key is None
+
+
+def preparing_shares(db: Session, created_before: datetime) -> list[str]:
+    """Ids of shares still preparing that were opened before ``created_before``."""
+    query = select(Share.id).where(
+        Share.state == consent.ShareState.ACTIVE.value,
+        Share.wrapped_key.is_(None),
+        Share.created_at < created_before,
+    )
+    return list(db.scalars(query.order_by(Share.created_at)))
+
+
 def owner_share(db: Session, owner: User, share_id: str) -> Share:
     """One of the owner's shares, or NotFound."""
     share = db.get(Share, share_id)
@@ -765,6 +784,16 @@ def expire_shares(db: Session, now: datetime | None = None) -> list[Share]:
         share.state = changed.state.value
         share.changed_at = changed.changed_at
         share.wrapped_key = None
+    # A downloaded share stays "downloaded" in the owner's history, but Doorstep's own copy
+    # goes at the end of its lifetime too: no copy is kept past it (invariant I6).
+    spent = select(Share).where(
+        Share.state == consent.ShareState.DOWNLOADED.value,
+        Share.expires_at <= moment,
+        Share.wrapped_key.is_not(None),
+    )
+    for share in db.scalars(spent):
+        share.wrapped_key = None
+        expired.append(share)
     db.flush()
     return expired
 
@@ -782,6 +811,8 @@ def locker(db: Session, agency: Agency) -> list[Share]:
             Rfa.agency_id == agency.id,
             Share.state.in_([consent.ShareState.ACTIVE.value, consent.ShareState.DOWNLOADED.value]),
             Share.expires_at > now,
+            # A share still preparing has nothing to open yet.
+            Share.wrapped_key.is_not(None),
         )
         .order_by(Share.created_at.desc())
     )
@@ -814,6 +845,21 @@ def record_access(
     db.add(access)
     db.flush()
     return access
+
+
+#: Range requests by the same member within this time count as one viewing.
+VIEWING_WINDOW = timedelta(minutes=30)
+
+
+def recently_viewed(db: Session, share: Share, member: User) -> bool:
+    """Whether ``member`` opened ``share`` within the viewing window (one record per viewing)."""
+    since = utcnow() - VIEWING_WINDOW
+    query = select(EvidenceAccess.id).where(
+        EvidenceAccess.share_id == share.id,
+        EvidenceAccess.user_id == member.id,
+        EvidenceAccess.at >= since,
+    )
+    return db.scalar(query.limit(1)) is not None
 
 
 def share_by_hash(db: Session, sha256: str) -> Share | None:

@@ -11,6 +11,8 @@ DoorstepError
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from doorstep.errors import DoorstepError, Unavailable, UnsupportedMedia
 
 
@@ -21,9 +23,20 @@ class SourceUnavailable(Unavailable):
     title = "The video source cannot be opened"
 
     def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"cannot open video source {source!r}: {reason}", extra={"source": source})
-        self.source = source
-        self.reason = reason
+        shown = without_credentials(source)
+        said = reason.replace(source, shown)
+        super().__init__(f"cannot open video source {shown!r}: {said}", extra={"source": shown})
+        self.source = shown
+        self.reason = said
+
+
+def without_credentials(source: str) -> str:
+    """The source with any user name and password taken out of its URL, for logs and errors."""
+    parts = urlsplit(source)
+    if not parts.scheme or "@" not in parts.netloc:
+        return source
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, "***@" + host, parts.path, parts.query, parts.fragment))
 
 
 class NotVideo(UnsupportedMedia):

@@ -70,3 +70,25 @@ def encode_preview(image: npt.NDArray[np.uint8], *, width: int = 640, quality: i
     if not ok:
         raise UnsupportedMedia("the frame could not be encoded as JPEG")
     return bytes(encoded.tobytes())
+
+
+def strip_audio(path: Path) -> None:
+    """Rewrite an MP4 in place with its video stream only (copied, not re-encoded)."""
+    stripped = path.with_suffix(".video-only.mp4")
+    try:
+        with (
+            av.open(str(path)) as source,
+            av.open(str(stripped), mode="w", options={"movflags": "+faststart"}) as target,
+        ):
+            video = source.streams.video[0]
+            out = target.add_stream_from_template(video)
+            for packet in source.demux(video):
+                if packet.dts is None:
+                    continue
+                packet.stream = out
+                target.mux(packet)
+        stripped.replace(path)
+    except av.FFmpegError as err:
+        raise UnsupportedMedia("the clip's audio could not be removed") from err
+    finally:
+        stripped.unlink(missing_ok=True)

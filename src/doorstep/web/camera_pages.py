@@ -184,6 +184,8 @@ def remove_camera(
     camera = cameras.owned_camera(db, principal.user, camera_id)
     for clip in list(camera.clips):
         clip_store.shred(db, state.keys, clip)
+    # The shredded clips are gone; reload the collection so the cascade does not delete them twice.
+    db.expire(camera, ["clips"])
     db.delete(camera)
     return RedirectResponse("/cameras", status_code=303)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
 from doorstep.api.routers.accounts import HomeLocation, Strict
 from doorstep.domain.geo import Coordinates
+from doorstep.errors import Conflict
 from doorstep.storage import cameras
 from doorstep.storage.clips import shred
 from doorstep.storage.models import Camera, HouseholdMember
@@ -182,6 +183,8 @@ def remove_camera(
     camera = cameras.owned_camera(db, principal.user, camera_id)
     for clip in list(camera.clips):
         shred(db, state.keys, clip)
+    # The shredded clips are gone; reload the collection so the cascade does not delete them twice.
+    db.expire(camera, ["clips"])
     db.delete(camera)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -252,6 +255,11 @@ def live_view(
     """The owner's live view as MJPEG; only while the page is open, never for anyone else."""
     principal.require_scope("clips:read")
     camera = cameras.owned_camera(db, principal.user, camera_id)
+    if camera.e2e_enabled:
+        raise Conflict(
+            "live view is not available for an end-to-end encrypted camera: its pictures "
+            "would have to pass through the server unencrypted"
+        )
     live_id = camera.id
 
     async def frames() -> AsyncIterator[bytes]:

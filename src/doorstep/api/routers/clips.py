@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -107,8 +107,8 @@ def timeline(
     db: DbDep,
     camera_id: Annotated[str | None, Query(max_length=32)] = None,
     label: Annotated[str | None, Query(pattern="^(person|motion)$")] = None,
-    since: datetime | None = None,
-    before: datetime | None = None,
+    since: AwareDatetime | None = None,
+    before: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> ClipPage:
     """The caller's clips across cameras, newest first, filtered by camera, label and time."""

@@ -29,7 +29,7 @@ from doorstep.storage import cameras
 from doorstep.storage.clips import ClipMeta, store_clip
 from doorstep.storage.crypto import DecryptionFailed, check_sealed_layout
 from doorstep.storage.types import utcnow
-from doorstep.video.probe import ClipProbe, check_jpeg, probe_clip
+from doorstep.video.probe import ClipProbe, check_jpeg, probe_clip, strip_audio
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -168,6 +168,10 @@ def upload_clip(
     try:
         # The server cannot open a sealed clip; it checks the envelope instead of the video.
         probe = sealed_probe(path) if parsed.e2e else probe_clip(path)
+        if probe.has_audio and not camera.audio_enabled:
+            # Audio is off until the owner turns it on (I7), whatever the camera sends.
+            strip_audio(path)
+            probe = probe_clip(path)
         clip, created = store_clip(
             db,
             state.keys,
@@ -209,7 +213,8 @@ class LiveWanted(BaseModel):
 def live_wanted(principal: CurrentPrincipal, db: DbDep, state: StateDep) -> LiveWanted:
     """Asked every second or so by the agent; true while the owner's live page is open."""
     camera = cameras.device_camera(db, principal.token)
-    return LiveWanted(wanted=state.live.wanted(camera.id))
+    # An end-to-end camera's pictures must never pass through the server in the clear.
+    return LiveWanted(wanted=state.live.wanted(camera.id) and not camera.e2e_enabled)
 
 
 @router.post("/live", status_code=status.HTTP_204_NO_CONTENT)

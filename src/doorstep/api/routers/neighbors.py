@@ -21,9 +21,10 @@ from doorstep.api.state import AppState
 from doorstep.bus.memory import notify_after_commit
 from doorstep.domain.geo import Coordinates, cell_location, public_cell
 from doorstep.domain.moderation import MAX_POST_LENGTH, PostCategory
-from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge
+from doorstep.domain.rfa import is_about_assembly
+from doorstep.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, PolicyRefused
 from doorstep.settings import Settings
-from doorstep.storage import feed
+from doorstep.storage import agencies, feed
 from doorstep.storage.blobs import BlobStore
 from doorstep.storage.feed import (
     AgencyAlert,
@@ -115,7 +116,9 @@ class TipCreate(Strict):
 class AlertCreate(Strict):
     """An agency alert for the residents of some cells."""
 
-    agency_name: Annotated[str, Field(max_length=120)]
+    agency_name: Annotated[
+        str, Field(max_length=120, description="Ignored: alerts carry the verified agency's name")
+    ] = ""
     text: Annotated[str, Field(max_length=feed.MAX_ALERT_LENGTH * 2)]
     cells: Annotated[list[str], Field(max_length=feed.MAX_ALERT_CELLS)]
 
@@ -672,13 +675,46 @@ def list_alerts(user: CurrentUser, db: DbDep, state: StateDep) -> list[AlertPubl
     return [alert_public(a) for a in feed.alerts_for(db, home_cell(user, state.settings))]
 
 
+#: Coarser cells than this would reach whole regions (and be slow to expand to homes).
+COARSEST_ALERT_RESOLUTION = 5
+
+
+def check_alert(agency: agencies.Agency, text: str, cells: list[str]) -> None:
+    """Alerts follow the request policy too: own jurisdiction only, never about assemblies."""
+    if is_about_assembly(text):
+        raise PolicyRefused(
+            "alerts about protests, strikes or other lawful assembly are not allowed",
+            field="text",
+            extra={"reason": "protest"},
+        )
+    jurisdiction = set(agency.cells)
+    resolution = h3.get_resolution(agency.cells[0]) if agency.cells else 0
+    for cell in cells:
+        if not h3.is_valid_cell(cell):
+            raise InvalidInput(f"{cell!r} is not an H3 cell", field="cells")
+        level = h3.get_resolution(cell)
+        if level < COARSEST_ALERT_RESOLUTION:
+            raise InvalidInput(
+                f"use cells of resolution {COARSEST_ALERT_RESOLUTION} or finer", field="cells"
+            )
+        inside = (
+            {h3.cell_to_parent(cell, resolution)}
+            if level >= resolution
+            else set(h3.cell_to_children(cell, resolution))
+        )
+        if not inside & jurisdiction:
+            raise Forbidden("alerts may only cover the agency's own jurisdiction")
+
+
 @router.post("/alerts", status_code=status.HTTP_201_CREATED)
 def post_alert(body: AlertCreate, user: AgencyUser, db: DbDep, state: StateDep) -> AlertPublic:
-    """Post an alert to the residents of some cells (agency accounts only)."""
+    """Post an alert to the residents of cells inside the agency's own jurisdiction."""
+    agency = agencies.agency_of(db, user)
+    check_alert(agency, body.text, body.cells)
     alert = feed.post_alert(
         db,
         user,
-        agency_name=body.agency_name,
+        agency_name=agency.name,
         text=body.text,
         cells=body.cells,
         cell_resolution=state.settings.public_cell_resolution,

@@ -21,7 +21,7 @@ from doorstep.domain import consent
 from doorstep.domain.geo import Coordinates
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, parse_geojson
 from doorstep.errors import InvalidInput, NotFound
-from doorstep.jobs import redaction
+from doorstep.jobs import queue, redaction
 from doorstep.storage import agencies, audit, feed
 from doorstep.storage.agencies import Agency, EvidenceAction, Rfa, Share
 from doorstep.storage.models import Clip, User
@@ -269,6 +269,7 @@ def share_private(db: Session, share: Share) -> SharePrivate:
     """The owner's view of one share with every access to it."""
     accesses = agencies.accesses_for(db, [share.id])[share.id]
     current = agencies.share_state(share)
+    shown = "preparing" if agencies.is_preparing(share) else current.value
     return SharePrivate(
         id=share.id,
         rfa_id=share.rfa_id,
@@ -276,7 +277,7 @@ def share_private(db: Session, share: Share) -> SharePrivate:
         case_number=share.rfa.case_number,
         clip_id=share.clip_id,
         anonymous=share.anonymous,
-        state=current.value,
+        state=shown,
         created_at=share.created_at,
         expires_at=share.expires_at,
         downloaded_at=share.downloaded_at,
@@ -300,6 +301,8 @@ def answer_request(
     anonymous: bool,
 ) -> list[Share]:
     """Decline, or share the chosen clips as redacted, watermarked copies (I2, I4)."""
+    # The copies are made by the app's job queue after the commit, not with this state.
+    del state
     row = agencies.recipient(db, owner, rfa_id)
     rfa = row.rfa
     if not share:
@@ -334,31 +337,11 @@ def answer_request(
             created_at=opened.created_at,
             expires_at=opened.expires_at,
         )
-        redaction.make_agency_copy(
-            db,
-            state.keys,
-            clip,
-            item,
-            agency_name=rfa.agency.name,
-            case_number=rfa.case_number,
-        )
         db.add(item)
         db.flush()
-        audit.record(
-            db,
-            state.master_key,
-            "share.create",
-            actor=owner,
-            owner_id=owner.id,
-            detail={
-                "share": item.id,
-                "request": rfa.id,
-                "agency": rfa.agency.name,
-                "case": rfa.case_number,
-                "sha256": item.sha256,
-                "redacted": True,
-            },
-        )
+        # The copy is made by a background job once this commit lands; the share is
+        # "preparing" (open, with no key) until then, and the job writes its audit entry.
+        queue.send_after_commit(db, queue.SHARE_PREPARE, item.id)
         shares.append(item)
     return shares
 
@@ -565,10 +548,13 @@ def evidence_video(
     share = agencies.evidence(db, agency, share_id)
     bounds = parse_range(range_header, share.size)
     start, end = bounds or (0, share.size - 1)
-    if start == 0:
-        # One record per viewing or download, not one per Range request of the same viewing.
-        action = EvidenceAction.DOWNLOAD if download else EvidenceAction.VIEW
-        open_evidence(db, state, user, share_id, action)
+    # Whatever the Range, footage never leaves unrecorded: the whole file is a download, and
+    # any part of it is a viewing unless this member's viewing is already on record.
+    whole = start == 0 and end == share.size - 1
+    if download or whole:
+        open_evidence(db, state, user, share_id, EvidenceAction.DOWNLOAD)
+    elif not agencies.recently_viewed(db, share, user):
+        open_evidence(db, state, user, share_id, EvidenceAction.VIEW)
     headers = {
         "accept-ranges": "bytes",
         "content-length": str(end - start + 1),

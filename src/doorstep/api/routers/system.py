@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from doorstep import __version__
 from doorstep.api.deps import StateDep
+from doorstep.errors import NotFound
 from doorstep.web.render import TEMPLATES
 
 router = APIRouter(tags=["system"])
@@ -32,8 +33,15 @@ def healthz(state: StateDep) -> Health:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(state: StateDep) -> Response:
-    """Prometheus metrics for this process."""
+def metrics(request: Request, state: StateDep) -> Response:
+    """Prometheus metrics for this process, for the operator's scraper on the same host only.
+
+    Request counts per route could tell an outsider when an owner answered a request, so the
+    endpoint answers only clients listed in DOORSTEP_METRICS_CLIENTS (loopback by default).
+    """
+    client = request.client.host if request.client else ""
+    if client not in state.settings.metrics_client_set:
+        raise NotFound("not found")
     return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,0 +1,439 @@
+"""Load on a multi-process server: cameras uploading while residents read the feed and timeline.
+
+Run: ``.venv/bin/python bench/load.py [--seconds 60] [--agents 50] [--readers 200]`` (short form
+for CI: ``--seconds 10 --agents 10 --readers 20``). Everything is on loopback: `doorstep serve
+--workers 2` on PostgreSQL (a schema of its own, dropped at the end) with clips in a temporary
+folder. Each agent uploads a clip, waits ``--agent-pause`` seconds and uploads the next; each
+reader asks for the feed or the timeline once a second, so 200 readers make 200 requests/s. The
+limit is the same reader load against a bare Starlette endpoint served the same way.
+Targets: no errors at 50 agents and 200 readers; feed p99 at most 50 ms at 200 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import h3
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, insert, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from doorstep.domain.geo import Coordinates
+from doorstep.domain.moderation import PostCategory
+from doorstep.settings import new_master_key
+from doorstep.storage.accounts import create_user
+from doorstep.storage.db import Database
+from doorstep.storage.feed import Post
+from doorstep.storage.migrate import migrate
+from doorstep.storage.types import new_id, utcnow
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CENTRE = Coordinates(45.523612, -122.677144)
+RESOLUTION = 8
+PASSWORD = "lantern-porch-9"
+DISTINCT_CLIPS = 48
+FEED_P99_LIMIT_MS = 50.0
+BIN = Path(sys.executable).parent
+
+
+def bare_app() -> Starlette:
+    """The limit: a JSON endpoint doing nothing, served by the same uvicorn setup."""
+
+    async def feed(_request: Request) -> JSONResponse:
+        return JSONResponse({"posts": []})
+
+    return Starlette(routes=[Route("/api/v1/feed", feed), Route("/api/v1/clips", feed)])
+
+
+@dataclass
+class Tally:
+    """Latencies and errors of one kind of request."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Run:
+    """What one load run measured, by kind of request."""
+
+    seconds: float
+    kinds: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+
+    async def timed(self, kind: str, call: Awaitable[httpx.Response]) -> None:
+        """Await ``call`` and record its latency, or the error it ended with."""
+        started = time.perf_counter()
+        try:
+            response = await call
+        except httpx.HTTPError as err:
+            self.kinds[kind].errors[type(err).__name__] += 1
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code >= 400:
+            self.kinds[kind].errors[f"HTTP {response.status_code}"] += 1
+            return
+        self.kinds[kind].latencies_ms.append(elapsed)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _clip(path: Path, frames: int) -> bytes:
+    with av.open(str(path), mode="w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=Fraction(12))
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for index in range(frames):
+            image = np.full((96, 160, 3), 90, dtype=np.uint8)
+            image[30:60, index * 2 : index * 2 + 30] = (40, 200, 240)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode(None))
+    return path.read_bytes()
+
+
+def _seed_posts(database: Database, count: int, author_id: str, rng: random.Random) -> None:
+    categories = [category.value for category in PostCategory]
+    lat_m = 111_320.0
+    lon_m = lat_m * math.cos(math.radians(CENTRE.lat))
+    now = utcnow()
+    rows: list[dict[str, object]] = []
+    for index in range(count):
+        distance = 3 * 1609.344 * math.sqrt(rng.random())
+        bearing = rng.random() * 2 * math.pi
+        lat = CENTRE.lat + distance * math.cos(bearing) / lat_m
+        lon = CENTRE.lon + distance * math.sin(bearing) / lon_m
+        rows.append(
+            {
+                "id": new_id(),
+                "author_id": author_id,
+                "category": rng.choice(categories),
+                "text": f"Load post {index}: a parcel left out in the rain.",
+                "cell": h3.latlng_to_cell(lat, lon, RESOLUTION),
+                "created_at": now - timedelta(seconds=rng.randrange(30 * 24 * 3600)),
+                "status": "visible",
+                "contact_opt_in": False,
+                "helpful_count": 0,
+                "comment_count": 0,
+            }
+        )
+    with database.session() as db:
+        db.execute(insert(Post), rows)
+
+
+def _seed_owners(database: Database, count: int) -> list[str]:
+    emails = [f"owner{index}@load.example" for index in range(count)]
+    with database.session() as db:
+        for email in emails:
+            create_user(
+                db,
+                email=email,
+                password=PASSWORD,
+                display_name=email.split("@")[0],
+                home=CENTRE,
+                cell_resolution=RESOLUTION,
+            )
+    return emails
+
+
+def _serve(
+    command: list[str], env: dict[str, str], port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{command[0]} exited:\n{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/feed", timeout=2).status_code < 500:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    _stop(process)
+    raise SystemExit(f"{command[0]} did not start on port {port}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+
+@dataclass
+class Owner:
+    """A resident with a paired camera: a session cookie for reading, a token for uploading."""
+
+    cookies: httpx.Cookies
+    token: str
+
+
+async def _owner(client: httpx.AsyncClient, email: str) -> Owner:
+    login = await client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+    login.raise_for_status()
+    csrf = login.json()["csrf_token"]
+    cookies = httpx.Cookies(client.cookies)
+    client.cookies.clear()
+    headers = {"x-csrf-token": csrf}
+    camera = await client.post(
+        "/api/v1/cameras", json={"name": "Porch"}, headers=headers, cookies=cookies
+    )
+    camera.raise_for_status()
+    code = await client.post(
+        f"/api/v1/cameras/{camera.json()['id']}/pairing-code", headers=headers, cookies=cookies
+    )
+    code.raise_for_status()
+    paired = await client.post(
+        "/api/v1/devices/pair", json={"code": code.json()["code"], "agent_version": "load"}
+    )
+    paired.raise_for_status()
+    return Owner(cookies, paired.json()["token"])
+
+
+async def _agent(
+    run: Run,
+    client: httpx.AsyncClient,
+    owner: Owner,
+    clips: list[bytes],
+    jpeg: bytes,
+    pause: float,
+    until: float,
+    offset: int,
+) -> None:
+    index = offset
+    while time.monotonic() < until:
+        start = utcnow()
+        meta = {
+            "started_at": start.isoformat(),
+            "ended_at": (start + timedelta(seconds=2)).isoformat(),
+            "peak_motion": 0.3,
+            "labels": ["person"],
+        }
+        call = client.post(
+            "/api/v1/devices/clips",
+            headers={"authorization": f"Bearer {owner.token}"},
+            data={"meta": json.dumps(meta)},
+            files={
+                "video": ("clip.mp4", clips[index % len(clips)], "video/mp4"),
+                "snapshot": ("snap.jpg", jpeg, "image/jpeg"),
+            },
+        )
+        await run.timed("upload", call)
+        index += 1
+        await asyncio.sleep(pause)
+
+
+async def _reader(
+    run: Run,
+    client: httpx.AsyncClient,
+    cookies: httpx.Cookies,
+    until: float,
+    rng: random.Random,
+) -> None:
+    # Spread the readers' first requests over a second, so the rate is steady from the start.
+    await asyncio.sleep(rng.random())
+    while time.monotonic() < until:
+        tick = time.monotonic()
+        if rng.random() < 0.5:
+            params = {"radius": str(rng.choice((0.5, 1.0, 2.0, 5.0)))}
+            await run.timed("feed", client.get("/api/v1/feed", params=params, cookies=cookies))
+        else:
+            await run.timed("timeline", client.get("/api/v1/clips", cookies=cookies))
+        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+
+
+async def _load(
+    base_url: str,
+    owners: list[Owner],
+    readers: int,
+    seconds: float,
+    clips: list[bytes],
+    jpeg: bytes,
+    pause: float,
+) -> Run:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    timeout = httpx.Timeout(30.0)
+    run = Run(seconds)
+    rng = random.Random(3)
+    async with (
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as readers_http,
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as agents_http,
+    ):
+        until = time.monotonic() + seconds
+        tasks = [
+            _agent(run, agents_http, owner, clips, jpeg, pause, until, offset)
+            for offset, owner in enumerate(owners)
+        ]
+        tasks += [
+            _reader(
+                run,
+                readers_http,
+                owners[index % len(owners)].cookies if owners else httpx.Cookies(),
+                until,
+                random.Random(rng.random()),
+            )
+            for index in range(readers)
+        ]
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
+    return run
+
+
+async def _owners(base_url: str, emails: list[str]) -> list[Owner]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        owners = []
+        # One at a time: the password hash is deliberately slow and this is not what is measured.
+        for email in emails:
+            owners.append(await _owner(client, email))
+        return owners
+
+
+def _row(server: str, kind: str, tally: Tally, seconds: float) -> str:
+    count = len(tally.latencies_ms)
+    if count >= 2:
+        cuts = statistics.quantiles(tally.latencies_ms, n=100, method="inclusive")
+        p50, p99 = statistics.median(tally.latencies_ms), cuts[98]
+    else:
+        p50 = p99 = float("nan")
+    errors = ", ".join(f"{name} x{n}" for name, n in sorted(tally.errors.items())) or "0"
+    return (
+        f"| {server} | {kind} | {count} | {count / seconds:.1f} | {p50:.1f} | {p99:.1f} "
+        f"| {errors} |"
+    )
+
+
+def main() -> None:
+    """Run the load and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--readers", type=int, default=200)
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--agent-pause", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 600 or args.agents < 1 or args.readers < 0:
+        raise SystemExit("--seconds 1..600, --agents at least 1, --readers at least 0")
+    schema = f"bench_load_{os.getpid()}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="doorstep-load-") as scratch:
+            folder = Path(scratch)
+            url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+            database = Database(url)
+            migrate(database.engine)
+            rng = random.Random(5)
+            emails = _seed_owners(database, args.agents)
+            with database.session() as db:
+                author = create_user(
+                    db,
+                    email="author@load.example",
+                    password=PASSWORD,
+                    display_name="Author",
+                    home=CENTRE,
+                    cell_resolution=RESOLUTION,
+                )
+                author_id = author.id
+            _seed_posts(database, args.posts, author_id, rng)
+            with database.engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
+            database.dispose()
+            clips = [_clip(folder / f"{n}.mp4", 12 + n) for n in range(DISTINCT_CLIPS)]
+            ok, encoded = cv2.imencode(".jpg", np.full((96, 160, 3), 120, dtype=np.uint8))
+            assert ok
+            jpeg = encoded.tobytes()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
+            env.update(
+                DOORSTEP_ENV="test",
+                DOORSTEP_DATA_DIR=str(folder / "data"),
+                DOORSTEP_DATABASE_URL=url,
+                DOORSTEP_MASTER_KEY=new_master_key(),
+            )
+            port, bare_port = free_port(), free_port()
+            doorstep = [str(BIN / "doorstep"), "serve", "--port", str(port)]
+            doorstep += ["--workers", str(args.workers)]
+            processes.append(_serve(doorstep, env, port, folder / "doorstep.log"))
+            bare = [str(BIN / "python"), "-m", "uvicorn", "--factory", "load:bare_app"]
+            bare += ["--app-dir", str(Path(__file__).parent), "--port", str(bare_port)]
+            bare += ["--workers", str(args.workers), "--log-level", "warning"]
+            processes.append(_serve(bare, env, bare_port, folder / "bare.log"))
+            base = f"http://127.0.0.1:{port}"
+            owners = asyncio.run(_owners(base, emails))
+            print(
+                f"{args.agents} agents, {args.readers} readers, {args.seconds:g} s, "
+                f"{args.posts:,} posts, {args.workers} server processes, {os.cpu_count()} cores"
+            )
+            loaded = asyncio.run(
+                _load(base, owners, args.readers, args.seconds, clips, jpeg, args.agent_pause)
+            )
+            limit = asyncio.run(
+                _load(
+                    f"http://127.0.0.1:{bare_port}",
+                    [],
+                    args.readers,
+                    args.seconds,
+                    clips,
+                    jpeg,
+                    args.agent_pause,
+                )
+            )
+    finally:
+        for process in processes:
+            _stop(process)
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+    print()
+    print("| server | request | count | per s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in ("upload", "feed", "timeline"):
+        print(_row("doorstep", kind, loaded.kinds[kind], loaded.seconds))
+    for kind in ("feed", "timeline"):
+        print(_row("bare ASGI", kind, limit.kinds[kind], limit.seconds))
+    feed = loaded.kinds["feed"].latencies_ms
+    errors = sum(sum(t.errors.values()) for t in loaded.kinds.values())
+    p99 = statistics.quantiles(feed, n=100, method="inclusive")[98] if len(feed) > 1 else math.nan
+    reads = len(feed) + len(loaded.kinds["timeline"].latencies_ms)
+    print()
+    print(
+        f"errors: {errors} (target 0); feed p99 {p99:.1f} ms (target <= {FEED_P99_LIMIT_MS:g} ms)"
+        f" at {reads / loaded.seconds:.0f} reads/s"
+    )
+
+
+if __name__ == "__main__":
+    main()

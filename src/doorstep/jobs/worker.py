@@ -1,0 +1,100 @@
+"""`doorstep worker`: run background jobs from the task queue, on as many machines as needed.
+
+Each worker also keeps the periodic sweeps going. Any worker may send a sweep, but a short lease
+in Redis lets only one of them do it per period, however many workers there are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from functools import partial
+from types import FrameType
+
+from dramatiq.brokers.redis import RedisBroker
+
+from doorstep.jobs import _dramatiq, queue
+from doorstep.jobs.scheduler import Scheduler
+from doorstep.settings import Settings, load_master_key
+from doorstep.storage.blobs import make_blob_store
+from doorstep.storage.clips import Keys
+from doorstep.storage.db import Database
+from doorstep.storage.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+LEASE_PREFIX = "doorstep:sweep-lease:"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doorstep worker",
+        description="Run background jobs (redaction, retention and share sweeps) from the "
+        "task queue at DOORSTEP_QUEUE_URL.",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="jobs run at once (DOORSTEP_JOB_THREADS)"
+    )
+    return parser
+
+
+def _send_sweep(jobs: queue.BrokerQueue, broker: RedisBroker, task: str, period: int) -> None:
+    # Whoever takes the lease sends this period's sweep; the others skip it.
+    if broker.client.set(LEASE_PREFIX + task, "1", nx=True, ex=max(1, period - 1)):
+        jobs.send(task)
+
+
+def main_worker(argv: Sequence[str]) -> int:
+    """Run the `doorstep worker` command until SIGTERM or SIGINT; returns the exit status."""
+    args = _parser().parse_args(list(argv))
+    settings = Settings()
+    if not settings.queue_url:
+        print("doorstep worker: set DOORSTEP_QUEUE_URL (e.g. redis://127.0.0.1:6379/0)")
+        return 2
+    from dramatiq import Worker
+
+    db = Database(settings.resolved_database_url)
+    migrate(db.engine)
+    context = queue.JobContext(
+        db, Keys(master=load_master_key(settings), blobs=make_blob_store(settings))
+    )
+    jobs = queue.BrokerQueue(settings)
+    broker = _dramatiq.make_broker(settings)
+    _dramatiq.declare_actors(
+        broker, queue.TASKS, lambda task, task_args: queue.run_task(context, jobs, task, task_args)
+    )
+    worker = Worker(broker, worker_threads=args.threads or settings.job_threads)
+    scheduler = Scheduler()
+    if settings.retention_sweep_seconds:
+        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
+            period = settings.retention_sweep_seconds
+            scheduler.add(task, period, partial(_send_sweep, jobs, broker, task, period))
+
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        del number, frame
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.start()
+    scheduler.start()
+    log.info("doorstep worker: taking jobs from the queue")
+    stop.wait()
+    log.info("doorstep worker: stopping after the jobs in progress")
+    scheduler.stop()
+    worker.stop()
+    _dramatiq.close_broker(broker)
+    jobs.close()
+    db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    sys.exit(main_worker(sys.argv[1:]))

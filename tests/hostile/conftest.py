@@ -1,0 +1,220 @@
+"""Hostile-input fixtures: a whole neighbourhood of real objects, one logged-in client per role."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from doorstep import security
+from doorstep.storage.models import Role
+from doorstep.storage.types import utcnow
+from tests.api.test_agencies import HOME, apply, staff, verified_agency
+from tests.api.test_devices import _camera, _meta, _pair, _upload
+from tests.api.test_requests import post_rfa
+from tests.factories import resident
+from tests.media import tiny_clip
+
+#: Every kind of caller the authorization matrix knows, in the order of its columns.
+ROLES = (
+    "anonymous",
+    "owner",
+    "other",
+    "household",
+    "foreign_agent",
+    "agent",
+    "reviewer",
+    "admin",
+)
+WARRANT = hashlib.sha256(b"signed warrant for the matrix").hexdigest()
+
+
+@dataclass
+class World:
+    """Real objects made through the API, and a client per role; ids fill path templates."""
+
+    clients: dict[str, TestClient]
+    csrf: dict[str, str]
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def send(self, role: str, method: str, url: str, **kwargs: Any) -> Any:
+        """Send one request as ``role`` (with its CSRF token when it has a session)."""
+        headers = dict(kwargs.pop("headers", {}))
+        if role in self.csrf:
+            headers.setdefault("x-csrf-token", self.csrf[role])
+        return self.clients[role].request(method, url, headers=headers, **kwargs)
+
+
+def _created(response: Any) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each test signs up a dozen accounts; full-strength argon2 would spend seconds on each world.
+    quick = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(security, "_hasher", quick)
+    monkeypatch.setattr(security, "_DUMMY_HASH", quick.hash("doorstep-no-such-account"))
+
+
+@pytest.fixture(scope="session")
+def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """One small H.264 clip for the whole session."""
+    return tiny_clip(tmp_path_factory.mktemp("media") / "clip.mp4").read_bytes()
+
+
+def build_world(app: FastAPI, clip_bytes: bytes) -> World:
+    """Owner with camera, clip, post and token; household; two agencies; RFA, share, demand."""
+    clients = {role: TestClient(app) for role in ROLES}
+    csrf: dict[str, str] = {}
+    csrf["owner"] = resident(clients["owner"], "owner@example.org", home=HOME)
+    csrf["other"] = resident(clients["other"], "other@example.org", home=HOME)
+    csrf["household"] = resident(clients["household"], "home@example.org", home=HOME)
+    world = World(clients, csrf)
+    ids = world.ids
+    ids["owner_id"] = _created(world.send("owner", "GET", "/api/v1/me"))["id"]
+
+    camera = _camera(clients["owner"], csrf["owner"], requests_opt_in=True)
+    ids["camera_id"] = camera["id"]
+    device_token = _pair(clients["owner"], csrf["owner"], camera["id"])
+    ids["device_token"] = device_token
+    for minutes, name in ((5, "clip_id"), (6, "clip2_id"), (7, "clip3_id")):
+        # A repeated upload of the same moment is the same clip, so each starts a minute apart.
+        start = utcnow() - timedelta(minutes=minutes)
+        end = start + timedelta(seconds=2)
+        meta = _meta(started_at=start.isoformat(), ended_at=end.isoformat())
+        ids[name] = _created(_upload(clients["owner"], device_token, clip_bytes, meta=meta))["id"]
+    ids["camera2_id"] = _camera(clients["owner"], csrf["owner"], name="Garage")["id"]
+    member = world.send(
+        "owner",
+        "POST",
+        f"/api/v1/cameras/{camera['id']}/household",
+        json={"email": "home@example.org"},
+    )
+    ids["user_id"] = _created(member)["user_id"]
+    token = world.send(
+        "owner", "POST", "/api/v1/me/tokens", json={"name": "script", "scopes": ["account:read"]}
+    )
+    ids["token_id"] = _created(token)["id"]
+
+    chief, chief_csrf, agency_id = verified_agency(app)
+    ids["agency_id"] = agency_id
+    ids["chief_csrf"] = chief_csrf
+    csrf["agent"] = resident(clients["agent"], "officer@ppb.example")
+    invited = chief.post(
+        f"/api/v1/agencies/{agency_id}/members",
+        json={"email": "officer@ppb.example"},
+        headers={"x-csrf-token": chief_csrf},
+    )
+    _created(invited)
+    _fire, csrf["foreign_agent"], ids["foreign_agency_id"] = verified_agency(
+        app, "Fire District 9", "fire@fd9.example"
+    )
+    clients["foreign_agent"] = _fire
+    applicant = TestClient(app)
+    ids["pending_agency_id"] = apply(
+        applicant, resident(applicant, "applicant@example.org"), "Sheriff"
+    )["id"]
+    clients["reviewer"], csrf["reviewer"] = staff(app, "reviewer@doorstep.example", Role.REVIEWER)
+    clients["admin"], csrf["admin"] = staff(app, "admin@doorstep.example", Role.ADMIN)
+
+    rfa = _created(post_rfa(chief, chief_csrf))
+    ids["rfa_id"] = rfa["id"]
+    answer = world.send(
+        "owner",
+        "POST",
+        f"/api/v1/inbox/{rfa['id']}/answer",
+        json={"decision": "share", "clip_ids": [ids["clip_id"]]},
+    )
+    _created(answer)
+    evidence = _created(world.send("agent", "GET", "/api/v1/evidence"))
+    assert isinstance(evidence, list)
+    ids["share_id"] = evidence[0]["id"]
+    ids["sha256"] = evidence[0]["sha256"]
+
+    now = utcnow()
+    demand = world.send(
+        "reviewer",
+        "POST",
+        "/api/v1/legal/demands",
+        json={
+            "kind": "warrant",
+            "agency_id": agency_id,
+            "court": "Multnomah County Circuit Court",
+            "reference": "2026-CR-7",
+            "document_sha256": WARRANT,
+            "account_id": ids["owner_id"],
+            "device_ids": [ids["camera_id"]],
+            "window_start": (now - timedelta(hours=1)).isoformat(),
+            "window_end": now.isoformat(),
+        },
+    )
+    ids["demand_id"] = _created(demand)["id"]
+    disclosed = world.send(
+        "reviewer",
+        "POST",
+        f"/api/v1/legal/demands/{ids['demand_id']}/disclose",
+        json={"clip_ids": [ids["clip_id"]]},
+    )
+    ids["disclosure_id"] = _created(disclosed)[0]["id"]
+    emergency = chief.post(
+        "/api/v1/emergencies",
+        json={
+            "case_number": "PPB-2026-0911",
+            "device_ids": [ids["camera_id"]],
+            "window_start": (now - timedelta(hours=1)).isoformat(),
+            "window_end": now.isoformat(),
+            "attestation": "A child is missing and was last seen at this door; we fear for her.",
+        },
+        headers={"x-csrf-token": chief_csrf},
+    )
+    ids["request_id"] = _created(emergency)["id"]
+
+    post = world.send(
+        "owner",
+        "POST",
+        "/api/v1/posts",
+        json={
+            "text": "A parcel went missing from our step this morning.",
+            "category": "crime",
+            "contact_opt_in": True,
+        },
+    )
+    ids["post_id"] = _created(post)["id"]
+    comment = world.send(
+        "other", "POST", f"/api/v1/posts/{ids['post_id']}/comments", json={"text": "Same here."}
+    )
+    ids["comment_id"] = _created(comment)["id"]
+    message = world.send(
+        "other", "POST", f"/api/v1/posts/{ids['post_id']}/messages", json={"text": "Saw a van."}
+    )
+    ids["message_id"] = _created(message)["id"]
+    ids["decision"] = "verify"
+    return world
+
+
+@pytest.fixture
+def world(app: FastAPI, client: TestClient, clip_bytes: bytes) -> Iterator[World]:
+    """The neighbourhood, built once per test."""
+    built = build_world(app, clip_bytes)
+    built.clients["anonymous"] = client
+    yield built
+    for client in built.clients.values():
+        client.close()
+
+
+@pytest.fixture
+def data_dir(app: FastAPI) -> Path:
+    """The app's data folder (blobs and the SQLite file live here)."""
+    folder: Path = app.state.doorstep.settings.data_dir
+    return folder

@@ -1,0 +1,114 @@
+"""Several `doorstep serve` processes on PostgreSQL, SeaweedFS S3, Mosquitto and the Redis queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from doorstep.storage.types import utcnow
+from tests.media import tiny_clip, tiny_jpeg
+from tests.scaleout.conftest import (
+    Cluster,
+    Resident,
+    base_env,
+    free_port,
+    new_resident,
+    s3_env,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.mqtt]
+MAX_SSE_LINES = 200
+
+
+@pytest.fixture
+def servers(
+    tmp_path: Path,
+    postgres_schema: str,
+    queue_url: str,
+    mqtt_url: str,
+    seaweedfs_endpoint: str,
+    cluster_folder: Path,
+) -> Iterator[tuple[str, str]]:
+    """Two API servers sharing everything but memory: A with two processes, B with one."""
+    env = base_env(
+        tmp_path,
+        postgres_schema,
+        queue_url=queue_url,
+        mqtt_url=mqtt_url,
+        **s3_env(seaweedfs_endpoint),
+    )
+    cluster = Cluster(env, cluster_folder)
+    port_a, port_b = free_port(), free_port()
+    try:
+        cluster.serve("api-a", port_a, workers=2)
+        cluster.serve("api-b", port_b)
+        yield f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+    finally:
+        cluster.stop_all()
+
+
+def _meta() -> dict[str, Any]:
+    start = utcnow()
+    return {
+        "started_at": start.isoformat(),
+        "ended_at": start.isoformat(),
+        "peak_motion": 0.3,
+        "labels": ["person"],
+    }
+
+
+def _first_event(lines: Iterator[str], kind: str) -> dict[str, Any]:
+    for _ in range(MAX_SSE_LINES):
+        if next(lines) == f"event: {kind}":
+            event: dict[str, Any] = json.loads(next(lines).removeprefix("data: "))
+            return event
+    raise AssertionError(f"no {kind} event in {MAX_SSE_LINES} lines")
+
+
+def test_an_upload_on_one_process_alerts_a_page_on_another(
+    servers: tuple[str, str], tmp_path: Path
+) -> None:
+    url_a, url_b = servers
+    with (
+        httpx.Client(base_url=url_a, timeout=30) as on_a,
+        httpx.Client(base_url=url_b, timeout=httpx.Timeout(30, read=20)) as on_b,
+    ):
+        ada: Resident = new_resident(on_a, "ada@example.org")
+        on_b.cookies = on_a.cookies
+        with on_b.stream("GET", "/api/v1/events") as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            assert next(lines) == ": connected"
+            video = tiny_clip(tmp_path / "clip.mp4").read_bytes()
+            uploaded = ada.upload(url_a, video, tiny_jpeg(), _meta())
+            assert uploaded.status_code == 201, uploaded.text
+            event = _first_event(lines, "clip")
+    assert event["clip"]["id"] == uploaded.json()["id"]
+
+
+def test_a_clip_uploaded_through_one_process_plays_through_another(
+    servers: tuple[str, str], tmp_path: Path
+) -> None:
+    url_a, url_b = servers
+    with (
+        httpx.Client(base_url=url_a, timeout=30) as on_a,
+        httpx.Client(base_url=url_b, timeout=30) as on_b,
+    ):
+        ada = new_resident(on_a, "ada@example.org")
+        on_b.cookies = on_a.cookies
+        video = tiny_clip(tmp_path / "clip.mp4", frames=48).read_bytes()
+        uploaded = ada.upload(url_a, video, tiny_jpeg(), _meta())
+        assert uploaded.status_code == 201, uploaded.text
+        clip = uploaded.json()
+        (listed,) = on_b.get("/api/v1/clips").json()["clips"]
+        whole = on_b.get(clip["video_url"])
+        part = on_b.get(clip["video_url"], headers={"range": "bytes=100-199"})
+    assert listed["id"] == clip["id"]
+    assert whole.content == video
+    assert part.status_code == 206
+    assert part.content == video[100:200]
