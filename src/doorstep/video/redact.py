@@ -25,6 +25,7 @@ from doorstep.errors import DoorstepError
 from doorstep.video._clipfile import ClipWriter
 from doorstep.video._faces import Boxes, FaceDetector, FaceFinder
 from doorstep.video._pipeline import Drain, Prefetch
+from doorstep.video._progress import ProgressBar
 from doorstep.video._tracks import FaceTrack, FaceTracker
 from doorstep.video.source import Frame, open_source
 from doorstep.video.zones import Zone, parse_zone, zone_mask
@@ -287,23 +288,6 @@ class _Pending:
     audio: tuple[av.AudioFrame, ...]
 
 
-class _ProgressBar:
-    """A one-line progress bar redrawn in place on a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def __call__(self, done: int, total: int) -> None:
-        if total <= 0:
-            return
-        share = min(1.0, done / total)
-        filled = round(share * 30)
-        self.stream.write(f"\rredacting [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%}")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doorstep redact",
@@ -337,7 +321,7 @@ def main_redact(
         with open_source(args.source, color=False) as probe:
             frame_size = (probe.width, probe.height)
         masks = [parse_zone(text, frame_size=frame_size, field="--mask") for text in args.mask]
-        progress = _ProgressBar(err) if err.isatty() else None
+        progress = ProgressBar(err, "redacting") if err.isatty() else None
         report = redact_file(
             args.source, args.target, masks=masks, progress=progress, audio=args.audio
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from doorstep.errors import DoorstepError
+from doorstep.video._progress import ProgressBar
 from doorstep.video.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
 from doorstep.video.people import PersonDetector
 from doorstep.video.recorder import EventRecorder, MotionEvent, segment
@@ -126,23 +127,6 @@ def format_table(events: Sequence[MotionEvent]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-class _ProgressBar:
-    """A one-line progress bar redrawn in place on a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def __call__(self, done: int, total: int) -> None:
-        if total <= 0:
-            return
-        share = min(1.0, done / total)
-        filled = round(share * 30)
-        self.stream.write(f"\rscanning [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%}")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doorstep scan", description="Find motion events in a video file."
@@ -204,7 +188,7 @@ def main_scan(
             post_roll_seconds=args.post_roll,
             min_event_seconds=args.min_event,
         )
-        progress = _ProgressBar(err) if long_file and err.isatty() else None
+        progress = ProgressBar(err, "scanning") if long_file and err.isatty() else None
         events = scan_file(
             args.video,
             zones=zones,
