@@ -39,6 +39,7 @@ class MqttBus:
         )
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.connect_async(host, port, keepalive=30)
@@ -51,6 +52,10 @@ class MqttBus:
         del args
         # Subscribing here also renews the subscription after every reconnect.
         client.subscribe(PREFIX + "+", qos=1)
+
+    def _on_subscribe(self, client: paho.Client, *args: Any) -> None:
+        del client, args
+        # Ready only once the broker confirmed the subscription: events sent before would be lost.
         self._connected.set()
 
     def _on_disconnect(self, client: paho.Client, *args: Any) -> None:
