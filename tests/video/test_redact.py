@@ -2,6 +2,7 @@ import io
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import av
@@ -11,7 +12,7 @@ import numpy.typing as npt
 import pytest
 
 from doorstep.errors import ConfigurationError
-from doorstep.video._faces import FaceDetector, Faces, iou_matrix
+from doorstep.video._faces import Boxes, FaceDetector, Faces, iou_matrix
 from doorstep.video.errors import DamagedMedia
 from doorstep.video.redact import (
     RedactionSettings,
@@ -66,17 +67,25 @@ def detector() -> FaceDetector:
     return FaceDetector()
 
 
+ScriptedBox = tuple[float, float, float, float] | tuple[float, float, float, float, float]
+"""(x1, y1, x2, y2), found for sure, or (x1, y1, x2, y2, score)."""
+
+
 class ScriptedFinder:
     """Stands in for the model: returns the boxes scripted for each call, in call order."""
 
-    def __init__(self, script: list[list[tuple[float, float, float, float]]]) -> None:
+    def __init__(self, script: Sequence[Sequence[ScriptedBox]]) -> None:
         self.script = script
         self.calls = 0
+        self.tracked: list[Boxes | None] = []
 
-    def find(self, image: Image) -> Faces:  # noqa: ARG002 - the script decides, not the image
-        boxes = self.script[self.calls] if self.calls < len(self.script) else []
+    def find(self, image: Image, *, tracked: Boxes | None = None) -> Faces:  # noqa: ARG002
+        rows = self.script[self.calls] if self.calls < len(self.script) else []
         self.calls += 1
-        return Faces(np.array(boxes, np.float32).reshape(-1, 4), np.ones(len(boxes), np.float32))
+        self.tracked.append(tracked)
+        boxes = np.array([row[:4] for row in rows], np.float32).reshape(-1, 4)
+        scores = np.array([row[4] if len(row) == 5 else 1.0 for row in rows], np.float32)
+        return Faces(boxes, scores)
 
 
 def photo(path: Path) -> Image:
@@ -162,6 +171,42 @@ def test_a_moving_face_is_followed_along_its_path() -> None:
     redactor = Redactor(320, 240, RedactionSettings(detect_every=1), finder=finder)
     covered = [covers(redactor.cover(textured()), box) for box in path]
     assert covered == [True] * 6
+
+
+def test_a_weak_box_carries_a_track_on_but_never_starts_one() -> None:
+    face = (100.0, 80.0, 140.0, 130.0)
+    elsewhere = (250.0, 20.0, 280.0, 60.0)
+    # Sure on frame 0; afterwards only weak boxes (under the threshold), on the face and beside it.
+    weak_face, weak_elsewhere = (*face, 0.12), (*elsewhere, 0.12)
+    finder = ScriptedFinder([[face]] + [[weak_face, weak_elsewhere]] * 7 + [[] for _ in range(9)])
+    settings = RedactionSettings(detect_every=1, hold_frames=2, threshold=0.15)
+    redactor = Redactor(320, 240, settings, finder=finder)
+    covered, beside = [], []
+    for _ in range(12):
+        boxes = redactor.cover(textured())
+        covered.append(covers(boxes, face))
+        beside.append(covers(boxes, elsewhere))
+    # Held 2 frames after the last weak sighting (frame 7), not 2 after the sure one.
+    assert covered == [True] * 10 + [False] * 2
+    assert beside == [False] * 12
+    assert redactor.report().tracks == 1
+    assert redactor.report().faces_found == 1
+
+
+def test_the_finder_is_told_where_tracked_faces_should_be() -> None:
+    path = [(100.0 + 10 * i, 80.0, 140.0 + 10 * i, 130.0) for i in range(5)]
+    finder = ScriptedFinder([[path[0]], [path[2]], [path[4]]])
+    redactor = Redactor(320, 240, RedactionSettings(detect_every=2), finder=finder)
+    for _ in range(5):
+        redactor.cover(textured())
+    first, second, third = finder.tracked
+    assert first is not None
+    assert len(first) == 0
+    assert second is not None
+    assert np.allclose(second, [path[0]])
+    # Frame 4: moving on at the speed measured between frames 0 and 2.
+    assert third is not None
+    assert np.allclose(third, [path[4]])
 
 
 def test_masks_are_always_blurred_and_nothing_else() -> None:

@@ -17,6 +17,14 @@ from doorstep.video._onnx_shapes import free_input_and_output_sizes
 # The model's outputs are maps at a quarter of the input size; the input must be a multiple of 32.
 _STRIDE = 4
 _ALIGN = 32
+# A second look must find the face where the first saw it: at least this overlap.
+_SAME_FACE_IOU = 0.3
+# A weak box this close to a tracked face is taken as that face (as the tracker matches them).
+_SAME_TRACK_IOU = 0.1
+# A second look shows a face at most this share of its window across, so the model sees around it,
+_CONTEXT = 3
+# ...and only where it then has at least this many times the pixels across the first pass gave it.
+_MORE_DETAIL = 1.25
 _SETUP_HINT = "run `bash scripts/demo.sh` (it installs the face model) and try again"
 
 Boxes = npt.NDArray[np.float32]
@@ -37,8 +45,8 @@ class Faces:
 class FaceFinder(Protocol):
     """Anything that finds face boxes on a BGR image (the model, or a stand-in in tests)."""
 
-    def find(self, image: npt.NDArray[np.uint8]) -> Faces:
-        """Return the faces on ``image``."""
+    def find(self, image: npt.NDArray[np.uint8], *, tracked: Boxes | None = None) -> Faces:
+        """Return the faces on ``image``; ``tracked``: where faces were expected on it."""
         ...
 
 
@@ -87,7 +95,19 @@ def _session(path: Path, threads: int) -> Any:
 
 
 class FaceDetector:
-    """CenterFace on onnxruntime; frames are shrunk so their long side is ``input_size`` pixels."""
+    """CenterFace on onnxruntime; frames are shrunk so their long side is ``input_size`` pixels.
+
+    A frame shrunk to fit ``input_size`` loses the detail of its smallest faces, which then score
+    below ``threshold``. With a ``second_look`` threshold, boxes scoring between it and
+    ``threshold`` ("weak" ones) are not simply dropped:
+
+    - a weak box on a face already tracked (overlapping a ``tracked`` box) is returned with its
+      score, so the track can follow it (the caller must not start a track from it);
+    - a small weak box anywhere else is looked at again in a window of ``window`` pixels around
+      it, at full resolution (or as near as lets the face fill a third of the window), and
+      returned if it scores ``threshold`` there. Only where that shows the face with clearly more
+      pixels than the shrunk frame did; at most ``most_looks`` boxes, in one batch, per image.
+    """
 
     def __init__(
         self,
@@ -96,11 +116,21 @@ class FaceDetector:
         threshold: float = 0.3,
         nms_iou: float = 0.3,
         threads: int = 2,
+        second_look: float | None = None,
+        window: int = 128,
+        most_looks: int = 16,
         path: Path | None = None,
     ) -> None:
+        if window % _ALIGN:
+            raise ValueError(f"window must be a multiple of {_ALIGN} pixels, not {window}")
         self.input_size = input_size
         self.threshold = threshold
         self.nms_iou = nms_iou
+        self.second_look = second_look
+        self.window = window
+        self.most_looks = most_looks
+        self.second_looks = 0
+        """How many boxes were looked at again (for reports and tests)."""
         model = path or model_path()
         if not model.is_file():
             raise ConfigurationError(f"the face model is missing at {model}; {_SETUP_HINT}")
@@ -121,33 +151,133 @@ class FaceDetector:
         self._blob[0, :, :new_h, :new_w] = planes
         return self._blob, scale
 
-    def find(self, image: npt.NDArray[np.uint8]) -> Faces:
-        """Return the face boxes on a BGR ``image``, in its pixels."""
+    def find(self, image: npt.NDArray[np.uint8], *, tracked: Boxes | None = None) -> Faces:
+        """Return the face boxes on a BGR ``image``, in its pixels.
+
+        ``tracked``: boxes where faces are already followed on this image (see the class).
+        """
         blob, scale = self._prepare(image)
         heat, size, offset, _ = self._session.run(None, {self._input: blob})
-        rows, cols = np.nonzero(heat[0, 0] > self.threshold)
-        if rows.size == 0:
+        # Only a shrunk image has more detail to show on a second look.
+        lowest = self.threshold
+        if self.second_look is not None and scale < 1:
+            lowest = min(self.second_look, self.threshold)
+        boxes, scores = _decode(heat, size, offset, 0, lowest)
+        if len(scores) == 0:
             return no_faces()
-        scores = heat[0, 0, rows, cols].astype(np.float32)
-        box_h = np.exp(size[0, 0, rows, cols]) * _STRIDE
-        box_w = np.exp(size[0, 1, rows, cols]) * _STRIDE
-        centre_y = (rows + offset[0, 0, rows, cols] + 0.5) * _STRIDE
-        centre_x = (cols + offset[0, 1, rows, cols] + 0.5) * _STRIDE
-        boxes = np.stack(
-            [
-                centre_x - box_w / 2,
-                centre_y - box_h / 2,
-                centre_x + box_w / 2,
-                centre_y + box_h / 2,
-            ],
-            axis=1,
-        ).astype(np.float32)
         keep = suppress_overlaps(boxes, scores, self.nms_iou)
+        boxes, scores = boxes[keep] / np.float32(scale), scores[keep]
+        if lowest < self.threshold:
+            boxes, scores = self._look_again(image, (boxes, scores), scale, tracked)
         height, width = image.shape[:2]
-        found = boxes[keep] / np.float32(scale)
-        np.clip(found[:, 0::2], 0, width, out=found[:, 0::2])
-        np.clip(found[:, 1::2], 0, height, out=found[:, 1::2])
-        return Faces(found, scores[keep])
+        np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
+        np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
+        return Faces(boxes, scores)
+
+    def _look_again(
+        self,
+        image: npt.NDArray[np.uint8],
+        found: tuple[Boxes, npt.NDArray[np.float32]],
+        scale: float,
+        tracked: Boxes | None,
+    ) -> tuple[Boxes, npt.NDArray[np.float32]]:
+        """Keep the sure boxes and the weak ones on tracked faces; look again at small others."""
+        boxes, scores = found
+        kept = scores >= self.threshold
+        if tracked is not None and len(tracked):
+            kept |= iou_matrix(boxes, tracked).max(axis=1) >= _SAME_TRACK_IOU
+        sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        # Each window shows its face at most full size and at most a third of the window across;
+        # worth it only where that is clearly more pixels than the first pass had.
+        zooms = np.minimum(1.0, self.window / (_CONTEXT * np.maximum(sides, 1.0)))
+        worth = zooms >= scale * _MORE_DETAIL
+        # The best-scoring weak boxes first (the first pass sorted them).
+        unsure = np.flatnonzero(~kept & worth)[: self.most_looks]
+        if unsure.size == 0:
+            return boxes[kept], scores[kept]
+        self.second_looks += int(unsure.size)
+        batch = np.zeros((unsure.size, 3, self.window, self.window), np.float32)
+        origins = [
+            self._window(image, boxes[at], float(zooms[at]), batch[slot])
+            for slot, at in enumerate(unsure)
+        ]
+        heat, size, offset, _ = self._session.run(None, {self._input: batch})
+        found_boxes, found_scores = [boxes[kept]], [scores[kept]]
+        for slot, at in enumerate(unsure):
+            seen, seen_scores = _decode(heat, size, offset, slot, self.threshold)
+            if len(seen_scores) == 0:
+                continue
+            seen = seen / np.float32(zooms[at]) + np.tile(origins[slot], 2)
+            overlaps = iou_matrix(boxes[at : at + 1], seen)[0]
+            best = int(np.argmax(np.where(overlaps >= _SAME_FACE_IOU, seen_scores, -1)))
+            if overlaps[best] >= _SAME_FACE_IOU:
+                found_boxes.append(seen[best : best + 1])
+                found_scores.append(seen_scores[best : best + 1])
+        all_boxes, all_scores = np.concatenate(found_boxes), np.concatenate(found_scores)
+        if len(found_boxes) > 2:
+            # Two weak boxes on one face may both lead to it on a second look.
+            keep = suppress_overlaps(all_boxes, all_scores, self.nms_iou)
+            all_boxes, all_scores = all_boxes[keep], all_scores[keep]
+        return all_boxes, all_scores
+
+    def _window(
+        self,
+        image: npt.NDArray[np.uint8],
+        box: npt.NDArray[np.float32],
+        zoom: float,
+        out: npt.NDArray[np.float32],
+    ) -> npt.NDArray[np.float32]:
+        """Fill ``out`` (3 × window × window) with ``image`` around ``box`` scaled by ``zoom``.
+
+        Returns the image point shown at the window's top left corner, as (x, y).
+        """
+        height, width = image.shape[:2]
+        reach = self.window / zoom
+        left = round((box[0] + box[2] - reach) / 2)
+        top = round((box[1] + box[3] - reach) / 2)
+        x1, y1 = max(0, left), max(0, top)
+        x2, y2 = min(width, left + round(reach)), min(height, top + round(reach))
+        origin = np.array([left, top], np.float32)
+        if x2 <= x1 or y2 <= y1:
+            return origin
+        part = image[y1:y2, x1:x2]
+        at_x, at_y = round((x1 - left) * zoom), round((y1 - top) * zoom)
+        if zoom < 1:
+            across = max(1, min(self.window - at_x, round((x2 - x1) * zoom)))
+            down = max(1, min(self.window - at_y, round((y2 - y1) * zoom)))
+            part = np.asarray(
+                cv2.resize(part, (across, down), interpolation=cv2.INTER_AREA), np.uint8
+            )
+        down, across = part.shape[:2]
+        # Same colour order and black border as the whole-frame pass.
+        out[:, at_y : at_y + down, at_x : at_x + across] = part.transpose(2, 0, 1)[::-1]
+        return origin
+
+
+def _decode(
+    heat: npt.NDArray[np.float32],
+    size: npt.NDArray[np.float32],
+    offset: npt.NDArray[np.float32],
+    item: int,
+    threshold: float,
+) -> tuple[Boxes, npt.NDArray[np.float32]]:
+    """Boxes (in model input pixels) and scores above ``threshold`` of one batch ``item``."""
+    rows, cols = np.nonzero(heat[item, 0] > threshold)
+    scores = heat[item, 0, rows, cols].astype(np.float32)
+    box_h = np.exp(size[item, 0, rows, cols]) * _STRIDE
+    box_w = np.exp(size[item, 1, rows, cols]) * _STRIDE
+    centre_y = (rows + offset[item, 0, rows, cols] + 0.5) * _STRIDE
+    centre_x = (cols + offset[item, 1, rows, cols] + 0.5) * _STRIDE
+    boxes = np.stack(
+        [
+            centre_x - box_w / 2,
+            centre_y - box_h / 2,
+            centre_x + box_w / 2,
+            centre_y + box_h / 2,
+        ],
+        axis=1,
+    ).astype(np.float32)
+    return boxes.reshape(-1, 4), scores
 
 
 def iou_matrix(first: Boxes, second: Boxes) -> npt.NDArray[np.float32]:

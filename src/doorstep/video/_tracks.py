@@ -40,19 +40,32 @@ class FaceTracker:
         self.born: list[FaceTrack] = []
         """The tracks that began on the last frame updated (for covering frames before it)."""
 
-    def update(self, index: int, detections: Boxes | None) -> list[FaceTrack]:
-        """Advance to frame ``index``; ``detections`` is ``None`` when the detector did not run."""
+    def update(
+        self,
+        index: int,
+        detections: Boxes | None,
+        weak: npt.NDArray[np.bool_] | None = None,
+    ) -> list[FaceTrack]:
+        """Advance to frame ``index``; ``detections`` is ``None`` when the detector did not run.
+
+        A ``weak`` detection (too unsure to stand alone) may carry a track on but never starts one.
+        """
         self.born = []
         if detections is not None:
-            self._match(index, detections)
+            self._match(index, detections, weak)
         self.tracks = [t for t in self.tracks if index - t.last_seen <= self.hold_frames]
         return self.tracks
 
-    def _match(self, index: int, detections: Boxes) -> None:
+    def predicted(self, index: int) -> Boxes:
+        """Where the tracked faces should be on frame ``index``."""
+        if not self.tracks:
+            return np.zeros((0, 4), np.float32)
+        return np.stack([track.predicted(index) for track in self.tracks])
+
+    def _match(self, index: int, detections: Boxes, weak: npt.NDArray[np.bool_] | None) -> None:
         unmatched = set(range(len(detections)))
         if self.tracks and len(detections):
-            predicted = np.stack([track.predicted(index) for track in self.tracks])
-            overlaps = iou_matrix(predicted, detections)
+            overlaps = iou_matrix(self.predicted(index), detections)
             pairs = np.argwhere(overlaps >= self.match_iou)
             order = np.argsort(-overlaps[pairs[:, 0], pairs[:, 1]])
             used_tracks: set[int] = set()
@@ -63,6 +76,8 @@ class FaceTracker:
                 unmatched.discard(int(found_at))
                 self._follow(self.tracks[track_at], index, detections[found_at])
         for found_at in sorted(unmatched):
+            if weak is not None and weak[found_at]:
+                continue
             self.started += 1
             track = FaceTrack(
                 self.started, detections[found_at].copy(), last_seen=index, first_seen=index

@@ -53,6 +53,9 @@ class RedactionSettings:
     """Run the detector on every n-th frame; tracks carry the boxes in between."""
     threshold: float = 0.15
     """Detector score above which a box is hidden; low, because a missed face is the worse error."""
+    second_look: float | None = 0.1
+    """Small boxes scoring this much (but under ``threshold``) on a shrunk frame are looked at
+    again at full resolution, where a distant face keeps the pixels it lost; ``None``: never."""
     hold_frames: int = 10
     """Frames a face stays covered after the detector last saw it."""
     look_back: int = 6
@@ -103,6 +106,7 @@ class Redactor:
             input_size=settings.input_size(width, height),
             threshold=settings.threshold,
             threads=settings.threads or 2,
+            second_look=settings.second_look,
         )
         self.tracker = FaceTracker(hold_frames=settings.hold_frames)
         self.frames = 0
@@ -119,11 +123,15 @@ class Redactor:
         index = self.frames
         self.frames += 1
         detections: Boxes | None = None
+        weak: npt.NDArray[np.bool_] | None = None
         if index % self.settings.detect_every == 0:
-            detections = self.finder.find(frame).boxes
+            faces = self.finder.find(frame, tracked=self.tracker.predicted(index))
+            detections = faces.boxes
+            # A box under the threshold was returned only because it sits on a tracked face.
+            weak = faces.scores < self.settings.threshold
             self.detector_runs += 1
-            self.faces_found += len(detections)
-        tracks = self.tracker.update(index, detections)
+            self.faces_found += int(np.count_nonzero(~weak))
+        tracks = self.tracker.update(index, detections, weak)
         return self._boxes(tracks, index)
 
     @property
