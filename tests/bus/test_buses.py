@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -81,3 +83,66 @@ def test_an_event_published_on_one_process_reaches_a_page_on_another(
 def test_an_unreachable_broker_is_a_clear_error() -> None:
     with pytest.raises(Unavailable, match="MQTT broker"):
         MqttBus("mqtt://127.0.0.1:9", connect_timeout=1)
+
+
+@pytest.mark.mqtt
+def test_closing_the_bus_is_not_reported_as_losing_the_broker(
+    two_processes: tuple[MqttBus, MqttBus], caplog: pytest.LogCaptureFixture
+) -> None:
+    first, _second = two_processes
+    with caplog.at_level(logging.WARNING, logger="doorstep.bus.mqtt"):
+        first.close()
+        # paho calls on_disconnect from its network thread; give it the moment it needs.
+        deadline = time.monotonic() + 5
+        while first.client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not first.client.is_connected()
+    assert "lost the MQTT broker" not in caplog.text
+
+
+def _until(condition: Callable[[], object], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.mark.mqtt
+def test_live_view_crosses_processes_only_while_someone_watches(
+    two_processes: tuple[MqttBus, MqttBus],
+) -> None:
+    page_side, agent_side = two_processes
+    # Nobody watches: the agent's process drops the frame and tells the agent to stop.
+    assert not agent_side.live.wanted("cam-1")
+    assert not agent_side.live.publish("cam-1", b"\xff\xd8 first")
+    # The owner's page opens on the other process.
+    page_side.live.want("cam-1")
+    assert _until(lambda: agent_side.live.wanted("cam-1"))
+    assert not agent_side.live.wanted("cam-2")
+    assert agent_side.live.publish("cam-1", b"\xff\xd8 second")
+    assert _until(lambda: page_side.live.latest("cam-1") is not None)
+    latest = page_side.live.latest("cam-1")
+    assert latest is not None
+    assert latest[1] == b"\xff\xd8 second"
+    # A frame is delivered once, not echoed back into its own process as a second frame.
+    seq = agent_side.live.latest("cam-1")
+    time.sleep(0.3)
+    assert agent_side.live.latest("cam-1") == seq
+
+
+@pytest.mark.mqtt
+def test_a_live_wish_lapses_and_the_frames_go_with_it(
+    two_processes: tuple[MqttBus, MqttBus],
+) -> None:
+    page_side, agent_side = two_processes
+    page_side.live.want("cam-9", seconds=0.5)
+    assert _until(lambda: agent_side.live.wanted("cam-9"))
+    assert agent_side.live.publish("cam-9", b"\xff\xd8 frame")
+    assert _until(lambda: page_side.live.latest("cam-9") is not None)
+    time.sleep(0.7)
+    assert not agent_side.live.wanted("cam-9")
+    assert not page_side.live.wanted("cam-9")
+    assert page_side.live.latest("cam-9") is None
+    assert agent_side.live.latest("cam-9") is None

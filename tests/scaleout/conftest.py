@@ -26,9 +26,7 @@ from doorstep.settings import new_master_key
 from doorstep.storage.db import make_engine
 from doorstep.storage.migrate import migrate
 from tests.conftest import POSTGRES_URL, service_missing
-from tests.storage.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, seaweedfs_endpoint
-
-__all__ = ["seaweedfs_endpoint"]
+from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 MQTT_URL = "mqtt://127.0.0.1:1883"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,35 @@ def test_a_clip_uploaded_through_one_process_plays_through_another(
     assert whole.content == video
     assert part.status_code == 206
     assert part.content == video[100:200]
+
+
+def test_live_view_reaches_the_owner_on_another_process(servers: tuple[str, str]) -> None:
+    url_a, url_b = servers
+    jpeg = tiny_jpeg()
+    with (
+        httpx.Client(base_url=url_a, timeout=httpx.Timeout(30, read=20)) as on_a,
+        httpx.Client(base_url=url_b, timeout=30) as agent,
+    ):
+        ada = new_resident(on_a, "ada@example.org")
+        device = {"authorization": f"Bearer {ada.device_token}"}
+        # Before the page opens, the agent (talking to B) is told nobody is watching.
+        assert agent.get("/api/v1/devices/live", headers=device).json() == {"wanted": False}
+        with on_a.stream("GET", f"/api/v1/cameras/{ada.camera_id}/live") as stream:
+            assert stream.status_code == 200
+            deadline = time.monotonic() + 10
+            while not agent.get("/api/v1/devices/live", headers=device).json()["wanted"]:
+                assert time.monotonic() < deadline, "the wish to watch never reached process B"
+                time.sleep(0.1)
+            sent = agent.post(
+                "/api/v1/devices/live",
+                headers={**device, "content-type": "image/jpeg"},
+                content=jpeg,
+            )
+            assert sent.status_code == 204, sent.text
+            received = b""
+            for piece in stream.iter_bytes():
+                received += piece
+                if jpeg in received:
+                    break
+                assert len(received) < 10 * len(jpeg) + 4096, "no frame came through"
+    assert jpeg in received

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from doorstep.bus.live import LiveHub
 from doorstep.bus.memory import MemoryBus
-from doorstep.bus.mqtt import MqttBus
+from doorstep.bus.mqtt import MqttBus, SharedLive
 from doorstep.settings import Settings
 from doorstep.storage.accounts import ThrottlePolicy
 from doorstep.storage.blobs import BlobStore
@@ -26,7 +26,7 @@ class AppState:
     master_key: bytes
     blobs: BlobStore
     bus: MemoryBus | MqttBus = field(default_factory=MemoryBus)
-    live: LiveHub = field(default_factory=LiveHub)
+    live: LiveHub | SharedLive = field(default_factory=LiveHub)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     @property

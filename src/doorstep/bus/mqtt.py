@@ -4,6 +4,11 @@ Each process keeps its own in-process bus for the pages connected to it, publish
 to ``doorstep/server/accounts/<account>`` on the broker, and delivers whatever arrives on
 ``doorstep/server/accounts/+`` to its local pages, so an alert reaches a browser connected to any
 process. Topics carry opaque account ids only; what a page shows is decided when it is rendered.
+
+Live view crosses processes the same way (``SharedLive``): the owner's page may hold its stream
+on one process while the camera's agent talks to another. The wish to watch goes out on
+``doorstep/server/live/<camera>/want`` and frames come back on ``.../frame/<process>``, at most
+once (QoS 0), never retained by the broker, and only while someone is watching.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -18,12 +24,16 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from doorstep.agent.mqtt import parse_broker
+from doorstep.bus.live import WANT_SECONDS, LiveHub
 from doorstep.bus.memory import MemoryBus, Subscription
 from doorstep.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
 PREFIX = "doorstep/server/accounts/"
+LIVE_PREFIX = "doorstep/server/live/"
+#: A page's stream asks for frames ten times a second; the broker hears about it once a second.
+WANT_EVERY_SECONDS = 1.0
 
 
 class MqttBus:
@@ -33,6 +43,9 @@ class MqttBus:
         self.local = MemoryBus()
         host, port = parse_broker(url)
         self._connected = threading.Event()
+        self._closing = False
+        self.origin = uuid.uuid4().hex[:12]
+        self.live = SharedLive(self)
         self.client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"doorstep-api-{uuid.uuid4().hex[:12]}",
@@ -51,7 +64,7 @@ class MqttBus:
     def _on_connect(self, client: paho.Client, *args: Any) -> None:
         del args
         # Subscribing here also renews the subscription after every reconnect.
-        client.subscribe(PREFIX + "+", qos=1)
+        client.subscribe([(PREFIX + "+", 1), (LIVE_PREFIX + "#", 0)])
 
     def _on_subscribe(self, client: paho.Client, *args: Any) -> None:
         del client, args
@@ -61,10 +74,14 @@ class MqttBus:
     def _on_disconnect(self, client: paho.Client, *args: Any) -> None:
         del client, args
         self._connected.clear()
-        log.warning("lost the MQTT broker; events reach only this process until it is back")
+        if not self._closing:
+            log.warning("lost the MQTT broker; events reach only this process until it is back")
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         del client, userdata
+        if message.topic.startswith(LIVE_PREFIX):
+            self.live.received(message.topic.removeprefix(LIVE_PREFIX), bytes(message.payload))
+            return
         account_id = message.topic.removeprefix(PREFIX)
         try:
             event = json.loads(message.payload)
@@ -96,5 +113,58 @@ class MqttBus:
 
     def close(self) -> None:
         """Disconnect from the broker."""
+        self._closing = True
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class SharedLive:
+    """``LiveHub`` for several API processes: wishes and frames travel through the broker."""
+
+    def __init__(self, bus: MqttBus) -> None:
+        self.local = LiveHub()
+        self._bus = bus
+        self._announced: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def want(self, camera_id: str, seconds: float = WANT_SECONDS) -> None:
+        """Keep the camera sending, whichever process its agent talks to."""
+        self.local.want(camera_id, seconds)
+        now = time.monotonic()
+        with self._lock:
+            if now - self._announced.get(camera_id, 0.0) < WANT_EVERY_SECONDS:
+                return
+            self._announced[camera_id] = now
+            # Forget cameras nobody has asked for in a while; the map stays small.
+            for stale in [c for c, at in self._announced.items() if now - at > WANT_SECONDS]:
+                del self._announced[stale]
+        self._bus.client.publish(f"{LIVE_PREFIX}{camera_id}/want", f"{seconds:g}", qos=0)
+
+    def wanted(self, camera_id: str) -> bool:
+        """Whether a page on any process is watching the camera."""
+        return self.local.wanted(camera_id)
+
+    def publish(self, camera_id: str, jpeg: bytes) -> bool:
+        """Keep the frame here and send it to the other processes, if anyone is watching."""
+        if not self.local.publish(camera_id, jpeg):
+            return False
+        self._bus.client.publish(f"{LIVE_PREFIX}{camera_id}/frame/{self._bus.origin}", jpeg, qos=0)
+        return True
+
+    def latest(self, camera_id: str) -> tuple[int, bytes] | None:
+        """The latest frame and its sequence number, if any."""
+        return self.local.latest(camera_id)
+
+    def received(self, topic: str, payload: bytes) -> None:
+        """A wish or a frame from another process (or this one's own, echoed by the broker)."""
+        parts = topic.split("/")
+        if len(parts) == 2 and parts[1] == "want":
+            try:
+                seconds = float(payload)
+            except ValueError:
+                return
+            if 0 < seconds <= WANT_SECONDS:
+                self.local.want(parts[0], seconds)
+        elif len(parts) == 3 and parts[1] == "frame" and parts[2] != self._bus.origin:
+            # Kept only while a page here or elsewhere still wants the camera.
+            self.local.publish(parts[0], payload)
