@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorstep.errors import Unavailable
@@ -24,7 +25,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+#: How long a request waits for a pooled connection before it is told the server is busy. Well
+#: under a client's usual 30 s timeout: a quick 503 the caller can retry beats a hung request.
+POOL_TIMEOUT_S = 10.0
+
+
+def make_engine(url: str, *, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
     """Create an engine with the settings each backend needs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -32,20 +38,26 @@ def make_engine(url: str) -> Engine:
             from pathlib import Path
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_timeout=pool_timeout,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Plain postgresql:// means psycopg 3, the driver Doorstep installs.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=pool_timeout
+    )
 
 
 class Database:
     """An engine and its session factory; one per app."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT_S) -> None:
+        self.engine = make_engine(url, pool_timeout=pool_timeout)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -61,6 +73,9 @@ class Database:
                     raise
         except OperationalError as err:
             raise Unavailable("the database is not reachable right now; try again shortly") from err
+        except PoolTimeout as err:
+            # Every pooled connection is busy: the server is overloaded, not broken.
+            raise Unavailable("the server is busy right now; try again shortly") from err
 
     def dispose(self) -> None:
         """Close every pooled connection."""
