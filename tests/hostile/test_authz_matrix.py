@@ -386,7 +386,8 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/inbox/{rfa_id}/clips/{clip_id}/preview", "401 ok 404 404 404 404 404 404"),
     Row("POST", "/api/v1/inbox/{rfa_id}/answer", "401 409 404 404 404 404 404 404", _share),
     Row("GET", "/api/v1/disclosures", "401 ok ok ok ok ok ok ok"),
-    Row("POST", "/api/v1/shares/{share_id}/revoke", "401 ok 404 404 404 404 404 404", phase=1),
+    # Phase 1 deleted the shared clip first, which withdrew the share (I6): nothing left to revoke.
+    Row("POST", "/api/v1/shares/{share_id}/revoke", "401 409 404 404 404 404 404 404", phase=1),
     Row("GET", "/api/v1/evidence", "401 403 403 403 ok ok 403 403"),
     Row("GET", "/api/v1/evidence/{share_id}/video", "401 403 403 403 404 ok 403 403"),
     Row("GET", "/api/v1/evidence/hash/{sha256}", "ok ok ok ok ok ok ok ok"),

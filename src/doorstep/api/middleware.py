@@ -126,6 +126,23 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class RejectNul:
+    """Refuse a path or query string holding a NUL character: no database can store or match it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 400 before the app sees such an address."""
+        if scope["type"] == "http":
+            query = bytes(scope.get("query_string", b""))
+            if "\x00" in str(scope.get("path", "")) or b"%00" in query or b"\x00" in query:
+                detail = "the address contains a NUL character"
+                await BodyLimit._refuse(send, 400, "bad-request", detail)
+                return
+        await self.app(scope, receive, send)
+
+
 class Metrics:
     """Count requests and time them per route template (never per raw path: ids are private)."""
 

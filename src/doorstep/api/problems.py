@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
@@ -16,6 +20,48 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 _HTTP_SLUGS = {404: NotFound.slug, 405: "method-not-allowed", 413: "payload-too-large"}
+
+#: The JSON schema of every error body (RFC 9457); errors may add members of their own.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem document: the shape of every API error.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "field": {"type": "string"},
+        "retry_after": {"type": "integer", "description": "Seconds to wait (429 only)."},
+        "errors": {
+            "type": "array",
+            "description": "Each invalid value of a 422.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+#: Any request to the API may be refused by the body limit (a bad or too large Content-Length).
+_EVERY_OPERATION = (400, 413)
+#: Any operation that looks at the caller: a malformed or unknown credential, a missing CSRF
+#: token, a token without the scope, a role that may not.
+_CALLER_CHECKED = (401, 403)
+#: Any operation that opens a database session: the database may be out of reach for a moment.
+_DATABASE = (503,)
+#: Any operation that reads a Range header may find it outside the content.
+_RANGED = 416
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that can also answer these error statuses (as problem+json)."""
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
 
 
 def wants_html(request: Request) -> bool:
@@ -80,9 +126,75 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return _respond(request, 500, DoorstepError("an unexpected error happened").problem())
 
 
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _calls(sub)
+
+
+def _error_statuses(app: FastAPI) -> dict[tuple[str, str], set[int]]:
+    """The error statuses every API operation can answer whatever its handler does."""
+    from doorstep.api.deps import get_db, optional_principal
+
+    found: dict[tuple[str, str], set[int]] = {}
+    for route in iter_route_contexts(app.routes):
+        path = str(route.path_format or "")
+        dependant = getattr(route, "dependant", None)
+        if not isinstance(dependant, Dependant):
+            continue
+        statuses = set(_EVERY_OPERATION)
+        calls = set(_calls(dependant))
+        if optional_principal in calls:
+            statuses.update(_CALLER_CHECKED)
+        if get_db in calls:
+            statuses.update(_DATABASE)
+        if dependant.path_params:
+            statuses.add(404)
+        if any(param.alias.lower() == "range" for param in dependant.header_params):
+            statuses.add(_RANGED)
+        for method in route.methods or ():
+            found[(method.lower(), path)] = statuses
+    return found
+
+
+def _document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+    """Describe each operation's errors as problem+json, replacing FastAPI's 422 body."""
+    statuses = _error_statuses(app)
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            documented = operation.setdefault("responses", {})
+            for response in documented.values():
+                # A route that answers a file or stream names its media type; FastAPI still adds
+                # an empty JSON body for its default response class, which nothing ever sends.
+                content = response.get("content", {})
+                if len(content) > 1 and content.get("application/json") == {"schema": {}}:
+                    del content["application/json"]
+            codes = {int(code) for code in documented if code.isdigit() and int(code) >= 400}
+            codes |= statuses.get((method, path), set())
+            for code in sorted(codes):
+                documented[str(code)] = {
+                    "description": documented.get(str(code), {}).get("description")
+                    or HTTPStatus(code).phrase,
+                    "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
+                }
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["Problem"] = PROBLEM_SCHEMA
+    return schema
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app`` and document their answers in its OpenAPI schema."""
     app.add_exception_handler(DoorstepError, _doorstep_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document(app, generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

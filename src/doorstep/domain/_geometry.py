@@ -243,6 +243,11 @@ def _position(value: Any, where: str) -> LatLon:
     for number in value:
         if isinstance(number, bool) or not isinstance(number, int | float):
             raise InvalidInput(f"{where}: coordinates must be numbers", field="geometry")
+        # An integer too large for a float (JSON allows any) is as out of range as infinity.
+        if isinstance(number, int) and abs(number) > 360:
+            raise InvalidInput(
+                f"{where}: longitude must be within ±180 and latitude within ±90", field="geometry"
+            )
         if not math.isfinite(number):
             raise InvalidInput(f"{where}: coordinates must be finite", field="geometry")
     lon, lat = float(value[0]), float(value[1])
