@@ -127,7 +127,14 @@ def test_an_agency_is_public_only_once_verified(app: FastAPI, client: TestClient
     directory = client.get("/api/v1/agencies").json()
     assert [a["name"] for a in directory] == ["Portland Police Bureau"]
     assert directory[0]["jurisdiction"] == JURISDICTION
-    assert directory[0]["stats"] == {"requests": 0, "asked": 0, "shared": 0, "clips_shared": 0}
+    assert directory[0]["stats"] == {
+        "requests": 0,
+        "asked": 0,
+        "requests_asked_withheld": 0,
+        "k": 5,
+        "shared": 0,
+        "clips_shared": 0,
+    }
     assert client.get("/api/v1/me").json()["role"] == "agency_admin"
 
 

@@ -59,8 +59,10 @@ def test_report_counts_equal_the_recorded_events(app: FastAPI, client: TestClien
     decide(second, second_csrf, refused, "refuse", reason="Not an emergency.")
 
     row = overall(client)
-    assert (row["rfas"], row["owners_reached"], row["clips_shared"]) == (1, 3, 1)
-    assert row["share_rate"] == round(1 / 3, 4)
+    # The request reached 3 owners, fewer than k = 5: it is not summed, only counted (I3).
+    assert (row["rfas"], row["owners_reached"], row["clips_shared"]) == (1, 0, 1)
+    assert row["rfas_reach_withheld"] == 1
+    assert row["share_rate"] == 0.0
     assert (row["warrants_received"], row["warrants_complied_full"]) == (1, 1)
     assert (row["subpoenas_received"], row["subpoenas_rejected"]) == (1, 1)
     assert row["court_orders_received"] == 0

@@ -297,6 +297,8 @@ BAD_GEOJSON: list[Any] = [
     {"type": "Polygon", "coordinates": [[[200.0, 40.7], *SQUARE_GEOJSON[1:-1], [200.0, 40.7]]]},
     {"type": "Polygon", "coordinates": [[[-74.0, 95.0], *SQUARE_GEOJSON[1:-1], [-74.0, 95.0]]]},
     {"type": "Polygon", "coordinates": [[[True, 40.7], *SQUARE_GEOJSON[1:]]]},
+    # JSON integers have no size limit; one too large for a float must not become an overflow.
+    {"type": "Polygon", "coordinates": [[[10**400, 40.7], *SQUARE_GEOJSON[1:-1], [10**400, 40.7]]]},
     {"type": "Polygon", "coordinates": [["-74.0,40.7", *SQUARE_GEOJSON[1:]]]},
     {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
     {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0], [1, 1], [0, 0]]]},

@@ -154,3 +154,19 @@ def test_json_is_stable_and_complete() -> None:
     assert documents[2]["share_rate"] == 0.08
     assert documents[2]["owners_affected"]["share"] == 4
     assert documents[2]["emergency_granted"] == 1
+
+
+def test_requests_reaching_fewer_than_k_owners_are_not_summed() -> None:
+    events = [
+        ev(EventKind.RFA, agency="pd-1"),
+        ev(EventKind.RFA_RECIPIENT, agency="pd-1", owners=1),
+        ev(EventKind.RFA, agency="pd-1"),
+        ev(EventKind.RFA_RECIPIENT, agency="pd-1", owners=7),
+    ]
+    police = by_key(aggregate(events, k=5))[("2026-H2", "pd-1")]
+    # The lone owner of the first request is not in the sum: beside that request's public share
+    # count it would show whether they declined.
+    assert (police.rfas, police.owners_reached, police.rfas_reach_withheld) == (2, 7, 1)
+    assert by_key(aggregate(events, k=1))[("2026-H2", "pd-1")].owners_reached == 8
+    with pytest.raises(ValueError, match="at least 1"):
+        aggregate(events, k=0)

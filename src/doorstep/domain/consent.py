@@ -28,6 +28,8 @@ class ShareState(StrEnum):
     REVOKED = "revoked"
     DOWNLOADED = "downloaded"
     EXPIRED = "expired"
+    #: The owner's footage was deleted (by them or their retention): no copy is left (I6).
+    WITHDRAWN = "withdrawn"
 
 
 def _aware(value: datetime, name: str) -> None:
@@ -146,6 +148,18 @@ def revoke(item: Share, now: datetime) -> Share:
 def mark_downloaded(item: Share, now: datetime) -> Share:
     """Record that the agency downloaded the footage; from now on it cannot be revoked."""
     return _move(item, ShareState.DOWNLOADED, now)
+
+
+def withdraw(item: Share, now: datetime) -> Share:
+    """The footage behind an open or downloaded share was deleted: the share is withdrawn.
+
+    Unlike revoking, this is allowed after a download: deleting footage is always the owner's
+    right, and Doorstep's own copy goes with it (invariant I6).
+    """
+    current = share_state(item, now)
+    if current not in (ShareState.ACTIVE, ShareState.DOWNLOADED):
+        raise Conflict(f"this share is {current.value}; it cannot be withdrawn")
+    return replace(item, state=ShareState.WITHDRAWN, changed_at=now)
 
 
 def expire_share(item: Share, now: datetime) -> Share:

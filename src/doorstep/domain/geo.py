@@ -30,7 +30,12 @@ class Coordinates:
         for name, value, limit in (("lat", self.lat, 90.0), ("lon", self.lon, 180.0)):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidInput(f"{name} must be a number", field=name)
-            if not math.isfinite(value):
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:
+                # An integer too large to be a float is not a coordinate either.
+                finite = False
+            if not finite:
                 raise InvalidInput(f"{name} must be a finite number", field=name)
             if not -limit <= value <= limit:
                 raise InvalidInput(f"{name} must be between -{limit:g} and {limit:g}", field=name)
@@ -96,6 +101,39 @@ def k_anonymous_counts(cells: Iterable[str], k: int) -> dict[str, int]:
         raise ValueError("k must be at least 1")
     counts = Counter(cells)
     return {cell: n for cell, n in counts.items() if n >= k}
+
+
+def k_anonymous_count(n: int, k: int) -> int | None:
+    """Return ``n`` when it is at least ``k``, else None: a small count points at households.
+
+    Zero is withheld too: "nobody" next to "fewer than k" would single out the rest.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    return n if n >= k else None
+
+
+def cells_in_area(area_m2: float, resolution: int, near: Iterable[tuple[float, float]]) -> float:
+    """Estimate how many cells at ``resolution`` have their centre inside an area (none listed).
+
+    Cells differ in size by a quarter either way across the globe, so the area is divided by the
+    largest of the cells at the (lat, lon) points ``near`` it: the estimate errs low, never high.
+    """
+    _check_resolution(resolution)
+    sizes = [h3.cell_area(h3.latlng_to_cell(lat, lon, resolution), unit="m^2") for lat, lon in near]
+    size = max(sizes, default=h3.average_hexagon_area(resolution, unit="m^2"))
+    return max(area_m2, 0.0) / float(size)
+
+
+def cells_along(length_m: float, resolution: int) -> float:
+    """Estimate, erring low, how many cells at ``resolution`` a line of ``length_m`` runs through.
+
+    A hexagon is two edges across at its widest, so a line meets about one cell or more per two
+    edge lengths; the cells beside it, which a covering includes too, are not counted.
+    """
+    _check_resolution(resolution)
+    edge = float(h3.average_hexagon_edge_length(resolution, unit="m"))
+    return max(length_m, 0.0) / (2 * edge)
 
 
 def distance_m(a: Coordinates, b: Coordinates) -> float:

@@ -235,15 +235,20 @@ def mark_over(request: EmergencyRequest, now: datetime) -> EmergencyRequest:
     return replace(request, state=EmergencyState.OVER, over_at=now)
 
 
-def check_emergency_disclosure(
-    request: EmergencyRequest, device_id: str, clip_start: datetime, clip_end: datetime
-) -> None:
-    """Refuse any clip an emergency request does not reach; only an approved one reaches any."""
+def check_emergency_approved(request: EmergencyRequest) -> None:
+    """Refuse to disclose anything under an emergency request that is not approved now."""
     if request.state is not EmergencyState.APPROVED:
         raise _refuse(
             f"footage goes out only under an approved emergency, not a {request.state.value} one",
             "emergency_not_approved",
         )
+
+
+def check_emergency_disclosure(
+    request: EmergencyRequest, device_id: str, clip_start: datetime, clip_end: datetime
+) -> None:
+    """Refuse any clip an emergency request does not reach; only an approved one reaches any."""
+    check_emergency_approved(request)
     _check_scope(
         request.device_ids,
         request.window_start,

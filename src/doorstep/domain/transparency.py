@@ -11,6 +11,8 @@ from enum import StrEnum
 from doorstep.errors import InvalidInput
 
 ALL_AGENCIES = "*"
+#: Requests that reached fewer owners than this count as requests but not in "owners reached".
+DEFAULT_K = 5
 
 
 class EventKind(StrEnum):
@@ -82,6 +84,7 @@ class PeriodCounts:
     agency_id: str
     rfas: int = 0
     owners_reached: int = 0
+    rfas_reach_withheld: int = 0
     clips_shared: int = 0
     warrants_received: int = 0
     warrants_complied_full: int = 0
@@ -114,12 +117,18 @@ _PREFIX = {
 }
 
 
-def _add(counts: PeriodCounts, event: TransparencyEvent) -> None:
+def _add(counts: PeriodCounts, event: TransparencyEvent, k: int) -> None:
     kind = event.kind
     if kind is EventKind.RFA:
         counts.rfas += 1
     elif kind is EventKind.RFA_RECIPIENT:
-        counts.owners_reached += event.owners_affected
+        # A request that reached fewer than k owners adds nothing to the sum: with one request in
+        # a row (or by subtraction) the sum would be its count, and beside its public number of
+        # shares it would show who declined (I3). It is counted as withheld instead.
+        if event.owners_affected >= k:
+            counts.owners_reached += event.owners_affected
+        else:
+            counts.rfas_reach_withheld += 1
     elif kind is EventKind.SHARE:
         counts.clips_shared += 1
     elif kind in _PREFIX:
@@ -143,8 +152,13 @@ def _bump(counts: PeriodCounts, name: str) -> None:
     setattr(counts, name, getattr(counts, name) + 1)
 
 
-def aggregate(events: Iterable[TransparencyEvent]) -> list[PeriodCounts]:
-    """Count events per half-year, overall (agency ``*``) and per agency, in a stable order."""
+def aggregate(events: Iterable[TransparencyEvent], k: int = DEFAULT_K) -> list[PeriodCounts]:
+    """Count events per half-year, overall (agency ``*``) and per agency, in a stable order.
+
+    Owners reached are summed only over requests that reached at least ``k`` owners.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
     table: dict[tuple[str, str], PeriodCounts] = {}
     for event in events:
         period = half_year(event.at)
@@ -152,7 +166,7 @@ def aggregate(events: Iterable[TransparencyEvent]) -> list[PeriodCounts]:
             key = (period, agency)
             if key not in table:
                 table[key] = PeriodCounts(period=period, agency_id=agency)
-            _add(table[key], event)
+            _add(table[key], event, k)
     return [table[key] for key in sorted(table)]
 
 

@@ -204,8 +204,9 @@ def prepare_share(database: Database, keys: Keys, share_id: str) -> bool:
             "share.create",
             actor=owner,
             owner_id=share.owner_id,
+            # Scoped to the request, without the share's id: see audit.record.
+            scope=share.rfa_id,
             detail={
-                "share": share.id,
                 "request": share.rfa_id,
                 "agency": share.rfa.agency.name,
                 "case": share.rfa.case_number,

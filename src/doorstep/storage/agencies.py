@@ -1,19 +1,22 @@
 """Agencies, Requests for Assistance, owners' answers, shares and the evidence locker.
 
 What an agency may learn is decided here and nowhere else: aggregate counts of who was asked and
-who shared (never who declined, invariant I3), opted-in cameras per cell with small cells
-suppressed (I1), and only the redacted copies owners chose to share with one request (I2, I4).
+who shared, with fewer than k asked never told (never who declined, invariant I3), opted-in
+cameras per cell with small cells suppressed (I1), and only the redacted copies owners chose to
+share with one request (I2, I4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 import h3
+import numpy as np
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -30,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.domain import _geometry as geometry
-from doorstep.domain import consent
+from doorstep.domain import consent, geo
 from doorstep.domain.geo import Coordinates, distance_m
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, ValidatedRfa, check_rfa, parse_geojson
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -41,6 +44,15 @@ from doorstep.storage.types import new_id, utcnow
 ANSWER_WINDOW = timedelta(days=30)
 #: A jurisdiction is covered by cells at the public resolution; past this many it is refused.
 MAX_JURISDICTION_CELLS = 50_000
+#: Listing a polygon's cells walks its bounding box: a thin outline with a vast box is refused too.
+MAX_BOUNDING_BOX_CELLS = 10 * MAX_JURISDICTION_CELLS
+#: Points in a jurisdiction's outline over all its rings, and rings over all its polygons.
+MAX_JURISDICTION_POSITIONS = 100_000
+MAX_JURISDICTION_RINGS = 2_000
+#: A small ring is checked for crossing edges pair by pair; this bounds the pairs over all rings.
+MAX_EDGE_PAIRS = 2 * geometry.SELF_INTERSECTION_CHECK_LIMIT**2
+#: Holes are checked against their outer ring in batches of this many point-edge pairs.
+_CONTAINMENT_BATCH = 4_000_000
 #: Cameras are looked up with ``cell IN (...)`` in slices no driver refuses.
 CELL_SLICE = 900
 AGENCY_ROLES = frozenset({Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value})
@@ -277,14 +289,193 @@ def polygon_geojson(shape: Polygon) -> dict[str, Any]:
 
 
 def cells_of(region_geojson: dict[str, Any], resolution: int) -> list[str]:
-    """Cells at ``resolution`` that overlap a GeoJSON region."""
-    region = parse_geojson(region_geojson)
-    cells: set[str] = set()
-    for shape in region.polygons:
-        cells.update(geometry.cells_covering(shape, resolution))
-        if len(cells) > MAX_JURISDICTION_CELLS:
-            raise InvalidInput("the jurisdiction is too large to map", field="jurisdiction")
+    """Cells at ``resolution`` that overlap a GeoJSON region.
+
+    Every refusal is an ``InvalidInput`` on the field ``jurisdiction``: an outline too detailed to
+    check, a malformed one, or one whose estimated cell count (from its area, outline length and
+    bounding box) is over the limit, which is told before a single cell is listed.
+    """
+    _check_outline_size(region_geojson)
+    try:
+        region = parse_geojson(region_geojson)
+    except InvalidInput as err:
+        raise InvalidInput(
+            f"the jurisdiction is not valid: {err.detail}", field="jurisdiction"
+        ) from err
+    except (OverflowError, ValueError) as err:
+        raise InvalidInput(
+            "the jurisdiction is not a valid GeoJSON Polygon or MultiPolygon", field="jurisdiction"
+        ) from err
+    _check_holes(region)
+    try:
+        estimate, box = estimated_cells(region, resolution)
+        if estimate > MAX_JURISDICTION_CELLS or box > MAX_BOUNDING_BOX_CELLS:
+            raise _too_large(estimate, box)
+        cells: set[str] = set()
+        for shape in region.polygons:
+            cells.update(geometry.cells_covering(shape, resolution))
+            if len(cells) > MAX_JURISDICTION_CELLS:
+                raise _too_large(len(cells), box)
+    except (OverflowError, ValueError, h3.H3BaseException) as err:
+        raise InvalidInput(
+            "the jurisdiction could not be mapped to cells; check its outline", field="jurisdiction"
+        ) from err
     return sorted(cells)
+
+
+def _too_large(cells: int, box: int) -> InvalidInput:
+    if cells > MAX_JURISDICTION_CELLS:
+        detail = (
+            f"the jurisdiction is too large to map: it covers about {cells:,} cells, and at most "
+            f"{MAX_JURISDICTION_CELLS:,} are allowed; give the area your agency serves"
+        )
+    else:
+        detail = (
+            "the jurisdiction is too spread out to map: its outline spans a box of about "
+            f"{box:,} cells, and at most {MAX_BOUNDING_BOX_CELLS:,} are allowed"
+        )
+    return InvalidInput(
+        detail,
+        field="jurisdiction",
+        extra={
+            "estimated_cells": cells,
+            "max_cells": MAX_JURISDICTION_CELLS,
+            "bounding_box_cells": box,
+            "max_bounding_box_cells": MAX_BOUNDING_BOX_CELLS,
+        },
+    )
+
+
+def _is_list(value: object) -> TypeGuard[Sequence[Any]]:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def _check_outline_size(region_geojson: Any) -> None:
+    """Refuse an outline with too many points or rings before any of it is parsed or checked.
+
+    Anything malformed is left to ``parse_geojson``, which says what is wrong with it.
+    """
+    if not isinstance(region_geojson, Mapping):
+        return
+    kind, coordinates = region_geojson.get("type"), region_geojson.get("coordinates")
+    polygons = [coordinates] if kind == "Polygon" else coordinates
+    if kind not in ("Polygon", "MultiPolygon") or not _is_list(polygons):
+        return
+    rings = positions = pairs = 0
+    for rings_of_polygon in polygons:
+        if not _is_list(rings_of_polygon):
+            return
+        for ring in rings_of_polygon:
+            if not _is_list(ring):
+                return
+            rings += 1
+            positions += len(ring)
+            if rings > MAX_JURISDICTION_RINGS:
+                raise InvalidInput(
+                    f"a jurisdiction may have at most {MAX_JURISDICTION_RINGS:,} rings "
+                    "(outer rings and holes); merge or leave out small parts",
+                    field="jurisdiction",
+                )
+            if positions > MAX_JURISDICTION_POSITIONS:
+                raise InvalidInput(
+                    f"a jurisdiction's outline may have at most {MAX_JURISDICTION_POSITIONS:,} "
+                    "points in all; simplify it",
+                    field="jurisdiction",
+                )
+            if len(ring) - 1 <= geometry.SELF_INTERSECTION_CHECK_LIMIT:
+                pairs += (len(ring) - 1) ** 2
+    if pairs > MAX_EDGE_PAIRS:
+        raise InvalidInput(
+            "the jurisdiction's outline is too detailed to check: simplify its rings or give "
+            "fewer of them",
+            field="jurisdiction",
+        )
+
+
+def _check_holes(region: geometry.Region) -> None:
+    """Refuse a hole that does not start inside its polygon's outer ring (rings nested wrongly)."""
+    for index, shape in enumerate(region.polygons):
+        if not shape.holes:
+            continue
+        south, west, north, east = _ring_box(shape.exterior)
+        starts = [hole[0] for hole in shape.holes]
+        inside = _points_in_ring(shape.exterior, starts)
+        for number, (hole, within) in enumerate(zip(shape.holes, inside, strict=True), start=1):
+            lo_lat, lo_lon, hi_lat, hi_lon = _ring_box(hole)
+            boxed = south <= lo_lat and hi_lat <= north and west <= lo_lon and hi_lon <= east
+            if not (boxed and within):
+                where = (
+                    f"polygon {index}, ring {number}"
+                    if len(region.polygons) > 1
+                    else f"ring {number}"
+                )
+                raise InvalidInput(
+                    f"the jurisdiction is not valid: {where} is a hole but lies outside its "
+                    "polygon's outer ring (the first ring is the outline, the others holes in it)",
+                    field="jurisdiction",
+                )
+
+
+def _ring_box(ring: geometry.Ring) -> tuple[float, float, float, float]:
+    """South, west, north, east bounds of a ring."""
+    lats = [lat for lat, _ in ring]
+    lons = [lon for _, lon in ring]
+    return min(lats), min(lons), max(lats), max(lons)
+
+
+def _points_in_ring(ring: geometry.Ring, points: Sequence[geometry.LatLon]) -> list[bool]:
+    """``ring_contains`` for many points at once (the same even-odd rule), in bounded batches."""
+    lat1 = np.array([lat for lat, _ in ring])
+    lon1 = np.array([lon for _, lon in ring])
+    lat2, lon2 = np.roll(lat1, -1), np.roll(lon1, -1)
+    result: list[bool] = []
+    batch = max(1, _CONTAINMENT_BATCH // len(ring))
+    for start in range(0, len(points), batch):
+        chunk = points[start : start + batch]
+        lat = np.array([p[0] for p in chunk])[:, None]
+        lon = np.array([p[1] for p in chunk])[:, None]
+        spans = (lon1 > lon) != (lon2 > lon)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = lat1 + (lon - lon1) * (lat2 - lat1) / (lon2 - lon1)
+        flips = np.count_nonzero(spans & (lat < crossing), axis=1)
+        result.extend(bool(n % 2) for n in flips)
+    return result
+
+
+def _ring_length_m(ring: geometry.Ring) -> float:
+    return sum(
+        float(h3.great_circle_distance(a, b, unit="m"))
+        for a, b in zip(ring, (*ring[1:], ring[0]), strict=True)
+    )
+
+
+def _box_area_m2(ring: geometry.Ring) -> float:
+    """The area of the latitude-longitude box around a ring, across the antimeridian if narrower."""
+    south, west, north, east = _ring_box(ring)
+    span = east - west
+    if span > 180:
+        # Read the other way round, as h3 does: the ring crosses the antimeridian.
+        shifted = [lon % 360 for _, lon in ring]
+        span = max(shifted) - min(shifted)
+    band = abs(math.sin(math.radians(north)) - math.sin(math.radians(south)))
+    return geometry.EARTH_RADIUS_M**2 * math.radians(span) * band
+
+
+def estimated_cells(region: geometry.Region, resolution: int) -> tuple[int, int]:
+    """Estimate, without listing any, the cells covering a region and the cells in its boxes.
+
+    The first counts cells inside the outer rings (holes are ignored: h3 still walks them) and
+    cells along every ring; the second the cells of the polygons' bounding boxes, which bound
+    the work of listing them. Both err low, so a region is never refused on a guess alone.
+    """
+    cells = box = 0.0
+    for shape in region.polygons:
+        south, west, north, east = _ring_box(shape.exterior)
+        near = [shape.exterior[0], ((south + north) / 2, (west + east) / 2)]
+        cells += geo.cells_in_area(geometry.ring_area_m2(shape.exterior), resolution, near)
+        cells += geo.cells_along(sum(_ring_length_m(ring) for ring in shape.rings()), resolution)
+        box += geo.cells_in_area(_box_area_m2(shape.exterior), resolution, near)
+    return math.floor(cells), math.floor(box)
 
 
 def bounding_box(shape: Circle | Polygon) -> tuple[float, float, float, float]:
@@ -580,11 +771,66 @@ def agency_rfas(db: Session, agency: Agency) -> list[Rfa]:
 
 @dataclass(frozen=True, slots=True)
 class RfaCounts:
-    """What anyone may know of the answers: how many were asked and how many shared."""
+    """How many owners were asked and how many shared, exactly; only ``public_counts`` leaves."""
 
     asked: int
     shared: int
     clips: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCounts:
+    """What anyone may know of a request's answers (I3); the same for the agency and the public.
+
+    ``asked`` is None when fewer than ``k`` owners were asked, zero included: over one or two
+    cameras, "asked 1, shared 0" would tell who declined. ``k`` is the camera map's threshold.
+    Who shared is no secret from the agency (its locker holds the shares), so ``shared`` and
+    ``clips`` stay exact; with ``asked`` withheld they cannot be subtracted from anything.
+    """
+
+    asked: int | None
+    k: int
+    shared: int
+    clips: int
+
+
+def public_counts(counts: RfaCounts, k: int) -> PublicCounts:
+    """The counts of one request as anyone but the server may see them."""
+    return PublicCounts(
+        asked=geo.k_anonymous_count(counts.asked, k), k=k, shared=counts.shared, clips=counts.clips
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTotals:
+    """An agency's record, added up from its requests' public counts only.
+
+    ``asked`` sums the requests whose count is shown; ``withheld`` says how many reached fewer
+    than ``k`` owners. A total that included those would give a withheld count away: subtract
+    the shown ones (or, with a single request, read it off).
+    """
+
+    requests: int
+    asked: int
+    withheld: int
+    shared: int
+    clips: int
+    k: int
+
+
+def public_totals(counts: Iterable[PublicCounts], k: int) -> PublicTotals:
+    """Totals over some requests' public counts."""
+    rows = list(counts)
+    if any(row.k != k for row in rows):
+        raise ValueError("counts withheld under another k cannot be added up under this one")
+    return PublicTotals(
+        requests=len(rows),
+        asked=sum(row.asked for row in rows if row.asked is not None),
+        withheld=sum(1 for row in rows if row.asked is None),
+        shared=sum(row.shared for row in rows),
+        clips=sum(row.clips for row in rows),
+        k=k,
+    )
 
 
 def rfa_counts(db: Session, rfa_ids: Sequence[str]) -> dict[str, RfaCounts]:

@@ -1,8 +1,14 @@
 """The public audit log: every footage access outside its owner, appended to a Merkle tree.
 
 Each entry is stored as the exact canonical JSON that was hashed into the tree, with people
-replaced by stable pseudonyms, so anyone can check the published tree heads against the public
-entries. Columns beside the body (owner, actor) let an owner find the entries about them.
+replaced by pseudonyms, so anyone can check the published tree heads against the public entries.
+Columns beside the body (owner, actor) let an owner find the entries about them.
+
+Residents never carry a stable pseudonym in the public log: theirs is scoped to one request, clip
+or legal basis (the entry's ``scope``), so an anonymous share cannot be linked to the same owner's
+named share, nor one owner's actions to each other over time. An entry without a scope names no
+resident at all. Agency members and platform staff keep one pseudonym each: their actions are
+what the log holds to account.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from doorstep.domain.audit import (
     public_key_for,
     sign_tree_head,
 )
-from doorstep.storage.models import Base, User
+from doorstep.storage.models import Base, Role, User
 from doorstep.storage.types import utcnow
 
 
@@ -72,12 +78,33 @@ def public_key(master_key: bytes) -> bytes:
     return public_key_for(signing_key(master_key))
 
 
-def pseudonym(master_key: bytes, identity: str | None) -> str | None:
-    """A stable pseudonym for a person in the public log; the same person, the same pseudonym."""
-    if identity is None:
+#: Roles whose members act for an institution: one pseudonym each, across the whole log.
+ACCOUNTABLE_ROLES = frozenset(
+    {Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value, Role.REVIEWER.value, Role.ADMIN.value}
+)
+#: The scope of staff pseudonyms; no request, clip or legal basis id can take this value.
+_STAFF_SCOPE = "*staff*"
+
+
+def pseudonym(master_key: bytes, identity: str | None, scope: str | None) -> str | None:
+    """A person's pseudonym inside one scope; another scope gives an unrelated one.
+
+    ``None`` without an identity or a scope: a resident is named only inside a scope.
+    """
+    if identity is None or scope is None:
         return None
-    key = _derive(master_key, b"doorstep audit pseudonyms")
-    return "p-" + hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()[:16]
+    key = _derive(master_key, b"doorstep audit pseudonyms, scoped")
+    message = json.dumps([scope, identity], separators=(",", ":")).encode()
+    return "p-" + hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
+
+
+def actor_pseudonym(master_key: bytes, actor: User | None, scope: str | None) -> str | None:
+    """Staff and agency members keep one pseudonym; anyone else is scoped like an owner."""
+    if actor is None:
+        return None
+    if actor.role in ACCOUNTABLE_ROLES:
+        return pseudonym(master_key, actor.id, _STAFF_SCOPE)
+    return pseudonym(master_key, actor.id, scope)
 
 
 def _state(db: Session) -> AuditState:
@@ -97,17 +124,23 @@ def record(
     actor: User | None,
     owner_id: str | None,
     detail: dict[str, Any] | None = None,
+    scope: str | None = None,
 ) -> AuditEntry:
-    """Append an entry about ``owner_id``'s footage or account, done by ``actor``."""
+    """Append an entry about ``owner_id``'s footage or account, done by ``actor``.
+
+    ``detail`` is published as it is: it must carry nothing that identifies a resident or links
+    their entries across scopes (no account, camera or share ids). ``scope`` (a request, clip or
+    legal basis id) is what resident pseudonyms are scoped to; without one, none is published.
+    """
     state = _state(db)
     now = utcnow()
     body = {
         "seq": state.size,
         "at": now.isoformat(),
         "action": action,
-        "actor": pseudonym(master_key, actor.id if actor else None),
+        "actor": actor_pseudonym(master_key, actor, scope),
         "actor_role": actor.role if actor else "system",
-        "owner": pseudonym(master_key, owner_id),
+        "owner": pseudonym(master_key, owner_id, scope),
         "detail": detail or {},
     }
     encoded = encode_entry(body)

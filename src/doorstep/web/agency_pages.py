@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from doorstep.api.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.api.routers import requests as rfa_api
 from doorstep.api.routers.agencies import agency_public, camera_map_of, rfa_public
+from doorstep.api.state import AppState
 from doorstep.domain.geo import parse_coordinates
 from doorstep.domain.rfa import RfaDraft, parse_geojson
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
@@ -130,12 +131,16 @@ def outline_svg(geometry: dict[str, Any], inside: dict[str, Any] | None = None) 
 
 
 @router.get("/agencies")
-def directory(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
+def directory(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep
+) -> Response:
     """Every verified agency with its jurisdiction, requests and statistics (no login)."""
-    rows = []
-    for agency in agencies.verified_agencies(db):
-        rows.append({"agency": agency_public(db, agency), "map": outline_svg(agency.jurisdiction)})
-    return _page(request, principal, "agency_directory.html", {"rows": rows})
+    k = state.settings.camera_map_k
+    rows = [
+        {"agency": agency_public(db, agency, k), "map": outline_svg(agency.jurisdiction)}
+        for agency in agencies.verified_agencies(db)
+    ]
+    return _page(request, principal, "agency_directory.html", {"rows": rows, "k": k})
 
 
 @router.get("/agencies/apply")
@@ -146,20 +151,26 @@ def apply_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Res
 
 @router.get("/agencies/{agency_id}")
 def agency_page(
-    request: Request, principal: OptionalPrincipal, db: DbDep, agency_id: str
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, agency_id: str
 ) -> Response:
     """One agency's public page: jurisdiction, every request, statistics."""
     agency = agencies.public_agency(db, agency_id)
-    context = {"agency": agency_public(db, agency), "map": outline_svg(agency.jurisdiction)}
+    k = state.settings.camera_map_k
+    context = {"agency": agency_public(db, agency, k), "map": outline_svg(agency.jurisdiction)}
     return _page(request, principal, "agency_public.html", context)
 
 
 @router.get("/rfa/{rfa_id}")
-def rfa_page(request: Request, principal: OptionalPrincipal, db: DbDep, rfa_id: str) -> Response:
+def rfa_page(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, rfa_id: str
+) -> Response:
     """A request's public page: who asked, what for, where and when, and the counts."""
     rfa = agencies.get_rfa(db, rfa_id)
+    counts = agencies.rfa_counts(db, [rfa.id])[rfa.id]
+    k = state.settings.camera_map_k
     context = {
-        "rfa": rfa_api.public_request(db, rfa),
+        "rfa": rfa_public(rfa, counts, k),
+        "k": k,
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
     }
     return _page(request, principal, "rfa.html", context)
@@ -216,11 +227,35 @@ def apply(
     return RedirectResponse("/agencies/apply", status_code=303)
 
 
+class _BadNumber(ValueError):
+    """A number JSON allows to be written but no geometry can hold."""
+
+
+def _json_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > 10**300:
+        # Past what a float holds: no coordinate, and the geometry checks would overflow on it.
+        raise _BadNumber("a number in it is too large")
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    raise _BadNumber(f"{name} is not a number JSON allows")
+
+
 def _json(text: str, field: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
     except json.JSONDecodeError as err:
         raise InvalidInput(f"that is not valid GeoJSON: {err.msg}", field=field) from err
+    except _BadNumber as err:
+        raise InvalidInput(f"that is not valid GeoJSON: {err}", field=field) from err
+    except (ValueError, RecursionError) as err:
+        # A number with thousands of digits, or arrays nested deeper than any geometry.
+        raise InvalidInput(
+            "that is not valid GeoJSON: a number is too long or it is nested too deeply",
+            field=field,
+        ) from err
     if not isinstance(value, dict):
         raise InvalidInput("paste a GeoJSON Polygon object", field=field)
     return value
@@ -279,7 +314,7 @@ def _dashboard(
         "agency": agency,
         "is_admin": member is not None and member.role == agencies.MemberRole.ADMIN.value,
         "members": agencies.members(db, agency),
-        "requests": [rfa_public(rfa, counts[rfa.id]) for rfa in rfas],
+        "requests": [rfa_public(rfa, counts[rfa.id], k) for rfa in rfas],
         "map": camera_map_svg(agency, {c.cell: c.count for c in camera_map.cells}, rfas),
         "k": k,
         "form": {},
@@ -401,7 +436,8 @@ def evidence_locker(request: Request, principal: OptionalPrincipal, db: DbDep) -
     if principal is None:
         return _login(request)
     agency = agencies.agency_of(db, principal.user)
-    items = [rfa_api.evidence_public(share) for share in agencies.locker(db, agency)]
+    # Withdrawn shares (the owner deleted the footage) stay listed, without anything to open.
+    items = [rfa_api.evidence_public(share) for share in rfa_api.evidence_shares(db, agency)]
     return _page(request, principal, "agency_evidence.html", {"agency": agency, "items": items})
 
 
@@ -409,11 +445,11 @@ def evidence_locker(request: Request, principal: OptionalPrincipal, db: DbDep) -
 
 
 @router.get("/requests")
-def inbox(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
+def inbox(request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep) -> Response:
     """Requests that reached the owner's cameras."""
     if principal is None:
         return _login(request)
-    items = rfa_api.inbox(principal.user, db)
+    items = rfa_api.inbox(principal.user, db, state)
     return _page(request, principal, "requests.html", {"items": items})
 
 
@@ -426,7 +462,8 @@ def _request_page(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    item = rfa_api.inbox_request(db, principal.user, rfa_id)
+    state: AppState = request.app.state.doorstep
+    item = rfa_api.inbox_request(db, principal.user, rfa_id, state.settings.camera_map_k)
     rfa = agencies.get_rfa(db, rfa_id)
     context = {
         "item": item,

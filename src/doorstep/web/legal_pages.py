@@ -444,9 +444,11 @@ def bar_chart(values: list[tuple[str, int]]) -> dict[str, Any]:
 
 
 @router.get("/transparency")
-def transparency(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
+def transparency(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep
+) -> Response:
     """The transparency report: charts per half-year, a table per agency, CSV and JSON."""
-    rows = report_api.report(db)
+    rows = report_api.report(db, state.settings.camera_map_k)
     names = report_api.agency_names(db)
     periods = [
         {
@@ -462,7 +464,7 @@ def transparency(request: Request, principal: OptionalPrincipal, db: DbDep) -> R
         for row in rows
         if row.agency_id != "*"
     ]
-    context = {"periods": periods, "per_agency": per_agency}
+    context = {"periods": periods, "per_agency": per_agency, "k": state.settings.camera_map_k}
     return _page(request, principal, "transparency.html", context)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 
+from doorstep.api import problems
 from doorstep.api.deps import (
     SESSION_COOKIE,
     CurrentPrincipal,
@@ -33,10 +34,32 @@ Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
+def _refuse_nul(value: object, where: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"text may not contain NUL characters ({where or 'body'})")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, where)
+            _refuse_nul(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{where}.{index}" if where else str(index))
+
+
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields so typos are errors, not silent no-ops."""
+    """Request bodies refuse unknown fields so typos are errors, not silent no-ops.
+
+    They refuse NUL characters anywhere too: no text column can store one (PostgreSQL fails).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        _refuse_nul(data, "")
+        return data
 
 
 class HomeLocation(Strict):
@@ -191,7 +214,7 @@ def _coordinates(home: HomeLocation | None) -> Coordinates | None:
     return Coordinates(home.lat, home.lon) if home else None
 
 
-@router.post("/accounts", status_code=status.HTTP_201_CREATED)
+@router.post("/accounts", status_code=status.HTTP_201_CREATED, responses=problems.responses(409))
 def sign_up(body: UserCreate, db: DbDep, state: StateDep) -> UserPrivate:
     """Create a resident account."""
     user = accounts.create_user(
@@ -205,7 +228,9 @@ def sign_up(body: UserCreate, db: DbDep, state: StateDep) -> UserPrivate:
     return user_private(user)
 
 
-@router.post("/session", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/session", status_code=status.HTTP_201_CREATED, responses=problems.responses(401, 429)
+)
 def log_in(body: LoginRequest, db: DbDep, state: StateDep, response: Response) -> SessionPublic:
     """Log in; the session travels in an HttpOnly cookie."""
     user = accounts.authenticate(db, body.email, body.password, state.throttle)

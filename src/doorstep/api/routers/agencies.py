@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from doorstep.api import problems
 from doorstep.api.deps import CurrentPrincipal, CurrentUser, DbDep, StateDep, require_role
 from doorstep.api.routers.accounts import Strict
 from doorstep.domain.geo import cell_location
 from doorstep.errors import NotFound
+from doorstep.settings import Settings
 from doorstep.storage import agencies
 from doorstep.storage.agencies import Agency, Rfa, RfaCounts
 from doorstep.storage.models import Role, User
@@ -28,7 +30,15 @@ class AgencyApply(Strict):
     name: Annotated[str, Field(max_length=120)]
     kind: Annotated[str, Field(pattern="^(law_enforcement|fire)$")]
     jurisdiction: dict[str, Any] = Field(
-        description="The jurisdiction as a GeoJSON Polygon or MultiPolygon ([lon, lat])."
+        description=(
+            "The jurisdiction as a GeoJSON Polygon or MultiPolygon ([lon, lat]). Refused with a "
+            "422 problem (field `jurisdiction`) when malformed (open rings, crossing edges, holes "
+            "outside their polygon, numbers that are not finite), when it has more than "
+            f"{agencies.MAX_JURISDICTION_POSITIONS:,} points or "
+            f"{agencies.MAX_JURISDICTION_RINGS:,} rings, or when it would cover more than "
+            f"{agencies.MAX_JURISDICTION_CELLS:,} cells at the public resolution (estimated from "
+            "its area first; the problem carries `estimated_cells`)."
+        )
     )
     contact: Annotated[str, Field(max_length=254)]
 
@@ -40,11 +50,26 @@ class MemberInvite(Strict):
 
 
 class CountsPublic(BaseModel):
-    """Who was asked and who shared; declines and silence are never told apart (I3)."""
+    """How many owners a request reached and how many shared; nobody learns who declined (I3).
 
-    asked: int
-    shared: int
-    clips_shared: int
+    When fewer than k owners were asked (k is the camera map's k-anonymity threshold, 5 unless
+    configured), the number is withheld: `asked` is null and `asked_fewer_than` is k. Zero is
+    withheld too. Declines and silence are one number nobody can split.
+    """
+
+    asked: int | None = Field(
+        description="Owners asked; null when fewer than `asked_fewer_than` (k) were asked."
+    )
+    asked_fewer_than: int | None = Field(
+        description="k when `asked` is withheld because fewer than k owners were asked; else null."
+    )
+    shared: int = Field(description="Owners who shared at least one clip.")
+    clips_shared: int = Field(description="Clips shared with the request.")
+
+    @property
+    def asked_label(self) -> str:
+        """The asked count as pages show it: the number, or "fewer than k"."""
+        return str(self.asked) if self.asked is not None else f"fewer than {self.asked_fewer_than}"
 
 
 class RfaPublic(BaseModel):
@@ -67,12 +92,32 @@ class RfaPublic(BaseModel):
 
 
 class AgencyStats(BaseModel):
-    """An agency's record: requests made, owners asked, owners who shared, clips shared."""
+    """An agency's record, added up from its requests' public counts only.
 
-    requests: int
-    asked: int
-    shared: int
-    clips_shared: int
+    `asked` sums the requests that reached at least k owners; the others are counted in
+    `requests_asked_withheld`, so no total can be subtracted to recover a withheld count.
+    """
+
+    requests: int = Field(description="Requests the agency sent.")
+    asked: int = Field(description="Owners asked, over the requests that reached at least k.")
+    requests_asked_withheld: int = Field(
+        description="Requests that reached fewer than k owners, whose count is withheld."
+    )
+    k: int = Field(description="The threshold under which a request's asked count is withheld.")
+    shared: int = Field(description="Owners who shared, over all requests.")
+    clips_shared: int = Field(description="Clips shared, over all requests.")
+
+    @property
+    def asked_label(self) -> str:
+        """The asked total as pages show it, saying what it leaves out."""
+        withheld = self.requests_asked_withheld
+        if not withheld:
+            return str(self.asked)
+        few = f"fewer than {self.k} owners"
+        if withheld == self.requests:
+            return f"{few} in each request" if withheld > 1 else few
+        others = "1 other request" if withheld == 1 else f"{withheld} other requests"
+        return f"{self.asked} in requests that reached at least {self.k}; {others}: {few} each"
 
 
 class AgencyPublic(BaseModel):
@@ -129,13 +174,23 @@ class CameraMap(BaseModel):
     cells: list[MapCell]
 
 
-def counts_public(counts: RfaCounts) -> CountsPublic:
-    """The counts anyone may see."""
-    return CountsPublic(asked=counts.asked, shared=counts.shared, clips_shared=counts.clips)
+#: The k-anonymity threshold when a caller has no settings at hand: the setting's default.
+DEFAULT_K: int = int(Settings.model_fields["camera_map_k"].default)
 
 
-def rfa_public(rfa: Rfa, counts: RfaCounts) -> RfaPublic:
-    """A request as everyone sees it."""
+def counts_public(counts: RfaCounts, k: int = DEFAULT_K) -> CountsPublic:
+    """The counts anyone may see: fewer than ``k`` asked is not told how many."""
+    shown = agencies.public_counts(counts, k)
+    return CountsPublic(
+        asked=shown.asked,
+        asked_fewer_than=k if shown.asked is None else None,
+        shared=shown.shared,
+        clips_shared=shown.clips,
+    )
+
+
+def rfa_public(rfa: Rfa, counts: RfaCounts, k: int = DEFAULT_K) -> RfaPublic:
+    """A request as everyone sees it; pass the configured ``k`` (settings' ``camera_map_k``)."""
     return RfaPublic(
         id=rfa.id,
         agency_id=rfa.agency_id,
@@ -149,16 +204,17 @@ def rfa_public(rfa: Rfa, counts: RfaCounts) -> RfaPublic:
         window_end=rfa.window_end,
         created_at=rfa.created_at,
         closed_at=rfa.closed_at,
-        counts=counts_public(counts),
+        counts=counts_public(counts, k),
         url=f"/rfa/{rfa.id}",
     )
 
 
-def agency_public(db: Session, agency: Agency) -> AgencyPublic:
+def agency_public(db: Session, agency: Agency, k: int = DEFAULT_K) -> AgencyPublic:
     """A verified agency with its requests and statistics."""
     rfas = agencies.agency_rfas(db, agency)
     counts = agencies.rfa_counts(db, [rfa.id for rfa in rfas])
-    public = [rfa_public(rfa, counts[rfa.id]) for rfa in rfas]
+    public = [rfa_public(rfa, counts[rfa.id], k) for rfa in rfas]
+    totals = agencies.public_totals((agencies.public_counts(counts[r.id], k) for r in rfas), k)
     return AgencyPublic(
         id=agency.id,
         name=agency.name,
@@ -167,10 +223,12 @@ def agency_public(db: Session, agency: Agency) -> AgencyPublic:
         jurisdiction=agency.jurisdiction,
         verified_at=agency.verified_at,
         stats=AgencyStats(
-            requests=len(public),
-            asked=sum(r.counts.asked for r in public),
-            shared=sum(r.counts.shared for r in public),
-            clips_shared=sum(r.counts.clips_shared for r in public),
+            requests=totals.requests,
+            asked=totals.asked,
+            requests_asked_withheld=totals.withheld,
+            k=k,
+            shared=totals.shared,
+            clips_shared=totals.clips,
         ),
         requests=public,
     )
@@ -209,7 +267,7 @@ def _own_agency(db: Session, user: User, agency_id: str, *, admin: bool = False)
     return agency
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problems.responses(409))
 def apply(
     body: AgencyApply, principal: CurrentPrincipal, db: DbDep, state: StateDep
 ) -> AgencyPrivate:
@@ -227,9 +285,13 @@ def apply(
 
 
 @router.get("")
-def directory(db: DbDep) -> list[AgencyPublic]:
-    """Every verified agency with its jurisdiction, every request it made and its statistics."""
-    return [agency_public(db, agency) for agency in agencies.verified_agencies(db)]
+def directory(db: DbDep, state: StateDep) -> list[AgencyPublic]:
+    """Every verified agency with its jurisdiction, every request it made and its statistics.
+
+    A request that reached fewer than k owners does not say how many (I3).
+    """
+    k = state.settings.camera_map_k
+    return [agency_public(db, agency, k) for agency in agencies.verified_agencies(db)]
 
 
 @router.get("/applications")
@@ -238,7 +300,7 @@ def applications(_staff: StaffUser, db: DbDep) -> list[AgencyPrivate]:
     return [agency_private(agency) for agency in agencies.applications(db)]
 
 
-@router.get("/mine")
+@router.get("/mine", responses=problems.responses(404))
 def mine(user: CurrentUser, db: DbDep) -> AgencyPrivate:
     """The agency the caller applied for or works for."""
     member = agencies.membership(db, user)
@@ -248,18 +310,19 @@ def mine(user: CurrentUser, db: DbDep) -> AgencyPrivate:
 
 
 @router.get("/{agency_id}")
-def get_agency(agency_id: str, db: DbDep) -> AgencyPublic:
-    """One verified agency, as the public sees it."""
-    return agency_public(db, agencies.public_agency(db, agency_id))
+def get_agency(agency_id: str, db: DbDep, state: StateDep) -> AgencyPublic:
+    """One verified agency, as the public sees it; fewer than k asked is not told (I3)."""
+    k = state.settings.camera_map_k
+    return agency_public(db, agencies.public_agency(db, agency_id), k)
 
 
-@router.post("/{agency_id}/verify")
+@router.post("/{agency_id}/verify", responses=problems.responses(409))
 def verify(agency_id: str, staff: StaffUser, db: DbDep) -> AgencyPrivate:
     """Verify an agency: it appears in the directory and its people may send requests."""
     return agency_private(agencies.decide(db, agency_id, staff, verify=True))
 
 
-@router.post("/{agency_id}/reject")
+@router.post("/{agency_id}/reject", responses=problems.responses(409))
 def reject(agency_id: str, staff: StaffUser, db: DbDep) -> AgencyPrivate:
     """Refuse an application."""
     return agency_private(agencies.decide(db, agency_id, staff, verify=False))
@@ -281,7 +344,9 @@ def list_members(agency_id: str, user: CurrentUser, db: DbDep) -> list[MemberPub
     ]
 
 
-@router.post("/{agency_id}/members", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{agency_id}/members", status_code=status.HTTP_201_CREATED, responses=problems.responses(409)
+)
 def invite(agency_id: str, body: MemberInvite, user: CurrentUser, db: DbDep) -> MemberPublic:
     """Add an existing account to the agency (agency admins only)."""
     agency = _own_agency(db, user, agency_id, admin=True)

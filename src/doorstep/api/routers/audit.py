@@ -17,6 +17,8 @@ from doorstep.storage import audit, legal
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 MAX_ENTRIES = 1000
+#: Sequence numbers are 32-bit in the database; a larger bound could never match and would fail.
+MAX_SEQ = 2**31 - 1
 
 
 class TreeHeadPublic(BaseModel):
@@ -63,11 +65,11 @@ def head(db: DbDep, state: StateDep) -> TreeHeadPublic:
 @router.get("/audit/entries")
 def entries(
     db: DbDep,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int | None, Query(ge=0)] = None,
+    start: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+    end: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
 ) -> list[EntryPublic]:
     """Entries ``start`` up to (not including) ``end``, at most 1,000 at a time."""
-    stop = start + MAX_ENTRIES if end is None else min(end, start + MAX_ENTRIES)
+    stop = min(start + MAX_ENTRIES, MAX_SEQ) if end is None else min(end, start + MAX_ENTRIES)
     if stop < start:
         raise InvalidInput("end must not be before start", field="end")
     return [

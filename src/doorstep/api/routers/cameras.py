@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from doorstep.api import problems
 from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
 from doorstep.api.routers.accounts import HomeLocation, Strict
 from doorstep.domain.geo import Coordinates
@@ -22,6 +23,8 @@ from doorstep.storage.models import Camera, HouseholdMember
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 
 Zones = Annotated[list[list[list[float]]], Field(max_length=32)]
+#: Settings a PATCH may clear by sending null.
+CLEARABLE = frozenset({"quiet_start", "quiet_end"})
 
 
 class CameraCreate(Strict):
@@ -151,11 +154,16 @@ def update_camera(
     """Change zones, audio, alerts, quiet hours, retention or request opt-in."""
     principal.require_scope("clips:write")
     camera = cameras.owned_camera(db, principal.user, camera_id)
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    # null leaves a setting as it is, like leaving it out; only quiet hours are cleared by null.
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or name in CLEARABLE
+    }
     return camera_private(cameras.update_settings(db, camera, changes))
 
 
-@router.post("/{camera_id}/e2e")
+@router.post("/{camera_id}/e2e", responses=problems.responses(409))
 def enable_e2e(
     camera_id: str, body: EndToEnd, principal: CurrentPrincipal, db: DbDep
 ) -> CameraPrivate:
@@ -223,7 +231,9 @@ def list_household(
     return [_member(row) for row in cameras.household(db, camera)]
 
 
-@router.post("/{camera_id}/household", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{camera_id}/household", status_code=status.HTTP_201_CREATED, responses=problems.responses(409)
+)
 def invite_household(
     camera_id: str, body: HouseholdInvite, principal: CurrentPrincipal, db: DbDep
 ) -> HouseholdMemberPublic:
@@ -248,7 +258,11 @@ def revoke_household(
 BOUNDARY = "doorstep-live-frame"
 
 
-@router.get("/{camera_id}/live", response_class=StreamingResponse)
+@router.get(
+    "/{camera_id}/live",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"multipart/x-mixed-replace": {}}}, **problems.responses(409)},
+)
 def live_view(
     camera_id: str, request: Request, principal: CurrentPrincipal, db: DbDep, state: StateDep
 ) -> StreamingResponse:

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doorstep.api import problems
 from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
 from doorstep.api.routers.accounts import Strict
 from doorstep.api.state import AppState
@@ -76,7 +77,10 @@ def record_access(db: Session, state: AppState, user: User, clip: Clip, action: 
             action,
             actor=user,
             owner_id=clip.owner_id,
-            detail={"clip": clip.id, "camera": clip.camera_id, "as": "household"},
+            # Pseudonyms scoped to this clip and no camera id: nothing links the entry to the
+            # owner's (or the member's) other entries.
+            scope=clip.id,
+            detail={"clip": clip.id, "as": "household"},
         )
 
 
@@ -216,7 +220,7 @@ def delete_clip(clip_id: str, principal: CurrentPrincipal, db: DbDep, state: Sta
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/delete")
+@router.post("/delete", responses=problems.responses(404))
 def delete_clips(
     body: ClipDelete, principal: CurrentPrincipal, db: DbDep, state: StateDep
 ) -> Deleted:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field, ValidationError
 
 from doorstep import __version__
+from doorstep.api import problems
 from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
 from doorstep.api.routers.accounts import Strict
 from doorstep.api.routers.clips import ClipPublic, clip_public
@@ -75,7 +76,7 @@ class ClipUploadMeta(Strict):
     e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
 
 
-@router.post("/pair", status_code=status.HTTP_201_CREATED)
+@router.post("/pair", status_code=status.HTTP_201_CREATED, responses=problems.responses(401))
 def pair(body: PairRequest, db: DbDep) -> PairResponse:
     """Exchange a one-time pairing code for this camera's device token."""
     camera, token = cameras.pair(db, body.code, body.agent_version)
@@ -137,7 +138,7 @@ def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
     return path
 
 
-@router.post("/clips")
+@router.post("/clips", responses=problems.responses(409, 415))
 def upload_clip(
     principal: CurrentPrincipal,
     db: DbDep,
@@ -217,7 +218,7 @@ def live_wanted(principal: CurrentPrincipal, db: DbDep, state: StateDep) -> Live
     return LiveWanted(wanted=state.live.wanted(camera.id) and not camera.e2e_enabled)
 
 
-@router.post("/live", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/live", status_code=status.HTTP_204_NO_CONTENT, responses=problems.responses(415))
 async def live_frame(request: Request, principal: CurrentPrincipal, state: StateDep) -> Response:
     """One JPEG frame for the owner's live view; dropped when nobody is watching."""
     camera_id = principal.token.camera_id if principal.token else None

@@ -16,7 +16,11 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 KEEPALIVE_SECONDS = 15.0
 
 
-@router.get("/events", response_class=StreamingResponse)
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 async def events(
     request: Request, principal: CurrentPrincipal, state: StateDep
 ) -> StreamingResponse:

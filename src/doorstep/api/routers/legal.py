@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from doorstep.api import problems
 from doorstep.api.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.api.routers.accounts import Strict
 from doorstep.api.routers.clips import parse_range
@@ -610,7 +611,9 @@ def record_demand(db: Session, state: AppState, reviewer: User, body: DemandCrea
     return demand
 
 
-@router.post("/legal/demands", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/legal/demands", status_code=status.HTTP_201_CREATED, responses=problems.responses(404)
+)
 def create_demand(
     body: DemandCreate, user: ReviewerUser, db: DbDep, state: StateDep
 ) -> DemandPublic:
@@ -649,7 +652,7 @@ def record_order(
     return demand
 
 
-@router.post("/legal/demands/{demand_id}/non-disclosure-order")
+@router.post("/legal/demands/{demand_id}/non-disclosure-order", responses=problems.responses(409))
 def create_order(
     demand_id: str, body: OrderCreate, user: ReviewerUser, db: DbDep, state: StateDep
 ) -> DemandPublic:
@@ -691,7 +694,7 @@ def close_demand(
     return demand
 
 
-@router.post("/legal/demands/{demand_id}/close")
+@router.post("/legal/demands/{demand_id}/close", responses=problems.responses(409))
 def close(
     demand_id: str, body: CloseBody, user: ReviewerUser, db: DbDep, state: StateDep
 ) -> DemandPublic:
@@ -728,7 +731,7 @@ def file_emergency(
     return row
 
 
-@router.post("/emergencies", status_code=status.HTTP_201_CREATED)
+@router.post("/emergencies", status_code=status.HTTP_201_CREATED, responses=problems.responses(404))
 def create_emergency(
     body: EmergencyCreate, user: AgencyUser, db: DbDep, state: StateDep
 ) -> EmergencyPublic:
@@ -766,6 +769,8 @@ def disclose_emergency(
 ) -> list[Disclosure]:
     """Disclose clips inside an approved emergency's scope; never an end-to-end encrypted one."""
     rule = row.rule()
+    # Checked before the clips too: with none named or in scope, a pending one must still refuse.
+    rules.check_emergency_approved(rule)
     in_scope = legal.clips_in_scope(db, row.device_ids, row.window_start, row.window_end)
     chosen = _chosen_clips(db, clip_ids, in_scope)
     for clip in chosen:
@@ -810,7 +815,7 @@ def approve_emergency(
     return row
 
 
-@router.post("/emergencies/{request_id}/approve")
+@router.post("/emergencies/{request_id}/approve", responses=problems.responses(409))
 def approve(request_id: str, user: ReviewerUser, db: DbDep, state: StateDep) -> EmergencyPublic:
     """Approve; the same reviewer twice is refused (409), two different ones release the clips."""
     return emergency_public(db, approve_emergency(db, state, user, request_id))
@@ -838,7 +843,7 @@ def refuse_emergency(
     return row
 
 
-@router.post("/emergencies/{request_id}/refuse")
+@router.post("/emergencies/{request_id}/refuse", responses=problems.responses(409))
 def refuse(
     request_id: str, body: RefuseBody, user: ReviewerUser, db: DbDep, state: StateDep
 ) -> EmergencyPublic:
@@ -882,7 +887,7 @@ def end_emergency(
     return row
 
 
-@router.post("/emergencies/{request_id}/over")
+@router.post("/emergencies/{request_id}/over", responses=problems.responses(409))
 def over(request_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> EmergencyPublic:
     """Mark the emergency over (a reviewer or the filing agency); owners are told now."""
     if user.role not in (

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from doorstep.api import problems
 from doorstep.api.deps import CurrentPrincipal, CurrentUser, DbDep, StateDep, require_role
 from doorstep.api.routers.accounts import HomeLocation, PublicCell, Strict
 from doorstep.api.state import AppState
@@ -493,7 +494,7 @@ def reply_to_message(
     return message_public(feed.reply(db, message_id, principal.user, body.text), principal.user)
 
 
-@router.post("/posts", status_code=status.HTTP_201_CREATED)
+@router.post("/posts", status_code=status.HTTP_201_CREATED, responses=problems.responses(404, 429))
 def create_post(
     body: PostCreate, principal: CurrentPrincipal, db: DbDep, state: StateDep
 ) -> PostDetail:
@@ -519,7 +520,7 @@ def read_post(post_id: str, user: CurrentUser, db: DbDep) -> PostDetail:
     return post_detail(db, feed.get_post(db, post_id, user), user)
 
 
-@router.put("/posts/{post_id}/photo")
+@router.put("/posts/{post_id}/photo", responses=problems.responses(415))
 async def upload_photo(
     post_id: str, request: Request, principal: CurrentPrincipal, db: DbDep
 ) -> PostDetail:
@@ -533,7 +534,7 @@ async def upload_photo(
     return post_detail(db, post, principal.user)
 
 
-@router.get("/posts/{post_id}/photo")
+@router.get("/posts/{post_id}/photo", responses={200: {"content": {"image/jpeg": {}}}})
 def read_photo(post_id: str, request: Request, user: CurrentUser, db: DbDep) -> Response:
     """The post's photo, as cleaned on upload."""
     post = feed.get_post(db, post_id, user)
@@ -545,7 +546,11 @@ def read_photo(post_id: str, request: Request, user: CurrentUser, db: DbDep) -> 
     )
 
 
-@router.post("/posts/{post_id}/comments", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/posts/{post_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems.responses(409),
+)
 def create_comment(
     post_id: str, body: CommentCreate, principal: CurrentPrincipal, db: DbDep
 ) -> CommentPublic:
@@ -577,7 +582,11 @@ def follow_post(
     return post_detail(db, post, principal.user)
 
 
-@router.post("/posts/{post_id}/reports", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/posts/{post_id}/reports",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems.responses(409),
+)
 def report_post(
     post_id: str, body: ReportCreate, principal: CurrentPrincipal, db: DbDep
 ) -> dict[str, str]:
@@ -588,7 +597,11 @@ def report_post(
     return {"id": row.id, "status": "received"}
 
 
-@router.post("/posts/{post_id}/comments/{comment_id}/reports", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/posts/{post_id}/comments/{comment_id}/reports",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems.responses(409),
+)
 def report_comment(
     post_id: str, comment_id: str, body: ReportCreate, principal: CurrentPrincipal, db: DbDep
 ) -> dict[str, str]:
@@ -607,7 +620,11 @@ def _comment(db: Session, post: Post, comment_id: str) -> Comment:
     return comment
 
 
-@router.post("/posts/{post_id}/appeal", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/posts/{post_id}/appeal",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems.responses(409),
+)
 def appeal_post(
     post_id: str, body: AppealCreate, principal: CurrentPrincipal, db: DbDep
 ) -> PostDetail:
@@ -669,7 +686,7 @@ def send_tip(body: TipCreate, principal: CurrentPrincipal, db: DbDep) -> TipPubl
     return tip_public(tip)
 
 
-@router.get("/alerts")
+@router.get("/alerts", responses=problems.responses(422))
 def list_alerts(user: CurrentUser, db: DbDep, state: StateDep) -> list[AlertPublic]:
     """Agency alerts covering the caller's home."""
     return [alert_public(a) for a in feed.alerts_for(db, home_cell(user, state.settings))]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doorstep.api import problems
 from doorstep.api.deps import CurrentUser, DbDep, StateDep
 from doorstep.api.routers.accounts import HomeLocation, Strict
 from doorstep.api.routers.agencies import RfaPublic, rfa_public
@@ -20,10 +21,12 @@ from doorstep.bus.memory import notify_after_commit
 from doorstep.domain import consent
 from doorstep.domain.geo import Coordinates
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, parse_geojson
-from doorstep.errors import InvalidInput, NotFound
+from doorstep.errors import DoorstepError, InvalidInput, NotFound
 from doorstep.jobs import queue, redaction
+from doorstep.jobs._promote import work_key
 from doorstep.storage import agencies, audit, feed
 from doorstep.storage.agencies import Agency, EvidenceAction, Rfa, Share
+from doorstep.storage.clips import delete_after_commit
 from doorstep.storage.models import Clip, User
 from doorstep.storage.types import new_id, utcnow
 
@@ -31,6 +34,15 @@ router = APIRouter(prefix="/api/v1", tags=["requests"])
 
 RangeHeader = Annotated[str | None, Header(alias="range", max_length=100)]
 ALERT_TEXT_LIMIT = 1900
+WITHDRAWN_NOTE = "The footage was deleted by its owner; Doorstep keeps no copy of it."
+
+
+class EvidenceWithdrawn(DoorstepError):
+    """A share whose footage its owner deleted: nothing is left to view or download."""
+
+    status = 410
+    slug = "evidence-withdrawn"
+    title = "Withdrawn: the footage was deleted"
 
 
 class RfaCreate(Strict):
@@ -109,7 +121,11 @@ class InboxRequest(BaseModel):
 
 
 class EvidencePublic(BaseModel):
-    """A shared clip in the agency's locker; anonymous shares carry nothing about the owner."""
+    """A shared clip in the agency's locker; anonymous shares carry nothing about the owner.
+
+    A share whose footage was deleted stays listed as ``withdrawn`` until it would have ended,
+    with no links: Doorstep keeps no copy of it.
+    """
 
     id: str
     rfa_id: str
@@ -121,11 +137,13 @@ class EvidencePublic(BaseModel):
     shared_at: datetime
     expires_at: datetime
     state: str
+    withdrawn_at: datetime | None
+    note: str | None
     sha256: str
     size: int
     faces_blurred: int
-    video_url: str
-    download_url: str
+    video_url: str | None
+    download_url: str | None
 
 
 class HashRecord(BaseModel):
@@ -202,9 +220,9 @@ def post_request(db: Session, state: AppState, author: User, draft: RfaDraft) ->
     return rfa
 
 
-def public_request(db: Session, rfa: Rfa) -> RfaPublic:
-    """A request with its counts."""
-    return rfa_public(rfa, agencies.rfa_counts(db, [rfa.id])[rfa.id])
+def public_request(db: Session, rfa: Rfa, k: int) -> RfaPublic:
+    """A request with its counts, "asked" withheld below ``k`` (settings' ``camera_map_k``)."""
+    return rfa_public(rfa, agencies.rfa_counts(db, [rfa.id])[rfa.id], k)
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED)
@@ -219,22 +237,22 @@ def create_request(body: RfaCreate, user: CurrentUser, db: DbDep, state: StateDe
         start=body.window_start,
         end=body.window_end,
     )
-    return public_request(db, post_request(db, state, user, draft))
+    return public_request(db, post_request(db, state, user, draft), state.settings.camera_map_k)
 
 
 @router.get("/requests")
-def list_requests(db: DbDep) -> list[RfaPublic]:
+def list_requests(db: DbDep, state: StateDep) -> list[RfaPublic]:
     """Every request of every verified agency, newest first (requests are public)."""
     rows = list(db.scalars(select(Rfa).order_by(Rfa.created_at.desc()).limit(500)))
     rows = [rfa for rfa in rows if rfa.agency.status == agencies.AgencyStatus.VERIFIED.value]
     counts = agencies.rfa_counts(db, [rfa.id for rfa in rows])
-    return [rfa_public(rfa, counts[rfa.id]) for rfa in rows]
+    return [rfa_public(rfa, counts[rfa.id], state.settings.camera_map_k) for rfa in rows]
 
 
 @router.get("/requests/{rfa_id}")
-def get_request(rfa_id: str, db: DbDep) -> RfaPublic:
+def get_request(rfa_id: str, db: DbDep, state: StateDep) -> RfaPublic:
     """One request, with how many owners were asked and how many shared."""
-    return public_request(db, agencies.get_rfa(db, rfa_id))
+    return public_request(db, agencies.get_rfa(db, rfa_id), state.settings.camera_map_k)
 
 
 def close_request(db: Session, user: User, rfa_id: str) -> Rfa:
@@ -246,10 +264,10 @@ def close_request(db: Session, user: User, rfa_id: str) -> Rfa:
     return agencies.close_rfa(db, rfa)
 
 
-@router.post("/requests/{rfa_id}/close")
-def close(rfa_id: str, user: CurrentUser, db: DbDep) -> RfaPublic:
+@router.post("/requests/{rfa_id}/close", responses=problems.responses(409))
+def close(rfa_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> RfaPublic:
     """Close a request early; it stays public, and what was shared stays shared."""
-    return public_request(db, close_request(db, user, rfa_id))
+    return public_request(db, close_request(db, user, rfa_id), state.settings.camera_map_k)
 
 
 # --- owners --------------------------------------------------------------------------------------
@@ -349,26 +367,29 @@ def answer_request(
 def revoke_share(db: Session, state: AppState, owner: User, share_id: str) -> Share:
     """Withdraw a share before the agency downloads it; its copy is shredded."""
     share = agencies.revoke(db, agencies.owner_share(db, owner, share_id))
-    state.keys.blobs.delete(share.blob_key)
+    delete_after_commit(db, state.keys.blobs, [share.blob_key, work_key(share.blob_key)])
     audit.record(
         db,
         state.master_key,
         "share.revoke",
         actor=owner,
         owner_id=owner.id,
-        detail={"share": share.id, "request": share.rfa_id, "agency": share.rfa.agency.name},
+        # No share id and a pseudonym for this request only: the public log cannot link this
+        # share to the same owner's shares with other requests (the owner sees it in /disclosures).
+        scope=share.rfa_id,
+        detail={"request": share.rfa_id, "agency": share.rfa.agency.name},
     )
     return share
 
 
-def inbox_request(db: Session, owner: User, rfa_id: str) -> InboxRequest:
+def inbox_request(db: Session, owner: User, rfa_id: str, k: int) -> InboxRequest:
     """One request in the owner's inbox with their clips and shares."""
     row = agencies.recipient(db, owner, rfa_id)
     rfa = row.rfa
     names = {camera.id: camera.name for camera in owner.cameras}
     shares = [s for s in agencies.owner_shares(db, owner) if s.rfa_id == rfa.id]
     return InboxRequest(
-        request=public_request(db, rfa),
+        request=public_request(db, rfa, k),
         answer=agencies.answer_state(row).value,
         answered_at=row.answered_at,
         clips=[_owner_clip(rfa, c, names) for c in agencies.clips_in_request(db, owner, rfa)],
@@ -377,13 +398,13 @@ def inbox_request(db: Session, owner: User, rfa_id: str) -> InboxRequest:
 
 
 @router.get("/inbox")
-def inbox(user: CurrentUser, db: DbDep) -> list[InboxItem]:
+def inbox(user: CurrentUser, db: DbDep, state: StateDep) -> list[InboxItem]:
     """Requests that reached the caller's cameras, newest first."""
     rows = agencies.owner_requests(db, user)
     counts = agencies.rfa_counts(db, [row.rfa_id for row in rows])
     return [
         InboxItem(
-            request=rfa_public(row.rfa, counts[row.rfa_id]),
+            request=rfa_public(row.rfa, counts[row.rfa_id], state.settings.camera_map_k),
             answer=agencies.answer_state(row).value,
             answered_at=row.answered_at,
         )
@@ -392,9 +413,9 @@ def inbox(user: CurrentUser, db: DbDep) -> list[InboxItem]:
 
 
 @router.get("/inbox/{rfa_id}")
-def inbox_item(rfa_id: str, user: CurrentUser, db: DbDep) -> InboxRequest:
+def inbox_item(rfa_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> InboxRequest:
     """One request: the caller's clips inside its area and window, and what they shared."""
-    return inbox_request(db, user, rfa_id)
+    return inbox_request(db, user, rfa_id, state.settings.camera_map_k)
 
 
 def preview_clip(db: Session, owner: User, rfa_id: str, clip_id: str) -> Clip:
@@ -439,7 +460,7 @@ def preview(
     )
 
 
-@router.post("/inbox/{rfa_id}/answer")
+@router.post("/inbox/{rfa_id}/answer", responses=problems.responses(409))
 def answer(
     rfa_id: str, body: AnswerCreate, user: CurrentUser, db: DbDep, state: StateDep
 ) -> InboxRequest:
@@ -453,7 +474,7 @@ def answer(
         clip_ids=body.clip_ids,
         anonymous=body.anonymous,
     )
-    return inbox_request(db, user, rfa_id)
+    return inbox_request(db, user, rfa_id, state.settings.camera_map_k)
 
 
 @router.get("/disclosures")
@@ -462,7 +483,7 @@ def disclosures(user: CurrentUser, db: DbDep) -> list[SharePrivate]:
     return [share_private(db, share) for share in agencies.owner_shares(db, user)]
 
 
-@router.post("/shares/{share_id}/revoke")
+@router.post("/shares/{share_id}/revoke", responses=problems.responses(409))
 def revoke(share_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> SharePrivate:
     """Withdraw a share until the agency has downloaded it."""
     return share_private(db, revoke_share(db, state, user, share_id))
@@ -473,6 +494,8 @@ def revoke(share_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> Shar
 
 def evidence_public(share: Share) -> EvidencePublic:
     """A share as the agency sees it: no owner, camera or position, and a name only if given."""
+    withdrawn = share.state == consent.ShareState.WITHDRAWN.value
+    video_url = None if withdrawn else f"/api/v1/evidence/{share.id}/video"
     return EvidencePublic(
         id=share.id,
         rfa_id=share.rfa_id,
@@ -484,19 +507,58 @@ def evidence_public(share: Share) -> EvidencePublic:
         shared_at=share.created_at,
         expires_at=share.expires_at,
         state=agencies.share_state(share).value,
+        withdrawn_at=share.changed_at if withdrawn else None,
+        note=WITHDRAWN_NOTE if withdrawn else None,
         sha256=share.sha256,
         size=share.size,
         faces_blurred=share.faces_found,
-        video_url=f"/api/v1/evidence/{share.id}/video",
-        download_url=f"/api/v1/evidence/{share.id}/video?download=true",
+        video_url=video_url,
+        download_url=f"{video_url}?download=true" if video_url else None,
     )
+
+
+def evidence_shares(db: Session, agency: Agency) -> list[Share]:
+    """The locker: shares the agency may open now, and those withdrawn since, newest first.
+
+    A withdrawn share is listed only if its copy was ever ready (the agency could have seen it)
+    and only until it would have ended.
+    """
+    withdrawn = (
+        select(Share)
+        .join(Rfa, Rfa.id == Share.rfa_id)
+        .where(
+            Rfa.agency_id == agency.id,
+            Share.state == consent.ShareState.WITHDRAWN.value,
+            Share.sha256 != "",
+            Share.expires_at > utcnow(),
+        )
+    )
+    rows = [*agencies.locker(db, agency), *db.scalars(withdrawn)]
+    return sorted(rows, key=lambda share: share.created_at, reverse=True)
 
 
 @router.get("/evidence")
 def locker(user: CurrentUser, db: DbDep) -> list[EvidencePublic]:
-    """The caller's agency's evidence locker: shares it may open now, newest first."""
+    """The agency's evidence locker: shares it may open, and withdrawn ones, newest first."""
     agency = agencies.agency_of(db, user)
-    return [evidence_public(share) for share in agencies.locker(db, agency)]
+    return [evidence_public(share) for share in evidence_shares(db, agency)]
+
+
+def refuse_withdrawn(db: Session, agency: Agency, share_id: str) -> None:
+    """410 for one of the agency's shares whose footage was deleted (not a 404 or a 500)."""
+    share = db.get(Share, share_id)
+    if (
+        share is not None
+        and share.rfa.agency_id == agency.id
+        and share.state == consent.ShareState.WITHDRAWN.value
+    ):
+        raise EvidenceWithdrawn(
+            WITHDRAWN_NOTE,
+            extra={
+                "state": share.state,
+                "withdrawn_at": share.changed_at.isoformat() if share.changed_at else None,
+            },
+        )
 
 
 def open_evidence(
@@ -512,8 +574,8 @@ def open_evidence(
         f"evidence.{action.value}",
         actor=user,
         owner_id=share.owner_id,
+        scope=share.rfa_id,
         detail={
-            "share": share.id,
             "request": share.rfa_id,
             "agency": agency.name,
             "case": share.rfa.case_number,
@@ -533,7 +595,11 @@ def open_evidence(
 @router.get(
     "/evidence/{share_id}/video",
     response_class=StreamingResponse,
-    responses={200: {"content": {"video/mp4": {}}}, 206: {"content": {"video/mp4": {}}}},
+    responses={
+        200: {"content": {"video/mp4": {}}},
+        206: {"content": {"video/mp4": {}}},
+        **problems.responses(410),
+    },
 )
 def evidence_video(
     share_id: str,
@@ -545,6 +611,7 @@ def evidence_video(
 ) -> StreamingResponse:
     """A shared clip: redacted and watermarked; every view and download is recorded."""
     agency = agencies.agency_of(db, user)
+    refuse_withdrawn(db, agency, share_id)
     share = agencies.evidence(db, agency, share_id)
     bounds = parse_range(range_header, share.size)
     start, end = bounds or (0, share.size - 1)

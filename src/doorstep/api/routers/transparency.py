@@ -135,9 +135,12 @@ def recorded_events(db: Session) -> list[TransparencyEvent]:
     return events
 
 
-def report(db: Session, agency_id: str | None = None) -> list[PeriodCounts]:
-    """The report's rows; one agency's (and not the overall rows) when ``agency_id`` is given."""
-    rows = aggregate(recorded_events(db))
+def report(db: Session, k: int, agency_id: str | None = None) -> list[PeriodCounts]:
+    """The report's rows; one agency's (and not the overall rows) when ``agency_id`` is given.
+
+    ``k`` is the camera map's threshold: requests reaching fewer owners are not summed (I3).
+    """
+    rows = aggregate(recorded_events(db), k)
     if agency_id is None:
         return rows
     return [row for row in rows if row.agency_id == agency_id]
@@ -153,22 +156,26 @@ AgencyFilter = Annotated[str | None, Query(max_length=32)]
 
 
 @router.get("/transparency", response_class=Response)
-def transparency_json(db: DbDep, agency: AgencyFilter = None) -> Response:
+def transparency_json(db: DbDep, state: StateDep, agency: AgencyFilter = None) -> Response:
     """The report per half-year, overall (``*``) and per agency, with agency names (no login)."""
-    rows = json.loads(to_json(report(db, agency)))
+    rows = json.loads(to_json(report(db, state.settings.camera_map_k, agency)))
     body = {"periods": rows, "agencies": agency_names(db)}
     return Response(
         json.dumps(body, sort_keys=True, separators=(",", ":")), media_type="application/json"
     )
 
 
-@router.get("/transparency.csv", response_class=Response)
-def transparency_csv(db: DbDep, agency: AgencyFilter = None) -> Response:
+@router.get(
+    "/transparency.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def transparency_csv(db: DbDep, state: StateDep, agency: AgencyFilter = None) -> Response:
     """The same report as CSV, one row per half-year and agency."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     names = agency_names(db)
-    for index, row in enumerate(to_csv_rows(report(db, agency))):
+    for index, row in enumerate(to_csv_rows(report(db, state.settings.camera_map_k, agency))):
         writer.writerow([*row, "agency_name" if index == 0 else names.get(row[1], "")])
     return Response(
         out.getvalue(),
