@@ -60,8 +60,15 @@ def test_demo_prepares_its_own_folder_and_prints_the_logins(
     assert categories == {category.value for category in PostCategory}
 
 
+def _without_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests are about the folder and the environment; tests/test_demo.py seeds the
+    # public-safety history (which redacts footage) once for all of its checks.
+    monkeypatch.setattr("doorstep.demo.seed_history", lambda *_args: None)
+
+
 def test_demo_reset_starts_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    _without_history(monkeypatch)
     assert main(["demo", "--seed-only"]) == 0
     leftover = tmp_path / "doorstep-demo" / "leftover.txt"
     leftover.write_text("old")
@@ -84,6 +91,7 @@ def test_demo_never_touches_a_folder_it_did_not_make(
 
 def test_demo_ignores_doorstep_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    _without_history(monkeypatch)
     monkeypatch.setenv("DOORSTEP_DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")
     assert main(["demo", "--seed-only"]) == 0
     assert not (tmp_path / "production.db").exists()

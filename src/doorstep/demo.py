@@ -8,15 +8,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from doorstep.demo_history import (
+    EMERGENCY_CASE,
+    FIRE,
+    FIRE_CASE,
+    POLICE,
+    RFA_CASE,
+    WARRANT_REFERENCE,
+    seed_history,
+)
 from doorstep.demo_neighbourhood import populate
 from doorstep.domain.geo import Coordinates
 from doorstep.errors import ConfigurationError, DoorstepError
 from doorstep.settings import Environment, Settings
 from doorstep.storage.accounts import create_user
+from doorstep.storage.cameras import add_camera
 from doorstep.storage.db import Database
 from doorstep.storage.migrate import migrate
-from doorstep.storage.models import Role, User
+from doorstep.storage.models import Camera, Role, User
 
 DEMO_DIR = Path("doorstep-demo")
 MARKER = ".doorstep-demo"
@@ -55,12 +66,22 @@ DEMO_LOGINS = (
         "officer@demo.doorstep.test",
         "Officer Diaz",
         Role.AGENCY_MEMBER,
-        "agency member (police)",
+        f"police: member of {POLICE.name}",
         None,
     ),
-    DemoLogin("reviewer1@demo.doorstep.test", "Reviewer Kim", Role.REVIEWER, "reviewer", None),
     DemoLogin(
-        "reviewer2@demo.doorstep.test", "Reviewer Osei", Role.REVIEWER, "second reviewer", None
+        "reviewer1@demo.doorstep.test",
+        "Reviewer Kim",
+        Role.REVIEWER,
+        "reviewer: verified the police, recorded the warrant",
+        None,
+    ),
+    DemoLogin(
+        "reviewer2@demo.doorstep.test",
+        "Reviewer Osei",
+        Role.REVIEWER,
+        "second reviewer: verified the fire department",
+        None,
     ),
 )
 
@@ -91,7 +112,7 @@ def prepare_folder(data_dir: Path, *, reset: bool) -> None:
 
 
 def seed(settings: Settings) -> None:
-    """Create the demo accounts once; later starts keep what the demo already has."""
+    """Create the demo accounts, neighbourhood and history once; later starts keep what is there."""
     db = Database(settings.resolved_database_url)
     try:
         migrate(db.engine)
@@ -109,8 +130,14 @@ def seed(settings: Settings) -> None:
                     role=login.role,
                 )
             populate(session, CENTRE, settings.public_cell_resolution)
+            owner = session.scalars(select(User).where(User.email == DEMO_LOGINS[0].email)).one()
+            owner_cameras(session, owner, settings)
     finally:
         db.dispose()
+    # Before the server starts, with its own settings (see seed_history): when the demo answers,
+    # its record is complete. The owner, the officer and the two reviewers act in it.
+    cast = [DEMO_LOGINS[i].email for i in (0, 2, 3, 4)]
+    seed_history(settings, cast, CENTRE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +153,27 @@ class Doorbell:
 DOORBELLS = (("Front door", 11), ("Side gate", 23))
 
 
+def owner_cameras(session: Session, owner: User, settings: Settings) -> list[Camera]:
+    """The demo owner's doorbells, added at their home the first time."""
+    by_name = {camera.name: camera for camera in owner.cameras}
+    return [
+        by_name.get(name)
+        or add_camera(
+            session,
+            owner,
+            name=name,
+            position=None,
+            requests_opt_in=True,
+            cell_resolution=settings.public_cell_resolution,
+        )
+        for name, _seed in DOORBELLS
+    ]
+
+
 def prepare_doorbells(settings: Settings) -> list[Doorbell]:
     """Give the demo owner two cameras, render their scenes, and make codes for unpaired agents."""
     from doorstep.agent.state import load_state
-    from doorstep.storage.cameras import add_camera, new_pairing_code
+    from doorstep.storage.cameras import new_pairing_code
     from doorstep.video.synthetic import render_visit
 
     owner_email = DEMO_LOGINS[0].email
@@ -138,16 +182,8 @@ def prepare_doorbells(settings: Settings) -> list[Doorbell]:
     try:
         with db.session() as session:
             owner = session.scalars(select(User).where(User.email == owner_email)).one()
-            by_name = {camera.name: camera for camera in owner.cameras}
-            for index, (name, seed) in enumerate(DOORBELLS):
-                camera = by_name.get(name) or add_camera(
-                    session,
-                    owner,
-                    name=name,
-                    position=None,
-                    requests_opt_in=True,
-                    cell_resolution=settings.public_cell_resolution,
-                )
+            cameras = owner_cameras(session, owner, settings)
+            for index, ((name, seed), camera) in enumerate(zip(DOORBELLS, cameras, strict=True)):
                 folder = settings.data_dir / "doorbells" / f"camera-{index + 1}"
                 footage = folder / "scene.mp4"
                 if not footage.exists():
@@ -209,6 +245,13 @@ def banner(settings: Settings) -> str:
         "",
         "  Two simulated doorbells (Front door, Side gate) are recording a rendered doorstep;",
         "  log in as the owner and open Clips to watch new clips and alerts arrive.",
+        "",
+        f"  Already on record (see {url}/agencies, /transparency and /audit):",
+        f"    {POLICE.name} and {FIRE.name}, both verified;",
+        f"    police request {RFA_CASE}, closed: owners shared by name and anonymously,",
+        "    others declined, and the police downloaded the owner's copy;",
+        f"    warrant {WARRANT_REFERENCE} and emergency request {EMERGENCY_CASE} (both reviewers);",
+        f"    fire request {FIRE_CASE}, still open: log in as the owner to answer it.",
         "",
     ]
     return "\n".join(lines)
