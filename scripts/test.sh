@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set everything up and run the whole check: formatting, lint, types and the full test suite.
-# Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/domain -x`).
+# With no arguments: every suite, then the API and journey suites again on the scale-out engines,
+# then a short load run. Extra arguments run only pytest with them (`bash scripts/test.sh tests/domain`).
 set -euo pipefail
 source "$(dirname "$0")/_setup.sh"
 # chromium drives the browser tests; everything else comes from PyPI.
@@ -11,6 +12,14 @@ export PATH="$venv/bin:$PATH"
 echo "==> ruff format --check"; ruff format --check --quiet src tests bench
 echo "==> ruff check";          ruff check --quiet src tests bench
 echo "==> mypy --strict";       mypy
-echo "==> pytest"
 # pytest exits 5 when it collects nothing; that is a failure here like any other.
-exec python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+  echo "==> pytest $*"
+  exec python -m pytest "$@"
+fi
+echo "==> pytest (every suite; storage and API tests on SQLite and PostgreSQL)"
+python -m pytest
+echo "==> pytest --backends=scaleout (PostgreSQL, SeaweedFS S3, Mosquitto, Dramatiq on Redis)"
+python -m pytest --backends=scaleout tests/api tests/web/test_journey.py
+echo "==> bench/load.py, short form (two server processes on PostgreSQL; fails on any error)"
+python bench/load.py --seconds 10 --agents 10 --readers 20 --posts 2000 --check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -38,3 +39,24 @@ def resident(client: TestClient, email: str = "ada@example.org", **kwargs: Any) 
     """Sign up and log in; return the CSRF token."""
     sign_up(client, email, **kwargs)
     return log_in(client, email)
+
+
+def settle_jobs(app: Any, timeout: float = 60.0) -> None:
+    """Wait until no share's agency copy is still being made by a background job.
+
+    On the embedded default the owner's answer already waited for it; with a task queue the
+    answer returns at once and a worker makes the copy, so a test reading it must wait here.
+    """
+    import time
+
+    from doorstep.storage.agencies import preparing_shares
+    from doorstep.storage.types import utcnow
+
+    state = app.state.doorstep
+    deadline = time.monotonic() + timeout
+    while True:
+        with state.db.session() as db:
+            if not preparing_shares(db, utcnow() + timedelta(seconds=1)):
+                return
+        assert time.monotonic() < deadline, "a share's agency copy was never made"
+        time.sleep(0.05)

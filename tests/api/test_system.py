@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 from fastapi import FastAPI
@@ -22,6 +23,35 @@ def test_healthz_reports_the_database(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok"
     assert body["database"] in {"sqlite", "postgresql"}
+
+
+def _schedulers() -> int:
+    return sum(thread.name == "doorstep-jobs" for thread in threading.enumerate())
+
+
+def test_the_last_of_overlapping_lifespans_shuts_the_app_down(app: FastAPI) -> None:
+    engine = app.state.doorstep.db.engine
+    before = _schedulers()
+    with TestClient(app) as outer:
+        with TestClient(app) as inner:
+            assert inner.get("/healthz").status_code == 200
+            assert _schedulers() == before + 1
+        # The inner client's end must not stop the sweeps or close the pool under the outer one.
+        assert _schedulers() == before + 1
+        assert outer.get("/healthz").status_code == 200
+    assert _schedulers() == before
+    assert engine.pool.checkedin() == 0
+
+
+def test_shutting_down_again_closes_connections_opened_since(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+    # A request after the lifespan ended opens a connection in a fresh pool.
+    assert TestClient(app).get("/healthz").status_code == 200
+    engine = app.state.doorstep.db.engine
+    assert engine.pool.checkedin() == 1
+    app.state.shutdown()
+    assert engine.pool.checkedin() == 0
 
 
 def test_metrics_count_requests_by_route_template(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_pla
 from doorstep.api.app import create_app
 from doorstep.api.state import AppState
 from doorstep.settings import Environment, Settings
-from tests.conftest import service_missing
+from tests.conftest import queue_worker, service_missing
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -67,11 +68,18 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """Doorstep on the embedded default, on a free loopback port."""
+def live_server(
+    tmp_path: Path, engine_database_url: str, backend_settings: dict[str, Any]
+) -> Iterator[LiveServer]:
+    """Doorstep on this run's engines (the embedded default unless scaled out), on loopback."""
     port = free_port()
     settings = Settings(
-        env=Environment.TEST, data_dir=tmp_path / "data", host="127.0.0.1", port=port
+        env=Environment.TEST,
+        data_dir=tmp_path / "data",
+        database_url=engine_database_url,
+        host="127.0.0.1",
+        port=port,
+        **backend_settings,
     )
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -82,7 +90,9 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     while not server.started:
         assert time.monotonic() < deadline, "the test server did not start"
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", settings, server, thread, app)
+    # The worker stops first: its jobs hold connections the server's shutdown then closes.
+    with queue_worker(app.state.doorstep):
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, server, thread, app)
     server.should_exit = True
     thread.join(timeout=10)
 

@@ -70,6 +70,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     if settings.mqtt_url:
         # Several API processes: alerts go through the broker to whichever holds the page.
         state.bus = MqttBus(settings.mqtt_url)
+        # Live view too: the owner's stream and the camera's agent may be on different processes.
+        state.live = state.bus.live
 
     jobs = queue.make_queue(settings, queue.JobContext(db, state.keys))
     queue.dispatch_after_commit(
@@ -92,15 +94,31 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             partial(transparency.publish_heads, state),
         )
 
+    closed: list[bool] = []
+    lifespans: list[bool] = []
+
+    def shutdown() -> None:
+        # Stop the threads once, then close every pooled connection (again, if need be: a
+        # connection opened since the last call belongs to a fresh pool and must go too).
+        if not closed:
+            closed.append(True)
+            scheduler.stop()
+            jobs.close()
+            if isinstance(state.bus, MqttBus):
+                state.bus.close()
+        db.dispose()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Lifespans may overlap (two clients of one app); the last one to end shuts down.
+        lifespans.append(True)
         scheduler.start()
-        yield
-        scheduler.stop()
-        jobs.close()
-        if isinstance(state.bus, MqttBus):
-            state.bus.close()
-        db.dispose()
+        try:
+            yield
+        finally:
+            lifespans.pop()
+            if not lifespans:
+                shutdown()
 
     app = FastAPI(
         title="Doorstep",
@@ -111,6 +129,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.doorstep = state
+    # For callers that never ran the lifespan (tests driving the app without starting it).
+    app.state.shutdown = shutdown
     problems.install(app)
     app.include_router(system.router)
     app.include_router(accounts.router)
@@ -135,5 +155,6 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     # Outermost last: headers go on every response, including the body-limit refusals.
     app.add_middleware(middleware.Metrics, registry=state.registry)
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(middleware.RejectNul)
     app.add_middleware(middleware.SecurityHeaders, hsts=settings.secure_cookies)
     return app

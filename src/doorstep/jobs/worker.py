@@ -12,9 +12,11 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from types import FrameType
 
+from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
 from doorstep.jobs import _dramatiq, queue
@@ -48,6 +50,39 @@ def _send_sweep(jobs: queue.BrokerQueue, broker: RedisBroker, task: str, period:
         jobs.send(task)
 
 
+@dataclass
+class RunningWorker:
+    """Dramatiq worker threads taking Doorstep's jobs from the broker, in this process."""
+
+    worker: Worker
+    broker: RedisBroker
+    jobs: queue.BrokerQueue
+
+    def stop(self, timeout_ms: int = 600_000) -> None:
+        """Finish the jobs in progress (up to ``timeout_ms``), then close the connections."""
+        self.worker.stop(timeout=timeout_ms)
+        _dramatiq.close_broker(self.broker)
+        self.jobs.close()
+
+
+def start_worker(
+    settings: Settings,
+    context: queue.JobContext,
+    *,
+    threads: int,
+    idle_wake_ms: int = 1000,
+) -> RunningWorker:
+    """Start taking jobs from ``settings.queue_url`` on ``threads`` threads of this process."""
+    jobs = queue.BrokerQueue(settings)
+    broker = _dramatiq.make_broker(settings)
+    _dramatiq.declare_actors(
+        broker, queue.TASKS, lambda task, task_args: queue.run_task(context, jobs, task, task_args)
+    )
+    worker = Worker(broker, worker_threads=threads, worker_timeout=idle_wake_ms)
+    worker.start()
+    return RunningWorker(worker, broker, jobs)
+
+
 def main_worker(argv: Sequence[str]) -> int:
     """Run the `doorstep worker` command until SIGTERM or SIGINT; returns the exit status."""
     args = _parser().parse_args(list(argv))
@@ -55,19 +90,13 @@ def main_worker(argv: Sequence[str]) -> int:
     if not settings.queue_url:
         print("doorstep worker: set DOORSTEP_QUEUE_URL (e.g. redis://127.0.0.1:6379/0)")
         return 2
-    from dramatiq import Worker
-
     db = Database(settings.resolved_database_url)
     migrate(db.engine)
     context = queue.JobContext(
         db, Keys(master=load_master_key(settings), blobs=make_blob_store(settings))
     )
-    jobs = queue.BrokerQueue(settings)
-    broker = _dramatiq.make_broker(settings)
-    _dramatiq.declare_actors(
-        broker, queue.TASKS, lambda task, task_args: queue.run_task(context, jobs, task, task_args)
-    )
-    worker = Worker(broker, worker_threads=args.threads or settings.job_threads)
+    running = start_worker(settings, context, threads=args.threads or settings.job_threads)
+    jobs, broker = running.jobs, running.broker
     scheduler = Scheduler()
     if settings.retention_sweep_seconds:
         for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
@@ -82,15 +111,12 @@ def main_worker(argv: Sequence[str]) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    worker.start()
     scheduler.start()
     log.info("doorstep worker: taking jobs from the queue")
     stop.wait()
     log.info("doorstep worker: stopping after the jobs in progress")
     scheduler.stop()
-    worker.stop()
-    _dramatiq.close_broker(broker)
-    jobs.close()
+    running.stop()
     db.dispose()
     return 0
 
