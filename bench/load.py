@@ -1,7 +1,8 @@
 """Load on a multi-process server: cameras uploading while residents read the feed and timeline.
 
 Run: ``.venv/bin/python bench/load.py [--seconds 60] [--agents 50] [--readers 200]`` (short form
-for CI: ``--seconds 10 --agents 10 --readers 20``). Everything is on loopback: `doorstep serve
+in the test command: ``--seconds 10 --agents 10 --readers 20 --posts 2000 --check``, which fails
+on any error). Everything is on loopback: `doorstep serve
 --workers 2` on PostgreSQL (a schema of its own, dropped at the end) with clips in a temporary
 folder. Each agent uploads a clip, waits ``--agent-pause`` seconds and uploads the next; each
 reader asks for the feed or the timeline once a second, so 200 readers make 200 requests/s. The
@@ -26,9 +27,11 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
+from multiprocessing import get_context
 from pathlib import Path
 
 import av
@@ -42,6 +45,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from _wire import Connection, WireError
+from doorstep.api.deps import SESSION_COOKIE
 from doorstep.domain.geo import Coordinates
 from doorstep.domain.moderation import PostCategory
 from doorstep.settings import new_master_key
@@ -95,6 +100,20 @@ class Run:
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code >= 400:
             self.kinds[kind].errors[f"HTTP {response.status_code}"] += 1
+            return
+        self.kinds[kind].latencies_ms.append(elapsed)
+
+    async def timed_get(self, kind: str, connection: Connection, target: str) -> None:
+        """GET ``target`` on ``connection`` and record its latency, or the error it ended with."""
+        started = time.perf_counter()
+        try:
+            status, _size = await connection.get(target)
+        except WireError as err:
+            self.kinds[kind].errors[f"connection: {err}"] += 1
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        if status >= 400:
+            self.kinds[kind].errors[f"HTTP {status}"] += 1
             return
         self.kinds[kind].latencies_ms.append(elapsed)
 
@@ -255,27 +274,46 @@ async def _agent(
         await asyncio.sleep(pause)
 
 
-async def _reader(
-    run: Run,
-    client: httpx.AsyncClient,
-    cookies: httpx.Cookies,
-    until: float,
-    rng: random.Random,
-) -> None:
+async def _reader(run: Run, connection: Connection, until: float, rng: random.Random) -> None:
     # Spread the readers' first requests over a second, so the rate is steady from the start.
     await asyncio.sleep(rng.random())
     while time.monotonic() < until:
         tick = time.monotonic()
         if rng.random() < 0.5:
-            params = {"radius": str(rng.choice((0.5, 1.0, 2.0, 5.0)))}
-            await run.timed("feed", client.get("/api/v1/feed", params=params, cookies=cookies))
+            target = f"/api/v1/feed?radius={rng.choice((0.5, 1.0, 2.0, 5.0))}"
+            await run.timed_get("feed", connection, target)
         else:
-            await run.timed("timeline", client.get("/api/v1/clips", cookies=cookies))
+            await run.timed_get("timeline", connection, "/api/v1/clips")
         await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+    await connection.close()
+
+
+async def _readers(port: int, cookies: list[str], readers: int, seconds: float) -> Run:
+    run = Run(seconds)
+    rng = random.Random(3)
+    until = time.monotonic() + seconds
+    tasks = [
+        _reader(
+            run,
+            Connection(
+                "127.0.0.1", port, {"cookie": cookies[index % len(cookies)]} if cookies else {}
+            ),
+            until,
+            random.Random(rng.random()),
+        )
+        for index in range(readers)
+    ]
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
+    return run
+
+
+def readers_process(port: int, cookies: list[str], readers: int, seconds: float) -> Run:
+    """The residents' side of the load, in a process of its own so uploads cannot delay it."""
+    return asyncio.run(_readers(port, cookies, readers, seconds))
 
 
 async def _load(
-    base_url: str,
+    port: int,
     owners: list[Owner],
     readers: int,
     seconds: float,
@@ -283,30 +321,28 @@ async def _load(
     jpeg: bytes,
     pause: float,
 ) -> Run:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    timeout = httpx.Timeout(30.0)
-    run = Run(seconds)
-    rng = random.Random(3)
-    async with (
-        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as readers_http,
-        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as agents_http,
-    ):
-        until = time.monotonic() + seconds
-        tasks = [
-            _agent(run, agents_http, owner, clips, jpeg, pause, until, offset)
-            for offset, owner in enumerate(owners)
-        ]
-        tasks += [
-            _reader(
-                run,
-                readers_http,
-                owners[index % len(owners)].cookies if owners else httpx.Cookies(),
-                until,
-                random.Random(rng.random()),
+    cookies = [f"{SESSION_COOKIE}={owner.cookies[SESSION_COOKIE]}" for owner in owners]
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+        reading = asyncio.get_running_loop().run_in_executor(
+            pool, readers_process, port, cookies, readers, seconds
+        )
+        run = Run(seconds)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=httpx.Timeout(30.0)
+        ) as agents_http:
+            until = time.monotonic() + seconds
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        _agent(run, agents_http, owner, clips, jpeg, pause, until, offset)
+                        for offset, owner in enumerate(owners)
+                    )
+                ),
+                timeout=seconds + 60,
             )
-            for index in range(readers)
-        ]
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
+        read = await reading
+    run.kinds.update(read.kinds)
     return run
 
 
@@ -342,6 +378,11 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--agent-pause", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when any Doorstep request failed (the short form in the test command)",
+    )
     args = parser.parse_args()
     if not 1 <= args.seconds <= 600 or args.agents < 1 or args.readers < 0:
         raise SystemExit("--seconds 1..600, --agents at least 1, --readers at least 0")
@@ -391,18 +432,17 @@ def main() -> None:
             bare += ["--app-dir", str(Path(__file__).parent), "--port", str(bare_port)]
             bare += ["--workers", str(args.workers), "--log-level", "warning"]
             processes.append(_serve(bare, env, bare_port, folder / "bare.log"))
-            base = f"http://127.0.0.1:{port}"
-            owners = asyncio.run(_owners(base, emails))
+            owners = asyncio.run(_owners(f"http://127.0.0.1:{port}", emails))
             print(
                 f"{args.agents} agents, {args.readers} readers, {args.seconds:g} s, "
                 f"{args.posts:,} posts, {args.workers} server processes, {os.cpu_count()} cores"
             )
             loaded = asyncio.run(
-                _load(base, owners, args.readers, args.seconds, clips, jpeg, args.agent_pause)
+                _load(port, owners, args.readers, args.seconds, clips, jpeg, args.agent_pause)
             )
             limit = asyncio.run(
                 _load(
-                    f"http://127.0.0.1:{bare_port}",
+                    bare_port,
                     [],
                     args.readers,
                     args.seconds,
@@ -411,6 +451,7 @@ def main() -> None:
                     args.agent_pause,
                 )
             )
+            server_log = (folder / "doorstep.log").read_text(errors="replace")
     finally:
         for process in processes:
             _stop(process)
@@ -433,6 +474,10 @@ def main() -> None:
         f"errors: {errors} (target 0); feed p99 {p99:.1f} ms (target <= {FEED_P99_LIMIT_MS:g} ms)"
         f" at {reads / loaded.seconds:.0f} reads/s"
     )
+    if errors:
+        print("\nlast lines of the Doorstep server's log:\n" + server_log[-4000:])
+    if args.check and (errors or not feed):
+        raise SystemExit("load check failed: errors, or no feed request completed")
 
 
 if __name__ == "__main__":
