@@ -8,6 +8,7 @@ jobs through Dramatiq on Redis taken by a worker in the test process.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -17,11 +18,13 @@ from typing import Any, NoReturn
 
 import pytest
 import redis
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from doorstep import security
 from doorstep.api.app import create_app
 from doorstep.api.state import AppState
 from doorstep.jobs.queue import JobContext
@@ -85,6 +88,21 @@ def _no_doorstep_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests build their own settings; a developer's DOORSTEP_* variables must not leak in.
     for name in [key for key in os.environ if key.startswith("DOORSTEP_")]:
         monkeypatch.delenv(name)
+
+
+#: Argon2id at its cheapest: tests sign up and log in thousands of times, and full strength
+#: (about 0.2 s a hash here) would spend minutes of the suite on it. Tests marked
+#: ``real_password_hashes`` keep the production parameters and check them.
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+QUICK_DUMMY_HASH = QUICK_HASHER.hash("doorstep-no-such-account")
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_password_hashes"):
+        return
+    monkeypatch.setattr(security, "_hasher", QUICK_HASHER)
+    monkeypatch.setattr(security, "_DUMMY_HASH", QUICK_DUMMY_HASH)
 
 
 @pytest.fixture(scope="session")
@@ -168,11 +186,31 @@ def queue_worker(state: AppState) -> Iterator[None]:
         running.stop(timeout_ms=30_000)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once; each test starts from a copy of it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "doorstep.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    # Closing the last connection folds the write-ahead log into the file we copy.
+    engine.dispose()
+    return path
+
+
+def _fresh_sqlite(tmp_path: Path, template: Path) -> str:
+    # Migrating from nothing costs about 0.1 s a test; the app's own migrate finds it at head.
+    target = tmp_path / "doorstep.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture
-def engine_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def engine_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
     """For tests not parametrised by database: SQLite by default, PostgreSQL when scaled out."""
     if not scaleout(request.config):
-        yield f"sqlite:///{tmp_path / 'doorstep.db'}"
+        yield _fresh_sqlite(tmp_path, sqlite_template)
         return
     url: str = request.getfixturevalue("postgres_url")
     _truncate(url)
@@ -181,10 +219,12 @@ def engine_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
     """Each storage and API test runs on SQLite and on PostgreSQL, each time on empty tables."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'doorstep.db'}"
+        yield _fresh_sqlite(tmp_path, sqlite_template)
         return
     url: str = request.getfixturevalue("postgres_url")
     _truncate(url)

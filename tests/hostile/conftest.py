@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep import security
 from doorstep.storage.models import Role
 from doorstep.storage.types import utcnow
 from tests.api.test_agencies import HOME, apply, staff, verified_agency
@@ -57,14 +55,6 @@ def _created(response: Any) -> dict[str, Any]:
     assert response.status_code in (200, 201), response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each test signs up a dozen accounts; full-strength argon2 would spend seconds on each world.
-    quick = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(security, "_hasher", quick)
-    monkeypatch.setattr(security, "_DUMMY_HASH", quick.hash("doorstep-no-such-account"))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -11,8 +13,12 @@ from doorstep.storage.migrate import migrate
 from doorstep.storage.tables import metadata
 
 
-def test_migrations_match_the_models(settings: Settings) -> None:
-    engine = make_engine(settings.resolved_database_url)
+def test_migrations_match_the_models(settings: Settings, tmp_path: Path) -> None:
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        # From an empty file, not the suite's copy of a database migrated once per run.
+        url = f"sqlite:///{tmp_path / 'blank.db'}"
+    engine = make_engine(url)
     migrate(engine)
     migrate(engine)
     with engine.connect() as connection:
