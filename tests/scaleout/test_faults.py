@@ -19,7 +19,7 @@ from doorstep.agent.client import DeviceClient
 from doorstep.agent.spool import Spool
 from doorstep.agent.uploader import Outcome, Uploader
 from doorstep.storage.blobs import LocalBlobStore
-from doorstep.storage.db import Database
+from doorstep.storage.db import RETRY_AFTER_S, Database
 from doorstep.storage.models import Clip
 from tests.media import tiny_clip, tiny_jpeg
 from tests.scaleout.conftest import (
@@ -225,6 +225,7 @@ def test_the_database_away_for_a_while_is_a_503_then_recovery(
         cluster.stop_all()
     assert timeline.status_code == 503
     assert _problem(timeline)["status"] == 503
+    assert timeline.headers["retry-after"] == str(RETRY_AFTER_S)
     assert refused.status_code == 503
     assert _problem(refused)["status"] == 503
     assert [clip["id"] for clip in after] == [before.json()["id"]]

@@ -34,7 +34,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "field": {"type": "string"},
-        "retry_after": {"type": "integer", "description": "Seconds to wait (429 only)."},
+        "retry_after": {
+            "type": "integer",
+            "description": "Seconds to wait (429, and 503 from a busy or unreachable database).",
+        },
         "errors": {
             "type": "array",
             "description": "Each invalid value of a 422.",

@@ -28,6 +28,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 #: How long a request waits for a pooled connection before it is told the server is busy. Well
 #: under a client's usual 30 s timeout: a quick 503 the caller can retry beats a hung request.
 POOL_TIMEOUT_S = 10.0
+#: What a 503 from the database layer tells the caller to wait (the Retry-After header).
+RETRY_AFTER_S = 2
 
 
 def make_engine(url: str, *, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
@@ -72,10 +74,16 @@ class Database:
                     session.rollback()
                     raise
         except OperationalError as err:
-            raise Unavailable("the database is not reachable right now; try again shortly") from err
+            raise Unavailable(
+                "the database is not reachable right now; try again shortly",
+                extra={"retry_after": RETRY_AFTER_S},
+            ) from err
         except PoolTimeout as err:
             # Every pooled connection is busy: the server is overloaded, not broken.
-            raise Unavailable("the server is busy right now; try again shortly") from err
+            raise Unavailable(
+                "the server is busy right now; try again shortly",
+                extra={"retry_after": RETRY_AFTER_S},
+            ) from err
 
     def dispose(self) -> None:
         """Close every pooled connection."""
