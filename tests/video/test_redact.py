@@ -3,6 +3,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -15,6 +16,7 @@ from doorstep.errors import ConfigurationError
 from doorstep.video._faces import Boxes, FaceDetector, Faces, iou_matrix
 from doorstep.video.errors import DamagedMedia
 from doorstep.video.redact import (
+    DEFAULT_SETTINGS,
     RedactionSettings,
     Redactor,
     main_redact,
@@ -78,11 +80,19 @@ class ScriptedFinder:
         self.script = script
         self.calls = 0
         self.tracked: list[Boxes | None] = []
+        self.looks_again: list[bool] = []
 
-    def find(self, image: Image, *, tracked: Boxes | None = None) -> Faces:  # noqa: ARG002
+    def find(
+        self,
+        image: Image,  # noqa: ARG002
+        *,
+        tracked: Boxes | None = None,
+        look_again: bool = True,
+    ) -> Faces:
         rows = self.script[self.calls] if self.calls < len(self.script) else []
         self.calls += 1
         self.tracked.append(tracked)
+        self.looks_again.append(look_again)
         boxes = np.array([row[:4] for row in rows], np.float32).reshape(-1, 4)
         scores = np.array([row[4] if len(row) == 5 else 1.0 for row in rows], np.float32)
         return Faces(boxes, scores)
@@ -299,3 +309,17 @@ def test_a_video_cut_short_is_reported_as_damaged(
     cut.write_bytes(data[: len(data) * 6 // 10])
     with pytest.raises(DamagedMedia):
         redact_file(cut, tmp_path / "out.mp4", finder=ScriptedFinder([]))
+
+
+def test_the_second_look_is_asked_for_on_every_other_detector_run() -> None:
+    finder = ScriptedFinder([])
+    redactor = Redactor(320, 240, finder=finder)
+    for _ in range(8):
+        redactor.cover(np.zeros((240, 320, 3), np.uint8))
+    # Detector on frames 0, 2, 4, 6; the second look on the first and third of those runs.
+    assert finder.looks_again == [True, False, True, False]
+    every = Redactor(320, 240, replace(DEFAULT_SETTINGS, second_look_every=1), finder=finder)
+    every.cover(np.zeros((240, 320, 3), np.uint8))
+    every.cover(np.zeros((240, 320, 3), np.uint8))
+    every.cover(np.zeros((240, 320, 3), np.uint8))
+    assert finder.looks_again[4:] == [True, True]

@@ -99,3 +99,12 @@ def test_on_a_4k_frame_the_second_look_zooms_out_to_fit_the_window(first_frame: 
     plain = Redactor(3840, 2160, replace(DEFAULT_SETTINGS, second_look=None))
     assert hidden_share(looking.cover(big), face, big.shape) >= COVERED_SHARE
     assert hidden_share(plain.cover(big), face, big.shape) < COVERED_SHARE
+
+
+def test_a_detector_run_told_not_to_look_again_takes_no_second_look(first_frame: Image) -> None:
+    finder = FaceDetector(input_size=1440, threshold=0.15, second_look=0.1)
+    skipped = finder.find(first_frame, look_again=False)
+    assert finder.second_looks == 0
+    assert hidden_share(skipped.boxes, DISTANT_FACE, first_frame.shape) < COVERED_SHARE
+    finder.find(first_frame)
+    assert finder.second_looks > 0

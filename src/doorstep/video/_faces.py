@@ -45,8 +45,17 @@ class Faces:
 class FaceFinder(Protocol):
     """Anything that finds face boxes on a BGR image (the model, or a stand-in in tests)."""
 
-    def find(self, image: npt.NDArray[np.uint8], *, tracked: Boxes | None = None) -> Faces:
-        """Return the faces on ``image``; ``tracked``: where faces were expected on it."""
+    def find(
+        self,
+        image: npt.NDArray[np.uint8],
+        *,
+        tracked: Boxes | None = None,
+        look_again: bool = True,
+    ) -> Faces:
+        """Return the faces on ``image``; ``tracked``: where faces were expected on it.
+
+        ``look_again``: whether this image may get a finder's costlier second look, if it has one.
+        """
         ...
 
 
@@ -81,6 +90,9 @@ def _session(path: Path, threads: int) -> Any:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Idle pool threads sleep instead of spinning: beside a file's codec threads, spinning takes
+    # the cores the encoder needs and makes the whole redaction slower, not faster.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     model = path.read_bytes()
     try:
         probe = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
@@ -151,10 +163,17 @@ class FaceDetector:
         self._blob[0, :, :new_h, :new_w] = planes
         return self._blob, scale
 
-    def find(self, image: npt.NDArray[np.uint8], *, tracked: Boxes | None = None) -> Faces:
+    def find(
+        self,
+        image: npt.NDArray[np.uint8],
+        *,
+        tracked: Boxes | None = None,
+        look_again: bool = True,
+    ) -> Faces:
         """Return the face boxes on a BGR ``image``, in its pixels.
 
-        ``tracked``: boxes where faces are already followed on this image (see the class).
+        ``tracked``: boxes where faces are already followed on this image (see the class);
+        ``look_again=False``: no second look this time, only the sure and the tracked boxes.
         """
         blob, scale = self._prepare(image)
         heat, size, offset, _ = self._session.run(None, {self._input: blob})
@@ -168,7 +187,7 @@ class FaceDetector:
         keep = suppress_overlaps(boxes, scores, self.nms_iou)
         boxes, scores = boxes[keep] / np.float32(scale), scores[keep]
         if lowest < self.threshold:
-            boxes, scores = self._look_again(image, (boxes, scores), scale, tracked)
+            boxes, scores = self._look_again(image, (boxes, scores), scale, tracked, look_again)
         height, width = image.shape[:2]
         np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
         np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
@@ -180,12 +199,15 @@ class FaceDetector:
         found: tuple[Boxes, npt.NDArray[np.float32]],
         scale: float,
         tracked: Boxes | None,
+        look_again: bool,
     ) -> tuple[Boxes, npt.NDArray[np.float32]]:
         """Keep the sure boxes and the weak ones on tracked faces; look again at small others."""
         boxes, scores = found
         kept = scores >= self.threshold
         if tracked is not None and len(tracked):
             kept |= iou_matrix(boxes, tracked).max(axis=1) >= _SAME_TRACK_IOU
+        if not look_again:
+            return boxes[kept], scores[kept]
         sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         # Each window shows its face at most full size and at most a third of the window across;
         # worth it only where that is clearly more pixels than the first pass had.

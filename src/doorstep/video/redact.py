@@ -12,7 +12,7 @@ import json
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -56,6 +56,9 @@ class RedactionSettings:
     second_look: float | None = 0.1
     """Small boxes scoring this much (but under ``threshold``) on a shrunk frame are looked at
     again at full resolution, where a distant face keeps the pixels it lost; ``None``: never."""
+    second_look_every: int = 2
+    """Take the second look on every n-th detector run only. A face it finds is then followed
+    by its track, weak boxes and all, and in files ``look_back`` covers the frames before."""
     hold_frames: int = 10
     """Frames a face stays covered after the detector last saw it."""
     look_back: int = 6
@@ -66,8 +69,8 @@ class RedactionSettings:
     """Extra margin per frame since the face was last seen, as it may have moved."""
     cells: int = 6
     """A face is shrunk to about this many samples across before it is blurred back up."""
-    threads: int | None = None
-    """Threads for one detector run; by default 2 frame by frame, 1 beside a file's codecs."""
+    threads: int = 2
+    """Threads for one detector run."""
 
     def input_size(self, width: int, height: int) -> int:
         """Long side, in pixels, of the copy of a ``width`` × ``height`` frame the detector sees."""
@@ -105,7 +108,7 @@ class Redactor:
         self.finder: FaceFinder = finder or FaceDetector(
             input_size=settings.input_size(width, height),
             threshold=settings.threshold,
-            threads=settings.threads or 2,
+            threads=settings.threads,
             second_look=settings.second_look,
         )
         self.tracker = FaceTracker(hold_frames=settings.hold_frames)
@@ -125,7 +128,10 @@ class Redactor:
         detections: Boxes | None = None
         weak: npt.NDArray[np.bool_] | None = None
         if index % self.settings.detect_every == 0:
-            faces = self.finder.find(frame, tracked=self.tracker.predicted(index))
+            look_again = self.detector_runs % self.settings.second_look_every == 0
+            faces = self.finder.find(
+                frame, tracked=self.tracker.predicted(index), look_again=look_again
+            )
             detections = faces.boxes
             # A box under the threshold was returned only because it sits on a tracked face.
             weak = faces.scores < self.settings.threshold
@@ -224,9 +230,6 @@ def redact_file(
     Frames wait in a short queue before being written, so a face found late is also hidden
     on the ``settings.look_back`` frames before its first detection.
     """
-    if settings.threads is None:
-        # Decoding and encoding run on their own threads; one core is left for the detector.
-        settings = replace(settings, threads=1)
     with open_source(src, audio=audio) as source:
         redactor = Redactor(source.width, source.height, settings, masks=masks, finder=finder)
         writer = ClipWriter(
