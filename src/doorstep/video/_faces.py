@@ -157,7 +157,7 @@ class FaceDetector:
         pad_w, pad_h = -(-new_w // _ALIGN) * _ALIGN, -(-new_h // _ALIGN) * _ALIGN
         if self._blob is None or self._blob.shape != (1, 3, pad_h, pad_w):
             self._blob = np.zeros((1, 3, pad_h, pad_w), np.float32)
-        small = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
         # The model was trained on RGB pixels in 0..255; the padding stays black.
         planes = small.transpose(2, 0, 1)[::-1]
         self._blob[0, :, :new_h, :new_w] = planes
