@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     max_upload_mb: Annotated[int, Field(ge=1, le=10_000)] = Field(
         200, description="Largest clip or image upload accepted, in MiB."
     )
+    db_requests: Annotated[int, Field(ge=1, le=25)] = Field(
+        8,
+        description="Requests that may work with the database at once in each API process; the "
+        "rest wait their turn without holding a thread, and get 503 after 10 s.",
+    )
     blob_store: Literal["local", "s3"] = Field("local", description="Where clips live.")
     s3_endpoint_url: str = Field("", description="S3 endpoint, e.g. http://127.0.0.1:8333.")
     s3_bucket: str = Field("doorstep", description="S3 bucket for clips.")

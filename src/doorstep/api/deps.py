@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 from sqlalchemy.orm import Session
 
 from doorstep.api.state import AppState
@@ -33,9 +34,16 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_db(state: StateDep) -> Iterator[Session]:
-    """A session committed when the handler returns, before the response is sent."""
-    with state.db.session() as session:
+async def get_db(state: StateDep) -> AsyncIterator[Session]:
+    """A session committed when the handler returns, before the response is sent.
+
+    The request waits for a database permit first (see ``api/admission.py``); opening,
+    committing and closing the session run on threads, as a plain function's would.
+    """
+    async with (
+        state.admission.permit(),
+        contextmanager_in_threadpool(state.db.session()) as session,
+    ):
         yield session
     # Only after the commit: a page told about a clip must be able to fetch it.
     for account_id, event in take_pending(session):

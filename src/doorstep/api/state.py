@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from doorstep.api.admission import Admission
 from doorstep.bus.live import LiveHub
 from doorstep.bus.memory import MemoryBus
 from doorstep.bus.mqtt import MqttBus, SharedLive
@@ -28,6 +29,10 @@ class AppState:
     bus: MemoryBus | MqttBus = field(default_factory=MemoryBus)
     live: LiveHub | SharedLive = field(default_factory=LiveHub)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    admission: Admission = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admission = Admission(self.settings.db_requests)
 
     @property
     def keys(self) -> Keys:

@@ -1,0 +1,127 @@
+"""Admission to the database: bounded, in arrival order, a 503 when the wait is too long.
+
+Without it, more requests than pooled connections could leave every handler thread waiting for a
+connection held by a request that waits for a thread; the load bench saw that stall for the
+pool's whole timeout and end in 503s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from doorstep.api.admission import Admission
+from doorstep.errors import Unavailable
+from tests.factories import resident
+
+
+def test_no_more_than_the_limit_hold_a_permit_at_once() -> None:
+    admission = Admission(2, wait_s=5)
+    holding = 0
+    most = 0
+
+    async def work() -> None:
+        nonlocal holding, most
+        async with admission.permit():
+            holding += 1
+            most = max(most, holding)
+            await asyncio.sleep(0.01)
+            holding -= 1
+
+    async def main() -> None:
+        await asyncio.gather(*(work() for _ in range(7)))
+
+    asyncio.run(main())
+    assert most == 2
+    assert holding == 0
+
+
+def test_permits_go_in_arrival_order() -> None:
+    admission = Admission(1, wait_s=5)
+    order: list[int] = []
+
+    async def work(number: int) -> None:
+        async with admission.permit():
+            order.append(number)
+            await asyncio.sleep(0)
+
+    async def main() -> None:
+        tasks = []
+        for number in range(5):
+            tasks.append(asyncio.create_task(work(number)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_waiting_too_long_is_a_503_that_says_when_to_retry() -> None:
+    admission = Admission(1, wait_s=0.05)
+
+    async def main() -> None:
+        async with admission.permit():
+            with pytest.raises(Unavailable) as caught:
+                async with admission.permit():
+                    pytest.fail("a second permit was given while the only one was held")
+        assert caught.value.extra["retry_after"] > 0
+        # The one that gave up took nothing: the permit is free again.
+        async with admission.permit():
+            pass
+
+    asyncio.run(main())
+
+
+def test_a_failing_request_gives_its_permit_back() -> None:
+    admission = Admission(1, wait_s=0.05)
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError):
+            async with admission.permit():
+                raise RuntimeError("the handler failed")
+        async with admission.permit():
+            pass
+
+    asyncio.run(main())
+
+
+def test_one_admission_serves_one_event_loop_after_another() -> None:
+    admission = Admission(1, wait_s=0.05)
+
+    async def twice() -> None:
+        async with admission.permit():
+            pass
+        async with admission.permit():
+            pass
+
+    asyncio.run(twice())
+    asyncio.run(twice())
+
+
+def test_every_database_request_waits_for_a_permit(app: FastAPI, client: TestClient) -> None:
+    resident(client)
+    state = app.state.doorstep
+    state.admission = Admission(1, wait_s=0.2)
+    release = anyio.Event()
+    held = anyio.Event()
+
+    async def hold() -> None:
+        async with state.admission.permit():
+            held.set()
+            await release.wait()
+
+    portal = client.portal
+    assert portal is not None
+    future = portal.start_task_soon(hold)
+    portal.call(held.wait)
+    busy = client.get("/api/v1/me")
+    assert busy.status_code == 503
+    assert busy.headers["content-type"].startswith("application/problem+json")
+    assert int(busy.headers["retry-after"]) > 0
+    portal.call(release.set)
+    future.result(timeout=5)
+    assert client.get("/api/v1/me").status_code == 200
