@@ -28,7 +28,12 @@ def app_from_env() -> object:
 def _serve(host: str, port: int, workers: int) -> int:
     import uvicorn
 
+    from doorstep import serving
+
     os.environ["DOORSTEP_HOST"], os.environ["DOORSTEP_PORT"] = host, str(port)
+    if workers > 1 and serving.balanced():
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+        return serving.serve_workers(host, port, workers)
     uvicorn.run(
         "doorstep.cli:app_from_env",
         factory=True,

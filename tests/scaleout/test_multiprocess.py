@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.scaleout.conftest import (
     free_port,
     new_resident,
     s3_env,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.mqtt]
@@ -145,3 +148,58 @@ def test_live_view_reaches_the_owner_on_another_process(servers: tuple[str, str]
                     break
                 assert len(received) < 10 * len(jpeg) + 4096, "no frame came through"
     assert jpeg in received
+
+
+def _api_processes(supervisor_pid: int) -> set[int]:
+    children = Path(f"/proc/{supervisor_pid}/task/{supervisor_pid}/children").read_text().split()
+    found = set()
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        # multiprocessing's own helper (the resource tracker) is not an API process.
+        if b"spawn_main" in command:
+            found.add(int(child))
+    return found
+
+
+def test_an_api_process_that_dies_is_replaced_and_the_rest_stop_together(
+    tmp_path: Path, postgres_schema: str, cluster_folder: Path
+) -> None:
+    cluster = Cluster(base_env(tmp_path, postgres_schema), cluster_folder)
+    port = free_port()
+    server = cluster.serve("api", port, workers=2)
+    try:
+        assert server.popen is not None
+        supervisor = server.popen.pid
+        wait_for(lambda: len(_api_processes(supervisor)) == 2, "two API processes")
+        first = _api_processes(supervisor)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        wait_for(
+            lambda: (
+                len(_api_processes(supervisor)) == 2 and victim not in _api_processes(supervisor)
+            ),
+            "a replacement API process",
+        )
+        # The server answers on; a connection caught while the replacement starts may be reset,
+        # but twenty fresh connections in a row must then all be answered.
+        answered = 0
+
+        def answering() -> bool:
+            nonlocal answered
+            try:
+                with httpx.Client(timeout=10) as client:
+                    ok = client.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            except httpx.TransportError:
+                ok = False
+            answered = answered + 1 if ok else 0
+            return answered >= 20
+
+        wait_for(answering, "twenty answers in a row", timeout=60)
+        survivors = _api_processes(supervisor)
+        server.stop()
+        assert not any(Path(f"/proc/{pid}").exists() for pid in survivors)
+    finally:
+        cluster.stop_all()

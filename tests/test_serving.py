@@ -1,0 +1,69 @@
+"""`doorstep serve --workers N`: a listening socket per process, a taken port refused at once.
+
+The kernel spreads connections over the processes' sockets; a port in use stops the server
+before any process starts.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from doorstep import serving
+
+pytestmark = pytest.mark.skipif(not serving.balanced(), reason="SO_REUSEPORT balancing is Linux's")
+
+
+def _listening_pair() -> tuple[socket.socket, socket.socket, int]:
+    first = serving.listening_socket("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = serving.listening_socket("127.0.0.1", port)
+    for sock in (first, second):
+        sock.listen(128)
+        sock.setblocking(False)
+    return first, second, port
+
+
+def test_connections_are_spread_over_the_processes_sockets() -> None:
+    first, second, port = _listening_pair()
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+    accepted = {first: 0, second: 0}
+    try:
+        for sock in accepted:
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                accepted[sock] += 1
+    finally:
+        for client in clients:
+            client.close()
+        first.close()
+        second.close()
+    assert sum(accepted.values()) == 64
+    # One shared socket would let a single process take them all; by address both get a share.
+    assert min(accepted.values()) >= 8, accepted
+
+
+def test_a_port_in_use_is_refused_before_any_process_starts() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not serving.port_free("127.0.0.1", port)
+        assert serving.serve_workers("127.0.0.1", port, 2) == serving.STARTUP_FAILURE
+
+
+def test_a_free_port_is_free() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert serving.port_free("127.0.0.1", port)
+
+
+def test_the_supervisor_wants_at_least_one_process() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        serving.Supervisor("127.0.0.1", 8000, 0)
