@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="Requests that may work with the database at once in each API process; the "
         "rest wait their turn without holding a thread, and get 503 after 10 s.",
     )
+    db_uploads: Annotated[int, Field(ge=1, le=25)] = Field(
+        2,
+        description="Clip uploads from cameras that may work with the database at once in each "
+        "API process, apart from the requests above: a burst of uploads cannot hold up residents' "
+        "pages, and cameras keep their clips until there is room.",
+    )
     blob_store: Literal["local", "s3"] = Field("local", description="Where clips live.")
     s3_endpoint_url: str = Field("", description="S3 endpoint, e.g. http://127.0.0.1:8333.")
     s3_bucket: str = Field("doorstep", description="S3 bucket for clips.")

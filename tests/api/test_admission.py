@@ -8,6 +8,8 @@ pool's whole timeout and end in 503s.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import anyio
 import pytest
@@ -102,15 +104,14 @@ def test_one_admission_serves_one_event_loop_after_another() -> None:
     asyncio.run(twice())
 
 
-def test_every_database_request_waits_for_a_permit(app: FastAPI, client: TestClient) -> None:
-    resident(client)
-    state = app.state.doorstep
-    state.admission = Admission(1, wait_s=0.2)
+@contextmanager
+def _held(client: TestClient, admission: Admission) -> Iterator[None]:
+    """Hold ``admission``'s permits in the app's event loop for the block."""
     release = anyio.Event()
     held = anyio.Event()
 
     async def hold() -> None:
-        async with state.admission.permit():
+        async with admission.permit():
             held.set()
             await release.wait()
 
@@ -118,10 +119,32 @@ def test_every_database_request_waits_for_a_permit(app: FastAPI, client: TestCli
     assert portal is not None
     future = portal.start_task_soon(hold)
     portal.call(held.wait)
-    busy = client.get("/api/v1/me")
+    try:
+        yield
+    finally:
+        portal.call(release.set)
+        future.result(timeout=5)
+
+
+def test_every_database_request_waits_for_a_permit(app: FastAPI, client: TestClient) -> None:
+    resident(client)
+    state = app.state.doorstep
+    state.admission = Admission(1, wait_s=0.2)
+    with _held(client, state.admission):
+        busy = client.get("/api/v1/me")
     assert busy.status_code == 503
     assert busy.headers["content-type"].startswith("application/problem+json")
     assert int(busy.headers["retry-after"]) > 0
-    portal.call(release.set)
-    future.result(timeout=5)
     assert client.get("/api/v1/me").status_code == 200
+
+
+def test_clip_uploads_wait_in_a_lane_of_their_own(app: FastAPI, client: TestClient) -> None:
+    resident(client)
+    state = app.state.doorstep
+    state.upload_admission = Admission(1, wait_s=0.2)
+    with _held(client, state.upload_admission):
+        # Uploads queued up do not hold back a resident's page...
+        assert client.get("/api/v1/me").status_code == 200
+        # ...and an upload waits for the upload lane, whoever else is waiting.
+        upload = client.post("/api/v1/devices/clips", headers={"authorization": "Bearer x"})
+    assert upload.status_code == 503

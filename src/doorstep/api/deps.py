@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
+from anyio import CancelScope
 from fastapi import Depends, Request
-from fastapi.concurrency import contextmanager_in_threadpool
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from doorstep.api.state import AppState
@@ -23,9 +24,14 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEVICE_PREFIX = "/api/v1/devices/"
+CLIP_UPLOAD_PATH = DEVICE_PREFIX + "clips"
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain function on a thread,
+# and every such hop costs CPU and, when the event loop holds the GIL, waiting.
+
+
+async def get_state(request: Request) -> AppState:
     """The state of the app serving this request."""
     state: AppState = request.app.state.doorstep
     return state
@@ -34,17 +40,34 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-async def get_db(state: StateDep) -> AsyncIterator[Session]:
+def is_clip_upload(request: Request) -> bool:
+    """Whether the request is a camera uploading a clip (a lane of its own)."""
+    return request.method == "POST" and request.url.path == CLIP_UPLOAD_PATH
+
+
+async def get_db(request: Request, state: StateDep) -> AsyncIterator[Session]:
     """A session committed when the handler returns, before the response is sent.
 
-    The request waits for a database permit first (see ``api/admission.py``); opening,
-    committing and closing the session run on threads, as a plain function's would.
+    The request waits for a database permit first (see ``api/admission.py``); clip uploads
+    wait in a lane of their own. Committing and closing the session run on a thread.
     """
-    async with (
-        state.admission.permit(),
-        contextmanager_in_threadpool(state.db.session()) as session,
-    ):
-        yield session
+    admission = state.upload_admission if is_clip_upload(request) else state.admission
+    async with admission.permit():
+        transaction = state.db.session()
+        # Opening does no I/O (a session connects on its first query); closing does.
+        session = transaction.__enter__()
+        try:
+            yield session
+        except BaseException as err:
+            with CancelScope(shield=True):
+                handled = await run_in_threadpool(
+                    transaction.__exit__, type(err), err, err.__traceback__
+                )
+            if not handled:
+                raise
+        else:
+            with CancelScope(shield=True):
+                await run_in_threadpool(transaction.__exit__, None, None, None)
     # Only after the commit: a page told about a clip must be able to fetch it.
     for account_id, event in take_pending(session):
         state.bus.publish(account_id, event)
@@ -112,7 +135,7 @@ def optional_principal(request: Request, db: DbDep, csrf: CsrfDep) -> Principal 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def current_principal(principal: OptionalPrincipal) -> Principal:
+async def current_principal(principal: OptionalPrincipal) -> Principal:
     """The caller, who must be logged in."""
     if principal is None:
         raise NotAuthenticated("log in or send an API token")
@@ -122,7 +145,7 @@ def current_principal(principal: OptionalPrincipal) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def current_user(principal: CurrentPrincipal) -> User:
+async def current_user(principal: CurrentPrincipal) -> User:
     """The logged-in account."""
     return principal.user
 
@@ -130,11 +153,11 @@ def current_user(principal: CurrentPrincipal) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_role(*roles: Role) -> Callable[[User], User]:
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets only the given roles through."""
     allowed = {role.value for role in roles}
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Forbidden("your account's role may not do this")
         return user

@@ -30,9 +30,11 @@ class AppState:
     live: LiveHub | SharedLive = field(default_factory=LiveHub)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     admission: Admission = field(init=False)
+    upload_admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:
         self.admission = Admission(self.settings.db_requests)
+        self.upload_admission = Admission(self.settings.db_uploads)
 
     @property
     def keys(self) -> Keys:
