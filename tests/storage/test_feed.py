@@ -27,7 +27,7 @@ from doorstep.storage.db import Database
 from doorstep.storage.feed import FeedCursor, Post, PostStatus, Tip
 from doorstep.storage.migrate import migrate
 from doorstep.storage.models import Camera, Clip, Role, User
-from doorstep.storage.types import utcnow
+from doorstep.storage.types import one_of, utcnow
 from tests.factories import PASSWORD
 
 HOME = Coordinates(45.523612, -122.677144)
@@ -83,6 +83,32 @@ def test_feed_cells_cover_the_radius_and_grow_with_it() -> None:
     edge = h3.average_hexagon_edge_length(RES, unit="m")
     assert feed.METERS_PER_MILE - edge < farthest <= feed.METERS_PER_MILE + edge / 2
     assert len(feed.feed_cells(home, 0.5)) == 7
+
+
+def test_feed_cells_are_the_callers_own_list() -> None:
+    home = public_cell(HOME, RES)
+    first = feed.feed_cells(home, 1.0)
+    first.clear()
+    assert len(feed.feed_cells(home, 1.0)) > 7
+
+
+def test_one_of_matches_an_in_list_and_sends_postgresql_one_array(db: Session) -> None:
+    author = _user(db, "ada")
+    home = public_cell(HOME, RES)
+    cells = feed.feed_cells(home, 5.0)
+    inside = _post(db, author, location=HOME)
+    far = _post(db, author, location=Coordinates(HOME.lat + 0.25, HOME.lon))
+    db.flush()
+    assert far.cell not in cells
+    query = select(Post.id).where(one_of(db, Post.cell, cells))
+    assert list(db.scalars(query)) == [inside.id]
+    compiled = query.compile(db.get_bind())
+    if db.get_bind().dialect.name == "postgresql":
+        # One statement whatever the list: the driver and server can reuse it.
+        assert len(compiled.params) == 1
+        assert "ANY" in str(compiled)
+    else:
+        assert "IN" in str(compiled)
 
 
 @pytest.mark.parametrize("radius", [0.49, 5.01, float("nan"), float("inf")])

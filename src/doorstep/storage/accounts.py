@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from doorstep.domain.geo import Coordinates, public_cell
 from doorstep.domain.passwords import check_password
@@ -173,7 +173,8 @@ def start_session(db: Session, user: User, ttl: timedelta) -> NewSession:
 
 def session_for(db: Session, secret: str) -> BrowserSession | None:
     """Return the live session behind a cookie secret, or ``None``."""
-    row = db.get(BrowserSession, digest(secret))
+    # The account comes in the same query: every signed-in request needs both.
+    row = db.get(BrowserSession, digest(secret), options=[joinedload(BrowserSession.user)])
     if row is None:
         return None
     if row.expires_at <= utcnow():
@@ -224,7 +225,11 @@ def issue_token(
 
 def token_for(db: Session, secret: str) -> ApiToken:
     """Return the live token behind a bearer secret, or raise."""
-    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    token = db.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == digest(secret))
+        .options(joinedload(ApiToken.user))
+    )
     if token is None or token.revoked_at is not None:
         raise NotAuthenticated("the token is not valid")
     now = utcnow()

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import CompoundSelect, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -204,11 +204,16 @@ def is_household(db: Session, user: User, camera_id: str) -> bool:
     return db.get(HouseholdMember, (camera_id, user.id)) is not None
 
 
-def viewable_camera_ids(db: Session, user: User) -> list[str]:
-    """Cameras whose clips ``user`` may view: their own and those shared with their household."""
+def viewable_cameras(user: User) -> CompoundSelect[str]:
+    """A query for the cameras whose clips ``user`` may view: own and household-shared ones."""
     own = select(Camera.id).where(Camera.owner_id == user.id)
     shared = select(HouseholdMember.camera_id).where(HouseholdMember.user_id == user.id)
-    return list(db.scalars(own.union(shared)))
+    return own.union(shared)
+
+
+def viewable_camera_ids(db: Session, user: User) -> list[str]:
+    """Cameras whose clips ``user`` may view: their own and those shared with their household."""
+    return list(db.scalars(viewable_cameras(user)))
 
 
 def clip_for_viewer(db: Session, user: User, clip_id: str) -> Clip:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +26,10 @@ from sqlalchemy import (
     Text,
     and_,
     func,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -41,7 +44,7 @@ from doorstep.domain.geo import (
 from doorstep.domain.moderation import PostCategory, check_post, refuse_race_only
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from doorstep.storage.models import Base, Clip, Role, User
-from doorstep.storage.types import new_id, utcnow
+from doorstep.storage.types import new_id, one_of, utcnow
 
 METERS_PER_MILE = 1609.344
 MIN_RADIUS_MILES = 0.5
@@ -295,6 +298,12 @@ def check_radius(radius_miles: float) -> float:
 def feed_cells(home_cell: str, radius_miles: float) -> list[str]:
     """Return the cells that reach within ``radius_miles`` of the home cell's centre."""
     check_radius(radius_miles)
+    return list(_cells_within(home_cell, radius_miles))
+
+
+# Every feed read asks for these; working them out takes hundreds of H3 calls.
+@functools.lru_cache(maxsize=256)
+def _cells_within(home_cell: str, radius_miles: float) -> tuple[str, ...]:
     resolution = h3.get_resolution(home_cell)
     edge = h3.average_hexagon_edge_length(resolution, unit="m")
     # Half an edge more, so a cell the circle cuts through counts as inside.
@@ -303,11 +312,11 @@ def feed_cells(home_cell: str, radius_miles: float) -> list[str]:
     # rings always reach the radius; the distance check below trims the disk to a circle.
     rings = math.ceil(radius_m / (1.5 * edge)) + 1
     centre = h3.cell_to_latlng(home_cell)
-    return [
+    return tuple(
         cell
         for cell in h3.grid_disk(home_cell, rings)
         if h3.great_circle_distance(centre, h3.cell_to_latlng(cell), unit="m") <= radius_m
-    ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,7 +375,9 @@ def read_feed(
     """Return visible posts in ``cells``, newest first, one page after ``cursor``."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput(f"a page has 1 to {MAX_PAGE_SIZE} posts", field="limit")
-    query = select(Post).where(Post.cell.in_(list(cells)), Post.status == PostStatus.VISIBLE.value)
+    query = select(Post).where(
+        one_of(db, Post.cell, cells), Post.status == PostStatus.VISIBLE.value
+    )
     if category is not None:
         query = query.where(Post.category == category.value)
     anchor = utcnow()
@@ -398,7 +409,7 @@ def cell_counts(db: Session, cells: Sequence[str], category: PostCategory | None
     """Count visible posts per cell, for the map."""
     query = (
         select(Post.cell, func.count())
-        .where(Post.cell.in_(list(cells)), Post.status == PostStatus.VISIBLE.value)
+        .where(one_of(db, Post.cell, cells), Post.status == PostStatus.VISIBLE.value)
         .group_by(Post.cell)
     )
     if category is not None:
@@ -419,14 +430,19 @@ def viewer_marks(db: Session, viewer: User, post_ids: Sequence[str]) -> ViewerMa
     if not post_ids:
         return ViewerMarks(frozenset(), frozenset())
     ids = list(post_ids)
-    helpful = db.scalars(
-        select(HelpfulMark.post_id).where(
+    # One round trip for both kinds of mark.
+    marks = union_all(
+        select(literal("helpful"), HelpfulMark.post_id).where(
             HelpfulMark.user_id == viewer.id, HelpfulMark.post_id.in_(ids)
-        )
+        ),
+        select(literal("follow"), Follow.post_id).where(
+            Follow.user_id == viewer.id, Follow.post_id.in_(ids)
+        ),
     )
-    following = db.scalars(
-        select(Follow.post_id).where(Follow.user_id == viewer.id, Follow.post_id.in_(ids))
-    )
+    helpful: set[str] = set()
+    following: set[str] = set()
+    for kind, post_id in db.execute(marks):
+        (helpful if kind == "helpful" else following).add(post_id)
     return ViewerMarks(frozenset(helpful), frozenset(following))
 
 

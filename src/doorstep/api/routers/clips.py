@@ -19,7 +19,7 @@ from doorstep.api.state import AppState
 from doorstep.errors import InvalidInput, RangeNotSatisfiable
 from doorstep.storage import audit
 from doorstep.storage import clips as clip_store
-from doorstep.storage.clips import viewable_camera_ids
+from doorstep.storage.clips import viewable_cameras
 from doorstep.storage.models import Camera, Clip, User
 
 router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
@@ -117,14 +117,16 @@ def timeline(
 ) -> ClipPage:
     """The caller's clips across cameras, newest first, filtered by camera, label and time."""
     principal.require_scope("clips:read")
-    query = select(Clip).where(Clip.camera_id.in_(viewable_camera_ids(db, principal.user)))
+    query = select(Clip).where(Clip.camera_id.in_(viewable_cameras(principal.user)))
     if camera_id:
         query = query.where(Clip.camera_id == camera_id)
     if since:
         query = query.where(Clip.started_at >= since)
     if before:
         query = query.where(Clip.started_at < before)
-    rows = list(db.scalars(query.order_by(Clip.started_at.desc()).limit(limit * 4 + 1)))
+    # A label filter works on the rows fetched, so it fetches more of them to fill the page.
+    fetch = limit * 4 + 1 if label else limit + 1
+    rows = list(db.scalars(query.order_by(Clip.started_at.desc()).limit(fetch)))
     if label == "person":
         # Labels are a short JSON list; filtering here keeps the query the same on every engine.
         rows = [clip for clip in rows if "person" in clip.labels]
