@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,9 +51,33 @@ def make_engine(url: str, *, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Plain postgresql:// means psycopg 3, the driver Doorstep installs.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(
-        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=pool_timeout
-    )
+    engine = create_engine(parsed, pool_size=10, max_overflow=20, pool_timeout=pool_timeout)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+#: A pooled connection idle longer than this is tested before use; a busy one is not.
+PING_AFTER_IDLE_S = 2.0
+_CHECKED_IN = "doorstep_checked_in"
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    # Pinging on every checkout costs a round trip per request; a connection that was in use a
+    # moment ago is alive. One left idle may have been dropped (a database restart, a network
+    # cut): test it, and let the pool replace it if it is gone.
+    idle_since = record.info.get(_CHECKED_IN)
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as err:
+        raise DisconnectionError("a pooled connection was dropped") from err
 
 
 class Database:
