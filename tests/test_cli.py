@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from doorstep import __version__
-from doorstep.cli import main
+from doorstep.cli import app_from_env, main
 from doorstep.demo import DEMO_LOGINS, MARKER
 from doorstep.domain.moderation import PostCategory
 from doorstep.storage.db import Database
@@ -135,3 +136,19 @@ def test_invalid_settings_are_a_clear_error(
     monkeypatch.setenv("DOORSTEP_PORT", "not-a-port")
     assert main(["migrate"]) == 2
     assert "invalid settings" in capsys.readouterr().err
+
+
+def test_the_servers_app_keeps_its_startup_objects_out_of_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DOORSTEP_ENV", "test")
+    database = tmp_path / "data" / "doorstep.db"
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", f"sqlite:///{database}")
+    gc.unfreeze()
+    try:
+        app = app_from_env()
+        assert gc.get_freeze_count() > 0
+        app.state.shutdown()  # type: ignore[attr-defined]
+    finally:
+        gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import logging
 import os
@@ -22,7 +23,13 @@ def app_from_env() -> object:
     from doorstep.api.app import create_app
     from doorstep.settings import Settings
 
-    return create_app(Settings(), run_migrations=False)
+    app = create_app(Settings(), run_migrations=False)
+    # What exists now (modules, routes, the ORM's mappings) lives as long as the server. Kept out
+    # of the collector's view, each full collection walks only what requests made, and pauses
+    # every request in the process for that much less.
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def _serve(host: str, port: int, workers: int) -> int:
