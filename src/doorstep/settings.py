@@ -78,12 +78,12 @@ class Settings(BaseSettings):
         200, description="Largest clip or image upload accepted, in MiB."
     )
     db_requests: Annotated[int, Field(ge=1, le=25)] = Field(
-        8,
+        4,
         description="Requests that may work with the database at once in each API process; the "
         "rest wait their turn without holding a thread, and get 503 after 10 s.",
     )
     db_uploads: Annotated[int, Field(ge=1, le=25)] = Field(
-        2,
+        1,
         description="Clip uploads from cameras that may work with the database at once in each "
         "API process, apart from the requests above: a burst of uploads cannot hold up residents' "
         "pages, and cameras keep their clips until there is room.",
