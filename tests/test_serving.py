@@ -7,6 +7,8 @@ before any process starts.
 from __future__ import annotations
 
 import socket
+import sys
+import threading
 
 import pytest
 
@@ -67,3 +69,20 @@ def test_a_free_port_is_free() -> None:
 def test_the_supervisor_wants_at_least_one_process() -> None:
     with pytest.raises(ValueError, match="at least one"):
         serving.Supervisor("127.0.0.1", 8000, 0)
+
+
+def cannot_start(_host: str, _port: int) -> None:
+    """An API process whose app cannot be built (run in a child process)."""
+    sys.exit(serving.STARTUP_FAILURE)
+
+
+def test_a_server_whose_processes_cannot_start_stops_instead_of_looping() -> None:
+    supervisor = serving.Supervisor("127.0.0.1", 0, 2, target=cannot_start)
+    stopper = threading.Timer(20, supervisor.stop)
+    stopper.start()
+    try:
+        status = supervisor.run()
+    finally:
+        stopper.cancel()
+    assert status == serving.STARTUP_FAILURE
+    assert not any(process.is_alive() for process in supervisor._processes)

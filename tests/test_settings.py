@@ -80,3 +80,9 @@ def test_a_damaged_key_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_unknown_settings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
         Settings(data_dir=tmp_path, public_cell_resolution=12)
+
+
+def test_database_permits_must_leave_pooled_connections_for_jobs(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="DOORSTEP_DB_REQUESTS"):
+        Settings(data_dir=tmp_path, db_requests=20, db_uploads=6)
+    assert Settings(data_dir=tmp_path, db_requests=20, db_uploads=5).db_requests == 20

@@ -6,9 +6,10 @@ one process while the others sit idle (the load bench saw one process at 16 CPU-
 other at 0.2 over 20 s). With SO_REUSEPORT each process listens on a socket of its own and the
 kernel spreads connections over them by address, so the processes share the work.
 
-The parent only supervises: it starts the processes, starts again any that dies, and stops them
-all on SIGINT or SIGTERM. A process that could not start (bad settings, port taken) stops the
-whole server instead of being restarted in a loop.
+The parent only supervises: it starts the processes, starts again any that dies (more slowly
+while they die young), and stops them all on SIGINT or SIGTERM. A process that cannot start while
+the server comes up (bad settings, a service away, the port taken) stops the whole server instead
+of being restarted in a loop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
@@ -29,8 +31,11 @@ log = logging.getLogger("doorstep.serve")
 STARTUP_FAILURE = 3
 #: How long a process has to finish its requests after SIGTERM before it is killed.
 STOP_TIMEOUT_S = 20.0
-#: A process that dies sooner than this after starting waits this long before it is restarted.
+#: The wait before a process that died is started again; it doubles while they die young.
 RESTART_PAUSE_S = 1.0
+MAX_RESTART_PAUSE_S = 60.0
+#: How long a process must live for its death to count as a crash rather than bad settings.
+MATURE_AFTER_S = 30.0
 
 
 def balanced() -> bool:
@@ -81,7 +86,15 @@ def serve_one(host: str, port: int) -> None:
     except OSError as err:
         log.error("cannot listen on %s:%s: %s", host, port, err)
         sys.exit(STARTUP_FAILURE)
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except (Exception, SystemExit):
+        # uvicorn exits with 1 when the app cannot be built (bad settings, a service away);
+        # the supervisor must tell that from a crash while serving.
+        if not server.started:
+            log.exception("the API process could not start")
+            sys.exit(STARTUP_FAILURE)
+        raise
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
@@ -89,10 +102,17 @@ def serve_one(host: str, port: int) -> None:
 class Supervisor:
     """Keeps ``workers`` API processes running until told to stop."""
 
-    def __init__(self, host: str, port: int, workers: int) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        workers: int,
+        target: Callable[[str, int], None] = serve_one,
+    ) -> None:
         if workers < 1:
             raise ValueError("at least one worker")
         self.host, self.port, self.workers = host, port, workers
+        self.target = target
         self._context = multiprocessing.get_context("spawn")
         self._processes: list[BaseProcess] = []
         self._started: list[float] = []
@@ -100,7 +120,7 @@ class Supervisor:
 
     def _start(self) -> tuple[BaseProcess, float]:
         process = self._context.Process(
-            target=serve_one, args=(self.host, self.port), name="doorstep-api"
+            target=self.target, args=(self.host, self.port), name="doorstep-api"
         )
         process.start()
         log.info("started API process %s", process.pid)
@@ -117,11 +137,16 @@ class Supervisor:
             process, started = self._start()
             self._processes.append(process)
             self._started.append(started)
+        # While the server comes up, a process that cannot start means the settings (or a
+        # service) are wrong, and every restart would fail the same way.
+        starting_until = time.monotonic() + MATURE_AFTER_S
+        pause = RESTART_PAUSE_S
         while not self.stopping.wait(0.5):
             for index, process in enumerate(self._processes):
                 if process.is_alive():
                     continue
-                if process.exitcode == STARTUP_FAILURE:
+                now = time.monotonic()
+                if process.exitcode == STARTUP_FAILURE and now < starting_until:
                     log.error("API process %s could not start; stopping", process.pid)
                     status = STARTUP_FAILURE
                     self.stopping.set()
@@ -129,8 +154,11 @@ class Supervisor:
                 log.warning(
                     "API process %s exited (%s); starting another", process.pid, process.exitcode
                 )
-                if time.monotonic() - self._started[index] < RESTART_PAUSE_S:
-                    time.sleep(RESTART_PAUSE_S)
+                # Processes that keep dying young are restarted ever more slowly.
+                young = now - self._started[index] < MATURE_AFTER_S
+                pause = min(pause * 2, MAX_RESTART_PAUSE_S) if young else RESTART_PAUSE_S
+                if self.stopping.wait(pause):
+                    break
                 self._processes[index], self._started[index] = self._start()
         self._stop_all()
         return status

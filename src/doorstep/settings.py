@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from doorstep.errors import ConfigurationError
 
 MASTER_KEY_FILE = "master.key"
+#: Database permits a process may hand out: the pool holds 30 connections (storage/db.py).
+MAX_DB_PERMITS = 25
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "password", "placeholder", "xxx", "todo", "default"}
 )
@@ -128,6 +130,16 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _permits_fit_the_pool(self) -> Settings:
+        # Jobs and health checks open sessions without a permit; they need connections left.
+        if self.db_requests + self.db_uploads > MAX_DB_PERMITS:
+            raise ValueError(
+                f"DOORSTEP_DB_REQUESTS + DOORSTEP_DB_UPLOADS may be at most {MAX_DB_PERMITS}: "
+                "each permit needs a pooled connection and the rest are for background jobs"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

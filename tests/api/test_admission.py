@@ -8,6 +8,7 @@ pool's whole timeout and end in 503s.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.api.admission import Admission
+from doorstep.api.deps import optional_principal
 from doorstep.errors import Unavailable
 from tests.factories import resident
 
@@ -148,3 +150,18 @@ def test_clip_uploads_wait_in_a_lane_of_their_own(app: FastAPI, client: TestClie
         # ...and an upload waits for the upload lane, whoever else is waiting.
         upload = client.post("/api/v1/devices/clips", headers={"authorization": "Bearer x"})
     assert upload.status_code == 503
+
+
+def test_a_request_that_fails_gives_its_permit_back(app: FastAPI, client: TestClient) -> None:
+    resident(client)
+    state = app.state.doorstep
+    state.admission = Admission(1, wait_s=0.2)
+    assert client.get("/api/v1/clips/no-such-clip").status_code == 404
+    # Had the 404 kept the only permit, this would wait 0.2 s and be a 503.
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_a_form_body_is_read_before_a_database_permit_is_taken() -> None:
+    # Dependencies resolve in the order declared: a slow body must not hold a permit.
+    order = list(inspect.signature(optional_principal).parameters)
+    assert order.index("csrf") < order.index("db")

@@ -36,7 +36,8 @@ def _backend_pid(db: Database) -> int:
 def _drop_connection(postgres_url: str, pid: int) -> None:
     other = Database(postgres_url)
     with other.session() as session:
-        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # With a timeout, it returns once the backend has gone, not merely been signalled.
+        session.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
     other.dispose()
 
 

@@ -42,7 +42,9 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 def is_clip_upload(request: Request) -> bool:
     """Whether the request is a camera uploading a clip (a lane of its own)."""
-    return request.method == "POST" and request.url.path == CLIP_UPLOAD_PATH
+    # The matched route, not the URL: behind a proxy prefix the path starts with it.
+    route = request.scope.get("route")
+    return request.method == "POST" and getattr(route, "path", None) == CLIP_UPLOAD_PATH
 
 
 async def get_db(request: Request, state: StateDep) -> AsyncIterator[Session]:
@@ -108,7 +110,9 @@ class Principal:
             raise Forbidden(f"this token lacks the '{scope}' scope")
 
 
-def optional_principal(request: Request, db: DbDep, csrf: CsrfDep) -> Principal | None:
+# ``csrf`` before ``db``: dependencies resolve in order, and a form body still arriving (slowly,
+# perhaps on purpose) must be read before the request holds one of the few database permits.
+def optional_principal(request: Request, csrf: CsrfDep, db: DbDep) -> Principal | None:
     """Resolve the caller from a bearer token or a session cookie; check CSRF for cookies."""
     authorization = request.headers.get("authorization", "")
     if authorization:

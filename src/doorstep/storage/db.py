@@ -76,6 +76,8 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     try:
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        # The driver began a transaction for it; hand the connection out as idle as it came.
+        dbapi_connection.rollback()
     except Exception as err:
         raise DisconnectionError("a pooled connection was dropped") from err
 
