@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from doorstep.api.admission import Admission
 from doorstep.api.deps import optional_principal
+from doorstep.api.routers.devices import live_frame
 from doorstep.errors import Unavailable
 from tests.factories import resident
 
@@ -165,3 +166,8 @@ def test_a_form_body_is_read_before_a_database_permit_is_taken() -> None:
     # Dependencies resolve in the order declared: a slow body must not hold a permit.
     order = list(inspect.signature(optional_principal).parameters)
     assert order.index("csrf") < order.index("db")
+
+
+def test_a_live_frame_is_read_before_a_database_permit_is_taken() -> None:
+    order = list(inspect.signature(live_frame).parameters)
+    assert order.index("body") < order.index("principal")

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field, ValidationError
 
 from doorstep import __version__
@@ -218,15 +218,28 @@ def live_wanted(principal: CurrentPrincipal, db: DbDep, state: StateDep) -> Live
     return LiveWanted(wanted=state.live.wanted(camera.id) and not camera.e2e_enabled)
 
 
+async def live_frame_body(request: Request) -> bytes:
+    """The frame's bytes, read in full before the request takes a database permit."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_LIVE_FRAME:
+            raise PayloadTooLarge("a live frame is at most 1 MiB")
+    return bytes(body)
+
+
 @router.post("/live", status_code=status.HTTP_204_NO_CONTENT, responses=problems.responses(415))
-async def live_frame(request: Request, principal: CurrentPrincipal, state: StateDep) -> Response:
+async def live_frame(
+    # The body first: dependencies resolve in order, and a camera on a slow uplink must not
+    # hold one of the few database permits while its frame arrives.
+    body: Annotated[bytes, Depends(live_frame_body)],
+    principal: CurrentPrincipal,
+    state: StateDep,
+) -> Response:
     """One JPEG frame for the owner's live view; dropped when nobody is watching."""
     camera_id = principal.token.camera_id if principal.token else None
     if camera_id is None or "device" not in (principal.token.scopes if principal.token else []):
         raise NotAuthenticated("this endpoint needs a camera's device token")
-    body = await request.body()
-    if len(body) > MAX_LIVE_FRAME:
-        raise PayloadTooLarge("a live frame is at most 1 MiB")
     if not body.startswith(b"\xff\xd8"):
         raise UnsupportedMedia("a live frame must be a JPEG image")
     state.live.publish(camera_id, body)
