@@ -433,10 +433,10 @@ def viewer_marks(db: Session, viewer: User, post_ids: Sequence[str]) -> ViewerMa
     # One round trip for both kinds of mark.
     marks = union_all(
         select(literal("helpful"), HelpfulMark.post_id).where(
-            HelpfulMark.user_id == viewer.id, HelpfulMark.post_id.in_(ids)
+            HelpfulMark.user_id == viewer.id, one_of(db, HelpfulMark.post_id, ids)
         ),
         select(literal("follow"), Follow.post_id).where(
-            Follow.user_id == viewer.id, Follow.post_id.in_(ids)
+            Follow.user_id == viewer.id, one_of(db, Follow.post_id, ids)
         ),
     )
     helpful: set[str] = set()
@@ -446,6 +446,7 @@ def viewer_marks(db: Session, viewer: User, post_ids: Sequence[str]) -> ViewerMa
     return ViewerMarks(frozenset(helpful), frozenset(following))
 
 
+@functools.lru_cache(maxsize=4096)
 def area_name(cell: str) -> str:
     """A coarse name for the area around ``cell``, shown next to "Neighbor"."""
     return "area " + coarsen(cell, min(AREA_RESOLUTION, h3.get_resolution(cell)))[:9]
@@ -949,11 +950,15 @@ def post_alert(
     return alert
 
 
+@functools.lru_cache(maxsize=1024)
+def _ancestors(cell: str) -> tuple[str, ...]:
+    """``cell`` and every coarser cell containing it."""
+    return (cell, *(coarsen(cell, r) for r in range(h3.get_resolution(cell))))
+
+
 def alerts_for(db: Session, home_cell: str, limit: int = 10) -> list[AgencyAlert]:
     """Alerts covering ``home_cell``, newest first: matched on the cell and all its parents."""
-    resolution = h3.get_resolution(home_cell)
-    ancestors = [home_cell] + [coarsen(home_cell, r) for r in range(resolution)]
-    covered = select(AlertCell.alert_id).where(AlertCell.cell.in_(ancestors))
+    covered = select(AlertCell.alert_id).where(one_of(db, AlertCell.cell, _ancestors(home_cell)))
     return list(
         db.scalars(
             select(AgencyAlert)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -81,10 +82,20 @@ class UserCreate(Strict):
 class PublicCell(BaseModel):
     """A location as anyone but its owner may see it: an H3 cell and its centre."""
 
+    # Frozen, so one instance per cell can be shared by every response that shows the cell.
+    model_config = ConfigDict(frozen=True)
+
     cell: str
     resolution: int
     lat: float
     lon: float
+
+
+# A feed page shows dozens of posts from a few hundred cells, on every read.
+@functools.lru_cache(maxsize=4096)
+def public_cell_of(cell: str) -> PublicCell:
+    """A cell and its rounded centre."""
+    return PublicCell(**asdict(cell_location(cell)))
 
 
 class UserPrivate(BaseModel):
@@ -165,7 +176,7 @@ def user_private(user: User) -> UserPrivate:
     home = None
     if user.home_lat is not None and user.home_lon is not None:
         home = HomeLocation(lat=user.home_lat, lon=user.home_lon)
-    cell = PublicCell(**asdict(cell_location(user.home_cell))) if user.home_cell else None
+    cell = public_cell_of(user.home_cell) if user.home_cell else None
     return UserPrivate(
         id=user.id,
         email=user.email,

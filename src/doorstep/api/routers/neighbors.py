@@ -6,7 +6,6 @@ Every location in these responses is a public H3 cell and its centre (invariant 
 from __future__ import annotations
 
 import io
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -17,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from doorstep.api import problems
 from doorstep.api.deps import CurrentPrincipal, CurrentUser, DbDep, StateDep, require_role
-from doorstep.api.routers.accounts import HomeLocation, PublicCell, Strict
+from doorstep.api.routers.accounts import HomeLocation, PublicCell, Strict, public_cell_of
 from doorstep.api.state import AppState
 from doorstep.bus.memory import notify_after_commit
-from doorstep.domain.geo import Coordinates, cell_location, public_cell
+from doorstep.domain.geo import Coordinates, public_cell
 from doorstep.domain.moderation import MAX_POST_LENGTH, PostCategory
 from doorstep.domain.rfa import is_about_assembly
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, PolicyRefused
@@ -247,11 +246,6 @@ class TipPublic(BaseModel):
 
 
 # --- conversions shared with the pages -----------------------------------------------------------
-
-
-def public_cell_of(cell: str) -> PublicCell:
-    """A cell and its rounded centre."""
-    return PublicCell(**asdict(cell_location(cell)))
 
 
 def post_public(post: Post, viewer: User, marks: ViewerMarks) -> PostPublic:
