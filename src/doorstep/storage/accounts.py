@@ -35,6 +35,8 @@ MAX_EMAIL = 254
 MAX_NAME = 80
 
 #: What an API token may be allowed to do.
+#: How stale a token's ``last_used_at`` may be before a request writes it again.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_SCOPES = frozenset({"account:read", "device", "clips:read", "clips:write", "feed:write"})
 
 
@@ -235,7 +237,10 @@ def token_for(db: Session, secret: str) -> ApiToken:
     now = utcnow()
     if token.expires_at is not None and token.expires_at <= now:
         raise TokenExpired("the token has expired; create a new one")
-    token.last_used_at = now
+    # Kept to the minute: a camera uploading every second would otherwise update its token's
+    # row on every request, a write that tells the owner nothing a minute's precision does not.
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
     return token
 
 

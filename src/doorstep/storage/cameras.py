@@ -24,6 +24,8 @@ _HEX16 = re.compile(r"[0-9a-fA-F]{32}")
 _HEX32 = re.compile(r"[0-9a-fA-F]{64}")
 #: A camera is online while its last heartbeat is this recent.
 ONLINE_WINDOW = timedelta(seconds=45)
+#: How stale ``last_seen_at`` may be before a sign of life writes it again.
+SEEN_RESOLUTION = timedelta(seconds=5)
 DEVICE_SCOPES = ["device"]
 # No 0/O or 1/I/L: codes are read off a screen and typed on another device.
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -132,9 +134,13 @@ def device_camera(db: Session, token: ApiToken | None) -> Camera:
 
 
 def heartbeat(camera: Camera, agent_version: str | None) -> None:
-    """Mark the camera as seen now."""
-    camera.last_seen_at = utcnow()
-    if agent_version:
+    """Mark the camera as seen now (to within ``SEEN_RESOLUTION``)."""
+    now = utcnow()
+    # Every upload is a sign of life too; a busy camera would otherwise rewrite its row on each
+    # one. Seen a few seconds ago is as good as now against a 45 s online window.
+    if camera.last_seen_at is None or now - camera.last_seen_at >= SEEN_RESOLUTION:
+        camera.last_seen_at = now
+    if agent_version and agent_version[:40] != camera.agent_version:
         camera.agent_version = agent_version[:40]
 
 
