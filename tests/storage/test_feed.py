@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import h3
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from doorstep.domain.geo import Coordinates, public_cell
@@ -146,6 +146,76 @@ def test_feed_is_newest_first_filtered_and_paged_without_gaps(db: Session) -> No
     assert third.next_cursor is None
     pets = feed.read_feed(db, cells, category=PostCategory.LOST_PET)
     assert [p.text for p in pets.posts] == ["post 5", "post 3", "post 1"]
+
+
+def _as_time(value: object) -> datetime | None:
+    """A time parameter as sent: a datetime (PostgreSQL) or its ISO text (SQLite)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _post_selects(db: Session) -> list[list[datetime]]:
+    """The SELECTs on posts the session sends from now on, each as its time parameters."""
+    sent: list[list[datetime]] = []
+
+    def record(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM posts" in statement:
+            values = params.values() if isinstance(params, dict) else params
+            times = [_as_time(v) for v in values or ()]  # type: ignore[attr-defined]
+            sent.append([t for t in times if t is not None])
+
+    event.listen(db.get_bind(), "before_cursor_execute", record)
+    return sent
+
+
+def test_a_quiet_area_starts_at_the_window_that_last_filled_its_page(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed, "_windows", {})
+    author = _user(db, "ada")
+    month_ago = utcnow() - timedelta(days=30)
+    for i in range(5):
+        _post(db, author, text=f"old {i}", now=month_ago + timedelta(hours=i))
+    cells = feed.feed_cells(public_cell(HOME, RES), 1.0)
+    selects = _post_selects(db)
+
+    # Nothing in the last day or week: the first read widens to 60 days, three queries.
+    first = feed.read_feed(db, cells, limit=3)
+    assert [p.text for p in first.posts] == ["old 4", "old 3", "old 2"]
+    assert len(selects) == 3
+    selects.clear()
+    # The next read starts at 60 days: one query, the same page.
+    again = feed.read_feed(db, cells, limit=3)
+    assert [p.id for p in again.posts] == [p.id for p in first.posts]
+    assert again.next_cursor == first.next_cursor
+    assert len(selects) == 1
+
+    # The area gets busy; a read from the remembered wide window still gives the newest posts.
+    for i in range(4):
+        _post(db, author, text=f"new {i}", now=utcnow() - timedelta(minutes=10 - i))
+    selects.clear()
+    busy = feed.read_feed(db, cells, limit=3)
+    assert [p.text for p in busy.posts] == ["new 3", "new 2", "new 1"]
+    assert len(selects) == 1
+    assert min(selects[0]) < utcnow() - timedelta(days=59)
+    # Once the memory runs out, reads start from the last day again, and it fills the page.
+    monkeypatch.setattr(feed, "WINDOW_MEMORY_S", 0.0)
+    selects.clear()
+    fresh = feed.read_feed(db, cells, limit=3)
+    assert [p.id for p in fresh.posts] == [p.id for p in busy.posts]
+    assert len(selects) == 1
+    assert min(selects[0]) > utcnow() - timedelta(days=1, minutes=1)
+    # Deeper pages and other categories are remembered apart from the first page.
+    monkeypatch.setattr(feed, "WINDOW_MEMORY_S", 60.0)
+    older = feed.read_feed(db, cells, cursor=FeedCursor.decode(fresh.next_cursor or ""), limit=3)
+    assert [p.text for p in older.posts] == ["new 0", "old 4", "old 3"]
 
 
 def test_a_cursor_that_was_not_given_out_is_refused() -> None:

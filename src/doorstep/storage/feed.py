@@ -10,6 +10,7 @@ import base64
 import binascii
 import functools
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,6 +65,8 @@ FEED_WINDOWS: tuple[timedelta | None, ...] = (
     timedelta(days=60),
     None,
 )
+#: How long the window that last filled a page is remembered (see ``read_feed``).
+WINDOW_MEMORY_S = 60.0
 MAX_COMMENT_LENGTH = 1000
 MAX_REASON_LENGTH = 500
 MAX_MESSAGE_LENGTH = 2000
@@ -393,16 +396,47 @@ def read_feed(
     rows: list[Post] = []
     # Widening time windows: a busy area fills a page from the last day, so the database sorts
     # a day of posts instead of every post in hundreds of cells; a quiet one widens to all time.
-    for window in FEED_WINDOWS:
+    # Any window gives the same page once it holds more than ``limit`` posts (every post in it
+    # is newer than every post outside), so starting at the window that last filled a page
+    # here only saves the narrower queries that would come back short.
+    key = (tuple(cells), category, cursor is None)
+    first = _remembered_window(key)
+    for index in range(first, len(FEED_WINDOWS)):
+        window = FEED_WINDOWS[index]
         bounded = query if window is None else query.where(Post.created_at >= anchor - window)
         rows = list(db.scalars(bounded))
         if len(rows) > limit:
             break
+    if first == 0 or index != first:
+        _remember_window(key, index)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = FeedCursor(rows[-1].created_at, rows[-1].id).encode()
     return FeedPage(rows, next_cursor)
+
+
+_WindowKey = tuple[tuple[str, ...], "PostCategory | None", bool]
+# Per process: which window last filled a page for a set of cells, and when.
+_windows: dict[_WindowKey, tuple[int, float]] = {}
+_MAX_REMEMBERED = 4096
+
+
+def _remembered_window(key: _WindowKey) -> int:
+    """The window to start from: the one that last filled a page here, for a minute."""
+    remembered = _windows.get(key)
+    if remembered is None or time.monotonic() - remembered[1] > WINDOW_MEMORY_S:
+        # Forgotten after a while, so an area that got busier goes back to narrow windows.
+        return 0
+    return remembered[0]
+
+
+def _remember_window(key: _WindowKey, index: int) -> None:
+    # Only a read that probed from the narrowest window (or had to widen) stores its time, so
+    # the memory of a busy, often read area still runs out.
+    if len(_windows) >= _MAX_REMEMBERED:
+        _windows.clear()
+    _windows[key] = (index, time.monotonic())
 
 
 def cell_counts(db: Session, cells: Sequence[str], category: PostCategory | None) -> dict[str, int]:
