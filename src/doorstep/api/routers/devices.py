@@ -188,7 +188,7 @@ def upload_clip(
     finally:
         path.unlink(missing_ok=True)
     cameras.heartbeat(camera, None)
-    body = clip_public(clip, camera)
+    body = clip_public(clip, camera.name)
     if created:
         quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
         notify_after_commit(
