@@ -1,9 +1,9 @@
-"""A minimal HTTP/1.1 GET client on asyncio streams, for load generation.
+"""A minimal HTTP/1.1 client on asyncio streams, for load generation.
 
 A general-purpose client spends about a millisecond of CPU per request; at hundreds of requests a
 second on two cores that is the load generator, not the server, being measured. This one keeps one
-connection per simulated resident, writes the request in one call and reads exactly the response:
-a status line, headers, then a body by Content-Length or chunked transfer coding.
+connection per simulated resident or camera, writes the request in one call and reads exactly the
+response: a status line, headers, then a body by Content-Length or chunked transfer coding.
 """
 
 from __future__ import annotations
@@ -42,8 +42,18 @@ class Connection:
 
     async def get(self, target: str) -> tuple[int, int]:
         """GET ``target`` (path and query); return the status and the body's length."""
+        return await self.send(f"GET {target} HTTP/1.1\r\n{self._head}\r\n".encode("latin-1"))
+
+    async def post(self, target: str, headers: dict[str, str], body: bytes) -> tuple[int, int]:
+        """POST ``body`` to ``target`` with ``headers``; return the status and the body's length."""
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head = f"POST {target} HTTP/1.1\r\n{self._head}{lines}Content-Length: {len(body)}\r\n\r\n"
+        return await self.send(head.encode("latin-1") + body)
+
+    async def send(self, request: bytes) -> tuple[int, int]:
+        """Write a whole request; return the response's status and its body's length."""
         reader, writer = await self._open()
-        writer.write(f"GET {target} HTTP/1.1\r\n{self._head}\r\n".encode("latin-1"))
+        writer.write(request)
         try:
             await writer.drain()
             status, length, chunked, close = await _read_head(reader)
@@ -54,6 +64,25 @@ class Connection:
         if close:
             await self.close()
         return status, size
+
+
+def multipart(
+    fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]
+) -> tuple[str, bytes]:
+    """A multipart/form-data body: its Content-Type (with the boundary) and its bytes."""
+    boundary = "doorstep-load-boundary-7f3a9c"
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + value.encode() + b"\r\n")
+    for name, (filename, content, media_type) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {media_type}\r\n\r\n'
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
 
 
 async def _read_head(reader: asyncio.StreamReader) -> tuple[int, int, bool, bool]:
