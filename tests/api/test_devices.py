@@ -194,6 +194,53 @@ def test_upload_list_play_and_range(client: TestClient, owner: str, clip_bytes: 
     container.close()
 
 
+def test_timeline_pages_and_filters_by_camera_time_and_label(
+    client: TestClient, owner: str, clip_bytes: bytes
+) -> None:
+    porch, yard = _camera(client, owner), _camera(client, owner, name="Yard")
+    tokens = {
+        porch["id"]: _pair(client, owner, porch["id"]),
+        yard["id"]: _pair(client, owner, yard["id"]),
+    }
+    start = utcnow() - timedelta(hours=1)
+    made: list[dict[str, Any]] = []
+    for minute in range(5):
+        camera = porch if minute % 2 == 0 else yard
+        at = start + timedelta(minutes=minute)
+        meta = _meta(
+            started_at=at.isoformat(),
+            ended_at=(at + timedelta(seconds=2)).isoformat(),
+            labels=["person"] if minute < 3 else [],
+        )
+        # Distinct bytes: the same content twice is stored once.
+        uploaded = _upload(client, tokens[camera["id"]], clip_bytes + bytes([minute]), meta=meta)
+        assert uploaded.status_code == 201, uploaded.text
+        made.append(uploaded.json())
+    newest_first = [c["id"] for c in reversed(made)]
+
+    first = client.get("/api/v1/clips?limit=2").json()
+    assert [c["id"] for c in first["clips"]] == newest_first[:2]
+    assert [c["camera_name"] for c in first["clips"]] == ["Front door", "Yard"]
+    before = first["next_before"]
+    second = client.get("/api/v1/clips", params={"limit": 2, "before": before}).json()
+    assert [c["id"] for c in second["clips"]] == newest_first[2:4]
+    third = client.get("/api/v1/clips", params={"limit": 2, "before": second["next_before"]})
+    assert [c["id"] for c in third.json()["clips"]] == newest_first[4:]
+    assert third.json()["next_before"] is None
+
+    since = (start + timedelta(minutes=3)).isoformat()
+    assert [
+        c["id"] for c in client.get("/api/v1/clips", params={"since": since}).json()["clips"]
+    ] == newest_first[:2]
+    by_yard = client.get("/api/v1/clips", params={"camera_id": yard["id"]}).json()["clips"]
+    assert [c["id"] for c in by_yard] == [made[3]["id"], made[1]["id"]]
+    assert {c["camera_name"] for c in by_yard} == {"Yard"}
+    people = client.get("/api/v1/clips", params={"label": "person", "camera_id": porch["id"]})
+    assert [c["id"] for c in people.json()["clips"]] == [made[2]["id"], made[0]["id"]]
+    motion = client.get("/api/v1/clips", params={"label": "motion", "before": since})
+    assert motion.json()["clips"] == []
+
+
 @pytest.mark.parametrize(
     "header", ["bytes=999999-", "bytes=5-2", "bytes=0-1,5-9", "items=0-1", "bytes=-", "bytes=a-b"]
 )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -173,10 +174,29 @@ def start_session(db: Session, user: User, ttl: timedelta) -> NewSession:
     return NewSession(secret=secret, csrf_token=csrf, expires_at=expires)
 
 
+# Every signed-in request runs one of these two: built once, they are only run after that.
+@functools.lru_cache(maxsize=1)
+def _session_query() -> Select[BrowserSession]:
+    # The account comes in the same query: every signed-in request needs both.
+    return (
+        select(BrowserSession)
+        .where(BrowserSession.id == bindparam("id"))
+        .options(joinedload(BrowserSession.user))
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _token_query() -> Select[ApiToken]:
+    return (
+        select(ApiToken)
+        .where(ApiToken.token_hash == bindparam("hash"))
+        .options(joinedload(ApiToken.user))
+    )
+
+
 def session_for(db: Session, secret: str) -> BrowserSession | None:
     """Return the live session behind a cookie secret, or ``None``."""
-    # The account comes in the same query: every signed-in request needs both.
-    row = db.get(BrowserSession, digest(secret), options=[joinedload(BrowserSession.user)])
+    row = db.scalars(_session_query(), {"id": digest(secret)}).first()
     if row is None:
         return None
     if row.expires_at <= utcnow():
@@ -227,11 +247,7 @@ def issue_token(
 
 def token_for(db: Session, secret: str) -> ApiToken:
     """Return the live token behind a bearer secret, or raise."""
-    token = db.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == digest(secret))
-        .options(joinedload(ApiToken.user))
-    )
+    token = db.scalars(_token_query(), {"hash": digest(secret)}).first()
     if token is None or token.revoked_at is not None:
         raise NotAuthenticated("the token is not valid")
     now = utcnow()

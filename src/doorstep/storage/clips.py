@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import CompoundSelect, event, select
+from sqlalchemy import CompoundSelect, bindparam, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -204,10 +204,14 @@ def is_household(db: Session, user: User, camera_id: str) -> bool:
     return db.get(HouseholdMember, (camera_id, user.id)) is not None
 
 
-def viewable_cameras(user: User) -> CompoundSelect[str]:
-    """A query for the cameras whose clips ``user`` may view: own and household-shared ones."""
-    own = select(Camera.id).where(Camera.owner_id == user.id)
-    shared = select(HouseholdMember.camera_id).where(HouseholdMember.user_id == user.id)
+def viewable_cameras(user: User | None = None) -> CompoundSelect[str]:
+    """A query for the cameras whose clips ``user`` may view: own and household-shared ones.
+
+    Without a user, the account is a parameter named ``viewer``, for statements built once.
+    """
+    viewer = bindparam("viewer") if user is None else user.id
+    own = select(Camera.id).where(Camera.owner_id == viewer)
+    shared = select(HouseholdMember.camera_id).where(HouseholdMember.user_id == viewer)
     return own.union(shared)
 
 

@@ -20,12 +20,15 @@ import h3
 from sqlalchemy import (
     JSON,
     Boolean,
+    CompoundSelect,
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     Text,
     and_,
+    bindparam,
     func,
     literal,
     or_,
@@ -45,7 +48,7 @@ from doorstep.domain.geo import (
 from doorstep.domain.moderation import PostCategory, check_post, refuse_race_only
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from doorstep.storage.models import Base, Clip, Role, User
-from doorstep.storage.types import new_id, one_of, utcnow
+from doorstep.storage.types import new_id, one_of, one_of_param, utcnow
 
 METERS_PER_MILE = 1609.344
 MIN_RADIUS_MILES = 0.5
@@ -378,21 +381,14 @@ def read_feed(
     """Return visible posts in ``cells``, newest first, one page after ``cursor``."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput(f"a page has 1 to {MAX_PAGE_SIZE} posts", field="limit")
-    query = select(Post).where(
-        one_of(db, Post.cell, cells), Post.status == PostStatus.VISIBLE.value
-    )
+    dialect = db.get_bind().dialect.name
+    params: dict[str, object] = {"cells": list(cells), "fetch": limit + 1}
     if category is not None:
-        query = query.where(Post.category == category.value)
+        params["category"] = category.value
     anchor = utcnow()
     if cursor is not None:
         anchor = cursor.created_at
-        query = query.where(
-            or_(
-                Post.created_at < cursor.created_at,
-                and_(Post.created_at == cursor.created_at, Post.id < cursor.post_id),
-            )
-        )
-    query = query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit + 1)
+        params.update(cursor_at=cursor.created_at, cursor_id=cursor.post_id)
     rows: list[Post] = []
     # Widening time windows: a busy area fills a page from the last day, so the database sorts
     # a day of posts instead of every post in hundreds of cells; a quiet one widens to all time.
@@ -403,8 +399,10 @@ def read_feed(
     first = _remembered_window(key)
     for index in range(first, len(FEED_WINDOWS)):
         window = FEED_WINDOWS[index]
-        bounded = query if window is None else query.where(Post.created_at >= anchor - window)
-        rows = list(db.scalars(bounded))
+        if window is not None:
+            params["since"] = anchor - window
+        query = _feed_query(dialect, category is not None, cursor is not None, window is not None)
+        rows = list(db.scalars(query, params))
         if len(rows) > limit:
             break
     if first == 0 or index != first:
@@ -414,6 +412,29 @@ def read_feed(
         rows = rows[:limit]
         next_cursor = FeedCursor(rows[-1].created_at, rows[-1].id).encode()
     return FeedPage(rows, next_cursor)
+
+
+# The feed's statements are built once per shape and run with parameters: building a select
+# costs more CPU than PostgreSQL takes to run it.
+@functools.lru_cache(maxsize=32)
+def _feed_query(
+    dialect: str, by_category: bool, after_cursor: bool, windowed: bool
+) -> Select[Post]:
+    query = select(Post).where(
+        one_of_param(dialect, Post.cell, "cells"), Post.status == PostStatus.VISIBLE.value
+    )
+    if by_category:
+        query = query.where(Post.category == bindparam("category"))
+    if after_cursor:
+        query = query.where(
+            or_(
+                Post.created_at < bindparam("cursor_at"),
+                and_(Post.created_at == bindparam("cursor_at"), Post.id < bindparam("cursor_id")),
+            )
+        )
+    if windowed:
+        query = query.where(Post.created_at >= bindparam("since"))
+    return query.order_by(Post.created_at.desc(), Post.id.desc()).limit(bindparam("fetch"))
 
 
 _WindowKey = tuple[tuple[str, ...], "PostCategory | None", bool]
@@ -459,23 +480,29 @@ class ViewerMarks:
     following: frozenset[str]
 
 
+@functools.lru_cache(maxsize=4)
+def _marks_query(dialect: str) -> CompoundSelect[str, str]:
+    # One round trip for both kinds of mark.
+    return union_all(
+        select(literal("helpful"), HelpfulMark.post_id).where(
+            HelpfulMark.user_id == bindparam("viewer"),
+            one_of_param(dialect, HelpfulMark.post_id, "ids"),
+        ),
+        select(literal("follow"), Follow.post_id).where(
+            Follow.user_id == bindparam("viewer"), one_of_param(dialect, Follow.post_id, "ids")
+        ),
+    )
+
+
 def viewer_marks(db: Session, viewer: User, post_ids: Sequence[str]) -> ViewerMarks:
     """Return the viewer's helpful marks and follows among ``post_ids``."""
     if not post_ids:
         return ViewerMarks(frozenset(), frozenset())
-    ids = list(post_ids)
-    # One round trip for both kinds of mark.
-    marks = union_all(
-        select(literal("helpful"), HelpfulMark.post_id).where(
-            HelpfulMark.user_id == viewer.id, one_of(db, HelpfulMark.post_id, ids)
-        ),
-        select(literal("follow"), Follow.post_id).where(
-            Follow.user_id == viewer.id, one_of(db, Follow.post_id, ids)
-        ),
-    )
+    marks = _marks_query(db.get_bind().dialect.name)
+    params = {"viewer": viewer.id, "ids": list(post_ids)}
     helpful: set[str] = set()
     following: set[str] = set()
-    for kind, post_id in db.execute(marks):
+    for kind, post_id in db.execute(marks, params):
         (helpful if kind == "helpful" else following).add(post_id)
     return ViewerMarks(frozenset(helpful), frozenset(following))
 
@@ -992,14 +1019,18 @@ def _ancestors(cell: str) -> tuple[str, ...]:
 
 def alerts_for(db: Session, home_cell: str, limit: int = 10) -> list[AgencyAlert]:
     """Alerts covering ``home_cell``, newest first: matched on the cell and all its parents."""
-    covered = select(AlertCell.alert_id).where(one_of(db, AlertCell.cell, _ancestors(home_cell)))
-    return list(
-        db.scalars(
-            select(AgencyAlert)
-            .where(AgencyAlert.id.in_(covered))
-            .order_by(AgencyAlert.created_at.desc())
-            .limit(limit)
-        )
+    query = _alerts_query(db.get_bind().dialect.name)
+    return list(db.scalars(query, {"cells": list(_ancestors(home_cell)), "fetch": limit}))
+
+
+@functools.lru_cache(maxsize=4)
+def _alerts_query(dialect: str) -> Select[AgencyAlert]:
+    covered = select(AlertCell.alert_id).where(one_of_param(dialect, AlertCell.cell, "cells"))
+    return (
+        select(AgencyAlert)
+        .where(AgencyAlert.id.in_(covered))
+        .order_by(AgencyAlert.created_at.desc())
+        .limit(bindparam("fetch"))
     )
 
 

@@ -57,3 +57,15 @@ def one_of(
     if db.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
     return column.in_(list(values))
+
+
+def one_of_param(
+    dialect: str, column: InstrumentedAttribute[str], name: str
+) -> ColumnElement[bool]:
+    """``column IN :name`` for a statement built once and run with many lists (see ``one_of``).
+
+    PostgreSQL gets one array parameter; other engines an IN list expanded at execution.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    return column.in_(bindparam(name, expanding=True))
