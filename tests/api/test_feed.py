@@ -256,6 +256,14 @@ def test_comment_helpful_follow_and_script_text_kept_as_text(
     detail = bob.post(f"{url}/helpful", json={}, headers=headers).json()
     assert (detail["helpful_count"], detail["helpful_by_me"]) == (1, True)
     assert bob.post(f"{url}/follow", json={}, headers=headers).json()["following"] is True
+    # The feed shows each reader their own marks only.
+    [in_bobs_feed] = [p for p in bob.get("/api/v1/feed").json()["posts"] if p["id"] == post["id"]]
+    assert (in_bobs_feed["helpful_by_me"], in_bobs_feed["following"]) == (True, True)
+    [in_adas_feed] = [
+        p for p in client.get("/api/v1/feed").json()["posts"] if p["id"] == post["id"]
+    ]
+    assert (in_adas_feed["helpful_by_me"], in_adas_feed["following"]) == (False, False)
+    assert in_adas_feed["helpful_count"] == 1
     seen_by_ada = client.get(url).json()
     assert seen_by_ada["text"].startswith("<script>")
     assert [c["author"] for c in seen_by_ada["comments"]] == ["Neighbor"]

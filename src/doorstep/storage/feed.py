@@ -12,7 +12,7 @@ import functools
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    exists,
     func,
     literal,
     or_,
@@ -36,7 +37,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.domain.geo import (
     FINEST_PUBLIC_RESOLUTION,
@@ -357,6 +360,8 @@ class FeedPage:
 
     posts: list[Post]
     next_cursor: str | None
+    #: The reader's own marks among ``posts`` (empty when read for no one).
+    marks: ViewerMarks = field(default_factory=lambda: ViewerMarks(frozenset(), frozenset()))
 
 
 def parse_category(category: str | None) -> PostCategory | None:
@@ -377,19 +382,27 @@ def read_feed(
     category: PostCategory | None = None,
     cursor: FeedCursor | None = None,
     limit: int = PAGE_SIZE,
+    viewer: User | None = None,
 ) -> FeedPage:
-    """Return visible posts in ``cells``, newest first, one page after ``cursor``."""
+    """Return visible posts in ``cells``, newest first, one page after ``cursor``.
+
+    With a ``viewer``, the page carries their helpful marks and follows, from the same query.
+    """
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput(f"a page has 1 to {MAX_PAGE_SIZE} posts", field="limit")
     dialect = db.get_bind().dialect.name
-    params: dict[str, object] = {"cells": list(cells), "fetch": limit + 1}
+    params: dict[str, object] = {
+        "cells": list(cells),
+        "fetch": limit + 1,
+        "viewer": viewer.id if viewer is not None else "",
+    }
     if category is not None:
         params["category"] = category.value
     anchor = utcnow()
     if cursor is not None:
         anchor = cursor.created_at
         params.update(cursor_at=cursor.created_at, cursor_id=cursor.post_id)
-    rows: list[Post] = []
+    rows: list[Row[Post, bool, bool]] = []
     # Widening time windows: a busy area fills a page from the last day, so the database sorts
     # a day of posts instead of every post in hundreds of cells; a quiet one widens to all time.
     # Any window gives the same page once it holds more than ``limit`` posts (every post in it
@@ -402,7 +415,7 @@ def read_feed(
         if window is not None:
             params["since"] = anchor - window
         query = _feed_query(dialect, category is not None, cursor is not None, window is not None)
-        rows = list(db.scalars(query, params))
+        rows = list(db.execute(query, params))
         if len(rows) > limit:
             break
     if first == 0 or index != first:
@@ -410,8 +423,12 @@ def read_feed(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = FeedCursor(rows[-1].created_at, rows[-1].id).encode()
-    return FeedPage(rows, next_cursor)
+        next_cursor = FeedCursor(rows[-1][0].created_at, rows[-1][0].id).encode()
+    marks = ViewerMarks(
+        frozenset(post.id for post, helpful, _ in rows if helpful),
+        frozenset(post.id for post, _, following in rows if following),
+    )
+    return FeedPage([post for post, _, _ in rows], next_cursor, marks)
 
 
 # The feed's statements are built once per shape and run with parameters: building a select
@@ -419,8 +436,11 @@ def read_feed(
 @functools.lru_cache(maxsize=32)
 def _feed_query(
     dialect: str, by_category: bool, after_cursor: bool, windowed: bool
-) -> Select[Post]:
-    query = select(Post).where(
+) -> Select[Post, bool, bool]:
+    viewer: BindParameter[str] = bindparam("viewer", type_=String)
+    helpful = exists().where(HelpfulMark.post_id == Post.id, HelpfulMark.user_id == viewer)
+    following = exists().where(Follow.post_id == Post.id, Follow.user_id == viewer)
+    query = select(Post, helpful, following).where(
         one_of_param(dialect, Post.cell, "cells"), Post.status == PostStatus.VISIBLE.value
     )
     if by_category:

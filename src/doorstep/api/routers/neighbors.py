@@ -421,11 +421,11 @@ def read_feed_page(
     page = feed.FeedPage([], None)
     if not alerts_only:
         after = FeedCursor.decode(cursor) if cursor else None
-        page = feed.read_feed(db, cells, category=kind, cursor=after, limit=limit)
+        page = feed.read_feed(db, cells, category=kind, cursor=after, limit=limit, viewer=user)
     alerts: list[AgencyAlert] = []
     if cursor is None and kind is None:
         alerts = feed.alerts_for(db, centre)
-    marks = feed.viewer_marks(db, user, [p.id for p in page.posts])
+    marks = page.marks
     return FeedPublic(
         radius_miles=round(radius, 2),
         home_cell=public_cell_of(centre),
