@@ -148,6 +148,34 @@ def test_feed_is_newest_first_filtered_and_paged_without_gaps(db: Session) -> No
     assert [p.text for p in pets.posts] == ["post 5", "post 3", "post 1"]
 
 
+def test_held_and_removed_posts_stay_out_of_every_feed_page(db: Session) -> None:
+    author = _user(db, "ada")
+    start = utcnow() - timedelta(hours=6)
+    posts = [
+        _post(
+            db,
+            author,
+            text=f"post {i}",
+            category=PostCategory.LOST_PET.value,
+            now=start + timedelta(minutes=i),
+        )
+        for i in range(6)
+    ]
+    posts[5].status = PostStatus.HELD.value
+    posts[3].status = PostStatus.REMOVED.value
+    posts[1].status = PostStatus.HELD.value
+    db.flush()
+    cells = feed.feed_cells(public_cell(HOME, RES), 1.0)
+
+    first = feed.read_feed(db, cells, limit=2)
+    assert [p.text for p in first.posts] == ["post 4", "post 2"]
+    after = feed.read_feed(db, cells, cursor=FeedCursor.decode(first.next_cursor or ""), limit=2)
+    assert [p.text for p in after.posts] == ["post 0"]
+    pets = feed.read_feed(db, cells, category=PostCategory.LOST_PET)
+    assert [p.text for p in pets.posts] == ["post 4", "post 2", "post 0"]
+    assert feed.cell_counts(db, cells, None) == {posts[0].cell: 3}
+
+
 def _as_time(value: object) -> datetime | None:
     """A time parameter as sent: a datetime (PostgreSQL) or its ISO text (SQLite)."""
     if isinstance(value, datetime):
@@ -212,10 +240,21 @@ def test_a_quiet_area_starts_at_the_window_that_last_filled_its_page(
     assert [p.id for p in fresh.posts] == [p.id for p in busy.posts]
     assert len(selects) == 1
     assert min(selects[0]) > utcnow() - timedelta(days=1, minutes=1)
-    # Deeper pages and other categories are remembered apart from the first page.
+    # Deeper pages and other categories are remembered apart from the first page: each starts
+    # from the last day and widens on its own (the cursor's day holds one post, a month back
+    # holds the rest), while the first page still starts at the last day.
     monkeypatch.setattr(feed, "WINDOW_MEMORY_S", 60.0)
+    selects.clear()
     older = feed.read_feed(db, cells, cursor=FeedCursor.decode(fresh.next_cursor or ""), limit=3)
     assert [p.text for p in older.posts] == ["new 0", "old 4", "old 3"]
+    assert len(selects) == 3
+    selects.clear()
+    pets = feed.read_feed(db, cells, category=PostCategory.LOST_PET, limit=3)
+    assert pets.posts == []
+    assert len(selects) == 4
+    selects.clear()
+    feed.read_feed(db, cells, limit=3)
+    assert len(selects) == 1
 
 
 def test_a_cursor_that_was_not_given_out_is_refused() -> None:

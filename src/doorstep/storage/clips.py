@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import CompoundSelect, bindparam, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.domain import consent
 from doorstep.domain.retention import expires_at
@@ -204,12 +205,17 @@ def is_household(db: Session, user: User, camera_id: str) -> bool:
     return db.get(HouseholdMember, (camera_id, user.id)) is not None
 
 
-def viewable_cameras(user: User | None = None) -> CompoundSelect[str]:
-    """A query for the cameras whose clips ``user`` may view: own and household-shared ones.
+def viewable_cameras(user: User) -> CompoundSelect[str]:
+    """A query for the cameras whose clips ``user`` may view: own and household-shared ones."""
+    return _viewable(user.id)
 
-    Without a user, the account is a parameter named ``viewer``, for statements built once.
-    """
-    viewer = bindparam("viewer") if user is None else user.id
+
+def viewable_cameras_param() -> CompoundSelect[str]:
+    """``viewable_cameras`` for a statement built once: the account is the parameter ``viewer``."""
+    return _viewable(bindparam("viewer"))
+
+
+def _viewable(viewer: str | BindParameter[str]) -> CompoundSelect[str]:
     own = select(Camera.id).where(Camera.owner_id == viewer)
     shared = select(HouseholdMember.camera_id).where(HouseholdMember.user_id == viewer)
     return own.union(shared)

@@ -408,7 +408,8 @@ def read_feed(
     # Any window gives the same page once it holds more than ``limit`` posts (every post in it
     # is newer than every post outside), so starting at the window that last filled a page
     # here only saves the narrower queries that would come back short.
-    key = (tuple(cells), category, cursor is None)
+    # A hash, not the cells: a five-mile radius is thousands of cells to keep per entry.
+    key = (hash(tuple(cells)), category, cursor is None)
     first = _remembered_window(key)
     for index in range(first, len(FEED_WINDOWS)):
         window = FEED_WINDOWS[index]
@@ -457,7 +458,7 @@ def _feed_query(
     return query.order_by(Post.created_at.desc(), Post.id.desc()).limit(bindparam("fetch"))
 
 
-_WindowKey = tuple[tuple[str, ...], "PostCategory | None", bool]
+_WindowKey = tuple[int, "PostCategory | None", bool]
 # Per process: which window last filled a page for a set of cells, and when.
 _windows: dict[_WindowKey, tuple[int, float]] = {}
 _MAX_REMEMBERED = 4096

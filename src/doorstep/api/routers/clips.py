@@ -20,7 +20,7 @@ from doorstep.api.state import AppState
 from doorstep.errors import InvalidInput, RangeNotSatisfiable
 from doorstep.storage import audit
 from doorstep.storage import clips as clip_store
-from doorstep.storage.clips import viewable_cameras
+from doorstep.storage.clips import viewable_cameras_param
 from doorstep.storage.models import Camera, Clip, User
 
 router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
@@ -125,7 +125,7 @@ def _timeline_query(by_camera: bool, since: bool, before: bool) -> Select[*tuple
     query = (
         select(*TIMELINE_COLUMNS)
         .join(Camera, Camera.id == Clip.camera_id)
-        .where(Clip.camera_id.in_(viewable_cameras()))
+        .where(Clip.camera_id.in_(viewable_cameras_param()))
     )
     if by_camera:
         query = query.where(Clip.camera_id == bindparam("camera_id"))
