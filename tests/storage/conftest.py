@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from pydantic import SecretStr
 
 from doorstep.settings import Settings
 from doorstep.storage.blobs import BlobStore, LocalBlobStore, make_blob_store
+from doorstep.storage.db import Database
+from doorstep.storage.migrate import migrate
 from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY
 
 
@@ -39,3 +42,12 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
         settings: Settings = request.getfixturevalue("s3_settings")
         return make_blob_store(settings)
     return make_blob_store(Settings(data_dir=tmp_path, blob_store="local"))
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    """A migrated database of the parametrised backend, closed after the test."""
+    database = Database(settings.resolved_database_url)
+    migrate(database.engine)
+    yield database
+    database.dispose()

@@ -4,34 +4,23 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from doorstep.jobs.redaction import share_key_context
-from doorstep.settings import Settings
 from doorstep.storage.agencies import Share
 from doorstep.storage.blobs import LocalBlobStore
 from doorstep.storage.clips import ClipMeta, Keys, expire, read_snapshot, shred, store_clip
 from doorstep.storage.crypto import EncryptingReader, new_key, wrap_key
 from doorstep.storage.db import Database
 from doorstep.storage.legal import Disclosure
-from doorstep.storage.migrate import migrate
 from doorstep.storage.models import Clip
 from doorstep.storage.types import utcnow
 from tests.storage.test_agencies import _agency, _camera, _rfa, _user
 
 SNAPSHOT = b"\xff\xd8 a snapshot"
-
-
-@pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    database = Database(settings.resolved_database_url)
-    migrate(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,26 +9,15 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from doorstep.domain.geo import Coordinates
-from doorstep.settings import Settings
 from doorstep.storage import accounts, cameras
 from doorstep.storage.accounts import LAST_USED_RESOLUTION, create_user, token_for
 from doorstep.storage.cameras import SEEN_RESOLUTION, heartbeat
 from doorstep.storage.db import Database
-from doorstep.storage.migrate import migrate
 from doorstep.storage.models import ApiToken, Camera
 from doorstep.storage.types import utcnow
 from tests.factories import PASSWORD
 
 HOME = Coordinates(45.5231, -122.6765)
-
-
-@pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    """A migrated database of the parametrised backend."""
-    database = Database(settings.resolved_database_url)
-    migrate(database.engine)
-    yield database
-    database.dispose()
 
 
 def _paired(database: Database) -> tuple[str, str]:
