@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.routing import Match
 
+from doorstep.api.app import ROUTERS
 from doorstep.api.middleware import CSP
 
 EXPECTED_HEADERS = {
@@ -129,3 +131,24 @@ def test_json_without_a_content_type_is_not_parsed(client: TestClient) -> None:
     response = client.post("/api/v1/session", content=b'{"email": "a@b.org", "password": "x"}')
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_no_router_has_a_path_another_router_would_answer() -> None:
+    # The app tries its routers busiest first; that is only safe while no two routers could
+    # both answer one request, whatever order they come in.
+    clashes = []
+    checked = 0
+    for index, router in enumerate(ROUTERS):
+        for route in router.routes:
+            path = re.sub(r"\{[^}:]+(:path)?\}", "x1", getattr(route, "path", ""))
+            for method in getattr(route, "methods", None) or {"GET"}:
+                scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+                checked += 1
+                for other_index, other in enumerate(ROUTERS):
+                    if other_index == index:
+                        continue
+                    for candidate in other.routes:
+                        if candidate.matches(scope)[0] == Match.FULL:
+                            clashes.append((path, method, getattr(candidate, "path", "")))
+    assert checked > 150
+    assert clashes == []

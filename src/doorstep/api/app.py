@@ -56,6 +56,32 @@ Every error is `application/problem+json`.
 """
 
 
+#: Every router, in the order a request is matched against them, at a few microseconds a route:
+#: the busiest (cameras uploading, residents reading their feed and timeline) first. No path of
+#: one router matches a route of another (tests/api/test_system.py), so the order changes
+#: nothing but speed.
+ROUTERS = (
+    devices.router,
+    clips.router,
+    neighbors.router,
+    system.router,
+    accounts.router,
+    cameras.router,
+    events.router,
+    audit.router,
+    agencies.router,
+    requests.router,
+    legal.router,
+    partnerships.router,
+    transparency.router,
+    legal_pages.router,
+    feed_pages.router,
+    camera_pages.router,
+    agency_pages.router,
+    pages.router,
+)
+
+
 def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     """Build the app for ``settings``; migrations run first unless the caller already did."""
     db = Database(settings.resolved_database_url)
@@ -132,24 +158,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     # For callers that never ran the lifespan (tests driving the app without starting it).
     app.state.shutdown = shutdown
     problems.install(app)
-    app.include_router(system.router)
-    app.include_router(accounts.router)
-    app.include_router(cameras.router)
-    app.include_router(devices.router)
-    app.include_router(clips.router)
-    app.include_router(events.router)
-    app.include_router(audit.router)
-    app.include_router(neighbors.router)
-    app.include_router(agencies.router)
-    app.include_router(requests.router)
-    app.include_router(legal.router)
-    app.include_router(partnerships.router)
-    app.include_router(transparency.router)
-    app.include_router(legal_pages.router)
-    app.include_router(feed_pages.router)
-    app.include_router(camera_pages.router)
-    app.include_router(agency_pages.router)
-    app.include_router(pages.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: headers go on every response, including the body-limit refusals.
