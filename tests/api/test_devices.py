@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from doorstep.api.state import AppState
 from doorstep.storage.clips import owner_data_key
 from doorstep.storage.crypto import DecryptionFailed, decrypt_all
-from doorstep.storage.models import Clip, OwnerKey, PairingCode
+from doorstep.storage.models import ApiToken, BrowserSession, Clip, OwnerKey, PairingCode
 from doorstep.storage.types import utcnow
 from tests.factories import resident
 from tests.media import tiny_clip, tiny_jpeg
@@ -461,3 +461,53 @@ def test_times_without_a_zone_are_refused(client: TestClient, owner: str, name: 
     response = client.get(f"/api/v1/clips?{name}=2024-01-01T00:00:00")
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _refused(response: Any, status: int, problem: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == f"/problems/{problem}"
+
+
+def test_the_feed_and_timeline_check_the_caller_like_every_route(
+    app: FastAPI, client: TestClient, owner: str, clip_bytes: bytes
+) -> None:
+    # Both answer on a path of their own (deps.read_in_one_hop); the caller is checked the same.
+    device = _pair(client, owner, _camera(client, owner)["id"])
+    with TestClient(app) as script:
+        assert _upload(script, device, clip_bytes).status_code == 201
+    scoped = {}
+    for scope in ("clips:read", "account:read"):
+        scoped[scope] = client.post(
+            "/api/v1/me/tokens",
+            json={"name": scope.replace(":", " "), "scopes": [scope]},
+            headers={"x-csrf-token": owner},
+        ).json()["token"]
+    reads = ("/api/v1/clips", "/api/v1/feed")
+    with TestClient(app) as script:
+        for path in reads:
+            _refused(script.get(path), 401, "not-authenticated")
+            forged = script.get(path, headers={"authorization": "Bearer dst_forged"})
+            _refused(forged, 401, "not-authenticated")
+            _refused(
+                script.get(path, headers={"authorization": "Basic YTpi"}), 401, "not-authenticated"
+            )
+            # A camera's token never reads its owner's clips or neighbourhood.
+            camera = script.get(path, headers={"authorization": f"Bearer {device}"})
+            _refused(camera, 403, "forbidden")
+        bearer = {"authorization": f"Bearer {scoped['clips:read']}"}
+        assert len(script.get("/api/v1/clips", headers=bearer).json()["clips"]) == 1
+        no_scope = {"authorization": f"Bearer {scoped['account:read']}"}
+        _refused(script.get("/api/v1/clips", headers=no_scope), 403, "forbidden")
+    assert len(client.get("/api/v1/clips").json()["clips"]) == 1
+    assert client.get("/api/v1/feed").json()["posts"] == []
+    with _state(app).db.session() as db:
+        for token in db.scalars(select(ApiToken)):
+            token.expires_at = utcnow() - timedelta(seconds=1)
+        for session in db.scalars(select(BrowserSession)):
+            session.expires_at = utcnow() - timedelta(seconds=1)
+    with TestClient(app) as script:
+        expired = script.get("/api/v1/clips", headers=bearer)
+        _refused(expired, 401, "token-expired")
+    for path in reads:
+        _refused(client.get(path), 401, "not-authenticated")

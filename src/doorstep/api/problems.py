@@ -58,6 +58,9 @@ _EVERY_OPERATION = (400, 413)
 _CALLER_CHECKED = (401, 403)
 #: Any operation that opens a database session: the database may be out of reach for a moment.
 _DATABASE = (503,)
+#: A signed-in read answered by ``deps.read_in_one_hop`` looks at the caller and opens a session
+#: without the dependencies that tell ``_error_statuses`` so; its route lists these itself.
+ONE_HOP_READ = _CALLER_CHECKED + _DATABASE
 #: Any operation that reads a Range header may find it outside the content.
 _RANGED = 416
 
