@@ -108,3 +108,18 @@ def test_a_camera_seen_again_within_seconds_is_not_rewritten(
     with database.session() as db:
         camera = db.get_one(Camera, camera_id)
         assert camera.last_seen_at == later
+
+
+def test_a_camera_request_finds_its_camera_with_its_token(database: Database) -> None:
+    camera_id, secret = _paired(database)
+    with database.session() as db:
+        sent: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            sent.append(statement)
+
+        event.listen(db.get_bind(), "before_cursor_execute", record)
+        camera = cameras.device_camera(db, token_for(db, secret))
+        assert camera.id == camera_id
+        # One query for the token, its owner and its camera, not one more for the camera.
+        assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1

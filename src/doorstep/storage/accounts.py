@@ -190,7 +190,8 @@ def _token_query() -> Select[ApiToken]:
     return (
         select(ApiToken)
         .where(ApiToken.token_hash == bindparam("hash"))
-        .options(joinedload(ApiToken.user))
+        # A camera's every request needs its camera next (cameras.device_camera finds it here).
+        .options(joinedload(ApiToken.user), joinedload(ApiToken.camera))
     )
 
 

@@ -8,6 +8,7 @@ once it commits.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -17,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import CompoundSelect, bindparam, event, select
+from sqlalchemy import CompoundSelect, Select, bindparam, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
@@ -125,9 +126,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def _duplicate_query() -> Select[Clip]:
+    # Built once: every upload asks, and building a select costs more than running this one.
+    return select(Clip).where(
+        Clip.camera_id == bindparam("camera_id"), Clip.content_sha256 == bindparam("sha256")
+    )
+
+
 def find_duplicate(db: Session, camera: Camera, sha256: str) -> Clip | None:
     """The clip this camera already uploaded with the same content, if any."""
-    return db.scalar(select(Clip).where(Clip.camera_id == camera.id, Clip.content_sha256 == sha256))
+    return db.scalar(_duplicate_query(), {"camera_id": camera.id, "sha256": sha256})
 
 
 def store_clip(

@@ -108,6 +108,8 @@ class ApiToken(Base):
     )
 
     user: Mapped[User] = relationship(back_populates="tokens")
+    #: The camera a device token speaks for; loaded with the token (see accounts.token_for).
+    camera: Mapped[Camera | None] = relationship(viewonly=True)
 
 
 class LoginThrottle(Base):
