@@ -511,3 +511,29 @@ def test_the_feed_and_timeline_check_the_caller_like_every_route(
         _refused(expired, 401, "token-expired")
     for path in reads:
         _refused(client.get(path), 401, "not-authenticated")
+
+
+def test_an_upload_tells_the_owner_once_its_clip_is_committed(
+    app: FastAPI, client: TestClient, owner: str, clip_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _state(app)
+    device = _pair(client, owner, _camera(client, owner)["id"])
+    told: list[tuple[str, dict[str, Any], bool]] = []
+
+    def publish(account_id: str, event: dict[str, Any]) -> int:
+        # What the page is told about must already be there for it to fetch.
+        with state.db.session() as db:
+            stored = db.get(Clip, event["clip"]["id"]) is not None
+        told.append((account_id, event, stored))
+        return 1
+
+    monkeypatch.setattr(state.bus, "publish", publish)
+    with TestClient(app) as agent:
+        first = _upload(agent, device, clip_bytes)
+        again = _upload(agent, device, clip_bytes)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    me = client.get("/api/v1/me").json()["id"]
+    assert [
+        (account, event["type"], event["clip"]["id"], stored) for account, event, stored in told
+    ] == [(me, "clip", first.json()["id"], True)]
