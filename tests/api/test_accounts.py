@@ -313,3 +313,20 @@ def test_revoking_someone_elses_token_is_not_found(app: FastAPI, client: TestCli
         )
         _problem(response, 404)
     assert client.get("/api/v1/me/tokens").json()[0]["revoked_at"] is None
+
+
+def test_a_read_in_one_hop_commits_what_it_records(app: FastAPI, client: TestClient) -> None:
+    # The timeline reads on a single hop of its own; a token's first use must still be stored.
+    csrf = resident(client)
+    secret = client.post(
+        "/api/v1/me/tokens",
+        json={"name": "viewer", "scopes": ["clips:read"]},
+        headers={"x-csrf-token": csrf},
+    ).json()["token"]
+    with _state(app).db.session() as db:
+        assert db.scalars(select(ApiToken.last_used_at)).one() is None
+    with TestClient(app) as script:
+        page = script.get("/api/v1/clips", headers={"authorization": f"Bearer {secret}"})
+        assert page.json() == {"clips": [], "next_before": None}
+    with _state(app).db.session() as db:
+        assert db.scalars(select(ApiToken.last_used_at)).one() is not None

@@ -129,16 +129,23 @@ def _held(client: TestClient, admission: Admission) -> Iterator[None]:
         future.result(timeout=5)
 
 
-def test_every_database_request_waits_for_a_permit(app: FastAPI, client: TestClient) -> None:
-    resident(client)
+HOME = {"lat": 45.5236, "lon": -122.6771}
+
+
+# /me goes through the dependencies; the feed and the timeline through deps.read_in_one_hop.
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/clips", "/api/v1/feed"])
+def test_every_database_request_waits_for_a_permit(
+    app: FastAPI, client: TestClient, path: str
+) -> None:
+    resident(client, home=HOME)
     state = app.state.doorstep
     state.admission = Admission(1, wait_s=0.2)
     with _held(client, state.admission):
-        busy = client.get("/api/v1/me")
+        busy = client.get(path)
     assert busy.status_code == 503
     assert busy.headers["content-type"].startswith("application/problem+json")
     assert int(busy.headers["retry-after"]) > 0
-    assert client.get("/api/v1/me").status_code == 200
+    assert client.get(path).status_code == 200
 
 
 def test_clip_uploads_wait_in_a_lane_of_their_own(app: FastAPI, client: TestClient) -> None:
@@ -154,12 +161,16 @@ def test_clip_uploads_wait_in_a_lane_of_their_own(app: FastAPI, client: TestClie
 
 
 def test_a_request_that_fails_gives_its_permit_back(app: FastAPI, client: TestClient) -> None:
-    resident(client)
+    resident(client, home=HOME)
     state = app.state.doorstep
     state.admission = Admission(1, wait_s=0.2)
     assert client.get("/api/v1/clips/no-such-clip").status_code == 404
     # Had the 404 kept the only permit, this would wait 0.2 s and be a 503.
     assert client.get("/api/v1/me").status_code == 200
+    # The same for a read refused inside its single hop.
+    forged = client.get("/api/v1/clips", headers={"authorization": "Bearer dst_forged"})
+    assert forged.status_code == 401
+    assert client.get("/api/v1/feed").status_code == 200
 
 
 def test_a_form_body_is_read_before_a_database_permit_is_taken() -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from anyio import CancelScope
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.orm import Session
 
 from doorstep.api.state import AppState
@@ -26,6 +27,8 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEVICE_PREFIX = "/api/v1/devices/"
 CLIP_UPLOAD_PATH = DEVICE_PREFIX + "clips"
+
+Page = TypeVar("Page", bound=BaseModel)
 
 
 # Dependencies that do no I/O are coroutines: FastAPI runs a plain function on a thread,
@@ -156,34 +159,47 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def read_in_one_hop(
-    request: Request, read: Callable[[Session, Principal], BaseModel]
+    request: Request, model: type[Page], read: Callable[[Session, Principal], Page]
 ) -> Response:
-    """Answer a signed-in GET with ``read``'s result, all its blocking work on one thread hop.
+    """Answer a signed-in GET with ``read``'s page as JSON, all its blocking work on one thread hop.
 
     The dependencies above take four hops to the thread pool for a read: who is calling, the
     handler, checking its result, the commit. Under load each hop waits for the GIL behind the
     event loop and the other threads, which is where a busy server's slow reads come from. The
     hottest reads (the feed, the timeline) go through here instead: in one hop and one
-    transaction, under the same database permit, the caller is resolved by the same rules, the
-    page is read and turned into JSON. Its model is the route's ``response_model``.
+    transaction, under the same database permit, the caller is resolved by the same rules and
+    the page is read and written out as ``model`` (the route's ``response_model``: only its
+    fields leave, whatever ``read`` returns). A route using this lists ``problems.ONE_HOP_READ``.
     """
     if request.method not in SAFE_METHODS:
         raise RuntimeError("read_in_one_hop is for reads; a write needs the CSRF check")
     state: AppState = request.app.state.doorstep
     async with state.admission.permit():
-        body = await run_in_threadpool(_read_as_caller, state, request, read)
+        body, pending = await run_in_threadpool(_read_as_caller, state, request, model, read)
+    # As after get_db: whatever the read queued is told only once it has committed.
+    for account_id, event in pending:
+        state.bus.publish(account_id, event)
     return Response(body, media_type="application/json")
 
 
+@functools.cache
+def _writer(model: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
 def _read_as_caller(
-    state: AppState, request: Request, read: Callable[[Session, Principal], BaseModel]
-) -> bytes:
+    state: AppState,
+    request: Request,
+    model: type[Page],
+    read: Callable[[Session, Principal], Page],
+) -> tuple[bytes, list[tuple[str, dict[str, Any]]]]:
     with state.db.session() as db:
         principal = resolve_principal(request, None, db)
         if principal is None:
             raise NotAuthenticated("log in or send an API token")
-        # Serialised inside the transaction: the model may still read from the session.
-        return read(db, principal).model_dump_json(by_alias=True).encode()
+        # Written out inside the transaction: the page may still read from the session.
+        body = _writer(model).dump_json(read(db, principal), by_alias=True)
+    return body, take_pending(db)
 
 
 async def current_user(principal: CurrentPrincipal) -> User:

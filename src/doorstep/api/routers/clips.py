@@ -189,7 +189,7 @@ async def timeline(
         )
 
     # Every resident's home screen asks for this: one thread hop for all of it.
-    return await read_in_one_hop(request, page)
+    return await read_in_one_hop(request, ClipPage, page)
 
 
 @router.get("/{clip_id}")

@@ -471,7 +471,7 @@ async def read_feed(
         )
 
     # The busiest read there is: one thread hop for all of it (see read_in_one_hop).
-    return await read_in_one_hop(request, page)
+    return await read_in_one_hop(request, FeedPublic, page)
 
 
 @router.get("/feed/map")
