@@ -327,6 +327,6 @@ def test_a_read_in_one_hop_commits_what_it_records(app: FastAPI, client: TestCli
         assert db.scalars(select(ApiToken.last_used_at)).one() is None
     with TestClient(app) as script:
         page = script.get("/api/v1/clips", headers={"authorization": f"Bearer {secret}"})
-        assert page.json() == {"clips": [], "next_before": None}
+        assert page.json() == {"clips": [], "next_cursor": None}
     with _state(app).db.session() as db:
         assert db.scalars(select(ApiToken.last_used_at)).one() is not None

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from doorstep.api.routers import clips as clip_routes
 from doorstep.api.state import AppState
 from doorstep.storage.clips import owner_data_key
 from doorstep.storage.crypto import DecryptionFailed, decrypt_all
@@ -221,12 +222,15 @@ def test_timeline_pages_and_filters_by_camera_time_and_label(
     first = client.get("/api/v1/clips?limit=2").json()
     assert [c["id"] for c in first["clips"]] == newest_first[:2]
     assert [c["camera_name"] for c in first["clips"]] == ["Front door", "Yard"]
-    before = first["next_before"]
-    second = client.get("/api/v1/clips", params={"limit": 2, "before": before}).json()
+    cursor = first["next_cursor"]
+    second = client.get("/api/v1/clips", params={"limit": 2, "cursor": cursor}).json()
     assert [c["id"] for c in second["clips"]] == newest_first[2:4]
-    third = client.get("/api/v1/clips", params={"limit": 2, "before": second["next_before"]})
+    third = client.get("/api/v1/clips", params={"limit": 2, "cursor": second["next_cursor"]})
     assert [c["id"] for c in third.json()["clips"]] == newest_first[4:]
-    assert third.json()["next_before"] is None
+    assert third.json()["next_cursor"] is None
+    before = made[3]["started_at"]
+    earlier = client.get("/api/v1/clips", params={"before": before}).json()["clips"]
+    assert [c["id"] for c in earlier] == newest_first[2:]
 
     since = (start + timedelta(minutes=3)).isoformat()
     assert [
@@ -239,6 +243,85 @@ def test_timeline_pages_and_filters_by_camera_time_and_label(
     assert [c["id"] for c in people.json()["clips"]] == [made[2]["id"], made[0]["id"]]
     motion = client.get("/api/v1/clips", params={"label": "motion", "before": since})
     assert motion.json()["clips"] == []
+
+
+def _clips_of_one_camera(
+    client: TestClient, owner: str, clip_bytes: bytes, labels: list[list[str]], *, same_start: bool
+) -> list[str]:
+    """Upload one clip per entry of ``labels``, oldest first; return their ids newest first."""
+    token = _pair(client, owner, _camera(client, owner)["id"])
+    start = utcnow() - timedelta(hours=2)
+    ids = []
+    for index, clip_labels in enumerate(labels):
+        at = start if same_start else start + timedelta(seconds=index)
+        meta = _meta(
+            started_at=at.isoformat(),
+            ended_at=(at + timedelta(seconds=1)).isoformat(),
+            labels=clip_labels,
+        )
+        uploaded = _upload(client, token, clip_bytes + bytes([index]), meta=meta)
+        assert uploaded.status_code == 201, uploaded.text
+        ids.append(uploaded.json()["id"])
+    return ids[::-1]
+
+
+def _every_page(client: TestClient, **params: Any) -> list[list[str]]:
+    """Follow the timeline's cursors to the end; the ids of each page."""
+    pages: list[list[str]] = []
+    cursor = None
+    while len(pages) < 50:
+        response = client.get(
+            "/api/v1/clips", params={**params, "cursor": cursor} if cursor else params
+        )
+        assert response.status_code == 200, response.text
+        pages.append([clip["id"] for clip in response.json()["clips"]])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return pages
+    raise AssertionError("the timeline never ended")
+
+
+def test_timeline_pages_reach_clips_that_started_at_the_same_instant(
+    client: TestClient, owner: str, clip_bytes: bytes
+) -> None:
+    ids = _clips_of_one_camera(client, owner, clip_bytes, [["person"]] * 3, same_start=True)
+    pages = _every_page(client, limit=1)
+    assert sorted(clip for page in pages for clip in page) == sorted(ids)
+    assert all(len(page) == 1 for page in pages)
+
+
+def test_a_label_filter_reads_on_until_its_page_is_full(
+    client: TestClient, owner: str, clip_bytes: bytes
+) -> None:
+    # Two people, then ten clips of mere motion after them: the newest rows hold no person.
+    ids = _clips_of_one_camera(
+        client, owner, clip_bytes, [["person"]] * 2 + [[]] * 10, same_start=False
+    )
+    people = client.get("/api/v1/clips", params={"label": "person", "limit": 2}).json()
+    assert [clip["id"] for clip in people["clips"]] == ids[-2:]
+    assert people["next_cursor"] is None
+
+
+def test_a_label_filter_that_stops_reading_gives_a_cursor_to_go_on(
+    client: TestClient, owner: str, clip_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clip_routes, "LABEL_ROUNDS", 1)
+    ids = _clips_of_one_camera(client, owner, clip_bytes, [["person"]] + [[]] * 5, same_start=False)
+    # One batch of four rows a page: the first page reads only motion and says where it stopped.
+    pages = _every_page(client, label="person", limit=1)
+    assert pages[0] == []
+    assert [clip for page in pages for clip in page] == ids[-1:]
+    motion = _every_page(client, label="motion", limit=2)
+    assert [clip for page in motion for clip in page] == ids[:-1]
+
+
+@pytest.mark.usefixtures("owner")
+@pytest.mark.parametrize("cursor", ["nonsense!", "bm8tYmFy", "MjAyNi0wMS0wMXw"])
+def test_a_forged_timeline_cursor_is_refused(client: TestClient, cursor: str) -> None:
+    response = client.get("/api/v1/clips", params={"cursor": cursor})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "cursor" in response.text
 
 
 @pytest.mark.parametrize(

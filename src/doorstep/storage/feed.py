@@ -6,8 +6,6 @@ position it was written from, only the cell ``public_cell`` gives for it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import math
 import time
@@ -51,7 +49,14 @@ from doorstep.domain.geo import (
 from doorstep.domain.moderation import PostCategory, check_post, refuse_race_only
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from doorstep.storage.models import Base, Clip, Role, User
-from doorstep.storage.types import new_id, one_of, one_of_param, utcnow
+from doorstep.storage.types import (
+    decode_cursor,
+    encode_cursor,
+    new_id,
+    one_of,
+    one_of_param,
+    utcnow,
+)
 
 METERS_PER_MILE = 1609.344
 MIN_RADIUS_MILES = 0.5
@@ -337,21 +342,12 @@ class FeedCursor:
 
     def encode(self) -> str:
         """An opaque string for the next page link."""
-        raw = f"{self.created_at.isoformat()}|{self.post_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_cursor(self.created_at, self.post_id)
 
     @classmethod
     def decode(cls, text: str) -> FeedCursor:
         """Parse a cursor from ``encode``, or raise InvalidInput."""
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            stamp, _, post_id = raw.partition("|")
-            created_at = datetime.fromisoformat(stamp)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as err:
-            raise InvalidInput("the cursor is not one this feed gave out", field="cursor") from err
-        if created_at.tzinfo is None or not post_id:
-            raise InvalidInput("the cursor is not one this feed gave out", field="cursor")
-        return cls(created_at, post_id)
+        return cls(*decode_cursor(text, what="feed"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -11,6 +13,8 @@ from sqlalchemy import ColumnElement, DateTime, Dialect, String, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
+
+from doorstep.errors import InvalidInput
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -43,6 +47,26 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """Return a random identifier; never sequential, so ids reveal no counts."""
     return uuid.uuid4().hex
+
+
+def encode_cursor(at: datetime, key: str) -> str:
+    """An opaque cursor for a list read newest first by time, then id: where a page ended."""
+    raw = f"{at.isoformat()}|{key}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str, *, what: str) -> tuple[datetime, str]:
+    """The time and id in a cursor from ``encode_cursor``; InvalidInput naming ``what`` if not."""
+    refusal = f"the cursor is not one this {what} gave out"
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        stamp, _, key = raw.partition("|")
+        at = datetime.fromisoformat(stamp)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as err:
+        raise InvalidInput(refusal, field="cursor") from err
+    if at.tzinfo is None or not key:
+        raise InvalidInput(refusal, field="cursor")
+    return at, key
 
 
 def one_of(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.api import problems
 from doorstep.api.deps import CurrentPrincipal, DbDep, Principal, StateDep, read_in_one_hop
@@ -22,6 +24,7 @@ from doorstep.storage import audit
 from doorstep.storage import clips as clip_store
 from doorstep.storage.clips import viewable_cameras_param
 from doorstep.storage.models import Camera, Clip, User
+from doorstep.storage.types import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
 
@@ -50,10 +53,13 @@ class ClipPublic(BaseModel):
 
 
 class ClipPage(BaseModel):
-    """A page of the timeline, newest first; pass ``next_before`` as ``before`` for more."""
+    """A page of the timeline, newest first; pass ``next_cursor`` as ``cursor`` for more."""
 
     clips: list[ClipPublic]
-    next_before: datetime | None
+    next_cursor: str | None = Field(
+        description="Where this page ended; null when there is nothing further back. A page "
+        "with a label filter may hold fewer clips than asked for and still have a next one."
+    )
 
 
 class ClipDelete(Strict):
@@ -118,10 +124,17 @@ TIMELINE_COLUMNS = (
 )
 
 
+#: A label filter works on the rows read, so a page reads up to this many batches of rows to
+#: fill itself; past that it ends early, with a cursor to go on from where the reading stopped.
+LABEL_ROUNDS = 5
+
+
 # Built once per combination of filters and run with parameters: building a select costs more
 # CPU than the database takes to answer it.
-@functools.lru_cache(maxsize=8)
-def _timeline_query(by_camera: bool, since: bool, before: bool) -> Select[*tuple[Any, ...]]:
+@functools.lru_cache(maxsize=16)
+def _timeline_query(
+    by_camera: bool, since: bool, before: bool, after_cursor: bool
+) -> Select[*tuple[Any, ...]]:
     query = (
         select(*TIMELINE_COLUMNS)
         .join(Camera, Camera.id == Clip.camera_id)
@@ -133,7 +146,67 @@ def _timeline_query(by_camera: bool, since: bool, before: bool) -> Select[*tuple
         query = query.where(Clip.started_at >= bindparam("since"))
     if before:
         query = query.where(Clip.started_at < bindparam("before"))
-    return query.order_by(Clip.started_at.desc()).limit(bindparam("fetch"))
+    if after_cursor:
+        # Time, then id: two clips that started at the same instant are both reached.
+        at: BindParameter[datetime] = bindparam("cursor_at")
+        query = query.where(
+            or_(Clip.started_at < at, and_(Clip.started_at == at, Clip.id < bindparam("cursor_id")))
+        )
+    order = (Clip.started_at.desc(), Clip.id.desc())
+    return query.order_by(*order).limit(bindparam("fetch"))
+
+
+def _label_test(label: str | None) -> Callable[[Any], bool]:
+    if label == "person":
+        return lambda row: "person" in row.labels
+    if label == "motion":
+        return lambda row: "person" not in row.labels
+    return lambda _row: True
+
+
+def read_timeline(
+    db: Session,
+    viewer_id: str,
+    *,
+    camera_id: str | None,
+    label: str | None,
+    since: datetime | None,
+    before: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Row[Any]], str | None]:
+    """Up to ``limit`` timeline rows after ``cursor``, and the cursor of the next page.
+
+    Labels are a short JSON list, filtered here (the query is the same on every database): a
+    label filter reads batches of rows until the page is full, the clips run out, or it has read
+    ``LABEL_ROUNDS`` batches; the cursor is the last row read, so the next page goes on from
+    there and no clip is ever passed over.
+    """
+    after = decode_cursor(cursor, what="timeline") if cursor else None
+    wanted = _label_test(label)
+    fetch = limit * 4 if label else limit + 1
+    params: dict[str, Any] = {"viewer": viewer_id, "camera_id": camera_id, "fetch": fetch}
+    params.update(since=since, before=before)
+    page: list[Row[Any]] = []
+    last: Row[Any] | None = None
+    for _ in range(LABEL_ROUNDS):
+        if after is not None:
+            params.update(cursor_at=after[0], cursor_id=after[1])
+        query = _timeline_query(bool(camera_id), since is not None, before is not None, bool(after))
+        rows = list(db.execute(query, params))
+        for row in rows:
+            if len(page) == limit:
+                # A full page and a row beyond it: the next page starts after the last one shown.
+                return page, encode_cursor(last.started_at, last.id) if last else None
+            last = row
+            if wanted(row):
+                page.append(row)
+        if len(rows) < fetch:
+            return page, None
+        assert last is not None
+        after = (last.started_at, last.id)
+    # Rounds used up with clips still behind: stop where the reading stopped.
+    return page, encode_cursor(last.started_at, last.id) if last else None
 
 
 def clip_public(clip: ClipFields, camera_name: str) -> ClipPublic:
@@ -164,28 +237,25 @@ async def timeline(
     label: Annotated[str | None, Query(pattern="^(person|motion)$")] = None,
     since: AwareDatetime | None = None,
     before: AwareDatetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> Response:
     """The caller's clips across cameras, newest first, filtered by camera, label and time."""
 
     def page(db: Session, principal: Principal) -> ClipPage:
         principal.require_scope("clips:read")
-        query = _timeline_query(bool(camera_id), since is not None, before is not None)
-        params = {"viewer": principal.user.id, "camera_id": camera_id, "since": since}
-        params["before"] = before
-        # A label filter works on the rows fetched, so it fetches more of them to fill the page.
-        fetch = limit * 4 + 1 if label else limit + 1
-        rows = list(db.execute(query, {**params, "fetch": fetch}))
-        if label == "person":
-            # Labels are a short JSON list; filtering here keeps the query the same everywhere.
-            rows = [clip for clip in rows if "person" in clip.labels]
-        elif label == "motion":
-            rows = [clip for clip in rows if "person" not in clip.labels]
-        clips = rows[:limit]
-        more = len(rows) > limit
+        rows, next_cursor = read_timeline(
+            db,
+            principal.user.id,
+            camera_id=camera_id,
+            label=label,
+            since=since,
+            before=before,
+            cursor=cursor,
+            limit=limit,
+        )
         return ClipPage(
-            clips=[clip_public(row, row.camera_name) for row in clips],
-            next_before=clips[-1].started_at if more and clips else None,
+            clips=[clip_public(row, row.camera_name) for row in rows], next_cursor=next_cursor
         )
 
     # Every resident's home screen asks for this: one thread hop for all of it.
