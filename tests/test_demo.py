@@ -46,7 +46,7 @@ from doorstep.storage.agencies import (
 )
 from doorstep.storage.audit import AuditEntry
 from doorstep.storage.blobs import make_blob_store
-from doorstep.storage.clips import Keys
+from doorstep.storage.clips import WORK_FOLDER, Keys
 from doorstep.storage.db import Database
 from doorstep.storage.legal import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.storage.models import Camera, Role, User
@@ -206,7 +206,11 @@ def test_owners_shared_named_and_anonymously_and_declined(db: Session, seeded: S
     for share in named:
         assert share.owner_name == _user_by_id(db, share.owner_id).display_name
     # Every copy was really made: sealed, and its plaintext is the file whose SHA-256 is on record.
-    keys = Keys(load_master_key(seeded.settings), make_blob_store(seeded.settings))
+    keys = Keys(
+        load_master_key(seeded.settings),
+        make_blob_store(seeded.settings),
+        seeded.settings.data_dir / WORK_FOLDER,
+    )
     for share in shares:
         assert share.wrapped_key is not None
         assert re.fullmatch(r"[0-9a-f]{64}", share.sha256)

@@ -18,6 +18,7 @@ from doorstep.api.state import AppState
 from doorstep.jobs._promote import work_key
 from doorstep.settings import Environment, Settings
 from doorstep.storage.agencies import Share
+from doorstep.storage.clips import WORK_FOLDER
 from doorstep.storage.types import utcnow
 from tests.api.test_agencies import owner_with_clip, verified_agency
 from tests.api.test_requests import SHARER, post_rfa
@@ -136,13 +137,19 @@ def test_a_worker_killed_mid_redaction_leaves_the_job_to_the_next(
     state: AppState = app.state.doorstep
     first = cluster.worker("first-worker")
     wait_for(lambda: f"share {share_id}: redacting" in first.log(), "the redaction to start", 120)
+    # The footage in plain, decrypted for the face finder: in the data folder, not in /tmp.
+    work = Path(cluster.env["DOORSTEP_DATA_DIR"]) / WORK_FOLDER
+    wait_for(lambda: list(work.glob("redact-*/original.mp4")), "the plaintext to redact", 60)
     first.kill()
+    (left_behind,) = work.iterdir()
     row = _row(app, share_id)
     assert row.wrapped_key is None
     assert not state.blobs.exists(row.blob_key)
     second = cluster.worker("second-worker")
     wait_for(lambda: _ready(app, share_id), "the next worker to finish the share", 180)
     assert "agency copy ready" in second.log()
+    # The next worker removed what the killed one left in plain (its lock died with it).
+    assert not left_behind.exists()
     assert not state.blobs.exists(work_key(row.blob_key))
     item, video = _delivered(app)
     assert hashlib.sha256(video).hexdigest() == item["sha256"] == _row(app, share_id).sha256

@@ -198,6 +198,11 @@ def test_the_sweep_shreds_expired_copies(settings: Settings, tmp_path: Path) -> 
         db.flush()
         blob_key = share.blob_key
     blobs.put(blob_key, io.BytesIO(b"sealed"))
-    assert sweep_expired_shares(database, Keys(master=b"m" * 32, blobs=blobs)) == 1
+    assert (
+        sweep_expired_shares(
+            database, Keys(master=b"m" * 32, blobs=blobs, scratch=tmp_path / "work")
+        )
+        == 1
+    )
     assert list((tmp_path / "blobs").rglob("*.sealed")) == []
     database.dispose()

@@ -25,7 +25,9 @@ SNAPSHOT = b"\xff\xd8 a snapshot"
 
 @pytest.fixture
 def keys(tmp_path: Path) -> Keys:
-    return Keys(master=new_key(), blobs=LocalBlobStore(tmp_path / "blobs"))
+    return Keys(
+        master=new_key(), blobs=LocalBlobStore(tmp_path / "blobs"), scratch=tmp_path / "work"
+    )
 
 
 def _stored_clip(database: Database, keys: Keys, tmp_path: Path) -> tuple[str, list[str]]:

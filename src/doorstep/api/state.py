@@ -14,7 +14,7 @@ from doorstep.bus.mqtt import MqttBus, SharedLive
 from doorstep.settings import Settings
 from doorstep.storage.accounts import ThrottlePolicy
 from doorstep.storage.blobs import BlobStore
-from doorstep.storage.clips import Keys
+from doorstep.storage.clips import WORK_FOLDER, Keys
 from doorstep.storage.db import Database
 
 
@@ -39,7 +39,9 @@ class AppState:
     @property
     def keys(self) -> Keys:
         """What reading or writing footage needs."""
-        return Keys(master=self.master_key, blobs=self.blobs)
+        return Keys(
+            master=self.master_key, blobs=self.blobs, scratch=self.settings.data_dir / WORK_FOLDER
+        )
 
     @property
     def throttle(self) -> ThrottlePolicy:

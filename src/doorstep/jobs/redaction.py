@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,7 +29,7 @@ from doorstep.storage.agencies import (
     preparing_shares,
     revoke,
 )
-from doorstep.storage.clips import Keys, read_video, sha256_file
+from doorstep.storage.clips import Keys, read_video, scratch_folder, sha256_file
 from doorstep.storage.crypto import (
     EncryptingReader,
     decrypt_stream,
@@ -80,9 +79,9 @@ def redacted_preview(db: Session, keys: Keys, clip: Clip) -> ClipPreview:
     from doorstep.video.redact import redact_file
 
     content_key = new_key()
-    with tempfile.TemporaryDirectory(prefix="doorstep-redact-") as folder:
-        original = _write(read_video(db, keys, clip), Path(folder) / "original.mp4")
-        redacted = Path(folder) / "redacted.mp4"
+    with scratch_folder(keys, "redact") as folder:
+        original = _write(read_video(db, keys, clip), folder / "original.mp4")
+        redacted = folder / "redacted.mp4"
         report = redact_file(original, redacted, masks=(), audio=False)
         preview = ClipPreview(
             clip_id=clip.id,
@@ -137,12 +136,12 @@ def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target:
     db.commit()
     agency, case_number = share.rfa.agency.name, share.rfa.case_number
     content_key = new_key()
-    with tempfile.TemporaryDirectory(prefix="doorstep-share-") as folder:
+    with scratch_folder(keys, "share") as folder:
         redacted = _write(
             decrypt_stream(keys.blobs.open_stream(preview.blob_key), _preview_key(keys, preview)),
-            Path(folder) / "redacted.mp4",
+            folder / "redacted.mp4",
         )
-        delivered = Path(folder) / "delivered.mp4"
+        delivered = folder / "delivered.mp4"
         watermark_file(redacted, delivered, watermark_lines(agency, case_number, share.id))
         return _Sealed(
             sha256=sha256_file(delivered),

@@ -20,10 +20,11 @@ from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
 from doorstep.jobs import _dramatiq, queue
+from doorstep.jobs.retention import clear_stale_files
 from doorstep.jobs.scheduler import Scheduler
 from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
-from doorstep.storage.clips import Keys
+from doorstep.storage.clips import WORK_FOLDER, Keys
 from doorstep.storage.db import Database
 from doorstep.storage.migrate import migrate
 
@@ -92,12 +93,15 @@ def main_worker(argv: Sequence[str]) -> int:
         return 2
     db = Database(settings.resolved_database_url)
     migrate(db.engine)
-    context = queue.JobContext(
-        db, Keys(master=load_master_key(settings), blobs=make_blob_store(settings))
-    )
+    scratch = settings.data_dir / WORK_FOLDER
+    keys = Keys(master=load_master_key(settings), blobs=make_blob_store(settings), scratch=scratch)
+    context = queue.JobContext(db, keys)
     running = start_worker(settings, context, threads=args.threads or settings.job_threads)
     jobs, broker = running.jobs, running.broker
     scheduler = Scheduler()
+    # At once, then every 10 minutes: footage a killed worker was redacting is still on disk in
+    # plain until this removes it.
+    scheduler.add("stale-files", 600, partial(clear_stale_files, settings.data_dir))
     if settings.retention_sweep_seconds:
         for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
             period = settings.retention_sweep_seconds

@@ -8,7 +8,6 @@ end-to-end encrypted clips never go out (I7); owners hear of every disclosure (I
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from doorstep.domain import legal as rules
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.jobs import redaction
 from doorstep.storage import agencies, audit, legal
-from doorstep.storage.clips import Keys, read_video, sha256_file
+from doorstep.storage.clips import Keys, read_video, scratch_folder, sha256_file
 from doorstep.storage.crypto import (
     EncryptingReader,
     iter_decrypted_range,
@@ -318,8 +317,8 @@ def make_copy(
 
     lines = [f"{row.agency.name} - case {case}", f"Doorstep disclosure {row.id}"]
     content_key = new_key()
-    with tempfile.TemporaryDirectory(prefix="doorstep-disclosure-") as folder:
-        source = Path(folder) / "source.mp4"
+    with scratch_folder(keys, "disclosure") as folder:
+        source = folder / "source.mp4"
         if unredacted:
             _write(read_video(db, keys, clip), source)
             lines[1] += " - unredacted by warrant"
@@ -327,7 +326,7 @@ def make_copy(
             preview = redaction.redacted_preview(db, keys, clip)
             _write(redaction.read_preview(keys, preview, 0, preview.size - 1), source)
             row.faces_found = preview.faces_found
-        delivered = Path(folder) / "delivered.mp4"
+        delivered = folder / "delivered.mp4"
         watermark_file(source, delivered, lines)
         row.sha256 = sha256_file(delivered)
         row.size = delivered.stat().st_size
