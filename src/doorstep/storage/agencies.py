@@ -101,10 +101,14 @@ class Agency(Base):
     cells: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(10), default=AgencyStatus.APPLIED.value, index=True)
-    applied_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    applied_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column()
-    verified_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    verified_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
 
 
 class AgencyMember(Base):
@@ -133,7 +137,9 @@ class Rfa(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
-    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     case_number: Mapped[str] = mapped_column(String(60))
     incident_type: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text)
@@ -150,7 +156,7 @@ class Rfa(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column()
     alert_id: Mapped[str | None] = mapped_column(
-        ForeignKey("agency_alerts.id", ondelete="SET NULL")
+        ForeignKey("agency_alerts.id", ondelete="SET NULL"), index=True
     )
 
     agency: Mapped[Agency] = relationship()
@@ -218,7 +224,9 @@ class Share(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     rfa_id: Mapped[str] = mapped_column(ForeignKey("rfas.id", ondelete="CASCADE"), index=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    clip_id: Mapped[str | None] = mapped_column(ForeignKey("clips.id", ondelete="SET NULL"))
+    clip_id: Mapped[str | None] = mapped_column(
+        ForeignKey("clips.id", ondelete="SET NULL"), index=True
+    )
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Set only for named shares: what the agency sees of who shared.
     owner_name: Mapped[str | None] = mapped_column(String(80))
@@ -251,8 +259,12 @@ class EvidenceAccess(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     share_id: Mapped[str] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    agency_id: Mapped[str] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
     action: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

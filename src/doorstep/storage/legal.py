@@ -68,7 +68,9 @@ class LegalDemand(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(20))
-    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
+    agency_id: Mapped[str] = mapped_column(
+        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
     court: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(120))
     document_sha256: Mapped[str] = mapped_column(String(64))
@@ -80,7 +82,9 @@ class LegalDemand(Base):
     window_end: Mapped[datetime | None] = mapped_column()
     covers_footage: Mapped[bool] = mapped_column(Boolean, default=False)
     allows_unredacted: Mapped[bool] = mapped_column(Boolean, default=False)
-    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(10), default=DemandStatus.OPEN.value)
     outcome: Mapped[str | None] = mapped_column(String(20))
@@ -110,7 +114,9 @@ class NonDisclosureOrder(Base):
         ForeignKey("legal_demands.id", ondelete="CASCADE"), primary_key=True
     )
     ends_at: Mapped[datetime] = mapped_column()
-    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -123,7 +129,9 @@ class EmergencyRequest(Base):
     agency_id: Mapped[str] = mapped_column(
         ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
     )
-    filed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filed_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     case_number: Mapped[str] = mapped_column(String(60))
     device_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     window_start: Mapped[datetime] = mapped_column()
@@ -132,7 +140,9 @@ class EmergencyRequest(Base):
     filed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     state: Mapped[str] = mapped_column(String(10), default=rules.EmergencyState.PENDING.value)
     approvals: Mapped[list[str]] = mapped_column(JSON, default=list)
-    refused_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    refused_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None] = mapped_column()
     over_at: Mapped[datetime | None] = mapped_column()
@@ -186,7 +196,9 @@ class Disclosure(Base):
     #: "footage" or "account" (a subpoena's name, email and camera count).
     what: Mapped[str] = mapped_column(String(10))
     account_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    clip_id: Mapped[str | None] = mapped_column(ForeignKey("clips.id", ondelete="SET NULL"))
+    clip_id: Mapped[str | None] = mapped_column(
+        ForeignKey("clips.id", ondelete="SET NULL"), index=True
+    )
     camera_id: Mapped[str | None] = mapped_column(String(32))
     clip_started_at: Mapped[datetime | None] = mapped_column()
     clip_ended_at: Mapped[datetime | None] = mapped_column()
@@ -197,7 +209,9 @@ class Disclosure(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     ciphertext_size: Mapped[int] = mapped_column(Integer, default=0)
     faces_found: Mapped[int] = mapped_column(Integer, default=0)
-    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     downloaded_at: Mapped[datetime | None] = mapped_column()
     notice_state: Mapped[str] = mapped_column(String(20), default=NoticeState.PENDING.value)
@@ -228,7 +242,9 @@ class Partnership(Base):
     conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(10))
     refusal_reason: Mapped[str | None] = mapped_column(Text)
-    submitted_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
