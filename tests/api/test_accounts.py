@@ -186,9 +186,17 @@ def test_change_password_ends_other_sessions(app: FastAPI, client: TestClient) -
         log_in(other)
         body = {"current_password": PASSWORD, "new_password": "a-whole-new-lantern"}
         changed = client.post("/api/v1/me/password", json=body, headers={"x-csrf-token": csrf})
-        assert changed.status_code == 204
+        assert changed.status_code == 200, changed.text
         _problem(other.get("/api/v1/me"), 401)
     assert client.get("/api/v1/me").status_code == 200
+    # The session went on as a new one, with a CSRF token of its own: the old one is refused.
+    fresh = changed.json()["csrf_token"]
+    assert fresh
+    assert fresh != csrf
+    rename = {"display_name": "Ada L."}
+    _problem(client.patch("/api/v1/me", json=rename, headers={"x-csrf-token": csrf}), 403)
+    renamed = client.patch("/api/v1/me", json=rename, headers={"x-csrf-token": fresh})
+    assert renamed.status_code == 200, renamed.text
     _problem(
         client.post("/api/v1/session", json={"email": "ada@example.org", "password": PASSWORD}), 401
     )
@@ -330,3 +338,35 @@ def test_a_read_in_one_hop_commits_what_it_records(app: FastAPI, client: TestCli
         assert page.json() == {"clips": [], "next_cursor": None}
     with _state(app).db.session() as db:
         assert db.scalars(select(ApiToken.last_used_at)).one() is not None
+
+
+def _token(client: TestClient, csrf: str, scope: str) -> dict[str, str]:
+    created = client.post(
+        "/api/v1/me/tokens", json={"name": scope, "scopes": [scope]}, headers={"x-csrf-token": csrf}
+    )
+    assert created.status_code == 201, created.text
+    return {"authorization": f"Bearer {created.json()['token']}"}
+
+
+def test_a_token_reaches_only_what_its_scopes_name(app: FastAPI, client: TestClient) -> None:
+    csrf = resident(client)
+    bearer = _token(client, csrf, "clips:read")
+    with TestClient(app) as script:
+        # Account routes name no scope: a token given to read clips may not change the account,
+        # list or revoke the other tokens, or change the password.
+        _problem(script.patch("/api/v1/me", json={"display_name": "Mallory"}, headers=bearer), 403)
+        _problem(script.get("/api/v1/me/tokens", headers=bearer), 403)
+        body = {"current_password": PASSWORD, "new_password": "a-whole-new-lantern"}
+        _problem(script.post("/api/v1/me/password", json=body, headers=bearer), 403)
+        # The pages are for browsers: no token mints a broader one through the account form.
+        minted = script.post(
+            "/account/tokens",
+            data={"name": "escalated", "scopes": ["clips:write", "feed:write"]},
+            headers=bearer,
+            follow_redirects=False,
+        )
+        assert minted.status_code == 403, minted.text
+        assert script.get("/api/v1/clips", headers=bearer).status_code == 200
+    assert client.get("/api/v1/me").json()["display_name"] != "Mallory"
+    assert [token["name"] for token in client.get("/api/v1/me/tokens").json()] == ["clips:read"]
+    assert log_in(client)

@@ -25,6 +25,7 @@ CSRF_COOKIE = "doorstep_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_PREFIX = "/api/"
 DEVICE_PREFIX = "/api/v1/devices/"
 CLIP_UPLOAD_PATH = DEVICE_PREFIX + "clips"
 
@@ -126,6 +127,9 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> Princi
         # read the owner's account or change anything outside the device API.
         if token.camera_id is not None and not request.url.path.startswith(DEVICE_PREFIX):
             raise Forbidden("a camera's device token only works for the device API")
+        # The pages are for browsers; a token reaches the API routes of its scopes only.
+        if not request.url.path.startswith(API_PREFIX):
+            raise Forbidden("API tokens work only for the API; the pages need a logged-in browser")
         return Principal(user=token.user, token=token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
@@ -202,8 +206,51 @@ def _read_as_caller(
     return body, take_pending(db)
 
 
-async def current_user(principal: CurrentPrincipal) -> User:
-    """The logged-in account."""
+def _needs(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: CurrentPrincipal) -> Principal:
+        principal.require_scope(scope)
+        return principal
+
+    return check
+
+
+# A route open to tokens names its scope in its signature: the check runs as a dependency, so a
+# token without the scope is refused before the request body is even looked at.
+AccountReader = Annotated[Principal, Depends(_needs("account:read"))]
+ClipReader = Annotated[Principal, Depends(_needs("clips:read"))]
+ClipWriter = Annotated[Principal, Depends(_needs("clips:write"))]
+FeedWriter = Annotated[Principal, Depends(_needs("feed:write"))]
+
+
+async def browser_principal(principal: CurrentPrincipal) -> Principal:
+    """The caller, on a route that names no token scope: a browser session only.
+
+    An API token does what its scopes name and nothing else: a route open to tokens names its
+    scope in its signature (``ClipReader`` and the others above). Every other signed-in route
+    (the account's settings, its tokens, every role's work) refuses a token here, as a
+    dependency, so before the request body is even looked at.
+    """
+    if principal.token is not None:
+        raise Forbidden("an API token only reaches the routes of its scopes; log in to do this")
+    return principal
+
+
+BrowserPrincipal = Annotated[Principal, Depends(browser_principal)]
+
+
+async def device_principal(principal: CurrentPrincipal) -> Principal:
+    """A camera's device token and nothing else, checked before the request body is."""
+    token = principal.token
+    if token is None or token.camera_id is None or "device" not in token.scopes:
+        raise NotAuthenticated("this endpoint needs a camera's device token")
+    return principal
+
+
+DevicePrincipal = Annotated[Principal, Depends(device_principal)]
+
+
+async def current_user(principal: BrowserPrincipal) -> User:
+    """The logged-in account, in a browser (see ``browser_principal``)."""
     return principal.user
 
 

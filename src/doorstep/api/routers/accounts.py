@@ -15,7 +15,8 @@ from starlette.background import BackgroundTask
 from doorstep.api import problems
 from doorstep.api.deps import (
     SESSION_COOKIE,
-    CurrentPrincipal,
+    AccountReader,
+    BrowserPrincipal,
     CurrentUser,
     DbDep,
     OptionalPrincipal,
@@ -23,7 +24,6 @@ from doorstep.api.deps import (
 )
 from doorstep.api.state import AppState
 from doorstep.domain.geo import Coordinates, cell_location
-from doorstep.errors import Forbidden
 from doorstep.storage import accounts
 from doorstep.storage.accounts import NewSession
 from doorstep.storage.export import export_account
@@ -264,9 +264,8 @@ def log_out(request: Request, principal: OptionalPrincipal, db: DbDep, state: St
 
 
 @router.get("/me")
-def me(principal: CurrentPrincipal) -> UserPrivate:
+def me(principal: AccountReader) -> UserPrivate:
     """The caller's own account."""
-    principal.require_scope("account:read")
     return user_private(principal.user)
 
 
@@ -280,18 +279,24 @@ def update_me(body: ProfileUpdate, user: CurrentUser, state: StateDep) -> UserPr
     return user_private(user)
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/me/password")
 def change_password(
-    body: PasswordChange, principal: CurrentPrincipal, db: DbDep, state: StateDep
-) -> Response:
-    """Change the password; every session ends and this one starts afresh."""
+    body: PasswordChange,
+    principal: BrowserPrincipal,
+    db: DbDep,
+    state: StateDep,
+    response: Response,
+) -> SessionPublic:
+    """Change the password; every session ends and this browser's goes on as a new one.
+
+    Send the new session's ``csrf_token`` from now on: the old one went with the old session.
+    """
     accounts.change_password(db, principal.user, body.current_password, body.new_password)
-    response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    if principal.session is not None:
-        set_session_cookie(
-            response, state, accounts.start_session(db, principal.user, state.session_ttl)
-        )
-    return response
+    new = accounts.start_session(db, principal.user, state.session_ttl)
+    set_session_cookie(response, state, new)
+    return SessionPublic(
+        csrf_token=new.csrf_token, expires_at=new.expires_at, user=user_private(principal.user)
+    )
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
@@ -310,14 +315,10 @@ def list_tokens(user: CurrentUser) -> list[TokenPublic]:
 
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
-def create_token(body: TokenCreate, principal: CurrentPrincipal, db: DbDep) -> TokenCreated:
+def create_token(body: TokenCreate, user: CurrentUser, db: DbDep) -> TokenCreated:
     """Create an API token; only a browser session may mint tokens."""
-    if principal.token is not None:
-        raise Forbidden("create tokens from a logged-in browser, not with another token")
     ttl = timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    token, secret = accounts.issue_token(
-        db, principal.user, name=body.name, scopes=body.scopes, ttl=ttl
-    )
+    token, secret = accounts.issue_token(db, user, name=body.name, scopes=body.scopes, ttl=ttl)
     return TokenCreated(**token_public(token).model_dump(), token=secret)
 
 
@@ -329,9 +330,8 @@ def revoke_token(token_id: str, user: CurrentUser, db: DbDep) -> Response:
 
 
 @router.get("/me/export", responses={200: {"content": {"application/zip": {}}}})
-def export(principal: CurrentPrincipal, db: DbDep, state: StateDep) -> FileResponse:
+def export(principal: AccountReader, db: DbDep, state: StateDep) -> FileResponse:
     """Everything Doorstep holds about the caller, as one ZIP (clips decrypted)."""
-    principal.require_scope("account:read")
     path = export_account(db, state.keys, principal.user, state.settings.data_dir / "exports")
     return FileResponse(
         path,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from doorstep.api import problems
-from doorstep.api.deps import CurrentPrincipal, CurrentUser, DbDep, StateDep, require_role
+from doorstep.api.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.api.routers.accounts import Strict
 from doorstep.domain.geo import cell_location
 from doorstep.errors import NotFound
@@ -268,13 +268,11 @@ def _own_agency(db: Session, user: User, agency_id: str, *, admin: bool = False)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problems.responses(409))
-def apply(
-    body: AgencyApply, principal: CurrentPrincipal, db: DbDep, state: StateDep
-) -> AgencyPrivate:
+def apply(body: AgencyApply, user: CurrentUser, db: DbDep, state: StateDep) -> AgencyPrivate:
     """Apply for an agency; you become its admin once a Doorstep admin verifies it."""
     agency = agencies.apply(
         db,
-        principal.user,
+        user,
         name=body.name,
         kind=body.kind,
         jurisdiction=body.jurisdiction,

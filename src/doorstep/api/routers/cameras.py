@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from doorstep.api import problems
-from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
+from doorstep.api.deps import ClipReader, ClipWriter, DbDep, StateDep
 from doorstep.api.routers.accounts import HomeLocation, Strict
 from doorstep.domain.geo import Coordinates
 from doorstep.errors import Conflict
@@ -116,18 +116,16 @@ def camera_private(camera: Camera) -> CameraPrivate:
 
 
 @router.get("")
-def list_cameras(principal: CurrentPrincipal) -> list[CameraPrivate]:
+def list_cameras(principal: ClipReader) -> list[CameraPrivate]:
     """The caller's cameras."""
-    principal.require_scope("clips:read")
     return [camera_private(camera) for camera in principal.user.cameras]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def add_camera(
-    body: CameraCreate, principal: CurrentPrincipal, db: DbDep, state: StateDep
+    body: CameraCreate, principal: ClipWriter, db: DbDep, state: StateDep
 ) -> CameraPrivate:
     """Add a camera; then make a pairing code for its agent."""
-    principal.require_scope("clips:write")
     position = Coordinates(body.position.lat, body.position.lon) if body.position else None
     camera = cameras.add_camera(
         db,
@@ -141,18 +139,16 @@ def add_camera(
 
 
 @router.get("/{camera_id}")
-def get_camera(camera_id: str, principal: CurrentPrincipal, db: DbDep) -> CameraPrivate:
+def get_camera(camera_id: str, principal: ClipReader, db: DbDep) -> CameraPrivate:
     """One of the caller's cameras."""
-    principal.require_scope("clips:read")
     return camera_private(cameras.owned_camera(db, principal.user, camera_id))
 
 
 @router.patch("/{camera_id}")
 def update_camera(
-    camera_id: str, body: CameraUpdate, principal: CurrentPrincipal, db: DbDep
+    camera_id: str, body: CameraUpdate, principal: ClipWriter, db: DbDep
 ) -> CameraPrivate:
     """Change zones, audio, alerts, quiet hours, retention or request opt-in."""
-    principal.require_scope("clips:write")
     camera = cameras.owned_camera(db, principal.user, camera_id)
     # null leaves a setting as it is, like leaving it out; only quiet hours are cleared by null.
     changes: dict[str, Any] = {
@@ -164,30 +160,23 @@ def update_camera(
 
 
 @router.post("/{camera_id}/e2e", responses=problems.responses(409))
-def enable_e2e(
-    camera_id: str, body: EndToEnd, principal: CurrentPrincipal, db: DbDep
-) -> CameraPrivate:
+def enable_e2e(camera_id: str, body: EndToEnd, principal: ClipWriter, db: DbDep) -> CameraPrivate:
     """Turn on end-to-end encryption; it cannot be turned off again for this camera."""
-    principal.require_scope("clips:write")
     camera = cameras.owned_camera(db, principal.user, camera_id)
     return camera_private(cameras.enable_e2e(camera, body.salt, body.check))
 
 
 @router.post("/{camera_id}/pairing-code", status_code=status.HTTP_201_CREATED)
-def pairing_code(camera_id: str, principal: CurrentPrincipal, db: DbDep) -> PairingCodePublic:
+def pairing_code(camera_id: str, principal: ClipWriter, db: DbDep) -> PairingCodePublic:
     """A new one-time pairing code; an agent already paired keeps working until re-paired."""
-    principal.require_scope("clips:write")
     camera = cameras.owned_camera(db, principal.user, camera_id)
     code = cameras.new_pairing_code(db, camera)
     return PairingCodePublic(code=code, expires_in_seconds=int(cameras.PAIRING_TTL.total_seconds()))
 
 
 @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_camera(
-    camera_id: str, principal: CurrentPrincipal, db: DbDep, state: StateDep
-) -> Response:
+def remove_camera(camera_id: str, principal: ClipWriter, db: DbDep, state: StateDep) -> Response:
     """Remove a camera and shred all its clips."""
-    principal.require_scope("clips:write")
     camera = cameras.owned_camera(db, principal.user, camera_id)
     for clip in list(camera.clips):
         shred(db, state.keys, clip)
@@ -222,11 +211,8 @@ def _member(row: HouseholdMember) -> HouseholdMemberPublic:
 
 
 @router.get("/{camera_id}/household")
-def list_household(
-    camera_id: str, principal: CurrentPrincipal, db: DbDep
-) -> list[HouseholdMemberPublic]:
+def list_household(camera_id: str, principal: ClipReader, db: DbDep) -> list[HouseholdMemberPublic]:
     """Who may view this camera's clips besides the owner."""
-    principal.require_scope("clips:read")
     camera = cameras.owned_camera(db, principal.user, camera_id)
     return [_member(row) for row in cameras.household(db, camera)]
 
@@ -235,20 +221,16 @@ def list_household(
     "/{camera_id}/household", status_code=status.HTTP_201_CREATED, responses=problems.responses(409)
 )
 def invite_household(
-    camera_id: str, body: HouseholdInvite, principal: CurrentPrincipal, db: DbDep
+    camera_id: str, body: HouseholdInvite, principal: ClipWriter, db: DbDep
 ) -> HouseholdMemberPublic:
     """Let someone view (not share or delete) this camera's clips."""
-    principal.require_scope("clips:write")
     camera = cameras.owned_camera(db, principal.user, camera_id)
     return _member(cameras.add_household_member(db, camera, body.email))
 
 
 @router.delete("/{camera_id}/household/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_household(
-    camera_id: str, user_id: str, principal: CurrentPrincipal, db: DbDep
-) -> Response:
+def revoke_household(camera_id: str, user_id: str, principal: ClipWriter, db: DbDep) -> Response:
     """Stop a household member viewing this camera."""
-    principal.require_scope("clips:write")
     cameras.remove_household_member(
         db, cameras.owned_camera(db, principal.user, camera_id), user_id
     )
@@ -264,10 +246,9 @@ BOUNDARY = "doorstep-live-frame"
     responses={200: {"content": {"multipart/x-mixed-replace": {}}}, **problems.responses(409)},
 )
 def live_view(
-    camera_id: str, request: Request, principal: CurrentPrincipal, db: DbDep, state: StateDep
+    camera_id: str, request: Request, principal: ClipReader, db: DbDep, state: StateDep
 ) -> StreamingResponse:
     """The owner's live view as MJPEG; only while the page is open, never for anyone else."""
-    principal.require_scope("clips:read")
     camera = cameras.owned_camera(db, principal.user, camera_id)
     if camera.e2e_enabled:
         raise Conflict(

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.api import problems
-from doorstep.api.deps import CurrentPrincipal, DbDep, Principal, StateDep, read_in_one_hop
+from doorstep.api.deps import (
+    ClipReader,
+    ClipWriter,
+    DbDep,
+    Principal,
+    StateDep,
+    read_in_one_hop,
+)
 from doorstep.api.routers.accounts import Strict
 from doorstep.api.state import AppState
 from doorstep.errors import InvalidInput, RangeNotSatisfiable
@@ -263,9 +270,8 @@ async def timeline(
 
 
 @router.get("/{clip_id}")
-def get_clip(clip_id: str, principal: CurrentPrincipal, db: DbDep) -> ClipPublic:
+def get_clip(clip_id: str, principal: ClipReader, db: DbDep) -> ClipPublic:
     """One clip."""
-    principal.require_scope("clips:read")
     clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     return clip_public(clip, clip.camera.name)
 
@@ -295,14 +301,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 )
 def video(
     clip_id: str,
-    principal: CurrentPrincipal,
+    principal: ClipReader,
     db: DbDep,
     state: StateDep,
     range_header: Annotated[str | None, Header(alias="range", max_length=100)] = None,
     download: bool = False,
 ) -> StreamingResponse:
     """The clip's MP4, decrypted on the fly; Range requests decrypt only what they ask for."""
-    principal.require_scope("clips:read")
     clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     bounds = parse_range(range_header, clip.size)
     start, end = bounds or (0, clip.size - 1)
@@ -328,28 +333,23 @@ def video(
 
 
 @router.get("/{clip_id}/snapshot", responses={200: {"content": {"image/jpeg": {}}}})
-def snapshot(clip_id: str, principal: CurrentPrincipal, db: DbDep, state: StateDep) -> Response:
+def snapshot(clip_id: str, principal: ClipReader, db: DbDep, state: StateDep) -> Response:
     """The clip's JPEG snapshot."""
-    principal.require_scope("clips:read")
     clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     data = clip_store.read_snapshot(db, state.keys, clip)
     return Response(data, media_type="image/jpeg", headers={"cache-control": "private, no-store"})
 
 
 @router.delete("/{clip_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_clip(clip_id: str, principal: CurrentPrincipal, db: DbDep, state: StateDep) -> Response:
+def delete_clip(clip_id: str, principal: ClipWriter, db: DbDep, state: StateDep) -> Response:
     """Delete a clip for good: its key is destroyed."""
-    principal.require_scope("clips:write")
     clip_store.shred(db, state.keys, clip_store.clip_for_owner(db, principal.user, clip_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/delete", responses=problems.responses(404))
-def delete_clips(
-    body: ClipDelete, principal: CurrentPrincipal, db: DbDep, state: StateDep
-) -> Deleted:
+def delete_clips(body: ClipDelete, principal: ClipWriter, db: DbDep, state: StateDep) -> Deleted:
     """Delete a selection of clips, or every clip with ``all``."""
-    principal.require_scope("clips:write")
     if body.all == bool(body.ids):
         raise InvalidInput("give either ids or all=true", field="ids")
     if body.all:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from doorstep import __version__
 from doorstep.api import problems
-from doorstep.api.deps import CurrentPrincipal, DbDep, StateDep
+from doorstep.api.deps import DbDep, DevicePrincipal, StateDep
 from doorstep.api.routers.accounts import Strict
 from doorstep.api.routers.clips import ClipPublic, clip_public
 from doorstep.bus.memory import notify_after_commit
@@ -84,7 +84,7 @@ def pair(body: PairRequest, db: DbDep) -> PairResponse:
 
 
 @router.post("/heartbeat")
-def heartbeat(body: Heartbeat, principal: CurrentPrincipal, db: DbDep) -> HeartbeatResponse:
+def heartbeat(body: Heartbeat, principal: DevicePrincipal, db: DbDep) -> HeartbeatResponse:
     """Mark the camera online."""
     camera = cameras.device_camera(db, principal.token)
     cameras.heartbeat(camera, body.agent_version)
@@ -92,7 +92,7 @@ def heartbeat(body: Heartbeat, principal: CurrentPrincipal, db: DbDep) -> Heartb
 
 
 @router.get("/config")
-def config(principal: CurrentPrincipal, db: DbDep) -> dict[str, Any]:
+def config(principal: DevicePrincipal, db: DbDep) -> dict[str, Any]:
     """The camera's current zones, audio and encryption settings."""
     return cameras.agent_config(cameras.device_camera(db, principal.token))
 
@@ -140,7 +140,7 @@ def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
 
 @router.post("/clips", responses=problems.responses(409, 415))
 def upload_clip(
-    principal: CurrentPrincipal,
+    principal: DevicePrincipal,
     db: DbDep,
     state: StateDep,
     response: Response,
@@ -211,7 +211,7 @@ class LiveWanted(BaseModel):
 
 
 @router.get("/live")
-def live_wanted(principal: CurrentPrincipal, db: DbDep, state: StateDep) -> LiveWanted:
+def live_wanted(principal: DevicePrincipal, db: DbDep, state: StateDep) -> LiveWanted:
     """Asked every second or so by the agent; true while the owner's live page is open."""
     camera = cameras.device_camera(db, principal.token)
     # An end-to-end camera's pictures must never pass through the server in the clear.
@@ -233,7 +233,7 @@ async def live_frame(
     # The body first: dependencies resolve in order, and a camera on a slow uplink must not
     # hold one of the few database permits while its frame arrives.
     body: Annotated[bytes, Depends(live_frame_body)],
-    principal: CurrentPrincipal,
+    principal: DevicePrincipal,
     state: StateDep,
 ) -> Response:
     """One JPEG frame for the owner's live view; dropped when nobody is watching."""

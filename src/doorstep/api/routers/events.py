@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from doorstep.api.deps import CurrentPrincipal, StateDep
+from doorstep.api.deps import ClipReader, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -21,10 +21,8 @@ KEEPALIVE_SECONDS = 15.0
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def events(
-    request: Request, principal: CurrentPrincipal, state: StateDep
-) -> StreamingResponse:
-    """A text/event-stream of the caller's events (new clips, alerts)."""
+async def events(request: Request, principal: ClipReader, state: StateDep) -> StreamingResponse:
+    """A text/event-stream of the caller's events (new clips, alerts); a token needs clips:read."""
     subscription = state.bus.subscribe(principal.user.id)
 
     async def stream() -> AsyncIterator[bytes]:

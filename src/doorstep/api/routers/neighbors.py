@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from doorstep.api import problems
 from doorstep.api.deps import (
-    CurrentPrincipal,
     CurrentUser,
     DbDep,
+    FeedWriter,
     Principal,
     StateDep,
     read_in_one_hop,
@@ -501,19 +501,15 @@ def list_messages(user: CurrentUser, db: DbDep) -> list[MessagePublic]:
 
 @router.post("/feed/messages/{message_id}/replies", status_code=status.HTTP_201_CREATED)
 def reply_to_message(
-    message_id: str, body: MessageCreate, principal: CurrentPrincipal, db: DbDep
+    message_id: str, body: MessageCreate, principal: FeedWriter, db: DbDep
 ) -> MessagePublic:
     """Answer a message; it goes back through Doorstep to whoever sent it."""
-    principal.require_scope("feed:write")
     return message_public(feed.reply(db, message_id, principal.user, body.text), principal.user)
 
 
 @router.post("/posts", status_code=status.HTTP_201_CREATED, responses=problems.responses(404, 429))
-def create_post(
-    body: PostCreate, principal: CurrentPrincipal, db: DbDep, state: StateDep
-) -> PostDetail:
+def create_post(body: PostCreate, principal: FeedWriter, db: DbDep, state: StateDep) -> PostDetail:
     """Publish a post at the cell of ``location`` or of home; add a photo with PUT .../photo."""
-    principal.require_scope("feed:write")
     location = Coordinates(body.location.lat, body.location.lon) if body.location else None
     post = feed.create_post(
         db,
@@ -536,10 +532,9 @@ def read_post(post_id: str, user: CurrentUser, db: DbDep) -> PostDetail:
 
 @router.put("/posts/{post_id}/photo", responses=problems.responses(415))
 async def upload_photo(
-    post_id: str, request: Request, principal: CurrentPrincipal, db: DbDep
+    post_id: str, request: Request, principal: FeedWriter, db: DbDep
 ) -> PostDetail:
     """Attach a JPEG, PNG or WebP photo (at most 5 MB) to one's own post; metadata is removed."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     if post.author_id != principal.user.id:
         raise NotFound("no such post among yours")
@@ -566,31 +561,24 @@ def read_photo(post_id: str, request: Request, user: CurrentUser, db: DbDep) -> 
     responses=problems.responses(409),
 )
 def create_comment(
-    post_id: str, body: CommentCreate, principal: CurrentPrincipal, db: DbDep
+    post_id: str, body: CommentCreate, principal: FeedWriter, db: DbDep
 ) -> CommentPublic:
     """Comment on a post."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     return comment_public(feed.add_comment(db, post, principal.user, body.text), principal.user)
 
 
 @router.post("/posts/{post_id}/helpful")
-def mark_helpful(
-    post_id: str, body: ToggleCreate, principal: CurrentPrincipal, db: DbDep
-) -> PostDetail:
+def mark_helpful(post_id: str, body: ToggleCreate, principal: FeedWriter, db: DbDep) -> PostDetail:
     """Mark a post helpful (or take the mark back); one mark per account."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     feed.mark_helpful(db, post, principal.user, body.on)
     return post_detail(db, post, principal.user)
 
 
 @router.post("/posts/{post_id}/follow")
-def follow_post(
-    post_id: str, body: ToggleCreate, principal: CurrentPrincipal, db: DbDep
-) -> PostDetail:
+def follow_post(post_id: str, body: ToggleCreate, principal: FeedWriter, db: DbDep) -> PostDetail:
     """Follow a post (or stop following it)."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     feed.follow(db, post, principal.user, body.on)
     return post_detail(db, post, principal.user)
@@ -602,10 +590,9 @@ def follow_post(
     responses=problems.responses(409),
 )
 def report_post(
-    post_id: str, body: ReportCreate, principal: CurrentPrincipal, db: DbDep
+    post_id: str, body: ReportCreate, principal: FeedWriter, db: DbDep
 ) -> dict[str, str]:
     """Report a post to the reviewers, with the reason."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     row = feed.report(db, post, principal.user, body.reason)
     return {"id": row.id, "status": "received"}
@@ -617,10 +604,9 @@ def report_post(
     responses=problems.responses(409),
 )
 def report_comment(
-    post_id: str, comment_id: str, body: ReportCreate, principal: CurrentPrincipal, db: DbDep
+    post_id: str, comment_id: str, body: ReportCreate, principal: FeedWriter, db: DbDep
 ) -> dict[str, str]:
     """Report a comment to the reviewers, with the reason."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     comment = _comment(db, post, comment_id)
     row = feed.report(db, post, principal.user, body.reason, comment)
@@ -639,11 +625,8 @@ def _comment(db: Session, post: Post, comment_id: str) -> Comment:
     status_code=status.HTTP_201_CREATED,
     responses=problems.responses(409),
 )
-def appeal_post(
-    post_id: str, body: AppealCreate, principal: CurrentPrincipal, db: DbDep
-) -> PostDetail:
+def appeal_post(post_id: str, body: AppealCreate, principal: FeedWriter, db: DbDep) -> PostDetail:
     """Appeal the removal of one's own post (once)."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     feed.appeal(db, post, principal.user, body.text)
     return post_detail(db, post, principal.user)
@@ -684,18 +667,16 @@ def _decision_public(row: feed.ModerationDecision) -> DecisionPublic:
 
 @router.post("/posts/{post_id}/messages", status_code=status.HTTP_201_CREATED)
 def message_author(
-    post_id: str, body: MessageCreate, principal: CurrentPrincipal, db: DbDep
+    post_id: str, body: MessageCreate, principal: FeedWriter, db: DbDep
 ) -> MessagePublic:
     """Write to a post's author through Doorstep, if they asked to be contacted."""
-    principal.require_scope("feed:write")
     post = feed.get_post(db, post_id, principal.user)
     return message_public(feed.send_to_author(db, post, principal.user, body.text), principal.user)
 
 
 @router.post("/tips", status_code=status.HTTP_201_CREATED)
-def send_tip(body: TipCreate, principal: CurrentPrincipal, db: DbDep) -> TipPublic:
+def send_tip(body: TipCreate, principal: FeedWriter, db: DbDep) -> TipPublic:
     """Send a tip to an agency; nothing ties it to the sender unless they reveal themselves."""
-    principal.require_scope("feed:write")
     tip = feed.send_tip(db, principal.user, body.agency_id, body.text, reveal=body.reveal_identity)
     return tip_public(tip)
 

@@ -1,0 +1,116 @@
+"""A personal API token reaches the API routes that name one of its scopes, and no others."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from doorstep.storage.accounts import TOKEN_SCOPES
+from tests.factories import resident
+
+#: Every signed-in API route a personal token gets past the door of, and the scope it names
+#: (None: any token of the account's). Every other signed-in route refuses a token.
+TOKEN_ROUTES: dict[str, str | None] = {
+    "GET /api/v1/me": "account:read",
+    "GET /api/v1/me/export": "account:read",
+    "GET /api/v1/feed": None,
+    "GET /api/v1/cameras": "clips:read",
+    "GET /api/v1/cameras/{camera_id}": "clips:read",
+    "GET /api/v1/cameras/{camera_id}/household": "clips:read",
+    "GET /api/v1/cameras/{camera_id}/live": "clips:read",
+    "GET /api/v1/clips": "clips:read",
+    "GET /api/v1/clips/{clip_id}": "clips:read",
+    "GET /api/v1/clips/{clip_id}/snapshot": "clips:read",
+    "GET /api/v1/clips/{clip_id}/video": "clips:read",
+    "POST /api/v1/cameras": "clips:write",
+    "PATCH /api/v1/cameras/{camera_id}": "clips:write",
+    "DELETE /api/v1/cameras/{camera_id}": "clips:write",
+    "POST /api/v1/cameras/{camera_id}/e2e": "clips:write",
+    "POST /api/v1/cameras/{camera_id}/household": "clips:write",
+    "DELETE /api/v1/cameras/{camera_id}/household/{user_id}": "clips:write",
+    "POST /api/v1/cameras/{camera_id}/pairing-code": "clips:write",
+    "DELETE /api/v1/clips/{clip_id}": "clips:write",
+    "POST /api/v1/clips/delete": "clips:write",
+    "POST /api/v1/posts": "feed:write",
+    "PUT /api/v1/posts/{post_id}/photo": "feed:write",
+    "POST /api/v1/posts/{post_id}/appeal": "feed:write",
+    "POST /api/v1/posts/{post_id}/comments": "feed:write",
+    "POST /api/v1/posts/{post_id}/comments/{comment_id}/reports": "feed:write",
+    "POST /api/v1/posts/{post_id}/follow": "feed:write",
+    "POST /api/v1/posts/{post_id}/helpful": "feed:write",
+    "POST /api/v1/posts/{post_id}/messages": "feed:write",
+    "POST /api/v1/posts/{post_id}/reports": "feed:write",
+    "POST /api/v1/feed/messages/{message_id}/replies": "feed:write",
+    "POST /api/v1/tips": "feed:write",
+}
+
+
+def _bearer(client: TestClient, csrf: str, scopes: set[str]) -> dict[str, str]:
+    minted = client.post(
+        "/api/v1/me/tokens",
+        json={"name": "script", "scopes": sorted(scopes)},
+        headers={"x-csrf-token": csrf},
+    )
+    assert minted.status_code == 201, minted.text
+    return {"authorization": f"Bearer {minted.json()['token']}"}
+
+
+def _operations(app: FastAPI) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+    """Every operation of the API: its name, a URL for it and a body to send."""
+    for path, operations in app.openapi()["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "0" * 32, path)
+        for method, operation in operations.items():
+            if "text/event-stream" in operation["responses"].get("200", {}).get("content", {}):
+                continue  # a stream would not end here: see the test below
+            body: dict[str, Any] | None = (
+                {} if method in ("post", "put", "patch", "delete") else None
+            )
+            yield f"{method.upper()} {path}", url, body
+
+
+def test_a_token_with_every_scope_gets_past_only_the_routes_that_name_one(
+    app: FastAPI, client: TestClient
+) -> None:
+    csrf = resident(client)
+    bearer = _bearer(client, csrf, set(TOKEN_SCOPES))
+    signed_in_only, reached = [], {}
+    with TestClient(app) as anonymous, TestClient(app) as script:
+        for name, url, body in _operations(app):
+            method = name.split()[0]
+            if anonymous.request(method, url, json=body).status_code != 401:
+                continue  # public, or refused before the caller matters
+            signed_in_only.append(name)
+            answer = script.request(method, url, json=body, headers=bearer)
+            if answer.status_code not in (401, 403):
+                reached[name] = answer.status_code
+    assert len(signed_in_only) > 80
+    assert sorted(reached) == sorted(TOKEN_ROUTES)
+
+
+def test_each_token_route_refuses_a_token_without_its_scope(
+    app: FastAPI, client: TestClient
+) -> None:
+    csrf = resident(client)
+    lacking = {scope: _bearer(client, csrf, set(TOKEN_SCOPES) - {scope}) for scope in TOKEN_SCOPES}
+    with TestClient(app) as script:
+        for name, url, body in _operations(app):
+            scope = TOKEN_ROUTES.get(name)
+            if scope is None:
+                continue
+            answer = script.request(name.split()[0], url, json=body, headers=lacking[scope])
+            assert answer.status_code == 403, f"{name} without {scope}: {answer.text}"
+
+
+def test_the_event_stream_needs_clips_read(app: FastAPI, client: TestClient) -> None:
+    csrf = resident(client)
+    with TestClient(app) as script:
+        lacking = _bearer(client, csrf, set(TOKEN_SCOPES) - {"clips:read"})
+        assert script.get("/api/v1/events", headers=lacking).status_code == 403
+        bearer = _bearer(client, csrf, {"clips:read"})
+        with script.stream("GET", "/api/v1/events", headers=bearer) as stream:
+            assert stream.status_code == 200
+            assert next(stream.iter_lines()) == ": connected"
