@@ -1,4 +1,4 @@
-"""Audit log throughput against the targets in DESIGN.md: append rate and full verification time."""
+"""Audit log throughput against Doorstep's targets: append rate and full verification time."""
 
 from __future__ import annotations
 
