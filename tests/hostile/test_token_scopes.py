@@ -16,7 +16,7 @@ from tests.factories import resident
 #: (None: any token of the account's). Every other signed-in route refuses a token.
 TOKEN_ROUTES: dict[str, str | None] = {
     "GET /api/v1/me": "account:read",
-    "GET /api/v1/me/export": "account:read",
+    "GET /api/v1/me/export": "account:read",  # and clips:read: see the test below
     "GET /api/v1/feed": None,
     "GET /api/v1/cameras": "clips:read",
     "GET /api/v1/cameras/{camera_id}": "clips:read",
@@ -114,3 +114,26 @@ def test_the_event_stream_needs_clips_read(app: FastAPI, client: TestClient) -> 
         with script.stream("GET", "/api/v1/events", headers=bearer) as stream:
             assert stream.status_code == 200
             assert next(stream.iter_lines()) == ": connected"
+
+
+def test_the_export_holds_clips_so_it_needs_clips_read_too(
+    app: FastAPI, client: TestClient
+) -> None:
+    csrf = resident(client)
+    with TestClient(app) as script:
+        account_only = _bearer(client, csrf, {"account:read"})
+        assert script.get("/api/v1/me/export", headers=account_only).status_code == 403
+        both = _bearer(client, csrf, {"account:read", "clips:read"})
+        exported = script.get("/api/v1/me/export", headers=both)
+        assert exported.status_code == 200, exported.text
+        assert exported.headers["content-type"] == "application/zip"
+
+
+def test_a_token_works_behind_a_proxy_prefix(app: FastAPI, client: TestClient) -> None:
+    csrf = resident(client)
+    bearer = _bearer(client, csrf, {"clips:read"})
+    # As uvicorn --root-path passes it on: the prefix in the path and in root_path.
+    with TestClient(app, root_path="/doorstep") as proxied:
+        answer = proxied.get("/doorstep/api/v1/clips", headers=bearer)
+        assert answer.status_code == 200, answer.text
+        assert proxied.get("/doorstep/account", headers=bearer).status_code == 403

@@ -152,3 +152,23 @@ def test_redaction_writes_plaintext_only_in_the_data_folders_work_folder(
     assert all(path.parent.parent == scratch for path in seen)
     assert WORK_LOCK in {path.name for path in seen}
     assert list(scratch.iterdir()) == []
+
+
+def test_what_cannot_be_removed_does_not_stop_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stuck = tmp_path / WORK_FOLDER / "redact-stuck"
+    stuck.mkdir(parents=True)
+    (stuck / WORK_LOCK).write_text("")  # nobody holds it: its process is gone
+    (tmp_path / "uploads").mkdir()
+    old = tmp_path / "uploads" / "old.upload"
+    old.write_bytes(b"plaintext footage")
+    os.utime(old, (0, 0))
+
+    def refuse(path: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("doorstep.jobs.retention.shutil.rmtree", refuse)
+    assert clear_stale_files(tmp_path) == 1
+    assert not old.exists()
+    assert stuck.exists()

@@ -125,10 +125,12 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> Princi
         token = token_for(db, secret.strip())
         # A camera's token speaks for the camera, never for its owner: it cannot consent,
         # read the owner's account or change anything outside the device API.
-        if token.camera_id is not None and not request.url.path.startswith(DEVICE_PREFIX):
+        # The matched route, not the URL: behind a proxy prefix the URL starts with the prefix.
+        path = str(getattr(request.scope.get("route"), "path", request.url.path))
+        if token.camera_id is not None and not path.startswith(DEVICE_PREFIX):
             raise Forbidden("a camera's device token only works for the device API")
         # The pages are for browsers; a token reaches the API routes of its scopes only.
-        if not request.url.path.startswith(API_PREFIX):
+        if not path.startswith(API_PREFIX):
             raise Forbidden("API tokens work only for the API; the pages need a logged-in browser")
         return Principal(user=token.user, token=token)
     cookie = request.cookies.get(SESSION_COOKIE)

@@ -44,6 +44,11 @@ def clear_stale_files(data_dir: Path, *, older_than_seconds: float = 3600.0) -> 
                     path.unlink()
             except FileNotFoundError:
                 continue  # its own process finished with it meanwhile
+            except OSError:
+                # One that cannot go must not keep the server from starting or the rest from
+                # going; it is tried again at the next sweep.
+                log.exception("could not remove %s", path)
+                continue
             removed += 1
     if removed:
         log.info("removed %d upload, export and work files left behind", removed)

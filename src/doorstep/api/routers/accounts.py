@@ -331,7 +331,11 @@ def revoke_token(token_id: str, user: CurrentUser, db: DbDep) -> Response:
 
 @router.get("/me/export", responses={200: {"content": {"application/zip": {}}}})
 def export(principal: AccountReader, db: DbDep, state: StateDep) -> FileResponse:
-    """Everything Doorstep holds about the caller, as one ZIP (clips decrypted)."""
+    """Everything Doorstep holds about the caller, as one ZIP (clips decrypted).
+
+    A token needs clips:read as well as account:read: the export holds the clips themselves.
+    """
+    principal.require_scope("clips:read")
     path = export_account(db, state.keys, principal.user, state.settings.data_dir / "exports")
     return FileResponse(
         path,
