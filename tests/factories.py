@@ -41,6 +41,17 @@ def resident(client: TestClient, email: str = "ada@example.org", **kwargs: Any) 
     return log_in(client, email)
 
 
+def bearer(client: TestClient, csrf: str, scopes: set[str], name: str = "script") -> dict[str, str]:
+    """Mint an API token with ``scopes`` from a logged-in browser; its Authorization header."""
+    minted = client.post(
+        "/api/v1/me/tokens",
+        json={"name": name, "scopes": sorted(scopes)},
+        headers={"x-csrf-token": csrf},
+    )
+    assert minted.status_code == 201, minted.text
+    return {"authorization": f"Bearer {minted.json()['token']}"}
+
+
 def settle_jobs(app: Any, timeout: float = 60.0) -> None:
     """Wait until no share's agency copy is still being made by a background job.
 

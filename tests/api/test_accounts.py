@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from doorstep.api.state import AppState
 from doorstep.storage.models import ApiToken, BrowserSession, User
 from doorstep.storage.types import utcnow
-from tests.factories import PASSWORD, log_in, resident, sign_up
+from tests.factories import PASSWORD, bearer, log_in, resident, sign_up
 
 HOME = {"lat": 45.523612, "lon": -122.677144}
 
@@ -340,33 +340,25 @@ def test_a_read_in_one_hop_commits_what_it_records(app: FastAPI, client: TestCli
         assert db.scalars(select(ApiToken.last_used_at)).one() is not None
 
 
-def _token(client: TestClient, csrf: str, scope: str) -> dict[str, str]:
-    created = client.post(
-        "/api/v1/me/tokens", json={"name": scope, "scopes": [scope]}, headers={"x-csrf-token": csrf}
-    )
-    assert created.status_code == 201, created.text
-    return {"authorization": f"Bearer {created.json()['token']}"}
-
-
 def test_a_token_reaches_only_what_its_scopes_name(app: FastAPI, client: TestClient) -> None:
     csrf = resident(client)
-    bearer = _token(client, csrf, "clips:read")
+    token = bearer(client, csrf, {"clips:read"}, name="clips:read")
     with TestClient(app) as script:
         # Account routes name no scope: a token given to read clips may not change the account,
         # list or revoke the other tokens, or change the password.
-        _problem(script.patch("/api/v1/me", json={"display_name": "Mallory"}, headers=bearer), 403)
-        _problem(script.get("/api/v1/me/tokens", headers=bearer), 403)
+        _problem(script.patch("/api/v1/me", json={"display_name": "Mallory"}, headers=token), 403)
+        _problem(script.get("/api/v1/me/tokens", headers=token), 403)
         body = {"current_password": PASSWORD, "new_password": "a-whole-new-lantern"}
-        _problem(script.post("/api/v1/me/password", json=body, headers=bearer), 403)
+        _problem(script.post("/api/v1/me/password", json=body, headers=token), 403)
         # The pages are for browsers: no token mints a broader one through the account form.
         minted = script.post(
             "/account/tokens",
             data={"name": "escalated", "scopes": ["clips:write", "feed:write"]},
-            headers=bearer,
+            headers=token,
             follow_redirects=False,
         )
         assert minted.status_code == 403, minted.text
-        assert script.get("/api/v1/clips", headers=bearer).status_code == 200
+        assert script.get("/api/v1/clips", headers=token).status_code == 200
     assert client.get("/api/v1/me").json()["display_name"] != "Mallory"
     assert [token["name"] for token in client.get("/api/v1/me/tokens").json()] == ["clips:read"]
     assert log_in(client)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.storage.accounts import TOKEN_SCOPES
-from tests.factories import resident
+from tests.factories import bearer, resident
 
 #: Every signed-in API route a personal token gets past the door of, and the scope it names
 #: (None: any token of the account's). Every other signed-in route refuses a token.
@@ -49,16 +49,6 @@ TOKEN_ROUTES: dict[str, str | None] = {
 }
 
 
-def _bearer(client: TestClient, csrf: str, scopes: set[str]) -> dict[str, str]:
-    minted = client.post(
-        "/api/v1/me/tokens",
-        json={"name": "script", "scopes": sorted(scopes)},
-        headers={"x-csrf-token": csrf},
-    )
-    assert minted.status_code == 201, minted.text
-    return {"authorization": f"Bearer {minted.json()['token']}"}
-
-
 def _operations(app: FastAPI) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
     """Every operation of the API: its name, a URL for it and a body to send."""
     for path, operations in app.openapi()["paths"].items():
@@ -76,7 +66,7 @@ def test_a_token_with_every_scope_gets_past_only_the_routes_that_name_one(
     app: FastAPI, client: TestClient
 ) -> None:
     csrf = resident(client)
-    bearer = _bearer(client, csrf, set(TOKEN_SCOPES))
+    token = bearer(client, csrf, set(TOKEN_SCOPES))
     signed_in_only, reached = [], {}
     with TestClient(app) as anonymous, TestClient(app) as script:
         for name, url, body in _operations(app):
@@ -84,7 +74,7 @@ def test_a_token_with_every_scope_gets_past_only_the_routes_that_name_one(
             if anonymous.request(method, url, json=body).status_code != 401:
                 continue  # public, or refused before the caller matters
             signed_in_only.append(name)
-            answer = script.request(method, url, json=body, headers=bearer)
+            answer = script.request(method, url, json=body, headers=token)
             if answer.status_code not in (401, 403):
                 reached[name] = answer.status_code
     assert len(signed_in_only) > 80
@@ -95,7 +85,7 @@ def test_each_token_route_refuses_a_token_without_its_scope(
     app: FastAPI, client: TestClient
 ) -> None:
     csrf = resident(client)
-    lacking = {scope: _bearer(client, csrf, set(TOKEN_SCOPES) - {scope}) for scope in TOKEN_SCOPES}
+    lacking = {scope: bearer(client, csrf, set(TOKEN_SCOPES) - {scope}) for scope in TOKEN_SCOPES}
     with TestClient(app) as script:
         for name, url, body in _operations(app):
             scope = TOKEN_ROUTES.get(name)
@@ -108,10 +98,10 @@ def test_each_token_route_refuses_a_token_without_its_scope(
 def test_the_event_stream_needs_clips_read(app: FastAPI, client: TestClient) -> None:
     csrf = resident(client)
     with TestClient(app) as script:
-        lacking = _bearer(client, csrf, set(TOKEN_SCOPES) - {"clips:read"})
+        lacking = bearer(client, csrf, set(TOKEN_SCOPES) - {"clips:read"})
         assert script.get("/api/v1/events", headers=lacking).status_code == 403
-        bearer = _bearer(client, csrf, {"clips:read"})
-        with script.stream("GET", "/api/v1/events", headers=bearer) as stream:
+        token = bearer(client, csrf, {"clips:read"})
+        with script.stream("GET", "/api/v1/events", headers=token) as stream:
             assert stream.status_code == 200
             assert next(stream.iter_lines()) == ": connected"
 
@@ -121,9 +111,9 @@ def test_the_export_holds_clips_so_it_needs_clips_read_too(
 ) -> None:
     csrf = resident(client)
     with TestClient(app) as script:
-        account_only = _bearer(client, csrf, {"account:read"})
+        account_only = bearer(client, csrf, {"account:read"})
         assert script.get("/api/v1/me/export", headers=account_only).status_code == 403
-        both = _bearer(client, csrf, {"account:read", "clips:read"})
+        both = bearer(client, csrf, {"account:read", "clips:read"})
         exported = script.get("/api/v1/me/export", headers=both)
         assert exported.status_code == 200, exported.text
         assert exported.headers["content-type"] == "application/zip"
@@ -131,9 +121,9 @@ def test_the_export_holds_clips_so_it_needs_clips_read_too(
 
 def test_a_token_works_behind_a_proxy_prefix(app: FastAPI, client: TestClient) -> None:
     csrf = resident(client)
-    bearer = _bearer(client, csrf, {"clips:read"})
+    token = bearer(client, csrf, {"clips:read"})
     # As uvicorn --root-path passes it on: the prefix in the path and in root_path.
     with TestClient(app, root_path="/doorstep") as proxied:
-        answer = proxied.get("/doorstep/api/v1/clips", headers=bearer)
+        answer = proxied.get("/doorstep/api/v1/clips", headers=token)
         assert answer.status_code == 200, answer.text
-        assert proxied.get("/doorstep/account", headers=bearer).status_code == 403
+        assert proxied.get("/doorstep/account", headers=token).status_code == 403
