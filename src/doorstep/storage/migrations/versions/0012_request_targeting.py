@@ -1,0 +1,19 @@
+"""requests targeted by public cell, with the cells kept for overlap checks
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-05 18:20:00
+"""
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
