@@ -1,27 +1,48 @@
-"""`doorstep audit verify`: download the public log and check it against its signed tree head."""
+"""`doorstep audit verify`: check the public log against a pinned key and the last checkpoint.
+
+Nothing the server says is taken on trust: the tree head must be signed by the key the verifier
+pinned (not the one the response offers), dated no later than now, and provably an extension of the
+checkpoint verified last time (a consistency proof); every entry is downloaded and hashed, every
+published head must match the log at its size, and the transparency report's counts of legal
+demands and emergency requests must equal the log's.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
 
-from doorstep.domain.audit import SignedTreeHead, leaf_hash, root_from_leaves, verify_tree_head
+from doorstep.audit_pins import Pin, PinStore, server_origin, state_folder
+from doorstep.domain.audit import (
+    MerkleLog,
+    SignedTreeHead,
+    checkpoint_problem,
+    head_problem,
+    key_fingerprint,
+    leaf_hash,
+    verify_tree_head,
+)
 
 PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """What verifying the log found."""
+    """What verifying the log found; ``head`` is the checkpoint to remember when ``ok``."""
 
     ok: bool
     size: int
     root: str
     problem: str = ""
+    head: SignedTreeHead | None = None
+    public_key: bytes = b""
+    first_use: bool = False
 
 
 class HttpClient(Protocol):
@@ -32,42 +53,282 @@ class HttpClient(Protocol):
         ...
 
 
-def verify_server(client: HttpClient) -> AuditReport:
-    """Fetch the head and every entry from ``client``'s server and check them all."""
-    head_json = client.get("/api/v1/audit/head").raise_for_status().json()
-    head = SignedTreeHead(
-        size=int(head_json["size"]),
-        root=bytes.fromhex(head_json["root"]),
-        timestamp=datetime.fromisoformat(head_json["timestamp"]),
-        signature=base64.b64decode(head_json["signature"]),
+class _Failed(Exception):
+    """One verification step found the log wrong; carries the one-line reason."""
+
+
+def _json(client: HttpClient, url: str, params: Any = None) -> Any:
+    return client.get(url, params=params).raise_for_status().json()
+
+
+def _head(client: HttpClient) -> tuple[SignedTreeHead, bytes]:
+    data = _json(client, "/api/v1/audit/head")
+    head = _parse_head(data)
+    if head.timestamp.tzinfo is None:
+        raise ValueError("the tree head's timestamp has no time zone")
+    return head, base64.b64decode(data["public_key"], validate=True)
+
+
+def _parse_head(data: Mapping[str, Any]) -> SignedTreeHead:
+    return SignedTreeHead(
+        size=int(data["size"]),
+        root=bytes.fromhex(data["root"]),
+        timestamp=datetime.fromisoformat(data["timestamp"]),
+        signature=base64.b64decode(data["signature"], validate=True),
     )
-    public_key = base64.b64decode(head_json["public_key"])
 
-    def fail(problem: str) -> AuditReport:
-        return AuditReport(False, head.size, head.root.hex(), problem)
 
-    if not verify_tree_head(head, public_key):
-        return fail("the tree head's signature does not verify")
-    leaves: list[bytes] = []
-    while len(leaves) < head.size:
-        start = len(leaves)
-        params = {"start": start, "end": min(start + PAGE, head.size)}
-        page = client.get("/api/v1/audit/entries", params=params).raise_for_status().json()
+def _entries(client: HttpClient, size: int) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """Every entry of the first ``size``, as (leaf hash, decoded body), checked as it comes."""
+    seq = 0
+    while seq < size:
+        params = {"start": seq, "end": min(seq + PAGE, size)}
+        page = _json(client, "/api/v1/audit/entries", params)
         if not page:
-            return fail(f"entries stop at {start}, the head says {head.size}")
-        for offset, entry in enumerate(page):
-            if entry["seq"] != start + offset:
-                return fail(f"entry {start + offset} is missing or out of order")
+            raise _Failed(f"entries stop at {seq}, the signed head says {size}")
+        for entry in page:
+            if entry["seq"] != seq:
+                raise _Failed(f"entry {seq} is missing or out of order")
             leaf = leaf_hash(entry["body"].encode())
             if leaf.hex() != entry["leaf_hash"]:
-                return fail(f"entry {entry['seq']} does not match its leaf hash")
-            leaves.append(leaf)
-    if root_from_leaves(leaves[: head.size]) != head.root:
-        return fail("the entries do not hash to the signed root")
-    return AuditReport(True, head.size, head.root.hex())
+                raise _Failed(f"entry {seq} does not match its leaf hash")
+            body = json.loads(entry["body"])
+            if not isinstance(body, dict) or body.get("seq") != seq:
+                raise _Failed(f"entry {seq} names another place in the log")
+            yield leaf, body
+            seq += 1
+            if seq == size:
+                return
+
+
+def _roots_at(
+    client: HttpClient, size: int, sizes: set[int], tally: Tally, early: int
+) -> tuple[dict[int, bytes], dict[str, int]]:
+    """The root after each of ``sizes`` entries, hashed once, and the tally after ``early``."""
+    log = MerkleLog()
+    roots = {0: log.root()} if 0 in sizes else {}
+    counted = dict(tally.counts) if early == 0 else {}
+    for leaf, body in _entries(client, size):
+        log.append_leaf_hash(leaf)
+        tally.add(body)
+        if log.size in sizes:
+            roots[log.size] = log.root()
+        if log.size == early:
+            counted = dict(tally.counts)
+    if log.size != size:
+        raise _Failed(f"entries stop at {log.size}, the signed head says {size}")
+    return roots, counted
+
+
+def _check_published_heads(
+    history: Mapping[str, Any], key: bytes, head: SignedTreeHead, roots: Mapping[int, bytes]
+) -> None:
+    offered = base64.b64decode(history["public_key"], validate=True)
+    if offered != key:
+        raise _Failed(_key_changed(key, offered))
+    previous: SignedTreeHead | None = None
+    for item in history["heads"]:
+        published = _parse_head(item)
+        if not verify_tree_head(published, key):
+            raise _Failed(f"the published head at {published.size} entries is not signed by it")
+        if previous is not None and (
+            published.size <= previous.size or published.timestamp < previous.timestamp
+        ):
+            raise _Failed(f"the published heads go back from {previous.size} entries")
+        if published.size <= head.size and roots.get(published.size) != published.root:
+            raise _Failed(
+                f"the log forked: the head published at {published.size} entries does not "
+                "match the log"
+            )
+        previous = published
+
+
+#: The report's name for each kind of legal demand.
+_RECEIVED = {
+    "warrant": "warrants",
+    "subpoena": "subpoenas",
+    "court_order": "court_orders",
+}
+
+
+class Tally:
+    """Legal demands and emergency requests as the transparency report counts them, from the log."""
+
+    def __init__(self) -> None:
+        """Start from nothing."""
+        self.counts: dict[str, int] = {}
+        self._kind_of: dict[str, str] = {}
+
+    def _bump(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def add(self, body: Mapping[str, Any]) -> None:
+        """Count one entry's body."""
+        action, detail = body.get("action"), body.get("detail") or {}
+        if action == "legal_demand.record" and detail.get("kind") in _RECEIVED:
+            prefix = _RECEIVED[detail["kind"]]
+            self._kind_of[str(detail.get("demand"))] = prefix
+            self._bump(f"{prefix}_received")
+        elif action == "legal_demand.close" and str(detail.get("demand")) in self._kind_of:
+            self._bump(f"{self._kind_of[str(detail['demand'])]}_{detail.get('outcome')}")
+        elif action == "emergency.file":
+            self._bump("emergency_received")
+        elif action == "emergency.refuse":
+            self._bump("emergency_refused")
+        elif action == "emergency.approve" and detail.get("state") == "approved":
+            self._bump("emergency_granted")
+
+
+_REPORTED = [
+    *(f"{p}_{s}" for p in _RECEIVED.values() for s in ("received", "complied_full")),
+    *(f"{p}_{s}" for p in _RECEIVED.values() for s in ("complied_partial", "rejected")),
+    "emergency_received",
+    "emergency_granted",
+    "emergency_refused",
+]
+
+
+def _reported(report: Mapping[str, Any]) -> dict[str, int]:
+    totals = dict.fromkeys(_REPORTED, 0)
+    for row in report["periods"]:
+        if row["agency_id"] == "*":
+            for name in _REPORTED:
+                totals[name] += int(row[name])
+    return totals
+
+
+def _check_report(
+    reported: Mapping[str, int], before: Mapping[str, int], after: Mapping[str, int]
+) -> None:
+    """Each count must lie between the log's count before and after the report was read."""
+    for name in _REPORTED:
+        low, high = before.get(name, 0), after.get(name, 0)
+        if not low <= reported[name] <= high:
+            logged = str(high) if low == high else f"{low} to {high}"
+            raise _Failed(
+                f"the transparency report gives {name} = {reported[name]}, the log records {logged}"
+            )
+
+
+def _key_changed(pinned: bytes, offered: bytes) -> str:
+    return (
+        f"the log's key changed: pinned {key_fingerprint(pinned)}, "
+        f"the server now signs with {key_fingerprint(offered)}"
+    )
+
+
+def verify_server(
+    client: HttpClient,
+    *,
+    key: bytes | None = None,
+    checkpoint: SignedTreeHead | None = None,
+    now: datetime | None = None,
+) -> AuditReport:
+    """Check ``client``'s server against the pinned ``key`` and the remembered ``checkpoint``.
+
+    Without a ``key`` the server's own is used and the report says ``first_use``: that proves only
+    that the log agrees with itself. Only a pinned key and a remembered checkpoint (as
+    ``verify_and_remember`` keeps them) show the operator did not rewrite it.
+    """
+    moment = now or datetime.now(UTC)
+    before, offered_before = _head(client)
+    report = _json(client, "/api/v1/transparency")
+    head, offered = _head(client)
+    pinned = offered if key is None else key
+
+    def fail(problem: str) -> AuditReport:
+        return AuditReport(False, head.size, head.root.hex(), problem, public_key=pinned)
+
+    try:
+        for key_offered in (offered_before, offered):
+            if key_offered != pinned:
+                raise _Failed(_key_changed(pinned, key_offered))
+        for signed in (before, head):
+            problem = head_problem(signed, pinned, moment)
+            if problem:
+                raise _Failed(problem)
+        if before.size > head.size:
+            raise _Failed(f"the log shrank from {before.size} to {head.size} entries")
+        if checkpoint is not None:
+            proof: list[bytes] = []
+            if 0 < checkpoint.size < head.size:
+                params = {"old": checkpoint.size, "new": head.size}
+                hexes = _json(client, "/api/v1/audit/proof/consistency", params)["proof"]
+                proof = [bytes.fromhex(h) for h in hexes]
+            problem = checkpoint_problem(checkpoint, head, proof)
+            if problem:
+                raise _Failed(problem)
+        history = _json(client, "/api/v1/audit/heads")
+        sizes = {head.size, before.size, *(int(h["size"]) for h in history["heads"])}
+        if checkpoint is not None:
+            sizes.add(checkpoint.size)
+        tally = Tally()
+        roots, early = _roots_at(client, head.size, sizes, tally, before.size)
+        if roots[head.size] != head.root:
+            raise _Failed("the entries do not hash to the signed root")
+        if checkpoint is not None and roots.get(checkpoint.size) != checkpoint.root:
+            raise _Failed(
+                f"the log forked: its first {checkpoint.size} entries changed since verified"
+            )
+        _check_published_heads(history, pinned, head, roots)
+        _check_report(_reported(report), early, tally.counts)
+    except _Failed as failed:
+        return fail(str(failed))
+    return AuditReport(
+        True, head.size, head.root.hex(), head=head, public_key=pinned, first_use=key is None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedReport:
+    """A verification against a server's pin, and what it remembered."""
+
+    report: AuditReport
+    origin: str
+    pinned_now: bool
+    saved_to: str = ""
+
+
+def verify_and_remember(
+    server: str,
+    *,
+    key: bytes | None = None,
+    store: PinStore | None = None,
+    client: HttpClient | None = None,
+    timeout: float = 30.0,
+) -> PinnedReport:
+    """Verify ``server`` against its pin (made now on first use) and remember the new checkpoint.
+
+    A ``key`` given here must match the pin already kept; nothing is written unless the whole log
+    verified, so a failed run leaves the last good checkpoint in place.
+    """
+    origin = server_origin(server)
+    pins = store or PinStore(state_folder())
+    pin = pins.load(origin)
+    if pin is not None and key is not None and key != pin.public_key:
+        problem = (
+            f"the key given ({key_fingerprint(key)}) is not the key pinned for {origin} "
+            f"({key_fingerprint(pin.public_key)}) in {pins.path_for(origin)}; "
+            "remove that file to pin again"
+        )
+        return PinnedReport(AuditReport(False, 0, "", problem), origin, False)
+    pinned = pin.public_key if pin else key
+    checkpoint = pin.checkpoint if pin else None
+    if client is None:
+        with httpx.Client(base_url=server.rstrip("/"), timeout=timeout) as http:
+            report = verify_server(http, key=pinned, checkpoint=checkpoint)
+    else:
+        report = verify_server(client, key=pinned, checkpoint=checkpoint)
+    if not report.ok or report.head is None:
+        return PinnedReport(report, origin, False)
+    saved = pins.save(Pin(origin, report.public_key, report.head))
+    return PinnedReport(report, origin, pin is None, str(saved))
 
 
 def verify_url(server: str, *, timeout: float = 30.0) -> AuditReport:
-    """Verify the log of the Doorstep server at ``server``."""
+    """Check that the log of the server at ``server`` agrees with itself, remembering nothing.
+
+    This trusts the key the server offers: it is a self-check, not a check against the operator.
+    """
     with httpx.Client(base_url=server.rstrip("/"), timeout=timeout) as client:
         return verify_server(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import getpass
 import logging
@@ -38,17 +39,21 @@ def _serve(host: str, port: int, workers: int) -> int:
     from doorstep import serving
 
     os.environ["DOORSTEP_HOST"], os.environ["DOORSTEP_PORT"] = host, str(port)
+    # Whatever the server or a library it calls writes is the operator's alone (the data
+    # folder's own files are made private explicitly too, storage/folders.py).
+    os.umask(0o077)
     if workers > 1 and serving.balanced():
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
         return serving.serve_workers(host, port, workers)
+    from doorstep.settings import Settings
+
     uvicorn.run(
         "doorstep.cli:app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
-        proxy_headers=False,
+        **serving.uvicorn_options(Settings()),
     )
     return 0
 
@@ -145,21 +150,40 @@ def cmd_new_key(_args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Download the public audit log and check every entry against the signed tree head."""
+    """Verify the public audit log against the pinned key and the last checkpoint kept here."""
     import httpx
 
-    from doorstep.audit_verify import verify_url
+    from doorstep.audit_pins import parse_public_key
+    from doorstep.audit_verify import verify_and_remember
+    from doorstep.domain.audit import key_fingerprint
 
     try:
-        report = verify_url(args.server)
-    except (httpx.HTTPError, KeyError, ValueError) as err:
+        key = parse_public_key(args.key) if args.key else None
+        result = verify_and_remember(args.server, key=key)
+    except DoorstepError as err:
+        print(f"doorstep audit verify: {err.detail}", file=sys.stderr)
+        return 2
+    except (httpx.HTTPError, KeyError, TypeError, ValueError) as err:
         print(f"doorstep audit verify: could not read the log from {args.server}: {err}")
         return 2
-    if report.ok:
-        print(f"audit log OK: {report.size} entries, root {report.root}")
-        return 0
-    print(f"audit log FAILED at size {report.size}: {report.problem}")
-    return 1
+    report = result.report
+    if not report.ok:
+        print(f"audit log FAILED at size {report.size}: {report.problem}")
+        return 1
+    if result.pinned_now:
+        pinned = f"{key_fingerprint(report.public_key)} for {result.origin}"
+        kept = f"kept with the checkpoint in {result.saved_to}"
+        if key is None:
+            print(
+                f"WARNING: trusting the server on first use: pinned its log key {pinned} "
+                f"(base64 {base64.b64encode(report.public_key).decode()}), {kept}; check that key "
+                "against one published elsewhere, or pin it with --key",
+                file=sys.stderr,
+            )
+        else:
+            print(f"pinned the log key {pinned} given with --key, {kept}", file=sys.stderr)
+    print(f"audit log OK: {report.size} entries, root {report.root}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,8 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the public audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    verify = audit_sub.add_parser("verify", help="download and verify the audit log")
+    verify = audit_sub.add_parser(
+        "verify",
+        help="verify the audit log against its pinned key and the last checkpoint",
+        description="Download and verify the public audit log. The log's key is pinned on first "
+        "use (or from --key) and the last verified checkpoint kept, per server, in "
+        "$XDG_STATE_HOME/doorstep/audit/ (~/.local/state/doorstep/audit/); a later run fails if "
+        "the key changed or the log shrank or forked since.",
+    )
     verify.add_argument("--server", default="http://127.0.0.1:8000", help="Doorstep's address")
+    verify.add_argument(
+        "--key", help="the log's public key to pin: base64, hex, or a file holding it (or PEM)"
+    )
     verify.set_defaults(func=cmd_audit_verify)
 
     admin = sub.add_parser("admin", help="administration")

@@ -2,7 +2,9 @@
 
 Every step that touches footage appends an entry; anyone can check that an entry is in the log
 (inclusion) and that the log only ever grew (consistency) from the signed tree heads Doorstep
-publishes.
+publishes. A verifier pins the signing key and keeps the last head it checked: a later head must be
+signed by the same key and come with a consistency proof from it (``checkpoint_problem``), so a
+log rewritten, shortened, forked or re-signed with another key fails.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -311,3 +313,54 @@ def verify_log(entries: Iterable[bytes], head: SignedTreeHead, public_key: bytes
     prefix = _LEAF_PREFIX
     leaves = [sha256(prefix + entry).digest() for entry in entries]
     return len(leaves) == head.size and root_from_leaves(leaves) == head.root
+
+
+#: How far ahead of the verifier's clock a tree head may be dated: clocks drift, but a head from
+#: the future could never be followed by a later one without the log's time running backwards.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """A short, stable name for a public key that people can compare by eye."""
+    digest = hashlib.sha256(public_key).hexdigest()
+    return ":".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+def head_problem(
+    head: SignedTreeHead, public_key: bytes, now: datetime, skew: timedelta = MAX_CLOCK_SKEW
+) -> str | None:
+    """Why ``head`` is unacceptable under the pinned ``public_key`` at ``now``; None if fine."""
+    if not verify_tree_head(head, public_key):
+        return f"the tree head is not signed by the pinned key {key_fingerprint(public_key)}"
+    if head.timestamp > now + skew:
+        return f"the tree head is dated {head.timestamp.isoformat()}, in the future"
+    return None
+
+
+def checkpoint_problem(
+    remembered: SignedTreeHead, offered: SignedTreeHead, proof: Sequence[bytes]
+) -> str | None:
+    """Why ``offered`` does not extend the ``remembered`` checkpoint; None when it does.
+
+    Both heads must already carry valid signatures by the pinned key. ``proof`` is the consistency
+    proof from ``remembered.size`` to ``offered.size`` (RFC 9162 section 2.1.4); a log that only
+    ever grew by appending can always produce one, a log rewritten, forked or shortened cannot.
+    """
+    if offered.size < remembered.size:
+        return f"the log shrank from {remembered.size} to {offered.size} entries"
+    if offered.timestamp < remembered.timestamp:
+        return (
+            f"the tree head is dated {offered.timestamp.isoformat()}, before the checkpoint "
+            f"verified earlier ({remembered.timestamp.isoformat()})"
+        )
+    if offered.size == remembered.size and offered.root != remembered.root:
+        return (
+            f"the log forked: at {offered.size} entries its root was {remembered.root.hex()}, "
+            f"now {offered.root.hex()}"
+        )
+    if not verify_consistency(remembered.size, offered.size, remembered.root, offered.root, proof):
+        return (
+            f"the log forked: no valid consistency proof from the {remembered.size} entries "
+            f"verified earlier to the {offered.size} offered now"
+        )
+    return None

@@ -1,0 +1,256 @@
+"""The operator against its own audit log: rewritten, re-keyed, forked or shortened, it fails (I11).
+
+A verifier runs `doorstep audit verify` once against a running server, which pins the log's key and
+remembers the checkpoint. Then the operator, who holds the database and the signing key, rewrites
+history in every way it can; each rewrite must fail the next run with a one-line reason and leave
+the remembered checkpoint as it was, while honest growth passes and moves it on.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import delete, select, update
+
+from doorstep.api.state import AppState
+from doorstep.audit_pins import PinStore, server_origin
+from doorstep.cli import main
+from doorstep.domain.audit import MerkleLog, key_fingerprint, sign_tree_head
+from doorstep.storage import audit
+from doorstep.storage.audit import AuditEntry, AuditState
+from doorstep.storage.legal import LegalDemand, PublishedTreeHead
+from tests.api.test_legal import disclose, record, scene
+
+OTHER_MASTER_KEY = bytes(range(100, 132))
+
+
+@dataclass
+class Verifier:
+    """A running server and a verifier's state folder; ``run`` is `doorstep audit verify`."""
+
+    url: str
+    state: AppState
+    folder: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def run(self, *extra: str) -> tuple[int, str]:
+        """Run the command; return its exit code and everything it printed."""
+        self.capsys.readouterr()
+        code = main(["audit", "verify", "--server", self.url, *extra])
+        out = self.capsys.readouterr()
+        return code, out.out + out.err
+
+    def pin(self) -> dict[str, object]:
+        """What the verifier remembers for the server."""
+        path = PinStore(self.folder / "doorstep").path_for(server_origin(self.url))
+        document: dict[str, object] = json.loads(path.read_text())
+        return document
+
+    def public_key(self) -> bytes:
+        """The key the server signs with now."""
+        return audit.public_key(self.state.master_key)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live(app: FastAPI) -> Iterator[str]:
+    """The app served over real HTTP on a loopback port."""
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def verifier(
+    app: FastAPI,
+    live: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Verifier:
+    """A log with a warrant and a disclosure in it, verified once: key pinned, checkpoint kept."""
+    folder = tmp_path / "xdg-state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(folder))
+    s = scene(app)
+    demand = record(s)
+    assert disclose(s, demand["id"], clip_ids=[s.clip_id]).status_code == 200
+    found = Verifier(live, app.state.doorstep, folder, capsys)
+    code, said = found.run()
+    assert code == 0, said
+    assert "WARNING: trusting the server on first use" in said
+    assert key_fingerprint(found.public_key()) in said
+    assert found.pin()["checkpoint"]
+    return found
+
+
+def _size(v: Verifier) -> int:
+    checkpoint = v.pin()["checkpoint"]
+    assert isinstance(checkpoint, dict)
+    size: int = checkpoint["size"]
+    return size
+
+
+def _append(state: AppState, count: int, master_key: bytes | None = None) -> None:
+    with state.db.session() as db:
+        for n in range(count):
+            audit.record(
+                db,
+                master_key or state.master_key,
+                "test.entry",
+                actor=None,
+                owner_id=None,
+                detail={"n": n},
+            )
+
+
+def _rewrite(state: AppState, keep: int, *, append: int, master_key: bytes) -> None:
+    """The operator cuts the log to ``keep`` entries, appends new ones and signs with its key."""
+    with state.db.session() as db:
+        db.execute(delete(AuditEntry).where(AuditEntry.seq >= keep))
+        db.execute(delete(PublishedTreeHead))
+        log = MerkleLog()
+        log.extend(audit.leaf_hashes(db, keep))
+        db.execute(
+            update(AuditState)
+            .where(AuditState.id == 1)
+            .values(size=log.size, frontier=[h.hex() for h in log.frontier])
+        )
+    state.master_key = master_key
+    _append(state, append)
+
+
+def test_a_trimmed_log_resigned_with_a_new_key_fails_as_key_changed(verifier: Verifier) -> None:
+    before = verifier.pin()
+    _rewrite(verifier.state, 1, append=_size(verifier) + 3, master_key=OTHER_MASTER_KEY)
+    code, said = verifier.run()
+    assert code == 1
+    assert "the log's key changed" in said
+    assert said.count("\n") == 1
+    assert verifier.pin() == before
+
+
+def test_a_fork_signed_with_the_same_key_fails_the_consistency_proof(verifier: Verifier) -> None:
+    before = verifier.pin()
+    size = _size(verifier)
+    _rewrite(verifier.state, size - 1, append=3, master_key=verifier.state.master_key)
+    code, said = verifier.run()
+    assert code == 1
+    assert "the log forked" in said
+    assert "consistency proof" in said
+    assert verifier.pin() == before
+
+
+def test_a_fork_at_the_same_size_fails(verifier: Verifier) -> None:
+    size = _size(verifier)
+    _rewrite(verifier.state, size - 1, append=1, master_key=verifier.state.master_key)
+    code, said = verifier.run()
+    assert code == 1
+    assert f"the log forked: at {size} entries its root was" in said
+
+
+def test_a_shortened_log_fails(verifier: Verifier) -> None:
+    before = verifier.pin()
+    size = _size(verifier)
+    _rewrite(verifier.state, size - 2, append=0, master_key=verifier.state.master_key)
+    code, said = verifier.run()
+    assert code == 1
+    assert f"the log shrank from {size} to {size - 2} entries" in said
+    assert verifier.pin() == before
+
+
+def test_honest_growth_passes_and_moves_the_checkpoint(verifier: Verifier) -> None:
+    size = _size(verifier)
+    _append(verifier.state, 5)
+    code, said = verifier.run()
+    assert code == 0, said
+    assert f"audit log OK: {size + 5} entries" in said
+    assert "WARNING" not in said
+    assert _size(verifier) == size + 5
+    code, said = verifier.run()
+    assert code == 0, said
+
+
+def test_the_pin_is_private_to_the_verifier(verifier: Verifier) -> None:
+    path = PinStore(verifier.folder / "doorstep").path_for(server_origin(verifier.url))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    for folder in (path.parent, verifier.folder / "doorstep"):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert verifier.pin()["public_key"] == base64.b64encode(verifier.public_key()).decode()
+
+
+def test_a_key_given_on_the_first_run_is_checked_from_the_start(
+    app: FastAPI,
+    live: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    state: AppState = app.state.doorstep
+    _append(state, 4)
+    v = Verifier(live, state, tmp_path / "state", capsys)
+    wrong = base64.b64encode(audit.public_key(OTHER_MASTER_KEY)).decode()
+    code, said = v.run("--key", wrong)
+    assert code == 1
+    assert "the log's key changed" in said
+    assert not (tmp_path / "state" / "doorstep" / "audit").exists()
+    key_file = tmp_path / "doorstep-log.pub"
+    key_file.write_text(base64.b64encode(v.public_key()).decode() + "\n")
+    code, said = v.run("--key", str(key_file))
+    assert code == 0, said
+    assert "WARNING" not in said
+    code, said = v.run("--key", wrong)
+    assert code == 1
+    assert "is not the key pinned for" in said
+
+
+def test_a_rewritten_published_head_fails(verifier: Verifier) -> None:
+    _append(verifier.state, 2)
+    assert verifier.run()[0] == 0
+    signing = audit.signing_key(verifier.state.master_key)
+    with verifier.state.db.session() as db:
+        first = db.scalars(select(PublishedTreeHead).order_by(PublishedTreeHead.id)).first()
+        assert first is not None
+        forged = sign_tree_head(first.size, bytes(32), first.timestamp.replace(tzinfo=UTC), signing)
+        first.root = forged.root.hex()
+        first.signature = base64.b64encode(forged.signature).decode()
+        size = first.size
+    code, said = verifier.run()
+    assert code == 1
+    assert f"the head published at {size} entries does not match the log" in said
+
+
+def test_a_transparency_report_hiding_a_warrant_fails(verifier: Verifier) -> None:
+    with verifier.state.db.session() as db:
+        db.execute(update(LegalDemand).values(kind="subpoena"))
+    code, said = verifier.run()
+    assert code == 1
+    assert "the transparency report gives warrants_received = 0, the log records 1" in said
