@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from doorstep.domain.policy_text import fold, words
 from doorstep.errors import InvalidInput, PolicyRefused
 
 MAX_POST_LENGTH = 2000
@@ -35,22 +36,18 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Several-word names are joined first so the tokeniser sees them as one word.
+# Several-word names are joined first so the tokeniser sees them as one word (the text has been
+# through ``policy_text.words``: lower case, punctuation gone, so "African-American" is two words).
 _PHRASES = {
     "african american": "africanamerican",
-    "african-american": "africanamerican",
     "middle eastern": "middleeastern",
-    "middle-eastern": "middleeastern",
     "native american": "nativeamerican",
     "pacific islander": "pacificislander",
     "south asian": "southasian",
     "east asian": "eastasian",
     "dark skinned": "darkskinned",
-    "dark-skinned": "darkskinned",
     "light skinned": "lightskinned",
-    "light-skinned": "lightskinned",
     "brown skinned": "brownskinned",
-    "brown-skinned": "brownskinned",
     "person of color": "poc",
     "people of color": "poc",
     "person of colour": "poc",
@@ -73,6 +70,7 @@ _ETHNIC_PLURALS = _words(
     pakistanis somalis koreans filipinos vietnamese gypsies
     """
 )
+_RACE_WORDS = tuple(sorted(_COLOUR_RACES | _ETHNIC, key=len, reverse=True))
 _PERSON_NOUNS = _words(
     """
     man men woman women guy guys male males female females person people persons individual
@@ -85,43 +83,71 @@ _PERSON_NOUNS = _words(
 _PERSON_MODIFIERS = _words(
     """
     young old older younger elderly teenage adult tall short skinny thin heavy heavyset big
-    small male female middle-aged suspicious shady sketchy creepy strange unknown random
+    small male female middle aged suspicious shady sketchy creepy strange unknown random
     """
 )
-# Vague words that say nothing about what a person did or looked like.
-_VAGUE = _words(
-    """
-    looking looked acting acted seeming seemed appearing appeared lurking lurked hanging
-    being wandering wandered loitering loitered suspected skinned colored coloured concerned
-    worried scared interested noticed wondering something anything nothing everything
-    morning evening wanted wanting reported reporting posted posting warned warning alerted
-    spotted seeing sighted heads-up neighborhood neighbourhood
-    """
-)
+# What else may describe a person: clothing, build, height, age, hair, marks, what they carried,
+# the vehicle, and what they did. Being somewhere ("seen near the park") describes no one, and
+# neither do the words of the request itself ("footage needed").
 _DESCRIPTIVE = _words(
     """
-    wearing wore wears dressed jacket coat hoodie hood hat cap beanie shirt t-shirt tshirt
-    top pants jeans shorts trousers skirt dress shoes sneakers boots gloves mask scarf
-    sunglasses glasses backpack bag purse uniform vest jersey tattoo tattoos beard moustache
-    mustache hair haired bald ponytail dreadlocks braids scar limp height ft feet inches
-    build car van truck suv sedan pickup motorcycle bike bicycle scooter vehicle plate
-    license licence carrying carried holding held took take taking stole steal stealing
-    grabbed grab broke break breaking opened open opening tried trying knocked rang ring
-    ringing climbed jumped drove driving ran running walked walking entered left leaving
-    kicked hit punched threw throwing smashed damaged sprayed spray painted tagging checked
-    checking pulled pushed tugged peered peering photographed filming followed following
-    yelled shouted threatened delivered dropped picked package packages door handle window
-    gate mailbox fence
+    wearing wore wears worn dressed jacket jackets coat coats parka hoodie hoodies hood hooded
+    hat hats cap caps beanie helmet shirt shirts tshirt top tops sweater jumper sweatshirt
+    tracksuit pants trousers jeans shorts leggings skirt dress shoes sneakers trainers boots
+    sandals gloves mask masked balaclava scarf bandana sunglasses glasses uniform vest
+    hivis jersey apron overalls tattoo tattoos tattooed scar scars scarred piercing
+    piercings beard bearded goatee moustache mustache stubble bald balding hair haired
+    blond blonde brunette redhead ginger curly dreadlocks dreads braids braided ponytail
+    afro mohawk buzzcut limp limping cane crutches wheelchair tall height ft feet inches
+    inch cm lbs pounds kg slim thin skinny stocky heavyset muscular overweight chubby lanky
+    build built medium years yo aged
+    car cars van truck suv sedan hatchback pickup motorcycle motorbike moped bike bicycle
+    scooter skateboard vehicle plate plates registration license licence
+    backpack rucksack bag bags duffel holdall purse handbag suitcase box boxes parcel parcels
+    package packages crowbar tool tools toolbox knife gun weapon bat flashlight torch phone
+    umbrella trolley cart
+    took taken take takes taking stole stolen steal steals stealing grabbed grab grabs
+    grabbing snatched snatch snatching broke broken break breaks breaking smashed smash
+    smashing forced forcing pried prying jimmied kicked kick kicking punched punching hit
+    hitting struck assaulted attacked robbed mugged burgled burglarized burglarised
+    vandalised vandalized damaged damaging sprayed spraying painted tagged tagging keyed
+    slashed opened opening entered entering exited climbed climbing jumped jumping ran
+    running fled fleeing drove driving rode riding walked walking cycled cycling carried
+    carrying carry holding held threw throwing dropped dumped delivered delivering picked
+    loaded loading unloaded pointed brandished brandishing threatened threatening yelled
+    yelling shouted shouting fired firing shot shooting stabbed stabbing knocked knocking
+    rang ringing peered peering photographed photographing filmed filming followed following
+    chased chasing exposed urinated tried trying pulled pulling pushed pushing tugged
+    checked checking stopped talked talking left leaving stealing shoplifted
     """
 )
-_WORD = re.compile(r"[a-z0-9'\-]+")
+_COLOURS = _words(
+    """
+    red blue green yellow orange purple pink grey gray white black brown dark light navy
+    beige tan khaki camo camouflage
+    """
+)
+# Height (5'10", 6 ft, 180 cm), weight, or age (in his 30s, aged 25, 40 years old).
+_MEASURE = re.compile(
+    r"\b\d\s*['′’]\s*\d|\b\d+(?:\.\d+)?\s*(?:ft|feet|foot|inch|inches|cm|lbs?|pounds|kg"
+    r"|yo|yrs?|years?)\b|\b\d0s\b|\bage[ds]?\s*\d"
+)
+
+
+def _split_run_together(word: str) -> list[str]:
+    """Split a race word run together with a person ("blackmale", hyphen hidden or left out)."""
+    for race in _RACE_WORDS:
+        rest = word[len(race) :]
+        if word.startswith(race) and (rest in _PERSON_NOUNS or rest in _PERSON_MODIFIERS):
+            return [race, rest]
+    return [word]
 
 
 def _tokens(text: str) -> list[str]:
-    lowered = text.lower()
-    for phrase, joined in _PHRASES.items():
-        lowered = lowered.replace(phrase, joined)
-    return _WORD.findall(lowered)
+    joined = f" {' '.join(words(text))} "
+    for phrase, single in _PHRASES.items():
+        joined = joined.replace(f" {phrase} ", f" {single} ")
+    return [part for word in joined.split() for part in _split_run_together(word)]
 
 
 def _refers_to_person_by_race(tokens: list[str], i: int) -> bool:
@@ -143,28 +169,33 @@ def _refers_to_person_by_race(tokens: list[str], i: int) -> bool:
 
 _CLAUSE_WORDS = _words(
     """
-    is was were are at near in on by outside around who that with from
+    is was were are at near in on by outside around who that with from seen
     """
 )
 
 
-def _describes_more(tokens: list[str]) -> bool:
-    for word in tokens:
+def _describes_more(text: str, tokens: list[str]) -> bool:
+    """Whether anything besides race describes the person: clothing, build, what they did..."""
+    if _MEASURE.search(fold(text)):
+        return True
+    for i, word in enumerate(tokens):
         if word in _DESCRIPTIVE:
             return True
-        if word in _VAGUE or word in _ETHNIC or len(word) <= 4:
-            continue
-        # Most other verbs in -ing/-ed report something a person did.
-        if word.endswith(("ing", "ed")):
+        # "a man in red", "in a grey top": a colour worn, not a race.
+        if word == "in" and any(t in _COLOURS for t in tokens[i + 1 : i + 3]):
             return True
     return False
 
 
 def describes_person_only_by_race(text: str) -> bool:
-    """Return whether ``text`` describes a person by race or ethnicity and nothing else."""
+    """Return whether ``text`` describes a person by race or ethnicity and nothing else.
+
+    The text is read as ``policy_text`` reads it, so look-alike letters, full-width forms and
+    invisible characters hide neither the race word nor the lack of any other description.
+    """
     tokens = _tokens(text)
     by_race = any(_refers_to_person_by_race(tokens, i) for i in range(len(tokens)))
-    return by_race and not _describes_more(tokens)
+    return by_race and not _describes_more(text, tokens)
 
 
 RACE_ONLY_EXPLANATION = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,8 +19,10 @@ from doorstep.domain._geometry import (
     polygon_contains,
     polygon_within,
 )
+from doorstep.domain.assembly import is_about_assembly
 from doorstep.domain.geo import Coordinates, distance_m
 from doorstep.domain.moderation import describes_person_only_by_race
+from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key
 from doorstep.errors import InvalidInput, PolicyRefused
 
 __all__ = [
@@ -50,20 +51,6 @@ MAX_PER_CASE = 2
 #: Cameras are matched to requests by H3 cell at this resolution, then by exact position.
 TARGETING_RESOLUTION = 9
 
-_ASSEMBLY = re.compile(
-    r"\b(?:"
-    r"protest(?:s|ers?|ors?|ing|ed)?|counter-?protest(?:s|ers?)?|demonstrat(?:ion|ions|ors?|ing|ed)"
-    r"|march(?:es|ers?|ing|ed)?|rall(?:y|ies|ying)|picket(?:s|ers?|ing|ed)?(?!\s+fences?\b)"
-    r"|vigils?|assembl(?:y|ies)|strikes?|strikers?|striking\s+workers|sit-?ins?|walk-?outs?"
-    r"|boycotts?|civil\s+disobedience|occupy"
-    r")\b",
-    re.IGNORECASE,
-)
-_MONTH_MARCH = re.compile(
-    r"\bmarch\s+\d{1,4}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?march\b",
-    re.IGNORECASE,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class RfaDraft:
@@ -82,6 +69,8 @@ class ValidatedRfa:
     """A request that passed every rule, with the cells to look for cameras in."""
 
     case_number: str
+    #: One key for every way of writing the case number (``policy_text.case_key``).
+    case_key: str
     incident_type: str
     description: str
     area: Circle | Polygon
@@ -97,12 +86,6 @@ class ValidatedRfa:
         if isinstance(self.area, Circle):
             return distance_m(self.area.centre, position) <= self.area.radius_m
         return polygon_contains(self.area, (position.lat, position.lon))
-
-
-def is_about_assembly(text: str) -> bool:
-    """Return whether ``text`` is about a protest, strike or other lawful assembly."""
-    without_dates = _MONTH_MARCH.sub(" ", text)
-    return _ASSEMBLY.search(without_dates) is not None
 
 
 def _refuse(detail: str, reason: str, field: str) -> PolicyRefused:
@@ -144,10 +127,13 @@ def check_rfa(
 ) -> ValidatedRfa:
     """Check a draft request against the policy; return it validated or raise ``PolicyRefused``."""
     case_number = draft.case_number.strip()
-    if not case_number:
+    key = case_key(case_number)
+    if not key:
         raise _refuse(
             "a request needs the agency's case number", "case_number_missing", "case_number"
         )
+    if len(key) > CASE_KEY_MAX_LENGTH:
+        raise InvalidInput("a case number is at most 60 letters and digits", field="case_number")
     _check_window(draft.start, draft.end, now)
     if existing_for_case >= MAX_PER_CASE:
         raise _refuse(
@@ -182,7 +168,8 @@ def check_rfa(
             "protest",
             "description",
         )
-    if describes_person_only_by_race(draft.description):
+    # What the incident was ("Package theft") describes nobody: each field is judged on its own.
+    if any(describes_person_only_by_race(t) for t in (draft.incident_type, draft.description)):
         raise _refuse(
             "the description names a person only by race or ethnicity; describe what they did, "
             "wore or drove instead",
@@ -191,6 +178,7 @@ def check_rfa(
         )
     return ValidatedRfa(
         case_number=case_number,
+        case_key=key,
         incident_type=draft.incident_type.strip(),
         description=draft.description.strip(),
         area=draft.area,
