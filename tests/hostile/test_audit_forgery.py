@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -254,3 +255,11 @@ def test_a_transparency_report_hiding_a_warrant_fails(verifier: Verifier) -> Non
     code, said = verifier.run()
     assert code == 1
     assert "the transparency report gives warrants_received = 0, the log records 1" in said
+
+
+def test_the_audit_page_shows_the_key_and_where_verifiers_pin_it(verifier: Verifier) -> None:
+    page = httpx.get(verifier.url + "/audit").text
+    key = base64.b64encode(verifier.public_key()).decode()
+    assert f"--key {key}" in page
+    assert key_fingerprint(verifier.public_key()) in page
+    assert "$XDG_STATE_HOME/doorstep/audit/" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from doorstep.api.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.api.routers import legal as legal_api
 from doorstep.api.routers import partnerships as partnership_api
 from doorstep.api.routers import transparency as report_api
+from doorstep.domain.audit import key_fingerprint
 from doorstep.domain.partnerships import Condition, ProgrammeKind
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
 from doorstep.storage import agencies, audit, legal
@@ -480,10 +482,13 @@ def audit_log(
         {"seq": e.seq, "body": json.loads(e.body), "leaf_hash": e.leaf_hash}
         for e in reversed(latest)
     ]
+    public_key = audit.public_key(state.master_key)
     context = {
         "head": head,
         "entries": entries,
         "heads": legal.published_heads(db)[-10:],
         "base_url": str(request.base_url).rstrip("/"),
+        "public_key": base64.b64encode(public_key).decode(),
+        "fingerprint": key_fingerprint(public_key),
     }
     return _page(request, principal, "legal_audit.html", context)
