@@ -20,6 +20,7 @@ import httpx
 
 from doorstep.audit_pins import Pin, PinStore, server_origin, state_folder
 from doorstep.domain.audit import (
+    MAX_CLOCK_SKEW,
     MerkleLog,
     SignedTreeHead,
     checkpoint_problem,
@@ -101,14 +102,47 @@ def _entries(client: HttpClient, size: int) -> Iterator[tuple[bytes, dict[str, A
                 return
 
 
+class _Times:
+    """Entry times may wobble by a clock's drift; they may not run back or pass the signed head.
+
+    An entry dated back far enough would count in an earlier period of the transparency report, or
+    hide a disclosure among older ones; one dated after the head was never in it.
+    """
+
+    def __init__(self, head: SignedTreeHead, checkpoint: SignedTreeHead | None) -> None:
+        self.ceiling = head.timestamp + MAX_CLOCK_SKEW
+        self.latest: datetime | None = None
+        self.fresh_from = checkpoint.size if checkpoint else head.size
+        self.floor = checkpoint.timestamp - MAX_CLOCK_SKEW if checkpoint else self.ceiling
+
+    def add(self, seq: int, body: Mapping[str, Any]) -> None:
+        try:
+            at = datetime.fromisoformat(body["at"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise _Failed(f"entry {seq} has no valid time") from err
+        if at.tzinfo is None:
+            raise _Failed(f"entry {seq} has a time without a time zone")
+        if at > self.ceiling:
+            raise _Failed(f"entry {seq} is dated {at.isoformat()}, after the signed head")
+        if self.latest is not None and at < self.latest - MAX_CLOCK_SKEW:
+            raise _Failed(f"entry {seq} is dated {at.isoformat()}, before earlier entries")
+        if seq >= self.fresh_from and at < self.floor:
+            raise _Failed(
+                f"entry {seq} is dated {at.isoformat()}, before the checkpoint verified "
+                "earlier, which did not hold it"
+            )
+        self.latest = at if self.latest is None else max(self.latest, at)
+
+
 def _roots_at(
-    client: HttpClient, size: int, sizes: set[int], tally: Tally, early: int
+    client: HttpClient, size: int, sizes: set[int], tally: Tally, early: int, times: _Times
 ) -> tuple[dict[int, bytes], dict[str, int]]:
     """The root after each of ``sizes`` entries, hashed once, and the tally after ``early``."""
     log = MerkleLog()
     roots = {0: log.root()} if 0 in sizes else {}
     counted = dict(tally.counts) if early == 0 else {}
     for leaf, body in _entries(client, size):
+        times.add(log.size, body)
         log.append_leaf_hash(leaf)
         tally.add(body)
         if log.size in sizes:
@@ -263,7 +297,8 @@ def verify_server(
         if checkpoint is not None:
             sizes.add(checkpoint.size)
         tally = Tally()
-        roots, early = _roots_at(client, head.size, sizes, tally, before.size)
+        times = _Times(head, checkpoint)
+        roots, early = _roots_at(client, head.size, sizes, tally, before.size, times)
         if roots[head.size] != head.root:
             raise _Failed("the entries do not hash to the signed root")
         if checkpoint is not None and roots.get(checkpoint.size) != checkpoint.root:

@@ -29,7 +29,13 @@ from sqlalchemy import delete, select, update
 from doorstep.api.state import AppState
 from doorstep.audit_pins import PinStore, server_origin
 from doorstep.cli import main
-from doorstep.domain.audit import MerkleLog, key_fingerprint, sign_tree_head
+from doorstep.domain.audit import (
+    MerkleLog,
+    encode_entry,
+    key_fingerprint,
+    leaf_hash,
+    sign_tree_head,
+)
 from doorstep.storage import audit
 from doorstep.storage.audit import AuditEntry, AuditState
 from doorstep.storage.legal import LegalDemand, PublishedTreeHead
@@ -263,3 +269,21 @@ def test_the_audit_page_shows_the_key_and_where_verifiers_pin_it(verifier: Verif
     assert f"--key {key}" in page
     assert key_fingerprint(verifier.public_key()) in page
     assert "$XDG_STATE_HOME/doorstep/audit/" in page
+
+
+def test_an_entry_appended_now_but_dated_in_the_past_fails(verifier: Verifier) -> None:
+    size = _size(verifier)
+    _append(verifier.state, 1)
+    with verifier.state.db.session() as db:
+        entry = db.get_one(AuditEntry, size)
+        body = json.loads(entry.body)
+        body["at"] = "2025-01-02T03:04:05+00:00"
+        entry.body = encode_entry(body).decode()
+        entry.leaf_hash = leaf_hash(entry.body.encode()).hex()
+        db.execute(delete(PublishedTreeHead).where(PublishedTreeHead.size > size))
+        log = MerkleLog()
+        log.extend(audit.leaf_hashes(db, size + 1))
+        db.execute(update(AuditState).values(frontier=[h.hex() for h in log.frontier]))
+    code, said = verifier.run()
+    assert code == 1
+    assert f"entry {size} is dated 2025-01-02T03:04:05+00:00, before" in said
