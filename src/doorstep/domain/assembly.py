@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from doorstep.domain.policy_text import words
+from doorstep.domain.policy_text import fold, words
 
 __all__ = ["is_about_assembly"]
 
@@ -40,7 +40,7 @@ _END = r"(?![a-z0-9])"
 
 # What follows "sit in", "walk out" when they are verbs: "sit in the car", "walk out of the shop".
 _VERB_OBJECT = _one_of(
-    *"""of the a an his her their my our your its this that these those him them it me us front
+    *"""of the a an his her their my our your its him them it me us front
     back with through into onto from to and when while there here car cars van truck vehicle
     driveway yard garden house home shop store""".split()
 )
@@ -295,8 +295,15 @@ _MONTH_MARCH = re.compile(
 )
 
 
+# Sentences and clauses are read one by one, so "Walk-out. A side door was forced" is not taken
+# for "walk out a side door". A dot between letters ("s.i.t") does not end a clause.
+_CLAUSE_END = re.compile(r"[.!?;:,]+(?:\s+|$)|[\n\r]+")
+
+
 def is_about_assembly(text: str) -> bool:
     """Return whether ``text`` is about a protest, strike or other lawful assembly."""
-    folded = f" {' '.join(words(text))} "
-    without_dates = _MONTH_MARCH.sub(" ", folded)
-    return _ASSEMBLY.search(without_dates) is not None
+    for clause in _CLAUSE_END.split(fold(text)):
+        folded = f" {' '.join(words(clause))} "
+        if _ASSEMBLY.search(_MONTH_MARCH.sub(" ", folded)) is not None:
+            return True
+    return False

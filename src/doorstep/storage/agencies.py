@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from doorstep.domain import _geometry as geometry
 from doorstep.domain import consent, geo
 from doorstep.domain.geo import Coordinates, distance_m
+from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, ValidatedRfa, check_rfa, parse_geojson
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
 from doorstep.storage.models import Base, Camera, Clip, Role, User
@@ -133,7 +134,7 @@ class Rfa(Base):
     """A Request for Assistance: public, never edited or deleted, only closed early."""
 
     __tablename__ = "rfas"
-    __table_args__ = (Index("ix_rfas_agency_id_case_number", "agency_id", "case_number"),)
+    __table_args__ = (Index("ix_rfas_agency_id_case_key", "agency_id", "case_key"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
@@ -141,6 +142,8 @@ class Rfa(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     case_number: Mapped[str] = mapped_column(String(60))
+    #: One key for every way of writing the case number: the per-case limit counts by it.
+    case_key: Mapped[str] = mapped_column(String(CASE_KEY_MAX_LENGTH))
     incident_type: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text)
     #: The area as a GeoJSON Polygon (a circle is stored as the polygon that encloses it).
@@ -657,16 +660,20 @@ def camera_map(db: Session, agency: Agency, k: int) -> dict[str, int]:
 # --- requests ------------------------------------------------------------------------------------
 
 
-def case_key(case_number: str) -> str:
-    """A case number with case, spaces and punctuation folded away: "PPB 1." is "ppb1"."""
-    return "".join(ch for ch in case_number.casefold() if ch.isalnum())
-
-
 def requests_for_case(db: Session, agency: Agency, case_number: str) -> int:
-    """How many requests the agency already made for a case, however the number was typed."""
-    numbers = db.scalars(select(Rfa.case_number).where(Rfa.agency_id == agency.id))
-    key = case_key(case_number)
-    return sum(1 for number in numbers if case_key(number) == key)
+    """How many requests the agency already made for a case, however the number was written.
+
+    Requests are counted by ``case_key``, so "rt case 7", "RT-CASE-７" and "RT-CАSE-7" are one
+    case. The agency's row is locked first (on PostgreSQL) so that requests sent at the same
+    moment are counted one after another.
+    """
+    db.execute(select(Agency.id).where(Agency.id == agency.id).with_for_update())
+    query = (
+        select(func.count())
+        .select_from(Rfa)
+        .where(Rfa.agency_id == agency.id, Rfa.case_key == case_key(case_number))
+    )
+    return int(db.scalar(query) or 0)
 
 
 def create_rfa(
@@ -699,6 +706,7 @@ def create_rfa(
         agency_id=agency.id,
         author_id=author.id,
         case_number=checked.case_number,
+        case_key=checked.case_key,
         incident_type=checked.incident_type,
         description=checked.description,
         area=polygon_geojson(shape),
