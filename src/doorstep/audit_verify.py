@@ -154,14 +154,28 @@ def _roots_at(
     return roots, counted
 
 
+def _published_heads(client: HttpClient, key: bytes) -> list[Mapping[str, Any]]:
+    """Every head the server says it published, page by page, each page under the pinned key."""
+    heads: list[Mapping[str, Any]] = []
+    start: int | None = 0
+    while start is not None:
+        page = _json(client, "/api/v1/audit/heads", {"start": start})
+        offered = base64.b64decode(page["public_key"], validate=True)
+        if offered != key:
+            raise _Failed(_key_changed(key, offered))
+        heads.extend(page["heads"])
+        following = page.get("next_start")
+        if following is not None and int(following) <= start:
+            raise _Failed("the published heads' pages do not move on")
+        start = None if following is None else int(following)
+    return heads
+
+
 def _check_published_heads(
-    history: Mapping[str, Any], key: bytes, head: SignedTreeHead, roots: Mapping[int, bytes]
+    history: list[Mapping[str, Any]], key: bytes, head: SignedTreeHead, roots: Mapping[int, bytes]
 ) -> None:
-    offered = base64.b64decode(history["public_key"], validate=True)
-    if offered != key:
-        raise _Failed(_key_changed(key, offered))
     previous: SignedTreeHead | None = None
-    for item in history["heads"]:
+    for item in history:
         published = _parse_head(item)
         if not verify_tree_head(published, key):
             raise _Failed(f"the published head at {published.size} entries is not signed by it")
@@ -292,8 +306,8 @@ def verify_server(
             problem = checkpoint_problem(checkpoint, head, proof)
             if problem:
                 raise _Failed(problem)
-        history = _json(client, "/api/v1/audit/heads")
-        sizes = {head.size, before.size, *(int(h["size"]) for h in history["heads"])}
+        history = _published_heads(client, pinned)
+        sizes = {head.size, before.size, *(int(h["size"]) for h in history)}
         if checkpoint is not None:
             sizes.add(checkpoint.size)
         tally = Tally()

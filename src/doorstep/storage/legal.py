@@ -581,9 +581,14 @@ def publish_head(db: Session, master_key: bytes) -> PublishedTreeHead:
     return row
 
 
-def published_heads(db: Session, limit: int = 1000) -> list[PublishedTreeHead]:
-    """Every published head, oldest first."""
-    query = select(PublishedTreeHead).order_by(PublishedTreeHead.id).limit(limit)
+def published_heads(db: Session, limit: int = 1000, from_size: int = 0) -> list[PublishedTreeHead]:
+    """Published heads of ``from_size`` entries or more, oldest first, at most ``limit``."""
+    query = (
+        select(PublishedTreeHead)
+        .where(PublishedTreeHead.size >= from_size)
+        .order_by(PublishedTreeHead.id)
+        .limit(limit)
+    )
     return list(db.scalars(query))
 
 

@@ -52,10 +52,18 @@ class HeadPublic(BaseModel):
 
 
 class HeadHistory(BaseModel):
-    """Every published head, oldest first, and the key that signed them (Ed25519)."""
+    """Published heads, oldest first, and the key that signed them (Ed25519).
+
+    ``next_start`` is where the next page begins (``?start=``), or null on the last page.
+    """
 
     public_key: str
     heads: list[HeadPublic]
+    next_start: int | None = None
+
+
+#: Published heads on one page of the history.
+HEADS_PAGE = 1000
 
 
 def _owners_by_basis(db: Session, column: Any) -> dict[str, int]:
@@ -185,13 +193,18 @@ def transparency_csv(db: DbDep, state: StateDep, agency: AgencyFilter = None) ->
 
 
 @router.get("/audit/heads")
-def heads(db: DbDep, state: StateDep) -> HeadHistory:
-    """Every tree head Doorstep published, oldest first; the current one is published first."""
-    legal.publish_head(db, state.master_key)
-    rows = legal.published_heads(db)
-    latest = rows[-1].size if rows else 0
+def heads(
+    db: DbDep, state: StateDep, start: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0
+) -> HeadHistory:
+    """Tree heads Doorstep published of ``start`` entries or more, oldest first, 1,000 a page.
+
+    The current head is published first, and every consistency proof leads to it.
+    """
+    latest = legal.publish_head(db, state.master_key).size
+    rows = legal.published_heads(db, HEADS_PAGE, from_size=start)
     return HeadHistory(
         public_key=base64.b64encode(audit.public_key(state.master_key)).decode(),
+        next_start=rows[-1].size + 1 if len(rows) == HEADS_PAGE else None,
         heads=[
             HeadPublic(
                 size=row.size,
