@@ -56,6 +56,30 @@ def _circle(lat: float, lon: float, radius_deg: float, points: int) -> list[list
     return [*ring, ring[0]]
 
 
+def _figure_eight(lat: float, lon: float, size_deg: float, points: int) -> list[list[float]]:
+    """A lemniscate whose two lobes cross in the middle, where no vertex lies."""
+    ring = []
+    for i in range(points):
+        t = 2 * math.pi * (i + 0.5) / points
+        ring.append(
+            [
+                round(lon + size_deg * math.cos(t), 7),
+                round(lat + size_deg * math.sin(t) * math.cos(t), 7),
+            ]
+        )
+    return [*ring, ring[0]]
+
+
+def test_finely_drawn_rings_are_checked_and_accepted(client: TestClient) -> None:
+    csrf = resident(client, "chief@fine.example")
+    detailed = {
+        "type": "MultiPolygon",
+        "coordinates": [[_circle(45.53, -122.70 + 0.03 * i, 0.01, 1_000)] for i in range(3)],
+    }
+    response = _apply(client, csrf, detailed)
+    assert response.status_code == 201, response.text[:300]
+
+
 def _triangle(i: int) -> list[list[list[float]]]:
     lon, lat = -122.70 + (i % 50) * 0.002, 45.50 + (i // 50) * 0.001
     return [[[lon, lat], [lon + 0.001, lat], [lon, lat + 0.0005], [lon, lat]]]
@@ -188,16 +212,12 @@ MALFORMED: dict[str, tuple[str, str]] = {
         json.dumps({"type": "MultiPolygon", "coordinates": [_triangle(i) for i in range(2_001)]}),
         "at most 2,000 rings",
     ),
-    "too many finely drawn rings to check": (
+    # Rings of any size are checked for crossings (GEOS), not only rings of up to 1,000 points.
+    "a figure-eight ring of 1,200 points": (
         json.dumps(
-            {
-                "type": "MultiPolygon",
-                "coordinates": [
-                    [_circle(45.53, -122.70 + 0.03 * i, 0.01, 1_000)] for i in range(3)
-                ],
-            }
+            {"type": "Polygon", "coordinates": [_figure_eight(45.53, -122.66, 0.02, 1_200)]}
         ),
-        "too detailed",
+        "cross",
     ),
 }
 

@@ -1,13 +1,34 @@
-"""Polygons on the Earth for request areas and jurisdictions: area, containment, GeoJSON parsing."""
+"""Polygons on the Earth for request areas and jurisdictions: validity, area, cells, GeoJSON.
+
+A polygon is the region its rings enclose when their edges are drawn as straight lines in
+longitude and latitude, which is how containment (``polygon_contains``), targeting
+(``cells_covering``) and the jurisdiction test (``polygon_within``) all read it. Every polygon is
+checked by GEOS (through shapely) when it is made, whatever its size: an invalid shape — crossing
+edges, a hole outside its outline, holes that overlap — is refused with the reason, never repaired.
+Its area is then measured on the WGS84 ellipsoid (pyproj ``Geod``) over that same region, so the
+area the request policy checks is the area of what a request reaches.
+
+Longitudes are not wrapped: a shape whose edge spans more than 180° of longitude (one that would
+cross the 180° meridian) is refused with a clear message; a jurisdiction there is given as two
+polygons, one each side of the meridian.
+
+Rings are (lat, lon) tuples here; GeoJSON positions are [lon, lat]; shapely geometries are
+(x=lon, y=lat).
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import h3
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.geometry import polygon as shapely_polygon
 
 from doorstep.domain.geo import Coordinates
 from doorstep.errors import InvalidInput
@@ -15,10 +36,21 @@ from doorstep.errors import InvalidInput
 #: Radius of the sphere with the Earth's surface area (WGS84 authalic radius), in metres.
 EARTH_RADIUS_M = 6_371_007.2
 SQUARE_METRES_PER_SQUARE_MILE = 2_589_988.110336
-#: Past this many positions a ring is not checked for self-intersection (the check is quadratic);
-#: such rings come from official boundary files, never from a hand-drawn request area.
-SELF_INTERSECTION_CHECK_LIMIT = 1_000
+#: Positions in any one ring of any polygon.
 MAX_RING_POSITIONS = 20_000
+#: Positions over all the rings of a request area: a hand-drawn area (or a circle's 64 sides)
+#: needs far fewer; an outline finer than this is no longer something a person drew.
+MAX_AREA_POSITIONS = 500
+#: Positions over all the rings of a jurisdiction, and rings over all its polygons: official
+#: boundary files are detailed, but a bound keeps checking one quick.
+MAX_REGION_POSITIONS = 100_000
+MAX_REGION_RINGS = 2_000
+#: Edges are cut into pieces at most this long (degrees) before the geodesic area is taken, so the
+#: ellipsoid's geodesics follow the straight longitude-latitude edges that define the region.
+AREA_SEGMENT_DEG = 0.001
+
+_GEOD = Geod(ellps="WGS84")
+_REASON = re.compile(r"^(?P<what>.*?)\s*\[(?P<x>\S+) (?P<y>\S+)\]$")
 
 LatLon = tuple[float, float]
 Ring = tuple[LatLon, ...]
@@ -26,29 +58,55 @@ Ring = tuple[LatLon, ...]
 
 @dataclass(frozen=True, slots=True)
 class Polygon:
-    """A polygon of (lat, lon) vertices: one outer ring, any holes; rings are stored open."""
+    """A valid polygon of (lat, lon) vertices: one outer ring, any holes; rings are stored open."""
 
     exterior: Ring
     holes: tuple[Ring, ...] = ()
+    _shape: shapely.Polygon = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        for ring in (self.exterior, *self.holes):
-            _check_ring(ring)
+        for number, ring in enumerate(self.rings()):
+            _check_ring(ring, number)
+        object.__setattr__(self, "_shape", _valid_shape(self.exterior, self.holes))
 
     def rings(self) -> tuple[Ring, ...]:
         """Return the outer ring followed by the holes."""
         return (self.exterior, *self.holes)
 
+    @property
+    def positions(self) -> int:
+        """How many vertices the polygon has over all its rings."""
+        return sum(len(ring) for ring in self.rings())
+
+    @property
+    def geometry(self) -> shapely.Polygon:
+        """The polygon as a prepared, valid shapely geometry in (x=lon, y=lat)."""
+        return self._shape
+
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """One or more polygons, such as an agency's jurisdiction."""
+    """One or more polygons, such as an agency's jurisdiction: the union of their regions."""
 
     polygons: tuple[Polygon, ...]
+    _shape: shapely.Geometry = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.polygons:
             raise InvalidInput("a region needs at least one polygon", field="geometry")
+        # Parts may touch or overlap (districts drawn side by side): the region is their union.
+        union = (
+            self.polygons[0].geometry
+            if len(self.polygons) == 1
+            else shapely.union_all([p.geometry for p in self.polygons])
+        )
+        shapely.prepare(union)
+        object.__setattr__(self, "_shape", union)
+
+    @property
+    def geometry(self) -> shapely.Geometry:
+        """The region as one prepared shapely geometry in (x=lon, y=lat)."""
+        return self._shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +135,15 @@ def _open(points: Iterable[LatLon]) -> Ring:
     return ring
 
 
-def _check_ring(ring: Ring) -> None:
-    if len(set(ring)) < 3:
-        raise InvalidInput("a polygon ring needs at least 3 distinct points", field="geometry")
+def _ring_name(number: int) -> str:
+    return "the outer ring" if number == 0 else f"ring {number} (a hole)"
+
+
+def _check_ring(ring: Ring, number: int) -> None:
+    name = _ring_name(number)
     if len(ring) > MAX_RING_POSITIONS:
         raise InvalidInput(
-            f"a polygon ring may have at most {MAX_RING_POSITIONS} points", field="geometry"
+            f"{name}: a polygon ring may have at most {MAX_RING_POSITIONS} points", field="geometry"
         )
     for lat, lon in ring:
         if not (math.isfinite(lat) and math.isfinite(lon)):
@@ -91,64 +152,110 @@ def _check_ring(ring: Ring) -> None:
             raise InvalidInput(
                 "latitudes must be within ±90 and longitudes within ±180", field="geometry"
             )
-    if len(ring) <= SELF_INTERSECTION_CHECK_LIMIT and _self_intersects(ring):
-        raise InvalidInput("the polygon's edges cross each other", field="geometry")
+    if len(set(ring)) < 3:
+        raise InvalidInput(
+            f"{name}: a polygon ring needs at least 3 distinct points", field="geometry"
+        )
+    lons = np.array([lon for _, lon in ring])
+    if np.any(np.abs(lons - np.roll(lons, -1)) > 180):
+        raise InvalidInput(
+            f"{name} has an edge spanning more than 180° of longitude: shapes that cross the "
+            "180° meridian are not supported (edges are read as straight lines in longitude "
+            "and latitude); give a jurisdiction there as two polygons, one each side",
+            field="geometry",
+        )
 
 
-def _edges(ring: Ring) -> list[tuple[LatLon, LatLon]]:
-    return [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]
+def _shapely_ring(ring: Ring) -> list[tuple[float, float]]:
+    return [(lon, lat) for lat, lon in ring]
 
 
-def _orientation(a: LatLon, b: LatLon, c: LatLon) -> int:
-    cross = (b[1] - a[1]) * (c[0] - a[0]) - (b[0] - a[0]) * (c[1] - a[1])
-    return (cross > 0) - (cross < 0)
+def _where(reason: str) -> tuple[str, str]:
+    """Split a GEOS reason into what is wrong and where, as 'near latitude …, longitude …'."""
+    match = _REASON.match(reason)
+    if match is None:
+        return reason, ""
+    try:
+        lon, lat = float(match["x"]), float(match["y"])
+    except ValueError:
+        return match["what"], ""
+    return match["what"], f" near latitude {lat:.6f}, longitude {lon:.6f}"
 
 
-def _cross(p1: LatLon, p2: LatLon, q1: LatLon, q2: LatLon) -> bool:
-    """Return whether two segments cross at a point inside both (touching ends do not count)."""
-    d1, d2 = _orientation(q1, q2, p1), _orientation(q1, q2, p2)
-    d3, d4 = _orientation(p1, p2, q1), _orientation(p1, p2, q2)
-    return d1 * d2 < 0 and d3 * d4 < 0
+_PLAIN_REASONS = {
+    "Self-intersection": "edges cross or overlap each other",
+    "Ring Self-intersection": "a ring touches or runs along itself",
+    "Too few points": "a ring needs at least 3 distinct points",
+    "Holes are nested": "a hole lies inside another hole",
+    "Interior is disconnected": (
+        "its holes cut it into separate pieces (give each piece as its own polygon)"
+    ),
+    "Duplicate Rings": "two of its rings are the same",
+    "Invalid Coordinate": "a coordinate is not a finite number",
+}
 
 
-def _self_intersects(ring: Ring) -> bool:
-    edges = _edges(ring)
-    n = len(edges)
-    for i in range(n):
-        for j in range(i + 2, n):
-            if i == 0 and j == n - 1:
-                continue
-            if _cross(*edges[i], *edges[j]):
-                return True
-    return False
+def _invalid(subject: str, reason: str) -> InvalidInput:
+    what, where = _where(reason)
+    plain = _PLAIN_REASONS.get(what, what[:1].lower() + what[1:])
+    return InvalidInput(
+        f"{subject} is not a valid polygon: {plain}{where} (GEOS: {reason})",
+        field="geometry",
+        extra={"geometry_error": what},
+    )
 
 
-def _ring_excess(ring: Ring) -> float:
-    """Return the signed spherical excess of a ring in steradians, summed edge by edge."""
-    total = 0.0
-    for (lat1, lon1), (lat2, lon2) in _edges(ring):
-        d_lon = math.radians(lon2 - lon1)
-        d_lon = (d_lon + math.pi) % (2 * math.pi) - math.pi
-        t1 = math.tan(math.radians(lat1) / 2)
-        t2 = math.tan(math.radians(lat2) / 2)
-        total += 2 * math.atan2(math.tan(d_lon / 2) * (t1 + t2), 1 + t1 * t2)
-    return total
+def _valid_shape(exterior: Ring, holes: tuple[Ring, ...]) -> shapely.Polygon:
+    """The polygon as shapely geometry, or ``InvalidInput`` naming what GEOS finds wrong."""
+    shell = shapely.Polygon(_shapely_ring(exterior))
+    if not shapely.is_valid(shell):
+        raise _invalid(_ring_name(0), shapely.is_valid_reason(shell))
+    if holes:
+        shapely.prepare(shell)
+        for number, hole in enumerate(holes, start=1):
+            gap = shapely.Polygon(_shapely_ring(hole))
+            if not shapely.is_valid(gap):
+                raise _invalid(_ring_name(number), shapely.is_valid_reason(gap))
+            if not shell.contains(gap):
+                raise InvalidInput(
+                    f"ring {number} is a hole but does not lie inside the outer ring (the first "
+                    "ring is the outline, the others are holes in it; a hole outside it or "
+                    "across its edge would take away area the polygon does not have)",
+                    field="geometry",
+                    extra={"geometry_error": "Hole lies outside shell"},
+                )
+    shape = shapely.Polygon(_shapely_ring(exterior), [_shapely_ring(hole) for hole in holes])
+    if not shapely.is_valid(shape):
+        raise _invalid("the polygon", shapely.is_valid_reason(shape))
+    shapely.prepare(shape)
+    return shape
+
+
+def _geodesic_area_m2(shape: shapely.Polygon) -> float:
+    """The area on the WGS84 ellipsoid of a valid polygon read with straight lon-lat edges."""
+    dense = shapely.segmentize(shape, AREA_SEGMENT_DEG)
+    # Exterior counter-clockwise and holes clockwise, so pyproj's signed sum takes holes away.
+    oriented = shapely_polygon.orient(dense, sign=1.0)
+    area, _perimeter = _GEOD.geometry_area_perimeter(oriented)
+    return abs(float(area))
 
 
 def ring_area_m2(ring: Ring) -> float:
-    """Return the area enclosed by a ring on the sphere, in square metres."""
-    excess = abs(_ring_excess(ring))
-    # The ring splits the sphere in two; the request area is always the smaller side.
-    return min(excess, 4 * math.pi - excess) * EARTH_RADIUS_M**2
+    """Return the area a simple ring encloses on the WGS84 ellipsoid, in square metres."""
+    return _geodesic_area_m2(shapely.Polygon(_shapely_ring(ring)))
 
 
 def polygon_area_m2(shape: Polygon) -> float:
-    """Return a polygon's area on the sphere in square metres, holes subtracted."""
-    return ring_area_m2(shape.exterior) - sum(ring_area_m2(hole) for hole in shape.holes)
+    """Return a polygon's area on the WGS84 ellipsoid in square metres, holes taken away."""
+    return _geodesic_area_m2(shape.geometry)
 
 
 def circle_area_m2(circle: Circle) -> float:
-    """Return the area of a spherical cap of the circle's radius, in square metres."""
+    """Return the area of a spherical cap of the circle's radius, in square metres.
+
+    Requests are measured by the polygon that encloses the circle (``circle_polygon``), which is
+    what they target; this is the circle itself, a little smaller.
+    """
     angle = circle.radius_m / EARTH_RADIUS_M
     return 2 * math.pi * EARTH_RADIUS_M**2 * (1 - math.cos(angle))
 
@@ -168,73 +275,104 @@ def destination(centre: Coordinates, bearing_rad: float, distance_m: float) -> L
 
 
 def circle_polygon(circle: Circle, sides: int = 64) -> Polygon:
-    """Return a polygon that encloses the circle (vertices pushed out so the edges clear it)."""
+    """Return a polygon that encloses the circle (vertices pushed out so the edges clear it).
+
+    A circle across the 180° meridian gives a polygon that is refused like any other there.
+    """
     reach = circle.radius_m / math.cos(math.pi / sides)
     ring = tuple(destination(circle.centre, 2 * math.pi * i / sides, reach) for i in range(sides))
     return Polygon(ring)
 
 
-def ring_contains(ring: Ring, point: LatLon) -> bool:
-    """Return whether a point lies inside a ring (even-odd rule in the lat/lon plane)."""
-    lat, lon = point
-    inside = False
-    for (lat1, lon1), (lat2, lon2) in _edges(ring):
-        if (lon1 > lon) != (lon2 > lon):
-            crossing = lat1 + (lon - lon1) * (lat2 - lat1) / (lon2 - lon1)
-            if lat < crossing:
-                inside = not inside
-    return inside
-
-
 def polygon_contains(shape: Polygon, point: LatLon) -> bool:
-    """Return whether a point lies inside the polygon and outside its holes."""
-    if not ring_contains(shape.exterior, point):
-        return False
-    return not any(ring_contains(hole, point) for hole in shape.holes)
+    """Return whether a point lies in the polygon (its edges included), outside its holes."""
+    lat, lon = point
+    return bool(shapely.intersects_xy(shape.geometry, lon, lat))
 
 
-def _bbox(points: Iterable[LatLon]) -> tuple[float, float, float, float]:
-    lats, lons = zip(*points, strict=True)
-    return min(lats), min(lons), max(lats), max(lons)
+def region_contains(region: Region, point: LatLon) -> bool:
+    """Return whether a point lies in any polygon of the region (edges included)."""
+    lat, lon = point
+    return bool(shapely.intersects_xy(region.geometry, lon, lat))
 
 
 def polygon_within(inner: Polygon, outer: Region) -> bool:
-    """Return whether every part of ``inner`` lies inside ``outer``."""
-    if not any(all(polygon_contains(p, v) for v in inner.exterior) for p in outer.polygons):
-        return False
-    lo_lat, lo_lon, hi_lat, hi_lon = _bbox(inner.exterior)
-    inner_edges = _edges(inner.exterior)
-    for shape in outer.polygons:
-        for ring in shape.rings():
-            for a, b in _edges(ring):
-                if max(a[0], b[0]) < lo_lat or min(a[0], b[0]) > hi_lat:
-                    continue
-                if max(a[1], b[1]) < lo_lon or min(a[1], b[1]) > hi_lon:
-                    continue
-                if any(_cross(a, b, p, q) for p, q in inner_edges):
-                    return False
-        # A hole of the jurisdiction that sits wholly inside the area would be a gap in it.
-        for hole in shape.holes:
-            if any(ring_contains(inner.exterior, v) for v in hole):
-                return False
-    return True
+    """Return whether every part of ``inner`` lies inside ``outer`` (their edges may touch)."""
+    return bool(shapely.covers(outer.geometry, inner.geometry))
+
+
+def _cell_outlines(cells: Sequence[str]) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """The cells' outlines as shapely polygons in (lon, lat), all built in one call.
+
+    A cell across the 180° meridian is given as two copies, one each side, so that it meets
+    the shapes on either side that touch the meridian.
+    """
+    coords: list[tuple[float, float]] = []
+    indices: list[int] = []
+    owners: list[int] = []
+    for index, cell in enumerate(cells):
+        corners = [(float(lon), float(lat)) for lat, lon in h3.cell_to_boundary(cell)]
+        lons = [lon for lon, _ in corners]
+        if max(lons) - min(lons) > 180:
+            copies = [
+                [(lon + 360 if lon < 0 else lon, lat) for lon, lat in corners],
+                [(lon - 360 if lon > 0 else lon, lat) for lon, lat in corners],
+            ]
+        else:
+            copies = [corners]
+        for copy in copies:
+            ring = len(owners)
+            coords.extend([*copy, copy[0]])
+            indices.extend([ring] * (len(copy) + 1))
+            owners.append(index)
+    rings = shapely.linearrings(np.array(coords), indices=np.array(indices))
+    outlines = np.asarray(shapely.polygons(rings), dtype=object)
+    if len(owners) == len(cells):
+        return outlines
+    return np.asarray(shapely.multipolygons(outlines, indices=np.array(owners)), dtype=object)
+
+
+def _meeting(shape: shapely.Polygon, cells: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The cells whose outline meets the polygon, and those of them it does not cover."""
+    if not cells:
+        return [], []
+    outlines = _cell_outlines(cells)
+    meets = shapely.intersects(shape, outlines)
+    hits = [cell for cell, hit in zip(cells, meets, strict=True) if hit]
+    covered = shapely.covers(shape, outlines[meets])
+    return hits, [cell for cell, inside in zip(hits, covered, strict=True) if not inside]
 
 
 def cells_covering(shape: Polygon, resolution: int) -> frozenset[str]:
-    """Return every H3 cell that overlaps the polygon at ``resolution``, with a safety margin."""
+    """Return exactly the H3 cells at ``resolution`` whose hexagon meets the polygon.
+
+    A cell is in the set iff its outline (``h3.cell_to_boundary``, straight lon-lat edges like
+    the polygon's) intersects the polygon, edges included; each is tested with GEOS. A cell the
+    polygon covers has its centre inside, so h3's polyfill (which reads edges the same way)
+    lists it; any other cell that meets it holds part of its outline, and the cells along one
+    ring are connected: they are found from the cells sampled along every edge, then from the
+    neighbours of each one found, until no neighbour is left untested.
+    """
     outline = h3.LatLngPoly(list(shape.exterior), *[list(hole) for hole in shape.holes])
-    cells = set(h3.h3shape_to_cells(outline, resolution))
+    candidates = set(h3.h3shape_to_cells(outline, resolution))
     step = h3.average_hexagon_edge_length(resolution, unit="m") / 3
     for ring in shape.rings():
-        for a, b in _edges(ring):
+        for a, b in zip(ring, (*ring[1:], ring[0]), strict=True):
             length = h3.great_circle_distance(a, b, unit="m")
             samples = max(1, math.ceil(length / step))
             for i in range(samples + 1):
                 t = i / samples
                 point = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-                # Neighbours too: a boundary can clip the corner of a cell between two samples.
-                cells.update(h3.grid_disk(h3.latlng_to_cell(*point, resolution), 1))
-    return frozenset(cells)
+                candidates.update(h3.grid_disk(h3.latlng_to_cell(*point, resolution), 1))
+    found: set[str] = set()
+    tested: set[str] = set()
+    frontier = candidates
+    while frontier:
+        tested |= frontier
+        hits, along_outline = _meeting(shape.geometry, sorted(frontier))
+        found.update(hits)
+        frontier = {n for cell in along_outline for n in h3.grid_disk(cell, 1)} - tested
+    return frozenset(found)
 
 
 def _position(value: Any, where: str) -> LatLon:
@@ -263,6 +401,11 @@ def _ring(value: Any, where: str) -> Ring:
         raise InvalidInput(f"{where}: a ring is a list of positions", field="geometry")
     if len(value) < 4:
         raise InvalidInput(f"{where}: a ring needs at least 4 positions", field="geometry")
+    if len(value) > MAX_RING_POSITIONS + 1:
+        raise InvalidInput(
+            f"{where}: a polygon ring may have at most {MAX_RING_POSITIONS} points",
+            field="geometry",
+        )
     points = tuple(_position(p, f"{where}, position {i}") for i, p in enumerate(value))
     if points[0] != points[-1]:
         raise InvalidInput(
@@ -278,20 +421,48 @@ def _polygon_from_rings(value: Any, where: str) -> Polygon:
     try:
         return Polygon(rings[0], tuple(rings[1:]))
     except InvalidInput as err:
-        raise InvalidInput(f"{where}: {err.detail}", field="geometry") from err
+        raise InvalidInput(f"{where}: {err.detail}", field="geometry", extra=err.extra) from err
+
+
+def _check_size(polygons: Sequence[Any]) -> None:
+    """Refuse more rings or positions than a region may have, before any position is read."""
+    rings = positions = 0
+    for rings_of_polygon in polygons:
+        if not isinstance(rings_of_polygon, Sequence) or isinstance(rings_of_polygon, str):
+            return
+        for ring in rings_of_polygon:
+            if not isinstance(ring, Sequence) or isinstance(ring, str):
+                return
+            rings += 1
+            positions += len(ring)
+            if rings > MAX_REGION_RINGS:
+                raise InvalidInput(
+                    f"a geometry may have at most {MAX_REGION_RINGS:,} rings (outer rings and "
+                    "holes); merge or leave out small parts",
+                    field="geometry",
+                )
+            if positions > MAX_REGION_POSITIONS:
+                raise InvalidInput(
+                    f"a geometry's outline may have at most {MAX_REGION_POSITIONS:,} points in "
+                    "all; simplify it",
+                    field="geometry",
+                )
 
 
 def parse_geojson(geometry: Mapping[str, Any]) -> Region:
-    """Parse a GeoJSON Polygon or MultiPolygon geometry into a region, with a clear error."""
+    """Parse a GeoJSON Polygon or MultiPolygon into a region of valid polygons, or say why not."""
     if not isinstance(geometry, Mapping):
         raise InvalidInput("the geometry must be a GeoJSON object", field="geometry")
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "Polygon":
+        if isinstance(coordinates, Sequence) and not isinstance(coordinates, str):
+            _check_size([coordinates])
         return Region((_polygon_from_rings(coordinates, "polygon"),))
     if kind == "MultiPolygon":
         if not isinstance(coordinates, Sequence) or isinstance(coordinates, str) or not coordinates:
             raise InvalidInput("a MultiPolygon needs a list of polygons", field="geometry")
+        _check_size(coordinates)
         return Region(
             tuple(_polygon_from_rings(p, f"polygon {i}") for i, p in enumerate(coordinates))
         )

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from doorstep.domain._geometry import (
+    MAX_AREA_POSITIONS,
     SQUARE_METRES_PER_SQUARE_MILE,
     Circle,
     Polygon,
     Region,
     cells_covering,
-    circle_area_m2,
     circle_polygon,
     parse_geojson,
     polygon,
@@ -66,7 +66,11 @@ class RfaDraft:
 
 @dataclass(frozen=True, slots=True)
 class ValidatedRfa:
-    """A request that passed every rule, with the cells to look for cameras in."""
+    """A request that passed every rule, with the cells to look for cameras in.
+
+    ``polygon`` is the region the request reaches (a circle's enclosing polygon), ``area_sq_mi``
+    its geodesic area, and ``cells`` exactly the cells at ``resolution`` whose hexagon meets it.
+    """
 
     case_number: str
     #: One key for every way of writing the case number (``policy_text.case_key``).
@@ -112,9 +116,21 @@ def _check_window(start: datetime, end: datetime, now: datetime) -> None:
 
 
 def _area(area: Circle | Polygon) -> tuple[Polygon, float]:
-    if isinstance(area, Circle):
-        return circle_polygon(area), circle_area_m2(area) / SQUARE_METRES_PER_SQUARE_MILE
-    return area, polygon_area_m2(area) / SQUARE_METRES_PER_SQUARE_MILE
+    """The region a request reaches and its area on the ellipsoid, in square miles.
+
+    A circle reaches the polygon that encloses it, so that polygon is what is measured: the area
+    the policy checks is never less than the area of what the request targets. The polygon was
+    validated by GEOS when it was made (crossing edges or holes outside it are refused there).
+    """
+    shape = circle_polygon(area) if isinstance(area, Circle) else area
+    if shape.positions > MAX_AREA_POSITIONS:
+        raise _refuse(
+            f"the area's outline has {shape.positions} points; a request area may have at most "
+            f"{MAX_AREA_POSITIONS}",
+            "area_too_detailed",
+            "area",
+        )
+    return shape, polygon_area_m2(shape) / SQUARE_METRES_PER_SQUARE_MILE
 
 
 def check_rfa(
