@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from doorstep.domain.geo import Coordinates, public_cell
 from doorstep.storage.models import Role
-from tests.api.test_agencies import verified_agency
+from tests.api.test_agencies import JURISDICTION, verified_agency
 from tests.api.test_feed import ADA_HOME, _staff
 from tests.api.test_requests import post_rfa
 from tests.factories import resident
@@ -50,7 +50,7 @@ def test_requests_about_assembly_are_refused_however_they_are_spelt(
     assert client.get("/api/v1/requests").json() == []
 
 
-def test_assembly_in_the_incident_type_is_refused_too(app: FastAPI, client: TestClient) -> None:
+def test_assembly_in_the_incident_type_is_refused_too(app: FastAPI) -> None:
     agency, csrf, _agency_id = verified_agency(app)
     response = post_rfa(agency, csrf, incident_type="W\u0430lk-\u043eut")
     assert response.status_code == 422, response.text
@@ -143,3 +143,47 @@ def test_alerts_about_assembly_are_refused_however_spelt(app: FastAPI) -> None:
     response = _send(officer, csrf, "/api/v1/alerts", {"text": text, "cells": cells})
     assert response.status_code == 422, response.text
     assert response.json()["reason"] == "protest"
+
+
+def _apply(client: TestClient, csrf: str, name: str) -> Any:
+    body = {
+        "name": name,
+        "kind": "law_enforcement",
+        "jurisdiction": JURISDICTION,
+        "contact": "records@agency.example",
+    }
+    return _send(client, csrf, "/api/v1/agencies", body)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "F.B.I. Portland Field Office",
+        "\uff26\uff45\uff44\uff45\uff52\uff41\uff4c Bureau of Investigation",  # full-width
+        "Immigration and Customs Enforcement",
+        "I\u00adCE Portland",  # soft hyphen
+        "U.S. Marshals Service",
+    ],
+)
+def test_federal_agencies_cannot_apply_however_they_spell_it(client: TestClient, name: str) -> None:
+    csrf = resident(client, "agent@agency.example")
+    response = _apply(client, csrf, name)
+    assert response.status_code == 422, response.text
+    assert response.json()["reason"] == "federal_agency"
+
+
+def test_an_agency_cannot_take_a_name_that_looks_like_another(app: FastAPI) -> None:
+    verified_agency(app)
+    impostor = TestClient(app)
+    csrf = resident(impostor, "impostor@example.org")
+    response = _apply(impostor, csrf, "Portland P\u043elice  Bureau")  # Cyrillic o
+    assert response.status_code == 409, response.text
+
+
+def test_partnership_terms_cannot_hide_a_footage_condition(app: FastAPI) -> None:
+    agency, csrf, _agency_id = verified_agency(app)
+    terms = "Residents must agree to sh\u00adare f\u043eotage with police to get a doorbell."
+    body = {"name": "Doorbells", "kind": "donated_devices", "terms_text": terms}
+    response = _send(agency, csrf, "/api/v1/partnerships", body)
+    assert response.status_code == 422, response.text
+    assert response.json()["reason"] == "conditional_benefit"

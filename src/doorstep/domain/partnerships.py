@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from doorstep.domain.policy_text import fold
 from doorstep.errors import InvalidInput, PolicyRefused
 
 
@@ -80,9 +81,13 @@ _TOPICS = {
 
 
 def conditions_in_text(text: str) -> set[Condition]:
-    """Return the forbidden conditions the terms text imposes, sentence by sentence."""
+    """Return the forbidden conditions the terms text imposes, sentence by sentence.
+
+    The text is read folded (``policy_text.fold``), so a soft hyphen or a Cyrillic letter inside
+    "share footage" changes nothing.
+    """
     found: set[Condition] = set()
-    for sentence in _SENTENCE.findall(text):
+    for sentence in _SENTENCE.findall(fold(text)):
         if not _CONDITIONAL.search(sentence) or _PERMISSIVE.search(sentence):
             continue
         found.update(c for c, pattern in _TOPICS.items() if pattern.search(sentence))

@@ -33,8 +33,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.domain import _geometry as geometry
 from doorstep.domain import consent, geo
+from doorstep.domain.eligibility import check_agency_name
 from doorstep.domain.geo import Coordinates, distance_m
-from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key
+from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key, name_key
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, ValidatedRfa, check_rfa, parse_geojson
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
 from doorstep.storage.models import Base, Camera, Clip, Role, User
@@ -481,7 +482,10 @@ def apply(
         agency_kind = AgencyKind(kind)
     except ValueError as err:
         raise InvalidInput("the kind is law_enforcement or fire", field="kind") from err
-    if db.scalar(select(Agency.id).where(Agency.name == clean_name)) is not None:
+    check_agency_name(clean_name)
+    # "Portland Pоlice Bureau" (a Cyrillic o) is the name of the agency that already has it.
+    key = name_key(clean_name)
+    if any(name_key(other) == key for other in db.scalars(select(Agency.name))):
         raise Conflict("an agency with that name already exists", extra={"field": "name"})
     cells = cells_of(jurisdiction, cell_resolution)
     agency = Agency(
