@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, TypeGuard
 
 import h3
+import numpy as np
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -28,16 +29,17 @@ from sqlalchemy import (
     Text,
     func,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.domain import _geometry as geometry
 from doorstep.domain import consent, geo
-from doorstep.domain.eligibility import check_agency_name
 from doorstep.domain.geo import Coordinates, distance_m
-from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key, name_key
+from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, ValidatedRfa, check_rfa, parse_geojson
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
+from doorstep.storage import served_bytes
 from doorstep.storage.models import Base, Camera, Clip, Role, User
 from doorstep.storage.types import new_id, utcnow
 
@@ -48,8 +50,12 @@ MAX_JURISDICTION_CELLS = 50_000
 #: Listing a polygon's cells walks its bounding box: a thin outline with a vast box is refused too.
 MAX_BOUNDING_BOX_CELLS = 10 * MAX_JURISDICTION_CELLS
 #: Points in a jurisdiction's outline over all its rings, and rings over all its polygons.
-MAX_JURISDICTION_POSITIONS = geometry.MAX_REGION_POSITIONS
-MAX_JURISDICTION_RINGS = geometry.MAX_REGION_RINGS
+MAX_JURISDICTION_POSITIONS = 100_000
+MAX_JURISDICTION_RINGS = 2_000
+#: A small ring is checked for crossing edges pair by pair; this bounds the pairs over all rings.
+MAX_EDGE_PAIRS = 2 * geometry.SELF_INTERSECTION_CHECK_LIMIT**2
+#: Holes are checked against their outer ring in batches of this many point-edge pairs.
+_CONTAINMENT_BATCH = 4_000_000
 #: Cameras are looked up with ``cell IN (...)`` in slices no driver refuses.
 CELL_SLICE = 900
 AGENCY_ROLES = frozenset({Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value})
@@ -317,6 +323,7 @@ def cells_of(region_geojson: dict[str, Any], resolution: int) -> list[str]:
         raise InvalidInput(
             "the jurisdiction is not a valid GeoJSON Polygon or MultiPolygon", field="jurisdiction"
         ) from err
+    _check_holes(region)
     try:
         estimate, box = estimated_cells(region, resolution)
         if estimate > MAX_JURISDICTION_CELLS or box > MAX_BOUNDING_BOX_CELLS:
@@ -371,7 +378,7 @@ def _check_outline_size(region_geojson: Any) -> None:
     polygons = [coordinates] if kind == "Polygon" else coordinates
     if kind not in ("Polygon", "MultiPolygon") or not _is_list(polygons):
         return
-    rings = positions = 0
+    rings = positions = pairs = 0
     for rings_of_polygon in polygons:
         if not _is_list(rings_of_polygon):
             return
@@ -392,6 +399,38 @@ def _check_outline_size(region_geojson: Any) -> None:
                     "points in all; simplify it",
                     field="jurisdiction",
                 )
+            if len(ring) - 1 <= geometry.SELF_INTERSECTION_CHECK_LIMIT:
+                pairs += (len(ring) - 1) ** 2
+    if pairs > MAX_EDGE_PAIRS:
+        raise InvalidInput(
+            "the jurisdiction's outline is too detailed to check: simplify its rings or give "
+            "fewer of them",
+            field="jurisdiction",
+        )
+
+
+def _check_holes(region: geometry.Region) -> None:
+    """Refuse a hole that does not start inside its polygon's outer ring (rings nested wrongly)."""
+    for index, shape in enumerate(region.polygons):
+        if not shape.holes:
+            continue
+        south, west, north, east = _ring_box(shape.exterior)
+        starts = [hole[0] for hole in shape.holes]
+        inside = _points_in_ring(shape.exterior, starts)
+        for number, (hole, within) in enumerate(zip(shape.holes, inside, strict=True), start=1):
+            lo_lat, lo_lon, hi_lat, hi_lon = _ring_box(hole)
+            boxed = south <= lo_lat and hi_lat <= north and west <= lo_lon and hi_lon <= east
+            if not (boxed and within):
+                where = (
+                    f"polygon {index}, ring {number}"
+                    if len(region.polygons) > 1
+                    else f"ring {number}"
+                )
+                raise InvalidInput(
+                    f"the jurisdiction is not valid: {where} is a hole but lies outside its "
+                    "polygon's outer ring (the first ring is the outline, the others holes in it)",
+                    field="jurisdiction",
+                )
 
 
 def _ring_box(ring: geometry.Ring) -> tuple[float, float, float, float]:
@@ -399,6 +438,25 @@ def _ring_box(ring: geometry.Ring) -> tuple[float, float, float, float]:
     lats = [lat for lat, _ in ring]
     lons = [lon for _, lon in ring]
     return min(lats), min(lons), max(lats), max(lons)
+
+
+def _points_in_ring(ring: geometry.Ring, points: Sequence[geometry.LatLon]) -> list[bool]:
+    """``ring_contains`` for many points at once (the same even-odd rule), in bounded batches."""
+    lat1 = np.array([lat for lat, _ in ring])
+    lon1 = np.array([lon for _, lon in ring])
+    lat2, lon2 = np.roll(lat1, -1), np.roll(lon1, -1)
+    result: list[bool] = []
+    batch = max(1, _CONTAINMENT_BATCH // len(ring))
+    for start in range(0, len(points), batch):
+        chunk = points[start : start + batch]
+        lat = np.array([p[0] for p in chunk])[:, None]
+        lon = np.array([p[1] for p in chunk])[:, None]
+        spans = (lon1 > lon) != (lon2 > lon)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = lat1 + (lon - lon1) * (lat2 - lat1) / (lon2 - lon1)
+        flips = np.count_nonzero(spans & (lat < crossing), axis=1)
+        result.extend(bool(n % 2) for n in flips)
+    return result
 
 
 def _ring_length_m(ring: geometry.Ring) -> float:
@@ -424,17 +482,15 @@ def estimated_cells(region: geometry.Region, resolution: int) -> tuple[int, int]
     """Estimate, without listing any, the cells covering a region and the cells in its boxes.
 
     The first counts cells inside the outer rings (holes are ignored: h3 still walks them) and
-    half the cells along every ring (about half of those have their centre outside, and only
-    those add to the cells inside); the second the cells of the polygons' bounding boxes, which
-    bound the work of listing them. Both err low, so a region is never refused on a guess alone.
+    cells along every ring; the second the cells of the polygons' bounding boxes, which bound
+    the work of listing them. Both err low, so a region is never refused on a guess alone.
     """
     cells = box = 0.0
     for shape in region.polygons:
         south, west, north, east = _ring_box(shape.exterior)
         near = [shape.exterior[0], ((south + north) / 2, (west + east) / 2)]
         cells += geo.cells_in_area(geometry.ring_area_m2(shape.exterior), resolution, near)
-        outline_m = sum(_ring_length_m(ring) for ring in shape.rings())
-        cells += geo.cells_along(outline_m, resolution) / 2
+        cells += geo.cells_along(sum(_ring_length_m(ring) for ring in shape.rings()), resolution)
         box += geo.cells_in_area(_box_area_m2(shape.exterior), resolution, near)
     return math.floor(cells), math.floor(box)
 
@@ -482,10 +538,7 @@ def apply(
         agency_kind = AgencyKind(kind)
     except ValueError as err:
         raise InvalidInput("the kind is law_enforcement or fire", field="kind") from err
-    check_agency_name(clean_name)
-    # "Portland Pоlice Bureau" (a Cyrillic o) is the name of the agency that already has it.
-    key = name_key(clean_name)
-    if any(name_key(other) == key for other in db.scalars(select(Agency.name))):
+    if db.scalar(select(Agency.id).where(Agency.name == clean_name)) is not None:
         raise Conflict("an agency with that name already exists", extra={"field": "name"})
     cells = cells_of(jurisdiction, cell_resolution)
     agency = Agency(
@@ -977,14 +1030,28 @@ def accesses_for(db: Session, share_ids: Sequence[str]) -> dict[str, list[Eviden
     return result
 
 
+def _move(db: Session, share: Share, changed: consent.Share, **columns: Any) -> Share:
+    """Apply the rule's new state only if the row still holds the state it was decided from.
+
+    One conditional UPDATE: a download finishing while the owner revokes cannot both succeed,
+    whichever database and whichever order (the loser gets 409 and the current state).
+    """
+    moved = db.execute(
+        update(Share)
+        .where(Share.id == share.id, Share.state == share.state)
+        .values(state=changed.state.value, changed_at=changed.changed_at, **columns)
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(share)
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"this share is {share.state} now; it cannot become {changed.state.value}")
+    return share
+
+
 def revoke(db: Session, share: Share) -> Share:
     """Withdraw a share the agency has not downloaded; its copy's key is destroyed."""
     changed = consent.revoke(share_domain(share), utcnow())
-    share.state = changed.state.value
-    share.changed_at = changed.changed_at
-    share.wrapped_key = None
-    db.flush()
-    return share
+    return _move(db, share, changed, wrapped_key=None)
 
 
 def expire_shares(db: Session, now: datetime | None = None) -> list[Share]:
@@ -1050,10 +1117,7 @@ def record_access(
     """Note a view or download; a first download ends the owner's chance to revoke."""
     now = utcnow()
     if action is EvidenceAction.DOWNLOAD and share.state == consent.ShareState.ACTIVE.value:
-        changed = consent.mark_downloaded(share_domain(share), now)
-        share.state = changed.state.value
-        share.changed_at = changed.changed_at
-        share.downloaded_at = now
+        _move(db, share, consent.mark_downloaded(share_domain(share), now), downloaded_at=now)
     access = EvidenceAccess(
         share_id=share.id, user_id=member.id, agency_id=agency.id, action=action.value, at=now
     )
@@ -1075,6 +1139,37 @@ def recently_viewed(db: Session, share: Share, member: User) -> bool:
         EvidenceAccess.at >= since,
     )
     return db.scalar(query.limit(1)) is not None
+
+
+def serve_share(
+    db: Session, share: Share, reader: User, first: int, last: int
+) -> served_bytes.Coverage:
+    """Record bytes ``first..last`` of the share's copy as served to ``reader`` (I2, I5).
+
+    The piece is written first and the share row locked next, so two pieces served at once are
+    counted together. Once the pieces cover the whole file the share is downloaded: the owner
+    can no longer revoke it (the caller records the download and tells the owner).
+    """
+    piece = served_bytes.insert_piece(
+        db, first=first, last=last, reader_id=reader.id, share_id=share.id
+    )
+    locked = db.scalar(
+        select(Share)
+        .where(Share.id == share.id)
+        # FOR NO KEY UPDATE on PostgreSQL: the piece's foreign key already holds a key-share
+        # lock on this row, which a plain FOR UPDATE would wait on (two pieces: a deadlock).
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    open_states = (consent.ShareState.ACTIVE, consent.ShareState.DOWNLOADED)
+    if locked is None or locked.wrapped_key is None or share_state(locked) not in open_states:
+        # Revoked, withdrawn or expired while this request waited: nothing leaves.
+        raise NotFound("no such evidence")
+    coverage = served_bytes.coverage(db, piece, locked.size)
+    if coverage.whole and locked.state == consent.ShareState.ACTIVE.value:
+        now = utcnow()
+        _move(db, locked, consent.mark_downloaded(share_domain(locked), now), downloaded_at=now)
+    return coverage
 
 
 def share_by_hash(db: Session, sha256: str) -> Share | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from doorstep.domain import legal as rules
 from doorstep.domain.audit import SignedTreeHead
 from doorstep.errors import Conflict, InvalidInput, NotFound
-from doorstep.storage import audit
+from doorstep.storage import audit, served_bytes
 from doorstep.storage.agencies import Agency
 from doorstep.storage.models import Base, Camera, Clip, User
 from doorstep.storage.types import new_id, utcnow
@@ -520,6 +520,34 @@ def agency_disclosure(db: Session, agency: Agency, disclosure_id: str) -> Disclo
     if row is None or row.agency_id != agency.id:
         raise NotFound("no such disclosure")
     return row
+
+
+def serve_disclosure(
+    db: Session, row: Disclosure, reader: User, first: int, last: int
+) -> served_bytes.Coverage:
+    """Record bytes ``first..last`` of a disclosed copy as served to ``reader`` (I2, I5).
+
+    As for a share: the piece is written first and the disclosure row locked next, so pieces
+    served at once are counted together; once they cover the file it is downloaded.
+    """
+    piece = served_bytes.insert_piece(
+        db, first=first, last=last, reader_id=reader.id, disclosure_id=row.id
+    )
+    locked = db.scalar(
+        select(Disclosure)
+        .where(Disclosure.id == row.id)
+        # FOR NO KEY UPDATE on PostgreSQL: the piece's foreign key already holds a key-share
+        # lock on this row, which a plain FOR UPDATE would wait on (two pieces: a deadlock).
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if locked is None or locked.wrapped_key is None:
+        raise NotFound("no such disclosure")
+    coverage = served_bytes.coverage(db, piece, locked.size)
+    if coverage.whole and locked.downloaded_at is None:
+        locked.downloaded_at = utcnow()
+        db.flush()
+    return coverage
 
 
 def disclosures_for(
