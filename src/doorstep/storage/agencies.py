@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Any, TypeGuard
 
 import h3
-import numpy as np
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -35,8 +34,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.domain import _geometry as geometry
 from doorstep.domain import consent, geo
+from doorstep.domain.eligibility import check_agency_name
 from doorstep.domain.geo import Coordinates, distance_m
-from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key
+from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key, name_key
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, ValidatedRfa, check_rfa, parse_geojson
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
 from doorstep.storage import served_bytes
@@ -50,12 +50,8 @@ MAX_JURISDICTION_CELLS = 50_000
 #: Listing a polygon's cells walks its bounding box: a thin outline with a vast box is refused too.
 MAX_BOUNDING_BOX_CELLS = 10 * MAX_JURISDICTION_CELLS
 #: Points in a jurisdiction's outline over all its rings, and rings over all its polygons.
-MAX_JURISDICTION_POSITIONS = 100_000
-MAX_JURISDICTION_RINGS = 2_000
-#: A small ring is checked for crossing edges pair by pair; this bounds the pairs over all rings.
-MAX_EDGE_PAIRS = 2 * geometry.SELF_INTERSECTION_CHECK_LIMIT**2
-#: Holes are checked against their outer ring in batches of this many point-edge pairs.
-_CONTAINMENT_BATCH = 4_000_000
+MAX_JURISDICTION_POSITIONS = geometry.MAX_REGION_POSITIONS
+MAX_JURISDICTION_RINGS = geometry.MAX_REGION_RINGS
 #: Cameras are looked up with ``cell IN (...)`` in slices no driver refuses.
 CELL_SLICE = 900
 AGENCY_ROLES = frozenset({Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value})
@@ -323,7 +319,6 @@ def cells_of(region_geojson: dict[str, Any], resolution: int) -> list[str]:
         raise InvalidInput(
             "the jurisdiction is not a valid GeoJSON Polygon or MultiPolygon", field="jurisdiction"
         ) from err
-    _check_holes(region)
     try:
         estimate, box = estimated_cells(region, resolution)
         if estimate > MAX_JURISDICTION_CELLS or box > MAX_BOUNDING_BOX_CELLS:
@@ -378,7 +373,7 @@ def _check_outline_size(region_geojson: Any) -> None:
     polygons = [coordinates] if kind == "Polygon" else coordinates
     if kind not in ("Polygon", "MultiPolygon") or not _is_list(polygons):
         return
-    rings = positions = pairs = 0
+    rings = positions = 0
     for rings_of_polygon in polygons:
         if not _is_list(rings_of_polygon):
             return
@@ -399,38 +394,6 @@ def _check_outline_size(region_geojson: Any) -> None:
                     "points in all; simplify it",
                     field="jurisdiction",
                 )
-            if len(ring) - 1 <= geometry.SELF_INTERSECTION_CHECK_LIMIT:
-                pairs += (len(ring) - 1) ** 2
-    if pairs > MAX_EDGE_PAIRS:
-        raise InvalidInput(
-            "the jurisdiction's outline is too detailed to check: simplify its rings or give "
-            "fewer of them",
-            field="jurisdiction",
-        )
-
-
-def _check_holes(region: geometry.Region) -> None:
-    """Refuse a hole that does not start inside its polygon's outer ring (rings nested wrongly)."""
-    for index, shape in enumerate(region.polygons):
-        if not shape.holes:
-            continue
-        south, west, north, east = _ring_box(shape.exterior)
-        starts = [hole[0] for hole in shape.holes]
-        inside = _points_in_ring(shape.exterior, starts)
-        for number, (hole, within) in enumerate(zip(shape.holes, inside, strict=True), start=1):
-            lo_lat, lo_lon, hi_lat, hi_lon = _ring_box(hole)
-            boxed = south <= lo_lat and hi_lat <= north and west <= lo_lon and hi_lon <= east
-            if not (boxed and within):
-                where = (
-                    f"polygon {index}, ring {number}"
-                    if len(region.polygons) > 1
-                    else f"ring {number}"
-                )
-                raise InvalidInput(
-                    f"the jurisdiction is not valid: {where} is a hole but lies outside its "
-                    "polygon's outer ring (the first ring is the outline, the others holes in it)",
-                    field="jurisdiction",
-                )
 
 
 def _ring_box(ring: geometry.Ring) -> tuple[float, float, float, float]:
@@ -438,25 +401,6 @@ def _ring_box(ring: geometry.Ring) -> tuple[float, float, float, float]:
     lats = [lat for lat, _ in ring]
     lons = [lon for _, lon in ring]
     return min(lats), min(lons), max(lats), max(lons)
-
-
-def _points_in_ring(ring: geometry.Ring, points: Sequence[geometry.LatLon]) -> list[bool]:
-    """``ring_contains`` for many points at once (the same even-odd rule), in bounded batches."""
-    lat1 = np.array([lat for lat, _ in ring])
-    lon1 = np.array([lon for _, lon in ring])
-    lat2, lon2 = np.roll(lat1, -1), np.roll(lon1, -1)
-    result: list[bool] = []
-    batch = max(1, _CONTAINMENT_BATCH // len(ring))
-    for start in range(0, len(points), batch):
-        chunk = points[start : start + batch]
-        lat = np.array([p[0] for p in chunk])[:, None]
-        lon = np.array([p[1] for p in chunk])[:, None]
-        spans = (lon1 > lon) != (lon2 > lon)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            crossing = lat1 + (lon - lon1) * (lat2 - lat1) / (lon2 - lon1)
-        flips = np.count_nonzero(spans & (lat < crossing), axis=1)
-        result.extend(bool(n % 2) for n in flips)
-    return result
 
 
 def _ring_length_m(ring: geometry.Ring) -> float:
@@ -482,15 +426,17 @@ def estimated_cells(region: geometry.Region, resolution: int) -> tuple[int, int]
     """Estimate, without listing any, the cells covering a region and the cells in its boxes.
 
     The first counts cells inside the outer rings (holes are ignored: h3 still walks them) and
-    cells along every ring; the second the cells of the polygons' bounding boxes, which bound
-    the work of listing them. Both err low, so a region is never refused on a guess alone.
+    half the cells along every ring (about half of those have their centre outside, and only
+    those add to the cells inside); the second the cells of the polygons' bounding boxes, which
+    bound the work of listing them. Both err low, so a region is never refused on a guess alone.
     """
     cells = box = 0.0
     for shape in region.polygons:
         south, west, north, east = _ring_box(shape.exterior)
         near = [shape.exterior[0], ((south + north) / 2, (west + east) / 2)]
         cells += geo.cells_in_area(geometry.ring_area_m2(shape.exterior), resolution, near)
-        cells += geo.cells_along(sum(_ring_length_m(ring) for ring in shape.rings()), resolution)
+        outline_m = sum(_ring_length_m(ring) for ring in shape.rings())
+        cells += geo.cells_along(outline_m, resolution) / 2
         box += geo.cells_in_area(_box_area_m2(shape.exterior), resolution, near)
     return math.floor(cells), math.floor(box)
 
@@ -538,7 +484,10 @@ def apply(
         agency_kind = AgencyKind(kind)
     except ValueError as err:
         raise InvalidInput("the kind is law_enforcement or fire", field="kind") from err
-    if db.scalar(select(Agency.id).where(Agency.name == clean_name)) is not None:
+    check_agency_name(clean_name)
+    # "Portland Pоlice Bureau" (a Cyrillic o) is the name of the agency that already has it.
+    key = name_key(clean_name)
+    if any(name_key(other) == key for other in db.scalars(select(Agency.name))):
         raise Conflict("an agency with that name already exists", extra={"field": "name"})
     cells = cells_of(jurisdiction, cell_resolution)
     agency = Agency(
