@@ -179,3 +179,28 @@ def test_a_hole_inside_the_ring_is_still_accepted_and_taken_away(app: FastAPI) -
     assert response.status_code == 201, response.text
     expected = (600**2 - 100**2) / SQUARE_METRES_PER_SQUARE_MILE
     assert math.isclose(response.json()["area_sq_mi"], expected, rel_tol=0.01)
+
+
+def test_an_area_that_breaks_when_stored_is_refused(app: FastAPI, client: TestClient) -> None:
+    """A slit 3 cm wide is valid as sent, but closes up when positions are kept to 0.1 m.
+
+    Accepted, it would be stored as a ring that runs along itself, and the request's public page
+    could not read it back: a request hidden from the public.
+    """
+    agency, csrf, _agency_id = verified_agency(app)
+    west, east, south, north = -122.684, -122.674, 45.520, 45.528
+    ring = [
+        [west, south],
+        [east, south],
+        [east, 45.5240001],
+        [-122.679, 45.5240001],
+        [-122.679, 45.5240004],
+        [east, 45.5240004],
+        [east, north],
+        [west, north],
+        [west, south],
+    ]
+    problem = _refused(_post_polygon(agency, csrf, [ring]))
+    assert problem["status"] == 422
+    assert "decimal places" in problem["detail"]
+    _nothing_published(client)

@@ -45,6 +45,9 @@ MAX_AREA_POSITIONS = 500
 #: boundary files are detailed, but a bound keeps checking one quick.
 MAX_REGION_POSITIONS = 100_000
 MAX_REGION_RINGS = 2_000
+#: Decimal places of degrees a request area is stored with (about 0.1 m); it is checked, measured
+#: and targeted as stored, so what is kept is exactly what passed.
+STORED_DIGITS = 6
 #: Edges are cut into pieces at most this long (degrees) before the geodesic area is taken, so the
 #: ellipsoid's geodesics follow the straight longitude-latitude edges that define the region.
 AREA_SEGMENT_DEG = 0.001
@@ -126,6 +129,25 @@ class Circle:
 def polygon(points: Iterable[LatLon], holes: Iterable[Iterable[LatLon]] = ()) -> Polygon:
     """Build a polygon from (lat, lon) points; a closing point equal to the first is dropped."""
     return Polygon(_open(points), tuple(_open(hole) for hole in holes))
+
+
+def stored(shape: Polygon) -> Polygon:
+    """The polygon with its positions rounded as they are stored, checked again."""
+    try:
+        return polygon(
+            [(round(lat, STORED_DIGITS), round(lon, STORED_DIGITS)) for lat, lon in shape.exterior],
+            [
+                [(round(lat, STORED_DIGITS), round(lon, STORED_DIGITS)) for lat, lon in hole]
+                for hole in shape.holes
+            ],
+        )
+    except InvalidInput as err:
+        raise InvalidInput(
+            f"with positions kept to {STORED_DIGITS} decimal places (about 0.1 m), {err.detail}; "
+            "keep vertices and edges further apart",
+            field=err.field,
+            extra=err.extra,
+        ) from err
 
 
 def _open(points: Iterable[LatLon]) -> Ring:

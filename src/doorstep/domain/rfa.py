@@ -18,6 +18,7 @@ from doorstep.domain._geometry import (
     polygon_area_m2,
     polygon_contains,
     polygon_within,
+    stored,
 )
 from doorstep.domain.assembly import is_about_assembly
 from doorstep.domain.geo import Coordinates, distance_m
@@ -120,9 +121,10 @@ def _area(area: Circle | Polygon) -> tuple[Polygon, float]:
 
     A circle reaches the polygon that encloses it, so that polygon is what is measured: the area
     the policy checks is never less than the area of what the request targets. The polygon was
-    validated by GEOS when it was made (crossing edges or holes outside it are refused there).
+    validated by GEOS when it was made (crossing edges or holes outside it are refused there),
+    and is validated again as it will be stored, so a stored area always reads back.
     """
-    shape = circle_polygon(area) if isinstance(area, Circle) else area
+    shape = stored(circle_polygon(area) if isinstance(area, Circle) else area)
     if shape.positions > MAX_AREA_POSITIONS:
         raise _refuse(
             f"the area's outline has {shape.positions} points; a request area may have at most "

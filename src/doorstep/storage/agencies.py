@@ -296,7 +296,8 @@ def polygon_geojson(shape: Polygon) -> dict[str, Any]:
     """A polygon as a GeoJSON geometry ([lon, lat] positions, closed rings)."""
     rings = []
     for ring in shape.rings():
-        positions = [[round(lon, 6), round(lat, 6)] for lat, lon in ring]
+        digits = geometry.STORED_DIGITS
+        positions = [[round(lon, digits), round(lat, digits)] for lat, lon in ring]
         rings.append([*positions, positions[0]])
     return {"type": "Polygon", "coordinates": rings}
 
