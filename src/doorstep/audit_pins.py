@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -151,19 +151,36 @@ class PinStore:
             ) from err
         return Pin(origin, key, checkpoint)
 
+    def keep_evidence(
+        self, origin: str, remembered: SignedTreeHead, offered: SignedTreeHead, problem: str
+    ) -> Path:
+        """Keep two heads ``origin``'s pinned key signed that disagree, and why; return the file."""
+        pin = self.path_for(origin)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        document = {
+            "format": "doorstep-audit-evidence-v1",
+            "origin": origin,
+            "problem": problem,
+            "remembered": _head_json(remembered),
+            "offered": _head_json(offered),
+        }
+        return self._write(pin.with_name(f"{pin.stem}.evidence-{stamp}.json"), document)
+
     def save(self, pin: Pin) -> Path:
         """Write ``pin`` atomically, readable by this account only; returns the file."""
-        path = self.path_for(pin.origin)
-        for folder in (self.folder, path.parent):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # mkdir's mode is filtered by the umask and ignored for folders that exist.
-            os.chmod(folder, 0o700)
         document = {
             "format": _FORMAT,
             "origin": pin.origin,
             "public_key": base64.b64encode(pin.public_key).decode(),
             "checkpoint": _head_json(pin.checkpoint) if pin.checkpoint else None,
         }
+        return self._write(self.path_for(pin.origin), document)
+
+    def _write(self, path: Path, document: Mapping[str, Any]) -> Path:
+        for folder in (self.folder, path.parent):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # mkdir's mode is filtered by the umask and ignored for folders that exist.
+            os.chmod(folder, 0o700)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:

@@ -35,7 +35,11 @@ PAGE = 1000
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """What verifying the log found; ``head`` is the checkpoint to remember when ``ok``."""
+    """What verifying the log found.
+
+    ``head`` is the checkpoint to remember when ``ok``; on a failure, the offered head if the
+    pinned key signed it (evidence), else None.
+    """
 
     ok: bool
     size: int
@@ -284,8 +288,18 @@ def verify_server(
     head, offered = _head(client)
     pinned = offered if key is None else key
 
+    signed_by_pin = False
+
     def fail(problem: str) -> AuditReport:
-        return AuditReport(False, head.size, head.root.hex(), problem, public_key=pinned)
+        # A head the pinned key signed, beside the problem, is the operator's own word against it.
+        return AuditReport(
+            False,
+            head.size,
+            head.root.hex(),
+            problem,
+            head=head if signed_by_pin else None,
+            public_key=pinned,
+        )
 
     try:
         for key_offered in (offered_before, offered):
@@ -295,6 +309,7 @@ def verify_server(
             problem = head_problem(signed, pinned, moment)
             if problem:
                 raise _Failed(problem)
+        signed_by_pin = True
         if before.size > head.size:
             raise _Failed(f"the log shrank from {before.size} to {head.size} entries")
         if checkpoint is not None:
@@ -336,6 +351,7 @@ class PinnedReport:
     origin: str
     pinned_now: bool
     saved_to: str = ""
+    evidence: str = ""
 
 
 def verify_and_remember(
@@ -348,8 +364,10 @@ def verify_and_remember(
 ) -> PinnedReport:
     """Verify ``server`` against its pin (made now on first use) and remember the new checkpoint.
 
-    A ``key`` given here must match the pin already kept; nothing is written unless the whole log
-    verified, so a failed run leaves the last good checkpoint in place.
+    A ``key`` given here must match the pin already kept; the pin is written only when the whole
+    log verified, so a failed run leaves the last good checkpoint in place. A failure against a
+    head the pinned key signed keeps both heads beside the pin: together they prove the operator
+    signed two histories that cannot both be true.
     """
     origin = server_origin(server)
     pins = store or PinStore(state_folder())
@@ -368,7 +386,13 @@ def verify_and_remember(
             report = verify_server(http, key=pinned, checkpoint=checkpoint)
     else:
         report = verify_server(client, key=pinned, checkpoint=checkpoint)
-    if not report.ok or report.head is None:
+    if not report.ok:
+        evidence = ""
+        if checkpoint is not None and report.head is not None:
+            kept = pins.keep_evidence(origin, checkpoint, report.head, report.problem)
+            evidence = str(kept)
+        return PinnedReport(report, origin, False, evidence=evidence)
+    if report.head is None:
         return PinnedReport(report, origin, False)
     saved = pins.save(Pin(origin, report.public_key, report.head))
     return PinnedReport(report, origin, pin is None, str(saved))

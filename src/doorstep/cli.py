@@ -164,7 +164,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         return 2
     report = result.report
     if not report.ok:
-        print(f"audit log FAILED at size {report.size}: {report.problem}")
+        kept = f" (the signed heads are kept as evidence in {result.evidence})"
+        evidence = kept if result.evidence else ""
+        print(f"audit log FAILED at size {report.size}: {report.problem}{evidence}")
         return 1
     if result.pinned_now:
         pinned = f"{key_fingerprint(report.public_key)} for {result.origin}"

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -31,10 +31,12 @@ from doorstep.audit_pins import PinStore, server_origin
 from doorstep.cli import main
 from doorstep.domain.audit import (
     MerkleLog,
+    SignedTreeHead,
     encode_entry,
     key_fingerprint,
     leaf_hash,
     sign_tree_head,
+    verify_tree_head,
 )
 from doorstep.storage import audit
 from doorstep.storage.audit import AuditEntry, AuditState
@@ -118,6 +120,25 @@ def verifier(
     return found
 
 
+def _evidence(v: Verifier) -> tuple[Path, list[SignedTreeHead]]:
+    """The one evidence file kept beside the pin, and its two heads, each signed by the pin."""
+    pin = PinStore(v.folder / "doorstep").path_for(server_origin(v.url))
+    [path] = pin.parent.glob(f"{pin.stem}.evidence-*.json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    document = json.loads(path.read_text())
+    heads = [
+        SignedTreeHead(
+            size=document[name]["size"],
+            root=bytes.fromhex(document[name]["root"]),
+            timestamp=datetime.fromisoformat(document[name]["timestamp"]),
+            signature=base64.b64decode(document[name]["signature"]),
+        )
+        for name in ("remembered", "offered")
+    ]
+    assert all(verify_tree_head(head, v.public_key()) for head in heads)
+    return path, heads
+
+
 def _size(v: Verifier) -> int:
     checkpoint = v.pin()["checkpoint"]
     assert isinstance(checkpoint, dict)
@@ -162,6 +183,7 @@ def test_a_trimmed_log_resigned_with_a_new_key_fails_as_key_changed(verifier: Ve
     assert "the log's key changed" in said
     assert said.count("\n") == 1
     assert verifier.pin() == before
+    assert "evidence" not in said
 
 
 def test_a_fork_signed_with_the_same_key_fails_the_consistency_proof(verifier: Verifier) -> None:
@@ -173,6 +195,9 @@ def test_a_fork_signed_with_the_same_key_fails_the_consistency_proof(verifier: V
     assert "the log forked" in said
     assert "consistency proof" in said
     assert verifier.pin() == before
+    path, (remembered, offered) = _evidence(verifier)
+    assert str(path) in said
+    assert (remembered.size, offered.size) == (size, size + 2)
 
 
 def test_a_fork_at_the_same_size_fails(verifier: Verifier) -> None:
@@ -191,6 +216,8 @@ def test_a_shortened_log_fails(verifier: Verifier) -> None:
     assert code == 1
     assert f"the log shrank from {size} to {size - 2} entries" in said
     assert verifier.pin() == before
+    _path, (remembered, offered) = _evidence(verifier)
+    assert (remembered.size, offered.size) == (size, size - 2)
 
 
 def test_honest_growth_passes_and_moves_the_checkpoint(verifier: Verifier) -> None:
