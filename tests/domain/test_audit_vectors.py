@@ -6,6 +6,8 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from doorstep.domain.audit import (
     EMPTY_ROOT,
@@ -225,3 +227,24 @@ def test_key_fingerprints_are_short_and_tell_keys_apart() -> None:
     one, two = key_fingerprint(public_key_for(KEY)), key_fingerprint(public_key_for(OTHER_KEY))
     assert len(one) == 19
     assert one != two
+
+
+@st.composite
+def rewrites(draw: st.DrawFn) -> tuple[int, int, int]:
+    """A checkpoint size, a later size, and an entry before the checkpoint to rewrite."""
+    old = draw(st.integers(1, 300))
+    return old, draw(st.integers(old, 300)), draw(st.integers(0, old - 1))
+
+
+@given(rewrites())
+def test_any_rewritten_entry_before_the_checkpoint_breaks_consistency(
+    case: tuple[int, int, int],
+) -> None:
+    old, new, forged = case
+    hashes = [leaf_hash(i.to_bytes(2, "big")) for i in range(new)]
+    old_root = root_from_leaves(hashes[:old])
+    proof = consistency_proof(old, new, hashes.__getitem__)
+    assert verify_consistency(old, new, old_root, root_from_leaves(hashes), proof)
+    rewritten = [*hashes[:forged], leaf_hash(b"rewritten"), *hashes[forged + 1 :]]
+    proof = consistency_proof(old, new, rewritten.__getitem__)
+    assert not verify_consistency(old, new, old_root, root_from_leaves(rewritten), proof)
