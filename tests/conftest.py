@@ -240,6 +240,10 @@ def settings(tmp_path: Path, database_url: str, backend_settings: dict[str, Any]
         data_dir=tmp_path / "data",
         database_url=database_url,
         login_max_failures=3,
+        # Every test client calls from one address; tests/hostile/test_lockout.py sets its own.
+        sign_ups_per_address=1000,
+        login_failures_per_address=1000,
+        pairing_failures_per_address=1000,
         max_upload_mb=1,
         **backend_settings,
     )

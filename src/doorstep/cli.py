@@ -39,17 +39,21 @@ def _serve(host: str, port: int, workers: int) -> int:
     from doorstep import serving
 
     os.environ["DOORSTEP_HOST"], os.environ["DOORSTEP_PORT"] = host, str(port)
+    # Whatever the server or a library it calls writes is the operator's alone (the data
+    # folder's own files are made private explicitly too, storage/folders.py).
+    os.umask(0o077)
     if workers > 1 and serving.balanced():
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
         return serving.serve_workers(host, port, workers)
+    from doorstep.settings import Settings
+
     uvicorn.run(
         "doorstep.cli:app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
-        proxy_headers=False,
+        **serving.uvicorn_options(Settings()),
     )
     return 0
 

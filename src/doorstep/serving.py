@@ -24,6 +24,10 @@ import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from doorstep.settings import Settings
 
 log = logging.getLogger("doorstep.serve")
 
@@ -36,6 +40,41 @@ RESTART_PAUSE_S = 1.0
 MAX_RESTART_PAUSE_S = 60.0
 #: How long a process must live for its death to count as a crash rather than bad settings.
 MATURE_AFTER_S = 30.0
+
+
+#: How every server process logs: one format, to stderr; uvicorn's access log is off.
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+    "loggers": {"uvicorn.access": {"handlers": [], "propagate": False}},
+}
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn runs each API process, one way for `doorstep serve` and its workers alike.
+
+    uvicorn's access log names the client's address and the full path, query included: share,
+    clip and request ids, next to who asked. It is off; ``api.middleware.AccessLog`` logs each
+    request by its route template instead. The client address in the scope is the socket's
+    peer, or what a proxy named in DOORSTEP_TRUSTED_PROXIES forwards: the throttles count it.
+    """
+    proxies = settings.proxy_list
+    return {
+        "log_config": LOGGING,
+        "log_level": "info",
+        "access_log": False,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+    }
 
 
 def balanced() -> bool:
@@ -71,14 +110,18 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def serve_one(host: str, port: int) -> None:
     """One API process: uvicorn on a socket of its own (the child's entry point)."""
     import uvicorn
+    from pydantic import ValidationError
 
+    from doorstep.settings import Settings
+
+    try:
+        options = uvicorn_options(Settings())
+    except ValidationError as err:
+        logging.basicConfig(level=logging.INFO, format=LOGGING["formatters"]["plain"]["format"])
+        log.error("the settings are not valid: %s", err)
+        sys.exit(STARTUP_FAILURE)
     config = uvicorn.Config(
-        "doorstep.cli:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=False,
+        "doorstep.cli:app_from_env", factory=True, host=host, port=port, **options
     )
     server = uvicorn.Server(config)
     try:

@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorstep.errors import ConfigurationError
+from doorstep.storage.folders import private_file, private_folder
 
 MASTER_KEY_FILE = "master.key"
 #: Database permits a process may hand out: the pool holds 30 connections (storage/db.py).
@@ -65,10 +66,33 @@ class Settings(BaseSettings):
         24 * 14, description="How long a browser session lasts."
     )
     login_max_failures: Annotated[int, Field(ge=1, le=100)] = Field(
-        5, description="Failed logins for one email before it is locked for a while."
+        5,
+        description="Failed logins for one email, from devices that never signed in to it, "
+        "before each further attempt waits a little longer (never longer than the next setting). "
+        "A device that signed in before is never held up by other people's failures.",
     )
-    login_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
-        15, description="How long an email stays locked after too many failed logins."
+    login_max_delay_seconds: Annotated[int, Field(ge=1, le=600)] = Field(
+        120, description="The longest wait between login attempts for one email."
+    )
+    login_failures_per_address: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        20,
+        description="Failed logins from one client address (or one device that signed in "
+        "before) per throttle window; the rest wait for the next window.",
+    )
+    sign_ups_per_address: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        5, description="Sign-up attempts from one client address per throttle window."
+    )
+    pairing_failures_per_address: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        10, description="Pairing codes from one client address that did not work, per window."
+    )
+    throttle_window_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
+        15, description="The window of the per-address limits above."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Addresses of reverse proxies whose X-Forwarded-For names the client, "
+        "comma-separated ('*' for any); empty believes no such header. The client address is "
+        "what the per-address limits count.",
     )
     public_cell_resolution: Annotated[int, Field(ge=0, le=9)] = Field(
         8, description="H3 resolution of every location shown to anyone but its owner (at most 9)."
@@ -99,8 +123,11 @@ class Settings(BaseSettings):
     retention_sweep_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
         300, description="How often expired clips are shredded; 0 turns the in-process sweep off."
     )
-    metrics_clients: str = Field(
-        "127.0.0.1,::1", description="Client addresses allowed to read /metrics, comma-separated."
+    metrics_token: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token the metrics scraper sends to read /metrics; empty turns "
+        "/metrics off. Being on the same host is not enough: a local proxy makes every client "
+        "look local.",
     )
     mqtt_url: str = Field(
         "", description="mqtt://host:port of a broker; empty keeps events in-process."
@@ -130,6 +157,17 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _guessable_metrics_token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value()
+        if token and (token.strip().lower() in PLACEHOLDER_SECRETS or len(token) < 16):
+            raise ValueError(
+                "DOORSTEP_METRICS_TOKEN must be empty (metrics off) or at least 16 random "
+                "characters, e.g. `doorstep admin new-key`"
+            )
+        return value
 
     @model_validator(mode="after")
     def _permits_fit_the_pool(self) -> Settings:
@@ -171,9 +209,9 @@ class Settings(BaseSettings):
         return self.public_url.startswith("https://")
 
     @property
-    def metrics_client_set(self) -> frozenset[str]:
-        """The addresses allowed to read /metrics."""
-        return frozenset(part.strip() for part in self.metrics_clients.split(",") if part.strip())
+    def proxy_list(self) -> list[str]:
+        """The reverse proxies whose forwarding headers are believed."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @property
     def max_upload_bytes(self) -> int:
@@ -208,7 +246,7 @@ def load_master_key(settings: Settings) -> bytes:
     if settings.env is Environment.PRODUCTION:
         raise ConfigurationError("DOORSTEP_MASTER_KEY must be given in production")
     path = settings.data_dir / MASTER_KEY_FILE
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir, tighten=True)
     if not path.exists():
         # O_EXCL so two processes starting together cannot each write a different key.
         try:
@@ -218,6 +256,8 @@ def load_master_key(settings: Settings) -> bytes:
         else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(new_master_key() + "\n")
+    # One an earlier version wrote, or someone copied in, may be readable by others.
+    private_file(path)
     try:
         return decode_master_key(path.read_text())
     except ValueError as err:

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from starlette.routing import Match
 
-from doorstep.api.app import ROUTERS
+from doorstep.api.app import ROUTERS, create_app
 from doorstep.api.middleware import CSP
+from doorstep.settings import Settings
 
 EXPECTED_HEADERS = {
     "content-security-policy": CSP,
@@ -56,11 +58,13 @@ def test_shutting_down_again_closes_connections_opened_since(app: FastAPI) -> No
     assert engine.pool.checkedin() == 0
 
 
-def test_metrics_count_requests_by_route_template(app: FastAPI) -> None:
-    with TestClient(app, client=("127.0.0.1", 40000)) as local:
-        local.get("/healthz")
-        local.get("/api/v1/me/tokens/0123456789abcdef")
-        text = local.get("/metrics").text
+def test_metrics_count_requests_by_route_template(settings: Settings) -> None:
+    token = "scraper-token-0123456789"
+    app = create_app(settings.model_copy(update={"metrics_token": SecretStr(token)}))
+    with TestClient(app) as scraper:
+        scraper.get("/healthz")
+        scraper.get("/api/v1/me/tokens/0123456789abcdef")
+        text = scraper.get("/metrics", headers={"authorization": f"Bearer {token}"}).text
     assert 'doorstep_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert "0123456789abcdef" not in text
 

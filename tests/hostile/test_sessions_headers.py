@@ -71,7 +71,7 @@ def test_a_cross_site_form_post_to_a_page_is_refused(client: TestClient) -> None
 
 
 def test_login_throttling_holds_even_for_the_right_password(client: TestClient) -> None:
-    """After the failures allowed, the right password is refused too until the lockout ends."""
+    """After the free failures, a browser that never signed in waits, even with the right one."""
     sign_up(client)
     for _ in range(3):
         wrong = client.post("/api/v1/session", json={"email": "ada@example.org", "password": "x"})

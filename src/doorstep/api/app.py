@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from doorstep import __version__
-from doorstep.api import middleware, problems
+from doorstep.api import middleware, problems, throttling
 from doorstep.api.routers import (
     accounts,
     agencies,
@@ -36,6 +36,7 @@ from doorstep.jobs.scheduler import Scheduler
 from doorstep.settings import Settings, load_master_key
 from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
+from doorstep.storage.folders import private_folder
 from doorstep.storage.migrate import migrate
 from doorstep.web import agency_pages, camera_pages, feed_pages, legal_pages, pages
 from doorstep.web.render import STATIC
@@ -84,6 +85,8 @@ ROUTERS = (
 
 def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     """Build the app for ``settings``; migrations run first unless the caller already did."""
+    # Before anything is written there: the data folder is the operator's alone.
+    private_folder(settings.data_dir, tighten=True)
     db = Database(settings.resolved_database_url)
     if run_migrations:
         migrate(db.engine)
@@ -106,6 +109,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     clear_stale_files(settings.data_dir)
     scheduler = Scheduler()
     scheduler.add("stale-files", 600, partial(clear_stale_files, settings.data_dir))
+    scheduler.add("throttles", 3600, partial(throttling.forget_stale_counters, state))
     # With a task queue the sweeps belong to `doorstep worker`, not to every API process.
     if settings.retention_sweep_seconds and not settings.queue_url:
         for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
@@ -164,6 +168,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: headers go on every response, including the body-limit refusals.
     app.add_middleware(middleware.Metrics, registry=state.registry)
+    app.add_middleware(middleware.AccessLog)
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(middleware.RejectNul)
     app.add_middleware(middleware.SecurityHeaders, hsts=settings.secure_cookies)

@@ -1,14 +1,17 @@
-"""ASGI middleware: security headers on every response, request body limit, request metrics."""
+"""ASGI middleware: security headers, request body limit, request metrics, the access log."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("doorstep.access")
 
 # default-src 'self' is invariant I8: no page may load anything from another origin.
 CSP = (
@@ -179,13 +182,46 @@ class Metrics:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            route = _route_template(scope)
+            route = route_template(scope)
             method = str(scope.get("method", ""))
             self.requests.labels(method, route, str(status)).inc()
             self.latency.labels(method, route).observe(time.perf_counter() - start)
 
 
-def _route_template(scope: MutableMapping[str, Any]) -> str:
+class AccessLog:
+    """One line per request: method, route template, status, time taken.
+
+    Never the client's address, the query string or the path itself: a path holds share, clip
+    and request ids, and a log line joining them to who asked, and when, outlives the rows.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Log the request once it is answered."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            took_ms = (time.perf_counter() - start) * 1000
+            method = str(scope.get("method", ""))
+            access_log.info("%s %s %d %.0fms", method, route_template(scope), status, took_ms)
+
+
+def route_template(scope: MutableMapping[str, Any]) -> str:
+    """The matched route's template (``/api/v1/shares/{share_id}``), never the path with ids."""
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return str(path) if path else "unmatched"

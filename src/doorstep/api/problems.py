@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from doorstep.api.middleware import route_template
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def _respond(request: Request, status: int, body: dict[str, Any]) -> Response:
 async def _doorstep_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DoorstepError)
     if exc.status >= 500:
-        log.error("%s on %s %s", exc.detail, request.method, request.url.path, exc_info=exc)
+        # The route's template, not the path: logs name no share, clip or request.
+        where = route_template(request.scope)
+        log.error("%s on %s %s", exc.detail, request.method, where, exc_info=exc)
     return _respond(request, exc.status, exc.problem(request.url.path))
 
 
@@ -128,7 +131,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    where = route_template(request.scope)
+    log.error("unexpected error on %s %s", request.method, where, exc_info=exc)
     return _respond(request, 500, DoorstepError("an unexpected error happened").problem())
 
 

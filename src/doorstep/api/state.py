@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -11,11 +14,14 @@ from doorstep.api.admission import Admission
 from doorstep.bus.live import LiveHub
 from doorstep.bus.memory import MemoryBus
 from doorstep.bus.mqtt import MqttBus, SharedLive
+from doorstep.domain.throttle import Backoff, Limits, Window
 from doorstep.settings import Settings
-from doorstep.storage.accounts import ThrottlePolicy
 from doorstep.storage.blobs import BlobStore
 from doorstep.storage.clips import WORK_FOLDER, Keys
 from doorstep.storage.db import Database
+
+#: The wait after the first login failure over the free ones; it doubles with each after.
+FIRST_DELAY = timedelta(seconds=2)
 
 
 @dataclass
@@ -43,13 +49,28 @@ class AppState:
             master=self.master_key, blobs=self.blobs, scratch=self.settings.data_dir / WORK_FOLDER
         )
 
-    @property
-    def throttle(self) -> ThrottlePolicy:
-        """The login throttling policy from settings."""
-        return ThrottlePolicy(
-            max_failures=self.settings.login_max_failures,
-            lockout=timedelta(minutes=self.settings.login_lockout_minutes),
+    @functools.cached_property
+    def limits(self) -> Limits:
+        """Every throttle, from the settings: the one place their numbers are read."""
+        settings = self.settings
+        window = timedelta(minutes=settings.throttle_window_minutes)
+        cap = timedelta(seconds=settings.login_max_delay_seconds)
+        return Limits(
+            sign_in_source=Window(settings.login_failures_per_address, window),
+            sign_in_account=Backoff(
+                free=settings.login_max_failures,
+                first_delay=min(FIRST_DELAY, cap),
+                cap=cap,
+                forget_after=max(window, cap),
+            ),
+            sign_up_address=Window(settings.sign_ups_per_address, window),
+            pairing_address=Window(settings.pairing_failures_per_address, window),
         )
+
+    @functools.cached_property
+    def throttle_secret(self) -> bytes:
+        """The key of the throttle counters' hashes and of known-device cookies."""
+        return hmac.new(self.master_key, b"doorstep throttle", hashlib.sha256).digest()
 
     @property
     def session_ttl(self) -> timedelta:

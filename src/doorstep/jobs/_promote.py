@@ -8,6 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from doorstep.storage import _s3
 from doorstep.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, validate_key
+from doorstep.storage.folders import private_folder
 
 
 def work_key(final_key: str) -> str:
@@ -19,7 +20,7 @@ def promote(blobs: BlobStore, source: str, target: str) -> None:
     """Move ``source`` to ``target``: a rename on disk, a server-side copy on S3."""
     if isinstance(blobs, LocalBlobStore):
         destination = blobs.root.joinpath(*validate_key(target).split("/"))
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(destination.parent)
         os.replace(blobs.root.joinpath(*validate_key(source).split("/")), destination)
         return
     if isinstance(blobs, S3BlobStore):

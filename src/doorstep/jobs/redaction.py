@@ -174,7 +174,9 @@ def prepare_share(database: Database, keys: Keys, share_id: str) -> bool:
             revoke(db, share)
             log.info("share %s: its clip is gone; closed without a copy", share.id)
             return False
-        log.info("share %s: redacting clip %s", share.id, clip.id)
+        # The share's id alone: a line naming its clip (or camera, or owner) too would tie an
+        # agency's anonymous share to a household in logs that outlive both.
+        log.info("share %s: making the agency copy", share.id)
         sealed = _seal_agency_copy(db, keys, clip, share, work)
         promote(keys.blobs, work, share.blob_key)
         taken = db.execute(

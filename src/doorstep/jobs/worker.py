@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -87,6 +88,8 @@ def start_worker(
 def main_worker(argv: Sequence[str]) -> int:
     """Run the `doorstep worker` command until SIGTERM or SIGINT; returns the exit status."""
     args = _parser().parse_args(list(argv))
+    # What the jobs write (redaction's plaintext among it) is the operator's alone.
+    os.umask(0o077)
     settings = Settings()
     if not settings.queue_url:
         print("doorstep worker: set DOORSTEP_QUEUE_URL (e.g. redis://127.0.0.1:6379/0)")

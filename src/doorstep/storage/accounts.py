@@ -1,8 +1,9 @@
-"""Accounts repository: sign-up, login with throttling, sessions, API tokens, deletion."""
+"""Accounts repository: sign-up, login within the throttles, sessions, API tokens, deletion."""
 
 from __future__ import annotations
 
 import functools
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,13 +13,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from doorstep.domain.geo import Coordinates, public_cell
 from doorstep.domain.passwords import check_password
+from doorstep.domain.throttle import Limits, device_proof, source_key
 from doorstep.errors import (
     Conflict,
     InvalidInput,
     NotAuthenticated,
     NotFound,
     TokenExpired,
-    TooManyRequests,
 )
 from doorstep.security import (
     digest,
@@ -28,8 +29,9 @@ from doorstep.security import (
     new_secret,
     verify_password,
 )
+from doorstep.storage import throttles
 from doorstep.storage.clips import Keys, shred_owner
-from doorstep.storage.models import ApiToken, BrowserSession, LoginThrottle, Role, User
+from doorstep.storage.models import ApiToken, BrowserSession, Camera, PairingCode, Role, User
 from doorstep.storage.types import utcnow
 
 MAX_EMAIL = 254
@@ -39,14 +41,6 @@ MAX_NAME = 80
 #: How stale a token's ``last_used_at`` may be before a request writes it again.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_SCOPES = frozenset({"account:read", "device", "clips:read", "clips:write", "feed:write"})
-
-
-@dataclass(frozen=True, slots=True)
-class ThrottlePolicy:
-    """How many failed logins an email may have, and for how long it is then locked."""
-
-    max_failures: int
-    lockout: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,46 +115,59 @@ def set_home(user: User, home: Coordinates | None, cell_resolution: int) -> None
     user.home_cell = public_cell(home, cell_resolution) if home else None
 
 
-def _check_throttle(db: Session, email: str) -> LoginThrottle | None:
-    row = db.get(LoginThrottle, email)
-    now = utcnow()
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        wait = int((row.locked_until - now).total_seconds()) + 1
-        raise TooManyRequests(
-            f"too many failed logins for this email; try again in {wait // 60 + 1} minutes",
-            retry_after=wait,
-        )
-    return row
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """Where a login attempt comes from, as the throttles see it."""
+
+    #: The key of the throttle counters' hashes and of known-device proofs.
+    secret: bytes
+    #: The client address (``domain.throttle.client_source``).
+    address: str
+    #: From the known-device cookie, when the browser sent one.
+    device_id: str | None = None
+    device_proof: str | None = None
+
+    def from_device_of(self, account_id: str) -> bool:
+        """Whether this browser signed in to ``account_id`` before (its cookie proves it)."""
+        if not self.device_id or not self.device_proof:
+            return False
+        expected = device_proof(self.secret, self.device_id, account_id)
+        return hmac.compare_digest(self.device_proof, expected)
 
 
-def _record_failure(db: Session, row: LoginThrottle | None, email: str, p: ThrottlePolicy) -> None:
-    now = utcnow()
-    if row is None:
-        row = LoginThrottle(email=email, failures=0, first_failure_at=now)
-        db.add(row)
-    if now - row.first_failure_at > p.lockout:
-        row.failures, row.first_failure_at = 0, now
-    row.failures += 1
-    if row.failures >= p.max_failures:
-        row.locked_until = now + p.lockout
-        row.failures, row.first_failure_at = 0, now
+def authenticate(db: Session, email: str, password: str, origin: SignIn, limits: Limits) -> User:
+    """Return the account for a correct email and password, within the sign-in throttles.
 
-
-def authenticate(db: Session, email: str, password: str, policy: ThrottlePolicy) -> User:
-    """Return the account for a correct email and password; count failures and lock on too many."""
+    A device that signed in to the account before counts only its own failures: nobody else's
+    can hold it up. Any other attempt counts against its client address (a hard limit only its
+    own address feels) and against the email (short growing waits, never a lockout).
+    """
     try:
         email = normalise_email(email)
-    except InvalidInput as err:
-        raise NotAuthenticated("wrong email or password") from err
-    throttle = _check_throttle(db, email)
-    user = db.scalar(select(User).where(User.email == email))
+    except InvalidInput:
+        email = ""
+    user = db.scalar(select(User).where(User.email == email)) if email else None
+    now = utcnow()
+    known = user is not None and origin.from_device_of(user.id)
+    account = source_key(origin.secret, "sign-in-account", email)
+    if known:
+        source = source_key(origin.secret, "sign-in-device", origin.device_id or "")
+        refusal = "too many failed logins from this device"
+    else:
+        source = source_key(origin.secret, "sign-in-address", origin.address)
+        refusal = "too many failed logins from this address"
+        if email:
+            throttles.take(
+                db, account, limits.sign_in_account, now, "too many failed logins for this email"
+            )
+    throttles.take(db, source, limits.sign_in_source, now, refusal)
+    # Counted before the password is checked, and kept: parallel guesses all count, and a
+    # failure stays counted though the request fails.
+    db.commit()
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        _record_failure(db, throttle, email, policy)
-        # Commit the failure even though the caller's request fails.
-        db.commit()
         raise NotAuthenticated("wrong email or password")
-    if throttle is not None:
-        db.delete(throttle)
+    throttles.give_back(db, source)
+    throttles.clear(db, account)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -212,13 +219,25 @@ def end_session(db: Session, secret: str) -> None:
 
 
 def change_password(db: Session, user: User, current: str, new: str) -> None:
-    """Change a password after checking the current one; every other session is ended."""
+    """Change a password after checking the current one; whoever held the old one is cut off.
+
+    Every session ends, every API token the account made is revoked, and unused pairing codes
+    go: a code made with the old password must not pair an agent afterwards. Cameras stay
+    paired: a device token works only on its own camera's device routes, and pairing again
+    (with a new code) revokes it.
+    """
     if not verify_password(user.password_hash, current):
         raise InvalidInput("the current password is wrong", field="current_password")
     check_password(new, email=user.email, display_name=user.display_name)
+    now = utcnow()
     user.password_hash = hash_password(new)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = now
     db.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
+    for token in user.tokens:
+        if token.camera_id is None:
+            token.revoked_at = token.revoked_at or now
+    cameras = select(Camera.id).where(Camera.owner_id == user.id)
+    db.execute(delete(PairingCode).where(PairingCode.camera_id.in_(cameras)))
 
 
 def issue_token(

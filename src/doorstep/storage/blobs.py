@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge
 from doorstep.storage import _s3
+from doorstep.storage.folders import private_folder
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -132,7 +133,7 @@ class LocalBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        private_folder(root, tighten=True)
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
@@ -140,7 +141,8 @@ class LocalBlobStore:
     def put(self, key: str, src: Readable, *, max_size: int | None = None) -> int:
         """Write to a hidden temporary file beside the target, fsync it, then rename it in place."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Folder names are owner and clip ids; mkstemp makes the file itself 0600.
+        private_folder(path.parent)
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         metered = _Metered(src, key, max_size)
         try:

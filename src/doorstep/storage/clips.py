@@ -43,6 +43,7 @@ from doorstep.storage.crypto import (
     unwrap_key,
     wrap_key,
 )
+from doorstep.storage.folders import private_folder
 from doorstep.storage.legal import Disclosure
 from doorstep.storage.models import Camera, Clip, HouseholdMember, OwnerKey, User
 from doorstep.storage.types import new_id, utcnow
@@ -104,7 +105,7 @@ def scratch_folder(keys: Keys, purpose: str) -> Iterator[Path]:
     the process dies, however it dies, and that is how a sweep tells a crash's leftovers from
     work in progress (``abandoned``).
     """
-    keys.scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(keys.scratch)
     # A sweep may remove the folder the moment the lock goes, before this would.
     with tempfile.TemporaryDirectory(
         prefix=f"{purpose}-", dir=keys.scratch, ignore_cleanup_errors=True
@@ -339,9 +340,12 @@ def _remove_doomed(session: Session) -> None:
     for blobs, key in session.info.pop(_DOOMED, []):
         try:
             blobs.delete(key)
-        except (DoorstepError, OSError):
-            # Only tidying up: the key that opened these bytes is already destroyed.
-            log.warning("could not remove shredded blob %s; its key is gone", key, exc_info=True)
+        except (DoorstepError, OSError) as err:
+            # Only tidying up: the key that opened these bytes is already destroyed. The blob's
+            # kind only: its key (and the error's text) names the owner and the clip just deleted.
+            kind = key.partition("/")[0]
+            reason = type(err).__name__
+            log.warning("could not remove a shredded %s blob (%s); its key is gone", kind, reason)
 
 
 def _forget_doomed(session: Session) -> None:

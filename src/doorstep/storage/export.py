@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from doorstep.storage import audit
 from doorstep.storage.clips import Keys, read_snapshot, read_video
 from doorstep.storage.feed import Comment, Post
+from doorstep.storage.folders import private_folder
 from doorstep.storage.models import Clip, User
 
 README = """\
@@ -35,7 +36,7 @@ def export_account(db: Session, keys: Keys, user: User, folder: Path) -> Path:
     """Write the ZIP into ``folder`` and return its path (the caller removes it when sent)."""
     from doorstep.storage.types import utcnow
 
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".zip", delete=False)  # noqa: SIM115
     path = Path(handle.name)
     handle.close()

@@ -112,15 +112,19 @@ class ApiToken(Base):
     camera: Mapped[Camera | None] = relationship(viewonly=True)
 
 
-class LoginThrottle(Base):
-    """Failed logins per email, so guessing a password gets slow (kept across processes)."""
+class ThrottleCounter(Base):
+    """Recent attempts of one throttled source (kept across processes; domain/throttle.py).
 
-    __tablename__ = "login_throttle"
+    ``key`` is a keyed hash of the kind and the source (a client address, an email, a device),
+    so the table names no address and no email.
+    """
 
-    email: Mapped[str] = mapped_column(String(254), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
-    locked_until: Mapped[datetime | None] = mapped_column()
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column()
+    last_hit_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class OwnerKey(Base):

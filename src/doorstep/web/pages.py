@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.api import throttling
 from doorstep.api.deps import (
     SESSION_COOKIE,
     CsrfDep,
@@ -39,6 +40,10 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/account"
+
+
+def _retry_after(err: DoorstepError) -> dict[str, str] | None:
+    return {"Retry-After": str(err.extra["retry_after"])} if "retry_after" in err.extra else None
 
 
 def _home_from_text(text: str) -> Coordinates | None:
@@ -74,6 +79,7 @@ def signup(
     check_anonymous_csrf(request, csrf)
     form = {"email": email, "display_name": display_name, "home": home}
     try:
+        throttling.count_sign_up(db, request, state)
         user = accounts.create_user(
             db,
             email=email,
@@ -86,7 +92,13 @@ def signup(
         if err.status >= 500:
             raise
         request.state.principal = None
-        return render(request, "signup.html", {"form": form, "error": err}, status=err.status)
+        return render(
+            request,
+            "signup.html",
+            {"form": form, "error": err},
+            status=err.status,
+            headers=_retry_after(err),
+        )
     new = accounts.start_session(db, user, state.session_ttl)
     response = _see_other("/account?welcome=1")
     set_session_cookie(response, state, new)
@@ -112,20 +124,19 @@ def login(
 ) -> Response:
     """Check the password and start a session."""
     check_anonymous_csrf(request, csrf)
+    origin = throttling.sign_in_origin(request, state)
     try:
-        user = accounts.authenticate(db, email, password, state.throttle)
+        user = accounts.authenticate(db, email, password, origin, state.limits)
     except DoorstepError as err:
         if err.status >= 500:
             raise
         request.state.principal = None
         context = {"form": {"email": email}, "error": err, "next": _safe_next(next)}
-        headers = (
-            {"Retry-After": str(err.extra["retry_after"])} if "retry_after" in err.extra else None
-        )
-        return render(request, "login.html", context, status=err.status, headers=headers)
+        return render(request, "login.html", context, status=err.status, headers=_retry_after(err))
     new = accounts.start_session(db, user, state.session_ttl)
     response = _see_other(_safe_next(next))
     set_session_cookie(response, state, new)
+    throttling.remember_device(response, state, origin, user)
     return response
 
 

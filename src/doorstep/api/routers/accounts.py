@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 
-from doorstep.api import problems
+from doorstep.api import problems, throttling
 from doorstep.api.deps import (
     SESSION_COOKIE,
     AccountReader,
@@ -225,9 +225,12 @@ def _coordinates(home: HomeLocation | None) -> Coordinates | None:
     return Coordinates(home.lat, home.lon) if home else None
 
 
-@router.post("/accounts", status_code=status.HTTP_201_CREATED, responses=problems.responses(409))
-def sign_up(body: UserCreate, db: DbDep, state: StateDep) -> UserPrivate:
-    """Create a resident account."""
+@router.post(
+    "/accounts", status_code=status.HTTP_201_CREATED, responses=problems.responses(409, 429)
+)
+def sign_up(body: UserCreate, request: Request, db: DbDep, state: StateDep) -> UserPrivate:
+    """Create a resident account; each client address may try a few times per window."""
+    throttling.count_sign_up(db, request, state)
     user = accounts.create_user(
         db,
         email=body.email,
@@ -242,11 +245,19 @@ def sign_up(body: UserCreate, db: DbDep, state: StateDep) -> UserPrivate:
 @router.post(
     "/session", status_code=status.HTTP_201_CREATED, responses=problems.responses(401, 429)
 )
-def log_in(body: LoginRequest, db: DbDep, state: StateDep, response: Response) -> SessionPublic:
-    """Log in; the session travels in an HttpOnly cookie."""
-    user = accounts.authenticate(db, body.email, body.password, state.throttle)
+def log_in(
+    body: LoginRequest, request: Request, db: DbDep, state: StateDep, response: Response
+) -> SessionPublic:
+    """Log in; the session travels in an HttpOnly cookie.
+
+    Failures are throttled by client address and by email; a browser that signed in to the
+    account before (its ``doorstep_device`` cookie says so) counts only its own failures.
+    """
+    origin = throttling.sign_in_origin(request, state)
+    user = accounts.authenticate(db, body.email, body.password, origin, state.limits)
     new = accounts.start_session(db, user, state.session_ttl)
     set_session_cookie(response, state, new)
+    throttling.remember_device(response, state, origin, user)
     return SessionPublic(
         csrf_token=new.csrf_token, expires_at=new.expires_at, user=user_private(user)
     )

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 from pydantic import BaseModel, Field, ValidationError
 
 from doorstep import __version__
-from doorstep.api import problems
+from doorstep.api import problems, throttling
 from doorstep.api.deps import DbDep, DevicePrincipal, StateDep
 from doorstep.api.routers.accounts import Strict
 from doorstep.api.routers.clips import ClipPublic, clip_public
@@ -29,6 +29,7 @@ from doorstep.errors import (
 from doorstep.storage import cameras
 from doorstep.storage.clips import ClipMeta, store_clip
 from doorstep.storage.crypto import DecryptionFailed, check_sealed_layout
+from doorstep.storage.folders import private_folder
 from doorstep.storage.types import utcnow
 from doorstep.video.probe import ClipProbe, check_jpeg, probe_clip, strip_audio
 
@@ -76,10 +77,15 @@ class ClipUploadMeta(Strict):
     e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
 
 
-@router.post("/pair", status_code=status.HTTP_201_CREATED, responses=problems.responses(401))
-def pair(body: PairRequest, db: DbDep) -> PairResponse:
-    """Exchange a one-time pairing code for this camera's device token."""
+@router.post("/pair", status_code=status.HTTP_201_CREATED, responses=problems.responses(401, 429))
+def pair(body: PairRequest, request: Request, db: DbDep, state: StateDep) -> PairResponse:
+    """Exchange a one-time pairing code for this camera's device token.
+
+    Each client address may try a few codes that do not work per window.
+    """
+    attempt = throttling.count_pairing(db, request, state)
     camera, token = cameras.pair(db, body.code, body.agent_version)
+    throttling.paired(db, attempt)
     return PairResponse(camera_id=camera.id, token=token, config=cameras.agent_config(camera))
 
 
@@ -122,7 +128,7 @@ def sealed_probe(path: Path) -> ClipProbe:
 
 
 def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".upload", delete=False)  # noqa: SIM115
     path = Path(handle.name)
     try:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from doorstep import __version__
 from doorstep.api.deps import StateDep
 from doorstep.errors import NotFound
+from doorstep.security import same
 from doorstep.web.render import TEMPLATES
 
 router = APIRouter(tags=["system"])
@@ -34,13 +35,16 @@ def healthz(state: StateDep) -> Health:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request, state: StateDep) -> Response:
-    """Prometheus metrics for this process, for the operator's scraper on the same host only.
+    """Prometheus metrics for this process, for the operator's scraper only.
 
     Request counts per route could tell an outsider when an owner answered a request, so the
-    endpoint answers only clients listed in DOORSTEP_METRICS_CLIENTS (loopback by default).
+    endpoint answers only ``Authorization: Bearer <DOORSTEP_METRICS_TOKEN>``, and nobody while
+    that is empty. Where a request comes from proves nothing: behind a proxy on the same host
+    every client comes from loopback.
     """
-    client = request.client.host if request.client else ""
-    if client not in state.settings.metrics_client_set:
+    expected = state.settings.metrics_token.get_secret_value()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer" or not same(given.strip(), expected):
         raise NotFound("not found")
     return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)
 

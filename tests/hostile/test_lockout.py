@@ -1,0 +1,187 @@
+"""A stranger cannot lock an owner out; the stranger's own address is what gets throttled.
+
+Each test drives the app as the attacker would: wrong passwords for the owner's email from
+addresses of the stranger's own, sign-ups and pairing codes flooded from one address.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from doorstep.api.app import create_app
+from doorstep.api.throttling import DEVICE_COOKIE
+from doorstep.settings import Settings
+from tests.api.test_devices import _camera
+from tests.factories import PASSWORD, resident, sign_up
+
+OWNER = "owner@example.org"
+HOME_ADDRESS = ("203.0.113.5", 50000)
+STRANGER_ADDRESS = ("198.51.100.7", 50000)
+#: The limits these tests run under, small so a flood is short.
+LIMITS: dict[str, Any] = {
+    "login_max_failures": 3,
+    "login_max_delay_seconds": 60,
+    "login_failures_per_address": 6,
+    "sign_ups_per_address": 4,
+    "pairing_failures_per_address": 3,
+    "throttle_window_minutes": 15,
+}
+
+
+@pytest.fixture
+def limited(settings: Settings) -> Iterator[FastAPI]:
+    """The app with small throttle limits (the suite's own are lifted for shared addresses)."""
+    app = create_app(settings.model_copy(update=LIMITS))
+    yield app
+    app.state.shutdown()
+
+
+def _client(app: FastAPI, address: tuple[str, int]) -> TestClient:
+    return TestClient(app, client=address)
+
+
+def _login(client: TestClient, email: str, password: str) -> Any:
+    return client.post("/api/v1/session", json={"email": email, "password": password})
+
+
+def test_a_strangers_failures_never_lock_the_owner_out_of_a_known_device(
+    limited: FastAPI,
+) -> None:
+    owner = _client(limited, HOME_ADDRESS)
+    csrf = resident(owner, OWNER)
+    assert owner.cookies.get(DEVICE_COOKIE)
+    assert owner.delete("/api/v1/session", headers={"x-csrf-token": csrf}).status_code == 204
+    # Wrong passwords for the owner's email from the stranger's address, and from many others.
+    refused = []
+    for attempt in range(40):
+        stranger = _client(limited, (f"198.51.100.{attempt % 20 + 1}", 40000))
+        refused.append(_login(stranger, OWNER, f"guess-{attempt}").status_code)
+    assert 429 in refused
+    assert set(refused) <= {401, 429}
+    # The owner's browser signed in before: nobody else's failures hold it up.
+    assert _login(owner, OWNER, PASSWORD).status_code == 201
+    assert owner.get("/api/v1/me").json()["email"] == OWNER
+
+
+def test_the_owner_on_a_new_device_waits_at_most_the_short_cap(limited: FastAPI) -> None:
+    sign_up(_client(limited, HOME_ADDRESS), OWNER)
+    for attempt in range(40):
+        stranger = _client(limited, (f"198.51.100.{attempt % 20 + 1}", 40000))
+        _login(stranger, OWNER, f"guess-{attempt}")
+    fresh = _client(limited, ("192.0.2.44", 40000))
+    answer = _login(fresh, OWNER, PASSWORD)
+    if answer.status_code == 429:
+        # A short wait, never a lockout of minutes that the stranger can renew forever.
+        assert int(answer.headers["retry-after"]) <= LIMITS["login_max_delay_seconds"]
+    else:
+        assert answer.status_code == 201
+
+
+def test_a_strangers_own_address_gets_throttled(limited: FastAPI) -> None:
+    sign_up(_client(limited, HOME_ADDRESS), "stranger@example.org")
+    stranger = _client(limited, STRANGER_ADDRESS)
+    # Different emails each time: the address itself is what is counted.
+    answers = [
+        _login(stranger, f"victim{n}@example.org", "guess").status_code
+        for n in range(LIMITS["login_failures_per_address"] + 1)
+    ]
+    assert answers[:-1] == [401] * LIMITS["login_failures_per_address"]
+    assert answers[-1] == 429
+    # From that address even a right password waits: guessing stops there...
+    refused = _login(stranger, "stranger@example.org", PASSWORD)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    # ...and only there.
+    assert (
+        _login(_client(limited, ("192.0.2.9", 1)), "victim1@example.org", "guess").status_code
+        == 401
+    )
+
+
+def test_a_known_devices_own_failures_are_limited_too(limited: FastAPI) -> None:
+    owner = _client(limited, HOME_ADDRESS)
+    resident(owner, OWNER)
+    answers = [
+        _login(owner, OWNER, "typo").status_code
+        for _ in range(LIMITS["login_failures_per_address"] + 1)
+    ]
+    assert answers[-1] == 429
+    # A stolen cookie does not make guessing free; the owner's other devices are unaffected.
+    assert _login(_client(limited, ("192.0.2.10", 1)), OWNER, PASSWORD).status_code == 201
+
+
+def test_a_sign_up_flood_from_one_address_is_throttled(limited: FastAPI) -> None:
+    flood = _client(limited, STRANGER_ADDRESS)
+    body = {"password": PASSWORD, "display_name": "Bot"}
+    answers = [
+        flood.post("/api/v1/accounts", json={**body, "email": f"bot{n}@example.org"})
+        for n in range(LIMITS["sign_ups_per_address"] + 1)
+    ]
+    assert [a.status_code for a in answers[:-1]] == [201] * LIMITS["sign_ups_per_address"]
+    assert answers[-1].status_code == 429
+    assert int(answers[-1].headers["retry-after"]) > 0
+    # Failed attempts count as well: trying many is what the limit is for.
+    again = flood.post("/api/v1/accounts", json={**body, "email": "not-an-email"})
+    assert again.status_code == 429
+    # Somebody else's address is not held up.
+    sign_up(_client(limited, HOME_ADDRESS), "neighbour@example.org")
+
+
+def test_pairing_codes_guessed_from_one_address_are_throttled(limited: FastAPI) -> None:
+    owner = _client(limited, HOME_ADDRESS)
+    csrf = resident(owner, OWNER)
+    camera = _camera(owner, csrf)
+    code = owner.post(
+        f"/api/v1/cameras/{camera['id']}/pairing-code", headers={"x-csrf-token": csrf}
+    ).json()["code"]
+    guesser = _client(limited, STRANGER_ADDRESS)
+    answers = [
+        guesser.post("/api/v1/devices/pair", json={"code": f"{n:08d}", "agent_version": "x"})
+        for n in range(LIMITS["pairing_failures_per_address"] + 1)
+    ]
+    assert [a.status_code for a in answers[:-1]] == [401] * LIMITS["pairing_failures_per_address"]
+    assert answers[-1].status_code == 429
+    # From the guessing address even the right code waits; from the owner's it works.
+    right = {"code": code, "agent_version": "x"}
+    assert guesser.post("/api/v1/devices/pair", json=right).status_code == 429
+    assert owner.post("/api/v1/devices/pair", json=right).status_code == 201
+
+
+def test_pairing_codes_that_work_do_not_count(limited: FastAPI) -> None:
+    owner = _client(limited, HOME_ADDRESS)
+    csrf = resident(owner, OWNER)
+    camera = _camera(owner, csrf)
+    for _ in range(LIMITS["pairing_failures_per_address"] + 2):
+        code = owner.post(
+            f"/api/v1/cameras/{camera['id']}/pairing-code", headers={"x-csrf-token": csrf}
+        ).json()["code"]
+        paired = owner.post("/api/v1/devices/pair", json={"code": code, "agent_version": "x"})
+        assert paired.status_code == 201
+
+
+def _page_login(client: TestClient, password: str) -> Any:
+    page = client.get("/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match is not None
+    form = {"csrf_token": match.group(1), "email": OWNER, "password": password}
+    return client.post("/login", data=form, follow_redirects=False)
+
+
+def test_the_login_page_is_throttled_by_the_same_rules(limited: FastAPI) -> None:
+    owner = _client(limited, HOME_ADDRESS)
+    csrf = resident(owner, OWNER)
+    assert owner.delete("/api/v1/session", headers={"x-csrf-token": csrf}).status_code == 204
+    stranger = _client(limited, STRANGER_ADDRESS)
+    answers = [
+        _page_login(stranger, f"guess-{n}").status_code
+        for n in range(LIMITS["login_failures_per_address"] + 1)
+    ]
+    assert answers[-1] == 429
+    # The owner's browser, on the page too, is let in.
+    assert _page_login(owner, PASSWORD).status_code == 303
