@@ -184,7 +184,8 @@ def _check_published_heads(
         if not verify_tree_head(published, key):
             raise _Failed(f"the published head at {published.size} entries is not signed by it")
         if previous is not None and (
-            published.size <= previous.size or published.timestamp < previous.timestamp
+            published.size <= previous.size
+            or published.timestamp < previous.timestamp - MAX_CLOCK_SKEW
         ):
             raise _Failed(f"the published heads go back from {previous.size} entries")
         if published.size <= head.size and roots.get(published.size) != published.root:

@@ -248,3 +248,10 @@ def test_any_rewritten_entry_before_the_checkpoint_breaks_consistency(
     rewritten = [*hashes[:forged], leaf_hash(b"rewritten"), *hashes[forged + 1 :]]
     proof = consistency_proof(old, new, rewritten.__getitem__)
     assert not verify_consistency(old, new, old_root, root_from_leaves(rewritten), proof)
+
+
+def test_heads_from_processes_whose_clocks_drift_a_little_still_follow() -> None:
+    remembered = sign_tree_head(4, root_from_leaves(MANY[:4]), WHEN, KEY)
+    offered = sign_tree_head(5, root_from_leaves(MANY[:5]), WHEN - timedelta(seconds=2), KEY)
+    proof = consistency_proof(4, 5, MANY.__getitem__)
+    assert checkpoint_problem(remembered, offered, proof) is None
