@@ -26,8 +26,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from doorstep.api.app import create_app
+from doorstep.errors import NotFound
 from doorstep.serving import uvicorn_options
 from doorstep.settings import Environment, Settings
+from doorstep.storage.blobs import LocalBlobStore
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import PASSWORD, bearer, resident
 from tests.hostile.conftest import World
@@ -228,3 +230,14 @@ def test_the_sqlite_journals_are_private_while_the_server_runs(tmp_path: Path) -
             app.state.shutdown()
     finally:
         os.umask(old_umask)
+
+
+def test_a_missing_blob_is_named_by_its_kind_not_its_ids(tmp_path: Path) -> None:
+    # The message reaches logs that outlive the blob, and responses: never the ids in its key.
+    store = LocalBlobStore(tmp_path / "blobs")
+    key = "clips/0wner0000000000000000000000001/c1ip0000000000000000000000000002.mp4.sealed"
+    with pytest.raises(NotFound) as missing:
+        store.read_at(key, 0, 10)
+    assert "0wner" not in missing.value.detail
+    assert "c1ip" not in missing.value.detail
+    assert "clips blob" in missing.value.detail

@@ -7,7 +7,7 @@ import os
 from botocore.exceptions import BotoCoreError, ClientError
 
 from doorstep.storage import _s3
-from doorstep.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, validate_key
+from doorstep.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, blob_label, validate_key
 from doorstep.storage.folders import private_folder
 
 
@@ -32,7 +32,7 @@ def promote(blobs: BlobStore, source: str, target: str) -> None:
                 CopySource={"Bucket": blobs.bucket, "Key": validate_key(source)},
             )
         except (ClientError, BotoCoreError) as err:
-            raise _s3.translate(err, what=target) from err
+            raise _s3.translate(err, what=blob_label(target)) from err
         blobs.delete(source)
         return
     raise TypeError(f"cannot move blobs in a {type(blobs).__name__}")

@@ -87,6 +87,15 @@ def validate_key(key: str) -> str:
     return key
 
 
+def blob_label(key: str) -> str:
+    """How errors and logs name a blob: its kind only.
+
+    A key holds ids (``clips/<owner>/<clip>``, ``shares/<share>``); an error message reaches
+    logs that outlive the blob, and a response may reach someone the ids would tell too much.
+    """
+    return f"{key.partition('/')[0] or 'unnamed'} blob"
+
+
 def make_blob_store(settings: Settings) -> BlobStore:
     """Return the blob store the settings choose; an S3 bucket is created when missing."""
     if settings.blob_store == "s3":
@@ -117,7 +126,7 @@ class _Metered:
                 break
             self.count += len(piece)
             if self._max_size is not None and self.count > self._max_size:
-                raise PayloadTooLarge(f"blob {self._key} is over {self._max_size} bytes")
+                raise PayloadTooLarge(f"{blob_label(self._key)} is over {self._max_size} bytes")
             parts.append(piece)
             wanted = wanted - len(piece) if wanted > 0 else wanted
         return b"".join(parts)
@@ -167,21 +176,21 @@ class LocalBlobStore:
             with self._path(key).open("rb") as handle:
                 return os.pread(handle.fileno(), length, offset)
         except FileNotFoundError as err:
-            raise NotFound(f"no blob {key}") from err
+            raise NotFound(f"no such {blob_label(key)}") from err
 
     def size(self, key: str) -> int:
         """Return the size in bytes of the blob."""
         try:
             return self._path(key).stat().st_size
         except FileNotFoundError as err:
-            raise NotFound(f"no blob {key}") from err
+            raise NotFound(f"no such {blob_label(key)}") from err
 
     def open_stream(self, key: str) -> Iterator[bytes]:
         """Return the blob's bytes in pieces; NotFound is raised here, not on the first piece."""
         try:
             handle = self._path(key).open("rb")
         except FileNotFoundError as err:
-            raise NotFound(f"no blob {key}") from err
+            raise NotFound(f"no such {blob_label(key)}") from err
         return _file_pieces(handle)
 
     def delete(self, key: str) -> None:
@@ -249,10 +258,12 @@ class S3BlobStore:
                 cast(BinaryIO, metered), self.bucket, key, Config=self.transfer
             )
         except (ClientError, BotoCoreError) as err:
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
         except S3UploadFailedError as err:
             cause = err.__cause__
-            raise _s3.translate(cause if isinstance(cause, Exception) else err, what=key) from err
+            raise _s3.translate(
+                cause if isinstance(cause, Exception) else err, what=blob_label(key)
+            ) from err
         return metered.count
 
     def read_at(self, key: str, offset: int, length: int) -> bytes:
@@ -271,9 +282,9 @@ class S3BlobStore:
         except ClientError as err:
             if _s3.is_out_of_range(err):
                 return b""
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
         except BotoCoreError as err:
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
 
     def size(self, key: str) -> int:
         """Return the size in bytes of the blob."""
@@ -282,28 +293,28 @@ class S3BlobStore:
                 "ContentLength"
             ]
         except (ClientError, BotoCoreError) as err:
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
 
     def open_stream(self, key: str) -> Iterator[bytes]:
         """Return the blob's bytes in pieces; NotFound is raised here, not on the first piece."""
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=validate_key(key))
         except (ClientError, BotoCoreError) as err:
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
         return self._pieces(key, response["Body"].iter_chunks(STREAM_PIECE_SIZE))
 
     def _pieces(self, key: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         try:
             yield from chunks
         except BotoCoreError as err:
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
 
     def delete(self, key: str) -> None:
         """Remove the blob; removing a blob that is not there is not an error."""
         try:
             self.client.delete_object(Bucket=self.bucket, Key=validate_key(key))
         except (ClientError, BotoCoreError) as err:
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
 
     def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key``."""
@@ -312,9 +323,9 @@ class S3BlobStore:
         except ClientError as err:
             if _s3.is_missing(err):
                 return False
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
         except BotoCoreError as err:
-            raise _s3.translate(err, what=key) from err
+            raise _s3.translate(err, what=blob_label(key)) from err
         return True
 
     def keys(self, prefix: str = "") -> Iterator[str]:
