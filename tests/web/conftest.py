@@ -79,6 +79,10 @@ def live_server(
         database_url=engine_database_url,
         host="127.0.0.1",
         port=port,
+        # Every browser and client of a test comes from loopback: one address to the throttles.
+        sign_ups_per_address=1000,
+        login_failures_per_address=1000,
+        pairing_failures_per_address=1000,
         **backend_settings,
     )
     app = create_app(settings)
