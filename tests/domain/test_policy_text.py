@@ -1,6 +1,8 @@
 """Policy text: every spelling of the same words reads the same to the rules."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from doorstep.domain.assembly import is_about_assembly
 from doorstep.domain.moderation import describes_person_only_by_race
@@ -202,6 +204,8 @@ RACE_ONLY = [
     "Black\u00admale near the park",  # soft hyphen, shown as one word
     "Hispanic man at the corner, please send video",
     "African-American woman on our street",
+    "Male, black, seen near the park, footage needed",
+    "Suspect: male, Hispanic, footage wanted",
 ]
 
 
@@ -218,9 +222,41 @@ DESCRIBED = [
     "Asian man on a blue bike rode off with the package",
     "Black teen kicked the gate and ran toward Elm St",
     "Latino male with a tattoo on his neck",
+    "Man, black hoodie, ran off with the parcel",
+    "Suspect in a black jacket near the park",
 ]
 
 
 @pytest.mark.parametrize("text", DESCRIBED)
 def test_race_with_other_description_passes(text: str) -> None:
     assert not describes_person_only_by_race(text)
+
+
+_INVISIBLE = st.sampled_from(["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e"])
+
+
+def _sprinkle(text: str, invisibles: list[str]) -> str:
+    """``text`` with one invisible character after each of its first characters."""
+    return "".join(ch + (invisibles[i] if i < len(invisibles) else "") for i, ch in enumerate(text))
+
+
+@given(st.lists(_INVISIBLE, max_size=12), st.sampled_from(ASSEMBLY))
+def test_invisible_characters_never_hide_assembly(invisibles: list[str], text: str) -> None:
+    assert is_about_assembly(_sprinkle(text, invisibles))
+
+
+@given(
+    st.lists(_INVISIBLE, max_size=12),
+    st.lists(st.sampled_from([" ", "-", ".", "_", "/", "\u3000"]), min_size=1, max_size=3),
+    st.booleans(),
+    st.booleans(),
+)
+def test_case_keys_ignore_invisibles_separators_width_and_case(
+    invisibles: list[str], separators: list[str], upper: bool, wide: bool
+) -> None:
+    parts = ["rt", "case", "7"]
+    number = "".join(p + separators[i % len(separators)] for i, p in enumerate(parts)).strip()
+    number = number.upper() if upper else number
+    if wide:
+        number = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in number)
+    assert case_key(_sprinkle(number, invisibles)) == case_key("RT-CASE-7")

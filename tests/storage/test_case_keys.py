@@ -37,7 +37,8 @@ def test_existing_requests_get_their_case_key_and_cannot_change_it(tmp_path: Pat
             )
     migrate(engine)
     with engine.connect() as connection:
-        keys = dict(connection.execute(text("SELECT id, case_key FROM rfas")).all())
+        rows = connection.execute(text("SELECT id, case_key FROM rfas")).all()
+    keys = {str(rfa_id): str(key) for rfa_id, key in rows}
     assert keys == {rfa_id: case_key(number) for rfa_id, number in NUMBERS.items()}
     assert keys["r1"] == keys["r2"] != keys["r3"]
     with pytest.raises(Exception, match="cannot be"), engine.begin() as connection:

@@ -156,6 +156,10 @@ def _refers_to_person_by_race(tokens: list[str], i: int) -> bool:
         return True
     if word not in _COLOUR_RACES and word not in _ETHNIC:
         return False
+    # After the person: "male, black, seen near the park" (but "man, black hoodie" is clothing).
+    after_person = i > 0 and tokens[i - 1] in _PERSON_NOUNS
+    if after_person and (i + 1 == len(tokens) or tokens[i + 1] not in _DESCRIPTIVE):
+        return True
     j = i + 1
     while j < len(tokens) and j - i <= 3 and tokens[j] in _PERSON_MODIFIERS:
         if tokens[j] in _PERSON_NOUNS:
