@@ -9,6 +9,7 @@
     ├── Forbidden                      403  authenticated, but not allowed
     │   └── CsrfRejected               403  a form post without the right CSRF token
     ├── NotFound                       404  nothing there, or nothing the caller may know of
+    ├── MethodNotAllowed               405  e.g. a download asked for with GET (it is a POST)
     ├── Conflict                       409  clashes with what exists (duplicate email, ...)
     ├── PayloadTooLarge                413  an upload over the limit
     ├── UnsupportedMedia               415  a file that is not what it claims to be
@@ -114,6 +115,14 @@ class NotFound(DoorstepError):
     status = 404
     slug = "not-found"
     title = "Not found"
+
+
+class MethodNotAllowed(DoorstepError):
+    """The URL exists but not for this method (a download is an explicit POST, never a GET)."""
+
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
 
 
 class Conflict(DoorstepError):

@@ -95,6 +95,11 @@ class Shared:
     item: dict[str, Any]
     other_item: dict[str, Any]
     sealed: dict[str, bytes]
+    agency_csrf: str
+
+    def download(self, url: str) -> Any:
+        """The agency's explicit download: a POST with its CSRF token."""
+        return self.agency.post(url, headers={"x-csrf-token": self.agency_csrf})
 
 
 def shared_clip(app: FastAPI) -> Shared:
@@ -131,7 +136,7 @@ def shared_clip(app: FastAPI) -> Shared:
     held = every_key_held(state)
     for blob_key in (blob_keys[2], blob_keys[3]):
         assert any(_opens(sealed[blob_key], key) for key in held)
-    return Shared(owner, owner_csrf, clip_id, agency, item, other_item, sealed)
+    return Shared(owner, owner_csrf, clip_id, agency, item, other_item, sealed, csrf)
 
 
 def _opens(data: bytes, key: bytes) -> bool:
@@ -164,13 +169,14 @@ def _delete(app: FastAPI, s: Shared, how: str) -> None:
         assert response.status_code == 204, response.text
 
 
-def _assert_gone_for_the_agency(agency: TestClient, item: dict[str, Any], status: int) -> None:
+def _assert_gone_for_the_agency(s: Shared, item: dict[str, Any], status: int) -> None:
+    responses = [s.download(item["download_url"])]
     for headers in ({}, {"range": "bytes=0-99"}):
-        for url in (item["video_url"], item["download_url"]):
-            response = agency.get(url, headers=headers)
-            assert response.status_code == status, response.text
-            assert response.headers["content-type"] == PROBLEM_JSON
-            assert response.json()["status"] == status
+        responses.append(s.agency.get(item["video_url"], headers=headers))
+    for response in responses:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["status"] == status
 
 
 @pytest.mark.usefixtures("client")
@@ -197,7 +203,7 @@ def test_shredding_a_clip_shreds_its_preview_and_the_agency_copy(app: FastAPI, h
     locker = {entry["id"]: entry for entry in s.agency.get("/api/v1/evidence").json()}
     if how == "account":
         assert s.item["id"] not in locker
-        _assert_gone_for_the_agency(s.agency, s.item, 404)
+        _assert_gone_for_the_agency(s, s.item, 404)
     else:
         tombstone = locker[s.item["id"]]
         assert tombstone["state"] == "withdrawn"
@@ -206,8 +212,8 @@ def test_shredding_a_clip_shreds_its_preview_and_the_agency_copy(app: FastAPI, h
         assert tombstone["withdrawn_at"] is not None
         assert "deleted" in tombstone["note"]
         assert tombstone["sha256"] == s.item["sha256"]
-        _assert_gone_for_the_agency(s.agency, s.item, 410)
-        problem = s.agency.get(s.item["download_url"]).json()
+        _assert_gone_for_the_agency(s, s.item, 410)
+        problem = s.download(s.item["download_url"]).json()
         assert problem["type"] == "/problems/evidence-withdrawn"
         # The agency's locker page says so too, with nothing left to play or download.
         page = s.agency.get("/agency/evidence").text
@@ -228,7 +234,7 @@ def test_shredding_a_clip_shreds_its_preview_and_the_agency_copy(app: FastAPI, h
 
     # The neighbour's share of the same request is untouched.
     assert locker[s.other_item["id"]]["state"] == "active"
-    assert s.agency.get(s.other_item["download_url"]).status_code == 200
+    assert s.download(s.other_item["download_url"]).status_code == 200
 
     # The withdrawal is in the public log, without the share's id, and the log verifies.
     public = TestClient(app)
@@ -254,7 +260,7 @@ def test_shredding_a_clip_shreds_its_preview_and_the_agency_copy(app: FastAPI, h
 def test_a_downloaded_share_is_withdrawn_too_and_its_history_kept(app: FastAPI) -> None:
     s = shared_clip(app)
     state = app_state(app)
-    assert s.agency.get(s.item["download_url"]).status_code == 200
+    assert s.download(s.item["download_url"]).status_code == 200
     [before] = s.owner.get("/api/v1/disclosures").json()
     assert before["state"] == "downloaded"
     _delete(app, s, "delete")
@@ -263,7 +269,7 @@ def test_a_downloaded_share_is_withdrawn_too_and_its_history_kept(app: FastAPI) 
     assert after["state"] == "withdrawn"
     assert after["downloaded_at"] == before["downloaded_at"]
     assert [a["action"] for a in after["accesses"]] == ["download"]
-    _assert_gone_for_the_agency(s.agency, s.item, 410)
+    _assert_gone_for_the_agency(s, s.item, 410)
 
 
 @pytest.mark.usefixtures("client")
@@ -323,7 +329,7 @@ def test_deleting_footage_disclosed_under_a_warrant_shreds_the_agency_copy(
     deleted = s.owner.delete(f"/api/v1/clips/{s.clip_id}", headers={"x-csrf-token": s.owner_csrf})
     assert deleted.status_code == 204
     assert_undecryptable(state, sealed)
-    download = s.agency.get(item["download_url"])
+    download = s.agency.post(item["download_url"], headers={"x-csrf-token": s.agency_csrf})
     assert download.status_code == 404
     assert download.headers["content-type"] == PROBLEM_JSON
 

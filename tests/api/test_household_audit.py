@@ -84,11 +84,20 @@ def test_household_access_is_audited_and_shown_to_the_owner(
 ) -> None:
     bob, ids = shared
     client.get(f"/api/v1/clips/{ids['clip']}/video")
+    client.get(f"/api/v1/clips/{ids['clip']}/snapshot")
     bob.get(f"/api/v1/clips/{ids['clip']}/video", headers={"range": "bytes=0-99"})
     bob.get(f"/api/v1/clips/{ids['clip']}/video", headers={"range": "bytes=100-199"})
     bob.get(f"/api/v1/clips/{ids['clip']}/video?download=true")
+    bob.get(f"/api/v1/clips/{ids['clip']}/snapshot")
     mine = client.get("/api/v1/me/audit").json()
-    assert [entry["action"] for entry in mine] == ["clip.download", "clip.view"]
+    # The owner's own look is not logged; each of Bob's requests is, whatever its range.
+    assert [entry["action"] for entry in mine] == [
+        "clip.snapshot",
+        "clip.download",
+        "clip.view",
+        "clip.view",
+    ]
+    assert [entry["detail"].get("bytes") for entry in mine][2:] == ["100-199", "0-99"]
     assert all(entry["detail"]["clip"] == ids["clip"] for entry in mine)
     assert all(entry["actor_role"] == "resident" for entry in mine)
     public = client.get("/api/v1/audit/entries").json()

@@ -143,7 +143,7 @@ def test_a_warrant_within_scope_is_honoured_through_the_locker(app: FastAPI) -> 
     assert item["basis"] == "legal_demand"
     locker = s.agency.get("/api/v1/evidence/disclosures").json()
     assert [d["id"] for d in locker] == [item["id"]]
-    download = s.agency.get(locker[0]["download_url"])
+    download = s.agency.post(locker[0]["download_url"], headers={"x-csrf-token": s.agency_csrf})
     assert download.status_code == 200
     assert download.headers["content-type"] == "video/mp4"
     assert hashlib.sha256(download.content).hexdigest() == item["sha256"]

@@ -238,7 +238,7 @@ def test_anonymous_share_download_and_disclosure(
     item = locker.json()[0]
     assert item["shared_by"] is None
     assert item["anonymous"] is True
-    download = agency.get(item["download_url"])
+    download = agency.post(item["download_url"], headers={"x-csrf-token": csrf})
     assert download.status_code == 200
     delivered = download.content
     assert hashlib.sha256(delivered).hexdigest() == item["sha256"]
@@ -304,7 +304,7 @@ def test_revoking_before_download_takes_the_clip_away(app: FastAPI, client: Test
     assert revoked.json()["state"] == "revoked"
     assert [a["action"] for a in revoked.json()["accesses"]] == ["view"]
     assert agency.get("/api/v1/evidence").json() == []
-    assert agency.get(item["download_url"]).status_code == 404
+    assert agency.post(item["download_url"], headers={"x-csrf-token": csrf}).status_code == 404
     assert client.get(f"/api/v1/evidence/hash/{'0' * 64}").status_code == 404
 
 
@@ -434,7 +434,7 @@ def test_the_agency_gets_the_redacted_copy(
     _answer(owner, owner_csrf, rfa["id"], decision="share", clip_ids=[clip_id])
     item = agency.get("/api/v1/evidence").json()[0]
     assert item["faces_blurred"] > 0
-    delivered = agency.get(item["download_url"]).content
+    delivered = agency.post(item["download_url"], headers={"x-csrf-token": csrf}).content
     left, top, width, height = FACE_BOX
     before = cv2.cvtColor(_first_frame(original), cv2.COLOR_BGR2GRAY)
     after = cv2.cvtColor(_first_frame(delivered), cv2.COLOR_BGR2GRAY)
@@ -454,7 +454,7 @@ def test_a_downloaded_share_loses_its_copy_at_its_end(app: FastAPI) -> None:
     rfa = _created(post_rfa(agency, csrf))
     _answer(owner, owner_csrf, rfa["id"], decision="share", clip_ids=[clip_id])
     item = agency.get("/api/v1/evidence").json()[0]
-    assert agency.get(item["download_url"]).status_code == 200
+    assert agency.post(item["download_url"], headers={"x-csrf-token": csrf}).status_code == 200
     with app_state(app).db.session() as db:
         share = db.get(Share, item["id"])
         assert share is not None

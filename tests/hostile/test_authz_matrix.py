@@ -390,6 +390,7 @@ TABLE: list[Row] = [
     Row("POST", "/api/v1/shares/{share_id}/revoke", "401 409 404 404 404 404 404 404", phase=1),
     Row("GET", "/api/v1/evidence", "401 403 403 403 ok ok 403 403"),
     Row("GET", "/api/v1/evidence/{share_id}/video", "401 403 403 403 404 ok 403 403"),
+    Row("POST", "/api/v1/evidence/{share_id}/download", "401 403 403 403 404 ok 403 403"),
     Row("GET", "/api/v1/evidence/hash/{sha256}", "ok ok ok ok ok ok ok ok"),
     Row("POST", "/api/v1/legal/demands", "401 403 403 403 403 403 ok ok", _demand),
     Row("GET", "/api/v1/legal/demands", "401 403 403 403 403 403 ok ok"),
@@ -442,6 +443,11 @@ TABLE: list[Row] = [
     Row(
         "GET",
         "/api/v1/evidence/disclosures/{disclosure_id}/video",
+        "401 403 403 403 404 ok 403 403",
+    ),
+    Row(
+        "POST",
+        "/api/v1/evidence/disclosures/{disclosure_id}/download",
         "401 403 403 403 404 ok 403 403",
     ),
     Row("GET", "/api/v1/me/disclosures/legal", "401 ok ok ok ok ok ok ok"),

@@ -82,9 +82,19 @@ class Deleted(BaseModel):
     deleted: int
 
 
-def record_access(db: Session, state: AppState, user: User, clip: Clip, action: str) -> None:
-    """Audit every access to a clip by anyone but its owner."""
+def record_access(
+    db: Session,
+    state: AppState,
+    user: User,
+    clip: Clip,
+    action: str,
+    span: tuple[int, int] | None = None,
+) -> None:
+    """Audit every access to a clip by anyone but its owner: each range, each snapshot."""
     if user.id != clip.owner_id:
+        detail = {"clip": clip.id, "as": "household"}
+        if span is not None:
+            detail["bytes"] = f"{span[0]}-{span[1]}"
         audit.record(
             db,
             state.master_key,
@@ -94,7 +104,7 @@ def record_access(db: Session, state: AppState, user: User, clip: Clip, action: 
             # Pseudonyms scoped to this clip and no camera id: nothing links the entry to the
             # owner's (or the member's) other entries.
             scope=clip.id,
-            detail={"clip": clip.id, "as": "household"},
+            detail=detail,
         )
 
 
@@ -307,13 +317,15 @@ def video(
     range_header: Annotated[str | None, Header(alias="range", max_length=100)] = None,
     download: bool = False,
 ) -> StreamingResponse:
-    """The clip's MP4, decrypted on the fly; Range requests decrypt only what they ask for."""
+    """The clip's MP4, decrypted on the fly; Range requests decrypt only what they ask for.
+
+    Every request by a household member, whatever its range, is an audit entry the owner sees.
+    """
     clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     bounds = parse_range(range_header, clip.size)
     start, end = bounds or (0, clip.size - 1)
-    if start == 0:
-        # One entry per playback or download, not one per Range request of the same viewing.
-        record_access(db, state, principal.user, clip, "clip.download" if download else "clip.view")
+    action = "clip.download" if download else "clip.view"
+    record_access(db, state, principal.user, clip, action, (start, end))
     headers = {
         "accept-ranges": "bytes",
         "content-length": str(end - start + 1),
@@ -334,9 +346,10 @@ def video(
 
 @router.get("/{clip_id}/snapshot", responses={200: {"content": {"image/jpeg": {}}}})
 def snapshot(clip_id: str, principal: ClipReader, db: DbDep, state: StateDep) -> Response:
-    """The clip's JPEG snapshot."""
+    """The clip's JPEG snapshot; a household member's look at it is audited like the video."""
     clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
     data = clip_store.read_snapshot(db, state.keys, clip)
+    record_access(db, state, principal.user, clip, "clip.snapshot")
     return Response(data, media_type="image/jpeg", headers={"cache-control": "private, no-store"})
 
 

@@ -13,19 +13,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from doorstep.api import problems
+from doorstep.api import footage, problems
 from doorstep.api.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.api.routers.accounts import Strict
 from doorstep.api.routers.clips import parse_range
 from doorstep.api.state import AppState
 from doorstep.bus.memory import notify_after_commit
 from doorstep.domain import legal as rules
+from doorstep.domain import served
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.jobs import redaction
 from doorstep.storage import agencies, audit, legal
@@ -117,7 +118,10 @@ class DisclosurePublic(BaseModel):
     created_at: datetime
     downloaded_at: datetime | None
     video_url: str | None
-    download_url: str | None
+    download_url: str | None = Field(
+        description="POST here (never GET) to download the whole file; it is recorded and "
+        "the owner is told (once the notice is due)."
+    )
 
 
 class OwnerDisclosure(BaseModel):
@@ -208,7 +212,7 @@ def disclosure_public(row: Disclosure) -> DisclosurePublic:
         created_at=row.created_at,
         downloaded_at=row.downloaded_at,
         video_url=video,
-        download_url=f"{video}?download=true" if video else None,
+        download_url=f"/api/v1/evidence/disclosures/{row.id}/download" if video else None,
     )
 
 
@@ -909,52 +913,114 @@ def agency_disclosures(user: AgencyUser, db: DbDep) -> list[DisclosurePublic]:
     return [disclosure_public(row) for row in legal.agency_disclosures(db, agency)]
 
 
+def open_disclosure(
+    db: Session,
+    state: AppState,
+    user: User,
+    disclosure_id: str,
+    *,
+    download: bool,
+    span: served.Interval | None = None,
+) -> tuple[Disclosure, served.Interval]:
+    """Check the agency may open a disclosed copy and account for the bytes ``span`` it gets.
+
+    Every piece is an audit entry. A download, or the piece that makes the bytes served the whole
+    file (however many ranges it took), is a download: it is dated, and the owner is told now
+    if they already know of the disclosure, or sees it with the notice when that is due (I5).
+    """
+    agency = agencies.agency_of(db, user)
+    row = legal.agency_disclosure(db, agency, disclosure_id)
+    if row.wrapped_key is None:
+        raise NotFound("no such disclosure")
+    if span is None:
+        whole = (0, row.size - 1)
+        span = whole if download else served.playback_span(whole, row.size)
+    coverage = legal.serve_disclosure(db, row, user, *span)
+    download = download or coverage.completed
+    notified = row.notified_at is not None
+    audit.record(
+        db,
+        state.master_key,
+        "disclosure.download" if download else "disclosure.view",
+        actor=user,
+        # Under a non-disclosure order the owner may not learn of it yet, not even here.
+        owner_id=row.owner_id if notified else None,
+        detail={"disclosure": row.id, "agency": agency.name, "bytes": f"{span[0]}-{span[1]}"},
+    )
+    if download and notified:
+        event = {
+            "type": "disclosure",
+            "disclosure": {
+                "id": row.id,
+                "action": "download",
+                "agency_name": agency.name,
+                "url": "/disclosures/legal",
+            },
+        }
+        notify_after_commit(db, row.owner_id, event)
+    return row, span
+
+
+def _download_url(disclosure_id: str) -> str:
+    return f"/api/v1/evidence/disclosures/{disclosure_id}/download"
+
+
 @router.get(
     "/evidence/disclosures/{disclosure_id}/video",
     response_class=StreamingResponse,
-    responses={200: {"content": {"video/mp4": {}}}, 206: {"content": {"video/mp4": {}}}},
+    responses={
+        200: {"content": {"video/mp4": {}}},
+        206: {"content": {"video/mp4": {}}},
+        **problems.responses(405),
+    },
 )
 def disclosure_video(
     disclosure_id: str,
+    request: Request,
     user: AgencyUser,
     db: DbDep,
     state: StateDep,
     range_header: RangeHeader = None,
     download: bool = False,
 ) -> StreamingResponse:
-    """A disclosed clip, watermarked; every viewing and download is logged for the owner."""
-    agency = agencies.agency_of(db, user)
-    row = legal.agency_disclosure(db, agency, disclosure_id)
+    """Play a disclosed clip (watermarked) by byte ranges; every range is logged for the owner.
+
+    Ranges that add up to the whole file are a download. To download, POST to ``download_url``.
+    """
+    footage.refuse_download_by_get(download, _download_url(disclosure_id))
+    footage.refuse_cross_site(request)
+    row = legal.agency_disclosure(db, agencies.agency_of(db, user), disclosure_id)
     if row.wrapped_key is None:
         raise NotFound("no such disclosure")
     bounds = parse_range(range_header, row.size)
-    start, end = bounds or (0, row.size - 1)
-    if start == 0:
-        if download and row.downloaded_at is None:
-            row.downloaded_at = utcnow()
-        audit.record(
-            db,
-            state.master_key,
-            "disclosure.download" if download else "disclosure.view",
-            actor=user,
-            owner_id=row.owner_id if row.notified_at else None,
-            detail={"disclosure": row.id, "agency": agency.name},
-        )
-    headers = {
-        "accept-ranges": "bytes",
-        "content-length": str(end - start + 1),
-        "cache-control": "private, no-store",
-        "x-content-sha256": row.sha256,
-    }
-    if download:
-        headers["content-disposition"] = f'attachment; filename="doorstep-disclosure-{row.id}.mp4"'
-    if bounds is not None:
-        headers["content-range"] = f"bytes {start}-{end}/{row.size}"
-    return StreamingResponse(
-        read_copy(state.keys, row, start, end),
-        status_code=status.HTTP_206_PARTIAL_CONTENT if bounds else status.HTTP_200_OK,
-        media_type="video/mp4",
-        headers=headers,
+    span = served.playback_span(bounds, row.size)
+    row, span = open_disclosure(db, state, user, disclosure_id, download=False, span=span)
+    return footage.copy_response(
+        read_copy(state.keys, row, *span),
+        span,
+        row.size,
+        ranged=bounds is not None,
+        sha256=row.sha256,
+    )
+
+
+@router.post(
+    "/evidence/disclosures/{disclosure_id}/download",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"video/mp4": {}}}},
+)
+def disclosure_download(
+    disclosure_id: str, user: AgencyUser, db: DbDep, state: StateDep
+) -> StreamingResponse:
+    """Download a disclosed clip whole: recorded, dated, and told to the owner."""
+    row, span = open_disclosure(db, state, user, disclosure_id, download=True)
+    return footage.copy_response(
+        read_copy(state.keys, row, *span),
+        span,
+        row.size,
+        ranged=False,
+        sha256=row.sha256,
+        filename=f"doorstep-disclosure-{row.id}.mp4",
     )
 
 

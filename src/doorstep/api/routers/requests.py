@@ -5,26 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from doorstep.api import problems
+from doorstep.api import footage, problems
 from doorstep.api.deps import CurrentUser, DbDep, StateDep
 from doorstep.api.routers.accounts import HomeLocation, Strict
 from doorstep.api.routers.agencies import RfaPublic, rfa_public
 from doorstep.api.routers.clips import parse_range
 from doorstep.api.state import AppState
 from doorstep.bus.memory import notify_after_commit
-from doorstep.domain import consent
+from doorstep.domain import consent, served
 from doorstep.domain.geo import Coordinates
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, parse_geojson
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
 from doorstep.jobs import queue, redaction
 from doorstep.jobs._promote import work_key
-from doorstep.storage import agencies, audit, feed
+from doorstep.storage import agencies, audit, feed, served_bytes
 from doorstep.storage.agencies import Agency, EvidenceAction, Rfa, Share
 from doorstep.storage.clips import delete_after_commit
 from doorstep.storage.models import Clip, User
@@ -98,6 +98,11 @@ class SharePrivate(BaseModel):
     expires_at: datetime
     downloaded_at: datetime | None
     sha256: str
+    size: int
+    bytes_served: int = Field(
+        description="Distinct bytes of the agency's copy that have left Doorstep, over every "
+        "view and download; once they are the whole file it counts as downloaded."
+    )
     revocable: bool
     accesses: list[AccessPublic]
 
@@ -143,7 +148,10 @@ class EvidencePublic(BaseModel):
     size: int
     faces_blurred: int
     video_url: str | None
-    download_url: str | None
+    download_url: str | None = Field(
+        description="POST here (never GET) to download the whole file; it is recorded, the "
+        "owner is told, and the owner can no longer withdraw it."
+    )
 
 
 class HashRecord(BaseModel):
@@ -286,6 +294,7 @@ def _owner_clip(rfa: Rfa, clip: Clip, names: dict[str, str]) -> OwnerClip:
 def share_private(db: Session, share: Share) -> SharePrivate:
     """The owner's view of one share with every access to it."""
     accesses = agencies.accesses_for(db, [share.id])[share.id]
+    served_now = served_bytes.bytes_served_for_shares(db, [share.id])[share.id]
     current = agencies.share_state(share)
     shown = "preparing" if agencies.is_preparing(share) else current.value
     return SharePrivate(
@@ -300,6 +309,8 @@ def share_private(db: Session, share: Share) -> SharePrivate:
         expires_at=share.expires_at,
         downloaded_at=share.downloaded_at,
         sha256=share.sha256,
+        size=share.size,
+        bytes_served=served_now,
         revocable=current is consent.ShareState.ACTIVE,
         accesses=[
             AccessPublic(action=a.action, at=a.at, agency_name=share.rfa.agency.name)
@@ -513,7 +524,7 @@ def evidence_public(share: Share) -> EvidencePublic:
         size=share.size,
         faces_blurred=share.faces_found,
         video_url=video_url,
-        download_url=f"{video_url}?download=true" if video_url else None,
+        download_url=None if withdrawn else f"/api/v1/evidence/{share.id}/download",
     )
 
 
@@ -562,12 +573,30 @@ def refuse_withdrawn(db: Session, agency: Agency, share_id: str) -> None:
 
 
 def open_evidence(
-    db: Session, state: AppState, user: User, share_id: str, action: EvidenceAction
-) -> Share:
-    """Check the caller may open a share, and record the view or download for the owner."""
+    db: Session,
+    state: AppState,
+    user: User,
+    share_id: str,
+    action: EvidenceAction,
+    span: served.Interval | None = None,
+) -> tuple[Share, served.Interval]:
+    """Check the caller may open a share and account for the bytes ``span`` it is about to get.
+
+    Every piece is an audit entry. A download, or the piece that makes the bytes served the
+    whole file (however many ranges it took), is a download: the share can no longer be revoked,
+    and the owner sees it and is told. Views are listed for the owner once per viewing.
+    ``span`` defaults to the whole file for a download and the first playback piece for a view.
+    """
     agency = agencies.agency_of(db, user)
+    refuse_withdrawn(db, agency, share_id)
     share = agencies.evidence(db, agency, share_id)
-    agencies.record_access(db, share, agency, user, action)
+    if span is None:
+        whole = (0, share.size - 1)
+        download = action is EvidenceAction.DOWNLOAD
+        span = whole if download else served.playback_span(whole, share.size)
+    coverage = agencies.serve_share(db, share, user, *span)
+    if coverage.completed:
+        action = EvidenceAction.DOWNLOAD
     audit.record(
         db,
         state.master_key,
@@ -579,8 +608,12 @@ def open_evidence(
             "request": share.rfa_id,
             "agency": agency.name,
             "case": share.rfa.case_number,
+            "bytes": f"{span[0]}-{span[1]}",
         },
     )
+    if action is EvidenceAction.VIEW and agencies.recently_viewed(db, share, user):
+        return share, span
+    agencies.record_access(db, share, agency, user, action)
     notify_after_commit(
         db,
         share.owner_id,
@@ -589,7 +622,11 @@ def open_evidence(
             "disclosure": {"share": share.id, "action": action.value, "agency_name": agency.name},
         },
     )
-    return share
+    return share, span
+
+
+def _download_url(share_id: str) -> str:
+    return f"/api/v1/evidence/{share_id}/download"
 
 
 @router.get(
@@ -598,45 +635,57 @@ def open_evidence(
     responses={
         200: {"content": {"video/mp4": {}}},
         206: {"content": {"video/mp4": {}}},
-        **problems.responses(410),
+        **problems.responses(405, 410),
     },
 )
 def evidence_video(
     share_id: str,
+    request: Request,
     user: CurrentUser,
     db: DbDep,
     state: StateDep,
     range_header: RangeHeader = None,
     download: bool = False,
 ) -> StreamingResponse:
-    """A shared clip: redacted and watermarked; every view and download is recorded."""
+    """Play a shared clip (redacted, watermarked) by byte ranges; every range is recorded.
+
+    A range is answered with at most ``PLAYBACK_CHUNK`` bytes. Ranges that add up to the whole
+    file are a download. To download, POST to ``download_url``: a GET never does.
+    """
+    footage.refuse_download_by_get(download, _download_url(share_id))
+    footage.refuse_cross_site(request)
     agency = agencies.agency_of(db, user)
     refuse_withdrawn(db, agency, share_id)
-    share = agencies.evidence(db, agency, share_id)
-    bounds = parse_range(range_header, share.size)
-    start, end = bounds or (0, share.size - 1)
-    # Whatever the Range, footage never leaves unrecorded: the whole file is a download, and
-    # any part of it is a viewing unless this member's viewing is already on record.
-    whole = start == 0 and end == share.size - 1
-    if download or whole:
-        open_evidence(db, state, user, share_id, EvidenceAction.DOWNLOAD)
-    elif not agencies.recently_viewed(db, share, user):
-        open_evidence(db, state, user, share_id, EvidenceAction.VIEW)
-    headers = {
-        "accept-ranges": "bytes",
-        "content-length": str(end - start + 1),
-        "cache-control": "private, no-store",
-        "x-content-sha256": share.sha256,
-    }
-    if download:
-        headers["content-disposition"] = f'attachment; filename="doorstep-share-{share.id}.mp4"'
-    if bounds is not None:
-        headers["content-range"] = f"bytes {start}-{end}/{share.size}"
-    return StreamingResponse(
-        redaction.read_agency_copy(state.keys, share, start, end),
-        status_code=status.HTTP_206_PARTIAL_CONTENT if bounds else status.HTTP_200_OK,
-        media_type="video/mp4",
-        headers=headers,
+    size = agencies.evidence(db, agency, share_id).size
+    bounds = parse_range(range_header, size)
+    span = served.playback_span(bounds, size)
+    share, span = open_evidence(db, state, user, share_id, EvidenceAction.VIEW, span)
+    return footage.copy_response(
+        redaction.read_agency_copy(state.keys, share, *span),
+        span,
+        share.size,
+        ranged=bounds is not None,
+        sha256=share.sha256,
+    )
+
+
+@router.post(
+    "/evidence/{share_id}/download",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"video/mp4": {}}}, **problems.responses(410)},
+)
+def evidence_download(
+    share_id: str, user: CurrentUser, db: DbDep, state: StateDep
+) -> StreamingResponse:
+    """Download a shared clip whole: recorded, told to the owner, no longer revocable by them."""
+    share, span = open_evidence(db, state, user, share_id, EvidenceAction.DOWNLOAD)
+    return footage.copy_response(
+        redaction.read_agency_copy(state.keys, share, *span),
+        span,
+        share.size,
+        ranged=False,
+        sha256=share.sha256,
+        filename=f"doorstep-share-{share.id}.mp4",
     )
 
 
