@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import h3
 import numpy as np
@@ -188,8 +188,16 @@ def _check_ring(ring: Ring, number: int) -> None:
         )
 
 
-def _shapely_ring(ring: Ring) -> list[tuple[float, float]]:
-    return [(lon, lat) for lat, lon in ring]
+def _shapely_ring(ring: Ring) -> shapely.LinearRing:
+    """A ring as a closed shapely ring in (lon, lat), built in one call."""
+    return cast(shapely.LinearRing, shapely.linearrings(np.asarray(ring, dtype=float)[:, ::-1]))
+
+
+def _shapely_polygon(exterior: Ring, holes: Sequence[Ring] = ()) -> shapely.Polygon:
+    shell = _shapely_ring(exterior)
+    if not holes:
+        return shapely.polygons(shell)
+    return shapely.polygons(shell, holes=[_shapely_ring(h) for h in holes])
 
 
 def _where(reason: str) -> tuple[str, str]:
@@ -229,13 +237,13 @@ def _invalid(subject: str, reason: str) -> InvalidInput:
 
 def _valid_shape(exterior: Ring, holes: tuple[Ring, ...]) -> shapely.Polygon:
     """The polygon as shapely geometry, or ``InvalidInput`` naming what GEOS finds wrong."""
-    shell = shapely.Polygon(_shapely_ring(exterior))
+    shell = _shapely_polygon(exterior)
     if not shapely.is_valid(shell):
         raise _invalid(_ring_name(0), shapely.is_valid_reason(shell))
     if holes:
         shapely.prepare(shell)
         for number, hole in enumerate(holes, start=1):
-            gap = shapely.Polygon(_shapely_ring(hole))
+            gap = _shapely_polygon(hole)
             if not shapely.is_valid(gap):
                 raise _invalid(_ring_name(number), shapely.is_valid_reason(gap))
             if not shell.contains(gap):
@@ -246,7 +254,7 @@ def _valid_shape(exterior: Ring, holes: tuple[Ring, ...]) -> shapely.Polygon:
                     field="geometry",
                     extra={"geometry_error": "Hole lies outside shell"},
                 )
-    shape = shapely.Polygon(_shapely_ring(exterior), [_shapely_ring(hole) for hole in holes])
+    shape = _shapely_polygon(exterior, holes)
     if not shapely.is_valid(shape):
         raise _invalid("the polygon", shapely.is_valid_reason(shape))
     shapely.prepare(shape)
@@ -264,7 +272,7 @@ def _geodesic_area_m2(shape: shapely.Polygon) -> float:
 
 def ring_area_m2(ring: Ring) -> float:
     """Return the area a simple ring encloses on the WGS84 ellipsoid, in square metres."""
-    return _geodesic_area_m2(shapely.Polygon(_shapely_ring(ring)))
+    return _geodesic_area_m2(_shapely_polygon(ring))
 
 
 def polygon_area_m2(shape: Polygon) -> float:
@@ -365,6 +373,27 @@ def _meeting(shape: shapely.Polygon, cells: Sequence[str]) -> tuple[list[str], l
     return hits, [cell for cell, inside in zip(hits, covered, strict=True) if not inside]
 
 
+#: No degree of latitude or longitude is longer than this many metres.
+_METRES_PER_DEGREE_AT_MOST = 111_700.0
+
+
+def _samples(shape: Polygon, step_m: float) -> list[list[float]]:
+    """Points along every edge of the polygon at most ``step_m`` apart, as [lat, lon] pairs."""
+    chunks = []
+    for ring in shape.rings():
+        start = np.asarray(ring, dtype=float)
+        span = np.roll(start, -1, axis=0) - start
+        # Lengths in degrees times the longest degree over-count metres: never too few samples.
+        length_m = _METRES_PER_DEGREE_AT_MOST * np.hypot(span[:, 0], span[:, 1])
+        counts = np.maximum(1, np.ceil(length_m / step_m)).astype(int)
+        edge = np.repeat(np.arange(len(ring)), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        t = (np.arange(int(counts.sum())) - first) / counts[edge]
+        chunks.append(start[edge] + span[edge] * t[:, None])
+    points: list[list[float]] = np.concatenate(chunks).tolist()
+    return points
+
+
 def cells_covering(shape: Polygon, resolution: int) -> frozenset[str]:
     """Return exactly the H3 cells at ``resolution`` whose hexagon meets the polygon.
 
@@ -378,14 +407,9 @@ def cells_covering(shape: Polygon, resolution: int) -> frozenset[str]:
     outline = h3.LatLngPoly(list(shape.exterior), *[list(hole) for hole in shape.holes])
     candidates = set(h3.h3shape_to_cells(outline, resolution))
     step = h3.average_hexagon_edge_length(resolution, unit="m") / 3
-    for ring in shape.rings():
-        for a, b in zip(ring, (*ring[1:], ring[0]), strict=True):
-            length = h3.great_circle_distance(a, b, unit="m")
-            samples = max(1, math.ceil(length / step))
-            for i in range(samples + 1):
-                t = i / samples
-                point = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-                candidates.update(h3.grid_disk(h3.latlng_to_cell(*point, resolution), 1))
+    along = {h3.latlng_to_cell(lat, lon, resolution) for lat, lon in _samples(shape, step)}
+    for cell in along:
+        candidates.update(h3.grid_disk(cell, 1))
     found: set[str] = set()
     tested: set[str] = set()
     frontier = candidates
