@@ -25,6 +25,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from doorstep.agent.runner import AgentOptions, CameraAgent
+from doorstep.agent.state import AgentState
 from doorstep.api.app import create_app
 from doorstep.errors import NotFound
 from doorstep.serving import uvicorn_options
@@ -241,3 +243,16 @@ def test_a_missing_blob_is_named_by_its_kind_not_its_ids(tmp_path: Path) -> None
     assert "0wner" not in missing.value.detail
     assert "c1ip" not in missing.value.detail
     assert "clips blob" in missing.value.detail
+
+
+def test_the_camera_agents_folder_is_private(tmp_path: Path) -> None:
+    # Its spool holds footage in the clear and its state the device token.
+    folder = tmp_path / "doorstep-agent"
+    folder.mkdir()
+    folder.chmod(0o755)
+    agent = CameraAgent(
+        folder, AgentState("http://127.0.0.1:9", "camera", "token"), AgentOptions("x")
+    )
+    agent.client.close()
+    assert not _loose(folder)
+    assert not _loose(folder / "spool")

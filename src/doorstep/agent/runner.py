@@ -21,6 +21,7 @@ from doorstep.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolError
 from doorstep.agent.state import AgentState, load_config, save_config
 from doorstep.agent.uploader import UPLOAD_BACKOFF, Uploader
 from doorstep.errors import ConfigurationError, DoorstepError, NotAuthenticated
+from doorstep.storage.folders import private_folder
 from doorstep.video.errors import DamagedMedia, NotVideo, SourceUnavailable
 from doorstep.video.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
 from doorstep.video.people import PersonDetector
@@ -96,7 +97,9 @@ class CameraAgent:
     """One paired camera: its capture loop on the calling thread, upload and heartbeat beside it."""
 
     def __init__(self, folder: Path, state: AgentState, options: AgentOptions) -> None:
-        self.folder = folder
+        # The spool holds footage in the clear (unless end-to-end) and the folder the device
+        # token: nobody else on the machine may read either.
+        self.folder = private_folder(folder, tighten=True)
         self.state = state
         self.options = options
         self.client = DeviceClient(state.server, state.token)
@@ -141,7 +144,7 @@ class CameraAgent:
         """Run until stopped (or, with ``once``, until a file ends and the spool is empty)."""
         # A clip being written when the agent died cannot be finished; its pieces are dropped.
         shutil.rmtree(self.work, ignore_errors=True)
-        self.work.mkdir(parents=True, exist_ok=True)
+        self.work.mkdir(parents=True, exist_ok=True, mode=0o700)
         config = self._initial_config()
         if config is not None:
             self.config = config

@@ -90,7 +90,7 @@ class Spool:
         self._last_stamp = 0
         self._busy: str | None = None
         for place in (self.folder, self.ready, self.rejected):
-            place.mkdir(parents=True, exist_ok=True)
+            place.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._clean_leftovers()
         self._size = sum(entry.size() for entry in self.entries())
 
@@ -113,7 +113,7 @@ class Spool:
             name = self._new_name()
         incoming = self.folder / f"{_INCOMING}{name}"
         try:
-            incoming.mkdir()
+            incoming.mkdir(mode=0o700)
             shutil.move(video, incoming / VIDEO)
             shutil.move(snapshot, incoming / SNAPSHOT)
             _write_synced(incoming / META, json.dumps(meta, indent=2) + "\n")
