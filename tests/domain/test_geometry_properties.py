@@ -48,7 +48,13 @@ METRES_PER_DEGREE = 111_320.0
 TOLERANCE = 1e-6
 TOLERANCE_M2 = 1.0
 T = TypeVar("T")
-EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Modest runs keep the suite quick; no example database is written into the checkout.
+EXAMPLES = settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _offset(origin: LatLon, north_m: float, east_m: float) -> LatLon:
