@@ -300,10 +300,22 @@ _MONTH_MARCH = re.compile(
 _CLAUSE_END = re.compile(r"[.!?;:,]+(?:\s+|$)|[\n\r]+")
 
 
+# Every pattern above holds one of these, whatever splits its letters: most text holds none.
+_STEMS = (
+    "protest demonstrat rall march picket vigil assembl disobedience boycott occup activis "
+    "blockad strik walk sitin teachin diein gather crowd meeting event"
+).split()
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
 def is_about_assembly(text: str) -> bool:
     """Return whether ``text`` is about a protest, strike or other lawful assembly."""
-    for clause in _CLAUSE_END.split(fold(text)):
-        folded = f" {' '.join(words(clause))} "
-        if _ASSEMBLY.search(_MONTH_MARCH.sub(" ", folded)) is not None:
+    folded = fold(text)
+    squeezed = _NOT_LETTERS.sub("", folded)
+    if not any(stem in squeezed for stem in _STEMS):
+        return False
+    for clause in _CLAUSE_END.split(folded):
+        padded = f" {' '.join(words(clause))} "
+        if _ASSEMBLY.search(_MONTH_MARCH.sub(" ", padded)) is not None:
             return True
     return False

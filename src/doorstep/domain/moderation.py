@@ -70,7 +70,6 @@ _ETHNIC_PLURALS = _words(
     pakistanis somalis koreans filipinos vietnamese gypsies
     """
 )
-_RACE_WORDS = tuple(sorted(_COLOUR_RACES | _ETHNIC, key=len, reverse=True))
 _PERSON_NOUNS = _words(
     """
     man men woman women guy guys male males female females person people persons individual
@@ -85,6 +84,13 @@ _PERSON_MODIFIERS = _words(
     young old older younger elderly teenage adult tall short skinny thin heavy heavyset big
     small male female middle aged suspicious shady sketchy creepy strange unknown random
     """
+)
+# A race word and a person typed as one word ("blackmale").
+_RUN_TOGETHER = re.compile(
+    "({})({})".format(
+        "|".join(sorted(_COLOUR_RACES | _ETHNIC, key=len, reverse=True)),
+        "|".join(sorted(_PERSON_NOUNS | _PERSON_MODIFIERS, key=len, reverse=True)),
+    )
 )
 # What else may describe a person: clothing, build, height, age, hair, marks, what they carried,
 # the vehicle, and what they did. Being somewhere ("seen near the park") describes no one, and
@@ -136,11 +142,8 @@ _MEASURE = re.compile(
 
 def _split_run_together(word: str) -> list[str]:
     """Split a race word run together with a person ("blackmale", hyphen hidden or left out)."""
-    for race in _RACE_WORDS:
-        rest = word[len(race) :]
-        if word.startswith(race) and (rest in _PERSON_NOUNS or rest in _PERSON_MODIFIERS):
-            return [race, rest]
-    return [word]
+    joined = _RUN_TOGETHER.fullmatch(word)
+    return [joined.group(1), joined.group(2)] if joined else [word]
 
 
 def _tokens(text: str) -> list[str]:

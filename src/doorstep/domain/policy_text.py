@@ -77,16 +77,27 @@ def _parse(table: str) -> dict[str, str]:
 _PROTOTYPE = _parse(TABLE)
 
 
+_IGNORABLE = re.compile(
+    "["
+    + "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in _DEFAULT_IGNORABLE)
+    + "]"
+)
+
+
 def _casefold_nfkd(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     return unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
 
 
 def _visible(text: str) -> str:
+    if text.isascii():
+        return text
     # Accents and other combining marks go too: "prótest" is read as "protest".
     return "".join(
         ch
-        for ch in text
-        if not is_default_ignorable(ch) and unicodedata.category(ch) not in ("Mn", "Me", "Cf")
+        for ch in _IGNORABLE.sub("", text)
+        if ch.isascii() or unicodedata.category(ch) not in ("Mn", "Me", "Cf")
     )
 
 
@@ -122,6 +133,8 @@ def _ascii_look_alike(char: str) -> str:
 
 def _ascii_digits(text: str) -> str:
     # Arabic-Indic, Devanagari and every other decimal digit read as the digit it is.
+    if text.isascii():
+        return text
     return "".join(
         str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
     )
@@ -132,6 +145,8 @@ def fold(text: str) -> str:
 
     Compatibility forms, invisible characters, accents, case and non-ASCII look-alikes are folded.
     """
+    if text.isascii():
+        return text.lower()
     decomposed = _ascii_digits(_visible(unicodedata.normalize("NFKD", text)))
     mapped = "".join(ch if ch.isascii() else _ascii_look_alike(ch) for ch in decomposed)
     return unicodedata.normalize("NFKC", mapped).casefold()
