@@ -27,8 +27,9 @@ def _grow(app: FastAPI, client: TestClient, times: int) -> None:
 
 
 def _all_heads(client: TestClient) -> list[dict[str, Any]]:
+    # From size 1: the app's periodic job may or may not have published the empty log's head.
     heads: list[dict[str, Any]] = []
-    start: int | None = 0
+    start: int | None = 1
     while start is not None:
         page = client.get("/api/v1/audit/heads", params={"start": start}).json()
         heads.extend(page["heads"])
@@ -41,7 +42,7 @@ def test_the_history_pages_on_and_every_proof_leads_to_the_latest_head(
 ) -> None:
     monkeypatch.setattr(transparency, "HEADS_PAGE", 2)
     _grow(app, client, 5)
-    first = client.get("/api/v1/audit/heads").json()
+    first = client.get("/api/v1/audit/heads", params={"start": 1}).json()
     assert [h["size"] for h in first["heads"]] == [1, 2]
     assert first["next_start"] == 3
     heads = _all_heads(client)
