@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from doorstep.api.throttling import DEVICE_COOKIE
 from doorstep.settings import Settings
 from tests.api.test_devices import _camera
 from tests.factories import PASSWORD, resident, sign_up
+from tests.hostile.served import logging_restored, served
 
 OWNER = "owner@example.org"
 HOME_ADDRESS = ("203.0.113.5", 50000)
@@ -185,3 +187,53 @@ def test_the_login_page_is_throttled_by_the_same_rules(limited: FastAPI) -> None
     assert answers[-1] == 429
     # The owner's browser, on the page too, is let in.
     assert _page_login(owner, PASSWORD).status_code == 303
+
+
+def test_a_forged_forwarded_for_does_not_give_a_stranger_new_addresses(settings: Settings) -> None:
+    # The server as `doorstep serve` runs it, with no trusted proxy: the header is not believed.
+    limited_settings = settings.model_copy(update=LIMITS)
+    app = create_app(limited_settings)
+    with (
+        logging_restored(),
+        served(app, limited_settings) as url,
+        httpx.Client(base_url=url) as http,
+    ):
+        answers = [
+            http.post(
+                "/api/v1/session",
+                json={"email": f"victim{n}@example.org", "password": "guess"},
+                headers={"x-forwarded-for": f"192.0.2.{n + 1}"},
+            ).status_code
+            for n in range(LIMITS["login_failures_per_address"] + 1)
+        ]
+    app.state.shutdown()
+    assert answers[-1] == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(settings: Settings) -> None:
+    proxied = settings.model_copy(update={**LIMITS, "trusted_proxies": "127.0.0.1"})
+    app = create_app(proxied)
+    with logging_restored(), served(app, proxied) as url, httpx.Client(base_url=url) as http:
+        sign_up = http.post(
+            "/api/v1/accounts",
+            json={"email": OWNER, "password": PASSWORD, "display_name": "Owner"},
+            headers={"x-forwarded-for": HOME_ADDRESS[0]},
+        )
+        assert sign_up.status_code == 201
+        flood = [
+            http.post(
+                "/api/v1/session",
+                json={"email": f"victim{n}@example.org", "password": "guess"},
+                headers={"x-forwarded-for": STRANGER_ADDRESS[0]},
+            ).status_code
+            for n in range(LIMITS["login_failures_per_address"] + 1)
+        ]
+        owner = http.post(
+            "/api/v1/session",
+            json={"email": OWNER, "password": PASSWORD},
+            headers={"x-forwarded-for": HOME_ADDRESS[0]},
+        )
+    app.state.shutdown()
+    # The stranger behind the proxy is throttled; the owner behind the same proxy is not.
+    assert flood[-1] == 429
+    assert owner.status_code == 201

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import stat
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -29,12 +23,12 @@ from doorstep.agent.runner import AgentOptions, CameraAgent
 from doorstep.agent.state import AgentState
 from doorstep.api.app import create_app
 from doorstep.errors import NotFound
-from doorstep.serving import uvicorn_options
 from doorstep.settings import Environment, Settings
 from doorstep.storage.blobs import LocalBlobStore
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import PASSWORD, bearer, resident
 from tests.hostile.conftest import World
+from tests.hostile.served import logging_restored, served
 
 REQUEST_ID = "5f1b2c3d4e5f60718293a4b5c6d7e8f9"
 FORGED_CLIENT = "203.0.113.77"
@@ -52,51 +46,11 @@ class _Kept(logging.Handler):
         self.lines.append(f"{record.name}: {record.getMessage()}")
 
 
-@contextmanager
-def _logging_restored() -> Iterator[None]:
-    # uvicorn configures logging for the whole process; the rest of the suite must not notice.
-    names = ["", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "httpx"]
-    saved = [
-        (logging.getLogger(n), list(logging.getLogger(n).handlers), logging.getLogger(n).level)
-        for n in names
-    ]
-    propagate = {n: logging.getLogger(n).propagate for n in names}
-    try:
-        yield
-    finally:
-        for logger, handlers, level in saved:
-            logger.handlers[:] = handlers
-            logger.setLevel(level)
-            logger.propagate = propagate[logger.name if logger.name != "root" else ""]
-
-
-@contextmanager
-def _served(app: FastAPI, settings: Settings) -> Iterator[str]:
-    """The app behind uvicorn exactly as `doorstep serve` runs it, on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options(settings))
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(20)
-        sock.close()
-
-
 def test_the_access_log_names_no_client_no_query_and_no_id(
     app: FastAPI, settings: Settings, capfd: pytest.CaptureFixture[str]
 ) -> None:
     kept = _Kept()
-    with _logging_restored(), _served(app, settings) as url:
+    with logging_restored(), served(app, settings) as url:
         # Whatever uvicorn and the app log reaches the process's output or the root logger.
         logging.getLogger().addHandler(kept)
         logging.getLogger().setLevel(logging.INFO)
