@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from doorstep.api.routers.requests import open_evidence
-from doorstep.storage.agencies import EvidenceAction
+from doorstep.errors import Conflict
+from doorstep.storage import agencies
+from doorstep.storage.agencies import EvidenceAction, Share
 from doorstep.storage.models import User
 from tests.api.test_agencies import app_state
 from tests.api.test_legal import Scene, disclose, record, scene
@@ -275,3 +277,20 @@ def test_two_halves_served_at_the_same_moment_still_add_up(app: FastAPI, shared:
     mine = shared.owner_view()
     assert (mine["state"], mine["revocable"], mine["bytes_served"]) == ("downloaded", False, n)
     assert [a["action"] for a in mine["accesses"]].count("download") == 1
+
+
+def test_a_withdrawal_decided_before_a_download_landed_is_refused(
+    app: FastAPI, shared: Shared
+) -> None:
+    state = app_state(app)
+    with state.db.session() as stale:
+        share = stale.get(Share, shared.item["id"])
+        assert share is not None
+        assert share.state == "active"
+        with state.db.session() as db:
+            chief = db.scalars(select(User).where(User.email == "chief@ppb.example")).one()
+            open_evidence(db, state, chief, shared.item["id"], EvidenceAction.DOWNLOAD)
+        with pytest.raises(Conflict):
+            agencies.revoke(stale, share)
+    mine = shared.owner_view()
+    assert (mine["state"], mine["revocable"]) == ("downloaded", False)
