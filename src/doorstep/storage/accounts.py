@@ -152,15 +152,20 @@ def authenticate(db: Session, email: str, password: str, origin: SignIn, limits:
     account = source_key(origin.secret, "sign-in-account", email)
     if known:
         source = source_key(origin.secret, "sign-in-device", origin.device_id or "")
-        refusal = "too many failed logins from this device"
+        throttles.take(
+            db, source, limits.sign_in_source, now, "too many failed logins from this device"
+        )
     else:
         source = source_key(origin.secret, "sign-in-address", origin.address)
-        refusal = "too many failed logins from this address"
+        # The address first: an attempt it refuses must not count against the email (only
+        # against the caller's own address, should the caller keep what was counted).
+        throttles.take(
+            db, source, limits.sign_in_source, now, "too many failed logins from this address"
+        )
         if email:
             throttles.take(
                 db, account, limits.sign_in_account, now, "too many failed logins for this email"
             )
-    throttles.take(db, source, limits.sign_in_source, now, refusal)
     # Counted before the password is checked, and kept: parallel guesses all count, and a
     # failure stays counted though the request fails.
     db.commit()
