@@ -2,8 +2,9 @@
 
 Each test is an attack an agency could send through the API: a hole far outside the ring that is
 subtracted anyway, a figure-eight ring whose lobes cancel in a signed sum (at a size the old
-crossing check skipped), and long straight edges whose geodesics cut into the region they bound.
-Each must be refused with a clear 4xx, and nothing may be sent to any owner.
+crossing check skipped), long straight edges whose geodesics cut into the region they bound, and
+an outline that only breaks once stored. Each must be refused with a clear 4xx problem, and no
+request is published (so no owner is asked). A jurisdiction gets the same checks.
 """
 
 from __future__ import annotations
