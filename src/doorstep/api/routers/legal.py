@@ -186,8 +186,9 @@ class EmergencyPublic(BaseModel):
     over_at: datetime | None
     notice_due_at: datetime | None
     owners_notified_at: datetime | None
+    #: Clips disclosed under it. How many end-to-end encrypted clips fall in its window is told
+    #: to nobody: the agency would learn which cameras record, and when, without any disclosure.
     disclosed: int
-    withheld_end_to_end: int
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -264,16 +265,6 @@ def demand_public(db: Session, demand: LegalDemand) -> DemandPublic:
     )
 
 
-def _withheld(db: Session, row: EmergencyRequest) -> int:
-    query = select(func.count()).where(
-        Clip.camera_id.in_(list(row.device_ids)),
-        Clip.started_at >= row.window_start,
-        Clip.ended_at <= row.window_end,
-        Clip.e2e.is_(True),
-    )
-    return int(db.scalar(query) or 0)
-
-
 def emergency_public(db: Session, row: EmergencyRequest) -> EmergencyPublic:
     """An emergency request with its decision and what went out under it."""
     return EmergencyPublic(
@@ -294,7 +285,6 @@ def emergency_public(db: Session, row: EmergencyRequest) -> EmergencyPublic:
         notice_due_at=rules.emergency_notice_due(row.rule()),
         owners_notified_at=row.owners_notified_at,
         disclosed=len(legal.disclosures_for(db, emergency_id=row.id)),
-        withheld_end_to_end=_withheld(db, row),
     )
 
 
