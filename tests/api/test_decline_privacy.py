@@ -1,8 +1,8 @@
-"""Declines are invisible (I3): a request that reached fewer than k owners never says how many.
+"""Declines are invisible (I3): a count below k is never told, and the others only as ranges.
 
 Over one or two cameras, "asked 1, shared 0" would tell the agency and the public that a household
-declined. Every response and page but the owner's own withholds the count below k (the camera
-map's threshold), and no total adds up to it.
+declined. Every response and page but the owner's own shows counts as ranges, withholds every
+count below k (the camera map's threshold), and no total adds up to one.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from tests.factories import resident
 K = 5
 #: Inside Portland, about 2.5 km from HOME: a request around it reaches nobody near HOME.
 ELSEWHERE = {"lat": 45.5500, "lon": -122.6400}
+#: A count below K as the API shows it.
+WITHHELD = {"at_least": 0, "at_most": K - 1, "label": f"fewer than {K}"}
 #: Words for states an agency must never see counted.
 HIDDEN_STATES = ("declin", "pending", "answered", "silent", "unanswered")
 
@@ -88,11 +90,19 @@ def _assert_withheld(views: dict[str, tuple[str, str]]) -> None:
         if kind == "json":
             document = json.loads(body)
             for rfa in _requests_in(document):
-                assert rfa["counts"]["asked"] is None, name
-                assert rfa["counts"]["asked_fewer_than"] == K, name
+                assert rfa["counts"] == {
+                    "asked": WITHHELD,
+                    "shared": WITHHELD,
+                    "clips_shared": WITHHELD,
+                    "k": K,
+                }, name
             for agency in _agencies_in(document):
-                assert agency["stats"]["asked"] == 0, name
-                assert agency["stats"]["requests_asked_withheld"] == 1, name
+                stats = agency["stats"]
+                assert (stats["asked"], stats["shared"], stats["requests"]) == (
+                    WITHHELD,
+                    WITHHELD,
+                    1,
+                ), name
             assert not {k for k in _keys(document) if k.startswith(HIDDEN_STATES)}, name
             assert not re.search(r"declined|pending", body, re.IGNORECASE), name
         else:
@@ -149,36 +159,41 @@ def test_two_owners_one_declines_still_withheld(app: FastAPI) -> None:
     rfa = _created(post_rfa(agency, csrf))
     _answer(first, first_csrf, rfa["id"], decision="decline")
     counts = TestClient(app).get(f"/api/v1/requests/{rfa['id']}").json()["counts"]
-    assert counts == {"asked": None, "asked_fewer_than": K, "shared": 0, "clips_shared": 0}
+    assert counts == {"asked": WITHHELD, "shared": WITHHELD, "clips_shared": WITHHELD, "k": K}
 
 
 @pytest.mark.usefixtures("client")
-def test_the_count_shows_once_k_owners_were_asked(app: FastAPI) -> None:
+def test_the_count_shows_as_a_range_once_k_owners_were_asked(app: FastAPI) -> None:
     owners = [_owner(app, f"owner{i}@example.org", _near_home(i)) for i in range(K)]
     # One owner with several cameras is still one owner asked.
     extra = owners[0][0]
     _camera(extra, owners[0][1], requests_opt_in=True)
     agency, csrf, agency_id = verified_agency(app)
     rfa = _created(post_rfa(agency, csrf))
-    assert rfa["counts"] == {"asked": K, "asked_fewer_than": None, "shared": 0, "clips_shared": 0}
+    bucket = {"at_least": K, "at_most": 2 * K - 1, "label": f"{K}–{2 * K - 1}"}
+    assert rfa["counts"] == {
+        "asked": bucket,
+        "shared": WITHHELD,
+        "clips_shared": WITHHELD,
+        "k": K,
+    }
     for client, owner_csrf in owners[:2]:
         _answer(client, owner_csrf, rfa["id"], decision="decline")
 
     public = TestClient(app)
-    assert public.get(f"/api/v1/requests/{rfa['id']}").json()["counts"]["asked"] == K
+    assert public.get(f"/api/v1/requests/{rfa['id']}").json()["counts"]["asked"] == bucket
     stats = public.get(f"/api/v1/agencies/{agency_id}").json()["stats"]
     assert stats == {
         "requests": 1,
-        "asked": K,
-        "requests_asked_withheld": 0,
+        "asked": bucket,
+        "shared": WITHHELD,
+        "clips_shared": WITHHELD,
         "k": K,
-        "shared": 0,
-        "clips_shared": 0,
     }
-    assert _asked_cells(public.get(f"/rfa/{rfa['id']}").text) == [str(K)]
-    assert _asked_cells(agency.get("/agency").text) == [str(K)]
-    assert _agency_asked(public.get(f"/agencies/{agency_id}").text) == [str(K)]
-    assert _agency_asked(public.get("/agencies").text) == [str(K)]
+    assert _asked_cells(public.get(f"/rfa/{rfa['id']}").text) == [bucket["label"]]
+    assert _asked_cells(agency.get("/agency").text) == [bucket["label"]]
+    assert _agency_asked(public.get(f"/agencies/{agency_id}").text) == [bucket["label"]]
+    assert _agency_asked(public.get("/agencies").text) == [bucket["label"]]
 
 
 @pytest.mark.usefixtures("client")
@@ -191,20 +206,19 @@ def test_totals_never_add_up_to_a_withheld_count(app: FastAPI) -> None:
     quiet = _created(
         post_rfa(agency, csrf, case_number="PPB-2026-0077", centre=ELSEWHERE, radius_m=200)
     )
-    assert busy["counts"]["asked"] == K
-    assert quiet["counts"]["asked"] is None
+    assert busy["counts"]["asked"]["label"] == f"{K}–{2 * K - 1}"
+    assert quiet["counts"]["asked"] == WITHHELD
     _answer(lone, lone_csrf, quiet["id"], decision="decline")
 
     public = TestClient(app)
     stats = public.get(f"/api/v1/agencies/{agency_id}").json()["stats"]
-    # K + 1 would give the quiet request's count away: the total minus the busy one's.
-    assert stats["asked"] == K
-    assert stats["requests_asked_withheld"] == 1
+    # K + 1 would give the quiet request's count away: the total minus the busy one's. The
+    # total is the sum of the shown ranges, 5-9 and 0-4, whatever the counts behind them.
+    total = {"at_least": K, "at_most": 3 * K - 2, "label": f"{K}–{3 * K - 2}"}
+    assert stats["asked"] == total
     for path in ("/agencies", f"/agencies/{agency_id}"):
         (label,) = _agency_asked(public.get(path).text)
-        assert str(K + 1) not in label
-        assert label.startswith(f"{K} in requests that reached at least {K}")
-        assert f"1 other request: fewer than {K} owners each" in label
+        assert label == total["label"]
 
 
 def test_a_configured_k_is_the_threshold(settings: Settings) -> None:
@@ -214,30 +228,37 @@ def test_a_configured_k_is_the_threshold(settings: Settings) -> None:
         agency, csrf, agency_id = verified_agency(app)
         rfa = _created(post_rfa(agency, csrf))
         public = TestClient(app)
+        withheld = {"at_least": 0, "at_most": K + 1, "label": f"fewer than {K + 2}"}
         document = public.get(f"/api/v1/agencies/{agency_id}").json()
-        assert document["stats"]["asked"] == 0
+        assert document["stats"]["asked"] == withheld
         assert document["stats"]["k"] == K + 2
-        assert document["requests"][0]["counts"]["asked"] is None
-        assert document["requests"][0]["counts"]["asked_fewer_than"] == K + 2
+        assert document["requests"][0]["counts"]["asked"] == withheld
+        assert document["requests"][0]["counts"]["k"] == K + 2
         assert _asked_cells(public.get(f"/rfa/{rfa['id']}").text) == [f"fewer than {K + 2}"]
         # The requests API and the owners' inbox apply the same configured k.
         for listed in public.get("/api/v1/requests").json():
-            assert listed["counts"]["asked_fewer_than"] == K + 2
-        assert public.get(f"/api/v1/requests/{rfa['id']}").json()["counts"]["asked"] is None
+            assert listed["counts"]["asked"] == withheld
+        assert public.get(f"/api/v1/requests/{rfa['id']}").json()["counts"]["asked"] == withheld
         owner, _owner_csrf = owners[0]
         (item,) = owner.get("/api/v1/inbox").json()
-        assert item["request"]["counts"]["asked_fewer_than"] == K + 2
+        assert item["request"]["counts"]["asked"] == withheld
         detail = owner.get(f"/api/v1/inbox/{rfa['id']}").json()
-        assert detail["request"]["counts"]["asked_fewer_than"] == K + 2
+        assert detail["request"]["counts"]["asked"] == withheld
 
 
 def test_the_openapi_schema_explains_the_withheld_count(app: FastAPI) -> None:
     schemas = app.openapi()["components"]["schemas"]
     counts = schemas["CountsPublic"]
     assert "fewer than k" in counts["description"]
-    assert set(counts["properties"]) == {"asked", "asked_fewer_than", "shared", "clips_shared"}
-    assert "null" in counts["properties"]["asked"]["description"]
-    assert "requests_asked_withheld" in schemas["AgencyStats"]["properties"]
+    assert set(counts["properties"]) == {"asked", "shared", "clips_shared", "k"}
+    assert set(schemas["CountRangePublic"]["properties"]) == {"at_least", "at_most", "label"}
+    assert set(schemas["AgencyStats"]["properties"]) == {
+        "requests",
+        "asked",
+        "shared",
+        "clips_shared",
+        "k",
+    }
 
 
 @pytest.mark.usefixtures("client")

@@ -1,4 +1,4 @@
-"""The agencies repository: exact targeting, counts without declines, share expiry, frozen RFAs."""
+"""The agencies repository: targeting by cell, counts without declines, share expiry, frozen RFAs."""
 
 from __future__ import annotations
 
@@ -97,16 +97,26 @@ def _rfa(db: Session, agency: Agency, author: User, radius_m: float = 300) -> Rf
     return rfa
 
 
-def test_only_cameras_exactly_inside_are_targeted(db: Session) -> None:
+def test_cameras_are_targeted_by_public_cell_alone(db: Session) -> None:
     agency, chief = _agency(db)
-    inside, outside, opted_out = (_user(db, f"{n}@example.org") for n in ("in", "out", "no"))
-    kept = _camera(db, inside, 290)
-    _camera(db, outside, 310)
+    rfa = _rfa(db, agency, chief, radius_m=150)
+    cells = set(rfa.cells)
+    # Walk north from the centre: the first camera outside the circle whose cell the request
+    # reaches is asked all the same, and the first whose cell it does not reach is not.
+    north = list(range(160, 3000, 10))
+    beyond = next(m for m in north if _cell_at(m) in cells)
+    apart = next(m for m in north if _cell_at(m) not in cells)
+    near, far, opted_out = (_user(db, f"{n}@example.org") for n in ("near", "far", "no"))
+    kept = _camera(db, near, beyond)
+    _camera(db, far, apart)
     _camera(db, opted_out, 0, opt_in=False)
-    rfa = _rfa(db, agency, chief)
-    found = agencies.select_recipients(db, rfa.shape(), rfa.cells)
-    assert found == {inside.id: [kept.id]}
-    assert agencies.ask_owners(db, rfa) == [inside.id]
+    found = agencies.select_recipients(db, rfa.cells)
+    assert found == {near.id: [kept.id]}
+    assert agencies.ask_owners(db, rfa) == [near.id]
+
+
+def _cell_at(north_m: float) -> str:
+    return public_cell(Coordinates(CENTRE.lat + north_m / M_PER_DEG, CENTRE.lon), 8)
 
 
 def test_counts_merge_declines_with_silence(db: Session) -> None:

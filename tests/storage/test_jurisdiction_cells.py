@@ -10,6 +10,7 @@ import pytest
 from doorstep.domain import _geometry as geometry
 from doorstep.errors import InvalidInput
 from doorstep.storage import agencies
+from doorstep.domain.disclosure_counts import CountRange
 from doorstep.storage.agencies import PublicCounts, RfaCounts, public_counts, public_totals
 from tests.api.test_jurisdiction_limits import CONTINENT
 
@@ -78,13 +79,14 @@ def test_a_hole_inside_its_polygon_is_accepted() -> None:
     assert cells
 
 
-def test_public_counts_withhold_fewer_than_k() -> None:
-    assert public_counts(RfaCounts(asked=1, shared=0, clips=0), 5).asked is None
-    assert public_counts(RfaCounts(asked=0, shared=0, clips=0), 5).asked is None
+def test_public_counts_withhold_every_count_below_k() -> None:
+    withheld = CountRange(0, 4, 5)
+    assert public_counts(RfaCounts(asked=1, shared=0, clips=0), 5).asked == withheld
+    assert public_counts(RfaCounts(asked=0, shared=0, clips=0), 5).asked == withheld
     assert public_counts(RfaCounts(asked=4, shared=3, clips=7), 5) == PublicCounts(
-        asked=None, k=5, shared=3, clips=7
+        asked=withheld, shared=withheld, clips=CountRange(5, 9, 5), k=5
     )
-    assert public_counts(RfaCounts(asked=5, shared=0, clips=0), 5).asked == 5
+    assert public_counts(RfaCounts(asked=14, shared=0, clips=0), 5).asked == CountRange(10, 19, 5)
 
 
 def test_totals_add_up_only_what_is_shown() -> None:
@@ -93,7 +95,8 @@ def test_totals_add_up_only_what_is_shown() -> None:
         public_counts(RfaCounts(asked=1, shared=0, clips=0), 5),
     ]
     totals = public_totals(rows, 5)
-    assert (totals.requests, totals.asked, totals.withheld) == (2, 7, 1)
-    assert (totals.shared, totals.clips, totals.k) == (2, 3, 5)
+    # 5-9 and 0-4: the total is 5-13 whatever the counts, 8 or 12.
+    assert (totals.requests, totals.asked) == (2, CountRange(5, 13, 5))
+    assert (totals.shared, totals.clips, totals.k) == (CountRange(0, 8, 5), CountRange(0, 8, 5), 5)
     with pytest.raises(ValueError, match="another k"):
         public_totals(rows, 6)

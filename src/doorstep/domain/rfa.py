@@ -49,8 +49,9 @@ MAX_AREA_SQ_MI = 0.5
 MIN_WINDOW = timedelta(minutes=15)
 MAX_WINDOW = timedelta(hours=12)
 MAX_PER_CASE = 2
-#: Cameras are matched to requests by H3 cell at this resolution, then by exact position.
-TARGETING_RESOLUTION = 9
+#: Cameras are matched to requests by public H3 cell alone, at this resolution: the default of
+#: the ``public_cell_resolution`` setting, which callers pass (cameras' cells are stored at it).
+TARGETING_RESOLUTION = 8
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
 """Agencies, Requests for Assistance, owners' answers, shares and the evidence locker.
 
-What an agency may learn is decided here and nowhere else: aggregate counts of who was asked and
-who shared, with fewer than k asked never told (never who declined, invariant I3), opted-in
-cameras per cell with small cells suppressed (I1), and only the redacted copies owners chose to
-share with one request (I2, I4).
+What an agency may learn is decided here and nowhere else: coarse counts of who was asked and
+who shared, every one below k withheld (never who declined, invariant I3; the ranges are
+``domain.disclosure_counts``), opted-in cameras per cell with small cells suppressed (I1), and
+only the redacted copies owners chose to share with one request (I2, I4).
+
+A request reaches a camera when the camera's public cell is one of the request's cells, and by
+nothing finer: no outline, hole or exact position can tell two homes in one cell apart (I1).
 """
 
 from __future__ import annotations
@@ -33,12 +36,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.domain import _geometry as geometry
-from doorstep.domain import consent, geo
+from doorstep.domain import consent, disclosure_counts, geo
+from doorstep.domain.disclosure_counts import CountRange
 from doorstep.domain.eligibility import check_agency_name
-from doorstep.domain.geo import Coordinates, distance_m
+from doorstep.domain.geo import Coordinates
 from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key, name_key
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, ValidatedRfa, check_rfa, parse_geojson
-from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
+from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.storage import served_bytes
 from doorstep.storage.models import Base, Camera, Clip, Role, User
 from doorstep.storage.types import new_id, utcnow
@@ -146,11 +150,12 @@ class Rfa(Base):
     description: Mapped[str] = mapped_column(Text)
     #: The area as a GeoJSON Polygon (a circle is stored as the polygon that encloses it).
     area: Mapped[dict[str, Any]] = mapped_column(JSON)
-    #: For a circle: centre and radius, so cameras are matched by exact distance.
+    #: For a circle: centre and radius, to draw it as drawn (cameras are matched by cell only).
     circle_lat: Mapped[float | None] = mapped_column(Float)
     circle_lon: Mapped[float | None] = mapped_column(Float)
     circle_radius_m: Mapped[float | None] = mapped_column(Float)
     area_sq_mi: Mapped[float] = mapped_column(Float)
+    #: The public cells the request reaches, as listed in ``rfa_cells`` too.
     cells: Mapped[list[str]] = mapped_column(JSON, default=list)
     window_start: Mapped[datetime] = mapped_column()
     window_end: Mapped[datetime] = mapped_column()
@@ -170,13 +175,18 @@ class Rfa(Base):
             return Circle(Coordinates(self.circle_lat, self.circle_lon), self.circle_radius_m)
         return parse_geojson(self.area).polygons[0]
 
-    def contains(self, lat: float, lon: float) -> bool:
-        """Whether an exact camera position lies inside the area."""
-        return area_contains(self.shape(), lat, lon)
-
     def is_open(self, now: datetime) -> bool:
         """Whether owners may still answer."""
         return self.closed_at is None and now < self.created_at + ANSWER_WINDOW
+
+
+class RfaCell(Base):
+    """One public cell a request reaches: overlap with earlier requests is one indexed query."""
+
+    __tablename__ = "rfa_cells"
+
+    rfa_id: Mapped[str] = mapped_column(ForeignKey("rfas.id", ondelete="CASCADE"), primary_key=True)
+    cell: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
 
 
 class RfaRecipient(Base):
@@ -283,13 +293,6 @@ TARGETING_INDEX = Index(
 
 
 # --- geometry ------------------------------------------------------------------------------------
-
-
-def area_contains(shape: Circle | Polygon, lat: float, lon: float) -> bool:
-    """Whether an exact position lies inside a request area."""
-    if isinstance(shape, Circle):
-        return distance_m(shape.centre, Coordinates(lat, lon)) <= shape.radius_m
-    return bool(geometry.polygon_contains(shape, (lat, lon)))
 
 
 def polygon_geojson(shape: Polygon) -> dict[str, Any]:
@@ -652,6 +655,7 @@ def create_rfa(
         raise InvalidInput("name the kind of incident (1 to 80 characters)", field="incident_type")
     if not checked.description or len(checked.description) > 4000:
         raise InvalidInput("describe the incident (1 to 4000 characters)", field="description")
+    refuse_near_duplicate(db, agency, checked.cells, moment)
     circle = checked.area if isinstance(checked.area, Circle) else None
     shape = checked.polygon
     rfa = Rfa(
@@ -673,44 +677,78 @@ def create_rfa(
     )
     db.add(rfa)
     db.flush()
+    db.add_all(RfaCell(rfa_id=rfa.id, cell=cell) for cell in rfa.cells)
+    db.flush()
     return rfa, checked
 
 
-def select_recipients(
-    db: Session, shape: Circle | Polygon, cells: Iterable[str]
-) -> dict[str, list[str]]:
-    """Owners of opted-in cameras inside ``shape``: owner id to camera ids.
+def refuse_near_duplicate(db: Session, agency: Agency, cells: Iterable[str], now: datetime) -> None:
+    """``PolicyRefused`` when the cells nearly repeat an earlier request of the same agency.
 
-    The indexed ``cell IN (...)`` and a bounding box narrow the candidates in the database;
-    only the exact position test decides.
+    Earlier means made within ``NEAR_DUPLICATE_HORIZON``. Two such requests' counts differ by
+    the owners of the few cells only one of them covers: asked in turn, they would point at a
+    cell's households (I1, I3). The same cells again are allowed: they ask the same owners.
     """
-    south, west, north, east = bounding_box(shape)
-    # A cell whose outline misses the area's bounding box cannot hold a camera inside the area.
-    chosen = sorted(cell for cell in cells if _overlaps(cell, south, west, north, east))
+    mine = sorted(set(cells))
+    if not mine:
+        return
+    since = now - disclosure_counts.NEAR_DUPLICATE_HORIZON
+    shared: dict[str, int] = {}
+    for start in range(0, len(mine), CELL_SLICE):
+        query = (
+            select(RfaCell.rfa_id, func.count())
+            .join(Rfa, Rfa.id == RfaCell.rfa_id)
+            .where(
+                Rfa.agency_id == agency.id,
+                Rfa.created_at >= since,
+                RfaCell.cell.in_(mine[start : start + CELL_SLICE]),
+            )
+            .group_by(RfaCell.rfa_id)
+        )
+        for rfa_id, n in db.execute(query):
+            shared[rfa_id] = shared.get(rfa_id, 0) + int(n)
+    if not shared:
+        return
+    sizes = dict(
+        db.execute(
+            select(RfaCell.rfa_id, func.count())
+            .where(RfaCell.rfa_id.in_(list(shared)))
+            .group_by(RfaCell.rfa_id)
+        ).all()
+    )
+    for rfa_id, overlap in sorted(shared.items()):
+        if disclosure_counts.near_duplicate(len(mine), int(sizes[rfa_id]), overlap):
+            days = disclosure_counts.NEAR_DUPLICATE_HORIZON.days
+            raise PolicyRefused(
+                "this area nearly repeats one of your agency's requests from the last "
+                f"{days} days: it shares most of its cells but not all. Ask about exactly the "
+                "same area again, or about an area that shares at most half its cells with it",
+                field="area",
+                extra={"reason": "overlaps_earlier_request", "request": rfa_id},
+            )
+
+
+def select_recipients(db: Session, cells: Iterable[str]) -> dict[str, list[str]]:
+    """Owners of opted-in cameras whose public cell is one of ``cells``: owner id to camera ids.
+
+    The public cell alone decides (I1): every camera in a cell is asked, or none. An exact
+    position test here would let an outline with a hole the size of one house, drawn and moved
+    from request to request, tell that house's camera from its neighbours'.
+    """
+    chosen = sorted(set(cells))
     found: dict[str, list[str]] = {}
     for start in range(0, len(chosen), CELL_SLICE):
-        query = select(Camera.id, Camera.owner_id, Camera.lat, Camera.lon).where(
-            Camera.cell.in_(chosen[start : start + CELL_SLICE]),
-            Camera.requests_opt_in,
-            Camera.lat.between(south, north),
-            Camera.lon.between(west, east),
+        query = select(Camera.id, Camera.owner_id).where(
+            Camera.cell.in_(chosen[start : start + CELL_SLICE]), Camera.requests_opt_in
         )
-        for camera_id, owner_id, lat, lon in db.execute(query):
-            if lat is not None and lon is not None and area_contains(shape, lat, lon):
-                found.setdefault(owner_id, []).append(camera_id)
+        for camera_id, owner_id in db.execute(query):
+            found.setdefault(owner_id, []).append(camera_id)
     return found
-
-
-def _overlaps(cell: str, south: float, west: float, north: float, east: float) -> bool:
-    corners = h3.cell_to_boundary(cell)
-    lats = [float(lat) for lat, _ in corners]
-    lons = [float(lon) for _, lon in corners]
-    return min(lats) <= north and max(lats) >= south and min(lons) <= east and max(lons) >= west
 
 
 def ask_owners(db: Session, rfa: Rfa) -> list[str]:
     """Record every owner the request reaches; returns their ids (for notifications only)."""
-    owners = sorted(select_recipients(db, rfa.shape(), rfa.cells))
+    owners = sorted(select_recipients(db, rfa.cells))
     db.add_all(
         RfaRecipient(rfa_id=rfa.id, owner_id=owner, asked_at=rfa.created_at) for owner in owners
     )
@@ -754,39 +792,39 @@ class RfaCounts:
 class PublicCounts:
     """What anyone may know of a request's answers (I3); the same for the agency and the public.
 
-    ``asked`` is None when fewer than ``k`` owners were asked, zero included: over one or two
-    cameras, "asked 1, shared 0" would tell who declined. ``k`` is the camera map's threshold.
-    Who shared is no secret from the agency (its locker holds the shares), so ``shared`` and
-    ``clips`` stay exact; with ``asked`` withheld they cannot be subtracted from anything.
+    Every count is a coarse range (``disclosure_counts.coarse``), every one below ``k`` withheld
+    as "fewer than k", zero included: over one or two cameras "asked 1, shared 0" would tell
+    who declined. ``k`` is the camera map's threshold. Declines and silence are never counted.
     """
 
-    asked: int | None
+    asked: CountRange
+    shared: CountRange
+    clips: CountRange
     k: int
-    shared: int
-    clips: int
 
 
 def public_counts(counts: RfaCounts, k: int) -> PublicCounts:
     """The counts of one request as anyone but the server may see them."""
     return PublicCounts(
-        asked=geo.k_anonymous_count(counts.asked, k), k=k, shared=counts.shared, clips=counts.clips
+        asked=disclosure_counts.coarse(counts.asked, k),
+        shared=disclosure_counts.coarse(counts.shared, k),
+        clips=disclosure_counts.coarse(counts.clips, k),
+        k=k,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class PublicTotals:
-    """An agency's record, added up from its requests' public counts only.
+    """An agency's record, added up from its requests' public ranges only.
 
-    ``asked`` sums the requests whose count is shown; ``withheld`` says how many reached fewer
-    than ``k`` owners. A total that included those would give a withheld count away: subtract
-    the shown ones (or, with a single request, read it off).
+    Each total is the sum of the shown ranges' bounds: worked out from what each request
+    already shows, it cannot give a withheld or bucketed count away by subtraction.
     """
 
     requests: int
-    asked: int
-    withheld: int
-    shared: int
-    clips: int
+    asked: CountRange
+    shared: CountRange
+    clips: CountRange
     k: int
 
 
@@ -797,10 +835,9 @@ def public_totals(counts: Iterable[PublicCounts], k: int) -> PublicTotals:
         raise ValueError("counts withheld under another k cannot be added up under this one")
     return PublicTotals(
         requests=len(rows),
-        asked=sum(row.asked for row in rows if row.asked is not None),
-        withheld=sum(1 for row in rows if row.asked is None),
-        shared=sum(row.shared for row in rows),
-        clips=sum(row.clips for row in rows),
+        asked=disclosure_counts.total((row.asked for row in rows), k),
+        shared=disclosure_counts.total((row.shared for row in rows), k),
+        clips=disclosure_counts.total((row.clips for row in rows), k),
         k=k,
     )
 
@@ -878,15 +915,12 @@ def answer_state(row: RfaRecipient, now: datetime | None = None) -> consent.Answ
 
 
 def clips_in_request(db: Session, owner: User, rfa: Rfa) -> list[Clip]:
-    """The owner's clips from cameras inside the area that overlap the window, oldest first."""
-    shape = rfa.shape()
-    cameras = [
-        camera.id
-        for camera in owner.cameras
-        if camera.lat is not None
-        and camera.lon is not None
-        and area_contains(shape, camera.lat, camera.lon)
-    ]
+    """The owner's clips from cameras in the request's cells that overlap the window, oldest first.
+
+    The same rule as who is asked: a camera is in the request when its public cell is.
+    """
+    reached = set(rfa.cells)
+    cameras = [camera.id for camera in owner.cameras if camera.cell in reached]
     if not cameras:
         return []
     query = select(Clip).where(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from doorstep.api import problems
 from doorstep.api.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.api.routers.accounts import Strict
+from doorstep.domain.disclosure_counts import CountRange
 from doorstep.domain.geo import cell_location
 from doorstep.errors import NotFound
 from doorstep.settings import Settings
@@ -49,27 +50,32 @@ class MemberInvite(Strict):
     email: Annotated[str, Field(max_length=254)]
 
 
-class CountsPublic(BaseModel):
-    """How many owners a request reached and how many shared; nobody learns who declined (I3).
+class CountRangePublic(BaseModel):
+    """A count shown only as a range: "fewer than k" (0 to k - 1), or a bucket such as 10–19."""
 
-    When fewer than k owners were asked (k is the camera map's k-anonymity threshold, 5 unless
-    configured), the number is withheld: `asked` is null and `asked_fewer_than` is k. Zero is
-    withheld too. Declines and silence are one number nobody can split.
+    at_least: int = Field(description="The smallest the count may be.")
+    at_most: int = Field(description="The largest the count may be.")
+    label: str = Field(description='The range in words, e.g. "fewer than 5" or "10–19".')
+
+
+def count_range(shown: CountRange) -> CountRangePublic:
+    """A domain range as the API shows it."""
+    return CountRangePublic(at_least=shown.at_least, at_most=shown.at_most, label=shown.label)
+
+
+class CountsPublic(BaseModel):
+    """How many owners a request reached and how many shared, as ranges; never who declined (I3).
+
+    Every count is coarse: fewer than k (the camera map's k-anonymity threshold, 5 unless
+    configured) is withheld as the range 0 to k - 1, zero included; from k up a count is
+    shown as its bucket (for k = 5: 5–9, 10–19, 20–49, 50–99 …). Declines and silence are one
+    number nobody can split, and are never shown.
     """
 
-    asked: int | None = Field(
-        description="Owners asked; null when fewer than `asked_fewer_than` (k) were asked."
-    )
-    asked_fewer_than: int | None = Field(
-        description="k when `asked` is withheld because fewer than k owners were asked; else null."
-    )
-    shared: int = Field(description="Owners who shared at least one clip.")
-    clips_shared: int = Field(description="Clips shared with the request.")
-
-    @property
-    def asked_label(self) -> str:
-        """The asked count as pages show it: the number, or "fewer than k"."""
-        return str(self.asked) if self.asked is not None else f"fewer than {self.asked_fewer_than}"
+    asked: CountRangePublic = Field(description="Owners asked; fewer than k is not told how many.")
+    shared: CountRangePublic = Field(description="Owners who shared at least one clip.")
+    clips_shared: CountRangePublic = Field(description="Clips shared with the request.")
+    k: int = Field(description="The threshold below which a count is withheld.")
 
 
 class RfaPublic(BaseModel):
@@ -92,32 +98,17 @@ class RfaPublic(BaseModel):
 
 
 class AgencyStats(BaseModel):
-    """An agency's record, added up from its requests' public counts only.
+    """An agency's record, added up from its requests' public ranges only.
 
-    `asked` sums the requests that reached at least k owners; the others are counted in
-    `requests_asked_withheld`, so no total can be subtracted to recover a withheld count.
+    Each total is the sum of the bounds its requests show, so no total can be subtracted to
+    recover a withheld or bucketed count.
     """
 
     requests: int = Field(description="Requests the agency sent.")
-    asked: int = Field(description="Owners asked, over the requests that reached at least k.")
-    requests_asked_withheld: int = Field(
-        description="Requests that reached fewer than k owners, whose count is withheld."
-    )
-    k: int = Field(description="The threshold under which a request's asked count is withheld.")
-    shared: int = Field(description="Owners who shared, over all requests.")
-    clips_shared: int = Field(description="Clips shared, over all requests.")
-
-    @property
-    def asked_label(self) -> str:
-        """The asked total as pages show it, saying what it leaves out."""
-        withheld = self.requests_asked_withheld
-        if not withheld:
-            return str(self.asked)
-        few = f"fewer than {self.k} owners"
-        if withheld == self.requests:
-            return f"{few} in each request" if withheld > 1 else few
-        others = "1 other request" if withheld == 1 else f"{withheld} other requests"
-        return f"{self.asked} in requests that reached at least {self.k}; {others}: {few} each"
+    asked: CountRangePublic = Field(description="Owners asked, over all requests.")
+    shared: CountRangePublic = Field(description="Owners who shared, over all requests.")
+    clips_shared: CountRangePublic = Field(description="Clips shared, over all requests.")
+    k: int = Field(description="The threshold below which a request's counts are withheld.")
 
 
 class AgencyPublic(BaseModel):
@@ -179,13 +170,13 @@ DEFAULT_K: int = int(Settings.model_fields["camera_map_k"].default)
 
 
 def counts_public(counts: RfaCounts, k: int = DEFAULT_K) -> CountsPublic:
-    """The counts anyone may see: fewer than ``k`` asked is not told how many."""
+    """The counts anyone may see: ranges, every count below ``k`` withheld."""
     shown = agencies.public_counts(counts, k)
     return CountsPublic(
-        asked=shown.asked,
-        asked_fewer_than=k if shown.asked is None else None,
-        shared=shown.shared,
-        clips_shared=shown.clips,
+        asked=count_range(shown.asked),
+        shared=count_range(shown.shared),
+        clips_shared=count_range(shown.clips),
+        k=k,
     )
 
 
@@ -224,11 +215,10 @@ def agency_public(db: Session, agency: Agency, k: int = DEFAULT_K) -> AgencyPubl
         verified_at=agency.verified_at,
         stats=AgencyStats(
             requests=totals.requests,
-            asked=totals.asked,
-            requests_asked_withheld=totals.withheld,
+            asked=count_range(totals.asked),
+            shared=count_range(totals.shared),
+            clips_shared=count_range(totals.clips),
             k=k,
-            shared=totals.shared,
-            clips_shared=totals.clips,
         ),
         requests=public,
     )

@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.api.deps import DbDep, StateDep
 from doorstep.api.state import AppState
+from doorstep.domain import disclosure_counts
 from doorstep.domain import legal as rules
 from doorstep.domain.transparency import (
     EventKind,
@@ -147,8 +149,16 @@ def report(db: Session, k: int, agency_id: str | None = None) -> list[PeriodCoun
     """The report's rows; one agency's (and not the overall rows) when ``agency_id`` is given.
 
     ``k`` is the camera map's threshold: requests reaching fewer owners are not summed (I3).
+    The others add the lower end of the range their request shows (``disclosure_counts``), not
+    their exact count: a period with one request would otherwise read its count off.
     """
-    rows = aggregate(recorded_events(db), k)
+    events = [
+        replace(event, owners_affected=disclosure_counts.coarse(event.owners_affected, k).at_least)
+        if event.kind is EventKind.RFA_RECIPIENT
+        else event
+        for event in recorded_events(db)
+    ]
+    rows = aggregate(events, k)
     if agency_id is None:
         return rows
     return [row for row in rows if row.agency_id == agency_id]
