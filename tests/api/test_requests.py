@@ -38,10 +38,6 @@ FACE_IMAGE, FACE_BOX = "2008_001009.jpg", (145, 79, 76, 76)
 WITHHELD = {"at_least": 0, "at_most": 4, "label": "fewer than 5"}
 
 
-#: A count below k (5) as every reader but the owner sees it: a range, not a number (I3).
-WITHHELD = {"at_least": 0, "at_most": 4, "label": "fewer than 5"}
-
-
 def rfa_body(**overrides: Any) -> dict[str, Any]:
     """A request that passes the policy: 300 m around HOME, the two hours just past."""
     now = utcnow()
