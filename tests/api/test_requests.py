@@ -208,7 +208,12 @@ def test_only_opted_in_owners_inside_the_area_are_asked(app: FastAPI) -> None:
     agency, csrf, _agency_id = verified_agency(app)
     rfa = _created(post_rfa(agency, csrf))
     # One owner asked: fewer than k, so how many is withheld (I3).
-    assert rfa["counts"] == {"asked": WITHHELD, "shared": WITHHELD, "clips_shared": WITHHELD, "k": 5}
+    assert rfa["counts"] == {
+        "asked": WITHHELD,
+        "shared": WITHHELD,
+        "clips_shared": WITHHELD,
+        "k": 5,
+    }
     assert [item["request"]["id"] for item in inside.get("/api/v1/inbox").json()] == [rfa["id"]]
     assert opted_out.get("/api/v1/inbox").json() == []
     assert outside.get("/api/v1/inbox").json() == []

@@ -1,4 +1,4 @@
-"""The agencies repository: targeting by cell, counts without declines, share expiry, frozen RFAs."""
+"""Agencies storage: targeting by cell, counts without declines, share expiry, frozen RFAs."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ import h3
 import pytest
 
 from doorstep.domain import _geometry as geometry
+from doorstep.domain.disclosure_counts import CountRange
 from doorstep.errors import InvalidInput
 from doorstep.storage import agencies
-from doorstep.domain.disclosure_counts import CountRange
 from doorstep.storage.agencies import PublicCounts, RfaCounts, public_counts, public_totals
 from tests.api.test_jurisdiction_limits import CONTINENT
 
