@@ -15,6 +15,8 @@ import cv2
 import h3
 import numpy as np
 import pytest
+import shapely
+import shapely.geometry
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -52,6 +54,19 @@ def _neighbour(app: FastAPI, email: str, home: dict[str, float]) -> tuple[TestCl
     return other, resident(other, email, display_name=email.split("@")[0].title(), home=home)
 
 
+def _district_outline(home_cell: str) -> dict[str, Any]:
+    """The resolution-7 cell around ``home_cell``, its children included, as GeoJSON."""
+    district = h3.cell_to_parent(home_cell, 7)
+    cells = [
+        shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(c)])
+        for c in h3.cell_to_children(district, 8)
+    ]
+    outline = shapely.unary_union(cells).buffer(0.001)
+    # Through JSON, as a stored jurisdiction is: lists, not tuples.
+    geojson: dict[str, Any] = json.loads(json.dumps(shapely.geometry.mapping(outline)))
+    return geojson
+
+
 def _staff(
     app: FastAPI, email: str, role: Role, agency: str | None = None
 ) -> tuple[TestClient, str]:
@@ -67,12 +82,13 @@ def _staff(
             role=role,
         )
         if agency is not None:
-            # A verified agency whose jurisdiction is the cells within ~2 km of Ada's home.
+            # A verified agency whose jurisdiction is the district around Ada's home (the
+            # resolution-7 cell, with its resolution-8 cells and a margin), far from FAR_HOME.
             home = public_cell(Coordinates(**ADA_HOME), 8)
             row = Agency(
                 name=agency,
                 kind="fire",
-                jurisdiction={"type": "Polygon", "coordinates": []},
+                jurisdiction=_district_outline(home),
                 cells=sorted(h3.grid_disk(home, 2)),
                 contact="desk@agency.example",
                 status=AgencyStatus.VERIFIED.value,

@@ -32,6 +32,13 @@ from tests.factories import PASSWORD
 
 HOME = Coordinates(45.523612, -122.677144)
 RES = 8
+#: A box of about 30 by 40 km around HOME, as an agency's jurisdiction.
+PORTLAND = {
+    "type": "Polygon",
+    "coordinates": [
+        [[-122.9, 45.35], [-122.45, 45.35], [-122.45, 45.7], [-122.9, 45.7], [-122.9, 45.35]]
+    ],
+}
 
 
 @pytest.fixture
@@ -399,6 +406,7 @@ def test_alerts_reach_homes_in_their_cells_and_not_beyond(db: Session) -> None:
         db,
         officer,
         agency_name="Portland Fire",
+        jurisdiction=PORTLAND,
         text="Road closed for a gas leak",
         cells=[district],
         cell_resolution=RES,
@@ -408,8 +416,33 @@ def test_alerts_reach_homes_in_their_cells_and_not_beyond(db: Session) -> None:
     assert ada.id in feed.residents_covered(db, alert, RES)
     assert london.id not in feed.residents_covered(db, alert, RES)
     with pytest.raises(Forbidden):
-        feed.post_alert(db, ada, agency_name="Me", text="hi", cells=[district], cell_resolution=RES)
+        feed.post_alert(
+            db,
+            ada,
+            agency_name="Me",
+            jurisdiction=PORTLAND,
+            text="hi",
+            cells=[district],
+            cell_resolution=RES,
+        )
     with pytest.raises(InvalidInput):
         feed.post_alert(
-            db, officer, agency_name="PF", text="x", cells=["nonsense"], cell_resolution=RES
+            db,
+            officer,
+            agency_name="PF",
+            jurisdiction=PORTLAND,
+            text="x",
+            cells=["nonsense"],
+            cell_resolution=RES,
+        )
+    # A cell that reaches past the jurisdiction, here London's, is refused outright.
+    with pytest.raises(Forbidden):
+        feed.post_alert(
+            db,
+            officer,
+            agency_name="PF",
+            jurisdiction=PORTLAND,
+            text="x",
+            cells=[district, london.home_cell or ""],
+            cell_resolution=RES,
         )

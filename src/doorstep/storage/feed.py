@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import h3
 from sqlalchemy import (
@@ -39,6 +40,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.elements import BindParameter
 
+from doorstep.domain import alerts
 from doorstep.domain.geo import (
     FINEST_PUBLIC_RESOLUTION,
     Coordinates,
@@ -83,7 +85,7 @@ MAX_REASON_LENGTH = 500
 MAX_MESSAGE_LENGTH = 2000
 MAX_TIP_LENGTH = 4000
 MAX_ALERT_LENGTH = 2000
-MAX_ALERT_CELLS = 500
+MAX_ALERT_CELLS = alerts.MAX_ALERT_CELLS
 #: Resolution of the coarse area named next to "Neighbor" on a post (res 6 is ~36 km²).
 AREA_RESOLUTION = 6
 #: The label a clip's owner sets to say it shows nobody; until redaction exists only such clips
@@ -989,29 +991,21 @@ def tips_for_agency(db: Session, agency_id: str) -> list[Tip]:
     )
 
 
-def _alert_cells(cells: Sequence[str], finest: int) -> list[str]:
-    if not cells or len(cells) > MAX_ALERT_CELLS:
-        raise InvalidInput(f"an alert covers 1 to {MAX_ALERT_CELLS} cells", field="cells")
-    clean: list[str] = []
-    for cell in cells:
-        if not isinstance(cell, str) or not h3.is_valid_cell(cell):
-            raise InvalidInput(f"{cell!r} is not an H3 cell", field="cells")
-        resolution = h3.get_resolution(cell)
-        # Alerts go to areas, not doors: nothing finer than the public resolution.
-        clean.append(coarsen(cell, finest) if resolution > finest else str(cell))
-    return sorted(set(clean))
-
-
 def post_alert(
     db: Session,
     author: User,
     *,
     agency_name: str,
+    jurisdiction: dict[str, Any],
     text: str,
     cells: Sequence[str],
     cell_resolution: int,
 ) -> AgencyAlert:
-    """Post an agency alert to the residents of ``cells``."""
+    """Post an agency alert to the residents of ``cells``, each inside ``jurisdiction``.
+
+    A cell reaching any home outside the agency's jurisdiction is refused (``Forbidden``):
+    see ``domain.alerts``, which also bounds the cells' resolution and number.
+    """
     if author.role not in AGENCY_ROLES:
         raise Forbidden("only agency accounts post alerts")
     name = " ".join(agency_name.split())
@@ -1019,7 +1013,9 @@ def post_alert(
         raise InvalidInput("name the agency (1 to 120 characters)", field="agency_name")
     clean = _clean_text(text, field="text", limit=MAX_ALERT_LENGTH, what="an alert")
     refuse_race_only(clean)
-    covered = _alert_cells(cells, min(cell_resolution, FINEST_PUBLIC_RESOLUTION))
+    covered = alerts.check_alert_cells(
+        cells, jurisdiction, min(cell_resolution, FINEST_PUBLIC_RESOLUTION)
+    )
     alert = AgencyAlert(author_id=author.id, agency_name=name, text=clean, cells=covered)
     db.add(alert)
     db.flush()
