@@ -47,12 +47,24 @@ def test_sign_up_returns_the_exact_home_to_its_owner_only_with_a_public_cell(
     assert "password" not in str(user).lower()
 
 
-def test_duplicate_email_is_a_conflict_whatever_the_case(app: FastAPI, client: TestClient) -> None:
-    sign_up(client, "ada@example.org")
-    body = {"email": " ADA@Example.org ", "password": PASSWORD, "display_name": "Other"}
-    problem = _problem(client.post("/api/v1/accounts", json=body), 409)
-    assert problem["field"] == "email"
+def test_a_taken_email_signs_up_as_if_new_and_changes_nothing(
+    app: FastAPI, client: TestClient
+) -> None:
+    first = sign_up(client, "ada@example.org")
+    body = {"email": " ADA@Example.org ", "password": "quiet-harbour-42", "display_name": "Other"}
+    again = client.post("/api/v1/accounts", json=body)
+    # The same answer as a new account's: sign-up does not tell that the address is taken.
+    assert again.status_code == 201, again.text
+    assert again.json()["email"] == "ada@example.org"
+    assert again.json()["display_name"] == "Other"
+    assert again.json()["id"] != first["id"]
+    assert "set-cookie" not in again.headers
     assert _count(app, User) == 1
+    # Nothing changed: the account keeps its own password and name.
+    theirs = {"email": "ada@example.org", "password": "quiet-harbour-42"}
+    assert client.post("/api/v1/session", json=theirs).status_code == 401
+    log_in(client, "ada@example.org")
+    assert client.get("/api/v1/me").json()["display_name"] == "Ada"
 
 
 @pytest.mark.parametrize(

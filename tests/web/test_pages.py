@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -46,13 +47,44 @@ def test_landing_page_invites_sign_up(client: TestClient) -> None:
     assert page.headers["cache-control"] == "no-store"
 
 
-def test_sign_up_logs_in_and_shows_the_account(client: TestClient) -> None:
+def _log_in(client: TestClient, email: str = "ada@example.org", next_path: str = "") -> Any:
+    form = {"csrf_token": _csrf(client, "/login"), "email": email, "password": PASSWORD}
+    if next_path:
+        form["next"] = next_path
+    return client.post("/login", data=form, follow_redirects=False)
+
+
+def _signed_in(client: TestClient) -> None:
+    _sign_up(client)
+    assert _log_in(client).status_code == 303
+
+
+def test_sign_up_then_log_in_shows_the_account(client: TestClient) -> None:
     response = _sign_up(client)
     assert response.status_code == 303  # type: ignore[attr-defined]
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    # No session from sign-up: it would tell a new address from a taken one.
+    assert location.startswith("/login?signed_up=1")
+    assert "doorstep_session" not in response.headers.get("set-cookie", "")  # type: ignore[attr-defined]
+    page = client.get(location)
+    assert "Thanks for signing up" in page.text
+    logged_in = _log_in(client, next_path="/account?welcome=1")
+    assert logged_in.headers["location"] == "/account?welcome=1"
     account = client.get("/account?welcome=1")
     assert "Welcome to Doorstep, Ada" in account.text
     assert "45.5236, -122.6771" in account.text
     assert "never the exact spot" in account.text
+
+
+def test_a_taken_email_signs_up_the_same_way_and_changes_nothing(
+    app: FastAPI, client: TestClient
+) -> None:
+    first = _sign_up(client)
+    again = _sign_up(TestClient(app), display_name="Mallory", password="quiet-harbour-42")
+    assert again.status_code == first.status_code == 303  # type: ignore[attr-defined]
+    assert again.headers["location"] == first.headers["location"]  # type: ignore[attr-defined]
+    assert again.text == first.text  # type: ignore[attr-defined]
+    assert _users(app) == 1
 
 
 def test_a_form_post_without_csrf_changes_nothing(app: FastAPI, client: TestClient) -> None:
@@ -85,7 +117,7 @@ def test_malformed_home_text_is_a_form_error(app: FastAPI, client: TestClient) -
 
 
 def test_log_out_and_back_in(client: TestClient) -> None:
-    _sign_up(client)
+    _signed_in(client)
     csrf = _csrf(client, "/account")
     out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert out.status_code == 303
@@ -106,7 +138,7 @@ def test_log_out_and_back_in(client: TestClient) -> None:
 
 
 def test_login_next_only_goes_to_our_own_paths(client: TestClient) -> None:
-    _sign_up(client)
+    _signed_in(client)
     client.post("/logout", data={"csrf_token": _csrf(client, "/account")})
     response = client.post(
         "/login",
@@ -122,7 +154,7 @@ def test_login_next_only_goes_to_our_own_paths(client: TestClient) -> None:
 
 
 def test_account_forms_change_password_and_delete(app: FastAPI, client: TestClient) -> None:
-    _sign_up(client)
+    _signed_in(client)
     csrf = _csrf(client, "/account")
     wrong = client.post(
         "/account/password",
@@ -154,7 +186,7 @@ def test_account_forms_change_password_and_delete(app: FastAPI, client: TestClie
 
 
 def test_tokens_from_the_account_page(client: TestClient) -> None:
-    _sign_up(client)
+    _signed_in(client)
     csrf = _csrf(client, "/account")
     page = client.post(
         "/account/tokens", data={"csrf_token": csrf, "name": "nas", "scopes": ["account:read"]}

@@ -22,6 +22,7 @@ from doorstep.api.routers.accounts import clear_session_cookie, set_session_cook
 from doorstep.domain.geo import Coordinates, cell_location, parse_coordinates
 from doorstep.errors import DoorstepError, InvalidInput, NotAuthenticated
 from doorstep.storage import accounts
+from doorstep.storage.sign_up import create_account
 from doorstep.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,12 +76,12 @@ def signup(
     display_name: Text,
     home: OptionalText = "",
 ) -> Response:
-    """Create the account and log straight in."""
+    """Create the account, then ask to log in (the same answer for a taken email)."""
     check_anonymous_csrf(request, csrf)
     form = {"email": email, "display_name": display_name, "home": home}
     try:
         throttling.count_sign_up(db, request, state)
-        user = accounts.create_user(
+        create_account(
             db,
             email=email,
             password=password,
@@ -99,17 +100,19 @@ def signup(
             status=err.status,
             headers=_retry_after(err),
         )
-    new = accounts.start_session(db, user, state.session_ttl)
-    response = _see_other("/account?welcome=1")
-    set_session_cookie(response, state, new)
-    return response
+    # The same answer whether or not the email was taken, and no session either way: a
+    # session here would tell a new address from a taken one. The holder logs in next.
+    return _see_other("/login?signed_up=1&next=" + quote("/account?welcome=1", safe=""))
 
 
 @router.get("/login")
-def login_page(request: Request, principal: OptionalPrincipal, next: str = "") -> Response:
+def login_page(
+    request: Request, principal: OptionalPrincipal, next: str = "", signed_up: str = ""
+) -> Response:
     """The log-in form."""
     request.state.principal = principal
-    return render(request, "login.html", {"form": {}, "next": _safe_next(next)})
+    context = {"form": {}, "next": _safe_next(next), "signed_up": signed_up == "1"}
+    return render(request, "login.html", context)
 
 
 @router.post("/login")

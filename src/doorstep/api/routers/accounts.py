@@ -28,6 +28,7 @@ from doorstep.storage import accounts
 from doorstep.storage.accounts import NewSession
 from doorstep.storage.export import export_account
 from doorstep.storage.models import ApiToken, User
+from doorstep.storage.sign_up import create_account
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -226,12 +227,17 @@ def _coordinates(home: HomeLocation | None) -> Coordinates | None:
 
 
 @router.post(
-    "/accounts", status_code=status.HTTP_201_CREATED, responses=problems.responses(409, 429)
+    "/accounts", status_code=status.HTTP_201_CREATED, responses=problems.responses(429)
 )
 def sign_up(body: UserCreate, request: Request, db: DbDep, state: StateDep) -> UserPrivate:
-    """Create a resident account; each client address may try a few times per window."""
+    """Create a resident account; each client address may try a few times per window.
+
+    An email that already has an account gets the same answer (201, the same fields, a fresh
+    id) while nothing is created or changed: sign-up never tells whether an address is taken.
+    Log in next with the email and password just chosen.
+    """
     throttling.count_sign_up(db, request, state)
-    user = accounts.create_user(
+    user = create_account(
         db,
         email=body.email,
         password=body.password,
