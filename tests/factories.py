@@ -41,6 +41,19 @@ def resident(client: TestClient, email: str = "ada@example.org", **kwargs: Any) 
     return log_in(client, email)
 
 
+def accept_invitations(client: TestClient, csrf: str) -> list[dict[str, Any]]:
+    """Accept every invitation waiting for the client's account, as its holder would."""
+    waiting = client.get("/api/v1/invitations")
+    assert waiting.status_code == 200, waiting.text
+    invitations: list[dict[str, Any]] = waiting.json()
+    for invitation in invitations:
+        accepted = client.post(
+            f"/api/v1/invitations/{invitation['id']}/accept", headers={"x-csrf-token": csrf}
+        )
+        assert accepted.status_code == 200, accepted.text
+    return invitations
+
+
 def bearer(client: TestClient, csrf: str, scopes: set[str], name: str = "script") -> dict[str, str]:
     """Mint an API token with ``scopes`` from a logged-in browser; its Authorization header."""
     minted = client.post(

@@ -34,7 +34,7 @@ from doorstep.domain.rfa import Circle, RfaDraft, polygon
 from doorstep.jobs import queue, redaction
 from doorstep.security import hash_password, new_secret
 from doorstep.settings import Settings, load_master_key
-from doorstep.storage import agencies
+from doorstep.storage import agencies, invitations
 from doorstep.storage.agencies import Agency, AgencyKind, EvidenceAction, Rfa, Share
 from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.clips import ClipMeta, Keys, store_clip
@@ -212,7 +212,10 @@ def seed_history(settings: Settings, emails: Sequence[str], centre: Coordinates)
             fire = _agency(db, state, FIRE, centre, _user(db, cast.second_reviewer))
             officer = _user(db, cast.officer)
             if agencies.membership(db, officer) is None:
-                agencies.invite(db, police, officer.email)
+                # The chief invites and the officer accepts, as both would on their pages.
+                chief = db.scalars(select(User).where(User.email == POLICE.chief_email)).one()
+                invited = invitations.invite_to_agency(db, police, chief, officer.email)
+                invitations.accept(db, officer, invited.id)
             fire_id = fire.id
         with tempfile.TemporaryDirectory(prefix="doorstep-demo-") as folder:
             footage = Footage(state.keys, Path(folder))

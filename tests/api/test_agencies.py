@@ -164,26 +164,69 @@ def test_a_bad_jurisdiction_or_duplicate_is_refused(client: TestClient) -> None:
 
 
 @pytest.mark.usefixtures("client")
-def test_admins_invite_members(app: FastAPI) -> None:
+def test_admins_invite_members_who_join_by_accepting(app: FastAPI) -> None:
     agency_client, csrf, agency_id = verified_agency(app)
     officer = TestClient(app)
-    resident(officer, "officer@ppb.example", display_name="Officer")
+    officer_csrf = resident(officer, "officer@ppb.example", display_name="Officer")
     invited = agency_client.post(
         f"/api/v1/agencies/{agency_id}/members",
-        json={"email": "officer@ppb.example"},
+        json={"email": "Officer@PPB.example"},
         headers={"x-csrf-token": csrf},
     )
-    assert invited.status_code == 201, invited.text
+    assert invited.status_code == 202, invited.text
+    assert invited.json() == {
+        "email": "officer@ppb.example",
+        "status": "invited",
+        "expires_in_days": 7,
+    }
+    # Invited is not joined: nothing changes until the officer accepts.
+    assert officer.get("/api/v1/me").json()["role"] == "resident"
+    pending = agency_client.get(f"/api/v1/agencies/{agency_id}/invitations").json()
+    assert [p["email"] for p in pending] == ["officer@ppb.example"]
+    [waiting] = officer.get("/api/v1/invitations").json()
+    assert (waiting["kind"], waiting["agency_name"]) == ("agency", "Portland Police Bureau")
+    assert waiting["invited_by"] == "Chief"
+    accepted = officer.post(
+        f"/api/v1/invitations/{waiting['id']}/accept", headers={"x-csrf-token": officer_csrf}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["state"] == "accepted"
     assert officer.get("/api/v1/me").json()["role"] == "agency_member"
+    assert agency_client.get(f"/api/v1/agencies/{agency_id}/invitations").json() == []
     members = agency_client.get(f"/api/v1/agencies/{agency_id}/members").json()
     assert sorted(m["role"] for m in members) == ["admin", "member"]
-    officer_csrf = log_in(officer, "officer@ppb.example")
+    again = officer.post(
+        f"/api/v1/invitations/{waiting['id']}/accept", headers={"x-csrf-token": officer_csrf}
+    )
+    assert again.status_code == 409
     refused = officer.post(
         f"/api/v1/agencies/{agency_id}/members",
         json={"email": "chief@ppb.example"},
         headers={"x-csrf-token": officer_csrf},
     )
     assert refused.status_code == 403
+
+
+@pytest.mark.usefixtures("client")
+def test_an_admin_can_withdraw_an_invitation_before_it_is_answered(app: FastAPI) -> None:
+    agency_client, csrf, agency_id = verified_agency(app)
+    officer = TestClient(app)
+    officer_csrf = resident(officer, "officer@ppb.example")
+    agency_client.post(
+        f"/api/v1/agencies/{agency_id}/members",
+        json={"email": "officer@ppb.example"},
+        headers={"x-csrf-token": csrf},
+    )
+    [pending] = agency_client.get(f"/api/v1/agencies/{agency_id}/invitations").json()
+    url = f"/api/v1/agencies/{agency_id}/invitations/{pending['id']}"
+    assert agency_client.delete(url, headers={"x-csrf-token": csrf}).status_code == 204
+    assert agency_client.delete(url, headers={"x-csrf-token": csrf}).status_code == 409
+    assert officer.get("/api/v1/invitations").json() == []
+    accepted = officer.post(
+        f"/api/v1/invitations/{pending['id']}/accept", headers={"x-csrf-token": officer_csrf}
+    )
+    assert accepted.status_code == 409
+    assert officer.get("/api/v1/me").json()["role"] == "resident"
 
 
 @pytest.mark.usefixtures("client")

@@ -23,7 +23,7 @@ from doorstep.storage.models import Role, User
 from tests.api.test_agencies import app_state, owner_with_clip, verified_agency
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.api.test_requests import _answer, _created, post_rfa
-from tests.factories import resident
+from tests.factories import accept_invitations, resident
 from tests.media import tiny_clip
 
 RESIDENT = Role.RESIDENT.value
@@ -165,13 +165,14 @@ def test_household_viewings_name_neither_the_camera_nor_a_lasting_pseudonym(
         for n in range(2)
     ]
     with TestClient(app) as bob:
-        resident(bob, "bob@example.org", display_name="Bob")
+        bob_csrf = resident(bob, "bob@example.org", display_name="Bob")
         invited = client.post(
             f"/api/v1/cameras/{camera['id']}/household",
             json={"email": "bob@example.org"},
             headers={"x-csrf-token": csrf},
         )
-        assert invited.status_code == 201, invited.text
+        assert invited.status_code == 202, invited.text
+        accept_invitations(bob, bob_csrf)
         for clip in clips:
             assert bob.get(clip["video_url"]).status_code == 200
     bodies = _public_bodies(client)

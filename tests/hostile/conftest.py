@@ -18,7 +18,7 @@ from doorstep.storage.types import utcnow
 from tests.api.test_agencies import HOME, apply, staff, verified_agency
 from tests.api.test_devices import _camera, _meta, _pair, _upload
 from tests.api.test_requests import post_rfa
-from tests.factories import resident
+from tests.factories import accept_invitations, resident
 from tests.media import tiny_clip
 
 #: Every kind of caller the authorization matrix knows, in the order of its columns.
@@ -57,6 +57,10 @@ def _created(response: Any) -> dict[str, Any]:
     return body
 
 
+def _accepted(response: Any) -> None:
+    assert response.status_code == 202, response.text
+
+
 @pytest.fixture(scope="session")
 def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """One small H.264 clip for the whole session."""
@@ -91,7 +95,10 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
         f"/api/v1/cameras/{camera['id']}/household",
         json={"email": "home@example.org"},
     )
-    ids["user_id"] = _created(member)["user_id"]
+    _accepted(member)
+    # Household membership is an invitation the member accepts.
+    accept_invitations(clients["household"], csrf["household"])
+    ids["user_id"] = _created(world.send("household", "GET", "/api/v1/me"))["id"]
     token = world.send(
         "owner", "POST", "/api/v1/me/tokens", json={"name": "script", "scopes": ["account:read"]}
     )
@@ -106,11 +113,35 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
         json={"email": "officer@ppb.example"},
         headers={"x-csrf-token": chief_csrf},
     )
-    _created(invited)
+    _accepted(invited)
+    accept_invitations(clients["agent"], csrf["agent"])
     _fire, csrf["foreign_agent"], ids["foreign_agency_id"] = verified_agency(
         app, "Fire District 9", "fire@fd9.example"
     )
     clients["foreign_agent"] = _fire
+    # Invitations waiting for "other", for the rows that answer or withdraw them.
+    to_other = {"email": "other@example.org"}
+    _accepted(
+        chief.post(
+            f"/api/v1/agencies/{agency_id}/members",
+            json=to_other,
+            headers={"x-csrf-token": chief_csrf},
+        )
+    )
+    for role, url in (
+        ("owner", f"/api/v1/cameras/{camera['id']}/household"),
+        ("owner", f"/api/v1/cameras/{ids['camera2_id']}/household"),
+        ("foreign_agent", f"/api/v1/agencies/{ids['foreign_agency_id']}/members"),
+    ):
+        _accepted(world.send(role, "POST", url, json=to_other))
+    waiting = {
+        invitation["agency_name"] or invitation["camera_name"]: invitation["id"]
+        for invitation in world.send("other", "GET", "/api/v1/invitations").json()
+    }
+    ids["invitation_id"] = waiting["Portland Police Bureau"]
+    ids["household_invitation_id"] = waiting[camera["name"]]
+    ids["form_invitation_id"] = waiting["Garage"]
+    ids["form_decline_invitation_id"] = waiting["Fire District 9"]
     applicant = TestClient(app)
     ids["pending_agency_id"] = apply(
         applicant, resident(applicant, "applicant@example.org"), "Sheriff"

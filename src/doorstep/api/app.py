@@ -21,6 +21,7 @@ from doorstep.api.routers import (
     clips,
     devices,
     events,
+    invitations,
     legal,
     neighbors,
     partnerships,
@@ -38,7 +39,14 @@ from doorstep.storage.blobs import make_blob_store
 from doorstep.storage.db import Database
 from doorstep.storage.folders import private_folder
 from doorstep.storage.migrate import migrate
-from doorstep.web import agency_pages, camera_pages, feed_pages, legal_pages, pages
+from doorstep.web import (
+    agency_pages,
+    camera_pages,
+    feed_pages,
+    invitation_pages,
+    legal_pages,
+    pages,
+)
 from doorstep.web.render import STATIC
 
 
@@ -75,10 +83,12 @@ ROUTERS = (
     legal.router,
     partnerships.router,
     transparency.router,
+    invitations.router,
     legal_pages.router,
     feed_pages.router,
     camera_pages.router,
     agency_pages.router,
+    invitation_pages.router,
     pages.router,
 )
 

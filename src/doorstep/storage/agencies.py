@@ -573,13 +573,16 @@ def agency_of(db: Session, user: User, *, admin: bool = False) -> Agency:
     return member.agency
 
 
-def invite(db: Session, agency: Agency, email: str) -> AgencyMember:
-    """Make an existing account a member of the agency."""
-    user = db.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise NotFound("no Doorstep account has that email", extra={"field": "email"})
+def join(db: Session, agency: Agency, user: User) -> AgencyMember:
+    """Make ``user`` a member of the agency; only accepting an invitation calls this.
+
+    Nobody is made a member by someone else: ``storage.invitations.accept`` is the one caller,
+    acting for the invited person (invariant: memberships by consent).
+    """
+    if agency.status != AgencyStatus.VERIFIED.value:
+        raise Conflict("this agency is not verified")
     if membership(db, user) is not None:
-        raise Conflict("that account already belongs to an agency", extra={"field": "email"})
+        raise Conflict("your account already belongs to an agency")
     if user.role in (Role.ADMIN.value, Role.REVIEWER.value):
         raise Forbidden("platform staff cannot join an agency")
     user.role = Role.AGENCY_MEMBER.value

@@ -15,7 +15,6 @@ from doorstep.domain.geo import Coordinates, public_cell
 from doorstep.domain.retention import RETENTION_CHOICES
 from doorstep.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from doorstep.security import digest, new_api_token
-from doorstep.storage.accounts import normalise_email
 from doorstep.storage.models import ApiToken, Camera, HouseholdMember, PairingCode, User
 from doorstep.storage.types import utcnow
 
@@ -212,15 +211,12 @@ def agent_config(camera: Camera) -> dict[str, Any]:
     }
 
 
-def add_household_member(db: Session, camera: Camera, email: str) -> HouseholdMember:
-    """Let the account with ``email`` view this camera's clips."""
-    member = db.scalar(select(User).where(User.email == normalise_email(email)))
-    if member is None:
-        raise NotFound("no Doorstep account has that email; ask them to sign up first")
+def join_household(db: Session, camera: Camera, member: User) -> HouseholdMember:
+    """Let ``member`` view this camera's clips; only accepting an invitation calls this."""
     if member.id == camera.owner_id:
         raise InvalidInput("you already own this camera", field="email")
     if db.get(HouseholdMember, (camera.id, member.id)) is not None:
-        raise Conflict("they are already in this camera's household", field="email")
+        raise Conflict("you are already in this camera's household")
     row = HouseholdMember(camera_id=camera.id, user_id=member.id)
     db.add(row)
     db.flush()

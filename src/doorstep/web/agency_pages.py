@@ -20,7 +20,7 @@ from doorstep.api.state import AppState
 from doorstep.domain.geo import parse_coordinates
 from doorstep.domain.rfa import RfaDraft, parse_geojson
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
-from doorstep.storage import agencies
+from doorstep.storage import agencies, invitations
 from doorstep.storage.agencies import Agency, Rfa
 from doorstep.storage.models import Role
 from doorstep.web.render import render
@@ -314,6 +314,8 @@ def _dashboard(
         "agency": agency,
         "is_admin": member is not None and member.role == agencies.MemberRole.ADMIN.value,
         "members": agencies.members(db, agency),
+        "invitations": invitations.pending_for_agency(db, agency),
+        "invited": request.query_params.get("invited") == "1",
         "requests": [rfa_public(rfa, counts[rfa.id], k) for rfa in rfas],
         "map": camera_map_svg(agency, {c.cell: c.count for c in camera_map.cells}, rfas),
         "k": k,
@@ -415,19 +417,19 @@ def close_request(
 def invite(
     request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, email: Short
 ) -> Response:
-    """Add an existing account to the agency."""
+    """Invite someone to the agency; they join only if they accept (the same answer either way)."""
     if principal is None:
         return _login(request)
     agency = agencies.agency_of(db, principal.user, admin=True)
     try:
         with db.begin_nested():
-            agencies.invite(db, agency, email)
+            invitations.invite_to_agency(db, agency, principal.user, email)
     except DoorstepError as err:
         if isinstance(err, Forbidden):
             raise
         k = state.settings.camera_map_k
         return _dashboard(request, principal, db, k, status=err.status, invite_error=err)
-    return RedirectResponse("/agency", status_code=303)
+    return RedirectResponse("/agency?invited=1", status_code=303)
 
 
 @router.get("/agency/evidence")

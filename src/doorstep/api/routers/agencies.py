@@ -5,18 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from doorstep.api import problems
 from doorstep.api.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.api.routers.accounts import Strict
+from doorstep.api.routers.invitations import (
+    InvitationPending,
+    InvitationSent,
+    invitation_pending,
+    invitation_sent,
+)
 from doorstep.domain.disclosure_counts import CountRange
 from doorstep.domain.geo import cell_location
 from doorstep.errors import NotFound
 from doorstep.settings import Settings
-from doorstep.storage import agencies
+from doorstep.storage import agencies, invitations
 from doorstep.storage.agencies import Agency, Rfa, RfaCounts
 from doorstep.storage.models import Role, User
 
@@ -45,7 +51,7 @@ class AgencyApply(Strict):
 
 
 class MemberInvite(Strict):
-    """The email of an existing Doorstep account to add to the agency."""
+    """The email of the person to invite; they become a member only when they accept."""
 
     email: Annotated[str, Field(max_length=254)]
 
@@ -333,19 +339,38 @@ def list_members(agency_id: str, user: CurrentUser, db: DbDep) -> list[MemberPub
 
 
 @router.post(
-    "/{agency_id}/members", status_code=status.HTTP_201_CREATED, responses=problems.responses(409)
+    "/{agency_id}/members",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems.responses(409),
 )
-def invite(agency_id: str, body: MemberInvite, user: CurrentUser, db: DbDep) -> MemberPublic:
-    """Add an existing account to the agency (agency admins only)."""
+def invite(agency_id: str, body: MemberInvite, user: CurrentUser, db: DbDep) -> InvitationSent:
+    """Invite someone to the agency (agency admins only); they join only if they accept.
+
+    The answer is the same whether or not the email has a Doorstep account.
+    """
     agency = _own_agency(db, user, agency_id, admin=True)
-    member = agencies.invite(db, agency, body.email)
-    return MemberPublic(
-        user_id=member.user_id,
-        display_name=member.user.display_name,
-        email=member.user.email,
-        role=member.role,
-        added_at=member.added_at,
-    )
+    return invitation_sent(invitations.invite_to_agency(db, agency, user, body.email))
+
+
+@router.get("/{agency_id}/invitations")
+def list_invitations(agency_id: str, user: CurrentUser, db: DbDep) -> list[InvitationPending]:
+    """Invitations still waiting for an answer (agency admins only)."""
+    agency = _own_agency(db, user, agency_id, admin=True)
+    return [invitation_pending(row) for row in invitations.pending_for_agency(db, agency)]
+
+
+@router.delete(
+    "/{agency_id}/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems.responses(404, 409),
+)
+def withdraw_invitation(
+    agency_id: str, invitation_id: str, user: CurrentUser, db: DbDep
+) -> Response:
+    """Take back an invitation nobody has answered (agency admins only)."""
+    agency = _own_agency(db, user, agency_id, admin=True)
+    invitations.withdraw(db, invitation_id, agency=agency)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{agency_id}/camera-map")

@@ -14,9 +14,15 @@ from pydantic import BaseModel, Field
 from doorstep.api import problems
 from doorstep.api.deps import ClipReader, ClipWriter, DbDep, StateDep
 from doorstep.api.routers.accounts import HomeLocation, Strict
+from doorstep.api.routers.invitations import (
+    InvitationPending,
+    InvitationSent,
+    invitation_pending,
+    invitation_sent,
+)
 from doorstep.domain.geo import Coordinates
 from doorstep.errors import Conflict
-from doorstep.storage import cameras
+from doorstep.storage import cameras, invitations
 from doorstep.storage.clips import shred
 from doorstep.storage.models import Camera, HouseholdMember
 
@@ -187,13 +193,13 @@ def remove_camera(camera_id: str, principal: ClipWriter, db: DbDep, state: State
 
 
 class HouseholdInvite(Strict):
-    """The email of an existing Doorstep account to let view this camera's clips."""
+    """The email of the person to invite; they may view this camera's clips once they accept."""
 
     email: Annotated[str, Field(max_length=254)]
 
 
 class HouseholdMemberPublic(BaseModel):
-    """A household member as the owner sees them."""
+    """A household member as the owner sees them: someone who accepted the invitation."""
 
     user_id: str
     display_name: str
@@ -218,14 +224,42 @@ def list_household(camera_id: str, principal: ClipReader, db: DbDep) -> list[Hou
 
 
 @router.post(
-    "/{camera_id}/household", status_code=status.HTTP_201_CREATED, responses=problems.responses(409)
+    "/{camera_id}/household",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems.responses(409),
 )
 def invite_household(
     camera_id: str, body: HouseholdInvite, principal: ClipWriter, db: DbDep
-) -> HouseholdMemberPublic:
-    """Let someone view (not share or delete) this camera's clips."""
+) -> InvitationSent:
+    """Invite someone to view (not share or delete) this camera's clips, if they accept.
+
+    The answer is the same whether or not the email has a Doorstep account.
+    """
     camera = cameras.owned_camera(db, principal.user, camera_id)
-    return _member(cameras.add_household_member(db, camera, body.email))
+    return invitation_sent(invitations.invite_to_household(db, camera, principal.user, body.email))
+
+
+@router.get("/{camera_id}/household/invitations")
+def list_household_invitations(
+    camera_id: str, principal: ClipReader, db: DbDep
+) -> list[InvitationPending]:
+    """Household invitations still waiting for an answer."""
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return [invitation_pending(row) for row in invitations.pending_for_camera(db, camera)]
+
+
+@router.delete(
+    "/{camera_id}/household/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems.responses(404, 409),
+)
+def withdraw_household_invitation(
+    camera_id: str, invitation_id: str, principal: ClipWriter, db: DbDep
+) -> Response:
+    """Take back a household invitation nobody has answered."""
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    invitations.withdraw(db, invitation_id, camera=camera)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/{camera_id}/household/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

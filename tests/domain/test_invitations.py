@@ -1,0 +1,64 @@
+"""Invitation rules: only the addressee answers, once, before the invitation ends."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from doorstep.domain import invitations as rules
+from doorstep.domain.invitations import Invitation, InvitationKind, InvitationState
+from doorstep.errors import Conflict, InvalidInput, NotFound
+
+NOW = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+
+
+def _invitation(**changes: Any) -> Invitation:
+    base = Invitation(
+        invitation_id="i1",
+        kind=InvitationKind.AGENCY,
+        email="officer@ppb.example",
+        created_at=NOW,
+        expires_at=rules.expiry(NOW),
+    )
+    return replace(base, **changes)
+
+
+def test_an_invitation_lasts_its_lifetime_and_then_expires() -> None:
+    invitation = _invitation()
+    assert invitation.expires_at - invitation.created_at == rules.INVITATION_LIFETIME
+    assert rules.state_at(invitation, NOW) is InvitationState.PENDING
+    later = NOW + rules.INVITATION_LIFETIME
+    assert rules.state_at(invitation, later) is InvitationState.EXPIRED
+    with pytest.raises(Conflict, match="expired"):
+        rules.accept(invitation, "officer@ppb.example", later)
+
+
+def test_only_the_addressee_answers_and_only_once() -> None:
+    invitation = _invitation()
+    with pytest.raises(NotFound):
+        rules.accept(invitation, "someone@else.example", NOW)
+    accepted = rules.accept(invitation, "officer@ppb.example", NOW + timedelta(hours=1))
+    assert accepted.state is InvitationState.ACCEPTED
+    assert accepted.answered_at == NOW + timedelta(hours=1)
+    with pytest.raises(Conflict):
+        rules.decline(accepted, "officer@ppb.example", NOW + timedelta(hours=2))
+    with pytest.raises(Conflict):
+        rules.withdraw(accepted, NOW + timedelta(hours=2))
+
+
+def test_declined_and_withdrawn_invitations_cannot_be_accepted() -> None:
+    declined = rules.decline(_invitation(), "officer@ppb.example", NOW)
+    withdrawn = rules.withdraw(_invitation(), NOW)
+    for closed in (declined, withdrawn):
+        with pytest.raises(Conflict):
+            rules.accept(closed, "officer@ppb.example", NOW)
+
+
+def test_times_must_carry_a_zone() -> None:
+    with pytest.raises(InvalidInput):
+        _invitation(created_at=NOW.replace(tzinfo=None))
+    with pytest.raises(InvalidInput):
+        rules.state_at(_invitation(), NOW.replace(tzinfo=None))
