@@ -226,9 +226,7 @@ def _coordinates(home: HomeLocation | None) -> Coordinates | None:
     return Coordinates(home.lat, home.lon) if home else None
 
 
-@router.post(
-    "/accounts", status_code=status.HTTP_201_CREATED, responses=problems.responses(429)
-)
+@router.post("/accounts", status_code=status.HTTP_201_CREATED, responses=problems.responses(429))
 def sign_up(body: UserCreate, request: Request, db: DbDep, state: StateDep) -> UserPrivate:
     """Create a resident account; each client address may try a few times per window.
 
