@@ -136,7 +136,8 @@ def test_a_worker_killed_mid_redaction_leaves_the_job_to_the_next(
     share_id = _share(app, tmp_path, frames=72, width=320, height=240)
     state: AppState = app.state.doorstep
     first = cluster.worker("first-worker")
-    wait_for(lambda: f"share {share_id}: redacting" in first.log(), "the redaction to start", 120)
+    started = f"share {share_id}: making the agency copy"
+    wait_for(lambda: started in first.log(), "the redaction to start", 120)
     # The footage in plain, decrypted for the face finder: in the data folder, not in /tmp.
     work = Path(cluster.env["DOORSTEP_DATA_DIR"]) / WORK_FOLDER
     wait_for(lambda: list(work.glob("redact-*/original.mp4")), "the plaintext to redact", 60)
