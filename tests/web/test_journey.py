@@ -148,7 +148,8 @@ def test_the_whole_journey(
     digest = hashlib.sha256(saved.read_bytes()).hexdigest()
     assert chief.get(f"/api/v1/evidence/hash/{digest}").status_code == 200
     agency.page.goto(server.url + f"/rfa/{rfa_id}")
-    expect(agency.page.get_by_test_id("shared")).to_have_text("1")
+    # One share among a handful of cameras is below k: the agency sees a range, never the count.
+    expect(agency.page.get_by_test_id("shared")).to_have_text("fewer than 5")
 
     # The owner sees the download in their disclosure history.
     owner.page.goto(server.url + "/disclosures")
