@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -170,22 +170,11 @@ class Metrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        status = 500
+        await _answer_observed(self.app, scope, receive, send, self._record)
 
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            route = route_template(scope)
-            method = str(scope.get("method", ""))
-            self.requests.labels(method, route, str(status)).inc()
-            self.latency.labels(method, route).observe(time.perf_counter() - start)
+    def _record(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
 
 class AccessLog:
@@ -203,21 +192,39 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        status = 500
+        await _answer_observed(self.app, scope, receive, send, _log_access)
 
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
 
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            took_ms = (time.perf_counter() - start) * 1000
-            method = str(scope.get("method", ""))
-            access_log.info("%s %s %d %.0fms", method, route_template(scope), status, took_ms)
+def _log_access(method: str, route: str, status: int, seconds: float) -> None:
+    access_log.info("%s %s %d %.0fms", method, route, status, seconds * 1000)
+
+
+async def _answer_observed(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    observe: Callable[[str, str, int, float], None],
+) -> None:
+    """Answer the request, then tell ``observe`` its method, route template, status and time.
+
+    A request that raised counts as a 500; it is observed all the same.
+    """
+    start = time.perf_counter()
+    status = 500
+
+    async def recording_send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+        await send(message)
+
+    try:
+        await app(scope, receive, recording_send)
+    finally:
+        observe(
+            str(scope.get("method", "")), route_template(scope), status, time.perf_counter() - start
+        )
 
 
 def route_template(scope: MutableMapping[str, Any]) -> str:
