@@ -118,6 +118,15 @@ def test_two_ranges_that_join_into_the_whole_file_are_a_download(
     assert "evidence.download" in actions
 
 
+def test_the_owner_is_shown_what_already_left_before_withdrawing(shared: Shared) -> None:
+    n = shared.size
+    assert shared.fetch(f"bytes=0-{n - 2}").status_code == 206
+    page = shared.s.owner.get("/disclosures")
+    assert page.status_code == 200
+    assert f"already received {n - 1} of {n} bytes" in page.text
+    assert "Withdraw this share" in page.text
+
+
 def test_rereading_a_range_does_not_add_up_but_split_ranges_do(shared: Shared) -> None:
     n = shared.size
     for _ in range(3):
