@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from doorstep.domain.throttle import (
     Backoff,
@@ -10,6 +10,8 @@ from doorstep.domain.throttle import (
     Window,
     client_source,
     device_proof,
+    known_address_key,
+    parse_device_cookie,
     source_key,
     wait_seconds,
 )
@@ -72,11 +74,37 @@ def test_ipv6_clients_are_counted_by_their_64() -> None:
     assert client_source("testclient") == "testclient"
 
 
-def test_keys_name_no_source_and_proofs_bind_the_account() -> None:
+def test_keys_name_no_source_and_proofs_bind_the_account_and_its_password() -> None:
     key = source_key(b"k" * 32, "sign-in-address", "198.51.100.7")
     assert "198.51.100.7" not in key
     assert key != source_key(b"k" * 32, "sign-up-address", "198.51.100.7")
-    assert device_proof(b"k" * 32, "dev", "alice") != device_proof(b"k" * 32, "dev", "bob")
+    proof = device_proof(b"k" * 32, "dev", "alice", NOW)
+    assert proof != device_proof(b"k" * 32, "dev", "bob", NOW)
+    assert proof != device_proof(b"k" * 32, "dev", "alice", NOW + timedelta(microseconds=1))
+    # The same instant in another zone is the same password.
+    assert proof == device_proof(
+        b"k" * 32, "dev", "alice", NOW.astimezone(timezone(timedelta(hours=2)))
+    )
+    address = known_address_key(b"k" * 32, "alice", "198.51.100.7")
+    assert "198.51.100.7" not in address
+    assert address != known_address_key(b"k" * 32, "bob", "198.51.100.7")
+
+
+def test_only_device_cookies_as_doorstep_sets_them_are_read() -> None:
+    proof = "ab" * 32
+    assert parse_device_cookie(f"{'d' * 22}.{proof}") == ("d" * 22, proof)
+    for cookie in (
+        "",
+        "abc.\u00e9\u00e9",
+        f"{'d' * 22}.{proof}\n",
+        "\u00e9" * 22 + "." + proof,
+        f"{'d' * 22}.{proof.upper()}",
+        f"{'d' * 22}.{proof}.{proof}",
+        f"{'d' * 65}.{proof}",
+        f"{'d' * 22}.{proof[:-1]}",
+        f"{'d' * 22}.{proof[:-1]}\u0660",
+    ):
+        assert parse_device_cookie(cookie) is None, cookie
 
 
 def test_waits_round_up_to_whole_seconds() -> None:

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
 
 from doorstep.api.app import create_app
-from doorstep.api.throttling import DEVICE_COOKIE
+from doorstep.api.state import AppState
+from doorstep.api.throttling import DEVICE_COOKIE, forget_stale_counters
+from doorstep.domain.throttle import (
+    KNOWN_ADDRESS_DAYS,
+    KNOWN_ADDRESSES_PER_ACCOUNT,
+    known_address_key,
+)
 from doorstep.settings import Settings
+from doorstep.storage.models import KnownAddress, User
+from doorstep.storage.types import utcnow
 from tests.api.test_devices import _camera
 from tests.factories import PASSWORD, resident, sign_up
 from tests.hostile.served import logging_restored, served
@@ -76,13 +86,113 @@ def test_the_owner_on_a_new_device_waits_at_most_the_short_cap(limited: FastAPI)
     for attempt in range(40):
         stranger = _client(limited, (f"198.51.100.{attempt % 20 + 1}", 40000))
         _login(stranger, OWNER, f"guess-{attempt}")
+    # An address that never signed in to the account: the stranger's failures make it wait,
+    # but a short wait, never a lockout of minutes that the stranger can renew forever.
     fresh = _client(limited, ("192.0.2.44", 40000))
     answer = _login(fresh, OWNER, PASSWORD)
-    if answer.status_code == 429:
-        # A short wait, never a lockout of minutes that the stranger can renew forever.
-        assert int(answer.headers["retry-after"]) <= LIMITS["login_max_delay_seconds"]
-    else:
-        assert answer.status_code == 201
+    assert answer.status_code == 429
+    assert 0 < int(answer.headers["retry-after"]) <= LIMITS["login_max_delay_seconds"]
+
+
+def _flood(app: FastAPI, email: str) -> None:
+    """A stranger's wrong passwords for ``email`` from many addresses, until it is backed off."""
+    refused = [
+        _login(_client(app, (f"198.51.100.{n % 20 + 1}", 40000)), email, f"guess-{n}").status_code
+        for n in range(40)
+    ]
+    assert refused[-1] == 429
+    assert set(refused) <= {401, 429}
+
+
+def test_a_new_browser_at_an_address_that_signed_in_before_is_not_held_up(
+    limited: FastAPI,
+) -> None:
+    # The owner signed in from home once, from one browser...
+    resident(_client(limited, HOME_ADDRESS), OWNER)
+    _flood(limited, OWNER)
+    # ...so another browser at home, without the device cookie, is let in all the same.
+    laptop = _client(limited, (HOME_ADDRESS[0], 51000))
+    assert not laptop.cookies.get(DEVICE_COOKIE)
+    assert _login(laptop, OWNER, PASSWORD).status_code == 201
+    # That address is known to this account only: another account's owner there still waits.
+    sign_up(_client(limited, STRANGER_ADDRESS), "neighbour@example.org")
+    _flood(limited, "neighbour@example.org")
+    assert _login(laptop, "neighbour@example.org", PASSWORD).status_code == 429
+
+
+def test_an_ipv6_home_is_known_by_its_64(limited: FastAPI) -> None:
+    resident(_client(limited, ("2001:db8:1:2::5", 50000)), OWNER)
+    _flood(limited, OWNER)
+    # The next /64 over is somebody else's: it waits like any new address...
+    assert _login(_client(limited, ("2001:db8:1:3::5", 1)), OWNER, PASSWORD).status_code == 429
+    # ...while privacy addresses change within the home's /64: still home.
+    at_home = _client(limited, ("2001:db8:1:2:abcd::99", 1))
+    assert _login(at_home, OWNER, PASSWORD).status_code == 201
+
+
+def test_a_device_cookie_from_before_a_password_change_gives_no_free_guesses(
+    limited: FastAPI,
+) -> None:
+    owner = _client(limited, HOME_ADDRESS)
+    csrf = resident(owner, OWNER)
+    stolen = owner.cookies[DEVICE_COOKIE]
+    new_password = "a different long passphrase 42"
+    changed = owner.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": new_password},
+        headers={"x-csrf-token": csrf},
+    )
+    assert changed.status_code == 200
+    _flood(limited, OWNER)
+    # The stolen cookie named this browser as known under the old password: not any more.
+    thief = _client(limited, ("192.0.2.77", 1))
+    thief.cookies.set(DEVICE_COOKIE, stolen)
+    assert _login(thief, OWNER, "guess-again").status_code == 429
+    # The owner's own browser was told again when the password changed: it is still known.
+    assert owner.cookies[DEVICE_COOKIE] != stolen
+    assert owner.delete("/api/v1/session", headers={"x-csrf-token": changed.json()["csrf_token"]})
+    assert _login(_client(limited, ("192.0.2.78", 1)), OWNER, new_password).status_code == 429
+    owner_elsewhere = _client(limited, ("192.0.2.79", 1))
+    owner_elsewhere.cookies.set(DEVICE_COOKIE, owner.cookies[DEVICE_COOKIE])
+    assert _login(owner_elsewhere, OWNER, new_password).status_code == 201
+
+
+#: Device cookies a browser never got from Doorstep: none may fail the request or tell anything.
+MALFORMED_COOKIES = (
+    "abc.\u00e9\u00e9",
+    "\u00e9\u00e9\u00e9.abc",
+    "abc",
+    "a.b.c",
+    ".",
+    "abc." + "0" * 64,
+    "x" * 5000 + "." + "0" * 64,
+)
+
+
+@pytest.mark.parametrize("cookie", MALFORMED_COOKIES)
+def test_a_malformed_device_cookie_neither_fails_nor_tells_whether_an_email_exists(
+    limited: FastAPI, cookie: str
+) -> None:
+    sign_up(_client(limited, HOME_ADDRESS), OWNER)
+    header = {"cookie": f"{DEVICE_COOKIE}={cookie}".encode()}
+
+    def answers(email: str, address: str) -> list[int]:
+        client = _client(limited, (address, 1))
+        return [
+            client.post(
+                "/api/v1/session",
+                json={"email": email, "password": "guess"},
+                headers=header,  # type: ignore[arg-type]
+            ).status_code
+            for _ in range(LIMITS["login_failures_per_address"] + 1)
+        ]
+
+    # The same answers for an account that exists and for one that does not, and each
+    # failure counted like any other.
+    existing = answers(OWNER, "198.51.100.30")
+    assert existing == answers("nobody@example.org", "198.51.100.31")
+    assert set(existing) == {401, 429}
+    assert existing[-1] == 429
 
 
 def test_a_strangers_own_address_gets_throttled(limited: FastAPI) -> None:
@@ -237,3 +347,40 @@ def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(settings:
     # The stranger behind the proxy is throttled; the owner behind the same proxy is not.
     assert flood[-1] == 429
     assert owner.status_code == 201
+
+
+def test_an_account_knows_only_its_latest_addresses_and_not_for_ever(limited: FastAPI) -> None:
+    sign_up(_client(limited, HOME_ADDRESS), OWNER)
+    homes = [f"10.0.0.{n}" for n in range(1, KNOWN_ADDRESSES_PER_ACCOUNT + 2)]
+    for home in homes:
+        assert _login(_client(limited, (home, 1)), OWNER, PASSWORD).status_code == 201
+    _flood(limited, OWNER)
+    # The oldest of one address too many was forgotten: it waits like any new address.
+    assert _login(_client(limited, (homes[0], 1)), OWNER, PASSWORD).status_code == 429
+    # An address unused for longer than the account remembers is no longer known either.
+    state: AppState = limited.state.doorstep
+    with state.db.session() as db:
+        stale = utcnow() - timedelta(days=KNOWN_ADDRESS_DAYS, minutes=1)
+        db.execute(update(KnownAddress).values(last_seen_at=stale))
+    assert _login(_client(limited, (homes[-1], 1)), OWNER, PASSWORD).status_code == 429
+    # The sweep removes such rows; an address that signed in lately stays.
+    with state.db.session() as db:
+        db.execute(
+            update(KnownAddress)
+            .where(
+                KnownAddress.key
+                == known_address_key(state.throttle_secret, _owner_id(state), homes[1])
+            )
+            .values(last_seen_at=utcnow())
+        )
+    assert forget_stale_counters(state) >= KNOWN_ADDRESSES_PER_ACCOUNT - 1
+    with state.db.session() as db:
+        assert db.scalar(select(func.count()).select_from(KnownAddress)) == 1
+    assert _login(_client(limited, (homes[1], 1)), OWNER, PASSWORD).status_code == 201
+
+
+def _owner_id(state: AppState) -> str:
+    with state.db.session() as db:
+        owner = db.scalar(select(User.id).where(User.email == OWNER))
+    assert owner is not None
+    return owner

@@ -14,8 +14,8 @@ from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from doorstep.api.state import AppState
-from doorstep.domain.throttle import client_source, device_proof, source_key
-from doorstep.storage import throttles
+from doorstep.domain.throttle import client_source, device_proof, parse_device_cookie, source_key
+from doorstep.storage import accounts, throttles
 from doorstep.storage.accounts import SignIn
 from doorstep.storage.models import User
 from doorstep.storage.types import utcnow
@@ -34,11 +34,11 @@ def client_address(request: Request) -> str:
 
 
 def sign_in_origin(request: Request, state: AppState) -> SignIn:
-    """Where a login attempt comes from: its address and, if any, its known-device cookie."""
-    device_id, proof = None, None
-    cookie = request.cookies.get(DEVICE_COOKIE, "")
-    if cookie.count(".") == 1:
-        device_id, proof = cookie.split(".")
+    """Where a login attempt comes from: its address and, if any, its known-device cookie.
+
+    A cookie Doorstep would not have set (another shape, other characters) is no cookie.
+    """
+    device_id, proof = parse_device_cookie(request.cookies.get(DEVICE_COOKIE, "")) or (None, None)
     return SignIn(
         secret=state.throttle_secret,
         address=client_address(request),
@@ -51,14 +51,14 @@ def remember_device(response: Response, state: AppState, origin: SignIn, user: U
     """Mark this browser as one that signed in to ``user``: nobody else's failures hold it up.
 
     The cookie proves nothing but that; it signs no one in. A browser keeps its device id, and
-    the proof names the account it last signed in to.
+    the proof names the account it last signed in to and when its password last changed: a
+    cookie from before a change is worth nothing.
     """
-    device_id = origin.device_id if origin.device_id else secrets.token_urlsafe(16)
-    if "." in device_id or len(device_id) > 64:
-        device_id = secrets.token_urlsafe(16)
+    device_id = origin.device_id or secrets.token_urlsafe(16)
+    proof = device_proof(state.throttle_secret, device_id, user.id, user.password_changed_at)
     response.set_cookie(
         DEVICE_COOKIE,
-        f"{device_id}.{device_proof(state.throttle_secret, device_id, user.id)}",
+        f"{device_id}.{proof}",
         max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
         httponly=True,
         samesite="strict",
@@ -91,6 +91,9 @@ def paired(db: Session, key: str) -> None:
 
 
 def forget_stale_counters(state: AppState) -> int:
-    """Remove counters no rule remembers any more (run by the scheduler)."""
+    """Remove counters no rule remembers any more, and stale known addresses (the scheduler)."""
+    now = utcnow()
     with state.db.session() as db:
-        return throttles.forget_stale(db, utcnow(), FORGET_AFTER)
+        return throttles.forget_stale(db, now, FORGET_AFTER) + accounts.forget_stale_addresses(
+            db, now
+        )

@@ -4,8 +4,10 @@ Two kinds of rule. A ``Window`` is a hard limit per period, for sources only the
 controls: the attacker's own client address, or a device that signed in before. A ``Backoff``
 never locks anyone out: after a few free attempts each one waits a little longer, up to a short
 cap. It is for what a stranger can reach from anywhere (an account's email): a stranger who fails
-forever makes the owner, on a new device, wait at most ``cap`` between attempts, and the owner's
-devices that signed in before are not throttled by it at all.
+forever makes the owner, on a new device at a new address, wait at most ``cap`` between
+attempts. The owner's devices and addresses that signed in before are not throttled by it at
+all: a device by its cookie (``device_proof``, void once the password changes), an address by a
+keyed hash kept with the account (``known_address_key``) for ``KNOWN_ADDRESS_DAYS``.
 
 Sources are kept as keyed hashes (``source_key``) so the counters name no address and no email.
 """
@@ -15,11 +17,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 #: Addresses of IPv6 clients are throttled by their /64: one machine usually holds a whole /64.
 IPV6_PREFIX = 64
+#: How long an address that signed in to an account stays known without signing in again.
+KNOWN_ADDRESS_DAYS = 90
+#: The most addresses an account keeps as known; the least recently used go first.
+KNOWN_ADDRESSES_PER_ACCOUNT = 10
+#: A device cookie as Doorstep sets it: an id of URL-safe characters, a dot, a hex proof.
+_DEVICE_COOKIE = re.compile(r"([A-Za-z0-9_-]{16,64})\.([0-9a-f]{64})", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +111,26 @@ def source_key(secret: bytes, kind: str, value: str) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def device_proof(secret: bytes, device_id: str, account_id: str) -> str:
-    """What a known-device cookie carries to show it signed in to ``account_id`` before."""
-    return source_key(secret, "known-device", f"{device_id}\x00{account_id}")
+def device_proof(
+    secret: bytes, device_id: str, account_id: str, password_changed_at: datetime
+) -> str:
+    """What a known-device cookie carries to show it signed in to ``account_id`` before.
+
+    It names the time the password last changed: a cookie from before a change proves nothing.
+    """
+    changed = password_changed_at.astimezone(UTC).isoformat()
+    return source_key(secret, "known-device", f"{device_id}\x00{account_id}\x00{changed}")
+
+
+def parse_device_cookie(value: str) -> tuple[str, str] | None:
+    """The device id and proof in a device cookie, or ``None`` for anything Doorstep never set."""
+    match = _DEVICE_COOKIE.fullmatch(value)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def known_address_key(secret: bytes, account_id: str, address: str) -> str:
+    """The keyed hash under which ``address`` (a ``client_source``) is known to an account."""
+    return source_key(secret, "known-address", f"{account_id}\x00{address}")
 
 
 def client_source(host: str) -> str:

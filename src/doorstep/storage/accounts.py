@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import functools
-import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from doorstep.domain.geo import Coordinates, public_cell
 from doorstep.domain.passwords import check_password
-from doorstep.domain.throttle import Limits, device_proof, source_key
+from doorstep.domain.throttle import (
+    KNOWN_ADDRESS_DAYS,
+    KNOWN_ADDRESSES_PER_ACCOUNT,
+    Limits,
+    device_proof,
+    known_address_key,
+    source_key,
+)
 from doorstep.errors import (
     Conflict,
     InvalidInput,
@@ -27,15 +35,27 @@ from doorstep.security import (
     needs_rehash,
     new_api_token,
     new_secret,
+    same,
     verify_password,
 )
 from doorstep.storage import throttles
 from doorstep.storage.clips import Keys, shred_owner
-from doorstep.storage.models import ApiToken, BrowserSession, Camera, PairingCode, Role, User
+from doorstep.storage.models import (
+    ApiToken,
+    BrowserSession,
+    Camera,
+    KnownAddress,
+    PairingCode,
+    Role,
+    User,
+)
 from doorstep.storage.types import utcnow
 
 MAX_EMAIL = 254
 MAX_NAME = 80
+#: Stand in for the account of an email that has none, so both take the same steps.
+_NO_ACCOUNT = ""
+_NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 #: What an API token may be allowed to do.
 #: How stale a token's ``last_used_at`` may be before a request writes it again.
@@ -123,16 +143,61 @@ class SignIn:
     secret: bytes
     #: The client address (``domain.throttle.client_source``).
     address: str
-    #: From the known-device cookie, when the browser sent one.
+    #: From the known-device cookie, when the browser sent one as Doorstep sets it
+    #: (``domain.throttle.parse_device_cookie``).
     device_id: str | None = None
     device_proof: str | None = None
 
-    def from_device_of(self, account_id: str) -> bool:
-        """Whether this browser signed in to ``account_id`` before (its cookie proves it)."""
-        if not self.device_id or not self.device_proof:
-            return False
-        expected = device_proof(self.secret, self.device_id, account_id)
-        return hmac.compare_digest(self.device_proof, expected)
+    def from_device_of(self, user: User | None) -> bool:
+        """Whether this browser signed in to ``user`` since its password last changed.
+
+        An email without an account takes the same steps and is never known.
+        """
+        account_id = user.id if user else _NO_ACCOUNT
+        changed = user.password_changed_at if user else _NEVER
+        expected = device_proof(self.secret, self.device_id or "", account_id, changed)
+        return same(self.device_proof or "", expected) and bool(self.device_id) and bool(user)
+
+    def from_address_of(self, db: Session, user: User | None, now: datetime) -> bool:
+        """Whether this client address signed in to ``user`` lately (``remember_address``)."""
+        key = known_address_key(self.secret, user.id if user else _NO_ACCOUNT, self.address)
+        seen = db.scalar(select(KnownAddress.last_seen_at).where(KnownAddress.key == key))
+        return seen is not None and now - seen < timedelta(days=KNOWN_ADDRESS_DAYS) and bool(user)
+
+
+def remember_address(db: Session, origin: SignIn, user: User) -> None:
+    """Keep the caller's address as one that signed in to ``user``; the account keeps a few."""
+    now = utcnow()
+    key = known_address_key(origin.secret, user.id, origin.address)
+    insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.execute(
+        insert(KnownAddress)
+        .values(key=key, user_id=user.id, last_seen_at=now)
+        .on_conflict_do_update(index_elements=["key"], set_={"last_seen_at": now})
+    )
+    oldest = (
+        select(KnownAddress.key)
+        .where(KnownAddress.user_id == user.id)
+        .order_by(KnownAddress.last_seen_at.desc(), KnownAddress.key)
+        .offset(KNOWN_ADDRESSES_PER_ACCOUNT)
+    )
+    forgotten = list(db.scalars(oldest))
+    if forgotten:
+        db.execute(
+            delete(KnownAddress)
+            .where(KnownAddress.key.in_(forgotten))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def forget_stale_addresses(db: Session, now: datetime) -> int:
+    """Remove known addresses unused for ``KNOWN_ADDRESS_DAYS``."""
+    result = db.execute(
+        delete(KnownAddress).where(
+            KnownAddress.last_seen_at < now - timedelta(days=KNOWN_ADDRESS_DAYS)
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def authenticate(db: Session, email: str, password: str, origin: SignIn, limits: Limits) -> User:
@@ -140,7 +205,9 @@ def authenticate(db: Session, email: str, password: str, origin: SignIn, limits:
 
     A device that signed in to the account before counts only its own failures: nobody else's
     can hold it up. Any other attempt counts against its client address (a hard limit only its
-    own address feels) and against the email (short growing waits, never a lockout).
+    own address feels) and, unless that address signed in to the account before, against the
+    email (short growing waits, never a lockout). An email without an account takes the same
+    steps as one with: the answers and the counting cannot tell them apart.
     """
     try:
         email = normalise_email(email)
@@ -148,9 +215,10 @@ def authenticate(db: Session, email: str, password: str, origin: SignIn, limits:
         email = ""
     user = db.scalar(select(User).where(User.email == email)) if email else None
     now = utcnow()
-    known = user is not None and origin.from_device_of(user.id)
+    known_device = origin.from_device_of(user)
+    known_address = origin.from_address_of(db, user, now)
     account = source_key(origin.secret, "sign-in-account", email)
-    if known:
+    if known_device:
         source = source_key(origin.secret, "sign-in-device", origin.device_id or "")
         throttles.take(
             db, source, limits.sign_in_source, now, "too many failed logins from this device"
@@ -162,7 +230,7 @@ def authenticate(db: Session, email: str, password: str, origin: SignIn, limits:
         throttles.take(
             db, source, limits.sign_in_source, now, "too many failed logins from this address"
         )
-        if email:
+        if email and not known_address:
             throttles.take(
                 db, account, limits.sign_in_account, now, "too many failed logins for this email"
             )
@@ -173,6 +241,7 @@ def authenticate(db: Session, email: str, password: str, origin: SignIn, limits:
         raise NotAuthenticated("wrong email or password")
     throttles.give_back(db, source)
     throttles.clear(db, account)
+    remember_address(db, origin, user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -223,13 +292,15 @@ def end_session(db: Session, secret: str) -> None:
     db.execute(delete(BrowserSession).where(BrowserSession.id == digest(secret)))
 
 
-def change_password(db: Session, user: User, current: str, new: str) -> None:
+def change_password(db: Session, user: User, current: str, new: str, origin: SignIn) -> None:
     """Change a password after checking the current one; whoever held the old one is cut off.
 
     Every session ends, every API token the account made is revoked, and unused pairing codes
     go: a code made with the old password must not pair an agent afterwards. Cameras stay
     paired: a device token works only on its own camera's device routes, and pairing again
-    (with a new code) revokes it.
+    (with a new code) revokes it. Known devices and addresses are forgotten (device cookies
+    name the time of the change), but for ``origin``'s address, where the owner is now: the
+    caller sets its device cookie again.
     """
     if not verify_password(user.password_hash, current):
         raise InvalidInput("the current password is wrong", field="current_password")
@@ -243,6 +314,8 @@ def change_password(db: Session, user: User, current: str, new: str) -> None:
             token.revoked_at = token.revoked_at or now
     cameras = select(Camera.id).where(Camera.owner_id == user.id)
     db.execute(delete(PairingCode).where(PairingCode.camera_id.in_(cameras)))
+    db.execute(delete(KnownAddress).where(KnownAddress.user_id == user.id))
+    remember_address(db, origin, user)
 
 
 def issue_token(

@@ -127,6 +127,21 @@ class ThrottleCounter(Base):
     last_hit_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class KnownAddress(Base):
+    """A client address that signed in to an account before: others' failures do not hold it up.
+
+    ``key`` is a keyed hash of the account id and the address (an IPv6 client's /64), so the
+    table names no address; rows go after ``domain.throttle.KNOWN_ADDRESS_DAYS`` unused, and an
+    account keeps at most ``KNOWN_ADDRESSES_PER_ACCOUNT``.
+    """
+
+    __tablename__ = "known_addresses"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class OwnerKey(Base):
     """An owner's data key, wrapped by the server master key; destroying it shreds every clip."""
 

@@ -206,14 +206,16 @@ def change_password(
     """Change the password; every other session ends."""
     if principal is None:
         return _see_other("/login")
+    origin = throttling.sign_in_origin(request, state)
     try:
-        accounts.change_password(db, principal.user, current_password, new_password)
+        accounts.change_password(db, principal.user, current_password, new_password, origin)
     except FORM_ERRORS as err:
         return _account(request, principal, password_error=err, status=err.status)
     response = _see_other("/account?changed=1")
     set_session_cookie(
         response, state, accounts.start_session(db, principal.user, state.session_ttl)
     )
+    throttling.remember_device(response, state, origin, principal.user)
     return response
 
 

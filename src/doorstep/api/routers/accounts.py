@@ -255,7 +255,8 @@ def log_in(
     """Log in; the session travels in an HttpOnly cookie.
 
     Failures are throttled by client address and by email; a browser that signed in to the
-    account before (its ``doorstep_device`` cookie says so) counts only its own failures.
+    account before (its ``doorstep_device`` cookie says so) counts only its own failures, and
+    an address that did is not held up by failures from elsewhere.
     """
     origin = throttling.sign_in_origin(request, state)
     user = accounts.authenticate(db, body.email, body.password, origin, state.limits)
@@ -297,6 +298,7 @@ def update_me(body: ProfileUpdate, user: CurrentUser, state: StateDep) -> UserPr
 @router.post("/me/password")
 def change_password(
     body: PasswordChange,
+    request: Request,
     principal: BrowserPrincipal,
     db: DbDep,
     state: StateDep,
@@ -305,10 +307,13 @@ def change_password(
     """Change the password; every session ends and this browser's goes on as a new one.
 
     Send the new session's ``csrf_token`` from now on: the old one went with the old session.
+    Only this browser and its address stay known to the sign-in throttle.
     """
-    accounts.change_password(db, principal.user, body.current_password, body.new_password)
+    origin = throttling.sign_in_origin(request, state)
+    accounts.change_password(db, principal.user, body.current_password, body.new_password, origin)
     new = accounts.start_session(db, principal.user, state.session_ttl)
     set_session_cookie(response, state, new)
+    throttling.remember_device(response, state, origin, principal.user)
     return SessionPublic(
         csrf_token=new.csrf_token, expires_at=new.expires_at, user=user_private(principal.user)
     )

@@ -2,7 +2,8 @@
 
 The per-email lockout table goes: its counters are replaced by keyed-hash counters of any
 throttled source (client address, email, known device). Counters last minutes, so none are
-carried over.
+carried over. Addresses that signed in to an account are kept as keyed hashes beside it, so
+nobody else's failures hold sign-ins from them up.
 
 Revision ID: 0011
 Revises: 0010
@@ -35,6 +36,26 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_throttle_counters_last_hit_at"), ["last_hit_at"], unique=False
         )
+    op.create_table(
+        "known_addresses",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "last_seen_at", doorstep.storage.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_known_addresses_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_known_addresses")),
+    )
+    with op.batch_alter_table("known_addresses", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_known_addresses_last_seen_at"), ["last_seen_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_known_addresses_user_id"), ["user_id"], unique=False)
     op.drop_table("login_throttle")
 
 
@@ -49,6 +70,10 @@ def downgrade() -> None:
         sa.Column("locked_until", doorstep.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("email", name=op.f("pk_login_throttle")),
     )
+    with op.batch_alter_table("known_addresses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_known_addresses_user_id"))
+        batch_op.drop_index(batch_op.f("ix_known_addresses_last_seen_at"))
+    op.drop_table("known_addresses")
     with op.batch_alter_table("throttle_counters", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_throttle_counters_last_hit_at"))
     op.drop_table("throttle_counters")
