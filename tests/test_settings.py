@@ -86,3 +86,29 @@ def test_database_permits_must_leave_pooled_connections_for_jobs(tmp_path: Path)
     with pytest.raises(ValidationError, match="DOORSTEP_DB_REQUESTS"):
         Settings(data_dir=tmp_path, db_requests=20, db_uploads=6)
     assert Settings(data_dir=tmp_path, db_requests=20, db_uploads=5).db_requests == 20
+
+
+@pytest.mark.parametrize(
+    "proxies",
+    [
+        "*",
+        "127.0.0.1,*",
+        "0.0.0.0/0",
+        "::/0",
+        "128.0.0.0/1",
+        "10.0.0.0/7",
+        "2001::/16",
+        "::ffff:0:0/96",
+        "proxy.internal",
+    ],
+)
+def test_trusted_proxies_that_would_let_a_client_choose_its_address_are_refused(
+    tmp_path: Path, proxies: str
+) -> None:
+    with pytest.raises(ValidationError, match="DOORSTEP_TRUSTED_PROXIES"):
+        Settings(data_dir=tmp_path, trusted_proxies=proxies)
+
+
+def test_trusted_proxies_are_addresses_and_proxy_networks(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, trusted_proxies=" 127.0.0.1, 10.1.2.3/24,fd00::/64 ")
+    assert settings.proxy_list == ["127.0.0.1", "10.1.2.0/24", "fd00::/64"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
@@ -90,9 +91,10 @@ class Settings(BaseSettings):
     )
     trusted_proxies: str = Field(
         "",
-        description="Addresses of reverse proxies whose X-Forwarded-For names the client, "
-        "comma-separated ('*' for any); empty believes no such header. The client address is "
-        "what the per-address limits count.",
+        description="Addresses (or networks, e.g. 10.0.0.0/24) of reverse proxies whose "
+        "X-Forwarded-For names the client, comma-separated; empty believes no such header. The "
+        "client address is what the per-address limits count, so '*' and networks as wide as "
+        "0.0.0.0/0 are refused: any client could name its own address.",
     )
     public_cell_resolution: Annotated[int, Field(ge=0, le=9)] = Field(
         8, description="H3 resolution of every location shown to anyone but its owner (at most 9)."
@@ -169,6 +171,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for part in (part.strip() for part in value.split(",")):
+            if part:
+                _check_proxy(part)
+        return value
+
     @model_validator(mode="after")
     def _permits_fit_the_pool(self) -> Settings:
         # Jobs and health checks open sessions without a permit; they need connections left.
@@ -210,13 +220,50 @@ class Settings(BaseSettings):
 
     @property
     def proxy_list(self) -> list[str]:
-        """The reverse proxies whose forwarding headers are believed."""
-        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+        """The reverse proxies whose forwarding headers are believed, as uvicorn reads them."""
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return [
+            str(ipaddress.ip_network(part, strict=False)) if "/" in part else part
+            for part in parts
+            if part
+        ]
 
     @property
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+
+#: The widest network DOORSTEP_TRUSTED_PROXIES may name, by address family: a proxy's own
+#: network, never a share of the internet whose every client could forward any address.
+WIDEST_PROXY_PREFIX = {4: 8, 6: 32}
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def _check_proxy(entry: str) -> None:
+    """Refuse a trusted-proxy entry that is no address, or trusts far more than a proxy."""
+    where = f"DOORSTEP_TRUSTED_PROXIES: {entry!r}"
+    if entry == "*":
+        raise ValueError(
+            f"{where} would believe X-Forwarded-For from anyone, so every client could choose "
+            "its own address and escape the per-address limits; name the proxies' addresses"
+        )
+    try:
+        network = ipaddress.ip_network(entry, strict=False)
+    except ValueError as err:
+        raise ValueError(
+            f"{where} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/24)"
+        ) from err
+    prefix, family = network.prefixlen, network.version
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_IPV4_MAPPED):
+        # IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d.
+        prefix, family = prefix - 96, 4
+    if prefix < WIDEST_PROXY_PREFIX[family]:
+        raise ValueError(
+            f"{where} is wider than /{WIDEST_PROXY_PREFIX[family]} (IPv{family}): clients in it "
+            "could choose their own address and escape the per-address limits; name the "
+            "proxies' addresses or their own network"
+        )
 
 
 def decode_master_key(value: str) -> bytes:
