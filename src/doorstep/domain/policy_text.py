@@ -8,8 +8,13 @@ text or an identifier reads it through this module first:
 - ``fold``: compatibility forms (NFKC), default-ignorable code points (soft hyphen, zero-width
   joiners, variation selectors, bidi controls, tags) and accents removed, case folded, and
   every non-ASCII look-alike replaced by the ASCII prototype that Unicode's confusables table
-  (UTS #39) gives it. Punctuation is kept, for rules that read sentences.
-- ``policy_text``: ``fold`` with every run of punctuation and spaces made one space.
+  (UTS #39) gives it. Every dash (Unicode category Pd: en and em dashes, the Katakana double
+  hyphen, ...) and the minus sign become ``-`` first, since UTS #39 maps some of them to letters
+  (an em dash would otherwise read as the Katakana letter ``ー`` and join ``sit—in`` into one
+  word). Punctuation is kept, for rules that read sentences.
+- ``policy_text``: ``fold`` with ``&`` read as "and" ("Immigration & Customs Enforcement") and
+  every run of punctuation, spaces and line breaks made one space, so a newline inside a word
+  (``pro\ntest``) splits it like any other separator and the rules join it again.
 - ``words``: the words of ``policy_text``, with letters typed one by one (``s i t``) joined again.
 - ``case_key``: one key per case number, from the full UTS #39 skeleton (ASCII look-alikes too:
   ``1``, ``l`` and ``I`` are one letter), with separators and leading zeros dropped.
@@ -140,14 +145,25 @@ def _ascii_digits(text: str) -> str:
     )
 
 
+# Every dash (Unicode category Pd) and the minus sign, read as the ASCII hyphen.
+_DASHES = str.maketrans(
+    dict.fromkeys(
+        "\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e17\u2e1a"
+        "\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead",
+        "-",
+    )
+)
+
+
 def fold(text: str) -> str:
     """Return ``text`` as the rules read it, with its punctuation kept.
 
-    Compatibility forms, invisible characters, accents, case and non-ASCII look-alikes are folded.
+    Compatibility forms, invisible characters, accents, case and non-ASCII look-alikes are folded;
+    every dash is ``-``.
     """
     if text.isascii():
         return text.lower()
-    decomposed = _ascii_digits(_visible(unicodedata.normalize("NFKD", text)))
+    decomposed = _ascii_digits(_visible(unicodedata.normalize("NFKD", text.translate(_DASHES))))
     mapped = "".join(ch if ch.isascii() else _ascii_look_alike(ch) for ch in decomposed)
     return unicodedata.normalize("NFKC", mapped).casefold()
 
@@ -156,8 +172,8 @@ _SEPARATORS = re.compile(r"[\W_]+")
 
 
 def policy_text(text: str) -> str:
-    """Return ``fold(text)`` with every run of punctuation and space made one space."""
-    return _SEPARATORS.sub(" ", fold(text)).strip()
+    """Return ``fold(text)``, ``&`` read as "and", every run of punctuation and space one space."""
+    return _SEPARATORS.sub(" ", fold(text).replace("&", " and ")).strip()
 
 
 def words(text: str) -> list[str]:
