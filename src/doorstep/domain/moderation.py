@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from doorstep.domain.policy_text import fold, words
+from doorstep.domain.policy_text import words
 from doorstep.errors import InvalidInput, PolicyRefused
 
 MAX_POST_LENGTH = 2000
@@ -48,6 +48,7 @@ _PHRASES = {
     "dark skinned": "darkskinned",
     "light skinned": "lightskinned",
     "brown skinned": "brownskinned",
+    "mixed race": "mixedrace",
     "person of color": "poc",
     "people of color": "poc",
     "person of colour": "poc",
@@ -61,7 +62,7 @@ _ETHNIC = _words(
     africanamerican middleeastern nativeamerican pacificislander southasian eastasian
     darkskinned lightskinned brownskinned poc asian hispanic latino latina latinx caucasian
     arab arabic african mexican chinese indian pakistani somali korean japanese filipino
-    vietnamese gypsy roma romani aboriginal indigenous ethnic
+    vietnamese gypsy roma romani aboriginal indigenous ethnic mixedrace biracial multiracial
     """
 )
 _ETHNIC_PLURALS = _words(
@@ -92,9 +93,10 @@ _RUN_TOGETHER = re.compile(
         "|".join(sorted(_PERSON_NOUNS | _PERSON_MODIFIERS, key=len, reverse=True)),
     )
 )
-# What else may describe a person: clothing, build, height, age, hair, marks, what they carried,
-# the vehicle, and what they did. Being somewhere ("seen near the park") describes no one, and
-# neither do the words of the request itself ("footage needed").
+# What distinguishes one person from others of the same race, sex and age: what they wore or
+# carried, their hair, facial hair and marks, the vehicle, and what they did in the incident.
+# Being somewhere ("seen near the park"), moving ("walking", "ran off"), the words of the request
+# itself ("footage needed"), and sex, age, height or build describe no one in particular.
 _DESCRIPTIVE = _words(
     """
     wearing wore wears worn dressed jacket jackets coat coats parka hoodie hoodies hood hooded
@@ -102,29 +104,26 @@ _DESCRIPTIVE = _words(
     tracksuit pants trousers jeans shorts leggings skirt dress shoes sneakers trainers boots
     sandals gloves mask masked balaclava scarf bandana sunglasses glasses uniform vest
     hivis jersey apron overalls tattoo tattoos tattooed scar scars scarred piercing
-    piercings beard bearded goatee moustache mustache stubble bald balding hair haired
-    blond blonde brunette redhead ginger curly dreadlocks dreads braids braided ponytail
-    afro mohawk buzzcut limp limping cane crutches wheelchair tall height ft feet inches
-    inch cm lbs pounds kg slim thin skinny stocky heavyset muscular overweight chubby lanky
-    build built medium years yo aged
+    piercings birthmark beard bearded goatee moustache mustache stubble bald balding hair
+    haired blond blonde brunette redhead ginger curly dreadlocks dreads braids braided
+    ponytail afro mohawk buzzcut limp limping cane crutches wheelchair
     car cars van truck suv sedan hatchback pickup motorcycle motorbike moped bike bicycle
     scooter skateboard vehicle plate plates registration license licence
     backpack rucksack bag bags duffel holdall purse handbag suitcase box boxes parcel parcels
     package packages crowbar tool tools toolbox knife gun weapon bat flashlight torch phone
-    umbrella trolley cart
+    umbrella trolley cart dog dogs pram pushchair stroller buggy
     took taken take takes taking stole stolen steal steals stealing grabbed grab grabs
     grabbing snatched snatch snatching broke broken break breaks breaking smashed smash
     smashing forced forcing pried prying jimmied kicked kick kicking punched punching hit
     hitting struck assaulted attacked robbed mugged burgled burglarized burglarised
     vandalised vandalized damaged damaging sprayed spraying painted tagged tagging keyed
-    slashed opened opening entered entering exited climbed climbing jumped jumping ran
-    running fled fleeing drove driving rode riding walked walking cycled cycling carried
+    slashed opened opening entered entering exited climbed climbing jumped jumping carried
     carrying carry holding held threw throwing dropped dumped delivered delivering picked
     loaded loading unloaded pointed brandished brandishing threatened threatening yelled
     yelling shouted shouting fired firing shot shooting stabbed stabbing knocked knocking
     rang ringing peered peering photographed photographing filmed filming followed following
     chased chasing exposed urinated tried trying pulled pulling pushed pushing tugged
-    checked checking stopped talked talking left leaving stealing shoplifted
+    checked checking shoplifted
     """
 )
 _COLOURS = _words(
@@ -133,11 +132,9 @@ _COLOURS = _words(
     beige tan khaki camo camouflage
     """
 )
-# Height (5'10", 6 ft, 180 cm), weight, or age (in his 30s, aged 25, 40 years old).
-_MEASURE = re.compile(
-    r"\b\d\s*['′’]\s*\d|\b\d+(?:\.\d+)?\s*(?:ft|feet|foot|inch|inches|cm|lbs?|pounds|kg"
-    r"|yo|yrs?|years?)\b|\b\d0s\b|\bage[ds]?\s*\d"
-)
+# Words that may join a person to a race named after them: "the suspect is black", "male,
+# described as Hispanic".
+_LINKING = _words("is was were are a an described as appeared appears seemed possibly probably")
 
 
 def _split_run_together(word: str) -> list[str]:
@@ -159,8 +156,12 @@ def _refers_to_person_by_race(tokens: list[str], i: int) -> bool:
         return True
     if word not in _COLOUR_RACES and word not in _ETHNIC:
         return False
-    # After the person: "male, black, seen near the park" (but "man, black hoodie" is clothing).
-    after_person = i > 0 and tokens[i - 1] in _PERSON_NOUNS
+    # After the person: "male, black, seen near the park", "the suspect is black" (but "man,
+    # black hoodie" is clothing).
+    k = i - 1
+    while k >= 0 and i - k <= 3 and tokens[k] in _LINKING:
+        k -= 1
+    after_person = k >= 0 and tokens[k] in _PERSON_NOUNS
     if after_person and (i + 1 == len(tokens) or tokens[i + 1] not in _DESCRIPTIVE):
         return True
     j = i + 1
@@ -181,10 +182,8 @@ _CLAUSE_WORDS = _words(
 )
 
 
-def _describes_more(text: str, tokens: list[str]) -> bool:
-    """Whether anything besides race describes the person: clothing, build, what they did..."""
-    if _MEASURE.search(fold(text)):
-        return True
+def _describes_more(tokens: list[str]) -> bool:
+    """Whether anything distinguishes the person: clothing, hair, marks, vehicle, what they did."""
     for i, word in enumerate(tokens):
         if word in _DESCRIPTIVE:
             return True
@@ -197,17 +196,27 @@ def _describes_more(text: str, tokens: list[str]) -> bool:
 def describes_person_only_by_race(text: str) -> bool:
     """Return whether ``text`` describes a person by race or ethnicity and nothing else.
 
+    The rule: a description names something that tells the person apart from everyone else of
+    that race, sex and age. That is clothing or anything worn ("red hoodie", "in grey"), hair
+    style or colour, facial hair, tattoos, scars or a limp, something carried (a backpack, a
+    parcel, a dog), a vehicle, or an action tied to the incident ("took a parcel", "broke a
+    window", "tried the door"). Race with only sex, age, height, build or a generic noun is
+    race-only: "black male", "tall black male", "black male, 6ft", "white male 30s", "black male
+    in his 20s", "Black male, about 20", "the suspect is black", "mixed race man". So is race
+    with only a place or a movement ("seen near the park", "walking down Elm St", "ran off").
+
     The text is read as ``policy_text`` reads it, so look-alike letters, full-width forms and
     invisible characters hide neither the race word nor the lack of any other description.
     """
     tokens = _tokens(text)
     by_race = any(_refers_to_person_by_race(tokens, i) for i in range(len(tokens)))
-    return by_race and not _describes_more(text, tokens)
+    return by_race and not _describes_more(tokens)
 
 
 RACE_ONLY_EXPLANATION = (
-    "this describes a person only by race or ethnicity. Say what they did and what they "
-    "wore or drove (clothing, actions, vehicle), then post again."
+    "this describes a person only by race or ethnicity (sex, age, height or build do not tell "
+    "anyone apart). Say what they did and what they wore, carried or drove (clothing, hair, "
+    "marks, actions, vehicle), then post again."
 )
 
 
