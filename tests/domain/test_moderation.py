@@ -21,6 +21,14 @@ RACE_ONLY = [
     "Latino",
     "A group of Somalis",
     "BLACK MAN",
+    # Sex, age, height or build with race is still race alone.
+    "suspect is black",
+    "mixed race man",
+    "black male in his 20s",
+    "Black male, about 20",
+    "black male, 6ft",
+    "tall black male",
+    "white male 30s",
 ]
 
 NOT_RACE_ONLY = [
@@ -39,6 +47,8 @@ NOT_RACE_ONLY = [
     "White male broke my car window and ran toward Elm St",
     "Brown box left on the step",
     "Someone in black tried every car door on the block",
+    "Tall black male with a shaved head and a neck tattoo",
+    "Black male in his 20s, grey hoodie, took a parcel",
 ]
 
 

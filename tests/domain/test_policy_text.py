@@ -1,10 +1,14 @@
 """Policy text: every spelling of the same words reads the same to the rules."""
 
+import re
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from doorstep.domain.assembly import is_about_assembly
+from doorstep.domain.eligibility import is_federal_agency
 from doorstep.domain.moderation import describes_person_only_by_race
 from doorstep.domain.policy_text import (
     case_key,
@@ -143,6 +147,32 @@ ASSEMBLY = [
     "political meeting at the hall",
     "S\u0406T \u0406N",  # Cyrillic capital i
     "W A L K  O U T",
+    # Bare forms of march, strike and demonstrate, refused before the vocabulary changed.
+    "march",
+    "marches",
+    "we marched",
+    "people marching",
+    "the march downtown",
+    "Black Lives Matter march",
+    "strike",
+    "strikes",
+    "demonstrating",
+    "the strike at the plant",
+    "demonstrating outside city hall",
+    "we marched off to city hall",
+    "Footage from the march in March",
+    "Anyone in March against the cuts",
+    # Every dash, and a line break, zero-width space or soft hyphen inside a word.
+    "sit\u2014in",  # em dash
+    "sit\u2013in",  # en dash
+    "sit\u2015in",  # horizontal bar
+    "sit\u30a0in",  # Katakana double hyphen
+    "pro\ntest",
+    "pro\r\ntest",
+    "pro\u2028test",  # line separator
+    "Walk-out\nA side door was forced",
+    "pro\u200btest",
+    "pro\u00adtest",
 ]
 
 
@@ -187,6 +217,18 @@ ORDINARY = [
     "Graffiti sprayed on the school wall",
     "Dog attack in the park",
     "Car stolen from the driveway after the owners walked out to dinner",
+    "Parcel stolen in March",
+    "Burglaries from March to May on Elm St",
+    "Break-in on the 3rd of March",
+    "Car broken into at the end of March",
+    "Break-in in March on Monday",
+    "The suspect marched him out of the shop",
+    "Hit-and-run on Elm St",
+    "A grey sedan struck a parked car and drove off",
+    "He would strike him with a bat",
+    "The suspect strikes the car with a bat",
+    "He demonstrated how the lock opens",
+    "The salesman was demonstrating the product when the bag was taken",
 ]
 
 
@@ -206,6 +248,19 @@ RACE_ONLY = [
     "African-American woman on our street",
     "Male, black, seen near the park, footage needed",
     "Suspect: male, Hispanic, footage wanted",
+    # Race with sex, age, height, build or a generic noun is still race alone.
+    "suspect is black",
+    "The suspect was described as Hispanic",
+    "mixed race man",
+    "Mixed-race woman near the shop",
+    "black male in his 20s",
+    "Black male, about 20",
+    "black male, 6ft",
+    "tall black male",
+    "white male 30s",
+    "Hispanic man, 5'10\", near the park",
+    "Heavyset white man, 40 years old",
+    "Black male walking down Elm St",
 ]
 
 
@@ -216,7 +271,6 @@ def test_race_alone_is_recognised_however_it_is_written(text: str) -> None:
 
 DESCRIBED = [
     "Black male, 6 ft, red hoodie, grey backpack, took a parcel from 12 Elm",
-    "Hispanic man, 5'10\", near the park",
     "Black man in red near the park",
     "White woman in her 30s with a limp",
     "Asian man on a blue bike rode off with the package",
@@ -224,6 +278,12 @@ DESCRIBED = [
     "Latino male with a tattoo on his neck",
     "Man, black hoodie, ran off with the parcel",
     "Suspect in a black jacket near the park",
+    "Tall black male in a grey hoodie",
+    "Black male in his 20s with dreadlocks",
+    "White male, 30s, beard, took the parcel",
+    "Black man broke the side window",
+    "The suspect's car is black",
+    "Asian woman walking her dog stopped to chat",
 ]
 
 
@@ -260,3 +320,108 @@ def test_case_keys_ignore_invisibles_separators_width_and_case(
     if wide:
         number = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in number)
     assert case_key(_sprinkle(number, invisibles)) == case_key("RT-CASE-7")
+
+
+# Every word the first vocabulary refused, from every alternative of its regex.
+_OLD_ASSEMBLY = re.compile(
+    r"\b(?:"
+    r"protest(?:s|ers?|ors?|ing|ed)?|counter-?protest(?:s|ers?)?|demonstrat(?:ion|ions|ors?|ing|ed)"
+    r"|march(?:es|ers?|ing|ed)?|rall(?:y|ies|ying)|picket(?:s|ers?|ing|ed)?(?!\s+fences?\b)"
+    r"|vigils?|assembl(?:y|ies)|strikes?|strikers?|striking\s+workers|sit-?ins?|walk-?outs?"
+    r"|boycotts?|civil\s+disobedience|occupy"
+    r")\b",
+    re.IGNORECASE,
+)
+_OLD_MONTH_MARCH = re.compile(
+    r"\bmarch\s+\d{1,4}(?:st|nd|rd|th)?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?march\b",
+    re.IGNORECASE,
+)
+OLD_VOCABULARY = [
+    *(f"protest{end}" for end in ["", "s", "er", "ers", "or", "ors", "ing", "ed"]),
+    *(f"counter{dash}protest{end}" for dash in ["", "-"] for end in ["", "s", "er", "ers"]),
+    *(f"demonstrat{end}" for end in ["ion", "ions", "or", "ors", "ing", "ed"]),
+    *(f"march{end}" for end in ["", "es", "er", "ers", "ing", "ed"]),
+    *(f"rall{end}" for end in ["y", "ies", "ying"]),
+    *(f"picket{end}" for end in ["", "s", "er", "ers", "ing", "ed"]),
+    "vigil",
+    "vigils",
+    "assembly",
+    "assemblies",
+    "strike",
+    "strikes",
+    "striker",
+    "strikers",
+    "striking workers",
+    *(f"sit{dash}in{end}" for dash in ["", "-"] for end in ["", "s"]),
+    *(f"walk{dash}out{end}" for dash in ["", "-"] for end in ["", "s"]),
+    "boycott",
+    "boycotts",
+    "civil disobedience",
+    "occupy",
+]
+# How the words were met in requests: on their own and in sentences.
+_SETTINGS = ["{}", "Anyone who saw the {} near Main St", "{} outside city hall last night"]
+
+
+def test_the_list_is_every_word_the_first_vocabulary_refused() -> None:
+    assert len(OLD_VOCABULARY) == len(set(OLD_VOCABULARY)) == 58
+    for word in OLD_VOCABULARY:
+        assert _OLD_ASSEMBLY.fullmatch(word), word
+
+
+@pytest.mark.parametrize("word", OLD_VOCABULARY)
+def test_every_word_the_first_vocabulary_refused_is_still_refused(word: str) -> None:
+    for setting in _SETTINGS:
+        for form in (word, word.capitalize(), word.upper()):
+            text = setting.format(form)
+            assert _OLD_ASSEMBLY.search(text), text
+            assert is_about_assembly(text), text
+
+
+@pytest.mark.parametrize(
+    "date", ["March 3", "March 3rd", "march 2026", "3 March", "3rd March", "3rd of March"]
+)
+def test_march_as_a_date_the_first_vocabulary_allowed_is_still_allowed(date: str) -> None:
+    text = f"Burglary on {date}, rear window forced"
+    assert not _OLD_ASSEMBLY.search(_OLD_MONTH_MARCH.sub(" ", text))
+    assert not is_about_assembly(text)
+
+
+def test_every_dash_and_the_minus_sign_fold_to_a_hyphen() -> None:
+    dashes = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Pd"]
+    assert len(dashes) >= 25
+    for dash in [*dashes, "\u2212"]:
+        assert fold(f"sit{dash}in") == "sit-in", hex(ord(dash))
+        assert words(f"sit{dash}in") == ["sit", "in"]
+        assert is_about_assembly(f"Footage of the sit{dash}in at the library"), hex(ord(dash))
+
+
+def test_an_ampersand_reads_as_and() -> None:
+    assert words("Immigration & Customs Enforcement") == [
+        "immigration",
+        "and",
+        "customs",
+        "enforcement",
+    ]
+    assert words("Immigration \uff06 Customs") == ["immigration", "and", "customs"]
+    assert name_key("Fire & Rescue") == name_key("Fire and Rescue")
+
+
+@pytest.mark.parametrize("joiner", ["\n", "\r\n", "\u2028", "\u00ad", "\u200b", "\u200d", " "])
+def test_a_word_broken_across_a_line_or_by_an_invisible_is_read_whole(joiner: str) -> None:
+    assert is_about_assembly(f"Footage of the pro{joiner}test on Main St")
+    assert is_about_assembly(f"Footage of the demon{joiner}strators on Main St")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Immigration & Customs Enforcement",
+        "Immigration \uff06 Customs Enforcement",  # full-width ampersand
+        "U.S. Customs & Border Protection",
+        "Immigration\u2014and\u2014Customs Enforcement",  # em dashes
+        "Homeland\nSecurity Investigations",
+    ],
+)
+def test_an_ampersand_or_a_dash_hides_no_federal_agency(name: str) -> None:
+    assert is_federal_agency(name)

@@ -36,6 +36,20 @@ ASSEMBLY_EVASIONS = [
     "The p.r.o.t.e.s.t outside the library",
     "Gathering of activists by the fountain",
     "S\u0406T-\u0406N at the library",  # Cyrillic capital i
+    # The word forms a narrower vocabulary once let through.
+    "march",
+    "marches",
+    "we marched",
+    "people marching",
+    "the march downtown",
+    "Black Lives Matter march",
+    "strike",
+    "strikes",
+    "demonstrating",
+    "Footage of the sit\u2014in at city hall",  # em dash
+    "Footage of the sit\u2013in at city hall",  # en dash
+    "Footage of the pro\ntest on Main St",  # a line break inside the word
+    "Footage of the pro\u200b\ntest on Main St",
 ]
 
 
@@ -47,6 +61,37 @@ def test_requests_about_assembly_are_refused_however_they_are_spelt(
     response = post_rfa(agency, csrf, description=description)
     assert response.status_code == 422, response.text
     assert response.json()["reason"] == "protest"
+    assert client.get("/api/v1/requests").json() == []
+
+
+# Every word the first vocabulary refused (each alternative of its regex): none may pass again.
+OLD_VOCABULARY = [
+    *(f"protest{end}" for end in ["", "s", "er", "ers", "or", "ors", "ing", "ed"]),
+    *(f"counter{dash}protest{end}" for dash in ["", "-"] for end in ["", "s", "er", "ers"]),
+    *(f"demonstrat{end}" for end in ["ion", "ions", "or", "ors", "ing", "ed"]),
+    *(f"march{end}" for end in ["", "es", "er", "ers", "ing", "ed"]),
+    *(f"rall{end}" for end in ["y", "ies", "ying"]),
+    *(f"picket{end}" for end in ["", "s", "er", "ers", "ing", "ed"]),
+    *"vigil vigils assembly assemblies strike strikes striker strikers boycott boycotts".split(),
+    "striking workers",
+    *(f"sit{dash}in{end}" for dash in ["", "-"] for end in ["", "s"]),
+    *(f"walk{dash}out{end}" for dash in ["", "-"] for end in ["", "s"]),
+    "civil disobedience",
+    "occupy",
+]
+
+
+def test_no_word_the_first_vocabulary_refused_gets_through(
+    app: FastAPI, client: TestClient
+) -> None:
+    agency, csrf, _agency_id = verified_agency(app)
+    passed = []
+    for word in OLD_VOCABULARY:
+        for description in (word, f"Anyone who saw the {word} near Main St"):
+            response = post_rfa(agency, csrf, description=description)
+            if response.status_code != 422 or response.json()["reason"] != "protest":
+                passed.append((description, response.status_code))
+    assert passed == []
     assert client.get("/api/v1/requests").json() == []
 
 
@@ -62,6 +107,14 @@ RACE_ONLY_EVASIONS = [
     "Bl\u0430ck male seen near the park, footage needed",  # Cyrillic a
     "\uff22\uff4c\uff41\uff43\uff4b male seen near the park, footage needed",  # full-width
     "Black\u00admale seen near the park, footage needed",  # soft hyphen, shown as one word
+    # Race with sex, age, height, build or a generic noun: still race alone.
+    "suspect is black",
+    "mixed race man",
+    "black male in his 20s",
+    "Black male, about 20",
+    "black male, 6ft",
+    "tall black male",
+    "white male 30s",
 ]
 
 
@@ -90,6 +143,10 @@ def test_a_person_described_by_more_than_race_is_accepted(app: FastAPI) -> None:
         "Paint thrown over a white picket fence",
         "A grey sedan struck a parked car and drove off",
         "A man in a green jacket walked out of the shop with a till drawer",
+        "Hit-and-run on Elm St: a grey sedan struck a cyclist",
+        "Parcel stolen in March from 12 Elm St",
+        "He tried to strike him with a bottle",
+        "Tall black male in a grey hoodie took a parcel",
     ],
 )
 def test_ordinary_crimes_that_share_words_with_assembly_are_accepted(
@@ -163,6 +220,8 @@ def _apply(client: TestClient, csrf: str, name: str) -> Any:
         "Immigration and Customs Enforcement",
         "I\u00adCE Portland",  # soft hyphen
         "U.S. Marshals Service",
+        "Immigration & Customs Enforcement",
+        "Immigration \u2014 Customs \uff06 Border Protection",  # em dash, full-width ampersand
     ],
 )
 def test_federal_agencies_cannot_apply_however_they_spell_it(client: TestClient, name: str) -> None:
