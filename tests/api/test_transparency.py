@@ -59,8 +59,11 @@ def test_report_counts_equal_the_recorded_events(app: FastAPI, client: TestClien
     decide(second, second_csrf, refused, "refuse", reason="Not an emergency.")
 
     row = overall(client)
-    # The request reached 3 owners, fewer than k = 5: it is not summed, only counted (I3).
-    assert (row["rfas"], row["owners_reached"], row["clips_shared"]) == (1, 0, 1)
+    # The request reached 3 owners, fewer than k = 5: it is not summed, only counted (I3); its
+    # one share is withheld as the request's own page withholds it.
+    withheld = {"at_least": 0, "at_most": 4, "label": "fewer than 5"}
+    assert (row["rfas"], row["owners_reached"], row["clips_shared"]) == (1, 0, withheld)
+    assert row["owners_shared"] == withheld
     assert row["rfas_reach_withheld"] == 1
     assert row["share_rate"] == 0.0
     assert (row["warrants_received"], row["warrants_complied_full"]) == (1, 1)
@@ -71,7 +74,7 @@ def test_report_counts_equal_the_recorded_events(app: FastAPI, client: TestClien
         1,
         1,
     )
-    assert row["owners_affected"] == {"share": 1, "warrant": 1, "emergency": 1}
+    assert row["owners_affected"] == {"warrant": 1, "emergency": 1}
     assert row["agencies_onboarded"] == 1
     agencies = client.get("/api/v1/transparency").json()["agencies"]
     assert agencies[s.agency_id] == "Portland Police Bureau"
@@ -84,6 +87,7 @@ def test_report_counts_equal_the_recorded_events(app: FastAPI, client: TestClien
         "1",
     )
     assert csv_row["owners_affected_emergency"] == "1"
+    assert (csv_row["clips_shared"], csv_row["owners_shared"]) == ("fewer than 5", "fewer than 5")
     [agency_row] = [r for r in table if r["agency_id"] == s.agency_id]
     assert agency_row["agency_name"] == "Portland Police Bureau"
 
@@ -92,6 +96,7 @@ def test_report_counts_equal_the_recorded_events(app: FastAPI, client: TestClien
     assert "<svg" in page.text
     assert 'data-testid="warrants">1 / 1 / 0 / 0<' in page.text
     assert 'data-testid="emergencies">2 / 1 / 1<' in page.text
+    assert 'data-testid="clips-shared">fewer than 5<' in page.text
 
 
 def test_an_empty_report_is_still_public(client: TestClient) -> None:

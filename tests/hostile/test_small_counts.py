@@ -9,6 +9,8 @@ say how many end-to-end encrypted clips fall in its window.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -27,6 +29,7 @@ from tests.api.test_agencies import HOME, owner_with_clip, verified_agency
 from tests.api.test_devices import _camera, _pair
 from tests.api.test_e2e import _enable, _sealed_upload
 from tests.api.test_requests import _answer, post_rfa
+from tests.hostile.conftest import World
 from tests.media import tiny_clip
 
 pytestmark = pytest.mark.usefixtures("client")
@@ -69,6 +72,12 @@ def _ranges(document: Any) -> list[CountRange]:
 
 def _labels(html: str) -> list[str]:
     pattern = r'data-testid="(?:' + "|".join(COUNT_IDS) + r')">([^<]*)<'
+    return [text.strip() for text in re.findall(pattern, html)]
+
+
+def _report_labels(html: str) -> list[str]:
+    """The transparency page's counts of residents' answers, overall and per agency."""
+    pattern = r'data-testid="(?:owners-shared|clips-shared|agency-clips-shared)">([^<]*)<'
     return [text.strip() for text in re.findall(pattern, html)]
 
 
@@ -117,11 +126,13 @@ def _assert_nothing_below_k(views: dict[str, tuple[str, str]]) -> None:
                 for row in document["periods"]:
                     assert not 0 < row["owners_reached"] < K, (name, row)
         elif name.endswith("/transparency"):
-            # Half-year totals: shares are disclosures, each public in the audit log by design
-            # (I2), so only the owners reached (whose difference with shares is who declined)
-            # are held to k here.
+            # Half-year totals: owners reached are a sum of requests' lower ends, never below k;
+            # what residents answered is a range, as each request shows it.
             for reached in re.findall(r'data-testid="owners-reached">(\d+)', body):
                 assert not 0 < int(reached) < K, (name, reached)
+            for label in _report_labels(body):
+                counted += 1
+                assert not _numbers_below_k(label), (name, label)
         else:
             for label in _labels(body):
                 counted += 1
@@ -228,3 +239,53 @@ def test_the_transparency_report_does_not_read_off_a_requests_count(app: FastAPI
     periods = TestClient(app).get("/api/v1/transparency").json()["periods"]
     reached = {row["agency_id"]: row["owners_reached"] for row in periods}
     assert reached == {"*": K, agency_id: K}
+
+
+def test_the_transparency_report_tells_no_more_of_answers_than_the_request(world: World) -> None:
+    """One owner shared one clip with a request that reached fewer than k: withheld everywhere.
+
+    The request itself shows "fewer than k" owners shared and clips shared; the report, per
+    agency and per half-year, in JSON, CSV and on its page, used to say 1 and 1. The agency's
+    own acts (a warrant, an emergency request) stay exact: they are public by design, and the
+    audit verifier checks them against the log.
+    """
+    public = world.clients["anonymous"]
+    agency_id = world.ids["agency_id"]
+    withheld = {"at_least": 0, "at_most": K - 1, "label": f"fewer than {K}"}
+    counts = public.get(f"/api/v1/requests/{world.ids['rfa_id']}").json()["counts"]
+    assert counts["shared"] == counts["clips_shared"] == withheld
+
+    report = public.get("/api/v1/transparency").json()
+    rows = [row for row in report["periods"] if row["agency_id"] in ("*", agency_id)]
+    assert len(rows) == 2
+    for row in rows:
+        assert row["clips_shared"] == row["owners_shared"] == withheld, row
+        assert "share" not in row["owners_affected"], row
+        assert row["share_rate"] == 0.0
+        # The agency's own acts, exact: one warrant disclosing one owner's clip, one emergency.
+        assert (row["warrants_received"], row["emergency_received"]) == (1, 1)
+        assert row["owners_affected"]["warrant"] == 1
+
+    table = list(csv.DictReader(io.StringIO(public.get("/api/v1/transparency.csv").text)))
+    csv_rows = [row for row in table if row["agency_id"] in ("*", agency_id)]
+    assert len(csv_rows) == 2
+    for csv_row in csv_rows:
+        answers = {name: value for name, value in csv_row.items() if "shar" in name}
+        assert answers == {
+            "clips_shared": f"fewer than {K}",
+            "clips_shared_at_least": "0",
+            "clips_shared_at_most": str(K - 1),
+            "owners_shared": f"fewer than {K}",
+            "owners_shared_at_least": "0",
+            "owners_shared_at_most": str(K - 1),
+            "share_rate": "0.0000",
+        }
+        assert csv_row["warrants_received"] == csv_row["emergency_received"] == "1"
+
+    page = public.get("/transparency").text
+    labels = _report_labels(page)
+    # Overall: owners who shared and clips shared; per agency: clips shared ("0" for the other
+    # agency, which asked nothing).
+    assert labels.count(f"fewer than {K}") == 3, labels
+    assert set(labels) <= {f"fewer than {K}", "0"}, labels
+    assert "share:" not in page

@@ -1,4 +1,16 @@
-"""Transparency report: counts of requests, demands and disclosures per half-year and per agency."""
+"""Transparency report: counts of requests, demands and disclosures per half-year and per agency.
+
+Two kinds of count, two rules:
+
+- what agencies and Doorstep did (requests sent, legal demands and emergency requests and their
+  outcomes, owners whose footage a demand or an emergency disclosed, agencies onboarded) is exact:
+  these are public acts, and the audit verifier checks the demands and emergencies against the log;
+- what residents answered to requests (owners who shared, clips shared) is shown only as the
+  requests show it (``disclosure_counts``): each request adds the range it shows, below k
+  "fewer than k", zero included, and a row adds those ranges' bounds. A row holding one request
+  can then tell no more than that request's own page, and no subtraction of rows gives a
+  withheld count away (I1, I3).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from doorstep.domain.disclosure_counts import CountRange, coarse, total
 from doorstep.errors import InvalidInput
 
 ALL_AGENCIES = "*"
@@ -20,6 +33,8 @@ class EventKind(StrEnum):
 
     RFA = "rfa"
     RFA_RECIPIENT = "rfa_recipient"
+    #: The answers to one request: ``owners_affected`` owners shared ``clips`` clips. One per
+    #: request, nobody sharing included, so no row can tell which requests had an answer.
     SHARE = "share"
     WARRANT = "warrant"
     SUBPOENA = "subpoena"
@@ -52,12 +67,15 @@ class TransparencyEvent:
     at: datetime
     outcome: Outcome | None = None
     owners_affected: int = 0
+    clips: int = 0
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise InvalidInput("an event time must carry a time zone", field="at")
         if self.owners_affected < 0:
             raise InvalidInput("owners affected cannot be negative", field="owners_affected")
+        if self.clips < 0 or (self.clips and self.kind is not EventKind.SHARE):
+            raise InvalidInput("only a request's answers count clips, never below 0", field="clips")
         allowed: frozenset[Outcome] = frozenset()
         if self.kind in _LEGAL:
             allowed = _LEGAL_OUTCOMES
@@ -76,16 +94,31 @@ def half_year(at: datetime) -> str:
     return f"{utc.year}-H{1 if utc.month <= 6 else 2}"
 
 
+def _none(k: int = DEFAULT_K) -> CountRange:
+    return CountRange(0, 0, k)
+
+
+def shown(counted: CountRange) -> str:
+    """A range of the report in words: "0" where no request was made, else its label."""
+    return "0" if counted.at_most == 0 else counted.label
+
+
 @dataclass(slots=True)
 class PeriodCounts:
-    """Every count for one half-year, for one agency or for all of them (``*``)."""
+    """Every count for one half-year, for one agency or for all of them (``*``).
+
+    ``clips_shared`` and ``owners_shared`` come from residents' answers: ranges, the sums of the
+    ranges the requests show. ``owners_affected`` counts owners whose footage a legal demand or an
+    emergency request disclosed, by kind, exactly.
+    """
 
     period: str
     agency_id: str
     rfas: int = 0
     owners_reached: int = 0
     rfas_reach_withheld: int = 0
-    clips_shared: int = 0
+    clips_shared: CountRange = field(default_factory=_none)
+    owners_shared: CountRange = field(default_factory=_none)
     warrants_received: int = 0
     warrants_complied_full: int = 0
     warrants_complied_partial: int = 0
@@ -106,8 +139,23 @@ class PeriodCounts:
 
     @property
     def share_rate(self) -> float:
-        """Return clips shared per owner asked (0 when nobody was asked)."""
-        return round(self.clips_shared / self.owners_reached, 4) if self.owners_reached else 0.0
+        """Clips shared per owner asked, both at least (0 when nobody was asked).
+
+        Worked out from the ranges' lower ends alone, so it says nothing they do not.
+        """
+        if not self.owners_reached:
+            return 0.0
+        return round(self.clips_shared.at_least / self.owners_reached, 4)
+
+    @property
+    def clips_shared_label(self) -> str:
+        """Clips shared, in words."""
+        return shown(self.clips_shared)
+
+    @property
+    def owners_shared_label(self) -> str:
+        """Owners who shared, in words."""
+        return shown(self.owners_shared)
 
 
 _PREFIX = {
@@ -130,7 +178,9 @@ def _add(counts: PeriodCounts, event: TransparencyEvent, k: int) -> None:
         else:
             counts.rfas_reach_withheld += 1
     elif kind is EventKind.SHARE:
-        counts.clips_shared += 1
+        # One rule with the requests' own pages: each request adds the range it shows.
+        counts.clips_shared = total([counts.clips_shared, coarse(event.clips, k)], k)
+        counts.owners_shared = total([counts.owners_shared, coarse(event.owners_affected, k)], k)
     elif kind in _PREFIX:
         prefix = _PREFIX[kind]
         _bump(counts, f"{prefix}_received")
@@ -142,10 +192,14 @@ def _add(counts: PeriodCounts, event: TransparencyEvent, k: int) -> None:
             _bump(counts, f"emergency_{event.outcome.value}")
     elif kind is EventKind.AGENCY_ONBOARDED:
         counts.agencies_onboarded += 1
-    if kind is not EventKind.RFA_RECIPIENT and event.owners_affected:
+    if kind in _OWNERS_EXACT and event.owners_affected:
         counts.owners_affected[kind.value] = (
             counts.owners_affected.get(kind.value, 0) + event.owners_affected
         )
+
+
+#: Kinds whose owners affected are counted exactly: disclosures on a demand or an emergency.
+_OWNERS_EXACT = frozenset({*_LEGAL, EventKind.EMERGENCY})
 
 
 def _bump(counts: PeriodCounts, name: str) -> None:
@@ -155,7 +209,8 @@ def _bump(counts: PeriodCounts, name: str) -> None:
 def aggregate(events: Iterable[TransparencyEvent], k: int = DEFAULT_K) -> list[PeriodCounts]:
     """Count events per half-year, overall (agency ``*``) and per agency, in a stable order.
 
-    Owners reached are summed only over requests that reached at least ``k`` owners.
+    Owners reached are summed only over requests that reached at least ``k`` owners; owners
+    who shared and clips shared are ranges, each request adding its own (below ``k`` withheld).
     """
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -165,14 +220,27 @@ def aggregate(events: Iterable[TransparencyEvent], k: int = DEFAULT_K) -> list[P
         for agency in (ALL_AGENCIES, event.agency_id):
             key = (period, agency)
             if key not in table:
-                table[key] = PeriodCounts(period=period, agency_id=agency)
+                table[key] = PeriodCounts(
+                    period=period, agency_id=agency, clips_shared=_none(k), owners_shared=_none(k)
+                )
             _add(table[key], event, k)
     return [table[key] for key in sorted(table)]
 
 
-_OWNER_KINDS = [k.value for k in EventKind if k is not EventKind.RFA_RECIPIENT]
-_SCALARS = [f.name for f in fields(PeriodCounts) if f.name != "owners_affected"]
-CSV_HEADER = [*_SCALARS, "share_rate", *(f"owners_affected_{k}" for k in _OWNER_KINDS)]
+_OWNER_KINDS = [k.value for k in EventKind if k in _OWNERS_EXACT]
+_RANGES = ("clips_shared", "owners_shared")
+_SCALARS = [f.name for f in fields(PeriodCounts) if f.name not in {"owners_affected", *_RANGES}]
+CSV_HEADER = [
+    *_SCALARS,
+    *(f"{name}{end}" for name in _RANGES for end in ("", "_at_least", "_at_most")),
+    "share_rate",
+    *(f"owners_affected_{k}" for k in _OWNER_KINDS),
+]
+
+
+def range_document(counted: CountRange) -> dict[str, int | str]:
+    """A range as the report's JSON gives it, in the API's shape for a request's counts."""
+    return {"at_least": counted.at_least, "at_most": counted.at_most, "label": shown(counted)}
 
 
 def to_csv_rows(rows: Iterable[PeriodCounts]) -> list[list[str]]:
@@ -180,6 +248,9 @@ def to_csv_rows(rows: Iterable[PeriodCounts]) -> list[list[str]]:
     table = [list(CSV_HEADER)]
     for row in rows:
         values = [str(getattr(row, name)) for name in _SCALARS]
+        for name in _RANGES:
+            counted: CountRange = getattr(row, name)
+            values.extend([shown(counted), str(counted.at_least), str(counted.at_most)])
         values.append(f"{row.share_rate:.4f}")
         values.extend(str(row.owners_affected.get(k, 0)) for k in _OWNER_KINDS)
         table.append(values)
@@ -188,5 +259,13 @@ def to_csv_rows(rows: Iterable[PeriodCounts]) -> list[list[str]]:
 
 def to_json(rows: Iterable[PeriodCounts]) -> str:
     """Return the report as stable JSON: a list of objects with sorted keys."""
-    documents = [{**asdict(row), "share_rate": row.share_rate} for row in rows]
+    documents = [
+        {
+            **asdict(row),
+            **{name: range_document(getattr(row, name)) for name in _RANGES},
+            "share_rate": row.share_rate,
+            "k": row.clips_shared.k,
+        }
+        for row in rows
+    ]
     return json.dumps(documents, sort_keys=True, separators=(",", ":"))

@@ -34,7 +34,6 @@ LATEST_ENTRIES = 25
 _CHARTED = [
     ("rfas", "Requests for assistance"),
     ("owners_reached", "Owners reached"),
-    ("clips_shared", "Clips shared by owners"),
     ("warrants_received", "Warrants received"),
     ("subpoenas_received", "Subpoenas received"),
     ("court_orders_received", "Court orders received"),

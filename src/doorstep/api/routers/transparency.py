@@ -90,9 +90,8 @@ def recorded_events(db: Session) -> list[TransparencyEvent]:
     asked = dict(
         db.execute(select(RfaRecipient.rfa_id, func.count()).group_by(RfaRecipient.rfa_id)).all()
     )
-    rfa_agency: dict[str, str] = {}
-    for rfa in db.scalars(select(Rfa).where(Rfa.agency_id.in_(list(verified)))):
-        rfa_agency[rfa.id] = rfa.agency_id
+    rfas = list(db.scalars(select(Rfa).where(Rfa.agency_id.in_(list(verified)))))
+    for rfa in rfas:
         events.append(TransparencyEvent(EventKind.RFA, rfa.agency_id, rfa.created_at))
         reached = int(asked.get(rfa.id, 0))
         if reached:
@@ -101,17 +100,17 @@ def recorded_events(db: Session) -> list[TransparencyEvent]:
                     EventKind.RFA_RECIPIENT, rfa.agency_id, rfa.created_at, owners_affected=reached
                 )
             )
-    counted: set[tuple[str, str]] = set()
-    shares = select(Share.rfa_id, Share.owner_id, Share.created_at).order_by(Share.created_at)
-    for rfa_id, owner_id, created_at in db.execute(shares):
-        if rfa_id not in rfa_agency:
-            continue
-        # An owner who shared three clips with one request is one owner affected, not three.
-        first = (rfa_id, owner_id) not in counted
-        counted.add((rfa_id, owner_id))
+    # The answers to each request, as one event dated with the request, a request nobody
+    # answered included: the report adds each request's range, as its own page shows it (I3).
+    answers = select(
+        Share.rfa_id, func.count(func.distinct(Share.owner_id)), func.count()
+    ).group_by(Share.rfa_id)
+    answered = {rfa_id: (int(owners), int(clips)) for rfa_id, owners, clips in db.execute(answers)}
+    for rfa in rfas:
+        owners, clips = answered.get(rfa.id, (0, 0))
         events.append(
             TransparencyEvent(
-                EventKind.SHARE, rfa_agency[rfa_id], created_at, owners_affected=int(first)
+                EventKind.SHARE, rfa.agency_id, rfa.created_at, owners_affected=owners, clips=clips
             )
         )
     by_demand = _owners_by_basis(db, Disclosure.demand_id)
@@ -150,7 +149,8 @@ def report(db: Session, k: int, agency_id: str | None = None) -> list[PeriodCoun
 
     ``k`` is the camera map's threshold: requests reaching fewer owners are not summed (I3).
     The others add the lower end of the range their request shows (``disclosure_counts``), not
-    their exact count: a period with one request would otherwise read its count off.
+    their exact count: a period with one request would otherwise read its count off. Owners who
+    shared and clips shared are ranges, by the same rule (``domain.transparency``).
     """
     events = [
         replace(event, owners_affected=disclosure_counts.coarse(event.owners_affected, k).at_least)
