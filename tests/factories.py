@@ -41,14 +41,20 @@ def resident(client: TestClient, email: str = "ada@example.org", **kwargs: Any) 
     return log_in(client, email)
 
 
-def accept_invitations(client: TestClient, csrf: str) -> list[dict[str, Any]]:
-    """Accept every invitation waiting for the client's account, as its holder would."""
+def accept_invitations(client: TestClient, csrf: str, *sent: Any) -> list[dict[str, Any]]:
+    """Accept the invitations ``sent`` (the inviter's answers, or their JSON) with their codes.
+
+    The inviter hands each code over; the client's account must be the one invited.
+    """
+    answers: list[dict[str, Any]] = [s if isinstance(s, dict) else s.json() for s in sent]
     waiting = client.get("/api/v1/invitations")
     assert waiting.status_code == 200, waiting.text
     invitations: list[dict[str, Any]] = waiting.json()
-    for invitation in invitations:
+    for answer in answers:
         accepted = client.post(
-            f"/api/v1/invitations/{invitation['id']}/accept", headers={"x-csrf-token": csrf}
+            f"/api/v1/invitations/{answer['id']}/accept",
+            json={"code": answer["code"]},
+            headers={"x-csrf-token": csrf},
         )
         assert accepted.status_code == 200, accepted.text
     return invitations

@@ -212,10 +212,11 @@ def seed_history(settings: Settings, emails: Sequence[str], centre: Coordinates)
             fire = _agency(db, state, FIRE, centre, _user(db, cast.second_reviewer))
             officer = _user(db, cast.officer)
             if agencies.membership(db, officer) is None:
-                # The chief invites and the officer accepts, as both would on their pages.
+                # The chief invites and hands over the code; the officer accepts with it, as
+                # both would on their pages.
                 chief = db.scalars(select(User).where(User.email == POLICE.chief_email)).one()
                 invited = invitations.invite_to_agency(db, police, chief, officer.email)
-                invitations.accept(db, officer, invited.id)
+                invitations.accept(db, officer, invited.invitation.id, invited.code)
             fire_id = fire.id
         with tempfile.TemporaryDirectory(prefix="doorstep-demo-") as folder:
             footage = Footage(state.keys, Path(folder))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -174,7 +175,10 @@ def test_admins_invite_members_who_join_by_accepting(app: FastAPI) -> None:
         headers={"x-csrf-token": csrf},
     )
     assert invited.status_code == 202, invited.text
-    assert invited.json() == {
+    sent = invited.json()
+    assert re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", sent.pop("code"))
+    assert sent == {
+        "id": sent["id"],
         "email": "officer@ppb.example",
         "status": "invited",
         "expires_in_days": 7,
@@ -186,8 +190,11 @@ def test_admins_invite_members_who_join_by_accepting(app: FastAPI) -> None:
     [waiting] = officer.get("/api/v1/invitations").json()
     assert (waiting["kind"], waiting["agency_name"]) == ("agency", "Portland Police Bureau")
     assert waiting["invited_by"] == "Chief"
+    assert waiting["id"] == sent["id"]
     accepted = officer.post(
-        f"/api/v1/invitations/{waiting['id']}/accept", headers={"x-csrf-token": officer_csrf}
+        f"/api/v1/invitations/{waiting['id']}/accept",
+        json={"code": invited.json()["code"].lower()},
+        headers={"x-csrf-token": officer_csrf},
     )
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["state"] == "accepted"
@@ -196,7 +203,9 @@ def test_admins_invite_members_who_join_by_accepting(app: FastAPI) -> None:
     members = agency_client.get(f"/api/v1/agencies/{agency_id}/members").json()
     assert sorted(m["role"] for m in members) == ["admin", "member"]
     again = officer.post(
-        f"/api/v1/invitations/{waiting['id']}/accept", headers={"x-csrf-token": officer_csrf}
+        f"/api/v1/invitations/{waiting['id']}/accept",
+        json={"code": invited.json()["code"]},
+        headers={"x-csrf-token": officer_csrf},
     )
     assert again.status_code == 409
     refused = officer.post(
@@ -212,18 +221,20 @@ def test_an_admin_can_withdraw_an_invitation_before_it_is_answered(app: FastAPI)
     agency_client, csrf, agency_id = verified_agency(app)
     officer = TestClient(app)
     officer_csrf = resident(officer, "officer@ppb.example")
-    agency_client.post(
+    sent = agency_client.post(
         f"/api/v1/agencies/{agency_id}/members",
         json={"email": "officer@ppb.example"},
         headers={"x-csrf-token": csrf},
-    )
+    ).json()
     [pending] = agency_client.get(f"/api/v1/agencies/{agency_id}/invitations").json()
     url = f"/api/v1/agencies/{agency_id}/invitations/{pending['id']}"
     assert agency_client.delete(url, headers={"x-csrf-token": csrf}).status_code == 204
     assert agency_client.delete(url, headers={"x-csrf-token": csrf}).status_code == 409
     assert officer.get("/api/v1/invitations").json() == []
     accepted = officer.post(
-        f"/api/v1/invitations/{pending['id']}/accept", headers={"x-csrf-token": officer_csrf}
+        f"/api/v1/invitations/{pending['id']}/accept",
+        json={"code": sent["code"]},
+        headers={"x-csrf-token": officer_csrf},
     )
     assert accepted.status_code == 409
     assert officer.get("/api/v1/me").json()["role"] == "resident"

@@ -42,7 +42,7 @@ def shared(
             headers={"x-csrf-token": csrf},
         )
         assert invited.status_code == 202, invited.text
-        accept_invitations(bob, bob_csrf)
+        accept_invitations(bob, bob_csrf, invited)
         yield (
             bob,
             {

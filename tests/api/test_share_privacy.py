@@ -172,7 +172,7 @@ def test_household_viewings_name_neither_the_camera_nor_a_lasting_pseudonym(
             headers={"x-csrf-token": csrf},
         )
         assert invited.status_code == 202, invited.text
-        accept_invitations(bob, bob_csrf)
+        accept_invitations(bob, bob_csrf, invited)
         for clip in clips:
             assert bob.get(clip["video_url"]).status_code == 200
     bodies = _public_bodies(client)

@@ -96,8 +96,8 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
         json={"email": "home@example.org"},
     )
     _accepted(member)
-    # Household membership is an invitation the member accepts.
-    accept_invitations(clients["household"], csrf["household"])
+    # Household membership is an invitation the member accepts, with the code the owner gave.
+    accept_invitations(clients["household"], csrf["household"], member)
     ids["user_id"] = _created(world.send("household", "GET", "/api/v1/me"))["id"]
     token = world.send(
         "owner", "POST", "/api/v1/me/tokens", json={"name": "script", "scopes": ["account:read"]}
@@ -114,26 +114,33 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
         headers={"x-csrf-token": chief_csrf},
     )
     _accepted(invited)
-    accept_invitations(clients["agent"], csrf["agent"])
+    accept_invitations(clients["agent"], csrf["agent"], invited)
     _fire, csrf["foreign_agent"], ids["foreign_agency_id"] = verified_agency(
         app, "Fire District 9", "fire@fd9.example"
     )
     clients["foreign_agent"] = _fire
     # Invitations waiting for "other", for the rows that answer or withdraw them.
     to_other = {"email": "other@example.org"}
-    _accepted(
-        chief.post(
-            f"/api/v1/agencies/{agency_id}/members",
-            json=to_other,
-            headers={"x-csrf-token": chief_csrf},
-        )
+    to_police = chief.post(
+        f"/api/v1/agencies/{agency_id}/members",
+        json=to_other,
+        headers={"x-csrf-token": chief_csrf},
     )
-    for role, url in (
-        ("owner", f"/api/v1/cameras/{camera['id']}/household"),
-        ("owner", f"/api/v1/cameras/{ids['camera2_id']}/household"),
-        ("foreign_agent", f"/api/v1/agencies/{ids['foreign_agency_id']}/members"),
+    _accepted(to_police)
+    # The codes the inviters were shown, for the rows that accept (only "other" is invited).
+    codes = {"Portland Police Bureau": to_police.json()["code"]}
+    for role, url, name in (
+        ("owner", f"/api/v1/cameras/{camera['id']}/household", camera["name"]),
+        ("owner", f"/api/v1/cameras/{ids['camera2_id']}/household", "Garage"),
+        (
+            "foreign_agent",
+            f"/api/v1/agencies/{ids['foreign_agency_id']}/members",
+            "Fire District 9",
+        ),
     ):
-        _accepted(world.send(role, "POST", url, json=to_other))
+        sent = world.send(role, "POST", url, json=to_other)
+        _accepted(sent)
+        codes[name] = sent.json()["code"]
     waiting = {
         invitation["agency_name"] or invitation["camera_name"]: invitation["id"]
         for invitation in world.send("other", "GET", "/api/v1/invitations").json()
@@ -142,6 +149,8 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
     ids["household_invitation_id"] = waiting[camera["name"]]
     ids["form_invitation_id"] = waiting["Garage"]
     ids["form_decline_invitation_id"] = waiting["Fire District 9"]
+    ids["household_invitation_code"] = codes[camera["name"]]
+    ids["form_invitation_code"] = codes["Garage"]
     applicant = TestClient(app)
     ids["pending_agency_id"] = apply(
         applicant, resident(applicant, "applicant@example.org"), "Sheriff"

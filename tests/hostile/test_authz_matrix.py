@@ -140,6 +140,14 @@ def _share_form(world: World, _role: str) -> dict[str, Any]:
     return {"data": {"decision": "share", "clip_ids": [world.ids["clip_id"]]}}
 
 
+def _household_code(world: World, _role: str) -> dict[str, Any]:
+    return {"json": {"code": world.ids["household_invitation_code"]}}
+
+
+def _form_code(world: World, _role: str) -> dict[str, Any]:
+    return {"data": {"code": world.ids["form_invitation_code"]}}
+
+
 def _delete_clips(world: World, _role: str) -> dict[str, Any]:
     return {"json": {"ids": [world.ids["clip2_id"]]}}
 
@@ -278,6 +286,7 @@ TABLE: list[Row] = [
         "POST",
         "/api/v1/invitations/{invitation_id}/accept",
         "401 404 ok 404 404 404 404 404",
+        _household_code,
         params={"invitation_id": "household_invitation_id"},
         phase=4,
     ),
@@ -636,6 +645,7 @@ TABLE: list[Row] = [
         "POST",
         "/invitations/{invitation_id}/accept",
         "login 404 ok 404 404 404 404 404",
+        _form_code,
         params={"invitation_id": "form_invitation_id"},
         phase=4,
     ),

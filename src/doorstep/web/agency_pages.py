@@ -315,7 +315,6 @@ def _dashboard(
         "is_admin": member is not None and member.role == agencies.MemberRole.ADMIN.value,
         "members": agencies.members(db, agency),
         "invitations": invitations.pending_for_agency(db, agency),
-        "invited": request.query_params.get("invited") == "1",
         "requests": [rfa_public(rfa, counts[rfa.id], k) for rfa in rfas],
         "map": camera_map_svg(agency, {c.cell: c.count for c in camera_map.cells}, rfas),
         "k": k,
@@ -421,15 +420,18 @@ def invite(
     if principal is None:
         return _login(request)
     agency = agencies.agency_of(db, principal.user, admin=True)
+    k = state.settings.camera_map_k
     try:
         with db.begin_nested():
-            invitations.invite_to_agency(db, agency, principal.user, email)
+            sent = invitations.invite_to_agency(db, agency, principal.user, email)
     except DoorstepError as err:
         if isinstance(err, Forbidden):
             raise
-        k = state.settings.camera_map_k
         return _dashboard(request, principal, db, k, status=err.status, invite_error=err)
-    return RedirectResponse("/agency?invited=1", status_code=303)
+    # The code is shown on this answer only (never stored, never in a URL): no redirect.
+    return _dashboard(
+        request, principal, db, k, invited_email=sent.invitation.email, invited_code=sent.code
+    )
 
 
 @router.get("/agency/evidence")

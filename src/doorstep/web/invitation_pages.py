@@ -1,19 +1,27 @@
-"""Invitations page: the invitations waiting for the signed-in person, to accept or decline."""
+"""Invitations page: the invitations waiting for the signed-in person, to accept or decline.
+
+Accepting takes the one-time code the inviter handed over; a wrong one is refused and counted.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from doorstep.api.deps import DbDep, OptionalPrincipal
+from doorstep.api.deps import DbDep, OptionalPrincipal, Principal
 from doorstep.api.routers.invitations import invitation_for_you
-from doorstep.domain.invitations import INVITATION_LIFETIME
+from doorstep.domain.invitations import INVITATION_LIFETIME, MAX_CODE_TRIES
+from doorstep.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.storage import invitations
 from doorstep.web.render import render
 
 router = APIRouter(include_in_schema=False)
+
+Code = Annotated[str, Form(max_length=64)]
 
 
 def _login(request: Request) -> RedirectResponse:
@@ -25,24 +33,47 @@ def invitations_page(request: Request, principal: OptionalPrincipal, db: DbDep) 
     """Who invites the caller to what; nothing happens until they accept."""
     if principal is None:
         return _login(request)
+    return _page(request, principal, db)
+
+
+def _page(
+    request: Request,
+    principal: Principal,
+    db: Session,
+    *,
+    status: int = 200,
+    error: DoorstepError | None = None,
+    error_for: str = "",
+) -> Response:
     request.state.principal = principal
     rows = [invitation_for_you(row) for row in invitations.addressed_to(db, principal.user)]
     context = {
         "invitations": rows,
         "lifetime_days": INVITATION_LIFETIME.days,
+        "max_tries": MAX_CODE_TRIES,
         "answered": request.query_params.get("answered", ""),
+        "error": error,
+        "error_for": error_for,
     }
-    return render(request, "invitations.html", context)
+    return render(request, "invitations.html", context, status=status)
 
 
 @router.post("/invitations/{invitation_id}/accept")
 def accept(
-    request: Request, principal: OptionalPrincipal, db: DbDep, invitation_id: str
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    invitation_id: str,
+    code: Code = "",
 ) -> Response:
-    """Accept an invitation: only now does the caller join."""
+    """Accept an invitation with its code: only now does the caller join."""
     if principal is None:
         return _login(request)
-    invitations.accept(db, principal.user, invitation_id)
+    try:
+        invitations.accept(db, principal.user, invitation_id, code)
+    except (InvalidInput, Conflict) as err:
+        # A wrong code (counted already) or a closed invitation: say so beside the form.
+        return _page(request, principal, db, status=err.status, error=err, error_for=invitation_id)
     return RedirectResponse("/invitations?answered=accepted", status_code=303)
 
 

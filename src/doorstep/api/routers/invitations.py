@@ -11,7 +11,7 @@ from doorstep.api import problems
 from doorstep.api.deps import CurrentUser, DbDep
 from doorstep.domain.invitations import INVITATION_LIFETIME, InvitationKind
 from doorstep.storage import invitations
-from doorstep.storage.invitations import Invitation
+from doorstep.storage.invitations import Invitation, Invited
 
 router = APIRouter(prefix="/api/v1/invitations", tags=["invitations"])
 
@@ -20,12 +20,26 @@ class InvitationSent(BaseModel):
     """The answer to an invitation, the same whether or not the email has an account.
 
     It says nothing about an account (no id, no name): whoever holds the email sees the
-    invitation under /invitations once signed in, and joins only by accepting it.
+    invitation under /invitations once signed in, and joins only by accepting it with the code.
+    The code is fresh each time (inviting again replaces it) and is shown only here, once.
     """
 
+    id: str = Field(description="The invitation, as listed under the inviter's pending ones.")
     email: str = Field(description="The address invited, as Doorstep normalised it.")
     status: str = Field(description="Always `invited`.")
     expires_in_days: int = Field(description="How long the invitation may be accepted.")
+    code: str = Field(
+        description=(
+            "The one-time code accepting takes. Shown only now: hand it to the person yourself "
+            "(in person, by phone), because anyone may sign up with an email address."
+        )
+    )
+
+
+class InvitationAcceptance(BaseModel):
+    """Accepting an invitation: the code its inviter handed over."""
+
+    code: str = Field(min_length=1, max_length=64, description="The invitation's one-time code.")
 
 
 class InvitationPending(BaseModel):
@@ -57,10 +71,15 @@ class InvitationAnswered(BaseModel):
     state: str
 
 
-def invitation_sent(row: Invitation) -> InvitationSent:
-    """What the inviter is told: the address they typed, normalised, and nothing more."""
+def invitation_sent(sent: Invited) -> InvitationSent:
+    """What the inviter is told: the address they typed, normalised, and the code; no more."""
+    row = sent.invitation
     return InvitationSent(
-        email=row.email, status="invited", expires_in_days=INVITATION_LIFETIME.days
+        id=row.id,
+        email=row.email,
+        status="invited",
+        expires_in_days=INVITATION_LIFETIME.days,
+        code=sent.code,
     )
 
 
@@ -96,10 +115,15 @@ def mine(user: CurrentUser, db: DbDep) -> list[InvitationForYou]:
     return [invitation_for_you(row) for row in invitations.addressed_to(db, user)]
 
 
-@router.post("/{invitation_id}/accept", responses=problems.responses(404, 409))
-def accept(invitation_id: str, user: CurrentUser, db: DbDep) -> InvitationAnswered:
-    """Accept: only now does the caller join the agency or the household."""
-    return _answered(invitations.accept(db, user, invitation_id))
+@router.post("/{invitation_id}/accept", responses=problems.responses(404, 409, 422))
+def accept(
+    invitation_id: str, body: InvitationAcceptance, user: CurrentUser, db: DbDep
+) -> InvitationAnswered:
+    """Accept with the code from the inviter: only now does the caller join.
+
+    A wrong code is refused (422) and counted; after a few the invitation is void (409).
+    """
+    return _answered(invitations.accept(db, user, invitation_id, body.code))
 
 
 @router.post(

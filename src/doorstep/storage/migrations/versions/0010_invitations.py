@@ -25,6 +25,8 @@ def upgrade() -> None:
         sa.Column("agency_id", sa.String(length=32), nullable=True),
         sa.Column("camera_id", sa.String(length=32), nullable=True),
         sa.Column("invited_by", sa.String(length=32), nullable=True),
+        sa.Column("code_digest", sa.String(length=64), nullable=False),
+        sa.Column("code_tries", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("created_at", doorstep.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", doorstep.storage.types.UTCDateTime(timezone=True), nullable=False),
