@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from doorstep.domain import _geometry as geometry
 from doorstep.domain import alerts
 from doorstep.errors import Conflict, Forbidden, InvalidInput
 
@@ -76,10 +77,30 @@ def test_an_outline_on_record_that_is_not_valid_is_never_repaired() -> None:
         alerts.check_alert_cells([h3.latlng_to_cell(*CENTRE, RES)], bowtie, RES)
 
 
-def test_a_request_keeps_only_its_cells_inside() -> None:
+def test_of_public_cells_only_those_wholly_inside_pass() -> None:
     inside = h3.latlng_to_cell(*CENTRE, RES)
     straddling = h3.latlng_to_cell(45.53, EAST, RES)
-    assert alerts.cells_inside([inside, straddling], BOX, RES) == [inside]
+    region = geometry.parse_geojson(BOX).geometry
+    assert alerts.public_cells_inside([inside, straddling], region) == {inside}
+    # The same rule refuses the straddling cell as an alert.
+    with pytest.raises(Forbidden):
+        alerts.check_alert_cells([straddling], BOX, RES)
+    assert alerts.check_alert_cells([inside], BOX, RES) == [inside]
+
+
+def test_an_outline_of_parts_side_by_side_is_one_region() -> None:
+    # Two halves of the box sharing an edge: read as one region, as requests read it.
+    middle = (WEST + EAST) / 2
+    halves: dict[str, Any] = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[w, SOUTH], [e, SOUTH], [e, NORTH], [w, NORTH], [w, SOUTH]]]
+            for w, e in ((WEST, middle), (middle, EAST))
+        ],
+    }
+    across = h3.latlng_to_cell(45.53, middle, RES)
+    assert _inside(across)
+    assert alerts.check_alert_cells([across], halves, RES) == [across]
 
 
 @settings(max_examples=60, deadline=None)

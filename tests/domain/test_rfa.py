@@ -7,11 +7,14 @@ import pytest
 
 from doorstep.domain._geometry import (
     EARTH_RADIUS_M,
+    SQUARE_METRES_PER_SQUARE_MILE,
+    cells_covering,
     circle_area_m2,
     destination,
     polygon_area_m2,
     ring_area_m2,
 )
+from doorstep.domain.alerts import public_cells_inside
 from doorstep.domain.geo import Coordinates
 from doorstep.domain.rfa import (
     Circle,
@@ -22,6 +25,7 @@ from doorstep.domain.rfa import (
     is_about_assembly,
     parse_geojson,
     polygon,
+    reach,
 )
 from doorstep.errors import InvalidInput, PolicyRefused
 
@@ -61,9 +65,8 @@ def test_a_good_request_is_validated() -> None:
     )
     assert rfa.case_number == "24-001234"
     assert rfa.area_sq_mi == pytest.approx(0.1, rel=0.01)
-    assert rfa.contains(CENTRE)
-    assert not rfa.contains(Coordinates(40.74, -73.99))
     assert h3.latlng_to_cell(CENTRE.lat, CENTRE.lon, rfa.resolution) in rfa.cells
+    assert h3.latlng_to_cell(40.74, -73.99, rfa.resolution) not in rfa.cells
 
 
 def test_every_camera_inside_the_area_falls_in_a_targeted_cell() -> None:
@@ -74,17 +77,59 @@ def test_every_camera_inside_the_area_falls_in_a_targeted_cell() -> None:
         for distance in (0.0, 100.0, 200.0, 280.0, 286.9)
     ]
     cells = {h3.latlng_to_cell(lat, lon, rfa.resolution) for lat, lon in inside}
-    assert all(rfa.contains(Coordinates(lat, lon)) for lat, lon in inside)
     assert cells <= rfa.cells
 
 
-def test_polygon_area_is_accepted_and_tested_for_containment() -> None:
+def test_polygon_area_is_accepted_and_reaches_the_cells_it_meets() -> None:
     square = polygon([(40.725, -73.995), (40.725, -73.99), (40.729, -73.99), (40.729, -73.995)])
     rfa = check_rfa(draft(area=square), jurisdiction=JURISDICTION, existing_for_case=0, now=NOW)
     assert rfa.polygon == square
-    assert rfa.contains(Coordinates(40.727, -73.992))
-    assert not rfa.contains(Coordinates(40.727, -73.98))
+    assert rfa.cells == cells_covering(square, rfa.resolution)
+    assert h3.latlng_to_cell(40.727, -73.992, rfa.resolution) in rfa.cells
+    assert h3.latlng_to_cell(40.727, -73.98, rfa.resolution) not in rfa.cells
     assert h3.latlng_to_cell(40.7251, -73.9949, rfa.resolution) in rfa.cells
+
+
+def _inside_box(cell: str, box: Polygon) -> bool:
+    (south, west), (north, east) = box.exterior[0], box.exterior[2]
+    corners = [(float(lat), float(lon)) for lat, lon in h3.cell_to_boundary(cell)]
+    return all(south <= lat <= north and west <= lon <= east for lat, lon in corners)
+
+
+def test_an_area_at_the_border_reaches_only_the_cells_inside_the_jurisdiction() -> None:
+    # Wholly inside, along the south edge: some cells it meets stick out of the jurisdiction.
+    strip = polygon([(40.7001, -73.995), (40.7001, -73.99), (40.7041, -73.99), (40.7041, -73.995)])
+    rfa = check_rfa(draft(area=strip), jurisdiction=JURISDICTION, existing_for_case=0, now=NOW)
+    meets = cells_covering(strip, rfa.resolution)
+    sticking_out = {cell for cell in meets if not _inside_box(cell, JURISDICTION)}
+    assert sticking_out
+    assert rfa.cells == meets - sticking_out
+    assert all(_inside_box(cell, JURISDICTION) for cell in rfa.cells)
+    # The one rule alerts obey decides it.
+    assert rfa.cells == public_cells_inside(meets, JURISDICTION.geometry)
+
+
+def test_an_area_reaching_no_cell_inside_the_jurisdiction_is_refused() -> None:
+    # A jurisdiction smaller than one cell: no cell lies wholly inside it.
+    small = polygon([(40.727, -73.993), (40.727, -73.987), (40.733, -73.987), (40.733, -73.993)])
+    with pytest.raises(PolicyRefused) as caught:
+        check_rfa(
+            draft(area=Circle(CENTRE, 150.0)), jurisdiction=small, existing_for_case=0, now=NOW
+        )
+    assert caught.value.extra["reason"] == "no_cells_inside_jurisdiction"
+    assert caught.value.field == "area"
+    assert "inside" in caught.value.detail
+
+
+def test_the_reach_is_the_cells_and_their_area() -> None:
+    rfa = check_rfa(draft(), jurisdiction=JURISDICTION, existing_for_case=0, now=NOW)
+    shown = rfa.reach
+    assert shown == reach(rfa.cells)
+    assert shown.cells == len(rfa.cells)
+    total = sum(h3.cell_area(cell, unit="m^2") for cell in rfa.cells)
+    assert shown.sq_mi * SQUARE_METRES_PER_SQUARE_MILE == pytest.approx(total, rel=0.01)
+    # A cell's hexagon is larger than the drawn area's share of it: the reach is never less.
+    assert shown.sq_mi >= rfa.area_sq_mi
 
 
 @pytest.mark.parametrize("case_number", ["", "   "])
@@ -132,7 +177,7 @@ def test_any_polygon_of_a_multi_polygon_jurisdiction_will_do() -> None:
     far = polygon([(51.0, 0.0), (51.0, 0.1), (51.1, 0.1), (51.1, 0.0)])
     region = Region((far, JURISDICTION))
     rfa = check_rfa(draft(), jurisdiction=region, existing_for_case=0, now=NOW)
-    assert rfa.contains(CENTRE)
+    assert h3.latlng_to_cell(CENTRE.lat, CENTRE.lon, rfa.resolution) in rfa.cells
 
 
 @pytest.mark.parametrize(

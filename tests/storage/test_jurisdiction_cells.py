@@ -34,7 +34,8 @@ def test_a_continent_is_refused_before_any_cell_is_listed(monkeypatch: pytest.Mo
 
 
 def test_too_many_points_are_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(agencies, "parse_geojson", _never)
+    # The domain's one size check runs before a single ring is read.
+    monkeypatch.setattr(geometry, "_polygon_from_rings", _never)
     ring = [[-122.7 + i * 1e-6, 45.5 + (i % 2) * 1e-6] for i in range(20_000)]
     region = {"type": "MultiPolygon", "coordinates": [[[*ring, ring[0]]]] * 6}
     with pytest.raises(InvalidInput, match="at most 100,000 points"):

@@ -18,11 +18,12 @@ Rings are (lat, lon) tuples here; GeoJSON positions are [lon, lat]; shapely geom
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 import h3
 import numpy as np
@@ -421,6 +422,20 @@ def cells_covering(shape: Polygon, resolution: int) -> frozenset[str]:
     return frozenset(found)
 
 
+@functools.lru_cache(maxsize=65_536)
+def cell_area_m2(cell: str) -> float:
+    """The area on the WGS84 ellipsoid of one H3 cell's outline, in square metres.
+
+    Measured as request areas are (straight longitude-latitude edges, ``Geod``), so what a
+    request reaches and the area it states are on one scale. A cell across the 180° meridian is
+    measured with its corners on one side of it.
+    """
+    corners = [(float(lon), float(lat)) for lat, lon in h3.cell_to_boundary(cell)]
+    if max(lon for lon, _ in corners) - min(lon for lon, _ in corners) > 180:
+        corners = [(lon + 360 if lon < 0 else lon, lat) for lon, lat in corners]
+    return _geodesic_area_m2(shapely.Polygon(corners))
+
+
 def _position(value: Any, where: str) -> LatLon:
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) not in (2, 3):
         raise InvalidInput(f"{where}: a position is [longitude, latitude]", field="geometry")
@@ -470,14 +485,24 @@ def _polygon_from_rings(value: Any, where: str) -> Polygon:
         raise InvalidInput(f"{where}: {err.detail}", field="geometry", extra=err.extra) from err
 
 
-def _check_size(polygons: Sequence[Any]) -> None:
-    """Refuse more rings or positions than a region may have, before any position is read."""
+def check_outline_size(geometry: Any) -> None:
+    """Refuse more rings or positions than a region may have, before any position is read.
+
+    The one size check for every outline (request areas and jurisdictions alike); anything
+    malformed is left to ``parse_geojson``, which says what is wrong with it.
+    """
+    if not isinstance(geometry, Mapping):
+        return
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    polygons = [coordinates] if kind == "Polygon" else coordinates
+    if kind not in ("Polygon", "MultiPolygon") or not _is_list(polygons):
+        return
     rings = positions = 0
     for rings_of_polygon in polygons:
-        if not isinstance(rings_of_polygon, Sequence) or isinstance(rings_of_polygon, str):
+        if not _is_list(rings_of_polygon):
             return
         for ring in rings_of_polygon:
-            if not isinstance(ring, Sequence) or isinstance(ring, str):
+            if not _is_list(ring):
                 return
             rings += 1
             positions += len(ring)
@@ -495,20 +520,22 @@ def _check_size(polygons: Sequence[Any]) -> None:
                 )
 
 
+def _is_list(value: object) -> TypeGuard[Sequence[Any]]:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
 def parse_geojson(geometry: Mapping[str, Any]) -> Region:
     """Parse a GeoJSON Polygon or MultiPolygon into a region of valid polygons, or say why not."""
     if not isinstance(geometry, Mapping):
         raise InvalidInput("the geometry must be a GeoJSON object", field="geometry")
+    check_outline_size(geometry)
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "Polygon":
-        if isinstance(coordinates, Sequence) and not isinstance(coordinates, str):
-            _check_size([coordinates])
         return Region((_polygon_from_rings(coordinates, "polygon"),))
     if kind == "MultiPolygon":
         if not isinstance(coordinates, Sequence) or isinstance(coordinates, str) or not coordinates:
             raise InvalidInput("a MultiPolygon needs a list of polygons", field="geometry")
-        _check_size(coordinates)
         return Region(
             tuple(_polygon_from_rings(p, f"polygon {i}") for i, p in enumerate(coordinates))
         )

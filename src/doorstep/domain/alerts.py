@@ -5,18 +5,22 @@ public cell is matched against each alert cell and its parents). H3 cells do not
 a coarse cell's descendants stick out of its outline. So an alert is judged by what it reaches:
 every cell is expanded to its public-resolution descendants, and each of those must be covered
 by the jurisdiction's outline. A cell sticking out, even by one public cell, is refused.
+
+``public_cells_inside`` is that rule, and the only one: a Request for Assistance reaches only
+those of the public cells its area meets that pass it (``domain.rfa``), its owners, clips and
+feed alert alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import h3
 import numpy as np
 import shapely
-from shapely.geometry import shape
 
+from doorstep.domain._geometry import parse_geojson
 from doorstep.errors import Conflict, Forbidden, InvalidInput
 
 #: Alert cells coarser than this are refused: they are regions, not neighbourhoods.
@@ -30,27 +34,33 @@ _NAMED = 5
 
 
 def _jurisdiction(region_geojson: dict[str, Any]) -> shapely.Geometry:
+    """The outline on record read as every other rule reads it (``parse_geojson``), never repaired.
+
+    Parts that touch or overlap are one region, as for requests; an outline GEOS finds invalid
+    is refused, since a repaired one could cover more than the one verified.
+    """
     try:
-        region = shape(region_geojson)
-    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError) as err:
+        return parse_geojson(region_geojson).geometry
+    except (InvalidInput, AttributeError, KeyError, TypeError, ValueError) as err:
         raise Conflict("the agency's jurisdiction on record is not a valid outline") from err
-    if (
-        region.is_empty
-        or not region.is_valid
-        or region.geom_type
-        not in (
-            "Polygon",
-            "MultiPolygon",
-        )
-    ):
-        # Never repaired here: a repaired outline could cover more than the one verified.
-        raise Conflict("the agency's jurisdiction on record is not a valid outline")
-    shapely.prepare(region)
-    return region
 
 
 def _outline(cell: str) -> shapely.Polygon:
     return shapely.Polygon([(float(lon), float(lat)) for lat, lon in h3.cell_to_boundary(cell)])
+
+
+def public_cells_inside(public_cells: Iterable[str], jurisdiction: shapely.Geometry) -> set[str]:
+    """Of public cells (homes' cells), those whose whole hexagon the jurisdiction covers.
+
+    ``jurisdiction`` is the outline as shapely geometry (x=lon, y=lat). A cell on the border,
+    even one touching the outline from inside with a corner outside, is not inside.
+    """
+    cells = sorted(set(public_cells))
+    if not cells:
+        return set()
+    outlines = np.array([_outline(cell) for cell in cells], dtype=object)
+    covered = shapely.covers(jurisdiction, outlines)
+    return {cell for cell, inside in zip(cells, covered, strict=True) if inside}
 
 
 def normalise_cells(cells: Sequence[object], public_resolution: int) -> list[str]:
@@ -100,9 +110,8 @@ def _outside(
 ) -> list[str]:
     region = _jurisdiction(jurisdiction)
     reached = reach(cells, public_resolution)
-    homes = sorted({home for many in reached.values() for home in many})
-    covered = shapely.covers(region, np.array([_outline(home) for home in homes], dtype=object))
-    outside = {home for home, inside in zip(homes, covered, strict=True) if not inside}
+    homes = {home for many in reached.values() for home in many}
+    outside = homes - public_cells_inside(homes, region)
     return [cell for cell in cells if any(home in outside for home in reached[cell])]
 
 
@@ -120,13 +129,3 @@ def check_alert_cells(
             extra={"cells_outside": outside[:_NAMED]},
         )
     return clean
-
-
-def cells_inside(
-    cells: Sequence[str], jurisdiction: dict[str, Any], public_resolution: int
-) -> list[str]:
-    """Of already-checked cells (a request's), those that reach only homes inside the outline."""
-    if not cells:
-        return []
-    outside = set(_outside(list(cells), jurisdiction, public_resolution))
-    return [cell for cell in cells if cell not in outside]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,17 +12,17 @@ from doorstep.domain._geometry import (
     Circle,
     Polygon,
     Region,
+    cell_area_m2,
     cells_covering,
     circle_polygon,
     parse_geojson,
     polygon,
     polygon_area_m2,
-    polygon_contains,
     polygon_within,
     stored,
 )
+from doorstep.domain.alerts import public_cells_inside
 from doorstep.domain.assembly import is_about_assembly
-from doorstep.domain.geo import Coordinates, distance_m
 from doorstep.domain.moderation import describes_person_only_by_race
 from doorstep.domain.policy_text import CASE_KEY_MAX_LENGTH, case_key
 from doorstep.errors import InvalidInput, PolicyRefused
@@ -35,6 +36,7 @@ __all__ = [
     "TARGETING_RESOLUTION",
     "Circle",
     "Polygon",
+    "Reach",
     "Region",
     "RfaDraft",
     "ValidatedRfa",
@@ -42,6 +44,7 @@ __all__ = [
     "is_about_assembly",
     "parse_geojson",
     "polygon",
+    "reach",
 ]
 
 MIN_AREA_SQ_MI = 0.025
@@ -67,11 +70,29 @@ class RfaDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class Reach:
+    """What a request reaches: how many public cells, and their area on the ellipsoid."""
+
+    cells: int
+    sq_mi: float
+
+
+def reach(cells: Iterable[str]) -> Reach:
+    """The reach of a request's cells, as its public record shows it."""
+    distinct = set(cells)
+    area_m2 = sum(cell_area_m2(cell) for cell in sorted(distinct))
+    return Reach(cells=len(distinct), sq_mi=area_m2 / SQUARE_METRES_PER_SQUARE_MILE)
+
+
+@dataclass(frozen=True, slots=True)
 class ValidatedRfa:
     """A request that passed every rule, with the cells to look for cameras in.
 
-    ``polygon`` is the region the request reaches (a circle's enclosing polygon), ``area_sq_mi``
-    its geodesic area, and ``cells`` exactly the cells at ``resolution`` whose hexagon meets it.
+    ``polygon`` is the area drawn (a circle's enclosing polygon) and ``area_sq_mi`` its geodesic
+    area. ``cells`` are what the request reaches, for every purpose (owners asked, their clips,
+    its feed alert, the near-duplicate check): the cells at ``resolution`` whose hexagon meets
+    the polygon and lies wholly inside the jurisdiction (``alerts.public_cells_inside``, the rule
+    alerts obey). An area at the border reaches only the whole cells inside, never a home beyond.
     """
 
     case_number: str
@@ -87,11 +108,10 @@ class ValidatedRfa:
     cells: frozenset[str]
     resolution: int
 
-    def contains(self, position: Coordinates) -> bool:
-        """Return whether an exact camera position lies inside the requested area."""
-        if isinstance(self.area, Circle):
-            return distance_m(self.area.centre, position) <= self.area.radius_m
-        return polygon_contains(self.area, (position.lat, position.lon))
+    @property
+    def reach(self) -> Reach:
+        """How many cells the request reaches and their area, as its public record shows."""
+        return reach(self.cells)
 
 
 def _refuse(detail: str, reason: str, field: str) -> PolicyRefused:
@@ -134,6 +154,26 @@ def _area(area: Circle | Polygon) -> tuple[Polygon, float]:
             "area",
         )
     return shape, polygon_area_m2(shape) / SQUARE_METRES_PER_SQUARE_MILE
+
+
+def _cells_reached(shape: Polygon, jurisdiction: Region, resolution: int) -> frozenset[str]:
+    """The cells a request reaches: those its area meets that lie wholly inside the jurisdiction.
+
+    A camera is asked iff its public cell is one of these; a cell the area meets that sticks out
+    of the jurisdiction holds homes outside it, so it is left out whole (the rule alerts obey).
+    """
+    meets = cells_covering(shape, resolution)
+    inside = frozenset(public_cells_inside(meets, jurisdiction.geometry))
+    if not inside:
+        raise _refuse(
+            "this area reaches no neighbourhood cell that lies wholly inside your jurisdiction: "
+            "a request reaches only the whole map cells its area meets that are inside the "
+            "jurisdiction, so an area at the border reaches only the cells inside it. Draw the "
+            "area further inside, so that it meets a cell lying wholly inside the jurisdiction",
+            "no_cells_inside_jurisdiction",
+            "area",
+        )
+    return inside
 
 
 def check_rfa(
@@ -181,6 +221,7 @@ def check_rfa(
             "outside_jurisdiction",
             "area",
         )
+    cells = _cells_reached(shape, region, resolution)
     if is_about_assembly(f"{draft.incident_type}\n{draft.description}"):
         raise _refuse(
             "requests about protests, strikes or other lawful assembly are not allowed",
@@ -205,6 +246,6 @@ def check_rfa(
         area_sq_mi=sq_mi,
         start=draft.start,
         end=draft.end,
-        cells=cells_covering(shape, resolution),
+        cells=cells,
         resolution=resolution,
     )

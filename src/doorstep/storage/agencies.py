@@ -6,17 +6,19 @@ who shared, every one below k withheld (never who declined, invariant I3; the ra
 only the redacted copies owners chose to share with one request (I2, I4).
 
 A request reaches a camera when the camera's public cell is one of the request's cells, and by
-nothing finer: no outline, hole or exact position can tell two homes in one cell apart (I1).
+nothing finer: no outline, hole or exact position can tell two homes in one cell apart (I1). The
+request's cells are decided once, in ``domain.rfa`` (those its area meets that lie wholly inside
+the jurisdiction), stored with it, and read here for the owners asked and the clips they may share.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeGuard
+from typing import Any
 
 import h3
 from sqlalchemy import (
@@ -37,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.domain import _geometry as geometry
 from doorstep.domain import consent, disclosure_counts, geo
+from doorstep.domain.alerts import public_cells_inside
 from doorstep.domain.disclosure_counts import CountRange
 from doorstep.domain.eligibility import check_agency_name
 from doorstep.domain.geo import Coordinates
@@ -280,7 +283,9 @@ class EvidenceAccess(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-#: Targeting reads only these columns of cameras in some cells: one index answers it alone.
+#: Targeting (``select_recipients``) reads cameras by public cell and opt-in, and only their ids
+#: and owners: this index answers it alone. Its ``lat`` and ``lon`` columns are unused (positions
+#: no longer decide who is asked); they stay only because migration 0005 made the index so.
 TARGETING_INDEX = Index(
     "ix_cameras_targeting",
     Camera.cell,
@@ -312,8 +317,8 @@ def cells_of(region_geojson: dict[str, Any], resolution: int) -> list[str]:
     check, a malformed one, or one whose estimated cell count (from its area, outline length and
     bounding box) is over the limit, which is told before a single cell is listed.
     """
-    _check_outline_size(region_geojson)
     try:
+        # The outline's size is checked first, before any of it is parsed (the domain's one check).
         region = parse_geojson(region_geojson)
     except InvalidInput as err:
         raise InvalidInput(
@@ -360,44 +365,6 @@ def _too_large(cells: int, box: int) -> InvalidInput:
             "max_bounding_box_cells": MAX_BOUNDING_BOX_CELLS,
         },
     )
-
-
-def _is_list(value: object) -> TypeGuard[Sequence[Any]]:
-    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
-
-
-def _check_outline_size(region_geojson: Any) -> None:
-    """Refuse an outline with too many points or rings before any of it is parsed or checked.
-
-    Anything malformed is left to ``parse_geojson``, which says what is wrong with it.
-    """
-    if not isinstance(region_geojson, Mapping):
-        return
-    kind, coordinates = region_geojson.get("type"), region_geojson.get("coordinates")
-    polygons = [coordinates] if kind == "Polygon" else coordinates
-    if kind not in ("Polygon", "MultiPolygon") or not _is_list(polygons):
-        return
-    rings = positions = 0
-    for rings_of_polygon in polygons:
-        if not _is_list(rings_of_polygon):
-            return
-        for ring in rings_of_polygon:
-            if not _is_list(ring):
-                return
-            rings += 1
-            positions += len(ring)
-            if rings > MAX_JURISDICTION_RINGS:
-                raise InvalidInput(
-                    f"a jurisdiction may have at most {MAX_JURISDICTION_RINGS:,} rings "
-                    "(outer rings and holes); merge or leave out small parts",
-                    field="jurisdiction",
-                )
-            if positions > MAX_JURISDICTION_POSITIONS:
-                raise InvalidInput(
-                    f"a jurisdiction's outline may have at most {MAX_JURISDICTION_POSITIONS:,} "
-                    "points in all; simplify it",
-                    field="jurisdiction",
-                )
 
 
 def _ring_box(ring: geometry.Ring) -> tuple[float, float, float, float]:
@@ -599,11 +566,17 @@ def members(db: Session, agency: Agency) -> list[AgencyMember]:
 
 
 def camera_map(db: Session, agency: Agency, k: int) -> dict[str, int]:
-    """Opted-in cameras per cell of the jurisdiction; cells with fewer than ``k`` are left out."""
+    """Opted-in cameras per cell of the jurisdiction; cells with fewer than ``k`` are left out.
+
+    Only cells wholly inside the jurisdiction are counted, by the rule requests are targeted by
+    (``alerts.public_cells_inside``): a cell on the border holds homes outside it, which are no
+    business of the agency and which no request of its can reach.
+    """
     if k < 1:
         raise ValueError("k must be at least 1")
     counts: dict[str, int] = {}
-    cells = list(agency.cells)
+    region = parse_geojson(agency.jurisdiction).geometry
+    cells = sorted(public_cells_inside(agency.cells, region))
     for start in range(0, len(cells), CELL_SLICE):
         query = (
             select(Camera.cell, func.count())
@@ -734,7 +707,8 @@ def refuse_near_duplicate(db: Session, agency: Agency, cells: Iterable[str], now
 def select_recipients(db: Session, cells: Iterable[str]) -> dict[str, list[str]]:
     """Owners of opted-in cameras whose public cell is one of ``cells``: owner id to camera ids.
 
-    The public cell alone decides (I1): every camera in a cell is asked, or none. An exact
+    ``cells`` are a request's (``ValidatedRfa.cells``: none reaches past the jurisdiction). The
+    public cell alone decides (I1): every camera in a cell is asked, or none. An exact
     position test here would let an outline with a hole the size of one house, drawn and moved
     from request to request, tell that house's camera from its neighbours'.
     """

@@ -20,6 +20,7 @@ from doorstep.api.routers.invitations import (
 )
 from doorstep.domain.disclosure_counts import CountRange
 from doorstep.domain.geo import cell_location
+from doorstep.domain.rfa import reach
 from doorstep.errors import NotFound
 from doorstep.settings import Settings
 from doorstep.storage import agencies, invitations
@@ -84,6 +85,16 @@ class CountsPublic(BaseModel):
     k: int = Field(description="The threshold below which a count is withheld.")
 
 
+class ReachPublic(BaseModel):
+    """What a request reaches: whole public map cells, never some homes of a cell."""
+
+    cells: int = Field(
+        description="Public map cells the request reaches: those its area meets that lie wholly "
+        "inside the agency's jurisdiction. Every opted-in camera in them is asked, no other."
+    )
+    sq_mi: float = Field(description="Those cells' total area in square miles.")
+
+
 class RfaPublic(BaseModel):
     """A Request for Assistance as everyone sees it."""
 
@@ -95,6 +106,7 @@ class RfaPublic(BaseModel):
     description: str
     area: dict[str, Any]
     area_sq_mi: float
+    reach: ReachPublic
     window_start: datetime
     window_end: datetime
     created_at: datetime
@@ -186,6 +198,11 @@ def counts_public(counts: RfaCounts, k: int = DEFAULT_K) -> CountsPublic:
     )
 
 
+def _reach(rfa: Rfa) -> ReachPublic:
+    reached = reach(rfa.cells)
+    return ReachPublic(cells=reached.cells, sq_mi=round(reached.sq_mi, 4))
+
+
 def rfa_public(rfa: Rfa, counts: RfaCounts, k: int = DEFAULT_K) -> RfaPublic:
     """A request as everyone sees it; pass the configured ``k`` (settings' ``camera_map_k``)."""
     return RfaPublic(
@@ -197,6 +214,7 @@ def rfa_public(rfa: Rfa, counts: RfaCounts, k: int = DEFAULT_K) -> RfaPublic:
         description=rfa.description,
         area=rfa.area,
         area_sq_mi=rfa.area_sq_mi,
+        reach=_reach(rfa),
         window_start=rfa.window_start,
         window_end=rfa.window_end,
         created_at=rfa.created_at,

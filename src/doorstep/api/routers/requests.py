@@ -19,7 +19,6 @@ from doorstep.api.routers.clips import parse_range
 from doorstep.api.state import AppState
 from doorstep.bus.memory import notify_after_commit
 from doorstep.domain import consent, served
-from doorstep.domain.alerts import cells_inside
 from doorstep.domain.geo import Coordinates
 from doorstep.domain.rfa import Circle, Polygon, RfaDraft, parse_geojson
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
@@ -205,22 +204,19 @@ def post_request(db: Session, state: AppState, author: User, draft: RfaDraft) ->
     rfa, _checked = agencies.create_rfa(
         db, agency, author, draft, cell_resolution=state.settings.public_cell_resolution
     )
-    # The feed alert goes to the request's cells that lie wholly inside the jurisdiction: a
-    # cell at the area's edge may stick out of it, and an alert never reaches past it.
-    resolution = state.settings.public_cell_resolution
-    inside = cells_inside(rfa.cells, agency.jurisdiction, resolution)
-    if inside:
-        alert = feed.post_alert(
-            db,
-            author,
-            agency_name=agency.name,
-            jurisdiction=agency.jurisdiction,
-            text=_alert_text(agency, rfa),
-            cells=inside,
-            cell_resolution=resolution,
-        )
-        rfa.alert_id = alert.id
-        db.flush()
+    # The request's cells are already only those inside the jurisdiction (``domain.rfa``): its
+    # feed alert, the owners asked and the clips they may share all reach exactly those.
+    alert = feed.post_alert(
+        db,
+        author,
+        agency_name=agency.name,
+        jurisdiction=agency.jurisdiction,
+        text=_alert_text(agency, rfa),
+        cells=rfa.cells,
+        cell_resolution=state.settings.public_cell_resolution,
+    )
+    rfa.alert_id = alert.id
+    db.flush()
     event = {
         "type": "rfa",
         "request": {
