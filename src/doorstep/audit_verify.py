@@ -3,8 +3,10 @@
 Nothing the server says is taken on trust: the tree head must be signed by the key the verifier
 pinned (not the one the response offers), dated no later than now, and provably an extension of the
 checkpoint verified last time (a consistency proof); every entry is downloaded and hashed, every
-published head must match the log at its size, and the transparency report's counts of legal
-demands and emergency requests must equal the log's.
+published head and the head read before the report must match the log at its size (none may be
+larger than the log), and the transparency report's counts of legal demands and emergency requests
+must equal the log's. Two heads the pinned key signed that disagree are kept as evidence. Whatever
+shape the server's answers take, a run ends in OK or a one-line reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class AuditReport:
     """What verifying the log found.
 
     ``head`` is the checkpoint to remember when ``ok``; on a failure, the offered head if the
-    pinned key signed it (evidence), else None.
+    pinned key signed it (evidence), else None. ``conflicting`` is another head the pinned key
+    signed that cannot be true beside ``head`` (read before the report, or published), if any.
     """
 
     ok: bool
@@ -48,6 +51,7 @@ class AuditReport:
     head: SignedTreeHead | None = None
     public_key: bytes = b""
     first_use: bool = False
+    conflicting: SignedTreeHead | None = None
 
 
 class HttpClient(Protocol):
@@ -59,27 +63,94 @@ class HttpClient(Protocol):
 
 
 class _Failed(Exception):
-    """One verification step found the log wrong; carries the one-line reason."""
+    """One verification step found the log wrong; carries the one-line reason.
+
+    ``conflicting`` is a head the pinned key signed that contradicts the current one: evidence.
+    """
+
+    def __init__(self, problem: str, conflicting: SignedTreeHead | None = None) -> None:
+        super().__init__(problem)
+        self.conflicting = conflicting
+
+
+class _Malformed(_Failed):
+    """The server answered something that is not what the API documents."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"the server's answer is malformed: {what}")
+
+
+#: What a malformed answer raises while it is read, wherever it slips past the checks below.
+_SHAPE_ERRORS = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
 
 
 def _json(client: HttpClient, url: str, params: Any = None) -> Any:
-    return client.get(url, params=params).raise_for_status().json()
+    response = client.get(url, params=params).raise_for_status()
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as err:
+        raise _Malformed(f"{url} did not answer JSON") from err
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _Malformed(f"{what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Malformed(f"{what} is not a list")
+    return value
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _Malformed(f"{what} is not a count")
+    return value
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise _Malformed(f"{what} is not a string")
+    return value
+
+
+def _b64(value: Any, what: str) -> bytes:
+    try:
+        return base64.b64decode(_str(value, what), validate=True)
+    except ValueError as err:
+        raise _Malformed(f"{what} is not base64") from err
 
 
 def _head(client: HttpClient) -> tuple[SignedTreeHead, bytes]:
-    data = _json(client, "/api/v1/audit/head")
-    head = _parse_head(data)
-    if head.timestamp.tzinfo is None:
-        raise ValueError("the tree head's timestamp has no time zone")
-    return head, base64.b64decode(data["public_key"], validate=True)
+    data = _object(_json(client, "/api/v1/audit/head"), "the tree head")
+    head = _parse_head(data, "the tree head")
+    return head, _b64(data.get("public_key"), "the tree head's public key")
 
 
-def _parse_head(data: Mapping[str, Any]) -> SignedTreeHead:
+def _parse_head(data: Any, what: str) -> SignedTreeHead:
+    item = _object(data, what)
+    try:
+        root = bytes.fromhex(_str(item.get("root"), f"{what}'s root"))
+        timestamp = datetime.fromisoformat(_str(item.get("timestamp"), f"{what}'s timestamp"))
+    except ValueError as err:
+        raise _Malformed(f"{what}'s root or timestamp cannot be read") from err
+    if timestamp.tzinfo is None or timestamp.utcoffset() is None:
+        raise _Malformed(f"{what}'s timestamp has no time zone")
     return SignedTreeHead(
-        size=int(data["size"]),
-        root=bytes.fromhex(data["root"]),
-        timestamp=datetime.fromisoformat(data["timestamp"]),
-        signature=base64.b64decode(data["signature"], validate=True),
+        size=_int(item.get("size"), f"{what}'s size"),
+        root=root,
+        timestamp=timestamp,
+        signature=_b64(item.get("signature"), f"{what}'s signature"),
     )
 
 
@@ -88,16 +159,21 @@ def _entries(client: HttpClient, size: int) -> Iterator[tuple[bytes, dict[str, A
     seq = 0
     while seq < size:
         params = {"start": seq, "end": min(seq + PAGE, size)}
-        page = _json(client, "/api/v1/audit/entries", params)
+        page = _list(_json(client, "/api/v1/audit/entries", params), "a page of entries")
         if not page:
             raise _Failed(f"entries stop at {seq}, the signed head says {size}")
-        for entry in page:
-            if entry["seq"] != seq:
+        for item in page:
+            entry = _object(item, f"entry {seq}")
+            if entry.get("seq") != seq:
                 raise _Failed(f"entry {seq} is missing or out of order")
-            leaf = leaf_hash(entry["body"].encode())
-            if leaf.hex() != entry["leaf_hash"]:
+            text = _str(entry.get("body"), f"entry {seq}'s body")
+            leaf = leaf_hash(text.encode())
+            if leaf.hex() != entry.get("leaf_hash"):
                 raise _Failed(f"entry {seq} does not match its leaf hash")
-            body = json.loads(entry["body"])
+            try:
+                body = json.loads(text)
+            except (ValueError, RecursionError) as err:
+                raise _Malformed(f"entry {seq}'s body is not JSON") from err
             if not isinstance(body, dict) or body.get("seq") != seq:
                 raise _Failed(f"entry {seq} names another place in the log")
             yield leaf, body
@@ -158,40 +234,51 @@ def _roots_at(
     return roots, counted
 
 
-def _published_heads(client: HttpClient, key: bytes) -> list[Mapping[str, Any]]:
-    """Every head the server says it published, page by page, each page under the pinned key."""
-    heads: list[Mapping[str, Any]] = []
+def _published_heads(client: HttpClient) -> tuple[list[SignedTreeHead], set[bytes]]:
+    """Every head the server says it published, page by page, and the keys its pages name.
+
+    Read before the current head: an honest server has published nothing larger than that.
+    """
+    heads: list[SignedTreeHead] = []
+    keys: set[bytes] = set()
     start: int | None = 0
     while start is not None:
-        page = _json(client, "/api/v1/audit/heads", {"start": start})
-        offered = base64.b64decode(page["public_key"], validate=True)
-        if offered != key:
-            raise _Failed(_key_changed(key, offered))
-        heads.extend(page["heads"])
+        page = _object(_json(client, "/api/v1/audit/heads", {"start": start}), "a page of heads")
+        keys.add(_b64(page.get("public_key"), "the published heads' public key"))
+        items = _list(page.get("heads"), "the published heads")
+        heads.extend(_parse_head(item, "a published head") for item in items)
         following = page.get("next_start")
-        if following is not None and int(following) <= start:
+        if following is not None and _int(following, "next_start") <= start:
             raise _Failed("the published heads' pages do not move on")
-        start = None if following is None else int(following)
-    return heads
+        start = following
+    return heads, keys
 
 
 def _check_published_heads(
-    history: list[Mapping[str, Any]], key: bytes, head: SignedTreeHead, roots: Mapping[int, bytes]
+    history: list[SignedTreeHead], key: bytes, head: SignedTreeHead, roots: Mapping[int, bytes]
 ) -> None:
     previous: SignedTreeHead | None = None
-    for item in history:
-        published = _parse_head(item)
+    for published in history:
         if not verify_tree_head(published, key):
             raise _Failed(f"the published head at {published.size} entries is not signed by it")
+        if published.size > head.size:
+            # Published before the current head was read, and larger: the operator's own
+            # signature says the log held more than it holds now.
+            raise _Failed(
+                f"the log shrank: a head published at {published.size} entries is larger than "
+                f"the current head of {head.size}",
+                conflicting=published,
+            )
         if previous is not None and (
             published.size <= previous.size
             or published.timestamp < previous.timestamp - MAX_CLOCK_SKEW
         ):
             raise _Failed(f"the published heads go back from {previous.size} entries")
-        if published.size <= head.size and roots.get(published.size) != published.root:
+        if roots.get(published.size) != published.root:
             raise _Failed(
                 f"the log forked: the head published at {published.size} entries does not "
-                "match the log"
+                "match the log",
+                conflicting=published,
             )
         previous = published
 
@@ -241,12 +328,14 @@ _REPORTED = [
 ]
 
 
-def _reported(report: Mapping[str, Any]) -> dict[str, int]:
+def _reported(report: Any) -> dict[str, int]:
     totals = dict.fromkeys(_REPORTED, 0)
-    for row in report["periods"]:
-        if row["agency_id"] == "*":
+    periods = _list(_object(report, "the transparency report").get("periods"), "its periods")
+    for item in periods:
+        row = _object(item, "a period of the transparency report")
+        if row.get("agency_id") == "*":
             for name in _REPORTED:
-                totals[name] += int(row[name])
+                totals[name] += _int(row.get(name), f"the transparency report's {name}")
     return totals
 
 
@@ -284,64 +373,99 @@ def verify_server(
     ``verify_and_remember`` keeps them) show the operator did not rewrite it.
     """
     moment = now or datetime.now(UTC)
-    before, offered_before = _head(client)
-    report = _json(client, "/api/v1/transparency")
-    head, offered = _head(client)
-    pinned = offered if key is None else key
-
-    signed_by_pin = False
-
-    def fail(problem: str) -> AuditReport:
+    run = _Run(key)
+    try:
+        try:
+            _verify(client, run, checkpoint, moment)
+        except _SHAPE_ERRORS as err:
+            # The checks above name what they expect; this catches what slipped past them.
+            raise _Malformed(f"{type(err).__name__} while reading it") from err
+    except _Failed as failed:
         # A head the pinned key signed, beside the problem, is the operator's own word against it.
+        head = run.head
         return AuditReport(
             False,
-            head.size,
-            head.root.hex(),
-            problem,
-            head=head if signed_by_pin else None,
-            public_key=pinned,
+            head.size if head else 0,
+            head.root.hex() if head else "",
+            str(failed),
+            head=head if run.signed_by_pin else None,
+            public_key=run.pinned,
+            conflicting=failed.conflicting if run.signed_by_pin else None,
         )
-
-    try:
-        for key_offered in (offered_before, offered):
-            if key_offered != pinned:
-                raise _Failed(_key_changed(pinned, key_offered))
-        for signed in (before, head):
-            problem = head_problem(signed, pinned, moment)
-            if problem:
-                raise _Failed(problem)
-        signed_by_pin = True
-        if before.size > head.size:
-            raise _Failed(f"the log shrank from {before.size} to {head.size} entries")
-        if checkpoint is not None:
-            proof: list[bytes] = []
-            if 0 < checkpoint.size < head.size:
-                params = {"old": checkpoint.size, "new": head.size}
-                hexes = _json(client, "/api/v1/audit/proof/consistency", params)["proof"]
-                proof = [bytes.fromhex(h) for h in hexes]
-            problem = checkpoint_problem(checkpoint, head, proof)
-            if problem:
-                raise _Failed(problem)
-        history = _published_heads(client, pinned)
-        sizes = {head.size, before.size, *(int(h["size"]) for h in history)}
-        if checkpoint is not None:
-            sizes.add(checkpoint.size)
-        tally = Tally()
-        times = _Times(head, checkpoint)
-        roots, early = _roots_at(client, head.size, sizes, tally, before.size, times)
-        if roots[head.size] != head.root:
-            raise _Failed("the entries do not hash to the signed root")
-        if checkpoint is not None and roots.get(checkpoint.size) != checkpoint.root:
-            raise _Failed(
-                f"the log forked: its first {checkpoint.size} entries changed since verified"
-            )
-        _check_published_heads(history, pinned, head, roots)
-        _check_report(_reported(report), early, tally.counts)
-    except _Failed as failed:
-        return fail(str(failed))
+    assert run.head is not None
     return AuditReport(
-        True, head.size, head.root.hex(), head=head, public_key=pinned, first_use=key is None
+        True,
+        run.head.size,
+        run.head.root.hex(),
+        head=run.head,
+        public_key=run.pinned,
+        first_use=key is None,
     )
+
+
+class _Run:
+    """What one verification learnt so far: the current head, and whether the pin signed it."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+        self.pinned = key or b""
+        self.head: SignedTreeHead | None = None
+        self.signed_by_pin = False
+
+
+def _verify(
+    client: HttpClient, run: _Run, checkpoint: SignedTreeHead | None, moment: datetime
+) -> None:
+    before, offered_before = _head(client)
+    report = _json(client, "/api/v1/transparency")
+    history, history_keys = _published_heads(client)
+    head, offered = _head(client)
+    run.head = head
+    pinned = run.pinned = offered if run.key is None else run.key
+    for key_offered in (offered_before, *sorted(history_keys), offered):
+        if key_offered != pinned:
+            raise _Failed(_key_changed(pinned, key_offered))
+    for signed in (before, head):
+        problem = head_problem(signed, pinned, moment)
+        if problem:
+            raise _Failed(problem)
+    run.signed_by_pin = True
+    if before.size > head.size:
+        raise _Failed(
+            f"the log shrank from {before.size} to {head.size} entries", conflicting=before
+        )
+    if checkpoint is not None:
+        proof: list[bytes] = []
+        if 0 < checkpoint.size < head.size:
+            params = {"old": checkpoint.size, "new": head.size}
+            answer = _object(_json(client, "/api/v1/audit/proof/consistency", params), "a proof")
+            hexes = _list(answer.get("proof"), "the consistency proof")
+            try:
+                proof = [bytes.fromhex(_str(h, "a proof hash")) for h in hexes]
+            except ValueError as err:
+                raise _Malformed("the consistency proof is not hex") from err
+        problem = checkpoint_problem(checkpoint, head, proof)
+        if problem:
+            raise _Failed(problem)
+    sizes = {head.size, before.size, *(h.size for h in history if h.size <= head.size)}
+    if checkpoint is not None:
+        sizes.add(checkpoint.size)
+    tally = Tally()
+    times = _Times(head, checkpoint)
+    roots, early = _roots_at(client, head.size, sizes, tally, before.size, times)
+    if roots[head.size] != head.root:
+        raise _Failed("the entries do not hash to the signed root")
+    if checkpoint is not None and roots.get(checkpoint.size) != checkpoint.root:
+        raise _Failed(f"the log forked: its first {checkpoint.size} entries changed since verified")
+    if roots[before.size] != before.root:
+        # Signed by the pinned key, read moments ago, and not this log: two histories.
+        raise _Failed(
+            f"the log forked: the head read before the report, at {before.size} entries, does "
+            "not match the log",
+            conflicting=before,
+        )
+    _check_published_heads(history, pinned, head, roots)
+    _check_report(_reported(report), early, tally.counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,8 +513,11 @@ def verify_and_remember(
         report = verify_server(client, key=pinned, checkpoint=checkpoint)
     if not report.ok:
         evidence = ""
-        if checkpoint is not None and report.head is not None:
-            kept = pins.keep_evidence(origin, checkpoint, report.head, report.problem)
+        # Two heads the pinned key signed that cannot both be true: the one the run found
+        # against the current head, else the remembered checkpoint.
+        earlier = report.conflicting or checkpoint
+        if earlier is not None and report.head is not None:
+            kept = pins.keep_evidence(origin, earlier, report.head, report.problem)
             evidence = str(kept)
         return PinnedReport(report, origin, False, evidence=evidence)
     if report.head is None:

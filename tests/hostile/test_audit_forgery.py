@@ -15,17 +15,21 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
+from doorstep import audit_verify
 from doorstep.api.state import AppState
 from doorstep.audit_pins import PinStore, server_origin
 from doorstep.cli import main
@@ -314,3 +318,220 @@ def test_an_entry_appended_now_but_dated_in_the_past_fails(verifier: Verifier) -
     code, said = verifier.run()
     assert code == 1
     assert f"entry {size} is dated 2025-01-02T03:04:05+00:00, before" in said
+
+
+class _Operator(httpx.BaseTransport):
+    """The operator's server: the real answers, but ``change`` may rewrite any of them.
+
+    ``change(path, count, document)`` gets the path, how many times it was asked for before, and
+    the JSON the server gave; it returns what is sent instead.
+    """
+
+    def __init__(self, change: Callable[[str, int, Any], Any]) -> None:
+        self.real = httpx.HTTPTransport()
+        self.change = change
+        self.asked: dict[str, int] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.real.handle_request(request)
+        response.read()
+        path = request.url.path
+        count = self.asked.get(path, 0)
+        self.asked[path] = count + 1
+        if response.status_code != 200:
+            return response
+        changed = self.change(path, count, response.json())
+        return httpx.Response(200, json=changed, request=request)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def _serve_operator(monkeypatch: pytest.MonkeyPatch, operator: _Operator) -> None:
+    """`doorstep audit verify` talks to the operator's server from now on."""
+    real_client = httpx.Client
+
+    def client(*, base_url: str, timeout: float) -> httpx.Client:
+        return real_client(base_url=base_url, timeout=timeout, transport=operator)
+
+    monkeypatch.setattr(httpx, "Client", client)
+
+
+def _signed(v: Verifier, size: int, root: bytes) -> dict[str, Any]:
+    """A head of ``size`` entries and ``root`` the operator signs with the pinned key, now."""
+    head = sign_tree_head(size, root, datetime.now(UTC), audit.signing_key(v.state.master_key))
+    return {
+        "size": head.size,
+        "root": head.root.hex(),
+        "timestamp": head.timestamp.isoformat(),
+        "signature": base64.b64encode(head.signature).decode(),
+    }
+
+
+def test_a_forged_head_before_the_report_fails_and_is_kept(
+    verifier: Verifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head read before the report, same size, another root: two histories, one key."""
+    size = _size(verifier)
+    forged_root = bytes(range(32))
+
+    def change(path: str, count: int, document: Any) -> Any:
+        if path == "/api/v1/audit/head" and count == 0:
+            return {**document, **_signed(verifier, document["size"], forged_root)}
+        return document
+
+    _serve_operator(monkeypatch, _Operator(change))
+    before = verifier.pin()
+    code, said = verifier.run()
+    assert code == 1
+    assert f"the head read before the report, at {size} entries, does not match the log" in said
+    assert said.count("\n") == 1
+    assert verifier.pin() == before
+    path, (conflicting, offered) = _evidence(verifier)
+    assert str(path) in said
+    assert (conflicting.size, conflicting.root) == (size, forged_root)
+    assert offered.size == size
+    assert offered.root != forged_root
+
+
+def test_a_published_head_larger_than_the_log_fails_and_is_kept(verifier: Verifier) -> None:
+    """A head the operator published at 10,000 entries, against a log of a few: it shrank."""
+    size = _size(verifier)
+    forged = _signed(verifier, 10_000, bytes(32))
+    with verifier.state.db.session() as db:
+        db.add(
+            PublishedTreeHead(
+                size=forged["size"],
+                root=forged["root"],
+                timestamp=datetime.fromisoformat(forged["timestamp"]),
+                signature=forged["signature"],
+            )
+        )
+    code, said = verifier.run()
+    assert code == 1
+    assert (
+        f"the log shrank: a head published at 10000 entries is larger than the current head "
+        f"of {size}" in said
+    )
+    _path, (conflicting, offered) = _evidence(verifier)
+    assert (conflicting.size, offered.size) == (10_000, size)
+
+
+def _rehashed(entry: dict[str, Any], body: str) -> dict[str, Any]:
+    """An entry with another body and that body's leaf hash: only its parsing can fail it."""
+    return {**entry, "body": body, "leaf_hash": leaf_hash(body.encode()).hex()}
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [
+        ("/api/v1/audit/entries", lambda d: [{**d[0], "body": 7}, *d[1:]]),
+        ("/api/v1/audit/entries", lambda d: [_rehashed(d[0], "[" * 100_000), *d[1:]]),
+        ("/api/v1/audit/entries", lambda d: {"entries": d}),
+        ("/api/v1/audit/head", lambda d: {**d, "size": "many"}),
+        ("/api/v1/audit/head", lambda d: {**d, "timestamp": None}),
+        ("/api/v1/audit/head", lambda d: [d]),
+        ("/api/v1/audit/heads", lambda d: {**d, "heads": [None]}),
+        ("/api/v1/audit/heads", lambda d: {**d, "next_start": "later"}),
+        ("/api/v1/transparency", lambda d: {**d, "periods": [{"agency_id": "*"}]}),
+        ("/api/v1/transparency", lambda _d: {"periods": "none"}),
+    ],
+)
+def test_a_malformed_answer_fails_in_one_line(
+    verifier: Verifier,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    change: Callable[[Any], Any],
+) -> None:
+    """Whatever shape the operator's answers take, the verifier says why in one line."""
+    _append(verifier.state, 1)
+    _serve_operator(monkeypatch, _Operator(lambda p, _n, d: change(d) if p == path else d))
+    before = verifier.pin()
+    code, said = verifier.run()
+    assert code == 1, said
+    assert "Traceback" not in said
+    assert said.count("\n") == 1, said
+    assert verifier.pin() == before
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _replace_somewhere(document: Any, choice: int, value: Any) -> Any:
+    """``document`` with one of its values (picked by ``choice``), or itself, replaced."""
+    spots: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else []
+        )
+        for key, child in items:
+            spots.append((node, key))
+            walk(child)
+
+    copy = json.loads(json.dumps(document))
+    walk(copy)
+    if not spots or choice % (len(spots) + 1) == len(spots):
+        return value
+    parent, key = spots[choice % (len(spots) + 1)]
+    parent[key] = value
+    return copy
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(
+        [
+            "/api/v1/audit/head",
+            "/api/v1/audit/entries",
+            "/api/v1/audit/heads",
+            "/api/v1/transparency",
+            "/api/v1/audit/proof/consistency",
+        ]
+    ),
+    nth=st.integers(0, 1),
+    choice=st.integers(0, 1000),
+    value=_JSON,
+)
+def test_no_malformed_answer_raises(
+    verifier: Verifier, path: str, nth: int, choice: int, value: Any
+) -> None:
+    """Fuzzed: any one answer changed anywhere into any JSON gives a report, never an exception."""
+    _append(verifier.state, 1)
+
+    def change(asked: str, count: int, document: Any) -> Any:
+        if asked == path and count == nth:
+            return _replace_somewhere(document, choice, value)
+        return document
+
+    client = httpx.Client(base_url=verifier.url, transport=_Operator(change))
+    with client:
+        report = audit_verify.verify_server(
+            client, key=verifier.public_key(), checkpoint=_checkpoint(verifier)
+        )
+    assert "\n" not in report.problem
+    if not report.ok:
+        assert report.problem
+
+
+def _checkpoint(v: Verifier) -> SignedTreeHead:
+    document = v.pin()["checkpoint"]
+    assert isinstance(document, dict)
+    return SignedTreeHead(
+        size=document["size"],
+        root=bytes.fromhex(document["root"]),
+        timestamp=datetime.fromisoformat(document["timestamp"]),
+        signature=base64.b64decode(document["signature"]),
+    )
