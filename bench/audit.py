@@ -6,7 +6,7 @@ import argparse
 import time
 from datetime import UTC, datetime
 
-from doorstep.domain.audit import (
+from doorstep.transparency.merkle import (
     MerkleLog,
     encode_entry,
     leaf_hash,

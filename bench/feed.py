@@ -23,16 +23,16 @@ import h3
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, text
 
-from doorstep.api.app import create_app
-from doorstep.domain.geo import Coordinates
-from doorstep.domain.moderation import PostCategory
+from doorstep.accounts.store import create_user
+from doorstep.app import create_app
+from doorstep.geo.cells import Coordinates
+from doorstep.neighbors import store as feed
+from doorstep.neighbors.rules import PostCategory
+from doorstep.neighbors.store import Post
+from doorstep.platform.db import Database
+from doorstep.platform.migrate import migrate
+from doorstep.platform.types import new_id, utcnow
 from doorstep.settings import Environment, Settings
-from doorstep.storage import feed
-from doorstep.storage.accounts import create_user
-from doorstep.storage.db import Database
-from doorstep.storage.feed import Post
-from doorstep.storage.migrate import migrate
-from doorstep.storage.types import new_id, utcnow
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CENTRE = Coordinates(45.523612, -122.677144)

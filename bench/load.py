@@ -53,15 +53,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from _wire import Connection, WireError, multipart
-from doorstep.api.deps import SESSION_COOKIE
-from doorstep.domain.geo import Coordinates
-from doorstep.domain.moderation import PostCategory
+from doorstep.accounts.store import create_user
+from doorstep.geo.cells import Coordinates
+from doorstep.neighbors.rules import PostCategory
+from doorstep.neighbors.store import Post
+from doorstep.platform.db import Database
+from doorstep.platform.http.deps import SESSION_COOKIE
+from doorstep.platform.migrate import migrate
+from doorstep.platform.types import new_id, utcnow
 from doorstep.settings import new_master_key
-from doorstep.storage.accounts import create_user
-from doorstep.storage.db import Database
-from doorstep.storage.feed import Post
-from doorstep.storage.migrate import migrate
-from doorstep.storage.types import new_id, utcnow
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CENTRE = Coordinates(45.523612, -122.677144)

@@ -31,7 +31,7 @@ DECODE_ONLY = (
     "n = sum(1 for _ in c.decode(s))\n"
 )
 CALL_MAIN_SCAN = (
-    "import sys\nfrom doorstep.video.scan import main_scan\nsys.exit(main_scan(sys.argv[1:]))\n"
+    "import sys\nfrom doorstep.media.scan import main_scan\nsys.exit(main_scan(sys.argv[1:]))\n"
 )
 
 Intervals = list[tuple[float, float]]

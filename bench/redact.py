@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from doorstep.video._faces import FaceDetector, Faces, iou_matrix
-from doorstep.video.redact import DEFAULT_SETTINGS, RedactionSettings, redact_file
+from doorstep.media._faces import FaceDetector, Faces, iou_matrix
+from doorstep.media.redact import DEFAULT_SETTINGS, RedactionSettings, redact_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -40,7 +40,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 PEER_SCORE = 0.5
 COVERED_SHARE = 0.9
 CALL_MAIN_REDACT = (
-    "import sys\nfrom doorstep.video.redact import main_redact\n"
+    "import sys\nfrom doorstep.media.redact import main_redact\n"
     "sys.exit(main_redact(sys.argv[1:]))\n"
 )
 # Runs in .venv-bench-deface: deface's detector on every frame, as deface itself reads them.

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from doorstep.storage.blobs import LocalBlobStore
-from doorstep.storage.crypto import EncryptingReader, decrypt_range, decrypt_stream, new_key
+from doorstep.platform.blobs import LocalBlobStore
+from doorstep.platform.crypto import EncryptingReader, decrypt_range, decrypt_stream, new_key
 
 MIB = 1024 * 1024
 

@@ -27,12 +27,12 @@ import h3
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from doorstep.domain._geometry import cells_covering, circle_polygon, polygon
-from doorstep.domain.geo import Coordinates
-from doorstep.domain.rfa import Circle, Polygon
-from doorstep.storage.agencies import select_recipients
-from doorstep.storage.db import Database, make_engine
-from doorstep.storage.migrate import migrate
+from doorstep.geo.cells import Coordinates
+from doorstep.geo.geometry import cells_covering, circle_polygon, polygon
+from doorstep.platform.db import Database, make_engine
+from doorstep.platform.migrate import migrate
+from doorstep.requests.rules import Circle, Polygon
+from doorstep.requests.store import select_recipients
 
 POSTGRES = os.environ.get(
     "DOORSTEP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

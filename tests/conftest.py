@@ -24,15 +24,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from doorstep import security
-from doorstep.api.app import create_app
-from doorstep.api.state import AppState
-from doorstep.jobs.queue import JobContext
-from doorstep.jobs.worker import start_worker
+from doorstep.app import create_app
+from doorstep.platform import security
+from doorstep.platform.db import make_engine
+from doorstep.platform.http.state import AppState
+from doorstep.platform.migrate import migrate
+from doorstep.platform.queue.core import JobContext
 from doorstep.settings import Environment, Settings
-from doorstep.storage.db import make_engine
-from doorstep.storage.migrate import migrate
-from doorstep.storage.tables import metadata
+from doorstep.tables import metadata
+from doorstep.worker import start_worker
 from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY, empty_bucket, seaweedfs_server
 
 IN_CI = os.environ.get("CI") == "true"

@@ -79,8 +79,8 @@ def settle_jobs(app: Any, timeout: float = 60.0) -> None:
     """
     import time
 
-    from doorstep.storage.agencies import preparing_shares
-    from doorstep.storage.types import utcnow
+    from doorstep.platform.types import utcnow
+    from doorstep.requests.store import preparing_shares
 
     state = app.state.doorstep
     deadline = time.monotonic() + timeout

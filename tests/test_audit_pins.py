@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from doorstep.audit_pins import Pin, PinStore, parse_public_key, server_origin, state_folder
-from doorstep.domain.audit import EMPTY_ROOT, sign_tree_head
 from doorstep.errors import InvalidInput
+from doorstep.transparency.merkle import EMPTY_ROOT, sign_tree_head
+from doorstep.transparency.pins import Pin, PinStore, parse_public_key, server_origin, state_folder
 
 PRIVATE = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 RAW = PRIVATE.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

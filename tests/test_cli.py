@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from doorstep import __version__
 from doorstep.cli import app_from_env, main
-from doorstep.demo import DEMO_LOGINS, MARKER
-from doorstep.domain.moderation import PostCategory
-from doorstep.storage.db import Database
-from doorstep.storage.feed import Post
-from doorstep.storage.models import Camera, User
+from doorstep.demo.run import DEMO_LOGINS, MARKER
+from doorstep.neighbors.rules import PostCategory
+from doorstep.neighbors.store import Post
+from doorstep.platform.db import Database
+from doorstep.platform.models import Camera, User
 
 
 def _emails(data_dir: Path) -> list[str]:
@@ -64,7 +64,7 @@ def test_demo_prepares_its_own_folder_and_prints_the_logins(
 def _without_history(monkeypatch: pytest.MonkeyPatch) -> None:
     # These tests are about the folder and the environment; tests/test_demo.py seeds the
     # public-safety history (which redacts footage) once for all of its checks.
-    monkeypatch.setattr("doorstep.demo.seed_history", lambda *_args: None)
+    monkeypatch.setattr("doorstep.demo.run.seed_history", lambda *_args: None)
 
 
 def test_demo_reset_starts_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

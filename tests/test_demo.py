@@ -25,18 +25,21 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from doorstep import demo, demo_history
-from doorstep.api.app import create_app
-from doorstep.audit_verify import verify_server
+from doorstep.app import create_app
 from doorstep.cli import main
-from doorstep.domain import disclosure_counts
-from doorstep.domain import legal as legal_rules
-from doorstep.domain._geometry import polygon_contains
-from doorstep.domain.consent import AnswerState, ShareState
-from doorstep.domain.rfa import RfaDraft, check_rfa, parse_geojson
-from doorstep.jobs.redaction import digest_of, read_agency_copy
-from doorstep.settings import Settings, load_master_key
-from doorstep.storage.agencies import (
+from doorstep.clips.store import WORK_FOLDER, Keys
+from doorstep.demo import history as demo_history
+from doorstep.demo import run as demo
+from doorstep.geo.geometry import polygon_contains
+from doorstep.legal import rules as legal_rules
+from doorstep.legal.store import Disclosure, EmergencyRequest, LegalDemand
+from doorstep.platform.blobs import make_blob_store
+from doorstep.platform.db import Database
+from doorstep.platform.models import Camera, Role, User
+from doorstep.requests.consent import AnswerState, ShareState
+from doorstep.requests.jobs import digest_of, read_agency_copy
+from doorstep.requests.rules import RfaDraft, check_rfa, parse_geojson
+from doorstep.requests.store import (
     Agency,
     AgencyMember,
     AgencyStatus,
@@ -45,12 +48,10 @@ from doorstep.storage.agencies import (
     RfaRecipient,
     Share,
 )
-from doorstep.storage.audit import AuditEntry
-from doorstep.storage.blobs import make_blob_store
-from doorstep.storage.clips import WORK_FOLDER, Keys
-from doorstep.storage.db import Database
-from doorstep.storage.legal import Disclosure, EmergencyRequest, LegalDemand
-from doorstep.storage.models import Camera, Role, User
+from doorstep.settings import Settings, load_master_key
+from doorstep.transparency import counts as disclosure_counts
+from doorstep.transparency.audit_store import AuditEntry
+from doorstep.transparency.verify import verify_server
 from tests.conftest import service_missing
 from tests.factories import log_in
 from tests.web.conftest import CHROMIUM_FLAGS, free_port

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from doorstep import security
+from doorstep.platform import security
 
 pytestmark = pytest.mark.real_password_hashes
 

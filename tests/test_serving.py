@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from doorstep import serving
+from doorstep.platform.http import serving
 
 pytestmark = pytest.mark.skipif(not serving.balanced(), reason="SO_REUSEPORT balancing is Linux's")
 

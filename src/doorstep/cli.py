@@ -21,7 +21,7 @@ from doorstep.errors import DoorstepError
 
 def app_from_env() -> object:
     """Uvicorn factory for `doorstep serve`: settings from the environment, migrations done."""
-    from doorstep.api.app import create_app
+    from doorstep.app import create_app
     from doorstep.settings import Settings
 
     app = create_app(Settings(), run_migrations=False)
@@ -36,11 +36,11 @@ def app_from_env() -> object:
 def _serve(host: str, port: int, workers: int) -> int:
     import uvicorn
 
-    from doorstep import serving
+    from doorstep.platform.http import serving
 
     os.environ["DOORSTEP_HOST"], os.environ["DOORSTEP_PORT"] = host, str(port)
     # Whatever the server or a library it calls writes is the operator's alone (the data
-    # folder's own files are made private explicitly too, storage/folders.py).
+    # folder's own files are made private explicitly too, platform/folders.py).
     os.umask(0o077)
     if workers > 1 and serving.balanced():
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
@@ -60,9 +60,9 @@ def _serve(host: str, port: int, workers: int) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run migrations, then the web server."""
+    from doorstep.platform.db import Database
+    from doorstep.platform.migrate import migrate
     from doorstep.settings import Settings, load_master_key
-    from doorstep.storage.db import Database
-    from doorstep.storage.migrate import migrate
 
     settings = Settings()
     load_master_key(settings)
@@ -74,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Start the demo neighbourhood on the embedded default."""
-    from doorstep import demo
+    from doorstep.demo import run as demo
 
     data_dir = Path(args.data_dir).resolve()
     demo.prepare_folder(data_dir, reset=args.reset)
@@ -101,9 +101,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
+    from doorstep.platform.db import Database
+    from doorstep.platform.migrate import migrate
     from doorstep.settings import Settings
-    from doorstep.storage.db import Database
-    from doorstep.storage.migrate import migrate
 
     settings = Settings()
     db = Database(settings.resolved_database_url)
@@ -115,12 +115,12 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create an account with any role (for staff, agencies and first admins)."""
-    from doorstep.domain.geo import parse_coordinates
+    from doorstep.accounts.store import create_user
+    from doorstep.geo.cells import parse_coordinates
+    from doorstep.platform.db import Database
+    from doorstep.platform.migrate import migrate
+    from doorstep.platform.models import Role
     from doorstep.settings import Settings
-    from doorstep.storage.accounts import create_user
-    from doorstep.storage.db import Database
-    from doorstep.storage.migrate import migrate
-    from doorstep.storage.models import Role
 
     password = os.environ.get("DOORSTEP_NEW_PASSWORD") or getpass.getpass("Password: ")
     settings = Settings()
@@ -153,9 +153,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Verify the public audit log against the pinned key and the last checkpoint kept here."""
     import httpx
 
-    from doorstep.audit_pins import parse_public_key
-    from doorstep.audit_verify import verify_and_remember
-    from doorstep.domain.audit import key_fingerprint
+    from doorstep.transparency.merkle import key_fingerprint
+    from doorstep.transparency.pins import parse_public_key
+    from doorstep.transparency.verify import verify_and_remember
 
     try:
         key = parse_public_key(args.key) if args.key else None
@@ -190,7 +190,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    from doorstep.storage.models import Role
+    from doorstep.platform.models import Role
 
     parser = argparse.ArgumentParser(
         prog="doorstep", description="Neighbourhood video doorbells that respect people."
@@ -265,19 +265,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # These commands parse their own arguments; they live in the rooms that own them.
     if args_list[:1] == ["scan"]:
-        from doorstep.video.scan import main_scan
+        from doorstep.media.scan import main_scan
 
         return int(main_scan(args_list[1:]))
     if args_list[:1] == ["worker"]:
-        from doorstep.jobs.worker import main_worker
+        from doorstep.worker import main_worker
 
         return int(main_worker(args_list[1:]))
     if args_list[:1] == ["evidence"]:
-        from doorstep.evidence import main_evidence
+        from doorstep.transparency.evidence import main_evidence
 
         return int(main_evidence(args_list[1:]))
     if args_list[:1] == ["redact"]:
-        from doorstep.video.redact import main_redact
+        from doorstep.media.redact import main_redact
 
         return int(main_redact(args_list[1:]))
     if args_list[:1] == ["agent"]:

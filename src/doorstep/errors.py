@@ -17,8 +17,9 @@
     ├── TooManyRequests                429  throttled; carries Retry-After
     └── Unavailable                    503  a dependency is down; try again
 
-Library errors are translated where the library is called (``raise NotFound(...) from err``), so the
-single exception handler in ``api/problems.py`` is the only place that turns errors into responses.
+Library errors are translated where the library is called (``raise NotFound(...) from err``), so
+the single exception handler in ``platform/http/problems.py`` is the only place that turns errors
+into responses.
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorstep.errors import ConfigurationError
-from doorstep.storage.folders import private_file, private_folder
+from doorstep.platform.folders import private_file, private_folder
 
 MASTER_KEY_FILE = "master.key"
-#: Database permits a process may hand out: the pool holds 30 connections (storage/db.py).
+#: Database permits a process may hand out: the pool holds 30 connections (platform/db.py).
 MAX_DB_PERMITS = 25
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "password", "placeholder", "xxx", "todo", "default"}

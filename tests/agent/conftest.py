@@ -18,7 +18,7 @@ import uvicorn
 
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.state import AgentState, save_state
-from doorstep.api.app import create_app
+from doorstep.app import create_app
 from doorstep.settings import Environment, Settings
 
 PASSWORD = "lantern-porch-9"

@@ -10,7 +10,7 @@ import pytest
 
 from doorstep.agent.cli import main_agent
 from doorstep.agent.state import AgentState
-from doorstep.storage.crypto import decrypt_all, passphrase_check, passphrase_key
+from doorstep.platform.crypto import decrypt_all, passphrase_check, passphrase_key
 from tests.agent.conftest import Owner
 
 PASSPHRASE = "porch light passphrase"

@@ -9,7 +9,7 @@ import httpx
 
 from doorstep.agent.runner import AgentOptions, CameraAgent
 from doorstep.agent.state import AgentState
-from doorstep.bus.live import LiveHub
+from doorstep.platform.bus.live import LiveHub
 from tests.agent.conftest import Owner, Server, wait_for
 from tests.factories import PASSWORD
 

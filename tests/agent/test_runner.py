@@ -17,8 +17,8 @@ from doorstep.agent.cli import main_agent
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.runner import AgentOptions, CameraAgent
 from doorstep.agent.state import AgentState
-from doorstep.video.source import Backoff
-from doorstep.video.zones import Zone
+from doorstep.media.source import Backoff
+from doorstep.media.zones import Zone
 from tests.agent.conftest import Owner, wait_for
 
 HALF_TRIANGLE = [[[0.0, 0.0], [0.5, 0.0], [0.5, 0.5]]]

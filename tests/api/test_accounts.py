@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from doorstep.api.state import AppState
-from doorstep.storage.models import ApiToken, BrowserSession, User
-from doorstep.storage.types import utcnow
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import ApiToken, BrowserSession, User
+from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD, bearer, log_in, resident, sign_up
 
 HOME = {"lat": 45.523612, "lon": -122.677144}

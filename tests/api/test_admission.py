@@ -17,10 +17,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.api.admission import Admission
-from doorstep.api.deps import optional_principal
-from doorstep.api.routers.devices import live_frame
+from doorstep.cameras.device_api import live_frame
 from doorstep.errors import Unavailable
+from doorstep.platform.http.admission import Admission
+from doorstep.platform.http.deps import optional_principal
 from tests.factories import resident
 
 

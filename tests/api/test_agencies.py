@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.api.state import AppState
-from doorstep.storage.accounts import create_user
-from doorstep.storage.models import Role
-from doorstep.storage.types import utcnow
+from doorstep.accounts.store import create_user
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import Role
+from doorstep.platform.types import utcnow
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import PASSWORD, log_in, resident
 from tests.media import tiny_clip

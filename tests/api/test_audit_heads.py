@@ -8,10 +8,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.api.routers import transparency
-from doorstep.audit_verify import verify_server
-from doorstep.domain.audit import verify_consistency
-from doorstep.storage import audit
+from doorstep.transparency import api as transparency
+from doorstep.transparency import audit_store as audit
+from doorstep.transparency.merkle import verify_consistency
+from doorstep.transparency.verify import verify_server
 from tests.api.test_agencies import app_state
 
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.api.app import create_app
+from doorstep.app import create_app
 from doorstep.settings import Settings
 from tests.api.test_agencies import HOME, verified_agency
 from tests.api.test_devices import _camera

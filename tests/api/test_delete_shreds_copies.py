@@ -17,22 +17,22 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from doorstep.api.routers.legal import disclosure_key_context
-from doorstep.api.state import AppState
-from doorstep.audit_verify import verify_server
-from doorstep.jobs.redaction import prepare_share, preview_key_context, share_key_context
-from doorstep.jobs.retention import sweep_expired
-from doorstep.storage.agencies import ClipPreview, Share
-from doorstep.storage.crypto import (
+from doorstep.clips.jobs import sweep_expired
+from doorstep.legal.api import disclosure_key_context
+from doorstep.legal.store import Disclosure
+from doorstep.platform.crypto import (
     DecryptionFailed,
     clip_key_context,
     decrypt_all,
     owner_key_context,
     unwrap_key,
 )
-from doorstep.storage.legal import Disclosure
-from doorstep.storage.models import Clip, OwnerKey
-from doorstep.storage.types import utcnow
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import Clip, OwnerKey
+from doorstep.platform.types import utcnow
+from doorstep.requests.jobs import prepare_share, preview_key_context, share_key_context
+from doorstep.requests.store import ClipPreview, Share
+from doorstep.transparency.verify import verify_server
 from tests.api.test_agencies import app_state, owner_with_clip, verified_agency
 from tests.api.test_legal import disclose, record, scene
 from tests.api.test_requests import DECLINER, SHARER, _answer, _created, post_rfa
@@ -280,7 +280,7 @@ def test_a_share_still_preparing_never_gets_a_copy(app: FastAPI) -> None:
     rfa = _created(post_rfa(agency, csrf))
     # The copy is made after the answer commits; take its job away so the share stays preparing.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("doorstep.jobs.queue.send_after_commit", lambda *_args: None)
+        patch.setattr("doorstep.platform.queue.core.send_after_commit", lambda *_args: None)
         answered = owner.post(
             f"/api/v1/inbox/{rfa['id']}/answer",
             json={"decision": "share", "clip_ids": [clip_id]},

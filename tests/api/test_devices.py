@@ -14,12 +14,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from doorstep.api.routers import clips as clip_routes
-from doorstep.api.state import AppState
-from doorstep.storage.clips import owner_data_key
-from doorstep.storage.crypto import DecryptionFailed, decrypt_all
-from doorstep.storage.models import ApiToken, BrowserSession, Clip, OwnerKey, PairingCode
-from doorstep.storage.types import utcnow
+from doorstep.clips import api as clip_routes
+from doorstep.clips.store import owner_data_key
+from doorstep.platform.crypto import DecryptionFailed, decrypt_all
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import ApiToken, BrowserSession, Clip, OwnerKey, PairingCode
+from doorstep.platform.types import utcnow
 from tests.factories import resident
 from tests.media import tiny_clip, tiny_jpeg
 

@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.agent.e2e import sealed_copies
-from doorstep.api.state import AppState
-from doorstep.storage.crypto import decrypt_all, passphrase_check, passphrase_key
-from doorstep.storage.models import Clip
-from doorstep.storage.types import utcnow
+from doorstep.platform.crypto import decrypt_all, passphrase_check, passphrase_key
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import Clip
+from doorstep.platform.types import utcnow
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import resident
 from tests.media import tiny_clip, tiny_jpeg

@@ -21,14 +21,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from doorstep.api.state import AppState
-from doorstep.domain.geo import FINEST_PUBLIC_RESOLUTION, Coordinates, public_cell
-from doorstep.storage import feed
-from doorstep.storage.accounts import create_user
-from doorstep.storage.agencies import Agency, AgencyMember, AgencyStatus
-from doorstep.storage.feed import Post, RelayMessage, Tip
-from doorstep.storage.models import Role
-from doorstep.video.image import decode_image_size
+from doorstep.accounts.store import create_user
+from doorstep.geo.cells import FINEST_PUBLIC_RESOLUTION, Coordinates, public_cell
+from doorstep.media.image import decode_image_size
+from doorstep.neighbors import store as feed
+from doorstep.neighbors.store import Post, RelayMessage, Tip
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import Role
+from doorstep.requests.store import Agency, AgencyMember, AgencyStatus
 from tests.factories import PASSWORD, log_in, resident
 
 ADA_HOME = {"lat": 45.523612, "lon": -122.677144}

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from doorstep.api.state import AppState
-from doorstep.audit_verify import verify_server
-from doorstep.domain.audit import leaf_hash
-from doorstep.storage import audit
-from doorstep.storage.audit import AuditEntry
+from doorstep.platform.http.state import AppState
+from doorstep.transparency import audit_store as audit
+from doorstep.transparency.audit_store import AuditEntry
+from doorstep.transparency.merkle import leaf_hash
+from doorstep.transparency.verify import verify_server
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import accept_invitations, resident
 from tests.media import tiny_clip

@@ -19,10 +19,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from doorstep.evidence import main_evidence
-from doorstep.jobs.redaction import sweep_expired_shares
-from doorstep.storage.agencies import Share
-from doorstep.storage.types import utcnow
+from doorstep.platform.types import utcnow
+from doorstep.requests.jobs import sweep_expired_shares
+from doorstep.requests.store import Share
+from doorstep.transparency.evidence import main_evidence
 from tests.api.test_agencies import HOME, app_state, owner_with_clip, verified_agency
 from tests.factories import resident, settle_jobs
 

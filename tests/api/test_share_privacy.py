@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from doorstep.audit_verify import verify_server
-from doorstep.storage import audit
-from doorstep.storage.audit import AuditEntry
-from doorstep.storage.models import Role, User
+from doorstep.platform.models import Role, User
+from doorstep.transparency import audit_store as audit
+from doorstep.transparency.audit_store import AuditEntry
+from doorstep.transparency.verify import verify_server
 from tests.api.test_agencies import app_state, owner_with_clip, verified_agency
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.api.test_requests import _answer, _created, post_rfa

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.routing import Match
 
-from doorstep.api.app import ROUTERS, create_app
-from doorstep.api.middleware import CSP
+from doorstep.app import ROUTERS, create_app
+from doorstep.platform.http.middleware import CSP
 from doorstep.settings import Settings
 
 EXPECTED_HEADERS = {

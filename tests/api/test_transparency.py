@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from doorstep.audit_verify import verify_server
-from doorstep.domain.audit import verify_consistency
-from doorstep.domain.transparency import half_year
-from doorstep.storage.audit import AuditEntry
-from doorstep.storage.models import Role
-from doorstep.storage.types import utcnow
+from doorstep.platform.models import Role
+from doorstep.platform.types import utcnow
+from doorstep.transparency.audit_store import AuditEntry
+from doorstep.transparency.merkle import verify_consistency
+from doorstep.transparency.rules import half_year
+from doorstep.transparency.verify import verify_server
 from tests.api.test_agencies import app_state, owner_with_clip, staff
 from tests.api.test_emergency import decide, file
 from tests.api.test_legal import disclose, record, scene

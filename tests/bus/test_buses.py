@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from doorstep.bus.memory import MemoryBus
-from doorstep.bus.mqtt import MqttBus
 from doorstep.errors import Unavailable
+from doorstep.platform.bus.memory import MemoryBus
+from doorstep.platform.bus.mqtt import MqttBus
 from tests.conftest import service_missing
 
 BROKER = "mqtt://127.0.0.1:1883"
@@ -90,7 +90,7 @@ def test_closing_the_bus_is_not_reported_as_losing_the_broker(
     two_processes: tuple[MqttBus, MqttBus], caplog: pytest.LogCaptureFixture
 ) -> None:
     first, _second = two_processes
-    with caplog.at_level(logging.WARNING, logger="doorstep.bus.mqtt"):
+    with caplog.at_level(logging.WARNING, logger="doorstep.platform.bus.mqtt"):
         first.close()
         # paho calls on_disconnect from its network thread; give it the moment it needs.
         deadline = time.monotonic() + 5

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from doorstep.domain import _geometry as geometry
-from doorstep.domain import alerts
 from doorstep.errors import Conflict, Forbidden, InvalidInput
+from doorstep.geo import geometry
+from doorstep.geo import reach as alerts
 
 RES = 8
 SOUTH, NORTH, WEST, EAST = 45.49, 45.57, -122.72, -122.60

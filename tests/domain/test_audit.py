@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from doorstep.domain.audit import (
+from doorstep.errors import InvalidInput
+from doorstep.transparency.merkle import (
     EMPTY_ROOT,
     MerkleLog,
     SignedTreeHead,
@@ -19,7 +20,6 @@ from doorstep.domain.audit import (
     verify_log,
     verify_tree_head,
 )
-from doorstep.errors import InvalidInput
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

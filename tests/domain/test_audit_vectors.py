@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from doorstep.domain.audit import (
+from doorstep.transparency.merkle import (
     EMPTY_ROOT,
     MerkleLog,
     checkpoint_problem,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from doorstep.domain.camera import (
+from doorstep.cameras.rules import (
     check_zones,
     in_quiet_hours,
     parse_quiet_time,

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from doorstep.domain.consent import (
+from doorstep.errors import Conflict, InvalidInput
+from doorstep.requests.consent import (
     DEFAULT_SHARE_LIFETIME,
     AnswerState,
     OwnerAnswer,
@@ -19,7 +20,6 @@ from doorstep.domain.consent import (
     share,
     share_state,
 )
-from doorstep.errors import Conflict, InvalidInput
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from doorstep.domain.consent import (
+from doorstep.errors import Conflict
+from doorstep.requests.consent import (
     OwnerAnswer,
     ShareState,
     expire_share,
@@ -15,7 +16,6 @@ from doorstep.domain.consent import (
     share_state,
     withdraw,
 )
-from doorstep.errors import Conflict
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from doorstep.domain import disclosure_counts
-from doorstep.domain.disclosure_counts import CountRange, coarse, near_duplicate, total
-from doorstep.domain.rfa import TARGETING_RESOLUTION
+from doorstep.requests.rules import TARGETING_RESOLUTION
 from doorstep.settings import Settings
+from doorstep.transparency import counts as disclosure_counts
+from doorstep.transparency.counts import CountRange, coarse, near_duplicate, total
 
 
 @pytest.mark.parametrize(

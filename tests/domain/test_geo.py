@@ -7,7 +7,8 @@ import math
 import h3
 import pytest
 
-from doorstep.domain.geo import (
+from doorstep.errors import InvalidInput
+from doorstep.geo.cells import (
     Coordinates,
     cell_location,
     coarsen,
@@ -17,7 +18,6 @@ from doorstep.domain.geo import (
     public_cell,
     public_location,
 )
-from doorstep.errors import InvalidInput
 
 HOME = Coordinates(45.523612, -122.677144)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import h3
 import pytest
 
-from doorstep.domain.geo import Coordinates, cells_along, cells_in_area, k_anonymous_count
 from doorstep.errors import InvalidInput
+from doorstep.geo.cells import Coordinates, cells_along, cells_in_area, k_anonymous_count
 
 
 @pytest.mark.parametrize(("n", "shown"), [(0, None), (1, None), (4, None), (5, 5), (120, 120)])

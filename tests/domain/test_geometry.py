@@ -10,7 +10,9 @@ import h3
 import pytest
 import shapely
 
-from doorstep.domain._geometry import (
+from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.geo.cells import Coordinates
+from doorstep.geo.geometry import (
     MAX_AREA_POSITIONS,
     MAX_REGION_POSITIONS,
     MAX_REGION_RINGS,
@@ -25,9 +27,7 @@ from doorstep.domain._geometry import (
     polygon_within,
     region_contains,
 )
-from doorstep.domain.geo import Coordinates
-from doorstep.domain.rfa import RfaDraft, check_rfa
-from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.requests.rules import RfaDraft, check_rfa
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SQUARE = [(45.50, -122.70), (45.50, -122.68), (45.52, -122.68), (45.52, -122.70)]

@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import polygon as shapely_polygon
 
-from doorstep.domain._geometry import (
+from doorstep.errors import InvalidInput
+from doorstep.geo.cells import Coordinates
+from doorstep.geo.geometry import (
     AREA_SEGMENT_DEG,
     SQUARE_METRES_PER_SQUARE_MILE,
     Circle,
@@ -35,9 +37,7 @@ from doorstep.domain._geometry import (
     polygon_contains,
     stored,
 )
-from doorstep.domain.geo import Coordinates
-from doorstep.domain.rfa import MAX_AREA_SQ_MI, MIN_AREA_SQ_MI, RfaDraft, check_rfa, polygon
-from doorstep.errors import InvalidInput
+from doorstep.requests.rules import MAX_AREA_SQ_MI, MIN_AREA_SQ_MI, RfaDraft, check_rfa, polygon
 
 GEOD = Geod(ellps="WGS84")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from doorstep.domain import invitations as rules
-from doorstep.domain.invitations import Invitation, InvitationKind, InvitationState
 from doorstep.errors import Conflict, InvalidInput, NotFound
+from doorstep.invitations import rules
+from doorstep.invitations.rules import Invitation, InvitationKind, InvitationState
 
 NOW = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
 CODE = "ABCD-EFGH-JKMN-PQRS"

@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from doorstep.domain.legal import (
+from doorstep.errors import Conflict, InvalidInput, PolicyRefused
+from doorstep.legal.rules import (
     DemandKind,
     EmergencyRequest,
     EmergencyState,
@@ -20,7 +21,6 @@ from doorstep.domain.legal import (
     notice_due,
     refuse,
 )
-from doorstep.errors import Conflict, InvalidInput, PolicyRefused
 
 T0 = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=4)

@@ -1,12 +1,12 @@
 import pytest
 
-from doorstep.domain.moderation import (
+from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.neighbors.rules import (
     MAX_POST_LENGTH,
     PostCategory,
     check_post,
     describes_person_only_by_race,
 )
-from doorstep.errors import InvalidInput, PolicyRefused
 
 RACE_ONLY = [
     "Suspicious black man in the neighborhood",

@@ -1,13 +1,13 @@
 import pytest
 
-from doorstep.domain.partnerships import (
+from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.partnerships.rules import (
     Condition,
     PartnershipTerms,
     ProgrammeKind,
     check_partnership,
     conditions_in_text,
 )
-from doorstep.errors import InvalidInput, PolicyRefused
 
 FAIR_TEXT = (
     "The city donates 200 doorbells to residents of Ward 4. One per household. "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from doorstep.domain.passwords import check_password
+from doorstep.accounts.rules import check_password
 from doorstep.errors import InvalidInput
 
 

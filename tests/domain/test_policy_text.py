@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from doorstep.domain.assembly import is_about_assembly
-from doorstep.domain.eligibility import is_federal_agency
-from doorstep.domain.moderation import describes_person_only_by_race
-from doorstep.domain.policy_text import (
+from doorstep.neighbors.rules import describes_person_only_by_race
+from doorstep.requests.eligibility import is_federal_agency
+from doorstep.text.assembly import is_about_assembly
+from doorstep.text.normalize import (
     case_key,
     fold,
     is_default_ignorable,

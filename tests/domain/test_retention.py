@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from doorstep.domain.retention import (
+from doorstep.clips.rules import (
     DEFAULT_RETENTION_DAYS,
     RETENTION_CHOICES,
     allowed_choices,

@@ -5,7 +5,9 @@ from typing import Any
 import h3
 import pytest
 
-from doorstep.domain._geometry import (
+from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.geo.cells import Coordinates
+from doorstep.geo.geometry import (
     EARTH_RADIUS_M,
     SQUARE_METRES_PER_SQUARE_MILE,
     cells_covering,
@@ -14,9 +16,8 @@ from doorstep.domain._geometry import (
     polygon_area_m2,
     ring_area_m2,
 )
-from doorstep.domain.alerts import public_cells_inside
-from doorstep.domain.geo import Coordinates
-from doorstep.domain.rfa import (
+from doorstep.geo.reach import public_cells_inside
+from doorstep.requests.rules import (
     Circle,
     Polygon,
     Region,
@@ -27,7 +28,6 @@ from doorstep.domain.rfa import (
     polygon,
     reach,
 )
-from doorstep.errors import InvalidInput, PolicyRefused
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 START = NOW - timedelta(hours=5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from doorstep.domain.served import (
+from doorstep.platform.ranges import (
     PLAYBACK_CHUNK,
     Interval,
     add_piece,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from doorstep.domain.throttle import (
+from doorstep.accounts.throttle_rules import (
     Backoff,
     Counter,
     Window,

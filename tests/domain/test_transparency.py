@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from doorstep.domain.disclosure_counts import CountRange
-from doorstep.domain.transparency import (
+from doorstep.errors import InvalidInput
+from doorstep.transparency.counts import CountRange
+from doorstep.transparency.rules import (
     CSV_HEADER,
     EventKind,
     Outcome,
@@ -17,7 +18,6 @@ from doorstep.domain.transparency import (
     to_csv_rows,
     to_json,
 )
-from doorstep.errors import InvalidInput
 
 JULY = datetime(2026, 7, 4, 12, 0, tzinfo=UTC)
 MARCH = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

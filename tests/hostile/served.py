@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from doorstep.serving import uvicorn_options
+from doorstep.platform.http.serving import uvicorn_options
 from doorstep.settings import Settings
 
 

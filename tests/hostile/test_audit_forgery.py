@@ -29,11 +29,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
-from doorstep import audit_verify
-from doorstep.api.state import AppState
-from doorstep.audit_pins import PinStore, server_origin
 from doorstep.cli import main
-from doorstep.domain.audit import (
+from doorstep.legal.store import LegalDemand, PublishedTreeHead
+from doorstep.platform.http.state import AppState
+from doorstep.transparency import audit_store as audit
+from doorstep.transparency import verify as audit_verify
+from doorstep.transparency.audit_store import AuditEntry, AuditState
+from doorstep.transparency.merkle import (
     MerkleLog,
     SignedTreeHead,
     encode_entry,
@@ -42,9 +44,7 @@ from doorstep.domain.audit import (
     sign_tree_head,
     verify_tree_head,
 )
-from doorstep.storage import audit
-from doorstep.storage.audit import AuditEntry, AuditState
-from doorstep.storage.legal import LegalDemand, PublishedTreeHead
+from doorstep.transparency.pins import PinStore, server_origin
 from tests.api.test_legal import disclose, record, scene
 
 OTHER_MASTER_KEY = bytes(range(100, 132))

@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from doorstep.storage.crypto import passphrase_check, passphrase_key
-from doorstep.storage.types import utcnow
+from doorstep.platform.crypto import passphrase_check, passphrase_key
+from doorstep.platform.types import utcnow
 from tests.api.test_requests import rfa_body
 from tests.factories import PASSWORD
 from tests.hostile.conftest import ROLES, WARRANT, World

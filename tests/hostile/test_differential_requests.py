@@ -17,8 +17,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.domain import disclosure_counts
-from doorstep.domain.disclosure_counts import CountRange
+from doorstep.transparency import counts as disclosure_counts
+from doorstep.transparency.counts import CountRange
 from tests.api.test_agencies import HOME, verified_agency
 from tests.api.test_devices import _camera
 from tests.api.test_requests import post_rfa

@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from doorstep.api.routers.requests import open_evidence
 from doorstep.errors import Conflict
-from doorstep.storage import agencies
-from doorstep.storage.agencies import EvidenceAction, Share
-from doorstep.storage.models import User
+from doorstep.platform.models import User
+from doorstep.requests import store as agencies
+from doorstep.requests.api import open_evidence
+from doorstep.requests.store import EvidenceAction, Share
 from tests.api.test_agencies import app_state
 from tests.api.test_legal import Scene, disclose, record, scene
 from tests.api.test_requests import _answer, post_rfa

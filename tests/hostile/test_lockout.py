@@ -17,17 +17,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from doorstep.api.app import create_app
-from doorstep.api.state import AppState
-from doorstep.api.throttling import DEVICE_COOKIE, forget_stale_counters
-from doorstep.domain.throttle import (
+from doorstep.accounts.throttle_rules import (
     KNOWN_ADDRESS_DAYS,
     KNOWN_ADDRESSES_PER_ACCOUNT,
     known_address_key,
 )
+from doorstep.accounts.throttling import DEVICE_COOKIE, forget_stale_counters
+from doorstep.app import create_app
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import KnownAddress, User
+from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
-from doorstep.storage.models import KnownAddress, User
-from doorstep.storage.types import utcnow
 from tests.api.test_devices import _camera
 from tests.factories import PASSWORD, resident, sign_up
 from tests.hostile.served import logging_restored, served

@@ -23,8 +23,8 @@ RECOGNISERS = {
     "sklearn",
 }
 #: The one module that runs a face model, and the modules allowed to ask it for faces.
-FACE_MODEL_MODULE = "doorstep.video._faces"
-FACE_USERS = {"doorstep.video.redact", "doorstep.video._tracks"}
+FACE_MODEL_MODULE = "doorstep.media._faces"
+FACE_USERS = {"doorstep.media.redact", "doorstep.media._tracks"}
 #: API fields that may name faces: whether they were hidden, never what they were.
 HIDING_FIELDS = {"faces_blurred"}
 

@@ -40,7 +40,7 @@ from schemathesis.core.result import Ok
 from schemathesis.errors import FailureGroup
 from schemathesis.python.asgi import shutdown_lifespans
 
-from doorstep.api.deps import CSRF_HEADER, SESSION_COOKIE
+from doorstep.platform.http.deps import CSRF_HEADER, SESSION_COOKIE
 from tests.hostile.conftest import build_world
 
 # Read at import: the suite's autouse fixture clears DOORSTEP_* variables before each test runs.

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from doorstep.api.app import create_app
-from doorstep.api.deps import SESSION_COOKIE
+from doorstep.app import create_app
+from doorstep.platform.http.deps import SESSION_COOKIE
 from doorstep.settings import Environment, Settings
 from tests.factories import PASSWORD, resident, sign_up
 

@@ -22,9 +22,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.domain import disclosure_counts
-from doorstep.domain.disclosure_counts import CountRange
-from doorstep.storage.types import utcnow
+from doorstep.platform.types import utcnow
+from doorstep.transparency import counts as disclosure_counts
+from doorstep.transparency.counts import CountRange
 from tests.api.test_agencies import HOME, owner_with_clip, verified_agency
 from tests.api.test_devices import _camera, _pair
 from tests.api.test_e2e import _enable, _sealed_upload

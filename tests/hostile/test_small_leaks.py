@@ -21,10 +21,10 @@ from pydantic import SecretStr
 
 from doorstep.agent.runner import AgentOptions, CameraAgent
 from doorstep.agent.state import AgentState
-from doorstep.api.app import create_app
+from doorstep.app import create_app
 from doorstep.errors import NotFound
+from doorstep.platform.blobs import LocalBlobStore
 from doorstep.settings import Environment, Settings
-from doorstep.storage.blobs import LocalBlobStore
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import PASSWORD, bearer, resident
 from tests.hostile.conftest import World

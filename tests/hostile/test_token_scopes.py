@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.storage.accounts import TOKEN_SCOPES
+from doorstep.accounts.store import TOKEN_SCOPES
 from tests.factories import bearer, resident
 
 #: Every signed-in API route a personal token gets past the door of, and the scope it names

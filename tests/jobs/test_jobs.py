@@ -14,14 +14,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from doorstep.api.state import AppState
-from doorstep.jobs.redaction import redacted_preview
-from doorstep.jobs.retention import clear_stale_files, sweep_expired
-from doorstep.jobs.scheduler import Scheduler
-from doorstep.storage.blobs import LocalBlobStore
-from doorstep.storage.clips import WORK_FOLDER, WORK_LOCK, Keys, scratch_folder
-from doorstep.storage.models import Clip
-from doorstep.storage.types import utcnow
+from doorstep.clips.jobs import clear_stale_files, sweep_expired
+from doorstep.clips.store import WORK_FOLDER, WORK_LOCK, Keys, scratch_folder
+from doorstep.platform.blobs import LocalBlobStore
+from doorstep.platform.http.state import AppState
+from doorstep.platform.models import Clip
+from doorstep.platform.queue.scheduler import Scheduler
+from doorstep.platform.types import utcnow
+from doorstep.requests.jobs import redacted_preview
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import resident
 from tests.media import tiny_clip
@@ -83,8 +83,8 @@ def test_a_work_folder_goes_once_the_process_working_in_it_is_gone(tmp_path: Pat
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from doorstep.storage.blobs import LocalBlobStore\n"
-        "from doorstep.storage.clips import Keys, scratch_folder\n"
+        "from doorstep.platform.blobs import LocalBlobStore\n"
+        "from doorstep.clips.store import Keys, scratch_folder\n"
         "keys = Keys(b'k' * 32, LocalBlobStore(Path(sys.argv[1]) / 'blobs'), Path(sys.argv[2]))\n"
         "with scratch_folder(keys, 'redact') as folder:\n"
         "    (folder / 'original.mp4').write_bytes(b'plaintext footage')\n"
@@ -129,7 +129,7 @@ def test_work_in_progress_here_is_kept_and_a_folder_with_no_lock_goes_when_old(
 def test_redaction_writes_plaintext_only_in_the_data_folders_work_folder(
     app: FastAPI, client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from doorstep.video import redact
+    from doorstep.media import redact
 
     csrf = resident(client)
     token = _pair(client, csrf, _camera(client, csrf)["id"])
@@ -168,7 +168,7 @@ def test_what_cannot_be_removed_does_not_stop_the_sweep(
     def refuse(path: Path) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("doorstep.jobs.retention.shutil.rmtree", refuse)
+    monkeypatch.setattr("doorstep.clips.jobs.shutil.rmtree", refuse)
     assert clear_stale_files(tmp_path) == 1
     assert not old.exists()
     assert stuck.exists()

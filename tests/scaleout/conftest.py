@@ -22,9 +22,9 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from doorstep.platform.db import make_engine
+from doorstep.platform.migrate import migrate
 from doorstep.settings import new_master_key
-from doorstep.storage.db import make_engine
-from doorstep.storage.migrate import migrate
 from tests.conftest import POSTGRES_URL, service_missing
 from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY
 
@@ -142,7 +142,7 @@ class Cluster:
 
     def worker(self, name: str = "worker", **extra: str) -> Process:
         """Start `doorstep worker`."""
-        command = [sys.executable, "-m", "doorstep.jobs.worker"]
+        command = [sys.executable, "-m", "doorstep.worker"]
         return self._process(name, command, **extra).start()
 
     def stop_all(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from doorstep.storage.types import utcnow
+from doorstep.platform.types import utcnow
 from tests.media import tiny_clip, tiny_jpeg
 from tests.scaleout.conftest import (
     Cluster,

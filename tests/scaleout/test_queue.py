@@ -13,13 +13,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from doorstep.api.app import create_app
-from doorstep.api.state import AppState
-from doorstep.jobs._promote import work_key
+from doorstep.app import create_app
+from doorstep.clips.store import WORK_FOLDER
+from doorstep.platform.http.state import AppState
+from doorstep.platform.promote import work_key
+from doorstep.platform.types import utcnow
+from doorstep.requests.store import Share
 from doorstep.settings import Environment, Settings
-from doorstep.storage.agencies import Share
-from doorstep.storage.clips import WORK_FOLDER
-from doorstep.storage.types import utcnow
 from tests.api.test_agencies import owner_with_clip, verified_agency
 from tests.api.test_requests import SHARER, post_rfa
 from tests.media import tiny_clip

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from doorstep.platform.blobs import BlobStore, LocalBlobStore, make_blob_store
+from doorstep.platform.db import Database
+from doorstep.platform.migrate import migrate
 from doorstep.settings import Settings
-from doorstep.storage.blobs import BlobStore, LocalBlobStore, make_blob_store
-from doorstep.storage.db import Database
-from doorstep.storage.migrate import migrate
 from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY
 
 

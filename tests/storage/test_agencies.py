@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from doorstep.domain.geo import Coordinates, public_cell
-from doorstep.domain.rfa import Circle, RfaDraft
-from doorstep.jobs.redaction import sweep_expired_shares
+from doorstep.clips.store import Keys
+from doorstep.geo.cells import Coordinates, public_cell
+from doorstep.platform.blobs import LocalBlobStore
+from doorstep.platform.db import Database
+from doorstep.platform.migrate import migrate
+from doorstep.platform.models import Camera, Role, User
+from doorstep.platform.types import utcnow
+from doorstep.requests import store as agencies
+from doorstep.requests.jobs import sweep_expired_shares
+from doorstep.requests.rules import Circle, RfaDraft
+from doorstep.requests.store import Agency, Rfa, RfaRecipient, Share
 from doorstep.settings import Settings
-from doorstep.storage import agencies
-from doorstep.storage.agencies import Agency, Rfa, RfaRecipient, Share
-from doorstep.storage.blobs import LocalBlobStore
-from doorstep.storage.clips import Keys
-from doorstep.storage.db import Database
-from doorstep.storage.migrate import migrate
-from doorstep.storage.models import Camera, Role, User
-from doorstep.storage.types import utcnow
 
 JURISDICTION = {
     "type": "Polygon",

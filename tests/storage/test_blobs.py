@@ -9,9 +9,9 @@ import pytest
 from pydantic import SecretStr
 
 from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from doorstep.platform.blobs import BlobStore, LocalBlobStore, S3BlobStore, make_blob_store
+from doorstep.platform.crypto import EncryptingReader, decrypt_range, decrypt_stream, new_key
 from doorstep.settings import Settings
-from doorstep.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, make_blob_store
-from doorstep.storage.crypto import EncryptingReader, decrypt_range, decrypt_stream, new_key
 
 BAD_KEYS = [
     "",

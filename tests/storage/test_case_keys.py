@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from doorstep.domain.policy_text import case_key
-from doorstep.storage.db import make_engine
-from doorstep.storage.migrate import migrate
+from doorstep.platform.db import make_engine
+from doorstep.platform.migrate import migrate
+from doorstep.text.normalize import case_key
 
 NUMBERS = {"r1": "RT-CASE-7", "r2": "rt case \uff17", "r3": "PPB-2026-0042"}
 

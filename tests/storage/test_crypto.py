@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from doorstep.errors import RangeNotSatisfiable
-from doorstep.storage.crypto import (
+from doorstep.platform.crypto import (
     DEFAULT_CHUNK_SIZE,
     HEADER_SIZE,
     TAG_SIZE,

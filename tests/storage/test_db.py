@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from doorstep.errors import Unavailable
-from doorstep.storage.db import RETRY_AFTER_S, Database
+from doorstep.platform.db import RETRY_AFTER_S, Database
 
 
 def test_a_busy_pool_is_a_quick_unavailable(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def _drop_connection(postgres_url: str, pid: int) -> None:
 def test_an_idle_connection_the_server_dropped_is_replaced_unseen(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("doorstep.storage.db.PING_AFTER_IDLE_S", 0.0)
+    monkeypatch.setattr("doorstep.platform.db.PING_AFTER_IDLE_S", 0.0)
     db = Database(postgres_url)
     dropped = _backend_pid(db)
     _drop_connection(postgres_url, dropped)
@@ -58,7 +58,7 @@ def test_an_idle_connection_the_server_dropped_is_replaced_unseen(
 def test_a_connection_in_use_a_moment_ago_is_not_tested_first(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("doorstep.storage.db.PING_AFTER_IDLE_S", 3600.0)
+    monkeypatch.setattr("doorstep.platform.db.PING_AFTER_IDLE_S", 3600.0)
     db = Database(postgres_url)
     dropped = _backend_pid(db)
     _drop_connection(postgres_url, dropped)

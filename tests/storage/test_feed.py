@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from doorstep.domain.geo import Coordinates, public_cell
-from doorstep.domain.moderation import PostCategory
+from doorstep.accounts.store import create_user
 from doorstep.errors import (
     Conflict,
     Forbidden,
@@ -20,14 +19,15 @@ from doorstep.errors import (
     PolicyRefused,
     TooManyRequests,
 )
+from doorstep.geo.cells import Coordinates, public_cell
+from doorstep.neighbors import store as feed
+from doorstep.neighbors.rules import PostCategory
+from doorstep.neighbors.store import FeedCursor, Post, PostStatus, Tip
+from doorstep.platform.db import Database
+from doorstep.platform.migrate import migrate
+from doorstep.platform.models import Camera, Clip, Role, User
+from doorstep.platform.types import one_of, utcnow
 from doorstep.settings import Settings
-from doorstep.storage import feed
-from doorstep.storage.accounts import create_user
-from doorstep.storage.db import Database
-from doorstep.storage.feed import FeedCursor, Post, PostStatus, Tip
-from doorstep.storage.migrate import migrate
-from doorstep.storage.models import Camera, Clip, Role, User
-from doorstep.storage.types import one_of, utcnow
 from tests.factories import PASSWORD
 
 HOME = Coordinates(45.523612, -122.677144)

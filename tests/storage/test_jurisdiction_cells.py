@@ -7,11 +7,11 @@ from typing import Any
 import h3
 import pytest
 
-from doorstep.domain import _geometry as geometry
-from doorstep.domain.disclosure_counts import CountRange
 from doorstep.errors import InvalidInput
-from doorstep.storage import agencies
-from doorstep.storage.agencies import PublicCounts, RfaCounts, public_counts, public_totals
+from doorstep.geo import geometry
+from doorstep.requests import store as agencies
+from doorstep.requests.store import PublicCounts, RfaCounts, public_counts, public_totals
+from doorstep.transparency.counts import CountRange
 from tests.api.test_jurisdiction_limits import CONTINENT
 
 

@@ -8,10 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from doorstep.platform.db import make_engine
+from doorstep.platform.migrate import migrate
 from doorstep.settings import Settings
-from doorstep.storage.db import make_engine
-from doorstep.storage.migrate import migrate
-from doorstep.storage.tables import metadata
+from doorstep.tables import metadata
 
 
 def test_migrations_match_the_models(settings: Settings, tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from doorstep.storage import audit, legal
-from doorstep.storage.db import Database
-from doorstep.storage.legal import PublishedTreeHead
+from doorstep.legal import store as legal
+from doorstep.legal.store import PublishedTreeHead
+from doorstep.platform.db import Database
+from doorstep.transparency import audit_store as audit
 
 KEY = b"k" * 32
 

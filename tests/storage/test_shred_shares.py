@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from doorstep.jobs.redaction import share_key_context
-from doorstep.storage.agencies import Share
-from doorstep.storage.blobs import LocalBlobStore
-from doorstep.storage.clips import ClipMeta, Keys, expire, read_snapshot, shred, store_clip
-from doorstep.storage.crypto import EncryptingReader, new_key, wrap_key
-from doorstep.storage.db import Database
-from doorstep.storage.legal import Disclosure
-from doorstep.storage.models import Clip
-from doorstep.storage.types import utcnow
+from doorstep.clips.store import ClipMeta, Keys, expire, read_snapshot, shred, store_clip
+from doorstep.legal.store import Disclosure
+from doorstep.platform.blobs import LocalBlobStore
+from doorstep.platform.crypto import EncryptingReader, new_key, wrap_key
+from doorstep.platform.db import Database
+from doorstep.platform.models import Clip
+from doorstep.platform.types import utcnow
+from doorstep.requests.jobs import share_key_context
+from doorstep.requests.store import Share
 from tests.storage.test_agencies import _agency, _camera, _rfa, _user
 
 SNAPSHOT = b"\xff\xd8 a snapshot"

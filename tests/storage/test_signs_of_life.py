@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from doorstep.domain.geo import Coordinates
-from doorstep.storage import accounts, cameras
-from doorstep.storage.accounts import LAST_USED_RESOLUTION, create_user, token_for
-from doorstep.storage.cameras import SEEN_RESOLUTION, heartbeat
-from doorstep.storage.db import Database
-from doorstep.storage.models import ApiToken, Camera
-from doorstep.storage.types import utcnow
+from doorstep.accounts import store as accounts
+from doorstep.accounts.store import LAST_USED_RESOLUTION, create_user, token_for
+from doorstep.cameras import store as cameras
+from doorstep.cameras.store import SEEN_RESOLUTION, heartbeat
+from doorstep.geo.cells import Coordinates
+from doorstep.platform.db import Database
+from doorstep.platform.models import ApiToken, Camera
+from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD
 
 HOME = Coordinates(45.5231, -122.6765)

@@ -6,7 +6,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from doorstep.video._clipfile import ClipWriter
+from doorstep.media._clipfile import ClipWriter
 
 # Saturated and mid colours (BGR): a swapped channel or a wrong range would move them far.
 COLOURS = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (40, 120, 200), (128, 128, 128), (16, 16, 16)]

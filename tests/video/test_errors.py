@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from doorstep.video.errors import SourceUnavailable, without_credentials
+from doorstep.media.errors import SourceUnavailable, without_credentials
 
 
 def test_credentials_are_taken_out_of_source_urls() -> None:

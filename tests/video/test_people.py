@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from doorstep.video.motion import MotionSettings
-from doorstep.video.people import PERSON
-from doorstep.video.scan import scan_file
+from doorstep.media.motion import MotionSettings
+from doorstep.media.people import PERSON
+from doorstep.media.scan import scan_file
 
 FOOTAGE = (
     Path(__file__).resolve().parents[3]

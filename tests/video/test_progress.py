@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from doorstep.video._progress import ProgressBar
+from doorstep.media._progress import ProgressBar
 
 
 def test_the_bar_redraws_in_place_and_ends_the_line() -> None:

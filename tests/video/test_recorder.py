@@ -6,11 +6,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from doorstep.video.motion import MotionDetector, MotionSettings
-from doorstep.video.recorder import Clip, EventRecorder
-from doorstep.video.scan import scan_file
-from doorstep.video.source import open_source
-from doorstep.video.zones import Zone
+from doorstep.media.motion import MotionDetector, MotionSettings
+from doorstep.media.recorder import Clip, EventRecorder
+from doorstep.media.scan import scan_file
+from doorstep.media.source import open_source
+from doorstep.media.zones import Zone
 from tests.video.conftest import Footage
 
 SETTINGS = MotionSettings(pre_roll_seconds=1.0, post_roll_seconds=2.0)

@@ -13,16 +13,16 @@ import numpy.typing as npt
 import pytest
 
 from doorstep.errors import ConfigurationError
-from doorstep.video._faces import Boxes, FaceDetector, Faces, iou_matrix
-from doorstep.video.errors import DamagedMedia
-from doorstep.video.redact import (
+from doorstep.media._faces import Boxes, FaceDetector, Faces, iou_matrix
+from doorstep.media.errors import DamagedMedia
+from doorstep.media.redact import (
     DEFAULT_SETTINGS,
     RedactionSettings,
     Redactor,
     main_redact,
     redact_file,
 )
-from doorstep.video.zones import Zone
+from doorstep.media.zones import Zone
 from tests.video.conftest import Footage
 
 FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "faces"

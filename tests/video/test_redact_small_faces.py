@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from doorstep.video._faces import FaceDetector
-from doorstep.video.redact import DEFAULT_SETTINGS, Redactor
+from doorstep.media._faces import FaceDetector
+from doorstep.media.redact import DEFAULT_SETTINGS, Redactor
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 CROWD = DATA / "video" / "crowd-faces.mp4"

@@ -2,8 +2,8 @@ import io
 import json
 from pathlib import Path
 
-from doorstep.video.motion import MotionSettings
-from doorstep.video.scan import main_scan, scan_file
+from doorstep.media.motion import MotionSettings
+from doorstep.media.scan import main_scan, scan_file
 from tests.video.conftest import Footage
 
 SETTINGS = MotionSettings(pre_roll_seconds=1.0, post_roll_seconds=2.0)

@@ -1,5 +1,5 @@
-from doorstep.video.motion import MotionSettings
-from doorstep.video.recorder import EventSegmenter, EventStarted, MotionEvent, segment
+from doorstep.media.motion import MotionSettings
+from doorstep.media.recorder import EventSegmenter, EventStarted, MotionEvent, segment
 
 FPS = 10.0
 SETTINGS = MotionSettings(

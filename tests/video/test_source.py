@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from doorstep.errors import Unavailable, UnsupportedMedia
-from doorstep.video.errors import DamagedMedia, NotVideo, SourceUnavailable
-from doorstep.video.source import Backoff, Frame, VideoSource, open_source, reconnecting_frames
+from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
+from doorstep.media.source import Backoff, Frame, VideoSource, open_source, reconnecting_frames
 from tests.video.conftest import HEIGHT, WIDTH, Footage
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import av
 
-from doorstep.video.motion import MotionSettings
-from doorstep.video.scan import scan_file
-from doorstep.video.synthetic import render_visit
+from doorstep.media.motion import MotionSettings
+from doorstep.media.scan import scan_file
+from doorstep.media.synthetic import render_visit
 
 
 def test_a_rendered_visit_is_one_motion_event_in_the_middle(tmp_path: Path) -> None:

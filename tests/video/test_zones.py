@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from doorstep.errors import InvalidInput
-from doorstep.video.zones import Zone, blackout, motion_mask, parse_zone, privacy_mask
+from doorstep.media.zones import Zone, blackout, motion_mask, parse_zone, privacy_mask
 
 
 def test_parse_normalised_zone() -> None:

@@ -17,8 +17,8 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
-from doorstep.api.app import create_app
-from doorstep.api.state import AppState
+from doorstep.app import create_app
+from doorstep.platform.http.state import AppState
 from doorstep.settings import Environment, Settings
 from tests.conftest import queue_worker, service_missing
 

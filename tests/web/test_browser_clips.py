@@ -12,8 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from doorstep.storage.crypto import DecryptionFailed, decrypt_all
-from doorstep.storage.types import utcnow
+from doorstep.platform.crypto import DecryptionFailed, decrypt_all
+from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD
 from tests.media import tiny_clip, tiny_jpeg
 from tests.web.conftest import SCREENSHOTS, LiveServer, TrackedPage

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from doorstep.agent.e2e import sealed_copies
-from doorstep.storage.crypto import passphrase_key
-from doorstep.storage.types import utcnow
+from doorstep.platform.crypto import passphrase_key
+from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD
 from tests.media import tiny_clip, tiny_jpeg
 from tests.web.conftest import SCREENSHOTS, LiveServer, TrackedPage

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from doorstep.domain.geo import Coordinates
-from doorstep.storage.accounts import create_user
-from doorstep.storage.models import Role
-from doorstep.storage.types import utcnow
+from doorstep.accounts.store import create_user
+from doorstep.geo.cells import Coordinates
+from doorstep.platform.models import Role
+from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD
 from tests.web.conftest import LiveServer, TrackedPage
 from tests.web.test_browser_rfa import (

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from doorstep.domain.geo import Coordinates
-from doorstep.storage.accounts import create_user
-from doorstep.storage.models import Role
-from doorstep.storage.types import utcnow
+from doorstep.accounts.store import create_user
+from doorstep.geo.cells import Coordinates
+from doorstep.platform.models import Role
+from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD
 from tests.media import tiny_clip, tiny_jpeg
 from tests.web.conftest import SCREENSHOTS, LiveServer, TrackedPage

@@ -18,13 +18,13 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from doorstep.accounts.store import create_user
 from doorstep.agent.cli import main_agent
-from doorstep.audit_verify import verify_url
-from doorstep.domain.geo import Coordinates
-from doorstep.storage.accounts import create_user
-from doorstep.storage.models import Role
-from doorstep.storage.types import utcnow
-from doorstep.video.synthetic import render_visit
+from doorstep.geo.cells import Coordinates
+from doorstep.media.synthetic import render_visit
+from doorstep.platform.models import Role
+from doorstep.platform.types import utcnow
+from doorstep.transparency.verify import verify_url
 from tests.factories import PASSWORD, settle_jobs
 from tests.web.conftest import SCREENSHOTS, LiveServer, TrackedPage
 from tests.web.test_browser_rfa import JURISDICTION, _fill_request, _log_in, _session

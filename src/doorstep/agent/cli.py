@@ -18,7 +18,7 @@ from doorstep.agent.runner import AgentOptions, CameraAgent, check_source
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
 from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save_state
 from doorstep.errors import DoorstepError
-from doorstep.video.errors import DamagedMedia, NotVideo, SourceUnavailable
+from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
 
 EXIT_FAILED, EXIT_BAD_SOURCE = 1, 2
 

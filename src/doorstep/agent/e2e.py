@@ -17,7 +17,7 @@ from pathlib import Path
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.state import AgentState, write_private
 from doorstep.errors import ConfigurationError, InvalidInput
-from doorstep.storage.crypto import encrypt_file, passphrase_check, passphrase_key
+from doorstep.platform.crypto import encrypt_file, passphrase_check, passphrase_key
 
 KEY_FILE = "e2e.key"
 PASSPHRASE_ENV = "DOORSTEP_E2E_PASSPHRASE"

@@ -21,13 +21,12 @@ from doorstep.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolError
 from doorstep.agent.state import AgentState, load_config, save_config
 from doorstep.agent.uploader import UPLOAD_BACKOFF, Uploader
 from doorstep.errors import ConfigurationError, DoorstepError, NotAuthenticated
-from doorstep.storage.folders import private_folder
-from doorstep.video.errors import DamagedMedia, NotVideo, SourceUnavailable
-from doorstep.video.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
-from doorstep.video.people import PersonDetector
-from doorstep.video.probe import encode_preview
-from doorstep.video.recorder import Clip, EventRecorder, Labeler
-from doorstep.video.source import (
+from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
+from doorstep.media.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
+from doorstep.media.people import PersonDetector
+from doorstep.media.probe import encode_preview
+from doorstep.media.recorder import Clip, EventRecorder, Labeler
+from doorstep.media.source import (
     Backoff,
     Frame,
     VideoSource,
@@ -36,7 +35,8 @@ from doorstep.video.source import (
     open_source,
     reconnecting_frames,
 )
-from doorstep.video.zones import Zone
+from doorstep.media.zones import Zone
+from doorstep.platform.folders import private_folder
 
 log = logging.getLogger(__name__)
 

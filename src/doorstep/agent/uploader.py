@@ -12,7 +12,7 @@ from doorstep.agent.client import DeviceClient, Uploaded, is_retryable
 from doorstep.agent.e2e import load_key, sealed_copies
 from doorstep.agent.spool import Spool, SpoolEntry
 from doorstep.errors import Conflict, DoorstepError, NotAuthenticated, TooManyRequests
-from doorstep.video.source import Backoff
+from doorstep.media.source import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,267 @@
+"""The account pages: landing, sign up, log in, log out, account settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from doorstep.accounts import store as accounts
+from doorstep.accounts import throttling
+from doorstep.accounts.api import clear_session_cookie, set_session_cookie
+from doorstep.accounts.sign_up import create_account
+from doorstep.errors import DoorstepError, InvalidInput, NotAuthenticated
+from doorstep.geo.cells import Coordinates, cell_location, parse_coordinates
+from doorstep.platform.http.deps import (
+    SESSION_COOKIE,
+    CsrfDep,
+    DbDep,
+    OptionalPrincipal,
+    StateDep,
+    check_anonymous_csrf,
+)
+from doorstep.platform.http.render import render
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=400)]
+OptionalText = Annotated[str, Form(max_length=400)]
+FORM_ERRORS = (InvalidInput, NotAuthenticated)
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths, so a crafted link cannot bounce a fresh login to another site.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/account"
+
+
+def _retry_after(err: DoorstepError) -> dict[str, str] | None:
+    return {"Retry-After": str(err.extra["retry_after"])} if "retry_after" in err.extra else None
+
+
+def _home_from_text(text: str) -> Coordinates | None:
+    return parse_coordinates(text) if text.strip() else None
+
+
+@router.get("/")
+def landing(request: Request, principal: OptionalPrincipal) -> Response:
+    """What Doorstep is, and the way in."""
+    request.state.principal = principal
+    return render(request, "landing.html")
+
+
+@router.get("/signup")
+def signup_page(request: Request, principal: OptionalPrincipal) -> Response:
+    """The sign-up form."""
+    request.state.principal = principal
+    return render(request, "signup.html", {"form": {}})
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    db: DbDep,
+    state: StateDep,
+    csrf: CsrfDep,
+    email: Text,
+    password: Text,
+    display_name: Text,
+    home: OptionalText = "",
+) -> Response:
+    """Create the account, then ask to log in (the same answer for a taken email)."""
+    check_anonymous_csrf(request, csrf)
+    form = {"email": email, "display_name": display_name, "home": home}
+    try:
+        throttling.count_sign_up(db, request, state)
+        create_account(
+            db,
+            email=email,
+            password=password,
+            display_name=display_name,
+            home=_home_from_text(home),
+            cell_resolution=state.settings.public_cell_resolution,
+        )
+    except DoorstepError as err:
+        if err.status >= 500:
+            raise
+        request.state.principal = None
+        return render(
+            request,
+            "signup.html",
+            {"form": form, "error": err},
+            status=err.status,
+            headers=_retry_after(err),
+        )
+    # The same answer whether or not the email was taken, and no session either way: a
+    # session here would tell a new address from a taken one. The holder logs in next.
+    return _see_other("/login?signed_up=1&next=" + quote("/account?welcome=1", safe=""))
+
+
+@router.get("/login")
+def login_page(
+    request: Request, principal: OptionalPrincipal, next: str = "", signed_up: str = ""
+) -> Response:
+    """The log-in form."""
+    request.state.principal = principal
+    context = {"form": {}, "next": _safe_next(next), "signed_up": signed_up == "1"}
+    return render(request, "login.html", context)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbDep,
+    state: StateDep,
+    csrf: CsrfDep,
+    email: Text,
+    password: Text,
+    next: OptionalText = "",
+) -> Response:
+    """Check the password and start a session."""
+    check_anonymous_csrf(request, csrf)
+    origin = throttling.sign_in_origin(request, state)
+    try:
+        user = accounts.authenticate(db, email, password, origin, state.limits)
+    except DoorstepError as err:
+        if err.status >= 500:
+            raise
+        request.state.principal = None
+        context = {"form": {"email": email}, "error": err, "next": _safe_next(next)}
+        return render(request, "login.html", context, status=err.status, headers=_retry_after(err))
+    new = accounts.start_session(db, user, state.session_ttl)
+    response = _see_other(_safe_next(next))
+    set_session_cookie(response, state, new)
+    throttling.remember_device(response, state, origin, user)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep) -> Response:
+    """End the session and go back to the landing page."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if principal is not None and principal.session is not None and secret:
+        accounts.end_session(db, secret)
+    response = _see_other("/")
+    clear_session_cookie(response, state)
+    return response
+
+
+def _account(request: Request, principal: OptionalPrincipal, **extra: object) -> Response:
+    if principal is None:
+        return _see_other("/login?next=" + quote(request.url.path))
+    request.state.principal = principal
+    user = principal.user
+    cell = cell_location(user.home_cell) if user.home_cell else None
+    home = f"{user.home_lat}, {user.home_lon}" if user.home_lat is not None else ""
+    status = extra.pop("status", 200)
+    assert isinstance(status, int)
+    context = {"home": home, "cell": cell, "tokens": user.tokens, **extra}
+    return render(request, "account.html", context, status=status)
+
+
+@router.get("/account")
+def account_page(request: Request, principal: OptionalPrincipal, welcome: int = 0) -> Response:
+    """Account settings: profile, home, password, tokens, deletion."""
+    return _account(request, principal, welcome=bool(welcome))
+
+
+@router.post("/account/profile")
+def update_profile(
+    request: Request,
+    principal: OptionalPrincipal,
+    state: StateDep,
+    display_name: Text,
+    home: OptionalText = "",
+) -> Response:
+    """Change the display name and home."""
+    if principal is None:
+        return _see_other("/login")
+    try:
+        principal.user.display_name = accounts.clean_display_name(display_name)
+        accounts.set_home(
+            principal.user, _home_from_text(home), state.settings.public_cell_resolution
+        )
+    except FORM_ERRORS as err:
+        return _account(request, principal, profile_error=err, status=err.status)
+    return _account(request, principal, notice="Profile saved.")
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    state: StateDep,
+    current_password: Text,
+    new_password: Text,
+) -> Response:
+    """Change the password; every other session ends."""
+    if principal is None:
+        return _see_other("/login")
+    origin = throttling.sign_in_origin(request, state)
+    try:
+        accounts.change_password(db, principal.user, current_password, new_password, origin)
+    except FORM_ERRORS as err:
+        return _account(request, principal, password_error=err, status=err.status)
+    response = _see_other("/account?changed=1")
+    set_session_cookie(
+        response, state, accounts.start_session(db, principal.user, state.session_ttl)
+    )
+    throttling.remember_device(response, state, origin, principal.user)
+    return response
+
+
+@router.post("/account/tokens")
+def create_token(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    name: Text,
+    scopes: Annotated[list[str], Form()],
+) -> Response:
+    """Create an API token and show its secret once."""
+    if principal is None:
+        return _see_other("/login")
+    try:
+        _, secret = accounts.issue_token(
+            db, principal.user, name=name, scopes=scopes, ttl=timedelta(days=90)
+        )
+    except FORM_ERRORS as err:
+        return _account(request, principal, token_error=err, status=err.status)
+    db.refresh(principal.user)
+    return _account(request, principal, new_token=secret)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(
+    request: Request, principal: OptionalPrincipal, db: DbDep, token_id: str
+) -> Response:
+    """Revoke a token."""
+    if principal is None:
+        return _see_other("/login")
+    accounts.revoke_token(db, principal.user, token_id)
+    return _account(request, principal, notice="Token revoked.")
+
+
+@router.post("/account/delete")
+def delete_account(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, password: Text
+) -> Response:
+    """Delete the account and everything in it."""
+    if principal is None:
+        return _see_other("/login")
+    try:
+        accounts.delete_account(db, principal.user, password, state.keys)
+    except FORM_ERRORS as err:
+        return _account(request, principal, delete_error=err, status=err.status)
+    response = _see_other("/?deleted=1")
+    clear_session_cookie(response, state)
+    return response

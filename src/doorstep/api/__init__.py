@@ -1,1 +1,0 @@
-"""The HTTP API: FastAPI routers, one per area, and the app factory."""

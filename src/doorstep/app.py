@@ -1,0 +1,180 @@
+"""The app factory: ``create_app(settings)`` builds one Doorstep web app (API and pages)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from doorstep import __version__
+from doorstep.accounts import api as accounts
+from doorstep.accounts import pages, throttling
+from doorstep.agencies import api as agencies
+from doorstep.cameras import api as cameras
+from doorstep.cameras import device_api as devices
+from doorstep.cameras import pages as camera_pages
+from doorstep.clips import api as clips
+from doorstep.clips import events_api as events
+from doorstep.clips.jobs import clear_stale_files
+from doorstep.invitations import api as invitations
+from doorstep.invitations import pages as invitation_pages
+from doorstep.legal import api as legal
+from doorstep.legal import pages as legal_pages
+from doorstep.neighbors import api as neighbors
+from doorstep.neighbors import pages as feed_pages
+from doorstep.partnerships import api as partnerships
+from doorstep.platform.blobs import make_blob_store
+from doorstep.platform.bus.mqtt import MqttBus
+from doorstep.platform.db import Database
+from doorstep.platform.folders import private_folder
+from doorstep.platform.http import middleware, problems, system
+from doorstep.platform.http.render import STATIC
+from doorstep.platform.http.state import AppState
+from doorstep.platform.migrate import migrate
+from doorstep.platform.queue import core as queue
+from doorstep.platform.queue.scheduler import Scheduler
+from doorstep.requests import api as requests
+from doorstep.requests import pages as agency_pages
+from doorstep.settings import Settings, load_master_key
+from doorstep.transparency import api as transparency
+from doorstep.transparency import audit_api as audit
+
+
+def _swagger_assets() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Doorstep's API. Browsers use a session cookie (send the `csrf_token` you got at login as the
+`X-CSRF-Token` header on every change); scripts and cameras use `Authorization: Bearer <token>`.
+Every error is `application/problem+json`.
+"""
+
+
+#: Every router, in the order a request is matched against them, at a few microseconds a route:
+#: the busiest (cameras uploading, residents reading their feed and timeline) first. No path of
+#: one router matches a route of another (tests/api/test_system.py), so the order changes
+#: nothing but speed.
+ROUTERS = (
+    devices.router,
+    clips.router,
+    neighbors.router,
+    system.router,
+    accounts.router,
+    cameras.router,
+    events.router,
+    audit.router,
+    agencies.router,
+    requests.router,
+    legal.router,
+    partnerships.router,
+    transparency.router,
+    invitations.router,
+    legal_pages.router,
+    feed_pages.router,
+    camera_pages.router,
+    agency_pages.router,
+    invitation_pages.router,
+    pages.router,
+)
+
+
+def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
+    """Build the app for ``settings``; migrations run first unless the caller already did."""
+    # Before anything is written there: the data folder is the operator's alone.
+    private_folder(settings.data_dir, tighten=True)
+    db = Database(settings.resolved_database_url)
+    if run_migrations:
+        migrate(db.engine)
+    state = AppState(
+        settings=settings,
+        db=db,
+        master_key=load_master_key(settings),
+        blobs=make_blob_store(settings),
+    )
+    if settings.mqtt_url:
+        # Several API processes: alerts go through the broker to whichever holds the page.
+        state.bus = MqttBus(settings.mqtt_url)
+        # Live view too: the owner's stream and the camera's agent may be on different processes.
+        state.live = state.bus.live
+
+    jobs = queue.make_queue(settings, queue.JobContext(db, state.keys))
+    queue.dispatch_after_commit(
+        db._factory, jobs, wait_seconds=0 if settings.queue_url else settings.share_wait_seconds
+    )
+    clear_stale_files(settings.data_dir)
+    scheduler = Scheduler()
+    scheduler.add("stale-files", 600, partial(clear_stale_files, settings.data_dir))
+    scheduler.add("throttles", 3600, partial(throttling.forget_stale_counters, state))
+    # With a task queue the sweeps belong to `doorstep worker`, not to every API process.
+    if settings.retention_sweep_seconds and not settings.queue_url:
+        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
+            scheduler.add(task, settings.retention_sweep_seconds, partial(jobs.send, task))
+    if settings.retention_sweep_seconds:
+        scheduler.add(
+            "notices", settings.retention_sweep_seconds, partial(legal.send_due_notices, state)
+        )
+        scheduler.add(
+            "tree-heads",
+            settings.retention_sweep_seconds,
+            partial(transparency.publish_heads, state),
+        )
+
+    closed: list[bool] = []
+    lifespans: list[bool] = []
+
+    def shutdown() -> None:
+        # Stop the threads once, then close every pooled connection (again, if need be: a
+        # connection opened since the last call belongs to a fresh pool and must go too).
+        if not closed:
+            closed.append(True)
+            scheduler.stop()
+            jobs.close()
+            if isinstance(state.bus, MqttBus):
+                state.bus.close()
+        db.dispose()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Lifespans may overlap (two clients of one app); the last one to end shuts down.
+        lifespans.append(True)
+        scheduler.start()
+        try:
+            yield
+        finally:
+            lifespans.pop()
+            if not lifespans:
+                shutdown()
+
+    app = FastAPI(
+        title="Doorstep",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.doorstep = state
+    # For callers that never ran the lifespan (tests driving the app without starting it).
+    app.state.shutdown = shutdown
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static/swagger", StaticFiles(directory=_swagger_assets()), name="swagger")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Outermost last: headers go on every response, including the body-limit refusals.
+    app.add_middleware(middleware.Metrics, registry=state.registry)
+    app.add_middleware(middleware.AccessLog)
+    app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(middleware.RejectNul)
+    app.add_middleware(middleware.SecurityHeaders, hsts=settings.secure_cookies)
+    return app

@@ -1,0 +1,271 @@
+"""The owner's pages: cameras (add, pair, settings) and the clip timeline with playback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from doorstep.cameras import store as cameras
+from doorstep.cameras.rules import AlertMode, parse_zone_text, zone_text
+from doorstep.clips import store as clip_store
+from doorstep.clips.rules import RETENTION_CHOICES
+from doorstep.errors import DoorstepError, InvalidInput
+from doorstep.geo.cells import parse_coordinates
+from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.platform.http.render import render
+from doorstep.platform.models import Camera, Clip
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=4000)]
+
+
+def _login(request: Request) -> RedirectResponse:
+    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+
+
+def _camera_view(camera: Camera) -> dict[str, Any]:
+    return {
+        "camera": camera,
+        "online": cameras.is_online(camera),
+        "motion_text": zone_text(camera.motion_zones),
+        "privacy_text": zone_text(camera.privacy_zones),
+    }
+
+
+def _cameras_page(
+    request: Request, principal: Principal, *, status: int = 200, **extra: Any
+) -> Response:
+    request.state.principal = principal
+    views = [_camera_view(camera) for camera in principal.user.cameras]
+    return render(request, "cameras.html", {"views": views, **extra}, status=status)
+
+
+@router.get("/cameras")
+def cameras_page(request: Request, principal: OptionalPrincipal) -> Response:
+    """The owner's cameras, online status, and a form to add one."""
+    if principal is None:
+        return _login(request)
+    return _cameras_page(request, principal)
+
+
+@router.post("/cameras")
+def add_camera(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    state: StateDep,
+    name: Text,
+    position: Text = "",
+    requests_opt_in: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Add a camera, then go to its page to pair it."""
+    if principal is None:
+        return _login(request)
+    try:
+        camera = cameras.add_camera(
+            db,
+            principal.user,
+            name=name,
+            position=parse_coordinates(position) if position.strip() else None,
+            requests_opt_in=requests_opt_in == "on",
+            cell_resolution=state.settings.public_cell_resolution,
+        )
+    except InvalidInput as err:
+        return _cameras_page(request, principal, status=err.status, error=err, form={"name": name})
+    return RedirectResponse(f"/cameras/{camera.id}?added=1", status_code=303)
+
+
+def _camera_page(
+    request: Request,
+    principal: Principal,
+    camera: Camera,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    request.state.principal = principal
+    context = {
+        **_camera_view(camera),
+        "retention_choices": RETENTION_CHOICES,
+        "alert_modes": [mode.value for mode in AlertMode],
+        "server_url": str(request.base_url).rstrip("/"),
+        **extra,
+    }
+    return render(request, "camera.html", context, status=status)
+
+
+@router.get("/cameras/{camera_id}")
+def camera_page(
+    request: Request, principal: OptionalPrincipal, db: DbDep, camera_id: str
+) -> Response:
+    """One camera: pairing, zones, audio, alerts, retention, requests."""
+    if principal is None:
+        return _login(request)
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return _camera_page(request, principal, camera, added=request.query_params.get("added"))
+
+
+@router.get("/cameras/{camera_id}/live")
+def live_page(
+    request: Request, principal: OptionalPrincipal, db: DbDep, camera_id: str
+) -> Response:
+    """The owner's live view of one camera."""
+    if principal is None:
+        return _login(request)
+    request.state.principal = principal
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return render(request, "camera_live.html", {"camera": camera})
+
+
+@router.post("/cameras/{camera_id}/pairing-code")
+def pairing_code(
+    request: Request, principal: OptionalPrincipal, db: DbDep, camera_id: str
+) -> Response:
+    """Show a new one-time pairing code."""
+    if principal is None:
+        return _login(request)
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return _camera_page(request, principal, camera, code=cameras.new_pairing_code(db, camera))
+
+
+@router.post("/cameras/{camera_id}/settings")
+def camera_settings(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    camera_id: str,
+    name: Text,
+    motion_zones: Text = "",
+    privacy_zones: Text = "",
+    audio_enabled: Annotated[str, Form(max_length=5)] = "",
+    alert_mode: Annotated[str, Form(max_length=10)] = "all",
+    quiet_start: Annotated[str, Form(max_length=5)] = "",
+    quiet_end: Annotated[str, Form(max_length=5)] = "",
+    retention_days: Annotated[str, Form(max_length=4)] = "30",
+    requests_opt_in: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Save a camera's settings; the agent picks them up without a restart."""
+    if principal is None:
+        return _login(request)
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    try:
+        changes = {
+            "name": name,
+            "motion_zones": parse_zone_text(motion_zones, field="motion_zones"),
+            "privacy_zones": parse_zone_text(privacy_zones, field="privacy_zones"),
+            "audio_enabled": audio_enabled == "on",
+            "alert_mode": alert_mode,
+            "quiet_start": quiet_start,
+            "quiet_end": quiet_end,
+            "retention_days": int(retention_days) if retention_days.isdigit() else -1,
+            "requests_opt_in": requests_opt_in == "on",
+        }
+        with db.begin_nested():
+            cameras.update_settings(db, camera, changes)
+    except InvalidInput as err:
+        db.refresh(camera)
+        return _camera_page(request, principal, camera, status=err.status, error=err)
+    return _camera_page(request, principal, camera, notice="Settings saved.")
+
+
+@router.post("/cameras/{camera_id}/delete")
+def remove_camera(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, camera_id: str
+) -> Response:
+    """Remove a camera and shred its clips."""
+    if principal is None:
+        return _login(request)
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    for clip in list(camera.clips):
+        clip_store.shred(db, state.keys, clip)
+    # The shredded clips are gone; reload the collection so the cascade does not delete them twice.
+    db.expire(camera, ["clips"])
+    db.delete(camera)
+    return RedirectResponse("/cameras", status_code=303)
+
+
+def _parse_day(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(datetime.fromisoformat(value).date(), time(), tzinfo=UTC)
+    except ValueError as err:
+        raise InvalidInput("use a date like 2026-11-23", field="day") from err
+
+
+@router.get("/clips")
+def clips_page(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    camera: str = "",
+    label: str = "",
+    day: str = "",
+) -> Response:
+    """The timeline across cameras, with filters, newest first."""
+    if principal is None:
+        return _login(request)
+    request.state.principal = principal
+    viewable = clip_store.viewable_camera_ids(db, principal.user)
+    query = select(Clip).where(Clip.camera_id.in_(viewable))
+    if camera:
+        query = query.where(Clip.camera_id == camera)
+    error: DoorstepError | None = None
+    try:
+        start = _parse_day(day)
+    except InvalidInput as err:
+        start, error = None, err
+    if start is not None:
+        query = query.where(Clip.started_at >= start, Clip.started_at < start + timedelta(days=1))
+    rows = list(db.scalars(query.order_by(Clip.started_at.desc()).limit(400)))
+    if label == "person":
+        rows = [clip for clip in rows if "person" in clip.labels]
+    elif label == "motion":
+        rows = [clip for clip in rows if "person" not in clip.labels]
+    shown = db.scalars(select(Camera).where(Camera.id.in_(viewable)))
+    names = {cam.id: cam.name for cam in shown}
+    context = {
+        "clips": rows,
+        "names": names,
+        "filters": {"camera": camera, "label": label, "day": day},
+        "error": error,
+    }
+    return render(request, "clips.html", context, status=error.status if error else 200)
+
+
+@router.get("/clips/{clip_id}")
+def clip_page(request: Request, principal: OptionalPrincipal, db: DbDep, clip_id: str) -> Response:
+    """Play one clip; download or delete it."""
+    if principal is None:
+        return _login(request)
+    request.state.principal = principal
+    clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
+    owner = clip.owner_id == principal.user.id
+    return render(request, "clip.html", {"clip": clip, "camera": clip.camera, "owner": owner})
+
+
+@router.post("/clips/delete")
+def delete_clips(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    state: StateDep,
+    ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    everything: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Delete the selected clips, or all of them."""
+    if principal is None:
+        return _login(request)
+    if everything == "yes":
+        chosen = list(db.scalars(select(Clip).where(Clip.owner_id == principal.user.id)))
+    else:
+        chosen = [clip_store.clip_for_owner(db, principal.user, clip_id) for clip_id in ids]
+    for clip in chosen:
+        clip_store.shred(db, state.keys, clip)
+    return RedirectResponse(f"/clips?deleted={len(chosen)}", status_code=303)

@@ -1,0 +1,262 @@
+"""Invitations to an agency or a camera's household, kept against an email until answered.
+
+Inviting never looks the email up: the inviter's answer is the same whether or not an account
+holds it, and carries nothing of the account (no id, no name). Whoever holds an account with
+that email sees the invitation, now or after signing up, until it expires
+(``domain.invitations.INVITATION_LIFETIME``); only their acceptance makes them a member, and
+accepting takes the one-time code the inviter was shown (anyone may sign up with an email:
+Doorstep does not verify it). The code is kept only as its digest; each try is counted and
+committed before the code is compared, and ``MAX_CODE_TRIES`` without it void the invitation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, ForeignKey, String, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from doorstep.accounts.store import normalise_email
+from doorstep.cameras import store as cameras
+from doorstep.errors import Conflict, InvalidInput, NotFound
+from doorstep.invitations import rules
+from doorstep.invitations.rules import InvitationKind, InvitationState
+from doorstep.platform.models import Base, Camera, User
+from doorstep.platform.types import new_id, utcnow
+from doorstep.requests import store as agencies
+from doorstep.requests.store import Agency
+
+
+class Invitation(Base):
+    """An invitation addressed to an email: to an agency or to one camera's household."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(10))
+    #: Normalised; never tied to an account until that account answers.
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    agency_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    camera_id: Mapped[str | None] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), index=True
+    )
+    invited_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: SHA-256 of the one-time code the inviter was shown once; the code is never kept.
+    code_digest: Mapped[str] = mapped_column(String(64))
+    #: Tries with a code so far; ``MAX_CODE_TRIES`` without the right one make it void.
+    code_tries: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(10), default=InvitationState.PENDING.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+    agency: Mapped[Agency | None] = relationship()
+    camera: Mapped[Camera | None] = relationship()
+    inviter: Mapped[User | None] = relationship()
+
+    def rule(self) -> rules.Invitation:
+        """The row as the domain's invitation."""
+        return rules.Invitation(
+            invitation_id=self.id,
+            kind=InvitationKind(self.kind),
+            email=self.email,
+            created_at=self.created_at,
+            expires_at=self.expires_at,
+            code_digest=self.code_digest,
+            code_tries=self.code_tries,
+            state=InvitationState(self.state),
+            answered_at=self.answered_at,
+        )
+
+    def apply(self, changed: rules.Invitation) -> None:
+        """Take the state a rule decided."""
+        self.state = changed.state.value
+        self.answered_at = changed.answered_at
+
+    def state_now(self, now: datetime | None = None) -> InvitationState:
+        """Where the invitation stands now, a pending one past its end counted as expired."""
+        return rules.state_at(self.rule(), now or utcnow())
+
+
+class Invited(NamedTuple):
+    """An invitation just made or renewed, and its code: the only time the code exists."""
+
+    invitation: Invitation
+    code: str
+
+
+def _open() -> tuple[ColumnElement[bool], ...]:
+    """Conditions of an invitation that can still be answered."""
+    return (
+        Invitation.state == InvitationState.PENDING.value,
+        Invitation.expires_at > utcnow(),
+        Invitation.code_tries < rules.MAX_CODE_TRIES,
+    )
+
+
+def _pending(db: Session, *, agency_id: str | None = None, camera_id: str | None = None) -> int:
+    query = select(func.count()).where(*_open())
+    if agency_id is not None:
+        query = query.where(Invitation.agency_id == agency_id)
+    if camera_id is not None:
+        query = query.where(Invitation.camera_id == camera_id)
+    return int(db.scalar(query) or 0)
+
+
+def _invite(
+    db: Session,
+    inviter: User,
+    email: str,
+    kind: InvitationKind,
+    *,
+    agency: Agency | None = None,
+    camera: Camera | None = None,
+) -> Invited:
+    address = normalise_email(email)
+    now = utcnow()
+    code = rules.new_code()
+    same = select(Invitation).where(
+        Invitation.kind == kind.value, Invitation.email == address, *_open()
+    )
+    if agency is not None:
+        same = same.where(Invitation.agency_id == agency.id)
+    elif camera is not None:
+        same = same.where(Invitation.camera_id == camera.id)
+    existing = db.scalar(same.limit(1))
+    if existing is not None:
+        # Inviting again renews the invitation instead of piling up copies, with a new code
+        # (the old one stops working: the inviter may have handed it to the wrong person).
+        existing.created_at, existing.expires_at = now, rules.expiry(now)
+        existing.code_digest, existing.code_tries = rules.code_digest(code), 0
+        db.flush()
+        return Invited(existing, code)
+    pending = _pending(
+        db, agency_id=agency.id if agency else None, camera_id=camera.id if camera else None
+    )
+    if pending >= rules.MAX_PENDING_INVITATIONS:
+        raise Conflict(
+            f"at most {rules.MAX_PENDING_INVITATIONS} invitations may wait for an answer; "
+            "withdraw some first"
+        )
+    row = Invitation(
+        kind=kind.value,
+        email=address,
+        agency_id=agency.id if agency else None,
+        camera_id=camera.id if camera else None,
+        invited_by=inviter.id,
+        created_at=now,
+        expires_at=rules.expiry(now),
+        code_digest=rules.code_digest(code),
+        code_tries=0,
+    )
+    db.add(row)
+    db.flush()
+    return Invited(row, code)
+
+
+def invite_to_agency(db: Session, agency: Agency, inviter: User, email: str) -> Invited:
+    """Invite whoever holds ``email`` and the code to the agency; tells nothing of the account."""
+    return _invite(db, inviter, email, InvitationKind.AGENCY, agency=agency)
+
+
+def invite_to_household(db: Session, camera: Camera, owner: User, email: str) -> Invited:
+    """Invite whoever holds ``email`` to view one camera's clips (the owner's own: refused)."""
+    if normalise_email(email) == owner.email:
+        raise InvalidInput("you already own this camera", field="email")
+    return _invite(db, owner, email, InvitationKind.HOUSEHOLD, camera=camera)
+
+
+def addressed_to(db: Session, user: User) -> list[Invitation]:
+    """Invitations waiting for ``user``'s answer, newest first."""
+    query = select(Invitation).where(Invitation.email == user.email, *_open())
+    return list(db.scalars(query.order_by(Invitation.created_at.desc())))
+
+
+def _addressed(db: Session, user: User, invitation_id: str) -> Invitation:
+    row = db.get(Invitation, invitation_id)
+    if row is None or row.email != user.email:
+        raise NotFound("no such invitation among yours")
+    return row
+
+
+def accept(db: Session, user: User, invitation_id: str, code: str) -> Invitation:
+    """The invited person accepts with the code: they join the agency or household, only now.
+
+    The try is counted and committed before the code is compared, so a refused try stays
+    counted and parallel tries cannot exceed ``MAX_CODE_TRIES`` between them.
+    """
+    row = _addressed(db, user, invitation_id)
+    if (state := row.state_now()) is not InvitationState.PENDING:
+        raise Conflict(f"this invitation is {state.value}; it cannot be accepted now")
+    counted = db.execute(
+        update(Invitation)
+        .where(Invitation.id == row.id, *_open())
+        .values(code_tries=Invitation.code_tries + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    db.refresh(row)
+    if getattr(counted, "rowcount", 0) != 1:
+        # Answered, expired or void since it was read (a parallel try took the last one).
+        raise Conflict("this invitation can no longer be accepted")
+    # Judged as it stood before this try, which is counted either way.
+    before = replace(row.rule(), code_tries=row.code_tries - 1)
+    try:
+        accepted = rules.accept(before, user.email, code, utcnow())
+    except rules.WrongCode:
+        if row.code_tries >= rules.MAX_CODE_TRIES:
+            row.state, row.answered_at = InvitationState.VOID.value, utcnow()
+            db.commit()
+        raise
+    if row.kind == InvitationKind.AGENCY.value:
+        assert row.agency is not None
+        agencies.join(db, row.agency, user)
+    else:
+        assert row.camera is not None
+        cameras.join_household(db, row.camera, user)
+    row.apply(accepted)
+    db.flush()
+    return row
+
+
+def decline(db: Session, user: User, invitation_id: str) -> Invitation:
+    """The invited person declines; nothing else changes."""
+    row = _addressed(db, user, invitation_id)
+    row.apply(rules.decline(row.rule(), user.email, utcnow()))
+    db.flush()
+    return row
+
+
+def pending_for_agency(db: Session, agency: Agency) -> list[Invitation]:
+    """The agency's invitations still waiting for an answer, by email (renewing moves none)."""
+    query = select(Invitation).where(Invitation.agency_id == agency.id, *_open())
+    return list(db.scalars(query.order_by(Invitation.email, Invitation.id)))
+
+
+def pending_for_camera(db: Session, camera: Camera) -> list[Invitation]:
+    """A camera's household invitations still waiting for an answer, by email."""
+    query = select(Invitation).where(Invitation.camera_id == camera.id, *_open())
+    return list(db.scalars(query.order_by(Invitation.email, Invitation.id)))
+
+
+def withdraw(
+    db: Session, invitation_id: str, *, agency: Agency | None = None, camera: Camera | None = None
+) -> Invitation:
+    """The inviter takes back one of their agency's or camera's invitations."""
+    row = db.get(Invitation, invitation_id)
+    if (
+        row is None
+        or (agency is not None and row.agency_id != agency.id)
+        or (camera is not None and row.camera_id != camera.id)
+        or (agency is None and camera is None)
+    ):
+        raise NotFound("no such invitation")
+    row.apply(rules.withdraw(row.rule(), utcnow()))
+    db.flush()
+    return row

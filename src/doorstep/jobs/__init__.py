@@ -1,1 +1,0 @@
-"""Background work: in-process threads by default; a real task queue when configured."""

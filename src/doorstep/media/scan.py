@@ -1,0 +1,210 @@
+"""Offline motion scan of a video file, and the ``doorstep scan`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from doorstep.errors import DoorstepError
+from doorstep.media._progress import ProgressBar
+from doorstep.media.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
+from doorstep.media.people import PersonDetector
+from doorstep.media.recorder import EventRecorder, MotionEvent, segment
+from doorstep.media.source import open_source
+from doorstep.media.zones import Zone, parse_zone
+
+Progress = Callable[[int, int], None]
+"""Called with (work done, total work) in frames; total is 0 when the length is unknown."""
+
+_PROGRESS_MIN_FRAMES = 300
+
+
+def scan_file(
+    path: str | Path,
+    *,
+    zones: Sequence[Zone] = (),
+    privacy_zones: Sequence[Zone] = (),
+    settings: MotionSettings = DEFAULT_SETTINGS,
+    progress: Progress | None = None,
+    clips_dir: Path | None = None,
+    people: bool = False,
+    audio: bool = False,
+) -> list[MotionEvent]:
+    """Find the motion events in a video file; optionally write clips and label people.
+
+    Motion is measured on luma alone; only when clips or labels are wanted is the file
+    decoded a second time in colour, and then only events are written or examined.
+    """
+    with open_source(path, color=False, privacy_zones=privacy_zones) as source:
+        detector = MotionDetector(
+            source.width,
+            source.height,
+            zones=zones,
+            privacy_zones=privacy_zones,
+            settings=settings,
+        )
+        passes = 2 if (clips_dir is not None or people) else 1
+        total = source.frame_count * passes
+        scores: list[float] = []
+        for frame in source.frames():
+            scores.append(detector.score(frame.luma))
+            if progress is not None and frame.index % 50 == 0:
+                progress(frame.index, total)
+        fps = source.fps
+    events = segment(scores, settings=settings, fps=fps)
+    if passes == 1 or not events:
+        if progress is not None:
+            progress(total, total)
+        return events
+    return _record(path, scores, privacy_zones, settings, clips_dir, people, audio, progress, total)
+
+
+def _record(
+    path: str | Path,
+    scores: list[float],
+    privacy_zones: Sequence[Zone],
+    settings: MotionSettings,
+    clips_dir: Path | None,
+    people: bool,
+    audio: bool,
+    progress: Progress | None,
+    total: int,
+) -> list[MotionEvent]:
+    with open_source(path, audio=audio, privacy_zones=privacy_zones) as source:
+        recorder = EventRecorder(
+            rate=source.rate,
+            width=source.width,
+            height=source.height,
+            settings=settings,
+            clips_dir=clips_dir,
+            audio_rate=source.audio_rate,
+            audio_layout=source.audio_layout,
+            labeler=PersonDetector() if people else None,
+            extra_metadata={"source": Path(path).name},
+        )
+        events: list[MotionEvent] = []
+        for frame in source.frames():
+            if frame.index >= len(scores):
+                break
+            clip = recorder.feed(frame, scores[frame.index])
+            if clip is not None:
+                events.append(clip.event)
+            if progress is not None and frame.index % 50 == 0:
+                progress(len(scores) + frame.index, total)
+        clip = recorder.close()
+        if clip is not None:
+            events.append(clip.event)
+    if progress is not None:
+        progress(total, total)
+    return events
+
+
+def format_table(events: Sequence[MotionEvent]) -> str:
+    """Return the events as an aligned text table."""
+    header = ("#", "start s", "end s", "start frame", "end frame", "peak", "labels")
+    rows = [
+        (
+            str(number),
+            f"{event.start_seconds:.2f}",
+            f"{event.end_seconds:.2f}",
+            str(event.start_frame),
+            str(event.end_frame),
+            f"{event.peak_score:.3f}",
+            ",".join(event.labels) or "-",
+        )
+        for number, event in enumerate(events, start=1)
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doorstep scan", description="Find motion events in a video file."
+    )
+    parser.add_argument("video", metavar="VIDEO", help="video file to scan")
+    parser.add_argument(
+        "--zone",
+        action="append",
+        default=[],
+        metavar='"x1,y1 x2,y2 ..."',
+        help="motion zone polygon (fractions 0..1 or pixels); repeat for more; default whole frame",
+    )
+    parser.add_argument(
+        "--privacy-zone",
+        action="append",
+        default=[],
+        metavar='"x1,y1 x2,y2 ..."',
+        help="privacy zone polygon: never analysed, recorded or triggering; repeat for more",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--clips", type=Path, metavar="DIR", help="write clips and snapshots here")
+    parser.add_argument("--people", action="store_true", help="label events that show a person")
+    parser.add_argument("--audio", action="store_true", help="keep the audio in written clips")
+    defaults = DEFAULT_SETTINGS
+    parser.add_argument(
+        "--pre-roll", type=float, default=defaults.pre_roll_seconds, metavar="SECONDS"
+    )
+    parser.add_argument(
+        "--post-roll", type=float, default=defaults.post_roll_seconds, metavar="SECONDS"
+    )
+    parser.add_argument(
+        "--min-event", type=float, default=defaults.min_event_seconds, metavar="SECONDS"
+    )
+    return parser
+
+
+def main_scan(
+    argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run ``doorstep scan``; return 0 on success, 1 for a bad file or zone, 2 for bad usage."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        with open_source(args.video, color=False) as probe:
+            frame_size = (probe.width, probe.height)
+            long_file = probe.frame_count >= _PROGRESS_MIN_FRAMES
+        zones = [parse_zone(text, frame_size=frame_size, field="--zone") for text in args.zone]
+        privacy = [
+            parse_zone(text, frame_size=frame_size, field="--privacy-zone")
+            for text in args.privacy_zone
+        ]
+        settings = replace(
+            DEFAULT_SETTINGS,
+            pre_roll_seconds=args.pre_roll,
+            post_roll_seconds=args.post_roll,
+            min_event_seconds=args.min_event,
+        )
+        progress = ProgressBar(err, "scanning") if long_file and err.isatty() else None
+        events = scan_file(
+            args.video,
+            zones=zones,
+            privacy_zones=privacy,
+            settings=settings,
+            progress=progress,
+            clips_dir=args.clips,
+            people=args.people,
+            audio=args.audio,
+        )
+    except DoorstepError as error:
+        err.write(f"doorstep scan: error: {error.detail}\n")
+        return 1
+    if args.json:
+        document = {"video": args.video, "events": [event.as_dict() for event in events]}
+        out.write(json.dumps(document, indent=2) + "\n")
+    else:
+        out.write(format_table(events) + "\n")
+    return 0

@@ -1,0 +1,170 @@
+"""A bus shared by many API processes through an MQTT broker.
+
+Each process keeps its own in-process bus for the pages connected to it, publishes every event
+to ``doorstep/server/accounts/<account>`` on the broker, and delivers whatever arrives on
+``doorstep/server/accounts/+`` to its local pages, so an alert reaches a browser connected to any
+process. Topics carry opaque account ids only; what a page shows is decided when it is rendered.
+
+Live view crosses processes the same way (``SharedLive``): the owner's page may hold its stream
+on one process while the camera's agent talks to another. The wish to watch goes out on
+``doorstep/server/live/<camera>/want`` and frames come back on ``.../frame/<process>``, at most
+once (QoS 0), never retained by the broker, and only while someone is watching.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from doorstep.agent.mqtt import parse_broker
+from doorstep.errors import Unavailable
+from doorstep.platform.bus.live import WANT_SECONDS, LiveHub
+from doorstep.platform.bus.memory import MemoryBus, Subscription
+
+log = logging.getLogger(__name__)
+
+PREFIX = "doorstep/server/accounts/"
+LIVE_PREFIX = "doorstep/server/live/"
+#: A page's stream asks for frames ten times a second; the broker hears about it once a second.
+WANT_EVERY_SECONDS = 1.0
+
+
+class MqttBus:
+    """Same interface as ``MemoryBus``; events travel through the broker to every process."""
+
+    def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
+        self.local = MemoryBus()
+        host, port = parse_broker(url)
+        self._connected = threading.Event()
+        self._closing = False
+        self.origin = uuid.uuid4().hex[:12]
+        self.live = SharedLive(self)
+        self.client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"doorstep-api-{uuid.uuid4().hex[:12]}",
+        )
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.connect_async(host, port, keepalive=30)
+        self.client.loop_start()
+        if not self._connected.wait(connect_timeout):
+            self.close()
+            raise Unavailable(f"cannot reach the MQTT broker at {url}")
+
+    def _on_connect(self, client: paho.Client, *args: Any) -> None:
+        del args
+        # Subscribing here also renews the subscription after every reconnect.
+        client.subscribe([(PREFIX + "+", 1), (LIVE_PREFIX + "#", 0)])
+
+    def _on_subscribe(self, client: paho.Client, *args: Any) -> None:
+        del client, args
+        # Ready only once the broker confirmed the subscription: events sent before would be lost.
+        self._connected.set()
+
+    def _on_disconnect(self, client: paho.Client, *args: Any) -> None:
+        del client, args
+        self._connected.clear()
+        if not self._closing:
+            log.warning("lost the MQTT broker; events reach only this process until it is back")
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        del client, userdata
+        if message.topic.startswith(LIVE_PREFIX):
+            self.live.received(message.topic.removeprefix(LIVE_PREFIX), bytes(message.payload))
+            return
+        account_id = message.topic.removeprefix(PREFIX)
+        try:
+            event = json.loads(message.payload)
+        except ValueError:
+            log.warning("ignored an event that is not JSON on %s", message.topic)
+            return
+        if isinstance(event, dict):
+            self.local.publish(account_id, event)
+
+    def publish(self, account_id: str, event: dict[str, Any]) -> int:
+        """Send the event to every process; pages of this process get it through the broker too."""
+        info = self.client.publish(PREFIX + account_id, json.dumps(event), qos=1)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            # The broker is away: at least this process's pages hear about it.
+            return self.local.publish(account_id, event)
+        return self.local.listeners(account_id)
+
+    def subscribe(self, account_id: str) -> Subscription:
+        """Follow an account's events on this process."""
+        return self.local.subscribe(account_id)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop following."""
+        self.local.unsubscribe(subscription)
+
+    def listeners(self, account_id: str | None = None) -> int:
+        """Pages of this process following the account (or anyone)."""
+        return self.local.listeners(account_id)
+
+    def close(self) -> None:
+        """Disconnect from the broker."""
+        self._closing = True
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class SharedLive:
+    """``LiveHub`` for several API processes: wishes and frames travel through the broker."""
+
+    def __init__(self, bus: MqttBus) -> None:
+        self.local = LiveHub()
+        self._bus = bus
+        self._announced: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def want(self, camera_id: str, seconds: float = WANT_SECONDS) -> None:
+        """Keep the camera sending, whichever process its agent talks to."""
+        self.local.want(camera_id, seconds)
+        now = time.monotonic()
+        with self._lock:
+            if now - self._announced.get(camera_id, 0.0) < WANT_EVERY_SECONDS:
+                return
+            self._announced[camera_id] = now
+            # Forget cameras nobody has asked for in a while; the map stays small.
+            for stale in [c for c, at in self._announced.items() if now - at > WANT_SECONDS]:
+                del self._announced[stale]
+        self._bus.client.publish(f"{LIVE_PREFIX}{camera_id}/want", f"{seconds:g}", qos=0)
+
+    def wanted(self, camera_id: str) -> bool:
+        """Whether a page on any process is watching the camera."""
+        return self.local.wanted(camera_id)
+
+    def publish(self, camera_id: str, jpeg: bytes) -> bool:
+        """Keep the frame here and send it to the other processes, if anyone is watching."""
+        if not self.local.publish(camera_id, jpeg):
+            return False
+        self._bus.client.publish(f"{LIVE_PREFIX}{camera_id}/frame/{self._bus.origin}", jpeg, qos=0)
+        return True
+
+    def latest(self, camera_id: str) -> tuple[int, bytes] | None:
+        """The latest frame and its sequence number, if any."""
+        return self.local.latest(camera_id)
+
+    def received(self, topic: str, payload: bytes) -> None:
+        """A wish or a frame from another process (or this one's own, echoed by the broker)."""
+        parts = topic.split("/")
+        if len(parts) == 2 and parts[1] == "want":
+            try:
+                seconds = float(payload)
+            except ValueError:
+                return
+            if 0 < seconds <= WANT_SECONDS:
+                self.local.want(parts[0], seconds)
+        elif len(parts) == 3 and parts[1] == "frame" and parts[2] != self._bus.origin:
+            # Kept only while a page here or elsewhere still wants the camera.
+            self.local.publish(parts[0], payload)

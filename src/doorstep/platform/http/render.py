@@ -1,0 +1,75 @@
+"""Template rendering shared by every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from doorstep import __version__
+from doorstep.platform.http.deps import CSRF_COOKIE
+from doorstep.platform.security import new_secret
+
+TEMPLATES = Path(__file__).parents[2] / "templates"
+STATIC = Path(__file__).parents[2] / "static"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.globals["version"] = __version__
+
+
+def sentence(text: str) -> str:
+    """Turn an error detail ("use at least 10 characters") into a sentence for a page."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+_env.filters["sentence"] = sentence
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page; every form on it gets the CSRF token of this browser."""
+    principal = getattr(request.state, "principal", None)
+    new_anonymous_token = None
+    if principal is not None and principal.session is not None:
+        csrf = principal.session.csrf_token
+    else:
+        csrf = request.cookies.get(CSRF_COOKIE) or ""
+        if not csrf:
+            csrf = new_anonymous_token = new_secret()
+    page = _env.get_template(template).render(
+        request=request,
+        user=principal.user if principal else None,
+        csrf_token=csrf,
+        **(context or {}),
+    )
+    response = HTMLResponse(page, status_code=status, headers=headers)
+    response.headers["cache-control"] = "no-store"
+    if new_anonymous_token:
+        response.set_cookie(
+            CSRF_COOKIE, new_anonymous_token, httponly=True, samesite="strict", path="/"
+        )
+    return response
+
+
+def render_error(
+    request: Request, status: int, problem: dict[str, Any], headers: dict[str, str]
+) -> Response:
+    """The HTML page for an error a browser ran into."""
+    return render(request, "error.html", {"problem": problem}, status=status, headers=headers)

@@ -1,0 +1,251 @@
+"""Request for Assistance policy (invariant I10): what agencies may ask residents for, where."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.geo.geometry import (
+    MAX_AREA_POSITIONS,
+    SQUARE_METRES_PER_SQUARE_MILE,
+    Circle,
+    Polygon,
+    Region,
+    cell_area_m2,
+    cells_covering,
+    circle_polygon,
+    parse_geojson,
+    polygon,
+    polygon_area_m2,
+    polygon_within,
+    stored,
+)
+from doorstep.geo.reach import public_cells_inside
+from doorstep.neighbors.rules import describes_person_only_by_race
+from doorstep.text.assembly import is_about_assembly
+from doorstep.text.normalize import CASE_KEY_MAX_LENGTH, case_key
+
+__all__ = [
+    "MAX_AREA_SQ_MI",
+    "MAX_PER_CASE",
+    "MAX_WINDOW",
+    "MIN_AREA_SQ_MI",
+    "MIN_WINDOW",
+    "TARGETING_RESOLUTION",
+    "Circle",
+    "Polygon",
+    "Reach",
+    "Region",
+    "RfaDraft",
+    "ValidatedRfa",
+    "check_rfa",
+    "is_about_assembly",
+    "parse_geojson",
+    "polygon",
+    "reach",
+]
+
+MIN_AREA_SQ_MI = 0.025
+MAX_AREA_SQ_MI = 0.5
+MIN_WINDOW = timedelta(minutes=15)
+MAX_WINDOW = timedelta(hours=12)
+MAX_PER_CASE = 2
+#: Cameras are matched to requests by public H3 cell alone, at this resolution: the default of
+#: the ``public_cell_resolution`` setting, which callers pass (cameras' cells are stored at it).
+TARGETING_RESOLUTION = 8
+
+
+@dataclass(frozen=True, slots=True)
+class RfaDraft:
+    """What an agency typed into the request form, before the policy has looked at it."""
+
+    case_number: str
+    incident_type: str
+    description: str
+    area: Circle | Polygon
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What a request reaches: how many public cells, and their area on the ellipsoid."""
+
+    cells: int
+    sq_mi: float
+
+
+def reach(cells: Iterable[str]) -> Reach:
+    """The reach of a request's cells, as its public record shows it."""
+    distinct = set(cells)
+    area_m2 = sum(cell_area_m2(cell) for cell in sorted(distinct))
+    return Reach(cells=len(distinct), sq_mi=area_m2 / SQUARE_METRES_PER_SQUARE_MILE)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedRfa:
+    """A request that passed every rule, with the cells to look for cameras in.
+
+    ``polygon`` is the area drawn (a circle's enclosing polygon) and ``area_sq_mi`` its geodesic
+    area. ``cells`` are what the request reaches, for every purpose (owners asked, their clips,
+    its feed alert, the near-duplicate check): the cells at ``resolution`` whose hexagon meets
+    the polygon and lies wholly inside the jurisdiction (``alerts.public_cells_inside``, the rule
+    alerts obey). An area at the border reaches only the whole cells inside, never a home beyond.
+    """
+
+    case_number: str
+    #: One key for every way of writing the case number (``policy_text.case_key``).
+    case_key: str
+    incident_type: str
+    description: str
+    area: Circle | Polygon
+    polygon: Polygon
+    area_sq_mi: float
+    start: datetime
+    end: datetime
+    cells: frozenset[str]
+    resolution: int
+
+    @property
+    def reach(self) -> Reach:
+        """How many cells the request reaches and their area, as its public record shows."""
+        return reach(self.cells)
+
+
+def _refuse(detail: str, reason: str, field: str) -> PolicyRefused:
+    return PolicyRefused(detail, field=field, extra={"reason": reason})
+
+
+def _check_window(start: datetime, end: datetime, now: datetime) -> None:
+    for name, value in (("start", start), ("end", end), ("now", now)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidInput(f"{name} must carry a time zone", field=name)
+    if end <= start:
+        raise InvalidInput("the window must end after it starts", field="end")
+    length = end - start
+    if length < MIN_WINDOW:
+        raise _refuse("the time window must be at least 15 minutes long", "window_too_short", "end")
+    if length > MAX_WINDOW:
+        raise _refuse("the time window may be at most 12 hours long", "window_too_long", "end")
+    if end > now:
+        raise _refuse(
+            "requests are for footage already recorded; the window must be in the past",
+            "window_not_past",
+            "end",
+        )
+
+
+def _area(area: Circle | Polygon) -> tuple[Polygon, float]:
+    """The region a request reaches and its area on the ellipsoid, in square miles.
+
+    A circle reaches the polygon that encloses it, so that polygon is what is measured: the area
+    the policy checks is never less than the area of what the request targets. The polygon was
+    validated by GEOS when it was made (crossing edges or holes outside it are refused there),
+    and is validated again as it will be stored, so a stored area always reads back.
+    """
+    shape = stored(circle_polygon(area) if isinstance(area, Circle) else area)
+    if shape.positions > MAX_AREA_POSITIONS:
+        raise _refuse(
+            f"the area's outline has {shape.positions} points; a request area may have at most "
+            f"{MAX_AREA_POSITIONS}",
+            "area_too_detailed",
+            "area",
+        )
+    return shape, polygon_area_m2(shape) / SQUARE_METRES_PER_SQUARE_MILE
+
+
+def _cells_reached(shape: Polygon, jurisdiction: Region, resolution: int) -> frozenset[str]:
+    """The cells a request reaches: those its area meets that lie wholly inside the jurisdiction.
+
+    A camera is asked iff its public cell is one of these; a cell the area meets that sticks out
+    of the jurisdiction holds homes outside it, so it is left out whole (the rule alerts obey).
+    """
+    meets = cells_covering(shape, resolution)
+    inside = frozenset(public_cells_inside(meets, jurisdiction.geometry))
+    if not inside:
+        raise _refuse(
+            "this area reaches no neighbourhood cell that lies wholly inside your jurisdiction: "
+            "a request reaches only the whole map cells its area meets that are inside the "
+            "jurisdiction, so an area at the border reaches only the cells inside it. Draw the "
+            "area further inside, so that it meets a cell lying wholly inside the jurisdiction",
+            "no_cells_inside_jurisdiction",
+            "area",
+        )
+    return inside
+
+
+def check_rfa(
+    draft: RfaDraft,
+    *,
+    jurisdiction: Region | Polygon,
+    existing_for_case: int,
+    now: datetime,
+    resolution: int = TARGETING_RESOLUTION,
+) -> ValidatedRfa:
+    """Check a draft request against the policy; return it validated or raise ``PolicyRefused``."""
+    case_number = draft.case_number.strip()
+    key = case_key(case_number)
+    if not key:
+        raise _refuse(
+            "a request needs the agency's case number", "case_number_missing", "case_number"
+        )
+    if len(key) > CASE_KEY_MAX_LENGTH:
+        raise InvalidInput("a case number is at most 60 letters and digits", field="case_number")
+    _check_window(draft.start, draft.end, now)
+    if existing_for_case >= MAX_PER_CASE:
+        raise _refuse(
+            f"case {case_number} already has {existing_for_case} requests; "
+            f"at most {MAX_PER_CASE} are allowed per case",
+            "case_limit",
+            "case_number",
+        )
+    shape, sq_mi = _area(draft.area)
+    if sq_mi < MIN_AREA_SQ_MI:
+        raise _refuse(
+            f"the area is {sq_mi:.3f} sq mi; draw at least {MIN_AREA_SQ_MI} sq mi",
+            "area_too_small",
+            "area",
+        )
+    if sq_mi > MAX_AREA_SQ_MI:
+        raise _refuse(
+            f"the area is {sq_mi:.3f} sq mi; requests may cover at most {MAX_AREA_SQ_MI} sq mi",
+            "area_too_large",
+            "area",
+        )
+    region = jurisdiction if isinstance(jurisdiction, Region) else Region((jurisdiction,))
+    if not polygon_within(shape, region):
+        raise _refuse(
+            "the whole area must lie inside the agency's jurisdiction",
+            "outside_jurisdiction",
+            "area",
+        )
+    cells = _cells_reached(shape, region, resolution)
+    if is_about_assembly(f"{draft.incident_type}\n{draft.description}"):
+        raise _refuse(
+            "requests about protests, strikes or other lawful assembly are not allowed",
+            "protest",
+            "description",
+        )
+    # What the incident was ("Package theft") describes nobody: each field is judged on its own.
+    if any(describes_person_only_by_race(t) for t in (draft.incident_type, draft.description)):
+        raise _refuse(
+            "the description names a person only by race or ethnicity; describe what they did, "
+            "wore or drove instead",
+            "race_only",
+            "description",
+        )
+    return ValidatedRfa(
+        case_number=case_number,
+        case_key=key,
+        incident_type=draft.incident_type.strip(),
+        description=draft.description.strip(),
+        area=draft.area,
+        polygon=shape,
+        area_sq_mi=sq_mi,
+        start=draft.start,
+        end=draft.end,
+        cells=cells,
+        resolution=resolution,
+    )

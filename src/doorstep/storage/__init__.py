@@ -1,1 +1,0 @@
-"""Everything that persists: SQL models and repositories, migrations, blobs and their encryption."""

@@ -1,0 +1,218 @@
+"""The public audit log: every footage access outside its owner, appended to a Merkle tree.
+
+Each entry is stored as the exact canonical JSON that was hashed into the tree, with people
+replaced by pseudonyms, so anyone can check the published tree heads against the public entries.
+Columns beside the body (owner, actor) let an owner find the entries about them.
+
+Residents never carry a stable pseudonym in the public log: theirs is scoped to one request, clip
+or legal basis (the entry's ``scope``), so an anonymous share cannot be linked to the same owner's
+named share, nor one owner's actions to each other over time. An entry without a scope names no
+resident at all. Agency members and platform staff keep one pseudonym each: their actions are
+what the log holds to account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from doorstep.platform.models import Base, Role, User
+from doorstep.platform.types import utcnow
+from doorstep.transparency.merkle import (
+    MerkleLog,
+    SignedTreeHead,
+    encode_entry,
+    inclusion_proof,
+    leaf_hash,
+    public_key_for,
+    sign_tree_head,
+)
+
+
+class AuditState(Base):
+    """The log's size and the frontier of its Merkle tree: one row, locked while appending."""
+
+    __tablename__ = "audit_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    frontier: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class AuditEntry(Base):
+    """One appended entry; ``body`` is exactly what was hashed."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column()
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    # Private columns: which owner the entry concerns and who acted (never published as-is).
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+
+
+def _derive(master_key: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master_key)
+
+
+def signing_key(master_key: bytes) -> bytes:
+    """The Ed25519 private key that signs tree heads, derived from the master key."""
+    return _derive(master_key, b"doorstep audit tree-head signing")
+
+
+def public_key(master_key: bytes) -> bytes:
+    """The public key anyone uses to check tree heads."""
+    return public_key_for(signing_key(master_key))
+
+
+#: Roles whose members act for an institution: one pseudonym each, across the whole log.
+ACCOUNTABLE_ROLES = frozenset(
+    {Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value, Role.REVIEWER.value, Role.ADMIN.value}
+)
+#: The scope of staff pseudonyms; no request, clip or legal basis id can take this value.
+_STAFF_SCOPE = "*staff*"
+
+
+def pseudonym(master_key: bytes, identity: str | None, scope: str | None) -> str | None:
+    """A person's pseudonym inside one scope; another scope gives an unrelated one.
+
+    ``None`` without an identity or a scope: a resident is named only inside a scope.
+    """
+    if identity is None or scope is None:
+        return None
+    key = _derive(master_key, b"doorstep audit pseudonyms, scoped")
+    message = json.dumps([scope, identity], separators=(",", ":")).encode()
+    return "p-" + hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
+
+
+def actor_pseudonym(master_key: bytes, actor: User | None, scope: str | None) -> str | None:
+    """Staff and agency members keep one pseudonym; anyone else is scoped like an owner."""
+    if actor is None:
+        return None
+    if actor.role in ACCOUNTABLE_ROLES:
+        return pseudonym(master_key, actor.id, _STAFF_SCOPE)
+    return pseudonym(master_key, actor.id, scope)
+
+
+def _state(db: Session) -> AuditState:
+    row = db.scalar(select(AuditState).where(AuditState.id == 1).with_for_update())
+    if row is None:
+        row = AuditState(id=1, size=0, frontier=[])
+        db.add(row)
+        db.flush()
+    return row
+
+
+def record(
+    db: Session,
+    master_key: bytes,
+    action: str,
+    *,
+    actor: User | None,
+    owner_id: str | None,
+    detail: dict[str, Any] | None = None,
+    scope: str | None = None,
+) -> AuditEntry:
+    """Append an entry about ``owner_id``'s footage or account, done by ``actor``.
+
+    ``detail`` is published as it is: it must carry nothing that identifies a resident or links
+    their entries across scopes (no account, camera or share ids). ``scope`` (a request, clip or
+    legal basis id) is what resident pseudonyms are scoped to; without one, none is published.
+    """
+    state = _state(db)
+    now = utcnow()
+    body = {
+        "seq": state.size,
+        "at": now.isoformat(),
+        "action": action,
+        "actor": actor_pseudonym(master_key, actor, scope),
+        "actor_role": actor.role if actor else "system",
+        "owner": pseudonym(master_key, owner_id, scope),
+        "detail": detail or {},
+    }
+    encoded = encode_entry(body)
+    leaf = leaf_hash(encoded)
+    log = MerkleLog.restore(state.size, [bytes.fromhex(h) for h in state.frontier])
+    log.append_leaf_hash(leaf)
+    entry = AuditEntry(
+        seq=state.size,
+        at=now,
+        action=action,
+        owner_id=owner_id,
+        actor_id=actor.id if actor else None,
+        body=encoded.decode(),
+        leaf_hash=leaf.hex(),
+    )
+    db.add(entry)
+    state.size = log.size
+    state.frontier = [h.hex() for h in log.frontier]
+    db.flush()
+    return entry
+
+
+def hold_log(db: Session) -> None:
+    """Hold the log still until this transaction ends: no append, and no other publisher, runs.
+
+    A write that changes nothing, rather than ``FOR UPDATE``: SQLite knows no row locks, but a
+    write takes its one writer's lock, and PostgreSQL locks the row for both.
+    """
+    db.execute(update(AuditState).where(AuditState.id == 1).values(size=AuditState.size))
+
+
+def tree_head(db: Session, master_key: bytes) -> SignedTreeHead:
+    """The current signed tree head."""
+    row = db.get(AuditState, 1)
+    size = row.size if row else 0
+    log = MerkleLog.restore(size, [bytes.fromhex(h) for h in row.frontier] if row else [])
+    return sign_tree_head(size, log.root(), utcnow(), signing_key(master_key))
+
+
+def entries(db: Session, start: int, end: int) -> list[AuditEntry]:
+    """Entries ``start`` to ``end - 1`` in order."""
+    query = select(AuditEntry).where(AuditEntry.seq >= start, AuditEntry.seq < end)
+    return list(db.scalars(query.order_by(AuditEntry.seq)))
+
+
+def tree_head_size(db: Session) -> int:
+    """How many entries the log has."""
+    row = db.get(AuditState, 1)
+    return row.size if row else 0
+
+
+def leaf_hashes(db: Session, size: int) -> list[bytes]:
+    """The first ``size`` leaf hashes, in order."""
+    query = select(AuditEntry.leaf_hash).where(AuditEntry.seq < size).order_by(AuditEntry.seq)
+    return [bytes.fromhex(h) for h in db.scalars(query)]
+
+
+def proof_of_inclusion(db: Session, seq: int, size: int) -> list[bytes]:
+    """The inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
+    return inclusion_proof(seq, size, leaf_hashes(db, size).__getitem__)
+
+
+def about_owner(db: Session, owner_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The entries concerning an owner's footage, newest first, as the owner may read them."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.owner_id == owner_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(limit)
+    )
+    result: list[dict[str, Any]] = []
+    for entry in db.scalars(query):
+        body: dict[str, Any] = json.loads(entry.body)
+        result.append(body)
+    return result
