@@ -115,11 +115,11 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create an account with any role (for staff, agencies and first admins)."""
+    from doorstep.accounts.roles import Role
     from doorstep.accounts.store import create_user
     from doorstep.geo.cells import parse_coordinates
     from doorstep.platform.db import Database
     from doorstep.platform.migrate import migrate
-    from doorstep.platform.models import Role
     from doorstep.settings import Settings
 
     password = os.environ.get("DOORSTEP_NEW_PASSWORD") or getpass.getpass("Password: ")
@@ -190,7 +190,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    from doorstep.platform.models import Role
+    from doorstep.accounts.roles import Role
 
     parser = argparse.ArgumentParser(
         prog="doorstep", description="Neighbourhood video doorbells that respect people."

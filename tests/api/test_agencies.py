@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Role
 from doorstep.platform.types import utcnow
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import PASSWORD, log_in, resident

@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from doorstep.accounts.roles import Role
 from doorstep.legal.api import send_due_notices
-from doorstep.platform.models import Role
 from doorstep.platform.types import utcnow
 from tests.api.test_agencies import app_state, staff
 from tests.api.test_devices import _camera, _pair

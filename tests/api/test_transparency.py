@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from doorstep.platform.models import Role
+from doorstep.accounts.roles import Role
 from doorstep.platform.types import utcnow
 from doorstep.transparency.audit_store import AuditEntry
 from doorstep.transparency.merkle import verify_consistency

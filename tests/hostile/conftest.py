@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.platform.models import Role
+from doorstep.accounts.roles import Role
 from doorstep.platform.types import utcnow
 from tests.api.test_agencies import HOME, apply, staff, verified_agency
 from tests.api.test_devices import _camera, _meta, _pair, _upload

@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from doorstep.accounts.roles import Role
 from doorstep.geo.cells import Coordinates, public_cell
-from doorstep.platform.models import Role
 from tests.api.test_agencies import JURISDICTION, verified_agency
 from tests.api.test_feed import ADA_HOME, _staff
 from tests.api.test_requests import post_rfa

@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from doorstep.accounts.roles import Role
 from doorstep.geo.geometry import MAX_AREA_POSITIONS
-from doorstep.platform.models import Role
 from tests.api.test_agencies import HOME, staff, verified_agency
 from tests.api.test_requests import post_rfa
 from tests.factories import resident

@@ -7,10 +7,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
 from doorstep.geo.cells import Coordinates
 from doorstep.platform.db import Database
-from doorstep.platform.models import Role
 from tests.factories import PASSWORD
 from tests.web.conftest import SCREENSHOTS, LiveServer, TrackedPage
 

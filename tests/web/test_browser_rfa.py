@@ -12,9 +12,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
 from doorstep.geo.cells import Coordinates
-from doorstep.platform.models import Role
 from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD
 from tests.media import tiny_clip, tiny_jpeg

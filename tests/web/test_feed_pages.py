@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
 from doorstep.geo.cells import Coordinates
 from doorstep.neighbors.store import Post
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Role
 from tests.factories import PASSWORD, log_in, resident
 
 HOME = {"lat": 45.523612, "lon": -122.677144}

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
 from doorstep.agent.cli import main_agent
 from doorstep.geo.cells import Coordinates
 from doorstep.media.synthetic import render_visit
-from doorstep.platform.models import Role
 from doorstep.platform.types import utcnow
 from doorstep.transparency.verify import verify_url
 from tests.factories import PASSWORD, settle_jobs

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from doorstep.accounts import throttle_store as throttles
+from doorstep.accounts.roles import Role
 from doorstep.accounts.rules import check_password
 from doorstep.accounts.throttle_rules import (
     KNOWN_ADDRESS_DAYS,
@@ -37,7 +38,6 @@ from doorstep.platform.models import (
     Camera,
     KnownAddress,
     PairingCode,
-    Role,
     User,
 )
 from doorstep.platform.security import (

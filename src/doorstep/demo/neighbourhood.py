@@ -12,9 +12,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.roles import Role
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.neighbors.store import Comment, Post
-from doorstep.platform.models import Camera, Role, User
+from doorstep.platform.models import Camera, User
 from doorstep.platform.security import hash_password, new_secret
 from doorstep.platform.types import new_id, utcnow
 

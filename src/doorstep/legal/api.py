@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.api import Strict
+from doorstep.accounts.roles import REVIEWERS, Role
 from doorstep.clips.api import parse_range
 from doorstep.clips.store import Keys, read_video, scratch_folder, sha256_file
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
@@ -38,7 +39,7 @@ from doorstep.platform.crypto import (
 from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Camera, Clip, Role, User
+from doorstep.platform.models import Camera, Clip, User
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import jobs as redaction
 from doorstep.requests import store as agencies
@@ -735,7 +736,7 @@ def create_emergency(
 
 
 def _visible(db: Session, user: User, row: EmergencyRequest) -> None:
-    if user.role in (Role.REVIEWER.value, Role.ADMIN.value):
+    if user.role in REVIEWERS:
         return
     if agencies.agency_of(db, user).id != row.agency_id:
         raise NotFound("no such emergency request")
@@ -744,7 +745,7 @@ def _visible(db: Session, user: User, row: EmergencyRequest) -> None:
 @router.get("/emergencies")
 def list_emergencies(user: CurrentUser, db: DbDep) -> list[EmergencyPublic]:
     """Reviewers see every emergency request; an agency sees its own."""
-    if user.role in (Role.REVIEWER.value, Role.ADMIN.value):
+    if user.role in REVIEWERS:
         rows = legal.emergencies(db)
     else:
         rows = legal.emergencies(db, agencies.agency_of(db, user).id)

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.elements import BindParameter
 
+from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from doorstep.geo import reach as alerts
 from doorstep.geo.cells import (
@@ -50,7 +51,7 @@ from doorstep.geo.cells import (
     public_cell,
 )
 from doorstep.neighbors.rules import PostCategory, check_post, refuse_race_only
-from doorstep.platform.models import Base, Clip, Role, User
+from doorstep.platform.models import Base, Clip, User
 from doorstep.platform.types import (
     decode_cursor,
     encode_cursor,
@@ -92,8 +93,8 @@ AREA_RESOLUTION = 6
 #: may be attached to a post.
 NO_PEOPLE_LABEL = "no_people"
 PERSON_LABEL = "person"
-AGENCY_ROLES = frozenset({Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value})
-REVIEWER_ROLES = frozenset({Role.REVIEWER.value, Role.ADMIN.value})
+AGENCY_ROLES = AGENCY_STAFF
+REVIEWER_ROLES = REVIEWERS
 
 
 class PostStatus(StrEnum):

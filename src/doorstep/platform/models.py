@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from doorstep.accounts.roles import Role
 from doorstep.platform.types import UTCDateTime, new_id, utcnow
 
 # Named constraints so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -36,16 +36,6 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
-
-
-class Role(StrEnum):
-    """What an account is for; decides what it may do."""
-
-    RESIDENT = "resident"
-    AGENCY_MEMBER = "agency_member"
-    AGENCY_ADMIN = "agency_admin"
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
 
 
 class User(Base):

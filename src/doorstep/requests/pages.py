@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.roles import REVIEWERS
 from doorstep.agencies.api import agency_public, camera_map_of, rfa_public
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.geo.cells import parse_coordinates
@@ -20,7 +21,6 @@ from doorstep.invitations import store as invitations
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Role
 from doorstep.requests import api as rfa_api
 from doorstep.requests import store as agencies
 from doorstep.requests.rules import RfaDraft, parse_geojson
@@ -263,7 +263,7 @@ def _json(text: str, field: str) -> dict[str, Any]:
 
 
 def _staff(principal: Principal) -> None:
-    if principal.user.role not in (Role.ADMIN.value, Role.REVIEWER.value):
+    if principal.user.role not in REVIEWERS:
         raise Forbidden("only Doorstep admins verify agencies")
 
 

@@ -37,13 +37,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS, Role
 from doorstep.clips import served_store as served_bytes
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.geo import cells as geo
 from doorstep.geo import geometry
 from doorstep.geo.cells import Coordinates
 from doorstep.geo.reach import public_cells_inside
-from doorstep.platform.models import Base, Camera, Clip, Role, User
+from doorstep.platform.models import Base, Camera, Clip, User
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import consent
 from doorstep.requests.eligibility import check_agency_name
@@ -70,7 +71,7 @@ MAX_JURISDICTION_POSITIONS = geometry.MAX_REGION_POSITIONS
 MAX_JURISDICTION_RINGS = geometry.MAX_REGION_RINGS
 #: Cameras are looked up with ``cell IN (...)`` in slices no driver refuses.
 CELL_SLICE = 900
-AGENCY_ROLES = frozenset({Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value})
+AGENCY_ROLES = AGENCY_STAFF
 
 
 class AgencyKind(StrEnum):
@@ -457,7 +458,7 @@ def apply(
     """Apply for an agency; the applicant becomes its admin once a Doorstep admin verifies it."""
     if membership(db, applicant) is not None:
         raise Conflict("this account already belongs to an agency")
-    if applicant.role in (Role.ADMIN.value, Role.REVIEWER.value):
+    if applicant.role in REVIEWERS:
         raise Forbidden("platform staff cannot apply for an agency")
     clean_name = _clean(name, field="name", limit=120, what="the agency's name")
     try:
@@ -559,7 +560,7 @@ def join(db: Session, agency: Agency, user: User) -> AgencyMember:
         raise Conflict("this agency is not verified")
     if membership(db, user) is not None:
         raise Conflict("your account already belongs to an agency")
-    if user.role in (Role.ADMIN.value, Role.REVIEWER.value):
+    if user.role in REVIEWERS:
         raise Forbidden("platform staff cannot join an agency")
     user.role = Role.AGENCY_MEMBER.value
     member = AgencyMember(user_id=user.id, agency_id=agency.id, role=MemberRole.MEMBER.value)

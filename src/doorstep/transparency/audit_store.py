@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from doorstep.platform.models import Base, Role, User
+from doorstep.accounts.roles import AUDIT_READERS
+from doorstep.platform.models import Base, User
 from doorstep.platform.types import utcnow
 from doorstep.transparency.merkle import (
     MerkleLog,
@@ -79,9 +80,7 @@ def public_key(master_key: bytes) -> bytes:
 
 
 #: Roles whose members act for an institution: one pseudonym each, across the whole log.
-ACCOUNTABLE_ROLES = frozenset(
-    {Role.AGENCY_MEMBER.value, Role.AGENCY_ADMIN.value, Role.REVIEWER.value, Role.ADMIN.value}
-)
+ACCOUNTABLE_ROLES = frozenset(AUDIT_READERS)
 #: The scope of staff pseudonyms; no request, clip or legal basis id can take this value.
 _STAFF_SCOPE = "*staff*"
 
