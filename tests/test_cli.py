@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from doorstep import __version__
+from doorstep.accounts.models import User
+from doorstep.cameras.models import Camera
 from doorstep.cli import app_from_env, main
 from doorstep.demo.run import DEMO_LOGINS, MARKER
 from doorstep.neighbors.rules import PostCategory
 from doorstep.neighbors.store import Post
 from doorstep.platform.db import Database
-from doorstep.platform.models import Camera, User
 
 
 def _emails(data_dir: Path) -> list[str]:

@@ -25,8 +25,10 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.app import create_app
+from doorstep.cameras.models import Camera
 from doorstep.cli import main
 from doorstep.clips.store import WORK_FOLDER, Keys
 from doorstep.demo import history as demo_history
@@ -36,7 +38,6 @@ from doorstep.legal import rules as legal_rules
 from doorstep.legal.store import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
-from doorstep.platform.models import Camera, User
 from doorstep.requests.consent import AnswerState, ShareState
 from doorstep.requests.jobs import digest_of, read_agency_copy
 from doorstep.requests.rules import RfaDraft, check_rfa, parse_geojson

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from doorstep.accounts.models import ApiToken, BrowserSession, User
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import ApiToken, BrowserSession, User
 from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD, bearer, log_in, resident, sign_up
 

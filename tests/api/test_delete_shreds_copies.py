@@ -17,7 +17,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from doorstep.accounts.models import OwnerKey
 from doorstep.clips.jobs import sweep_expired
+from doorstep.clips.models import Clip
 from doorstep.legal.api import disclosure_key_context
 from doorstep.legal.store import Disclosure
 from doorstep.platform.crypto import (
@@ -28,7 +30,6 @@ from doorstep.platform.crypto import (
     unwrap_key,
 )
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Clip, OwnerKey
 from doorstep.platform.types import utcnow
 from doorstep.requests.jobs import prepare_share, preview_key_context, share_key_context
 from doorstep.requests.store import ClipPreview, Share

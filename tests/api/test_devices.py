@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from doorstep.accounts.models import ApiToken, BrowserSession, OwnerKey
+from doorstep.cameras.models import PairingCode
 from doorstep.clips import api as clip_routes
+from doorstep.clips.models import Clip
 from doorstep.clips.store import owner_data_key
 from doorstep.platform.crypto import DecryptionFailed, decrypt_all
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import ApiToken, BrowserSession, Clip, OwnerKey, PairingCode
 from doorstep.platform.types import utcnow
 from tests.factories import resident
 from tests.media import tiny_clip, tiny_jpeg

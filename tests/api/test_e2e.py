@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.agent.e2e import sealed_copies
+from doorstep.clips.models import Clip
 from doorstep.platform.crypto import decrypt_all, passphrase_check, passphrase_key
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Clip
 from doorstep.platform.types import utcnow
 from tests.api.test_devices import _camera, _pair, _upload
 from tests.factories import resident

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
-from doorstep.platform.models import User
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency.audit_store import AuditEntry
 from doorstep.transparency.verify import verify_server

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from doorstep.accounts.models import User
 from doorstep.errors import Conflict
-from doorstep.platform.models import User
 from doorstep.requests import store as agencies
 from doorstep.requests.api import open_evidence
 from doorstep.requests.store import EvidenceAction, Share

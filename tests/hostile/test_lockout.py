@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from doorstep.accounts.models import KnownAddress, User
 from doorstep.accounts.throttle_rules import (
     KNOWN_ADDRESS_DAYS,
     KNOWN_ADDRESSES_PER_ACCOUNT,
@@ -25,7 +26,6 @@ from doorstep.accounts.throttle_rules import (
 from doorstep.accounts.throttling import DEVICE_COOKIE, forget_stale_counters
 from doorstep.app import create_app
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import KnownAddress, User
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 from tests.api.test_devices import _camera

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from doorstep.clips.jobs import clear_stale_files, sweep_expired
+from doorstep.clips.models import Clip
 from doorstep.clips.store import WORK_FOLDER, WORK_LOCK, Keys, scratch_folder
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Clip
 from doorstep.platform.queue.scheduler import Scheduler
 from doorstep.platform.types import utcnow
 from doorstep.requests.jobs import redacted_preview

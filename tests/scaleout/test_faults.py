@@ -18,9 +18,9 @@ from sqlalchemy import select
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.spool import Spool
 from doorstep.agent.uploader import Outcome, Uploader
+from doorstep.clips.models import Clip
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.db import RETRY_AFTER_S, Database
-from doorstep.platform.models import Clip
 from tests.media import tiny_clip, tiny_jpeg
 from tests.scaleout.conftest import (
     Cluster,

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.cameras.models import Camera
 from doorstep.clips.store import Keys
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
-from doorstep.platform.models import Camera, User
 from doorstep.platform.types import utcnow
 from doorstep.requests import store as agencies
 from doorstep.requests.jobs import sweep_expired_shares

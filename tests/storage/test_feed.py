@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
+from doorstep.cameras.models import Camera
+from doorstep.clips.models import Clip
 from doorstep.errors import (
     Conflict,
     Forbidden,
@@ -26,7 +29,6 @@ from doorstep.neighbors.rules import PostCategory
 from doorstep.neighbors.store import FeedCursor, Post, PostStatus, Tip
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
-from doorstep.platform.models import Camera, Clip, User
 from doorstep.platform.types import one_of, utcnow
 from doorstep.settings import Settings
 from tests.factories import PASSWORD

@@ -9,12 +9,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from doorstep.accounts import store as accounts
+from doorstep.accounts.models import ApiToken
 from doorstep.accounts.store import LAST_USED_RESOLUTION, create_user, token_for
 from doorstep.cameras import store as cameras
+from doorstep.cameras.models import Camera
 from doorstep.cameras.store import SEEN_RESOLUTION, heartbeat
 from doorstep.geo.cells import Coordinates
 from doorstep.platform.db import Database
-from doorstep.platform.models import ApiToken, Camera
 from doorstep.platform.types import utcnow
 from tests.factories import PASSWORD
 

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from doorstep.accounts.models import User
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import User
 from tests.factories import PASSWORD
 
 

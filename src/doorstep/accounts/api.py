@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from doorstep.accounts import store as accounts
 from doorstep.accounts import throttling
 from doorstep.accounts.export import export_account
+from doorstep.accounts.models import ApiToken, User
 from doorstep.accounts.sign_up import create_account
 from doorstep.accounts.store import NewSession
 from doorstep.geo.cells import Coordinates, cell_location
@@ -29,7 +30,6 @@ from doorstep.platform.http.deps import (
     StateDep,
 )
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import ApiToken, User
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

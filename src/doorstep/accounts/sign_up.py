@@ -15,10 +15,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from doorstep.accounts import store as accounts
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.errors import Conflict
 from doorstep.geo.cells import Coordinates
-from doorstep.platform.models import User
 from doorstep.platform.security import hash_password
 from doorstep.platform.types import new_id, utcnow
 

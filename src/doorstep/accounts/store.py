@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from doorstep.accounts import throttle_store as throttles
+from doorstep.accounts.models import ApiToken, BrowserSession, KnownAddress, User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.rules import check_password
 from doorstep.accounts.throttle_rules import (
@@ -23,6 +24,7 @@ from doorstep.accounts.throttle_rules import (
     known_address_key,
     source_key,
 )
+from doorstep.cameras.models import Camera, PairingCode
 from doorstep.clips.store import Keys, shred_owner
 from doorstep.errors import (
     Conflict,
@@ -32,14 +34,6 @@ from doorstep.errors import (
     TokenExpired,
 )
 from doorstep.geo.cells import Coordinates, public_cell
-from doorstep.platform.models import (
-    ApiToken,
-    BrowserSession,
-    Camera,
-    KnownAddress,
-    PairingCode,
-    User,
-)
 from doorstep.platform.security import (
     digest,
     hash_password,

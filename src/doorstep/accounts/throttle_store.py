@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import ThrottleCounter
 from doorstep.accounts.throttle_rules import Counter, Rule, wait_seconds
 from doorstep.errors import TooManyRequests
-from doorstep.platform.models import ThrottleCounter
 
 #: Compare-and-set rounds before a source whose counter keeps changing under us is told to wait.
 _ROUNDS = 4

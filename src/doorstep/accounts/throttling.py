@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts import store as accounts
 from doorstep.accounts import throttle_store as throttles
+from doorstep.accounts.models import User
 from doorstep.accounts.store import SignIn
 from doorstep.accounts.throttle_rules import (
     client_source,
@@ -23,7 +24,6 @@ from doorstep.accounts.throttle_rules import (
     source_key,
 )
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import User
 from doorstep.platform.types import utcnow
 
 #: The cookie that tells the sign-in throttle this browser signed in to an account before.

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.api import Strict
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.errors import NotFound
 from doorstep.geo.cells import cell_location
@@ -22,7 +23,6 @@ from doorstep.invitations.api import (
 )
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
-from doorstep.platform.models import User
 from doorstep.requests import store as agencies
 from doorstep.requests.rules import reach
 from doorstep.requests.store import Agency, Rfa, RfaCounts

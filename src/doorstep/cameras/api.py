@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from doorstep.accounts.api import HomeLocation, Strict
 from doorstep.cameras import store as cameras
+from doorstep.cameras.models import Camera, HouseholdMember
 from doorstep.clips.store import shred
 from doorstep.errors import Conflict
 from doorstep.geo.cells import Coordinates
@@ -25,7 +26,6 @@ from doorstep.invitations.api import (
 )
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import ClipReader, ClipWriter, DbDep, StateDep
-from doorstep.platform.models import Camera, HouseholdMember
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 

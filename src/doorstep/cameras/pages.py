@@ -11,14 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from doorstep.cameras import store as cameras
+from doorstep.cameras.models import Camera
 from doorstep.cameras.rules import AlertMode, parse_zone_text, zone_text
 from doorstep.clips import store as clip_store
+from doorstep.clips.models import Clip
 from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import DoorstepError, InvalidInput
 from doorstep.geo.cells import parse_coordinates
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
-from doorstep.platform.models import Camera, Clip
 
 router = APIRouter(include_in_schema=False)
 

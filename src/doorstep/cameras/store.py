@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import ApiToken, User
+from doorstep.cameras.models import Camera, HouseholdMember, PairingCode
 from doorstep.cameras.rules import AlertMode, check_zones, parse_quiet_time
 from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from doorstep.geo.cells import Coordinates, public_cell
-from doorstep.platform.models import ApiToken, Camera, HouseholdMember, PairingCode, User
 from doorstep.platform.security import digest, new_api_token
 from doorstep.platform.types import utcnow
 

@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.accounts.api import Strict
+from doorstep.accounts.models import User
+from doorstep.cameras.models import Camera
 from doorstep.clips import store as clip_store
+from doorstep.clips.models import Clip
 from doorstep.clips.store import viewable_cameras_param
 from doorstep.errors import InvalidInput, RangeNotSatisfiable
 from doorstep.platform.http import problems
@@ -29,7 +32,6 @@ from doorstep.platform.http.deps import (
     read_in_one_hop,
 )
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Camera, Clip, User
 from doorstep.platform.types import decode_cursor, encode_cursor
 from doorstep.transparency import audit_store as audit
 

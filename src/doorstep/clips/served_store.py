@@ -14,7 +14,7 @@ from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from doorstep.platform import ranges as served
-from doorstep.platform.models import Base
+from doorstep.platform.orm import Base
 from doorstep.platform.ranges import Coverage as Coverage
 from doorstep.platform.types import new_id, utcnow
 

@@ -26,6 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
+from doorstep.accounts.models import OwnerKey, User
+from doorstep.cameras.models import Camera, HouseholdMember
+from doorstep.clips.models import Clip
 from doorstep.clips.rules import expires_at
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
 from doorstep.legal.store import Disclosure
@@ -41,7 +44,6 @@ from doorstep.platform.crypto import (
     wrap_key,
 )
 from doorstep.platform.folders import private_folder
-from doorstep.platform.models import Camera, Clip, HouseholdMember, OwnerKey, User
 from doorstep.platform.promote import work_key
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import consent

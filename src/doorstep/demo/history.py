@@ -26,7 +26,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.cameras.models import Camera
+from doorstep.clips.models import Clip
 from doorstep.clips.store import ClipMeta, Keys, store_clip
 from doorstep.geo.cells import Coordinates, distance_m
 from doorstep.invitations import store as invitations
@@ -35,7 +38,6 @@ from doorstep.legal.store import EmergencyRequest, LegalDemand
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Camera, Clip, User
 from doorstep.platform.queue import core as queue
 from doorstep.platform.security import hash_password, new_secret
 from doorstep.platform.types import utcnow

@@ -10,8 +10,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
+from doorstep.cameras.models import Camera
 from doorstep.cameras.store import add_camera
 from doorstep.demo.history import (
     EMERGENCY_CASE,
@@ -27,7 +29,6 @@ from doorstep.errors import ConfigurationError, DoorstepError
 from doorstep.geo.cells import Coordinates
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
-from doorstep.platform.models import Camera, User
 from doorstep.settings import Environment, Settings
 
 DEMO_DIR = Path("doorstep-demo")

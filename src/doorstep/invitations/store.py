@@ -18,12 +18,14 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, ForeignKey, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from doorstep.accounts.models import User
 from doorstep.accounts.store import normalise_email
 from doorstep.cameras import store as cameras
+from doorstep.cameras.models import Camera
 from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.invitations import rules
 from doorstep.invitations.rules import InvitationKind, InvitationState
-from doorstep.platform.models import Base, Camera, User
+from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import store as agencies
 from doorstep.requests.store import Agency

@@ -20,8 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.api import Strict
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS, Role
+from doorstep.cameras.models import Camera
 from doorstep.clips.api import parse_range
+from doorstep.clips.models import Clip
 from doorstep.clips.store import Keys, read_video, scratch_folder, sha256_file
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.legal import rules
@@ -39,7 +42,6 @@ from doorstep.platform.crypto import (
 from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Camera, Clip, User
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import jobs as redaction
 from doorstep.requests import store as agencies

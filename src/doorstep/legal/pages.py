@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
 from doorstep.legal import api as legal_api
@@ -21,7 +22,6 @@ from doorstep.partnerships import api as partnership_api
 from doorstep.partnerships.rules import Condition, ProgrammeKind
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
-from doorstep.platform.models import User
 from doorstep.requests import store as agencies
 from doorstep.transparency import api as report_api
 from doorstep.transparency import audit_store as audit

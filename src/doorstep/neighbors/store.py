@@ -40,7 +40,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.elements import BindParameter
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS
+from doorstep.clips.models import Clip
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from doorstep.geo import reach as alerts
 from doorstep.geo.cells import (
@@ -51,7 +53,7 @@ from doorstep.geo.cells import (
     public_cell,
 )
 from doorstep.neighbors.rules import PostCategory, check_post, refuse_race_only
-from doorstep.platform.models import Base, Clip, User
+from doorstep.platform.orm import Base
 from doorstep.platform.types import (
     decode_cursor,
     encode_cursor,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.api import Strict
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.errors import InvalidInput, PolicyRefused
 from doorstep.legal import store as legal
@@ -18,7 +19,6 @@ from doorstep.partnerships.rules import Condition, PartnershipTerms, ProgrammeKi
 from doorstep.partnerships.rules import check_partnership as check_terms
 from doorstep.platform.http.deps import DbDep, StateDep, require_role
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import User
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import store as agencies
 from doorstep.transparency import audit_store as audit

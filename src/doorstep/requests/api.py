@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.api import HomeLocation, Strict
+from doorstep.accounts.models import User
 from doorstep.agencies.api import RfaPublic, rfa_public
 from doorstep.clips import served_store as served_bytes
 from doorstep.clips.api import parse_range
+from doorstep.clips.models import Clip
 from doorstep.clips.store import delete_after_commit
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
 from doorstep.geo.cells import Coordinates
@@ -24,7 +26,6 @@ from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import Clip, User
 from doorstep.platform.promote import work_key
 from doorstep.platform.queue import core as queue
 from doorstep.platform.types import new_id, utcnow

@@ -18,6 +18,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
+from doorstep.clips.models import Clip
 from doorstep.clips.store import Keys, read_video, scratch_folder, sha256_file
 from doorstep.platform.crypto import (
     EncryptingReader,
@@ -28,7 +30,6 @@ from doorstep.platform.crypto import (
     wrap_key,
 )
 from doorstep.platform.db import Database
-from doorstep.platform.models import Clip, User
 from doorstep.platform.promote import promote, work_key
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent

@@ -37,14 +37,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS, Role
+from doorstep.cameras.models import Camera
 from doorstep.clips import served_store as served_bytes
+from doorstep.clips.models import Clip
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.geo import cells as geo
 from doorstep.geo import geometry
 from doorstep.geo.cells import Coordinates
 from doorstep.geo.reach import public_cells_inside
-from doorstep.platform.models import Base, Camera, Clip, User
+from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import consent
 from doorstep.requests.eligibility import check_agency_name

@@ -24,8 +24,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import AUDIT_READERS
-from doorstep.platform.models import Base, User
+from doorstep.platform.orm import Base
 from doorstep.platform.types import utcnow
 from doorstep.transparency.merkle import (
     MerkleLog,

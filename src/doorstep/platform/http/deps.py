@@ -13,12 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import ApiToken, BrowserSession, User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.store import session_for, token_for
 from doorstep.errors import CsrfRejected, Forbidden, NotAuthenticated
 from doorstep.platform.bus.memory import take_pending
 from doorstep.platform.http.state import AppState
-from doorstep.platform.models import ApiToken, BrowserSession, User
 from doorstep.platform.security import same
 
 SESSION_COOKIE = "doorstep_session"

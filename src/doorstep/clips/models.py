@@ -1,0 +1,67 @@
+"""Clips' table: one row per recorded clip; the footage itself is sealed in the blob store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from doorstep.platform.orm import Base
+from doorstep.platform.types import new_id, utcnow
+
+if TYPE_CHECKING:
+    from doorstep.cameras.models import Camera
+
+
+class Clip(Base):
+    """A recorded event; its video and snapshot are sealed with the clip's own key."""
+
+    __tablename__ = "clips"
+    __table_args__ = (UniqueConstraint("camera_id", "content_sha256"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime] = mapped_column()
+    peak_motion: Mapped[float] = mapped_column(Float, default=0.0)
+    labels: Mapped[list[str]] = mapped_column(default=list)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    ciphertext_size: Mapped[int] = mapped_column(Integer)
+    snapshot_size: Mapped[int] = mapped_column(Integer, default=0)
+    #: The clip key wrapped by the owner's data key; NULL once shredded.
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    has_audio: Mapped[bool] = mapped_column(Boolean, default=False)
+    e2e: Mapped[bool] = mapped_column(Boolean, default=False)
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    camera: Mapped[Camera] = relationship(back_populates="clips")
+
+    @property
+    def video_key(self) -> str:
+        """Blob key of the sealed video."""
+        return f"clips/{self.owner_id}/{self.id}.mp4.sealed"
+
+    @property
+    def snapshot_key(self) -> str:
+        """Blob key of the sealed snapshot."""
+        return f"clips/{self.owner_id}/{self.id}.jpg.sealed"
+
+
+# The tables named in relationships above are mapped whenever these are (SQLAlchemy resolves
+# the names when first queried); imported last because they refer back to this module.
+from doorstep.cameras import models as _cameras_models  # noqa: E402, F401
