@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set everything up and run the whole check: formatting, lint, types and the full test suite.
 # With no arguments: every suite, then the API and journey suites again on the scale-out engines,
-# then a short load run. Extra arguments run only pytest with them (`bash scripts/test.sh tests/domain`).
+# then a short load run. Extra arguments run only pytest with them (`bash scripts/test.sh tests/geo`).
 set -euo pipefail
 source "$(dirname "$0")/_setup.sh"
 # chromium drives the browser tests; everything else comes from PyPI.
@@ -20,6 +20,6 @@ fi
 echo "==> pytest (every suite; storage and API tests on SQLite and PostgreSQL)"
 python -m pytest
 echo "==> pytest --backends=scaleout (PostgreSQL, SeaweedFS S3, Mosquitto, Dramatiq on Redis)"
-python -m pytest --backends=scaleout tests/api tests/web/test_journey.py
+python -m pytest --backends=scaleout tests/*/test_api*.py tests/test_journey.py
 echo "==> bench/load.py, short form (two server processes on PostgreSQL; fails on any error)"
 python bench/load.py --seconds 10 --agents 10 --readers 20 --posts 2000 --check

@@ -35,6 +35,9 @@ from doorstep.tables import metadata
 from doorstep.worker import start_worker
 from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY, empty_bucket, seaweedfs_server
 
+#: Fixtures every room of the house shares: blob stores and databases, and the browser.
+pytest_plugins = ["tests.stores", "tests.browser"]
+
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get(
     "DOORSTEP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,6 +65,9 @@ def scaleout(config: pytest.Config) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests run last, each room's after every other test: the one chromium session runs
+    # Playwright's event loop from its first test on, and asyncio.run refuses to start beside it.
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
     # The scale-out profile has no SQLite: its half of each database-parametrised test goes.
     if not scaleout(config):
         return

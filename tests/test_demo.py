@@ -54,9 +54,9 @@ from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.audit_store import AuditEntry
 from doorstep.transparency.verify import verify_server
+from tests.browser import CHROMIUM_FLAGS, free_port
 from tests.conftest import service_missing
 from tests.factories import log_in
-from tests.web.conftest import CHROMIUM_FLAGS, free_port
 
 OWNER, NEIGHBOUR, OFFICER, REVIEWER, SECOND_REVIEWER = (login.email for login in demo.DEMO_LOGINS)
 

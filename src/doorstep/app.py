@@ -62,7 +62,7 @@ Every error is `application/problem+json`.
 
 #: Every router, in the order a request is matched against them, at a few microseconds a route:
 #: the busiest (cameras uploading, residents reading their feed and timeline) first. No path of
-#: one router matches a route of another (tests/api/test_system.py), so the order changes
+#: one router matches a route of another (tests/platform/test_api_system.py), so the order changes
 #: nothing but speed.
 ROUTERS = (
     devices.router,

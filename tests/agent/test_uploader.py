@@ -14,7 +14,7 @@ from doorstep.agent.spool import Spool
 from doorstep.agent.state import AgentState
 from doorstep.agent.uploader import Outcome, Uploader
 from tests.agent.conftest import Owner, Server, start_server, wait_for
-from tests.media import tiny_clip, tiny_jpeg
+from tests.samples import tiny_clip, tiny_jpeg
 
 
 def _meta(**overrides: Any) -> dict[str, Any]:

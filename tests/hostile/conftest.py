@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 
 from doorstep.accounts.roles import Role
 from doorstep.platform.types import utcnow
-from tests.api.test_agencies import HOME, apply, staff, verified_agency
-from tests.api.test_devices import _camera, _meta, _pair, _upload
-from tests.api.test_requests import post_rfa
+from tests.agencies.test_api import HOME, apply, staff, verified_agency
+from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
 from tests.factories import accept_invitations, resident
-from tests.media import tiny_clip
+from tests.requests.test_api import post_rfa
+from tests.samples import tiny_clip
 
 #: Every kind of caller the authorization matrix knows, in the order of its columns.
 ROLES = (

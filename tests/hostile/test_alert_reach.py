@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.test_agencies import HOME, JURISDICTION, verified_agency
-from tests.api.test_requests import post_rfa
+from tests.agencies.test_api import HOME, JURISDICTION, verified_agency
 from tests.factories import resident
+from tests.requests.test_api import post_rfa
 
 RES = 8
 #: The jurisdiction of ``verified_agency``: a box, so "outside" is easy to say exactly.

@@ -45,7 +45,7 @@ from doorstep.transparency.merkle import (
     verify_tree_head,
 )
 from doorstep.transparency.pins import PinStore, server_origin
-from tests.api.test_legal import disclose, record, scene
+from tests.legal.test_api import disclose, record, scene
 
 OTHER_MASTER_KEY = bytes(range(100, 132))
 

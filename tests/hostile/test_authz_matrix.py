@@ -15,10 +15,10 @@ from fastapi.routing import iter_route_contexts
 
 from doorstep.platform.crypto import passphrase_check, passphrase_key
 from doorstep.platform.types import utcnow
-from tests.api.test_requests import rfa_body
 from tests.factories import PASSWORD
 from tests.hostile.conftest import ROLES, WARRANT, World
-from tests.media import tiny_jpeg
+from tests.requests.test_api import rfa_body
+from tests.samples import tiny_jpeg
 
 Body = Callable[[World, str], dict[str, Any]]
 

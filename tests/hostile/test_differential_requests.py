@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.counts import CountRange
-from tests.api.test_agencies import HOME, verified_agency
-from tests.api.test_devices import _camera
-from tests.api.test_requests import post_rfa
+from tests.agencies.test_api import HOME, verified_agency
+from tests.cameras.test_api_devices import _camera
 from tests.factories import resident
+from tests.requests.test_api import post_rfa
 
 pytestmark = pytest.mark.usefixtures("client")
 

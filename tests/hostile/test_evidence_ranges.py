@@ -21,10 +21,10 @@ from doorstep.errors import Conflict
 from doorstep.requests import store as agencies
 from doorstep.requests.api import open_evidence
 from doorstep.requests.store import EvidenceAction, Share
-from tests.api.test_agencies import app_state
-from tests.api.test_legal import Scene, disclose, record, scene
-from tests.api.test_requests import _answer, post_rfa
+from tests.agencies.test_api import app_state
 from tests.factories import resident
+from tests.legal.test_api import Scene, disclose, record, scene
+from tests.requests.test_api import _answer, post_rfa
 
 pytestmark = pytest.mark.usefixtures("client")
 

@@ -28,7 +28,7 @@ from doorstep.app import create_app
 from doorstep.platform.http.state import AppState
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
-from tests.api.test_devices import _camera
+from tests.cameras.test_api_devices import _camera
 from tests.factories import PASSWORD, resident, sign_up
 from tests.hostile.served import logging_restored, served
 

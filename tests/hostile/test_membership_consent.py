@@ -20,9 +20,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.test_agencies import owner_with_clip, verified_agency
-from tests.api.test_requests import _answer, _created, post_rfa
+from tests.agencies.test_api import owner_with_clip, verified_agency
 from tests.factories import PASSWORD, log_in, resident, sign_up
+from tests.requests.test_api import _answer, _created, post_rfa
 
 
 def _locker_with_one_share(app: FastAPI) -> tuple[TestClient, str, str]:

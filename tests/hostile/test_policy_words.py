@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from doorstep.accounts.roles import Role
 from doorstep.geo.cells import Coordinates, public_cell
-from tests.api.test_agencies import JURISDICTION, verified_agency
-from tests.api.test_feed import ADA_HOME, _staff
-from tests.api.test_requests import post_rfa
+from tests.agencies.test_api import JURISDICTION, verified_agency
 from tests.factories import resident
+from tests.neighbors.test_api import ADA_HOME, _staff
+from tests.requests.test_api import post_rfa
 
 ASSEMBLY_EVASIONS = [
     "Footage of the pro\u00adtest on Main St",  # soft hyphen

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from doorstep.accounts.roles import Role
 from doorstep.geo.geometry import MAX_AREA_POSITIONS
-from tests.api.test_agencies import HOME, staff, verified_agency
-from tests.api.test_requests import post_rfa
+from tests.agencies.test_api import HOME, staff, verified_agency
 from tests.factories import resident
+from tests.requests.test_api import post_rfa
 
 METRES_PER_DEGREE = 111_320.0
 SQUARE_METRES_PER_SQUARE_MILE = 2_589_988.110336

@@ -20,10 +20,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.test_agencies import owner_with_clip, verified_agency
-from tests.api.test_devices import _camera
-from tests.api.test_requests import post_rfa
+from tests.agencies.test_api import owner_with_clip, verified_agency
+from tests.cameras.test_api_devices import _camera
 from tests.factories import resident
+from tests.requests.test_api import post_rfa
 
 pytestmark = pytest.mark.usefixtures("client")
 

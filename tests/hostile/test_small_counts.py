@@ -25,12 +25,12 @@ from fastapi.testclient import TestClient
 from doorstep.platform.types import utcnow
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.counts import CountRange
-from tests.api.test_agencies import HOME, owner_with_clip, verified_agency
-from tests.api.test_devices import _camera, _pair
-from tests.api.test_e2e import _enable, _sealed_upload
-from tests.api.test_requests import _answer, post_rfa
+from tests.agencies.test_api import HOME, owner_with_clip, verified_agency
+from tests.cameras.test_api_devices import _camera, _pair
+from tests.clips.test_api_e2e import _enable, _sealed_upload
 from tests.hostile.conftest import World
-from tests.media import tiny_clip
+from tests.requests.test_api import _answer, post_rfa
+from tests.samples import tiny_clip
 
 pytestmark = pytest.mark.usefixtures("client")
 

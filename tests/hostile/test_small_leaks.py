@@ -25,7 +25,7 @@ from doorstep.app import create_app
 from doorstep.errors import NotFound
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.settings import Environment, Settings
-from tests.api.test_devices import _camera, _pair, _upload
+from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import PASSWORD, bearer, resident
 from tests.hostile.conftest import World
 from tests.hostile.served import logging_restored, served

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.hostile.conftest import World
-from tests.media import tiny_jpeg
+from tests.samples import tiny_jpeg
 
 PROBLEM = "application/problem+json"
 

@@ -21,7 +21,7 @@ from doorstep.agent.uploader import Outcome, Uploader
 from doorstep.clips.models import Clip
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.db import RETRY_AFTER_S, Database
-from tests.media import tiny_clip, tiny_jpeg
+from tests.samples import tiny_clip, tiny_jpeg
 from tests.scaleout.conftest import (
     Cluster,
     Resident,

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from doorstep.platform.types import utcnow
-from tests.media import tiny_clip, tiny_jpeg
+from tests.samples import tiny_clip, tiny_jpeg
 from tests.scaleout.conftest import (
     Cluster,
     Resident,

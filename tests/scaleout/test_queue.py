@@ -20,9 +20,9 @@ from doorstep.platform.promote import work_key
 from doorstep.platform.types import utcnow
 from doorstep.requests.store import Share
 from doorstep.settings import Environment, Settings
-from tests.api.test_agencies import owner_with_clip, verified_agency
-from tests.api.test_requests import SHARER, post_rfa
-from tests.media import tiny_clip
+from tests.agencies.test_api import owner_with_clip, verified_agency
+from tests.requests.test_api import SHARER, post_rfa
+from tests.samples import tiny_clip
 from tests.scaleout.conftest import Cluster, base_env, wait_for
 
 pytestmark = pytest.mark.postgres

@@ -1,0 +1,50 @@
+"""Export: the whole account as one ZIP, clips decrypted, nothing of anyone else."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.cameras.test_api_devices import _camera, _pair, _upload
+from tests.factories import resident
+from tests.samples import tiny_clip
+
+
+def test_export_has_the_account_cameras_and_playable_clips(
+    app: FastAPI, client: TestClient, tmp_path: Path
+) -> None:
+    csrf = resident(client, home={"lat": 45.5236, "lon": -122.6771})
+    camera = _camera(client, csrf)
+    clip_bytes = tiny_clip(tmp_path / "c.mp4").read_bytes()
+    clip = _upload(client, _pair(client, csrf, camera["id"]), clip_bytes).json()
+    with TestClient(app) as other:
+        other_csrf = resident(other, "eve@example.org", display_name="Eve")
+        other_camera = _camera(other, other_csrf, name="Eve's door")
+        _upload(
+            other,
+            _pair(other, other_csrf, other_camera["id"]),
+            tiny_clip(tmp_path / "e.mp4", frames=30).read_bytes(),
+        )
+
+    response = client.get("/api/v1/me/export")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    account = json.loads(archive.read("account.json"))
+    assert account["home"] == {"lat": 45.5236, "lon": -122.6771}
+    assert [c["name"] for c in json.loads(archive.read("cameras.json"))] == ["Front door"]
+    clips = json.loads(archive.read("clips.json"))
+    assert [c["id"] for c in clips] == [clip["id"]]
+    assert archive.read(clips[0]["video"]) == clip_bytes
+    assert archive.read(clips[0]["snapshot"]).startswith(b"\xff\xd8")
+    assert "Eve" not in response.content.decode("latin-1")
+    assert list((tmp_path / "data" / "exports").glob("*")) == []
+
+
+def test_export_needs_a_login(client: TestClient) -> None:
+    assert client.get("/api/v1/me/export").status_code == 401
