@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+from doorstep.agent.options import CameraConfig
 from doorstep.errors import ConfigurationError
-from doorstep.media.motion import MotionDetector
+from doorstep.media.motion import MotionDetector, MotionSettings
 from doorstep.media.people import PersonDetector
 from doorstep.media.recorder import Clip, EventRecorder, Labeler
 from doorstep.media.source import Frame, VideoSource
@@ -31,6 +34,35 @@ class Pipeline:
 def source_shape(source: VideoSource) -> tuple[int, int, float, int | None]:
     """Width, height, frame rate and audio rate: what a new pipeline is needed for."""
     return (source.width, source.height, source.fps, source.audio_rate)
+
+
+def build_pipeline(
+    source: VideoSource,
+    config: CameraConfig,
+    settings: MotionSettings,
+    clips_dir: Path,
+    labeler: Labeler | None,
+) -> Pipeline:
+    """A pipeline for ``source`` with ``config``'s zones, recording its clips into ``clips_dir``."""
+    detector = MotionDetector(
+        source.width,
+        source.height,
+        zones=config.motion_zones,
+        privacy_zones=config.privacy_zones,
+        settings=settings,
+    )
+    recorder = EventRecorder(
+        rate=source.rate,
+        width=source.width,
+        height=source.height,
+        settings=settings,
+        clips_dir=clips_dir,
+        audio_rate=source.audio_rate,
+        audio_layout=source.audio_layout,
+        labeler=labeler,
+        clip_name=lambda _started: uuid.uuid4().hex,
+    )
+    return Pipeline(source_shape(source), detector, recorder)
 
 
 def close_frames(frames: Iterator[Frame]) -> None:

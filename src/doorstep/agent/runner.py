@@ -8,13 +8,18 @@ import queue
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from doorstep.agent._pipeline import Pipeline, close_frames, person_labeler, source_shape
+from doorstep.agent._pipeline import (
+    Pipeline,
+    build_pipeline,
+    close_frames,
+    person_labeler,
+    source_shape,
+)
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.mqtt import MqttPublisher
 from doorstep.agent.options import AgentOptions, CameraConfig
@@ -23,9 +28,8 @@ from doorstep.agent.state import AgentState, load_config, save_config
 from doorstep.agent.uploader import Uploader
 from doorstep.errors import DoorstepError, NotAuthenticated
 from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
-from doorstep.media.motion import MotionDetector
 from doorstep.media.probe import encode_preview
-from doorstep.media.recorder import Clip, EventRecorder
+from doorstep.media.recorder import Clip
 from doorstep.media.source import (
     Frame,
     VideoSource,
@@ -335,25 +339,7 @@ class CameraAgent:
             yield frame
 
     def _pipeline(self, source: VideoSource, config: CameraConfig) -> Pipeline:
-        detector = MotionDetector(
-            source.width,
-            source.height,
-            zones=config.motion_zones,
-            privacy_zones=config.privacy_zones,
-            settings=self.options.motion,
-        )
-        recorder = EventRecorder(
-            rate=source.rate,
-            width=source.width,
-            height=source.height,
-            settings=self.options.motion,
-            clips_dir=self.work,
-            audio_rate=source.audio_rate,
-            audio_layout=source.audio_layout,
-            labeler=self._labeler,
-            clip_name=lambda _started: uuid.uuid4().hex,
-        )
-        return Pipeline(source_shape(source), detector, recorder)
+        return build_pipeline(source, config, self.options.motion, self.work, self._labeler)
 
     def _spool_clip(self, clip: Clip | None) -> None:
         if clip is None:
