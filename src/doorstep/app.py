@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from doorstep import __version__
 from doorstep.accounts import api as accounts
 from doorstep.accounts import pages, throttling
+from doorstep.accounts.throttle_rules import Backoff, Limits, Window
 from doorstep.agencies import api as agencies
 from doorstep.cameras import api as cameras
 from doorstep.cameras import device_api as devices
@@ -88,6 +90,27 @@ ROUTERS = (
 )
 
 
+#: The wait after the first login failure over the free ones; it doubles with each after.
+FIRST_DELAY = timedelta(seconds=2)
+
+
+def throttle_limits(settings: Settings) -> Limits:
+    """Every throttle, from the settings: the one place their numbers are read."""
+    window = timedelta(minutes=settings.throttle_window_minutes)
+    cap = timedelta(seconds=settings.login_max_delay_seconds)
+    return Limits(
+        sign_in_source=Window(settings.login_failures_per_address, window),
+        sign_in_account=Backoff(
+            free=settings.login_max_failures,
+            first_delay=min(FIRST_DELAY, cap),
+            cap=cap,
+            forget_after=max(window, cap),
+        ),
+        sign_up_address=Window(settings.sign_ups_per_address, window),
+        pairing_address=Window(settings.pairing_failures_per_address, window),
+    )
+
+
 def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     """Build the app for ``settings``; migrations run first unless the caller already did."""
     # Before anything is written there: the data folder is the operator's alone.
@@ -100,6 +123,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         db=db,
         master_key=load_master_key(settings),
         blobs=make_blob_store(settings),
+        limits=throttle_limits(settings),
     )
     if settings.mqtt_url:
         # Several API processes: alerts go through the broker to whichever holds the page.

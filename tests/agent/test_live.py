@@ -7,7 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from doorstep.agent.runner import AgentOptions, CameraAgent
+from doorstep.agent.options import AgentOptions
+from doorstep.agent.runner import CameraAgent
 from doorstep.agent.state import AgentState
 from doorstep.platform.bus.live import LiveHub
 from tests.agent.conftest import Owner, Server, wait_for

@@ -16,8 +16,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from doorstep.agent.cli import main_agent
-from doorstep.agent.mqtt import MqttPublisher, topic
+from doorstep.agent.mqtt import MqttPublisher
 from doorstep.agent.state import AgentState
+from doorstep.platform.bus.topics import topic
 from tests.agent.conftest import Owner, wait_for
 from tests.conftest import service_missing
 

@@ -15,7 +15,8 @@ import pytest
 
 from doorstep.agent.cli import main_agent
 from doorstep.agent.client import DeviceClient
-from doorstep.agent.runner import AgentOptions, CameraAgent
+from doorstep.agent.options import AgentOptions
+from doorstep.agent.runner import CameraAgent
 from doorstep.agent.state import AgentState
 from doorstep.media.source import Backoff
 from doorstep.media.zones import Zone

@@ -19,7 +19,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from doorstep.agent.runner import AgentOptions, CameraAgent
+from doorstep.agent.options import AgentOptions
+from doorstep.agent.runner import CameraAgent
 from doorstep.agent.state import AgentState
 from doorstep.app import create_app
 from doorstep.errors import NotFound

@@ -14,7 +14,8 @@ from types import FrameType
 
 from doorstep.agent import e2e
 from doorstep.agent.client import DeviceClient
-from doorstep.agent.runner import AgentOptions, CameraAgent, check_source
+from doorstep.agent.options import AgentOptions
+from doorstep.agent.runner import CameraAgent, check_source
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
 from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save_state
 from doorstep.errors import DoorstepError

@@ -21,34 +21,14 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from doorstep.errors import ConfigurationError
+from doorstep.platform.bus.topics import OFFLINE, ONLINE, parse_broker, topic
 
 log = logging.getLogger(__name__)
-
-ONLINE, OFFLINE = "online", "offline"
-
-
-def topic(camera_id: str, name: str) -> str:
-    """The topic ``name`` (availability, event, warning) of one camera."""
-    return f"doorstep/{camera_id}/{name}"
-
-
-def parse_broker(url: str) -> tuple[str, int]:
-    """Host and port of an ``mqtt://host[:port]`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise ConfigurationError(f"the MQTT broker must be given as mqtt://host:port, not {url!r}")
-    try:
-        port = parts.port or 1883
-    except ValueError as err:
-        raise ConfigurationError(f"the MQTT broker URL {url!r} has a bad port") from err
-    return parts.hostname, port
 
 
 class MqttPublisher:

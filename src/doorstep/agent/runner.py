@@ -8,26 +8,29 @@ import queue
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from doorstep.agent._pipeline import (
+    Pipeline,
+    build_pipeline,
+    close_frames,
+    person_labeler,
+    source_shape,
+)
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.mqtt import MqttPublisher
-from doorstep.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolError
+from doorstep.agent.options import AgentOptions, CameraConfig
+from doorstep.agent.spool import Spool, SpoolError
 from doorstep.agent.state import AgentState, load_config, save_config
-from doorstep.agent.uploader import UPLOAD_BACKOFF, Uploader
-from doorstep.errors import ConfigurationError, DoorstepError, NotAuthenticated
+from doorstep.agent.uploader import Uploader
+from doorstep.errors import DoorstepError, NotAuthenticated
 from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
-from doorstep.media.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
-from doorstep.media.people import PersonDetector
 from doorstep.media.probe import encode_preview
-from doorstep.media.recorder import Clip, EventRecorder, Labeler
+from doorstep.media.recorder import Clip
 from doorstep.media.source import (
-    Backoff,
     Frame,
     VideoSource,
     is_network,
@@ -35,7 +38,6 @@ from doorstep.media.source import (
     open_source,
     reconnecting_frames,
 )
-from doorstep.media.zones import Zone
 from doorstep.platform.folders import private_folder
 
 log = logging.getLogger(__name__)
@@ -44,48 +46,6 @@ REPAIR_HINT = (
     "the server no longer accepts this camera's token; make a new pairing code in Doorstep "
     "and run: doorstep agent pair --server URL --code CODE"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CameraConfig:
-    """The camera settings the agent applies: zones and audio, at one config version."""
-
-    version: int = 0
-    motion_zones: tuple[Zone, ...] = ()
-    privacy_zones: tuple[Zone, ...] = ()
-    audio: bool = False
-
-    @classmethod
-    def from_server(cls, data: dict[str, Any]) -> CameraConfig:
-        """Read the configuration the device API sends."""
-        return cls(
-            version=int(data.get("config_version", 0)),
-            motion_zones=_zones(data.get("motion_zones") or []),
-            privacy_zones=_zones(data.get("privacy_zones") or []),
-            audio=bool(data.get("audio_enabled", False)),
-        )
-
-
-def _zones(polygons: list[list[list[float]]]) -> tuple[Zone, ...]:
-    return tuple(Zone(tuple((float(x), float(y)) for x, y in polygon)) for polygon in polygons)
-
-
-@dataclass(frozen=True, slots=True)
-class AgentOptions:
-    """How the agent runs; the defaults are those of `doorstep agent --source SRC`."""
-
-    source: str
-    loop: bool = False
-    realtime: bool = True
-    once: bool = False
-    mqtt_url: str | None = None
-    spool_max_bytes: int = DEFAULT_MAX_BYTES
-    heartbeat_seconds: float = 10.0
-    live_poll_seconds: float = 1.0
-    live_frames_per_second: float = 4.0
-    upload_backoff: Backoff = UPLOAD_BACKOFF
-    reconnect_backoff: Backoff = field(default_factory=Backoff)
-    motion: MotionSettings = DEFAULT_SETTINGS
 
 
 def check_source(spec: str) -> None:
@@ -126,7 +86,7 @@ class CameraAgent:
         )
         self.uploader.e2e_folder = folder
         self.work = folder / "work"
-        self._labeler = _person_labeler()
+        self._labeler = person_labeler()
         self._heartbeat: threading.Thread | None = None
         self._live_client = DeviceClient(state.server, state.token)
         self.live_wanted = threading.Event()
@@ -302,7 +262,7 @@ class CameraAgent:
         """Record with ``config`` until the source ends (True) or the config changes (False)."""
         spec = self.options.source
         self.opened.append(config)
-        pipeline: _Pipeline | None = None
+        pipeline: Pipeline | None = None
         opened: list[VideoSource] = []
 
         def open_fn() -> VideoSource:
@@ -336,7 +296,7 @@ class CameraAgent:
         try:
             for frame in frames:
                 source = opened[-1]
-                if pipeline is None or pipeline.source_shape != _shape(source):
+                if pipeline is None or pipeline.source_shape != source_shape(source):
                     if pipeline is not None:
                         self._spool_clip(pipeline.recorder.close())
                     pipeline = self._pipeline(source, config)
@@ -349,7 +309,7 @@ class CameraAgent:
             broken = True
             log.error("%s; the frames before it were recorded", err.detail)
         finally:
-            _close(frames)
+            close_frames(frames)
             for source in opened:
                 source.close()
             if pipeline is not None:
@@ -378,26 +338,8 @@ class CameraAgent:
                     return
             yield frame
 
-    def _pipeline(self, source: VideoSource, config: CameraConfig) -> _Pipeline:
-        detector = MotionDetector(
-            source.width,
-            source.height,
-            zones=config.motion_zones,
-            privacy_zones=config.privacy_zones,
-            settings=self.options.motion,
-        )
-        recorder = EventRecorder(
-            rate=source.rate,
-            width=source.width,
-            height=source.height,
-            settings=self.options.motion,
-            clips_dir=self.work,
-            audio_rate=source.audio_rate,
-            audio_layout=source.audio_layout,
-            labeler=self._labeler,
-            clip_name=lambda _started: uuid.uuid4().hex,
-        )
-        return _Pipeline(_shape(source), detector, recorder)
+    def _pipeline(self, source: VideoSource, config: CameraConfig) -> Pipeline:
+        return build_pipeline(source, config, self.options.motion, self.work, self._labeler)
 
     def _spool_clip(self, clip: Clip | None) -> None:
         if clip is None:
@@ -442,31 +384,3 @@ class CameraAgent:
                 "spool_max_bytes": self.spool.max_bytes,
             }
         )
-
-
-@dataclass(slots=True)
-class _Pipeline:
-    source_shape: tuple[int, int, float, int | None]
-    detector: MotionDetector
-    recorder: EventRecorder
-
-    def feed(self, frame: Frame) -> Clip | None:
-        return self.recorder.feed(frame, self.detector.score(frame.luma))
-
-
-def _shape(source: VideoSource) -> tuple[int, int, float, int | None]:
-    return (source.width, source.height, source.fps, source.audio_rate)
-
-
-def _close(frames: Iterator[Frame]) -> None:
-    close = getattr(frames, "close", None)
-    if close is not None:
-        close()
-
-
-def _person_labeler() -> Labeler | None:
-    try:
-        return PersonDetector()
-    except ConfigurationError as err:
-        log.warning("events will not be labelled: %s", err.detail)
-        return None

@@ -44,6 +44,8 @@ from doorstep.platform.crypto import (
     wrap_key,
 )
 from doorstep.platform.folders import private_folder
+from doorstep.platform.keys import WORK_FOLDER as WORK_FOLDER
+from doorstep.platform.keys import Keys as Keys
 from doorstep.platform.promote import work_key
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import consent
@@ -76,23 +78,6 @@ class ClipMeta:
     ended_at: datetime
     peak_motion: float
     labels: Sequence[str]
-
-
-#: The data folder's folder for footage being worked on (see ``Keys.scratch``).
-WORK_FOLDER = "work"
-
-
-@dataclass(frozen=True, slots=True)
-class Keys:
-    """The server's master key and where blobs live: what reading or writing footage needs."""
-
-    master: bytes
-    blobs: BlobStore
-    #: Where plaintext footage may touch the disk while it is redacted or watermarked: the data
-    #: folder's ``work``, never the system's temporary folder. A process killed in the middle of
-    #: the work leaves its files here, and the next start or sweep removes them
-    #: (``jobs.retention.clear_stale_files``); nothing else would.
-    scratch: Path
 
 
 #: In each work folder: held locked by the process doing the work, for as long as it does.

@@ -207,7 +207,8 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
     import httpx
 
     from doorstep.agent.client import DeviceClient
-    from doorstep.agent.runner import AgentOptions, CameraAgent
+    from doorstep.agent.options import AgentOptions
+    from doorstep.agent.runner import CameraAgent
     from doorstep.agent.state import AgentState, load_state, save_state
 
     while not stop.is_set():

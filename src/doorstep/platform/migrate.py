@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,9 +26,13 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def generate(engine: Engine, message: str) -> None:
-    """Write a new migration from the difference between the models and the database."""
+def generate(engine: Engine, message: str, metadata: MetaData) -> None:
+    """Write a new migration from the difference between ``metadata`` and the database.
+
+    The caller hands over every table (``doorstep.tables.metadata``): platform knows no feature.
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["metadata"] = metadata
         command.revision(config, message=message, autogenerate=True)

@@ -23,10 +23,10 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from doorstep.agent.mqtt import parse_broker
 from doorstep.errors import Unavailable
 from doorstep.platform.bus.live import WANT_SECONDS, LiveHub
 from doorstep.platform.bus.memory import MemoryBus, Subscription
+from doorstep.platform.bus.topics import parse_broker
 
 log = logging.getLogger(__name__)
 

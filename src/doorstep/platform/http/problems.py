@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
@@ -79,14 +80,16 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _respond(request: Request, status: int, body: dict[str, Any]) -> Response:
+async def _respond(request: Request, status: int, body: dict[str, Any]) -> Response:
     headers = {}
     if "retry_after" in body:
         headers["Retry-After"] = str(body["retry_after"])
     if wants_html(request):
         from doorstep.platform.http.render import render_error
 
-        return render_error(request, status, body, headers)
+        # Jinja reads the template from disk (and checks it for changes) on a thread, never on
+        # the event loop every request shares.
+        return await run_in_threadpool(render_error, request, status, body, headers)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -96,7 +99,7 @@ async def _doorstep_error(request: Request, exc: Exception) -> Response:
         # The route's template, not the path: logs name no share, clip or request.
         where = route_template(request.scope)
         log.error("%s on %s %s", exc.detail, request.method, where, exc_info=exc)
-    return _respond(request, exc.status, exc.problem(request.url.path))
+    return await _respond(request, exc.status, exc.problem(request.url.path))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -111,7 +114,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     detail = "; ".join(f"{e['field'] or 'request'}: {e['message']}" for e in errors)
     problem = InvalidInput(detail or "the request is malformed").problem(request.url.path)
     problem["errors"] = errors
-    return _respond(request, 422, problem)
+    return await _respond(request, 422, problem)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -124,7 +127,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         "detail": str(exc.detail),
         "instance": request.url.path,
     }
-    response = _respond(request, exc.status_code, body)
+    response = await _respond(request, exc.status_code, body)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
@@ -133,7 +136,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     where = route_template(request.scope)
     log.error("unexpected error on %s %s", request.method, where, exc_info=exc)
-    return _respond(request, 500, DoorstepError("an unexpected error happened").problem())
+    return await _respond(request, 500, DoorstepError("an unexpected error happened").problem())
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:

@@ -1,0 +1,54 @@
+"""How the agent runs (its options) and what the server tells it to apply (its camera config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from doorstep.agent.spool import DEFAULT_MAX_BYTES
+from doorstep.agent.uploader import UPLOAD_BACKOFF
+from doorstep.media.motion import DEFAULT_SETTINGS, MotionSettings
+from doorstep.media.source import Backoff
+from doorstep.media.zones import Zone
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfig:
+    """The camera settings the agent applies: zones and audio, at one config version."""
+
+    version: int = 0
+    motion_zones: tuple[Zone, ...] = ()
+    privacy_zones: tuple[Zone, ...] = ()
+    audio: bool = False
+
+    @classmethod
+    def from_server(cls, data: dict[str, Any]) -> CameraConfig:
+        """Read the configuration the device API sends."""
+        return cls(
+            version=int(data.get("config_version", 0)),
+            motion_zones=_zones(data.get("motion_zones") or []),
+            privacy_zones=_zones(data.get("privacy_zones") or []),
+            audio=bool(data.get("audio_enabled", False)),
+        )
+
+
+def _zones(polygons: list[list[list[float]]]) -> tuple[Zone, ...]:
+    return tuple(Zone(tuple((float(x), float(y)) for x, y in polygon)) for polygon in polygons)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOptions:
+    """How the agent runs; the defaults are those of `doorstep agent --source SRC`."""
+
+    source: str
+    loop: bool = False
+    realtime: bool = True
+    once: bool = False
+    mqtt_url: str | None = None
+    spool_max_bytes: int = DEFAULT_MAX_BYTES
+    heartbeat_seconds: float = 10.0
+    live_poll_seconds: float = 1.0
+    live_frames_per_second: float = 4.0
+    upload_backoff: Backoff = UPLOAD_BACKOFF
+    reconnect_backoff: Backoff = field(default_factory=Backoff)
+    motion: MotionSettings = DEFAULT_SETTINGS
