@@ -8,8 +8,9 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from doorstep.invitations import store as invitations
+from doorstep.invitations.models import Invitation
 from doorstep.invitations.rules import INVITATION_LIFETIME, InvitationKind
-from doorstep.invitations.store import Invitation, Invited
+from doorstep.invitations.store import Invited
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import CurrentUser, DbDep
 
