@@ -14,13 +14,9 @@ from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.errors import NotFound
 from doorstep.geo.cells import cell_location
-from doorstep.invitations import store as invitations
-from doorstep.invitations.api import (
-    InvitationPending,
-    InvitationSent,
-    invitation_pending,
-    invitation_sent,
-)
+from doorstep.invitations import service as invitations
+from doorstep.invitations.schemas import InvitationPending, InvitationSent
+from doorstep.invitations.service import invitation_pending, invitation_sent
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.requests import store as agencies

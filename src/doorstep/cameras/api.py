@@ -17,13 +17,9 @@ from doorstep.cameras.models import Camera, HouseholdMember
 from doorstep.clips.store import shred
 from doorstep.errors import Conflict
 from doorstep.geo.cells import Coordinates
-from doorstep.invitations import store as invitations
-from doorstep.invitations.api import (
-    InvitationPending,
-    InvitationSent,
-    invitation_pending,
-    invitation_sent,
-)
+from doorstep.invitations import service as invitations
+from doorstep.invitations.schemas import InvitationPending, InvitationSent
+from doorstep.invitations.service import invitation_pending, invitation_sent
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import ClipReader, ClipWriter, DbDep, StateDep
 
