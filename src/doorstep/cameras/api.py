@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from doorstep.accounts.api import HomeLocation, Strict
+from doorstep.accounts.schemas import HomeLocation, Strict
 from doorstep.cameras import store as cameras
 from doorstep.cameras.models import Camera, HouseholdMember
 from doorstep.clips.store import shred
