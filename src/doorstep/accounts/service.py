@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts import export, store, throttling
 from doorstep.accounts.models import ApiToken, User
+from doorstep.accounts.roles import Role
 from doorstep.accounts.schemas import HomeLocation, TokenPublic, UserPrivate, public_cell_of
 from doorstep.accounts.sign_up import create_account
 from doorstep.accounts.store import NewSession, SignIn
@@ -62,6 +63,28 @@ def token_public(token: ApiToken) -> TokenPublic:
         expires_at=token.expires_at,
         revoked_at=token.revoked_at,
         last_used_at=token.last_used_at,
+    )
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    home: Coordinates | None,
+    cell_resolution: int,
+    role: Role = Role.RESIDENT,
+) -> User:
+    """Create an account of any role, as an operator or the demo does (no throttle, no disguise)."""
+    return store.create_user(
+        db,
+        email=email,
+        password=password,
+        display_name=display_name,
+        home=home,
+        cell_resolution=cell_resolution,
+        role=role,
     )
 
 
