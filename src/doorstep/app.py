@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from doorstep import __version__
 from doorstep.accounts import api as accounts
 from doorstep.accounts import pages, throttling
+from doorstep.accounts.service import AUTHENTICATOR
 from doorstep.accounts.throttle_rules import Backoff, Limits, Window
 from doorstep.agencies import api as agencies
 from doorstep.cameras import api as cameras
@@ -188,6 +189,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.doorstep = state
+    # Platform resolves who is calling through this; it imports no feature to do so.
+    app.state.authenticator = AUTHENTICATOR
     # For callers that never ran the lifespan (tests driving the app without starting it).
     app.state.shutdown = shutdown
     problems.install(app)

@@ -116,7 +116,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create an account with any role (for staff, agencies and first admins)."""
     from doorstep.accounts.roles import Role
-    from doorstep.accounts.store import create_user
+    from doorstep.accounts.service import create_user
     from doorstep.geo.cells import parse_coordinates
     from doorstep.platform.db import Database
     from doorstep.platform.migrate import migrate

@@ -4,7 +4,7 @@ from doorstep.accounts import models as accounts
 from doorstep.cameras import models as cameras
 from doorstep.clips import models as clips
 from doorstep.clips import served_store as served_bytes
-from doorstep.invitations import store as invitations
+from doorstep.invitations import models as invitations
 from doorstep.legal import store as legal
 from doorstep.neighbors import store as feed
 from doorstep.platform.orm import Base

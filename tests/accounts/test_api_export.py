@@ -6,10 +6,14 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from doorstep.accounts import export
+from doorstep.platform.http.state import AppState
 from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import resident
 from tests.samples import tiny_clip
@@ -48,3 +52,20 @@ def test_export_has_the_account_cameras_and_playable_clips(
 
 def test_export_needs_a_login(client: TestClient) -> None:
     assert client.get("/api/v1/me/export").status_code == 401
+
+
+def test_export_writes_the_zip_with_every_database_permit_free(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state: AppState = app.state.doorstep
+    free_while_writing: list[int] = []
+    write_zip = export.write_zip
+
+    def spy(contents: export.Contents, blobs: Any, folder: Path) -> Path:
+        free_while_writing.append(state.admission._permits._value)
+        return write_zip(contents, blobs, folder)
+
+    monkeypatch.setattr(export, "write_zip", spy)
+    resident(client)
+    assert client.get("/api/v1/me/export").status_code == 200
+    assert free_while_writing == [state.admission.limit]

@@ -1,10 +1,17 @@
-"""An owner's whole account as one ZIP: account, cameras, clips with video, posts, audit entries."""
+"""An owner's whole account as one ZIP: account, cameras, clips with video, posts, audit entries.
+
+Made in two steps so the slow one holds no database permit: ``gather`` reads every row and
+unwraps each clip's key inside the request's transaction, then ``write_zip`` decrypts the
+footage from the blob store and writes the archive with no database at all.
+"""
 
 from __future__ import annotations
 
 import json
 import tempfile
 import zipfile
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +20,13 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import Keys, read_snapshot, read_video
+from doorstep.clips.store import Keys, owner_data_key
+from doorstep.errors import NotFound
 from doorstep.neighbors.store import Comment, Post
+from doorstep.platform.blobs import BlobStore
+from doorstep.platform.crypto import clip_key_context, decrypt_stream, unwrap_key
 from doorstep.platform.folders import private_folder
+from doorstep.platform.types import utcnow
 from doorstep.transparency import audit_store as audit
 
 README = """\
@@ -29,101 +40,135 @@ audit.json     every recorded access to your footage by anyone but you
 """
 
 
+@dataclass(frozen=True, slots=True)
+class ClipFiles:
+    """Where one clip's video and snapshot go in the ZIP, and what opens them."""
+
+    stem: str
+    video_key: str
+    snapshot_key: str
+    #: The clip's own key, unwrapped while the transaction was open.
+    key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """Everything the ZIP holds, read from the database: writing it needs only the blobs."""
+
+    now: datetime
+    account: dict[str, Any]
+    cameras: list[dict[str, Any]]
+    clips: list[dict[str, Any]]
+    files: list[ClipFiles]
+    posts: dict[str, Any]
+    audit: Any
+
+
+def gather(db: Session, keys: Keys, user: User) -> Contents:
+    """Read what the export holds about ``user``, clip keys included; nothing is decrypted yet."""
+    now = utcnow()
+    account = {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "home": {"lat": user.home_lat, "lon": user.home_lon},
+        "created_at": user.created_at,
+        "api_tokens": [
+            {"name": t.name, "scopes": t.scopes, "created_at": t.created_at} for t in user.tokens
+        ],
+    }
+    cameras = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "position": {"lat": c.lat, "lon": c.lon},
+            "motion_zones": c.motion_zones,
+            "privacy_zones": c.privacy_zones,
+            "audio_enabled": c.audio_enabled,
+            "retention_days": c.retention_days,
+            "requests_opt_in": c.requests_opt_in,
+        }
+        for c in user.cameras
+    ]
+    clips = list(db.scalars(select(Clip).where(Clip.owner_id == user.id).order_by(Clip.started_at)))
+    entries = []
+    files = []
+    data_key = owner_data_key(db, keys.master, user.id) if clips else b""
+    for clip in clips:
+        stem = f"clips/{clip.started_at.strftime('%Y%m%dT%H%M%S')}-{clip.id}"
+        entries.append(
+            {
+                "id": clip.id,
+                "camera_id": clip.camera_id,
+                "started_at": clip.started_at,
+                "ended_at": clip.ended_at,
+                "labels": clip.labels,
+                "video": stem + ".mp4",
+                "snapshot": stem + ".jpg",
+            }
+        )
+        if clip.wrapped_key is None:
+            raise NotFound("that clip has been deleted")
+        context = clip_key_context(clip.owner_id, clip.id)
+        key = unwrap_key(data_key, clip.wrapped_key, context=context)
+        files.append(ClipFiles(stem, clip.video_key, clip.snapshot_key, key))
+    posts = db.scalars(select(Post).where(Post.author_id == user.id))
+    comments = db.scalars(select(Comment).where(Comment.author_id == user.id))
+    written = {
+        "posts": [
+            {
+                "id": p.id,
+                "category": p.category,
+                "text": p.text,
+                "area": p.cell,
+                "created_at": p.created_at,
+                "status": p.status,
+            }
+            for p in posts
+        ],
+        "comments": [
+            {"post_id": c.post_id, "text": c.text, "created_at": c.created_at} for c in comments
+        ],
+    }
+    return Contents(
+        now=now,
+        account=account,
+        cameras=cameras,
+        clips=entries,
+        files=files,
+        posts=written,
+        audit=audit.about_owner(db, user.id, limit=100_000),
+    )
+
+
 def _dump(archive: zipfile.ZipFile, name: str, data: Any) -> None:
     archive.writestr(name, json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def export_account(db: Session, keys: Keys, user: User, folder: Path) -> Path:
+def write_zip(contents: Contents, blobs: BlobStore, folder: Path) -> Path:
     """Write the ZIP into ``folder`` and return its path (the caller removes it when sent)."""
-    from doorstep.platform.types import utcnow
-
     private_folder(folder)
     handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".zip", delete=False)  # noqa: SIM115
     path = Path(handle.name)
     handle.close()
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("README.txt", README.format(now=utcnow().isoformat()))
-            _dump(
-                archive,
-                "account.json",
-                {
-                    "id": user.id,
-                    "email": user.email,
-                    "display_name": user.display_name,
-                    "role": user.role,
-                    "home": {"lat": user.home_lat, "lon": user.home_lon},
-                    "created_at": user.created_at,
-                    "api_tokens": [
-                        {"name": t.name, "scopes": t.scopes, "created_at": t.created_at}
-                        for t in user.tokens
-                    ],
-                },
-            )
-            _dump(
-                archive,
-                "cameras.json",
-                [
-                    {
-                        "id": c.id,
-                        "name": c.name,
-                        "position": {"lat": c.lat, "lon": c.lon},
-                        "motion_zones": c.motion_zones,
-                        "privacy_zones": c.privacy_zones,
-                        "audio_enabled": c.audio_enabled,
-                        "retention_days": c.retention_days,
-                        "requests_opt_in": c.requests_opt_in,
-                    }
-                    for c in user.cameras
-                ],
-            )
-            clips = list(
-                db.scalars(select(Clip).where(Clip.owner_id == user.id).order_by(Clip.started_at))
-            )
-            entries = []
-            for clip in clips:
-                stem = f"clips/{clip.started_at.strftime('%Y%m%dT%H%M%S')}-{clip.id}"
-                entries.append(
-                    {
-                        "id": clip.id,
-                        "camera_id": clip.camera_id,
-                        "started_at": clip.started_at,
-                        "ended_at": clip.ended_at,
-                        "labels": clip.labels,
-                        "video": stem + ".mp4",
-                        "snapshot": stem + ".jpg",
-                    }
-                )
+            archive.writestr("README.txt", README.format(now=contents.now.isoformat()))
+            _dump(archive, "account.json", contents.account)
+            _dump(archive, "cameras.json", contents.cameras)
+            for clip in contents.files:
                 # Stored, not deflated: MP4 does not shrink, and streaming keeps memory flat.
-                with archive.open(zipfile.ZipInfo(stem + ".mp4"), "w", force_zip64=True) as out:
-                    for piece in read_video(db, keys, clip):
+                with archive.open(
+                    zipfile.ZipInfo(clip.stem + ".mp4"), "w", force_zip64=True
+                ) as out:
+                    for piece in decrypt_stream(blobs.open_stream(clip.video_key), clip.key):
                         out.write(piece)
-                archive.writestr(stem + ".jpg", read_snapshot(db, keys, clip))
-            _dump(archive, "clips.json", entries)
-            posts = db.scalars(select(Post).where(Post.author_id == user.id))
-            comments = db.scalars(select(Comment).where(Comment.author_id == user.id))
-            _dump(
-                archive,
-                "posts.json",
-                {
-                    "posts": [
-                        {
-                            "id": p.id,
-                            "category": p.category,
-                            "text": p.text,
-                            "area": p.cell,
-                            "created_at": p.created_at,
-                            "status": p.status,
-                        }
-                        for p in posts
-                    ],
-                    "comments": [
-                        {"post_id": c.post_id, "text": c.text, "created_at": c.created_at}
-                        for c in comments
-                    ],
-                },
-            )
-            _dump(archive, "audit.json", audit.about_owner(db, user.id, limit=100_000))
+                snapshot = b"".join(decrypt_stream(blobs.open_stream(clip.snapshot_key), clip.key))
+                archive.writestr(clip.stem + ".jpg", snapshot)
+            _dump(archive, "clips.json", contents.clips)
+            _dump(archive, "posts.json", contents.posts)
+            _dump(archive, "audit.json", contents.audit)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from doorstep.accounts import store as accounts
-from doorstep.accounts import throttling
-from doorstep.accounts.api import clear_session_cookie, set_session_cookie
-from doorstep.accounts.sign_up import create_account
+from doorstep.accounts import service as accounts
+from doorstep.accounts._http import clear_session_cookie, start_browser_session
 from doorstep.errors import DoorstepError, InvalidInput, NotAuthenticated
 from doorstep.geo.cells import Coordinates, cell_location, parse_coordinates
 from doorstep.platform.http.deps import (
@@ -80,14 +77,14 @@ def signup(
     check_anonymous_csrf(request, csrf)
     form = {"email": email, "display_name": display_name, "home": home}
     try:
-        throttling.count_sign_up(db, request, state)
-        create_account(
+        accounts.sign_up(
             db,
+            request,
+            state,
             email=email,
             password=password,
             display_name=display_name,
             home=_home_from_text(home),
-            cell_resolution=state.settings.public_cell_resolution,
         )
     except DoorstepError as err:
         if err.status >= 500:
@@ -127,28 +124,23 @@ def login(
 ) -> Response:
     """Check the password and start a session."""
     check_anonymous_csrf(request, csrf)
-    origin = throttling.sign_in_origin(request, state)
     try:
-        user = accounts.authenticate(db, email, password, origin, state.limits)
+        signed_in = accounts.log_in(db, request, state, email, password)
     except DoorstepError as err:
         if err.status >= 500:
             raise
         request.state.principal = None
         context = {"form": {"email": email}, "error": err, "next": _safe_next(next)}
         return render(request, "login.html", context, status=err.status, headers=_retry_after(err))
-    new = accounts.start_session(db, user, state.session_ttl)
     response = _see_other(_safe_next(next))
-    set_session_cookie(response, state, new)
-    throttling.remember_device(response, state, origin, user)
+    start_browser_session(response, state, signed_in)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep) -> Response:
     """End the session and go back to the landing page."""
-    secret = request.cookies.get(SESSION_COOKIE)
-    if principal is not None and principal.session is not None and secret:
-        accounts.end_session(db, secret)
+    accounts.log_out(db, principal, request.cookies.get(SESSION_COOKIE))
     response = _see_other("/")
     clear_session_cookie(response, state)
     return response
@@ -185,9 +177,12 @@ def update_profile(
     if principal is None:
         return _see_other("/login")
     try:
-        principal.user.display_name = accounts.clean_display_name(display_name)
-        accounts.set_home(
-            principal.user, _home_from_text(home), state.settings.public_cell_resolution
+        accounts.update_profile(
+            principal.user,
+            state,
+            display_name=display_name,
+            home=_home_from_text(home),
+            change_home=True,
         )
     except FORM_ERRORS as err:
         return _account(request, principal, profile_error=err, status=err.status)
@@ -206,16 +201,14 @@ def change_password(
     """Change the password; every other session ends."""
     if principal is None:
         return _see_other("/login")
-    origin = throttling.sign_in_origin(request, state)
     try:
-        accounts.change_password(db, principal.user, current_password, new_password, origin)
+        signed_in = accounts.change_password(
+            db, request, state, principal.user, current_password, new_password
+        )
     except FORM_ERRORS as err:
         return _account(request, principal, password_error=err, status=err.status)
     response = _see_other("/account?changed=1")
-    set_session_cookie(
-        response, state, accounts.start_session(db, principal.user, state.session_ttl)
-    )
-    throttling.remember_device(response, state, origin, principal.user)
+    start_browser_session(response, state, signed_in)
     return response
 
 
@@ -231,12 +224,9 @@ def create_token(
     if principal is None:
         return _see_other("/login")
     try:
-        _, secret = accounts.issue_token(
-            db, principal.user, name=name, scopes=scopes, ttl=timedelta(days=90)
-        )
+        secret = accounts.issue_page_token(db, principal.user, name=name, scopes=scopes)
     except FORM_ERRORS as err:
         return _account(request, principal, token_error=err, status=err.status)
-    db.refresh(principal.user)
     return _account(request, principal, new_token=secret)
 
 

@@ -6,6 +6,10 @@ from doorstep.errors import InvalidInput
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
+#: The longest email address an account may have (RFC 5321's limit).
+MAX_EMAIL = 254
+#: The longest display name, or API token name.
+MAX_NAME = 80
 
 # The most common passwords in public breach corpora, lower-cased; anything in here is refused.
 _COMMON = frozenset(

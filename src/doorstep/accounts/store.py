@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from doorstep.accounts import throttle_store as throttles
 from doorstep.accounts.models import ApiToken, BrowserSession, KnownAddress, User
 from doorstep.accounts.roles import Role
-from doorstep.accounts.rules import check_password
+from doorstep.accounts.rules import MAX_EMAIL, MAX_NAME, check_password
 from doorstep.accounts.throttle_rules import (
     KNOWN_ADDRESS_DAYS,
     KNOWN_ADDRESSES_PER_ACCOUNT,
@@ -45,8 +45,6 @@ from doorstep.platform.security import (
 )
 from doorstep.platform.types import utcnow
 
-MAX_EMAIL = 254
-MAX_NAME = 80
 #: Stand in for the account of an email that has none, so both take the same steps.
 _NO_ACCOUNT = ""
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)

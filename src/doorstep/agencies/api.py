@@ -9,18 +9,14 @@ from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.accounts.schemas import Strict
 from doorstep.errors import NotFound
 from doorstep.geo.cells import cell_location
-from doorstep.invitations import store as invitations
-from doorstep.invitations.api import (
-    InvitationPending,
-    InvitationSent,
-    invitation_pending,
-    invitation_sent,
-)
+from doorstep.invitations import service as invitations
+from doorstep.invitations.schemas import InvitationPending, InvitationSent
+from doorstep.invitations.service import invitation_pending, invitation_sent
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.requests import store as agencies

@@ -11,19 +11,15 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from doorstep.accounts.api import HomeLocation, Strict
+from doorstep.accounts.schemas import HomeLocation, Strict
 from doorstep.cameras import store as cameras
 from doorstep.cameras.models import Camera, HouseholdMember
 from doorstep.clips.store import shred
 from doorstep.errors import Conflict
 from doorstep.geo.cells import Coordinates
-from doorstep.invitations import store as invitations
-from doorstep.invitations.api import (
-    InvitationPending,
-    InvitationSent,
-    invitation_pending,
-    invitation_sent,
-)
+from doorstep.invitations import service as invitations
+from doorstep.invitations.schemas import InvitationPending, InvitationSent
+from doorstep.invitations.service import invitation_pending, invitation_sent
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import ClipReader, ClipWriter, DbDep, StateDep
 

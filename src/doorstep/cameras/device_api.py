@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from doorstep import __version__
 from doorstep.accounts import throttling
-from doorstep.accounts.api import Strict
+from doorstep.accounts.schemas import Strict
 from doorstep.cameras import store as cameras
 from doorstep.cameras.rules import in_quiet_hours, should_alert
 from doorstep.clips.api import ClipPublic, clip_public

@@ -15,8 +15,8 @@ from sqlalchemy import Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
+from doorstep.accounts.schemas import Strict
 from doorstep.cameras.models import Camera
 from doorstep.clips import store as clip_store
 from doorstep.clips.models import Clip

@@ -32,7 +32,7 @@ from doorstep.cameras.models import Camera
 from doorstep.clips.models import Clip
 from doorstep.clips.store import ClipMeta, Keys, store_clip
 from doorstep.geo.cells import Coordinates, distance_m
-from doorstep.invitations import store as invitations
+from doorstep.invitations import service as invitations
 from doorstep.legal import api as legal_api
 from doorstep.legal.store import EmergencyRequest, LegalDemand
 from doorstep.platform.blobs import make_blob_store

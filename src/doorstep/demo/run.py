@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
-from doorstep.accounts.store import create_user
+from doorstep.accounts.service import create_user
 from doorstep.cameras.models import Camera
 from doorstep.cameras.store import add_camera
 from doorstep.demo.history import (

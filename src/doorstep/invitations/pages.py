@@ -10,18 +10,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from doorstep.errors import Conflict, DoorstepError, InvalidInput
-from doorstep.invitations import store as invitations
-from doorstep.invitations.api import invitation_for_you
+from doorstep.invitations import service as invitations
 from doorstep.invitations.rules import INVITATION_LIFETIME, MAX_CODE_TRIES
+from doorstep.invitations.schemas import MAX_CODE_LENGTH
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal
 from doorstep.platform.http.render import render
 
 router = APIRouter(include_in_schema=False)
 
-Code = Annotated[str, Form(max_length=64)]
+Code = Annotated[str, Form(max_length=MAX_CODE_LENGTH)]
 
 
 def _login(request: Request) -> RedirectResponse:
@@ -39,14 +38,14 @@ def invitations_page(request: Request, principal: OptionalPrincipal, db: DbDep) 
 def _page(
     request: Request,
     principal: Principal,
-    db: Session,
+    db: DbDep,
     *,
     status: int = 200,
     error: DoorstepError | None = None,
     error_for: str = "",
 ) -> Response:
     request.state.principal = principal
-    rows = [invitation_for_you(row) for row in invitations.addressed_to(db, principal.user)]
+    rows = invitations.for_you(db, principal.user)
     context = {
         "invitations": rows,
         "lifetime_days": INVITATION_LIFETIME.days,

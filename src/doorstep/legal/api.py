@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS, Role
+from doorstep.accounts.schemas import Strict
 from doorstep.cameras.models import Camera
 from doorstep.clips.api import parse_range
 from doorstep.clips.models import Clip

@@ -65,7 +65,8 @@ def _page(
 def _reviewer(principal: Principal) -> User:
     if principal.user.role not in REVIEWERS:
         raise Forbidden("only Doorstep reviewers may open the review console")
-    return principal.user
+    reviewer: User = principal.user
+    return reviewer
 
 
 def _when(text: str, field: str) -> datetime | None:

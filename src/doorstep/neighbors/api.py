@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.api import HomeLocation, PublicCell, Strict, public_cell_of
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.accounts.schemas import HomeLocation, PublicCell, Strict, public_cell_of
 from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge, PolicyRefused
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.neighbors import store as feed

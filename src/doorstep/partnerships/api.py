@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.accounts.schemas import Strict
 from doorstep.errors import InvalidInput, PolicyRefused
 from doorstep.legal import store as legal
 from doorstep.legal.store import Partnership, PartnershipStatus

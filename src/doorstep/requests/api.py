@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.api import HomeLocation, Strict
 from doorstep.accounts.models import User
+from doorstep.accounts.schemas import HomeLocation, Strict
 from doorstep.agencies.api import RfaPublic, rfa_public
 from doorstep.clips import served_store as served_bytes
 from doorstep.clips.api import parse_range

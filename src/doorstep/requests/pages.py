@@ -17,7 +17,7 @@ from doorstep.accounts.roles import REVIEWERS
 from doorstep.agencies.api import agency_public, camera_map_of, rfa_public
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.geo.cells import parse_coordinates
-from doorstep.invitations import store as invitations
+from doorstep.invitations import service as invitations
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
 from doorstep.platform.http.state import AppState

@@ -1,11 +1,17 @@
-"""Typed dependencies: the app state, a database session, and who is calling."""
+"""Typed dependencies: the app state, a database session, and who is calling.
+
+Platform knows no feature: who a credential belongs to is answered by an ``Authenticator`` the
+app wires in at startup (``app.state.authenticator``, the accounts feature's), so a session cookie
+or an API token becomes a ``Principal`` here without this module importing accounts.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from enum import StrEnum
+from typing import Annotated, Any, Protocol, TypeAlias, TypeVar
 
 from anyio import CancelScope
 from fastapi import Depends, Request, Response
@@ -13,9 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.models import ApiToken, BrowserSession, User
-from doorstep.accounts.roles import Role
-from doorstep.accounts.store import session_for, token_for
 from doorstep.errors import CsrfRejected, Forbidden, NotAuthenticated
 from doorstep.platform.bus.memory import take_pending
 from doorstep.platform.http.state import AppState
@@ -31,6 +34,13 @@ DEVICE_PREFIX = "/api/v1/devices/"
 CLIP_UPLOAD_PATH = DEVICE_PREFIX + "clips"
 
 Page = TypeVar("Page", bound=BaseModel)
+
+# The account, browser session and API token rows belong to the accounts feature, which platform may
+# not import; their classes are accounts.models' ``User``, ``BrowserSession`` and ``ApiToken``.
+# Named here so every signature below still says which of the three it carries.
+Account: TypeAlias = Any
+AccountSession: TypeAlias = Any
+AccountToken: TypeAlias = Any
 
 
 # Dependencies that do no I/O are coroutines: FastAPI runs a plain function on a thread,
@@ -106,14 +116,34 @@ CsrfDep = Annotated[str | None, Depends(submitted_csrf)]
 class Principal:
     """Who is calling and how: a browser session or an API token."""
 
-    user: User
-    session: BrowserSession | None = None
-    token: ApiToken | None = None
+    user: Account
+    session: AccountSession | None = None
+    token: AccountToken | None = None
 
     def require_scope(self, scope: str) -> None:
         """Refuse a token that was not given ``scope``; browser sessions have every scope."""
         if self.token is not None and scope not in self.token.scopes:
             raise Forbidden(f"this token lacks the '{scope}' scope")
+
+
+class Authenticator(Protocol):
+    """Who a credential belongs to: the accounts feature answers, the app wires it in."""
+
+    def by_token(self, db: Session, secret: str) -> Principal:
+        """The caller an API token speaks for; refuses (``NotAuthenticated``) an unknown one."""
+        ...
+
+    def by_session(self, db: Session, cookie: str) -> Principal | None:
+        """The caller a live browser session belongs to, or None for an unknown or stale one."""
+        ...
+
+
+def authenticator(request: Request) -> Authenticator:
+    """The authenticator the app was built with (``create_app`` sets it)."""
+    found: Authenticator | None = getattr(request.app.state, "authenticator", None)
+    if found is None:
+        raise RuntimeError("the app has no authenticator: create_app wires the accounts one in")
+    return found
 
 
 def resolve_principal(request: Request, csrf: str | None, db: Session) -> Principal | None:
@@ -123,7 +153,8 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> Princi
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("use 'Authorization: Bearer <token>'")
-        token = token_for(db, secret.strip())
+        principal = authenticator(request).by_token(db, secret.strip())
+        token: AccountToken = principal.token
         # A camera's token speaks for the camera, never for its owner: it cannot consent,
         # read the owner's account or change anything outside the device API.
         # The matched route, not the URL: behind a proxy prefix the URL starts with the prefix.
@@ -133,16 +164,17 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> Princi
         # The pages are for browsers; a token reaches the API routes of its scopes only.
         if not path.startswith(API_PREFIX):
             raise Forbidden("API tokens work only for the API; the pages need a logged-in browser")
-        return Principal(user=token.user, token=token)
+        return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    session = session_for(db, cookie)
-    if session is None:
+    found = authenticator(request).by_session(db, cookie)
+    if found is None:
         return None
+    session: AccountSession = found.session
     if request.method not in SAFE_METHODS and not (csrf and same(csrf, session.csrf_token)):
         raise CsrfRejected("reload the page and try again (missing or wrong CSRF token)")
-    return Principal(user=session.user, session=session)
+    return found
 
 
 # ``csrf`` before ``db``: dependencies resolve in order, and a form body still arriving (slowly,
@@ -252,19 +284,19 @@ async def device_principal(principal: CurrentPrincipal) -> Principal:
 DevicePrincipal = Annotated[Principal, Depends(device_principal)]
 
 
-async def current_user(principal: BrowserPrincipal) -> User:
+async def current_user(principal: BrowserPrincipal) -> Account:
     """The logged-in account, in a browser (see ``browser_principal``)."""
     return principal.user
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[Account, Depends(current_user)]
 
 
-def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
-    """A dependency that lets only the given roles through."""
+def require_role(*roles: StrEnum) -> Callable[[Account], Awaitable[Account]]:
+    """A dependency that lets only the given roles (accounts.roles ``Role`` members) through."""
     allowed = {role.value for role in roles}
 
-    async def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> Account:
         if user.role not in allowed:
             raise Forbidden("your account's role may not do this")
         return user

@@ -1,0 +1,204 @@
+"""Accounts' use cases: signing up and in, the caller's profile, password, tokens, export.
+
+The routes (api.py, pages.py) parse, call one of these and answer; the authenticator at the end
+is how platform learns who is calling without importing accounts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import NamedTuple
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from doorstep.accounts import export, store, throttling
+from doorstep.accounts.models import ApiToken, User
+from doorstep.accounts.roles import Role
+from doorstep.accounts.schemas import HomeLocation, TokenPublic, UserPrivate, public_cell_of
+from doorstep.accounts.sign_up import create_account
+from doorstep.accounts.store import NewSession, SignIn
+from doorstep.clips.store import Keys
+from doorstep.geo.cells import Coordinates
+from doorstep.platform.http.deps import Principal
+from doorstep.platform.http.state import AppState
+
+#: How long a token made on the account page lasts.
+PAGE_TOKEN_LIFETIME = timedelta(days=90)
+
+
+class SignedIn(NamedTuple):
+    """A browser just signed in: whose, its new session, and where from (for the throttle)."""
+
+    user: User
+    session: NewSession
+    origin: SignIn
+
+
+def user_private(user: User) -> UserPrivate:
+    """The owner's own view of their account."""
+    home = None
+    if user.home_lat is not None and user.home_lon is not None:
+        home = HomeLocation(lat=user.home_lat, lon=user.home_lon)
+    cell = public_cell_of(user.home_cell) if user.home_cell else None
+    return UserPrivate(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=user.role,
+        home=home,
+        home_cell=cell,
+        created_at=user.created_at,
+    )
+
+
+def token_public(token: ApiToken) -> TokenPublic:
+    """A token without its secret."""
+    return TokenPublic(
+        id=token.id,
+        name=token.name,
+        scopes=list(token.scopes),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+        last_used_at=token.last_used_at,
+    )
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    home: Coordinates | None,
+    cell_resolution: int,
+    role: Role = Role.RESIDENT,
+) -> User:
+    """Create an account of any role, as an operator or the demo does (no throttle, no disguise)."""
+    return store.create_user(
+        db,
+        email=email,
+        password=password,
+        display_name=display_name,
+        home=home,
+        cell_resolution=cell_resolution,
+        role=role,
+    )
+
+
+def sign_up(
+    db: Session,
+    request: Request,
+    state: AppState,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    home: Coordinates | None,
+) -> User:
+    """Count the try against the client's address, then create a resident account.
+
+    A taken email gets a stand-in that is never stored (see ``sign_up.create_account``).
+    """
+    throttling.count_sign_up(db, request, state)
+    return create_account(
+        db,
+        email=email,
+        password=password,
+        display_name=display_name,
+        home=home,
+        cell_resolution=state.settings.public_cell_resolution,
+    )
+
+
+def log_in(db: Session, request: Request, state: AppState, email: str, password: str) -> SignedIn:
+    """Check the password within the sign-in throttles and start a browser session."""
+    origin = throttling.sign_in_origin(request, state)
+    user = store.authenticate(db, email, password, origin, state.limits)
+    return SignedIn(user, store.start_session(db, user, state.session_ttl), origin)
+
+
+def log_out(db: Session, principal: Principal | None, secret: str | None) -> None:
+    """End the caller's browser session, if the caller has one."""
+    if principal is not None and principal.session is not None and secret:
+        store.end_session(db, secret)
+
+
+def update_profile(
+    user: User,
+    state: AppState,
+    *,
+    display_name: str | None,
+    home: Coordinates | None,
+    change_home: bool,
+) -> None:
+    """Change the display name (unless None) and, if ``change_home``, the home."""
+    if display_name is not None:
+        user.display_name = store.clean_display_name(display_name)
+    if change_home:
+        store.set_home(user, home, state.settings.public_cell_resolution)
+
+
+def change_password(
+    db: Session, request: Request, state: AppState, user: User, current: str, new: str
+) -> SignedIn:
+    """Change the password; every session ends and this browser's goes on as a new one."""
+    origin = throttling.sign_in_origin(request, state)
+    store.change_password(db, user, current, new, origin)
+    return SignedIn(user, store.start_session(db, user, state.session_ttl), origin)
+
+
+def delete_account(db: Session, user: User, password: str, keys: Keys) -> None:
+    """Delete the account and all its data, once the password is confirmed."""
+    store.delete_account(db, user, password, keys)
+
+
+def issue_token(
+    db: Session, user: User, *, name: str, scopes: list[str], ttl: timedelta | None
+) -> tuple[ApiToken, str]:
+    """Create an API token; its secret is returned this once."""
+    return store.issue_token(db, user, name=name, scopes=scopes, ttl=ttl)
+
+
+def issue_page_token(db: Session, user: User, *, name: str, scopes: list[str]) -> str:
+    """Create a token from the account page and return its secret; ``user.tokens`` shows it."""
+    _, secret = store.issue_token(db, user, name=name, scopes=scopes, ttl=PAGE_TOKEN_LIFETIME)
+    db.refresh(user)
+    return secret
+
+
+def revoke_token(db: Session, user: User, token_id: str) -> None:
+    """Revoke one of the user's tokens."""
+    store.revoke_token(db, user, token_id)
+
+
+def gather_export(db: Session, keys: Keys, user: User) -> export.Contents:
+    """Read everything the export holds, in the request's transaction (see ``write_export``)."""
+    return export.gather(db, keys, user)
+
+
+def write_export(contents: export.Contents, keys: Keys, folder: Path) -> Path:
+    """Write the export's ZIP into ``folder``: blobs only, no database (nor its permit)."""
+    return export.write_zip(contents, keys.blobs, folder)
+
+
+class SessionsAndTokens:
+    """The app's authenticator: browser sessions and API tokens, as accounts keeps them."""
+
+    def by_token(self, db: Session, secret: str) -> Principal:
+        """The caller a live API token speaks for (refuses an unknown, revoked or expired one)."""
+        token = store.token_for(db, secret)
+        return Principal(user=token.user, token=token)
+
+    def by_session(self, db: Session, cookie: str) -> Principal | None:
+        """The caller a live browser session belongs to, or None."""
+        session = store.session_for(db, cookie)
+        if session is None:
+            return None
+        return Principal(user=session.user, session=session)
+
+
+#: What ``create_app`` wires into ``app.state.authenticator``.
+AUTHENTICATOR = SessionsAndTokens()
