@@ -27,8 +27,8 @@ from doorstep.accounts.store import create_user
 from doorstep.app import create_app
 from doorstep.geo.cells import Coordinates
 from doorstep.neighbors import store as feed
+from doorstep.neighbors.models import Post
 from doorstep.neighbors.rules import PostCategory
-from doorstep.neighbors.store import Post
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
 from doorstep.platform.types import new_id, utcnow

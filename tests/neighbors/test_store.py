@@ -25,8 +25,9 @@ from doorstep.errors import (
 )
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.neighbors import store as feed
+from doorstep.neighbors.models import Post, PostStatus, Tip
 from doorstep.neighbors.rules import PostCategory
-from doorstep.neighbors.store import FeedCursor, Post, PostStatus, Tip
+from doorstep.neighbors.store import FeedCursor
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
 from doorstep.platform.types import one_of, utcnow

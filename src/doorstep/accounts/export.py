@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
 from doorstep.clips.store import Keys, read_snapshot, read_video
-from doorstep.neighbors.store import Comment, Post
+from doorstep.neighbors.models import Comment, Post
 from doorstep.platform.folders import private_folder
 from doorstep.transparency import audit_store as audit
 

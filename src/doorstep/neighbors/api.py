@@ -20,18 +20,17 @@ from doorstep.accounts.roles import Role
 from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge, PolicyRefused
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.neighbors import store as feed
-from doorstep.neighbors.rules import MAX_POST_LENGTH, PostCategory
-from doorstep.neighbors.store import (
+from doorstep.neighbors.models import (
     AgencyAlert,
     Comment,
-    FeedCursor,
+    ModerationDecision,
     Post,
     PostStatus,
-    QueueItem,
     RelayMessage,
     Tip,
-    ViewerMarks,
 )
+from doorstep.neighbors.rules import MAX_POST_LENGTH, PostCategory
+from doorstep.neighbors.store import FeedCursor, QueueItem, ViewerMarks
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http import problems
@@ -664,7 +663,7 @@ def decide_comment(
     return _decision_public(feed.decide_comment(db, comment, user, body.decision, body.reason))
 
 
-def _decision_public(row: feed.ModerationDecision) -> DecisionPublic:
+def _decision_public(row: ModerationDecision) -> DecisionPublic:
     return DecisionPublic(
         id=row.id,
         post_id=row.post_id,

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from doorstep.errors import DoorstepError, Forbidden, NotFound
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import store as feed
+from doorstep.neighbors.models import Comment, Post
 from doorstep.neighbors.rules import RACE_ONLY_EXPLANATION, PostCategory
-from doorstep.neighbors.store import Comment
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
 
@@ -359,7 +359,7 @@ def report_post(
     )
 
 
-def _comment_of(db: Session, post: feed.Post, comment_id: str) -> Comment:
+def _comment_of(db: Session, post: Post, comment_id: str) -> Comment:
     found = db.get(Comment, comment_id)
     if found is None or found.post_id != post.id:
         raise NotFound("no such comment")
