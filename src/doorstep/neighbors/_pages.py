@@ -28,10 +28,12 @@ FILTER_NAMES = {**CATEGORY_NAMES, ALERTS_FILTER: "Agency alerts"}
 
 
 def see_other(url: str) -> RedirectResponse:
+    """Send the browser on to ``url`` with a GET (after a form post)."""
     return RedirectResponse(url, status_code=303)
 
 
 def login(request: Request) -> RedirectResponse:
+    """Send the browser to log in, and back here afterwards."""
     return see_other("/login?next=" + quote(request.url.path))
 
 
@@ -42,12 +44,14 @@ def page(
     context: dict[str, Any],
     status: int = 200,
 ) -> Response:
+    """Render a Neighbors page with the category names every one of them shows."""
     request.state.principal = principal
     shared = {"category_names": CATEGORY_NAMES, "filter_names": FILTER_NAMES}
     return render(request, template, {**shared, **context}, status=status)
 
 
 def form_error(err: DoorstepError) -> DoorstepError:
+    """The error to show on the form, or re-raise it when it is a server fault."""
     # Server faults are not form mistakes: let the one handler show them.
     if err.status >= 500:
         raise err

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from doorstep.accounts.api import public_cell_of
 from doorstep.accounts.models import User
-from doorstep.neighbors._store_feed import ViewerMarks
+from doorstep.neighbors._store_feed import FeedPage, ViewerMarks
 from doorstep.neighbors.models import (
     AgencyAlert,
     Comment,
@@ -22,6 +22,7 @@ from doorstep.neighbors.schemas import (
     AppealPublic,
     CommentPublic,
     DecisionPublic,
+    FeedPublic,
     MessagePublic,
     PostPublic,
     QueueItemPublic,
@@ -143,4 +144,17 @@ def decision_public(row: ModerationDecision) -> DecisionPublic:
         reason=row.reason,
         on_appeal=row.on_appeal,
         decided_at=row.decided_at,
+    )
+
+
+def feed_public(
+    radius: float, centre: str, page: FeedPage, alerts: list[AgencyAlert], viewer: User
+) -> FeedPublic:
+    """One page of the feed around ``centre``, as ``viewer`` sees it."""
+    return FeedPublic(
+        radius_miles=round(radius, 2),
+        home_cell=public_cell_of(centre),
+        posts=[post_public(p, viewer, page.marks) for p in page.posts],
+        alerts=[alert_public(a) for a in alerts],
+        next_cursor=page.next_cursor,
     )

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.api import public_cell_of
 from doorstep.accounts.models import User
 from doorstep.errors import InvalidInput
 from doorstep.neighbors import _store_feed, store
-from doorstep.neighbors._public import alert_public, post_public
+from doorstep.neighbors._public import feed_public
 from doorstep.neighbors._store_feed import FeedCursor, FeedPage
 from doorstep.neighbors.rules import (
     ALERTS_FILTER,
@@ -125,14 +124,7 @@ def read_feed_page(
             db, cells, category=kind, cursor=after, limit=limit, viewer=user, windows=windows
         )
     alerts = store.alerts_for(db, centre) if cursor is None and kind is None else []
-    marks = page.marks
-    return FeedPublic(
-        radius_miles=round(radius, 2),
-        home_cell=public_cell_of(centre),
-        posts=[post_public(p, user, marks) for p in page.posts],
-        alerts=[alert_public(a) for a in alerts],
-        next_cursor=page.next_cursor,
-    )
+    return feed_public(radius, centre, page, alerts, user)
 
 
 @dataclass(frozen=True, slots=True)
