@@ -26,9 +26,10 @@ from sqlalchemy import create_engine, insert, text
 from doorstep.accounts.store import create_user
 from doorstep.app import create_app
 from doorstep.geo.cells import Coordinates
-from doorstep.neighbors import store as feed
+from doorstep.neighbors import rules as feed
+from doorstep.neighbors import service_feed
+from doorstep.neighbors.models import Post
 from doorstep.neighbors.rules import PostCategory
-from doorstep.neighbors.store import Post
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
 from doorstep.platform.types import new_id, utcnow
@@ -121,10 +122,15 @@ def _measure(url: str, data_dir: Path, posts: int, requests: int) -> list[tuple[
     plan = _requests(requests, rng)
     home = h3.latlng_to_cell(CENTRE.lat, CENTRE.lon, RESOLUTION)
 
+    windows = service_feed.FeedWindows()
+
     def repository(radius: float, category: str | None) -> object:
         with database.session() as db:
-            return feed.read_feed(
-                db, feed.feed_cells(home, radius), category=feed.parse_category(category)
+            return service_feed.read_feed(
+                db,
+                feed.feed_cells(home, radius),
+                category=feed.parse_category(category),
+                windows=windows,
             )
 
     rows = [("repository", *_percentiles(repository, plan))]

@@ -55,8 +55,8 @@ from starlette.routing import Route
 from _wire import Connection, WireError, multipart
 from doorstep.accounts.store import create_user
 from doorstep.geo.cells import Coordinates
+from doorstep.neighbors.models import Post
 from doorstep.neighbors.rules import PostCategory
-from doorstep.neighbors.store import Post
 from doorstep.platform.db import Database
 from doorstep.platform.http.deps import SESSION_COOKIE
 from doorstep.platform.migrate import migrate

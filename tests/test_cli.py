@@ -13,8 +13,8 @@ from doorstep.accounts.models import User
 from doorstep.cameras.models import Camera
 from doorstep.cli import app_from_env, main
 from doorstep.demo.run import DEMO_LOGINS, MARKER
+from doorstep.neighbors.models import Post
 from doorstep.neighbors.rules import PostCategory
-from doorstep.neighbors.store import Post
 from doorstep.platform.db import Database
 
 

@@ -6,7 +6,7 @@ from doorstep.clips import models as clips
 from doorstep.clips import served_store as served_bytes
 from doorstep.invitations import models as invitations
 from doorstep.legal import store as legal
-from doorstep.neighbors import store as feed
+from doorstep.neighbors import models as feed
 from doorstep.platform.orm import Base
 from doorstep.requests import store as agencies
 from doorstep.transparency import audit_store as audit

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
 from doorstep.geo.cells import Coordinates
-from doorstep.neighbors.store import Post
+from doorstep.neighbors.models import Post
 from doorstep.platform.http.state import AppState
 from tests.factories import PASSWORD, log_in, resident
 

@@ -24,9 +24,12 @@ from doorstep.errors import (
     TooManyRequests,
 )
 from doorstep.geo.cells import Coordinates, public_cell
-from doorstep.neighbors import store as feed
+from doorstep.neighbors import _store_feed, rules, service_feed, service_moderation, service_relay
+from doorstep.neighbors import service as feed
+from doorstep.neighbors._store_feed import FeedCursor
+from doorstep.neighbors.models import Post, PostStatus, Tip
 from doorstep.neighbors.rules import PostCategory
-from doorstep.neighbors.store import FeedCursor, Post, PostStatus, Tip
+from doorstep.neighbors.service_feed import FeedWindows
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
 from doorstep.platform.types import one_of, utcnow
@@ -85,27 +88,27 @@ def _count(db: Session, model: type[object]) -> int:
 
 def test_feed_cells_cover_the_radius_and_grow_with_it() -> None:
     home = public_cell(HOME, RES)
-    one, five = feed.feed_cells(home, 1.0), feed.feed_cells(home, 5.0)
+    one, five = rules.feed_cells(home, 1.0), rules.feed_cells(home, 5.0)
     assert home in one
     assert set(one) < set(five)
     centre = h3.cell_to_latlng(home)
     farthest = max(h3.great_circle_distance(centre, h3.cell_to_latlng(c), unit="m") for c in one)
     edge = h3.average_hexagon_edge_length(RES, unit="m")
-    assert feed.METERS_PER_MILE - edge < farthest <= feed.METERS_PER_MILE + edge / 2
-    assert len(feed.feed_cells(home, 0.5)) == 7
+    assert rules.METERS_PER_MILE - edge < farthest <= rules.METERS_PER_MILE + edge / 2
+    assert len(rules.feed_cells(home, 0.5)) == 7
 
 
 def test_feed_cells_are_the_callers_own_list() -> None:
     home = public_cell(HOME, RES)
-    first = feed.feed_cells(home, 1.0)
+    first = rules.feed_cells(home, 1.0)
     first.clear()
-    assert len(feed.feed_cells(home, 1.0)) > 7
+    assert len(rules.feed_cells(home, 1.0)) > 7
 
 
 def test_one_of_matches_an_in_list_and_sends_postgresql_one_array(db: Session) -> None:
     author = _user(db, "ada")
     home = public_cell(HOME, RES)
-    cells = feed.feed_cells(home, 5.0)
+    cells = rules.feed_cells(home, 5.0)
     inside = _post(db, author, location=HOME)
     far = _post(db, author, location=Coordinates(HOME.lat + 0.25, HOME.lon))
     db.flush()
@@ -124,7 +127,7 @@ def test_one_of_matches_an_in_list_and_sends_postgresql_one_array(db: Session) -
 @pytest.mark.parametrize("radius", [0.49, 5.01, float("nan"), float("inf")])
 def test_radius_outside_half_a_mile_to_five_is_refused(radius: float) -> None:
     with pytest.raises(InvalidInput):
-        feed.feed_cells(public_cell(HOME, RES), radius)
+        rules.feed_cells(public_cell(HOME, RES), radius)
 
 
 def test_a_post_keeps_only_the_cell_of_where_it_happened(db: Session) -> None:
@@ -145,16 +148,18 @@ def test_feed_is_newest_first_filtered_and_paged_without_gaps(db: Session) -> No
         _post(db, author, text=f"post {i}", category=category.value, now=start + timedelta(i))
     far = _user(db, "bob", Coordinates(51.5072, -0.1276))
     _post(db, far, text="far away")
-    cells = feed.feed_cells(public_cell(HOME, RES), 1.0)
+    cells = rules.feed_cells(public_cell(HOME, RES), 1.0)
 
-    first = feed.read_feed(db, cells, limit=3)
+    first = service_feed.read_feed(db, cells, limit=3)
     assert [p.text for p in first.posts] == ["post 6", "post 5", "post 4"]
     assert first.next_cursor is not None
-    second = feed.read_feed(db, cells, cursor=FeedCursor.decode(first.next_cursor), limit=3)
-    third = feed.read_feed(db, cells, cursor=FeedCursor.decode(second.next_cursor or ""), limit=3)
+    second = service_feed.read_feed(db, cells, cursor=FeedCursor.decode(first.next_cursor), limit=3)
+    third = service_feed.read_feed(
+        db, cells, cursor=FeedCursor.decode(second.next_cursor or ""), limit=3
+    )
     assert [p.text for p in second.posts + third.posts] == ["post 3", "post 2", "post 1", "post 0"]
     assert third.next_cursor is None
-    pets = feed.read_feed(db, cells, category=PostCategory.LOST_PET)
+    pets = service_feed.read_feed(db, cells, category=PostCategory.LOST_PET)
     assert [p.text for p in pets.posts] == ["post 5", "post 3", "post 1"]
 
 
@@ -175,15 +180,17 @@ def test_held_and_removed_posts_stay_out_of_every_feed_page(db: Session) -> None
     posts[3].status = PostStatus.REMOVED.value
     posts[1].status = PostStatus.HELD.value
     db.flush()
-    cells = feed.feed_cells(public_cell(HOME, RES), 1.0)
+    cells = rules.feed_cells(public_cell(HOME, RES), 1.0)
 
-    first = feed.read_feed(db, cells, limit=2)
+    first = service_feed.read_feed(db, cells, limit=2)
     assert [p.text for p in first.posts] == ["post 4", "post 2"]
-    after = feed.read_feed(db, cells, cursor=FeedCursor.decode(first.next_cursor or ""), limit=2)
+    after = service_feed.read_feed(
+        db, cells, cursor=FeedCursor.decode(first.next_cursor or ""), limit=2
+    )
     assert [p.text for p in after.posts] == ["post 0"]
-    pets = feed.read_feed(db, cells, category=PostCategory.LOST_PET)
+    pets = service_feed.read_feed(db, cells, category=PostCategory.LOST_PET)
     assert [p.text for p in pets.posts] == ["post 4", "post 2", "post 0"]
-    assert feed.cell_counts(db, cells, None) == {posts[0].cell: 3}
+    assert _store_feed.cell_counts(db, cells, None) == {posts[0].cell: 3}
 
 
 def _as_time(value: object) -> datetime | None:
@@ -216,21 +223,21 @@ def _post_selects(db: Session) -> list[list[datetime]]:
 def test_a_quiet_area_starts_at_the_window_that_last_filled_its_page(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(feed, "_windows", {})
+    windows = FeedWindows()
     author = _user(db, "ada")
     month_ago = utcnow() - timedelta(days=30)
     for i in range(5):
         _post(db, author, text=f"old {i}", now=month_ago + timedelta(hours=i))
-    cells = feed.feed_cells(public_cell(HOME, RES), 1.0)
+    cells = rules.feed_cells(public_cell(HOME, RES), 1.0)
     selects = _post_selects(db)
 
     # Nothing in the last day or week: the first read widens to 60 days, three queries.
-    first = feed.read_feed(db, cells, limit=3)
+    first = service_feed.read_feed(db, cells, limit=3, windows=windows)
     assert [p.text for p in first.posts] == ["old 4", "old 3", "old 2"]
     assert len(selects) == 3
     selects.clear()
     # The next read starts at 60 days: one query, the same page.
-    again = feed.read_feed(db, cells, limit=3)
+    again = service_feed.read_feed(db, cells, limit=3, windows=windows)
     assert [p.id for p in again.posts] == [p.id for p in first.posts]
     assert again.next_cursor == first.next_cursor
     assert len(selects) == 1
@@ -239,31 +246,35 @@ def test_a_quiet_area_starts_at_the_window_that_last_filled_its_page(
     for i in range(4):
         _post(db, author, text=f"new {i}", now=utcnow() - timedelta(minutes=10 - i))
     selects.clear()
-    busy = feed.read_feed(db, cells, limit=3)
+    busy = service_feed.read_feed(db, cells, limit=3, windows=windows)
     assert [p.text for p in busy.posts] == ["new 3", "new 2", "new 1"]
     assert len(selects) == 1
     assert min(selects[0]) < utcnow() - timedelta(days=59)
     # Once the memory runs out, reads start from the last day again, and it fills the page.
-    monkeypatch.setattr(feed, "WINDOW_MEMORY_S", 0.0)
+    monkeypatch.setattr(windows, "memory_s", 0.0)
     selects.clear()
-    fresh = feed.read_feed(db, cells, limit=3)
+    fresh = service_feed.read_feed(db, cells, limit=3, windows=windows)
     assert [p.id for p in fresh.posts] == [p.id for p in busy.posts]
     assert len(selects) == 1
     assert min(selects[0]) > utcnow() - timedelta(days=1, minutes=1)
     # Deeper pages and other categories are remembered apart from the first page: each starts
     # from the last day and widens on its own (the cursor's day holds one post, a month back
     # holds the rest), while the first page still starts at the last day.
-    monkeypatch.setattr(feed, "WINDOW_MEMORY_S", 60.0)
+    monkeypatch.setattr(windows, "memory_s", 60.0)
     selects.clear()
-    older = feed.read_feed(db, cells, cursor=FeedCursor.decode(fresh.next_cursor or ""), limit=3)
+    older = service_feed.read_feed(
+        db, cells, cursor=FeedCursor.decode(fresh.next_cursor or ""), limit=3, windows=windows
+    )
     assert [p.text for p in older.posts] == ["new 0", "old 4", "old 3"]
     assert len(selects) == 3
     selects.clear()
-    pets = feed.read_feed(db, cells, category=PostCategory.LOST_PET, limit=3)
+    pets = service_feed.read_feed(
+        db, cells, category=PostCategory.LOST_PET, limit=3, windows=windows
+    )
     assert pets.posts == []
     assert len(selects) == 4
     selects.clear()
-    feed.read_feed(db, cells, limit=3)
+    service_feed.read_feed(db, cells, limit=3, windows=windows)
     assert len(selects) == 1
 
 
@@ -275,12 +286,12 @@ def test_a_cursor_that_was_not_given_out_is_refused() -> None:
 def test_posting_is_limited_per_hour_and_the_refusal_stores_nothing(db: Session) -> None:
     author = _user(db, "ada")
     now = utcnow()
-    for i in range(feed.POSTS_PER_HOUR):
+    for i in range(rules.POSTS_PER_HOUR):
         _post(db, author, text=f"post {i}", now=now - timedelta(minutes=50 - i))
     with pytest.raises(TooManyRequests) as refused:
         _post(db, author, text="one too many", now=now)
     assert 0 < refused.value.retry_after <= 11 * 60
-    assert _count(db, Post) == feed.POSTS_PER_HOUR
+    assert _count(db, Post) == rules.POSTS_PER_HOUR
     assert _post(db, author, text="later", now=now + timedelta(minutes=11)).text == "later"
 
 
@@ -315,10 +326,10 @@ def _clip(db: Session, owner: User, labels: list[str]) -> Clip:
 
 def test_only_own_clips_marked_as_showing_no_people_can_be_attached(db: Session) -> None:
     ada, bob = _user(db, "ada"), _user(db, "bob")
-    empty_street = _clip(db, ada, [feed.NO_PEOPLE_LABEL])
-    with_person = _clip(db, ada, [feed.NO_PEOPLE_LABEL, feed.PERSON_LABEL])
+    empty_street = _clip(db, ada, [rules.NO_PEOPLE_LABEL])
+    with_person = _clip(db, ada, [rules.NO_PEOPLE_LABEL, rules.PERSON_LABEL])
     unmarked = _clip(db, ada, [])
-    theirs = _clip(db, bob, [feed.NO_PEOPLE_LABEL])
+    theirs = _clip(db, bob, [rules.NO_PEOPLE_LABEL])
     assert _post(db, ada, clip_id=empty_street.id).clip_id == empty_street.id
     for clip in (with_person, unmarked):
         with pytest.raises(InvalidInput):
@@ -343,24 +354,26 @@ def test_reports_hold_a_post_and_a_removal_can_be_appealed_once(db: Session) -> 
     reviewer = _user(db, "rita", role=Role.REVIEWER)
     post = _post(db, ada)
     for name in ("bob", "cy", "dee"):
-        feed.report(db, post, _user(db, name), "names a neighbour's address")
+        service_moderation.report(db, post, _user(db, name), "names a neighbour's address")
     assert post.status == PostStatus.HELD.value
-    assert [item.post.id for item in feed.moderation_queue(db)] == [post.id]
+    assert [item.post.id for item in service_moderation.moderation_queue(db)] == [post.id]
     with pytest.raises(Forbidden):
-        feed.decide_post(db, post, ada, "remove", "no")
+        service_moderation.decide_post(db, post, ada, "remove", "no")
 
-    feed.decide_post(db, post, reviewer, "remove", "It shows a neighbour's house number.")
+    service_moderation.decide_post(
+        db, post, reviewer, "remove", "It shows a neighbour's house number."
+    )
     assert post.status == PostStatus.REMOVED.value
     assert post.status_reason == "It shows a neighbour's house number."
-    assert feed.moderation_queue(db) == []
+    assert service_moderation.moderation_queue(db) == []
     with pytest.raises(NotFound):
         feed.get_post(db, post.id, _user(db, "eve"))
 
-    feed.appeal(db, post, ada, "I took the number out of the photo.")
+    service_moderation.appeal(db, post, ada, "I took the number out of the photo.")
     with pytest.raises(Conflict):
-        feed.appeal(db, post, ada, "Please look again.")
-    assert feed.moderation_queue(db)[0].appeal is not None
-    decision = feed.decide_post(db, post, reviewer, "keep", "Fine now.")
+        service_moderation.appeal(db, post, ada, "Please look again.")
+    assert service_moderation.moderation_queue(db)[0].appeal is not None
+    decision = service_moderation.decide_post(db, post, reviewer, "keep", "Fine now.")
     assert decision.on_appeal
     assert post.status == PostStatus.VISIBLE.value
 
@@ -368,31 +381,33 @@ def test_reports_hold_a_post_and_a_removal_can_be_appealed_once(db: Session) -> 
 def test_a_reporter_reports_once_and_not_their_own_post(db: Session) -> None:
     ada, bob = _user(db, "ada"), _user(db, "bob")
     post = _post(db, ada)
-    feed.report(db, post, bob, "spam")
+    service_moderation.report(db, post, bob, "spam")
     with pytest.raises(Conflict):
-        feed.report(db, post, bob, "spam again")
+        service_moderation.report(db, post, bob, "spam again")
     with pytest.raises(InvalidInput):
-        feed.report(db, post, ada, "my own")
+        service_moderation.report(db, post, ada, "my own")
 
 
 def test_relay_messages_go_only_to_authors_who_opted_in(db: Session) -> None:
     ada, bob = _user(db, "ada"), _user(db, "bob")
     closed, open_ = _post(db, ada), _post(db, ada, text="Found a dog", contact_opt_in=True)
     with pytest.raises(Forbidden):
-        feed.send_to_author(db, closed, bob, "Is it mine?")
-    message = feed.send_to_author(db, open_, bob, "Is it a beagle?")
-    answer = feed.reply(db, message.id, ada, "Yes, a beagle.")
+        service_relay.send_to_author(db, closed, bob, "Is it mine?")
+    message = service_relay.send_to_author(db, open_, bob, "Is it a beagle?")
+    answer = service_relay.reply(db, message.id, ada, "Yes, a beagle.")
     assert answer.recipient_id == bob.id
     with pytest.raises(NotFound):
-        feed.reply(db, message.id, bob, "replying to my own message")
-    assert [m.text for m in feed.inbox(db, bob)] == ["Yes, a beagle.", "Is it a beagle?"]
+        service_relay.reply(db, message.id, bob, "replying to my own message")
+    assert [m.text for m in service_relay.inbox(db, bob)] == ["Yes, a beagle.", "Is it a beagle?"]
 
 
 def test_anonymous_tips_keep_nothing_that_points_at_the_sender(db: Session) -> None:
     ada = _user(db, "ada")
-    feed.send_tip(db, ada, "portland-pd", "The van parks there every night", reveal=False)
-    feed.send_tip(db, ada, "portland-pd", "Call me about the van", reveal=True)
-    revealed, hidden = sorted(feed.tips_for_agency(db, "portland-pd"), key=lambda t: t.text)
+    service_relay.send_tip(db, ada, "portland-pd", "The van parks there every night", reveal=False)
+    service_relay.send_tip(db, ada, "portland-pd", "Call me about the van", reveal=True)
+    revealed, hidden = sorted(
+        service_relay.tips_for_agency(db, "portland-pd"), key=lambda t: t.text
+    )
     assert revealed.sender_id == ada.id
     assert revealed.sender_name == "Ada"
     assert hidden.text == "The van parks there every night"
@@ -405,7 +420,7 @@ def test_alerts_reach_homes_in_their_cells_and_not_beyond(db: Session) -> None:
     ada = _user(db, "ada")
     london = _user(db, "bob", Coordinates(51.5072, -0.1276))
     district = h3.cell_to_parent(public_cell(HOME, RES), 6)
-    alert = feed.post_alert(
+    alert = service_relay.post_alert(
         db,
         officer,
         agency_name="Portland Fire",
@@ -414,12 +429,12 @@ def test_alerts_reach_homes_in_their_cells_and_not_beyond(db: Session) -> None:
         cells=[district],
         cell_resolution=RES,
     )
-    assert [a.id for a in feed.alerts_for(db, ada.home_cell or "")] == [alert.id]
-    assert feed.alerts_for(db, london.home_cell or "") == []
-    assert ada.id in feed.residents_covered(db, alert, RES)
-    assert london.id not in feed.residents_covered(db, alert, RES)
+    assert [a.id for a in service_relay.alerts_for(db, ada.home_cell or "")] == [alert.id]
+    assert service_relay.alerts_for(db, london.home_cell or "") == []
+    assert ada.id in service_relay.residents_covered(db, alert, RES)
+    assert london.id not in service_relay.residents_covered(db, alert, RES)
     with pytest.raises(Forbidden):
-        feed.post_alert(
+        service_relay.post_alert(
             db,
             ada,
             agency_name="Me",
@@ -429,7 +444,7 @@ def test_alerts_reach_homes_in_their_cells_and_not_beyond(db: Session) -> None:
             cell_resolution=RES,
         )
     with pytest.raises(InvalidInput):
-        feed.post_alert(
+        service_relay.post_alert(
             db,
             officer,
             agency_name="PF",
@@ -440,7 +455,7 @@ def test_alerts_reach_homes_in_their_cells_and_not_beyond(db: Session) -> None:
         )
     # A cell that reaches past the jurisdiction, here London's, is refused outright.
     with pytest.raises(Forbidden):
-        feed.post_alert(
+        service_relay.post_alert(
             db,
             officer,
             agency_name="PF",

@@ -22,7 +22,7 @@ from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
 from doorstep.clips.store import Keys, owner_data_key
 from doorstep.errors import NotFound
-from doorstep.neighbors.store import Comment, Post
+from doorstep.neighbors.models import Comment, Post
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import clip_key_context, decrypt_stream, unwrap_key
 from doorstep.platform.folders import private_folder

@@ -16,7 +16,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.cameras.models import Camera
 from doorstep.geo.cells import Coordinates, public_cell
-from doorstep.neighbors.store import Comment, Post
+from doorstep.neighbors.models import Comment, Post
 from doorstep.platform.security import hash_password, new_secret
 from doorstep.platform.types import new_id, utcnow
 

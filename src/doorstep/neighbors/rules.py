@@ -1,15 +1,65 @@
-"""Rules for Neighbors posts, and the race-only description check shared with agency requests."""
+"""Rules for Neighbors: its limits, the feed's reach, posts, and the race-only description check.
+
+The race-only check is shared with agency requests. Everything here is pure: the clock is passed in.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
+import h3
+
+from doorstep.accounts.roles import REVIEWERS
 from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.geo import reach
+from doorstep.geo.cells import coarsen
 from doorstep.text.normalize import words
 
 MAX_POST_LENGTH = 2000
+METERS_PER_MILE = 1609.344
+MIN_RADIUS_MILES = 0.5
+MAX_RADIUS_MILES = 5.0
+DEFAULT_RADIUS_MILES = 1.0
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 50
+#: Posts one account may publish per hour; more looks like flooding the neighbourhood.
+POSTS_PER_HOUR = 10
+POST_WINDOW = timedelta(hours=1)
+#: Distinct reports that take a post out of the feed until a reviewer looks at it.
+HOLD_AFTER_REPORTS = 3
+#: How far back the feed looks at first, then again wider while a page is not yet full.
+FEED_WINDOWS: tuple[timedelta | None, ...] = (
+    timedelta(days=1),
+    timedelta(days=7),
+    timedelta(days=60),
+    None,
+)
+#: How long the window that last filled a page is remembered (see ``service.FeedWindows``).
+WINDOW_MEMORY_S = 60.0
+MAX_COMMENT_LENGTH = 1000
+MAX_REASON_LENGTH = 500
+MAX_MESSAGE_LENGTH = 2000
+MAX_TIP_LENGTH = 4000
+MAX_ALERT_LENGTH = 2000
+MAX_ALERT_CELLS = reach.MAX_ALERT_CELLS
+MAX_AGENCY_ID_LENGTH = 64
+MAX_AGENCY_NAME_LENGTH = 120
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+#: Resolution of the coarse area named next to "Neighbor" on a post (res 6 is ~36 km²).
+AREA_RESOLUTION = 6
+#: The label a clip's owner sets to say it shows nobody; until redaction exists only such clips
+#: may be attached to a post.
+NO_PEOPLE_LABEL = "no_people"
+PERSON_LABEL = "person"
+#: The filter value that shows agency alerts instead of residents' posts.
+ALERTS_FILTER = "agency_alert"
 
 
 class PostCategory(StrEnum):
@@ -243,3 +293,89 @@ def check_post(text: str, category: PostCategory | str) -> CheckedPost:
         )
     refuse_race_only(trimmed)
     return CheckedPost(text=trimmed, category=kind)
+
+
+def parse_category(category: str | None) -> PostCategory | None:
+    """Turn a category filter into a category, or raise naming the choices."""
+    if not category:
+        return None
+    try:
+        return PostCategory(category)
+    except ValueError as err:
+        allowed = ", ".join(c.value for c in PostCategory)
+        raise InvalidInput(f"choose a category: {allowed}", field="category") from err
+
+
+def clean_text(text: str, *, field: str, limit: int, what: str) -> str:
+    """Return ``text`` trimmed, or raise when it is empty or longer than ``limit``."""
+    value = text.strip()
+    if not value:
+        raise InvalidInput(f"write {what} first", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{what} has at most {limit:,} characters", field=field)
+    return value
+
+
+def posting_wait(recent: Sequence[datetime], now: datetime) -> int | None:
+    """Seconds until the author may post again, given their posts of the last hour (oldest first).
+
+    ``None`` while they are under the hourly maximum.
+    """
+    if len(recent) < POSTS_PER_HOUR:
+        return None
+    return int((recent[-POSTS_PER_HOUR] + POST_WINDOW - now).total_seconds()) + 1
+
+
+def check_radius(radius_miles: float) -> float:
+    """Return the radius if it is within what the feed offers, else raise."""
+    if not math.isfinite(radius_miles) or not (
+        MIN_RADIUS_MILES <= radius_miles <= MAX_RADIUS_MILES
+    ):
+        raise InvalidInput(
+            f"the radius is {MIN_RADIUS_MILES:g} to {MAX_RADIUS_MILES:g} miles", field="radius"
+        )
+    return radius_miles
+
+
+def feed_cells(home_cell: str, radius_miles: float) -> list[str]:
+    """Return the cells that reach within ``radius_miles`` of the home cell's centre."""
+    check_radius(radius_miles)
+    return list(_cells_within(home_cell, radius_miles))
+
+
+# Every feed read asks for these; working them out takes hundreds of H3 calls.
+@functools.lru_cache(maxsize=256)
+def _cells_within(home_cell: str, radius_miles: float) -> tuple[str, ...]:
+    resolution = h3.get_resolution(home_cell)
+    edge = h3.average_hexagon_edge_length(resolution, unit="m")
+    # Half an edge more, so a cell the circle cuts through counts as inside.
+    radius_m = radius_miles * METERS_PER_MILE + edge / 2
+    # Neighbouring centres are at least 1.5 edges apart along the worst direction, so this many
+    # rings always reach the radius; the distance check below trims the disk to a circle.
+    rings = math.ceil(radius_m / (1.5 * edge)) + 1
+    centre = h3.cell_to_latlng(home_cell)
+    return tuple(
+        cell
+        for cell in h3.grid_disk(home_cell, rings)
+        if h3.great_circle_distance(centre, h3.cell_to_latlng(cell), unit="m") <= radius_m
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def area_name(cell: str) -> str:
+    """A coarse name for the area around ``cell``, shown next to "Neighbor"."""
+    return "area " + coarsen(cell, min(AREA_RESOLUTION, h3.get_resolution(cell)))[:9]
+
+
+class HasRole(Protocol):
+    """Anything with an account's role (a user, a principal's user)."""
+
+    @property
+    def role(self) -> str:
+        """The account's role."""
+        ...
+
+
+def is_reviewer(account: HasRole) -> bool:
+    """Whether the account works the moderation queue."""
+    return account.role in REVIEWERS

@@ -1,667 +1,67 @@
-"""Neighbors feed tables and repository: posts by cell, comments, moderation, relay, tips, alerts.
+"""Neighbors queries: posts, comments, marks, reports, moderation, relay messages, tips, alerts.
 
-Every location kept here is a public H3 cell (invariant I1): a post never stores the exact
-position it was written from, only the cell ``public_cell`` gives for it.
+Only queries and the rows they write: what may be written is decided in ``service``. Reading the
+feed itself lives in ``_store_feed``. Every location kept is a public H3 cell (invariant I1).
 """
 
 from __future__ import annotations
 
 import functools
-import math
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 import h3
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CompoundSelect,
-    ForeignKey,
-    Index,
-    Integer,
-    Select,
-    String,
-    Text,
-    and_,
-    bindparam,
-    exists,
-    func,
-    literal,
-    or_,
-    select,
-    union_all,
-    update,
-)
-from sqlalchemy.engine import Row
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
-from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS
 from doorstep.clips.models import Clip
-from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
-from doorstep.geo import reach as alerts
-from doorstep.geo.cells import (
-    FINEST_PUBLIC_RESOLUTION,
-    Coordinates,
-    cell_location,
-    coarsen,
-    public_cell,
+from doorstep.geo.cells import coarsen
+from doorstep.neighbors.models import (
+    AgencyAlert,
+    AlertCell,
+    Appeal,
+    Comment,
+    Follow,
+    HelpfulMark,
+    ModerationDecision,
+    Post,
+    PostStatus,
+    RelayMessage,
+    Report,
+    Tip,
 )
-from doorstep.neighbors.rules import PostCategory, check_post, refuse_race_only
-from doorstep.platform.orm import Base
-from doorstep.platform.types import (
-    decode_cursor,
-    encode_cursor,
-    new_id,
-    one_of,
-    one_of_param,
-    utcnow,
-)
+from doorstep.platform.types import one_of_param
 
-METERS_PER_MILE = 1609.344
-MIN_RADIUS_MILES = 0.5
-MAX_RADIUS_MILES = 5.0
-DEFAULT_RADIUS_MILES = 1.0
-PAGE_SIZE = 20
-MAX_PAGE_SIZE = 50
-#: Posts one account may publish per hour; more looks like flooding the neighbourhood.
-POSTS_PER_HOUR = 10
-POST_WINDOW = timedelta(hours=1)
-#: Distinct reports that take a post out of the feed until a reviewer looks at it.
-HOLD_AFTER_REPORTS = 3
-#: How far back the feed looks at first, then again wider while a page is not yet full.
-FEED_WINDOWS: tuple[timedelta | None, ...] = (
-    timedelta(days=1),
-    timedelta(days=7),
-    timedelta(days=60),
-    None,
-)
-#: How long the window that last filled a page is remembered (see ``read_feed``).
-WINDOW_MEMORY_S = 60.0
-MAX_COMMENT_LENGTH = 1000
-MAX_REASON_LENGTH = 500
-MAX_MESSAGE_LENGTH = 2000
-MAX_TIP_LENGTH = 4000
-MAX_ALERT_LENGTH = 2000
-MAX_ALERT_CELLS = alerts.MAX_ALERT_CELLS
-#: Resolution of the coarse area named next to "Neighbor" on a post (res 6 is ~36 km²).
-AREA_RESOLUTION = 6
-#: The label a clip's owner sets to say it shows nobody; until redaction exists only such clips
-#: may be attached to a post.
-NO_PEOPLE_LABEL = "no_people"
-PERSON_LABEL = "person"
-AGENCY_ROLES = AGENCY_STAFF
-REVIEWER_ROLES = REVIEWERS
 
+def find_post(db: Session, post_id: str) -> Post | None:
+    """The post with this id, whatever its status."""
+    return db.get(Post, post_id)
 
-class PostStatus(StrEnum):
-    """Where a post stands with moderation."""
 
-    VISIBLE = "visible"
-    HELD = "held"
-    REMOVED = "removed"
+def find_comment(db: Session, comment_id: str) -> Comment | None:
+    """The comment with this id, whatever its status."""
+    return db.get(Comment, comment_id)
 
 
-class Decision(StrEnum):
-    """What a reviewer decided about a reported or held post or comment."""
+def find_clip(db: Session, clip_id: str) -> Clip | None:
+    """The clip with this id, to check whether its owner may attach it to a post."""
+    return db.get(Clip, clip_id)
 
-    KEEP = "keep"
-    REMOVE = "remove"
 
-
-class Post(Base):
-    """A Neighbors post; located by its public cell only, never an exact position."""
-
-    __tablename__ = "posts"
-    __table_args__ = (
-        # The feed asks for "these cells, newest first": one range per cell in this index.
-        Index("ix_posts_cell_created_at", "cell", "created_at"),
-        Index("ix_posts_author_created_at", "author_id", "created_at"),
-        Index("ix_posts_status_created_at", "status", "created_at"),
-    )
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    category: Mapped[str] = mapped_column(String(30))
-    text: Mapped[str] = mapped_column(Text)
-    cell: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(10), default=PostStatus.VISIBLE.value)
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    contact_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
-    photo_key: Mapped[str | None] = mapped_column(String(80))
-    clip_id: Mapped[str | None] = mapped_column(
-        ForeignKey("clips.id", ondelete="SET NULL"), index=True
-    )
-    helpful_count: Mapped[int] = mapped_column(Integer, default=0)
-    comment_count: Mapped[int] = mapped_column(Integer, default=0)
-
-    comments: Mapped[list[Comment]] = relationship(
-        back_populates="post",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="Comment.created_at",
-    )
-
-
-class Comment(Base):
-    """A reply under a post."""
-
-    __tablename__ = "post_comments"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(10), default=PostStatus.VISIBLE.value)
-    status_reason: Mapped[str | None] = mapped_column(Text)
-
-    post: Mapped[Post] = relationship(back_populates="comments")
-
-
-class HelpfulMark(Base):
-    """One account found one post helpful (at most once)."""
-
-    __tablename__ = "post_helpful_marks"
-
-    post_id: Mapped[str] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Follow(Base):
-    """An account follows a post to hear about new comments."""
-
-    __tablename__ = "post_follows"
-
-    post_id: Mapped[str] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Report(Base):
-    """A resident's report of a post, or of one comment under it, with the reason."""
-
-    __tablename__ = "post_reports"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    comment_id: Mapped[str | None] = mapped_column(
-        ForeignKey("post_comments.id", ondelete="CASCADE"), index=True
-    )
-    reporter_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column()
-
-
-class ModerationDecision(Base):
-    """A reviewer's decision on a post or a comment, with the reason shown to its author."""
-
-    __tablename__ = "moderation_decisions"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    comment_id: Mapped[str | None] = mapped_column(
-        ForeignKey("post_comments.id", ondelete="CASCADE"), index=True
-    )
-    reviewer_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    decision: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[str] = mapped_column(Text)
-    on_appeal: Mapped[bool] = mapped_column(Boolean, default=False)
-    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Appeal(Base):
-    """The author's one appeal against the removal of a post."""
-
-    __tablename__ = "post_appeals"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column()
-    outcome: Mapped[str | None] = mapped_column(String(10))
-
-
-class RelayMessage(Base):
-    """A message about a post between its author and another resident, kept inside Doorstep."""
-
-    __tablename__ = "relay_messages"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    sender_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    recipient_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column()
-
-
-class Tip(Base):
-    """A tip to an agency; the sender is kept only when they chose to reveal who they are."""
-
-    __tablename__ = "agency_tips"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    agency_id: Mapped[str] = mapped_column(String(64), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    identity_revealed: Mapped[bool] = mapped_column(Boolean, default=False)
-    # NULL for anonymous tips: what is never stored can never be handed over.
-    sender_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    sender_name: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class AgencyAlert(Base):
-    """An alert an agency posted to the residents of a set of cells."""
-
-    __tablename__ = "agency_alerts"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    author_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    agency_name: Mapped[str] = mapped_column(String(120))
-    text: Mapped[str] = mapped_column(Text)
-    cells: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
-class AlertCell(Base):
-    """One cell an alert covers, so residents' alerts are found by an indexed lookup."""
-
-    __tablename__ = "agency_alert_cells"
-
-    alert_id: Mapped[str] = mapped_column(
-        ForeignKey("agency_alerts.id", ondelete="CASCADE"), primary_key=True
-    )
-    cell: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
-
-
-# --- reading the feed ----------------------------------------------------------------------------
-
-
-def check_radius(radius_miles: float) -> float:
-    """Return the radius if it is within what the feed offers, else raise."""
-    if not math.isfinite(radius_miles) or not (
-        MIN_RADIUS_MILES <= radius_miles <= MAX_RADIUS_MILES
-    ):
-        raise InvalidInput(
-            f"the radius is {MIN_RADIUS_MILES:g} to {MAX_RADIUS_MILES:g} miles", field="radius"
-        )
-    return radius_miles
-
-
-def feed_cells(home_cell: str, radius_miles: float) -> list[str]:
-    """Return the cells that reach within ``radius_miles`` of the home cell's centre."""
-    check_radius(radius_miles)
-    return list(_cells_within(home_cell, radius_miles))
-
-
-# Every feed read asks for these; working them out takes hundreds of H3 calls.
-@functools.lru_cache(maxsize=256)
-def _cells_within(home_cell: str, radius_miles: float) -> tuple[str, ...]:
-    resolution = h3.get_resolution(home_cell)
-    edge = h3.average_hexagon_edge_length(resolution, unit="m")
-    # Half an edge more, so a cell the circle cuts through counts as inside.
-    radius_m = radius_miles * METERS_PER_MILE + edge / 2
-    # Neighbouring centres are at least 1.5 edges apart along the worst direction, so this many
-    # rings always reach the radius; the distance check below trims the disk to a circle.
-    rings = math.ceil(radius_m / (1.5 * edge)) + 1
-    centre = h3.cell_to_latlng(home_cell)
-    return tuple(
-        cell
-        for cell in h3.grid_disk(home_cell, rings)
-        if h3.great_circle_distance(centre, h3.cell_to_latlng(cell), unit="m") <= radius_m
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class FeedCursor:
-    """Where a feed page ended: the last post's time and id (newest first)."""
-
-    created_at: datetime
-    post_id: str
-
-    def encode(self) -> str:
-        """An opaque string for the next page link."""
-        return encode_cursor(self.created_at, self.post_id)
-
-    @classmethod
-    def decode(cls, text: str) -> FeedCursor:
-        """Parse a cursor from ``encode``, or raise InvalidInput."""
-        return cls(*decode_cursor(text, what="feed"))
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPage:
-    """One page of the feed, newest first, and the cursor of the next page if there is one."""
-
-    posts: list[Post]
-    next_cursor: str | None
-    #: The reader's own marks among ``posts`` (empty when read for no one).
-    marks: ViewerMarks = field(default_factory=lambda: ViewerMarks(frozenset(), frozenset()))
-
-
-def parse_category(category: str | None) -> PostCategory | None:
-    """Turn a category filter into a category, or raise naming the choices."""
-    if not category:
-        return None
-    try:
-        return PostCategory(category)
-    except ValueError as err:
-        allowed = ", ".join(c.value for c in PostCategory)
-        raise InvalidInput(f"choose a category: {allowed}", field="category") from err
-
-
-def read_feed(
-    db: Session,
-    cells: Sequence[str],
-    *,
-    category: PostCategory | None = None,
-    cursor: FeedCursor | None = None,
-    limit: int = PAGE_SIZE,
-    viewer: User | None = None,
-) -> FeedPage:
-    """Return visible posts in ``cells``, newest first, one page after ``cursor``.
-
-    With a ``viewer``, the page carries their helpful marks and follows, from the same query.
-    """
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"a page has 1 to {MAX_PAGE_SIZE} posts", field="limit")
-    dialect = db.get_bind().dialect.name
-    params: dict[str, object] = {
-        "cells": list(cells),
-        "fetch": limit + 1,
-        "viewer": viewer.id if viewer is not None else "",
-    }
-    if category is not None:
-        params["category"] = category.value
-    anchor = utcnow()
-    if cursor is not None:
-        anchor = cursor.created_at
-        params.update(cursor_at=cursor.created_at, cursor_id=cursor.post_id)
-    rows: list[Row[Post, bool, bool]] = []
-    # Widening time windows: a busy area fills a page from the last day, so the database sorts
-    # a day of posts instead of every post in hundreds of cells; a quiet one widens to all time.
-    # Any window gives the same page once it holds more than ``limit`` posts (every post in it
-    # is newer than every post outside), so starting at the window that last filled a page
-    # here only saves the narrower queries that would come back short.
-    # A hash, not the cells: a five-mile radius is thousands of cells to keep per entry.
-    key = (hash(tuple(cells)), category, cursor is None)
-    first = _remembered_window(key)
-    for index in range(first, len(FEED_WINDOWS)):
-        window = FEED_WINDOWS[index]
-        if window is not None:
-            params["since"] = anchor - window
-        query = _feed_query(dialect, category is not None, cursor is not None, window is not None)
-        rows = list(db.execute(query, params))
-        if len(rows) > limit:
-            break
-    if first == 0 or index != first:
-        _remember_window(key, index)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = FeedCursor(rows[-1][0].created_at, rows[-1][0].id).encode()
-    marks = ViewerMarks(
-        frozenset(post.id for post, helpful, _ in rows if helpful),
-        frozenset(post.id for post, _, following in rows if following),
-    )
-    return FeedPage([post for post, _, _ in rows], next_cursor, marks)
-
-
-# The feed's statements are built once per shape and run with parameters: building a select
-# costs more CPU than PostgreSQL takes to run it.
-@functools.lru_cache(maxsize=32)
-def _feed_query(
-    dialect: str, by_category: bool, after_cursor: bool, windowed: bool
-) -> Select[Post, bool, bool]:
-    viewer: BindParameter[str] = bindparam("viewer", type_=String)
-    helpful = exists().where(HelpfulMark.post_id == Post.id, HelpfulMark.user_id == viewer)
-    following = exists().where(Follow.post_id == Post.id, Follow.user_id == viewer)
-    query = select(Post, helpful, following).where(
-        one_of_param(dialect, Post.cell, "cells"), Post.status == PostStatus.VISIBLE.value
-    )
-    if by_category:
-        query = query.where(Post.category == bindparam("category"))
-    if after_cursor:
-        query = query.where(
-            or_(
-                Post.created_at < bindparam("cursor_at"),
-                and_(Post.created_at == bindparam("cursor_at"), Post.id < bindparam("cursor_id")),
-            )
-        )
-    if windowed:
-        query = query.where(Post.created_at >= bindparam("since"))
-    return query.order_by(Post.created_at.desc(), Post.id.desc()).limit(bindparam("fetch"))
-
-
-_WindowKey = tuple[int, "PostCategory | None", bool]
-# Per process: which window last filled a page for a set of cells, and when.
-_windows: dict[_WindowKey, tuple[int, float]] = {}
-_MAX_REMEMBERED = 4096
-
-
-def _remembered_window(key: _WindowKey) -> int:
-    """The window to start from: the one that last filled a page here, for a minute."""
-    remembered = _windows.get(key)
-    if remembered is None or time.monotonic() - remembered[1] > WINDOW_MEMORY_S:
-        # Forgotten after a while, so an area that got busier goes back to narrow windows.
-        return 0
-    return remembered[0]
-
-
-def _remember_window(key: _WindowKey, index: int) -> None:
-    # Only a read that probed from the narrowest window (or had to widen) stores its time, so
-    # the memory of a busy, often read area still runs out.
-    if len(_windows) >= _MAX_REMEMBERED:
-        _windows.clear()
-    _windows[key] = (index, time.monotonic())
-
-
-def cell_counts(db: Session, cells: Sequence[str], category: PostCategory | None) -> dict[str, int]:
-    """Count visible posts per cell, for the map."""
-    query = (
-        select(Post.cell, func.count())
-        .where(one_of(db, Post.cell, cells), Post.status == PostStatus.VISIBLE.value)
-        .group_by(Post.cell)
-    )
-    if category is not None:
-        query = query.where(Post.category == category.value)
-    return {cell: int(count) for cell, count in db.execute(query)}
-
-
-@dataclass(frozen=True, slots=True)
-class ViewerMarks:
-    """Which of some posts the viewer marked helpful and which they follow."""
-
-    helpful: frozenset[str]
-    following: frozenset[str]
-
-
-@functools.lru_cache(maxsize=4)
-def _marks_query(dialect: str) -> CompoundSelect[str, str]:
-    # One round trip for both kinds of mark.
-    return union_all(
-        select(literal("helpful"), HelpfulMark.post_id).where(
-            HelpfulMark.user_id == bindparam("viewer"),
-            one_of_param(dialect, HelpfulMark.post_id, "ids"),
-        ),
-        select(literal("follow"), Follow.post_id).where(
-            Follow.user_id == bindparam("viewer"), one_of_param(dialect, Follow.post_id, "ids")
-        ),
-    )
-
-
-def viewer_marks(db: Session, viewer: User, post_ids: Sequence[str]) -> ViewerMarks:
-    """Return the viewer's helpful marks and follows among ``post_ids``."""
-    if not post_ids:
-        return ViewerMarks(frozenset(), frozenset())
-    marks = _marks_query(db.get_bind().dialect.name)
-    params = {"viewer": viewer.id, "ids": list(post_ids)}
-    helpful: set[str] = set()
-    following: set[str] = set()
-    for kind, post_id in db.execute(marks, params):
-        (helpful if kind == "helpful" else following).add(post_id)
-    return ViewerMarks(frozenset(helpful), frozenset(following))
-
-
-@functools.lru_cache(maxsize=4096)
-def area_name(cell: str) -> str:
-    """A coarse name for the area around ``cell``, shown next to "Neighbor"."""
-    return "area " + coarsen(cell, min(AREA_RESOLUTION, h3.get_resolution(cell)))[:9]
-
-
-def is_reviewer(user: User) -> bool:
-    """Whether ``user`` works the moderation queue."""
-    return user.role in REVIEWER_ROLES
-
-
-def get_post(db: Session, post_id: str, viewer: User) -> Post:
-    """Return a post the viewer may see: visible ones, their own, or any for reviewers."""
-    post = db.get(Post, post_id)
-    if post is None:
-        raise NotFound("no such post")
-    if post.status != PostStatus.VISIBLE.value and not (
-        post.author_id == viewer.id or is_reviewer(viewer)
-    ):
-        raise NotFound("no such post")
-    return post
-
-
-def visible_comments(post: Post, viewer: User) -> list[Comment]:
-    """The comments the viewer may read: visible ones, and their own removed ones."""
-    return [
-        c
-        for c in post.comments
-        if c.status == PostStatus.VISIBLE.value or c.author_id == viewer.id or is_reviewer(viewer)
-    ]
-
-
-# --- writing -------------------------------------------------------------------------------------
-
-
-def check_posting_rate(db: Session, author: User, now: datetime | None = None) -> None:
-    """Refuse a new post when the author already posted the hourly maximum."""
-    now = now or utcnow()
-    since = now - POST_WINDOW
-    recent = list(
+def post_times_since(db: Session, author_id: str, since: datetime) -> list[datetime]:
+    """When the author posted after ``since``, oldest first."""
+    return list(
         db.scalars(
             select(Post.created_at)
-            .where(Post.author_id == author.id, Post.created_at > since)
+            .where(Post.author_id == author_id, Post.created_at > since)
             .order_by(Post.created_at)
         )
     )
-    if len(recent) >= POSTS_PER_HOUR:
-        wait = int((recent[-POSTS_PER_HOUR] + POST_WINDOW - now).total_seconds()) + 1
-        raise TooManyRequests(
-            f"you can post {POSTS_PER_HOUR} times an hour; try again in {wait // 60 + 1} minutes",
-            retry_after=max(wait, 1),
-        )
 
 
-def check_attachable_clip(db: Session, author: User, clip_id: str) -> Clip:
-    """Return the author's own clip if it may go on a post (marked as showing no people)."""
-    clip = db.get(Clip, clip_id)
-    if clip is None or clip.owner_id != author.id:
-        # Someone else's clip is reported like a missing one, so ids reveal nothing.
-        raise NotFound("no such clip among yours", extra={"field": "clip_id"})
-    labels = set(clip.labels or [])
-    if NO_PEOPLE_LABEL not in labels or PERSON_LABEL in labels:
-        raise InvalidInput(
-            "only clips you marked as showing no people can be attached until faces can be blurred",
-            field="clip_id",
-        )
-    return clip
-
-
-def prepare_post(
-    db: Session,
-    author: User,
-    *,
-    text: str,
-    category: str,
-    location: Coordinates | None,
-    cell_resolution: int,
-    clip_id: str | None = None,
-    now: datetime | None = None,
-) -> tuple[str, str, PostCategory]:
-    """Check everything about a new post before anything is stored; return text, cell, category."""
-    checked = check_post(text, category)
-    if location is not None:
-        cell = public_cell(location, cell_resolution)
-    elif author.home_cell is not None:
-        cell = author.home_cell
-        if h3.get_resolution(cell) != cell_resolution:
-            cell = public_cell(Coordinates(*h3.cell_to_latlng(cell)), cell_resolution)
-    else:
-        raise InvalidInput(
-            "set your home in your account (or say where) so neighbours nearby see the post",
-            field="location",
-        )
-    check_posting_rate(db, author, now)
-    if clip_id is not None:
-        check_attachable_clip(db, author, clip_id)
-    return checked.text, cell, checked.category
-
-
-def create_post(
-    db: Session,
-    author: User,
-    *,
-    text: str,
-    category: str,
-    location: Coordinates | None = None,
-    cell_resolution: int,
-    contact_opt_in: bool = False,
-    clip_id: str | None = None,
-    post_id: str | None = None,
-    now: datetime | None = None,
-) -> Post:
-    """Publish a post at the public cell of ``location`` (or the author's home cell)."""
-    clean, cell, kind = prepare_post(
-        db,
-        author,
-        text=text,
-        category=category,
-        location=location,
-        cell_resolution=cell_resolution,
-        clip_id=clip_id,
-        now=now,
-    )
-    post = Post(
-        id=post_id or new_id(),
-        author_id=author.id,
-        category=kind.value,
-        text=clean,
-        cell=cell,
-        contact_opt_in=contact_opt_in,
-        clip_id=clip_id,
-        created_at=now or utcnow(),
-    )
+def add_post(db: Session, post: Post) -> Post:
+    """Store a new post."""
     db.add(post)
     db.flush()
     return post
@@ -672,16 +72,8 @@ def photo_key(post_id: str) -> str:
     return f"photos/{post_id}.jpg"
 
 
-def _clean_text(text: str, *, field: str, limit: int, what: str) -> str:
-    value = text.strip()
-    if not value:
-        raise InvalidInput(f"write {what} first", field=field)
-    if len(value) > limit:
-        raise InvalidInput(f"{what} has at most {limit:,} characters", field=field)
-    return value
-
-
-def _bump(db: Session, post: Post, *, helpful: int = 0, comments: int = 0) -> None:
+def bump(db: Session, post: Post, *, helpful: int = 0, comments: int = 0) -> None:
+    """Change a post's helpful and comment counts."""
     # Counted in SQL so two neighbours marking at once both count.
     db.execute(
         update(Post)
@@ -694,15 +86,11 @@ def _bump(db: Session, post: Post, *, helpful: int = 0, comments: int = 0) -> No
     db.refresh(post)
 
 
-def add_comment(db: Session, post: Post, author: User, text: str) -> Comment:
-    """Add a comment; the race-only rule applies to comments too."""
-    clean = _clean_text(text, field="text", limit=MAX_COMMENT_LENGTH, what="a comment")
-    refuse_race_only(clean)
-    if post.status != PostStatus.VISIBLE.value:
-        raise Conflict("this post is not open for comments")
-    comment = Comment(post_id=post.id, author_id=author.id, text=clean)
+def add_comment(db: Session, post: Post, author_id: str, text: str) -> Comment:
+    """Store a comment under ``post`` and count it."""
+    comment = Comment(post_id=post.id, author_id=author_id, text=text)
     db.add(comment)
-    _bump(db, post, comments=1)
+    bump(db, post, comments=1)
     return comment
 
 
@@ -711,10 +99,10 @@ def mark_helpful(db: Session, post: Post, user: User, helpful: bool = True) -> N
     mark = db.get(HelpfulMark, (post.id, user.id))
     if helpful and mark is None:
         db.add(HelpfulMark(post_id=post.id, user_id=user.id))
-        _bump(db, post, helpful=1)
+        bump(db, post, helpful=1)
     elif not helpful and mark is not None:
         db.delete(mark)
-        _bump(db, post, helpful=-1)
+        bump(db, post, helpful=-1)
 
 
 def follow(db: Session, post: Post, user: User, following: bool = True) -> None:
@@ -727,45 +115,39 @@ def follow(db: Session, post: Post, user: User, following: bool = True) -> None:
     db.flush()
 
 
-def report(
-    db: Session, post: Post, reporter: User, reason: str, comment: Comment | None = None
-) -> Report:
-    """Report a post or one of its comments; enough reports hold the post for review."""
-    clean = _clean_text(reason, field="reason", limit=MAX_REASON_LENGTH, what="a reason")
-    if comment is not None and comment.post_id != post.id:
-        raise NotFound("no such comment")
-    target_author = comment.author_id if comment is not None else post.author_id
-    if target_author == reporter.id:
-        raise InvalidInput("you cannot report what you wrote yourself; edit or ask a reviewer")
-    comment_id = comment.id if comment is not None else None
-    already = db.scalar(
+def has_open_report(db: Session, post_id: str, reporter_id: str, comment_id: str | None) -> bool:
+    """Whether the reporter already has an open report on this post (or this comment)."""
+    found = db.scalar(
         select(Report.id).where(
-            Report.post_id == post.id,
-            Report.reporter_id == reporter.id,
+            Report.post_id == post_id,
+            Report.reporter_id == reporter_id,
             Report.comment_id.is_(None) if comment_id is None else Report.comment_id == comment_id,
             Report.resolved_at.is_(None),
         )
     )
-    if already is not None:
-        raise Conflict("you already reported this; a reviewer will look at it")
-    row = Report(post_id=post.id, comment_id=comment_id, reporter_id=reporter.id, reason=clean)
+    return found is not None
+
+
+def add_report(
+    db: Session, post_id: str, reporter_id: str, reason: str, comment_id: str | None
+) -> Report:
+    """Store a report."""
+    row = Report(post_id=post_id, comment_id=comment_id, reporter_id=reporter_id, reason=reason)
     db.add(row)
     db.flush()
-    if comment_id is None and post.status == PostStatus.VISIBLE.value:
-        open_reports = db.scalar(
-            select(func.count(func.distinct(Report.reporter_id))).where(
-                Report.post_id == post.id,
-                Report.comment_id.is_(None),
-                Report.resolved_at.is_(None),
-            )
-        )
-        if (open_reports or 0) >= HOLD_AFTER_REPORTS:
-            post.status = PostStatus.HELD.value
-            post.status_reason = "held for review after several reports"
     return row
 
 
-# --- moderation ----------------------------------------------------------------------------------
+def open_post_reporters(db: Session, post_id: str) -> int:
+    """How many accounts have an open report on the post itself (not its comments)."""
+    count = db.scalar(
+        select(func.count(func.distinct(Report.reporter_id))).where(
+            Report.post_id == post_id,
+            Report.comment_id.is_(None),
+            Report.resolved_at.is_(None),
+        )
+    )
+    return count or 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -812,80 +194,26 @@ def moderation_queue(db: Session) -> list[QueueItem]:
     return [QueueItem(post, reports[post.id], appeals.get(post.id)) for post in posts]
 
 
-def _require_reviewer(user: User) -> None:
-    if not is_reviewer(user):
-        raise Forbidden("only reviewers moderate posts")
-
-
-def _decision(decision: str, reason: str) -> tuple[Decision, str]:
-    try:
-        kind = Decision(decision)
-    except ValueError as err:
-        raise InvalidInput("decide keep or remove", field="decision") from err
-    clean = _clean_text(reason, field="reason", limit=MAX_REASON_LENGTH, what="a reason")
-    return kind, clean
-
-
-def decide_post(
-    db: Session, post: Post, reviewer: User, decision: str, reason: str
-) -> ModerationDecision:
-    """Keep or remove a post; resolves its open reports and any open appeal."""
-    _require_reviewer(reviewer)
-    kind, clean = _decision(decision, reason)
-    now = utcnow()
-    appeal = db.scalar(select(Appeal).where(Appeal.post_id == post.id))
-    on_appeal = appeal is not None and appeal.decided_at is None
-    if on_appeal and appeal is not None:
-        appeal.decided_at, appeal.outcome = now, kind.value
-    if kind is Decision.KEEP:
-        post.status, post.status_reason = PostStatus.VISIBLE.value, None
-    else:
-        post.status, post.status_reason = PostStatus.REMOVED.value, clean
+def resolve_post_reports(db: Session, post_id: str, now: datetime) -> None:
+    """Close the open reports on the post itself."""
     db.execute(
         update(Report)
-        .where(Report.post_id == post.id, Report.comment_id.is_(None), Report.resolved_at.is_(None))
+        .where(Report.post_id == post_id, Report.comment_id.is_(None), Report.resolved_at.is_(None))
         .values(resolved_at=now)
     )
-    row = ModerationDecision(
-        post_id=post.id,
-        reviewer_id=reviewer.id,
-        decision=kind.value,
-        reason=clean,
-        on_appeal=on_appeal,
-        decided_at=now,
-    )
-    db.add(row)
-    db.flush()
-    return row
 
 
-def decide_comment(
-    db: Session, comment: Comment, reviewer: User, decision: str, reason: str
-) -> ModerationDecision:
-    """Keep or remove a reported comment."""
-    _require_reviewer(reviewer)
-    kind, clean = _decision(decision, reason)
-    now = utcnow()
-    post = comment.post
-    if kind is Decision.REMOVE and comment.status == PostStatus.VISIBLE.value:
-        comment.status, comment.status_reason = PostStatus.REMOVED.value, clean
-        _bump(db, post, comments=-1)
-    elif kind is Decision.KEEP and comment.status == PostStatus.REMOVED.value:
-        comment.status, comment.status_reason = PostStatus.VISIBLE.value, None
-        _bump(db, post, comments=1)
+def resolve_comment_reports(db: Session, comment_id: str, now: datetime) -> None:
+    """Close the open reports on one comment."""
     db.execute(
         update(Report)
-        .where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+        .where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
         .values(resolved_at=now)
     )
-    row = ModerationDecision(
-        post_id=comment.post_id,
-        comment_id=comment.id,
-        reviewer_id=reviewer.id,
-        decision=kind.value,
-        reason=clean,
-        decided_at=now,
-    )
+
+
+def add_decision(db: Session, row: ModerationDecision) -> ModerationDecision:
+    """Store a reviewer's decision."""
     db.add(row)
     db.flush()
     return row
@@ -896,57 +224,30 @@ def appeal_for(db: Session, post: Post) -> Appeal | None:
     return db.scalar(select(Appeal).where(Appeal.post_id == post.id))
 
 
-def appeal(db: Session, post: Post, author: User, text: str) -> Appeal:
-    """Appeal the removal of one's own post; once per post."""
-    if post.author_id != author.id:
-        raise NotFound("no such post")
-    if post.status != PostStatus.REMOVED.value:
-        raise Conflict("only a removed post can be appealed")
-    if appeal_for(db, post) is not None:
-        raise Conflict("this post was already appealed; each post can be appealed once")
-    clean = _clean_text(text, field="text", limit=MAX_REASON_LENGTH, what="your appeal")
-    row = Appeal(post_id=post.id, text=clean)
+def add_appeal(db: Session, post_id: str, text: str) -> Appeal:
+    """Store an author's appeal."""
+    row = Appeal(post_id=post_id, text=text)
     db.add(row)
     db.flush()
     return row
 
 
-# --- relay messages ------------------------------------------------------------------------------
+def find_message(db: Session, message_id: str) -> RelayMessage | None:
+    """The relay message with this id."""
+    return db.get(RelayMessage, message_id)
 
 
-def send_to_author(db: Session, post: Post, sender: User, text: str) -> RelayMessage:
-    """Message a post's author through Doorstep, if they opted in to contact."""
-    if post.author_id == sender.id:
-        raise InvalidInput("this is your own post")
-    if not post.contact_opt_in or post.status != PostStatus.VISIBLE.value:
-        raise Forbidden("the author of this post did not ask to be contacted")
-    clean = _clean_text(text, field="text", limit=MAX_MESSAGE_LENGTH, what="a message")
-    row = RelayMessage(
-        post_id=post.id, sender_id=sender.id, recipient_id=post.author_id, text=clean
-    )
+def add_message(
+    db: Session, post_id: str, sender_id: str, recipient_id: str, text: str
+) -> RelayMessage:
+    """Store a relay message."""
+    row = RelayMessage(post_id=post_id, sender_id=sender_id, recipient_id=recipient_id, text=text)
     db.add(row)
     db.flush()
     return row
 
 
-def reply(db: Session, message_id: str, sender: User, text: str) -> RelayMessage:
-    """Answer a message one received; the reply goes back to its sender."""
-    original = db.get(RelayMessage, message_id)
-    if original is None or original.recipient_id != sender.id:
-        raise NotFound("no such message")
-    clean = _clean_text(text, field="text", limit=MAX_MESSAGE_LENGTH, what="a message")
-    row = RelayMessage(
-        post_id=original.post_id,
-        sender_id=sender.id,
-        recipient_id=original.sender_id,
-        text=clean,
-    )
-    db.add(row)
-    db.flush()
-    return row
-
-
-def inbox(db: Session, user: User, limit: int = 100) -> list[RelayMessage]:
+def inbox(db: Session, user: User, now: datetime, limit: int = 100) -> list[RelayMessage]:
     """Messages the user sent or received, newest first; received ones are marked read."""
     rows = list(
         db.scalars(
@@ -956,33 +257,17 @@ def inbox(db: Session, user: User, limit: int = 100) -> list[RelayMessage]:
             .limit(limit)
         )
     )
-    now = utcnow()
     for row in rows:
         if row.recipient_id == user.id and row.read_at is None:
             row.read_at = now
     return rows
 
 
-# --- tips and agency alerts ----------------------------------------------------------------------
-
-
-def send_tip(db: Session, sender: User, agency_id: str, text: str, *, reveal: bool) -> Tip:
-    """Send a tip to an agency; anonymous unless ``reveal``, and then nothing ties it to anyone."""
-    agency = agency_id.strip()
-    if not agency or len(agency) > 64:
-        raise InvalidInput("name the agency the tip is for", field="agency_id")
-    clean = _clean_text(text, field="text", limit=MAX_TIP_LENGTH, what="a tip")
-    refuse_race_only(clean)
-    row = Tip(
-        agency_id=agency,
-        text=clean,
-        identity_revealed=reveal,
-        sender_id=sender.id if reveal else None,
-        sender_name=sender.display_name if reveal else None,
-    )
-    db.add(row)
+def add_tip(db: Session, tip: Tip) -> Tip:
+    """Store a tip."""
+    db.add(tip)
     db.flush()
-    return row
+    return tip
 
 
 def tips_for_agency(db: Session, agency_id: str) -> list[Tip]:
@@ -994,35 +279,11 @@ def tips_for_agency(db: Session, agency_id: str) -> list[Tip]:
     )
 
 
-def post_alert(
-    db: Session,
-    author: User,
-    *,
-    agency_name: str,
-    jurisdiction: dict[str, Any],
-    text: str,
-    cells: Sequence[str],
-    cell_resolution: int,
-) -> AgencyAlert:
-    """Post an agency alert to the residents of ``cells``, each inside ``jurisdiction``.
-
-    A cell reaching any home outside the agency's jurisdiction is refused (``Forbidden``):
-    see ``domain.alerts``, which also bounds the cells' resolution and number.
-    """
-    if author.role not in AGENCY_ROLES:
-        raise Forbidden("only agency accounts post alerts")
-    name = " ".join(agency_name.split())
-    if not name or len(name) > 120:
-        raise InvalidInput("name the agency (1 to 120 characters)", field="agency_name")
-    clean = _clean_text(text, field="text", limit=MAX_ALERT_LENGTH, what="an alert")
-    refuse_race_only(clean)
-    covered = alerts.check_alert_cells(
-        cells, jurisdiction, min(cell_resolution, FINEST_PUBLIC_RESOLUTION)
-    )
-    alert = AgencyAlert(author_id=author.id, agency_name=name, text=clean, cells=covered)
+def add_alert(db: Session, alert: AgencyAlert) -> AgencyAlert:
+    """Store an alert and index the cells it covers."""
     db.add(alert)
     db.flush()
-    db.add_all(AlertCell(alert_id=alert.id, cell=cell) for cell in covered)
+    db.add_all(AlertCell(alert_id=alert.id, cell=cell) for cell in alert.cells)
     db.flush()
     return alert
 
@@ -1065,9 +326,3 @@ def residents_covered(db: Session, alert: AgencyAlert, cell_resolution: int) -> 
         chunk = homes[start : start + 1000]
         found.update(db.scalars(select(User.id).where(User.home_cell.in_(chunk))))
     return sorted(found)
-
-
-def centre_of(cell: str) -> tuple[float, float]:
-    """The rounded centre of a public cell, as shown to clients."""
-    location = cell_location(cell)
-    return location.lat, location.lon

@@ -20,7 +20,7 @@ from doorstep.clips.models import Clip
 from doorstep.clips.store import delete_after_commit
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
 from doorstep.geo.cells import Coordinates
-from doorstep.neighbors import store as feed
+from doorstep.neighbors import service_relay as feed
 from doorstep.platform import ranges as served
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http import footage, problems
