@@ -34,7 +34,7 @@ from doorstep.clips.store import ClipMeta, Keys, store_clip
 from doorstep.geo.cells import Coordinates, distance_m
 from doorstep.invitations import store as invitations
 from doorstep.legal import api as legal_api
-from doorstep.legal.store import EmergencyRequest, LegalDemand
+from doorstep.legal.models import EmergencyRequest, LegalDemand
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.http.state import AppState

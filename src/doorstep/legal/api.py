@@ -29,7 +29,13 @@ from doorstep.clips.store import Keys, read_video, scratch_folder, sha256_file
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.legal import rules
 from doorstep.legal import store as legal
-from doorstep.legal.store import Disclosure, DisclosureBasis, EmergencyRequest, LegalDemand
+from doorstep.legal.models import (
+    DemandStatus,
+    Disclosure,
+    DisclosureBasis,
+    EmergencyRequest,
+    LegalDemand,
+)
 from doorstep.platform import ranges as served
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.crypto import (
@@ -482,7 +488,7 @@ def _chosen_clips(db: Session, clip_ids: list[str], in_scope: list[Clip]) -> lis
 
 
 def _open(demand: LegalDemand) -> None:
-    if demand.status != legal.DemandStatus.OPEN.value:
+    if demand.status != DemandStatus.OPEN.value:
         raise InvalidInput("this demand is closed", field="demand")
 
 

@@ -19,6 +19,7 @@ from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
 from doorstep.legal import api as legal_api
 from doorstep.legal import store as legal
 from doorstep.partnerships import api as partnership_api
+from doorstep.partnerships import store as partnerships
 from doorstep.partnerships.rules import Condition, ProgrammeKind
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
@@ -297,7 +298,7 @@ def _agency_page(
             legal_api.emergency_public(db, e) for e in legal.emergencies(db, agency.id)
         ],
         "received": [legal_api.disclosure_public(d) for d in legal.agency_disclosures(db, agency)],
-        "partnerships": legal.all_partnerships(db, agency.id),
+        "partnerships": partnerships.all_partnerships(db, agency.id),
         "kinds": [k.value for k in ProgrammeKind],
         "conditions": [c.value for c in Condition],
         "form": {},
@@ -408,7 +409,7 @@ def partnerships_page(
 ) -> Response:
     """An agency's published partnership programmes with their full terms (no login)."""
     agency = agencies.public_agency(db, agency_id)
-    context = {"agency": agency, "programmes": legal.published_partnerships(db, agency.id)}
+    context = {"agency": agency, "programmes": partnerships.published_partnerships(db, agency.id)}
     return _page(request, principal, "partnerships.html", context)
 
 
@@ -477,7 +478,7 @@ def audit_log(
     request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep
 ) -> Response:
     """The public audit log: the signed tree head, the latest entries and how to verify them."""
-    head = legal.publish_head(db, state.master_key)
+    head = audit.publish_head(db, state.master_key)
     size = audit.tree_head_size(db)
     latest = audit.entries(db, max(0, size - LATEST_ENTRIES), size)
     entries = [
@@ -488,7 +489,7 @@ def audit_log(
     context = {
         "head": head,
         "entries": entries,
-        "heads": legal.published_heads(db)[-10:],
+        "heads": audit.published_heads(db)[-10:],
         "base_url": str(request.base_url).rstrip("/"),
         "public_key": base64.b64encode(public_key).decode(),
         "fingerprint": key_fingerprint(public_key),

@@ -13,8 +13,8 @@ from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.errors import InvalidInput, PolicyRefused
-from doorstep.legal import store as legal
-from doorstep.legal.store import Partnership, PartnershipStatus
+from doorstep.partnerships import store as partnerships
+from doorstep.partnerships.models import Partnership, PartnershipStatus
 from doorstep.partnerships.rules import Condition, PartnershipTerms, ProgrammeKind
 from doorstep.partnerships.rules import check_partnership as check_terms
 from doorstep.platform.http.deps import DbDep, StateDep, require_role
@@ -144,4 +144,4 @@ def create(
 def public_list(agency_id: str, db: DbDep) -> list[PartnershipPublic]:
     """A verified agency's published programmes with full terms (no login)."""
     agency = agencies.public_agency(db, agency_id)
-    return [partnership_public(row) for row in legal.published_partnerships(db, agency.id)]
+    return [partnership_public(row) for row in partnerships.published_partnerships(db, agency.id)]

@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from doorstep.legal import rules
-from doorstep.legal import store as legal
-from doorstep.legal.store import Disclosure, EmergencyRequest, LegalDemand
+from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.state import AppState
 from doorstep.requests import store as agencies
@@ -212,8 +211,8 @@ def heads(
 
     The current head is published first, and every consistency proof leads to it.
     """
-    latest = legal.publish_head(db, state.master_key).size
-    rows = legal.published_heads(db, HEADS_PAGE, from_size=start)
+    latest = audit.publish_head(db, state.master_key).size
+    rows = audit.published_heads(db, HEADS_PAGE, from_size=start)
     return HeadHistory(
         public_key=base64.b64encode(audit.public_key(state.master_key)).decode(),
         next_start=rows[-1].size + 1 if len(rows) == HEADS_PAGE else None,
@@ -237,4 +236,4 @@ def heads(
 def publish_heads(state: AppState) -> int:
     """The periodic job: sign and keep a tree head whenever the log has grown; returns its size."""
     with state.db.session() as db:
-        return legal.publish_head(db, state.master_key).size
+        return audit.publish_head(db, state.master_key).size

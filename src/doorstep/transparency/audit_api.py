@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from doorstep.errors import InvalidInput
-from doorstep.legal import store as legal
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency.merkle import consistency_proof
@@ -53,7 +52,7 @@ def _b64(data: bytes) -> str:
 @router.get("/audit/head")
 def head(db: DbDep, state: StateDep) -> TreeHeadPublic:
     """The current signed tree head, kept so later heads can be proven consistent with it."""
-    published = legal.publish_head(db, state.master_key)
+    published = audit.publish_head(db, state.master_key)
     return TreeHeadPublic(
         size=published.size,
         root=published.root,
