@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -23,6 +23,7 @@ from doorstep.legal.models import (
     NonDisclosureOrder,
     NoticeState,
 )
+from doorstep.legal.schemas import CASE_NUMBER_MAX, COURT_MAX, REFERENCE_MAX
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests.store import Agency
 
@@ -83,8 +84,8 @@ def record_demand(
     demand = LegalDemand(
         kind=demand_kind.value,
         agency_id=agency.id,
-        court=_text(court, field="court", limit=200, what="the court"),
-        reference=_text(reference, field="reference", limit=120, what="the reference"),
+        court=_text(court, field="court", limit=COURT_MAX, what="the court"),
+        reference=_text(reference, field="reference", limit=REFERENCE_MAX, what="the reference"),
         document_sha256=digest,
         account_id=account_id,
         device_ids=devices,
@@ -194,7 +195,9 @@ def file_emergency(
         id=request_id,
         agency_id=agency.id,
         filed_by=member.id,
-        case_number=_text(case_number, field="case_number", limit=60, what="the case number"),
+        case_number=_text(
+            case_number, field="case_number", limit=CASE_NUMBER_MAX, what="the case number"
+        ),
         device_ids=devices,
         window_start=checked.window_start,
         window_end=checked.window_end,
@@ -335,3 +338,36 @@ def already_disclosed(db: Session, basis_id: str, clip_id: str) -> bool:
         (Disclosure.demand_id == basis_id) | (Disclosure.emergency_id == basis_id),
     )
     return db.scalar(query) is not None
+
+
+# --- what the use cases look up ----------------------------------------------------------------
+
+
+def find_demand(db: Session, demand_id: str | None) -> LegalDemand | None:
+    """A demand by id, or None."""
+    return db.get(LegalDemand, demand_id) if demand_id else None
+
+
+def find_emergency(db: Session, request_id: str | None) -> EmergencyRequest | None:
+    """An emergency request by id (not locked), or None."""
+    return db.get(EmergencyRequest, request_id) if request_id else None
+
+
+def find_clip(db: Session, clip_id: str) -> Clip | None:
+    """A clip by id, or None."""
+    return db.get(Clip, clip_id)
+
+
+def find_user(db: Session, user_id: str) -> User | None:
+    """An account by id, or None."""
+    return db.get(User, user_id)
+
+
+def account_by_email(db: Session, email: str) -> User | None:
+    """The account with this email (compared in lower case, trimmed), or None."""
+    return db.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def camera_count(db: Session, owner_id: str) -> int:
+    """How many cameras an account has."""
+    return int(db.scalar(select(func.count()).where(Camera.owner_id == owner_id)) or 0)
