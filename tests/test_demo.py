@@ -35,7 +35,7 @@ from doorstep.demo import history as demo_history
 from doorstep.demo import run as demo
 from doorstep.geo.geometry import polygon_contains
 from doorstep.legal import rules as legal_rules
-from doorstep.legal.store import Disclosure, EmergencyRequest, LegalDemand
+from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.requests.consent import AnswerState, ShareState
@@ -52,7 +52,7 @@ from doorstep.requests.store import (
 )
 from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import counts as disclosure_counts
-from doorstep.transparency.audit_store import AuditEntry
+from doorstep.transparency.models import AuditEntry
 from doorstep.transparency.verify import verify_server
 from tests.browser import CHROMIUM_FLAGS, free_port
 from tests.conftest import service_missing

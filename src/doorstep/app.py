@@ -31,6 +31,7 @@ from doorstep.legal import pages as legal_pages
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
 from doorstep.partnerships import api as partnerships
+from doorstep.partnerships import pages as partnership_pages
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.bus.mqtt import MqttBus
 from doorstep.platform.db import Database
@@ -46,6 +47,7 @@ from doorstep.requests import pages as agency_pages
 from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import api as transparency
 from doorstep.transparency import audit_api as audit
+from doorstep.transparency import pages as transparency_pages
 
 
 def _swagger_assets() -> Path:
@@ -83,6 +85,8 @@ ROUTERS = (
     transparency.router,
     invitations.router,
     legal_pages.router,
+    partnership_pages.router,
+    transparency_pages.router,
     feed_pages.router,
     camera_pages.router,
     agency_pages.router,

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from doorstep.platform.http.state import AppState
 from doorstep.transparency import audit_store as audit
-from doorstep.transparency.audit_store import AuditEntry
 from doorstep.transparency.merkle import leaf_hash
+from doorstep.transparency.models import AuditEntry
 from doorstep.transparency.verify import verify_server
 from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import accept_invitations, resident

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from doorstep.accounts.models import OwnerKey
 from doorstep.clips.jobs import sweep_expired
 from doorstep.clips.models import Clip
-from doorstep.legal.api import disclosure_key_context
-from doorstep.legal.store import Disclosure
+from doorstep.legal.models import Disclosure
+from doorstep.legal.service_disclose import disclosure_key_context
 from doorstep.platform.crypto import (
     DecryptionFailed,
     clip_key_context,

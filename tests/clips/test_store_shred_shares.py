@@ -11,7 +11,7 @@ import pytest
 
 from doorstep.clips.models import Clip
 from doorstep.clips.store import ClipMeta, Keys, expire, read_snapshot, shred, store_clip
-from doorstep.legal.store import Disclosure
+from doorstep.legal.models import Disclosure
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.crypto import EncryptingReader, new_key, wrap_key
 from doorstep.platform.db import Database

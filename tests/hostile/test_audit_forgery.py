@@ -30,11 +30,10 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from doorstep.cli import main
-from doorstep.legal.store import LegalDemand, PublishedTreeHead
+from doorstep.legal.models import LegalDemand
 from doorstep.platform.http.state import AppState
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency import verify as audit_verify
-from doorstep.transparency.audit_store import AuditEntry, AuditState
 from doorstep.transparency.merkle import (
     MerkleLog,
     SignedTreeHead,
@@ -44,6 +43,7 @@ from doorstep.transparency.merkle import (
     sign_tree_head,
     verify_tree_head,
 )
+from doorstep.transparency.models import AuditEntry, AuditState, PublishedTreeHead
 from doorstep.transparency.pins import PinStore, server_origin
 from tests.legal.test_api import disclose, record, scene
 

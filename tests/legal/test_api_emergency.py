@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.accounts.roles import Role
-from doorstep.legal.api import send_due_notices
+from doorstep.legal.service_disclose import send_due_notices
 from doorstep.platform.types import utcnow
 from tests.agencies.test_api import app_state, staff
 from tests.cameras.test_api_devices import _camera, _pair

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.transparency import audit_store as audit
-from doorstep.transparency.audit_store import AuditEntry
+from doorstep.transparency.models import AuditEntry
 from doorstep.transparency.verify import verify_server
 from tests.agencies.test_api import app_state, owner_with_clip, verified_agency
 from tests.cameras.test_api_devices import _camera, _pair, _upload

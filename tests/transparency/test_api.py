@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from doorstep.accounts.roles import Role
 from doorstep.platform.types import utcnow
-from doorstep.transparency.audit_store import AuditEntry
 from doorstep.transparency.merkle import verify_consistency
+from doorstep.transparency.models import AuditEntry
 from doorstep.transparency.rules import half_year
 from doorstep.transparency.verify import verify_server
 from tests.agencies.test_api import app_state, owner_with_clip, staff

@@ -8,8 +8,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.transparency import api as transparency
 from doorstep.transparency import audit_store as audit
+from doorstep.transparency import service as transparency
 from doorstep.transparency.merkle import verify_consistency
 from doorstep.transparency.verify import verify_server
 from tests.agencies.test_api import app_state

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from doorstep.legal import store as legal
-from doorstep.legal.store import PublishedTreeHead
 from doorstep.platform.db import Database
 from doorstep.transparency import audit_store as audit
+from doorstep.transparency.models import PublishedTreeHead
 
 KEY = b"k" * 32
 
@@ -19,7 +18,7 @@ def test_a_second_publisher_waits_and_keeps_no_second_head_of_the_same_size(
         audit.record(db, KEY, "test.entry", actor=None, owner_id=None, detail={"n": 1})
     second: list[int] = []
     with database.session() as first:
-        mine = legal.publish_head(first, KEY)
+        mine = audit.publish_head(first, KEY)
         # The second publisher starts while the first has not committed yet.
         other = threading.Thread(target=lambda: second.append(_publish(database)))
         other.start()
@@ -36,4 +35,4 @@ def test_a_second_publisher_waits_and_keeps_no_second_head_of_the_same_size(
 
 def _publish(database: Database) -> int:
     with database.session() as db:
-        return legal.publish_head(db, KEY).id
+        return audit.publish_head(db, KEY).id

@@ -31,7 +31,7 @@ from doorstep.cameras.models import Camera, HouseholdMember
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import expires_at
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
-from doorstep.legal.store import Disclosure
+from doorstep.legal.models import Disclosure
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import (
     EncryptingReader,

@@ -33,8 +33,9 @@ from doorstep.clips.models import Clip
 from doorstep.clips.store import ClipMeta, Keys, store_clip
 from doorstep.geo.cells import Coordinates, distance_m
 from doorstep.invitations import service as invitations
-from doorstep.legal import api as legal_api
-from doorstep.legal.store import EmergencyRequest, LegalDemand
+from doorstep.legal import service as legal_service
+from doorstep.legal.models import EmergencyRequest, LegalDemand
+from doorstep.legal.schemas import DemandCreate, EmergencyCreate
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.http.state import AppState
@@ -489,7 +490,7 @@ def _warrant(state: AppState, cast: Cast, times: Times, footage: Footage) -> Non
     footage.stored(state, camera_id, start + timedelta(minutes=47), seed=23)
     with state.db.session() as db:
         reviewer = _user(db, cast.reviewer)
-        body = legal_api.DemandCreate(
+        body = DemandCreate(
             kind="warrant",
             agency_id=_agency_named(db, POLICE.name).id,
             court=WARRANT_COURT,
@@ -502,9 +503,9 @@ def _warrant(state: AppState, cast: Cast, times: Times, footage: Footage) -> Non
             covers_footage=True,
             allows_unredacted=False,
         )
-        demand = legal_api.record_demand(db, state, reviewer, body)
-        legal_api.disclose_footage(db, state, reviewer, demand, [], unredacted=False)
-        legal_api.close_demand(db, state, reviewer, demand.id, "complied_full")
+        demand = legal_service.record_demand(db, state, reviewer, body)
+        legal_service.disclose_footage(db, state, reviewer, demand.id, [], unredacted=False)
+        legal_service.close_demand(db, state, reviewer, demand.id, "complied_full")
 
 
 # --- an emergency request ------------------------------------------------------------------------
@@ -531,21 +532,21 @@ def _emergency(
     footage.stored(state, camera_id, start + timedelta(minutes=38), seed=53)
     with state.db.session() as db:
         officer = _user(db, cast.officer)
-        body = legal_api.EmergencyCreate(
+        body = EmergencyCreate(
             case_number=EMERGENCY_CASE,
             device_ids=[camera_id],
             window_start=start,
             window_end=end,
             attestation=EMERGENCY_ATTESTATION,
         )
-        row = legal_api.file_emergency(db, state, officer, body)
+        row = legal_service.file_emergency(db, state, officer, body)
         request_id = row.id
     # Each reviewer decides on their own; the second approval releases the clips in scope.
     for reviewer in (cast.reviewer, cast.second_reviewer):
         with state.db.session() as db:
-            legal_api.approve_emergency(db, state, _user(db, reviewer), request_id)
+            legal_service.approve_emergency(db, state, _user(db, reviewer), request_id)
     with state.db.session() as db:
-        legal_api.end_emergency(db, state, _user(db, cast.officer), request_id)
+        legal_service.end_emergency(db, state, _user(db, cast.officer), request_id)
 
 
 # --- an open request from the fire department ----------------------------------------------------

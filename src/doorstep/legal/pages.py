@@ -1,49 +1,26 @@
-"""Accountability pages: reviewer console, emergency form, partnerships, transparency, audit log."""
+"""Legal pages: the reviewer console, the agency's emergency desk and the owner's history."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS
-from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
-from doorstep.legal import api as legal_api
-from doorstep.legal import store as legal
-from doorstep.partnerships import api as partnership_api
-from doorstep.partnerships.rules import Condition, ProgrammeKind
+from doorstep.errors import DoorstepError, Forbidden, InvalidInput
+from doorstep.legal import service, service_locker
+from doorstep.legal.schemas import REASON_MAX, DemandCreate, EmergencyCreate
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
-from doorstep.requests import store as agencies
-from doorstep.transparency import api as report_api
-from doorstep.transparency import audit_store as audit
-from doorstep.transparency.merkle import key_fingerprint
 
 router = APIRouter(include_in_schema=False)
 
 Short = Annotated[str, Form(max_length=200)]
 Text = Annotated[str, Form(max_length=20_000)]
-CHART_WIDTH = 480
-BAR_HEIGHT = 22
-LATEST_ENTRIES = 25
-_CHARTED = [
-    ("rfas", "Requests for assistance"),
-    ("owners_reached", "Owners reached"),
-    ("warrants_received", "Warrants received"),
-    ("subpoenas_received", "Subpoenas received"),
-    ("court_orders_received", "Court orders received"),
-    ("emergency_received", "Emergency requests received"),
-    ("emergency_granted", "Emergency requests granted"),
-    ("agencies_onboarded", "Agencies onboarded"),
-]
 
 
 def _login(request: Request) -> RedirectResponse:
@@ -89,13 +66,11 @@ def _ids(text: str) -> list[str]:
 
 
 def _console(
-    request: Request, principal: Principal, db: Session, *, status: int = 200, **extra: Any
+    request: Request, principal: Principal, db: DbDep, *, status: int = 200, **extra: Any
 ) -> Response:
     _reviewer(principal)
     context = {
-        "demands": [legal_api.demand_public(db, d) for d in legal.demands(db)],
-        "emergencies": [legal_api.emergency_public(db, e) for e in legal.emergencies(db)],
-        "agencies": agencies.verified_agencies(db),
+        **service.console(db),
         "me": principal.user.id,
         "form": {},
         **extra,
@@ -145,23 +120,21 @@ def record_demand(
     }
     try:
         with db.begin_nested():
-            account = db.scalar(select(User).where(User.email == account_email.strip().lower()))
-            if account is None:
-                raise NotFound("no account has that email", field="account_email")
-            body = legal_api.DemandCreate(
+            account_id = service.account_id_by_email(db, account_email)
+            body = DemandCreate(
                 kind=kind,
                 agency_id=agency_id,
                 court=court,
                 reference=reference,
                 document_sha256=document_sha256,
-                account_id=account.id,
+                account_id=account_id,
                 device_ids=_ids(device_ids),
                 window_start=_when(window_start, "window_start"),
                 window_end=_when(window_end, "window_end"),
                 covers_footage=kind != "subpoena",
                 allows_unredacted=allows_unredacted,
             )
-            legal_api.record_demand(db, state, reviewer, body)
+            service.record_demand(db, state, reviewer, body)
     except (DoorstepError, ValueError) as err:
         problem = err if isinstance(err, DoorstepError) else InvalidInput(str(err), field="kind")
         status = problem.status if problem.status < 500 else 422
@@ -169,7 +142,7 @@ def record_demand(
     return RedirectResponse("/review", status_code=303)
 
 
-def _act(request: Request, principal: Principal | None, db: Session, action: Any) -> Response:
+def _act(request: Request, principal: Principal | None, db: DbDep, action: Any) -> Response:
     if principal is None:
         return _login(request)
     reviewer = _reviewer(principal)
@@ -197,8 +170,8 @@ def disclose(
         request,
         principal,
         db,
-        lambda user: legal_api.disclose_footage(
-            db, state, user, legal.get_demand(db, demand_id), [], unredacted=unredacted
+        lambda user: service.disclose_footage(
+            db, state, user, demand_id, [], unredacted=unredacted
         ),
     )
 
@@ -212,7 +185,7 @@ def disclose_account(
         request,
         principal,
         db,
-        lambda user: legal_api.disclose_account(db, state, user, legal.get_demand(db, demand_id)),
+        lambda user: service.disclose_account(db, state, user, demand_id),
     )
 
 
@@ -230,7 +203,7 @@ def record_order(
         request,
         principal,
         db,
-        lambda user: legal_api.record_order(db, state, user, demand_id, _when(ends_at, "ends_at")),
+        lambda user: service.record_order(db, state, user, demand_id, _when(ends_at, "ends_at")),
     )
 
 
@@ -248,7 +221,7 @@ def close_demand(
         request,
         principal,
         db,
-        lambda user: legal_api.close_demand(db, state, user, demand_id, outcome),
+        lambda user: service.close_demand(db, state, user, demand_id, outcome),
     )
 
 
@@ -261,7 +234,7 @@ def approve(
         request,
         principal,
         db,
-        lambda user: legal_api.approve_emergency(db, state, user, request_id),
+        lambda user: service.approve_emergency(db, state, user, request_id),
     )
 
 
@@ -272,38 +245,24 @@ def refuse(
     db: DbDep,
     state: StateDep,
     request_id: str,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[str, Form(max_length=REASON_MAX)] = "",
 ) -> Response:
     """Refuse an emergency request with a reason."""
     return _act(
         request,
         principal,
         db,
-        lambda user: legal_api.refuse_emergency(db, state, user, request_id, reason),
+        lambda user: service.refuse_emergency(db, state, user, request_id, reason),
     )
 
 
-# --- agencies: emergencies and partnerships ------------------------------------------------------
+# --- agencies: emergencies --------------------------------------------------------
 
 
 def _agency_page(
-    request: Request, principal: Principal, db: Session, *, status: int = 200, **extra: Any
+    request: Request, principal: Principal, db: DbDep, *, status: int = 200, **extra: Any
 ) -> Response:
-    agency = agencies.agency_of(db, principal.user)
-    member = agencies.membership(db, principal.user)
-    context = {
-        "agency": agency,
-        "is_admin": member is not None and member.role == agencies.MemberRole.ADMIN.value,
-        "emergencies": [
-            legal_api.emergency_public(db, e) for e in legal.emergencies(db, agency.id)
-        ],
-        "received": [legal_api.disclosure_public(d) for d in legal.agency_disclosures(db, agency)],
-        "partnerships": legal.all_partnerships(db, agency.id),
-        "kinds": [k.value for k in ProgrammeKind],
-        "conditions": [c.value for c in Condition],
-        "form": {},
-        **extra,
-    }
+    context = {**service.agency_desk(db, principal.user), "form": {}, **extra}
     return _page(request, principal, "emergency.html", context, status=status)
 
 
@@ -343,14 +302,14 @@ def file_emergency(
             end = _when(window_end, "window_end")
             if start is None or end is None:
                 raise InvalidInput("give the window's start and end", field="window_start")
-            body = legal_api.EmergencyCreate(
+            body = EmergencyCreate(
                 case_number=case_number,
                 device_ids=_ids(device_ids) or [""],
                 window_start=start,
                 window_end=end,
                 attestation=attestation,
             )
-            legal_api.file_emergency(db, state, principal.user, body)
+            service.file_emergency(db, state, principal.user, body)
     except DoorstepError as err:
         if err.status >= 500:
             raise
@@ -365,52 +324,8 @@ def end_emergency(
     """Mark an emergency over, so owners are told."""
     if principal is None:
         return _login(request)
-    legal_api.end_emergency(db, state, principal.user, request_id)
+    service.end_emergency(db, state, principal.user, request_id)
     return RedirectResponse("/agency/legal", status_code=303)
-
-
-@router.post("/agency/partnerships")
-def publish_partnership(
-    request: Request,
-    principal: OptionalPrincipal,
-    db: DbDep,
-    state: StateDep,
-    name: Short,
-    kind: Short,
-    terms_text: Text,
-    conditions: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
-) -> Response:
-    """Publish a partnership programme, or show why it was refused."""
-    if principal is None:
-        return _login(request)
-    form = {"name": name, "kind": kind, "terms_text": terms_text, "conditions": conditions}
-    try:
-        partnership_api.submit(
-            db,
-            state,
-            principal.user,
-            name=name,
-            kind=kind,
-            terms_text=terms_text,
-            conditions=conditions,
-        )
-    except DoorstepError as err:
-        if err.status >= 500:
-            raise
-        return _agency_page(
-            request, principal, db, status=err.status, partnership_error=err, form=form
-        )
-    return RedirectResponse("/agency/legal", status_code=303)
-
-
-@router.get("/agencies/{agency_id}/partnerships")
-def partnerships_page(
-    request: Request, principal: OptionalPrincipal, db: DbDep, agency_id: str
-) -> Response:
-    """An agency's published partnership programmes with their full terms (no login)."""
-    agency = agencies.public_agency(db, agency_id)
-    context = {"agency": agency, "programmes": legal.published_partnerships(db, agency.id)}
-    return _page(request, principal, "partnerships.html", context)
 
 
 # --- owners --------------------------------------------------------------------------------------
@@ -421,77 +336,5 @@ def owner_history(request: Request, principal: OptionalPrincipal, db: DbDep) -> 
     """Every disclosure of the owner's footage or account under legal process or an emergency."""
     if principal is None:
         return _login(request)
-    items = [legal_api.owner_disclosure(db, d) for d in legal.owner_disclosures(db, principal.user)]
+    items = service_locker.owner_disclosures(db, principal.user)
     return _page(request, principal, "legal_disclosures.html", {"items": items})
-
-
-# --- the public report and log -------------------------------------------------------------------
-
-
-def bar_chart(values: list[tuple[str, int]]) -> dict[str, Any]:
-    """Horizontal bars drawn on the server, scaled to the largest value."""
-    top = max((value for _, value in values), default=0) or 1
-    label_width = 220
-    span = CHART_WIDTH - label_width - 50
-    bars = [
-        {
-            "label": label,
-            "value": value,
-            "y": index * BAR_HEIGHT,
-            "text_y": index * BAR_HEIGHT + 15,
-            "x": label_width,
-            "width": round(span * value / top, 1),
-            "value_x": label_width + round(span * value / top, 1) + 6,
-        }
-        for index, (label, value) in enumerate(values)
-    ]
-    return {"width": CHART_WIDTH, "height": BAR_HEIGHT * len(values), "bars": bars}
-
-
-@router.get("/transparency")
-def transparency(
-    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep
-) -> Response:
-    """The transparency report: charts per half-year, a table per agency, CSV and JSON."""
-    rows = report_api.report(db, state.settings.camera_map_k)
-    names = report_api.agency_names(db)
-    periods = [
-        {
-            "period": row.period,
-            "counts": row,
-            "chart": bar_chart([(label, int(getattr(row, name))) for name, label in _CHARTED]),
-        }
-        for row in rows
-        if row.agency_id == "*"
-    ]
-    per_agency = [
-        {"name": names.get(row.agency_id, row.agency_id), "counts": row}
-        for row in rows
-        if row.agency_id != "*"
-    ]
-    context = {"periods": periods, "per_agency": per_agency, "k": state.settings.camera_map_k}
-    return _page(request, principal, "transparency.html", context)
-
-
-@router.get("/audit")
-def audit_log(
-    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep
-) -> Response:
-    """The public audit log: the signed tree head, the latest entries and how to verify them."""
-    head = legal.publish_head(db, state.master_key)
-    size = audit.tree_head_size(db)
-    latest = audit.entries(db, max(0, size - LATEST_ENTRIES), size)
-    entries = [
-        {"seq": e.seq, "body": json.loads(e.body), "leaf_hash": e.leaf_hash}
-        for e in reversed(latest)
-    ]
-    public_key = audit.public_key(state.master_key)
-    context = {
-        "head": head,
-        "entries": entries,
-        "heads": legal.published_heads(db)[-10:],
-        "base_url": str(request.base_url).rstrip("/"),
-        "public_key": base64.b64encode(public_key).decode(),
-        "fingerprint": key_fingerprint(public_key),
-    }
-    return _page(request, principal, "legal_audit.html", context)

@@ -1,20 +1,12 @@
-"""Legal demands, non-disclosure orders, emergency requests, disclosures, partnerships, tree heads.
-
-Every way footage or account information leaves an owner other than their own consent is a
-``Disclosure`` row here, tied to its legal basis (a demand or an approved emergency), so the owner
-can be told (I5) and the transparency report can count it (I2).
-"""
+"""Queries over legal demands, non-disclosure orders, emergency requests and disclosures."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.cameras.models import Camera
@@ -22,247 +14,18 @@ from doorstep.clips import served_store as served_bytes
 from doorstep.clips.models import Clip
 from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.legal import rules
-from doorstep.platform.orm import Base
+from doorstep.legal.models import (
+    DemandOutcome,
+    DemandStatus,
+    Disclosure,
+    EmergencyRequest,
+    LegalDemand,
+    NonDisclosureOrder,
+    NoticeState,
+)
+from doorstep.legal.schemas import CASE_NUMBER_MAX, COURT_MAX, REFERENCE_MAX
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests.store import Agency
-from doorstep.transparency import audit_store as audit
-from doorstep.transparency.merkle import SignedTreeHead
-
-
-class DemandStatus(StrEnum):
-    """Where a legal demand stands."""
-
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-class DemandOutcome(StrEnum):
-    """How Doorstep answered a demand, as the transparency report counts it."""
-
-    COMPLIED_FULL = "complied_full"
-    COMPLIED_PARTIAL = "complied_partial"
-    REJECTED = "rejected"
-
-
-class DisclosureBasis(StrEnum):
-    """Why something left the owner without their consent."""
-
-    LEGAL_DEMAND = "legal_demand"
-    EMERGENCY = "emergency"
-
-
-class NoticeState(StrEnum):
-    """Whether the owner has been told."""
-
-    PENDING = "pending_notice"
-    NOTIFIED = "notified"
-
-
-class PartnershipStatus(StrEnum):
-    """Whether a programme passed the rules."""
-
-    PUBLISHED = "published"
-    REFUSED = "refused"
-
-
-class LegalDemand(Base):
-    """A warrant, subpoena or court order a reviewer recorded, with its scope."""
-
-    __tablename__ = "legal_demands"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    kind: Mapped[str] = mapped_column(String(20))
-    agency_id: Mapped[str] = mapped_column(
-        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
-    )
-    court: Mapped[str] = mapped_column(String(200))
-    reference: Mapped[str] = mapped_column(String(120))
-    document_sha256: Mapped[str] = mapped_column(String(64))
-    account_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    device_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    window_start: Mapped[datetime | None] = mapped_column()
-    window_end: Mapped[datetime | None] = mapped_column()
-    covers_footage: Mapped[bool] = mapped_column(Boolean, default=False)
-    allows_unredacted: Mapped[bool] = mapped_column(Boolean, default=False)
-    recorded_by: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    status: Mapped[str] = mapped_column(String(10), default=DemandStatus.OPEN.value)
-    outcome: Mapped[str | None] = mapped_column(String(20))
-    closed_at: Mapped[datetime | None] = mapped_column()
-
-    agency: Mapped[Agency] = relationship()
-
-    def rule(self) -> rules.LegalDemand:
-        """The demand as the domain's rules see it."""
-        return rules.LegalDemand(
-            kind=rules.DemandKind(self.kind),
-            account_id=self.account_id or "",
-            device_ids=frozenset(self.device_ids),
-            window_start=self.window_start,
-            window_end=self.window_end,
-            covers_footage=self.covers_footage,
-            allows_unredacted=self.allows_unredacted,
-        )
-
-
-class NonDisclosureOrder(Base):
-    """A court's order delaying the owner's notice of a demand, until its end date."""
-
-    __tablename__ = "non_disclosure_orders"
-
-    demand_id: Mapped[str] = mapped_column(
-        ForeignKey("legal_demands.id", ondelete="CASCADE"), primary_key=True
-    )
-    ends_at: Mapped[datetime] = mapped_column()
-    recorded_by: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class EmergencyRequest(Base):
-    """An agency's request for footage without a warrant because a life is at risk."""
-
-    __tablename__ = "emergency_requests"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    agency_id: Mapped[str] = mapped_column(
-        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
-    )
-    filed_by: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    case_number: Mapped[str] = mapped_column(String(60))
-    device_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    window_start: Mapped[datetime] = mapped_column()
-    window_end: Mapped[datetime] = mapped_column()
-    attestation: Mapped[str] = mapped_column(Text)
-    filed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    state: Mapped[str] = mapped_column(String(10), default=rules.EmergencyState.PENDING.value)
-    approvals: Mapped[list[str]] = mapped_column(JSON, default=list)
-    refused_by: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    refusal_reason: Mapped[str | None] = mapped_column(Text)
-    approved_at: Mapped[datetime | None] = mapped_column()
-    over_at: Mapped[datetime | None] = mapped_column()
-    owners_notified_at: Mapped[datetime | None] = mapped_column()
-
-    agency: Mapped[Agency] = relationship()
-
-    def rule(self) -> rules.EmergencyRequest:
-        """The request as the domain's rules see it."""
-        return rules.EmergencyRequest(
-            request_id=self.id,
-            agency_id=self.agency_id,
-            device_ids=frozenset(self.device_ids),
-            window_start=self.window_start,
-            window_end=self.window_end,
-            attestation=self.attestation,
-            filed_at=self.filed_at,
-            state=rules.EmergencyState(self.state),
-            approvals=tuple(self.approvals),
-            refused_by=self.refused_by,
-            approved_at=self.approved_at,
-            over_at=self.over_at,
-        )
-
-    def apply(self, decided: rules.EmergencyRequest) -> None:
-        """Store what the rules decided."""
-        self.state = decided.state.value
-        self.approvals = list(decided.approvals)
-        self.refused_by = decided.refused_by
-        self.approved_at = decided.approved_at
-        self.over_at = decided.over_at
-
-
-class Disclosure(Base):
-    """One clip or one account's information handed to an agency without the owner's consent."""
-
-    __tablename__ = "disclosures"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    basis: Mapped[str] = mapped_column(String(20))
-    demand_id: Mapped[str | None] = mapped_column(
-        ForeignKey("legal_demands.id", ondelete="RESTRICT"), index=True
-    )
-    emergency_id: Mapped[str | None] = mapped_column(
-        ForeignKey("emergency_requests.id", ondelete="RESTRICT"), index=True
-    )
-    agency_id: Mapped[str] = mapped_column(
-        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
-    )
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    #: "footage" or "account" (a subpoena's name, email and camera count).
-    what: Mapped[str] = mapped_column(String(10))
-    account_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    clip_id: Mapped[str | None] = mapped_column(
-        ForeignKey("clips.id", ondelete="SET NULL"), index=True
-    )
-    camera_id: Mapped[str | None] = mapped_column(String(32))
-    clip_started_at: Mapped[datetime | None] = mapped_column()
-    clip_ended_at: Mapped[datetime | None] = mapped_column()
-    unredacted: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: The agency copy's key wrapped by the master key, as for a share.
-    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64), default="")
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    ciphertext_size: Mapped[int] = mapped_column(Integer, default=0)
-    faces_found: Mapped[int] = mapped_column(Integer, default=0)
-    created_by: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    downloaded_at: Mapped[datetime | None] = mapped_column()
-    notice_state: Mapped[str] = mapped_column(String(20), default=NoticeState.PENDING.value)
-    #: When the owner must be told: at once, when an order ends, or when an emergency is over.
-    notice_due_at: Mapped[datetime] = mapped_column(index=True)
-    notified_at: Mapped[datetime | None] = mapped_column()
-
-    agency: Mapped[Agency] = relationship()
-
-    @property
-    def blob_key(self) -> str:
-        """Where the sealed agency copy lives."""
-        return f"disclosures/{self.id}.mp4.sealed"
-
-
-class Partnership(Base):
-    """A programme an agency published, or tried to, with the reason when it was refused."""
-
-    __tablename__ = "partnerships"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    agency_id: Mapped[str] = mapped_column(
-        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(20))
-    terms_text: Mapped[str] = mapped_column(Text)
-    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(10))
-    refusal_reason: Mapped[str | None] = mapped_column(Text)
-    submitted_by: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class PublishedTreeHead(Base):
-    """A tree head the server signed and published, kept so later heads can be proven consistent."""
-
-    __tablename__ = "audit_tree_heads"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    size: Mapped[int] = mapped_column(Integer, index=True)
-    root: Mapped[str] = mapped_column(String(64))
-    timestamp: Mapped[datetime] = mapped_column()
-    signature: Mapped[str] = mapped_column(String(120))
-
 
 # --- demands -------------------------------------------------------------------------------------
 
@@ -321,8 +84,8 @@ def record_demand(
     demand = LegalDemand(
         kind=demand_kind.value,
         agency_id=agency.id,
-        court=_text(court, field="court", limit=200, what="the court"),
-        reference=_text(reference, field="reference", limit=120, what="the reference"),
+        court=_text(court, field="court", limit=COURT_MAX, what="the court"),
+        reference=_text(reference, field="reference", limit=REFERENCE_MAX, what="the reference"),
         document_sha256=digest,
         account_id=account_id,
         device_ids=devices,
@@ -432,7 +195,9 @@ def file_emergency(
         id=request_id,
         agency_id=agency.id,
         filed_by=member.id,
-        case_number=_text(case_number, field="case_number", limit=60, what="the case number"),
+        case_number=_text(
+            case_number, field="case_number", limit=CASE_NUMBER_MAX, what="the case number"
+        ),
         device_ids=devices,
         window_start=checked.window_start,
         window_end=checked.window_end,
@@ -575,63 +340,34 @@ def already_disclosed(db: Session, basis_id: str, clip_id: str) -> bool:
     return db.scalar(query) is not None
 
 
-# --- partnerships --------------------------------------------------------------------------------
+# --- what the use cases look up ----------------------------------------------------------------
 
 
-def published_partnerships(db: Session, agency_id: str) -> list[Partnership]:
-    """An agency's published programmes, newest first."""
-    query = select(Partnership).where(
-        Partnership.agency_id == agency_id, Partnership.status == PartnershipStatus.PUBLISHED.value
-    )
-    return list(db.scalars(query.order_by(Partnership.created_at.desc())))
+def find_demand(db: Session, demand_id: str | None) -> LegalDemand | None:
+    """A demand by id, or None."""
+    return db.get(LegalDemand, demand_id) if demand_id else None
 
 
-def all_partnerships(db: Session, agency_id: str) -> list[Partnership]:
-    """An agency's programmes, refused ones included, newest first."""
-    query = select(Partnership).where(Partnership.agency_id == agency_id)
-    return list(db.scalars(query.order_by(Partnership.created_at.desc())))
+def find_emergency(db: Session, request_id: str | None) -> EmergencyRequest | None:
+    """An emergency request by id (not locked), or None."""
+    return db.get(EmergencyRequest, request_id) if request_id else None
 
 
-# --- published tree heads ------------------------------------------------------------------------
+def find_clip(db: Session, clip_id: str) -> Clip | None:
+    """A clip by id, or None."""
+    return db.get(Clip, clip_id)
 
 
-def publish_head(db: Session, master_key: bytes) -> PublishedTreeHead:
-    """Sign the current tree head and keep it, unless the log has not grown since the last one."""
-    # Without the hold, the periodic job and a reader publishing at once both keep a head of
-    # the same size, and the history shows it twice.
-    audit.hold_log(db)
-    last = db.scalar(select(PublishedTreeHead).order_by(PublishedTreeHead.id.desc()).limit(1))
-    size = audit.tree_head_size(db)
-    if last is not None and last.size == size:
-        return last
-    signed = audit.tree_head(db, master_key)
-    row = PublishedTreeHead(
-        size=signed.size,
-        root=signed.root.hex(),
-        timestamp=signed.timestamp,
-        signature=base64.b64encode(signed.signature).decode(),
-    )
-    db.add(row)
-    db.flush()
-    return row
+def find_user(db: Session, user_id: str) -> User | None:
+    """An account by id, or None."""
+    return db.get(User, user_id)
 
 
-def published_heads(db: Session, limit: int = 1000, from_size: int = 0) -> list[PublishedTreeHead]:
-    """Published heads of ``from_size`` entries or more, oldest first, at most ``limit``."""
-    query = (
-        select(PublishedTreeHead)
-        .where(PublishedTreeHead.size >= from_size)
-        .order_by(PublishedTreeHead.id)
-        .limit(limit)
-    )
-    return list(db.scalars(query))
+def account_by_email(db: Session, email: str) -> User | None:
+    """The account with this email (compared in lower case, trimmed), or None."""
+    return db.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def signed(row: PublishedTreeHead) -> SignedTreeHead:
-    """A stored head as the domain's signed tree head."""
-    return SignedTreeHead(
-        size=row.size,
-        root=bytes.fromhex(row.root),
-        timestamp=row.timestamp,
-        signature=base64.b64decode(row.signature),
-    )
+def camera_count(db: Session, owner_id: str) -> int:
+    """How many cameras an account has."""
+    return int(db.scalar(select(func.count()).where(Camera.owner_id == owner_id)) or 0)

@@ -13,20 +13,19 @@ what the log holds to account.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import AUDIT_READERS
-from doorstep.platform.orm import Base
 from doorstep.platform.types import utcnow
 from doorstep.transparency.merkle import (
     MerkleLog,
@@ -37,33 +36,7 @@ from doorstep.transparency.merkle import (
     public_key_for,
     sign_tree_head,
 )
-
-
-class AuditState(Base):
-    """The log's size and the frontier of its Merkle tree: one row, locked while appending."""
-
-    __tablename__ = "audit_state"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    frontier: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-
-class AuditEntry(Base):
-    """One appended entry; ``body`` is exactly what was hashed."""
-
-    __tablename__ = "audit_entries"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column()
-    action: Mapped[str] = mapped_column(String(40), index=True)
-    # Private columns: which owner the entry concerns and who acted (never published as-is).
-    owner_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    actor_id: Mapped[str | None] = mapped_column(String(32))
-    body: Mapped[str] = mapped_column(Text)
-    leaf_hash: Mapped[str] = mapped_column(String(64))
+from doorstep.transparency.models import AuditEntry, AuditState, PublishedTreeHead
 
 
 def _derive(master_key: bytes, purpose: bytes) -> bytes:
@@ -216,3 +189,48 @@ def about_owner(db: Session, owner_id: str, limit: int = 200) -> list[dict[str, 
         body: dict[str, Any] = json.loads(entry.body)
         result.append(body)
     return result
+
+
+# --- published tree heads ------------------------------------------------------------------------
+
+
+def publish_head(db: Session, master_key: bytes) -> PublishedTreeHead:
+    """Sign the current tree head and keep it, unless the log has not grown since the last one."""
+    # Without the hold, the periodic job and a reader publishing at once both keep a head of
+    # the same size, and the history shows it twice.
+    hold_log(db)
+    last = db.scalar(select(PublishedTreeHead).order_by(PublishedTreeHead.id.desc()).limit(1))
+    size = tree_head_size(db)
+    if last is not None and last.size == size:
+        return last
+    signed = tree_head(db, master_key)
+    row = PublishedTreeHead(
+        size=signed.size,
+        root=signed.root.hex(),
+        timestamp=signed.timestamp,
+        signature=base64.b64encode(signed.signature).decode(),
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def published_heads(db: Session, limit: int = 1000, from_size: int = 0) -> list[PublishedTreeHead]:
+    """Published heads of ``from_size`` entries or more, oldest first, at most ``limit``."""
+    query = (
+        select(PublishedTreeHead)
+        .where(PublishedTreeHead.size >= from_size)
+        .order_by(PublishedTreeHead.id)
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def signed(row: PublishedTreeHead) -> SignedTreeHead:
+    """A stored head as the domain's signed tree head."""
+    return SignedTreeHead(
+        size=row.size,
+        root=bytes.fromhex(row.root),
+        timestamp=row.timestamp,
+        signature=base64.b64decode(row.signature),
+    )
