@@ -21,9 +21,9 @@ from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
 from doorstep.clips.jobs import clear_stale_files
-from doorstep.clips.store import WORK_FOLDER, Keys
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
+from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.migrate import migrate
 from doorstep.platform.queue import _dramatiq
 from doorstep.platform.queue import core as queue

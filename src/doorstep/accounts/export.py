@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import Keys, read_snapshot, read_video
+from doorstep.clips.store import read_snapshot, read_video
 from doorstep.neighbors.store import Comment, Post
 from doorstep.platform.folders import private_folder
+from doorstep.platform.keys import Keys
 from doorstep.transparency import audit_store as audit
 
 README = """\

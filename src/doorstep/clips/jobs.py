@@ -7,8 +7,9 @@ import shutil
 import time
 from pathlib import Path
 
-from doorstep.clips.store import WORK_FOLDER, Keys, abandoned, expire
+from doorstep.clips.store import expire
 from doorstep.platform.db import Database
+from doorstep.platform.keys import WORK_FOLDER, Keys, abandoned
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def clear_stale_files(data_dir: Path, *, older_than_seconds: float = 3600.0) -> 
     """Remove uploads, exports and work folders a crash left behind: they may hold plaintext.
 
     A work folder goes as soon as the process that made it is gone (see
-    ``storage.clips.scratch_folder``). An upload or export goes once it has not changed for
+    ``platform.keys.scratch_folder``). An upload or export goes once it has not changed for
     ``older_than_seconds``: another API process may be writing a fresh one right now.
     """
     cutoff = time.time() - older_than_seconds

@@ -25,7 +25,7 @@ from doorstep.accounts.roles import REVIEWERS, Role
 from doorstep.cameras.models import Camera
 from doorstep.clips.api import parse_range
 from doorstep.clips.models import Clip
-from doorstep.clips.store import Keys, read_video, scratch_folder, sha256_file
+from doorstep.clips.store import read_video, sha256_file
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.legal import rules
 from doorstep.legal import store as legal
@@ -42,6 +42,7 @@ from doorstep.platform.crypto import (
 from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.platform.http.state import AppState
+from doorstep.platform.keys import Keys, scratch_folder
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import jobs as redaction
 from doorstep.requests import store as agencies

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import Keys, read_video, scratch_folder, sha256_file
+from doorstep.clips.store import read_video, sha256_file
 from doorstep.platform.crypto import (
     EncryptingReader,
     decrypt_stream,
@@ -30,6 +30,7 @@ from doorstep.platform.crypto import (
     wrap_key,
 )
 from doorstep.platform.db import Database
+from doorstep.platform.keys import Keys, scratch_folder
 from doorstep.platform.promote import promote, work_key
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent

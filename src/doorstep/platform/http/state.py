@@ -11,13 +11,13 @@ from datetime import timedelta
 from prometheus_client import CollectorRegistry
 
 from doorstep.accounts.throttle_rules import Backoff, Limits, Window
-from doorstep.clips.store import WORK_FOLDER, Keys
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.live import LiveHub
 from doorstep.platform.bus.memory import MemoryBus
 from doorstep.platform.bus.mqtt import MqttBus, SharedLive
 from doorstep.platform.db import Database
 from doorstep.platform.http.admission import Admission
+from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.settings import Settings
 
 #: The wait after the first login failure over the free ones; it doubles with each after.

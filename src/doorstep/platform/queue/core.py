@@ -19,8 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from doorstep.clips.jobs import sweep_expired
-from doorstep.clips.store import Keys
 from doorstep.platform.db import Database
+from doorstep.platform.keys import Keys
 from doorstep.platform.queue import _dramatiq
 from doorstep.requests.jobs import prepare_share, stale_preparing, sweep_expired_shares
 from doorstep.settings import Settings
