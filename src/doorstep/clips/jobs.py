@@ -10,6 +10,7 @@ from pathlib import Path
 from doorstep.clips.store import expire
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys, abandoned
+from doorstep.platform.queue.core import RETENTION_SWEEP, TASKS, JobContext, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +66,12 @@ def _left_behind(path: Path, cutoff: float) -> bool:
         latest = max([path.stat().st_mtime, *(child.stat().st_mtime for child in path.rglob("*"))])
         return latest < cutoff
     return path.stat().st_mtime < cutoff
+
+
+def _retention_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
+    del jobs, args
+    return sweep_expired(context.db, context.keys)
+
+
+# The queue knows no feature: the retention sweep is registered where it is defined.
+TASKS.register(RETENTION_SWEEP, _retention_task)

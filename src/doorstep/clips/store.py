@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import CompoundSelect, Select, bindparam, event, select
+from sqlalchemy import CompoundSelect, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
@@ -29,6 +29,7 @@ from doorstep.clips.models import Clip
 from doorstep.clips.rules import expires_at
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
 from doorstep.legal.store import Disclosure
+from doorstep.platform import after_commit
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import (
     EncryptingReader,
@@ -50,9 +51,6 @@ from doorstep.transparency import audit_store as audit
 log = logging.getLogger(__name__)
 
 ALLOWED_LABELS = frozenset({"motion", "person"})
-#: Session info keys: blobs to remove once the transaction commits, and whether we listen.
-_DOOMED = "doorstep.clips.doomed_blobs"
-_LISTENING = "doorstep.clips.listening"
 
 
 class ShredReason(StrEnum):
@@ -268,19 +266,13 @@ def delete_after_commit(db: Session, blobs: BlobStore, blob_keys: Iterable[str])
     back never leaves a row whose blob is missing. Should removing fail or the process die in
     between, nothing the server holds can decrypt what is left.
     """
-    pending: list[tuple[BlobStore, str]] = db.info.setdefault(_DOOMED, [])
-    pending.extend((blobs, key) for key in blob_keys)
-    if not db.info.get(_LISTENING):
-        db.info[_LISTENING] = True
-        event.listen(db, "after_commit", _remove_doomed)
-        event.listen(db, "after_rollback", _forget_doomed)
+    for key in blob_keys:
+        after_commit.defer(db, after_commit.SHREDS, (blobs, key))
+    after_commit.run_after_commit(db, after_commit.SHREDS, _remove_doomed)
 
 
-def _remove_doomed(session: Session) -> None:
-    if session.in_nested_transaction():
-        # A savepoint was released; the keys are not gone until the outer transaction commits.
-        return
-    for blobs, key in session.info.pop(_DOOMED, []):
+def _remove_doomed(doomed: list[tuple[BlobStore, str]]) -> None:
+    for blobs, key in doomed:
         try:
             blobs.delete(key)
         except (DoorstepError, OSError) as err:
@@ -289,11 +281,6 @@ def _remove_doomed(session: Session) -> None:
             kind = key.partition("/")[0]
             reason = type(err).__name__
             log.warning("could not remove a shredded %s blob (%s); its key is gone", kind, reason)
-
-
-def _forget_doomed(session: Session) -> None:
-    # The keys were not destroyed after all: keep the bytes they still open.
-    session.info.pop(_DOOMED, None)
 
 
 def _withdraw_share(share: Share, now: datetime) -> bool:
