@@ -43,7 +43,6 @@ from doorstep.platform.crypto import (
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import new_id, utcnow
 
-
 ALLOWED_LABELS = frozenset({"motion", "person"})
 
 
