@@ -9,8 +9,9 @@ from pathlib import Path
 
 from doorstep.clips.store import expire
 from doorstep.platform.db import Database
-from doorstep.platform.keys import WORK_FOLDER, Keys, abandoned
+from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.queue.core import RETENTION_SWEEP, TASKS, JobContext, JobQueue
+from doorstep.platform.scratch import abandoned
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def clear_stale_files(data_dir: Path, *, older_than_seconds: float = 3600.0) -> 
     """Remove uploads, exports and work folders a crash left behind: they may hold plaintext.
 
     A work folder goes as soon as the process that made it is gone (see
-    ``platform.keys.scratch_folder``). An upload or export goes once it has not changed for
+    ``platform.scratch.scratch_folder``). An upload or export goes once it has not changed for
     ``older_than_seconds``: another API process may be writing a fresh one right now.
     """
     cutoff = time.time() - older_than_seconds

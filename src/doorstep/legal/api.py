@@ -23,8 +23,8 @@ from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS, Role
 from doorstep.cameras.models import Camera
-from doorstep.clips.api import parse_range
 from doorstep.clips.models import Clip
+from doorstep.clips.rules import parse_range
 from doorstep.clips.store import read_video, sha256_file
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.legal import rules
@@ -42,7 +42,8 @@ from doorstep.platform.crypto import (
 from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.platform.http.state import AppState
-from doorstep.platform.keys import Keys, scratch_folder
+from doorstep.platform.keys import Keys
+from doorstep.platform.scratch import scratch_folder
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import jobs as redaction
 from doorstep.requests import store as agencies

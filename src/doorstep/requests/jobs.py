@@ -30,9 +30,10 @@ from doorstep.platform.crypto import (
     wrap_key,
 )
 from doorstep.platform.db import Database
-from doorstep.platform.keys import Keys, scratch_folder
+from doorstep.platform.keys import Keys
 from doorstep.platform.promote import promote, work_key
 from doorstep.platform.queue.core import SHARE_PREPARE, SHARE_SWEEP, TASKS, JobContext, JobQueue
+from doorstep.platform.scratch import scratch_folder
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent
 from doorstep.requests.store import (
