@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from doorstep.clips.store import expire
+from doorstep.clips.service import expire_clips
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.queue.core import RETENTION_SWEEP, TASKS, JobContext, JobQueue
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def sweep_expired(db: Database, keys: Keys) -> int:
     """Shred every expired clip; returns how many went."""
     with db.session() as session:
-        count = expire(session, keys)
+        count = expire_clips(session, keys)
     if count:
         log.info("retention: shredded %d expired clips", count)
     return count

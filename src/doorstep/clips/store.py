@@ -240,3 +240,8 @@ def read_video(db: Session, keys: Keys, clip: Clip) -> Iterator[bytes]:
     """The whole clip's video, decrypted piece by piece."""
     key = _clip_key(db, keys, clip)
     return decrypt_stream(keys.blobs.open_stream(clip.video_key), key)
+
+
+def owner_clips(db: Session, owner_id: str) -> list[Clip]:
+    """Every clip the owner has."""
+    return list(db.scalars(select(Clip).where(Clip.owner_id == owner_id)))
