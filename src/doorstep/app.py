@@ -61,12 +61,13 @@ Every error is `application/problem+json`.
 """
 
 
+#: The features whose tasks this app sends and runs: importing a feature's jobs registers them.
+FEATURE_JOBS = (clip_jobs, share_jobs)
+
 #: Every router, in the order a request is matched against them, at a few microseconds a route:
 #: the busiest (cameras uploading, residents reading their feed and timeline) first. No path of
 #: one router matches a route of another (tests/platform/test_api_system.py), so the order changes
 #: nothing but speed.
-#: The features whose tasks this app sends and runs: importing a feature's jobs registers them.
-FEATURE_JOBS = (clip_jobs, share_jobs)
 ROUTERS = (
     devices.router,
     clips.router,
