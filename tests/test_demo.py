@@ -30,7 +30,6 @@ from doorstep.accounts.roles import Role
 from doorstep.app import create_app
 from doorstep.cameras.models import Camera
 from doorstep.cli import main
-from doorstep.clips.store import WORK_FOLDER, Keys
 from doorstep.demo import history as demo_history
 from doorstep.demo import run as demo
 from doorstep.geo.geometry import polygon_contains
@@ -38,6 +37,7 @@ from doorstep.legal import rules as legal_rules
 from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
+from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.requests.consent import AnswerState, ShareState
 from doorstep.requests.jobs import digest_of, read_agency_copy
 from doorstep.requests.rules import RfaDraft, check_rfa, parse_geojson

@@ -23,7 +23,7 @@ from doorstep.cameras import device_api as devices
 from doorstep.cameras import pages as camera_pages
 from doorstep.clips import api as clips
 from doorstep.clips import events_api as events
-from doorstep.clips.jobs import clear_stale_files
+from doorstep.clips import jobs as clip_jobs
 from doorstep.invitations import api as invitations
 from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
@@ -43,6 +43,7 @@ from doorstep.platform.migrate import migrate
 from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
 from doorstep.requests import api as requests
+from doorstep.requests import jobs as share_jobs
 from doorstep.requests import pages as agency_pages
 from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import api as transparency
@@ -64,6 +65,9 @@ Doorstep's API. Browsers use a session cookie (send the `csrf_token` you got at 
 Every error is `application/problem+json`.
 """
 
+
+#: The features whose tasks this app sends and runs: importing a feature's jobs registers them.
+FEATURE_JOBS = (clip_jobs, share_jobs)
 
 #: Every router, in the order a request is matched against them, at a few microseconds a route:
 #: the busiest (cameras uploading, residents reading their feed and timeline) first. No path of
@@ -140,9 +144,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     queue.dispatch_after_commit(
         db._factory, jobs, wait_seconds=0 if settings.queue_url else settings.share_wait_seconds
     )
-    clear_stale_files(settings.data_dir)
+    clip_jobs.clear_stale_files(settings.data_dir)
     scheduler = Scheduler()
-    scheduler.add("stale-files", 600, partial(clear_stale_files, settings.data_dir))
+    scheduler.add("stale-files", 600, partial(clip_jobs.clear_stale_files, settings.data_dir))
     scheduler.add("throttles", 3600, partial(throttling.forget_stale_counters, state))
     # With a task queue the sweeps belong to `doorstep worker`, not to every API process.
     if settings.retention_sweep_seconds and not settings.queue_url:

@@ -20,7 +20,7 @@ from types import FrameType
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
-from doorstep.clips.jobs import clear_stale_files
+from doorstep.clips import jobs as clip_jobs
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
@@ -28,11 +28,14 @@ from doorstep.platform.migrate import migrate
 from doorstep.platform.queue import _dramatiq
 from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
+from doorstep.requests import jobs as share_jobs
 from doorstep.settings import Settings, load_master_key
 
 log = logging.getLogger(__name__)
 
 LEASE_PREFIX = "doorstep:sweep-lease:"
+#: The features whose tasks a worker runs: importing a feature's jobs registers them in the queue.
+FEATURE_JOBS = (clip_jobs, share_jobs)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,7 +82,9 @@ def start_worker(
     jobs = queue.BrokerQueue(settings)
     broker = _dramatiq.make_broker(settings)
     _dramatiq.declare_actors(
-        broker, queue.TASKS, lambda task, task_args: queue.run_task(context, jobs, task, task_args)
+        broker,
+        queue.TASKS.names(),
+        lambda task, task_args: queue.run_task(context, jobs, task, task_args),
     )
     worker = Worker(broker, worker_threads=threads, worker_timeout=idle_wake_ms)
     worker.start()
@@ -105,7 +110,7 @@ def main_worker(argv: Sequence[str]) -> int:
     scheduler = Scheduler()
     # At once, then every 10 minutes: footage a killed worker was redacting is still on disk in
     # plain until this removes it.
-    scheduler.add("stale-files", 600, partial(clear_stale_files, settings.data_dir))
+    scheduler.add("stale-files", 600, partial(clip_jobs.clear_stale_files, settings.data_dir))
     if settings.retention_sweep_seconds:
         for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
             period = settings.retention_sweep_seconds

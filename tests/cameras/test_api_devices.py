@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from doorstep.accounts.models import ApiToken, BrowserSession, OwnerKey
 from doorstep.cameras.models import PairingCode
-from doorstep.clips import api as clip_routes
+from doorstep.clips import _store_timeline as timeline_store
 from doorstep.clips.models import Clip
 from doorstep.clips.store import owner_data_key
 from doorstep.platform.crypto import DecryptionFailed, decrypt_all
@@ -307,7 +307,7 @@ def test_a_label_filter_reads_on_until_its_page_is_full(
 def test_a_label_filter_that_stops_reading_gives_a_cursor_to_go_on(
     client: TestClient, owner: str, clip_bytes: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(clip_routes, "LABEL_ROUNDS", 1)
+    monkeypatch.setattr(timeline_store, "LABEL_ROUNDS", 1)
     ids = _clips_of_one_camera(client, owner, clip_bytes, [["person"]] + [[]] * 5, same_start=False)
     # One batch of four rows a page: the first page reads only motion and says where it stopped.
     pages = _every_page(client, label="person", limit=1)

@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from doorstep.clips.jobs import clear_stale_files, sweep_expired
 from doorstep.clips.models import Clip
-from doorstep.clips.store import WORK_FOLDER, WORK_LOCK, Keys, scratch_folder
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.http.state import AppState
+from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.queue.scheduler import Scheduler
+from doorstep.platform.scratch import WORK_LOCK, scratch_folder
 from doorstep.platform.types import utcnow
 from doorstep.requests.jobs import redacted_preview
 from tests.cameras.test_api_devices import _camera, _pair, _upload
@@ -84,7 +85,8 @@ def test_a_work_folder_goes_once_the_process_working_in_it_is_gone(tmp_path: Pat
         "import sys, time\n"
         "from pathlib import Path\n"
         "from doorstep.platform.blobs import LocalBlobStore\n"
-        "from doorstep.clips.store import Keys, scratch_folder\n"
+        "from doorstep.platform.keys import Keys\n"
+        "from doorstep.platform.scratch import scratch_folder\n"
         "keys = Keys(b'k' * 32, LocalBlobStore(Path(sys.argv[1]) / 'blobs'), Path(sys.argv[2]))\n"
         "with scratch_folder(keys, 'redact') as folder:\n"
         "    (folder / 'original.mp4').write_bytes(b'plaintext footage')\n"

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from doorstep.clips.models import Clip
-from doorstep.clips.store import ClipMeta, Keys, expire, read_snapshot, shred, store_clip
+from doorstep.clips.store import ClipMeta, expire, read_snapshot, shred, store_clip
 from doorstep.legal.models import Disclosure
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.crypto import EncryptingReader, new_key, wrap_key
 from doorstep.platform.db import Database
+from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
 from doorstep.requests.jobs import share_key_context
 from doorstep.requests.store import Share

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.cameras.models import Camera
-from doorstep.clips.store import Keys
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.db import Database
+from doorstep.platform.keys import Keys
 from doorstep.platform.migrate import migrate
 from doorstep.platform.types import utcnow
 from doorstep.requests import store as agencies

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from doorstep.app import create_app
-from doorstep.clips.store import WORK_FOLDER
 from doorstep.platform.http.state import AppState
+from doorstep.platform.keys import WORK_FOLDER
 from doorstep.platform.promote import work_key
 from doorstep.platform.types import utcnow
 from doorstep.requests.store import Share

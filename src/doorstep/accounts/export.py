@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import Keys, owner_data_key
+from doorstep.clips.store import owner_data_key
 from doorstep.errors import NotFound
 from doorstep.neighbors.models import Comment, Post
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import clip_key_context, decrypt_stream, unwrap_key
 from doorstep.platform.folders import private_folder
+from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
 from doorstep.transparency import audit_store as audit
 

@@ -19,10 +19,10 @@ from doorstep.accounts.roles import Role
 from doorstep.accounts.schemas import HomeLocation, TokenPublic, UserPrivate, public_cell_of
 from doorstep.accounts.sign_up import create_account
 from doorstep.accounts.store import NewSession, SignIn
-from doorstep.clips.store import Keys
 from doorstep.geo.cells import Coordinates
 from doorstep.platform.http.deps import Principal
 from doorstep.platform.http.state import AppState
+from doorstep.platform.keys import Keys
 
 #: How long a token made on the account page lasts.
 PAGE_TOKEN_LIFETIME = timedelta(days=90)

@@ -25,7 +25,7 @@ from doorstep.accounts.throttle_rules import (
     source_key,
 )
 from doorstep.cameras.models import Camera, PairingCode
-from doorstep.clips.store import Keys, shred_owner
+from doorstep.clips.store import shred_owner
 from doorstep.errors import (
     Conflict,
     InvalidInput,
@@ -34,6 +34,7 @@ from doorstep.errors import (
     TokenExpired,
 )
 from doorstep.geo.cells import Coordinates, public_cell
+from doorstep.platform.keys import Keys
 from doorstep.platform.security import (
     digest,
     hash_password,

@@ -3,79 +3,29 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from doorstep import __version__
 from doorstep.accounts import throttling
-from doorstep.accounts.schemas import Strict
-from doorstep.cameras import store as cameras
-from doorstep.cameras.rules import in_quiet_hours, should_alert
-from doorstep.clips.api import ClipPublic, clip_public
-from doorstep.clips.store import ClipMeta, store_clip
-from doorstep.errors import (
-    Conflict,
-    InvalidInput,
-    NotAuthenticated,
-    PayloadTooLarge,
-    UnsupportedMedia,
+from doorstep.cameras import service_device as device
+from doorstep.cameras.schemas import (
+    MAX_LIVE_FRAME,
+    ClipUploadMeta,
+    Heartbeat,
+    HeartbeatResponse,
+    LiveWanted,
+    PairRequest,
+    PairResponse,
 )
-from doorstep.media.probe import ClipProbe, check_jpeg, probe_clip, strip_audio
-from doorstep.platform.bus.memory import notify_after_commit
-from doorstep.platform.crypto import DecryptionFailed, check_sealed_layout
-from doorstep.platform.folders import private_folder
+from doorstep.clips.schemas import ClipPublic
+from doorstep.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, UnsupportedMedia
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import DbDep, DevicePrincipal, StateDep
-from doorstep.platform.types import utcnow
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
-
-MAX_SNAPSHOT = 5 * 1024 * 1024
-MAX_LIVE_FRAME = 1024 * 1024
-
-
-class PairRequest(Strict):
-    """A pairing code typed into the agent."""
-
-    code: Annotated[str, Field(max_length=40)]
-    agent_version: Annotated[str, Field(max_length=40)] = "unknown"
-
-
-class PairResponse(BaseModel):
-    """The device token (shown once) and the camera's configuration."""
-
-    camera_id: str
-    token: str
-    config: dict[str, Any]
-
-
-class Heartbeat(Strict):
-    """The agent is alive."""
-
-    agent_version: Annotated[str | None, Field(max_length=40)] = None
-
-
-class HeartbeatResponse(BaseModel):
-    """Tells the agent whether its configuration changed."""
-
-    config_version: int
-    server_version: str
-
-
-class ClipUploadMeta(Strict):
-    """Event metadata sent with a clip."""
-
-    started_at: datetime
-    ended_at: datetime
-    peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-    labels: Annotated[list[str], Field(max_length=5)] = []
-    e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
 
 
 @router.post("/pair", status_code=status.HTTP_201_CREATED, responses=problems.responses(401, 429))
@@ -85,64 +35,22 @@ def pair(body: PairRequest, request: Request, db: DbDep, state: StateDep) -> Pai
     Each client address may try a few codes that do not work per window.
     """
     attempt = throttling.count_pairing(db, request, state)
-    camera, token = cameras.pair(db, body.code, body.agent_version)
+    camera, token = device.pair(db, body.code, body.agent_version)
     throttling.paired(db, attempt)
-    return PairResponse(camera_id=camera.id, token=token, config=cameras.agent_config(camera))
+    return PairResponse(camera_id=camera.id, token=token, config=device.agent_config(camera))
 
 
 @router.post("/heartbeat")
 def heartbeat(body: Heartbeat, principal: DevicePrincipal, db: DbDep) -> HeartbeatResponse:
     """Mark the camera online."""
-    camera = cameras.device_camera(db, principal.token)
-    cameras.heartbeat(camera, body.agent_version)
+    camera = device.heartbeat(db, principal.token, body.agent_version)
     return HeartbeatResponse(config_version=camera.config_version, server_version=__version__)
 
 
 @router.get("/config")
 def config(principal: DevicePrincipal, db: DbDep) -> dict[str, Any]:
     """The camera's current zones, audio and encryption settings."""
-    return cameras.agent_config(cameras.device_camera(db, principal.token))
-
-
-def check_sealed(data: bytes, *, field: str) -> None:
-    """Refuse bytes that are not a sealed Doorstep clip (magic, version and a possible size)."""
-    try:
-        check_sealed_layout(len(data))
-    except (DecryptionFailed, ValueError) as err:
-        raise UnsupportedMedia("that is not an end-to-end sealed file", field=field) from err
-    if not data.startswith(b"DSCL\x01"):
-        raise UnsupportedMedia("that is not an end-to-end sealed file", field=field)
-
-
-def sealed_probe(path: Path) -> ClipProbe:
-    """What the server can know of a sealed clip: nothing but that it is one."""
-    with path.open("rb") as handle:
-        head = handle.read(5)
-    size = path.stat().st_size
-    try:
-        check_sealed_layout(size)
-    except (DecryptionFailed, ValueError) as err:
-        raise UnsupportedMedia("that is not an end-to-end sealed clip", field="video") from err
-    if head != b"DSCL\x01":
-        raise UnsupportedMedia("that is not an end-to-end sealed clip", field="video")
-    return ClipProbe(codec="sealed", width=0, height=0, duration_s=0.0, has_audio=False)
-
-
-def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
-    private_folder(folder)
-    handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".upload", delete=False)  # noqa: SIM115
-    path = Path(handle.name)
-    try:
-        with handle:
-            shutil.copyfileobj(upload.file, handle, 1024 * 1024)
-        if path.stat().st_size > limit:
-            raise PayloadTooLarge("the clip is larger than the upload limit")
-        if path.stat().st_size == 0:
-            raise InvalidInput("the clip is empty", field="video")
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+    return device.agent_config(device.device_camera(db, principal.token))
 
 
 @router.post("/clips", responses=problems.responses(409, 415))
@@ -156,73 +64,29 @@ def upload_clip(
     snapshot: Annotated[UploadFile, File(description="JPEG")],
 ) -> ClipPublic:
     """Upload a clip with its snapshot; the same content twice is stored once (200 the 2nd time)."""
-    camera = cameras.device_camera(db, principal.token)
+    camera = device.device_camera(db, principal.token)
     try:
         parsed = ClipUploadMeta.model_validate(json.loads(meta))
     except (ValueError, ValidationError) as err:
         raise InvalidInput(f"meta is not valid event metadata: {err}", field="meta") from err
-    if camera.e2e_enabled and not parsed.e2e:
-        raise Conflict("this camera is end-to-end encrypted: the agent must seal clips first")
-    if parsed.e2e and not camera.e2e_enabled:
-        raise InvalidInput("end-to-end encryption is off for this camera", field="meta")
-    snapshot_bytes = snapshot.file.read(MAX_SNAPSHOT + 1)
-    if len(snapshot_bytes) > MAX_SNAPSHOT:
-        raise PayloadTooLarge("the snapshot is larger than 5 MiB")
-    if parsed.e2e:
-        check_sealed(snapshot_bytes, field="snapshot")
-    else:
-        check_jpeg(snapshot_bytes)
-    path = _save_upload(video, state.settings.data_dir / "uploads", state.settings.max_upload_bytes)
-    try:
-        # The server cannot open a sealed clip; it checks the envelope instead of the video.
-        probe = sealed_probe(path) if parsed.e2e else probe_clip(path)
-        if probe.has_audio and not camera.audio_enabled:
-            # Audio is off until the owner turns it on (I7), whatever the camera sends.
-            strip_audio(path)
-            probe = probe_clip(path)
-        clip, created = store_clip(
-            db,
-            state.keys,
-            camera,
-            ClipMeta(parsed.started_at, parsed.ended_at, parsed.peak_motion, parsed.labels),
-            video=path,
-            snapshot=snapshot_bytes,
-            width=probe.width,
-            height=probe.height,
-            has_audio=probe.has_audio,
-            e2e=parsed.e2e,
-        )
-    finally:
-        path.unlink(missing_ok=True)
-    cameras.heartbeat(camera, None)
-    body = clip_public(clip, camera.name)
-    if created:
-        quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
-        notify_after_commit(
-            db,
-            camera.owner_id,
-            {
-                "type": "clip",
-                "alert": should_alert(camera.alert_mode, clip.labels, quiet=quiet),
-                "clip": body.model_dump(mode="json"),
-            },
-        )
+    body, created = device.receive_clip(
+        db,
+        state.keys,
+        camera,
+        parsed,
+        video=video.file,
+        snapshot=snapshot.file,
+        uploads=state.settings.data_dir / "uploads",
+        max_bytes=state.settings.max_upload_bytes,
+    )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return body
-
-
-class LiveWanted(BaseModel):
-    """Whether the owner is watching this camera live right now."""
-
-    wanted: bool
 
 
 @router.get("/live")
 def live_wanted(principal: DevicePrincipal, db: DbDep, state: StateDep) -> LiveWanted:
     """Asked every second or so by the agent; true while the owner's live page is open."""
-    camera = cameras.device_camera(db, principal.token)
-    # An end-to-end camera's pictures must never pass through the server in the clear.
-    return LiveWanted(wanted=state.live.wanted(camera.id) and not camera.e2e_enabled)
+    return LiveWanted(wanted=device.live_wanted(db, principal.token, state.live))
 
 
 async def live_frame_body(request: Request) -> bytes:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from doorstep.cameras import store as cameras
+from doorstep.cameras import service as cameras
 from doorstep.cameras.models import Camera
 from doorstep.cameras.rules import AlertMode, parse_zone_text, zone_text
-from doorstep.clips import store as clip_store
-from doorstep.clips.models import Clip
+from doorstep.clips import service as clips
 from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import DoorstepError, InvalidInput
 from doorstep.geo.cells import parse_coordinates
@@ -167,10 +165,8 @@ def camera_settings(
             "retention_days": int(retention_days) if retention_days.isdigit() else -1,
             "requests_opt_in": requests_opt_in == "on",
         }
-        with db.begin_nested():
-            cameras.update_settings(db, camera, changes)
+        cameras.save_settings(db, camera, changes)
     except InvalidInput as err:
-        db.refresh(camera)
         return _camera_page(request, principal, camera, status=err.status, error=err)
     return _camera_page(request, principal, camera, notice="Settings saved.")
 
@@ -182,12 +178,7 @@ def remove_camera(
     """Remove a camera and shred its clips."""
     if principal is None:
         return _login(request)
-    camera = cameras.owned_camera(db, principal.user, camera_id)
-    for clip in list(camera.clips):
-        clip_store.shred(db, state.keys, clip)
-    # The shredded clips are gone; reload the collection so the cascade does not delete them twice.
-    db.expire(camera, ["clips"])
-    db.delete(camera)
+    cameras.remove_camera(db, state.keys, principal.user, camera_id)
     return RedirectResponse("/cameras", status_code=303)
 
 
@@ -213,27 +204,15 @@ def clips_page(
     if principal is None:
         return _login(request)
     request.state.principal = principal
-    viewable = clip_store.viewable_camera_ids(db, principal.user)
-    query = select(Clip).where(Clip.camera_id.in_(viewable))
-    if camera:
-        query = query.where(Clip.camera_id == camera)
     error: DoorstepError | None = None
     try:
         start = _parse_day(day)
     except InvalidInput as err:
         start, error = None, err
-    if start is not None:
-        query = query.where(Clip.started_at >= start, Clip.started_at < start + timedelta(days=1))
-    rows = list(db.scalars(query.order_by(Clip.started_at.desc()).limit(400)))
-    if label == "person":
-        rows = [clip for clip in rows if "person" in clip.labels]
-    elif label == "motion":
-        rows = [clip for clip in rows if "person" not in clip.labels]
-    shown = db.scalars(select(Camera).where(Camera.id.in_(viewable)))
-    names = {cam.id: cam.name for cam in shown}
+    listing = clips.clip_listing(db, principal.user, camera_id=camera, label=label, day=start)
     context = {
-        "clips": rows,
-        "names": names,
+        "clips": listing.clips,
+        "names": listing.names,
         "filters": {"camera": camera, "label": label, "day": day},
         "error": error,
     }
@@ -246,7 +225,7 @@ def clip_page(request: Request, principal: OptionalPrincipal, db: DbDep, clip_id
     if principal is None:
         return _login(request)
     request.state.principal = principal
-    clip = clip_store.clip_for_viewer(db, principal.user, clip_id)
+    clip = clips.viewable_clip(db, principal.user, clip_id)
     owner = clip.owner_id == principal.user.id
     return render(request, "clip.html", {"clip": clip, "camera": clip.camera, "owner": owner})
 
@@ -263,10 +242,6 @@ def delete_clips(
     """Delete the selected clips, or all of them."""
     if principal is None:
         return _login(request)
-    if everything == "yes":
-        chosen = list(db.scalars(select(Clip).where(Clip.owner_id == principal.user.id)))
-    else:
-        chosen = [clip_store.clip_for_owner(db, principal.user, clip_id) for clip_id in ids]
-    for clip in chosen:
-        clip_store.shred(db, state.keys, clip)
-    return RedirectResponse(f"/clips?deleted={len(chosen)}", status_code=303)
+    chosen = None if everything == "yes" else ids
+    deleted = clips.delete_clips(db, state.keys, principal.user, chosen)
+    return RedirectResponse(f"/clips?deleted={deleted}", status_code=303)

@@ -7,8 +7,11 @@ import shutil
 import time
 from pathlib import Path
 
-from doorstep.clips.store import WORK_FOLDER, Keys, abandoned, expire
+from doorstep.clips.service import expire_clips
 from doorstep.platform.db import Database
+from doorstep.platform.keys import WORK_FOLDER, Keys
+from doorstep.platform.queue.core import RETENTION_SWEEP, TASKS, JobContext, JobQueue
+from doorstep.platform.scratch import abandoned
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +19,7 @@ log = logging.getLogger(__name__)
 def sweep_expired(db: Database, keys: Keys) -> int:
     """Shred every expired clip; returns how many went."""
     with db.session() as session:
-        count = expire(session, keys)
+        count = expire_clips(session, keys)
     if count:
         log.info("retention: shredded %d expired clips", count)
     return count
@@ -26,7 +29,7 @@ def clear_stale_files(data_dir: Path, *, older_than_seconds: float = 3600.0) -> 
     """Remove uploads, exports and work folders a crash left behind: they may hold plaintext.
 
     A work folder goes as soon as the process that made it is gone (see
-    ``storage.clips.scratch_folder``). An upload or export goes once it has not changed for
+    ``platform.scratch.scratch_folder``). An upload or export goes once it has not changed for
     ``older_than_seconds``: another API process may be writing a fresh one right now.
     """
     cutoff = time.time() - older_than_seconds
@@ -64,3 +67,12 @@ def _left_behind(path: Path, cutoff: float) -> bool:
         latest = max([path.stat().st_mtime, *(child.stat().st_mtime for child in path.rglob("*"))])
         return latest < cutoff
     return path.stat().st_mtime < cutoff
+
+
+def _retention_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
+    del jobs, args
+    return sweep_expired(context.db, context.keys)
+
+
+# The queue knows no feature: the retention sweep is registered where it is defined.
+TASKS.register(RETENTION_SWEEP, _retention_task)

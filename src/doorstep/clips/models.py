@@ -1,4 +1,7 @@
-"""Clips' table: one row per recorded clip; the footage itself is sealed in the blob store."""
+"""Clips' tables: the recorded clips, and the pieces of copies made from them that left the server.
+
+A clip's footage itself is sealed in the blob store.
+"""
 
 from __future__ import annotations
 
@@ -65,3 +68,23 @@ class Clip(Base):
 # The tables named in relationships above are mapped whenever these are (SQLAlchemy resolves
 # the names when first queried); imported last because they refer back to this module.
 from doorstep.cameras import models as _cameras_models  # noqa: E402, F401
+
+
+class ServedRange(Base):
+    """One piece of an agency copy that left the server: the first and last byte, included."""
+
+    __tablename__ = "served_ranges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    share_id: Mapped[str | None] = mapped_column(
+        ForeignKey("shares.id", ondelete="CASCADE"), index=True
+    )
+    disclosure_id: Mapped[str | None] = mapped_column(
+        ForeignKey("disclosures.id", ondelete="CASCADE"), index=True
+    )
+    reader_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    first_byte: Mapped[int] = mapped_column(Integer)
+    last_byte: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,35 +8,13 @@ a download is the pure rule in ``platform/ranges.py``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from doorstep.clips.models import ServedRange
 from doorstep.platform import ranges as served
-from doorstep.platform.orm import Base
 from doorstep.platform.ranges import Coverage as Coverage
-from doorstep.platform.types import new_id, utcnow
-
-
-class ServedRange(Base):
-    """One piece of an agency copy that left the server: the first and last byte, included."""
-
-    __tablename__ = "served_ranges"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    share_id: Mapped[str | None] = mapped_column(
-        ForeignKey("shares.id", ondelete="CASCADE"), index=True
-    )
-    disclosure_id: Mapped[str | None] = mapped_column(
-        ForeignKey("disclosures.id", ondelete="CASCADE"), index=True
-    )
-    reader_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    first_byte: Mapped[int] = mapped_column(Integer)
-    last_byte: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def insert_piece(

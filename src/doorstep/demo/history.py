@@ -30,7 +30,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.cameras.models import Camera
 from doorstep.clips.models import Clip
-from doorstep.clips.store import ClipMeta, Keys, store_clip
+from doorstep.clips.store import ClipMeta, store_clip
 from doorstep.geo.cells import Coordinates, distance_m
 from doorstep.invitations import service as invitations
 from doorstep.legal import service as legal_service
@@ -39,6 +39,7 @@ from doorstep.legal.schemas import DemandCreate, EmergencyCreate
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.http.state import AppState
+from doorstep.platform.keys import Keys
 from doorstep.platform.queue import core as queue
 from doorstep.platform.security import hash_password, new_secret
 from doorstep.platform.types import utcnow

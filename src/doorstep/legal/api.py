@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS, Role
-from doorstep.clips.api import parse_range
+from doorstep.clips.rules import parse_range
 from doorstep.errors import Forbidden
 from doorstep.legal import service, service_locker
 from doorstep.legal.schemas import (

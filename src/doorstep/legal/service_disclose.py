@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import Keys, read_video, scratch_folder
+from doorstep.clips.store import read_video
 from doorstep.errors import InvalidInput, NotFound, PolicyRefused
 from doorstep.legal import rules
 from doorstep.legal import store as legal
@@ -31,6 +31,8 @@ from doorstep.media.copies import Footage, seal_copy
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.crypto import iter_decrypted_range, unwrap_key
 from doorstep.platform.http.state import AppState
+from doorstep.platform.keys import Keys
+from doorstep.platform.scratch import scratch_folder
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import jobs as redaction
 from doorstep.requests import store as agencies

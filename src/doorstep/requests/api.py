@@ -15,8 +15,8 @@ from doorstep.accounts.models import User
 from doorstep.accounts.schemas import HomeLocation, Strict
 from doorstep.agencies.api import RfaPublic, rfa_public
 from doorstep.clips import served_store as served_bytes
-from doorstep.clips.api import parse_range
 from doorstep.clips.models import Clip
+from doorstep.clips.rules import parse_range
 from doorstep.clips.store import delete_after_commit
 from doorstep.errors import DoorstepError, InvalidInput, NotFound
 from doorstep.geo.cells import Coordinates

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import Keys, read_video, scratch_folder, sha256_file
+from doorstep.clips.store import read_video, sha256_file
 from doorstep.platform.crypto import (
     EncryptingReader,
     decrypt_stream,
@@ -30,7 +30,10 @@ from doorstep.platform.crypto import (
     wrap_key,
 )
 from doorstep.platform.db import Database
+from doorstep.platform.keys import Keys
 from doorstep.platform.promote import promote, work_key
+from doorstep.platform.queue.core import SHARE_PREPARE, SHARE_SWEEP, TASKS, JobContext, JobQueue
+from doorstep.platform.scratch import scratch_folder
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent
 from doorstep.requests.store import (
@@ -256,3 +259,23 @@ def sweep_expired_shares(db: Database, keys: Keys) -> int:
     if expired:
         log.info("shares: closed %d past their end", len(expired))
     return len(expired)
+
+
+def _prepare_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
+    del jobs
+    (share_id,) = args
+    return prepare_share(context.db, context.keys, share_id)
+
+
+def _sweep_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
+    del args
+    count = sweep_expired_shares(context.db, context.keys)
+    # Shares left preparing by a process that died are picked up again here.
+    for share_id in stale_preparing(context.db):
+        jobs.send(SHARE_PREPARE, share_id)
+    return count
+
+
+# The queue knows no feature: the share tasks are registered where they are defined.
+TASKS.register(SHARE_PREPARE, _prepare_task)
+TASKS.register(SHARE_SWEEP, _sweep_task)

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from doorstep.platform import after_commit
+
 #: Events an account's browsers may be slow to take; past this a full queue drops and counts.
 QUEUE_SIZE = 100
-_PENDING = "doorstep_pending_events"
 
 
 @dataclass(eq=False)
@@ -72,10 +73,10 @@ def _offer(subscription: Subscription, event: dict[str, Any]) -> None:
 
 def notify_after_commit(db: Session, account_id: str, event: dict[str, Any]) -> None:
     """Queue an event to be published once the session's transaction has committed."""
-    db.info.setdefault(_PENDING, []).append((account_id, event))
+    after_commit.defer(db, after_commit.EVENTS, (account_id, event))
 
 
 def take_pending(db: Session) -> list[tuple[str, dict[str, Any]]]:
-    """The events queued on the session, removed from it."""
-    pending: list[tuple[str, dict[str, Any]]] = db.info.pop(_PENDING, [])
+    """The events queued on the session, removed from it; the request publishes them."""
+    pending: list[tuple[str, dict[str, Any]]] = after_commit.take(db, after_commit.EVENTS)
     return pending

@@ -4,25 +4,27 @@ Without ``DOORSTEP_QUEUE_URL`` every API process runs its jobs on a small thread
 With it, jobs are messages on the broker and ``doorstep worker`` processes on any machine run them;
 the API processes only send. Every task is idempotent, so a job that runs twice (a worker killed
 after finishing but before acknowledging, a sweep sent by two processes) does no harm.
+
+The queue knows no feature: each feature's ``jobs`` module registers its tasks in ``TASKS`` when it
+is imported, and the composition roots (``app.py``, ``worker.py``) import them.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from doorstep.clips.jobs import sweep_expired
-from doorstep.clips.store import Keys
+from doorstep.platform import after_commit
 from doorstep.platform.db import Database
+from doorstep.platform.keys import Keys
 from doorstep.platform.queue import _dramatiq
-from doorstep.requests.jobs import prepare_share, stale_preparing, sweep_expired_shares
 from doorstep.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,10 +32,8 @@ log = logging.getLogger(__name__)
 SHARE_PREPARE = "share_prepare"
 RETENTION_SWEEP = "retention_sweep"
 SHARE_SWEEP = "share_sweep"
-TASKS = (SHARE_PREPARE, RETENTION_SWEEP, SHARE_SWEEP)
 #: In-process attempts of one job; with Dramatiq the broker's retries take over.
 LOCAL_ATTEMPTS = 3
-_PENDING = "doorstep_pending_jobs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +64,41 @@ class JobQueue(Protocol):
         ...
 
 
+#: A task's work: given what every task needs, the queue (to send follow-up jobs) and its args.
+Handler = Callable[[JobContext, JobQueue, tuple[str, ...]], object]
+
+
+@dataclass
+class TaskRegistry:
+    """The tasks the features registered, by name."""
+
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def register(self, task: str, handler: Handler) -> None:
+        """Let ``task`` be sent and run; registering the same handler again changes nothing."""
+        known = self.handlers.get(task)
+        if known is not None and known is not handler:
+            raise ValueError(f"two handlers for the background task {task!r}")
+        self.handlers[task] = handler
+
+    def names(self) -> tuple[str, ...]:
+        """Every registered task."""
+        return tuple(self.handlers)
+
+    def check(self, task: str) -> None:
+        """Refuse a task nobody registered: a programming error, not a retry."""
+        if task not in self.handlers:
+            raise ValueError(f"no background task called {task!r}")
+
+
+#: Filled by the features' ``jobs`` modules as they are imported.
+TASKS = TaskRegistry()
+
+
 def run_task(context: JobContext, queue: JobQueue, task: str, args: tuple[str, ...]) -> object:
     """Run one task by name; an unknown name is a programming error, not a retry."""
-    if task == SHARE_PREPARE:
-        (share_id,) = args
-        return prepare_share(context.db, context.keys, share_id)
-    if task == RETENTION_SWEEP:
-        return sweep_expired(context.db, context.keys)
-    if task == SHARE_SWEEP:
-        count = sweep_expired_shares(context.db, context.keys)
-        # Shares left preparing by a process that died are picked up again here.
-        for share_id in stale_preparing(context.db):
-            queue.send(SHARE_PREPARE, share_id)
-        return count
-    raise ValueError(f"no background task called {task!r}")
+    TASKS.check(task)
+    return TASKS.handlers[task](context, queue, args)
 
 
 class _Done:
@@ -123,8 +144,7 @@ class InProcessQueue:
 
     def send(self, task: str, *args: str) -> Receipt:
         """Run the task on the pool."""
-        if task not in TASKS:
-            raise ValueError(f"no background task called {task!r}")
+        TASKS.check(task)
         try:
             return _Local(self._pool.submit(self._attempt, task, args))
         except RuntimeError:
@@ -145,8 +165,7 @@ class BrokerQueue:
 
     def send(self, task: str, *args: str) -> Receipt:
         """Put the message on the broker."""
-        if task not in TASKS:
-            raise ValueError(f"no background task called {task!r}")
+        TASKS.check(task)
         self._broker.enqueue(_dramatiq.message(task, args))
         return _Done()
 
@@ -164,7 +183,7 @@ def make_queue(settings: Settings, context: JobContext) -> JobQueue:
 
 def send_after_commit(db: Session, task: str, *args: str) -> None:
     """Send a job once the session's transaction has committed (a worker must see the rows)."""
-    db.info.setdefault(_PENDING, []).append((task, args))
+    after_commit.defer(db, after_commit.JOBS, (task, args))
 
 
 def dispatch_after_commit(sessions: Any, queue: JobQueue, *, wait_seconds: float) -> None:
@@ -174,15 +193,10 @@ def dispatch_after_commit(sessions: Any, queue: JobQueue, *, wait_seconds: float
     comes back with the copy ready; a slower job goes on and the share stays preparing until then.
     """
 
-    def after_commit(session: Session) -> None:
-        pending: list[tuple[str, tuple[str, ...]]] = session.info.pop(_PENDING, [])
+    def send(pending: list[tuple[str, tuple[str, ...]]]) -> None:
         receipts = [queue.send(task, *args) for task, args in pending]
         deadline = time.monotonic() + wait_seconds
         for receipt in receipts:
             receipt.wait(max(0.0, deadline - time.monotonic()))
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING, None)
-
-    event.listen(sessions, "after_commit", after_commit)
-    event.listen(sessions, "after_rollback", after_rollback)
+    after_commit.run_after_commit(sessions, after_commit.JOBS, send)

@@ -1,0 +1,138 @@
+"""What the cameras API and the camera agents' API take and answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from doorstep.accounts.schemas import HomeLocation, Strict
+
+Zones = Annotated[list[list[list[float]]], Field(max_length=32)]
+#: Settings a PATCH may clear by sending null.
+CLEARABLE = frozenset({"quiet_start", "quiet_end"})
+
+
+class CameraCreate(Strict):
+    """A new camera; its position defaults to the owner's home and is never shown to others."""
+
+    name: Annotated[str, Field(max_length=80)]
+    position: HomeLocation | None = None
+    requests_opt_in: bool = Field(
+        False, description="Whether agencies' Requests for Assistance may reach this camera."
+    )
+
+
+class CameraUpdate(Strict):
+    """Changes to a camera's settings; omitted fields stay as they are."""
+
+    name: Annotated[str | None, Field(max_length=80)] = None
+    motion_zones: Zones | None = None
+    privacy_zones: Zones | None = None
+    audio_enabled: bool | None = None
+    alert_mode: Annotated[str | None, Field(max_length=10)] = None
+    quiet_start: Annotated[str | None, Field(max_length=5)] = None
+    quiet_end: Annotated[str | None, Field(max_length=5)] = None
+    retention_days: int | None = None
+    requests_opt_in: bool | None = None
+
+
+class CameraPrivate(BaseModel):
+    """A camera as its owner sees it."""
+
+    id: str
+    name: str
+    position: HomeLocation | None
+    online: bool
+    paired: bool
+    last_seen_at: datetime | None
+    motion_zones: list[list[list[float]]]
+    privacy_zones: list[list[list[float]]]
+    audio_enabled: bool
+    alert_mode: str
+    quiet_start: str | None
+    quiet_end: str | None
+    retention_days: int
+    requests_opt_in: bool
+    e2e_enabled: bool
+    e2e_salt: str | None
+    e2e_check: str | None
+    config_version: int
+
+
+class EndToEnd(Strict):
+    """Made in the owner's browser from the passphrase; the passphrase itself never leaves it."""
+
+    salt: Annotated[str, Field(max_length=32, description="16 random bytes, hex")]
+    check: Annotated[str, Field(max_length=64, description="HMAC check of the key, hex")]
+
+
+class PairingCodePublic(BaseModel):
+    """A one-time code for `doorstep agent pair --code`; valid for 15 minutes."""
+
+    code: str
+    expires_in_seconds: int
+
+
+class HouseholdInvite(Strict):
+    """The email of the person to invite; they may view this camera's clips once they accept."""
+
+    email: Annotated[str, Field(max_length=254)]
+
+
+class HouseholdMemberPublic(BaseModel):
+    """A household member as the owner sees them: someone who accepted the invitation."""
+
+    user_id: str
+    display_name: str
+    email: str
+    added_at: datetime
+
+
+MAX_SNAPSHOT = 5 * 1024 * 1024
+MAX_LIVE_FRAME = 1024 * 1024
+
+
+class PairRequest(Strict):
+    """A pairing code typed into the agent."""
+
+    code: Annotated[str, Field(max_length=40)]
+    agent_version: Annotated[str, Field(max_length=40)] = "unknown"
+
+
+class PairResponse(BaseModel):
+    """The device token (shown once) and the camera's configuration."""
+
+    camera_id: str
+    token: str
+    config: dict[str, Any]
+
+
+class Heartbeat(Strict):
+    """The agent is alive."""
+
+    agent_version: Annotated[str | None, Field(max_length=40)] = None
+
+
+class HeartbeatResponse(BaseModel):
+    """Tells the agent whether its configuration changed."""
+
+    config_version: int
+    server_version: str
+
+
+class ClipUploadMeta(Strict):
+    """Event metadata sent with a clip."""
+
+    started_at: datetime
+    ended_at: datetime
+    peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+    labels: Annotated[list[str], Field(max_length=5)] = []
+    e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
+
+
+class LiveWanted(BaseModel):
+    """Whether the owner is watching this camera live right now."""
+
+    wanted: bool

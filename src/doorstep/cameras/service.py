@@ -1,0 +1,189 @@
+"""The cameras' use cases: add, pair, settings, end-to-end encryption, household, removal.
+
+Routes and pages call these; only they reach ``cameras.store``. A camera agent's own calls
+(pairing, heartbeats, uploads) are in ``service_device.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from doorstep.accounts.models import User
+from doorstep.accounts.schemas import HomeLocation
+from doorstep.cameras import store
+from doorstep.cameras.models import Camera
+from doorstep.cameras.schemas import (
+    CLEARABLE,
+    CameraPrivate,
+    CameraUpdate,
+    HouseholdMemberPublic,
+    PairingCodePublic,
+)
+from doorstep.clips import service as clips
+from doorstep.errors import Conflict, InvalidInput
+from doorstep.geo.cells import Coordinates
+from doorstep.invitations import store as invitations
+from doorstep.invitations.models import Invitation
+from doorstep.invitations.store import Invited
+from doorstep.platform.keys import Keys
+
+
+def is_online(camera: Camera) -> bool:
+    """Whether the camera's agent sent a heartbeat recently."""
+    return store.is_online(camera)
+
+
+def camera_private(camera: Camera) -> CameraPrivate:
+    """The owner's view of a camera."""
+    position = None
+    if camera.lat is not None and camera.lon is not None:
+        position = HomeLocation(lat=camera.lat, lon=camera.lon)
+    return CameraPrivate(
+        id=camera.id,
+        name=camera.name,
+        position=position,
+        online=store.is_online(camera),
+        paired=camera.paired_at is not None,
+        last_seen_at=camera.last_seen_at,
+        motion_zones=camera.motion_zones,
+        privacy_zones=camera.privacy_zones,
+        audio_enabled=camera.audio_enabled,
+        alert_mode=camera.alert_mode,
+        quiet_start=camera.quiet_start,
+        quiet_end=camera.quiet_end,
+        retention_days=camera.retention_days,
+        requests_opt_in=camera.requests_opt_in,
+        e2e_enabled=camera.e2e_enabled,
+        e2e_salt=camera.e2e_salt,
+        e2e_check=camera.e2e_check,
+        config_version=camera.config_version,
+    )
+
+
+def list_cameras(owner: User) -> list[CameraPrivate]:
+    """The owner's cameras."""
+    return [camera_private(camera) for camera in owner.cameras]
+
+
+def add_camera(
+    db: Session,
+    owner: User,
+    *,
+    name: str,
+    position: Coordinates | None,
+    requests_opt_in: bool,
+    cell_resolution: int,
+) -> Camera:
+    """Add a camera; its agent is paired next, with a code."""
+    return store.add_camera(
+        db,
+        owner,
+        name=name,
+        position=position,
+        requests_opt_in=requests_opt_in,
+        cell_resolution=cell_resolution,
+    )
+
+
+def owned_camera(db: Session, owner: User, camera_id: str) -> Camera:
+    """One of the owner's cameras, or NotFound."""
+    return store.owned_camera(db, owner, camera_id)
+
+
+def update_camera(db: Session, owner: User, camera_id: str, body: CameraUpdate) -> CameraPrivate:
+    """Change zones, audio, alerts, quiet hours, retention or request opt-in."""
+    camera = store.owned_camera(db, owner, camera_id)
+    # null leaves a setting as it is, like leaving it out; only quiet hours are cleared by null.
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or name in CLEARABLE
+    }
+    return camera_private(store.update_settings(db, camera, changes))
+
+
+def save_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> None:
+    """Apply every change or none: a refused one leaves the camera as it was."""
+    try:
+        with db.begin_nested():
+            store.update_settings(db, camera, changes)
+    except InvalidInput:
+        db.refresh(camera)
+        raise
+
+
+def enable_e2e(db: Session, owner: User, camera_id: str, salt: str, check: str) -> CameraPrivate:
+    """Turn on end-to-end encryption; it cannot be turned off again for this camera."""
+    camera = store.owned_camera(db, owner, camera_id)
+    return camera_private(store.enable_e2e(camera, salt, check))
+
+
+def new_pairing_code(db: Session, camera: Camera) -> str:
+    """A new one-time pairing code; an agent already paired keeps working until re-paired."""
+    return store.new_pairing_code(db, camera)
+
+
+def pairing_code(db: Session, owner: User, camera_id: str) -> PairingCodePublic:
+    """A new one-time pairing code for one of the owner's cameras, and how long it lasts."""
+    code = store.new_pairing_code(db, store.owned_camera(db, owner, camera_id))
+    return PairingCodePublic(code=code, expires_in_seconds=int(store.PAIRING_TTL.total_seconds()))
+
+
+def remove_camera(db: Session, keys: Keys, owner: User, camera_id: str) -> None:
+    """Remove one of the owner's cameras and shred all its clips."""
+    camera = store.owned_camera(db, owner, camera_id)
+    clips.shred_all(db, keys, list(camera.clips))
+    # The shredded clips are gone; reload the collection so the cascade does not delete them twice.
+    db.expire(camera, ["clips"])
+    db.delete(camera)
+
+
+def household(db: Session, owner: User, camera_id: str) -> list[HouseholdMemberPublic]:
+    """Who may view this camera's clips besides the owner."""
+    camera = store.owned_camera(db, owner, camera_id)
+    return [
+        HouseholdMemberPublic(
+            user_id=row.user_id,
+            display_name=row.user.display_name,
+            email=row.user.email,
+            added_at=row.added_at,
+        )
+        for row in store.household(db, camera)
+    ]
+
+
+def invite_household(db: Session, owner: User, camera_id: str, email: str) -> Invited:
+    """Invite someone to view (not share or delete) this camera's clips, if they accept."""
+    camera = store.owned_camera(db, owner, camera_id)
+    return invitations.invite_to_household(db, camera, owner, email)
+
+
+def household_invitations(db: Session, owner: User, camera_id: str) -> list[Invitation]:
+    """Household invitations still waiting for an answer."""
+    return invitations.pending_for_camera(db, store.owned_camera(db, owner, camera_id))
+
+
+def withdraw_household_invitation(
+    db: Session, owner: User, camera_id: str, invitation_id: str
+) -> None:
+    """Take back a household invitation nobody has answered."""
+    camera = store.owned_camera(db, owner, camera_id)
+    invitations.withdraw(db, invitation_id, camera=camera)
+
+
+def revoke_household(db: Session, owner: User, camera_id: str, user_id: str) -> None:
+    """Stop a household member viewing this camera."""
+    store.remove_household_member(db, store.owned_camera(db, owner, camera_id), user_id)
+
+
+def live_camera(db: Session, owner: User, camera_id: str) -> str:
+    """The id to follow for one of the owner's cameras' live view; refused end to end."""
+    camera = store.owned_camera(db, owner, camera_id)
+    if camera.e2e_enabled:
+        raise Conflict(
+            "live view is not available for an end-to-end encrypted camera: its pictures "
+            "would have to pass through the server unencrypted"
+        )
+    return camera.id

@@ -1,0 +1,294 @@
+"""The clips' use cases: receive an upload, the timeline, playback by range, deletion, expiry.
+
+Routes, pages, jobs and other features call these; only they reach ``clips.store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from doorstep.accounts.models import User
+from doorstep.cameras.models import Camera
+from doorstep.cameras.rules import in_quiet_hours, should_alert
+from doorstep.clips import _store_timeline as timeline_store
+from doorstep.clips import store
+from doorstep.clips._store_timeline import ClipFields
+from doorstep.clips.models import Clip
+from doorstep.clips.rules import parse_range
+from doorstep.clips.schemas import ClipPage, ClipPublic
+from doorstep.clips.store import ClipMeta
+from doorstep.platform.blobs import BlobStore
+from doorstep.platform.bus.memory import notify_after_commit
+from doorstep.platform.http.deps import Principal
+from doorstep.platform.keys import Keys
+from doorstep.platform.types import utcnow
+from doorstep.transparency import audit_store as audit
+
+
+def clip_public(clip: ClipFields, camera_name: str) -> ClipPublic:
+    """The owner's view of a clip."""
+    return ClipPublic(
+        id=clip.id,
+        camera_id=clip.camera_id,
+        camera_name=camera_name,
+        started_at=clip.started_at,
+        ended_at=clip.ended_at,
+        duration_seconds=round((clip.ended_at - clip.started_at).total_seconds(), 2),
+        labels=list(clip.labels),
+        peak_motion=clip.peak_motion,
+        size=clip.size,
+        width=clip.width,
+        height=clip.height,
+        has_audio=clip.has_audio,
+        expires_at=clip.expires_at,
+        video_url=f"/api/v1/clips/{clip.id}/video",
+        snapshot_url=f"/api/v1/clips/{clip.id}/snapshot",
+    )
+
+
+def receive_clip(
+    db: Session,
+    keys: Keys,
+    camera: Camera,
+    meta: ClipMeta,
+    *,
+    video: Path,
+    snapshot: bytes,
+    width: int,
+    height: int,
+    has_audio: bool,
+    e2e: bool,
+) -> tuple[ClipPublic, bool]:
+    """Seal and store an upload and alert the owner's pages once it commits; False if a repeat."""
+    clip, created = store.store_clip(
+        db,
+        keys,
+        camera,
+        meta,
+        video=video,
+        snapshot=snapshot,
+        width=width,
+        height=height,
+        has_audio=has_audio,
+        e2e=e2e,
+    )
+    body = clip_public(clip, camera.name)
+    if created:
+        quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
+        notify_after_commit(
+            db,
+            camera.owner_id,
+            {
+                "type": "clip",
+                "alert": should_alert(camera.alert_mode, clip.labels, quiet=quiet),
+                "clip": body.model_dump(mode="json"),
+            },
+        )
+    return body, created
+
+
+def record_access(
+    db: Session,
+    keys: Keys,
+    user: User,
+    clip: Clip,
+    action: str,
+    span: tuple[int, int] | None = None,
+) -> None:
+    """Audit every access to a clip by anyone but its owner: each range, each snapshot."""
+    if user.id != clip.owner_id:
+        detail = {"clip": clip.id, "as": "household"}
+        if span is not None:
+            detail["bytes"] = f"{span[0]}-{span[1]}"
+        audit.record(
+            db,
+            keys.master,
+            action,
+            actor=user,
+            owner_id=clip.owner_id,
+            # Pseudonyms scoped to this clip and no camera id: nothing links the entry to the
+            # owner's (or the member's) other entries.
+            scope=clip.id,
+            detail=detail,
+        )
+
+
+def timeline(
+    db: Session,
+    viewer: User,
+    *,
+    camera_id: str | None,
+    label: str | None,
+    since: datetime | None,
+    before: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> ClipPage:
+    """A page of the clips ``viewer`` may see across cameras, newest first."""
+    rows, next_cursor = timeline_store.read_timeline(
+        db,
+        viewer.id,
+        camera_id=camera_id,
+        label=label,
+        since=since,
+        before=before,
+        cursor=cursor,
+        limit=limit,
+    )
+    return ClipPage(
+        clips=[clip_public(row, row.camera_name) for row in rows], next_cursor=next_cursor
+    )
+
+
+def caller_timeline(
+    db: Session,
+    principal: Principal,
+    *,
+    camera_id: str | None,
+    label: str | None,
+    since: datetime | None,
+    before: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> ClipPage:
+    """``timeline`` for a caller, whose token must hold ``clips:read``."""
+    principal.require_scope("clips:read")
+    return timeline(
+        db,
+        principal.user,
+        camera_id=camera_id,
+        label=label,
+        since=since,
+        before=before,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClipListing:
+    """What the clips page shows: the newest clips and each camera's name."""
+
+    clips: list[Clip]
+    names: dict[str, str]
+
+
+def clip_listing(
+    db: Session, viewer: User, *, camera_id: str, label: str, day: datetime | None
+) -> ClipListing:
+    """The newest clips ``viewer`` may see, of one camera, label or day if asked."""
+    viewable = store.viewable_camera_ids(db, viewer)
+    until = day + timedelta(days=1) if day is not None else None
+    rows = timeline_store.recent_clips(
+        db, viewable, camera_id=camera_id or None, since=day, until=until
+    )
+    if label == "person":
+        rows = [clip for clip in rows if "person" in clip.labels]
+    elif label == "motion":
+        rows = [clip for clip in rows if "person" not in clip.labels]
+    return ClipListing(rows, timeline_store.camera_names(db, viewable))
+
+
+def viewable_clip(db: Session, viewer: User, clip_id: str) -> Clip:
+    """A clip ``viewer`` may see (owner or household member), or NotFound."""
+    return store.clip_for_viewer(db, viewer, clip_id)
+
+
+def get_clip(db: Session, viewer: User, clip_id: str) -> ClipPublic:
+    """One clip as the timeline shows it."""
+    clip = store.clip_for_viewer(db, viewer, clip_id)
+    return clip_public(clip, clip.camera.name)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSpan:
+    """The bytes of a clip's video asked for, decrypted as they are read."""
+
+    clip_id: str
+    size: int
+    start: int
+    end: int
+    #: Whether a range was asked for (206) rather than the whole clip (200).
+    partial: bool
+    body: Iterator[bytes]
+
+
+def open_video(
+    db: Session, keys: Keys, viewer: User, clip_id: str, range_header: str | None, *, download: bool
+) -> VideoSpan:
+    """The part of the video ``Range`` asks for; a household member's request is audited."""
+    clip = store.clip_for_viewer(db, viewer, clip_id)
+    bounds = parse_range(range_header, clip.size)
+    start, end = bounds or (0, clip.size - 1)
+    action = "clip.download" if download else "clip.view"
+    record_access(db, keys, viewer, clip, action, (start, end))
+    body = store.read_range(db, keys, clip, start, end)
+    return VideoSpan(clip.id, clip.size, start, end, bounds is not None, body)
+
+
+def snapshot(db: Session, keys: Keys, viewer: User, clip_id: str) -> bytes:
+    """The clip's JPEG snapshot; a household member's look at it is audited like the video."""
+    clip = store.clip_for_viewer(db, viewer, clip_id)
+    data = store.read_snapshot(db, keys, clip)
+    record_access(db, keys, viewer, clip, "clip.snapshot")
+    return data
+
+
+def delete_clip(db: Session, keys: Keys, owner: User, clip_id: str) -> None:
+    """Delete one of the owner's clips for good: its key is destroyed."""
+    store.shred(db, keys, store.clip_for_owner(db, owner, clip_id))
+
+
+def delete_clips(db: Session, keys: Keys, owner: User, clip_ids: list[str] | None) -> int:
+    """Delete the owner's clips named in ``clip_ids``, or every one with None; returns how many."""
+    if clip_ids is None:
+        chosen = store.owner_clips(db, owner.id)
+    else:
+        chosen = [store.clip_for_owner(db, owner, clip_id) for clip_id in clip_ids]
+    for clip in chosen:
+        store.shred(db, keys, clip)
+    return len(chosen)
+
+
+def shred_all(db: Session, keys: Keys, chosen: list[Clip]) -> None:
+    """Shred these clips, with every copy made from them (a camera being removed)."""
+    for clip in chosen:
+        store.shred(db, keys, clip)
+
+
+def expire_clips(db: Session, keys: Keys) -> int:
+    """Shred every clip past its retention, with its copies; returns how many clips."""
+    return store.expire(db, keys)
+
+
+# What other features do with footage: they call these, not ``clips.store``.
+
+
+def read_video(db: Session, keys: Keys, clip: Clip) -> Iterator[bytes]:
+    """The whole clip's video, decrypted piece by piece (for a copy or an export)."""
+    return store.read_video(db, keys, clip)
+
+
+def read_snapshot(db: Session, keys: Keys, clip: Clip) -> bytes:
+    """The clip's snapshot, decrypted (for an export)."""
+    return store.read_snapshot(db, keys, clip)
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in pieces (the digest of a copy made from a clip)."""
+    return store.sha256_file(path)
+
+
+def shred_owner(db: Session, keys: Keys, owner_id: str) -> int:
+    """Destroy an owner's data key, every clip and every copy made from them; returns how many."""
+    return store.shred_owner(db, keys, owner_id)
+
+
+def delete_after_commit(db: Session, blobs: BlobStore, blob_keys: Iterable[str]) -> None:
+    """Remove ciphertext once the transaction that destroyed its keys has committed."""
+    store.delete_after_commit(db, blobs, blob_keys)
