@@ -12,8 +12,15 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.agencies import store as agency_store
+from doorstep.agencies.models import Agency
 from doorstep.errors import NotFound
 from doorstep.geo.cells import cell_location
+from doorstep.geo.jurisdiction import (
+    MAX_JURISDICTION_CELLS,
+    MAX_JURISDICTION_POSITIONS,
+    MAX_JURISDICTION_RINGS,
+)
 from doorstep.invitations import store as invitations
 from doorstep.invitations.api import (
     InvitationPending,
@@ -24,8 +31,8 @@ from doorstep.invitations.api import (
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.requests import store as agencies
-from doorstep.requests.rules import reach
-from doorstep.requests.store import Agency, Rfa, RfaCounts
+from doorstep.requests.models import Rfa
+from doorstep.requests.rules import RfaCounts, public_counts, public_totals, reach
 from doorstep.settings import Settings
 from doorstep.transparency.counts import CountRange
 
@@ -44,9 +51,9 @@ class AgencyApply(Strict):
             "The jurisdiction as a GeoJSON Polygon or MultiPolygon ([lon, lat]). Refused with a "
             "422 problem (field `jurisdiction`) when malformed (open rings, crossing edges, holes "
             "outside their polygon, numbers that are not finite), when it has more than "
-            f"{agencies.MAX_JURISDICTION_POSITIONS:,} points or "
-            f"{agencies.MAX_JURISDICTION_RINGS:,} rings, or when it would cover more than "
-            f"{agencies.MAX_JURISDICTION_CELLS:,} cells at the public resolution (estimated from "
+            f"{MAX_JURISDICTION_POSITIONS:,} points or "
+            f"{MAX_JURISDICTION_RINGS:,} rings, or when it would cover more than "
+            f"{MAX_JURISDICTION_CELLS:,} cells at the public resolution (estimated from "
             "its area first; the problem carries `estimated_cells`)."
         )
     )
@@ -191,7 +198,7 @@ DEFAULT_K: int = int(Settings.model_fields["camera_map_k"].default)
 
 def counts_public(counts: RfaCounts, k: int = DEFAULT_K) -> CountsPublic:
     """The counts anyone may see: ranges, every count below ``k`` withheld."""
-    shown = agencies.public_counts(counts, k)
+    shown = public_counts(counts, k)
     return CountsPublic(
         asked=count_range(shown.asked),
         shared=count_range(shown.shared),
@@ -231,7 +238,7 @@ def agency_public(db: Session, agency: Agency, k: int = DEFAULT_K) -> AgencyPubl
     rfas = agencies.agency_rfas(db, agency)
     counts = agencies.rfa_counts(db, [rfa.id for rfa in rfas])
     public = [rfa_public(rfa, counts[rfa.id], k) for rfa in rfas]
-    totals = agencies.public_totals((agencies.public_counts(counts[r.id], k) for r in rfas), k)
+    totals = public_totals((public_counts(counts[r.id], k) for r in rfas), k)
     return AgencyPublic(
         id=agency.id,
         name=agency.name,
@@ -266,7 +273,7 @@ def agency_private(agency: Agency) -> AgencyPrivate:
 
 def camera_map_of(db: Session, agency: Agency, k: int) -> CameraMap:
     """The camera map of an agency's jurisdiction."""
-    counts = agencies.camera_map(db, agency, k)
+    counts = agency_store.camera_map(db, agency, k)
     cells = []
     for cell, count in sorted(counts.items()):
         centre = cell_location(cell)
@@ -276,7 +283,7 @@ def camera_map_of(db: Session, agency: Agency, k: int) -> CameraMap:
 
 
 def _own_agency(db: Session, user: User, agency_id: str, *, admin: bool = False) -> Agency:
-    agency = agencies.agency_of(db, user, admin=admin)
+    agency = agency_store.agency_of(db, user, admin=admin)
     if agency.id != agency_id:
         # Another agency's internals are not even confirmed to exist.
         raise NotFound("no such agency among yours")
@@ -286,7 +293,7 @@ def _own_agency(db: Session, user: User, agency_id: str, *, admin: bool = False)
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problems.responses(409))
 def apply(body: AgencyApply, user: CurrentUser, db: DbDep, state: StateDep) -> AgencyPrivate:
     """Apply for an agency; you become its admin once a Doorstep admin verifies it."""
-    agency = agencies.apply(
+    agency = agency_store.apply(
         db,
         user,
         name=body.name,
@@ -305,19 +312,19 @@ def directory(db: DbDep, state: StateDep) -> list[AgencyPublic]:
     A request that reached fewer than k owners does not say how many (I3).
     """
     k = state.settings.camera_map_k
-    return [agency_public(db, agency, k) for agency in agencies.verified_agencies(db)]
+    return [agency_public(db, agency, k) for agency in agency_store.verified_agencies(db)]
 
 
 @router.get("/applications")
 def applications(_staff: StaffUser, db: DbDep) -> list[AgencyPrivate]:
     """Agencies waiting for verification (admins and reviewers)."""
-    return [agency_private(agency) for agency in agencies.applications(db)]
+    return [agency_private(agency) for agency in agency_store.applications(db)]
 
 
 @router.get("/mine", responses=problems.responses(404))
 def mine(user: CurrentUser, db: DbDep) -> AgencyPrivate:
     """The agency the caller applied for or works for."""
-    member = agencies.membership(db, user)
+    member = agency_store.membership(db, user)
     if member is None:
         raise NotFound("you do not belong to an agency")
     return agency_private(member.agency)
@@ -327,19 +334,19 @@ def mine(user: CurrentUser, db: DbDep) -> AgencyPrivate:
 def get_agency(agency_id: str, db: DbDep, state: StateDep) -> AgencyPublic:
     """One verified agency, as the public sees it; fewer than k asked is not told (I3)."""
     k = state.settings.camera_map_k
-    return agency_public(db, agencies.public_agency(db, agency_id), k)
+    return agency_public(db, agency_store.public_agency(db, agency_id), k)
 
 
 @router.post("/{agency_id}/verify", responses=problems.responses(409))
 def verify(agency_id: str, staff: StaffUser, db: DbDep) -> AgencyPrivate:
     """Verify an agency: it appears in the directory and its people may send requests."""
-    return agency_private(agencies.decide(db, agency_id, staff, verify=True))
+    return agency_private(agency_store.decide(db, agency_id, staff, verify=True))
 
 
 @router.post("/{agency_id}/reject", responses=problems.responses(409))
 def reject(agency_id: str, staff: StaffUser, db: DbDep) -> AgencyPrivate:
     """Refuse an application."""
-    return agency_private(agencies.decide(db, agency_id, staff, verify=False))
+    return agency_private(agency_store.decide(db, agency_id, staff, verify=False))
 
 
 @router.get("/{agency_id}/members")
@@ -354,7 +361,7 @@ def list_members(agency_id: str, user: CurrentUser, db: DbDep) -> list[MemberPub
             role=m.role,
             added_at=m.added_at,
         )
-        for m in agencies.members(db, agency)
+        for m in agency_store.members(db, agency)
     ]
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.accounts.models import User
 from doorstep.accounts.store import normalise_email
+from doorstep.agencies import store as agencies
+from doorstep.agencies.models import Agency
 from doorstep.cameras import store as cameras
 from doorstep.cameras.models import Camera
 from doorstep.errors import Conflict, InvalidInput, NotFound
@@ -27,8 +29,6 @@ from doorstep.invitations import rules
 from doorstep.invitations.rules import InvitationKind, InvitationState
 from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests import store as agencies
-from doorstep.requests.store import Agency
 
 
 class Invitation(Base):

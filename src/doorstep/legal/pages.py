@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS
+from doorstep.agencies import store as agencies
+from doorstep.agencies.models import MemberRole
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
 from doorstep.legal import api as legal_api
 from doorstep.legal import store as legal
@@ -22,7 +24,6 @@ from doorstep.partnerships import api as partnership_api
 from doorstep.partnerships.rules import Condition, ProgrammeKind
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
-from doorstep.requests import store as agencies
 from doorstep.transparency import api as report_api
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency.merkle import key_fingerprint
@@ -292,7 +293,7 @@ def _agency_page(
     member = agencies.membership(db, principal.user)
     context = {
         "agency": agency,
-        "is_admin": member is not None and member.role == agencies.MemberRole.ADMIN.value,
+        "is_admin": member is not None and member.role == MemberRole.ADMIN.value,
         "emergencies": [
             legal_api.emergency_public(db, e) for e in legal.emergencies(db, agency.id)
         ],

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from doorstep.accounts.models import User
+from doorstep.agencies.models import Agency
 from doorstep.cameras.models import Camera
 from doorstep.clips import served_store as served_bytes
 from doorstep.clips.models import Clip
@@ -24,7 +25,6 @@ from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.legal import rules
 from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests.store import Agency
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency.merkle import SignedTreeHead
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.api import HomeLocation, PublicCell, Strict, public_cell_of
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.agencies import store as agencies
 from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge, PolicyRefused
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.neighbors import store as feed
@@ -45,7 +46,6 @@ from doorstep.platform.http.deps import (
     require_role,
 )
 from doorstep.platform.http.state import AppState
-from doorstep.requests import store as agencies
 from doorstep.requests.rules import is_about_assembly
 from doorstep.settings import Settings
 

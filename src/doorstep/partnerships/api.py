@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.agencies import store as agencies
 from doorstep.errors import InvalidInput, PolicyRefused
 from doorstep.legal import store as legal
 from doorstep.legal.store import Partnership, PartnershipStatus
@@ -20,7 +21,6 @@ from doorstep.partnerships.rules import check_partnership as check_terms
 from doorstep.platform.http.deps import DbDep, StateDep, require_role
 from doorstep.platform.http.state import AppState
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests import store as agencies
 from doorstep.transparency import audit_store as audit
 
 router = APIRouter(prefix="/api/v1", tags=["partnerships"])

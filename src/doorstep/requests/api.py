@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.api import HomeLocation, Strict
 from doorstep.accounts.models import User
+from doorstep.agencies import store as agency_store
 from doorstep.agencies.api import RfaPublic, rfa_public
+from doorstep.agencies.models import Agency, AgencyStatus
 from doorstep.clips import served_store as served_bytes
 from doorstep.clips.api import parse_range
 from doorstep.clips.models import Clip
@@ -32,8 +34,8 @@ from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import consent
 from doorstep.requests import jobs as redaction
 from doorstep.requests import store as agencies
+from doorstep.requests.models import EvidenceAction, Rfa, Share
 from doorstep.requests.rules import Circle, Polygon, RfaDraft, parse_geojson
-from doorstep.requests.store import Agency, EvidenceAction, Rfa, Share
 from doorstep.transparency import audit_store as audit
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
@@ -206,7 +208,7 @@ def _alert_text(agency: Agency, rfa: Rfa) -> str:
 
 def post_request(db: Session, state: AppState, author: User, draft: RfaDraft) -> Rfa:
     """Check and store a request, publish it on the feed of its area, and tell owners."""
-    agency = agencies.agency_of(db, author)
+    agency = agency_store.agency_of(db, author)
     rfa, _checked = agencies.create_rfa(
         db, agency, author, draft, cell_resolution=state.settings.public_cell_resolution
     )
@@ -261,7 +263,7 @@ def create_request(body: RfaCreate, user: CurrentUser, db: DbDep, state: StateDe
 def list_requests(db: DbDep, state: StateDep) -> list[RfaPublic]:
     """Every request of every verified agency, newest first (requests are public)."""
     rows = list(db.scalars(select(Rfa).order_by(Rfa.created_at.desc()).limit(500)))
-    rows = [rfa for rfa in rows if rfa.agency.status == agencies.AgencyStatus.VERIFIED.value]
+    rows = [rfa for rfa in rows if rfa.agency.status == AgencyStatus.VERIFIED.value]
     counts = agencies.rfa_counts(db, [rfa.id for rfa in rows])
     return [rfa_public(rfa, counts[rfa.id], state.settings.camera_map_k) for rfa in rows]
 
@@ -274,7 +276,7 @@ def get_request(rfa_id: str, db: DbDep, state: StateDep) -> RfaPublic:
 
 def close_request(db: Session, user: User, rfa_id: str) -> Rfa:
     """Close one of the caller's agency's requests early."""
-    agency = agencies.agency_of(db, user)
+    agency = agency_store.agency_of(db, user)
     rfa = agencies.get_rfa(db, rfa_id)
     if rfa.agency_id != agency.id:
         raise NotFound("no such request among your agency's")
@@ -560,7 +562,7 @@ def evidence_shares(db: Session, agency: Agency) -> list[Share]:
 @router.get("/evidence")
 def locker(user: CurrentUser, db: DbDep) -> list[EvidencePublic]:
     """The agency's evidence locker: shares it may open, and withdrawn ones, newest first."""
-    agency = agencies.agency_of(db, user)
+    agency = agency_store.agency_of(db, user)
     return [evidence_public(share) for share in evidence_shares(db, agency)]
 
 
@@ -596,7 +598,7 @@ def open_evidence(
     and the owner sees it and is told. Views are listed for the owner once per viewing.
     ``span`` defaults to the whole file for a download and the first playback piece for a view.
     """
-    agency = agencies.agency_of(db, user)
+    agency = agency_store.agency_of(db, user)
     refuse_withdrawn(db, agency, share_id)
     share = agencies.evidence(db, agency, share_id)
     if span is None:
@@ -663,7 +665,7 @@ def evidence_video(
     """
     footage.refuse_download_by_get(download, _download_url(share_id))
     footage.refuse_cross_site(request)
-    agency = agencies.agency_of(db, user)
+    agency = agency_store.agency_of(db, user)
     refuse_withdrawn(db, agency, share_id)
     size = agencies.evidence(db, agency, share_id).size
     bounds = parse_range(range_header, size)

@@ -33,9 +33,8 @@ from doorstep.platform.db import Database
 from doorstep.platform.promote import promote, work_key
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent
+from doorstep.requests.models import ClipPreview, Share
 from doorstep.requests.store import (
-    ClipPreview,
-    Share,
     expire_shares,
     is_preparing,
     preparing_shares,

@@ -14,17 +14,20 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.roles import REVIEWERS
+from doorstep.agencies import store as agency_store
 from doorstep.agencies.api import agency_public, camera_map_of, rfa_public
+from doorstep.agencies.models import Agency, MemberRole
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.geo.cells import parse_coordinates
+from doorstep.geo.jurisdiction import cell_boundary, jurisdiction_outline
 from doorstep.invitations import store as invitations
 from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
 from doorstep.platform.http.render import render
 from doorstep.platform.http.state import AppState
 from doorstep.requests import api as rfa_api
 from doorstep.requests import store as agencies
+from doorstep.requests.models import Rfa
 from doorstep.requests.rules import RfaDraft, parse_geojson
-from doorstep.requests.store import Agency, Rfa
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,14 +94,14 @@ def _shade(count: int, top: int) -> str:
 
 def camera_map_svg(agency: Agency, counts: dict[str, int], rfas: Sequence[Rfa]) -> dict[str, Any]:
     """The jurisdiction, the k-anonymous cells and the agency's request areas, projected."""
-    outline = agencies.jurisdiction_outline(agency)
+    outline = jurisdiction_outline(agency.jurisdiction)
     projection = Projection(outline)
     top = max(counts.values(), default=1)
     cells = [
         {
             "cell": cell,
             "count": count,
-            "points": projection.points(agencies.cell_boundary(cell)),
+            "points": projection.points(cell_boundary(cell)),
             "fill": _shade(count, top),
         }
         for cell, count in sorted(counts.items())
@@ -139,7 +142,7 @@ def directory(
     k = state.settings.camera_map_k
     rows = [
         {"agency": agency_public(db, agency, k), "map": outline_svg(agency.jurisdiction)}
-        for agency in agencies.verified_agencies(db)
+        for agency in agency_store.verified_agencies(db)
     ]
     return _page(request, principal, "agency_directory.html", {"rows": rows, "k": k})
 
@@ -155,7 +158,7 @@ def agency_page(
     request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, agency_id: str
 ) -> Response:
     """One agency's public page: jurisdiction, every request, statistics."""
-    agency = agencies.public_agency(db, agency_id)
+    agency = agency_store.public_agency(db, agency_id)
     k = state.settings.camera_map_k
     context = {"agency": agency_public(db, agency, k), "map": outline_svg(agency.jurisdiction)}
     return _page(request, principal, "agency_public.html", context)
@@ -191,7 +194,7 @@ def apply_form(
     """The application form, or where the caller's application stands."""
     if principal is None:
         return _login(request)
-    member = agencies.membership(db, principal.user)
+    member = agency_store.membership(db, principal.user)
     context = {"member": member, "form": {}, **extra}
     return _page(request, principal, "agency_apply.html", context, status=status)
 
@@ -214,7 +217,7 @@ def apply(
     try:
         geometry = _json(jurisdiction, "jurisdiction")
         with db.begin_nested():
-            agencies.apply(
+            agency_store.apply(
                 db,
                 principal.user,
                 name=name,
@@ -275,7 +278,7 @@ def admin_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Res
     _staff(principal)
     rows = [
         {"agency": agency, "map": outline_svg(agency.jurisdiction)}
-        for agency in agencies.applications(db)
+        for agency in agency_store.applications(db)
     ]
     return _page(request, principal, "agency_admin.html", {"rows": rows})
 
@@ -290,7 +293,7 @@ def admin_decide(
     _staff(principal)
     if decision not in ("verify", "reject"):
         raise InvalidInput("decide verify or reject", field="decision")
-    agencies.decide(db, agency_id, principal.user, verify=decision == "verify")
+    agency_store.decide(db, agency_id, principal.user, verify=decision == "verify")
     return RedirectResponse("/admin/agencies", status_code=303)
 
 
@@ -306,15 +309,15 @@ def _dashboard(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    agency = agencies.agency_of(db, principal.user)
+    agency = agency_store.agency_of(db, principal.user)
     rfas = agencies.agency_rfas(db, agency)
     counts = agencies.rfa_counts(db, [rfa.id for rfa in rfas])
-    member = agencies.membership(db, principal.user)
+    member = agency_store.membership(db, principal.user)
     camera_map = camera_map_of(db, agency, k)
     context = {
         "agency": agency,
-        "is_admin": member is not None and member.role == agencies.MemberRole.ADMIN.value,
-        "members": agencies.members(db, agency),
+        "is_admin": member is not None and member.role == MemberRole.ADMIN.value,
+        "members": agency_store.members(db, agency),
         "invitations": invitations.pending_for_agency(db, agency),
         "requests": [rfa_public(rfa, counts[rfa.id], k) for rfa in rfas],
         "map": camera_map_svg(agency, {c.cell: c.count for c in camera_map.cells}, rfas),
@@ -420,7 +423,7 @@ def invite(
     """Invite someone to the agency; they join only if they accept (the same answer either way)."""
     if principal is None:
         return _login(request)
-    agency = agencies.agency_of(db, principal.user, admin=True)
+    agency = agency_store.agency_of(db, principal.user, admin=True)
     k = state.settings.camera_map_k
     try:
         with db.begin_nested():
@@ -440,7 +443,7 @@ def evidence_locker(request: Request, principal: OptionalPrincipal, db: DbDep) -
     """Shared clips the agency may view and download; every access is recorded."""
     if principal is None:
         return _login(request)
-    agency = agencies.agency_of(db, principal.user)
+    agency = agency_store.agency_of(db, principal.user)
     # Withdrawn shares (the owner deleted the footage) stay listed, without anything to open.
     items = [rfa_api.evidence_public(share) for share in rfa_api.evidence_shares(db, agency)]
     return _page(request, principal, "agency_evidence.html", {"agency": agency, "items": items})

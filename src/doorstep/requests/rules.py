@@ -26,8 +26,11 @@ from doorstep.geo.reach import public_cells_inside
 from doorstep.neighbors.rules import describes_person_only_by_race
 from doorstep.text.assembly import is_about_assembly
 from doorstep.text.normalize import CASE_KEY_MAX_LENGTH, case_key
+from doorstep.transparency import counts as disclosure_counts
+from doorstep.transparency.counts import CountRange
 
 __all__ = [
+    "ANSWER_WINDOW",
     "MAX_AREA_SQ_MI",
     "MAX_PER_CASE",
     "MAX_WINDOW",
@@ -36,14 +39,19 @@ __all__ = [
     "TARGETING_RESOLUTION",
     "Circle",
     "Polygon",
+    "PublicCounts",
+    "PublicTotals",
     "Reach",
     "Region",
+    "RfaCounts",
     "RfaDraft",
     "ValidatedRfa",
     "check_rfa",
     "is_about_assembly",
     "parse_geojson",
     "polygon",
+    "public_counts",
+    "public_totals",
     "reach",
 ]
 
@@ -248,4 +256,71 @@ def check_rfa(
         end=draft.end,
         cells=cells,
         resolution=resolution,
+    )
+
+
+#: How long owners may answer a request that was not closed early.
+ANSWER_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class RfaCounts:
+    """How many owners were asked and how many shared, exactly; only ``public_counts`` leaves."""
+
+    asked: int
+    shared: int
+    clips: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCounts:
+    """What anyone may know of a request's answers (I3); the same for the agency and the public.
+
+    Every count is a coarse range (``disclosure_counts.coarse``), every one below ``k`` withheld
+    as "fewer than k", zero included: over one or two cameras "asked 1, shared 0" would tell
+    who declined. ``k`` is the camera map's threshold. Declines and silence are never counted.
+    """
+
+    asked: CountRange
+    shared: CountRange
+    clips: CountRange
+    k: int
+
+
+def public_counts(counts: RfaCounts, k: int) -> PublicCounts:
+    """The counts of one request as anyone but the server may see them."""
+    return PublicCounts(
+        asked=disclosure_counts.coarse(counts.asked, k),
+        shared=disclosure_counts.coarse(counts.shared, k),
+        clips=disclosure_counts.coarse(counts.clips, k),
+        k=k,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTotals:
+    """An agency's record, added up from its requests' public ranges only.
+
+    Each total is the sum of the shown ranges' bounds: worked out from what each request
+    already shows, it cannot give a withheld or bucketed count away by subtraction.
+    """
+
+    requests: int
+    asked: CountRange
+    shared: CountRange
+    clips: CountRange
+    k: int
+
+
+def public_totals(counts: Iterable[PublicCounts], k: int) -> PublicTotals:
+    """Totals over some requests' public counts."""
+    rows = list(counts)
+    if any(row.k != k for row in rows):
+        raise ValueError("counts withheld under another k cannot be added up under this one")
+    return PublicTotals(
+        requests=len(rows),
+        asked=disclosure_counts.total((row.asked for row in rows), k),
+        shared=disclosure_counts.total((row.shared for row in rows), k),
+        clips=disclosure_counts.total((row.clips for row in rows), k),
+        k=k,
     )

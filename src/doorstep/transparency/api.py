@@ -16,13 +16,14 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from doorstep.agencies import store as agencies
+from doorstep.agencies.models import Agency, AgencyStatus
 from doorstep.legal import rules
 from doorstep.legal import store as legal
 from doorstep.legal.store import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.state import AppState
-from doorstep.requests import store as agencies
-from doorstep.requests.store import Agency, AgencyStatus, Rfa, RfaRecipient, Share
+from doorstep.requests.models import Rfa, RfaRecipient, Share
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.rules import (
