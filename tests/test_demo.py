@@ -40,9 +40,9 @@ from doorstep.legal.store import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.requests.consent import AnswerState, ShareState
-from doorstep.requests.jobs import digest_of, read_agency_copy
 from doorstep.requests.models import EvidenceAccess, Rfa, RfaRecipient, Share
 from doorstep.requests.rules import RfaDraft, check_rfa, parse_geojson
+from doorstep.requests.service import digest_of, read_agency_copy
 from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.audit_store import AuditEntry

@@ -21,7 +21,7 @@ from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.http.state import AppState
 from doorstep.platform.queue.scheduler import Scheduler
 from doorstep.platform.types import utcnow
-from doorstep.requests.jobs import redacted_preview
+from doorstep.requests.service import redacted_preview
 from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import resident
 from tests.samples import tiny_clip

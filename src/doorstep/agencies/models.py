@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from doorstep.accounts.models import User
+from doorstep.agencies.rules import CONTACT_MAX_LENGTH, NAME_MAX_LENGTH
 from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
 
@@ -42,13 +43,13 @@ class Agency(Base):
     __tablename__ = "agencies"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     #: The jurisdiction as a GeoJSON Polygon or MultiPolygon.
     jurisdiction: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: Cells at the public resolution that overlap the jurisdiction.
     cells: Mapped[list[str]] = mapped_column(JSON, default=list)
-    contact: Mapped[str] = mapped_column(String(254))
+    contact: Mapped[str] = mapped_column(String(CONTACT_MAX_LENGTH))
     status: Mapped[str] = mapped_column(String(10), default=AgencyStatus.APPLIED.value, index=True)
     applied_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS, Role
 from doorstep.agencies.models import Agency, AgencyKind, AgencyMember, AgencyStatus, MemberRole
-from doorstep.agencies.rules import check_agency_name
+from doorstep.agencies.rules import CONTACT_MAX_LENGTH, NAME_MAX_LENGTH, check_agency_name
 from doorstep.cameras.models import Camera
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
 from doorstep.geo.geometry import parse_geojson
@@ -51,7 +51,7 @@ def apply(
         raise Conflict("this account already belongs to an agency")
     if applicant.role in REVIEWERS:
         raise Forbidden("platform staff cannot apply for an agency")
-    clean_name = _clean(name, field="name", limit=120, what="the agency's name")
+    clean_name = _clean(name, field="name", limit=NAME_MAX_LENGTH, what="the agency's name")
     try:
         agency_kind = AgencyKind(kind)
     except ValueError as err:
@@ -67,7 +67,7 @@ def apply(
         kind=agency_kind.value,
         jurisdiction=jurisdiction,
         cells=cells,
-        contact=_clean(contact, field="contact", limit=254, what="the contact"),
+        contact=_clean(contact, field="contact", limit=CONTACT_MAX_LENGTH, what="the contact"),
         applied_by=applicant.id,
     )
     db.add(agency)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS, Role
-from doorstep.agencies import store as agencies
+from doorstep.agencies import service as agencies
 from doorstep.cameras.models import Camera
 from doorstep.clips.api import parse_range
 from doorstep.clips.models import Clip
@@ -44,7 +44,7 @@ from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
 from doorstep.platform.http.state import AppState
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests import jobs as redaction
+from doorstep.requests import service as redaction
 from doorstep.transparency import audit_store as audit
 
 router = APIRouter(prefix="/api/v1", tags=["legal"])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS
-from doorstep.agencies import store as agencies
+from doorstep.agencies import service as agencies
 from doorstep.agencies.models import MemberRole
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput, NotFound
 from doorstep.legal import api as legal_api

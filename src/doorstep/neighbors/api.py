@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.api import HomeLocation, PublicCell, Strict, public_cell_of
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
-from doorstep.agencies import store as agencies
+from doorstep.agencies import service as agencies
 from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge, PolicyRefused
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.neighbors import store as feed

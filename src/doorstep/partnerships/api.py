@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.api import Strict
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
-from doorstep.agencies import store as agencies
+from doorstep.agencies import service as agencies
 from doorstep.errors import InvalidInput, PolicyRefused
 from doorstep.legal import store as legal
 from doorstep.legal.store import Partnership, PartnershipStatus

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -109,3 +109,23 @@ def serve_share(
 def share_by_hash(db: Session, sha256: str) -> Share | None:
     """The share whose delivered file has this SHA-256, if any."""
     return db.scalar(select(Share).where(Share.sha256 == sha256.lower()))
+
+
+def withdrawn_shares(db: Session, agency: Agency, now: datetime) -> list[Share]:
+    """The agency's shares withdrawn after their copy was ready, until they would have ended."""
+    query = (
+        select(Share)
+        .join(Rfa, Rfa.id == Share.rfa_id)
+        .where(
+            Rfa.agency_id == agency.id,
+            Share.state == consent.ShareState.WITHDRAWN.value,
+            Share.sha256 != "",
+            Share.expires_at > now,
+        )
+    )
+    return list(db.scalars(query))
+
+
+def find_share(db: Session, share_id: str) -> Share | None:
+    """Any share by id; the caller decides who may know of it."""
+    return db.get(Share, share_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -14,7 +14,7 @@ from doorstep.clips.models import Clip
 from doorstep.errors import Conflict, NotFound
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent
-from doorstep.requests.models import EvidenceAccess, Rfa, RfaRecipient, Share
+from doorstep.requests.models import ClipPreview, EvidenceAccess, Rfa, RfaRecipient, Share
 from doorstep.requests.rules import ANSWER_WINDOW
 
 
@@ -205,3 +205,41 @@ def expire_shares(db: Session, now: datetime | None = None) -> list[Share]:
         expired.append(share)
     db.flush()
     return expired
+
+
+def add_share(db: Session, share: Share) -> Share:
+    """Keep a share just opened; it is "preparing" until its copy is made."""
+    db.add(share)
+    db.flush()
+    return share
+
+
+def take_agency_copy(db: Session, share_id: str, **copy: Any) -> bool:
+    """Give a share its sealed copy, only while it is still open and preparing; True if it took.
+
+    One conditional UPDATE: a share revoked or expired while its copy was being made never
+    gets a key, whatever the order.
+    """
+    taken = db.execute(
+        update(Share)
+        .where(
+            Share.id == share_id,
+            Share.state == consent.ShareState.ACTIVE.value,
+            Share.wrapped_key.is_(None),
+        )
+        .values(**copy)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult[Any], taken).rowcount)
+
+
+def clip_preview(db: Session, clip_id: str) -> ClipPreview | None:
+    """The redacted preview already made of a clip, if any."""
+    return db.get(ClipPreview, clip_id)
+
+
+def add_clip_preview(db: Session, preview: ClipPreview) -> ClipPreview:
+    """Keep a newly made preview."""
+    db.add(preview)
+    db.flush()
+    return preview

@@ -15,7 +15,14 @@ from doorstep.geo.cells import Coordinates
 from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import consent
-from doorstep.requests.rules import ANSWER_WINDOW, Circle, Polygon, parse_geojson
+from doorstep.requests.rules import (
+    ANSWER_WINDOW,
+    CASE_NUMBER_MAX_LENGTH,
+    INCIDENT_TYPE_MAX_LENGTH,
+    Circle,
+    Polygon,
+    parse_geojson,
+)
 from doorstep.text.normalize import CASE_KEY_MAX_LENGTH
 
 
@@ -37,10 +44,10 @@ class Rfa(Base):
     author_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    case_number: Mapped[str] = mapped_column(String(60))
+    case_number: Mapped[str] = mapped_column(String(CASE_NUMBER_MAX_LENGTH))
     #: One key for every way of writing the case number: the per-case limit counts by it.
     case_key: Mapped[str] = mapped_column(String(CASE_KEY_MAX_LENGTH))
-    incident_type: Mapped[str] = mapped_column(String(80))
+    incident_type: Mapped[str] = mapped_column(String(INCIDENT_TYPE_MAX_LENGTH))
     description: Mapped[str] = mapped_column(Text)
     #: The area as a GeoJSON Polygon (a circle is stored as the polygon that encloses it).
     area: Mapped[dict[str, Any]] = mapped_column(JSON)

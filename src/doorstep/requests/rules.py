@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.geo.cells import Coordinates
 from doorstep.geo.geometry import (
     MAX_AREA_POSITIONS,
     SQUARE_METRES_PER_SQUARE_MILE,
@@ -30,6 +32,10 @@ from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.counts import CountRange
 
 __all__ = [
+    "CASE_NUMBER_MAX_LENGTH",
+    "DESCRIPTION_MAX_LENGTH",
+    "INCIDENT_TYPE_MAX_LENGTH",
+    "MAX_RADIUS_M",
     "ANSWER_WINDOW",
     "MAX_AREA_SQ_MI",
     "MAX_PER_CASE",
@@ -47,6 +53,7 @@ __all__ = [
     "RfaDraft",
     "ValidatedRfa",
     "check_rfa",
+    "draft_area",
     "is_about_assembly",
     "parse_geojson",
     "polygon",
@@ -60,6 +67,12 @@ MAX_AREA_SQ_MI = 0.5
 MIN_WINDOW = timedelta(minutes=15)
 MAX_WINDOW = timedelta(hours=12)
 MAX_PER_CASE = 2
+#: Longest case number, incident type and description a request may carry (form, API and table).
+CASE_NUMBER_MAX_LENGTH = 60
+INCIDENT_TYPE_MAX_LENGTH = 80
+DESCRIPTION_MAX_LENGTH = 4000
+#: Largest radius of a circular request area, in metres.
+MAX_RADIUS_M = 20_000
 #: Cameras are matched to requests by public H3 cell alone, at this resolution: the default of
 #: the ``public_cell_resolution`` setting, which callers pass (cameras' cells are stored at it).
 TARGETING_RESOLUTION = 8
@@ -75,6 +88,22 @@ class RfaDraft:
     area: Circle | Polygon
     start: datetime
     end: datetime
+
+
+def draft_area(
+    centre: Coordinates | None, radius_m: float | None, geometry: dict[str, Any] | None
+) -> Circle | Polygon:
+    """The request area from a centre and radius, or from a GeoJSON polygon (exactly one)."""
+    if geometry is not None and (centre is not None or radius_m is not None):
+        raise InvalidInput("give a centre and radius or a polygon, not both", field="area")
+    if geometry is not None:
+        region = parse_geojson(geometry)
+        if len(region.polygons) != 1:
+            raise InvalidInput("a request covers one polygon", field="area")
+        return region.polygons[0]
+    if centre is None or radius_m is None:
+        raise InvalidInput("give a centre and a radius in metres, or a polygon", field="area")
+    return Circle(centre, radius_m)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,16 @@
-"""Agencies, Requests for Assistance, owners' answers, shares and the evidence locker.
+"""Requests for Assistance, owners' answers, shares and the evidence locker: the queries.
 
-What an agency may learn is decided here and nowhere else: coarse counts of who was asked and
-who shared, every one below k withheld (never who declined, invariant I3; the ranges are
-``domain.disclosure_counts``), opted-in cameras per cell with small cells suppressed (I1), and
-only the redacted copies owners chose to share with one request (I2, I4).
+What an agency may learn is counted here and decided in ``rules``: coarse counts of who was asked
+and who shared, every one below k withheld (never who declined, invariant I3; the ranges are
+``rules.public_counts``), and only the redacted copies owners chose to share with one request
+(I2, I4). The camera map of a jurisdiction (I1) is ``agencies.store.camera_map``.
 
 A request reaches a camera when the camera's public cell is one of the request's cells, and by
 nothing finer: no outline, hole or exact position can tell two homes in one cell apart (I1). The
-request's cells are decided once, in ``domain.rfa`` (those its area meets that lie wholly inside
-the jurisdiction), stored with it, and read here for the owners asked and the clips they may share.
+request's cells are decided once, in ``rules.check_rfa`` (those its area meets that lie wholly
+inside the jurisdiction), stored with it, and read here for the owners asked and the clips they
+may share. The answers and shares are queried in ``_store_shares``, the locker in
+``_store_locker``; this module is the one door to all three.
 """
 
 from __future__ import annotations
@@ -28,16 +30,21 @@ from doorstep.platform.types import utcnow
 from doorstep.requests._store_locker import (
     VIEWING_WINDOW,
     evidence,
+    find_share,
     locker,
     recently_viewed,
     record_access,
     serve_share,
     share_by_hash,
+    withdrawn_shares,
 )
 from doorstep.requests._store_shares import (
     accesses_for,
+    add_clip_preview,
+    add_share,
     answer_of,
     answer_state,
+    clip_preview,
     clips_in_request,
     decline,
     expire_shares,
@@ -51,9 +58,13 @@ from doorstep.requests._store_shares import (
     revoke,
     share_domain,
     share_state,
+    take_agency_copy,
 )
 from doorstep.requests.models import Rfa, RfaCell, RfaRecipient, Share
 from doorstep.requests.rules import (
+    CASE_NUMBER_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    INCIDENT_TYPE_MAX_LENGTH,
     Circle,
     RfaCounts,
     RfaDraft,
@@ -69,7 +80,14 @@ __all__ = [
     "RfaCounts",
     "VIEWING_WINDOW",
     "accesses_for",
+    "add_share",
     "agency_rfas",
+    "recent_rfas",
+    "take_agency_copy",
+    "find_share",
+    "withdrawn_shares",
+    "clip_preview",
+    "add_clip_preview",
     "answer_of",
     "answer_state",
     "ask_owners",
@@ -139,12 +157,19 @@ def create_rfa(
         now=moment,
         resolution=cell_resolution,
     )
-    if len(checked.case_number) > 60:
-        raise InvalidInput("a case number is at most 60 characters", field="case_number")
-    if not checked.incident_type or len(checked.incident_type) > 80:
-        raise InvalidInput("name the kind of incident (1 to 80 characters)", field="incident_type")
-    if not checked.description or len(checked.description) > 4000:
-        raise InvalidInput("describe the incident (1 to 4000 characters)", field="description")
+    if len(checked.case_number) > CASE_NUMBER_MAX_LENGTH:
+        raise InvalidInput(
+            f"a case number is at most {CASE_NUMBER_MAX_LENGTH} characters", field="case_number"
+        )
+    if not checked.incident_type or len(checked.incident_type) > INCIDENT_TYPE_MAX_LENGTH:
+        raise InvalidInput(
+            f"name the kind of incident (1 to {INCIDENT_TYPE_MAX_LENGTH} characters)",
+            field="incident_type",
+        )
+    if not checked.description or len(checked.description) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidInput(
+            f"describe the incident (1 to {DESCRIPTION_MAX_LENGTH} characters)", field="description"
+        )
     refuse_near_duplicate(db, agency, checked.cells, moment)
     circle = checked.area if isinstance(checked.area, Circle) else None
     shape = checked.polygon
@@ -262,6 +287,12 @@ def get_rfa(db: Session, rfa_id: str) -> Rfa:
     if rfa is None or rfa.agency.status != AgencyStatus.VERIFIED.value:
         raise NotFound("no such request")
     return rfa
+
+
+def recent_rfas(db: Session, limit: int) -> list[Rfa]:
+    """The latest requests of verified agencies, newest first, out of the last ``limit`` made."""
+    rows = list(db.scalars(select(Rfa).order_by(Rfa.created_at.desc()).limit(limit)))
+    return [rfa for rfa in rows if rfa.agency.status == AgencyStatus.VERIFIED.value]
 
 
 def agency_rfas(db: Session, agency: Agency) -> list[Rfa]:

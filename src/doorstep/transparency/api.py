@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from doorstep.agencies import store as agencies
+from doorstep.agencies import service as agencies
 from doorstep.agencies.models import Agency, AgencyStatus
 from doorstep.legal import rules
 from doorstep.legal import store as legal
