@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.agencies.models import Agency, AgencyMember, AgencyStatus
 from doorstep.app import create_app
 from doorstep.cameras.models import Camera
 from doorstep.cli import main
@@ -39,17 +40,9 @@ from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.requests.consent import AnswerState, ShareState
-from doorstep.requests.jobs import digest_of, read_agency_copy
+from doorstep.requests.models import EvidenceAccess, Rfa, RfaRecipient, Share
 from doorstep.requests.rules import RfaDraft, check_rfa, parse_geojson
-from doorstep.requests.store import (
-    Agency,
-    AgencyMember,
-    AgencyStatus,
-    EvidenceAccess,
-    Rfa,
-    RfaRecipient,
-    Share,
-)
+from doorstep.requests.service import digest_of, read_agency_copy
 from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.models import AuditEntry

@@ -18,6 +18,7 @@ from doorstep.accounts import pages, throttling
 from doorstep.accounts.service import AUTHENTICATOR
 from doorstep.accounts.throttle_rules import Backoff, Limits, Window
 from doorstep.agencies import api as agencies
+from doorstep.agencies import pages as agency_pages
 from doorstep.cameras import api as cameras
 from doorstep.cameras import device_api as devices
 from doorstep.cameras import pages as camera_pages
@@ -44,7 +45,7 @@ from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
 from doorstep.requests import api as requests
 from doorstep.requests import jobs as share_jobs
-from doorstep.requests import pages as agency_pages
+from doorstep.requests import pages as request_pages
 from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import api as transparency
 from doorstep.transparency import audit_api as audit
@@ -94,6 +95,7 @@ ROUTERS = (
     feed_pages.router,
     camera_pages.router,
     agency_pages.router,
+    request_pages.router,
     invitation_pages.router,
     pages.router,
 )

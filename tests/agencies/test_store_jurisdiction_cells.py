@@ -9,8 +9,8 @@ import pytest
 
 from doorstep.errors import InvalidInput
 from doorstep.geo import geometry
-from doorstep.requests import store as agencies
-from doorstep.requests.store import PublicCounts, RfaCounts, public_counts, public_totals
+from doorstep.geo import jurisdiction as agencies
+from doorstep.requests.rules import PublicCounts, RfaCounts, public_counts, public_totals
 from doorstep.transparency.counts import CountRange
 from tests.agencies.test_api_jurisdiction_limits import CONTINENT
 

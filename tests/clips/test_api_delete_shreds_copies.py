@@ -31,8 +31,9 @@ from doorstep.platform.crypto import (
 )
 from doorstep.platform.http.state import AppState
 from doorstep.platform.types import utcnow
-from doorstep.requests.jobs import prepare_share, preview_key_context, share_key_context
-from doorstep.requests.store import ClipPreview, Share
+from doorstep.requests.jobs import prepare_share
+from doorstep.requests.models import ClipPreview, Share
+from doorstep.requests.service import preview_key_context, share_key_context
 from doorstep.transparency.verify import verify_server
 from tests.agencies.test_api import app_state, owner_with_clip, verified_agency
 from tests.factories import PASSWORD

@@ -22,7 +22,7 @@ from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.queue.scheduler import Scheduler
 from doorstep.platform.scratch import WORK_LOCK, scratch_folder
 from doorstep.platform.types import utcnow
-from doorstep.requests.jobs import redacted_preview
+from doorstep.requests.service import redacted_preview
 from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import resident
 from tests.samples import tiny_clip

@@ -17,8 +17,8 @@ from doorstep.platform.crypto import EncryptingReader, new_key, wrap_key
 from doorstep.platform.db import Database
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
-from doorstep.requests.jobs import share_key_context
-from doorstep.requests.store import Share
+from doorstep.requests.models import Share
+from doorstep.requests.service import share_key_context
 from tests.requests.test_store import _agency, _camera, _rfa, _user
 
 SNAPSHOT = b"\xff\xd8 a snapshot"

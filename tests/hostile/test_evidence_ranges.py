@@ -19,8 +19,8 @@ from sqlalchemy import select
 from doorstep.accounts.models import User
 from doorstep.errors import Conflict
 from doorstep.requests import store as agencies
-from doorstep.requests.api import open_evidence
-from doorstep.requests.store import EvidenceAction, Share
+from doorstep.requests.models import EvidenceAction, Share
+from doorstep.requests.service import open_evidence
 from tests.agencies.test_api import app_state
 from tests.factories import resident
 from tests.legal.test_api import Scene, disclose, record, scene

@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 
 from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
+from doorstep.agencies.models import Agency, AgencyMember, AgencyStatus
 from doorstep.geo.cells import FINEST_PUBLIC_RESOLUTION, Coordinates, public_cell
 from doorstep.media.image import decode_image_size
 from doorstep.neighbors import rules as feed
 from doorstep.neighbors.models import Post, RelayMessage, Tip
 from doorstep.platform.http.state import AppState
-from doorstep.requests.store import Agency, AgencyMember, AgencyStatus
 from tests.factories import PASSWORD, log_in, resident
 
 ADA_HOME = {"lat": 45.523612, "lon": -122.677144}

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from doorstep.platform.types import utcnow
 from doorstep.requests.jobs import sweep_expired_shares
-from doorstep.requests.store import Share
+from doorstep.requests.models import Share
 from doorstep.transparency.evidence import main_evidence
 from tests.agencies.test_api import HOME, app_state, owner_with_clip, verified_agency
 from tests.factories import resident, settle_jobs

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.agencies import store as agency_store
+from doorstep.agencies.models import Agency
 from doorstep.cameras.models import Camera
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.platform.blobs import LocalBlobStore
@@ -22,8 +24,8 @@ from doorstep.platform.migrate import migrate
 from doorstep.platform.types import utcnow
 from doorstep.requests import store as agencies
 from doorstep.requests.jobs import sweep_expired_shares
+from doorstep.requests.models import Rfa, RfaRecipient, Share
 from doorstep.requests.rules import Circle, RfaDraft
-from doorstep.requests.store import Agency, Rfa, RfaRecipient, Share
 from doorstep.settings import Settings
 
 JURISDICTION = {
@@ -72,7 +74,7 @@ def _camera(db: Session, owner: User, north_m: float, *, opt_in: bool = True) ->
 
 def _agency(db: Session) -> tuple[Agency, User]:
     chief = _user(db, "chief@ppb.example")
-    agency = agencies.apply(
+    agency = agency_store.apply(
         db,
         chief,
         name="Portland Police Bureau",
@@ -81,7 +83,7 @@ def _agency(db: Session) -> tuple[Agency, User]:
         contact="records@ppb.example",
         cell_resolution=8,
     )
-    agencies.decide(db, agency.id, _user(db, "admin@example.org", Role.ADMIN), verify=True)
+    agency_store.decide(db, agency.id, _user(db, "admin@example.org", Role.ADMIN), verify=True)
     return agency, chief
 
 
@@ -181,8 +183,8 @@ def test_the_camera_map_counts_only_opted_in_cameras(db: Session) -> None:
         _camera(db, owner, index)
     _camera(db, owner, 6, opt_in=False)
     cell = public_cell(CENTRE, 8)
-    assert agencies.camera_map(db, agency, 5) == {cell: 5}
-    assert agencies.camera_map(db, agency, 6) == {}
+    assert agency_store.camera_map(db, agency, 5) == {cell: 5}
+    assert agency_store.camera_map(db, agency, 6) == {}
 
 
 def test_the_sweep_shreds_expired_copies(settings: Settings, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import WORK_FOLDER
 from doorstep.platform.promote import work_key
 from doorstep.platform.types import utcnow
-from doorstep.requests.store import Share
+from doorstep.requests.models import Share
 from doorstep.settings import Environment, Settings
 from tests.agencies.test_api import owner_with_clip, verified_agency
 from tests.requests.test_api import SHARER, post_rfa

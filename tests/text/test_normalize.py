@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from doorstep.agencies.rules import is_federal_agency
 from doorstep.neighbors.rules import describes_person_only_by_race
-from doorstep.requests.eligibility import is_federal_agency
 from doorstep.text.assembly import is_about_assembly
 from doorstep.text.normalize import (
     case_key,

@@ -26,7 +26,8 @@ from doorstep.platform.keys import Keys
 from doorstep.platform.promote import work_key
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent
-from doorstep.requests.store import ClipPreview, Share, share_domain, share_state
+from doorstep.requests.models import ClipPreview, Share
+from doorstep.requests.store import share_domain, share_state
 from doorstep.transparency import audit_store as audit
 
 log = logging.getLogger(__name__)

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.agencies import service as agencies
+from doorstep.agencies.models import Agency, AgencyKind
 from doorstep.cameras.models import Camera
 from doorstep.clips.models import Clip
 from doorstep.clips.store import ClipMeta, store_clip
@@ -43,11 +45,9 @@ from doorstep.platform.keys import Keys
 from doorstep.platform.queue import core as queue
 from doorstep.platform.security import hash_password, new_secret
 from doorstep.platform.types import utcnow
-from doorstep.requests import api as rfa_api
-from doorstep.requests import jobs as redaction
-from doorstep.requests import store as agencies
+from doorstep.requests import service as rfa_service
+from doorstep.requests.models import EvidenceAction, Rfa, RfaRecipient, Share
 from doorstep.requests.rules import Circle, RfaDraft, polygon
-from doorstep.requests.store import Agency, AgencyKind, EvidenceAction, Rfa, Share
 from doorstep.settings import Settings, load_master_key
 
 log = logging.getLogger(__name__)
@@ -353,7 +353,7 @@ class Footage:
         with state.db.session() as db:
             clip = db.get(Clip, clip_id)
             assert clip is not None
-            redaction.redacted_preview(db, state.keys, clip)
+            rfa_service.redacted_preview(db, state.keys, clip)
 
 
 def _camera(owner: User, name: str | None = None) -> Camera:
@@ -388,7 +388,7 @@ def _past_request(
     """
     with state.db.session() as db:
         police = _agency_named(db, POLICE.name)
-        if agencies.requests_for_case(db, police, RFA_CASE):
+        if rfa_service.requests_for_case(db, police, RFA_CASE):
             return False
         start, end = times.rfa_window
         draft = RfaDraft(
@@ -399,11 +399,9 @@ def _past_request(
             start=start,
             end=end,
         )
-        rfa = rfa_api.post_request(db, state, _user(db, cast.officer), draft)
+        rfa = rfa_service.post_request(db, state, _user(db, cast.officer), draft)
         rfa_id = rfa.id
-        asked = db.scalars(
-            select(agencies.RfaRecipient.owner_id).where(agencies.RfaRecipient.rfa_id == rfa_id)
-        )
+        asked = db.scalars(select(RfaRecipient.owner_id).where(RfaRecipient.rfa_id == rfa_id))
         owner = _user(db, cast.owner)
         neighbours = _by_distance(db, [o for o in asked if o != owner.id], centre)
         # Who does what: the demo owner shares with their name, the two nearest neighbours
@@ -422,7 +420,7 @@ def _past_request(
         # One answer per owner, each committed on its own as from their browser; a share's
         # copy is made by the job queue once the answer commits.
         with state.db.session() as db:
-            rfa_api.answer_request(
+            rfa_service.answer_request(
                 db,
                 state,
                 _user(db, person_id),
@@ -436,7 +434,7 @@ def _past_request(
 
 def _resume_copies(state: AppState, jobs: queue.JobQueue) -> None:
     with state.db.session() as db:
-        preparing = [s.id for s in db.scalars(select(Share)) if agencies.is_preparing(s)]
+        preparing = [s.id for s in db.scalars(select(Share)) if rfa_service.is_preparing(s)]
     for share_id in preparing:
         jobs.send(queue.SHARE_PREPARE, share_id)
 
@@ -455,10 +453,10 @@ def _close_past_request(state: AppState, cast: Cast) -> None:
         named = [s for s in shares if s.owner_id == cast.owner]
         anonymous = [s for s in shares if s.anonymous]
         for share in named[:1]:
-            rfa_api.open_evidence(db, state, officer, share.id, EvidenceAction.DOWNLOAD)
+            rfa_service.open_evidence(db, state, officer, share.id, EvidenceAction.DOWNLOAD)
         for share in anonymous[:1]:
-            rfa_api.open_evidence(db, state, officer, share.id, EvidenceAction.VIEW)
-        rfa_api.close_request(db, officer, rfa_id)
+            rfa_service.open_evidence(db, state, officer, share.id, EvidenceAction.VIEW)
+        rfa_service.close_request(db, officer, rfa_id)
 
 
 def _rfa(db: Session, case_number: str) -> Rfa | None:
@@ -471,7 +469,7 @@ def _wait_for_copies(state: AppState, rfa_id: str) -> None:
     while time.monotonic() < deadline:
         with state.db.session() as db:
             shares = list(db.scalars(select(Share).where(Share.rfa_id == rfa_id)))
-            if not any(agencies.is_preparing(share) for share in shares):
+            if not any(rfa_service.is_preparing(share) for share in shares):
                 return
         time.sleep(0.1)
     raise RuntimeError("the demo's share copies were not made in time")
@@ -525,7 +523,7 @@ def _emergency(
         if db.scalar(filed) is not None:
             return
         playground = Coordinates(centre.lat + PLAYGROUND[0], centre.lon + PLAYGROUND[1])
-        asked = set(db.scalars(select(agencies.RfaRecipient.owner_id)))
+        asked = set(db.scalars(select(RfaRecipient.owner_id)))
         owners = db.scalars(select(Camera.owner_id).distinct())
         candidates = [o for o in owners if o not in asked and o != cast.owner]
         camera_id = _camera(_by_distance(db, candidates, playground)[0]).id
@@ -561,7 +559,7 @@ def _fire_request(state: AppState, fire_id: str, times: Times, centre: Coordinat
     """The fire marshal asks about a bin fire; still open, so the demo owner can answer it."""
     with state.db.session() as db:
         fire = agencies.get_agency(db, fire_id)
-        if agencies.requests_for_case(db, fire, FIRE_CASE):
+        if rfa_service.requests_for_case(db, fire, FIRE_CASE):
             return
         chief = db.scalars(select(User).where(User.email == FIRE.chief_email)).one()
         start, end = times.fire_window
@@ -574,4 +572,4 @@ def _fire_request(state: AppState, fire_id: str, times: Times, centre: Coordinat
             start=start,
             end=end,
         )
-        rfa_api.post_request(db, state, chief, draft)
+        rfa_service.post_request(db, state, chief, draft)

@@ -8,12 +8,12 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from doorstep.accounts.models import User
+from doorstep.agencies.models import Agency
 from doorstep.cameras.models import Camera
 from doorstep.invitations import rules
 from doorstep.invitations.rules import InvitationKind, InvitationState
 from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests.store import Agency
 
 
 class Invitation(Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
+from doorstep.agencies.models import Agency
 from doorstep.cameras.models import Camera
 from doorstep.invitations import store
 from doorstep.invitations.models import Invitation
@@ -19,7 +20,6 @@ from doorstep.invitations.schemas import (
     InvitationSent,
 )
 from doorstep.invitations.store import Invited
-from doorstep.requests.store import Agency
 
 
 def invite_to_agency(db: Session, agency: Agency, inviter: User, email: str) -> Invited:

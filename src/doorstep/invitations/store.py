@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.store import normalise_email
+from doorstep.agencies import store as agencies
+from doorstep.agencies.models import Agency
 from doorstep.cameras import store as cameras
 from doorstep.cameras.models import Camera
 from doorstep.errors import Conflict, InvalidInput, NotFound
@@ -26,8 +28,6 @@ from doorstep.invitations import rules
 from doorstep.invitations.models import Invitation
 from doorstep.invitations.rules import InvitationKind, InvitationState
 from doorstep.platform.types import utcnow
-from doorstep.requests import store as agencies
-from doorstep.requests.store import Agency
 
 
 class Invited(NamedTuple):

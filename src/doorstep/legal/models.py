@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from doorstep.agencies.models import Agency
 from doorstep.legal import rules
 from doorstep.platform.orm import Base
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests.store import Agency
 
 
 class DemandStatus(StrEnum):

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS
+from doorstep.agencies import store as agencies
+from doorstep.agencies.models import MemberRole
 from doorstep.errors import InvalidInput, NotFound, PolicyRefused
 from doorstep.legal import rules
 from doorstep.legal import service_disclose as disclosing
@@ -35,7 +37,6 @@ from doorstep.partnerships import service as partnerships
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http.state import AppState
 from doorstep.platform.types import utcnow
-from doorstep.requests import store as agencies
 from doorstep.transparency import audit_store as audit
 
 # --- demands -------------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def agency_desk(db: Session, user: User) -> dict[str, Any]:
     member = agencies.membership(db, user)
     return {
         "agency": agency,
-        "is_admin": member is not None and member.role == agencies.MemberRole.ADMIN.value,
+        "is_admin": member is not None and member.role == MemberRole.ADMIN.value,
         "emergencies": [emergency_public(db, e) for e in legal.emergencies(db, agency.id)],
         "received": [disclosure_public(d) for d in legal.agency_disclosures(db, agency)],
         **partnerships.agency_programmes(db, agency.id),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
+from doorstep.agencies import store as agencies
 from doorstep.clips.models import Clip
 from doorstep.clips.store import read_video
 from doorstep.errors import InvalidInput, NotFound, PolicyRefused
@@ -34,8 +35,7 @@ from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
 from doorstep.platform.scratch import scratch_folder
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests import jobs as redaction
-from doorstep.requests import store as agencies
+from doorstep.requests import service_copies as redaction
 from doorstep.transparency import audit_store as audit
 
 # --- the agency's copy ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
+from doorstep.agencies import store as agencies
 from doorstep.errors import NotFound
 from doorstep.legal import service_disclose as disclosing
 from doorstep.legal import store as legal
@@ -17,7 +18,6 @@ from doorstep.legal.schemas import DisclosurePublic, OwnerDisclosure
 from doorstep.platform import ranges as served
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http.state import AppState
-from doorstep.requests import store as agencies
 from doorstep.transparency import audit_store as audit
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
+from doorstep.agencies.models import Agency
 from doorstep.cameras.models import Camera
 from doorstep.clips import served_store as served_bytes
 from doorstep.clips.models import Clip
@@ -25,7 +26,6 @@ from doorstep.legal.models import (
 )
 from doorstep.legal.schemas import CASE_NUMBER_MAX, COURT_MAX, REFERENCE_MAX
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests.store import Agency
 
 # --- demands -------------------------------------------------------------------------------------
 

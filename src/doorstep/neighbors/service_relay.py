@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import AGENCY_STAFF
+from doorstep.agencies import store as agencies
 from doorstep.errors import Forbidden, InvalidInput, NotFound, PolicyRefused
 from doorstep.geo import reach
 from doorstep.geo.cells import FINEST_PUBLIC_RESOLUTION
@@ -32,7 +33,6 @@ from doorstep.neighbors.schemas import AlertPublic, MessagePublic
 from doorstep.neighbors.service import get_post, home_cell
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.types import utcnow
-from doorstep.requests import store as agencies
 from doorstep.requests.rules import is_about_assembly
 from doorstep.settings import Settings
 

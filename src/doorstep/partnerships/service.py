@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
+from doorstep.agencies import store as agencies
 from doorstep.errors import InvalidInput, PolicyRefused
 from doorstep.partnerships import store as partnerships
 from doorstep.partnerships.models import Partnership, PartnershipStatus
@@ -15,7 +16,6 @@ from doorstep.partnerships.rules import check_partnership as check_terms
 from doorstep.partnerships.schemas import NAME_MAX, PartnershipPublic
 from doorstep.platform.http.state import AppState
 from doorstep.platform.types import new_id, utcnow
-from doorstep.requests import store as agencies
 from doorstep.transparency import audit_store as audit
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.geo.cells import Coordinates
 from doorstep.geo.geometry import (
     MAX_AREA_POSITIONS,
     SQUARE_METRES_PER_SQUARE_MILE,
@@ -26,8 +28,15 @@ from doorstep.geo.reach import public_cells_inside
 from doorstep.neighbors.rules import describes_person_only_by_race
 from doorstep.text.assembly import is_about_assembly
 from doorstep.text.normalize import CASE_KEY_MAX_LENGTH, case_key
+from doorstep.transparency import counts as disclosure_counts
+from doorstep.transparency.counts import CountRange
 
 __all__ = [
+    "CASE_NUMBER_MAX_LENGTH",
+    "DESCRIPTION_MAX_LENGTH",
+    "INCIDENT_TYPE_MAX_LENGTH",
+    "MAX_RADIUS_M",
+    "ANSWER_WINDOW",
     "MAX_AREA_SQ_MI",
     "MAX_PER_CASE",
     "MAX_WINDOW",
@@ -36,14 +45,20 @@ __all__ = [
     "TARGETING_RESOLUTION",
     "Circle",
     "Polygon",
+    "PublicCounts",
+    "PublicTotals",
     "Reach",
     "Region",
+    "RfaCounts",
     "RfaDraft",
     "ValidatedRfa",
     "check_rfa",
+    "draft_area",
     "is_about_assembly",
     "parse_geojson",
     "polygon",
+    "public_counts",
+    "public_totals",
     "reach",
 ]
 
@@ -52,6 +67,12 @@ MAX_AREA_SQ_MI = 0.5
 MIN_WINDOW = timedelta(minutes=15)
 MAX_WINDOW = timedelta(hours=12)
 MAX_PER_CASE = 2
+#: Longest case number, incident type and description a request may carry (form, API and table).
+CASE_NUMBER_MAX_LENGTH = 60
+INCIDENT_TYPE_MAX_LENGTH = 80
+DESCRIPTION_MAX_LENGTH = 4000
+#: Largest radius of a circular request area, in metres.
+MAX_RADIUS_M = 20_000
 #: Cameras are matched to requests by public H3 cell alone, at this resolution: the default of
 #: the ``public_cell_resolution`` setting, which callers pass (cameras' cells are stored at it).
 TARGETING_RESOLUTION = 8
@@ -67,6 +88,22 @@ class RfaDraft:
     area: Circle | Polygon
     start: datetime
     end: datetime
+
+
+def draft_area(
+    centre: Coordinates | None, radius_m: float | None, geometry: dict[str, Any] | None
+) -> Circle | Polygon:
+    """The request area from a centre and radius, or from a GeoJSON polygon (exactly one)."""
+    if geometry is not None and (centre is not None or radius_m is not None):
+        raise InvalidInput("give a centre and radius or a polygon, not both", field="area")
+    if geometry is not None:
+        region = parse_geojson(geometry)
+        if len(region.polygons) != 1:
+            raise InvalidInput("a request covers one polygon", field="area")
+        return region.polygons[0]
+    if centre is None or radius_m is None:
+        raise InvalidInput("give a centre and a radius in metres, or a polygon", field="area")
+    return Circle(centre, radius_m)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,4 +285,71 @@ def check_rfa(
         end=draft.end,
         cells=cells,
         resolution=resolution,
+    )
+
+
+#: How long owners may answer a request that was not closed early.
+ANSWER_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class RfaCounts:
+    """How many owners were asked and how many shared, exactly; only ``public_counts`` leaves."""
+
+    asked: int
+    shared: int
+    clips: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCounts:
+    """What anyone may know of a request's answers (I3); the same for the agency and the public.
+
+    Every count is a coarse range (``disclosure_counts.coarse``), every one below ``k`` withheld
+    as "fewer than k", zero included: over one or two cameras "asked 1, shared 0" would tell
+    who declined. ``k`` is the camera map's threshold. Declines and silence are never counted.
+    """
+
+    asked: CountRange
+    shared: CountRange
+    clips: CountRange
+    k: int
+
+
+def public_counts(counts: RfaCounts, k: int) -> PublicCounts:
+    """The counts of one request as anyone but the server may see them."""
+    return PublicCounts(
+        asked=disclosure_counts.coarse(counts.asked, k),
+        shared=disclosure_counts.coarse(counts.shared, k),
+        clips=disclosure_counts.coarse(counts.clips, k),
+        k=k,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTotals:
+    """An agency's record, added up from its requests' public ranges only.
+
+    Each total is the sum of the shown ranges' bounds: worked out from what each request
+    already shows, it cannot give a withheld or bucketed count away by subtraction.
+    """
+
+    requests: int
+    asked: CountRange
+    shared: CountRange
+    clips: CountRange
+    k: int
+
+
+def public_totals(counts: Iterable[PublicCounts], k: int) -> PublicTotals:
+    """Totals over some requests' public counts."""
+    rows = list(counts)
+    if any(row.k != k for row in rows):
+        raise ValueError("counts withheld under another k cannot be added up under this one")
+    return PublicTotals(
+        requests=len(rows),
+        asked=disclosure_counts.total((row.asked for row in rows), k),
+        shared=disclosure_counts.total((row.shared for row in rows), k),
+        clips=disclosure_counts.total((row.clips for row in rows), k),
+        k=k,
     )

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from doorstep.agencies import store as agencies
 from doorstep.errors import InvalidInput
 from doorstep.platform.http.state import AppState
-from doorstep.requests import store as agencies
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.merkle import consistency_proof, key_fingerprint

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from doorstep.agencies.models import Agency, AgencyStatus
 from doorstep.legal import rules
 from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
-from doorstep.requests.store import Agency, AgencyStatus, Rfa, RfaRecipient, Share
+from doorstep.requests.models import Rfa, RfaRecipient, Share
 from doorstep.transparency.rules import EventKind, Outcome, TransparencyEvent
 
 _LEGAL_KINDS = {

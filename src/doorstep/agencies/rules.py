@@ -12,7 +12,17 @@ from __future__ import annotations
 from doorstep.errors import PolicyRefused
 from doorstep.text.normalize import words
 
-__all__ = ["FEDERAL_EXPLANATION", "check_agency_name", "is_federal_agency"]
+__all__ = [
+    "CONTACT_MAX_LENGTH",
+    "FEDERAL_EXPLANATION",
+    "NAME_MAX_LENGTH",
+    "check_agency_name",
+    "is_federal_agency",
+]
+
+#: Longest agency name and contact, in the form, the API and the table alike.
+NAME_MAX_LENGTH = 120
+CONTACT_MAX_LENGTH = 254
 
 _FEDERAL_WORDS = frozenset(
     """federal fbi ice dea atf cbp dhs hsi usms uscis doj fema usbp usss""".split()

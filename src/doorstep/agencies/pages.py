@@ -1,0 +1,205 @@
+"""Agency pages: the public directory and pages, applying, verification, the agency dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from doorstep.accounts.roles import REVIEWERS
+from doorstep.agencies import service
+from doorstep.errors import DoorstepError, Forbidden, InvalidInput
+from doorstep.geo.geojson_text import geojson_from_text
+from doorstep.geo.svg import outline_svg
+from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.platform.http.render import render
+
+router = APIRouter(include_in_schema=False)
+
+Short = Annotated[str, Form(max_length=200)]
+
+
+def _login(request: Request) -> RedirectResponse:
+    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+
+
+def _page(
+    request: Request,
+    principal: Principal | None,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+) -> Response:
+    request.state.principal = principal
+    return render(request, template, context, status=status)
+
+
+# --- public pages --------------------------------------------------------------------------------
+
+
+@router.get("/agencies")
+def directory(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep
+) -> Response:
+    """Every verified agency with its jurisdiction, requests and statistics (no login)."""
+    k = state.settings.camera_map_k
+    rows = [
+        {"agency": service.agency_public(db, agency, k), "map": outline_svg(agency.jurisdiction)}
+        for agency in service.verified_agencies(db)
+    ]
+    return _page(request, principal, "agency_directory.html", {"rows": rows, "k": k})
+
+
+@router.get("/agencies/apply")
+def apply_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
+    """Apply for an agency, or see where the application stands."""
+    return apply_form(request, principal, db)
+
+
+@router.get("/agencies/{agency_id}")
+def agency_page(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, agency_id: str
+) -> Response:
+    """One agency's public page: jurisdiction, every request, statistics."""
+    agency = service.public_agency(db, agency_id)
+    k = state.settings.camera_map_k
+    context = {
+        "agency": service.agency_public(db, agency, k),
+        "map": outline_svg(agency.jurisdiction),
+    }
+    return _page(request, principal, "agency_public.html", context)
+
+
+# --- applying and verifying ----------------------------------------------------------------------
+
+
+def apply_form(
+    request: Request,
+    principal: Principal | None,
+    db: DbDep,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """The application form, or where the caller's application stands."""
+    if principal is None:
+        return _login(request)
+    member = service.membership(db, principal.user)
+    context = {"member": member, "form": {}, **extra}
+    return _page(request, principal, "agency_apply.html", context, status=status)
+
+
+@router.post("/agencies/apply")
+def apply(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    state: StateDep,
+    name: Short,
+    kind: Short,
+    contact: Short,
+    jurisdiction: Annotated[str, Form(max_length=200_000)],
+) -> Response:
+    """Apply for an agency."""
+    if principal is None:
+        return _login(request)
+    form = {"name": name, "kind": kind, "contact": contact, "jurisdiction": jurisdiction}
+    try:
+        geometry = geojson_from_text(jurisdiction, "jurisdiction")
+        with db.begin_nested():
+            service.apply(
+                db,
+                principal.user,
+                name=name,
+                kind=kind,
+                jurisdiction=geometry,
+                contact=contact,
+                cell_resolution=state.settings.public_cell_resolution,
+            )
+    except DoorstepError as err:
+        return apply_form(request, principal, db, status=err.status, error=err, form=form)
+    return RedirectResponse("/agencies/apply", status_code=303)
+
+
+def _staff(principal: Principal) -> None:
+    if principal.user.role not in REVIEWERS:
+        raise Forbidden("only Doorstep admins verify agencies")
+
+
+@router.get("/admin/agencies")
+def admin_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
+    """Applications waiting for verification."""
+    if principal is None:
+        return _login(request)
+    _staff(principal)
+    rows = [
+        {"agency": agency, "map": outline_svg(agency.jurisdiction)}
+        for agency in service.applications(db)
+    ]
+    return _page(request, principal, "agency_admin.html", {"rows": rows})
+
+
+@router.post("/admin/agencies/{agency_id}/{decision}")
+def admin_decide(
+    request: Request, principal: OptionalPrincipal, db: DbDep, agency_id: str, decision: str
+) -> Response:
+    """Verify or reject an application."""
+    if principal is None:
+        return _login(request)
+    _staff(principal)
+    if decision not in ("verify", "reject"):
+        raise InvalidInput("decide verify or reject", field="decision")
+    service.decide(db, agency_id, principal.user, verify=decision == "verify")
+    return RedirectResponse("/admin/agencies", status_code=303)
+
+
+# --- the agency dashboard ------------------------------------------------------------------------
+
+
+def dashboard_page(
+    request: Request,
+    principal: Principal,
+    db: DbDep,
+    k: int,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """The agency dashboard, with whatever a form just answered (``extra``)."""
+    context = {**service.dashboard(db, principal.user, k), "form": {}, **extra}
+    return _page(request, principal, "agency_dashboard.html", context, status=status)
+
+
+@router.get("/agency")
+def dashboard(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep
+) -> Response:
+    """The agency's camera map, its requests with counts, and the request form."""
+    if principal is None:
+        return _login(request)
+    return dashboard_page(request, principal, db, state.settings.camera_map_k)
+
+
+@router.post("/agency/members")
+def invite(
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, email: Short
+) -> Response:
+    """Invite someone to the agency; they join only if they accept (the same answer either way)."""
+    if principal is None:
+        return _login(request)
+    agency = service.agency_of(db, principal.user, admin=True)
+    k = state.settings.camera_map_k
+    try:
+        with db.begin_nested():
+            sent = service.invite(db, agency, principal.user, email)
+    except DoorstepError as err:
+        if isinstance(err, Forbidden):
+            raise
+        return dashboard_page(request, principal, db, k, status=err.status, invite_error=err)
+    # The code is shown on this answer only (never stored, never in a URL): no redirect.
+    return dashboard_page(
+        request, principal, db, k, invited_email=sent.invitation.email, invited_code=sent.code
+    )
