@@ -8,7 +8,7 @@ import h3
 import pytest
 
 from doorstep.errors import InvalidInput
-from doorstep.geo import geometry
+from doorstep.geo import _geojson, geometry
 from doorstep.geo import jurisdiction as agencies
 from doorstep.requests.rules import PublicCounts, RfaCounts, public_counts, public_totals
 from doorstep.transparency.counts import CountRange
@@ -35,7 +35,7 @@ def test_a_continent_is_refused_before_any_cell_is_listed(monkeypatch: pytest.Mo
 
 def test_too_many_points_are_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     # The domain's one size check runs before a single ring is read.
-    monkeypatch.setattr(geometry, "_polygon_from_rings", _never)
+    monkeypatch.setattr(_geojson, "_polygon_from_rings", _never)
     ring = [[-122.7 + i * 1e-6, 45.5 + (i % 2) * 1e-6] for i in range(20_000)]
     region = {"type": "MultiPolygon", "coordinates": [[[*ring, ring[0]]]] * 6}
     with pytest.raises(InvalidInput, match="at most 100,000 points"):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from doorstep.accounts import service as accounts
 from doorstep.accounts._http import BuiltFileResponse, clear_session_cookie, start_browser_session
+from doorstep.accounts.auth import AccountReader, BrowserPrincipal, CurrentUser, OptionalPrincipal
 from doorstep.accounts.schemas import (
     AccountDelete,
     HomeLocation,
@@ -24,15 +25,7 @@ from doorstep.accounts.schemas import (
 )
 from doorstep.geo.cells import Coordinates
 from doorstep.platform.http import problems
-from doorstep.platform.http.deps import (
-    SESSION_COOKIE,
-    AccountReader,
-    BrowserPrincipal,
-    CurrentUser,
-    DbDep,
-    OptionalPrincipal,
-    StateDep,
-)
+from doorstep.platform.http.deps import SESSION_COOKIE, DbDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

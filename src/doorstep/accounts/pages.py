@@ -10,13 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from doorstep.accounts import service as accounts
 from doorstep.accounts._http import clear_session_cookie, start_browser_session
+from doorstep.accounts.auth import OptionalPrincipal
 from doorstep.errors import DoorstepError, InvalidInput, NotAuthenticated
 from doorstep.geo.cells import Coordinates, cell_location, parse_coordinates
 from doorstep.platform.http.deps import (
     SESSION_COOKIE,
     CsrfDep,
     DbDep,
-    OptionalPrincipal,
     StateDep,
     check_anonymous_csrf,
 )

@@ -14,13 +14,13 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from doorstep.accounts import export, store, throttling
+from doorstep.accounts.auth import Principal
 from doorstep.accounts.models import ApiToken, User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.schemas import HomeLocation, TokenPublic, UserPrivate, public_cell_of
 from doorstep.accounts.sign_up import create_account
 from doorstep.accounts.store import NewSession, SignIn
 from doorstep.geo.cells import Coordinates
-from doorstep.platform.http.deps import Principal
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Depends, Response, status
-
-from doorstep.accounts.models import User
-from doorstep.accounts.roles import Role
+from doorstep.accounts.auth import CurrentUser, ReviewerUser
 from doorstep.agencies import service
 from doorstep.agencies.schemas import (
     AgencyApply,
@@ -20,11 +17,9 @@ from doorstep.agencies.schemas import (
 from doorstep.invitations.schemas import InvitationPending, InvitationSent
 from doorstep.invitations.service import invitation_pending, invitation_sent
 from doorstep.platform.http import problems
-from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
+from doorstep.platform.http.deps import DbDep, StateDep
 
 router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"])
-
-StaffUser = Annotated[User, Depends(require_role(Role.ADMIN, Role.REVIEWER))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problems.responses(409))
@@ -53,7 +48,7 @@ def directory(db: DbDep, state: StateDep) -> list[AgencyPublic]:
 
 
 @router.get("/applications")
-def applications(_staff: StaffUser, db: DbDep) -> list[AgencyPrivate]:
+def applications(_staff: ReviewerUser, db: DbDep) -> list[AgencyPrivate]:
     """Agencies waiting for verification (admins and reviewers)."""
     return [service.agency_private(agency) for agency in service.applications(db)]
 
@@ -72,13 +67,13 @@ def get_agency(agency_id: str, db: DbDep, state: StateDep) -> AgencyPublic:
 
 
 @router.post("/{agency_id}/verify", responses=problems.responses(409))
-def verify(agency_id: str, staff: StaffUser, db: DbDep) -> AgencyPrivate:
+def verify(agency_id: str, staff: ReviewerUser, db: DbDep) -> AgencyPrivate:
     """Verify an agency: it appears in the directory and its people may send requests."""
     return service.agency_private(service.decide(db, agency_id, staff, verify=True))
 
 
 @router.post("/{agency_id}/reject", responses=problems.responses(409))
-def reject(agency_id: str, staff: StaffUser, db: DbDep) -> AgencyPrivate:
+def reject(agency_id: str, staff: ReviewerUser, db: DbDep) -> AgencyPrivate:
     """Refuse an application."""
     return service.agency_private(service.decide(db, agency_id, staff, verify=False))
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from doorstep.accounts.auth import ClipReader, ClipWriter
 from doorstep.cameras import service
 from doorstep.cameras.schemas import (
     CameraCreate,
@@ -22,7 +23,7 @@ from doorstep.geo.cells import Coordinates
 from doorstep.invitations.schemas import InvitationPending, InvitationSent
 from doorstep.invitations.service import invitation_pending, invitation_sent
 from doorstep.platform.http import problems
-from doorstep.platform.http.deps import ClipReader, ClipWriter, DbDep, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 

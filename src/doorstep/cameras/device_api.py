@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from doorstep import __version__
 from doorstep.accounts import throttling
+from doorstep.accounts.auth import DevicePrincipal
 from doorstep.cameras import service_device as device
 from doorstep.cameras.schemas import (
     MAX_LIVE_FRAME,
@@ -23,7 +24,7 @@ from doorstep.cameras.schemas import (
 from doorstep.clips.schemas import ClipPublic
 from doorstep.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, UnsupportedMedia
 from doorstep.platform.http import problems
-from doorstep.platform.http.deps import DbDep, DevicePrincipal, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 

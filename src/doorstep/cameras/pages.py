@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.cameras import service as cameras
 from doorstep.cameras.models import Camera
 from doorstep.cameras.rules import AlertMode, parse_zone_text, zone_text
@@ -16,7 +17,7 @@ from doorstep.clips import service as clips
 from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import DoorstepError, InvalidInput
 from doorstep.geo.cells import parse_coordinates
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render
 
 router = APIRouter(include_in_schema=False)

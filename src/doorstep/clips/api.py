@@ -9,17 +9,12 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
+from doorstep.accounts.auth import ClipReader, ClipWriter
 from doorstep.clips import service
 from doorstep.clips.schemas import MAX_PAGE, ClipDelete, ClipPage, ClipPublic, Deleted
 from doorstep.errors import InvalidInput
 from doorstep.platform.http import problems
-from doorstep.platform.http.deps import (
-    ClipReader,
-    ClipWriter,
-    DbDep,
-    StateDep,
-    read_in_one_hop,
-)
+from doorstep.platform.http.deps import DbDep, StateDep, read_in_one_hop
 
 router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
 

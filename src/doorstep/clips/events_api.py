@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from doorstep.platform.http.deps import ClipReader, StateDep
+from doorstep.accounts.auth import ClipReader
+from doorstep.platform.http.deps import StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

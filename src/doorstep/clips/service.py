@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.auth import Principal
 from doorstep.accounts.models import User
 from doorstep.cameras.models import Camera
 from doorstep.cameras.rules import in_quiet_hours, should_alert
@@ -24,7 +25,6 @@ from doorstep.clips.schemas import ClipPage, ClipPublic
 from doorstep.clips.store import ClipMeta
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
-from doorstep.platform.http.deps import Principal
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
 from doorstep.transparency import audit_store as audit

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from doorstep.accounts.auth import CurrentUser
 from doorstep.invitations import service as invitations
 from doorstep.invitations.schemas import InvitationAcceptance, InvitationAnswered, InvitationForYou
 from doorstep.platform.http import problems
-from doorstep.platform.http.deps import CurrentUser, DbDep
+from doorstep.platform.http.deps import DbDep
 
 router = APIRouter(prefix="/api/v1/invitations", tags=["invitations"])
 

@@ -11,11 +11,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.invitations import service as invitations
 from doorstep.invitations.rules import INVITATION_LIFETIME, MAX_CODE_TRIES
 from doorstep.invitations.schemas import MAX_CODE_LENGTH
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal
+from doorstep.platform.http.deps import DbDep
 from doorstep.platform.http.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Header, Request, status
 from fastapi.responses import StreamingResponse
 
-from doorstep.accounts.models import User
-from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS, Role
+from doorstep.accounts.auth import AgencyUser, CurrentUser, ReviewerUser
+from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS
 from doorstep.clips.rules import parse_range
 from doorstep.errors import Forbidden
 from doorstep.legal import service, service_locker
@@ -31,12 +31,10 @@ from doorstep.legal.schemas import (
 # The periodic job app.py schedules: owners told once an order ends or an emergency is over.
 from doorstep.legal.service_disclose import send_due_notices as send_due_notices
 from doorstep.platform.http import footage, problems
-from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep, require_role
+from doorstep.platform.http.deps import DbDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["legal"])
 
-ReviewerUser = Annotated[User, Depends(require_role(Role.REVIEWER, Role.ADMIN))]
-AgencyUser = Annotated[User, Depends(require_role(Role.AGENCY_MEMBER, Role.AGENCY_ADMIN))]
 RangeHeader = Annotated[str | None, Header(alias="range", max_length=100)]
 
 

@@ -9,12 +9,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.legal import service, service_locker
 from doorstep.legal.schemas import REASON_MAX, DemandCreate, EmergencyCreate
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render
 
 router = APIRouter(include_in_schema=False)

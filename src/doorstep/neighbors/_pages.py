@@ -8,9 +8,9 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.accounts.auth import Principal
 from doorstep.errors import DoorstepError
 from doorstep.neighbors.rules import ALERTS_FILTER, PostCategory
-from doorstep.platform.http.deps import Principal
 from doorstep.platform.http.render import render
 
 LongText = Annotated[str, Form(max_length=20_000)]

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from doorstep.accounts.models import User
-from doorstep.accounts.roles import Role
+from doorstep.accounts.auth import AgencyUser, CurrentUser, FeedWriter, ReviewerUser
 from doorstep.geo.cells import Coordinates
 from doorstep.neighbors import service, service_feed, service_moderation, service_relay
 from doorstep.neighbors._public import tip_public
@@ -42,19 +41,10 @@ from doorstep.neighbors.schemas import (
     ToggleCreate,
 )
 from doorstep.platform.http import problems
-from doorstep.platform.http.deps import (
-    CurrentUser,
-    DbDep,
-    FeedWriter,
-    StateDep,
-    read_in_one_hop,
-    require_role,
-)
+from doorstep.platform.http.deps import DbDep, StateDep, read_in_one_hop
 
 router = APIRouter(prefix="/api/v1", tags=["neighbors"])
 
-AgencyUser = Annotated[User, Depends(require_role(Role.AGENCY_MEMBER, Role.AGENCY_ADMIN))]
-ReviewerUser = Annotated[User, Depends(require_role(Role.REVIEWER, Role.ADMIN))]
 Radius = Annotated[
     float,
     Query(

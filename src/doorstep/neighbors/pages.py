@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.errors import DoorstepError
 from doorstep.neighbors import _pages as layout
 from doorstep.neighbors import (
@@ -33,7 +34,7 @@ from doorstep.neighbors.rules import (
     RACE_ONLY_EXPLANATION,
     is_reviewer,
 )
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.errors import DoorstepError, Forbidden
 from doorstep.neighbors import _pages as layout
 from doorstep.neighbors import service, service_moderation
 from doorstep.neighbors._pages import ShortText
 from doorstep.neighbors.rules import is_reviewer
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal
+from doorstep.platform.http.deps import DbDep
 
 router = APIRouter(include_in_schema=False)
 

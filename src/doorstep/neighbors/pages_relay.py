@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.errors import DoorstepError
 from doorstep.neighbors import _pages as layout
 from doorstep.neighbors import service_relay
 from doorstep.neighbors._pages import LongText, ShortText
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal
+from doorstep.platform.http.deps import DbDep
 
 router = APIRouter(include_in_schema=False)
 

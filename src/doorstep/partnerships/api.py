@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
-from doorstep.accounts.models import User
-from doorstep.accounts.roles import Role
+from doorstep.accounts.auth import AgencyAdmin
 from doorstep.partnerships import service
 from doorstep.partnerships.schemas import PartnershipCreate, PartnershipPublic
-from doorstep.platform.http.deps import DbDep, StateDep, require_role
+from doorstep.platform.http.deps import DbDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["partnerships"])
-
-AgencyAdmin = Annotated[User, Depends(require_role(Role.AGENCY_ADMIN))]
 
 
 @router.post("/partnerships", status_code=status.HTTP_201_CREATED)

@@ -8,11 +8,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.errors import DoorstepError
 from doorstep.legal import service as legal
 from doorstep.partnerships import service
 from doorstep.partnerships.schemas import TERMS_MAX
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render
 
 router = APIRouter(include_in_schema=False)

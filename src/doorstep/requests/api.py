@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, status
 from fastapi.responses import StreamingResponse
 
+from doorstep.accounts.auth import CurrentUser
 from doorstep.clips.rules import parse_range
 from doorstep.geo.cells import Coordinates
 from doorstep.platform import ranges as served
 from doorstep.platform.http import footage, problems
-from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.requests import service
 from doorstep.requests.models import EvidenceAction
 from doorstep.requests.rules import RfaDraft, draft_area

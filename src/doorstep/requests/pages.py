@@ -9,12 +9,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.agencies import service as agencies
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.geo.cells import parse_coordinates
 from doorstep.geo.geojson_text import geojson_from_text
 from doorstep.geo.svg import outline_svg
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render
 from doorstep.platform.http.state import AppState
 from doorstep.requests import service

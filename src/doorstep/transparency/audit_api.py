@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from doorstep.platform.http.deps import CurrentUser, DbDep, StateDep
+from doorstep.accounts.auth import CurrentUser
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.transparency import service
 from doorstep.transparency.schemas import MAX_SEQ, EntryPublic, Proof, TreeHeadPublic
 

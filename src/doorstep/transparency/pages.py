@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from doorstep.platform.http.deps import DbDep, OptionalPrincipal, Principal, StateDep
+from doorstep.accounts.auth import OptionalPrincipal, Principal
+from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render
 from doorstep.transparency import service
 

@@ -2,7 +2,10 @@
 
 Platform knows no feature: who a credential belongs to is answered by an ``Authenticator`` the
 app wires in at startup (``app.state.authenticator``, the accounts feature's), so a session cookie
-or an API token becomes a ``Principal`` here without this module importing accounts.
+or an API token becomes a ``Principal`` here without this module importing accounts. The
+dependency functions that check a caller live here; the typed shortcuts routes name them by
+(``CurrentUser``, ``ClipReader``, ``ReviewerUser`` ...) are ``accounts/auth.py``'s, where the
+caller's account, session and token have their real types.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Protocol, TypeAlias, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeAlias, TypeVar
 
 from anyio import CancelScope
 from fastapi import Depends, Request, Response
@@ -34,13 +37,12 @@ DEVICE_PREFIX = "/api/v1/devices/"
 CLIP_UPLOAD_PATH = DEVICE_PREFIX + "clips"
 
 Page = TypeVar("Page", bound=BaseModel)
-
-# The account, browser session and API token rows belong to the accounts feature, which platform may
-# not import; their classes are accounts.models' ``User``, ``BrowserSession`` and ``ApiToken``.
-# Named here so every signature below still says which of the three it carries.
-Account: TypeAlias = Any
-AccountSession: TypeAlias = Any
-AccountToken: TypeAlias = Any
+#: The account, browser session and API token of a caller: accounts.models' ``User``,
+#: ``BrowserSession`` and ``ApiToken``, which platform may not import (``accounts.auth.Principal``
+#: is this class with those three filled in).
+AccountT = TypeVar("AccountT")
+SessionT = TypeVar("SessionT")
+TokenT = TypeVar("TokenT")
 
 
 # Dependencies that do no I/O are coroutines: FastAPI runs a plain function on a thread,
@@ -112,28 +114,34 @@ async def submitted_csrf(request: Request) -> str | None:
 CsrfDep = Annotated[str | None, Depends(submitted_csrf)]
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+# Not slotted: the generic alias accounts.auth.Principal sets __orig_class__ on its instances.
+@dataclass(frozen=True)
+class Principal(Generic[AccountT, SessionT, TokenT]):
     """Who is calling and how: a browser session or an API token."""
 
-    user: Account
-    session: AccountSession | None = None
-    token: AccountToken | None = None
+    user: AccountT
+    session: SessionT | None = None
+    token: TokenT | None = None
 
     def require_scope(self, scope: str) -> None:
         """Refuse a token that was not given ``scope``; browser sessions have every scope."""
-        if self.token is not None and scope not in self.token.scopes:
+        scopes: Any = getattr(self.token, "scopes", ())
+        if self.token is not None and scope not in scopes:
             raise Forbidden(f"this token lacks the '{scope}' scope")
+
+
+#: A caller as platform sees it: of accounts' three types, whichever they are.
+AnyPrincipal: TypeAlias = Principal[Any, Any, Any]
 
 
 class Authenticator(Protocol):
     """Who a credential belongs to: the accounts feature answers, the app wires it in."""
 
-    def by_token(self, db: Session, secret: str) -> Principal:
+    def by_token(self, db: Session, secret: str) -> AnyPrincipal:
         """The caller an API token speaks for; refuses (``NotAuthenticated``) an unknown one."""
         ...
 
-    def by_session(self, db: Session, cookie: str) -> Principal | None:
+    def by_session(self, db: Session, cookie: str) -> AnyPrincipal | None:
         """The caller a live browser session belongs to, or None for an unknown or stale one."""
         ...
 
@@ -146,7 +154,7 @@ def authenticator(request: Request) -> Authenticator:
     return found
 
 
-def resolve_principal(request: Request, csrf: str | None, db: Session) -> Principal | None:
+def resolve_principal(request: Request, csrf: str | None, db: Session) -> AnyPrincipal | None:
     """Resolve the caller from a bearer token or a session cookie; check CSRF for cookies."""
     authorization = request.headers.get("authorization", "")
     if authorization:
@@ -154,7 +162,7 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> Princi
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("use 'Authorization: Bearer <token>'")
         principal = authenticator(request).by_token(db, secret.strip())
-        token: AccountToken = principal.token
+        token: Any = principal.token
         # A camera's token speaks for the camera, never for its owner: it cannot consent,
         # read the owner's account or change anything outside the device API.
         # The matched route, not the URL: behind a proxy prefix the URL starts with the prefix.
@@ -171,7 +179,7 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> Princi
     found = authenticator(request).by_session(db, cookie)
     if found is None:
         return None
-    session: AccountSession = found.session
+    session: Any = found.session
     if request.method not in SAFE_METHODS and not (csrf and same(csrf, session.csrf_token)):
         raise CsrfRejected("reload the page and try again (missing or wrong CSRF token)")
     return found
@@ -179,26 +187,26 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> Princi
 
 # ``csrf`` before ``db``: dependencies resolve in order, and a form body still arriving (slowly,
 # perhaps on purpose) must be read before the request holds one of the few database permits.
-def optional_principal(request: Request, csrf: CsrfDep, db: DbDep) -> Principal | None:
+def optional_principal(request: Request, csrf: CsrfDep, db: DbDep) -> AnyPrincipal | None:
     """The caller, if signed in (see ``resolve_principal``)."""
     return resolve_principal(request, csrf, db)
 
 
-OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+OptionalPrincipal = Annotated[AnyPrincipal | None, Depends(optional_principal)]
 
 
-async def current_principal(principal: OptionalPrincipal) -> Principal:
+async def current_principal(principal: OptionalPrincipal) -> AnyPrincipal:
     """The caller, who must be logged in."""
     if principal is None:
         raise NotAuthenticated("log in or send an API token")
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentPrincipal = Annotated[AnyPrincipal, Depends(current_principal)]
 
 
 async def read_in_one_hop(
-    request: Request, model: type[Page], read: Callable[[Session, Principal], Page]
+    request: Request, model: type[Page], read: Callable[[Session, AnyPrincipal], Page]
 ) -> Response:
     """Answer a signed-in GET with ``read``'s page as JSON, all its blocking work on one thread hop.
 
@@ -230,7 +238,7 @@ def _read_as_caller(
     state: AppState,
     request: Request,
     model: type[Page],
-    read: Callable[[Session, Principal], Page],
+    read: Callable[[Session, AnyPrincipal], Page],
 ) -> tuple[bytes, list[tuple[str, dict[str, Any]]]]:
     with state.db.session() as db:
         principal = resolve_principal(request, None, db)
@@ -241,28 +249,22 @@ def _read_as_caller(
     return body, take_pending(db)
 
 
-def _needs(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
-    async def check(principal: CurrentPrincipal) -> Principal:
+def needs_scope(scope: str) -> Callable[[AnyPrincipal], Awaitable[AnyPrincipal]]:
+    """A dependency that lets a browser session, or a token given ``scope``, through."""
+
+    async def check(principal: CurrentPrincipal) -> AnyPrincipal:
         principal.require_scope(scope)
         return principal
 
     return check
 
 
-# A route open to tokens names its scope in its signature: the check runs as a dependency, so a
-# token without the scope is refused before the request body is even looked at.
-AccountReader = Annotated[Principal, Depends(_needs("account:read"))]
-ClipReader = Annotated[Principal, Depends(_needs("clips:read"))]
-ClipWriter = Annotated[Principal, Depends(_needs("clips:write"))]
-FeedWriter = Annotated[Principal, Depends(_needs("feed:write"))]
-
-
-async def browser_principal(principal: CurrentPrincipal) -> Principal:
+async def browser_principal(principal: CurrentPrincipal) -> AnyPrincipal:
     """The caller, on a route that names no token scope: a browser session only.
 
     An API token does what its scopes name and nothing else: a route open to tokens names its
-    scope in its signature (``ClipReader`` and the others above). Every other signed-in route
-    (the account's settings, its tokens, every role's work) refuses a token here, as a
+    scope in its signature (``accounts.auth.ClipReader`` and the others). Every other signed-in
+    route (the account's settings, its tokens, every role's work) refuses a token here, as a
     dependency, so before the request body is even looked at.
     """
     if principal.token is not None:
@@ -270,10 +272,10 @@ async def browser_principal(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-BrowserPrincipal = Annotated[Principal, Depends(browser_principal)]
+BrowserPrincipal = Annotated[AnyPrincipal, Depends(browser_principal)]
 
 
-async def device_principal(principal: CurrentPrincipal) -> Principal:
+async def device_principal(principal: CurrentPrincipal) -> AnyPrincipal:
     """A camera's device token and nothing else, checked before the request body is."""
     token = principal.token
     if token is None or token.camera_id is None or "device" not in token.scopes:
@@ -281,22 +283,22 @@ async def device_principal(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-DevicePrincipal = Annotated[Principal, Depends(device_principal)]
+DevicePrincipal = Annotated[AnyPrincipal, Depends(device_principal)]
 
 
-async def current_user(principal: BrowserPrincipal) -> Account:
+async def current_user(principal: BrowserPrincipal) -> Any:
     """The logged-in account, in a browser (see ``browser_principal``)."""
     return principal.user
 
 
-CurrentUser = Annotated[Account, Depends(current_user)]
+CurrentUser = Annotated[Any, Depends(current_user)]
 
 
-def require_role(*roles: StrEnum) -> Callable[[Account], Awaitable[Account]]:
+def require_role(*roles: StrEnum) -> Callable[[Any], Awaitable[Any]]:
     """A dependency that lets only the given roles (accounts.roles ``Role`` members) through."""
     allowed = {role.value for role in roles}
 
-    async def check(user: CurrentUser) -> Account:
+    async def check(user: CurrentUser) -> Any:
         if user.role not in allowed:
             raise Forbidden("your account's role may not do this")
         return user
