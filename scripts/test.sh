@@ -12,6 +12,7 @@ export PATH="$venv/bin:$PATH"
 echo "==> ruff format --check"; ruff format --check --quiet src tests bench
 echo "==> ruff check";          ruff check --quiet src tests bench
 echo "==> mypy --strict";       mypy
+echo "==> lint-imports";        lint-imports --no-cache
 # pytest exits 5 when it collects nothing; that is a failure here like any other.
 if [ "$#" -gt 0 ]; then
   echo "==> pytest $*"
