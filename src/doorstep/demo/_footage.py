@@ -7,9 +7,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from doorstep.cameras import service as cameras
 from doorstep.cameras.models import Camera
+from doorstep.clips import service as clips
 from doorstep.clips.models import Clip
-from doorstep.clips.store import ClipMeta, store_clip
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
 from doorstep.requests import service as rfa_service
@@ -42,24 +43,20 @@ class Footage:
             middle = int(CLIP_SECONDS * source.fps / 2)
             image = next(f.image for f in source.frames() if f.index >= middle)
         assert image is not None
-        meta = ClipMeta(
+        return clips.store_footage(
+            db,
+            self.keys,
+            camera,
             started_at=started_at,
             ended_at=started_at + timedelta(seconds=probe.duration_s or CLIP_SECONDS),
             peak_motion=0.38,
             labels=["motion", "person"],
-        )
-        clip, _created = store_clip(
-            db,
-            self.keys,
-            camera,
-            meta,
             video=path,
             snapshot=encode_preview(image),
             width=probe.width,
             height=probe.height,
             has_audio=probe.has_audio,
         )
-        return clip
 
     def stored(self, state: AppState, camera_id: str, started_at: datetime, *, seed: int) -> None:
         """A clip stored on its own, then its redacted copy made, as an owner's preview would be.
@@ -68,10 +65,10 @@ class Footage:
         so the database is never held for long while the job queue needs it.
         """
         with state.db.session() as db:
-            camera = db.get(Camera, camera_id)
+            camera = cameras.find_camera(db, camera_id)
             assert camera is not None
             clip_id = self.clip(db, camera, started_at, seed=seed).id
         with state.db.session() as db:
-            clip = db.get(Clip, clip_id)
+            clip = clips.find_clip(db, clip_id)
             assert clip is not None
             rfa_service.redacted_preview(db, state.keys, clip)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from doorstep.cameras.models import Camera
-from doorstep.demo._cast import _agency_named, _by_distance, _camera, _user
+from doorstep.cameras import service as cameras
+from doorstep.demo._cast import agency_named, by_distance, camera_named, user_by_id
 from doorstep.demo._footage import Footage
 from doorstep.demo._story import (
     EMERGENCY_ATTESTATION,
@@ -22,28 +20,26 @@ from doorstep.demo._story import (
 )
 from doorstep.geo.cells import Coordinates
 from doorstep.legal import service as legal_service
-from doorstep.legal.models import EmergencyRequest, LegalDemand
 from doorstep.legal.schemas import DemandCreate, EmergencyCreate
 from doorstep.platform.http.state import AppState
-from doorstep.requests.models import RfaRecipient
+from doorstep.requests import service as rfa_service
 
 # --- a warrant -----------------------------------------------------------------------------------
 
 
-def _warrant(state: AppState, cast: Cast, times: Times, footage: Footage) -> None:
+def record_warrant(state: AppState, cast: Cast, times: Times, footage: Footage) -> None:
     """A reviewer records a warrant for the owner's side gate camera, honours it, and closes it."""
     with state.db.session() as db:
-        recorded = select(LegalDemand.id).where(LegalDemand.reference == WARRANT_REFERENCE)
-        if db.scalar(recorded) is not None:
+        if legal_service.demand_recorded(db, WARRANT_REFERENCE):
             return
-        camera_id = _camera(_user(db, cast.owner), "Side gate").id
+        camera_id = camera_named(user_by_id(db, cast.owner), "Side gate").id
     start, end = times.warrant_window
     footage.stored(state, camera_id, start + timedelta(minutes=47), seed=23)
     with state.db.session() as db:
-        reviewer = _user(db, cast.reviewer)
+        reviewer = user_by_id(db, cast.reviewer)
         body = DemandCreate(
             kind="warrant",
-            agency_id=_agency_named(db, POLICE.name).id,
+            agency_id=agency_named(db, POLICE.name).id,
             court=WARRANT_COURT,
             reference=WARRANT_REFERENCE,
             document_sha256=hashlib.sha256(WARRANT_DOCUMENT).hexdigest(),
@@ -66,23 +62,22 @@ def _warrant(state: AppState, cast: Cast, times: Times, footage: Footage) -> Non
 PLAYGROUND = (0.0042, 0.0061)
 
 
-def _emergency(
+def record_emergency(
     state: AppState, cast: Cast, times: Times, centre: Coordinates, footage: Footage
 ) -> None:
     """The police file an emergency; both reviewers approve; it ends and the owner is told."""
     with state.db.session() as db:
-        filed = select(EmergencyRequest.id).where(EmergencyRequest.case_number == EMERGENCY_CASE)
-        if db.scalar(filed) is not None:
+        if legal_service.emergency_filed(db, EMERGENCY_CASE):
             return
         playground = Coordinates(centre.lat + PLAYGROUND[0], centre.lon + PLAYGROUND[1])
-        asked = set(db.scalars(select(RfaRecipient.owner_id)))
-        owners = db.scalars(select(Camera.owner_id).distinct())
+        asked = set(rfa_service.asked_owners(db))
+        owners = cameras.camera_owner_ids(db)
         candidates = [o for o in owners if o not in asked and o != cast.owner]
-        camera_id = _camera(_by_distance(db, candidates, playground)[0]).id
+        camera_id = camera_named(by_distance(db, candidates, playground)[0]).id
     start, end = times.emergency_window
     footage.stored(state, camera_id, start + timedelta(minutes=38), seed=53)
     with state.db.session() as db:
-        officer = _user(db, cast.officer)
+        officer = user_by_id(db, cast.officer)
         body = EmergencyCreate(
             case_number=EMERGENCY_CASE,
             device_ids=[camera_id],
@@ -95,6 +90,6 @@ def _emergency(
     # Each reviewer decides on their own; the second approval releases the clips in scope.
     for reviewer in (cast.reviewer, cast.second_reviewer):
         with state.db.session() as db:
-            legal_service.approve_emergency(db, state, _user(db, reviewer), request_id)
+            legal_service.approve_emergency(db, state, user_by_id(db, reviewer), request_id)
     with state.db.session() as db:
-        legal_service.end_emergency(db, state, _user(db, cast.officer), request_id)
+        legal_service.end_emergency(db, state, user_by_id(db, cast.officer), request_id)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.agencies import service as agencies
-from doorstep.demo._cast import _agency_named, _by_distance, _camera, _user
+from doorstep.demo._cast import (
+    account_by_email,
+    agency_named,
+    by_distance,
+    camera_named,
+    user_by_id,
+)
 from doorstep.demo._footage import Footage
 from doorstep.demo._story import (
     FIRE,
@@ -29,7 +34,7 @@ from doorstep.geo.cells import Coordinates
 from doorstep.platform.http.state import AppState
 from doorstep.platform.queue import core as queue
 from doorstep.requests import service as rfa_service
-from doorstep.requests.models import EvidenceAction, Rfa, RfaRecipient, Share
+from doorstep.requests.models import EvidenceAction, Rfa
 from doorstep.requests.rules import Circle, RfaDraft, polygon
 
 #: How long the share jobs may take between them before the demo gives up.
@@ -39,7 +44,7 @@ SHARE_JOBS_TIMEOUT = 120.0
 # --- the past Request for Assistance -------------------------------------------------------------
 
 
-def _past_request(
+def record_past_request(
     state: AppState, cast: Cast, times: Times, centre: Coordinates, footage: Footage
 ) -> bool:
     """The police ask about a package theft; some owners share (named or not), some decline.
@@ -47,7 +52,7 @@ def _past_request(
     Returns False when an earlier start already made the request.
     """
     with state.db.session() as db:
-        police = _agency_named(db, POLICE.name)
+        police = agency_named(db, POLICE.name)
         if rfa_service.requests_for_case(db, police, RFA_CASE):
             return False
         start, end = times.rfa_window
@@ -59,11 +64,11 @@ def _past_request(
             start=start,
             end=end,
         )
-        rfa = rfa_service.post_request(db, state, _user(db, cast.officer), draft)
+        rfa = rfa_service.post_request(db, state, user_by_id(db, cast.officer), draft)
         rfa_id = rfa.id
-        asked = db.scalars(select(RfaRecipient.owner_id).where(RfaRecipient.rfa_id == rfa_id))
-        owner = _user(db, cast.owner)
-        neighbours = _by_distance(db, [o for o in asked if o != owner.id], centre)
+        asked = rfa_service.asked_owners(db, rfa_id)
+        owner = user_by_id(db, cast.owner)
+        neighbours = by_distance(db, [o for o in asked if o != owner.id], centre)
         # Who does what: the demo owner shares with their name, the two nearest neighbours
         # share anonymously, the next two decline, and the rest never answer.
         answers: list[tuple[User, str | None, int]] = [(owner, "named", 11)]
@@ -73,7 +78,7 @@ def _past_request(
         for index, (person, how, seed) in enumerate(answers):
             if how is not None:
                 when = start + timedelta(minutes=23 + 17 * index)
-                camera = _camera(person, "Front door")
+                camera = camera_named(person, "Front door")
                 clips[person.id] = footage.clip(db, camera, when, seed=seed).id
         people = [(person.id, how) for person, how, _seed in answers]
     for person_id, how in people:
@@ -83,7 +88,7 @@ def _past_request(
             rfa_service.answer_request(
                 db,
                 state,
-                _user(db, person_id),
+                user_by_id(db, person_id),
                 rfa_id,
                 share=how is not None,
                 clip_ids=[clips[person_id]] if how else [],
@@ -92,24 +97,25 @@ def _past_request(
     return True
 
 
-def _resume_copies(state: AppState, jobs: queue.JobQueue) -> None:
+def resume_copies(state: AppState, jobs: queue.JobQueue) -> None:
+    """Queue again every share copy an earlier start left unmade."""
     with state.db.session() as db:
-        preparing = [s.id for s in db.scalars(select(Share)) if rfa_service.is_preparing(s)]
+        preparing = rfa_service.preparing_share_ids(db)
     for share_id in preparing:
         jobs.send(queue.SHARE_PREPARE, share_id)
 
 
-def _close_past_request(state: AppState, cast: Cast) -> None:
+def close_past_request(state: AppState, cast: Cast) -> None:
     """Once the copies are ready the officer downloads the owner's, views another, and closes."""
     with state.db.session() as db:
-        rfa = _rfa(db, RFA_CASE)
+        rfa = rfa_for_case(db, RFA_CASE)
         if rfa is None or rfa.closed_at is not None:
             return
         rfa_id = rfa.id
     _wait_for_copies(state, rfa_id)
     with state.db.session() as db:
-        officer = _user(db, cast.officer)
-        shares = list(db.scalars(select(Share).where(Share.rfa_id == rfa_id)))
+        officer = user_by_id(db, cast.officer)
+        shares = rfa_service.request_shares(db, rfa_id)
         named = [s for s in shares if s.owner_id == cast.owner]
         anonymous = [s for s in shares if s.anonymous]
         for share in named[:1]:
@@ -119,8 +125,9 @@ def _close_past_request(state: AppState, cast: Cast) -> None:
         rfa_service.close_request(db, officer, rfa_id)
 
 
-def _rfa(db: Session, case_number: str) -> Rfa | None:
-    return db.scalar(select(Rfa).where(Rfa.case_number == case_number))
+def rfa_for_case(db: Session, case_number: str) -> Rfa | None:
+    """The demo's request with this case number, if made."""
+    return rfa_service.request_for_case(db, case_number)
 
 
 def _wait_for_copies(state: AppState, rfa_id: str) -> None:
@@ -128,7 +135,7 @@ def _wait_for_copies(state: AppState, rfa_id: str) -> None:
     deadline = time.monotonic() + SHARE_JOBS_TIMEOUT
     while time.monotonic() < deadline:
         with state.db.session() as db:
-            shares = list(db.scalars(select(Share).where(Share.rfa_id == rfa_id)))
+            shares = rfa_service.request_shares(db, rfa_id)
             if not any(rfa_service.is_preparing(share) for share in shares):
                 return
         time.sleep(0.1)
@@ -142,13 +149,13 @@ def _wait_for_copies(state: AppState, rfa_id: str) -> None:
 FIRE_AREA = ((-0.0021, -0.0029), (-0.0021, 0.0041), (0.0029, 0.0041), (0.0029, -0.0029))
 
 
-def _fire_request(state: AppState, fire_id: str, times: Times, centre: Coordinates) -> None:
+def record_fire_request(state: AppState, fire_id: str, times: Times, centre: Coordinates) -> None:
     """The fire marshal asks about a bin fire; still open, so the demo owner can answer it."""
     with state.db.session() as db:
         fire = agencies.get_agency(db, fire_id)
         if rfa_service.requests_for_case(db, fire, FIRE_CASE):
             return
-        chief = db.scalars(select(User).where(User.email == FIRE.chief_email)).one()
+        chief = account_by_email(db, FIRE.chief_email)
         start, end = times.fire_window
         area = polygon([(centre.lat + n, centre.lon + e) for n, e in FIRE_AREA])
         draft = RfaDraft(

@@ -1,12 +1,13 @@
 """The demo's public-safety record: two departments, a past request, a warrant, an emergency.
 
-Everything is made through the functions the API and the web pages call: agency applications
-and verification, posting and answering Requests for Assistance, the share job that redacts and
-watermarks each copy, evidence downloads, recording and honouring a warrant, two reviewers'
-approvals of an emergency request. So the audit log, the owners' disclosure histories, the agency
-pages and the transparency report all come from stored records, as they would on a real server.
+Everything is made through the features' services, the calls the API and the web pages make:
+agency applications and verification, posting and answering Requests for Assistance, the share
+job that redacts and watermarks each copy, evidence downloads, recording and honouring a warrant,
+two reviewers' approvals of an emergency request. So the audit log, the owners' disclosure
+histories, the agency pages and the transparency report all come from stored records, as they
+would on a real server.
 
-The footage is rendered by ``video.synthetic``: short clips stored with the times of the events,
+The footage is rendered by ``media.synthetic``: short clips stored with the times of the events,
 so the owners' clips fall inside the request's, the warrant's and the emergency's windows.
 """
 
@@ -17,19 +18,16 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
-
-from doorstep.accounts.models import User
 from doorstep.agencies import service as agencies
-from doorstep.demo._cast import _agency, _cast, _user
+from doorstep.demo._cast import account_by_email, cast_of, user_by_id, verified_agency
 from doorstep.demo._footage import Footage
-from doorstep.demo._legal import _emergency, _warrant
+from doorstep.demo._legal import record_emergency, record_warrant
 from doorstep.demo._requests import (
-    _close_past_request,
-    _fire_request,
-    _past_request,
-    _resume_copies,
-    _rfa,
+    close_past_request,
+    record_fire_request,
+    record_past_request,
+    resume_copies,
+    rfa_for_case,
 )
 from doorstep.demo._story import (
     EMERGENCY_ATTESTATION,
@@ -113,30 +111,30 @@ def seed_history(settings: Settings, emails: Sequence[str], centre: Coordinates)
     queue.dispatch_after_commit(state.db._factory, jobs, wait_seconds=0)
     try:
         with state.db.session() as db:
-            if _rfa(db, FIRE_CASE) is None:
+            if rfa_for_case(db, FIRE_CASE) is None:
                 log.info("demo: recording the public-safety history (first start only)")
-            cast = _cast(db, emails)
+            cast = cast_of(db, emails)
             times = Times(utcnow().replace(minute=0, second=0, microsecond=0))
-            police = _agency(db, state, POLICE, centre, _user(db, cast.reviewer))
-            fire = _agency(db, state, FIRE, centre, _user(db, cast.second_reviewer))
-            officer = _user(db, cast.officer)
+            police = verified_agency(db, state, POLICE, centre, user_by_id(db, cast.reviewer))
+            fire = verified_agency(db, state, FIRE, centre, user_by_id(db, cast.second_reviewer))
+            officer = user_by_id(db, cast.officer)
             if agencies.membership(db, officer) is None:
                 # The chief invites and hands over the code; the officer accepts with it, as
                 # both would on their pages.
-                chief = db.scalars(select(User).where(User.email == POLICE.chief_email)).one()
+                chief = account_by_email(db, POLICE.chief_email)
                 invited = invitations.invite_to_agency(db, police, chief, officer.email)
                 invitations.accept(db, officer, invited.invitation.id, invited.code)
             fire_id = fire.id
         with tempfile.TemporaryDirectory(prefix="doorstep-demo-") as folder:
             footage = Footage(state.keys, Path(folder))
-            if not _past_request(state, cast, times, centre, footage):
+            if not record_past_request(state, cast, times, centre, footage):
                 # Seeded by an earlier start: any copy it left unmade is made again.
-                _resume_copies(state, jobs)
+                resume_copies(state, jobs)
             # While the queue makes the share copies, the reviewers' disclosures are made here.
-            _warrant(state, cast, times, footage)
-            _emergency(state, cast, times, centre, footage)
-            _fire_request(state, fire_id, times, centre)
-            _close_past_request(state, cast)
+            record_warrant(state, cast, times, footage)
+            record_emergency(state, cast, times, centre, footage)
+            record_fire_request(state, fire_id, times, centre)
+            close_past_request(state, cast)
     finally:
         jobs.close()
         state.db.dispose()
