@@ -6,6 +6,8 @@ is how platform learns who is calling without importing accounts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -20,9 +22,10 @@ from doorstep.accounts.roles import Role
 from doorstep.accounts.schemas import HomeLocation, TokenPublic, UserPrivate, public_cell_of
 from doorstep.accounts.sign_up import create_account
 from doorstep.accounts.store import NewSession, SignIn
-from doorstep.geo.cells import Coordinates
+from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
+from doorstep.platform.types import new_id
 
 #: How long a token made on the account page lasts.
 PAGE_TOKEN_LIFETIME = timedelta(days=90)
@@ -202,3 +205,52 @@ class SessionsAndTokens:
 
 #: What ``create_app`` wires into ``app.state.authenticator``.
 AUTHENTICATOR = SessionsAndTokens()
+
+
+# --- accounts nobody signs up for: the demo's residents ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewResident:
+    """A resident's account made without signing up: email, name and home (if any)."""
+
+    email: str
+    display_name: str
+    home: Coordinates | None = None
+
+
+def add_residents(
+    db: Session, residents: Sequence[NewResident], *, password_hash: str, cell_resolution: int
+) -> list[User]:
+    """Add residents sharing one already-hashed password (hashing each would be slow), in order."""
+    users = [
+        User(
+            id=new_id(),
+            email=resident.email,
+            password_hash=password_hash,
+            display_name=resident.display_name,
+            role=Role.RESIDENT.value,
+            home_lat=resident.home.lat if resident.home is not None else None,
+            home_lon=resident.home.lon if resident.home is not None else None,
+            home_cell=(
+                public_cell(resident.home, cell_resolution) if resident.home is not None else None
+            ),
+        )
+        for resident in residents
+    ]
+    return store.add_users(db, users)
+
+
+def find_user(db: Session, user_id: str) -> User | None:
+    """An account by id, or None."""
+    return store.find_user(db, user_id)
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    """The account whose stored email is exactly ``email``, or None."""
+    return store.user_by_email(db, email)
+
+
+def count_users_by_email_suffix(db: Session, suffix: str) -> int:
+    """How many accounts have an email ending in ``suffix`` (the demo's homes share one)."""
+    return store.count_by_email_suffix(db, suffix)

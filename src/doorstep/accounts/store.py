@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -366,3 +367,29 @@ def delete_account(db: Session, user: User, password: str, keys: Keys) -> None:
     shred_owner(db, keys, user.id)
     db.delete(user)
     db.flush()
+
+
+# --- looked up and added by the demo -------------------------------------------------------------
+
+
+def find_user(db: Session, user_id: str) -> User | None:
+    """An account by id, or None."""
+    return db.get(User, user_id)
+
+
+def user_by_email(db: Session, email: str) -> User | None:
+    """The account whose stored email is exactly ``email``, or None."""
+    return db.scalar(select(User).where(User.email == email))
+
+
+def count_by_email_suffix(db: Session, suffix: str) -> int:
+    """How many accounts have an email ending in ``suffix``."""
+    query = select(func.count()).select_from(User).where(User.email.like(f"%{suffix}"))
+    return int(db.scalar(query) or 0)
+
+
+def add_users(db: Session, users: Sequence[User]) -> list[User]:
+    """Store accounts made in one go, as they are (their passwords already hashed)."""
+    db.add_all(users)
+    db.flush()
+    return list(users)

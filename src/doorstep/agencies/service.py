@@ -196,3 +196,8 @@ def dashboard(db: Session, user: User, k: int) -> dict[str, Any]:
         "map": camera_map_svg(agency.jurisdiction, cells, [(r.id, r.area) for r in rfas]),
         "k": k,
     }
+
+
+def agency_named(db: Session, name: str) -> Agency | None:
+    """The agency with exactly this name, in any state, or None."""
+    return store.agency_named(db, name)

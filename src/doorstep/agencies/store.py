@@ -187,3 +187,8 @@ def camera_map(db: Session, agency: Agency, k: int) -> dict[str, int]:
         )
         counts.update({str(cell): int(n) for cell, n in db.execute(query)})
     return counts
+
+
+def agency_named(db: Session, name: str) -> Agency | None:
+    """The agency with exactly this name, or None."""
+    return db.scalar(select(Agency).where(Agency.name == name))

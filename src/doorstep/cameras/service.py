@@ -6,6 +6,8 @@ Routes and pages call these; only they reach ``cameras.store``. A camera agent's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,11 +25,12 @@ from doorstep.cameras.schemas import (
 )
 from doorstep.clips import service as clips
 from doorstep.errors import Conflict, InvalidInput
-from doorstep.geo.cells import Coordinates
+from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.invitations import store as invitations
 from doorstep.invitations.models import Invitation
 from doorstep.invitations.store import Invited
 from doorstep.platform.keys import Keys
+from doorstep.platform.types import utcnow
 
 
 def is_online(camera: Camera) -> bool:
@@ -187,3 +190,48 @@ def live_camera(db: Session, owner: User, camera_id: str) -> str:
             "would have to pass through the server unencrypted"
         )
     return camera.id
+
+
+# --- cameras already paired: the demo neighbourhood's --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A camera that is already paired and online: whose, its name, where, and its opt-in."""
+
+    owner_id: str
+    name: str
+    position: Coordinates
+    requests_opt_in: bool
+
+
+def add_paired_cameras(
+    db: Session, placements: Sequence[Placement], *, cell_resolution: int
+) -> list[Camera]:
+    """Add cameras whose agents are paired and have just been seen, in order, without codes."""
+    cameras = [
+        Camera(
+            owner_id=placement.owner_id,
+            name=placement.name,
+            lat=placement.position.lat,
+            lon=placement.position.lon,
+            cell=public_cell(placement.position, cell_resolution),
+            requests_opt_in=placement.requests_opt_in,
+            motion_zones=[],
+            privacy_zones=[],
+            last_seen_at=utcnow(),
+            paired_at=utcnow(),
+        )
+        for placement in placements
+    ]
+    return store.add_cameras(db, cameras)
+
+
+def find_camera(db: Session, camera_id: str) -> Camera | None:
+    """A camera by id, whoever owns it, or None."""
+    return store.find_camera(db, camera_id)
+
+
+def camera_owner_ids(db: Session) -> list[str]:
+    """Every account that has at least one camera, once each."""
+    return store.owner_ids(db)

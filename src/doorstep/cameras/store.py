@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -236,3 +237,20 @@ def remove_household_member(db: Session, camera: Camera, user_id: str) -> None:
     if row is None:
         raise NotFound("no such household member")
     db.delete(row)
+
+
+def find_camera(db: Session, camera_id: str) -> Camera | None:
+    """A camera by id, or None."""
+    return db.get(Camera, camera_id)
+
+
+def owner_ids(db: Session) -> list[str]:
+    """Every account that has at least one camera, once each."""
+    return list(db.scalars(select(Camera.owner_id).distinct()))
+
+
+def add_cameras(db: Session, cameras: Sequence[Camera]) -> list[Camera]:
+    """Store cameras made in one go, as they are."""
+    db.add_all(cameras)
+    db.flush()
+    return list(cameras)

@@ -292,3 +292,41 @@ def shred_owner(db: Session, keys: Keys, owner_id: str) -> int:
 def delete_after_commit(db: Session, blobs: BlobStore, blob_keys: Iterable[str]) -> None:
     """Remove ciphertext once the transaction that destroyed its keys has committed."""
     store.delete_after_commit(db, blobs, blob_keys)
+
+
+def store_footage(
+    db: Session,
+    keys: Keys,
+    camera: Camera,
+    *,
+    started_at: datetime,
+    ended_at: datetime,
+    peak_motion: float,
+    labels: list[str],
+    video: Path,
+    snapshot: bytes,
+    width: int,
+    height: int,
+    has_audio: bool,
+) -> Clip:
+    """Seal and store footage made on the server (the demo's) as an upload is; nobody is alerted."""
+    meta = ClipMeta(
+        started_at=started_at, ended_at=ended_at, peak_motion=peak_motion, labels=labels
+    )
+    clip, _created = store.store_clip(
+        db,
+        keys,
+        camera,
+        meta,
+        video=video,
+        snapshot=snapshot,
+        width=width,
+        height=height,
+        has_audio=has_audio,
+    )
+    return clip
+
+
+def find_clip(db: Session, clip_id: str) -> Clip | None:
+    """A clip by id, whoever may view it, or None."""
+    return store.find_clip(db, clip_id)

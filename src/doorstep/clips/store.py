@@ -245,3 +245,8 @@ def read_video(db: Session, keys: Keys, clip: Clip) -> Iterator[bytes]:
 def owner_clips(db: Session, owner_id: str) -> list[Clip]:
     """Every clip the owner has."""
     return list(db.scalars(select(Clip).where(Clip.owner_id == owner_id)))
+
+
+def find_clip(db: Session, clip_id: str) -> Clip | None:
+    """A clip by id, or None."""
+    return db.get(Clip, clip_id)

@@ -9,19 +9,19 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.models import User
-from doorstep.accounts.roles import Role
-from doorstep.cameras.models import Camera
-from doorstep.geo.cells import Coordinates, public_cell
-from doorstep.neighbors.models import Comment, Post
+from doorstep.accounts import service as accounts
+from doorstep.cameras import service as cameras
+from doorstep.geo.cells import Coordinates
+from doorstep.neighbors import service as neighbors
 from doorstep.platform.security import hash_password, new_secret
-from doorstep.platform.types import new_id, utcnow
+from doorstep.platform.types import utcnow
 
 HOMES = 320
 CAMERAS = 64
+#: Every home's account is at this domain, so a later start can tell the homes are there.
+HOMES_DOMAIN = "@homes.demo.doorstep.test"
 # Streets run every ~110 m (0.001 degrees of latitude) around the demo centre.
 STREET = 0.001
 
@@ -83,72 +83,48 @@ def home_positions(centre: Coordinates, count: int, rng: random.Random) -> list[
 
 def populate(db: Session, centre: Coordinates, resolution: int, *, seed: int = 7) -> None:
     """Fill an empty demo neighbourhood once; later starts leave it as it is."""
-    already = db.scalar(
-        select(func.count()).select_from(User).where(User.email.like("%@homes.demo.doorstep.test"))
-    )
-    if already:
+    if accounts.count_users_by_email_suffix(db, HOMES_DOMAIN):
         return
     rng = random.Random(seed)
     # Not a demo login: a random password nobody knows, hashed once for all these homes.
     shared_hash = hash_password(new_secret())
-    residents: list[User] = []
-    for index, home in enumerate(home_positions(centre, HOMES, rng)):
-        user = User(
-            id=new_id(),
-            email=f"home{index:03d}@homes.demo.doorstep.test",
-            password_hash=shared_hash,
-            display_name=f"Neighbour {index + 1}",
-            role=Role.RESIDENT.value,
-            home_lat=home.lat,
-            home_lon=home.lon,
-            home_cell=public_cell(home, resolution),
-        )
-        residents.append(user)
-    db.add_all(residents)
-    db.flush()
+    homes = [
+        accounts.NewResident(f"home{index:03d}{HOMES_DOMAIN}", f"Neighbour {index + 1}", home)
+        for index, home in enumerate(home_positions(centre, HOMES, rng))
+    ]
+    residents = accounts.add_residents(
+        db, homes, password_hash=shared_hash, cell_resolution=resolution
+    )
+    placements: list[cameras.Placement] = []
     for user in rng.sample(residents, CAMERAS):
         assert user.home_lat is not None
         assert user.home_lon is not None
         position = Coordinates(user.home_lat, user.home_lon)
-        db.add(
-            Camera(
-                owner_id=user.id,
-                name="Front door",
-                lat=position.lat,
-                lon=position.lon,
-                cell=public_cell(position, resolution),
-                requests_opt_in=rng.random() < 0.7,
-                motion_zones=[],
-                privacy_zones=[],
-                last_seen_at=utcnow(),
-                paired_at=utcnow(),
-            )
-        )
+        placements.append(cameras.Placement(user.id, "Front door", position, rng.random() < 0.7))
+    cameras.add_paired_cameras(db, placements, cell_resolution=resolution)
     now = utcnow()
     for category, texts in POSTS.items():
         for text in texts:
             author = rng.choice(residents)
             assert author.home_cell is not None
-            post = Post(
-                id=new_id(),
-                author_id=author.id,
+            created_at = now - timedelta(hours=rng.uniform(1, 24 * 12))
+            helpful_count = rng.randint(0, 9)
+            comments = [
+                neighbors.PastComment(
+                    author_id=rng.choice(residents).id,
+                    text=rng.choice(COMMENTS),
+                    created_at=created_at + timedelta(minutes=rng.uniform(5, 300)),
+                )
+                for _ in range(rng.randint(0, 3))
+            ]
+            neighbors.add_past_post(
+                db,
+                author.id,
+                author.home_cell,
                 category=category,
                 text=text,
-                cell=author.home_cell,
-                created_at=now - timedelta(hours=rng.uniform(1, 24 * 12)),
+                created_at=created_at,
                 contact_opt_in=category in {"lost_pet", "found_pet"},
-                helpful_count=rng.randint(0, 9),
-                comment_count=0,
+                helpful_count=helpful_count,
+                comments=comments,
             )
-            db.add(post)
-            for _ in range(rng.randint(0, 3)):
-                db.add(
-                    Comment(
-                        post_id=post.id,
-                        author_id=rng.choice(residents).id,
-                        text=rng.choice(COMMENTS),
-                        created_at=post.created_at + timedelta(minutes=rng.uniform(5, 300)),
-                    )
-                )
-                post.comment_count += 1
-    db.flush()

@@ -7,14 +7,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from doorstep.accounts import service as accounts
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
-from doorstep.accounts.service import create_user
+from doorstep.cameras import service as camera_service
 from doorstep.cameras.models import Camera
-from doorstep.cameras.store import add_camera
+from doorstep.demo._cast import account_by_email
 from doorstep.demo.history import (
     EMERGENCY_CASE,
     FIRE,
@@ -120,9 +120,9 @@ def seed(settings: Settings) -> None:
         migrate(db.engine)
         with db.session() as session:
             for login in DEMO_LOGINS:
-                if session.scalar(select(User.id).where(User.email == login.email)):
+                if accounts.find_user_by_email(session, login.email) is not None:
                     continue
-                create_user(
+                accounts.create_user(
                     session,
                     email=login.email,
                     password=DEMO_PASSWORD,
@@ -132,7 +132,7 @@ def seed(settings: Settings) -> None:
                     role=login.role,
                 )
             populate(session, CENTRE, settings.public_cell_resolution)
-            owner = session.scalars(select(User).where(User.email == DEMO_LOGINS[0].email)).one()
+            owner = account_by_email(session, DEMO_LOGINS[0].email)
             owner_cameras(session, owner, settings)
     finally:
         db.dispose()
@@ -160,7 +160,7 @@ def owner_cameras(session: Session, owner: User, settings: Settings) -> list[Cam
     by_name = {camera.name: camera for camera in owner.cameras}
     return [
         by_name.get(name)
-        or add_camera(
+        or camera_service.add_camera(
             session,
             owner,
             name=name,
@@ -175,7 +175,6 @@ def owner_cameras(session: Session, owner: User, settings: Settings) -> list[Cam
 def prepare_doorbells(settings: Settings) -> list[Doorbell]:
     """Give the demo owner two cameras, render their scenes, and make codes for unpaired agents."""
     from doorstep.agent.state import load_state
-    from doorstep.cameras.store import new_pairing_code
     from doorstep.media.synthetic import render_visit
 
     owner_email = DEMO_LOGINS[0].email
@@ -183,7 +182,7 @@ def prepare_doorbells(settings: Settings) -> list[Doorbell]:
     db = Database(settings.resolved_database_url)
     try:
         with db.session() as session:
-            owner = session.scalars(select(User).where(User.email == owner_email)).one()
+            owner = account_by_email(session, owner_email)
             cameras = owner_cameras(session, owner, settings)
             for index, ((name, seed), camera) in enumerate(zip(DOORBELLS, cameras, strict=True)):
                 folder = settings.data_dir / "doorbells" / f"camera-{index + 1}"
@@ -195,7 +194,7 @@ def prepare_doorbells(settings: Settings) -> list[Doorbell]:
                     paired = load_state(folder).camera_id == camera.id
                 except DoorstepError:
                     paired = False
-                code = None if paired else new_pairing_code(session, camera)
+                code = None if paired else camera_service.new_pairing_code(session, camera)
                 doorbells.append(Doorbell(name, folder, footage, code))
     finally:
         db.dispose()

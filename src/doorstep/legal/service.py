@@ -317,3 +317,13 @@ def agency_desk(db: Session, user: User) -> dict[str, Any]:
         "received": [disclosure_public(d) for d in legal.agency_disclosures(db, agency)],
         **partnerships.agency_programmes(db, agency.id),
     }
+
+
+def demand_recorded(db: Session, reference: str) -> bool:
+    """Whether a demand with this reference (a warrant's number, say) was ever recorded."""
+    return legal.demand_id_with_reference(db, reference) is not None
+
+
+def emergency_filed(db: Session, case_number: str) -> bool:
+    """Whether an emergency request was ever filed for this case number."""
+    return legal.emergency_id_for_case(db, case_number) is not None

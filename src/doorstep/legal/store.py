@@ -371,3 +371,14 @@ def account_by_email(db: Session, email: str) -> User | None:
 def camera_count(db: Session, owner_id: str) -> int:
     """How many cameras an account has."""
     return int(db.scalar(select(func.count()).where(Camera.owner_id == owner_id)) or 0)
+
+
+def demand_id_with_reference(db: Session, reference: str) -> str | None:
+    """The id of a demand recorded with this reference, or None."""
+    return db.scalar(select(LegalDemand.id).where(LegalDemand.reference == reference))
+
+
+def emergency_id_for_case(db: Session, case_number: str) -> str | None:
+    """The id of an emergency request filed for this case number, or None."""
+    query = select(EmergencyRequest.id).where(EmergencyRequest.case_number == case_number)
+    return db.scalar(query)

@@ -8,6 +8,8 @@ tips and agency alerts in ``service_relay``.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import h3
@@ -335,3 +337,52 @@ def set_following(db: Session, post_id: str, user: User, following: bool) -> Pos
     post = get_post(db, post_id, user)
     follow(db, post, user, following)
     return post_detail(db, post, user)
+
+
+# --- the past of a neighbourhood: the demo's posts -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PastComment:
+    """A comment made some time ago: by whom, what, and when."""
+
+    author_id: str
+    text: str
+    created_at: datetime
+
+
+def add_past_post(
+    db: Session,
+    author_id: str,
+    cell: str,
+    *,
+    category: str,
+    text: str,
+    created_at: datetime,
+    contact_opt_in: bool,
+    helpful_count: int,
+    comments: Sequence[PastComment],
+) -> Post:
+    """A published post as it stands some time after ``created_at``, with its comments."""
+    post = store.add_post(
+        db,
+        Post(
+            id=new_id(),
+            author_id=author_id,
+            category=category,
+            text=text,
+            cell=cell,
+            created_at=created_at,
+            contact_opt_in=contact_opt_in,
+            helpful_count=helpful_count,
+            comment_count=len(comments),
+        ),
+    )
+    store.add_comments(
+        db,
+        [
+            Comment(post_id=post.id, author_id=c.author_id, text=c.text, created_at=c.created_at)
+            for c in comments
+        ],
+    )
+    return post

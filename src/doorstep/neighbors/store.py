@@ -7,6 +7,7 @@ feed itself lives in ``_store_feed``. Every location kept is a public H3 cell (i
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -326,3 +327,10 @@ def residents_covered(db: Session, alert: AgencyAlert, cell_resolution: int) -> 
         chunk = homes[start : start + 1000]
         found.update(db.scalars(select(User.id).where(User.home_cell.in_(chunk))))
     return sorted(found)
+
+
+def add_comments(db: Session, comments: Sequence[Comment]) -> list[Comment]:
+    """Store comments made in one go, as they are (their posts already count them)."""
+    db.add_all(comments)
+    db.flush()
+    return list(comments)

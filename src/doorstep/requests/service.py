@@ -190,3 +190,23 @@ def agency_rfa_counts(db: Session, agency: Agency) -> tuple[list[Rfa], dict[str,
     """Every request the agency made, newest first, and each one's exact counts (server only)."""
     rfas = store.agency_rfas(db, agency)
     return rfas, store.rfa_counts(db, [rfa.id for rfa in rfas])
+
+
+def request_for_case(db: Session, case_number: str) -> Rfa | None:
+    """A request with this case number, from any agency, or None."""
+    return store.rfa_for_case_number(db, case_number)
+
+
+def asked_owners(db: Session, rfa_id: str | None = None) -> list[str]:
+    """The owners one request asked (every request's, with None; an owner once per request)."""
+    return store.recipient_ids(db, rfa_id)
+
+
+def request_shares(db: Session, rfa_id: str) -> list[Share]:
+    """The shares owners made with one request."""
+    return store.shares(db, rfa_id)
+
+
+def preparing_share_ids(db: Session) -> list[str]:
+    """Every share whose agency copy is still to be made, however old."""
+    return [share.id for share in store.shares(db) if is_preparing(share)]

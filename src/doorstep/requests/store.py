@@ -329,3 +329,27 @@ def rfa_counts(db: Session, rfa_ids: Sequence[str]) -> dict[str, RfaCounts]:
         rid: RfaCounts(int(asked.get(rid, 0)), int(shared.get(rid, 0)), int(clips.get(rid, 0)))
         for rid in ids
     }
+
+
+# --- looked up by the demo -----------------------------------------------------------------------
+
+
+def rfa_for_case_number(db: Session, case_number: str) -> Rfa | None:
+    """A request with this case number, from any agency, or None."""
+    return db.scalar(select(Rfa).where(Rfa.case_number == case_number))
+
+
+def recipient_ids(db: Session, rfa_id: str | None = None) -> list[str]:
+    """The owners one request asked (every request's, with None), once per request."""
+    query = select(RfaRecipient.owner_id)
+    if rfa_id is not None:
+        query = query.where(RfaRecipient.rfa_id == rfa_id)
+    return list(db.scalars(query))
+
+
+def shares(db: Session, rfa_id: str | None = None) -> list[Share]:
+    """The shares with one request (with every request, with None)."""
+    query = select(Share)
+    if rfa_id is not None:
+        query = query.where(Share.rfa_id == rfa_id)
+    return list(db.scalars(query))

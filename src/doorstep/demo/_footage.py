@@ -1,0 +1,74 @@
+"""Rendered footage stored as cameras' clips, sealed like an upload."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from doorstep.cameras import service as cameras
+from doorstep.cameras.models import Camera
+from doorstep.clips import service as clips
+from doorstep.clips.models import Clip
+from doorstep.platform.http.state import AppState
+from doorstep.platform.keys import Keys
+from doorstep.requests import service as rfa_service
+
+#: Rendered footage per stored clip: enough for a visitor to walk up and leave, few enough
+#: frames that redacting five clips keeps `doorstep demo` quick to start.
+CLIP_SECONDS = 5.0
+CLIP_FPS = 6
+
+
+class Footage:
+    """Renders a short doorstep visit and stores it as a camera's clip, sealed like an upload."""
+
+    def __init__(self, keys: Keys, folder: Path) -> None:
+        self.keys = keys
+        self.folder = folder
+
+    def clip(self, db: Session, camera: Camera, started_at: datetime, *, seed: int) -> Clip:
+        """A clip of ``camera`` starting at ``started_at``, stored as the upload API stores it."""
+        # Imported here: only media/ loads the codecs, and only the demo's first start needs them.
+        from doorstep.media.probe import encode_preview, probe_clip
+        from doorstep.media.source import open_source
+        from doorstep.media.synthetic import render_visit
+
+        path = self.folder / f"{camera.id}-{seed}.mp4"
+        render_visit(path, seconds=CLIP_SECONDS, fps=CLIP_FPS, seed=seed)
+        probe = probe_clip(path)
+        with open_source(path) as source:
+            # The middle of the clip, when the visitor is at the door.
+            middle = int(CLIP_SECONDS * source.fps / 2)
+            image = next(f.image for f in source.frames() if f.index >= middle)
+        assert image is not None
+        return clips.store_footage(
+            db,
+            self.keys,
+            camera,
+            started_at=started_at,
+            ended_at=started_at + timedelta(seconds=probe.duration_s or CLIP_SECONDS),
+            peak_motion=0.38,
+            labels=["motion", "person"],
+            video=path,
+            snapshot=encode_preview(image),
+            width=probe.width,
+            height=probe.height,
+            has_audio=probe.has_audio,
+        )
+
+    def stored(self, state: AppState, camera_id: str, started_at: datetime, *, seed: int) -> None:
+        """A clip stored on its own, then its redacted copy made, as an owner's preview would be.
+
+        The redaction runs outside any write: a disclosure that follows only watermarks the copy,
+        so the database is never held for long while the job queue needs it.
+        """
+        with state.db.session() as db:
+            camera = cameras.find_camera(db, camera_id)
+            assert camera is not None
+            clip_id = self.clip(db, camera, started_at, seed=seed).id
+        with state.db.session() as db:
+            clip = clips.find_clip(db, clip_id)
+            assert clip is not None
+            rfa_service.redacted_preview(db, state.keys, clip)
