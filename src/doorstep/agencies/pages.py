@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,27 +14,11 @@ from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.geo.geojson_text import geojson_from_text
 from doorstep.geo.svg import outline_svg
 from doorstep.platform.http.deps import DbDep, StateDep
-from doorstep.platform.http.render import render
+from doorstep.platform.http.render import login_redirect, render_for
 
 router = APIRouter(include_in_schema=False)
 
 Short = Annotated[str, Form(max_length=200)]
-
-
-def _login(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
-
-
-def _page(
-    request: Request,
-    principal: Principal | None,
-    template: str,
-    context: dict[str, Any],
-    *,
-    status: int = 200,
-) -> Response:
-    request.state.principal = principal
-    return render(request, template, context, status=status)
 
 
 # --- public pages --------------------------------------------------------------------------------
@@ -51,7 +34,7 @@ def directory(
         {"agency": service.agency_public(db, agency, k), "map": outline_svg(agency.jurisdiction)}
         for agency in service.verified_agencies(db)
     ]
-    return _page(request, principal, "agency_directory.html", {"rows": rows, "k": k})
+    return render_for(request, principal, "agency_directory.html", {"rows": rows, "k": k})
 
 
 @router.get("/agencies/apply")
@@ -71,7 +54,7 @@ def agency_page(
         "agency": service.agency_public(db, agency, k),
         "map": outline_svg(agency.jurisdiction),
     }
-    return _page(request, principal, "agency_public.html", context)
+    return render_for(request, principal, "agency_public.html", context)
 
 
 # --- applying and verifying ----------------------------------------------------------------------
@@ -87,10 +70,10 @@ def apply_form(
 ) -> Response:
     """The application form, or where the caller's application stands."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     member = service.membership(db, principal.user)
     context = {"member": member, "form": {}, **extra}
-    return _page(request, principal, "agency_apply.html", context, status=status)
+    return render_for(request, principal, "agency_apply.html", context, status=status)
 
 
 @router.post("/agencies/apply")
@@ -106,7 +89,7 @@ def apply(
 ) -> Response:
     """Apply for an agency."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     form = {"name": name, "kind": kind, "contact": contact, "jurisdiction": jurisdiction}
     try:
         geometry = geojson_from_text(jurisdiction, "jurisdiction")
@@ -134,13 +117,13 @@ def _staff(principal: Principal) -> None:
 def admin_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
     """Applications waiting for verification."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     _staff(principal)
     rows = [
         {"agency": agency, "map": outline_svg(agency.jurisdiction)}
         for agency in service.applications(db)
     ]
-    return _page(request, principal, "agency_admin.html", {"rows": rows})
+    return render_for(request, principal, "agency_admin.html", {"rows": rows})
 
 
 @router.post("/admin/agencies/{agency_id}/{decision}")
@@ -149,7 +132,7 @@ def admin_decide(
 ) -> Response:
     """Verify or reject an application."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     _staff(principal)
     if decision not in ("verify", "reject"):
         raise InvalidInput("decide verify or reject", field="decision")
@@ -171,7 +154,7 @@ def dashboard_page(
 ) -> Response:
     """The agency dashboard, with whatever a form just answered (``extra``)."""
     context = {**service.dashboard(db, principal.user, k), "form": {}, **extra}
-    return _page(request, principal, "agency_dashboard.html", context, status=status)
+    return render_for(request, principal, "agency_dashboard.html", context, status=status)
 
 
 @router.get("/agency")
@@ -180,7 +163,7 @@ def dashboard(
 ) -> Response:
     """The agency's camera map, its requests with counts, and the request form."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     return dashboard_page(request, principal, db, state.settings.camera_map_k)
 
 
@@ -190,7 +173,7 @@ def invite(
 ) -> Response:
     """Invite someone to the agency; they join only if they accept (the same answer either way)."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     agency = service.agency_of(db, principal.user, admin=True)
     k = state.settings.camera_map_k
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,15 +17,11 @@ from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import DoorstepError, InvalidInput
 from doorstep.geo.cells import parse_coordinates
 from doorstep.platform.http.deps import DbDep, StateDep
-from doorstep.platform.http.render import render
+from doorstep.platform.http.render import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form(max_length=4000)]
-
-
-def _login(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
 
 
 def _camera_view(camera: Camera) -> dict[str, Any]:
@@ -50,7 +45,7 @@ def _cameras_page(
 def cameras_page(request: Request, principal: OptionalPrincipal) -> Response:
     """The owner's cameras, online status, and a form to add one."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     return _cameras_page(request, principal)
 
 
@@ -66,7 +61,7 @@ def add_camera(
 ) -> Response:
     """Add a camera, then go to its page to pair it."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     try:
         camera = cameras.add_camera(
             db,
@@ -106,7 +101,7 @@ def camera_page(
 ) -> Response:
     """One camera: pairing, zones, audio, alerts, retention, requests."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
     return _camera_page(request, principal, camera, added=request.query_params.get("added"))
 
@@ -117,7 +112,7 @@ def live_page(
 ) -> Response:
     """The owner's live view of one camera."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     request.state.principal = principal
     camera = cameras.owned_camera(db, principal.user, camera_id)
     return render(request, "camera_live.html", {"camera": camera})
@@ -129,7 +124,7 @@ def pairing_code(
 ) -> Response:
     """Show a new one-time pairing code."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
     return _camera_page(request, principal, camera, code=cameras.new_pairing_code(db, camera))
 
@@ -152,7 +147,7 @@ def camera_settings(
 ) -> Response:
     """Save a camera's settings; the agent picks them up without a restart."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
     try:
         changes = {
@@ -178,7 +173,7 @@ def remove_camera(
 ) -> Response:
     """Remove a camera and shred its clips."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     cameras.remove_camera(db, state.keys, principal.user, camera_id)
     return RedirectResponse("/cameras", status_code=303)
 
@@ -203,7 +198,7 @@ def clips_page(
 ) -> Response:
     """The timeline across cameras, with filters, newest first."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     request.state.principal = principal
     error: DoorstepError | None = None
     try:
@@ -224,7 +219,7 @@ def clips_page(
 def clip_page(request: Request, principal: OptionalPrincipal, db: DbDep, clip_id: str) -> Response:
     """Play one clip; download or delete it."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     request.state.principal = principal
     clip = clips.viewable_clip(db, principal.user, clip_id)
     owner = clip.owner_id == principal.user.id
@@ -242,7 +237,7 @@ def delete_clips(
 ) -> Response:
     """Delete the selected clips, or all of them."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     chosen = None if everything == "yes" else ids
     deleted = clips.delete_clips(db, state.keys, principal.user, chosen)
     return RedirectResponse(f"/clips?deleted={deleted}", status_code=303)

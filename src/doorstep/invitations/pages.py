@@ -6,7 +6,6 @@ Accepting takes the one-time code the inviter handed over; a wrong one is refuse
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,22 +16,18 @@ from doorstep.invitations import service as invitations
 from doorstep.invitations.rules import INVITATION_LIFETIME, MAX_CODE_TRIES
 from doorstep.invitations.schemas import MAX_CODE_LENGTH
 from doorstep.platform.http.deps import DbDep
-from doorstep.platform.http.render import render
+from doorstep.platform.http.render import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 Code = Annotated[str, Form(max_length=MAX_CODE_LENGTH)]
 
 
-def _login(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
-
-
 @router.get("/invitations")
 def invitations_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
     """Who invites the caller to what; nothing happens until they accept."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     return _page(request, principal, db)
 
 
@@ -68,7 +63,7 @@ def accept(
 ) -> Response:
     """Accept an invitation with its code: only now does the caller join."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     try:
         invitations.accept(db, principal.user, invitation_id, code)
     except (InvalidInput, Conflict) as err:
@@ -83,6 +78,6 @@ def decline(
 ) -> Response:
     """Decline an invitation; nothing changes."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     invitations.decline(db, principal.user, invitation_id)
     return RedirectResponse("/invitations?answered=declined", status_code=303)

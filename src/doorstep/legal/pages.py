@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,28 +15,12 @@ from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.legal import service, service_locker
 from doorstep.legal.schemas import REASON_MAX, DemandCreate, EmergencyCreate
 from doorstep.platform.http.deps import DbDep, StateDep
-from doorstep.platform.http.render import render
+from doorstep.platform.http.render import login_redirect, render_for
 
 router = APIRouter(include_in_schema=False)
 
 Short = Annotated[str, Form(max_length=200)]
 Text = Annotated[str, Form(max_length=20_000)]
-
-
-def _login(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
-
-
-def _page(
-    request: Request,
-    principal: Principal | None,
-    template: str,
-    context: dict[str, Any],
-    *,
-    status: int = 200,
-) -> Response:
-    request.state.principal = principal
-    return render(request, template, context, status=status)
 
 
 def _reviewer(principal: Principal) -> User:
@@ -76,14 +59,14 @@ def _console(
         "form": {},
         **extra,
     }
-    return _page(request, principal, "review.html", context, status=status)
+    return render_for(request, principal, "review.html", context, status=status)
 
 
 @router.get("/review")
 def console(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
     """Record demands, disclose within their scope, and decide emergency requests."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     return _console(request, principal, db)
 
 
@@ -106,7 +89,7 @@ def record_demand(
 ) -> Response:
     """Record a demand from the console's form."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     reviewer = _reviewer(principal)
     form = {
         "kind": kind,
@@ -145,7 +128,7 @@ def record_demand(
 
 def _act(request: Request, principal: Principal | None, db: DbDep, action: Any) -> Response:
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     reviewer = _reviewer(principal)
     try:
         with db.begin_nested():
@@ -264,14 +247,14 @@ def _agency_page(
     request: Request, principal: Principal, db: DbDep, *, status: int = 200, **extra: Any
 ) -> Response:
     context = {**service.agency_desk(db, principal.user), "form": {}, **extra}
-    return _page(request, principal, "emergency.html", context, status=status)
+    return render_for(request, principal, "emergency.html", context, status=status)
 
 
 @router.get("/agency/legal")
 def agency_legal(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
     """The agency's emergency requests, what it received, and its partnership programmes."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     return _agency_page(request, principal, db)
 
 
@@ -289,7 +272,7 @@ def file_emergency(
 ) -> Response:
     """File an emergency request."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     form = {
         "case_number": case_number,
         "device_ids": device_ids,
@@ -324,7 +307,7 @@ def end_emergency(
 ) -> Response:
     """Mark an emergency over, so owners are told."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     service.end_emergency(db, state, principal.user, request_id)
     return RedirectResponse("/agency/legal", status_code=303)
 
@@ -336,6 +319,6 @@ def end_emergency(
 def owner_history(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
     """Every disclosure of the owner's footage or account under legal process or an emergency."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     items = service_locker.owner_disclosures(db, principal.user)
-    return _page(request, principal, "legal_disclosures.html", {"items": items})
+    return render_for(request, principal, "legal_disclosures.html", {"items": items})

@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from doorstep.accounts.auth import OptionalPrincipal, Principal
+from doorstep.accounts.auth import OptionalPrincipal
 from doorstep.errors import DoorstepError
 from doorstep.legal import service as legal
 from doorstep.partnerships import service
 from doorstep.partnerships.schemas import TERMS_MAX
 from doorstep.platform.http.deps import DbDep, StateDep
-from doorstep.platform.http.render import render
+from doorstep.platform.http.render import login_redirect, render_for
 
 router = APIRouter(include_in_schema=False)
 
 Short = Annotated[str, Form(max_length=200)]
 Terms = Annotated[str, Form(max_length=TERMS_MAX)]
-
-
-def _login(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
-
-
-def _page(
-    request: Request,
-    principal: Principal | None,
-    template: str,
-    context: dict[str, Any],
-    *,
-    status: int = 200,
-) -> Response:
-    request.state.principal = principal
-    return render(request, template, context, status=status)
 
 
 @router.post("/agency/partnerships")
@@ -51,7 +34,7 @@ def publish_partnership(
 ) -> Response:
     """Publish a partnership programme, or show why it was refused."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     form = {"name": name, "kind": kind, "terms_text": terms_text, "conditions": conditions}
     try:
         service.publish(
@@ -68,7 +51,7 @@ def publish_partnership(
             raise
         # The agency's legal desk, where the form is, shown again with the reason.
         context = {**legal.agency_desk(db, principal.user), "partnership_error": err, "form": form}
-        return _page(request, principal, "emergency.html", context, status=err.status)
+        return render_for(request, principal, "emergency.html", context, status=err.status)
     return RedirectResponse("/agency/legal", status_code=303)
 
 
@@ -77,4 +60,4 @@ def partnerships_page(
     request: Request, principal: OptionalPrincipal, db: DbDep, agency_id: str
 ) -> Response:
     """An agency's published partnership programmes with their full terms (no login)."""
-    return _page(request, principal, "partnerships.html", service.public_page(db, agency_id))
+    return render_for(request, principal, "partnerships.html", service.public_page(db, agency_id))

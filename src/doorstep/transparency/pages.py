@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from doorstep.accounts.auth import OptionalPrincipal, Principal
+from doorstep.accounts.auth import OptionalPrincipal
 from doorstep.platform.http.deps import DbDep, StateDep
-from doorstep.platform.http.render import render
+from doorstep.platform.http.render import render_for
 from doorstep.transparency import service
 
 router = APIRouter(include_in_schema=False)
@@ -26,18 +26,6 @@ _CHARTED = [
     ("emergency_granted", "Emergency requests granted"),
     ("agencies_onboarded", "Agencies onboarded"),
 ]
-
-
-def _page(
-    request: Request,
-    principal: Principal | None,
-    template: str,
-    context: dict[str, Any],
-    *,
-    status: int = 200,
-) -> Response:
-    request.state.principal = principal
-    return render(request, template, context, status=status)
 
 
 def bar_chart(values: list[tuple[str, int]]) -> dict[str, Any]:
@@ -82,7 +70,7 @@ def transparency(
         if row.agency_id != "*"
     ]
     context = {"periods": periods, "per_agency": per_agency, "k": state.settings.camera_map_k}
-    return _page(request, principal, "transparency.html", context)
+    return render_for(request, principal, "transparency.html", context)
 
 
 @router.get("/audit")
@@ -94,4 +82,4 @@ def audit_log(
         **service.audit_page(db, state.master_key),
         "base_url": str(request.base_url).rstrip("/"),
     }
-    return _page(request, principal, "legal_audit.html", context)
+    return render_for(request, principal, "legal_audit.html", context)

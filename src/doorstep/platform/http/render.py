@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from doorstep import __version__
@@ -66,6 +67,24 @@ def render(
             CSRF_COOKIE, new_anonymous_token, httponly=True, samesite="strict", path="/"
         )
     return response
+
+
+def render_for(
+    request: Request,
+    principal: object | None,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+) -> Response:
+    """Render a page for ``principal``: the navigation and the forms' CSRF token are theirs."""
+    request.state.principal = principal
+    return render(request, template, context, status=status)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send a logged-out browser to log in, and back to this page after."""
+    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
 
 
 def render_error(
