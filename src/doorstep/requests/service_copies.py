@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import read_video, sha256_file
+from doorstep.clips.store import read_video
+from doorstep.media.copies import Footage, SealedCopy, seal_copy
 from doorstep.platform.crypto import (
     EncryptingReader,
     decrypt_stream,
@@ -116,37 +116,24 @@ def watermark_lines(agency_name: str, case_number: str, share_id: str) -> list[s
     return [f"{agency_name} - case {case_number}", f"Doorstep share {share_id}"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Sealed:
-    sha256: str
-    size: int
-    faces_found: int
-    ciphertext_size: int
-    wrapped_key: bytes
-
-
-def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target: str) -> _Sealed:
+def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target: str) -> SealedCopy:
     """Redact, watermark and seal the agency copy under ``target``."""
-    from doorstep.media.watermark import watermark_file
-
     preview = redacted_preview(db, keys, clip)
     # Kept even if the copy fails: a retry need not find the faces again.
     db.commit()
     agency, case_number = share.rfa.agency.name, share.rfa.case_number
-    content_key = new_key()
     with scratch_folder(keys, "share") as folder:
-        redacted = _write(
-            decrypt_stream(keys.blobs.open_stream(preview.blob_key), _preview_key(keys, preview)),
-            folder / "redacted.mp4",
+        pieces = decrypt_stream(
+            keys.blobs.open_stream(preview.blob_key), _preview_key(keys, preview)
         )
-        delivered = folder / "delivered.mp4"
-        watermark_file(redacted, delivered, watermark_lines(agency, case_number, share.id))
-        return _Sealed(
-            sha256=sha256_file(delivered),
-            size=delivered.stat().st_size,
-            faces_found=preview.faces_found,
-            ciphertext_size=_seal(keys, target, delivered, content_key),
-            wrapped_key=wrap_key(keys.master, content_key, context=share_key_context(share.id)),
+        return seal_copy(
+            Footage(pieces, preview.faces_found),
+            folder,
+            lines=watermark_lines(agency, case_number, share.id),
+            blobs=keys.blobs,
+            target=target,
+            master_key=keys.master,
+            key_context=share_key_context(share.id),
         )
 
 
