@@ -192,6 +192,9 @@ def test_a_preview_not_made_in_time_answers_202_with_its_status(
     assert preview.json() == {"state": "queued", "progress": 0.0}
     assert int(preview.headers["retry-after"]) > 0
     assert threads == []
+    page = owner.get(f"/requests/{rfa['id']}")
+    assert "Preparing the redacted preview… 0%" in page.text
+    assert '<script type="module" src="/static/js/preview.js"></script>' in page.text
 
 
 @pytest.mark.usefixtures("client")
