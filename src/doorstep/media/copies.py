@@ -1,10 +1,10 @@
 """The agency copy: redacted footage, watermarked, hashed and sealed under a key of its own.
 
-One function for every copy that leaves an owner, a share's (``requests.jobs``) and a legal
-disclosure's (``legal.service``) alike. Redaction is the clip's redacted preview, made once per
-clip and kept sealed by its owner feature; the caller hands its plaintext over with the faces it
-blurred, or the original clip when a warrant orders the copy unredacted. Plaintext only touches
-``folder``, a private scratch folder the caller holds for the length of the call.
+One function for every copy that leaves an owner, a share's (``requests.service_copies``) and a
+legal disclosure's (``legal.service_disclose``) alike. Redaction is the clip's redacted preview,
+made once per clip and kept sealed by its owner feature; the caller hands its plaintext over with
+the faces it blurred, or the original clip when a warrant orders the copy unredacted. Plaintext
+only touches ``folder``, a private scratch folder the caller holds for the length of the call.
 """
 
 from __future__ import annotations
