@@ -63,5 +63,5 @@ def _request_previews_task(context: JobContext, jobs: JobQueue, args: tuple[str,
 # The queue knows no feature: the share tasks are registered where they are defined.
 TASKS.register(SHARE_PREPARE, _prepare_task)
 TASKS.register(SHARE_SWEEP, _sweep_task)
-TASKS.register(PREVIEW_MAKE, _preview_task)
-TASKS.register(PREVIEW_REQUEST, _request_previews_task)
+TASKS.register(PREVIEW_MAKE, _preview_task, awaited=False)
+TASKS.register(PREVIEW_REQUEST, _request_previews_task, awaited=False)
