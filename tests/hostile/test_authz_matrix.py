@@ -423,11 +423,6 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/inbox", "401 ok ok ok ok ok ok ok"),
     Row("GET", "/api/v1/inbox/{rfa_id}", "401 ok 404 404 404 404 404 404"),
     Row("GET", "/api/v1/inbox/{rfa_id}/clips/{clip_id}/preview", "401 ok 404 404 404 404 404 404"),
-    Row(
-        "GET",
-        "/api/v1/inbox/{rfa_id}/clips/{clip_id}/preview/status",
-        "401 ok 404 404 404 404 404 404",
-    ),
     Row("POST", "/api/v1/inbox/{rfa_id}/answer", "401 409 404 404 404 404 404 404", _share),
     Row("GET", "/api/v1/disclosures", "401 ok ok ok ok ok ok ok"),
     # Phase 1 deleted the shared clip first, which withdrew the share (I6): nothing left to revoke.

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import cast
-
-import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from doorstep.platform import after_commit
-from doorstep.platform.queue import core as queue
-from doorstep.platform.queue.core import JobContext, JobQueue
 
 
 def _session(ran: list[object]) -> Session:
@@ -67,40 +60,3 @@ def test_work_with_no_runner_waits_to_be_taken() -> None:
         db.commit()
         assert after_commit.take(db, after_commit.EVENTS) == [("owner", {"type": "clip"})]
         assert after_commit.take(db, after_commit.EVENTS) == []
-
-
-def test_a_committer_waits_for_awaited_jobs_but_not_for_unawaited_ones(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    release = threading.Event()
-    finished: list[str] = []
-
-    def slow(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
-        del context, jobs
-        release.wait(30)
-        finished.extend(args)
-        return None
-
-    monkeypatch.setattr(queue, "TASKS", queue.TaskRegistry())
-    queue.TASKS.register("awaited", slow)
-    queue.TASKS.register("unawaited", slow, awaited=False)
-    jobs = queue.InProcessQueue(cast(JobContext, None), threads=2)
-    factory = sessionmaker(create_engine("sqlite://"))
-    queue.dispatch_after_commit(factory, jobs, wait_seconds=30)
-    try:
-        with factory() as db:
-            queue.send_after_commit(db, "unawaited", "preview")
-            started = time.monotonic()
-            db.commit()
-        # Nothing awaited was sent: the commit came back with the job still running.
-        assert time.monotonic() - started < 5
-        assert finished == []
-        threading.Timer(0.5, release.set).start()
-        with factory() as db:
-            queue.send_after_commit(db, "awaited", "copy")
-            db.commit()
-        # An awaited job is done by the time its commit returns.
-        assert "copy" in finished
-    finally:
-        release.set()
-        jobs.close()

@@ -14,7 +14,7 @@ from doorstep.clips.models import Clip
 from doorstep.errors import Conflict, NotFound
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent
-from doorstep.requests.models import EvidenceAccess, Rfa, RfaRecipient, Share
+from doorstep.requests.models import ClipPreview, EvidenceAccess, Rfa, RfaRecipient, Share
 from doorstep.requests.rules import ANSWER_WINDOW
 
 
@@ -231,3 +231,15 @@ def take_agency_copy(db: Session, share_id: str, **copy: Any) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(cast(CursorResult[Any], taken).rowcount)
+
+
+def clip_preview(db: Session, clip_id: str) -> ClipPreview | None:
+    """The redacted preview already made of a clip, if any."""
+    return db.get(ClipPreview, clip_id)
+
+
+def add_clip_preview(db: Session, preview: ClipPreview) -> ClipPreview:
+    """Keep a newly made preview."""
+    db.add(preview)
+    db.flush()
+    return preview

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from doorstep.accounts.auth import CurrentUser
 from doorstep.clips.rules import parse_range
@@ -22,7 +22,6 @@ from doorstep.requests.schemas import (
     HashRecord,
     InboxItem,
     InboxRequest,
-    PreviewStatus,
     RfaCreate,
     RfaPublic,
     SharePrivate,
@@ -89,15 +88,7 @@ def inbox_item(rfa_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> In
 @router.get(
     "/inbox/{rfa_id}/clips/{clip_id}/preview",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {"video/mp4": {}}},
-        206: {"content": {"video/mp4": {}}},
-        202: {
-            "model": PreviewStatus,
-            "description": "Not ready yet: where the job stands; ask again after Retry-After.",
-            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        },
-    },
+    responses={200: {"content": {"video/mp4": {}}}, 206: {"content": {"video/mp4": {}}}},
 )
 def preview(
     rfa_id: str,
@@ -106,20 +97,10 @@ def preview(
     db: DbDep,
     state: StateDep,
     range_header: RangeHeader = None,
-) -> Response:
-    """The clip with bystanders' faces blurred, exactly the redaction the agency would get.
-
-    A background job makes it. Until it is ready this waits for the job (up to a minute), then
-    answers 202 with where the job stands (as ``…/preview/status`` does).
-    """
-    # A plain ``def``: the wait is on a worker thread, never on the event loop.
-    copy = service.ready_preview(db, user, rfa_id, clip_id)
-    if isinstance(copy, PreviewStatus):
-        return JSONResponse(
-            copy.model_dump(),
-            status_code=status.HTTP_202_ACCEPTED,
-            headers={"retry-after": str(service.RETRY_AFTER_SECONDS)},
-        )
+) -> StreamingResponse:
+    """The clip with bystanders' faces blurred, exactly the redaction the agency would get."""
+    clip = service.preview_clip(db, user, rfa_id, clip_id)
+    copy = service.redacted_preview(db, state.keys, clip)
     bounds = parse_range(range_header, copy.size)
     start, end = bounds or (0, copy.size - 1)
     headers = {
@@ -135,15 +116,6 @@ def preview(
         media_type="video/mp4",
         headers=headers,
     )
-
-
-@router.get("/inbox/{rfa_id}/clips/{clip_id}/preview/status")
-def preview_status(rfa_id: str, clip_id: str, user: CurrentUser, db: DbDep) -> PreviewStatus:
-    """Where the redacted preview stands: queued, running (with the fraction done), ready, failed.
-
-    Reading it queues nothing; the preview itself (``…/preview``) asks for the job.
-    """
-    return service.preview_status(db, user, rfa_id, clip_id)
 
 
 @router.post("/inbox/{rfa_id}/answer", responses=problems.responses(409))

@@ -1,4 +1,4 @@
-"""Background work of requests: agency copies, expired shares, and the owners' redacted previews."""
+"""Background work of requests: make a share's agency copy, find lost ones, close expired shares."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from datetime import timedelta
 from doorstep.platform.db import Database
 from doorstep.platform.queue.core import SHARE_PREPARE, SHARE_SWEEP, TASKS, JobContext, JobQueue
 
-# The copies' and previews' service modules, not the ``service`` door: the job queue loads this
-# module, and ``service`` loads the job queue (to send jobs after commit).
+# The copies' service module, not the ``service`` door: the job queue loads this module, and
+# ``service`` loads the job queue (to send copy jobs after commit).
 from doorstep.requests import service_copies as copies
-from doorstep.requests import service_previews as previews
 from doorstep.requests.service_copies import STALE_AFTER, Keys
-from doorstep.requests.service_previews import PREVIEW_MAKE, PREVIEW_REQUEST
 
 
 def prepare_share(database: Database, keys: Keys, share_id: str) -> bool:
@@ -45,23 +43,6 @@ def _sweep_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> o
     return count
 
 
-def _preview_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
-    del jobs
-    (clip_id,) = args
-    return previews.make_preview(context.db, context.keys, clip_id)
-
-
-def _request_previews_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
-    (rfa_id,) = args
-    # Queued and committed first: one job per clip, each sent once its row is visible.
-    clip_ids = previews.queue_request_previews(context.db, rfa_id)
-    for clip_id in clip_ids:
-        jobs.send(PREVIEW_MAKE, clip_id)
-    return len(clip_ids)
-
-
 # The queue knows no feature: the share tasks are registered where they are defined.
 TASKS.register(SHARE_PREPARE, _prepare_task)
 TASKS.register(SHARE_SWEEP, _sweep_task)
-TASKS.register(PREVIEW_MAKE, _preview_task, awaited=False)
-TASKS.register(PREVIEW_REQUEST, _request_previews_task, awaited=False)

@@ -128,33 +128,6 @@ class ClipPreview(Base):
         return f"previews/{self.owner_id}/{self.clip_id}.mp4.sealed"
 
 
-class PreviewState(StrEnum):
-    """Where the owner's redacted preview of a clip stands."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class PreviewJob(Base):
-    """The background job making a clip's redacted preview: its state and how far it got.
-
-    Kept in the database so that any API process can answer where the preview stands; the row
-    goes once the preview is made (a ``ClipPreview`` row means ready) or with the clip.
-    """
-
-    __tablename__ = "preview_jobs"
-
-    clip_id: Mapped[str] = mapped_column(
-        ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True
-    )
-    state: Mapped[str] = mapped_column(String(16))
-    #: Fraction of the clip's frames redacted, 0.0 to 1.0.
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class Share(Base):
     """A redacted, watermarked copy of one clip an owner gave one request."""
 

@@ -189,9 +189,6 @@ def _request_page(
     context = {
         "item": item,
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
-        # Previews still being made show their progress until ``static/js/preview.js`` swaps
-        # the video in.
-        "previews": service.preview_states(db, [clip.id for clip in item.clips]),
         **extra,
     }
     return _page(request, principal, "requests_detail.html", context, status=status)

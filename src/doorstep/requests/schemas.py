@@ -103,17 +103,6 @@ class OwnerClip(BaseModel):
     preview_url: str
 
 
-class PreviewStatus(BaseModel):
-    """Where the owner's redacted preview of a clip stands: it is made by a background job."""
-
-    state: Literal["queued", "running", "ready", "failed"] = Field(
-        description="queued: waiting for a worker (or not asked for yet); running: faces are "
-        "being blurred; ready: the preview plays; failed: the last try failed, and the next "
-        "request for the preview tries again."
-    )
-    progress: float = Field(ge=0.0, le=1.0, description="Fraction of the clip's frames done.")
-
-
 class AccessPublic(BaseModel):
     """A view or download of shared footage, as the owner sees it."""
 

@@ -16,7 +16,6 @@ from doorstep.errors import NotFound
 from doorstep.neighbors import service_relay as feed
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http.state import AppState
-from doorstep.platform.queue import core as queue
 from doorstep.requests import store
 from doorstep.requests._present import DEFAULT_K, count_range, counts_public, rfa_public
 from doorstep.requests.models import Rfa, Share
@@ -53,22 +52,12 @@ from doorstep.requests.service_evidence import (
     locker,
     open_evidence,
 )
-from doorstep.requests.service_previews import (
-    PREVIEW_REQUEST,
-    RETRY_AFTER_SECONDS,
-    make_preview,
-    preview_states,
-    preview_status,
-    queue_request_previews,
-    ready_preview,
-)
 
 __all__ = [
     "DEFAULT_K",
     "STALE_AFTER",
     "EvidenceWithdrawn",
     "Keys",
-    "RETRY_AFTER_SECONDS",
     "agency_rfa_counts",
     "answer_request",
     "close_request",
@@ -88,19 +77,14 @@ __all__ = [
     "inbox_request",
     "list_requests",
     "locker",
-    "make_preview",
     "open_evidence",
     "post_request",
     "prepare_share",
     "preview_clip",
     "preview_key_context",
-    "preview_states",
-    "preview_status",
     "public_request",
-    "queue_request_previews",
     "read_agency_copy",
     "read_preview",
-    "ready_preview",
     "redacted_preview",
     "revoke_share",
     "rfa_public",
@@ -158,8 +142,6 @@ def post_request(db: Session, state: AppState, author: User, draft: RfaDraft) ->
     }
     for owner_id in store.ask_owners(db, rfa):
         notify_after_commit(db, owner_id, event)
-    # The owners' previews are made in the background, usually before they look.
-    queue.send_after_commit(db, PREVIEW_REQUEST, rfa.id)
     return rfa
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from doorstep.platform.db import Database
 from doorstep.platform.keys import Keys as Keys
 from doorstep.platform.promote import promote, work_key
 from doorstep.platform.scratch import scratch_folder
-from doorstep.platform.types import new_id, utcnow
+from doorstep.platform.types import utcnow
 from doorstep.requests import store
 from doorstep.requests.models import ClipPreview, Share
 from doorstep.requests.store import (
@@ -45,17 +44,8 @@ from doorstep.transparency import audit_store as audit
 
 log = logging.getLogger(__name__)
 
-#: Told ``(frames done, frames in all)`` as a redaction goes.
-Progress = Callable[[int, int], None]
-
 #: A share still preparing after this long lost its job (the process running it died).
 STALE_AFTER = timedelta(minutes=10)
-#: A preview job queued or running but not heard from for this long was lost with its process.
-PREVIEW_STALE_AFTER = timedelta(seconds=60)
-#: How often a run waiting for another's preview reads its row.
-POLL_SECONDS = 0.25
-#: A running preview job records its progress (and that it is alive) at most this often.
-_PROGRESS_SECONDS = 1.0
 
 
 def preview_key_context(clip_id: str) -> bytes:
@@ -80,15 +70,8 @@ def _seal(keys: Keys, blob_key: str, path: Path, content_key: bytes) -> int:
         return keys.blobs.put(blob_key, EncryptingReader(handle, content_key))
 
 
-def redacted_preview(
-    db: Session, keys: Keys, clip: Clip, progress: Progress | None = None
-) -> ClipPreview:
-    """The clip with bystanders' faces blurred, made on first use and kept sealed.
-
-    The owner's preview route never calls it: the preview job does, a share's copy job, and a
-    legal disclosure. Two runs at once keep one preview: each seals under a work key of its own,
-    and only the one whose row is kept moves its file into place.
-    """
+def redacted_preview(db: Session, keys: Keys, clip: Clip) -> ClipPreview:
+    """The clip with bystanders' faces blurred, made on first use and kept sealed."""
     existing = store.clip_preview(db, clip.id)
     if existing is not None:
         return existing
@@ -99,7 +82,7 @@ def redacted_preview(
     with scratch_folder(keys, "redact") as folder:
         original = _write(read_video(db, keys, clip), folder / "original.mp4")
         redacted = folder / "redacted.mp4"
-        report = redact_file(original, redacted, masks=(), audio=False, progress=progress)
+        report = redact_file(original, redacted, masks=(), audio=False)
         preview = ClipPreview(
             clip_id=clip.id,
             owner_id=clip.owner_id,
@@ -108,83 +91,8 @@ def redacted_preview(
             ciphertext_size=0,
             faces_found=report.faces_found,
         )
-        work = work_key(f"{preview.blob_key}.{new_id()}")
-        preview.ciphertext_size = _seal(keys, work, redacted, content_key)
-    if not store.add_clip_preview(db, preview):
-        keys.blobs.delete(work)
-        kept = store.clip_preview(db, clip.id)
-        assert kept is not None
-        return kept
-    promote(keys.blobs, work, preview.blob_key)
-    return preview
-
-
-class PreviewProgress:
-    """Records a preview job's progress in sessions of its own, now and then; never fails it.
-
-    Each record also tells that the job is alive: one silent for ``PREVIEW_STALE_AFTER`` was
-    lost with its process, and another run takes the preview over.
-    """
-
-    def __init__(self, database: Database, clip_id: str) -> None:
-        self.database = database
-        self.clip_id = clip_id
-        self.at = float("-inf")
-
-    def __call__(self, done: int, total: int) -> None:
-        """Record ``done`` frames out of ``total``."""
-        now = time.monotonic()
-        if total <= 0 or now - self.at < _PROGRESS_SECONDS:
-            return
-        self.at = now
-        try:
-            with self.database.session() as db:
-                store.preview_progress(db, self.clip_id, min(1.0, done / total), utcnow())
-        except Exception:
-            # Progress is only shown; the redaction goes on.
-            log.warning("preview: progress not recorded", exc_info=True)
-
-
-def claimed_preview(database: Database, db: Session, keys: Keys, clip: Clip) -> ClipPreview:
-    """Make the preview whose job row this run claimed, recording progress, then failure or end.
-
-    A failure is recorded as the job's state (committed) and raised again.
-    """
-    clip_id = clip.id
-    try:
-        preview = redacted_preview(db, keys, clip, progress=PreviewProgress(database, clip_id))
-        store.finish_preview(db, clip_id)
-    except Exception:
-        db.rollback()
-        store.fail_preview(db, clip_id, utcnow())
-        db.commit()
-        raise
-    return preview
-
-
-def _claim_preview(db: Session, clip_id: str) -> bool:
-    now = utcnow()
-    stale_before = now - PREVIEW_STALE_AFTER
-    store.queue_preview(db, clip_id, now, stale_before)
-    return store.claim_preview(db, clip_id, now, stale_before)
-
-
-def _copy_preview(database: Database, db: Session, keys: Keys, clip: Clip) -> ClipPreview:
-    """The clip's preview for an agency copy: made here, or waited for while a job makes it.
-
-    One redaction per clip at a time: this run takes the preview's job row (as the owner's
-    preview job does) or, when another run holds it and is alive, waits for that run.
-    """
-    clip_id = clip.id
-    while True:
-        made = store.clip_preview(db, clip_id)
-        if made is not None:
-            return made
-        mine = _claim_preview(db, clip_id)
-        db.commit()
-        if mine:
-            return claimed_preview(database, db, keys, clip)
-        time.sleep(POLL_SECONDS)
+        preview.ciphertext_size = _seal(keys, preview.blob_key, redacted, content_key)
+    return store.add_clip_preview(db, preview)
 
 
 def _preview_key(keys: Keys, preview: ClipPreview) -> bytes:
@@ -208,11 +116,9 @@ def watermark_lines(agency_name: str, case_number: str, share_id: str) -> list[s
     return [f"{agency_name} - case {case_number}", f"Doorstep share {share_id}"]
 
 
-def _seal_agency_copy(
-    database: Database, db: Session, keys: Keys, clip: Clip, share: Share, target: str
-) -> SealedCopy:
+def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target: str) -> SealedCopy:
     """Redact, watermark and seal the agency copy under ``target``."""
-    preview = _copy_preview(database, db, keys, clip)
+    preview = redacted_preview(db, keys, clip)
     # Kept even if the copy fails: a retry need not find the faces again.
     db.commit()
     agency, case_number = share.rfa.agency.name, share.rfa.case_number
@@ -256,7 +162,7 @@ def prepare_share(database: Database, keys: Keys, share_id: str) -> bool:
         # The share's id alone: a line naming its clip (or camera, or owner) too would tie an
         # agency's anonymous share to a household in logs that outlive both.
         log.info("share %s: making the agency copy", share.id)
-        sealed = _seal_agency_copy(database, db, keys, clip, share, work)
+        sealed = _seal_agency_copy(db, keys, clip, share, work)
         promote(keys.blobs, work, share.blob_key)
         taken = store.take_agency_copy(
             db,

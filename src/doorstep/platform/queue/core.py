@@ -73,21 +73,13 @@ class TaskRegistry:
     """The tasks the features registered, by name."""
 
     handlers: dict[str, Handler] = field(default_factory=dict)
-    #: Tasks the sender never waits for, even in-process (see ``dispatch_after_commit``).
-    unawaited: set[str] = field(default_factory=set)
 
-    def register(self, task: str, handler: Handler, *, awaited: bool = True) -> None:
-        """Let ``task`` be sent and run; registering the same handler again changes nothing.
-
-        ``awaited=False`` is for work whose sender has nothing to show for it, such as previews
-        made ahead of an owner's visit: an agency posting a request must not wait behind them.
-        """
+    def register(self, task: str, handler: Handler) -> None:
+        """Let ``task`` be sent and run; registering the same handler again changes nothing."""
         known = self.handlers.get(task)
         if known is not None and known is not handler:
             raise ValueError(f"two handlers for the background task {task!r}")
         self.handlers[task] = handler
-        if not awaited:
-            self.unawaited.add(task)
 
     def names(self) -> tuple[str, ...]:
         """Every registered task."""
@@ -199,14 +191,12 @@ def dispatch_after_commit(sessions: Any, queue: JobQueue, *, wait_seconds: float
 
     An in-process job is waited for up to ``wait_seconds``, so on one machine the owner's answer
     comes back with the copy ready; a slower job goes on and the share stays preparing until then.
-    A task registered ``awaited=False`` is sent and left to run.
     """
 
     def send(pending: list[tuple[str, tuple[str, ...]]]) -> None:
-        receipts = [(task, queue.send(task, *args)) for task, args in pending]
+        receipts = [queue.send(task, *args) for task, args in pending]
         deadline = time.monotonic() + wait_seconds
-        for task, receipt in receipts:
-            if task not in TASKS.unawaited:
-                receipt.wait(max(0.0, deadline - time.monotonic()))
+        for receipt in receipts:
+            receipt.wait(max(0.0, deadline - time.monotonic()))
 
     after_commit.run_after_commit(sessions, after_commit.JOBS, send)
