@@ -11,8 +11,7 @@ from fastapi.responses import FileResponse
 from starlette.types import Receive, Scope, Send
 
 from doorstep.accounts import throttling
-from doorstep.accounts.service import SignedIn
-from doorstep.accounts.store import NewSession
+from doorstep.accounts.service import NewSession, SignedIn
 from doorstep.platform.http.deps import SESSION_COOKIE
 from doorstep.platform.http.state import AppState
 

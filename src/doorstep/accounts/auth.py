@@ -14,7 +14,7 @@ from typing import Annotated, TypeAlias, cast
 from fastapi import Depends
 
 from doorstep.accounts.models import ApiToken, BrowserSession, User
-from doorstep.accounts.roles import Role
+from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS, Role
 from doorstep.platform.http import deps
 
 #: Who is calling and how: a browser session or an API token of an account.
@@ -39,9 +39,13 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     return cast(Callable[[User], Awaitable[User]], deps.require_role(*roles))
 
 
-#: The platform's reviewers and administrators (``roles.REVIEWERS``).
-ReviewerUser = Annotated[User, Depends(require_role(Role.REVIEWER, Role.ADMIN))]
-#: Staff of a verified agency (``roles.AGENCY_STAFF``).
-AgencyUser = Annotated[User, Depends(require_role(Role.AGENCY_MEMBER, Role.AGENCY_ADMIN))]
+def _any_of(values: frozenset[str]) -> Callable[[User], Awaitable[User]]:
+    return require_role(*sorted(Role(value) for value in values))
+
+
+#: The platform's reviewers and administrators.
+ReviewerUser = Annotated[User, Depends(_any_of(REVIEWERS))]
+#: Staff of a verified agency.
+AgencyUser = Annotated[User, Depends(_any_of(AGENCY_STAFF))]
 #: An agency's administrator.
 AgencyAdmin = Annotated[User, Depends(require_role(Role.AGENCY_ADMIN))]

@@ -21,7 +21,8 @@ from doorstep.accounts.models import ApiToken, User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.schemas import HomeLocation, TokenPublic, UserPrivate, public_cell_of
 from doorstep.accounts.sign_up import create_account
-from doorstep.accounts.store import NewSession, SignIn
+from doorstep.accounts.store import NewSession as NewSession
+from doorstep.accounts.store import SignIn
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys

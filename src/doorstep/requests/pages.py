@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,7 +15,7 @@ from doorstep.geo.cells import parse_coordinates
 from doorstep.geo.geojson_text import geojson_from_text
 from doorstep.geo.svg import outline_svg
 from doorstep.platform.http.deps import DbDep, StateDep
-from doorstep.platform.http.render import render
+from doorstep.platform.http.render import login_redirect, render_for
 from doorstep.platform.http.state import AppState
 from doorstep.requests import service
 from doorstep.requests.rules import RfaDraft, draft_area
@@ -25,22 +24,6 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form(max_length=4000)]
 Short = Annotated[str, Form(max_length=200)]
-
-
-def _login(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
-
-
-def _page(
-    request: Request,
-    principal: Principal | None,
-    template: str,
-    context: dict[str, Any],
-    *,
-    status: int = 200,
-) -> Response:
-    request.state.principal = principal
-    return render(request, template, context, status=status)
 
 
 @router.get("/rfa/{rfa_id}")
@@ -55,7 +38,7 @@ def rfa_page(
         "k": k,
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
     }
-    return _page(request, principal, "rfa.html", context)
+    return render_for(request, principal, "rfa.html", context)
 
 
 # --- the agency's side ---------------------------------------------------------------------------
@@ -71,7 +54,7 @@ def _dashboard(
     **extra: Any,
 ) -> Response:
     context = {**agencies.dashboard(db, principal.user, k), "form": {}, **extra}
-    return _page(request, principal, "agency_dashboard.html", context, status=status)
+    return render_for(request, principal, "agency_dashboard.html", context, status=status)
 
 
 def _window(text: str, field: str) -> datetime:
@@ -119,7 +102,7 @@ def post_request(
 ) -> Response:
     """Send a request; a refusal is shown in the form with its reason."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     form = {
         "case_number": case_number,
         "incident_type": incident_type,
@@ -147,7 +130,7 @@ def close_request(
 ) -> Response:
     """Close a request early."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     service.close_request(db, principal.user, rfa_id)
     return RedirectResponse("/agency", status_code=303)
 
@@ -156,10 +139,12 @@ def close_request(
 def evidence_locker(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
     """Shared clips the agency may view and download; every access is recorded."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     # Withdrawn shares (the owner deleted the footage) stay listed, without anything to open.
     agency, items = service.locker(db, principal.user)
-    return _page(request, principal, "agency_evidence.html", {"agency": agency, "items": items})
+    return render_for(
+        request, principal, "agency_evidence.html", {"agency": agency, "items": items}
+    )
 
 
 # --- owners --------------------------------------------------------------------------------------
@@ -169,9 +154,9 @@ def evidence_locker(request: Request, principal: OptionalPrincipal, db: DbDep) -
 def inbox(request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep) -> Response:
     """Requests that reached the owner's cameras."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     items = service.inbox(db, principal.user, state.settings.camera_map_k)
-    return _page(request, principal, "requests.html", {"items": items})
+    return render_for(request, principal, "requests.html", {"items": items})
 
 
 def _request_page(
@@ -191,7 +176,7 @@ def _request_page(
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
         **extra,
     }
-    return _page(request, principal, "requests_detail.html", context, status=status)
+    return render_for(request, principal, "requests_detail.html", context, status=status)
 
 
 @router.get("/requests/{rfa_id}")
@@ -200,7 +185,7 @@ def request_page(
 ) -> Response:
     """One request: the owner's clips in its area and window, previews, share or decline."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     return _request_page(request, principal, db, rfa_id)
 
 
@@ -217,7 +202,7 @@ def answer(
 ) -> Response:
     """Share the chosen clips (redacted) or decline."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     try:
         with db.begin_nested():
             service.answer_request(
@@ -240,9 +225,9 @@ def answer(
 def disclosures(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
     """Everything the owner shared, and every view and download of it."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     shares = service.disclosures(db, principal.user)
-    return _page(request, principal, "disclosures.html", {"shares": shares})
+    return render_for(request, principal, "disclosures.html", {"shares": shares})
 
 
 @router.post("/disclosures/{share_id}/revoke")
@@ -251,6 +236,6 @@ def revoke(
 ) -> Response:
     """Withdraw a share the agency has not downloaded."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     service.revoke_share(db, state, principal.user, share_id)
     return RedirectResponse("/disclosures", status_code=303)
