@@ -11,6 +11,8 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -521,3 +523,21 @@ def test_the_record_in_a_browser(demo_server: str) -> None:
         browser.close()
     assert outside == []
     assert refused == []
+
+
+def _tasks_after_importing(module: str) -> list[str]:
+    code = (
+        f"import {module}\n"
+        "from doorstep.platform.queue.core import TASKS\n"
+        "print(*sorted(TASKS.names()))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_the_demo_history_runs_every_task_the_server_runs_on_its_own() -> None:
+    # `doorstep demo` seeds its history before any app exists: its queue must know the share
+    # tasks without relying on the app having been imported first.
+    from_server = _tasks_after_importing("doorstep.app")
+    assert "share_prepare" in from_server
+    assert _tasks_after_importing("doorstep.demo.history") == from_server

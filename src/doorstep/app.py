@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import doorstep.tasks  # noqa: F401 - registers every feature's background tasks
 from doorstep import __version__
 from doorstep.accounts import api as accounts
 from doorstep.accounts import pages, throttling
@@ -44,7 +45,6 @@ from doorstep.platform.migrate import migrate
 from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
 from doorstep.requests import api as requests
-from doorstep.requests import jobs as share_jobs
 from doorstep.requests import pages as request_pages
 from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import api as transparency
@@ -66,9 +66,6 @@ Doorstep's API. Browsers use a session cookie (send the `csrf_token` you got at 
 Every error is `application/problem+json`.
 """
 
-
-#: The features whose tasks this app sends and runs: importing a feature's jobs registers them.
-FEATURE_JOBS = (clip_jobs, share_jobs)
 
 #: Every router, in the order a request is matched against them, at a few microseconds a route:
 #: the busiest (cameras uploading, residents reading their feed and timeline) first. No path of

@@ -20,6 +20,7 @@ from types import FrameType
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
+import doorstep.tasks  # noqa: F401 - registers every feature's background tasks
 from doorstep.clips import jobs as clip_jobs
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
@@ -28,14 +29,11 @@ from doorstep.platform.migrate import migrate
 from doorstep.platform.queue import _dramatiq
 from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
-from doorstep.requests import jobs as share_jobs
 from doorstep.settings import Settings, load_master_key
 
 log = logging.getLogger(__name__)
 
 LEASE_PREFIX = "doorstep:sweep-lease:"
-#: The features whose tasks a worker runs: importing a feature's jobs registers them in the queue.
-FEATURE_JOBS = (clip_jobs, share_jobs)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import doorstep.tasks  # noqa: F401 - the share copies this history's queue makes are tasks
 from doorstep.agencies import service as agencies
 from doorstep.demo._cast import account_by_email, cast_of, user_by_id, verified_agency
 from doorstep.demo._footage import Footage

@@ -1,0 +1,12 @@
+"""Every feature's background tasks: a process that sends or runs jobs loads them from here.
+
+Importing a feature's ``jobs`` module registers its tasks on ``platform.queue.core.TASKS``; the
+queue itself knows no feature. The app, the worker and the demo's own queue all load this one
+list, so none of them depends on what else happened to be imported first.
+"""
+
+from doorstep.clips import jobs as clip_jobs
+from doorstep.requests import jobs as share_jobs
+
+#: The features whose tasks are registered.
+FEATURE_JOBS = (clip_jobs, share_jobs)
