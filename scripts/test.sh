@@ -4,8 +4,9 @@
 # then a short load run. Extra arguments run only pytest with them (`bash scripts/test.sh tests/geo`).
 set -euo pipefail
 source "$(dirname "$0")/_setup.sh"
-# chromium drives the browser tests; everything else comes from PyPI.
-ensure_debian_packages chromium fonts-dejavu-core
+# chromium drives the browser tests; coturn relays the doorbell's NAT test; espeak-ng speaks the
+# quick replies; iproute2 makes the network namespaces. Everything else comes from PyPI.
+ensure_debian_packages chromium fonts-dejavu-core coturn espeak-ng iproute2 tcpdump
 ensure_venv "dev"
 cd "$doorstep_root"
 export PATH="$venv/bin:$PATH"
