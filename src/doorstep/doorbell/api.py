@@ -26,10 +26,12 @@ from doorstep.platform.http.deps import DbDep, StateDep
 router = APIRouter(prefix="/api/v1", tags=["doorbell"])
 
 
-@router.get("/turn", summary="TURN credentials for live view", responses=problems.responses(401))
+@router.get(
+    "/turn", summary="TURN credentials for live view", responses=problems.responses(401, 403)
+)
 def turn(principal: ClipReader, state: StateDep) -> TurnServers:
     """Short-lived credentials for the operator's TURN relay; none when it runs none."""
-    return service.turn_servers(state.settings, state.master_key, f"user:{principal.user.id}")
+    return service.viewer_turn(state.settings, state.master_key, principal.user)
 
 
 @router.post(
