@@ -252,3 +252,28 @@ def test_turn_credentials_name_a_pseudonym_and_last_the_ttl(
     assert client.get("/api/v1/me").json()["id"] not in server["username"]
     camera = client.get("/api/v1/devices/turn", headers=device(owner["token"])).json()
     assert camera["ice_servers"][0]["username"].split(":")[1] != pseudonym
+
+
+def test_openapi_documents_the_press_and_the_signalling(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    documented = {
+        ("post", "/api/v1/devices/ring"): "202",
+        ("get", "/api/v1/devices/live-sessions"): "200",
+        ("post", "/api/v1/devices/live-sessions/{session_id}/answer"): "204",
+        ("post", "/api/v1/devices/live-sessions/{session_id}/end"): "204",
+        ("get", "/api/v1/devices/turn"): "200",
+        ("get", "/api/v1/turn"): "200",
+        ("post", "/api/v1/cameras/{camera_id}/live-sessions"): "201",
+        ("get", "/api/v1/live-sessions/{session_id}"): "200",
+        ("delete", "/api/v1/live-sessions/{session_id}"): "204",
+        ("get", "/api/v1/rings/{ring_id}/snapshot"): "200",
+    }
+    for (method, path), ok in documented.items():
+        operation = paths[path][method]
+        assert operation["summary"], path
+        assert ok in operation["responses"], path
+        assert "401" in operation["responses"], path
+    feed = paths["/api/v1/devices/live-sessions"]["get"]["responses"]["200"]
+    assert feed["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DeviceFeed"
+    }

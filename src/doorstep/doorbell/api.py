@@ -55,7 +55,7 @@ def open_session(
 @router.get(
     "/live-sessions/{session_id}",
     summary="Wait for the agent's answer",
-    responses=problems.responses(401, 404),
+    responses=problems.responses(401, 403, 404, 503),
 )
 async def wait_session(
     session_id: str,
