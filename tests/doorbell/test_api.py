@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from doorstep.doorbell import api, device_api
 from doorstep.doorbell.models import Ring
+from doorstep.platform.http.admission import Admission
 from doorstep.platform.http.state import AppState
 from tests.cameras.test_api_devices import _camera, _pair
 from tests.doorbell.sdp import GOOD_ANSWER, GOOD_OFFER
@@ -277,3 +278,35 @@ def test_openapi_documents_the_press_and_the_signalling(client: TestClient) -> N
     assert feed["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/DeviceFeed"
     }
+
+
+@pytest.mark.usefixtures("no_recheck")
+def test_waiting_long_polls_hold_no_database_permit(
+    app: FastAPI, client: TestClient, owner: dict[str, str]
+) -> None:
+    state = state_of(app)
+    # One permit, and a request that cannot get it gives up at once: a long-poll that held it
+    # while waiting would turn the owner's next request into a 503.
+    state.admission = Admission(1, wait_s=0.5)
+    session = open_session(client, owner["csrf"], owner["camera"]).json()
+    with TestClient(app) as agent, ThreadPoolExecutor(2) as pool:
+        polls = [
+            pool.submit(
+                agent.get,
+                LIVE_SESSIONS,
+                params={"wait": 40, "active": [session["id"]]},
+                headers=device(owner["token"]),
+            ),
+            pool.submit(client.get, f"/api/v1/live-sessions/{session['id']}", params={"wait": 40}),
+        ]
+        until_waiting(app, f"camera:{owner['camera']}")
+        until_waiting(app, f"live-session:{session['id']}")
+        for _ in range(3):
+            assert client.get("/api/v1/cameras").status_code == 200
+        hung_up = client.delete(
+            f"/api/v1/live-sessions/{session['id']}", headers={"x-csrf-token": owner["csrf"]}
+        )
+        assert hung_up.status_code == 204
+        assert polls[0].result(timeout=30).json()["ended"] == [session["id"]]
+        agent.post(f"{LIVE_SESSIONS}/{session['id']}/end", headers=device(owner["token"]))
+        assert polls[1].result(timeout=30).json()["state"] == "ended"

@@ -309,6 +309,8 @@ def end_session(db: Session, user: User, session_id: str) -> None:
     row = _viewer_session(db, user, session_id)
     store.apply(row, rules.end(row.rule(), utcnow()))
     notify_after_commit(db, devices.device_key(row.camera_id), {"type": "ended"})
+    # Another of the viewer's pages may be waiting on the same session.
+    notify_after_commit(db, session_key(row.id), {"type": "ended"})
 
 
 def ring_snapshot(
