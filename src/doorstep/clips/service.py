@@ -15,18 +15,17 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.auth import Principal
 from doorstep.accounts.models import User
 from doorstep.cameras.models import Camera
-from doorstep.cameras.rules import in_quiet_hours, should_alert
 from doorstep.clips import _store_timeline as timeline_store
 from doorstep.clips import store
 from doorstep.clips._store_timeline import ClipFields
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import parse_range
 from doorstep.clips.schemas import ClipPage, ClipPublic
+from doorstep.clips.service_events import clip_alerts as event_alerts
 from doorstep.clips.store import ClipMeta
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.keys import Keys
-from doorstep.platform.types import utcnow
 from doorstep.transparency import audit_store as audit
 
 
@@ -79,15 +78,12 @@ def receive_clip(
     )
     body = clip_public(clip, camera.name)
     if created:
-        quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
+        # An event the agent announced at its start has alerted already: its clips do not.
+        alert = event_alerts(db, camera, meta.event_id, meta.started_at, clip.labels)
         notify_after_commit(
             db,
             camera.owner_id,
-            {
-                "type": "clip",
-                "alert": should_alert(camera.alert_mode, clip.labels, quiet=quiet),
-                "clip": body.model_dump(mode="json"),
-            },
+            {"type": "clip", "alert": alert, "clip": body.model_dump(mode="json")},
         )
     return body, created
 
