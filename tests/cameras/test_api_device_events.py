@@ -274,3 +274,29 @@ def test_only_the_owner_sees_the_start_snapshot(
     # A device token is not a viewer.
     device = client.get(url, headers={"authorization": f"Bearer {token}"})
     assert device.status_code in (401, 403)
+
+
+def test_what_was_announced_goes_with_the_clip_and_never_outlives_a_day(
+    app: FastAPI, client: TestClient, owner: str, tmp_path: Path
+) -> None:
+    from doorstep.clips.store import expire
+
+    camera = camera_with(client, owner)
+    token = _pair(client, owner, camera["id"])
+    kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())
+    announce(client, token, kept)
+    announce(client, token, dropped)
+    clip = _upload(
+        client, token, tiny_clip(tmp_path / "c.mp4").read_bytes(), meta=_meta(event_id=dropped)
+    ).json()
+    assert _events(app) == 2
+    deleted = client.delete(f"/api/v1/clips/{clip['id']}", headers={"x-csrf-token": owner})
+    assert deleted.status_code == 204
+    assert _events(app) == 1
+    state = _state(app)
+    with state.db.session() as db:
+        expire(db, state.keys, now=utcnow() + timedelta(hours=23))
+    assert _events(app) == 1
+    with state.db.session() as db:
+        expire(db, state.keys, now=utcnow() + timedelta(days=1, minutes=1))
+    assert _events(app) == 0
