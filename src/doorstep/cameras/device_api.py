@@ -1,4 +1,8 @@
-"""What camera agents call: pair, heartbeat, fetch their configuration, upload clips."""
+"""What camera agents call: pair, heartbeat, fetch their configuration, upload clips, live frames.
+
+Whether the owner's MJPEG live page is open reaches the agent in the doorbell's long-poll
+(``doorbell/device_api.py``, its ``mjpeg`` flag); the frames come back here.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from doorstep.cameras.schemas import (
     EventStartMeta,
     Heartbeat,
     HeartbeatResponse,
-    LiveWanted,
     PairRequest,
     PairResponse,
 )
@@ -105,12 +108,6 @@ def announce_event(
     # One byte past the limit is enough to know it is too large.
     data = snapshot.file.read(MAX_EVENT_SNAPSHOT + 1) if snapshot is not None else None
     return device.announce_event(db, state.held, principal.token, parsed, data)
-
-
-@router.get("/live")
-def live_wanted(principal: DevicePrincipal, db: DbDep, state: StateDep) -> LiveWanted:
-    """Asked every second or so by the agent; true while the owner's live page is open."""
-    return LiveWanted(wanted=device.live_wanted(db, principal.token, state.live))
 
 
 async def live_frame_body(request: Request) -> bytes:

@@ -89,6 +89,15 @@ class HouseholdMemberPublic(BaseModel):
     display_name: str
     email: str
     added_at: datetime
+    live_view: bool = Field(
+        description="Whether they may see the camera live and answer its rings (audited)."
+    )
+
+
+class HouseholdLiveView(Strict):
+    """Allow or stop a household member seeing the camera live and answering its rings."""
+
+    live_view: bool
 
 
 MAX_SNAPSHOT = 5 * 1024 * 1024
@@ -152,9 +161,3 @@ class EventAnnounced(BaseModel):
 
     event_id: str
     sent: str | None
-
-
-class LiveWanted(BaseModel):
-    """Whether the owner is watching this camera live right now."""
-
-    wanted: bool

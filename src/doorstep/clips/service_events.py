@@ -21,12 +21,14 @@ from doorstep.clips import _store_events as events
 from doorstep.clips.models import ClipEvent
 from doorstep.clips.store import ALLOWED_LABELS
 from doorstep.errors import InvalidInput, NotFound
-from doorstep.platform.bus.held import HeldBlobs
+from doorstep.platform.bus.held import HeldFiles
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.bus.mqtt import SharedHeld
 from doorstep.platform.types import utcnow
 
-Held = HeldBlobs | SharedHeld
+Held = HeldFiles | SharedHeld
+#: How long an event's start snapshot can be fetched (like a ring's); it is never stored.
+SNAPSHOT_SECONDS = 120.0
 
 
 def snapshot_key(camera_id: str, event_id: str) -> str:
@@ -82,7 +84,7 @@ def announce(
     db.flush()
     key = snapshot_key(camera.id, event_id)
     if snapshot is not None:
-        held.put(key, snapshot)
+        held.hold(key, snapshot, SNAPSHOT_SECONDS)
     message: dict[str, Any] = {
         "type": kind,
         "event_id": event_id,
