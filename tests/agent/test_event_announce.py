@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 import httpx
 import numpy as np
 import pytest
+from fastapi import FastAPI
 
 from doorstep.agent.announcer import Announcer, announcement
 from doorstep.agent.cli import main_agent
@@ -25,7 +26,8 @@ Published = list[dict[str, Any]]
 @pytest.fixture
 def published(live_server: Server, monkeypatch: pytest.MonkeyPatch) -> Published:
     """Every message the server's bus sends to pages, in order."""
-    state: AppState = live_server.server.config.app.state.doorstep
+    app = cast(FastAPI, live_server.server.config.app)
+    state: AppState = app.state.doorstep
     seen: Published = []
     publish = state.bus.publish
 
@@ -102,7 +104,7 @@ def test_word_goes_in_order_without_a_picture_from_an_e2e_camera() -> None:
         announcer = Announcer(
             "http://doorstep.test",
             "t",
-            e2e=lambda e2e=e2e: e2e,
+            e2e=(lambda: True) if e2e else (lambda: False),
             transport=httpx.MockTransport(server),
         )
         announcer.start()
