@@ -9,12 +9,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 from doorstep.agent import e2e
 from doorstep.agent.client import DeviceClient
-from doorstep.agent.options import AgentOptions
+from doorstep.agent.options import AGENT_MOTION, MAX_CLIP_SECONDS, AgentOptions
 from doorstep.agent.runner import CameraAgent, check_source
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
 from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save_state
@@ -61,7 +62,23 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--once", action="store_true", help="exit when the file ends and every clip is uploaded"
     )
+    parser.add_argument(
+        "--max-clip-seconds",
+        type=_clip_seconds,
+        default=MAX_CLIP_SECONDS,
+        help="cut longer events into clips of at most this long, each uploaded as it completes",
+    )
     return parser
+
+
+def _clip_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 1.0 <= seconds <= 3600.0:
+        raise argparse.ArgumentTypeError("give a number of seconds from 1 to 3600")
+    return seconds
 
 
 def main_agent(argv: list[str]) -> int:
@@ -133,6 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         once=args.once,
         mqtt_url=args.mqtt,
         spool_max_bytes=args.spool_max_mb * 1024 * 1024,
+        motion=replace(AGENT_MOTION, max_clip_seconds=args.max_clip_seconds),
     )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
