@@ -138,6 +138,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         state.bus = MqttBus(settings.mqtt_url)
         # Live view too: the owner's stream and the camera's agent may be on different processes.
         state.live = state.bus.live
+        state.held = state.bus.held
 
     jobs = queue.make_queue(settings, queue.JobContext(db, state.keys))
     queue.dispatch_after_commit(

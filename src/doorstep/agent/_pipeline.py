@@ -30,6 +30,14 @@ class Pipeline:
         """Score the frame's motion and record it; a finished clip comes back."""
         return self.recorder.feed(frame, self.detector.score(frame.luma))
 
+    def trigger(self, label: str) -> None:
+        """Record now as if motion began (pre-roll included), or extend the running event.
+
+        The clip is labelled ``label`` (``"ring"`` for a doorbell press) and lasts at least the
+        post-roll after this frame. Call it from the capture thread, between two ``feed`` calls.
+        """
+        self.recorder.trigger(label)
+
 
 def source_shape(source: VideoSource) -> tuple[int, int, float, int | None]:
     """Width, height, frame rate and audio rate: what a new pipeline is needed for."""

@@ -84,6 +84,7 @@ class EventSegmenter:
         self._last_motion = -1
         self._peak = (0, 0.0)
         self._previous_end = -1
+        self._labels: list[str] = []
 
     @property
     def active(self) -> bool:
@@ -119,6 +120,26 @@ class EventSegmenter:
         self._run_start = None
         return self._active
 
+    def trigger(self, index: int, label: str) -> EventStarted | None:
+        """Something outside the picture (a doorbell press) happened at frame ``index``.
+
+        Starts an event there with the usual pre-roll, as if motion had just begun, or keeps the
+        running one going; either way the event is labelled ``label`` and lasts at least the
+        post-roll after ``index``. Returns the start when this began a new event.
+        """
+        if label and label not in self._labels:
+            self._labels.append(label)
+        if self._active is not None:
+            self._last_motion = max(self._last_motion, index)
+            return None
+        begun = index if self._run_start is None else min(index, self._run_start)
+        start = max(0, begun - self.pre_roll_frames, self._previous_end + 1)
+        self._active = EventStarted(start_frame=start, trigger_frame=max(start, index))
+        self._last_motion = max(start, index)
+        self._peak = self._run_peak if self._run_start is not None else (index, 0.0)
+        self._run_start = None
+        return self._active
+
     def finish(self, last_index: int) -> MotionEvent | None:
         """Close an event still running when the footage ends at frame ``last_index``."""
         if self._active is None:
@@ -135,9 +156,11 @@ class EventSegmenter:
             peak_frame=self._peak[0],
             peak_score=self._peak[1],
             fps=self.fps,
+            labels=tuple(self._labels),
         )
         self._active = None
         self._previous_end = end_frame
+        self._labels = []
         return event
 
 
@@ -218,6 +241,7 @@ class EventRecorder:
         self._ring: deque[tuple[Frame, float]] = deque(maxlen=ring_size)
         self._event: _EventInProgress | None = None
         self._last_index = -1
+        self._early: list[str] = []
 
     def feed(self, frame: Frame, score: float) -> Clip | None:
         """Take one frame and its motion score; return a clip when an event has just ended."""
@@ -233,7 +257,23 @@ class EventRecorder:
         self._ring.append((frame, score))
         if isinstance(result, EventStarted):
             self._begin(result)
+        for label in self._early:
+            self.trigger(label)
+        self._early = []
         return None
+
+    def trigger(self, label: str) -> None:
+        """Start (or extend) an event at the last frame fed, with pre-roll, labelled ``label``.
+
+        Call it between two ``feed`` calls, from the thread that feeds. Before any frame there is
+        nothing to record yet, so the event starts at the first frame.
+        """
+        if self._last_index < 0:
+            self._early.append(label)
+            return
+        started = self.segmenter.trigger(self._last_index, label)
+        if started is not None and self._event is None:
+            self._begin(started)
 
     def close(self) -> Clip | None:
         """End the footage: finish and return an event still running, if any."""
@@ -286,7 +326,8 @@ class EventRecorder:
         assert event is not None
         self._event = None
         if self.labeler is not None and event.samples:
-            motion = replace(motion, labels=self.labeler(_evenly(event.samples, self.max_samples)))
+            seen = self.labeler(_evenly(event.samples, self.max_samples))
+            motion = replace(motion, labels=_merged(motion.labels, seen))
         if event.writer is None:
             return Clip(event=motion)
         video = event.writer.close()
@@ -309,6 +350,10 @@ class EventRecorder:
         except OSError as err:
             raise ClipWriteFailed(f"cannot write event metadata {metadata}: {err}") from err
         return Clip(event=motion, video=video, snapshot=snapshot, metadata=metadata)
+
+
+def _merged(first: Sequence[str], then: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*first, *then]))
 
 
 def _evenly(items: Sequence[npt.NDArray[np.uint8]], count: int) -> list[npt.NDArray[np.uint8]]:

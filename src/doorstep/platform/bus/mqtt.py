@@ -9,6 +9,9 @@ Live view crosses processes the same way (``SharedLive``): the owner's page may 
 on one process while the camera's agent talks to another. The wish to watch goes out on
 ``doorstep/server/live/<camera>/want`` and frames come back on ``.../frame/<process>``, at most
 once (QoS 0), never retained by the broker, and only while someone is watching.
+
+Held pictures (``SharedHeld``: a ring's or an event's snapshot) go out once on
+``doorstep/server/held/<key>`` so any process can serve them for their short life; never retained.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from doorstep.errors import Unavailable
+from doorstep.platform.bus.held import HOLD_SECONDS, HeldBlobs
 from doorstep.platform.bus.live import WANT_SECONDS, LiveHub
 from doorstep.platform.bus.memory import MemoryBus, Subscription
 from doorstep.platform.bus.topics import parse_broker
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "doorstep/server/accounts/"
 LIVE_PREFIX = "doorstep/server/live/"
+HELD_PREFIX = "doorstep/server/held/"
 #: A page's stream asks for frames ten times a second; the broker hears about it once a second.
 WANT_EVERY_SECONDS = 1.0
 
@@ -46,6 +51,7 @@ class MqttBus:
         self._closing = False
         self.origin = uuid.uuid4().hex[:12]
         self.live = SharedLive(self)
+        self.held = SharedHeld(self)
         self.client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"doorstep-api-{uuid.uuid4().hex[:12]}",
@@ -64,7 +70,7 @@ class MqttBus:
     def _on_connect(self, client: paho.Client, *args: Any) -> None:
         del args
         # Subscribing here also renews the subscription after every reconnect.
-        client.subscribe([(PREFIX + "+", 1), (LIVE_PREFIX + "#", 0)])
+        client.subscribe([(PREFIX + "+", 1), (LIVE_PREFIX + "#", 0), (HELD_PREFIX + "#", 1)])
 
     def _on_subscribe(self, client: paho.Client, *args: Any) -> None:
         del client, args
@@ -81,6 +87,9 @@ class MqttBus:
         del client, userdata
         if message.topic.startswith(LIVE_PREFIX):
             self.live.received(message.topic.removeprefix(LIVE_PREFIX), bytes(message.payload))
+            return
+        if message.topic.startswith(HELD_PREFIX):
+            self.held.received(message.topic.removeprefix(HELD_PREFIX), bytes(message.payload))
             return
         account_id = message.topic.removeprefix(PREFIX)
         try:
@@ -168,3 +177,31 @@ class SharedLive:
         elif len(parts) == 3 and parts[1] == "frame" and parts[2] != self._bus.origin:
             # Kept only while a page here or elsewhere still wants the camera.
             self.local.publish(parts[0], payload)
+
+
+class SharedHeld:
+    """``HeldBlobs`` for several API processes: a held picture is sent once to all of them."""
+
+    def __init__(self, bus: MqttBus) -> None:
+        self.local = HeldBlobs()
+        self._bus = bus
+
+    def put(self, key: str, data: bytes, seconds: float = HOLD_SECONDS) -> None:
+        """Hold the bytes here and on every other process."""
+        self.local.put(key, data, seconds)
+        topic = f"{HELD_PREFIX}{key}/{self._bus.origin}"
+        self._bus.client.publish(topic, data, qos=1, retain=False)
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes held under ``key`` on this process, if still held."""
+        return self.local.get(key)
+
+    def drop(self, key: str) -> None:
+        """Forget ``key`` here (the others let it lapse)."""
+        self.local.drop(key)
+
+    def received(self, topic: str, payload: bytes) -> None:
+        """A held picture from another process (this one's own echo is ignored)."""
+        key, _, origin = topic.rpartition("/")
+        if key and origin != self._bus.origin:
+            self.local.put(key, payload)
