@@ -19,6 +19,7 @@ from doorstep.agent._pipeline import (
     source_shape,
 )
 from doorstep.agent.client import DeviceClient
+from doorstep.agent.doorbell import Doorbell
 from doorstep.agent.mjpeg import MjpegLive
 from doorstep.agent.mqtt import MqttPublisher
 from doorstep.agent.options import AgentOptions, CameraConfig
@@ -97,6 +98,16 @@ class CameraAgent:
         self.live_wanted = self.mjpeg.wanted
         """Set while the owner's live page is open."""
         self._live_threads: list[threading.Thread] = []
+        self.doorbell = Doorbell(
+            self.folder,
+            DeviceClient(state.server, state.token),
+            options,
+            self.stop_event,
+            mqtt=self.mqtt,
+            on_unauthorised=self._unauthorised,
+            legacy_poll=self.mjpeg.poll,
+            mjpeg=self.mjpeg.wanted,
+        )
 
     @property
     def live_sent(self) -> int:
@@ -124,6 +135,7 @@ class CameraAgent:
         self.client.close()
         self._upload_client.close()
         self._live_client.close()
+        self.doorbell.client.close()
         return 0 if self.failure is None else 1
 
     def _run_threads(self) -> None:
@@ -134,8 +146,8 @@ class CameraAgent:
             target=self._heartbeats, name="doorstep-heartbeat", daemon=True
         )
         self._heartbeat.start()
+        self.doorbell.start()
         self._live_threads = [
-            threading.Thread(target=self._live_poll, name="doorstep-live-poll", daemon=True),
             threading.Thread(target=self.mjpeg.send_loop, name="doorstep-live-send", daemon=True),
         ]
         for thread in self._live_threads:
@@ -154,6 +166,7 @@ class CameraAgent:
             self._heartbeat.join(30.0)
         for thread in self._live_threads:
             thread.join(10.0)
+        self.doorbell.stop()
         if self.mqtt is not None:
             self.mqtt.stop()
 
@@ -267,8 +280,11 @@ class CameraAgent:
                         self._spool_clip(pipeline.recorder.close())
                     pipeline = self._pipeline(source, config)
                 consumed += 1
+                if self.doorbell.take_trigger():
+                    pipeline.trigger("ring")
                 self._spool_clip(pipeline.feed(frame))
                 self.mjpeg.offer(frame)
+                self.doorbell.offer(frame)
                 if self._interrupted():
                     break
         except (DamagedMedia, SourceUnavailable, NotVideo) as err:
@@ -282,10 +298,6 @@ class CameraAgent:
                 self._spool_clip(pipeline.recorder.close())
         ended = broken or self.stop_event.is_set() or self._pending is None
         return ended, consumed
-
-    def _live_poll(self) -> None:
-        while not self.stop_event.is_set():
-            self.mjpeg.poll()
 
     def _wait(self, seconds: float) -> None:
         self.stop_event.wait(seconds)
