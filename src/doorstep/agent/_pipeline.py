@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from doorstep.agent.options import CameraConfig
 from doorstep.errors import ConfigurationError
 from doorstep.media.motion import MotionDetector, MotionSettings
 from doorstep.media.people import PersonDetector
-from doorstep.media.recorder import Clip, EventRecorder, Labeler
+from doorstep.media.recorder import Clip, EventNews, EventRecorder, Labeler
 from doorstep.media.source import Frame, VideoSource
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,12 @@ def build_pipeline(
     settings: MotionSettings,
     clips_dir: Path,
     labeler: Labeler | None,
+    on_news: Callable[[EventNews, float], None] | None = None,
 ) -> Pipeline:
-    """A pipeline for ``source`` with ``config``'s zones, recording its clips into ``clips_dir``."""
+    """A pipeline for ``source`` with ``config``'s zones, recording its clips into ``clips_dir``.
+
+    ``on_news`` hears of each event as it starts and learns labels, with the source's frame rate.
+    """
     detector = MotionDetector(
         source.width,
         source.height,
@@ -69,6 +73,7 @@ def build_pipeline(
         audio_layout=source.audio_layout,
         labeler=labeler,
         clip_name=lambda _started: uuid.uuid4().hex,
+        on_news=(lambda news: on_news(news, source.fps)) if on_news is not None else None,
     )
     return Pipeline(source_shape(source), detector, recorder)
 

@@ -9,12 +9,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 from doorstep.agent import e2e, replies
 from doorstep.agent.client import DeviceClient
-from doorstep.agent.options import AgentOptions
+from doorstep.agent.options import AGENT_MOTION, MAX_CLIP_SECONDS, AgentOptions
 from doorstep.agent.press import ring_running_agent
 from doorstep.agent.runner import CameraAgent, check_source
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
@@ -63,6 +64,12 @@ def _run_parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="exit when the file ends and every clip is uploaded"
     )
     parser.add_argument(
+        "--max-clip-seconds",
+        type=_clip_seconds,
+        default=MAX_CLIP_SECONDS,
+        help="cut longer events into clips of at most this long, each uploaded as it completes",
+    )
+    parser.add_argument(
         "--button-pin", type=int, metavar="N", help="the doorbell button's GPIO pin (BCM number)"
     )
     parser.add_argument(
@@ -79,6 +86,16 @@ def _run_parser() -> argparse.ArgumentParser:
         help="where the owner's voice and quick replies play: file:PATH.wav, alsa:DEVICE or none",
     )
     return parser
+
+
+def _clip_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 1.0 <= seconds <= 3600.0:
+        raise argparse.ArgumentTypeError("give a number of seconds from 1 to 3600")
+    return seconds
 
 
 def _folder_parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -192,6 +209,7 @@ def _run(args: argparse.Namespace) -> int:
         ring_key=args.ring_key,
         microphone=args.microphone,
         speaker=args.speaker,
+        motion=replace(AGENT_MOTION, max_clip_seconds=args.max_clip_seconds),
     )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -1,4 +1,4 @@
-"""HTTP client for the device API: pair, heartbeat, configuration, clip upload."""
+"""HTTP client for the device API: pair, heartbeat, configuration, events, clip upload."""
 
 from __future__ import annotations
 
@@ -119,6 +119,13 @@ class DeviceClient:
             raise DoorstepError(f"cannot read the spooled clip {video}: {err}") from err
         body = _body(response)
         return Uploaded(clip_id=str(body["id"]), created=response.status_code == 201)
+
+    def announce_event(self, meta: dict[str, Any], snapshot: bytes | None) -> dict[str, Any]:
+        """Tell the server an event began (or learnt labels); the JPEG only at its start."""
+        files = {"snapshot": ("start.jpg", snapshot, "image/jpeg")} if snapshot else None
+        return self._call(
+            "POST", "/api/v1/devices/events", data={"meta": json.dumps(meta)}, files=files
+        )
 
     def live_wanted(self) -> bool:
         """Whether the owner is watching this camera live."""

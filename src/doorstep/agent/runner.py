@@ -18,8 +18,10 @@ from doorstep.agent._pipeline import (
     person_labeler,
     source_shape,
 )
+from doorstep.agent.announcer import AnnouncedFirst, Announcer
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.doorbell import Doorbell
+from doorstep.agent.e2e import load_key
 from doorstep.agent.mjpeg import MjpegLive
 from doorstep.agent.mqtt import MqttPublisher
 from doorstep.agent.options import AgentOptions, CameraConfig
@@ -76,7 +78,8 @@ class CameraAgent:
         self.spool = Spool(
             folder / "spool", max_bytes=options.spool_max_bytes, on_evict=self._evicted
         )
-        self._upload_client = DeviceClient(state.server, state.token)
+        self.announcer = Announcer(state.server, state.token, e2e=lambda: bool(load_key(folder)))
+        self._upload_client = AnnouncedFirst(state.server, state.token, self.announcer)
         self.uploader = Uploader(
             self.spool,
             self._upload_client,
@@ -142,6 +145,7 @@ class CameraAgent:
         if self.mqtt is not None:
             self.mqtt.start()
         self.uploader.start()
+        self.announcer.start()
         self._heartbeat = threading.Thread(
             target=self._heartbeats, name="doorstep-heartbeat", daemon=True
         )
@@ -161,6 +165,7 @@ class CameraAgent:
 
     def _shut_down(self) -> None:
         self.stop_event.set()
+        self.announcer.stop()
         self.uploader.stop()
         if self._heartbeat is not None:
             self._heartbeat.join(30.0)
@@ -321,7 +326,9 @@ class CameraAgent:
             yield frame
 
     def _pipeline(self, source: VideoSource, config: CameraConfig) -> Pipeline:
-        return build_pipeline(source, config, self.options.motion, self.work, self._labeler)
+        return build_pipeline(
+            source, config, self.options.motion, self.work, self._labeler, self.announcer.news
+        )
 
     def _spool_clip(self, clip: Clip | None) -> None:
         if clip is None:
@@ -339,6 +346,8 @@ class CameraAgent:
             "ended_at": ended.isoformat(),
             "peak_motion": round(min(1.0, max(0.0, event.peak_score)), 5),
             "labels": list(event.labels),
+            "event_id": clip.event_id or None,
+            "segment": event.segment,
         }
         try:
             entry = self.spool.add(clip.video, clip.snapshot, meta)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from doorstep.accounts.schemas import HomeLocation, Strict
 
@@ -88,10 +89,21 @@ class HouseholdMemberPublic(BaseModel):
     display_name: str
     email: str
     added_at: datetime
+    live_view: bool = Field(
+        description="Whether they may see the camera live and answer its rings (audited)."
+    )
+
+
+class HouseholdLiveView(Strict):
+    """Allow or stop a household member seeing the camera live and answering its rings."""
+
+    live_view: bool
 
 
 MAX_SNAPSHOT = 5 * 1024 * 1024
 MAX_LIVE_FRAME = 1024 * 1024
+#: An event's start snapshot, like a live frame, is a small JPEG held in memory for a while.
+MAX_EVENT_SNAPSHOT = 1024 * 1024
 
 
 class PairRequest(Strict):
@@ -130,9 +142,22 @@ class ClipUploadMeta(Strict):
     peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     labels: Annotated[list[str], Field(max_length=5)] = []
     e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
+    event_id: UUID | None = Field(None, description="The agent's id of the event the clip records")
+    segment: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        0, description="Which piece of a long event this clip is, 0 first"
+    )
 
 
-class LiveWanted(BaseModel):
-    """Whether the owner is watching this camera live right now."""
+class EventStartMeta(Strict):
+    """An event the agent announces as it starts, or again with a label it learnt since."""
 
-    wanted: bool
+    event_id: UUID = Field(description="Made by the agent; its clips name it too")
+    started_at: AwareDatetime
+    labels: Annotated[list[str], Field(max_length=5)] = []
+
+
+class EventAnnounced(BaseModel):
+    """What the owner's pages were told: ``event_started``, ``event_updated`` or nothing new."""
+
+    event_id: str
+    sent: str | None

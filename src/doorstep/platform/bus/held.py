@@ -1,9 +1,7 @@
-"""Pictures held only in memory for a short while: a doorbell's ring or an event's first snapshot.
+"""Small files held only in memory for a short while (a doorbell's snapshot), then forgotten.
 
-An alert that reaches a page at once needs its picture at once, before any clip is uploaded;
-such a picture is never written to disk or the database and lapses after ``HOLD_SECONDS``. Keys
-are opaque strings the caller makes (``"event:<camera>:<event>"`` e.g.); whoever serves a held
-picture checks who may see it first.
+Never written to disk or the database; in a server of several processes ``mqtt.SharedHeld``
+hands each one to every process, so whichever holds a page can answer for it.
 """
 
 from __future__ import annotations
@@ -12,46 +10,33 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-#: How long a held picture can be fetched.
-HOLD_SECONDS = 120.0
-#: The most pictures held at once (a few hundred kilobytes each); the oldest go first.
-MAX_HELD = 2000
+#: The longest anything is held.
+MAX_SECONDS = 300.0
 
 
 @dataclass
-class HeldBlobs:
-    """Bytes by key, each until its time runs out; thread-safe, bounded."""
+class HeldFiles:
+    """Bytes by key, each until its time is up."""
 
     _items: dict[str, tuple[float, bytes]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def put(self, key: str, data: bytes, seconds: float = HOLD_SECONDS) -> None:
-        """Hold ``data`` under ``key`` for ``seconds`` (at most ``HOLD_SECONDS``)."""
+    def hold(self, key: str, data: bytes, seconds: float) -> None:
+        """Keep ``data`` under ``key`` for ``seconds`` (at most ``MAX_SECONDS``)."""
         now = time.monotonic()
         with self._lock:
-            self._drop_expired(now)
-            self._items.pop(key, None)
-            while len(self._items) >= MAX_HELD:
-                del self._items[next(iter(self._items))]
-            self._items[key] = (now + min(seconds, HOLD_SECONDS), data)
+            # Forget what is due on every write: nothing lingers past its time for long.
+            for stale in [k for k, (until, _) in self._items.items() if until <= now]:
+                del self._items[stale]
+            self._items[key] = (now + min(seconds, MAX_SECONDS), data)
 
     def get(self, key: str) -> bytes | None:
-        """The bytes held under ``key``, or None once they lapsed (or never were)."""
-        now = time.monotonic()
+        """The bytes held under ``key``, or None once their time is up."""
         with self._lock:
-            held = self._items.get(key)
-            if held is None:
+            item = self._items.get(key)
+            if item is None:
                 return None
-            if held[0] <= now:
+            if item[0] <= time.monotonic():
                 del self._items[key]
                 return None
-            return held[1]
-
-    def drop(self, key: str) -> None:
-        """Forget ``key`` now."""
-        with self._lock:
-            self._items.pop(key, None)
-
-    def _drop_expired(self, now: float) -> None:
-        for key in [k for k, (until, _) in self._items.items() if until <= now]:
-            del self._items[key]
+            return item[1]

@@ -10,8 +10,8 @@ on one process while the camera's agent talks to another. The wish to watch goes
 ``doorstep/server/live/<camera>/want`` and frames come back on ``.../frame/<process>``, at most
 once (QoS 0), never retained by the broker, and only while someone is watching.
 
-Held pictures (``SharedHeld``: a ring's or an event's snapshot) go out once on
-``doorstep/server/held/<key>`` so any process can serve them for their short life; never retained.
+Files held in memory for a short while (``SharedHeld``: a doorbell's snapshot) go out once on
+``doorstep/server/held/<seconds>/<origin>/<key>`` and every process keeps its copy as long.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from doorstep.errors import Unavailable
-from doorstep.platform.bus.held import HOLD_SECONDS, HeldBlobs
+from doorstep.platform.bus.held import MAX_SECONDS, HeldFiles
 from doorstep.platform.bus.live import WANT_SECONDS, LiveHub
 from doorstep.platform.bus.memory import MemoryBus, Subscription
 from doorstep.platform.bus.topics import parse_broker
@@ -180,28 +180,25 @@ class SharedLive:
 
 
 class SharedHeld:
-    """``HeldBlobs`` for several API processes: a held picture is sent once to all of them."""
+    """``HeldFiles`` for several API processes: each file is handed to every process once."""
 
     def __init__(self, bus: MqttBus) -> None:
-        self.local = HeldBlobs()
+        self.local = HeldFiles()
         self._bus = bus
 
-    def put(self, key: str, data: bytes, seconds: float = HOLD_SECONDS) -> None:
-        """Hold the bytes here and on every other process."""
-        self.local.put(key, data, seconds)
-        topic = f"{HELD_PREFIX}{key}/{self._bus.origin}"
-        self._bus.client.publish(topic, data, qos=1, retain=False)
+    def hold(self, key: str, data: bytes, seconds: float) -> None:
+        """Keep ``data`` here and on every other process for ``seconds``."""
+        self.local.hold(key, data, seconds)
+        topic = f"{HELD_PREFIX}{int(seconds)}/{self._bus.origin}/{key}"
+        self._bus.client.publish(topic, data, qos=1)
 
     def get(self, key: str) -> bytes | None:
-        """The bytes held under ``key`` on this process, if still held."""
+        """The bytes held under ``key`` on this process, or None."""
         return self.local.get(key)
 
-    def drop(self, key: str) -> None:
-        """Forget ``key`` here (the others let it lapse)."""
-        self.local.drop(key)
-
     def received(self, topic: str, payload: bytes) -> None:
-        """A held picture from another process (this one's own echo is ignored)."""
-        key, _, origin = topic.rpartition("/")
-        if key and origin != self._bus.origin:
-            self.local.put(key, payload)
+        """A file another process holds (this process's own, echoed by the broker, is skipped)."""
+        seconds, origin, key = (topic.split("/", 2) + ["", ""])[:3]
+        if origin == self._bus.origin or not key or not seconds.isdigit():
+            return
+        self.local.hold(key, payload, min(float(seconds), MAX_SECONDS))
