@@ -66,12 +66,14 @@ class Bell:
 class GpioButton:
     """A push button between a GPIO pin and ground (pulled up): pressed when the pin goes low."""
 
-    def __init__(self, bell: Bell, pin: int, *, pin_factory: Any = None) -> None:
+    def __init__(
+        self, bell: Bell, pin: int, *, pin_factory: Any = None, bounce_time: float | None = 0.02
+    ) -> None:
         from gpiozero import Button
 
         # gpiozero's own bounce filter is short; the bell's 2 s fence makes a held or bouncing
         # button one press whatever the contacts do.
-        self.button = Button(pin, pull_up=True, bounce_time=0.02, pin_factory=pin_factory)
+        self.button = Button(pin, pull_up=True, bounce_time=bounce_time, pin_factory=pin_factory)
         self.button.when_pressed = lambda: bell.press("button")
 
     def close(self) -> None:
