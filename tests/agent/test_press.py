@@ -1,5 +1,8 @@
-"""Every press source reaches one fenced press: GPIO (gpiozero's mock pins), the unix socket
-behind `doorstep agent ring`, the terminal key and the MQTT command; Home Assistant discovery."""
+"""Every press source reaches one fenced press, and Home Assistant discovers the doorbell.
+
+Sources: GPIO (gpiozero's mock pins), the unix socket behind `doorstep agent ring`, the terminal
+key and the MQTT command.
+"""
 
 from __future__ import annotations
 
@@ -98,7 +101,7 @@ def ring_socket(tmp_path: Path, bell: Bell) -> Iterator[RingSocket]:
 
 
 def test_doorstep_agent_ring_presses_the_running_agent(
-    ring_socket: RingSocket, rings: list[str], capsys: pytest.CaptureFixture[str], clock: Clock
+    ring_socket: RingSocket, rings: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = ring_socket.path.parent
     assert stat.S_IMODE(ring_socket.path.stat().st_mode) == 0o600
@@ -159,6 +162,7 @@ def test_the_mqtt_command_rings_and_home_assistant_discovers_the_doorbell(
     watcher = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
 
     def on_message(client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        del client, userdata
         seen[message.topic] = message.payload
         if f"doorstep/{camera}/doorbell" in seen:
             got.set()
@@ -171,7 +175,7 @@ def test_the_mqtt_command_rings_and_home_assistant_discovers_the_doorbell(
     publisher = MqttPublisher("mqtt://127.0.0.1:1883", camera, on_command=bell.press)
     config_topic, _ = publisher.discovery()
     done = threading.Event()
-    publisher.client.on_subscribe = lambda *args: done.set()
+    publisher.client.on_subscribe = lambda *_: done.set()
     publisher.start()
     try:
         assert done.wait(10), "the agent did not subscribe to its command topic"
