@@ -163,7 +163,7 @@ def test_the_mqtt_command_rings_and_home_assistant_discovers_the_doorbell(
 
     def on_message(client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         del client, userdata
-        seen[message.topic] = message.payload
+        seen[message.topic] = bytes(message.payload)
         if f"doorstep/{camera}/doorbell" in seen:
             got.set()
 
