@@ -94,3 +94,20 @@ def test_the_microphone_and_speaker_specs(tmp_path: Path) -> None:
         assert wav.getnframes() == 480
     with pytest.raises(ConfigurationError):
         open_speaker("speaker")
+
+
+def test_a_button_pin_that_cannot_be_used_stops_the_agent_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No GPIO here, even on a Raspberry Pi: a pin factory that does not exist.
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "no-such-factory")
+    folder = private_folder(tmp_path / "agent")
+    with pytest.raises(ConfigurationError, match="GPIO pin 17"):
+        Doorbell(
+            folder,
+            DeviceClient("http://127.0.0.1:9"),
+            AgentOptions(source="x", button_pin=17),
+            threading.Event(),
+            mqtt=None,
+            on_unauthorised=lambda _: None,
+        )
