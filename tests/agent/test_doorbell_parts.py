@@ -94,6 +94,8 @@ def test_the_microphone_and_speaker_specs(tmp_path: Path) -> None:
         assert wav.getnframes() == 480
     with pytest.raises(ConfigurationError):
         open_speaker("speaker")
+    with pytest.raises(ConfigurationError, match="ALSA speaker"):
+        open_speaker("alsa:doorstep-no-such-device")
 
 
 def test_a_button_pin_that_cannot_be_used_stops_the_agent_before_it_starts(
