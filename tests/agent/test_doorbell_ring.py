@@ -13,10 +13,18 @@ import httpx
 import pytest
 
 from doorstep.agent.cli import main_agent
+from doorstep.agent.client import DeviceClient
 from doorstep.agent.options import AgentOptions
 from doorstep.agent.runner import CameraAgent
-from doorstep.agent.state import AgentState
-from tests.agent.conftest import Owner, Server, free_port, start_server, wait_for
+from doorstep.agent.state import AgentState, save_state
+from tests.agent.conftest import (
+    PASSWORD,
+    Owner,
+    Server,
+    free_port,
+    start_server,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -102,8 +110,6 @@ def test_an_idle_agent_makes_at_most_three_requests_a_minute(
         heartbeat_seconds=defaults.heartbeat_seconds / scale,
     )
     state = _pair(server)
-    from doorstep.agent.state import save_state
-
     save_state(state_dir, state)
     agent_for(state, options)
     polls = "GET /api/v1/devices/live-sessions"
@@ -118,9 +124,6 @@ def test_an_idle_agent_makes_at_most_three_requests_a_minute(
 
 
 def _pair(server: Server) -> AgentState:
-    from doorstep.agent.client import DeviceClient
-    from tests.agent.conftest import PASSWORD
-
     with httpx.Client(base_url=server.url, timeout=30) as http:
         account = {"email": "ada@example.org", "password": PASSWORD, "display_name": "Ada"}
         assert http.post("/api/v1/accounts", json=account).status_code == 201
