@@ -45,16 +45,22 @@ class Server:
     def stop(self) -> None:
         """Stop the server the way a crash looks to the agent: connections refused from now on."""
         self.server.should_exit = True
+        # An agent's long-poll may be waiting (up to 45 s): a crash does not wait for it either.
+        self.server.force_exit = True
         self.thread.join(timeout=15)
         assert not self.thread.is_alive(), "the test server did not stop"
 
 
-def start_server(data_dir: Path, port: int) -> Server:
-    """Start Doorstep on ``port`` with its data (database included) in ``data_dir``."""
+def start_server(data_dir: Path, port: int, *, wrap: Callable[[Any], Any] | None = None) -> Server:
+    """Start Doorstep on ``port`` with its data (database included) in ``data_dir``.
+
+    ``wrap`` puts an ASGI middleware around the app (to count requests, say).
+    """
     settings = Settings(env=Environment.TEST, data_dir=data_dir, host="127.0.0.1", port=port)
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app: Any = create_app(settings)
+    if wrap is not None:
+        app = wrap(app)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

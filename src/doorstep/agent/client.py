@@ -139,6 +139,36 @@ class DeviceClient:
         if not response.is_success:
             raise error_from(response)
 
+    def ring(self, source: str, snapshot: bytes | None) -> tuple[str, bool]:
+        """Tell the server the doorbell was pressed; its ring id, and whether it is a new ring."""
+        files = {"snapshot": ("ring.jpg", snapshot, "image/jpeg")} if snapshot else None
+        body = self._call("POST", "/api/v1/devices/ring", data={"source": source}, files=files)
+        return str(body["ring_id"]), bool(body["rang"])
+
+    def live_sessions(self, wait: float, active: list[str]) -> dict[str, Any]:
+        """Long-poll for offered and ended live sessions (also the camera's heartbeat)."""
+        params: list[tuple[str, str | int]] = [("wait", int(wait))]
+        params += [("active", session_id) for session_id in active]
+        return self._call(
+            "GET", "/api/v1/devices/live-sessions", params=params, timeout=wait + 20.0
+        )
+
+    def answer_session(self, session_id: str, sdp: str) -> None:
+        """Send the agent's answer to an offered live session."""
+        response = self._send(
+            "POST",
+            f"/api/v1/devices/live-sessions/{session_id}/answer",
+            json={"type": "answer", "sdp": sdp},
+        )
+        if not response.is_success:
+            raise error_from(response)
+
+    def end_session(self, session_id: str) -> None:
+        """Tell the server the agent ended a live session."""
+        response = self._send("POST", f"/api/v1/devices/live-sessions/{session_id}/end")
+        if not response.is_success:
+            raise error_from(response)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return _body(self._send(method, path, **kwargs))
 
