@@ -124,8 +124,9 @@ def live_page(
     if principal is None:
         return login_redirect(request)
     request.state.principal = principal
-    camera = cameras.owned_camera(db, principal.user, camera_id)
-    context = {"camera": camera, "ring_id": ring, "mjpeg": mjpeg == "1"}
+    camera = cameras.live_view_camera(db, principal.user, camera_id)
+    owner = camera.owner_id == principal.user.id
+    context = {"camera": camera, "ring_id": ring, "mjpeg": mjpeg == "1" and owner, "owner": owner}
     return render(
         request, "camera_live.html", context, headers={"permissions-policy": LIVE_PERMISSIONS}
     )

@@ -103,7 +103,7 @@
         return session.answer;
       }
       if (session.state === "ended") {
-        throw new Error("the doorbell did not answer");
+        throw new Error("the doorbell did not answer (is it online?)");
       }
       if (Date.now() > expiresAt + 2000) {
         throw new Error("the doorbell did not answer in time (is it online?)");
