@@ -89,7 +89,7 @@ class Agent:
         deadline = time.monotonic() + 20
         while True:
             done = subprocess.run(
-                doorstep("agent", "ring", "--folder", str(self.folder)),
+                doorstep("agent", "ring", "--state-dir", str(self.folder)),
                 env=_env(),
                 capture_output=True,
                 timeout=30,
@@ -118,6 +118,11 @@ class Agent:
         samples = np.frombuffer(data[start + 8 :][: (len(data) - start - 8) // 2 * 2], "<i2")
         return samples[: samples.size // channels * channels].reshape(-1, channels)[:, 0]
 
+    def loudness(self, seconds: float) -> float:
+        """The RMS level of the speaker's last ``seconds``."""
+        recent = self.heard()[-int(seconds * self.sample_rate()) :].astype(np.float64)
+        return float(np.sqrt(np.mean(recent**2))) if recent.size else 0.0
+
     def sample_rate(self) -> int:
         data = self.speaker.read_bytes()
         fmt = data.find(b"fmt ")
@@ -139,6 +144,13 @@ def _start_agent(server: LiveServer, code: str, folder: Path, source: Path) -> A
         timeout=30,
     )
     assert paired.returncode == 0, paired.stderr.decode()
+    spoken = subprocess.run(
+        doorstep("agent", "quick-replies", "--state-dir", str(folder)),
+        env=_env(),
+        capture_output=True,
+        timeout=60,
+    )
+    assert spoken.returncode == 0, spoken.stderr.decode()
     speaker = folder / "speaker.wav"
     log = folder / "agent.log"
     with log.open("wb") as sink:
@@ -347,10 +359,16 @@ def test_ring_answer_see_talk_hear_hang_up(
     assert abs(hz - VISITOR_HZ) < 15, (hz, level)
     assert level > -60, (hz, level)
 
-    # Quick replies came in the agent's greeting over the data channel.
-    replies = page.get_by_test_id("quick-replies").get_by_role("button")
-    if replies.count():
-        replies.first.click()
+    # Stop talking: the speaker goes quiet. A quick reply (from the agent's greeting over the
+    # data channel) plays at the door all the same.
+    page.get_by_role("button", name="Stop talking").click()
+    expect(page.get_by_role("button", name="Talk")).to_have_attribute("aria-pressed", "false")
+    time.sleep(1)
+    assert agent.loudness(0.5) < 300
+    reply = page.get_by_test_id("quick-replies").get_by_role("button").first
+    expect(reply).to_be_visible()
+    reply.click()
+    wait_for(lambda: agent.loudness(0.5) > 1000, "the quick reply at the door", timeout=10)
 
     # Hang up: the session ends and the agent stops sending within two seconds.
     page.get_by_role("button", name="Hang up").click()
@@ -437,15 +455,23 @@ def test_the_ring_dialog_is_an_accessible_alert(
     dialog.get_by_role("button", name="Ignore").click()
     expect(dialog).to_be_hidden()
 
-    # An event starting at the door is a lighter notice, updated when its label is known.
-    started = {"type": "event_started", "event_id": "e1", "camera_id": camera_id}
-    live_server.state.bus.publish(owner, {**started, "camera_name": "Front door", "labels": []})
+    # An event starting at the door is a lighter notice, updated when its label is known; a
+    # message that does not alert (the camera's rules) shows nothing.
+    started = {
+        "type": "event_started",
+        "event_id": "e1",
+        "camera_id": camera_id,
+        "camera_name": "Front door",
+        "snapshot": None,
+    }
+    bus = live_server.state.bus
+    bus.publish(owner, {**started, "event_id": "e0", "labels": [], "alert": False})
+    bus.publish(owner, {**started, "labels": [], "alert": True})
     notice = page.get_by_test_id("event-started")
     expect(notice).to_have_text("Motion at Front door now")
-    live_server.state.bus.publish(
-        owner, {**started, "camera_name": "Front door", "labels": ["person"]}
-    )
+    bus.publish(owner, {**started, "type": "event_updated", "labels": ["person"], "alert": False})
     expect(notice).to_have_text("Person at Front door now")
+    expect(notice).to_have_count(1)
     expect(page.get_by_role("alertdialog")).to_be_hidden()
 
     assert tracked_page.foreign_requests(live_server.url) == []

@@ -73,12 +73,17 @@
   }
 
   // An event that has just started at a camera: lighter than a ring, no sound, no dialog.
-  // A later message about the same event (its label became known) updates the same notice.
+  // The server says which message alerts (once per event, by the camera's alert rules); a later
+  // message about an event on screen (its label became known) updates the same notice.
   var started = {};
   function showStarted(event) {
-    var key = event.event_id || event.id || event.camera_id;
+    var key = event.camera_id + "/" + event.event_id;
     var notice = started[key];
-    if (!notice || !notice.isConnected) {
+    var shown = notice && notice.isConnected;
+    if (!event.alert && !shown) {
+      return;
+    }
+    if (!shown) {
       notice = document.createElement("div");
       notice.className = "toast light";
       notice.setAttribute("data-testid", "event-started");
@@ -86,7 +91,7 @@
       toast(notice);
     }
     notice.textContent = "";
-    var snapshot = event.snapshot || event.snapshot_url;
+    var snapshot = event.snapshot;
     if (snapshot) {
       var image = document.createElement("img");
       image.alt = "";
@@ -95,7 +100,7 @@
       image.src = snapshot;
       notice.appendChild(image);
     }
-    var labels = event.labels || (event.label ? [event.label] : []);
+    var labels = event.labels || [];
     var what = labels.indexOf("person") >= 0 ? "Person" : "Motion";
     var text = document.createElement("span");
     text.textContent = what + " at " + (event.camera_name || "your camera") + " now";
@@ -209,8 +214,10 @@
   source.addEventListener("ring", function (message) {
     showRing(JSON.parse(message.data));
   });
-  source.addEventListener("event_started", function (message) {
-    showStarted(JSON.parse(message.data));
+  ["event_started", "event_updated"].forEach(function (kind) {
+    source.addEventListener(kind, function (message) {
+      showStarted(JSON.parse(message.data));
+    });
   });
   window.addEventListener("pagehide", function () { source.close(); });
 })();
