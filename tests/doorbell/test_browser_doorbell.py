@@ -346,23 +346,29 @@ def test_ring_answer_see_talk_hear_hang_up(
 
     # Talk: the agent's speaker plays the browser's microphone, chromium's beep.
     before = agent.heard().size
-    page.get_by_role("button", name="Talk").click()
-    expect(page.get_by_role("button", name="Stop talking")).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    talk = page.get_by_role("button", name="Talk")
+    talk.click()
+    expect(talk).to_have_attribute("aria-pressed", "true")
     wait_for(lambda: agent.heard().size - before > agent.sample_rate() * 2, "two seconds of talk")
-    talk = agent.heard()[before:]
-    assert abs(_dominant_hz(talk, agent.sample_rate()) - FAKE_MICROPHONE_HZ) < 15
+    spoken = agent.heard()[before:]
+    assert abs(_dominant_hz(spoken, agent.sample_rate()) - FAKE_MICROPHONE_HZ) < 15
 
     # Hear: the visitor's tone reaches the page, since the camera's audio is on.
     hz, level = _visitor_peak(page)
     assert abs(hz - VISITOR_HZ) < 15, (hz, level)
     assert level > -60, (hz, level)
 
+    # Mute silences the visitor in this page (and only here: the call goes on).
+    mute = page.get_by_role("button", name="Mute")
+    muted = page.evaluate("document.querySelector('[data-testid=live-audio]').muted")
+    mute.click()
+    expect(mute).to_have_attribute("aria-pressed", "false" if muted else "true")
+    assert page.evaluate("document.querySelector('[data-testid=live-audio]').muted") is not muted
+
     # Stop talking: the speaker goes quiet. A quick reply (from the agent's greeting over the
     # data channel) plays at the door all the same.
-    page.get_by_role("button", name="Stop talking").click()
-    expect(page.get_by_role("button", name="Talk")).to_have_attribute("aria-pressed", "false")
+    talk.click()
+    expect(talk).to_have_attribute("aria-pressed", "false")
     time.sleep(1)
     assert agent.loudness(0.5) < 300
     reply = page.get_by_test_id("quick-replies").get_by_role("button").first

@@ -119,7 +119,6 @@
     speaker.play().catch(function () {
       // Autoplay with sound refused until the next tap: show the sound as muted until then.
       muteButton.setAttribute("aria-pressed", "true");
-      muteButton.textContent = "Unmute";
       speaker.muted = true;
     });
   }
@@ -254,8 +253,8 @@
     if (microphone) {
       microphone.getAudioTracks().forEach(function (track) { track.enabled = on; });
     }
+    // A toggle keeps its name ("Talk") and says whether it is on with aria-pressed.
     talkButton.setAttribute("aria-pressed", on ? "true" : "false");
-    talkButton.textContent = on ? "Stop talking" : "Talk";
     status("live", on ? "Live: talking to the door" : "Live");
   });
 
@@ -266,7 +265,6 @@
       playSpeaker();
     }
     muteButton.setAttribute("aria-pressed", muted ? "true" : "false");
-    muteButton.textContent = muted ? "Unmute" : "Mute";
   });
 
   hangupButton.addEventListener("click", function () {
