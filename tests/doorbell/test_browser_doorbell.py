@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -24,6 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 from doorstep.cameras.models import Camera
 from tests.browser import FAKE_MICROPHONE_HZ, SCREENSHOTS, LiveServer, TrackedPage
 from tests.factories import PASSWORD
+from tests.samples import tiny_jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -420,10 +422,40 @@ def test_the_ring_dialog_is_an_accessible_alert(
     live_server: LiveServer, tracked_page: TrackedPage
 ) -> None:
     page = tracked_page.page
-    camera_id, _ = _owner_with_camera(page, live_server)
-    owner = _owner_id(live_server, camera_id)
+    camera_id, code = _owner_with_camera(page, live_server)
+    token = httpx.post(live_server.url + "/api/v1/devices/pair", json={"code": code}).json()
     page.goto(live_server.url + "/clips")
     live_server.wait_for_listeners()
+
+    # The device presses; nobody has touched the page yet, so the dialog shows in silence
+    # (browsers forbid the sound), with the snapshot fetched under the owner's session.
+    pressed = httpx.post(
+        live_server.url + "/api/v1/devices/ring",
+        headers={"authorization": f"Bearer {token['token']}"},
+        data={"source": "button"},
+        files={"snapshot": ("s.jpg", tiny_jpeg(), "image/jpeg")},
+    )
+    assert pressed.status_code == 202, pressed.text
+    ring_id = pressed.json()["ring_id"]
+    dialog = page.get_by_role("alertdialog", name="Someone is at the Front door")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("data-chime", "locked")
+    snapshot = dialog.get_by_role("img", name="Snapshot from Front door when the bell rang")
+    expect(snapshot).to_be_visible()
+    assert snapshot.evaluate("image => image.naturalWidth") == 160
+    answer = dialog.get_by_role("link", name="Answer")
+    expect(answer).to_be_focused()
+    expect(answer).to_have_attribute("href", f"/cameras/{camera_id}/live?ring={ring_id}")
+    # Focus stays in the dialog; Escape is Ignore.
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Ignore")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(answer).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # An end-to-end camera sends no snapshot, and the dialog says why.
+    owner = _owner_id(live_server, camera_id)
     ring = {
         "type": "ring",
         "ring_id": "r1",
@@ -433,23 +465,10 @@ def test_the_ring_dialog_is_an_accessible_alert(
         "snapshot": None,
         "e2e": True,
     }
-
-    # Nobody has touched the page yet: the dialog shows, silently (browsers forbid the sound).
     live_server.state.bus.publish(owner, ring)
-    dialog = page.get_by_role("alertdialog", name="Someone is at the Front door")
     expect(dialog).to_be_visible()
-    expect(dialog).to_have_attribute("data-chime", "locked")
-    # An end-to-end camera sends no snapshot, and the dialog says why.
     expect(dialog.get_by_role("img")).to_be_hidden()
     expect(dialog.get_by_text("End-to-end encrypted camera")).to_be_visible()
-    answer = dialog.get_by_role("link", name="Answer")
-    expect(answer).to_be_focused()
-    expect(answer).to_have_attribute("href", f"/cameras/{camera_id}/live?ring=r1")
-    # Focus stays in the dialog; Escape is Ignore.
-    page.keyboard.press("Tab")
-    expect(dialog.get_by_role("button", name="Ignore")).to_be_focused()
-    page.keyboard.press("Tab")
-    expect(answer).to_be_focused()
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
