@@ -32,7 +32,7 @@ from doorstep.doorbell.schemas import (
     SessionOffered,
     TurnServers,
 )
-from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge
+from doorstep.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from doorstep.media.probe import check_jpeg
 from doorstep.platform.bus.held import HeldFiles
 from doorstep.platform.bus.live import LiveHub
@@ -59,6 +59,13 @@ def _snapshot_key(ring_id: str) -> str:
 
 
 # --- TURN ----------------------------------------------------------------------------------------
+
+
+def viewer_turn(settings: Settings, master_key: bytes, user: User) -> TurnServers:
+    """TURN credentials for a resident's live view; nobody else answers doors (no open relay)."""
+    if user.role != "resident":
+        raise Forbidden("live view is for residents")
+    return turn_servers(settings, master_key, f"user:{user.id}")
 
 
 def turn_servers(settings: Settings, master_key: bytes, identity: str) -> TurnServers:
@@ -302,6 +309,8 @@ def end_session(db: Session, user: User, session_id: str) -> None:
     row = _viewer_session(db, user, session_id)
     store.apply(row, rules.end(row.rule(), utcnow()))
     notify_after_commit(db, devices.device_key(row.camera_id), {"type": "ended"})
+    # Another of the viewer's pages may be waiting on the same session.
+    notify_after_commit(db, session_key(row.id), {"type": "ended"})
 
 
 def ring_snapshot(
