@@ -154,9 +154,35 @@ def test_a_household_member_answers_only_once_allowed_and_is_audited(
     assert all(entry["detail"] == {"as": "household"} for entry in audit)
     public = " ".join(entry["body"] for entry in client.get("/api/v1/audit/entries").json())
     assert door["bob_id"] not in public
-    # Taken back: refused again, and the owner's own session is not Bob's to see.
+    # Taken back: refused again, and Bob's open session ends (the agent hears it).
     assert _allow(client, door, False).status_code == 200
     _everything_refused(bob, bob_csrf, door, 403)
+    bobs = created.json()["id"]
+    assert bob.get(f"/api/v1/live-sessions/{bobs}", params={"wait": 0}).json()["state"] == "ended"
+    feed = client.get(
+        LIVE_SESSIONS, params={"wait": 0, "active": [bobs]}, headers=device(door["token"])
+    ).json()
+    assert feed["ended"] == [bobs]
+    assert [state for state, _ in _sessions(app)].count("offered") == 1
+
+
+def test_removing_a_household_member_ends_their_live_sessions(
+    app: FastAPI, client: TestClient, door: dict[str, Any]
+) -> None:
+    _allow(client, door, True)
+    created = open_session(door["bob"], door["bob_csrf"], door["camera"]).json()
+    removed = client.delete(
+        f"/api/v1/cameras/{door['camera']}/household/{door['bob_id']}",
+        headers={"x-csrf-token": door["csrf"]},
+    )
+    assert removed.status_code == 204
+    assert _sessions(app) == [("ended", None)]
+    assert (
+        door["bob"]
+        .get(f"/api/v1/live-sessions/{created['id']}", params={"wait": 0})
+        .json()["state"]
+        == "ended"
+    )
 
 
 def test_an_expired_offer_cannot_be_answered_and_shows_ended(

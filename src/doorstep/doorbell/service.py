@@ -18,6 +18,7 @@ from doorstep.accounts.models import ApiToken, User
 from doorstep.cameras import service as cameras
 from doorstep.cameras import service_device as devices
 from doorstep.cameras.models import Camera
+from doorstep.cameras.schemas import HouseholdMemberPublic
 from doorstep.doorbell import rules, store
 from doorstep.doorbell.models import LiveSession, Ring
 from doorstep.doorbell.schemas import (
@@ -327,3 +328,35 @@ def ring_snapshot(
     if access is rules.Access.HOUSEHOLD:
         _audit(db, master_key, user, camera, "ring.snapshot", ring.id)
     return data
+
+
+# --- the owner taking live view back ------------------------------------------------------------
+
+
+def _end_sessions_of(db: Session, camera_id: str, user_id: str) -> None:
+    now = utcnow()
+    ended = store.open_sessions_of(db, camera_id, user_id)
+    for row in ended:
+        store.apply(row, rules.end(row.rule(), now))
+        notify_after_commit(db, session_key(row.id), {"type": "ended"})
+    if ended:
+        notify_after_commit(db, devices.device_key(camera_id), {"type": "ended"})
+
+
+def set_household_live_view(
+    db: Session, owner: User, camera_id: str, user_id: str, live_view: bool
+) -> HouseholdMemberPublic:
+    """Allow or stop a household member's live view; stopping it ends their open sessions.
+
+    The media goes peer to peer, so the camera's agent is told at once and stops sending.
+    """
+    member = cameras.set_live_view(db, owner, camera_id, user_id, live_view)
+    if not live_view:
+        _end_sessions_of(db, camera_id, user_id)
+    return member
+
+
+def revoke_household(db: Session, owner: User, camera_id: str, user_id: str) -> None:
+    """Stop a household member viewing the camera at all, their live sessions included."""
+    cameras.revoke_household(db, owner, camera_id, user_id)
+    _end_sessions_of(db, camera_id, user_id)
