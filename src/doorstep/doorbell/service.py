@@ -110,6 +110,9 @@ def press(
         if len(snapshot) > rules.MAX_RING_SNAPSHOT:
             raise PayloadTooLarge("a ring's snapshot is at most 1 MiB")
         check_jpeg(snapshot)
+    # Two presses arriving together (two agents' requests, a retry) wait for each other here,
+    # so the second sees the first's ring and is part of it.
+    cameras.lock_camera(db, camera)
     last = store.last_ring(db, camera.id)
     if last is not None and not rules.is_new_ring(last.pressed_at, now):
         return RingPressed(ring_id=last.id, rang=False)
