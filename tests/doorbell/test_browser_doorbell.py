@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from doorstep.cameras.models import Camera
+from doorstep.doorbell.models import Ring
 from tests.browser import FAKE_MICROPHONE_HZ, SCREENSHOTS, LiveServer, TrackedPage
 from tests.factories import PASSWORD
 from tests.samples import tiny_jpeg
@@ -336,8 +337,14 @@ def test_ring_answer_see_talk_hear_hang_up(
     dialog.get_by_role("link", name="Answer").click()
     expect(page).to_have_url(re.compile(f"/cameras/{camera_id}/live\\?ring="))
 
-    # See: the <video> plays the source's frames.
+    # See: the <video> plays the source's frames; the ring is answered, by the owner.
     _answer_and_check_video(page)
+    ring_id = page.url.split("ring=")[1]
+    with live_server.state.db.session() as db:
+        ring = db.get(Ring, ring_id)
+        assert ring is not None
+        assert ring.source == "cli"
+        assert ring.answered_by == _owner_id(live_server, camera_id)
     assert agent.udp_sockets() > 0
     page.screenshot(path=str(SCREENSHOTS / "live.png"), full_page=True)
 
