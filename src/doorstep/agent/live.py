@@ -41,6 +41,7 @@ from doorstep.media.sound import Speaker, read_wav
 log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 45.0
+MJPEG_WAIT_SECONDS = 5.0
 CHANNEL = "doorstep"
 _RETRY_SECONDS = 5.0
 
@@ -176,7 +177,9 @@ class LiveService:
     def _poll(self) -> None:
         while not self.stop_event.is_set():
             try:
-                feed = self.client.live_sessions(self.wait, self.active())
+                # While the MJPEG page is open, ask often enough to stop soon after it closes.
+                wait = min(self.wait, MJPEG_WAIT_SECONDS) if self.mjpeg.is_set() else self.wait
+                feed = self.client.live_sessions(wait, self.active())
             except NotFound:
                 # A server from before WebRTC live view: only the MJPEG page exists.
                 if self.legacy_poll is None:
