@@ -222,13 +222,18 @@ def test_opening_the_mjpeg_page_wakes_the_agent(
     app: FastAPI, client: TestClient, owner: dict[str, str]
 ) -> None:
     with TestClient(app) as agent, ThreadPoolExecutor(1) as pool:
+        headers = device(owner["token"])
         polled = pool.submit(
-            agent.get, LIVE_SESSIONS, params={"wait": 40}, headers=device(owner["token"])
+            agent.get, LIVE_SESSIONS, params={"wait": 40, "mjpeg": False}, headers=headers
         )
         until_waiting(app, f"camera:{owner['camera']}")
         with client.stream("GET", f"/api/v1/cameras/{owner['camera']}/live") as page:
             assert page.status_code == 200
             assert polled.result(timeout=30).json()["mjpeg"] is True
+            # An agent already sending hears nothing new; one that does not say is told too.
+            sending = {"wait": 0, "mjpeg": True}
+            assert agent.get(LIVE_SESSIONS, params=sending, headers=headers).json()["mjpeg"]
+            assert agent.get(LIVE_SESSIONS, params={"wait": 0}, headers=headers).json()["mjpeg"]
 
 
 def test_turn_credentials_name_a_pseudonym_and_last_the_ttl(

@@ -11,6 +11,7 @@ import pytest
 
 from doorstep.doorbell import rules
 from doorstep.doorbell.rules import Access, State
+from doorstep.doorbell.schemas import DeviceFeed
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.doorbell.sdp import GOOD_ANSWER, GOOD_OFFER, HOST, MDNS, RELAY, SRFLX, TCP, offer
 
@@ -166,3 +167,12 @@ def test_a_turn_credential_is_coturns_rest_scheme_under_a_pseudonym() -> None:
     assert username == f"{int(NOW.timestamp()) + 600}:{pseudonym}"
     expected = hmac.new(b"s3cret", username.encode(), hashlib.sha1).digest()
     assert base64.b64decode(credential) == expected
+
+
+def test_the_agent_hears_of_the_mjpeg_page_only_as_news_when_it_says_what_it_believes() -> None:
+    watched = DeviceFeed(sessions=[], ended=[], mjpeg=True)
+    assert watched.news(False)
+    assert not watched.news(True)
+    # An agent that does not say is not woken by it (it would ask again at once, forever).
+    assert not watched.news(None)
+    assert DeviceFeed(sessions=[], ended=["s"], mjpeg=False).news(None)

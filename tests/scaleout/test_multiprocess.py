@@ -134,7 +134,7 @@ def test_live_view_reaches_the_owner_on_another_process(servers: tuple[str, str]
         with on_a.stream("GET", f"/api/v1/cameras/{ada.camera_id}/live") as stream:
             assert stream.status_code == 200
             # Its long-poll on B hears through the broker that the page opened on A.
-            feed = agent.get(live, params={"wait": 10}, headers=device).json()
+            feed = agent.get(live, params={"wait": 10, "mjpeg": False}, headers=device).json()
             assert feed["mjpeg"] is True, "the wish to watch never reached process B"
             sent = agent.post(
                 "/api/v1/devices/live",

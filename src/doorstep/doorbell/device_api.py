@@ -59,14 +59,18 @@ async def live_sessions(
         list[str], QueryParam(max_length=32, description="Sessions the agent has taken up")
     ] = [],  # noqa: B006 - FastAPI copies a query list's default
     mjpeg: Annotated[
-        bool, QueryParam(description="Whether the agent is sending MJPEG frames right now")
-    ] = False,
+        bool | None,
+        QueryParam(
+            description="Whether the agent is sending MJPEG frames now; when given, a change "
+            "of the MJPEG page's state answers at once"
+        ),
+    ] = None,
 ) -> DeviceFeed:
     """A long-poll for the camera's agent; it counts as the camera's heartbeat too.
 
     It answers at once with offers not among `active`, `active` ones that ended, or an MJPEG
-    page opened or closed (`mjpeg` differs from the agent's); else after `wait` seconds. It
-    holds no database permit while it waits.
+    page opened or closed (when the agent sends `mjpeg` and it differs); else after `wait`
+    seconds, with `mjpeg` as it is then. It holds no database permit while it waits.
     """
     camera_id = await longpoll.in_short_session(
         request, lambda db, caller: service.device_camera_id(db, caller.token)

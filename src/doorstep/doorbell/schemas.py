@@ -92,6 +92,7 @@ class DeviceFeed(BaseModel):
     ended: list[str] = Field(description="Those of the agent's `active` sessions that are over")
     mjpeg: bool = Field(description="Whether the owner's MJPEG live page is open")
 
-    def news(self, mjpeg: bool) -> bool:
-        """Whether the agent, believing ``mjpeg``, has anything to hear."""
-        return bool(self.sessions or self.ended or self.mjpeg != mjpeg)
+    def news(self, mjpeg: bool | None) -> bool:
+        """Whether the agent, believing ``mjpeg`` (None: not saying), has anything to hear."""
+        changed = mjpeg is not None and self.mjpeg != mjpeg
+        return bool(self.sessions or self.ended or changed)
