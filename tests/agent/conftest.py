@@ -51,12 +51,16 @@ class Server:
         assert not self.thread.is_alive(), "the test server did not stop"
 
 
-def start_server(data_dir: Path, port: int) -> Server:
-    """Start Doorstep on ``port`` with its data (database included) in ``data_dir``."""
+def start_server(data_dir: Path, port: int, *, wrap: Callable[[Any], Any] | None = None) -> Server:
+    """Start Doorstep on ``port`` with its data (database included) in ``data_dir``.
+
+    ``wrap`` puts an ASGI middleware around the app (to count requests, say).
+    """
     settings = Settings(env=Environment.TEST, data_dir=data_dir, host="127.0.0.1", port=port)
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app: Any = create_app(settings)
+    if wrap is not None:
+        app = wrap(app)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

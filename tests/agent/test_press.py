@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import stat
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from doorstep.agent.cli import main_agent
 from doorstep.agent.mqtt import MqttPublisher
-from doorstep.agent.press import SOCKET_NAME, Bell, GpioButton, RingKey, RingSocket
+from doorstep.agent.press import Bell, GpioButton, RingKey, RingSocket, ring_running_agent
 from doorstep.errors import DoorstepError
 from doorstep.platform.folders import private_folder
 
@@ -121,29 +123,53 @@ def test_doorstep_agent_ring_without_an_agent_says_so(
     assert "no agent is running" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(os.getuid() != 0, reason="needs root to act as another user")
-def test_another_user_cannot_ring(ring_socket: RingSocket, rings: list[str]) -> None:
-    folder = ring_socket.path.parent
+def _ring_as_nobody(folder: Path) -> bytes:
+    """Try `doorstep agent ring` as the user nobody; what happened."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child becomes "nobody" and tries
         os.close(read)
         os.setgid(65534)
         os.setuid(65534)
-        from doorstep.agent.press import ring_running_agent
-
         try:
             ring_running_agent(folder)
             os.write(write, b"rang")
-        except DoorstepError:
-            os.write(write, b"refused")
+        except DoorstepError as err:
+            os.write(write, b"refused" if "refused" in err.detail else b"no access")
         os._exit(0)
     os.close(write)
     os.waitpid(pid, 0)
-    assert os.read(read, 16) == b"refused"
+    answer = os.read(read, 16)
     os.close(read)
+    return answer
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to act as another user")
+def test_another_user_cannot_ring(ring_socket: RingSocket, rings: list[str]) -> None:
+    folder = ring_socket.path.parent
+    # The private folder keeps other users away from the socket...
+    assert _ring_as_nobody(folder) == b"no access"
     assert rings == []
-    assert (folder / SOCKET_NAME).exists()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to act as another user")
+def test_the_agent_checks_who_calls_even_when_the_socket_is_open_to_all(
+    bell: Bell, rings: list[str]
+) -> None:
+    # A folder every user can pass through, and the socket's mode loosened by mistake.
+    folder = Path(tempfile.mkdtemp(prefix="doorstep-ring-"))
+    try:
+        folder.chmod(0o711)
+        sock = RingSocket(bell, folder)
+        sock.path.chmod(0o666)
+        sock.start()
+        try:
+            assert _ring_as_nobody(folder) == b"refused"
+        finally:
+            sock.close()
+    finally:
+        shutil.rmtree(folder)
+    assert rings == []
 
 
 def test_the_ring_key_presses_on_enter(bell: Bell, rings: list[str]) -> None:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from doorstep.clips.models import ClipEvent
+from doorstep.clips.store import expire
 from doorstep.platform.types import utcnow
 from tests.cameras.test_api_devices import _camera, _meta, _pair, _state, _upload
 from tests.clips.test_api_e2e import _enable
@@ -279,8 +280,6 @@ def test_only_the_owner_sees_the_start_snapshot(
 def test_what_was_announced_goes_with_the_clip_and_never_outlives_a_day(
     app: FastAPI, client: TestClient, owner: str, tmp_path: Path
 ) -> None:
-    from doorstep.clips.store import expire
-
     camera = camera_with(client, owner)
     token = _pair(client, owner, camera["id"])
     kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.platform.types import utcnow
-from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
+from tests.cameras.test_api_devices import _camera, _meta, _pair, _state, _upload
 from tests.factories import resident
 from tests.samples import tiny_clip
 
@@ -83,12 +84,10 @@ def test_the_timeline_joins_the_segments_of_one_event(
 
 
 def test_segments_of_one_event_alert_once(
-    client: TestClient, owner: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, client: TestClient, owner: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.cameras.test_api_devices import _state
-
     published: list[dict[str, Any]] = []
-    state = _state(client.app)  # type: ignore[arg-type]
+    state = _state(app)
     monkeypatch.setattr(state.bus, "publish", lambda _account, event: published.append(event))
     camera = _camera(client, owner)
     token = _pair(client, owner, camera["id"])

@@ -23,6 +23,7 @@ TOKEN_ROUTES: dict[str, str | None] = {
     "GET /api/v1/cameras/{camera_id}/household": "clips:read",
     "GET /api/v1/cameras/{camera_id}/household/invitations": "clips:read",
     "GET /api/v1/cameras/{camera_id}/live": "clips:read",
+    "GET /api/v1/cameras/{camera_id}/events/{event_id}/snapshot": "clips:read",
     "GET /api/v1/clips": "clips:read",
     "GET /api/v1/clips/{clip_id}": "clips:read",
     "GET /api/v1/clips/{clip_id}/snapshot": "clips:read",

@@ -1,5 +1,6 @@
 """A cap on clip length: long events become segments written as they complete; news as they run."""
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def test_news_of_the_start_comes_before_the_label_and_before_any_clip() -> None:
     looked: list[int] = []
     index = 0
 
-    def labeler(images: list[npt.NDArray[np.uint8]]) -> tuple[str, ...]:
+    def labeler(images: Sequence[npt.NDArray[np.uint8]]) -> tuple[str, ...]:
         looked.append(len(images))
         return ("person",)
 

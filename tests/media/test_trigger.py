@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from doorstep.media.motion import MotionSettings
+from doorstep.agent._pipeline import Pipeline
+from doorstep.media.motion import MotionDetector, MotionSettings
 from doorstep.media.recorder import Clip, EventRecorder, EventSegmenter, EventStarted, MotionEvent
 from doorstep.media.source import Frame
 from tests.media.test_recorder import decoded_frames
@@ -116,9 +117,6 @@ def test_labeler_labels_join_the_trigger_label() -> None:
 
 
 def test_pipeline_trigger_records_a_ring_clip(tmp_path: Path) -> None:
-    from doorstep.agent._pipeline import Pipeline
-    from doorstep.media.motion import MotionDetector
-
     recorder = EventRecorder(rate=FPS, width=64, height=48, settings=SETTINGS, clips_dir=tmp_path)
     pipeline = Pipeline((64, 48, FPS, None), MotionDetector(64, 48, settings=SETTINGS), recorder)
     clips = []

@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from doorstep.agent.client import DeviceClient, Uploaded
 from doorstep.errors import DoorstepError, InvalidInput
 from doorstep.media.probe import encode_preview
@@ -57,8 +59,15 @@ def announcement(news: EventNews, fps: float, *, now: datetime, with_picture: bo
 class Announcer:
     """Sends event announcements from a thread of its own, in the order they were made."""
 
-    def __init__(self, server: str, token: str, *, e2e: Callable[[], bool]) -> None:
-        self.client = DeviceClient(server, token)
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        e2e: Callable[[], bool],
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.client = DeviceClient(server, token, transport=transport)
         self.e2e = e2e
         self.sent: list[Announcement] = []
         self._queue: queue.Queue[Announcement | None] = queue.Queue(QUEUE_SIZE)

@@ -79,14 +79,15 @@ class Doorbell:
         )
         if mqtt is not None:
             mqtt.on_command = self.bell.press
+        if options.button_pin is not None:
+            # Opened here, so that a pin that cannot be used stops the agent before it starts.
+            self._button = GpioButton(self.bell, options.button_pin)
 
     def start(self) -> None:
         """Start listening for presses and live sessions."""
         self._thread.start()
         self._socket = RingSocket(self.bell, self.folder)
         self._socket.start()
-        if self.options.button_pin is not None:
-            self._button = GpioButton(self.bell, self.options.button_pin)
         if self.options.ring_key:
             RingKey(self.bell).start()
         self.live.start()

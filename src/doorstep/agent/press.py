@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from doorstep.errors import DoorstepError
+from doorstep.errors import ConfigurationError, DoorstepError
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,16 @@ class GpioButton:
     def __init__(
         self, bell: Bell, pin: int, *, pin_factory: Any = None, bounce_time: float | None = 0.02
     ) -> None:
-        from gpiozero import Button
+        from gpiozero import Button, GPIOZeroError
 
         # gpiozero's own bounce filter is short; the bell's 2 s fence makes a held or bouncing
         # button one press whatever the contacts do.
-        self.button = Button(pin, pull_up=True, bounce_time=bounce_time, pin_factory=pin_factory)
+        try:
+            self.button = Button(
+                pin, pull_up=True, bounce_time=bounce_time, pin_factory=pin_factory
+            )
+        except (GPIOZeroError, ValueError) as err:
+            raise ConfigurationError(f"cannot use GPIO pin {pin} for the button: {err}") from err
         self.button.when_pressed = lambda: bell.press("button")
 
     def close(self) -> None:

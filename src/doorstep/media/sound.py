@@ -7,6 +7,7 @@ Quick replies are spoken once with Debian's espeak-ng and kept as WAV files.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,8 @@ import numpy.typing as npt
 
 from doorstep.errors import ConfigurationError
 from doorstep.media.rtc import AUDIO_RATE, audio_frame
+
+log = logging.getLogger(__name__)
 
 
 def _resampler() -> av.AudioResampler:
@@ -97,6 +100,13 @@ class AlsaSpeaker(Speaker):
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
 
+    def play_frame(self, frame: object) -> None:
+        """Play the owner's audio; a device that fails mid-call is logged, not fatal."""
+        try:
+            super().play_frame(frame)
+        except av.FFmpegError as err:
+            log.warning("the speaker failed: %s", err)
+
     def close(self) -> None:
         """Finish the file or release the device."""
         with self._lock:
@@ -112,7 +122,10 @@ def open_speaker(spec: str) -> Speaker | None:
         return WavSpeaker(Path(arg))
     if kind == "alsa" and arg:
         try:
-            return AlsaSpeaker(arg)
+            speaker = AlsaSpeaker(arg)
+            # The device is only really opened by the first write: 10 ms of silence finds out.
+            speaker.play_samples(np.zeros(AUDIO_RATE // 100, dtype=np.int16))
+            return speaker
         except av.FFmpegError as err:
             raise ConfigurationError(f"cannot open the ALSA speaker {arg!r}: {err}") from err
     raise ConfigurationError(f"--speaker must be file:PATH.wav, alsa:DEVICE or none, not {spec!r}")

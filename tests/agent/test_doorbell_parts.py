@@ -1,0 +1,115 @@
+"""The doorbell's parts without a server: quick replies, snapshots, microphone and speaker specs."""
+
+from __future__ import annotations
+
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from doorstep.agent import replies
+from doorstep.agent.cli import main_agent
+from doorstep.agent.client import DeviceClient
+from doorstep.agent.doorbell import Doorbell
+from doorstep.agent.live import microphone_factory
+from doorstep.agent.options import AgentOptions
+from doorstep.agent.state import save_config
+from doorstep.errors import ConfigurationError
+from doorstep.media.sound import open_speaker
+from doorstep.platform.folders import private_folder
+
+
+def test_quick_replies_are_spoken_into_the_agent_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = private_folder(tmp_path / "agent")
+    assert replies.available(folder) == []
+    assert main_agent(["quick-replies", "--state-dir", str(folder)]) == 0
+    assert capsys.readouterr().out.count("made ") == 3
+    assert [reply.label for reply in replies.available(folder)] == [
+        "We'll be right there",
+        "Please leave it at the door",
+        "We can't come to the door right now",
+    ]
+    for reply in replies.QUICK_REPLIES:
+        with wave.open(str(replies.replies_folder(folder) / f"{reply.id}.wav")) as wav:
+            assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (48_000, 1, 2)
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+        assert len(samples) > 48_000 // 2  # at least half a second of speech
+        assert np.abs(samples).max() > 1000  # not silence
+    assert replies.reply_path(folder, "../../etc/passwd") is None
+
+
+def _doorbell(folder: Path) -> Doorbell:
+    client = DeviceClient("http://127.0.0.1:9")
+    return Doorbell(
+        folder,
+        client,
+        AgentOptions(source="x"),
+        threading.Event(),
+        mqtt=None,
+        on_unauthorised=lambda _: None,
+    )
+
+
+def test_the_ring_snapshot_is_the_latest_frame_but_never_for_end_to_end_cameras(
+    tmp_path: Path,
+) -> None:
+    folder = private_folder(tmp_path / "agent")
+    doorbell = _doorbell(folder)
+    assert doorbell._snapshot() is None  # no frame yet
+    doorbell.slot.put(np.full((240, 320, 3), 90, dtype=np.uint8))
+    jpeg = doorbell._snapshot()
+    assert jpeg is not None
+    assert jpeg[:2] == b"\xff\xd8"
+    save_config(folder, {"e2e_enabled": True})
+    assert doorbell._snapshot() is None
+
+
+def test_a_press_asks_the_capture_loop_for_one_ring_clip(tmp_path: Path) -> None:
+    doorbell = _doorbell(private_folder(tmp_path / "agent"))
+    assert doorbell.take_trigger() is False
+    assert doorbell.bell.press("key") is True
+    assert doorbell.take_trigger() is True
+    assert doorbell.take_trigger() is False
+
+
+@pytest.mark.parametrize("spec", ["tone:5", "tone:x", "mic", "alsa:", "file:x.wav"])
+def test_a_bad_microphone_is_refused(spec: str) -> None:
+    with pytest.raises(ConfigurationError):
+        microphone_factory(spec)
+
+
+def test_the_microphone_and_speaker_specs(tmp_path: Path) -> None:
+    assert microphone_factory("none") is None
+    assert microphone_factory("tone:440") is not None
+    assert open_speaker("none") is None
+    speaker = open_speaker(f"file:{tmp_path / 'out.wav'}")
+    assert speaker is not None
+    speaker.play_samples(np.zeros(480, dtype=np.int16))
+    speaker.close()
+    with wave.open(str(tmp_path / "out.wav")) as wav:
+        assert wav.getnframes() == 480
+    with pytest.raises(ConfigurationError):
+        open_speaker("speaker")
+    with pytest.raises(ConfigurationError, match="ALSA speaker"):
+        open_speaker("alsa:doorstep-no-such-device")
+
+
+def test_a_button_pin_that_cannot_be_used_stops_the_agent_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No GPIO here, even on a Raspberry Pi: a pin factory that does not exist.
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "no-such-factory")
+    folder = private_folder(tmp_path / "agent")
+    with pytest.raises(ConfigurationError, match="GPIO pin 17"):
+        Doorbell(
+            folder,
+            DeviceClient("http://127.0.0.1:9"),
+            AgentOptions(source="x", button_pin=17),
+            threading.Event(),
+            mqtt=None,
+            on_unauthorised=lambda _: None,
+        )
