@@ -65,9 +65,10 @@ def scaleout(config: pytest.Config) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Browser tests run last, each room's after every other test: the one chromium session runs
-    # Playwright's event loop from its first test on, and asyncio.run refuses to start beside it.
-    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+    # Browser tests run last, each room's after every other test: the one Playwright driver runs
+    # its event loop from its first test on, and asyncio.run refuses to start beside it. Every
+    # chromium (with fake media devices or without) comes from that driver's fixture.
+    items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
     # The scale-out profile has no SQLite: its half of each database-parametrised test goes.
     if not scaleout(config):
         return
