@@ -18,6 +18,7 @@ FEATURES = (
     "agencies",
     "cameras",
     "clips",
+    "doorbell",
     "invitations",
     "legal",
     "neighbors",

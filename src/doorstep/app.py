@@ -26,6 +26,8 @@ from doorstep.cameras import pages as camera_pages
 from doorstep.clips import api as clips
 from doorstep.clips import events_api as events
 from doorstep.clips import jobs as clip_jobs
+from doorstep.doorbell import api as doorbell
+from doorstep.doorbell import device_api as doorbell_devices
 from doorstep.invitations import api as invitations
 from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
@@ -73,12 +75,14 @@ Every error is `application/problem+json`.
 #: nothing but speed.
 ROUTERS = (
     devices.router,
+    doorbell_devices.router,
     clips.router,
     neighbors.router,
     system.router,
     accounts.router,
     cameras.router,
     events.router,
+    doorbell.router,
     audit.router,
     agencies.router,
     requests.router,
@@ -138,6 +142,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         state.bus = MqttBus(settings.mqtt_url)
         # Live view too: the owner's stream and the camera's agent may be on different processes.
         state.live = state.bus.live
+        # And a doorbell's snapshot, held in memory by every process for its short while.
+        state.held = state.bus.held
 
     jobs = queue.make_queue(settings, queue.JobContext(db, state.keys))
     queue.dispatch_after_commit(

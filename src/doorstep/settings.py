@@ -155,6 +155,20 @@ class Settings(BaseSettings):
         "before returning with the share still preparing.",
     )
 
+    turn_urls: str = Field(
+        "",
+        description="Comma-separated TURN URLs of the operator's relay for live view, e.g. "
+        "turn:turn.example.org:3478?transport=udp; empty hands out no relay (one network only).",
+    )
+    turn_secret: SecretStr = Field(
+        SecretStr(""),
+        description="The relay's shared secret (coturn's static-auth-secret); live view's "
+        "short-lived TURN credentials are made from it.",
+    )
+    turn_ttl: Annotated[int, Field(ge=60, le=86400)] = Field(
+        600, description="Seconds a TURN credential handed to a browser or camera lasts."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
@@ -227,6 +241,13 @@ class Settings(BaseSettings):
             for part in parts
             if part
         ]
+
+    @property
+    def turn_url_list(self) -> list[str]:
+        """The TURN URLs, or none when no relay is configured (or it has no secret)."""
+        if not self.turn_secret.get_secret_value():
+            return []
+        return [url.strip() for url in self.turn_urls.split(",") if url.strip()]
 
     @property
     def max_upload_bytes(self) -> int:

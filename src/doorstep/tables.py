@@ -4,6 +4,7 @@ from doorstep.accounts import models as accounts
 from doorstep.agencies import models as agencies
 from doorstep.cameras import models as cameras
 from doorstep.clips import models as clips
+from doorstep.doorbell import models as doorbell
 from doorstep.invitations import models as invitations
 from doorstep.legal import models as legal
 from doorstep.neighbors import models as feed
@@ -24,5 +25,6 @@ MODULES = (
     legal,
     partnerships,
     invitations,
+    doorbell,
 )
 metadata = Base.metadata

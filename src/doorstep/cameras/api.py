@@ -16,6 +16,7 @@ from doorstep.cameras.schemas import (
     CameraUpdate,
     EndToEnd,
     HouseholdInvite,
+    HouseholdLiveView,
     HouseholdMemberPublic,
     PairingCodePublic,
 )
@@ -134,6 +135,17 @@ def revoke_household(camera_id: str, user_id: str, principal: ClipWriter, db: Db
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.patch("/{camera_id}/household/{user_id}", responses=problems.responses(404))
+def set_household_live_view(
+    camera_id: str, user_id: str, body: HouseholdLiveView, principal: ClipWriter, db: DbDep
+) -> HouseholdMemberPublic:
+    """Allow or stop a household member seeing the camera live and answering its rings.
+
+    Every live session of a household member is in the audit log the owner reads.
+    """
+    return service.set_live_view(db, principal.user, camera_id, user_id, body.live_view)
+
+
 BOUNDARY = "doorstep-live-frame"
 
 
@@ -146,7 +158,7 @@ def live_view(
     camera_id: str, request: Request, principal: ClipReader, db: DbDep, state: StateDep
 ) -> StreamingResponse:
     """The owner's live view as MJPEG; only while the page is open, never for anyone else."""
-    live_id = service.live_camera(db, principal.user, camera_id)
+    live_id = service.live_camera(db, principal.user, camera_id, state.live)
 
     async def frames() -> AsyncIterator[bytes]:
         last = 0

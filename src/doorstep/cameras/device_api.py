@@ -1,4 +1,8 @@
-"""What camera agents call: pair, heartbeat, fetch their configuration, upload clips."""
+"""What camera agents call: pair, heartbeat, fetch their configuration, upload clips, live frames.
+
+Whether the owner's MJPEG live page is open reaches the agent in the doorbell's long-poll
+(``doorbell/device_api.py``, its ``mjpeg`` flag); the frames come back here.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from doorstep.cameras.schemas import (
     ClipUploadMeta,
     Heartbeat,
     HeartbeatResponse,
-    LiveWanted,
     PairRequest,
     PairResponse,
 )
@@ -82,12 +85,6 @@ def upload_clip(
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return body
-
-
-@router.get("/live")
-def live_wanted(principal: DevicePrincipal, db: DbDep, state: StateDep) -> LiveWanted:
-    """Asked every second or so by the agent; true while the owner's live page is open."""
-    return LiveWanted(wanted=device.live_wanted(db, principal.token, state.live))
 
 
 async def live_frame_body(request: Request) -> bytes:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,7 +73,7 @@ class PairingCode(Base):
 
 
 class HouseholdMember(Base):
-    """Someone the owner lets view (never share or delete) one camera's clips."""
+    """Someone the owner lets view (never share or delete) one camera's clips, and maybe live."""
 
     __tablename__ = "household_members"
 
@@ -83,6 +84,8 @@ class HouseholdMember(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Whether the owner lets this member see the camera live and answer its rings (audited).
+    live_view: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship()
 

@@ -88,6 +88,15 @@ class HouseholdMemberPublic(BaseModel):
     display_name: str
     email: str
     added_at: datetime
+    live_view: bool = Field(
+        description="Whether they may see the camera live and answer its rings (audited)."
+    )
+
+
+class HouseholdLiveView(Strict):
+    """Allow or stop a household member seeing the camera live and answering its rings."""
+
+    live_view: bool
 
 
 MAX_SNAPSHOT = 5 * 1024 * 1024
@@ -130,9 +139,3 @@ class ClipUploadMeta(Strict):
     peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     labels: Annotated[list[str], Field(max_length=5)] = []
     e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
-
-
-class LiveWanted(BaseModel):
-    """Whether the owner is watching this camera live right now."""
-
-    wanted: bool

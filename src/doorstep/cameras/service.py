@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import User
 from doorstep.accounts.schemas import HomeLocation
 from doorstep.cameras import store
-from doorstep.cameras.models import Camera
+from doorstep.cameras.models import Camera, HouseholdMember
 from doorstep.cameras.schemas import (
     CLEARABLE,
     CameraPrivate,
@@ -23,12 +23,16 @@ from doorstep.cameras.schemas import (
     HouseholdMemberPublic,
     PairingCodePublic,
 )
+from doorstep.cameras.service_device import device_key
 from doorstep.clips import service as clips
 from doorstep.errors import Conflict, InvalidInput
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.invitations import store as invitations
 from doorstep.invitations.models import Invitation
 from doorstep.invitations.store import Invited
+from doorstep.platform.bus.live import LiveHub
+from doorstep.platform.bus.memory import notify_after_commit
+from doorstep.platform.bus.mqtt import SharedLive
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
 
@@ -146,15 +150,35 @@ def remove_camera(db: Session, keys: Keys, owner: User, camera_id: str) -> None:
 def household(db: Session, owner: User, camera_id: str) -> list[HouseholdMemberPublic]:
     """Who may view this camera's clips besides the owner."""
     camera = store.owned_camera(db, owner, camera_id)
-    return [
-        HouseholdMemberPublic(
-            user_id=row.user_id,
-            display_name=row.user.display_name,
-            email=row.user.email,
-            added_at=row.added_at,
-        )
-        for row in store.household(db, camera)
-    ]
+    return [_member(row) for row in store.household(db, camera)]
+
+
+def _member(row: HouseholdMember) -> HouseholdMemberPublic:
+    return HouseholdMemberPublic(
+        user_id=row.user_id,
+        display_name=row.user.display_name,
+        email=row.user.email,
+        added_at=row.added_at,
+        live_view=row.live_view,
+    )
+
+
+def set_live_view(
+    db: Session, owner: User, camera_id: str, user_id: str, live_view: bool
+) -> HouseholdMemberPublic:
+    """Allow or stop a household member seeing the camera live and answering its rings."""
+    camera = store.owned_camera(db, owner, camera_id)
+    return _member(store.set_live_view(db, camera, user_id, live_view))
+
+
+def household_member(db: Session, camera_id: str, user_id: str) -> HouseholdMember | None:
+    """Whether (and how) ``user_id`` is in the household of ``camera_id``."""
+    return store.household_member(db, camera_id, user_id)
+
+
+def live_viewer_ids(db: Session, camera_id: str) -> list[str]:
+    """Household members the owner allowed to see the camera live and hear its rings."""
+    return store.live_viewer_ids(db, camera_id)
 
 
 def invite_household(db: Session, owner: User, camera_id: str, email: str) -> Invited:
@@ -181,14 +205,20 @@ def revoke_household(db: Session, owner: User, camera_id: str, user_id: str) -> 
     store.remove_household_member(db, store.owned_camera(db, owner, camera_id), user_id)
 
 
-def live_camera(db: Session, owner: User, camera_id: str) -> str:
-    """The id to follow for one of the owner's cameras' live view; refused end to end."""
+def live_camera(db: Session, owner: User, camera_id: str, live: LiveHub | SharedLive) -> str:
+    """Start the owner's MJPEG live view of a camera; refused end to end.
+
+    The wish to watch is made now, and the camera's agent, waiting in its long-poll, is woken
+    once this commits: it finds the wish and starts sending frames.
+    """
     camera = store.owned_camera(db, owner, camera_id)
     if camera.e2e_enabled:
         raise Conflict(
-            "live view is not available for an end-to-end encrypted camera: its pictures "
+            "MJPEG live view is not available for an end-to-end encrypted camera: its pictures "
             "would have to pass through the server unencrypted"
         )
+    live.want(camera.id)
+    notify_after_commit(db, device_key(camera.id), {"type": "mjpeg"})
     return camera.id
 
 

@@ -51,9 +51,13 @@ def agent_config(camera: Camera) -> dict[str, Any]:
     return store.agent_config(camera)
 
 
-def live_wanted(db: Session, token: ApiToken | None, live: LiveHub | SharedLive) -> bool:
-    """Whether the owner is watching the token's camera live right now."""
-    camera = store.device_camera(db, token)
+def device_key(camera_id: str) -> str:
+    """The bus key a camera's agent waits on: a live session for it, or its MJPEG page opened."""
+    return f"camera:{camera_id}"
+
+
+def mjpeg_wanted(camera: Camera, live: LiveHub | SharedLive) -> bool:
+    """Whether the owner's MJPEG live page of the camera is open right now."""
     # An end-to-end camera's pictures must never pass through the server in the clear.
     return live.wanted(camera.id) and not camera.e2e_enabled
 

@@ -239,6 +239,28 @@ def remove_household_member(db: Session, camera: Camera, user_id: str) -> None:
     db.delete(row)
 
 
+def household_member(db: Session, camera_id: str, user_id: str) -> HouseholdMember | None:
+    """The household membership of ``user_id`` in ``camera_id``, if any."""
+    return db.get(HouseholdMember, (camera_id, user_id))
+
+
+def set_live_view(db: Session, camera: Camera, user_id: str, live_view: bool) -> HouseholdMember:
+    """Allow or stop a household member seeing the camera live and answering its rings."""
+    row = db.get(HouseholdMember, (camera.id, user_id))
+    if row is None:
+        raise NotFound("no such household member")
+    row.live_view = live_view
+    return row
+
+
+def live_viewer_ids(db: Session, camera_id: str) -> list[str]:
+    """Household members the owner allowed to see the camera live."""
+    query = select(HouseholdMember.user_id).where(
+        HouseholdMember.camera_id == camera_id, HouseholdMember.live_view.is_(True)
+    )
+    return list(db.scalars(query))
+
+
 def find_camera(db: Session, camera_id: str) -> Camera | None:
     """A camera by id, or None."""
     return db.get(Camera, camera_id)

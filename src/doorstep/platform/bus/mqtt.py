@@ -9,6 +9,9 @@ Live view crosses processes the same way (``SharedLive``): the owner's page may 
 on one process while the camera's agent talks to another. The wish to watch goes out on
 ``doorstep/server/live/<camera>/want`` and frames come back on ``.../frame/<process>``, at most
 once (QoS 0), never retained by the broker, and only while someone is watching.
+
+Files held in memory for a short while (``SharedHeld``: a doorbell's snapshot) go out once on
+``doorstep/server/held/<seconds>/<origin>/<key>`` and every process keeps its copy as long.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from doorstep.errors import Unavailable
+from doorstep.platform.bus.held import MAX_SECONDS, HeldFiles
 from doorstep.platform.bus.live import WANT_SECONDS, LiveHub
 from doorstep.platform.bus.memory import MemoryBus, Subscription
 from doorstep.platform.bus.topics import parse_broker
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "doorstep/server/accounts/"
 LIVE_PREFIX = "doorstep/server/live/"
+HELD_PREFIX = "doorstep/server/held/"
 #: A page's stream asks for frames ten times a second; the broker hears about it once a second.
 WANT_EVERY_SECONDS = 1.0
 
@@ -46,6 +51,7 @@ class MqttBus:
         self._closing = False
         self.origin = uuid.uuid4().hex[:12]
         self.live = SharedLive(self)
+        self.held = SharedHeld(self)
         self.client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"doorstep-api-{uuid.uuid4().hex[:12]}",
@@ -64,7 +70,7 @@ class MqttBus:
     def _on_connect(self, client: paho.Client, *args: Any) -> None:
         del args
         # Subscribing here also renews the subscription after every reconnect.
-        client.subscribe([(PREFIX + "+", 1), (LIVE_PREFIX + "#", 0)])
+        client.subscribe([(PREFIX + "+", 1), (LIVE_PREFIX + "#", 0), (HELD_PREFIX + "#", 1)])
 
     def _on_subscribe(self, client: paho.Client, *args: Any) -> None:
         del client, args
@@ -81,6 +87,9 @@ class MqttBus:
         del client, userdata
         if message.topic.startswith(LIVE_PREFIX):
             self.live.received(message.topic.removeprefix(LIVE_PREFIX), bytes(message.payload))
+            return
+        if message.topic.startswith(HELD_PREFIX):
+            self.held.received(message.topic.removeprefix(HELD_PREFIX), bytes(message.payload))
             return
         account_id = message.topic.removeprefix(PREFIX)
         try:
@@ -168,3 +177,28 @@ class SharedLive:
         elif len(parts) == 3 and parts[1] == "frame" and parts[2] != self._bus.origin:
             # Kept only while a page here or elsewhere still wants the camera.
             self.local.publish(parts[0], payload)
+
+
+class SharedHeld:
+    """``HeldFiles`` for several API processes: each file is handed to every process once."""
+
+    def __init__(self, bus: MqttBus) -> None:
+        self.local = HeldFiles()
+        self._bus = bus
+
+    def hold(self, key: str, data: bytes, seconds: float) -> None:
+        """Keep ``data`` here and on every other process for ``seconds``."""
+        self.local.hold(key, data, seconds)
+        topic = f"{HELD_PREFIX}{int(seconds)}/{self._bus.origin}/{key}"
+        self._bus.client.publish(topic, data, qos=1)
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes held under ``key`` on this process, or None."""
+        return self.local.get(key)
+
+    def received(self, topic: str, payload: bytes) -> None:
+        """A file another process holds (this process's own, echoed by the broker, is skipped)."""
+        seconds, origin, key = (topic.split("/", 2) + ["", ""])[:3]
+        if origin == self._bus.origin or not key or not seconds.isdigit():
+            return
+        self.local.hold(key, payload, min(float(seconds), MAX_SECONDS))

@@ -12,9 +12,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from doorstep.platform.blobs import BlobStore
+from doorstep.platform.bus.held import HeldFiles
 from doorstep.platform.bus.live import LiveHub
 from doorstep.platform.bus.memory import MemoryBus
-from doorstep.platform.bus.mqtt import MqttBus, SharedLive
+from doorstep.platform.bus.mqtt import MqttBus, SharedHeld, SharedLive
 from doorstep.platform.db import Database
 from doorstep.platform.http.admission import Admission
 from doorstep.platform.keys import WORK_FOLDER, Keys
@@ -31,6 +32,8 @@ class AppState:
     blobs: BlobStore
     bus: MemoryBus | MqttBus = field(default_factory=MemoryBus)
     live: LiveHub | SharedLive = field(default_factory=LiveHub)
+    #: Files kept only in memory for a short while (a doorbell's snapshot).
+    held: HeldFiles | SharedHeld = field(default_factory=HeldFiles)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     #: Every throttle (``accounts.throttle_rules.Limits``), built from the settings by the
     #: composition root (``app.create_app``); platform serves accounts and cannot name its types.

@@ -1,0 +1,320 @@
+"""The doorbell's use cases: a press rings, a browser offers, the camera's agent answers.
+
+The server relays signalling only: offers and answers are checked (``rules.check_description``)
+and stored; the media goes between the browser and the agent, encrypted end to end by DTLS-SRTP.
+Everything a waiting party must hear (a ring, a session for the agent, an answer for the page)
+is published on the bus once the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from doorstep.accounts.auth import Principal
+from doorstep.accounts.models import ApiToken, User
+from doorstep.cameras import service as cameras
+from doorstep.cameras import service_device as devices
+from doorstep.cameras.models import Camera
+from doorstep.doorbell import rules, store
+from doorstep.doorbell.models import LiveSession, Ring
+from doorstep.doorbell.schemas import (
+    Answer,
+    DeviceFeed,
+    IceServer,
+    LiveSessionCreate,
+    LiveSessionCreated,
+    LiveSessionPublic,
+    Offer,
+    RingPressed,
+    SessionOffered,
+    TurnServers,
+)
+from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge
+from doorstep.media.probe import check_jpeg
+from doorstep.platform.bus.held import HeldFiles
+from doorstep.platform.bus.live import LiveHub
+from doorstep.platform.bus.memory import notify_after_commit
+from doorstep.platform.bus.mqtt import SharedHeld, SharedLive
+from doorstep.platform.types import utcnow
+from doorstep.settings import Settings
+from doorstep.transparency import audit_store as audit
+
+
+def session_key(session_id: str) -> str:
+    """The bus key a browser waits on for the agent's answer to its offer."""
+    return f"live-session:{session_id}"
+
+
+#: What an API token needs to see and answer a camera live.
+VIEW_SCOPE = "clips:read"
+#: The bus key a camera's agent waits on (a session offered or ended, its MJPEG page opened).
+device_key = devices.device_key
+
+
+def _snapshot_key(ring_id: str) -> str:
+    return f"ring-{ring_id}"
+
+
+# --- TURN ----------------------------------------------------------------------------------------
+
+
+def turn_servers(settings: Settings, master_key: bytes, identity: str) -> TurnServers:
+    """Short-lived credentials for the operator's TURN relay, under a pseudonym of ``identity``."""
+    urls = settings.turn_url_list
+    if not urls:
+        return TurnServers(ice_servers=[], ttl=0)
+    username, credential = rules.turn_credential(
+        settings.turn_secret.get_secret_value(),
+        rules.turn_pseudonym(master_key, identity),
+        utcnow(),
+        settings.turn_ttl,
+    )
+    server = IceServer(urls=urls, username=username, credential=credential)
+    return TurnServers(ice_servers=[server], ttl=settings.turn_ttl)
+
+
+# --- the camera's side ---------------------------------------------------------------------------
+
+
+def press(
+    db: Session,
+    held: HeldFiles | SharedHeld,
+    camera: Camera,
+    source: str,
+    snapshot: bytes | None,
+    now: datetime | None = None,
+) -> RingPressed:
+    """A press of the camera's button: a new ring alerts the owner and allowed household.
+
+    A press within the cooldown of the last ring is that ring (no new alert). The snapshot is
+    held only in memory, for a short while, and never for an end-to-end camera.
+    """
+    now = now or utcnow()
+    rules.check_source(source)
+    if snapshot is not None:
+        if camera.e2e_enabled:
+            raise InvalidInput(
+                "an end-to-end camera sends no snapshot in the clear", field="snapshot"
+            )
+        if len(snapshot) > rules.MAX_RING_SNAPSHOT:
+            raise PayloadTooLarge("a ring's snapshot is at most 1 MiB")
+        check_jpeg(snapshot)
+    last = store.last_ring(db, camera.id)
+    if last is not None and not rules.is_new_ring(last.pressed_at, now):
+        return RingPressed(ring_id=last.id, rang=False)
+    ring = store.add_ring(db, camera.id, source, now)
+    if snapshot is not None:
+        held.hold(_snapshot_key(ring.id), snapshot, rules.SNAPSHOT_SECONDS)
+    event = {
+        "type": "ring",
+        "ring_id": ring.id,
+        "camera_id": camera.id,
+        "camera_name": camera.name,
+        "at": now.isoformat(),
+        "snapshot": f"/api/v1/rings/{ring.id}/snapshot" if snapshot is not None else None,
+        "e2e": camera.e2e_enabled,
+    }
+    for account_id in [camera.owner_id, *cameras.live_viewer_ids(db, camera.id)]:
+        notify_after_commit(db, account_id, event)
+    return RingPressed(ring_id=ring.id, rang=True)
+
+
+def device_press(
+    db: Session,
+    held: HeldFiles | SharedHeld,
+    token: ApiToken | None,
+    source: str,
+    snapshot: bytes | None,
+) -> RingPressed:
+    """A camera's agent reports a press; it counts as a sign of life too."""
+    camera = devices.heartbeat(db, token, None)
+    return press(db, held, camera, source, snapshot)
+
+
+def device_turn(
+    db: Session, token: ApiToken | None, settings: Settings, master_key: bytes
+) -> TurnServers:
+    """TURN credentials for a camera's agent, under a pseudonym of the camera."""
+    camera = devices.device_camera(db, token)
+    return turn_servers(settings, master_key, f"camera:{camera.id}")
+
+
+def device_camera_id(db: Session, token: ApiToken | None) -> str:
+    """The token's camera, marked seen: the agent's long-poll is its heartbeat."""
+    return devices.heartbeat(db, token, None).id
+
+
+def device_feed(
+    db: Session,
+    token: ApiToken | None,
+    active: Sequence[str],
+    *,
+    live: LiveHub | SharedLive,
+    settings: Settings,
+    master_key: bytes,
+) -> DeviceFeed:
+    """Offers the agent has not taken up yet, which of its ``active`` sessions ended, and MJPEG."""
+    camera = devices.device_camera(db, token)
+    now = utcnow()
+    ended = []
+    known = {row.id: row for row in store.of_camera(db, camera.id, active)}
+    for session_id in active:
+        row = known.get(session_id)
+        if row is None or rules.current(row.rule(), now).state is rules.State.ENDED:
+            ended.append(session_id)
+    offered = store.offered_to(db, camera.id, now, active)
+    ice = turn_servers(settings, master_key, f"camera:{camera.id}").ice_servers if offered else []
+    return DeviceFeed(
+        sessions=[
+            SessionOffered(
+                id=row.id,
+                offer=Offer(type="offer", sdp=row.offer_sdp),
+                audio=row.audio,
+                ice_servers=ice,
+            )
+            for row in offered
+        ],
+        ended=ended,
+        mjpeg=devices.mjpeg_wanted(camera, live),
+    )
+
+
+def _device_session(db: Session, token: ApiToken | None, session_id: str) -> LiveSession:
+    camera = devices.device_camera(db, token)
+    row = store.session(db, session_id)
+    if row is None or row.camera_id != camera.id:
+        raise NotFound("no such live session")
+    return row
+
+
+def device_answer(db: Session, token: ApiToken | None, session_id: str, body: Answer) -> None:
+    """The agent's answer to an offer; the waiting page hears of it once this commits."""
+    row = _device_session(db, token, session_id)
+    rules.check_description(body.sdp, "answer")
+    store.apply(row, rules.answer(row.rule(), body.sdp, utcnow()))
+    notify_after_commit(db, session_key(row.id), {"type": "answer"})
+
+
+def device_end(db: Session, token: ApiToken | None, session_id: str) -> None:
+    """The agent stopped a session (its camera going away, a failed connection)."""
+    row = _device_session(db, token, session_id)
+    store.apply(row, rules.end(row.rule(), utcnow()))
+    notify_after_commit(db, session_key(row.id), {"type": "ended"})
+
+
+# --- the viewer's side ---------------------------------------------------------------------------
+
+
+def _access(db: Session, user: User, camera: Camera | None) -> tuple[Camera, rules.Access]:
+    if camera is None:
+        raise NotFound("no such camera")
+    member = (
+        None if user.id == camera.owner_id else cameras.household_member(db, camera.id, user.id)
+    )
+    access = rules.live_access(
+        is_owner=user.id == camera.owner_id,
+        role=user.role,
+        household=member is not None,
+        live_view=bool(member is not None and member.live_view),
+    )
+    return camera, access
+
+
+def _audit(
+    db: Session, master_key: bytes, user: User, camera: Camera, action: str, scope: str
+) -> None:
+    # A household member's look at the camera, live or at a ring's snapshot, is the owner's to
+    # see; pseudonyms scoped to the session or ring link it to nothing else of either person.
+    audit.record(
+        db,
+        master_key,
+        action,
+        actor=user,
+        owner_id=camera.owner_id,
+        scope=scope,
+        detail={"as": "household"},
+    )
+
+
+def open_session(
+    db: Session, master_key: bytes, user: User, camera_id: str, body: LiveSessionCreate
+) -> LiveSessionCreated:
+    """Offer the camera's agent a live session; answering a ring marks the ring answered."""
+    camera, access = _access(db, user, cameras.find_camera(db, camera_id))
+    rules.check_description(body.offer.sdp, "offer")
+    ring: Ring | None = None
+    if body.ring_id is not None:
+        ring = store.ring_or_none(db, body.ring_id)
+        if ring is None or ring.camera_id != camera.id:
+            raise InvalidInput("no such ring of this camera", field="ring_id")
+    now = utcnow()
+    row = store.add_session(
+        db,
+        camera_id=camera.id,
+        user_id=user.id,
+        ring_id=ring.id if ring else None,
+        offer_sdp=body.offer.sdp,
+        audio=camera.audio_enabled,
+        now=now,
+    )
+    if ring is not None:
+        store.mark_answered(ring, user.id, now)
+    if access is rules.Access.HOUSEHOLD:
+        _audit(db, master_key, user, camera, "live.view", row.id)
+    notify_after_commit(db, devices.device_key(camera.id), {"type": "session"})
+    return LiveSessionCreated(
+        id=row.id,
+        state="offered",
+        expires_at=row.expires_at,
+        audio=row.audio,
+        e2e=camera.e2e_enabled,
+    )
+
+
+def _viewer_session(db: Session, user: User, session_id: str) -> LiveSession:
+    row = store.session(db, session_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("no such live session")
+    return row
+
+
+def viewer_session(db: Session, user: User, session_id: str) -> LiveSessionPublic:
+    """The state of one of the caller's sessions and, once there, the agent's answer."""
+    row = _viewer_session(db, user, session_id)
+    rule = rules.current(row.rule(), utcnow())
+    answer = None
+    if rule.state is rules.State.ANSWERED and rule.answer_sdp is not None:
+        answer = Answer(type="answer", sdp=rule.answer_sdp)
+    return LiveSessionPublic(id=row.id, state=rule.state.value, answer=answer)
+
+
+def caller_session(db: Session, caller: Principal, session_id: str) -> LiveSessionPublic:
+    """``viewer_session`` for a caller a long-poll resolved itself: a token needs clips:read."""
+    caller.require_scope(VIEW_SCOPE)
+    return viewer_session(db, caller.user, session_id)
+
+
+def end_session(db: Session, user: User, session_id: str) -> None:
+    """Hang up: the camera's agent hears at once and stops sending."""
+    row = _viewer_session(db, user, session_id)
+    store.apply(row, rules.end(row.rule(), utcnow()))
+    notify_after_commit(db, devices.device_key(row.camera_id), {"type": "ended"})
+
+
+def ring_snapshot(
+    db: Session, held: HeldFiles | SharedHeld, master_key: bytes, user: User, ring_id: str
+) -> bytes:
+    """A ring's snapshot while it is held (two minutes), for whoever may answer the ring."""
+    ring = store.ring_or_none(db, ring_id)
+    if ring is None:
+        raise NotFound("no such ring")
+    camera, access = _access(db, user, cameras.find_camera(db, ring.camera_id))
+    data = held.get(_snapshot_key(ring.id))
+    if data is None:
+        raise NotFound("the ring's snapshot is no longer kept")
+    if access is rules.Access.HOUSEHOLD:
+        _audit(db, master_key, user, camera, "ring.snapshot", ring.id)
+    return data

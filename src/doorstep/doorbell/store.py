@@ -1,0 +1,106 @@
+"""The doorbell's queries: rings and live sessions; nobody else's tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from doorstep.doorbell import rules
+from doorstep.doorbell.models import LiveSession, Ring
+
+
+def last_ring(db: Session, camera_id: str) -> Ring | None:
+    """The camera's latest ring, if it ever rang."""
+    query = select(Ring).where(Ring.camera_id == camera_id).order_by(Ring.pressed_at.desc())
+    return db.scalars(query.limit(1)).first()
+
+
+def add_ring(db: Session, camera_id: str, source: str, now: datetime) -> Ring:
+    """Store a new ring."""
+    ring = Ring(camera_id=camera_id, source=source, pressed_at=now)
+    db.add(ring)
+    db.flush()
+    return ring
+
+
+def ring_or_none(db: Session, ring_id: str) -> Ring | None:
+    """A ring by id, or None."""
+    return db.get(Ring, ring_id)
+
+
+def rings_of(db: Session, camera_id: str) -> list[Ring]:
+    """The camera's rings, newest first."""
+    query = select(Ring).where(Ring.camera_id == camera_id).order_by(Ring.pressed_at.desc())
+    return list(db.scalars(query))
+
+
+def mark_answered(ring: Ring, user_id: str, now: datetime) -> None:
+    """The first to answer a ring is who answered it."""
+    if ring.answered_at is None:
+        ring.answered_at = now
+        ring.answered_by = user_id
+
+
+def add_session(
+    db: Session,
+    *,
+    camera_id: str,
+    user_id: str,
+    ring_id: str | None,
+    offer_sdp: str,
+    audio: bool,
+    now: datetime,
+) -> LiveSession:
+    """Store a browser's offer as a new live session."""
+    rule = rules.new_session(now)
+    row = LiveSession(
+        camera_id=camera_id,
+        user_id=user_id,
+        ring_id=ring_id,
+        offer_sdp=offer_sdp,
+        audio=audio,
+        created_at=now,
+        state=rule.state.value,
+        expires_at=rule.expires_at,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def session(db: Session, session_id: str) -> LiveSession | None:
+    """A live session by id, or None."""
+    return db.get(LiveSession, session_id)
+
+
+def offered_to(
+    db: Session, camera_id: str, now: datetime, skip: Sequence[str]
+) -> list[LiveSession]:
+    """Offers to the camera still waiting for its answer, but those in ``skip``, oldest first."""
+    query = select(LiveSession).where(
+        LiveSession.camera_id == camera_id,
+        LiveSession.state == rules.State.OFFERED.value,
+        LiveSession.expires_at > now,
+    )
+    if skip:
+        query = query.where(LiveSession.id.not_in(list(skip)))
+    return list(db.scalars(query.order_by(LiveSession.created_at)))
+
+
+def of_camera(db: Session, camera_id: str, session_ids: Sequence[str]) -> list[LiveSession]:
+    """Those of ``session_ids`` that are the camera's sessions."""
+    if not session_ids:
+        return []
+    query = select(LiveSession).where(
+        LiveSession.camera_id == camera_id, LiveSession.id.in_(list(session_ids))
+    )
+    return list(db.scalars(query))
+
+
+def apply(session: LiveSession, decided: rules.Session) -> LiveSession:
+    """Take the state a rule decided for the session."""
+    session.apply(decided)
+    return session
