@@ -11,15 +11,27 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import av
+import httpx
 import pytest
+import uvicorn
 
+from doorstep.agent.client import DeviceClient
+from doorstep.agent.state import AgentState, save_state
+from doorstep.app import create_app
+from doorstep.settings import Environment, Settings
+from tests.doorbell.lab_peer import HEIGHT, WIDTH, bars_frame
 from tests.doorbell.netlab import Home, Lab, nat_lab, started
 from tests.doorbell.relaycap import headers_seen, leaked_payloads, read_relay
 
@@ -128,3 +140,145 @@ def test_the_call_goes_through_the_relay_and_the_relay_sees_only_ciphertext(
     # capture), and not one payload, sent or as received, is there in clear.
     assert headers_seen(lab.capture, media) > len(media) // 2
     assert leaked_payloads(lab.capture, media + received) == []
+
+
+# The final shape: the real server, the real agent in one home, the owner's side in the other.
+
+PASSWORD = "lantern-porch-9"
+
+
+@dataclass
+class NatServer:
+    """Doorstep in the root namespace, reachable from both homes, handing out the lab's relay."""
+
+    port: int
+    owner_email: str
+    camera_id: str
+    agent_state: Path
+
+    def url_for(self, home: Home) -> str:
+        """The server as ``home`` reaches it."""
+        return f"http://{home.server_host}:{self.port}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def nat_server(lab: Lab, tmp_path: Path) -> Iterator[NatServer]:
+    port = _free_port()
+    settings = Settings(
+        env=Environment.TEST,
+        data_dir=tmp_path / "data",
+        host="0.0.0.0",
+        port=port,
+        turn_urls=lab.turn_url,
+        turn_secret=lab.turn_secret,
+    )
+    config = uvicorn.Config(create_app(settings), host="0.0.0.0", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive(), "the server failed to start"
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield _owner_with_camera(port, lab, tmp_path / "agent")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _owner_with_camera(port: int, lab: Lab, state_dir: Path) -> NatServer:
+    """Ada with a camera, paired; the agent's state names the server as the agent's home sees it."""
+    email = "ada@example.org"
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        account = {"email": email, "password": PASSWORD, "display_name": "Ada"}
+        assert http.post("/api/v1/accounts", json=account).status_code == 201
+        session = http.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+        headers = {"x-csrf-token": session.json()["csrf_token"]}
+        camera = http.post("/api/v1/cameras", json={"name": "Front door"}, headers=headers)
+        camera_id: str = camera.json()["id"]
+        code = http.post(f"/api/v1/cameras/{camera_id}/pairing-code", headers=headers)
+    server_url = f"http://{lab.agent.server_host}:{port}"
+    with DeviceClient(server_url) as client:
+        pairing = client.pair(code.json()["code"])
+    save_state(state_dir, AgentState(server_url, pairing.camera_id, pairing.token))
+    return NatServer(port, email, camera_id, state_dir)
+
+
+def _bars_video(path: Path) -> Path:
+    """The doorbell's rendered source: 4 s of the colour bars the owner's side looks for."""
+    with av.open(str(path), mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for index in range(40):
+            frame = av.VideoFrame.from_ndarray(bars_frame(), format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_doorbell_call_crosses_the_nat_through_turn_and_the_relay_sees_only_ciphertext(
+    lab: Lab, nat_server: NatServer, tmp_path: Path
+) -> None:
+    source = _bars_video(tmp_path / "bars.mp4")
+    agent_command = [sys.executable, "-m", "doorstep.cli", "agent"]
+    agent_command += ["--state-dir", str(nat_server.agent_state), "--source", str(source)]
+    agent_command += ["--loop", "--speaker", f"file:{tmp_path / 'speaker.wav'}"]
+    marker = f"doorstep-marker-{uuid.uuid4().hex}"
+    record = tmp_path / "owner.json"
+    owner_command = [sys.executable, "-m", "tests.doorbell.owner_peer"]
+    owner_command += ["--server", nat_server.url_for(lab.browser), "--email"]
+    owner_command += [nat_server.owner_email, "--password", PASSWORD, "--camera"]
+    owner_command += [nat_server.camera_id, "--marker", marker, "--record", str(record)]
+    agent_log = (tmp_path / "agent.log").open("w")
+    with (
+        agent_log,
+        started(
+            ["ip", "netns", "exec", lab.agent.namespace, *agent_command],
+            env=_environment(),
+            cwd=ROOT,
+            stdout=agent_log,
+            stderr=subprocess.STDOUT,
+        ),
+    ):
+        owner = subprocess.run(
+            ["ip", "netns", "exec", lab.browser.namespace, *owner_command],
+            env=_environment(),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    assert owner.returncode == 0, owner.stderr[-3000:]
+    result = json.loads(record.read_text())
+
+    assert result["turn_urls"] == [[lab.turn_url]]  # the server handed out the lab's relay
+    assert result["answered"]
+    assert result["connected"]
+    assert "relay" in result["pair"], result["pair"]
+    assert result["bars"] >= 15  # the agent's rendered source, frame by frame
+    assert result["hello"].get("type") == "hello"  # the agent's greeting on the data channel
+    assert result["marker_sent"]
+    assert result["hung_up"] == 204
+
+    raw = lab.stop_capture()
+    assert marker.encode() not in raw
+    view = read_relay(lab.capture)
+    assert view.unknown == []
+    assert view.dtls_application_records > 0
+    assert view.srtp > 0
+    received = [bytes.fromhex(packet) for packet in result["received"]]
+    talk = [bytes.fromhex(packet) for packet in result["sent"]]
+    assert len(received) > 20
+    assert headers_seen(lab.capture, received) > len(received) // 2
+    assert leaked_payloads(lab.capture, received + talk) == []
