@@ -15,7 +15,14 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    sync_playwright,
+)
 
 from doorstep.app import create_app
 from doorstep.platform.http.state import AppState
@@ -101,18 +108,44 @@ def live_server(
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, with its background traffic switched off."""
+def _chromium() -> str:
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         service_missing("Debian chromium (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield launched
-        launched.close()
+    return executable
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver for the whole run (a second one cannot start beside it)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's chromium, headless, with its background traffic switched off."""
+    launched = playwright.chromium.launch(
+        executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS
+    )
+    yield launched
+    launched.close()
+
+
+#: Chromium's stand-ins for a camera and a microphone, granted without asking: the microphone
+#: is a steady beep (FAKE_MICROPHONE_HZ), so a test can find it again at the far end.
+FAKE_MEDIA_FLAGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+FAKE_MICROPHONE_HZ = 400
+
+
+@pytest.fixture
+def media_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's chromium with fake media devices: a page may call getUserMedia and gets a beep."""
+    launched = playwright.chromium.launch(
+        executable_path=_chromium(), headless=True, args=[*CHROMIUM_FLAGS, *FAKE_MEDIA_FLAGS]
+    )
+    yield launched
+    launched.close()
 
 
 @dataclass

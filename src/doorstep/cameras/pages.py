@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from doorstep.accounts.auth import OptionalPrincipal, Principal
@@ -106,16 +106,30 @@ def camera_page(
     return _camera_page(request, principal, camera, added=request.query_params.get("added"))
 
 
+#: The live page may ask for the microphone (Talk), and only for this origin; every other page
+#: keeps the site-wide "no microphone" policy.
+LIVE_PERMISSIONS = "camera=(), microphone=(self), geolocation=(), interest-cohort=()"
+
+
 @router.get("/cameras/{camera_id}/live")
 def live_page(
-    request: Request, principal: OptionalPrincipal, db: DbDep, camera_id: str
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    camera_id: str,
+    ring: Annotated[str | None, Query(max_length=64)] = None,
+    mjpeg: Annotated[str | None, Query(max_length=5)] = None,
 ) -> Response:
-    """The owner's live view of one camera."""
+    """Live view of one camera over WebRTC (answering ``ring``), or the simple MJPEG fallback."""
     if principal is None:
         return login_redirect(request)
     request.state.principal = principal
-    camera = cameras.owned_camera(db, principal.user, camera_id)
-    return render(request, "camera_live.html", {"camera": camera})
+    camera = cameras.live_view_camera(db, principal.user, camera_id)
+    owner = camera.owner_id == principal.user.id
+    context = {"camera": camera, "ring_id": ring, "mjpeg": mjpeg == "1" and owner, "owner": owner}
+    return render(
+        request, "camera_live.html", context, headers={"permissions-policy": LIVE_PERMISSIONS}
+    )
 
 
 @router.post("/cameras/{camera_id}/pairing-code")

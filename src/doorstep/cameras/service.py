@@ -25,7 +25,8 @@ from doorstep.cameras.schemas import (
 )
 from doorstep.cameras.service_device import device_key
 from doorstep.clips import service as clips
-from doorstep.errors import Conflict, InvalidInput
+from doorstep.doorbell.rules import live_access
+from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.invitations import store as invitations
 from doorstep.invitations.models import Invitation
@@ -97,6 +98,27 @@ def add_camera(
 def owned_camera(db: Session, owner: User, camera_id: str) -> Camera:
     """One of the owner's cameras, or NotFound."""
     return store.owned_camera(db, owner, camera_id)
+
+
+def live_view_camera(db: Session, user: User, camera_id: str) -> Camera:
+    """A camera ``user`` may see live and answer: theirs, or one whose owner allowed them.
+
+    The same rule as the doorbell's signalling routes, so the live page never opens for someone
+    the API would then refuse: NotFound for anyone outside the household, Forbidden for a
+    household member without live view.
+    """
+    camera = store.find_camera(db, camera_id)
+    if camera is None:
+        raise NotFound("no such camera")
+    is_owner = camera.owner_id == user.id
+    member = None if is_owner else store.household_member(db, camera.id, user.id)
+    live_access(
+        is_owner=is_owner,
+        role=user.role,
+        household=member is not None,
+        live_view=bool(member is not None and member.live_view),
+    )
+    return camera
 
 
 def update_camera(db: Session, owner: User, camera_id: str, body: CameraUpdate) -> CameraPrivate:
