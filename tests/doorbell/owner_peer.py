@@ -50,6 +50,7 @@ async def call(args: argparse.Namespace, http: httpx.AsyncClient) -> dict[str, A
     pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
     seen = watch_connection(pc)  # filled in as the connection goes; not to be copied
     seen["turn_urls"] = [server.urls for server in servers]
+    seen["marker_sent"] = False
     frames = {"received": 0, "bars": 0}
     hello: dict[str, Any] = {}
     greeted, enough = asyncio.Event(), asyncio.Event()
@@ -109,7 +110,7 @@ async def call(args: argparse.Namespace, http: httpx.AsyncClient) -> dict[str, A
         seen["marker_sent"] = True
     hung_up = await http.delete(f"/api/v1/live-sessions/{session_id}", headers=headers)
     await pc.close()
-    return seen | frames | {"hello": hello, "session": session_id, "hung_up": hung_up.status_code}
+    return seen | frames | {"hello": hello, "hung_up": hung_up.status_code == 204}
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
