@@ -9,14 +9,15 @@ Three network namespaces, wired with veth pairs through iproute2:
   no path to each other but through the TURN relay itself;
 - tcpdump records every packet the relay namespace sees, so a test can read what the relay saw.
 
-Every name carries a random suffix and every address comes from a /24 of 10.0.0.0/8 that no route
-of the root namespace uses yet, so parallel runs do not clash. Everything is torn down on exit,
-whatever happened.
+Every name carries the test process id and a random suffix, and every address comes from a /24 of
+10.0.0.0/8 that no route of the root namespace uses yet, so parallel runs do not clash. Everything
+is torn down on exit, whatever happened; a later run removes the labs of test processes that died.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -83,8 +84,16 @@ class Lab:
         return username, base64.b64encode(digest).decode()
 
     def stop_capture(self) -> bytes:
-        """End the relay's capture (tcpdump writes out what it holds) and return its bytes."""
-        time.sleep(0.3)  # packets still on their way through the relay
+        """End the relay's capture once it has written every packet, and return its bytes.
+
+        On a busy machine tcpdump lags behind the kernel; stopped at once, it would drop the
+        packets it still holds. The call is over, so the file stops growing when it caught up.
+        """
+        deadline, size, still = time.monotonic() + READY_TIMEOUT_S, -1, 0
+        while still < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            grown = self.capture.stat().st_size
+            still, size = (still + 1 if grown == size else 0), grown
         for process in self.dump:
             _stop(process)
         return self.capture.read_bytes()
@@ -221,6 +230,25 @@ def started(command: Sequence[str], **kwargs: object) -> Iterator[subprocess.Pop
                 pipe.close()
 
 
+def _sweep_abandoned() -> None:
+    """Remove the labs of test processes that are gone, and the processes still inside them."""
+    for line in _ip("netns", "list").stdout.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        parts = name.split("-")
+        if len(parts) != 3 or parts[0] != "ds" or len(parts[1]) < 4:
+            continue
+        try:
+            creator = int(parts[1][:-3], 16)
+        except ValueError:
+            continue
+        if Path(f"/proc/{creator}").exists():
+            continue
+        for pid in _ip("netns", "pids", name, check=False).stdout.split():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid), signal.SIGKILL)
+        _ip("netns", "del", name, check=False)
+
+
 def _turn_ready(lab: Lab) -> bool:
     listening = _ip("netns", "exec", lab.relay_namespace, "ss", "-uln", check=False).stdout
     return f"{lab.relay_ip}:{TURN_PORT}" in listening
@@ -230,7 +258,10 @@ def _turn_ready(lab: Lab) -> bool:
 def nat_lab(folder: Path) -> Iterator[Lab]:
     """Build the lab, start coturn and the capture, yield it; tear everything down on exit."""
     _require_tools()
-    suffix = uuid.uuid4().hex[:6]
+    _sweep_abandoned()
+    # The creating process's id, then randomness: unique among parallel runs, and a later run can
+    # tell a lab whose test process died (SIGKILL skips every cleanup) from a live one.
+    suffix = f"{os.getpid():x}{uuid.uuid4().hex[:3]}"
     hosts = [str(host) for host in _free_block()]  # hosts[n] is .n of the block
     names = {role: f"ds-{suffix}-{role}" for role in ("agent", "browser", "relay")}
     with ExitStack() as stack:
