@@ -33,8 +33,10 @@ from doorstep.agencies.models import Agency, AgencyMember, AgencyStatus
 from doorstep.app import create_app
 from doorstep.cameras.models import Camera
 from doorstep.cli import main
+from doorstep.clips.models import Clip
 from doorstep.demo import history as demo_history
 from doorstep.demo import run as demo
+from doorstep.doorbell.models import Ring
 from doorstep.geo.geometry import polygon_contains
 from doorstep.legal import rules as legal_rules
 from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
@@ -255,6 +257,19 @@ def test_an_open_fire_request_waits_for_the_owners_answer(client: TestClient) ->
 
 
 # --- warrant and emergency -----------------------------------------------------------------------
+
+
+def test_some_visitors_rang_the_doorbell_during_their_visit(db: Session) -> None:
+    rings = list(db.scalars(select(Ring)))
+    assert rings
+    assert {ring.source for ring in rings} == {"demo"}
+    for ring in rings:
+        during = select(func.count(Clip.id)).where(
+            Clip.camera_id == ring.camera_id,
+            Clip.started_at <= ring.pressed_at,
+            Clip.ended_at >= ring.pressed_at,
+        )
+        assert _count(db, during) == 1
 
 
 def test_a_reviewer_recorded_a_scoped_warrant_and_its_disclosure(db: Session) -> None:

@@ -154,5 +154,9 @@ def test_no_live_view_for_an_end_to_end_camera(client: TestClient) -> None:
     token = _pair(client, csrf, camera["id"])
     _enable(client, csrf, camera["id"])
     assert client.get(f"/api/v1/cameras/{camera['id']}/live").status_code == 409
-    wanted = client.get("/api/v1/devices/live", headers={"authorization": f"Bearer {token}"})
-    assert wanted.json() == {"wanted": False}
+    feed = client.get(
+        "/api/v1/devices/live-sessions",
+        params={"wait": 0},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert feed.json()["mjpeg"] is False

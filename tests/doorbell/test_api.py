@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from doorstep.doorbell import api, device_api
 from doorstep.doorbell.models import Ring
+from doorstep.platform.http.admission import Admission
 from doorstep.platform.http.state import AppState
 from tests.cameras.test_api_devices import _camera, _pair
 from tests.doorbell.sdp import GOOD_ANSWER, GOOD_OFFER
@@ -252,3 +253,60 @@ def test_turn_credentials_name_a_pseudonym_and_last_the_ttl(
     assert client.get("/api/v1/me").json()["id"] not in server["username"]
     camera = client.get("/api/v1/devices/turn", headers=device(owner["token"])).json()
     assert camera["ice_servers"][0]["username"].split(":")[1] != pseudonym
+
+
+def test_openapi_documents_the_press_and_the_signalling(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    documented = {
+        ("post", "/api/v1/devices/ring"): "202",
+        ("get", "/api/v1/devices/live-sessions"): "200",
+        ("post", "/api/v1/devices/live-sessions/{session_id}/answer"): "204",
+        ("post", "/api/v1/devices/live-sessions/{session_id}/end"): "204",
+        ("get", "/api/v1/devices/turn"): "200",
+        ("get", "/api/v1/turn"): "200",
+        ("post", "/api/v1/cameras/{camera_id}/live-sessions"): "201",
+        ("get", "/api/v1/live-sessions/{session_id}"): "200",
+        ("delete", "/api/v1/live-sessions/{session_id}"): "204",
+        ("get", "/api/v1/rings/{ring_id}/snapshot"): "200",
+    }
+    for (method, path), ok in documented.items():
+        operation = paths[path][method]
+        assert operation["summary"], path
+        assert ok in operation["responses"], path
+        assert "401" in operation["responses"], path
+    feed = paths["/api/v1/devices/live-sessions"]["get"]["responses"]["200"]
+    assert feed["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DeviceFeed"
+    }
+
+
+@pytest.mark.usefixtures("no_recheck")
+def test_waiting_long_polls_hold_no_database_permit(
+    app: FastAPI, client: TestClient, owner: dict[str, str]
+) -> None:
+    state = state_of(app)
+    # One permit, and a request that cannot get it gives up at once: a long-poll that held it
+    # while waiting would turn the owner's next request into a 503.
+    state.admission = Admission(1, wait_s=0.5)
+    session = open_session(client, owner["csrf"], owner["camera"]).json()
+    with TestClient(app) as agent, ThreadPoolExecutor(2) as pool:
+        polls = [
+            pool.submit(
+                agent.get,
+                LIVE_SESSIONS,
+                params={"wait": 40, "active": [session["id"]]},
+                headers=device(owner["token"]),
+            ),
+            pool.submit(client.get, f"/api/v1/live-sessions/{session['id']}", params={"wait": 40}),
+        ]
+        until_waiting(app, f"camera:{owner['camera']}")
+        until_waiting(app, f"live-session:{session['id']}")
+        for _ in range(3):
+            assert client.get("/api/v1/cameras").status_code == 200
+        hung_up = client.delete(
+            f"/api/v1/live-sessions/{session['id']}", headers={"x-csrf-token": owner["csrf"]}
+        )
+        assert hung_up.status_code == 204
+        assert polls[0].result(timeout=30).json()["ended"] == [session["id"]]
+        agent.post(f"{LIVE_SESSIONS}/{session['id']}/end", headers=device(owner["token"]))
+        assert polls[1].result(timeout=30).json()["state"] == "ended"

@@ -21,6 +21,8 @@ def test_a_press_within_the_cooldown_is_the_same_ring() -> None:
     assert rules.is_new_ring(None, NOW)
     assert not rules.is_new_ring(NOW - rules.RING_COOLDOWN + timedelta(seconds=1), NOW)
     assert rules.is_new_ring(NOW - rules.RING_COOLDOWN, NOW)
+    # A clock stepped back is no reason to ring again.
+    assert not rules.is_new_ring(NOW + timedelta(seconds=3), NOW)
 
 
 @pytest.mark.parametrize("source", sorted(rules.SOURCES))

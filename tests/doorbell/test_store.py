@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -157,3 +158,25 @@ def test_live_view_is_off_for_a_new_household_member(db: Session) -> None:
     assert cameras.live_viewer_ids(db, camera.id) == []
     cameras.set_live_view(db, camera, bob.id, True)
     assert cameras.live_viewer_ids(db, camera.id) == [bob.id]
+
+
+def test_two_presses_at_once_are_one_ring(settings: Settings) -> None:
+    database = Database(settings.resolved_database_url)
+    migrate(database.engine)
+    with database.session() as db:
+        camera_id = _camera(db, _user(db, "ada")).id
+
+    def press_once(_: int) -> bool:
+        with database.session() as db:
+            camera = db.get(Camera, camera_id)
+            assert camera is not None
+            return service.press(db, HeldFiles(), camera, "button", None).rang
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            rang = list(pool.map(press_once, range(4)))
+    finally:
+        with database.session() as db:
+            rings = _count(db, Ring)
+        database.dispose()
+    assert (rang.count(True), rings) == (1, 1)

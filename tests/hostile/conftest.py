@@ -17,9 +17,10 @@ from doorstep.accounts.roles import Role
 from doorstep.platform.types import utcnow
 from tests.agencies.test_api import HOME, apply, staff, verified_agency
 from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
+from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import accept_invitations, resident
 from tests.requests.test_api import post_rfa
-from tests.samples import tiny_clip
+from tests.samples import tiny_clip, tiny_jpeg
 
 #: Every kind of caller the authorization matrix knows, in the order of its columns.
 ROLES = (
@@ -89,6 +90,20 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
         meta = _meta(started_at=start.isoformat(), ended_at=end.isoformat())
         ids[name] = _created(_upload(clients["owner"], device_token, clip_bytes, meta=meta))["id"]
     ids["camera2_id"] = _camera(clients["owner"], csrf["owner"], name="Garage")["id"]
+    ring = clients["owner"].post(
+        "/api/v1/devices/ring",
+        data={"source": "button"},
+        files={"snapshot": ("ring.jpg", tiny_jpeg(), "image/jpeg")},
+        headers={"authorization": f"Bearer {device_token}"},
+    )
+    ids["ring_id"] = ring.json()["ring_id"]
+    live = world.send(
+        "owner",
+        "POST",
+        f"/api/v1/cameras/{camera['id']}/live-sessions",
+        json={"offer": {"type": "offer", "sdp": GOOD_OFFER}},
+    )
+    ids["live_session_id"] = _created(live)["id"]
     member = world.send(
         "owner",
         "POST",

@@ -15,6 +15,7 @@ from fastapi.routing import iter_route_contexts
 
 from doorstep.platform.crypto import passphrase_check, passphrase_key
 from doorstep.platform.types import utcnow
+from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import PASSWORD
 from tests.hostile.conftest import ROLES, WARRANT, World
 from tests.requests.test_api import rfa_body
@@ -306,7 +307,51 @@ TABLE: list[Row] = [
     Row("POST", "/api/v1/devices/heartbeat", "401 401 401 401 401 401 401 401", _json({})),
     Row("GET", "/api/v1/devices/config", "401 401 401 401 401 401 401 401"),
     Row("POST", "/api/v1/devices/clips", "401 401 401 401 401 401 401 401", _upload),
-    Row("GET", "/api/v1/devices/live", "401 401 401 401 401 401 401 401", stream=True),
+    Row(
+        "POST", "/api/v1/devices/ring", "401 401 401 401 401 401 401 401", _form({"source": "cli"})
+    ),
+    Row("GET", "/api/v1/devices/live-sessions?wait=0", "401 401 401 401 401 401 401 401"),
+    Row(
+        "POST",
+        "/api/v1/devices/live-sessions/{session_id}/answer",
+        "401 401 401 401 401 401 401 401",
+        _json({"type": "answer", "sdp": "v=0"}),
+        params={"session_id": "live_session_id"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/devices/live-sessions/{session_id}/end",
+        "401 401 401 401 401 401 401 401",
+        params={"session_id": "live_session_id"},
+    ),
+    Row("GET", "/api/v1/devices/turn", "401 401 401 401 401 401 401 401"),
+    Row("GET", "/api/v1/turn", "401 ok ok ok 403 403 403 403"),
+    Row(
+        "POST",
+        "/api/v1/cameras/{camera_id}/live-sessions",
+        "401 ok 404 403 404 404 404 404",
+        _json({"offer": {"type": "offer", "sdp": GOOD_OFFER}}),
+    ),
+    Row(
+        "GET",
+        "/api/v1/live-sessions/{session_id}?wait=0",
+        "401 ok 404 404 404 404 404 404",
+        params={"session_id": "live_session_id"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/live-sessions/{session_id}",
+        "401 ok 404 404 404 404 404 404",
+        params={"session_id": "live_session_id"},
+        phase=1,
+    ),
+    Row("GET", "/api/v1/rings/{ring_id}/snapshot", "401 ok 404 403 404 404 404 404"),
+    Row(
+        "PATCH",
+        "/api/v1/cameras/{camera_id}/household/{user_id}",
+        "401 ok 404 404 404 404 404 404",
+        _json({"live_view": False}),
+    ),
     Row("POST", "/api/v1/devices/live", "401 401 401 401 401 401 401 401", _live_frame),
     Row("GET", "/api/v1/clips", "401 ok ok ok ok ok ok ok"),
     Row("GET", "/api/v1/clips/{clip_id}", "401 ok 404 ok 404 404 404 404"),

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from doorstep.errors import Unavailable
+from doorstep.platform.bus.held import MAX_SECONDS, HeldFiles
 from doorstep.platform.bus.memory import MemoryBus
 from doorstep.platform.bus.mqtt import MqttBus
 from tests.conftest import service_missing
@@ -146,3 +147,35 @@ def test_a_live_wish_lapses_and_the_frames_go_with_it(
     assert not page_side.live.wanted("cam-9")
     assert page_side.live.latest("cam-9") is None
     assert agent_side.live.latest("cam-9") is None
+
+
+def test_a_held_file_is_kept_for_its_time_then_forgotten() -> None:
+    held = HeldFiles()
+    held.hold("ring-1", b"\xff\xd8 one", 120)
+    held.hold("ring-2", b"\xff\xd8 two", 0)
+    assert held.get("ring-1") == b"\xff\xd8 one"
+    assert held.get("ring-2") is None
+    assert held.get("ring-3") is None
+    # However long it is asked for, nothing is held past the limit.
+    held.hold("ring-4", b"x", 10**9)
+    assert held._items["ring-4"][0] - time.monotonic() <= MAX_SECONDS
+
+
+@pytest.mark.mqtt
+def test_a_held_file_reaches_every_process_and_a_device_key_wakes_its_waiter(
+    two_processes: tuple[MqttBus, MqttBus],
+) -> None:
+    agent_side, page_side = two_processes
+    agent_side.held.hold("ring-abc", b"\xff\xd8 snapshot", 120)
+    assert agent_side.held.get("ring-abc") == b"\xff\xd8 snapshot"
+    assert _until(lambda: page_side.held.get("ring-abc") == b"\xff\xd8 snapshot")
+
+    async def waits() -> dict[str, object]:
+        subscription = agent_side.subscribe("camera:cam-9")
+        try:
+            page_side.publish("camera:cam-9", {"type": "session"})
+            return await asyncio.wait_for(subscription.queue.get(), 10)
+        finally:
+            agent_side.unsubscribe(subscription)
+
+    assert asyncio.run(waits()) == {"type": "session"}

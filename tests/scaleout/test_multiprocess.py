@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from doorstep.platform.types import utcnow
+from tests.doorbell.sdp import GOOD_ANSWER, GOOD_OFFER
 from tests.samples import tiny_clip, tiny_jpeg
 from tests.scaleout.conftest import (
     Cluster,
@@ -128,13 +129,13 @@ def test_live_view_reaches_the_owner_on_another_process(servers: tuple[str, str]
         ada = new_resident(on_a, "ada@example.org")
         device = {"authorization": f"Bearer {ada.device_token}"}
         # Before the page opens, the agent (talking to B) is told nobody is watching.
-        assert agent.get("/api/v1/devices/live", headers=device).json() == {"wanted": False}
+        live = "/api/v1/devices/live-sessions"
+        assert agent.get(live, params={"wait": 0}, headers=device).json()["mjpeg"] is False
         with on_a.stream("GET", f"/api/v1/cameras/{ada.camera_id}/live") as stream:
             assert stream.status_code == 200
-            deadline = time.monotonic() + 10
-            while not agent.get("/api/v1/devices/live", headers=device).json()["wanted"]:
-                assert time.monotonic() < deadline, "the wish to watch never reached process B"
-                time.sleep(0.1)
+            # Its long-poll on B hears through the broker that the page opened on A.
+            feed = agent.get(live, params={"wait": 10}, headers=device).json()
+            assert feed["mjpeg"] is True, "the wish to watch never reached process B"
             sent = agent.post(
                 "/api/v1/devices/live",
                 headers={**device, "content-type": "image/jpeg"},
@@ -203,3 +204,57 @@ def test_an_api_process_that_dies_is_replaced_and_the_rest_stop_together(
         assert not any(Path(f"/proc/{pid}").exists() for pid in survivors)
     finally:
         cluster.stop_all()
+
+
+def test_a_ring_and_its_answer_cross_processes(servers: tuple[str, str]) -> None:
+    url_a, url_b = servers
+    jpeg = tiny_jpeg()
+    live = "/api/v1/devices/live-sessions"
+    with (
+        httpx.Client(base_url=url_a, timeout=httpx.Timeout(30, read=40)) as on_a,
+        httpx.Client(base_url=url_b, timeout=httpx.Timeout(30, read=40)) as agent,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        ada = new_resident(on_a, "ada@example.org")
+        device = {"authorization": f"Bearer {ada.device_token}"}
+        csrf = {"x-csrf-token": ada.csrf}
+        # The owner's page follows events on A; the camera's agent talks to B.
+        with on_a.stream("GET", "/api/v1/events") as events:
+            lines = (line for line in events.iter_lines() if line)
+            assert next(lines) == ": connected"
+            pressed = agent.post(
+                "/api/v1/devices/ring",
+                data={"source": "button"},
+                files={"snapshot": ("ring.jpg", jpeg, "image/jpeg")},
+                headers=device,
+            )
+            assert pressed.status_code == 202, pressed.text
+            assert next(lines) == "event: ring"
+            event = json.loads(next(lines).removeprefix("data: "))
+        assert event["ring_id"] == pressed.json()["ring_id"]
+        # The snapshot was held on B; A holds its own copy, from the broker.
+        wait_for(lambda: on_a.get(event["snapshot"]).status_code == 200, "the snapshot on A")
+        assert on_a.get(event["snapshot"]).content == jpeg
+
+        polled = pool.submit(agent.get, live, params={"wait": 30}, headers=device)
+        offer = {"offer": {"type": "offer", "sdp": GOOD_OFFER}, "ring_id": event["ring_id"]}
+        created = on_a.post(
+            f"/api/v1/cameras/{ada.camera_id}/live-sessions", json=offer, headers=csrf
+        )
+        assert created.status_code == 201, created.text
+        session_id = created.json()["id"]
+        assert [s["id"] for s in polled.result(timeout=40).json()["sessions"]] == [session_id]
+
+        waiting = pool.submit(on_a.get, f"/api/v1/live-sessions/{session_id}", params={"wait": 30})
+        answered = agent.post(
+            f"{live}/{session_id}/answer",
+            json={"type": "answer", "sdp": GOOD_ANSWER},
+            headers=device,
+        )
+        assert answered.status_code == 204, answered.text
+        assert waiting.result(timeout=40).json()["state"] == "answered"
+        polled = pool.submit(
+            agent.get, live, params={"wait": 30, "active": [session_id]}, headers=device
+        )
+        assert on_a.delete(f"/api/v1/live-sessions/{session_id}", headers=csrf).status_code == 204
+        assert polled.result(timeout=40).json()["ended"] == [session_id]

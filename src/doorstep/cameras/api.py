@@ -20,6 +20,7 @@ from doorstep.cameras.schemas import (
     HouseholdMemberPublic,
     PairingCodePublic,
 )
+from doorstep.doorbell import service as doorbell
 from doorstep.geo.cells import Coordinates
 from doorstep.invitations.schemas import InvitationPending, InvitationSent
 from doorstep.invitations.service import invitation_pending, invitation_sent
@@ -130,8 +131,8 @@ def withdraw_household_invitation(
 
 @router.delete("/{camera_id}/household/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_household(camera_id: str, user_id: str, principal: ClipWriter, db: DbDep) -> Response:
-    """Stop a household member viewing this camera."""
-    service.revoke_household(db, principal.user, camera_id, user_id)
+    """Stop a household member viewing this camera; their live sessions end at once."""
+    doorbell.revoke_household(db, principal.user, camera_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -141,9 +142,10 @@ def set_household_live_view(
 ) -> HouseholdMemberPublic:
     """Allow or stop a household member seeing the camera live and answering its rings.
 
-    Every live session of a household member is in the audit log the owner reads.
+    Every live session of a household member is in the audit log the owner reads; stopping
+    it ends their open sessions at once.
     """
-    return service.set_live_view(db, principal.user, camera_id, user_id, body.live_view)
+    return doorbell.set_household_live_view(db, principal.user, camera_id, user_id, body.live_view)
 
 
 BOUNDARY = "doorstep-live-frame"

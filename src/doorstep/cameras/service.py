@@ -193,6 +193,11 @@ def set_live_view(
     return _member(store.set_live_view(db, camera, user_id, live_view))
 
 
+def lock_camera(db: Session, camera: Camera) -> None:
+    """Hold the camera's row for the rest of the transaction (two presses at once are one)."""
+    store.lock_camera(db, camera)
+
+
 def household_member(db: Session, camera_id: str, user_id: str) -> HouseholdMember | None:
     """Whether (and how) ``user_id`` is in the household of ``camera_id``."""
     return store.household_member(db, camera_id, user_id)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import ApiToken, User
@@ -237,6 +237,21 @@ def remove_household_member(db: Session, camera: Camera, user_id: str) -> None:
     if row is None:
         raise NotFound("no such household member")
     db.delete(row)
+
+
+def lock_camera(db: Session, camera: Camera) -> None:
+    """Hold the camera's row until the transaction ends: its presses are decided one at a time.
+
+    An update that changes nothing: PostgreSQL locks the row as SELECT ... FOR UPDATE would, and
+    SQLite (which has no row locks and ignores FOR UPDATE) takes its write lock, so a second
+    transaction waits here and then sees what the first one committed.
+    """
+    db.execute(
+        update(Camera)
+        .where(Camera.id == camera.id)
+        .values(config_version=Camera.config_version)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def household_member(db: Session, camera_id: str, user_id: str) -> HouseholdMember | None:

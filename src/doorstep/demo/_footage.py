@@ -11,6 +11,8 @@ from doorstep.cameras import service as cameras
 from doorstep.cameras.models import Camera
 from doorstep.clips import service as clips
 from doorstep.clips.models import Clip
+from doorstep.doorbell import service as doorbell
+from doorstep.platform.bus.held import HeldFiles
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
 from doorstep.requests import service as rfa_service
@@ -18,6 +20,8 @@ from doorstep.requests import service as rfa_service
 #: Rendered footage per stored clip: enough for a visitor to walk up and leave, few enough
 #: frames that redacting five clips keeps `doorstep demo` quick to start.
 CLIP_SECONDS = 5.0
+#: When, into a visit, a visitor who rings presses the button.
+PRESS_AFTER = timedelta(seconds=2)
 CLIP_FPS = 6
 
 
@@ -29,7 +33,13 @@ class Footage:
         self.folder = folder
 
     def clip(self, db: Session, camera: Camera, started_at: datetime, *, seed: int) -> Clip:
-        """A clip of ``camera`` starting at ``started_at``, stored as the upload API stores it."""
+        """A clip of ``camera`` starting at ``started_at``, stored as the upload API stores it.
+
+        Some visitors (odd seeds) press the button on the way: their visit is a ring too, made
+        as an agent's press would make it (with no snapshot: it would only live two minutes).
+        """
+        if seed % 2:
+            doorbell.press(db, HeldFiles(), camera, "demo", None, now=started_at + PRESS_AFTER)
         # Imported here: only media/ loads the codecs, and only the demo's first start needs them.
         from doorstep.media.probe import encode_preview, probe_clip
         from doorstep.media.source import open_source

@@ -26,10 +26,12 @@ from doorstep.platform.http.deps import DbDep, StateDep
 router = APIRouter(prefix="/api/v1", tags=["doorbell"])
 
 
-@router.get("/turn", summary="TURN credentials for live view", responses=problems.responses(401))
+@router.get(
+    "/turn", summary="TURN credentials for live view", responses=problems.responses(401, 403)
+)
 def turn(principal: ClipReader, state: StateDep) -> TurnServers:
     """Short-lived credentials for the operator's TURN relay; none when it runs none."""
-    return service.turn_servers(state.settings, state.master_key, f"user:{principal.user.id}")
+    return service.viewer_turn(state.settings, state.master_key, principal.user)
 
 
 @router.post(
@@ -53,7 +55,7 @@ def open_session(
 @router.get(
     "/live-sessions/{session_id}",
     summary="Wait for the agent's answer",
-    responses=problems.responses(401, 404),
+    responses=problems.responses(401, 403, 404, 503),
 )
 async def wait_session(
     session_id: str,

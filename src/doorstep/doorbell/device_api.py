@@ -49,7 +49,7 @@ def ring(
 @router.get(
     "/live-sessions",
     summary="Wait for live sessions to answer and for those that ended",
-    responses=problems.responses(401, 422),
+    responses=problems.responses(401, 403, 422, 503),
 )
 async def live_sessions(
     request: Request,

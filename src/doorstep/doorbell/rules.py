@@ -62,7 +62,8 @@ class Access(StrEnum):
 
 def is_new_ring(last_pressed_at: datetime | None, now: datetime) -> bool:
     """Whether a press at ``now`` starts a ring, or belongs to the one pressed at ``last``."""
-    return last_pressed_at is None or now - last_pressed_at >= RING_COOLDOWN
+    # Either way round: a clock stepped back must not make every press a new ring.
+    return last_pressed_at is None or abs(now - last_pressed_at) >= RING_COOLDOWN
 
 
 def check_source(source: str) -> str:

@@ -18,6 +18,7 @@ from doorstep.accounts.models import ApiToken, User
 from doorstep.cameras import service as cameras
 from doorstep.cameras import service_device as devices
 from doorstep.cameras.models import Camera
+from doorstep.cameras.schemas import HouseholdMemberPublic
 from doorstep.doorbell import rules, store
 from doorstep.doorbell.models import LiveSession, Ring
 from doorstep.doorbell.schemas import (
@@ -32,7 +33,7 @@ from doorstep.doorbell.schemas import (
     SessionOffered,
     TurnServers,
 )
-from doorstep.errors import InvalidInput, NotFound, PayloadTooLarge
+from doorstep.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from doorstep.media.probe import check_jpeg
 from doorstep.platform.bus.held import HeldFiles
 from doorstep.platform.bus.live import LiveHub
@@ -59,6 +60,13 @@ def _snapshot_key(ring_id: str) -> str:
 
 
 # --- TURN ----------------------------------------------------------------------------------------
+
+
+def viewer_turn(settings: Settings, master_key: bytes, user: User) -> TurnServers:
+    """TURN credentials for a resident's live view; nobody else answers doors (no open relay)."""
+    if user.role != "resident":
+        raise Forbidden("live view is for residents")
+    return turn_servers(settings, master_key, f"user:{user.id}")
 
 
 def turn_servers(settings: Settings, master_key: bytes, identity: str) -> TurnServers:
@@ -102,6 +110,9 @@ def press(
         if len(snapshot) > rules.MAX_RING_SNAPSHOT:
             raise PayloadTooLarge("a ring's snapshot is at most 1 MiB")
         check_jpeg(snapshot)
+    # Two presses arriving together (two agents' requests, a retry) wait for each other here,
+    # so the second sees the first's ring and is part of it.
+    cameras.lock_camera(db, camera)
     last = store.last_ring(db, camera.id)
     if last is not None and not rules.is_new_ring(last.pressed_at, now):
         return RingPressed(ring_id=last.id, rang=False)
@@ -302,6 +313,8 @@ def end_session(db: Session, user: User, session_id: str) -> None:
     row = _viewer_session(db, user, session_id)
     store.apply(row, rules.end(row.rule(), utcnow()))
     notify_after_commit(db, devices.device_key(row.camera_id), {"type": "ended"})
+    # Another of the viewer's pages may be waiting on the same session.
+    notify_after_commit(db, session_key(row.id), {"type": "ended"})
 
 
 def ring_snapshot(
@@ -318,3 +331,35 @@ def ring_snapshot(
     if access is rules.Access.HOUSEHOLD:
         _audit(db, master_key, user, camera, "ring.snapshot", ring.id)
     return data
+
+
+# --- the owner taking live view back ------------------------------------------------------------
+
+
+def _end_sessions_of(db: Session, camera_id: str, user_id: str) -> None:
+    now = utcnow()
+    ended = store.open_sessions_of(db, camera_id, user_id)
+    for row in ended:
+        store.apply(row, rules.end(row.rule(), now))
+        notify_after_commit(db, session_key(row.id), {"type": "ended"})
+    if ended:
+        notify_after_commit(db, devices.device_key(camera_id), {"type": "ended"})
+
+
+def set_household_live_view(
+    db: Session, owner: User, camera_id: str, user_id: str, live_view: bool
+) -> HouseholdMemberPublic:
+    """Allow or stop a household member's live view; stopping it ends their open sessions.
+
+    The media goes peer to peer, so the camera's agent is told at once and stops sending.
+    """
+    member = cameras.set_live_view(db, owner, camera_id, user_id, live_view)
+    if not live_view:
+        _end_sessions_of(db, camera_id, user_id)
+    return member
+
+
+def revoke_household(db: Session, owner: User, camera_id: str, user_id: str) -> None:
+    """Stop a household member viewing the camera at all, their live sessions included."""
+    cameras.revoke_household(db, owner, camera_id, user_id)
+    _end_sessions_of(db, camera_id, user_id)

@@ -104,3 +104,13 @@ def apply(session: LiveSession, decided: rules.Session) -> LiveSession:
     """Take the state a rule decided for the session."""
     session.apply(decided)
     return session
+
+
+def open_sessions_of(db: Session, camera_id: str, user_id: str) -> list[LiveSession]:
+    """A viewer's sessions of a camera that have not ended."""
+    query = select(LiveSession).where(
+        LiveSession.camera_id == camera_id,
+        LiveSession.user_id == user_id,
+        LiveSession.state != rules.State.ENDED.value,
+    )
+    return list(db.scalars(query))
