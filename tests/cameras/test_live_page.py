@@ -60,3 +60,22 @@ def test_anyone_else_finds_no_camera(
         resident(carol, "carol@example.org", display_name="Carol")
         assert carol.get(f"/cameras/{ids['camera']}/live").status_code == 404
         assert carol.get("/cameras/nosuchcamera/live").status_code == 404
+
+
+def test_the_owner_allows_live_view_on_the_camera_page(
+    shared: tuple[TestClient, dict[str, str]], client: TestClient
+) -> None:
+    bob, ids = shared
+    camera_page = client.get(f"/cameras/{ids['camera']}")
+    assert "Bob (bob@example.org) may see it live and answer its rings" in camera_page.text
+    form = f"/cameras/{ids['camera']}/household/{ids['bob']}/live-view"
+    assert f'action="{form}"' in camera_page.text
+    allowed = client.post(form, data={"csrf_token": ids["csrf"], "live_view": "on"})
+    assert allowed.status_code == 200
+    assert "Bob can now see Front door live and answer its rings." in allowed.text
+    assert bob.get(f"/cameras/{ids['camera']}/live").status_code == 200
+    # Bob cannot hand himself (or anyone) the permission.
+    assert bob.post(form, data={"csrf_token": ids["bob_csrf"]}).status_code == 404
+    stopped = client.post(form, data={"csrf_token": ids["csrf"]})
+    assert "Bob can no longer see Front door live." in stopped.text
+    assert bob.get(f"/cameras/{ids['camera']}/live").status_code == 403

@@ -333,11 +333,6 @@ def test_ring_answer_see_talk_hear_hang_up(
     expect(dialog.get_by_role("link", name="Answer")).to_be_focused()
     page.screenshot(path=str(SCREENSHOTS / "ring.png"))
 
-    # Escape is Ignore; a second press after the cooldown rings again, then Answer.
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-
-    assert _rings_again(page, agent), "a press after the cooldown did not ring"
     dialog.get_by_role("link", name="Answer").click()
     expect(page).to_have_url(re.compile(f"/cameras/{camera_id}/live\\?ring="))
 
@@ -381,7 +376,7 @@ def test_ring_answer_see_talk_hear_hang_up(
     # Hang up: the session ends and the agent stops sending within two seconds.
     page.get_by_role("button", name="Hang up").click()
     expect(page.get_by_test_id("live-status")).to_have_text(re.compile("^Ended"))
-    wait_for(lambda: agent.udp_sockets() == 0, "the agent to close the call", timeout=2.5)
+    wait_for(lambda: agent.udp_sockets() == 0, "the agent to close the call", timeout=2.0)
 
     # With the camera's audio off, a new call shows the door but brings no sound from it.
     _set_audio(page, live_server, camera_id, on=False)
@@ -392,23 +387,10 @@ def test_ring_answer_see_talk_hear_hang_up(
     assert not (abs(hz - VISITOR_HZ) < 15 and level > -60), (hz, level)
     # Leaving the page ends the call as surely as Hang up.
     page.goto(live_server.url + "/cameras")
-    wait_for(lambda: agent.udp_sockets() == 0, "the agent to close the left call", timeout=2.5)
+    wait_for(lambda: agent.udp_sockets() == 0, "the agent to close the left call", timeout=2.0)
 
     assert media_page.foreign_requests(live_server.url) == []
     assert media_page.policy_violations() == []
-
-
-def _rings_again(page: Page, agent: Agent) -> bool:
-    """Press again until the server's cooldown lets a new ring through (at most its 10 s)."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        agent.ring()
-        try:
-            expect(page.get_by_role("alertdialog")).to_be_visible(timeout=1500)
-            return True
-        except AssertionError:
-            continue
-    return False
 
 
 def _owner_id(server: LiveServer, camera_id: str) -> str:

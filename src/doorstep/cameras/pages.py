@@ -78,6 +78,7 @@ def add_camera(
 
 def _camera_page(
     request: Request,
+    db: DbDep,
     principal: Principal,
     camera: Camera,
     *,
@@ -90,6 +91,7 @@ def _camera_page(
         "retention_choices": RETENTION_CHOICES,
         "alert_modes": [mode.value for mode in AlertMode],
         "server_url": str(request.base_url).rstrip("/"),
+        "household": cameras.household(db, principal.user, camera.id),
         **extra,
     }
     return render(request, "camera.html", context, status=status)
@@ -103,7 +105,7 @@ def camera_page(
     if principal is None:
         return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
-    return _camera_page(request, principal, camera, added=request.query_params.get("added"))
+    return _camera_page(request, db, principal, camera, added=request.query_params.get("added"))
 
 
 #: The live page may ask for the microphone (Talk), and only for this origin; every other page
@@ -140,7 +142,7 @@ def pairing_code(
     if principal is None:
         return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
-    return _camera_page(request, principal, camera, code=cameras.new_pairing_code(db, camera))
+    return _camera_page(request, db, principal, camera, code=cameras.new_pairing_code(db, camera))
 
 
 @router.post("/cameras/{camera_id}/settings")
@@ -177,8 +179,30 @@ def camera_settings(
         }
         cameras.save_settings(db, camera, changes)
     except InvalidInput as err:
-        return _camera_page(request, principal, camera, status=err.status, error=err)
-    return _camera_page(request, principal, camera, notice="Settings saved.")
+        return _camera_page(request, db, principal, camera, status=err.status, error=err)
+    return _camera_page(request, db, principal, camera, notice="Settings saved.")
+
+
+@router.post("/cameras/{camera_id}/household/{user_id}/live-view")
+def household_live_view(
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    camera_id: str,
+    user_id: str,
+    live_view: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Allow or stop a household member seeing the camera live and answering its rings."""
+    if principal is None:
+        return login_redirect(request)
+    member = cameras.set_live_view(db, principal.user, camera_id, user_id, live_view == "on")
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    notice = (
+        f"{member.display_name} can now see {camera.name} live and answer its rings."
+        if member.live_view
+        else f"{member.display_name} can no longer see {camera.name} live."
+    )
+    return _camera_page(request, db, principal, camera, notice=notice)
 
 
 @router.post("/cameras/{camera_id}/delete")

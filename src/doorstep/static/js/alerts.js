@@ -9,25 +9,36 @@
     return;
   }
 
-  // Browsers only let a page make sound after the person touched it: remember the first gesture
-  // and unlock one AudioContext then, so a later ring can chime.
+  // Browsers only let a page make sound after the person touched it: unlock one AudioContext at
+  // the first gesture, so a later ring can chime. The gesture is remembered for this tab: on the
+  // next page the context is tried at once (browsers that carry the permission across the site's
+  // pages then chime without a new touch; the others wait for one).
+  var GESTURE_KEY = "doorstep.gesture";
   var audio = null;
-  function unlock() {
+  function context() {
     var Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) {
-      return;
-    }
-    if (!audio) {
+    if (!audio && Context) {
       audio = new Context();
     }
-    if (audio.state === "suspended") {
-      audio.resume();
+    return audio;
+  }
+  function unlock() {
+    var sound = context();
+    if (sound && sound.state === "suspended") {
+      sound.resume();
     }
-    document.documentElement.dataset.audioUnlocked = "1";
+    try {
+      window.sessionStorage.setItem(GESTURE_KEY, "1");
+    } catch (err) { /* storage off: this page still unlocks */ }
   }
   ["pointerdown", "keydown", "touchstart"].forEach(function (kind) {
     window.addEventListener(kind, unlock, { capture: true, passive: true });
   });
+  try {
+    if (window.sessionStorage.getItem(GESTURE_KEY) === "1") {
+      context();
+    }
+  } catch (err) { /* storage off */ }
 
   // Two soft bell notes ("ding-dong"), made on the spot: nothing is fetched.
   function chime() {

@@ -50,17 +50,23 @@
     }
   }
 
-  // End the call: tell the server (so the doorbell stops sending at once), close the connection.
-  function end(state, text) {
-    if (finished) {
-      return;
-    }
-    finished = true;
+  // Tell the server the call is over, so the doorbell hears it at once and stops sending.
+  // keepalive lets the request outlive the page when it is closing.
+  function hangUpSession() {
     if (sessionId) {
       fetch("/api/v1/live-sessions/" + encodeURIComponent(sessionId), {
         method: "DELETE", headers: headers(), credentials: "same-origin", keepalive: true,
       }).catch(function () { /* the session expires on its own */ });
     }
+  }
+
+  // End the call: end the session, close the connection, release the microphone.
+  function end(state, text) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    hangUpSession();
     stopMicrophone();
     if (channel) {
       channel.close();
@@ -221,7 +227,8 @@
     var session = await response.json();
     sessionId = session.id;
     if (finished) {
-      end("ended", "Ended");
+      // Hung up while the offer was on its way: end the session it made.
+      hangUpSession();
       return;
     }
     status("connecting", "Calling the doorbell…");
