@@ -45,6 +45,8 @@ class Server:
     def stop(self) -> None:
         """Stop the server the way a crash looks to the agent: connections refused from now on."""
         self.server.should_exit = True
+        # An agent's long-poll may be waiting (up to 45 s): a crash does not wait for it either.
+        self.server.force_exit = True
         self.thread.join(timeout=15)
         assert not self.thread.is_alive(), "the test server did not stop"
 

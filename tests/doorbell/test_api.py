@@ -18,6 +18,7 @@ from doorstep.doorbell.models import Ring
 from doorstep.platform.http.admission import Admission
 from doorstep.platform.http.state import AppState
 from tests.cameras.test_api_devices import _camera, _pair
+from tests.clips.test_api_e2e import _enable
 from tests.doorbell.sdp import GOOD_ANSWER, GOOD_OFFER
 from tests.factories import resident
 from tests.samples import tiny_jpeg
@@ -310,3 +311,25 @@ def test_waiting_long_polls_hold_no_database_permit(
         assert polls[0].result(timeout=30).json()["ended"] == [session["id"]]
         agent.post(f"{LIVE_SESSIONS}/{session['id']}/end", headers=device(owner["token"]))
         assert polls[1].result(timeout=30).json()["state"] == "ended"
+
+
+def test_an_end_to_end_camera_rings_without_a_picture_and_still_answers_live(
+    app: FastAPI, client: TestClient, owner: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _enable(client, owner["csrf"], owner["camera"])
+    events = published(app, monkeypatch)
+    headers = device(owner["token"])
+    files = {"snapshot": ("ring.jpg", tiny_jpeg(), "image/jpeg")}
+    clear = client.post(
+        "/api/v1/devices/ring", data={"source": "button"}, files=files, headers=headers
+    )
+    # Its pictures never reach the server in the clear, a ring's snapshot neither.
+    assert clear.status_code == 422
+    assert events == []
+    pressed = press(client, owner["token"])
+    ((_, event),) = [(key, event) for key, event in events if event["type"] == "ring"]
+    assert (event["snapshot"], event["e2e"]) == (None, True)
+    assert client.get(f"/api/v1/rings/{pressed['ring_id']}/snapshot").status_code == 404
+    created = open_session(client, owner["csrf"], owner["camera"], pressed["ring_id"])
+    assert created.status_code == 201, created.text
+    assert created.json()["e2e"] is True

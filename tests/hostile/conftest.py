@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -97,6 +99,16 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
         headers={"authorization": f"Bearer {device_token}"},
     )
     ids["ring_id"] = ring.json()["ring_id"]
+    ids["event_id"] = str(uuid.uuid4())
+    started = clients["owner"].post(
+        "/api/v1/devices/events",
+        data={
+            "meta": json.dumps({"event_id": ids["event_id"], "started_at": utcnow().isoformat()})
+        },
+        files={"snapshot": ("start.jpg", tiny_jpeg(), "image/jpeg")},
+        headers={"authorization": f"Bearer {device_token}"},
+    )
+    assert started.status_code == 202, started.text
     live = world.send(
         "owner",
         "POST",

@@ -347,6 +347,17 @@ TABLE: list[Row] = [
     ),
     Row("GET", "/api/v1/rings/{ring_id}/snapshot", "401 ok 404 403 404 404 404 404"),
     Row(
+        "GET",
+        "/api/v1/cameras/{camera_id}/events/{event_id}/snapshot",
+        "401 ok 404 404 404 404 404 404",
+    ),
+    Row(
+        "POST",
+        "/api/v1/devices/events",
+        "401 401 401 401 401 401 401 401",
+        _form({"meta": "{}"}),
+    ),
+    Row(
         "PATCH",
         "/api/v1/cameras/{camera_id}/household/{user_id}",
         "401 ok 404 404 404 404 404 404",

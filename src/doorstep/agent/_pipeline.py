@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from doorstep.agent.options import CameraConfig
 from doorstep.errors import ConfigurationError
 from doorstep.media.motion import MotionDetector, MotionSettings
 from doorstep.media.people import PersonDetector
-from doorstep.media.recorder import Clip, EventRecorder, Labeler
+from doorstep.media.recorder import Clip, EventNews, EventRecorder, Labeler
 from doorstep.media.source import Frame, VideoSource
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,14 @@ class Pipeline:
         """Score the frame's motion and record it; a finished clip comes back."""
         return self.recorder.feed(frame, self.detector.score(frame.luma))
 
+    def trigger(self, label: str) -> None:
+        """Record now as if motion began (pre-roll included), or extend the running event.
+
+        The clip is labelled ``label`` (``"ring"`` for a doorbell press) and lasts at least the
+        post-roll after this frame. Call it from the capture thread, between two ``feed`` calls.
+        """
+        self.recorder.trigger(label)
+
 
 def source_shape(source: VideoSource) -> tuple[int, int, float, int | None]:
     """Width, height, frame rate and audio rate: what a new pipeline is needed for."""
@@ -42,8 +50,12 @@ def build_pipeline(
     settings: MotionSettings,
     clips_dir: Path,
     labeler: Labeler | None,
+    on_news: Callable[[EventNews, float], None] | None = None,
 ) -> Pipeline:
-    """A pipeline for ``source`` with ``config``'s zones, recording its clips into ``clips_dir``."""
+    """A pipeline for ``source`` with ``config``'s zones, recording its clips into ``clips_dir``.
+
+    ``on_news`` hears of each event as it starts and learns labels, with the source's frame rate.
+    """
     detector = MotionDetector(
         source.width,
         source.height,
@@ -61,6 +73,7 @@ def build_pipeline(
         audio_layout=source.audio_layout,
         labeler=labeler,
         clip_name=lambda _started: uuid.uuid4().hex,
+        on_news=(lambda news: on_news(news, source.fps)) if on_news is not None else None,
     )
     return Pipeline(source_shape(source), detector, recorder)
 

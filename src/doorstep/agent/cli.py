@@ -9,12 +9,14 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
-from doorstep.agent import e2e
+from doorstep.agent import e2e, replies
 from doorstep.agent.client import DeviceClient
-from doorstep.agent.options import AgentOptions
+from doorstep.agent.options import AGENT_MOTION, MAX_CLIP_SECONDS, AgentOptions
+from doorstep.agent.press import ring_running_agent
 from doorstep.agent.runner import CameraAgent, check_source
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
 from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save_state
@@ -61,7 +63,66 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--once", action="store_true", help="exit when the file ends and every clip is uploaded"
     )
+    parser.add_argument(
+        "--max-clip-seconds",
+        type=_clip_seconds,
+        default=MAX_CLIP_SECONDS,
+        help="cut longer events into clips of at most this long, each uploaded as it completes",
+    )
+    parser.add_argument(
+        "--button-pin", type=int, metavar="N", help="the doorbell button's GPIO pin (BCM number)"
+    )
+    parser.add_argument(
+        "--ring-key", action="store_true", help="Enter on this terminal presses the doorbell"
+    )
+    parser.add_argument(
+        "--microphone",
+        default="none",
+        help="the visitor's audio for the owner: tone:HZ, alsa:DEVICE or none (default)",
+    )
+    parser.add_argument(
+        "--speaker",
+        default="none",
+        help="where the owner's voice and quick replies play: file:PATH.wav, alsa:DEVICE or none",
+    )
     return parser
+
+
+def _clip_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 1.0 <= seconds <= 3600.0:
+        raise argparse.ArgumentTypeError("give a number of seconds from 1 to 3600")
+    return seconds
+
+
+def _folder_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    return parser
+
+
+def _ring(args: argparse.Namespace) -> int:
+    try:
+        rang = ring_running_agent(args.state_dir)
+    except DoorstepError as err:
+        print(f"doorstep agent ring: {err.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    print("Ding dong." if rang else "Already ringing (a press within 2 s is the same ring).")
+    return 0
+
+
+def _quick_replies(args: argparse.Namespace) -> int:
+    try:
+        made = replies.make(args.state_dir)
+    except DoorstepError as err:
+        print(f"doorstep agent quick-replies: {err.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    for path in made:
+        print(f"made {path}")
+    return 0
 
 
 def main_agent(argv: list[str]) -> int:
@@ -70,6 +131,17 @@ def main_agent(argv: list[str]) -> int:
         return _pair(_pair_parser().parse_args(argv[1:]))
     if argv[:1] == ["e2e"]:
         return _e2e(_e2e_parser().parse_args(argv[1:]))
+    if argv[:1] == ["ring"]:
+        parser = _folder_parser(
+            "doorstep agent ring", "Press the doorbell of the agent running with this folder."
+        )
+        return _ring(parser.parse_args(argv[1:]))
+    if argv[:1] == ["quick-replies"]:
+        parser = _folder_parser(
+            "doorstep agent quick-replies",
+            "Speak the quick replies with espeak-ng into the agent's folder.",
+        )
+        return _quick_replies(parser.parse_args(argv[1:]))
     return _run(_run_parser().parse_args(argv))
 
 
@@ -133,6 +205,11 @@ def _run(args: argparse.Namespace) -> int:
         once=args.once,
         mqtt_url=args.mqtt,
         spool_max_bytes=args.spool_max_mb * 1024 * 1024,
+        button_pin=args.button_pin,
+        ring_key=args.ring_key,
+        microphone=args.microphone,
+        speaker=args.speaker,
+        motion=replace(AGENT_MOTION, max_clip_seconds=args.max_clip_seconds),
     )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

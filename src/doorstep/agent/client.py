@@ -1,4 +1,4 @@
-"""HTTP client for the device API: pair, heartbeat, configuration, clip upload."""
+"""HTTP client for the device API: pair, heartbeat, configuration, events, clip upload."""
 
 from __future__ import annotations
 
@@ -120,6 +120,13 @@ class DeviceClient:
         body = _body(response)
         return Uploaded(clip_id=str(body["id"]), created=response.status_code == 201)
 
+    def announce_event(self, meta: dict[str, Any], snapshot: bytes | None) -> dict[str, Any]:
+        """Tell the server an event began (or learnt labels); the JPEG only at its start."""
+        files = {"snapshot": ("start.jpg", snapshot, "image/jpeg")} if snapshot else None
+        return self._call(
+            "POST", "/api/v1/devices/events", data={"meta": json.dumps(meta)}, files=files
+        )
+
     def live_wanted(self) -> bool:
         """Whether the owner is watching this camera live."""
         return bool(self._call("GET", "/api/v1/devices/live")["wanted"])
@@ -129,6 +136,36 @@ class DeviceClient:
         response = self._send(
             "POST", "/api/v1/devices/live", content=jpeg, headers={"content-type": "image/jpeg"}
         )
+        if not response.is_success:
+            raise error_from(response)
+
+    def ring(self, source: str, snapshot: bytes | None) -> tuple[str, bool]:
+        """Tell the server the doorbell was pressed; its ring id, and whether it is a new ring."""
+        files = {"snapshot": ("ring.jpg", snapshot, "image/jpeg")} if snapshot else None
+        body = self._call("POST", "/api/v1/devices/ring", data={"source": source}, files=files)
+        return str(body["ring_id"]), bool(body["rang"])
+
+    def live_sessions(self, wait: float, active: list[str]) -> dict[str, Any]:
+        """Long-poll for offered and ended live sessions (also the camera's heartbeat)."""
+        params: list[tuple[str, str | int]] = [("wait", int(wait))]
+        params += [("active", session_id) for session_id in active]
+        return self._call(
+            "GET", "/api/v1/devices/live-sessions", params=params, timeout=wait + 20.0
+        )
+
+    def answer_session(self, session_id: str, sdp: str) -> None:
+        """Send the agent's answer to an offered live session."""
+        response = self._send(
+            "POST",
+            f"/api/v1/devices/live-sessions/{session_id}/answer",
+            json={"type": "answer", "sdp": sdp},
+        )
+        if not response.is_success:
+            raise error_from(response)
+
+    def end_session(self, session_id: str) -> None:
+        """Tell the server the agent ended a live session."""
+        response = self._send("POST", f"/api/v1/devices/live-sessions/{session_id}/end")
         if not response.is_success:
             raise error_from(response)
 

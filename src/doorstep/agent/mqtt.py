@@ -8,6 +8,11 @@ Topics (``<camera_id>`` is the id the camera got when paired):
 - ``doorstep/<camera_id>/event`` — one JSON message per recorded clip:
   ``{"type": "motion" | "person", "started_at", "ended_at", "labels": [...], "peak_motion"}``
   (times ISO 8601 with zone, ``peak_motion`` 0..1). Not retained.
+- ``doorstep/<camera_id>/command`` — the agent listens: the payload ``ring`` presses the doorbell
+  (a home automation button, a script).
+- ``doorstep/<camera_id>/doorbell`` — ``{"event_type": "ring"}`` at each ring, the state topic of
+  the Home Assistant ``event`` entity announced (retained) on
+  ``homeassistant/event/doorstep_<camera_id>/doorbell/config`` by MQTT discovery.
 - ``doorstep/<camera_id>/warning`` — JSON for trouble the owner should hear about, such as
   ``{"type": "spool_eviction", "clip_started_at", "evicted_total", "spool_max_bytes"}`` when
   the spool was full and the oldest unsent clip was dropped. Not retained.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -34,7 +40,15 @@ log = logging.getLogger(__name__)
 class MqttPublisher:
     """Publishes one camera's availability, events and warnings to an MQTT broker."""
 
-    def __init__(self, url: str, camera_id: str, *, keepalive: int = 30) -> None:
+    def __init__(
+        self,
+        url: str,
+        camera_id: str,
+        *,
+        keepalive: int = 30,
+        on_command: Callable[[str], object] | None = None,
+        name: str = "Doorbell",
+    ) -> None:
         self.host, self.port = parse_broker(url)
         self.camera_id = camera_id
         self.keepalive = keepalive
@@ -46,6 +60,9 @@ class MqttPublisher:
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.on_command = on_command
+        self.name = name
         self.connected = False
 
     def start(self) -> None:
@@ -84,6 +101,31 @@ class MqttPublisher:
         """Tell the owner about trouble such as a spool eviction."""
         self._publish("warning", warning)
 
+    def publish_ring(self) -> None:
+        """Fire the Home Assistant doorbell event."""
+        self._publish("doorbell", {"event_type": "ring"})
+
+    def discovery(self) -> tuple[str, dict[str, Any]]:
+        """Home Assistant's MQTT discovery topic and config for the doorbell ``event`` entity."""
+        node = f"doorstep_{self.camera_id}".replace("-", "_")
+        config = {
+            "name": self.name,
+            "unique_id": f"{node}_doorbell",
+            "object_id": f"{node}_doorbell",
+            "device_class": "doorbell",
+            "event_types": ["ring"],
+            "state_topic": topic(self.camera_id, "doorbell"),
+            "availability_topic": topic(self.camera_id, "availability"),
+            "payload_available": ONLINE,
+            "payload_not_available": OFFLINE,
+            "device": {
+                "identifiers": [node],
+                "name": f"Doorstep {self.name}",
+                "manufacturer": "Doorstep",
+            },
+        }
+        return f"homeassistant/event/{node}/doorbell/config", config
+
     def _publish(self, name: str, payload: dict[str, Any]) -> None:
         info = self.client.publish(topic(self.camera_id, name), json.dumps(payload), qos=1)
         if info.rc != paho.MQTT_ERR_SUCCESS:
@@ -103,7 +145,19 @@ class MqttPublisher:
             return
         self.connected = True
         client.publish(topic(self.camera_id, "availability"), ONLINE, qos=1, retain=True)
+        config_topic, config = self.discovery()
+        client.publish(config_topic, json.dumps(config), qos=1, retain=True)
+        if self.on_command is not None:
+            client.subscribe(topic(self.camera_id, "command"), qos=1)
         log.info("MQTT: connected to %s:%d", self.host, self.port)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        del client, userdata
+        command = message.payload.decode("utf-8", "replace").strip().lower()
+        if command == "ring" and self.on_command is not None:
+            self.on_command("mqtt")
+        else:
+            log.info("MQTT: ignored the command %r", command[:40])
 
     def _on_disconnect(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
@@ -10,6 +10,10 @@ from doorstep.agent.uploader import UPLOAD_BACKOFF
 from doorstep.media.motion import DEFAULT_SETTINGS, MotionSettings
 from doorstep.media.source import Backoff
 from doorstep.media.zones import Zone
+
+#: A camera cuts long events into clips of at most a minute: each uploads as it completes.
+MAX_CLIP_SECONDS = 60.0
+AGENT_MOTION = replace(DEFAULT_SETTINGS, max_clip_seconds=MAX_CLIP_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +50,22 @@ class AgentOptions:
     once: bool = False
     mqtt_url: str | None = None
     spool_max_bytes: int = DEFAULT_MAX_BYTES
-    heartbeat_seconds: float = 10.0
+    heartbeat_seconds: float = 60.0
+    live_wait_seconds: float = 45.0
+    """How long each long-poll for live sessions waits (it is also a heartbeat)."""
     live_poll_seconds: float = 1.0
+    """How often a server without live sessions is asked whether its MJPEG page is open."""
     live_frames_per_second: float = 4.0
     upload_backoff: Backoff = UPLOAD_BACKOFF
     reconnect_backoff: Backoff = field(default_factory=Backoff)
-    motion: MotionSettings = DEFAULT_SETTINGS
+    motion: MotionSettings = AGENT_MOTION
+    button_pin: int | None = None
+    """The GPIO pin (BCM number) of the doorbell button, wired to ground."""
+    ring_key: bool = False
+    """Enter on the terminal presses the doorbell (bench setups)."""
+    microphone: str = "none"
+    """The visitor's audio: ``tone:HZ``, ``alsa:DEVICE`` or ``none``."""
+    speaker: str = "none"
+    """Where the owner's voice and quick replies play: ``file:PATH.wav``, ``alsa:DEV``, ``none``."""
+    quick_replies: bool = True
+    """Make the quick replies with espeak-ng on start when they are missing."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
 import shutil
 import threading
 import time
@@ -20,7 +18,11 @@ from doorstep.agent._pipeline import (
     person_labeler,
     source_shape,
 )
+from doorstep.agent.announcer import AnnouncedFirst, Announcer
 from doorstep.agent.client import DeviceClient
+from doorstep.agent.doorbell import Doorbell
+from doorstep.agent.e2e import load_key
+from doorstep.agent.mjpeg import MjpegLive
 from doorstep.agent.mqtt import MqttPublisher
 from doorstep.agent.options import AgentOptions, CameraConfig
 from doorstep.agent.spool import Spool, SpoolError
@@ -28,7 +30,6 @@ from doorstep.agent.state import AgentState, load_config, save_config
 from doorstep.agent.uploader import Uploader
 from doorstep.errors import DoorstepError, NotAuthenticated
 from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
-from doorstep.media.probe import encode_preview
 from doorstep.media.recorder import Clip
 from doorstep.media.source import (
     Frame,
@@ -77,7 +78,8 @@ class CameraAgent:
         self.spool = Spool(
             folder / "spool", max_bytes=options.spool_max_bytes, on_evict=self._evicted
         )
-        self._upload_client = DeviceClient(state.server, state.token)
+        self.announcer = Announcer(state.server, state.token, e2e=lambda: bool(load_key(folder)))
+        self._upload_client = AnnouncedFirst(state.server, state.token, self.announcer)
         self.uploader = Uploader(
             self.spool,
             self._upload_client,
@@ -89,12 +91,31 @@ class CameraAgent:
         self._labeler = person_labeler()
         self._heartbeat: threading.Thread | None = None
         self._live_client = DeviceClient(state.server, state.token)
-        self.live_wanted = threading.Event()
+        self.mjpeg = MjpegLive(
+            self._live_client,
+            self.stop_event,
+            frames_per_second=options.live_frames_per_second,
+            poll_seconds=options.live_poll_seconds,
+            on_unauthorised=self._unauthorised,
+        )
+        self.live_wanted = self.mjpeg.wanted
         """Set while the owner's live page is open."""
-        self.live_sent = 0
-        self._live_frames: queue.Queue[bytes] = queue.Queue(maxsize=1)
-        self._live_last = 0.0
         self._live_threads: list[threading.Thread] = []
+        self.doorbell = Doorbell(
+            self.folder,
+            DeviceClient(state.server, state.token),
+            options,
+            self.stop_event,
+            mqtt=self.mqtt,
+            on_unauthorised=self._unauthorised,
+            legacy_poll=self.mjpeg.poll,
+            mjpeg=self.mjpeg.wanted,
+        )
+
+    @property
+    def live_sent(self) -> int:
+        """MJPEG frames delivered."""
+        return self.mjpeg.sent
 
     def stop(self) -> None:
         """Ask the agent to finish the current clip and stop."""
@@ -117,19 +138,21 @@ class CameraAgent:
         self.client.close()
         self._upload_client.close()
         self._live_client.close()
+        self.doorbell.client.close()
         return 0 if self.failure is None else 1
 
     def _run_threads(self) -> None:
         if self.mqtt is not None:
             self.mqtt.start()
         self.uploader.start()
+        self.announcer.start()
         self._heartbeat = threading.Thread(
             target=self._heartbeats, name="doorstep-heartbeat", daemon=True
         )
         self._heartbeat.start()
+        self.doorbell.start()
         self._live_threads = [
-            threading.Thread(target=self._live_poll, name="doorstep-live-poll", daemon=True),
-            threading.Thread(target=self._live_send, name="doorstep-live-send", daemon=True),
+            threading.Thread(target=self.mjpeg.send_loop, name="doorstep-live-send", daemon=True),
         ]
         for thread in self._live_threads:
             thread.start()
@@ -142,11 +165,13 @@ class CameraAgent:
 
     def _shut_down(self) -> None:
         self.stop_event.set()
+        self.announcer.stop()
         self.uploader.stop()
         if self._heartbeat is not None:
             self._heartbeat.join(30.0)
         for thread in self._live_threads:
             thread.join(10.0)
+        self.doorbell.stop()
         if self.mqtt is not None:
             self.mqtt.stop()
 
@@ -207,47 +232,6 @@ class CameraAgent:
     def _interrupted(self) -> bool:
         return self.stop_event.is_set() or self._pending is not None
 
-    # --- live view -------------------------------------------------------------------------
-
-    def _live_poll(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                wanted = self._live_client.live_wanted()
-            except NotAuthenticated as err:
-                self._unauthorised(err)
-                return
-            except DoorstepError:
-                wanted = False
-            if wanted:
-                self.live_wanted.set()
-            else:
-                self.live_wanted.clear()
-            self.stop_event.wait(self.options.live_poll_seconds)
-
-    def _offer_live(self, frame: Frame) -> None:
-        """Hand a frame to the live sender, at most a few a second and only while watched."""
-        now = time.monotonic()
-        if not self.live_wanted.is_set() or frame.image is None:
-            return
-        if now - self._live_last < 1.0 / self.options.live_frames_per_second:
-            return
-        self._live_last = now
-        # Privacy zones are already black in this frame: they were applied in the source.
-        with contextlib.suppress(queue.Full):
-            self._live_frames.put_nowait(encode_preview(frame.image))
-
-    def _live_send(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                jpeg = self._live_frames.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            try:
-                self._live_client.send_live(jpeg)
-                self.live_sent += 1
-            except DoorstepError as err:
-                log.debug("a live frame was not delivered: %s", err.detail)
-
     # --- capture ---------------------------------------------------------------------------
 
     def _capture(self) -> None:
@@ -301,8 +285,11 @@ class CameraAgent:
                         self._spool_clip(pipeline.recorder.close())
                     pipeline = self._pipeline(source, config)
                 consumed += 1
+                if self.doorbell.take_trigger():
+                    pipeline.trigger("ring")
                 self._spool_clip(pipeline.feed(frame))
-                self._offer_live(frame)
+                self.mjpeg.offer(frame)
+                self.doorbell.offer(frame)
                 if self._interrupted():
                     break
         except (DamagedMedia, SourceUnavailable, NotVideo) as err:
@@ -339,7 +326,9 @@ class CameraAgent:
             yield frame
 
     def _pipeline(self, source: VideoSource, config: CameraConfig) -> Pipeline:
-        return build_pipeline(source, config, self.options.motion, self.work, self._labeler)
+        return build_pipeline(
+            source, config, self.options.motion, self.work, self._labeler, self.announcer.news
+        )
 
     def _spool_clip(self, clip: Clip | None) -> None:
         if clip is None:
@@ -357,6 +346,8 @@ class CameraAgent:
             "ended_at": ended.isoformat(),
             "peak_motion": round(min(1.0, max(0.0, event.peak_score)), 5),
             "labels": list(event.labels),
+            "event_id": clip.event_id or None,
+            "segment": event.segment,
         }
         try:
             entry = self.spool.add(clip.video, clip.snapshot, meta)

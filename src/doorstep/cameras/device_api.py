@@ -17,8 +17,11 @@ from doorstep.accounts import throttling
 from doorstep.accounts.auth import DevicePrincipal
 from doorstep.cameras import service_device as device
 from doorstep.cameras.schemas import (
+    MAX_EVENT_SNAPSHOT,
     MAX_LIVE_FRAME,
     ClipUploadMeta,
+    EventAnnounced,
+    EventStartMeta,
     Heartbeat,
     HeartbeatResponse,
     PairRequest,
@@ -85,6 +88,26 @@ def upload_clip(
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return body
+
+
+@router.post(
+    "/events", status_code=status.HTTP_202_ACCEPTED, responses=problems.responses(413, 415)
+)
+def announce_event(
+    principal: DevicePrincipal,
+    db: DbDep,
+    state: StateDep,
+    meta: Annotated[str, Form(max_length=4096, description="EventStartMeta as JSON")],
+    snapshot: Annotated[UploadFile | None, File(description="JPEG; none from e2e cameras")] = None,
+) -> EventAnnounced:
+    """An event began (or learnt a label): the owner's pages hear it now, not when it ends."""
+    try:
+        parsed = EventStartMeta.model_validate(json.loads(meta))
+    except (ValueError, ValidationError) as err:
+        raise InvalidInput(f"meta is not a valid event start: {err}", field="meta") from err
+    # One byte past the limit is enough to know it is too large.
+    data = snapshot.file.read(MAX_EVENT_SNAPSHOT + 1) if snapshot is not None else None
+    return device.announce_event(db, state.held, principal.token, parsed, data)
 
 
 async def live_frame_body(request: Request) -> bytes:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from doorstep.accounts.schemas import HomeLocation, Strict
 
@@ -101,6 +102,8 @@ class HouseholdLiveView(Strict):
 
 MAX_SNAPSHOT = 5 * 1024 * 1024
 MAX_LIVE_FRAME = 1024 * 1024
+#: An event's start snapshot, like a live frame, is a small JPEG held in memory for a while.
+MAX_EVENT_SNAPSHOT = 1024 * 1024
 
 
 class PairRequest(Strict):
@@ -139,3 +142,22 @@ class ClipUploadMeta(Strict):
     peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     labels: Annotated[list[str], Field(max_length=5)] = []
     e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
+    event_id: UUID | None = Field(None, description="The agent's id of the event the clip records")
+    segment: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        0, description="Which piece of a long event this clip is, 0 first"
+    )
+
+
+class EventStartMeta(Strict):
+    """An event the agent announces as it starts, or again with a label it learnt since."""
+
+    event_id: UUID = Field(description="Made by the agent; its clips name it too")
+    started_at: AwareDatetime
+    labels: Annotated[list[str], Field(max_length=5)] = []
+
+
+class EventAnnounced(BaseModel):
+    """What the owner's pages were told: ``event_started``, ``event_updated`` or nothing new."""
+
+    event_id: str
+    sent: str | None

@@ -16,8 +16,15 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import ApiToken
 from doorstep.cameras import store
 from doorstep.cameras.models import Camera
-from doorstep.cameras.schemas import MAX_SNAPSHOT, ClipUploadMeta
+from doorstep.cameras.schemas import (
+    MAX_EVENT_SNAPSHOT,
+    MAX_SNAPSHOT,
+    ClipUploadMeta,
+    EventAnnounced,
+    EventStartMeta,
+)
 from doorstep.clips import service as clips
+from doorstep.clips import service_events as events
 from doorstep.clips.schemas import ClipPublic
 from doorstep.clips.store import ClipMeta
 from doorstep.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMedia
@@ -60,6 +67,41 @@ def mjpeg_wanted(camera: Camera, live: LiveHub | SharedLive) -> bool:
     """Whether the owner's MJPEG live page of the camera is open right now."""
     # An end-to-end camera's pictures must never pass through the server in the clear.
     return live.wanted(camera.id) and not camera.e2e_enabled
+
+
+def announce_event(
+    db: Session,
+    held: events.Held,
+    token: ApiToken | None,
+    meta: EventStartMeta,
+    snapshot: bytes | None,
+) -> EventAnnounced:
+    """An event has begun (or learnt a label): tell the owner's pages now, before any clip.
+
+    The snapshot, a plain JPEG, is held in memory for a short while; an end-to-end camera's
+    pictures never reach the server in the clear, so it sends none.
+    """
+    camera = store.device_camera(db, token)
+    if snapshot is not None:
+        if camera.e2e_enabled:
+            raise InvalidInput(
+                "this camera is end-to-end encrypted: it sends no snapshot in the clear",
+                field="snapshot",
+            )
+        if len(snapshot) > MAX_EVENT_SNAPSHOT:
+            raise PayloadTooLarge("an event snapshot is at most 1 MiB")
+        check_jpeg(snapshot)
+    sent = events.announce(
+        db,
+        held,
+        camera,
+        event_id=str(meta.event_id),
+        started_at=meta.started_at,
+        labels=meta.labels,
+        snapshot=snapshot,
+    )
+    store.heartbeat(camera, None)
+    return EventAnnounced(event_id=str(meta.event_id), sent=sent)
 
 
 def check_sealed(data: bytes, *, field: str) -> None:
@@ -138,7 +180,14 @@ def receive_clip(
             db,
             keys,
             camera,
-            ClipMeta(meta.started_at, meta.ended_at, meta.peak_motion, meta.labels),
+            ClipMeta(
+                meta.started_at,
+                meta.ended_at,
+                meta.peak_motion,
+                meta.labels,
+                event_id=str(meta.event_id) if meta.event_id is not None else None,
+                segment=meta.segment,
+            ),
             video=path,
             snapshot=snapshot_bytes,
             width=probe.width,

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import OwnerKey, User
-from doorstep.clips.models import Clip
+from doorstep.clips.models import Clip, ClipEvent
+from doorstep.clips.rules import EVENT_MEMORY
 from doorstep.errors import DoorstepError
 from doorstep.legal.models import Disclosure
 from doorstep.platform import after_commit
@@ -178,6 +179,13 @@ def shred(
     clip.wrapped_key = None
     doomed = [clip.video_key, clip.snapshot_key, *_shred_derived(db, keys, clip, actor, reason)]
     db.flush()
+    if clip.event_id is not None:
+        # What was announced of the event (when, labels) goes with its footage.
+        db.execute(
+            delete(ClipEvent).where(
+                ClipEvent.camera_id == clip.camera_id, ClipEvent.event_id == clip.event_id
+            )
+        )
     db.delete(clip)
     db.flush()
     delete_after_commit(db, keys.blobs, doomed)
@@ -233,5 +241,6 @@ def expire(db: Session, keys: Keys, now: datetime | None = None) -> int:
     expired = list(db.scalars(select(Clip).where(Clip.expires_at <= moment)))
     for clip in expired:
         shred(db, keys, clip, reason=ShredReason.EXPIRED)
+    db.execute(delete(ClipEvent).where(ClipEvent.started_at <= moment - EVENT_MEMORY))
     shred_orphans(db, keys)
     return len(expired)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.cameras.models import Camera
@@ -31,6 +31,8 @@ class ClipFields(Protocol):
     height: int
     has_audio: bool
     expires_at: datetime
+    event_id: str | None
+    segment: int
 
 
 #: The columns a timeline row holds (with the camera's name), so a page loads no whole clips.
@@ -46,7 +48,17 @@ TIMELINE_COLUMNS = (
     Clip.height,
     Clip.has_audio,
     Clip.expires_at,
+    Clip.event_id,
+    Clip.segment,
     Camera.name.label("camera_name"),
+)
+
+_Earlier = aliased(Clip)
+#: A long event's segments show as one entry, at its first segment the camera still has.
+_FIRST_OF_ITS_EVENT = ~exists().where(
+    _Earlier.camera_id == Clip.camera_id,
+    _Earlier.event_id == Clip.event_id,
+    _Earlier.segment < Clip.segment,
 )
 
 
@@ -64,7 +76,7 @@ def _timeline_query(
     query = (
         select(*TIMELINE_COLUMNS)
         .join(Camera, Camera.id == Clip.camera_id)
-        .where(Clip.camera_id.in_(viewable_cameras_param()))
+        .where(Clip.camera_id.in_(viewable_cameras_param()), _FIRST_OF_ITS_EVENT)
     )
     if by_camera:
         query = query.where(Clip.camera_id == bindparam("camera_id"))
@@ -133,6 +145,24 @@ def read_timeline(
         after = (last.started_at, last.id)
     # Rounds used up with clips still behind: stop where the reading stopped.
     return page, encode_cursor(last.started_at, last.id) if last else None
+
+
+#: The most segments of one event the timeline joins (a day of motion at a minute a segment).
+MAX_SEGMENTS = 1440
+
+
+def event_segments(db: Session, events: list[tuple[str, str]]) -> list[Row[Any]]:
+    """Every clip of the (camera, event id) pairs, as timeline rows, in segment order."""
+    if not events:
+        return []
+    query = (
+        select(*TIMELINE_COLUMNS)
+        .join(Camera, Camera.id == Clip.camera_id)
+        .where(tuple_(Clip.camera_id, Clip.event_id).in_(events))
+        .order_by(Clip.camera_id, Clip.event_id, Clip.segment)
+        .limit(MAX_SEGMENTS * len(events))
+    )
+    return list(db.execute(query))
 
 
 #: The clips page shows at most this many clips (newest first); the API pages through them all.

@@ -51,6 +51,10 @@ class Clip(Base):
     height: Mapped[int] = mapped_column(Integer, default=0)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    #: The agent's id of the event this clip records, when it names one; a long event is cut
+    #: into segments 0, 1, 2 ... that share it, and the timeline shows them as one event.
+    event_id: Mapped[str | None] = mapped_column(String(36))
+    segment: Mapped[int] = mapped_column(Integer, default=0)
 
     camera: Mapped[Camera] = relationship(back_populates="clips")
 
@@ -63,6 +67,25 @@ class Clip(Base):
     def snapshot_key(self) -> str:
         """Blob key of the sealed snapshot."""
         return f"clips/{self.owner_id}/{self.id}.jpg.sealed"
+
+
+class ClipEvent(Base):
+    """An event the agent announced as it began (or that a clip named): whether it alerted yet.
+
+    Kept so that each event alerts the owner at most once, however many labels, segments and
+    uploads follow; its start snapshot is never stored (held in memory for a short while).
+    """
+
+    __tablename__ = "clip_events"
+    __table_args__ = (UniqueConstraint("camera_id", "event_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    labels: Mapped[list[str]] = mapped_column(default=list)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    announced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # The tables named in relationships above are mapped whenever these are (SQLAlchemy resolves

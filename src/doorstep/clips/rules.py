@@ -10,6 +10,9 @@ from doorstep.errors import InvalidInput, RangeNotSatisfiable
 #: The retention periods an owner may choose, in days.
 RETENTION_CHOICES: tuple[int, ...] = (1, 3, 7, 14, 21, 30, 60, 90, 120, 180)
 DEFAULT_RETENTION_DAYS = 30
+#: An announced event (its time and labels, to alert once) is remembered no longer than the
+#: shortest retention: it must not outlive the clips it speaks of.
+EVENT_MEMORY = timedelta(days=min(RETENTION_CHOICES))
 #: EU and UK owners keep clips at most this long (data minimisation).
 EU_UK_MAX_DAYS = 30
 #: ISO 3166-1 alpha-2 codes under the GDPR or the UK GDPR.

@@ -15,8 +15,20 @@ MAX_PAGE = 200
 MAX_DELETE = 1000
 
 
+class SegmentPublic(BaseModel):
+    """One clip of a long event that was cut into segments, played one after another."""
+
+    id: str
+    segment: int
+    started_at: datetime
+    ended_at: datetime
+    duration_seconds: float
+    video_url: str
+    snapshot_url: str
+
+
 class ClipPublic(BaseModel):
-    """A clip as its owner sees it in the timeline."""
+    """A clip as its owner sees it in the timeline: a whole event, segments joined."""
 
     id: str
     camera_id: str
@@ -33,6 +45,13 @@ class ClipPublic(BaseModel):
     expires_at: datetime
     video_url: str
     snapshot_url: str
+    event_id: str | None = Field(None, description="The agent's id of the event, if it named one")
+    segment: int = Field(0, description="Which segment of its event this clip is, 0 first")
+    segments: list[SegmentPublic] = Field(
+        [],
+        description="In the timeline, every segment of a long event in order (this one first), "
+        "its labels and times those of the whole event; empty for an event in one clip",
+    )
 
 
 class ClipPage(BaseModel):

@@ -5,7 +5,7 @@ Routes, pages, jobs and other features call these; only they reach ``clips.store
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,18 +15,17 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.auth import Principal
 from doorstep.accounts.models import User
 from doorstep.cameras.models import Camera
-from doorstep.cameras.rules import in_quiet_hours, should_alert
 from doorstep.clips import _store_timeline as timeline_store
 from doorstep.clips import store
 from doorstep.clips._store_timeline import ClipFields
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import parse_range
-from doorstep.clips.schemas import ClipPage, ClipPublic
+from doorstep.clips.schemas import ClipPage, ClipPublic, SegmentPublic
+from doorstep.clips.service_events import clip_alerts as event_alerts
 from doorstep.clips.store import ClipMeta
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.keys import Keys
-from doorstep.platform.types import utcnow
 from doorstep.transparency import audit_store as audit
 
 
@@ -48,6 +47,38 @@ def clip_public(clip: ClipFields, camera_name: str) -> ClipPublic:
         expires_at=clip.expires_at,
         video_url=f"/api/v1/clips/{clip.id}/video",
         snapshot_url=f"/api/v1/clips/{clip.id}/snapshot",
+        event_id=clip.event_id,
+        segment=clip.segment,
+    )
+
+
+def joined(first: ClipPublic, rows: Sequence[ClipFields]) -> ClipPublic:
+    """The timeline entry of an event cut into segments: its first clip, all its segments."""
+    if len(rows) < 2:
+        return first
+    segments = [
+        SegmentPublic(
+            id=row.id,
+            segment=row.segment,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            duration_seconds=round((row.ended_at - row.started_at).total_seconds(), 2),
+            video_url=f"/api/v1/clips/{row.id}/video",
+            snapshot_url=f"/api/v1/clips/{row.id}/snapshot",
+        )
+        for row in rows
+    ]
+    ended = max(row.ended_at for row in rows)
+    labels = sorted({label for row in rows for label in row.labels})
+    return first.model_copy(
+        update={
+            "segments": segments,
+            "ended_at": ended,
+            "duration_seconds": round((ended - first.started_at).total_seconds(), 2),
+            "labels": labels,
+            "peak_motion": max(row.peak_motion for row in rows),
+            "size": sum(row.size for row in rows),
+        }
     )
 
 
@@ -79,15 +110,12 @@ def receive_clip(
     )
     body = clip_public(clip, camera.name)
     if created:
-        quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
+        # An event the agent announced at its start has alerted already: its clips do not.
+        alert = event_alerts(db, camera, meta.event_id, meta.started_at, clip.labels)
         notify_after_commit(
             db,
             camera.owner_id,
-            {
-                "type": "clip",
-                "alert": should_alert(camera.alert_mode, clip.labels, quiet=quiet),
-                "clip": body.model_dump(mode="json"),
-            },
+            {"type": "clip", "alert": alert, "clip": body.model_dump(mode="json")},
         )
     return body, created
 
@@ -140,9 +168,16 @@ def timeline(
         cursor=cursor,
         limit=limit,
     )
-    return ClipPage(
-        clips=[clip_public(row, row.camera_name) for row in rows], next_cursor=next_cursor
-    )
+    # A long event is one entry: its first segment, with every segment of it joined on.
+    named = [(row.camera_id, row.event_id) for row in rows if row.event_id is not None]
+    by_event: dict[tuple[str, str | None], list[ClipFields]] = {}
+    for segment in timeline_store.event_segments(db, named):
+        by_event.setdefault((segment.camera_id, segment.event_id), []).append(segment)
+    clips = [
+        joined(clip_public(row, row.camera_name), by_event.get((row.camera_id, row.event_id), []))
+        for row in rows
+    ]
+    return ClipPage(clips=clips, next_cursor=next_cursor)
 
 
 def caller_timeline(

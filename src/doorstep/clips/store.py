@@ -43,7 +43,8 @@ from doorstep.platform.crypto import (
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import new_id, utcnow
 
-ALLOWED_LABELS = frozenset({"motion", "person"})
+#: ``ring``: the visitor pressed the doorbell during the clip.
+ALLOWED_LABELS = frozenset({"motion", "person", "ring"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class ClipMeta:
     ended_at: datetime
     peak_motion: float
     labels: Sequence[str]
+    #: The agent's id of the event the clip belongs to, and which segment of it (0 first).
+    event_id: str | None = None
+    segment: int = 0
 
 
 def check_meta(meta: ClipMeta) -> None:
@@ -149,6 +153,8 @@ def store_clip(
         has_audio=has_audio,
         e2e=e2e,
         expires_at=expires_at(meta.started_at, camera.retention_days),
+        event_id=meta.event_id,
+        segment=meta.segment,
     )
     content_key = new_key()
     data_key = owner_data_key(db, keys.master, camera.owner_id)

@@ -6,6 +6,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,9 @@ from doorstep.geo.cells import Coordinates
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
 from doorstep.settings import Environment, Settings
+
+if TYPE_CHECKING:
+    from doorstep.agent.runner import CameraAgent
 
 DEMO_DIR = Path("doorstep-demo")
 MARKER = ".doorstep-demo"
@@ -153,6 +157,8 @@ class Doorbell:
 
 
 DOORBELLS = (("Front door", 11), ("Side gate", 23))
+#: How far into the rendered footage its visitor stands at the door.
+VISITOR_AT_DOOR = 0.5
 
 
 def owner_cameras(session: Session, owner: User, settings: Settings) -> list[Camera]:
@@ -226,9 +232,32 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
         agent = CameraAgent(doorbell.folder, load_state(doorbell.folder), options)
         agents.append(agent)
         threading.Thread(target=agent.run, name=f"doorbell {doorbell.name}", daemon=True).start()
+        threading.Thread(
+            target=_visitors_ring,
+            args=(agent, doorbell.footage, stop),
+            name=f"doorbell {doorbell.name} visitors",
+            daemon=True,
+        ).start()
     stop.wait()
     for agent in agents:
         agent.stop()
+
+
+def _visitors_ring(agent: CameraAgent, footage: Path, stop: threading.Event) -> None:
+    """Every other visitor in the looping footage presses the button when at the door.
+
+    The rendered visitor reaches the door halfway through the file; the press goes through the
+    agent's bell like a real button's, so it rings the owner and records a ``ring`` clip.
+    """
+    from doorstep.media.probe import probe_clip
+
+    seconds = probe_clip(footage).duration_s or 30.0
+    if stop.wait(seconds * VISITOR_AT_DOOR):
+        return
+    while not stop.is_set():
+        agent.doorbell.bell.press("demo")
+        if stop.wait(seconds * 2):
+            return
 
 
 def banner(settings: Settings) -> str:

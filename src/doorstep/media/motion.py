@@ -33,6 +33,8 @@ class MotionSettings:
     """Footage kept from before the event started."""
     post_roll_seconds: float = 5.0
     """Footage kept after the last motion; new motion within it extends the same event."""
+    max_clip_seconds: float | None = None
+    """A longer event is cut into clips (segments) of at most this long; None: never cut."""
 
     def __post_init__(self) -> None:
         checks = {
@@ -44,6 +46,7 @@ class MotionSettings:
             "min_event_seconds": self.min_event_seconds >= 0.0,
             "pre_roll_seconds": self.pre_roll_seconds >= 0.0,
             "post_roll_seconds": self.post_roll_seconds >= 0.0,
+            "max_clip_seconds": self.max_clip_seconds is None or self.max_clip_seconds >= 1.0,
         }
         for name, ok in checks.items():
             if not ok:

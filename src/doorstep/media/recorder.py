@@ -1,12 +1,15 @@
-"""Motion events: pure segmentation of scores into events, and a recorder that writes clips."""
+"""Motion events into clips: a recorder that writes each event (or segment of one) as it ends.
+
+The segmentation itself is pure and lives in ``doorstep.media.segments``; it is re-exported here.
+"""
 
 from __future__ import annotations
 
 import json
-import math
+import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,10 @@ import numpy.typing as npt
 from doorstep.media._clipfile import ClipWriter, write_snapshot
 from doorstep.media.errors import ClipWriteFailed
 from doorstep.media.motion import DEFAULT_SETTINGS, MotionSettings
+from doorstep.media.segments import EventSegmenter as EventSegmenter
+from doorstep.media.segments import EventStarted as EventStarted
+from doorstep.media.segments import MotionEvent as MotionEvent
+from doorstep.media.segments import segment as segment
 from doorstep.media.source import Frame
 
 Labeler = Callable[[Sequence[npt.NDArray[np.uint8]]], tuple[str, ...]]
@@ -24,165 +31,53 @@ Labeler = Callable[[Sequence[npt.NDArray[np.uint8]]], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
-class MotionEvent:
-    """One motion event: frames ``start_frame``..``end_frame`` inclusive, pre- and post-roll too."""
-
-    start_frame: int
-    end_frame: int
-    trigger_frame: int
-    last_motion_frame: int
-    peak_frame: int
-    peak_score: float
-    fps: float
-    labels: tuple[str, ...] = ()
-
-    @property
-    def start_seconds(self) -> float:
-        """Start of the event in seconds from the start of the source."""
-        return self.start_frame / self.fps
-
-    @property
-    def end_seconds(self) -> float:
-        """End of the event's last frame in seconds from the start of the source."""
-        return (self.end_frame + 1) / self.fps
-
-    @property
-    def frame_count(self) -> int:
-        """How many frames the event spans."""
-        return self.end_frame - self.start_frame + 1
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the event as plain JSON-ready data."""
-        data = asdict(self)
-        data["labels"] = list(self.labels)
-        data["start_seconds"] = round(self.start_seconds, 3)
-        data["end_seconds"] = round(self.end_seconds, 3)
-        data["peak_score"] = round(self.peak_score, 5)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class EventStarted:
-    """Motion lasted long enough: an event now runs from ``start_frame`` (pre-roll included)."""
-
-    start_frame: int
-    trigger_frame: int
-
-
-class EventSegmenter:
-    """Turn per-frame motion scores into events; pure, no I/O, one frame at a time."""
-
-    def __init__(self, settings: MotionSettings, fps: float) -> None:
-        self.settings = settings
-        self.fps = fps
-        self.pre_roll_frames = round(settings.pre_roll_seconds * fps)
-        self.post_roll_frames = round(settings.post_roll_seconds * fps)
-        self.min_frames = max(1, math.ceil(settings.min_event_seconds * fps))
-        self._run_start: int | None = None
-        self._run_peak = (0, 0.0)
-        self._active: EventStarted | None = None
-        self._last_motion = -1
-        self._peak = (0, 0.0)
-        self._previous_end = -1
-
-    @property
-    def active(self) -> bool:
-        """Tell whether an event is in progress."""
-        return self._active is not None
-
-    def push(self, index: int, score: float) -> EventStarted | MotionEvent | None:
-        """Take frame ``index``'s score; return an event that starts or ends here, if any."""
-        moving = score >= self.settings.min_score
-        if self._active is not None:
-            if moving:
-                self._last_motion = index
-                if score > self._peak[1]:
-                    self._peak = (index, score)
-                return None
-            if index >= self._last_motion + self.post_roll_frames:
-                return self._end(self._last_motion + self.post_roll_frames)
-            return None
-        if not moving:
-            self._run_start = None
-            return None
-        if self._run_start is None:
-            self._run_start = index
-            self._run_peak = (index, score)
-        elif score > self._run_peak[1]:
-            self._run_peak = (index, score)
-        if index - self._run_start + 1 < self.min_frames:
-            return None
-        start = max(0, self._run_start - self.pre_roll_frames, self._previous_end + 1)
-        self._active = EventStarted(start_frame=start, trigger_frame=self._run_start)
-        self._last_motion = index
-        self._peak = self._run_peak
-        self._run_start = None
-        return self._active
-
-    def finish(self, last_index: int) -> MotionEvent | None:
-        """Close an event still running when the footage ends at frame ``last_index``."""
-        if self._active is None:
-            return None
-        return self._end(min(last_index, self._last_motion + self.post_roll_frames))
-
-    def _end(self, end_frame: int) -> MotionEvent:
-        assert self._active is not None
-        event = MotionEvent(
-            start_frame=self._active.start_frame,
-            end_frame=end_frame,
-            trigger_frame=self._active.trigger_frame,
-            last_motion_frame=self._last_motion,
-            peak_frame=self._peak[0],
-            peak_score=self._peak[1],
-            fps=self.fps,
-        )
-        self._active = None
-        self._previous_end = end_frame
-        return event
-
-
-def segment(scores: Iterable[float], *, settings: MotionSettings, fps: float) -> list[MotionEvent]:
-    """Return the events in a whole sequence of per-frame scores."""
-    segmenter = EventSegmenter(settings, fps)
-    events: list[MotionEvent] = []
-    last = -1
-    for index, score in enumerate(scores):
-        result = segmenter.push(index, score)
-        if isinstance(result, MotionEvent):
-            events.append(result)
-        last = index
-    tail = segmenter.finish(last)
-    if tail is not None:
-        events.append(tail)
-    return events
-
-
-@dataclass(frozen=True, slots=True)
 class Clip:
-    """A finished event and the files written for it (``None`` when not writing files)."""
+    """A finished event or segment and the files written for it (``None`` when not writing)."""
 
     event: MotionEvent
     video: Path | None = None
     snapshot: Path | None = None
     metadata: Path | None = None
+    event_id: str = ""
+    """The same for every segment of one event; made by the recorder (a UUID)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventNews:
+    """Word of a running event: it has just ``started`` (with its first picture), or new labels."""
+
+    event_id: str
+    start_frame: int
+    at_frame: int
+    labels: tuple[str, ...]
+    started: bool
+    image: npt.NDArray[np.uint8] | None = None
 
 
 @dataclass(slots=True)
 class _EventInProgress:
     started: EventStarted
     writer: ClipWriter | None
+    event_id: str
+    first_frame: int
+    labels: tuple[str, ...] = ()
     peak_score: float = -1.0
     peak_image: npt.NDArray[np.uint8] | None = None
+    last_image: npt.NDArray[np.uint8] | None = None
     samples: list[npt.NDArray[np.uint8]] = field(default_factory=list)
     sample_step: int = 1
     motion_frames: int = 0
+    looked_early: bool = False
 
 
 class EventRecorder:
     """Feed frames (privacy already blacked out) and scores one at a time; get finished clips.
 
     With ``clips_dir`` set, each event becomes ``<name>.mp4`` (H.264, faststart), ``<name>.jpg``
-    (the peak-motion frame) and ``<name>.json`` (the event metadata) in that folder.
+    (the peak-motion frame) and ``<name>.json`` (the event metadata) in that folder; with a cap
+    on clip length (``settings.max_clip_seconds``) a long event becomes one such clip per
+    segment, each returned as soon as it is complete. ``on_news`` hears of an event while it
+    runs: as it starts, and whenever it learns a label, so it can be announced before it ends.
     """
 
     max_samples = 6
@@ -202,6 +97,7 @@ class EventRecorder:
             f"event-{started.start_frame:07d}"
         ),
         extra_metadata: dict[str, Any] | None = None,
+        on_news: Callable[[EventNews], None] | None = None,
     ) -> None:
         self.rate = Fraction(rate).limit_denominator(1001)
         self.width = width
@@ -213,14 +109,16 @@ class EventRecorder:
         self.labeler = labeler
         self.clip_name = clip_name
         self.extra_metadata = extra_metadata or {}
+        self.on_news = on_news
         self.segmenter = EventSegmenter(settings, float(self.rate))
         ring_size = self.segmenter.pre_roll_frames + self.segmenter.min_frames + 1
         self._ring: deque[tuple[Frame, float]] = deque(maxlen=ring_size)
         self._event: _EventInProgress | None = None
         self._last_index = -1
+        self._early: list[str] = []
 
     def feed(self, frame: Frame, score: float) -> Clip | None:
-        """Take one frame and its motion score; return a clip when an event has just ended."""
+        """Take one frame and its motion score; return a clip when an event (or segment) ends."""
         self._last_index = frame.index
         result = self.segmenter.push(frame.index, score)
         if self._event is not None:
@@ -233,7 +131,25 @@ class EventRecorder:
         self._ring.append((frame, score))
         if isinstance(result, EventStarted):
             self._begin(result)
+        for label in self._early:
+            self.trigger(label)
+        self._early = []
         return None
+
+    def trigger(self, label: str) -> None:
+        """Start (or extend) an event at the last frame fed, with pre-roll, labelled ``label``.
+
+        Call it between two ``feed`` calls, from the thread that feeds. Before any frame there is
+        nothing to record yet, so the event starts at the first frame.
+        """
+        if self._last_index < 0:
+            self._early.append(label)
+            return
+        started = self.segmenter.trigger(self._last_index, label)
+        if started is not None and self._event is None:
+            self._begin(started)
+        elif self._event is not None:
+            self._learn(self._event, (label,))
 
     def close(self) -> Clip | None:
         """End the footage: finish and return an event still running, if any."""
@@ -242,7 +158,7 @@ class EventRecorder:
             return None
         return self._finish(event)
 
-    def _begin(self, started: EventStarted) -> None:
+    def _begin(self, started: EventStarted, going_on: _EventInProgress | None = None) -> None:
         writer = None
         if self.clips_dir is not None:
             self.clips_dir.mkdir(parents=True, exist_ok=True)
@@ -254,11 +170,51 @@ class EventRecorder:
                 audio_rate=self.audio_rate,
                 audio_layout=self.audio_layout,
             )
-        self._event = _EventInProgress(started=started, writer=writer)
+        if going_on is not None:
+            # The next segment of the same event: same id, the labels it already learnt.
+            self._event = _EventInProgress(
+                started=started,
+                writer=writer,
+                event_id=going_on.event_id,
+                first_frame=going_on.first_frame,
+                labels=going_on.labels,
+                looked_early=True,
+            )
+            return
+        event = _EventInProgress(
+            started=started,
+            writer=writer,
+            event_id=str(uuid.uuid4()),
+            first_frame=started.start_frame,
+            labels=self.segmenter.labels,
+        )
+        self._event = event
+        # Told first, with the newest picture: the pre-roll may hold enough to label it at once.
+        event.last_image = self._ring[-1][0].image if self._ring else None
+        self._tell(event, started=True)
         for frame, score in self._ring:
             if frame.index >= started.start_frame:
                 self._add(frame, score)
         self._ring.clear()
+
+    def _tell(self, event: _EventInProgress, *, started: bool) -> None:
+        if self.on_news is None:
+            return
+        news = EventNews(
+            event_id=event.event_id,
+            start_frame=event.first_frame,
+            at_frame=max(self._last_index, event.first_frame),
+            labels=event.labels,
+            started=started,
+            image=event.last_image if started else None,
+        )
+        self.on_news(news)
+
+    def _learn(self, event: _EventInProgress, labels: Sequence[str]) -> None:
+        merged = _merged(event.labels, labels)
+        if merged != event.labels:
+            event.labels = merged
+            self._tell(event, started=False)
 
     def _add(self, frame: Frame, score: float) -> None:
         event = self._event
@@ -270,6 +226,7 @@ class EventRecorder:
             event.writer.write(image, frame.audio)
         if image is None:
             return
+        event.last_image = image
         if score > event.peak_score:
             event.peak_score, event.peak_image = score, image
         if self.labeler is not None and score >= self.settings.min_score:
@@ -280,15 +237,25 @@ class EventRecorder:
                     event.samples = event.samples[::2]
                     event.sample_step *= 2
             event.motion_frames += 1
+            if not event.looked_early and len(event.samples) >= self.max_samples:
+                # A first look as soon as there is enough to see: the label is announced now,
+                # not when the event ends.
+                event.looked_early = True
+                self._learn(event, self.labeler(event.samples[: self.max_samples]))
 
     def _finish(self, motion: MotionEvent) -> Clip:
         event = self._event
         assert event is not None
         self._event = None
         if self.labeler is not None and event.samples:
-            motion = replace(motion, labels=self.labeler(_evenly(event.samples, self.max_samples)))
+            self._learn(event, self.labeler(_evenly(event.samples, self.max_samples)))
+        motion = replace(motion, labels=_merged(motion.labels, event.labels))
+        if not motion.final:
+            started = self.segmenter.current
+            assert started is not None
+            self._begin(started, going_on=event)
         if event.writer is None:
-            return Clip(event=motion)
+            return Clip(event=motion, event_id=event.event_id)
         video = event.writer.close()
         name = video.with_suffix("")
         snapshot = None
@@ -297,6 +264,7 @@ class EventRecorder:
         metadata = name.with_suffix(".json")
         document = {
             **self.extra_metadata,
+            "event_id": event.event_id,
             "event": motion.as_dict(),
             "video": video.name,
             "snapshot": snapshot.name if snapshot is not None else None,
@@ -308,7 +276,13 @@ class EventRecorder:
             metadata.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         except OSError as err:
             raise ClipWriteFailed(f"cannot write event metadata {metadata}: {err}") from err
-        return Clip(event=motion, video=video, snapshot=snapshot, metadata=metadata)
+        return Clip(
+            event=motion, video=video, snapshot=snapshot, metadata=metadata, event_id=event.event_id
+        )
+
+
+def _merged(first: Sequence[str], then: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*first, *then]))
 
 
 def _evenly(items: Sequence[npt.NDArray[np.uint8]], count: int) -> list[npt.NDArray[np.uint8]]:
