@@ -265,6 +265,8 @@ def call_the_doorbell(
         )
     assert owner.returncode == 0, owner.stderr[-3000:]
     result: dict[str, Any] = json.loads(record.read_text())
+    # The marker crossed: the agent names the quick reply it was asked for and does not have.
+    assert marker in (folder / "agent.log").read_text()
     return result, marker
 
 
