@@ -5,6 +5,12 @@ The call connects through the operator's TURN relay (coturn), and the relay sees
 See tests/doorbell/netlab.py for the lab. The first tests prove the lab with two plain aiortc peers:
 no direct path exists, the call connects through the relay, and the relay's capture holds DTLS
 application data and SRTP but neither the data channel's marker nor any media payload in clear.
+
+The last two are the doorbell itself: the server in the root namespace hands out the relay's
+credentials and carries the signalling, the real agent answers from its home on a rendered source,
+and the owner calls from the other home, once as an aiortc peer using the live page's routes (so the
+test can look for the payloads it decrypted in the capture) and once as the live page in Debian
+chromium, driven by Playwright inside that home's namespace.
 """
 
 from __future__ import annotations
