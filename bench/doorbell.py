@@ -104,8 +104,9 @@ ALERT_WATCH_JS = """
   window.__ringsSeen = []; window.__events = [];
   let showing = false;
   const look = () => {
-    const visible = [...document.querySelectorAll('[role=alertdialog], .ring, dialog')].some(
-      (el) => el.offsetParent !== null && /Someone is at/.test(el.textContent));
+    // The ring dialog is fixed on screen: it has no offsetParent, so ask the browser instead.
+    const visible = [...document.querySelectorAll('[role=alertdialog]')].some(
+      (el) => el.checkVisibility() && /Someone is at/.test(el.textContent));
     if (visible && !showing) window.__ringsSeen.push(Date.now());
     showing = visible;
     requestAnimationFrame(look);
@@ -203,10 +204,11 @@ class Agent:
             + ["--mqtt", f"mqtt://{MQTT_HOST}:{MQTT_PORT}"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=(state_dir / "agent.log").open("w"),
             text=True,
             cwd=ROOT / "bench",
         )
+        self.log = state_dir / "agent.log"
         self.motion_starts: list[int] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -271,6 +273,7 @@ def measure_rings(page: Page, camera_id: str, presses: int, gap: float) -> list[
 
 def measure_motion(page: Page, agent: Agent, motions: int) -> list[float]:
     latencies: list[float] = []
+    time.sleep(8)  # the last ring's clip (pre-roll, post-roll) is over: motion starts a new event
     for _ in range(motions):
         heard = page.evaluate("window.__events.filter(e => e[0] === 'event_started').length")
         starts = len(agent.motion_starts)

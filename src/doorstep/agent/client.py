@@ -145,9 +145,13 @@ class DeviceClient:
         body = self._call("POST", "/api/v1/devices/ring", data={"source": source}, files=files)
         return str(body["ring_id"]), bool(body["rang"])
 
-    def live_sessions(self, wait: float, active: list[str]) -> dict[str, Any]:
-        """Long-poll for offered and ended live sessions (also the camera's heartbeat)."""
-        params: list[tuple[str, str | int]] = [("wait", int(wait))]
+    def live_sessions(self, wait: float, active: list[str], mjpeg: bool = False) -> dict[str, Any]:
+        """Long-poll for offered and ended live sessions (also the camera's heartbeat).
+
+        ``mjpeg`` is whether the agent is sending MJPEG frames now: the server answers at once
+        when the MJPEG page opens or closes, so the agent starts and stops with it.
+        """
+        params: list[tuple[str, str | int]] = [("wait", int(wait)), ("mjpeg", str(mjpeg).lower())]
         params += [("active", session_id) for session_id in active]
         return self._call(
             "GET", "/api/v1/devices/live-sessions", params=params, timeout=wait + 20.0

@@ -179,7 +179,7 @@ class LiveService:
             try:
                 # While the MJPEG page is open, ask often enough to stop soon after it closes.
                 wait = min(self.wait, MJPEG_WAIT_SECONDS) if self.mjpeg.is_set() else self.wait
-                feed = self.client.live_sessions(wait, self.active())
+                feed = self.client.live_sessions(wait, self.active(), self.mjpeg.is_set())
             except NotFound:
                 # A server from before WebRTC live view: only the MJPEG page exists.
                 if self.legacy_poll is None:
