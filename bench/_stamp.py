@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 BLOCK = 24
+#: The width of the picture the strip is drawn on.
+WIDTH = 1280
 BITS = 42
 BAR_HEIGHT = BLOCK
 
@@ -46,9 +48,10 @@ READER_JS = f"""
   const ctx = canvas.getContext('2d', {{willReadFrequently: true}});
   window.__readStamp = (source, width, height) => {{
     if (!width || !height) return null;
-    // Read the strip at the source's own size, whatever size the page shows it at.
+    // The strip was drawn on a {WIDTH}-wide picture; a stream may carry it scaled down.
+    const scale = width / {WIDTH};
     canvas.width = (BITS + 2) * BLOCK; canvas.height = BLOCK;
-    ctx.drawImage(source, 0, 0, canvas.width, BLOCK, 0, 0, canvas.width, BLOCK);
+    ctx.drawImage(source, 0, 0, canvas.width * scale, BLOCK * scale, 0, 0, canvas.width, BLOCK);
     const px = ctx.getImageData(0, 0, canvas.width, BLOCK).data;
     const at = (i) => {{
       const o = ((BLOCK >> 1) * canvas.width + i * BLOCK + (BLOCK >> 1)) * 4;

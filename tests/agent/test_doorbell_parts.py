@@ -113,3 +113,24 @@ def test_a_button_pin_that_cannot_be_used_stops_the_agent_before_it_starts(
             mqtt=None,
             on_unauthorised=lambda _: None,
         )
+
+
+def test_the_agent_drops_only_the_browsers_mdns_candidates_from_an_offer() -> None:
+    from doorstep.agent.live import without_mdns
+
+    offer = "\r\n".join(
+        [
+            "v=0",
+            "m=video 9 UDP/TLS/RTP/SAVPF 96",
+            "a=candidate:1 1 udp 2122260223 0b6f1e2a-3c4d-4e5f.local 54400 typ host",
+            "a=candidate:2 1 udp 1686052607 203.0.113.7 54400 typ srflx raddr 0.0.0.0 rport 0",
+            "a=candidate:3 1 udp 41885439 198.51.100.9 3478 typ relay raddr 0.0.0.0 rport 0",
+            "a=end-of-candidates",
+            "",
+        ]
+    )
+    kept = without_mdns(offer)
+    assert ".local" not in kept
+    assert "203.0.113.7 54400 typ srflx" in kept
+    assert "198.51.100.9 3478 typ relay" in kept
+    assert kept == offer.replace(offer.split("\r\n")[2] + "\r\n", "")

@@ -240,7 +240,9 @@ class LiveService:
 
         try:
             offer = offered["offer"]
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+            await pc.setRemoteDescription(
+                RTCSessionDescription(sdp=without_mdns(offer["sdp"]), type="offer")
+            )
             kinds = {t.kind for t in pc.getTransceivers()}
             if "video" in kinds:
                 session.tracks.append(CaptureVideoTrack(self.slot))
@@ -327,3 +329,24 @@ class LiveService:
     async def _close_all(self) -> None:
         for session_id in list(self.sessions):
             await self._close(session_id, tell_server=True)
+
+
+def without_mdns(sdp: str) -> str:
+    """The offer without host candidates a browser hid behind mDNS names (``<uuid>.local``).
+
+    Browsers name their own addresses that way; an agent cannot resolve the names on most home
+    networks, and trying costs about a second before it answers. The browser's connectivity
+    checks still reach the agent's candidates, which then learns the browser's real address as
+    a peer-reflexive candidate, and relay candidates (TURN) are plain addresses anyway.
+    """
+    kept = [
+        line
+        for line in sdp.split("\r\n")
+        if not (line.startswith("a=candidate:") and _candidate_address(line).endswith(".local"))
+    ]
+    return "\r\n".join(kept)
+
+
+def _candidate_address(line: str) -> str:
+    fields = line.split()
+    return fields[4].lower() if len(fields) > 4 else ""
