@@ -6,13 +6,22 @@ before any process starts.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from doorstep.platform.http import serving
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.skipif(not serving.balanced(), reason="SO_REUSEPORT balancing is Linux's")
 
@@ -86,3 +95,67 @@ def test_a_server_whose_processes_cannot_start_stops_instead_of_looping() -> Non
         stopper.cancel()
     assert status == serving.STARTUP_FAILURE
     assert not any(process.is_alive() for process in supervisor._processes)
+
+
+def test_a_stopping_server_does_not_wait_on_an_agents_long_poll(tmp_path: Path) -> None:
+    """An agent's long-poll waits 45 s for a call: a stop cuts it, and the agent comes back."""
+    port = serving_port()
+    env = {**os.environ, "DOORSTEP_DATA_DIR": str(tmp_path / "data"), "DOORSTEP_PORT": str(port)}
+    env["DOORSTEP_HOST"] = "127.0.0.1"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "doorstep.cli", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if http.get("/openapi.json").status_code == 200:
+                        break
+                time.sleep(0.1)
+            token = _paired_camera(http)
+            waiting = threading.Thread(
+                target=lambda: _quietly(
+                    http.get,
+                    "/api/v1/devices/live-sessions?wait=45",
+                    headers={"authorization": f"Bearer {token}"},
+                ),
+                daemon=True,
+            )
+            waiting.start()
+            time.sleep(1)  # the long-poll is in the server, waiting
+            server.send_signal(signal.SIGTERM)
+            # Well inside the 45 s the long-poll would have held the stop.
+            server.wait(serving.SHUTDOWN_GRACE_SECONDS + 15)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _paired_camera(http: httpx.Client) -> str:
+    account = {"email": "ada@example.org", "password": PASSWORD, "display_name": "Ada"}
+    assert http.post("/api/v1/accounts", json=account).status_code == 201
+    login = http.post("/api/v1/session", json={"email": account["email"], "password": PASSWORD})
+    csrf = {"x-csrf-token": login.json()["csrf_token"]}
+    camera = http.post("/api/v1/cameras", json={"name": "Front door"}, headers=csrf).json()
+    code = http.post(f"/api/v1/cameras/{camera['id']}/pairing-code", headers=csrf).json()["code"]
+    paired = http.post("/api/v1/devices/pair", json={"code": code, "agent_version": "test"})
+    assert paired.status_code == 201, paired.text
+    token: str = paired.json()["token"]
+    return token
+
+
+def _quietly(call: Any, *args: Any, **kwargs: Any) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        call(*args, **kwargs)
+
+
+def serving_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

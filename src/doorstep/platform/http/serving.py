@@ -59,6 +59,10 @@ LOGGING: dict[str, Any] = {
 }
 
 
+#: How long a stopping server lets requests in flight finish.
+SHUTDOWN_GRACE_SECONDS = 5
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How uvicorn runs each API process, one way for `doorstep serve` and its workers alike.
 
@@ -66,12 +70,16 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     clip and request ids, next to who asked. It is off; ``api.middleware.AccessLog`` logs each
     request by its route template instead. The client address in the scope is the socket's
     peer, or what a proxy named in DOORSTEP_TRUSTED_PROXIES forwards: the throttles count it.
+
+    A stop waits at most a few seconds for requests in flight: agents' long-polls wait 45 s and
+    event streams never end by themselves, and both come back on their own after a restart.
     """
     proxies = settings.proxy_list
     return {
         "log_config": LOGGING,
         "log_level": "info",
         "access_log": False,
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_SECONDS,
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
     }
