@@ -639,8 +639,16 @@ TABLE: list[Row] = [
     Row("GET", "/cameras", "login ok ok ok ok ok ok ok"),
     Row("POST", "/cameras", "login ok ok ok ok ok ok ok", _form({"name": "Garage"})),
     Row("GET", "/cameras/{camera_id}", "login ok 404 404 404 404 404 404"),
-    Row("GET", "/cameras/{camera_id}/live", "login ok 404 404 404 404 404 404"),
+    # A household member sees the camera's clips, so the camera is no secret to them: 403 until
+    # the owner lets them see it live.
+    Row("GET", "/cameras/{camera_id}/live", "login ok 404 403 404 404 404 404"),
     Row("POST", "/cameras/{camera_id}/pairing-code", "login ok 404 404 404 404 404 404"),
+    Row(
+        "POST",
+        "/cameras/{camera_id}/household/{user_id}/live-view",
+        "login ok 404 404 404 404 404 404",
+        _form({"live_view": ""}),
+    ),
     Row(
         "POST",
         "/cameras/{camera_id}/settings",
