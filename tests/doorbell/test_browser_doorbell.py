@@ -382,6 +382,9 @@ def test_ring_answer_see_talk_hear_hang_up(
     # Hang up: the session ends and the agent stops sending within two seconds.
     page.get_by_role("button", name="Hang up").click()
     expect(page.get_by_test_id("live-status")).to_have_text(re.compile("^Ended"))
+    # The page offers the next call instead of a dead end, and its controls are off.
+    expect(page.get_by_test_id("live-again")).to_be_visible()
+    expect(page.get_by_role("button", name="Hang up")).to_be_disabled()
     # The agent closes the call's sockets: nothing more can leave it. (How fast, well under the
     # 2 s it must, is the bench's to measure; a loaded test machine only proves it happens.)
     wait_for(lambda: agent.udp_sockets() == 0, "the agent to close the call", timeout=10)

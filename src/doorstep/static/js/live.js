@@ -16,6 +16,7 @@
   var talkButton = root.querySelector("[data-live-talk]");
   var muteButton = root.querySelector("[data-live-mute]");
   var hangupButton = root.querySelector("[data-live-hangup]");
+  var again = root.querySelector("[data-live-again]");
   var replies = root.querySelector("[data-live-replies]");
 
   var GATHER_SECONDS = 8;
@@ -77,7 +78,12 @@
     talkButton.disabled = true;
     talkButton.setAttribute("aria-pressed", "false");
     hangupButton.disabled = true;
+    muteButton.disabled = true;
     replies.textContent = "";
+    // The call is over: offer the next one rather than leave a dead page.
+    if (again) {
+      again.hidden = false;
+    }
     status(state, text);
   }
 
