@@ -140,6 +140,11 @@ class RingSocket:
         _pid, uid, _gid = _PEERCRED.unpack(creds)
         if uid not in (os.getuid(), 0):
             log.warning("refused a ring from user %d on %s", uid, self.path)
+            # Read the caller's line first: closing a socket with unread data resets it, and
+            # the caller would hear "no access" instead of the refusal.
+            conn.settimeout(2.0)
+            with contextlib.suppress(OSError):
+                conn.recv(256)
             conn.sendall(b"refused\n")
             return
         conn.settimeout(2.0)
