@@ -7,6 +7,7 @@ audited access. The appends race on the log's size; none may fail or take anothe
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,8 +27,19 @@ from tests.samples import tiny_clip
 AT_ONCE = 24
 
 
-def _household(server: LiveServer, clip: Path) -> tuple[dict[str, str], str]:
-    """Ada's camera with one clip, Bob in its household: Bob's cookies and the clip's id."""
+@dataclass(frozen=True)
+class Household:
+    """Ada's camera with one clip, Bob in its household (without live view), both signed in."""
+
+    camera_id: str
+    clip_id: str
+    ada_cookies: dict[str, str]
+    bob_cookies: dict[str, str]
+    bob_csrf: str
+
+
+def household(server: LiveServer, clip: Path) -> Household:
+    """Set up ``Household`` on ``server`` over HTTP, as the two residents would."""
     with (
         httpx.Client(base_url=server.url, timeout=30) as ada,
         httpx.Client(base_url=server.url, timeout=30) as bob,
@@ -45,19 +57,21 @@ def _household(server: LiveServer, clip: Path) -> tuple[dict[str, str], str]:
         )
         assert invited.status_code == 202, invited.text
         accept_invitations(cast(Any, bob), bob_csrf, invited)
-        return dict(bob.cookies), uploaded.json()["id"]
+        return Household(
+            camera["id"], uploaded.json()["id"], dict(ada.cookies), dict(bob.cookies), bob_csrf
+        )
 
 
 def test_snapshots_fetched_at_once_each_append_an_entry(settings: Settings, tmp_path: Path) -> None:
     with serve(settings.model_copy(update={"port": free_port()})) as server:
-        cookies, clip_id = _household(server, tiny_clip(tmp_path / "clip.mp4"))
+        home = household(server, tiny_clip(tmp_path / "clip.mp4"))
         state = server.state
         with state.db.session() as db:
             before = audit.tree_head_size(db)
 
         def fetch(_: int) -> int:
-            with httpx.Client(base_url=server.url, cookies=cookies, timeout=60) as bob:
-                return bob.get(f"/api/v1/clips/{clip_id}/snapshot").status_code
+            with httpx.Client(base_url=server.url, cookies=home.bob_cookies, timeout=60) as bob:
+                return bob.get(f"/api/v1/clips/{home.clip_id}/snapshot").status_code
 
         with ThreadPoolExecutor(AT_ONCE) as pool:
             statuses = list(pool.map(fetch, range(AT_ONCE)))
