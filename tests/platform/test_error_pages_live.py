@@ -54,3 +54,11 @@ def test_refused_pages_answer_their_error_with_the_signed_in_navigation(
             mjpeg = carol.get(f"/cameras/{home.camera_id}/live?mjpeg=1", headers=HTML)
             assert mjpeg.status_code == 404, mjpeg.text
             _signed_in_page(mjpeg, "Carol", carol_csrf)
+
+            # Refused before the page named its caller: still the caller's own navigation.
+            locker = carol.get("/agency/evidence", headers=HTML)
+            assert locker.status_code == 403, locker.text
+            _signed_in_page(locker, "Carol", carol_csrf)
+            post = carol.get("/posts/no-such-post", headers=HTML)
+            assert post.status_code == 404, post.text
+            _signed_in_page(post, "Carol", carol_csrf)
