@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,19 @@ def live_server(
         pairing_failures_per_address=1000,
         **backend_settings,
     )
+    with serve(settings) as server:
+        yield server
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[LiveServer]:
+    """Run Doorstep with ``settings`` (their port) on uvicorn in a thread, as ``doorstep serve``.
+
+    A real server, not a test client: each request's session is closed before an error page is
+    rendered, and requests run at once on the thread pool.
+    """
     app = create_app(settings)
+    port = settings.port
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -102,10 +115,12 @@ def live_server(
         assert time.monotonic() < deadline, "the test server did not start"
         time.sleep(0.05)
     # The worker stops first: its jobs hold connections the server's shutdown then closes.
-    with queue_worker(app.state.doorstep):
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, server, thread, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        with queue_worker(app.state.doorstep):
+            yield LiveServer(f"http://127.0.0.1:{port}", settings, server, thread, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _chromium() -> str:

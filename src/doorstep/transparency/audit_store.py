@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -81,11 +82,25 @@ def actor_pseudonym(master_key: bytes, actor: User | None, scope: str | None) ->
 
 
 def _state(db: Session) -> AuditState:
+    """The log's state row, held (``hold_log``) until this transaction ends.
+
+    Held before it is read: appenders running at once would otherwise all read the same size and
+    take the same ``seq``. SQLite begins a transaction only at its first write, so a ``SELECT ...
+    FOR UPDATE`` (which it ignores anyway) would read outside any lock there.
+    """
+    hold_log(db)
     row = db.scalar(select(AuditState).where(AuditState.id == 1).with_for_update())
     if row is None:
-        row = AuditState(id=1, size=0, frontier=[])
-        db.add(row)
-        db.flush()
+        # The very first entry: two appenders may both find no row to hold. One creates it; the
+        # other's insert fails on the key, and it holds the row the first one made.
+        try:
+            with db.begin_nested():
+                db.add(AuditState(id=1, size=0, frontier=[]))
+        except IntegrityError:
+            pass
+        hold_log(db)
+        row = db.scalar(select(AuditState).where(AuditState.id == 1).with_for_update())
+        assert row is not None
     return row
 
 

@@ -154,6 +154,33 @@ def authenticator(request: Request) -> Authenticator:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What a page's navigation shows of a signed-in browser, as plain values.
+
+    Taken when the caller is resolved, while the database session is open: an error page is
+    rendered after the request's session has rolled back and closed, when the account and
+    browser session rows can no longer be read.
+    """
+
+    display_name: str
+    role: str
+    csrf_token: str
+
+    @classmethod
+    def of(cls, principal: AnyPrincipal) -> Viewer:
+        """The viewer a browser-session principal shows as."""
+        user: Any = principal.user
+        session: Any = principal.session
+        return cls(str(user.display_name), str(user.role), str(session.csrf_token))
+
+
+def viewer(request: Request) -> Viewer | None:
+    """The signed-in browser this request came from, if its caller was resolved as one."""
+    found: Viewer | None = getattr(request.state, "viewer", None)
+    return found
+
+
 def resolve_principal(request: Request, csrf: str | None, db: Session) -> AnyPrincipal | None:
     """Resolve the caller from a bearer token or a session cookie; check CSRF for cookies."""
     authorization = request.headers.get("authorization", "")
@@ -180,6 +207,8 @@ def resolve_principal(request: Request, csrf: str | None, db: Session) -> AnyPri
     if found is None:
         return None
     session: Any = found.session
+    # Even a request refused below gets an error page with its account's navigation.
+    request.state.viewer = Viewer.of(found)
     if request.method not in SAFE_METHODS and not (csrf and same(csrf, session.csrf_token)):
         raise CsrfRejected("reload the page and try again (missing or wrong CSRF token)")
     return found

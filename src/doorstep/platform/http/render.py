@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from doorstep import __version__
-from doorstep.platform.http.deps import CSRF_COOKIE
+from doorstep.platform.http.deps import CSRF_COOKIE, viewer
 from doorstep.platform.security import new_secret
 
 TEMPLATES = Path(__file__).parents[2] / "templates"
@@ -47,18 +47,34 @@ def render(
 ) -> HTMLResponse:
     """Render a page; every form on it gets the CSRF token of this browser."""
     principal = getattr(request.state, "principal", None)
-    new_anonymous_token = None
+    csrf = None
     if principal is not None and principal.session is not None:
         csrf = principal.session.csrf_token
-    else:
+    user = principal.user if principal else None
+    return _page(request, template, context, user, csrf, status=status, headers=headers)
+
+
+def _page(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None,
+    user: object | None,
+    csrf: str | None,
+    *,
+    status: int,
+    headers: dict[str, str] | None,
+) -> HTMLResponse:
+    """The page for ``user`` (whose navigation it shows), its forms carrying ``csrf``.
+
+    Without a session's token, a logged-out browser's double-submit cookie, made if missing.
+    """
+    new_anonymous_token = None
+    if not csrf:
         csrf = request.cookies.get(CSRF_COOKIE) or ""
         if not csrf:
             csrf = new_anonymous_token = new_secret()
     page = _env.get_template(template).render(
-        request=request,
-        user=principal.user if principal else None,
-        csrf_token=csrf,
-        **(context or {}),
+        request=request, user=user, csrf_token=csrf, **(context or {})
     )
     response = HTMLResponse(page, status_code=status, headers=headers)
     response.headers["cache-control"] = "no-store"
@@ -90,5 +106,12 @@ def login_redirect(request: Request) -> RedirectResponse:
 def render_error(
     request: Request, status: int, problem: dict[str, Any], headers: dict[str, str]
 ) -> Response:
-    """The HTML page for an error a browser ran into."""
-    return render(request, "error.html", {"problem": problem}, status=status, headers=headers)
+    """The HTML page for an error a browser ran into, with the navigation of whoever is signed in.
+
+    Rendered after the request's database session has closed: from the ``Viewer`` taken when the
+    caller was resolved, never from the principal's rows, which can no longer be read.
+    """
+    signed_in = viewer(request)
+    csrf = signed_in.csrf_token if signed_in else None
+    context = {"problem": problem}
+    return _page(request, "error.html", context, signed_in, csrf, status=status, headers=headers)
