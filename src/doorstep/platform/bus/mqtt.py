@@ -84,13 +84,21 @@ class Sealer:
         return header + nonce + self._aead.encrypt(nonce, data, header + topic.encode())
 
     def open(self, topic: str, payload: bytes, *, now: float) -> tuple[bytes, float] | None:
-        """The plaintext and the seconds it has left, or None for anything that does not open."""
+        """The plaintext and the seconds it has left (0 if only the slack let it in), or None.
+
+        None for anything that does not open: another key, another topic, altered bytes, a size
+        out of bounds, or an expiry more than ``CLOCK_SLACK_SECONDS`` past or too far ahead.
+        """
         start = _SEAL_HEADER.size + _NONCE_SIZE
         if not start + _TAG_SIZE <= len(payload) <= start + MAX_PAYLOAD + _TAG_SIZE:
             return None
         version, expires_ms = _SEAL_HEADER.unpack_from(payload)
         left = expires_ms / 1000 - now
-        if version != _SEAL_VERSION or not 0 < left <= MAX_SECONDS + CLOCK_SLACK_SECONDS:
+        # Clocks of two machines differ a little: a live frame sealed for five seconds must not
+        # be lost to a receiver whose clock runs ahead, so the window is widened both ways.
+        if version != _SEAL_VERSION or not (
+            -CLOCK_SLACK_SECONDS < left <= MAX_SECONDS + CLOCK_SLACK_SECONDS
+        ):
             return None
         header = payload[: _SEAL_HEADER.size]
         try:
@@ -99,7 +107,7 @@ class Sealer:
             )
         except InvalidTag:
             return None
-        return data, min(left, MAX_SECONDS)
+        return data, max(0.0, min(left, MAX_SECONDS))
 
 
 class MqttBus:
