@@ -17,6 +17,8 @@ from doorstep.platform.bus.mqtt import MqttBus
 from tests.conftest import service_missing
 
 BROKER = "mqtt://127.0.0.1:1883"
+#: The master key every server process of the test shares.
+KEY = bytes(range(32))
 
 
 def _broker_up() -> bool:
@@ -30,7 +32,7 @@ def two_processes() -> Iterator[tuple[MqttBus, MqttBus]]:
     """Two API processes' buses on the same broker."""
     if not _broker_up():
         service_missing("Mosquitto at 127.0.0.1:1883")
-    first, second = MqttBus(BROKER), MqttBus(BROKER)
+    first, second = MqttBus(BROKER, master_key=KEY), MqttBus(BROKER, master_key=KEY)
     yield first, second
     first.close()
     second.close()
@@ -83,7 +85,7 @@ def test_an_event_published_on_one_process_reaches_a_page_on_another(
 @pytest.mark.mqtt
 def test_an_unreachable_broker_is_a_clear_error() -> None:
     with pytest.raises(Unavailable, match="MQTT broker"):
-        MqttBus("mqtt://127.0.0.1:9", connect_timeout=1)
+        MqttBus("mqtt://127.0.0.1:9", master_key=KEY, connect_timeout=1)
 
 
 @pytest.mark.mqtt

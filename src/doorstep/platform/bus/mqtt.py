@@ -11,19 +11,31 @@ on one process while the camera's agent talks to another. The wish to watch goes
 once (QoS 0), never retained by the broker, and only while someone is watching.
 
 Files held in memory for a short while (``SharedHeld``: a doorbell's snapshot) go out once on
-``doorstep/server/held/<seconds>/<origin>/<key>`` and every process keeps its copy as long.
+``doorstep/server/held/<origin>/<key>`` and every process keeps its copy until it expires.
+
+The broker is shared with the cameras' agents, so it is no place for a home's pictures: every
+payload between server processes is sealed (``Sealer``) with AES-GCM under a key derived from the
+master key, which only server processes hold, binding the topic and an expiry. A broker client
+reads nothing but sizes, and whatever it plants, replays onto another topic or past its time does
+not open and is dropped.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
+import struct
 import threading
 import time
 import uuid
 from typing import Any
 
 import paho.mqtt.client as paho
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from paho.mqtt.enums import CallbackAPIVersion
 
 from doorstep.errors import Unavailable
@@ -39,13 +51,72 @@ LIVE_PREFIX = "doorstep/server/live/"
 HELD_PREFIX = "doorstep/server/held/"
 #: A page's stream asks for frames ten times a second; the broker hears about it once a second.
 WANT_EVERY_SECONDS = 1.0
+#: How long an account's event may take to cross the broker before it is stale.
+EVENT_SECONDS = 60.0
+#: The largest plaintext one process hands the others (a snapshot is at most 5 MiB).
+MAX_PAYLOAD = 8 * 1024 * 1024
+#: How far apart the clocks of two server processes may be.
+CLOCK_SLACK_SECONDS = 30.0
+_SEAL_INFO = b"doorstep/server-bus/v1"
+_SEAL_HEADER = struct.Struct(">BQ")  # version, expiry in milliseconds since the epoch
+_SEAL_VERSION = 1
+_NONCE_SIZE = 12
+_TAG_SIZE = 16
+
+
+class Sealer:
+    """Seals what one server process sends the others, so only server processes can open it.
+
+    The key is derived (HKDF-SHA256) from the master key for this one purpose. A sealed payload
+    is ``version | expiry | nonce | AES-GCM(plaintext)`` with the version, the expiry and the
+    topic as associated data: moved to another topic, altered, or opened after its expiry, it
+    does not open.
+    """
+
+    def __init__(self, master_key: bytes) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SEAL_INFO)
+        self._aead = AESGCM(key.derive(master_key))
+
+    def seal(self, topic: str, data: bytes, seconds: float, *, now: float) -> bytes:
+        """``data`` sealed for ``topic``, to be opened no later than ``seconds`` after ``now``."""
+        header = _SEAL_HEADER.pack(_SEAL_VERSION, int((now + seconds) * 1000))
+        nonce = secrets.token_bytes(_NONCE_SIZE)
+        return header + nonce + self._aead.encrypt(nonce, data, header + topic.encode())
+
+    def open(self, topic: str, payload: bytes, *, now: float) -> tuple[bytes, float] | None:
+        """The plaintext and the seconds it has left (0 if only the slack let it in), or None.
+
+        None for anything that does not open: another key, another topic, altered bytes, a size
+        out of bounds, or an expiry more than ``CLOCK_SLACK_SECONDS`` past or too far ahead.
+        """
+        start = _SEAL_HEADER.size + _NONCE_SIZE
+        if not start + _TAG_SIZE <= len(payload) <= start + MAX_PAYLOAD + _TAG_SIZE:
+            return None
+        version, expires_ms = _SEAL_HEADER.unpack_from(payload)
+        left = expires_ms / 1000 - now
+        # Clocks of two machines differ a little: a live frame sealed for five seconds must not
+        # be lost to a receiver whose clock runs ahead, so the window is widened both ways.
+        if version != _SEAL_VERSION or not (
+            -CLOCK_SLACK_SECONDS < left <= MAX_SECONDS + CLOCK_SLACK_SECONDS
+        ):
+            return None
+        header = payload[: _SEAL_HEADER.size]
+        try:
+            data = self._aead.decrypt(
+                payload[_SEAL_HEADER.size : start], payload[start:], header + topic.encode()
+            )
+        except InvalidTag:
+            return None
+        return data, max(0.0, min(left, MAX_SECONDS))
 
 
 class MqttBus:
     """Same interface as ``MemoryBus``; events travel through the broker to every process."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, master_key: bytes, connect_timeout: float = 10.0) -> None:
         self.local = MemoryBus()
+        self.sealer = Sealer(master_key)
+        self._warned_at = -60.0
         host, port = parse_broker(url)
         self._connected = threading.Event()
         self._closing = False
@@ -85,26 +156,44 @@ class MqttBus:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         del client, userdata
+        opened = self.sealer.open(message.topic, bytes(message.payload), now=time.time())
+        if opened is None:
+            # Not from a server process (or stale): another broker client's doing. Said once a
+            # minute at most, so a flood of them cannot flood the log too.
+            now = time.monotonic()
+            if now - self._warned_at >= 60:
+                self._warned_at = now
+                log.warning("ignored a message on %s not sealed by a server", message.topic)
+            return
+        payload, seconds = opened
         if message.topic.startswith(LIVE_PREFIX):
-            self.live.received(message.topic.removeprefix(LIVE_PREFIX), bytes(message.payload))
+            self.live.received(message.topic.removeprefix(LIVE_PREFIX), payload)
             return
         if message.topic.startswith(HELD_PREFIX):
-            self.held.received(message.topic.removeprefix(HELD_PREFIX), bytes(message.payload))
+            self.held.received(message.topic.removeprefix(HELD_PREFIX), payload, seconds)
             return
         account_id = message.topic.removeprefix(PREFIX)
         try:
-            event = json.loads(message.payload)
+            event = json.loads(payload)
         except ValueError:
             log.warning("ignored an event that is not JSON on %s", message.topic)
             return
         if isinstance(event, dict):
             self.local.publish(account_id, event)
 
+    def send(self, topic: str, data: bytes, seconds: float, *, qos: int) -> bool:
+        """Seal ``data`` for ``topic`` and hand it to the broker; False if it cannot go out."""
+        if len(data) > MAX_PAYLOAD:
+            log.warning("kept a %d-byte message on %s to this process: too large", len(data), topic)
+            return False
+        sealed = self.sealer.seal(topic, data, seconds, now=time.time())
+        return self.client.publish(topic, sealed, qos=qos).rc == paho.MQTT_ERR_SUCCESS
+
     def publish(self, account_id: str, event: dict[str, Any]) -> int:
         """Send the event to every process; pages of this process get it through the broker too."""
-        info = self.client.publish(PREFIX + account_id, json.dumps(event), qos=1)
-        if info.rc != paho.MQTT_ERR_SUCCESS:
-            # The broker is away: at least this process's pages hear about it.
+        topic = PREFIX + account_id
+        if not self.send(topic, json.dumps(event).encode(), EVENT_SECONDS, qos=1):
+            # The broker is away (or the event too large): at least this process's pages hear it.
             return self.local.publish(account_id, event)
         return self.local.listeners(account_id)
 
@@ -147,7 +236,7 @@ class SharedLive:
             # Forget cameras nobody has asked for in a while; the map stays small.
             for stale in [c for c, at in self._announced.items() if now - at > WANT_SECONDS]:
                 del self._announced[stale]
-        self._bus.client.publish(f"{LIVE_PREFIX}{camera_id}/want", f"{seconds:g}", qos=0)
+        self._bus.send(f"{LIVE_PREFIX}{camera_id}/want", f"{seconds:g}".encode(), seconds, qos=0)
 
     def wanted(self, camera_id: str) -> bool:
         """Whether a page on any process is watching the camera."""
@@ -157,7 +246,8 @@ class SharedLive:
         """Keep the frame here and send it to the other processes, if anyone is watching."""
         if not self.local.publish(camera_id, jpeg):
             return False
-        self._bus.client.publish(f"{LIVE_PREFIX}{camera_id}/frame/{self._bus.origin}", jpeg, qos=0)
+        topic = f"{LIVE_PREFIX}{camera_id}/frame/{self._bus.origin}"
+        self._bus.send(topic, jpeg, WANT_SECONDS, qos=0)
         return True
 
     def latest(self, camera_id: str) -> tuple[int, bytes] | None:
@@ -165,7 +255,7 @@ class SharedLive:
         return self.local.latest(camera_id)
 
     def received(self, topic: str, payload: bytes) -> None:
-        """A wish or a frame from another process (or this one's own, echoed by the broker)."""
+        """An opened wish or frame from another process (or this one's own, echoed back)."""
         parts = topic.split("/")
         if len(parts) == 2 and parts[1] == "want":
             try:
@@ -189,16 +279,16 @@ class SharedHeld:
     def hold(self, key: str, data: bytes, seconds: float) -> None:
         """Keep ``data`` here and on every other process for ``seconds``."""
         self.local.hold(key, data, seconds)
-        topic = f"{HELD_PREFIX}{int(seconds)}/{self._bus.origin}/{key}"
-        self._bus.client.publish(topic, data, qos=1)
+        seconds = min(seconds, MAX_SECONDS)
+        self._bus.send(f"{HELD_PREFIX}{self._bus.origin}/{key}", data, seconds, qos=1)
 
     def get(self, key: str) -> bytes | None:
         """The bytes held under ``key`` on this process, or None."""
         return self.local.get(key)
 
-    def received(self, topic: str, payload: bytes) -> None:
-        """A file another process holds (this process's own, echoed by the broker, is skipped)."""
-        seconds, origin, key = (topic.split("/", 2) + ["", ""])[:3]
-        if origin == self._bus.origin or not key or not seconds.isdigit():
+    def received(self, topic: str, payload: bytes, seconds: float) -> None:
+        """An opened file another process holds for ``seconds`` more (this one's own is skipped)."""
+        origin, _, key = topic.partition("/")
+        if origin == self._bus.origin or not key:
             return
-        self.local.hold(key, payload, min(float(seconds), MAX_SECONDS))
+        self.local.hold(key, payload, min(seconds, MAX_SECONDS))
