@@ -506,6 +506,18 @@ def test_without_webrtc_the_live_page_offers_the_simple_picture(
     expect(page.get_by_test_id("live-status")).to_have_text(
         "Failed: this browser cannot make WebRTC calls"
     )
+    # The live page of a door gets no notice of that door's own events (it is on screen), only
+    # of the others'.
+    owner = _owner_id(live_server, camera_id)
+    started = {"type": "event_started", "labels": [], "alert": True, "snapshot": None}
+    bus = live_server.state.bus
+    bus.publish(
+        owner, {**started, "event_id": "e1", "camera_id": camera_id, "camera_name": "Front door"}
+    )
+    bus.publish(owner, {**started, "event_id": "e2", "camera_id": "other", "camera_name": "Garage"})
+    notices = page.get_by_test_id("event-started")
+    expect(notices).to_have_text("Motion at Garage now")
+    expect(notices).to_have_count(1)
     page.get_by_role("link", name="Open the simple live picture instead").click()
     expect(page.get_by_test_id("live")).to_be_attached()
     assert tracked_page.policy_violations() == []

@@ -94,6 +94,11 @@
     if (!event.alert && !shown) {
       return;
     }
+    // Someone watching that very door live sees it already: no notice over the call's controls.
+    var watching = document.getElementById("live");
+    if (watching && watching.getAttribute("data-camera") === event.camera_id) {
+      return;
+    }
     if (!shown) {
       notice = document.createElement("div");
       notice.className = "toast light";
