@@ -276,6 +276,17 @@ def live_viewer_ids(db: Session, camera_id: str) -> list[str]:
     return list(db.scalars(query))
 
 
+def may_call_any(db: Session, user_id: str) -> bool:
+    """Whether ``user_id`` owns a camera or is allowed to see one live as household."""
+    owns = select(Camera.id).where(Camera.owner_id == user_id).limit(1)
+    allowed = (
+        select(HouseholdMember.camera_id)
+        .where(HouseholdMember.user_id == user_id, HouseholdMember.live_view.is_(True))
+        .limit(1)
+    )
+    return db.scalar(owns) is not None or db.scalar(allowed) is not None
+
+
 def find_camera(db: Session, camera_id: str) -> Camera | None:
     """A camera by id, or None."""
     return db.get(Camera, camera_id)

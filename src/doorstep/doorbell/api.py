@@ -29,9 +29,12 @@ router = APIRouter(prefix="/api/v1", tags=["doorbell"])
 @router.get(
     "/turn", summary="TURN credentials for live view", responses=problems.responses(401, 403)
 )
-def turn(principal: ClipReader, state: StateDep) -> TurnServers:
-    """Short-lived credentials for the operator's TURN relay; none when it runs none."""
-    return service.viewer_turn(state.settings, state.master_key, principal.user)
+def turn(principal: ClipReader, db: DbDep, state: StateDep) -> TurnServers:
+    """Short-lived credentials for the operator's TURN relay; none when it runs none.
+
+    Only for a camera's owner or a household member allowed live view (403 for anyone else).
+    """
+    return service.viewer_turn(db, state.settings, principal.user)
 
 
 @router.post(

@@ -267,11 +267,6 @@ def check_description(sdp: str, kind: str) -> Description:
 # --- TURN credentials ----------------------------------------------------------------------------
 
 
-def turn_pseudonym(key: bytes, identity: str) -> str:
-    """The name a TURN server knows a caller by: stable for a while, never the account id."""
-    return hmac.new(key, b"doorstep turn\0" + identity.encode(), hashlib.sha256).hexdigest()[:16]
-
-
 def turn_credential(secret: str, pseudonym: str, now: datetime, ttl: int) -> tuple[str, str]:
     """The TURN REST-API credential: ``<unix expiry>:<pseudonym>`` and its HMAC-SHA1 in base64."""
     username = f"{int(now.timestamp()) + ttl}:{pseudonym}"

@@ -8,6 +8,7 @@ is published on the bus once the transaction commits.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -62,21 +63,29 @@ def _snapshot_key(ring_id: str) -> str:
 # --- TURN ----------------------------------------------------------------------------------------
 
 
-def viewer_turn(settings: Settings, master_key: bytes, user: User) -> TurnServers:
-    """TURN credentials for a resident's live view; nobody else answers doors (no open relay)."""
-    if user.role != "resident":
-        raise Forbidden("live view is for residents")
-    return turn_servers(settings, master_key, f"user:{user.id}")
+def viewer_turn(db: Session, settings: Settings, user: User) -> TurnServers:
+    """TURN credentials for someone who may call a camera: its owner or an allowed household.
+
+    A relay credential lets its holder send traffic through the operator's relay, so an account
+    that can call no camera (a fresh sign-up, an agency, staff) gets none: no open relay.
+    """
+    if user.role != "resident" or not cameras.may_call_any(db, user.id):
+        raise Forbidden("TURN credentials are only for those who may see a camera live")
+    return turn_servers(settings)
 
 
-def turn_servers(settings: Settings, master_key: bytes, identity: str) -> TurnServers:
-    """Short-lived credentials for the operator's TURN relay, under a pseudonym of ``identity``."""
+def turn_servers(settings: Settings) -> TurnServers:
+    """Short-lived credentials for the operator's TURN relay, under a fresh random pseudonym.
+
+    A new pseudonym each time: the relay's logs cannot link one call to the next, nor to an
+    account or a camera.
+    """
     urls = settings.turn_url_list
     if not urls:
         return TurnServers(ice_servers=[], ttl=0)
     username, credential = rules.turn_credential(
         settings.turn_secret.get_secret_value(),
-        rules.turn_pseudonym(master_key, identity),
+        secrets.token_hex(8),
         utcnow(),
         settings.turn_ttl,
     )
@@ -145,12 +154,10 @@ def device_press(
     return press(db, held, camera, source, snapshot)
 
 
-def device_turn(
-    db: Session, token: ApiToken | None, settings: Settings, master_key: bytes
-) -> TurnServers:
-    """TURN credentials for a camera's agent, under a pseudonym of the camera."""
-    camera = devices.device_camera(db, token)
-    return turn_servers(settings, master_key, f"camera:{camera.id}")
+def device_turn(db: Session, token: ApiToken | None, settings: Settings) -> TurnServers:
+    """TURN credentials for a paired camera's agent."""
+    devices.device_camera(db, token)
+    return turn_servers(settings)
 
 
 def device_camera_id(db: Session, token: ApiToken | None) -> str:
@@ -165,7 +172,6 @@ def device_feed(
     *,
     live: LiveHub | SharedLive,
     settings: Settings,
-    master_key: bytes,
 ) -> DeviceFeed:
     """Offers the agent has not taken up yet, which of its ``active`` sessions ended, and MJPEG."""
     camera = devices.device_camera(db, token)
@@ -177,7 +183,7 @@ def device_feed(
         if row is None or rules.current(row.rule(), now).state is rules.State.ENDED:
             ended.append(session_id)
     offered = store.offered_to(db, camera.id, now, active)
-    ice = turn_servers(settings, master_key, f"camera:{camera.id}").ice_servers if offered else []
+    ice = turn_servers(settings).ice_servers if offered else []
     return DeviceFeed(
         sessions=[
             SessionOffered(
