@@ -6,13 +6,18 @@ the sessions one account can open, and signalling (with its IP addresses) not ke
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import select, update
 
-from tests.doorbell.test_api import device, state_of
+from doorstep.accounts.models import User
+from doorstep.doorbell.models import Ring
+from tests.doorbell.test_api import device, press, published, state_of
 from tests.doorbell.test_api_refusals import _allow, door
 from tests.factories import resident
 
@@ -57,3 +62,40 @@ def test_each_turn_credential_has_a_fresh_pseudonym(
     agent = [client.get("/api/v1/devices/turn", headers=device(door["token"])) for _ in (1, 2)]
     first, second = (reply.json()["ice_servers"][0]["username"] for reply in agent)
     assert first != second
+
+
+def _becomes_agency_member(app: FastAPI, user_id: str) -> None:
+    # What joining an agency does to the account; the household membership stays as it was.
+    with state_of(app).db.session() as db:
+        db.execute(update(User).where(User.id == user_id).values(role="agency_member"))
+        db.commit()
+
+
+def test_a_member_who_joins_an_agency_hears_no_more_rings(
+    app: FastAPI, client: TestClient, door: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _allow(client, door, True).status_code == 200
+    _becomes_agency_member(app, door["bob_id"])
+    with state_of(app).db.session() as db:
+        # The fixture's ring was long ago: the next press is a new ring, not a bounce of it.
+        for ring in db.scalars(select(Ring)):
+            ring.pressed_at -= timedelta(minutes=5)
+        db.commit()
+    events = published(app, monkeypatch)
+    assert press(client, door["token"])["rang"] is True
+    alerted = {key for key, event in events if event["type"] == "ring"}
+    owner_id = client.get("/api/v1/me").json()["id"]
+    assert alerted == {owner_id}
+
+
+def test_an_agency_account_cannot_be_allowed_live_view(
+    app: FastAPI, client: TestClient, door: dict[str, Any]
+) -> None:
+    _becomes_agency_member(app, door["bob_id"])
+    refused = _allow(client, door, True)
+    assert refused.status_code == 409
+    assert "only a resident" in refused.json()["detail"]
+    listed = client.get(f"/api/v1/cameras/{door['camera']}/household").json()
+    assert [member["live_view"] for member in listed] == [False]
+    # Taking it back is always possible.
+    assert _allow(client, door, False).status_code == 200
