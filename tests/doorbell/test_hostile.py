@@ -17,7 +17,15 @@ from sqlalchemy import select, update
 
 from doorstep.accounts.models import User
 from doorstep.doorbell.models import Ring
-from tests.doorbell.test_api import device, press, published, state_of
+from tests.doorbell.sdp import GOOD_ANSWER
+from tests.doorbell.test_api import (
+    LIVE_SESSIONS,
+    device,
+    open_session,
+    press,
+    published,
+    state_of,
+)
 from tests.doorbell.test_api_refusals import _allow, door
 from tests.factories import resident
 
@@ -99,3 +107,39 @@ def test_an_agency_account_cannot_be_allowed_live_view(
     assert [member["live_view"] for member in listed] == [False]
     # Taking it back is always possible.
     assert _allow(client, door, False).status_code == 200
+
+
+def _form(door: dict[str, Any]) -> str:
+    return f"/cameras/{door['camera']}/household/{door['bob_id']}/live-view"
+
+
+def test_unticking_live_view_on_the_camera_page_ends_the_members_call(
+    client: TestClient, door: dict[str, Any]
+) -> None:
+    bob = door["bob"]
+    assert _allow(client, door, True).status_code == 200
+    sid = open_session(bob, door["bob_csrf"], door["camera"]).json()["id"]
+    answered = client.post(
+        f"/api/v1/devices/live-sessions/{sid}/answer",
+        json={"type": "answer", "sdp": GOOD_ANSWER},
+        headers=device(door["token"]),
+    )
+    assert answered.status_code == 204
+    stopped = client.post(_form(door), data={"csrf_token": door["csrf"]})
+    assert "Bob can no longer see" in stopped.text
+    assert bob.get(f"/api/v1/live-sessions/{sid}", params={"wait": 0}).json()["state"] == "ended"
+    feed = client.get(
+        LIVE_SESSIONS, params={"wait": 0, "active": [sid]}, headers=device(door["token"])
+    ).json()
+    assert feed["ended"] == [sid]
+
+
+def test_the_camera_page_refuses_live_view_for_an_agency_account(
+    app: FastAPI, client: TestClient, door: dict[str, Any]
+) -> None:
+    _becomes_agency_member(app, door["bob_id"])
+    refused = client.post(_form(door), data={"csrf_token": door["csrf"], "live_view": "on"})
+    assert refused.status_code == 409
+    assert "Only a resident can be allowed live view" in refused.text
+    listed = client.get(f"/api/v1/cameras/{door['camera']}/household").json()
+    assert [member["live_view"] for member in listed] == [False]
