@@ -143,3 +143,17 @@ def test_the_camera_page_refuses_live_view_for_an_agency_account(
     assert "Only a resident can be allowed live view" in refused.text
     listed = client.get(f"/api/v1/cameras/{door['camera']}/household").json()
     assert [member["live_view"] for member in listed] == [False]
+
+
+def test_a_stranger_cannot_tell_a_real_ring_from_a_made_up_one(
+    app: FastAPI, door: dict[str, Any]
+) -> None:
+    with TestClient(app) as carol:
+        resident(carol, "carol@example.org", display_name="Carol")
+        real = carol.get(f"/api/v1/rings/{door['ring']}/snapshot")
+        made_up = carol.get("/api/v1/rings/" + "0" * 32 + "/snapshot")
+    assert real.status_code == made_up.status_code == 404
+    different = {"instance"}  # the path asked for, as given
+    assert {k: v for k, v in real.json().items() if k not in different} == {
+        k: v for k, v in made_up.json().items() if k not in different
+    }

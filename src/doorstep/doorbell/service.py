@@ -330,7 +330,12 @@ def ring_snapshot(
     ring = store.ring_or_none(db, ring_id)
     if ring is None:
         raise NotFound("no such ring")
-    camera, access = _access(db, user, cameras.find_camera(db, ring.camera_id))
+    try:
+        camera, access = _access(db, user, cameras.find_camera(db, ring.camera_id))
+    except NotFound:
+        # The same answer as for a made-up id: whoever may not answer the ring cannot tell
+        # a real ring id from a guess.
+        raise NotFound("no such ring") from None
     data = held.get(_snapshot_key(ring.id))
     if data is None:
         raise NotFound("the ring's snapshot is no longer kept")
