@@ -16,8 +16,9 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from doorstep.accounts.models import User
-from doorstep.doorbell.models import Ring
-from tests.doorbell.sdp import GOOD_ANSWER
+from doorstep.doorbell.models import LiveSession, Ring
+from doorstep.platform.types import utcnow
+from tests.doorbell.sdp import GOOD_ANSWER, GOOD_OFFER
 from tests.doorbell.test_api import (
     LIVE_SESSIONS,
     device,
@@ -157,3 +158,49 @@ def test_a_stranger_cannot_tell_a_real_ring_from_a_made_up_one(
     assert {k: v for k, v in real.json().items() if k not in different} == {
         k: v for k, v in made_up.json().items() if k not in different
     }
+
+
+def _count_sessions(app: FastAPI) -> int:
+    with state_of(app).db.session() as db:
+        return len(db.scalars(select(LiveSession)).all())
+
+
+def test_a_viewer_and_a_camera_have_only_a_few_calls_open(
+    app: FastAPI, client: TestClient, door: dict[str, Any]
+) -> None:
+    bob, bob_csrf = door["bob"], door["bob_csrf"]
+    assert _allow(client, door, True).status_code == 200
+    bobs = [open_session(bob, bob_csrf, door["camera"]) for _ in range(3)]
+    assert [reply.status_code for reply in bobs] == [201, 201, 429]
+    assert "hang one up" in bobs[2].json()["detail"]
+    assert bobs[2].headers["retry-after"] == "30"
+    # Hanging up makes room again.
+    first = f"/api/v1/live-sessions/{bobs[0].json()['id']}"
+    assert bob.delete(first, headers={"x-csrf-token": bob_csrf}).status_code == 204
+    assert open_session(bob, bob_csrf, door["camera"]).status_code == 201
+    owners = [open_session(client, door["csrf"], door["camera"]) for _ in range(3)]
+    assert [reply.status_code for reply in owners] == [201, 201, 429]
+    assert "camera already has 4" in owners[2].json()["detail"]
+    assert _count_sessions(app) == 5  # one of them ended; the refused stored nothing
+    feed = client.get(LIVE_SESSIONS, params={"wait": 0}, headers=device(door["token"])).json()
+    assert len(feed["sessions"]) == 4
+
+
+def test_the_agent_gets_only_a_few_offers_per_answer(app: FastAPI, door: dict[str, Any]) -> None:
+    from doorstep.doorbell import store
+
+    with state_of(app).db.session() as db:
+        owner = db.scalars(select(User).where(User.id != door["bob_id"])).one()
+        now = utcnow()
+        for _ in range(10):
+            store.add_session(
+                db,
+                camera_id=door["camera"],
+                user_id=owner.id,
+                ring_id=None,
+                offer_sdp=GOOD_OFFER,
+                audio=False,
+                now=now,
+            )
+        db.commit()
+        assert len(store.offered_to(db, door["camera"], now, [])) == 4

@@ -41,7 +41,7 @@ def turn(principal: ClipReader, db: DbDep, state: StateDep) -> TurnServers:
     "/cameras/{camera_id}/live-sessions",
     status_code=status.HTTP_201_CREATED,
     summary="Offer a camera's agent a live session",
-    responses=problems.responses(401, 403, 404, 413, 422),
+    responses=problems.responses(401, 403, 404, 413, 422, 429),
 )
 def open_session(
     camera_id: str, body: LiveSessionCreate, principal: ClipReader, db: DbDep, state: StateDep
@@ -50,7 +50,7 @@ def open_session(
 
     The offer is checked line by line (422 for anything malformed) and expires unanswered in
     30 s; then wait for the answer at `GET /api/v1/live-sessions/{id}`. Answering a ring marks
-    it answered.
+    it answered. A camera has at most 4 live views open at once, one viewer 2 of them (429).
     """
     return service.open_session(db, state.master_key, principal.user, camera_id, body)
 

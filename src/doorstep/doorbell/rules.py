@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
+from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 
 #: A press within this long of the camera's last ring is that ring still (a held or bouncing
 #: button, a visitor pressing twice): one alert, not several.
@@ -29,6 +29,14 @@ MAX_RING_SNAPSHOT = 1024 * 1024
 OFFER_TTL = timedelta(seconds=30)
 #: An answered session's signalling lives this long; the media goes on peer to peer regardless.
 SESSION_TTL = timedelta(hours=1)
+#: Open (offered or answered) sessions a camera may have at once, and one viewer of it: each is
+#: a peer connection, an encoder and an uplink at the door; a household is a few people.
+MAX_OPEN_PER_CAMERA = 4
+MAX_OPEN_PER_VIEWER = 2
+#: Offers handed to the camera's agent in one long-poll answer, oldest first.
+MAX_OFFERS_PER_POLL = MAX_OPEN_PER_CAMERA
+#: How long a refused caller is told to wait: an unanswered offer expires in this long.
+OPEN_RETRY_SECONDS = 30
 #: The largest session description either side may send.
 MAX_SDP_BYTES = 32 * 1024
 #: Long-polls: the longest wait a caller may ask for, and how often the database is re-read.
@@ -94,6 +102,24 @@ def live_access(*, is_owner: bool, role: str, household: bool, live_view: bool) 
 
 
 # --- live sessions -------------------------------------------------------------------------------
+
+
+def check_room_for_session(open_of_camera: int, open_of_viewer: int) -> None:
+    """TooManyRequests when the camera, or this viewer of it, has as many calls open as allowed.
+
+    A flood of offers would otherwise become a flood of peer connections at the door.
+    """
+    if open_of_camera >= MAX_OPEN_PER_CAMERA:
+        raise TooManyRequests(
+            f"the camera already has {MAX_OPEN_PER_CAMERA} live views open; try again soon",
+            retry_after=OPEN_RETRY_SECONDS,
+        )
+    if open_of_viewer >= MAX_OPEN_PER_VIEWER:
+        raise TooManyRequests(
+            f"you already have {MAX_OPEN_PER_VIEWER} live views of this camera open; "
+            "hang one up first",
+            retry_after=OPEN_RETRY_SECONDS,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,6 +268,12 @@ def open_session(
         if ring is None or ring.camera_id != camera.id:
             raise InvalidInput("no such ring of this camera", field="ring_id")
     now = utcnow()
+    # Two offers at once (a double click, a script) wait for each other here, so each counts
+    # the other and the caps hold.
+    cameras.lock_camera(db, camera)
+    rules.check_room_for_session(
+        store.count_open(db, camera.id, now), store.count_open(db, camera.id, now, user.id)
+    )
     row = store.add_session(
         db,
         camera_id=camera.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from doorstep.doorbell import rules
@@ -79,7 +79,10 @@ def session(db: Session, session_id: str) -> LiveSession | None:
 def offered_to(
     db: Session, camera_id: str, now: datetime, skip: Sequence[str]
 ) -> list[LiveSession]:
-    """Offers to the camera still waiting for its answer, but those in ``skip``, oldest first."""
+    """Offers to the camera still waiting for its answer, but those in ``skip``, oldest first.
+
+    At most a few at once: the agent serves only so many calls.
+    """
     query = select(LiveSession).where(
         LiveSession.camera_id == camera_id,
         LiveSession.state == rules.State.OFFERED.value,
@@ -87,7 +90,24 @@ def offered_to(
     )
     if skip:
         query = query.where(LiveSession.id.not_in(list(skip)))
-    return list(db.scalars(query.order_by(LiveSession.created_at)))
+    query = query.order_by(LiveSession.created_at).limit(rules.MAX_OFFERS_PER_POLL)
+    return list(db.scalars(query))
+
+
+def count_open(db: Session, camera_id: str, now: datetime, user_id: str | None = None) -> int:
+    """The camera's sessions offered or answered and not yet expired (of ``user_id`` if given)."""
+    query = (
+        select(func.count())
+        .select_from(LiveSession)
+        .where(
+            LiveSession.camera_id == camera_id,
+            LiveSession.state != rules.State.ENDED.value,
+            LiveSession.expires_at > now,
+        )
+    )
+    if user_id is not None:
+        query = query.where(LiveSession.user_id == user_id)
+    return db.scalar(query) or 0
 
 
 def of_camera(db: Session, camera_id: str, session_ids: Sequence[str]) -> list[LiveSession]:
