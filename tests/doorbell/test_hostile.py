@@ -16,7 +16,9 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from doorstep.accounts.models import User
+from doorstep.doorbell.jobs import DOORBELL_SWEEP
 from doorstep.doorbell.models import LiveSession, Ring
+from doorstep.platform.queue.core import JobContext, run_task
 from doorstep.platform.types import utcnow
 from tests.doorbell.sdp import GOOD_ANSWER, GOOD_OFFER
 from tests.doorbell.test_api import (
@@ -204,3 +206,45 @@ def test_the_agent_gets_only_a_few_offers_per_answer(app: FastAPI, door: dict[st
             )
         db.commit()
         assert len(store.offered_to(db, door["camera"], now, [])) == 4
+
+
+def _sweep(app: FastAPI, monkeypatch: pytest.MonkeyPatch, later: timedelta) -> None:
+    """Run the doorbell's sweep task, as the queue would, ``later`` from now."""
+    state = state_of(app)
+    at = utcnow() + later
+    monkeypatch.setattr("doorstep.doorbell.service.utcnow", lambda: at)
+    run_task(JobContext(state.db, state.keys), None, DOORBELL_SWEEP, ())  # type: ignore[arg-type]
+
+
+def _descriptions(app: FastAPI) -> list[tuple[str, str | None]]:
+    with state_of(app).db.session() as db:
+        return [(row.offer_sdp, row.answer_sdp) for row in db.scalars(select(LiveSession))]
+
+
+def test_an_ended_call_keeps_no_description_and_old_calls_and_rings_go(
+    app: FastAPI, client: TestClient, door: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csrf, token = door["csrf"], door["token"]
+    ended = open_session(client, csrf, door["camera"], door["ring"]).json()["id"]
+    answered = client.post(
+        f"/api/v1/devices/live-sessions/{ended}/answer",
+        json={"type": "answer", "sdp": GOOD_ANSWER},
+        headers=device(token),
+    )
+    assert answered.status_code == 204
+    assert client.delete(f"/api/v1/live-sessions/{ended}", headers={"x-csrf-token": csrf})
+    assert _descriptions(app) == [("", None)]
+    # An offer nobody answered: its description goes once it expired, its row a day later.
+    open_session(client, csrf, door["camera"])
+    _sweep(app, monkeypatch, timedelta(minutes=1))
+    assert _descriptions(app) == [("", None), ("", None)]
+    _sweep(app, monkeypatch, timedelta(hours=23))
+    assert _count_sessions(app) == 2
+    _sweep(app, monkeypatch, timedelta(days=1, hours=2))
+    assert _count_sessions(app) == 0
+    # The ring stays as long as the camera's clips (30 days by default), then goes.
+    with state_of(app).db.session() as db:
+        assert len(db.scalars(select(Ring)).all()) == 1
+    _sweep(app, monkeypatch, timedelta(days=31))
+    with state_of(app).db.session() as db:
+        assert db.scalars(select(Ring)).all() == []

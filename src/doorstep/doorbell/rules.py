@@ -37,6 +37,8 @@ MAX_OPEN_PER_VIEWER = 2
 MAX_OFFERS_PER_POLL = MAX_OPEN_PER_CAMERA
 #: How long a refused caller is told to wait: an unanswered offer expires in this long.
 OPEN_RETRY_SECONDS = 30
+#: An ended or expired session's row (who called, when; never its descriptions) is kept this long.
+ENDED_SESSION_KEPT = timedelta(days=1)
 #: The largest session description either side may send.
 MAX_SDP_BYTES = 32 * 1024
 #: Long-polls: the longest wait a caller may ask for, and how often the database is re-read.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -268,8 +268,7 @@ def open_session(
         if ring is None or ring.camera_id != camera.id:
             raise InvalidInput("no such ring of this camera", field="ring_id")
     now = utcnow()
-    # Two offers at once (a double click, a script) wait for each other here, so each counts
-    # the other and the caps hold.
+    # Offers at once wait for each other here, so each counts the other and the caps hold.
     cameras.lock_camera(db, camera)
     rules.check_room_for_session(
         store.count_open(db, camera.id, now), store.count_open(db, camera.id, now, user.id)
@@ -366,10 +365,7 @@ def _end_sessions_of(db: Session, camera_id: str, user_id: str) -> None:
 def set_household_live_view(
     db: Session, owner: User, camera_id: str, user_id: str, live_view: bool
 ) -> HouseholdMemberPublic:
-    """Allow or stop a household member's live view; stopping it ends their open sessions.
-
-    The media goes peer to peer, so the camera's agent is told at once and stops sending.
-    """
+    """Allow or stop a member's live view; stopping ends their calls (the agent stops sending)."""
     member = cameras.set_live_view(db, owner, camera_id, user_id, live_view)
     if not live_view:
         _end_sessions_of(db, camera_id, user_id)
@@ -380,3 +376,23 @@ def revoke_household(db: Session, owner: User, camera_id: str, user_id: str) -> 
     """Stop a household member viewing the camera at all, their live sessions included."""
     cameras.revoke_household(db, owner, camera_id, user_id)
     _end_sessions_of(db, camera_id, user_id)
+
+
+# --- what is kept -------------------------------------------------------------------------------
+
+
+def forget_old(db: Session, now: datetime | None = None) -> int:
+    """Forget what the doorbell no longer needs; returns how many rows went.
+
+    Descriptions (IP addresses) go once a session expired, its row a day after it ended; a
+    camera's rings go after the camera's retention, as its clips do.
+    """
+    now = now or utcnow()
+    store.forget_expired_descriptions(db, now)
+    gone = store.delete_sessions_over_before(db, now - rules.ENDED_SESSION_KEPT)
+    for camera_id in store.ringing_camera_ids(db):
+        camera = cameras.find_camera(db, camera_id)
+        if camera is not None:
+            cutoff = now - timedelta(days=camera.retention_days)
+            gone += store.delete_rings_before(db, camera_id, cutoff)
+    return gone

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from doorstep.doorbell import rules
@@ -134,3 +134,31 @@ def open_sessions_of(db: Session, camera_id: str, user_id: str) -> list[LiveSess
         LiveSession.state != rules.State.ENDED.value,
     )
     return list(db.scalars(query))
+
+
+def forget_expired_descriptions(db: Session, now: datetime) -> int:
+    """Clear the descriptions (both ends' IP addresses) of sessions that expired unended."""
+    result = db.execute(
+        update(LiveSession)
+        .where(LiveSession.expires_at <= now, LiveSession.offer_sdp != "")
+        .values(offer_sdp="", answer_sdp=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def delete_sessions_over_before(db: Session, cutoff: datetime) -> int:
+    """Delete sessions that ended, or expired, before ``cutoff``."""
+    over = or_(LiveSession.ended_at < cutoff, LiveSession.expires_at < cutoff)
+    result = db.execute(delete(LiveSession).where(over))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def ringing_camera_ids(db: Session) -> list[str]:
+    """Every camera that has rings kept, once each."""
+    return list(db.scalars(select(Ring.camera_id).distinct()))
+
+
+def delete_rings_before(db: Session, camera_id: str, cutoff: datetime) -> int:
+    """Delete the camera's rings pressed before ``cutoff``."""
+    query = delete(Ring).where(Ring.camera_id == camera_id, Ring.pressed_at < cutoff)
+    return int(getattr(db.execute(query), "rowcount", 0) or 0)
