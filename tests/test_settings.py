@@ -112,3 +112,9 @@ def test_trusted_proxies_that_would_let_a_client_choose_its_address_are_refused(
 def test_trusted_proxies_are_addresses_and_proxy_networks(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, trusted_proxies=" 127.0.0.1, 10.1.2.3/24,fd00::/64 ")
     assert settings.proxy_list == ["127.0.0.1", "10.1.2.0/24", "fd00::/64"]
+
+
+def test_a_turn_credential_lasts_at_most_an_hour(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="DOORSTEP_TURN_TTL is 3601 s; at most 3600 s"):
+        Settings(data_dir=tmp_path, turn_ttl=3601)
+    assert Settings(data_dir=tmp_path, turn_ttl=3600).turn_ttl == 3600

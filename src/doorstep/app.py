@@ -28,6 +28,7 @@ from doorstep.clips import events_api as events
 from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell import api as doorbell
 from doorstep.doorbell import device_api as doorbell_devices
+from doorstep.doorbell.jobs import DOORBELL_SWEEP
 from doorstep.invitations import api as invitations
 from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
@@ -155,7 +156,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     scheduler.add("throttles", 3600, partial(throttling.forget_stale_counters, state))
     # With a task queue the sweeps belong to `doorstep worker`, not to every API process.
     if settings.retention_sweep_seconds and not settings.queue_url:
-        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP):
+        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP, DOORBELL_SWEEP):
             scheduler.add(task, settings.retention_sweep_seconds, partial(jobs.send, task))
     if settings.retention_sweep_seconds:
         scheduler.add(

@@ -25,6 +25,8 @@ from doorstep.platform.folders import private_file, private_folder
 MASTER_KEY_FILE = "master.key"
 #: Database permits a process may hand out: the pool holds 30 connections (platform/db.py).
 MAX_DB_PERMITS = 25
+#: The longest a TURN credential may last: the relay honours it until then, whoever holds it.
+MAX_TURN_TTL = 3600
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "password", "placeholder", "xxx", "todo", "default"}
 )
@@ -165,9 +167,21 @@ class Settings(BaseSettings):
         description="The relay's shared secret (coturn's static-auth-secret); live view's "
         "short-lived TURN credentials are made from it.",
     )
-    turn_ttl: Annotated[int, Field(ge=60, le=86400)] = Field(
-        600, description="Seconds a TURN credential handed to a browser or camera lasts."
+    turn_ttl: Annotated[int, Field(ge=60)] = Field(
+        600,
+        description="Seconds a TURN credential handed to a browser or camera lasts; at most "
+        f"{MAX_TURN_TTL} (an hour), since a credential cannot be taken back before it expires.",
     )
+
+    @field_validator("turn_ttl")
+    @classmethod
+    def _short_turn_ttl(cls, value: int) -> int:
+        if value > MAX_TURN_TTL:
+            raise ValueError(
+                f"DOORSTEP_TURN_TTL is {value} s; at most {MAX_TURN_TTL} s (an hour): a relay "
+                "credential cannot be revoked, so a leaked or no-longer-allowed one must die soon"
+            )
+        return value
 
     @field_validator("data_dir")
     @classmethod

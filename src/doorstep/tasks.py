@@ -6,7 +6,8 @@ list, so none of them depends on what else happened to be imported first.
 """
 
 from doorstep.clips import jobs as clip_jobs
+from doorstep.doorbell import jobs as doorbell_jobs
 from doorstep.requests import jobs as share_jobs
 
 #: The features whose tasks are registered.
-FEATURE_JOBS = (clip_jobs, share_jobs)
+FEATURE_JOBS = (clip_jobs, share_jobs, doorbell_jobs)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+from aiortc import RTCPeerConnection
 
 from doorstep.agent import replies
 from doorstep.agent.cli import main_agent
 from doorstep.agent.client import DeviceClient
 from doorstep.agent.doorbell import Doorbell
-from doorstep.agent.live import microphone_factory
+from doorstep.agent.live import LiveService, Session, microphone_factory
 from doorstep.agent.options import AgentOptions
 from doorstep.agent.state import save_config
 from doorstep.errors import ConfigurationError
+from doorstep.media.rtc import FrameSlot
 from doorstep.media.sound import open_speaker
 from doorstep.platform.folders import private_folder
 
@@ -134,3 +137,38 @@ def test_the_agent_drops_only_the_browsers_mdns_candidates_from_an_offer() -> No
     assert "203.0.113.7 54400 typ srflx" in kept
     assert "198.51.100.9 3478 typ relay" in kept
     assert kept == offer.replace(offer.split("\r\n")[2] + "\r\n", "")
+
+
+class _Ends:
+    """A device client that records which sessions the agent ended."""
+
+    def __init__(self) -> None:
+        self.ended: list[str] = []
+
+    def end_session(self, session_id: str) -> None:
+        self.ended.append(session_id)
+
+
+def test_the_agent_serves_only_so_many_calls_and_ends_an_extra_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _Ends()
+    live = LiveService(
+        client,  # type: ignore[arg-type]
+        FrameSlot(),
+        tmp_path,
+        stop_event=threading.Event(),
+        max_calls=1,
+    )
+
+    async def one_running_then_another() -> None:
+        live.sessions["running"] = Session("running", RTCPeerConnection())
+        # An extra call gets no peer connection at all.
+        monkeypatch.setattr("doorstep.agent.live.RTCPeerConnection", None)
+        await live._answer("extra", {"offer": {"type": "offer", "sdp": "v=0"}, "audio": False})
+        await live.sessions["running"].pc.close()
+
+    asyncio.run(one_running_then_another())
+    assert client.ended == ["extra"]
+    assert list(live.sessions) == ["running"]
+    assert live.active() == []  # "extra" is ended; "running" was never polled in

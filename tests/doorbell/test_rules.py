@@ -160,9 +160,7 @@ def test_candidates_of_every_kind_are_known() -> None:
 
 
 def test_a_turn_credential_is_coturns_rest_scheme_under_a_pseudonym() -> None:
-    pseudonym = rules.turn_pseudonym(b"k" * 32, "user:abc123")
-    assert "abc123" not in pseudonym
-    assert pseudonym != rules.turn_pseudonym(b"k" * 32, "user:abc124")
+    pseudonym = "0123456789abcdef"
     username, credential = rules.turn_credential("s3cret", pseudonym, NOW, 600)
     assert username == f"{int(NOW.timestamp()) + 600}:{pseudonym}"
     expected = hmac.new(b"s3cret", username.encode(), hashlib.sha1).digest()

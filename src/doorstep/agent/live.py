@@ -44,6 +44,9 @@ LONG_POLL_SECONDS = 45.0
 MJPEG_WAIT_SECONDS = 5.0
 CHANNEL = "doorstep"
 _RETRY_SECONDS = 5.0
+#: Calls the agent serves at once: each is a peer connection and an encoder on a small board.
+#: The server opens no more than this per camera; an extra offer (an older server) is ended.
+MAX_CALLS = 4
 
 
 def microphone_factory(spec: str) -> Callable[[], MediaStreamTrack] | None:
@@ -105,6 +108,7 @@ class LiveService:
         legacy_poll: Callable[[], None] | None = None,
         mjpeg: threading.Event | None = None,
         wait: float = LONG_POLL_SECONDS,
+        max_calls: int = MAX_CALLS,
     ) -> None:
         self.client = client
         self.slot = slot
@@ -115,6 +119,7 @@ class LiveService:
         self.on_unauthorised = on_unauthorised
         self.legacy_poll = legacy_poll
         self.wait = wait
+        self.max_calls = max_calls
         self.mjpeg = mjpeg if mjpeg is not None else threading.Event()
         """Set while someone has the MJPEG live page open."""
         self.sessions: dict[str, Session] = {}
@@ -217,6 +222,16 @@ class LiveService:
         with self._ids:
             if session_id in self._ended:
                 return
+        if len(self.sessions) >= self.max_calls:
+            # Only this loop's thread touches ``sessions``: the count cannot change under us.
+            log.warning("live session %s refused: %d calls already", session_id, self.max_calls)
+            with self._ids:
+                self._ended.add(session_id)
+            with contextlib.suppress(DoorstepError):
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self.client.end_session, session_id
+                )
+            return
         config = RTCConfiguration(iceServers=ice_servers(offered.get("ice_servers") or []))
         pc = RTCPeerConnection(config)
         session = self.sessions[session_id] = Session(session_id, pc)

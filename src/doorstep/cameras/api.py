@@ -136,14 +136,15 @@ def revoke_household(camera_id: str, user_id: str, principal: ClipWriter, db: Db
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.patch("/{camera_id}/household/{user_id}", responses=problems.responses(404))
+@router.patch("/{camera_id}/household/{user_id}", responses=problems.responses(404, 409))
 def set_household_live_view(
     camera_id: str, user_id: str, body: HouseholdLiveView, principal: ClipWriter, db: DbDep
 ) -> HouseholdMemberPublic:
     """Allow or stop a household member seeing the camera live and answering its rings.
 
     Every live session of a household member is in the audit log the owner reads; stopping
-    it ends their open sessions at once.
+    it ends their open sessions at once. Only a resident can be allowed (409 for an account
+    that has become an agency's or staff).
     """
     return doorbell.set_household_live_view(db, principal.user, camera_id, user_id, body.live_view)
 

@@ -14,7 +14,8 @@ from doorstep.cameras.models import Camera
 from doorstep.cameras.rules import AlertMode, parse_zone_text, zone_text
 from doorstep.clips import service as clips
 from doorstep.clips.rules import RETENTION_CHOICES
-from doorstep.errors import DoorstepError, InvalidInput
+from doorstep.doorbell import service as doorbell
+from doorstep.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.geo.cells import parse_coordinates
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render
@@ -192,11 +193,19 @@ def household_live_view(
     user_id: str,
     live_view: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    """Allow or stop a household member seeing the camera live and answering its rings."""
+    """Allow or stop a household member seeing the camera live and answering its rings.
+
+    The same use case as the JSON route: stopping it ends the member's open calls at once.
+    """
     if principal is None:
         return login_redirect(request)
-    member = cameras.set_live_view(db, principal.user, camera_id, user_id, live_view == "on")
     camera = cameras.owned_camera(db, principal.user, camera_id)
+    try:
+        member = doorbell.set_household_live_view(
+            db, principal.user, camera_id, user_id, live_view == "on"
+        )
+    except Conflict as err:
+        return _camera_page(request, db, principal, camera, status=err.status, error=err)
     notice = (
         f"{member.display_name} can now see {camera.name} live and answer its rings."
         if member.live_view

@@ -208,6 +208,11 @@ def live_viewer_ids(db: Session, camera_id: str) -> list[str]:
     return store.live_viewer_ids(db, camera_id)
 
 
+def may_call_any(db: Session, user_id: str) -> bool:
+    """Whether ``user_id`` may see at least one camera live (owner, or household allowed)."""
+    return store.may_call_any(db, user_id)
+
+
 def invite_household(db: Session, owner: User, camera_id: str, email: str) -> Invited:
     """Invite someone to view (not share or delete) this camera's clips, if they accept."""
     camera = store.owned_camera(db, owner, camera_id)

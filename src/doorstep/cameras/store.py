@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import ApiToken, User
+from doorstep.accounts.roles import Role
 from doorstep.cameras.models import Camera, HouseholdMember, PairingCode
 from doorstep.cameras.rules import AlertMode, check_zones, parse_quiet_time
 from doorstep.clips.rules import RETENTION_CHOICES
@@ -260,20 +261,49 @@ def household_member(db: Session, camera_id: str, user_id: str) -> HouseholdMemb
 
 
 def set_live_view(db: Session, camera: Camera, user_id: str, live_view: bool) -> HouseholdMember:
-    """Allow or stop a household member seeing the camera live and answering its rings."""
+    """Allow or stop a household member seeing the camera live and answering its rings.
+
+    Only a resident may be allowed: a member who has since joined an agency (or become staff)
+    must not hear the door ring. Stopping it is always possible.
+    """
     row = db.get(HouseholdMember, (camera.id, user_id))
     if row is None:
         raise NotFound("no such household member")
+    if live_view and row.user.role != Role.RESIDENT:
+        raise Conflict(
+            "only a resident can be allowed live view; this member's account is no longer one"
+        )
     row.live_view = live_view
     return row
 
 
 def live_viewer_ids(db: Session, camera_id: str) -> list[str]:
-    """Household members the owner allowed to see the camera live."""
-    query = select(HouseholdMember.user_id).where(
-        HouseholdMember.camera_id == camera_id, HouseholdMember.live_view.is_(True)
+    """Residents in the household the owner allowed to see the camera live.
+
+    A member whose account has since become an agency's (or staff) hears no ring even if the
+    owner had allowed them: live view is for residents only.
+    """
+    query = (
+        select(HouseholdMember.user_id)
+        .join(User, User.id == HouseholdMember.user_id)
+        .where(
+            HouseholdMember.camera_id == camera_id,
+            HouseholdMember.live_view.is_(True),
+            User.role == Role.RESIDENT.value,
+        )
     )
     return list(db.scalars(query))
+
+
+def may_call_any(db: Session, user_id: str) -> bool:
+    """Whether ``user_id`` owns a camera or is allowed to see one live as household."""
+    owns = select(Camera.id).where(Camera.owner_id == user_id).limit(1)
+    allowed = (
+        select(HouseholdMember.camera_id)
+        .where(HouseholdMember.user_id == user_id, HouseholdMember.live_view.is_(True))
+        .limit(1)
+    )
+    return db.scalar(owns) is not None or db.scalar(allowed) is not None
 
 
 def find_camera(db: Session, camera_id: str) -> Camera | None:

@@ -29,16 +29,19 @@ router = APIRouter(prefix="/api/v1", tags=["doorbell"])
 @router.get(
     "/turn", summary="TURN credentials for live view", responses=problems.responses(401, 403)
 )
-def turn(principal: ClipReader, state: StateDep) -> TurnServers:
-    """Short-lived credentials for the operator's TURN relay; none when it runs none."""
-    return service.viewer_turn(state.settings, state.master_key, principal.user)
+def turn(principal: ClipReader, db: DbDep, state: StateDep) -> TurnServers:
+    """Short-lived credentials for the operator's TURN relay; none when it runs none.
+
+    Only for a camera's owner or a household member allowed live view (403 for anyone else).
+    """
+    return service.viewer_turn(db, state.settings, principal.user)
 
 
 @router.post(
     "/cameras/{camera_id}/live-sessions",
     status_code=status.HTTP_201_CREATED,
     summary="Offer a camera's agent a live session",
-    responses=problems.responses(401, 403, 404, 413, 422),
+    responses=problems.responses(401, 403, 404, 413, 422, 429),
 )
 def open_session(
     camera_id: str, body: LiveSessionCreate, principal: ClipReader, db: DbDep, state: StateDep
@@ -47,7 +50,7 @@ def open_session(
 
     The offer is checked line by line (422 for anything malformed) and expires unanswered in
     30 s; then wait for the answer at `GET /api/v1/live-sessions/{id}`. Answering a ring marks
-    it answered.
+    it answered. A camera has at most 4 live views open at once, one viewer 2 of them (429).
     """
     return service.open_session(db, state.master_key, principal.user, camera_id, body)
 

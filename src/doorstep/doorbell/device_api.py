@@ -86,7 +86,6 @@ async def live_sessions(
             active,
             live=state.live,
             settings=state.settings,
-            master_key=state.master_key,
         ),
         done=lambda feed: feed.news(mjpeg),
     )
@@ -119,4 +118,4 @@ def end(session_id: str, principal: DevicePrincipal, db: DbDep) -> Response:
 @router.get("/turn", summary="TURN credentials for the camera", responses=problems.responses(401))
 def turn(principal: DevicePrincipal, db: DbDep, state: StateDep) -> TurnServers:
     """Short-lived credentials for the operator's TURN relay, if it runs one."""
-    return service.device_turn(db, principal.token, state.settings, state.master_key)
+    return service.device_turn(db, principal.token, state.settings)

@@ -60,11 +60,18 @@ class LiveSession(Base):
         )
 
     def apply(self, session: rules.Session) -> None:
-        """Take the state a rule decided."""
+        """Take the state a rule decided; an ended session forgets both descriptions.
+
+        Offer and answer carry the viewer's and the door's IP addresses: once the call is over
+        nobody needs them.
+        """
         self.state = session.state.value
         self.expires_at = session.expires_at
         self.answer_sdp = session.answer_sdp
         self.ended_at = session.ended_at
+        if session.state is rules.State.ENDED:
+            self.offer_sdp = ""
+            self.answer_sdp = None
 
 
 # The tables named in the foreign keys above are mapped whenever these are.

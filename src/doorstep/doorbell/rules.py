@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
+from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 
 #: A press within this long of the camera's last ring is that ring still (a held or bouncing
 #: button, a visitor pressing twice): one alert, not several.
@@ -29,6 +29,16 @@ MAX_RING_SNAPSHOT = 1024 * 1024
 OFFER_TTL = timedelta(seconds=30)
 #: An answered session's signalling lives this long; the media goes on peer to peer regardless.
 SESSION_TTL = timedelta(hours=1)
+#: Open (offered or answered) sessions a camera may have at once, and one viewer of it: each is
+#: a peer connection, an encoder and an uplink at the door; a household is a few people.
+MAX_OPEN_PER_CAMERA = 4
+MAX_OPEN_PER_VIEWER = 2
+#: Offers handed to the camera's agent in one long-poll answer, oldest first.
+MAX_OFFERS_PER_POLL = MAX_OPEN_PER_CAMERA
+#: How long a refused caller is told to wait: an unanswered offer expires in this long.
+OPEN_RETRY_SECONDS = 30
+#: An ended or expired session's row (who called, when; never its descriptions) is kept this long.
+ENDED_SESSION_KEPT = timedelta(days=1)
 #: The largest session description either side may send.
 MAX_SDP_BYTES = 32 * 1024
 #: Long-polls: the longest wait a caller may ask for, and how often the database is re-read.
@@ -94,6 +104,24 @@ def live_access(*, is_owner: bool, role: str, household: bool, live_view: bool) 
 
 
 # --- live sessions -------------------------------------------------------------------------------
+
+
+def check_room_for_session(open_of_camera: int, open_of_viewer: int) -> None:
+    """TooManyRequests when the camera, or this viewer of it, has as many calls open as allowed.
+
+    A flood of offers would otherwise become a flood of peer connections at the door.
+    """
+    if open_of_camera >= MAX_OPEN_PER_CAMERA:
+        raise TooManyRequests(
+            f"the camera already has {MAX_OPEN_PER_CAMERA} live views open; try again soon",
+            retry_after=OPEN_RETRY_SECONDS,
+        )
+    if open_of_viewer >= MAX_OPEN_PER_VIEWER:
+        raise TooManyRequests(
+            f"you already have {MAX_OPEN_PER_VIEWER} live views of this camera open; "
+            "hang one up first",
+            retry_after=OPEN_RETRY_SECONDS,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,11 +293,6 @@ def check_description(sdp: str, kind: str) -> Description:
 
 
 # --- TURN credentials ----------------------------------------------------------------------------
-
-
-def turn_pseudonym(key: bytes, identity: str) -> str:
-    """The name a TURN server knows a caller by: stable for a while, never the account id."""
-    return hmac.new(key, b"doorstep turn\0" + identity.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def turn_credential(secret: str, pseudonym: str, now: datetime, ttl: int) -> tuple[str, str]:

@@ -8,8 +8,9 @@ is published on the bus once the transaction commits.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -62,21 +63,29 @@ def _snapshot_key(ring_id: str) -> str:
 # --- TURN ----------------------------------------------------------------------------------------
 
 
-def viewer_turn(settings: Settings, master_key: bytes, user: User) -> TurnServers:
-    """TURN credentials for a resident's live view; nobody else answers doors (no open relay)."""
-    if user.role != "resident":
-        raise Forbidden("live view is for residents")
-    return turn_servers(settings, master_key, f"user:{user.id}")
+def viewer_turn(db: Session, settings: Settings, user: User) -> TurnServers:
+    """TURN credentials for someone who may call a camera: its owner or an allowed household.
+
+    A relay credential lets its holder send traffic through the operator's relay, so an account
+    that can call no camera (a fresh sign-up, an agency, staff) gets none: no open relay.
+    """
+    if user.role != "resident" or not cameras.may_call_any(db, user.id):
+        raise Forbidden("TURN credentials are only for those who may see a camera live")
+    return turn_servers(settings)
 
 
-def turn_servers(settings: Settings, master_key: bytes, identity: str) -> TurnServers:
-    """Short-lived credentials for the operator's TURN relay, under a pseudonym of ``identity``."""
+def turn_servers(settings: Settings) -> TurnServers:
+    """Short-lived credentials for the operator's TURN relay, under a fresh random pseudonym.
+
+    A new pseudonym each time: the relay's logs cannot link one call to the next, nor to an
+    account or a camera.
+    """
     urls = settings.turn_url_list
     if not urls:
         return TurnServers(ice_servers=[], ttl=0)
     username, credential = rules.turn_credential(
         settings.turn_secret.get_secret_value(),
-        rules.turn_pseudonym(master_key, identity),
+        secrets.token_hex(8),
         utcnow(),
         settings.turn_ttl,
     )
@@ -145,12 +154,10 @@ def device_press(
     return press(db, held, camera, source, snapshot)
 
 
-def device_turn(
-    db: Session, token: ApiToken | None, settings: Settings, master_key: bytes
-) -> TurnServers:
-    """TURN credentials for a camera's agent, under a pseudonym of the camera."""
-    camera = devices.device_camera(db, token)
-    return turn_servers(settings, master_key, f"camera:{camera.id}")
+def device_turn(db: Session, token: ApiToken | None, settings: Settings) -> TurnServers:
+    """TURN credentials for a paired camera's agent."""
+    devices.device_camera(db, token)
+    return turn_servers(settings)
 
 
 def device_camera_id(db: Session, token: ApiToken | None) -> str:
@@ -165,7 +172,6 @@ def device_feed(
     *,
     live: LiveHub | SharedLive,
     settings: Settings,
-    master_key: bytes,
 ) -> DeviceFeed:
     """Offers the agent has not taken up yet, which of its ``active`` sessions ended, and MJPEG."""
     camera = devices.device_camera(db, token)
@@ -177,7 +183,7 @@ def device_feed(
         if row is None or rules.current(row.rule(), now).state is rules.State.ENDED:
             ended.append(session_id)
     offered = store.offered_to(db, camera.id, now, active)
-    ice = turn_servers(settings, master_key, f"camera:{camera.id}").ice_servers if offered else []
+    ice = turn_servers(settings).ice_servers if offered else []
     return DeviceFeed(
         sessions=[
             SessionOffered(
@@ -262,6 +268,11 @@ def open_session(
         if ring is None or ring.camera_id != camera.id:
             raise InvalidInput("no such ring of this camera", field="ring_id")
     now = utcnow()
+    # Offers at once wait for each other here, so each counts the other and the caps hold.
+    cameras.lock_camera(db, camera)
+    rules.check_room_for_session(
+        store.count_open(db, camera.id, now), store.count_open(db, camera.id, now, user.id)
+    )
     row = store.add_session(
         db,
         camera_id=camera.id,
@@ -324,7 +335,12 @@ def ring_snapshot(
     ring = store.ring_or_none(db, ring_id)
     if ring is None:
         raise NotFound("no such ring")
-    camera, access = _access(db, user, cameras.find_camera(db, ring.camera_id))
+    try:
+        camera, access = _access(db, user, cameras.find_camera(db, ring.camera_id))
+    except NotFound:
+        # The same answer as for a made-up id: whoever may not answer the ring cannot tell
+        # a real ring id from a guess.
+        raise NotFound("no such ring") from None
     data = held.get(_snapshot_key(ring.id))
     if data is None:
         raise NotFound("the ring's snapshot is no longer kept")
@@ -349,10 +365,7 @@ def _end_sessions_of(db: Session, camera_id: str, user_id: str) -> None:
 def set_household_live_view(
     db: Session, owner: User, camera_id: str, user_id: str, live_view: bool
 ) -> HouseholdMemberPublic:
-    """Allow or stop a household member's live view; stopping it ends their open sessions.
-
-    The media goes peer to peer, so the camera's agent is told at once and stops sending.
-    """
+    """Allow or stop a member's live view; stopping ends their calls (the agent stops sending)."""
     member = cameras.set_live_view(db, owner, camera_id, user_id, live_view)
     if not live_view:
         _end_sessions_of(db, camera_id, user_id)
@@ -363,3 +376,23 @@ def revoke_household(db: Session, owner: User, camera_id: str, user_id: str) -> 
     """Stop a household member viewing the camera at all, their live sessions included."""
     cameras.revoke_household(db, owner, camera_id, user_id)
     _end_sessions_of(db, camera_id, user_id)
+
+
+# --- what is kept -------------------------------------------------------------------------------
+
+
+def forget_old(db: Session, now: datetime | None = None) -> int:
+    """Forget what the doorbell no longer needs; returns how many rows went.
+
+    Descriptions (IP addresses) go once a session expired, its row a day after it ended; a
+    camera's rings go after the camera's retention, as its clips do.
+    """
+    now = now or utcnow()
+    store.forget_expired_descriptions(db, now)
+    gone = store.delete_sessions_over_before(db, now - rules.ENDED_SESSION_KEPT)
+    for camera_id in store.ringing_camera_ids(db):
+        camera = cameras.find_camera(db, camera_id)
+        if camera is not None:
+            cutoff = now - timedelta(days=camera.retention_days)
+            gone += store.delete_rings_before(db, camera_id, cutoff)
+    return gone

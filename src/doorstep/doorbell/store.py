@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from doorstep.doorbell import rules
@@ -79,7 +79,10 @@ def session(db: Session, session_id: str) -> LiveSession | None:
 def offered_to(
     db: Session, camera_id: str, now: datetime, skip: Sequence[str]
 ) -> list[LiveSession]:
-    """Offers to the camera still waiting for its answer, but those in ``skip``, oldest first."""
+    """Offers to the camera still waiting for its answer, but those in ``skip``, oldest first.
+
+    At most a few at once: the agent serves only so many calls.
+    """
     query = select(LiveSession).where(
         LiveSession.camera_id == camera_id,
         LiveSession.state == rules.State.OFFERED.value,
@@ -87,7 +90,24 @@ def offered_to(
     )
     if skip:
         query = query.where(LiveSession.id.not_in(list(skip)))
-    return list(db.scalars(query.order_by(LiveSession.created_at)))
+    query = query.order_by(LiveSession.created_at).limit(rules.MAX_OFFERS_PER_POLL)
+    return list(db.scalars(query))
+
+
+def count_open(db: Session, camera_id: str, now: datetime, user_id: str | None = None) -> int:
+    """The camera's sessions offered or answered and not yet expired (of ``user_id`` if given)."""
+    query = (
+        select(func.count())
+        .select_from(LiveSession)
+        .where(
+            LiveSession.camera_id == camera_id,
+            LiveSession.state != rules.State.ENDED.value,
+            LiveSession.expires_at > now,
+        )
+    )
+    if user_id is not None:
+        query = query.where(LiveSession.user_id == user_id)
+    return db.scalar(query) or 0
 
 
 def of_camera(db: Session, camera_id: str, session_ids: Sequence[str]) -> list[LiveSession]:
@@ -114,3 +134,31 @@ def open_sessions_of(db: Session, camera_id: str, user_id: str) -> list[LiveSess
         LiveSession.state != rules.State.ENDED.value,
     )
     return list(db.scalars(query))
+
+
+def forget_expired_descriptions(db: Session, now: datetime) -> int:
+    """Clear the descriptions (both ends' IP addresses) of sessions that expired unended."""
+    result = db.execute(
+        update(LiveSession)
+        .where(LiveSession.expires_at <= now, LiveSession.offer_sdp != "")
+        .values(offer_sdp="", answer_sdp=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def delete_sessions_over_before(db: Session, cutoff: datetime) -> int:
+    """Delete sessions that ended, or expired, before ``cutoff``."""
+    over = or_(LiveSession.ended_at < cutoff, LiveSession.expires_at < cutoff)
+    result = db.execute(delete(LiveSession).where(over))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def ringing_camera_ids(db: Session) -> list[str]:
+    """Every camera that has rings kept, once each."""
+    return list(db.scalars(select(Ring.camera_id).distinct()))
+
+
+def delete_rings_before(db: Session, camera_id: str, cutoff: datetime) -> int:
+    """Delete the camera's rings pressed before ``cutoff``."""
+    query = delete(Ring).where(Ring.camera_id == camera_id, Ring.pressed_at < cutoff)
+    return int(getattr(db.execute(query), "rowcount", 0) or 0)
