@@ -47,15 +47,25 @@ def _serve(host: str, port: int, workers: int) -> int:
         return serving.serve_workers(host, port, workers)
     from doorstep.settings import Settings
 
-    uvicorn.run(
-        "doorstep.cli:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        **serving.uvicorn_options(Settings()),
+    options = serving.uvicorn_options(Settings())
+    if workers > 1:
+        # Not Linux: uvicorn's own supervisor of several processes.
+        uvicorn.run(
+            "doorstep.cli:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            **options,
+        )
+        return 0
+    config = uvicorn.Config(
+        "doorstep.cli:app_from_env", factory=True, host=host, port=port, **options
     )
-    return 0
+    server = serving.stopping_server(config)
+    server.run()
+    # As uvicorn.run: an app that could not be built (bad settings, a service away) is a failure.
+    return 0 if server.started else 3
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -5,11 +5,15 @@ A request waiting up to a minute for news must not keep one of the few database 
 database work in short transactions, each under a permit taken and given back at once, and
 between them waits on the bus key the news will be published on (after its commit), re-reading
 the database every few seconds in case a wake-up was missed.
+
+A server that is stopping answers every waiting long-poll at once with what it has (``stopping``,
+set by ``serving``'s uvicorn server as the stop begins): the callers come back to a new one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,6 +27,11 @@ from doorstep.platform.http.deps import AnyPrincipal, resolve_principal
 from doorstep.platform.http.state import AppState
 
 Result = TypeVar("Result")
+
+#: Set once this process's server begins to stop.
+stopping = threading.Event()
+#: How often a wait looks at ``stopping``.
+STOP_CHECK_SECONDS = 0.25
 
 
 async def in_short_session(
@@ -53,13 +62,21 @@ def _run(
 
 
 async def woken(subscription: Subscription, seconds: float) -> bool:
-    """Wait up to ``seconds`` for news on the subscription; whether any came."""
-    if seconds <= 0:
-        return False
-    try:
-        await asyncio.wait_for(subscription.queue.get(), seconds)
-    except TimeoutError:
-        return False
+    """Wait up to ``seconds`` for news on the subscription; whether any came.
+
+    Gives up early, with no news, when the server begins to stop.
+    """
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while True:
+        left = end - loop.time()
+        if left <= 0 or stopping.is_set():
+            return False
+        try:
+            await asyncio.wait_for(subscription.queue.get(), min(left, STOP_CHECK_SECONDS))
+            break
+        except TimeoutError:
+            continue
     # Several wake-ups at once are one reason to look again.
     while not subscription.queue.empty():
         subscription.queue.get_nowait()
@@ -88,7 +105,12 @@ async def hold(
         while True:
             result = await in_short_session(request, check)
             remaining = deadline - loop.time()
-            if done(result) or remaining <= 0 or await request.is_disconnected():
+            if (
+                done(result)
+                or remaining <= 0
+                or stopping.is_set()
+                or await request.is_disconnected()
+            ):
                 return result
             await woken(subscription, min(recheck, remaining))
     finally:

@@ -27,6 +27,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from doorstep.settings import Settings
 
 log = logging.getLogger("doorstep.serve")
@@ -131,7 +133,7 @@ def serve_one(host: str, port: int) -> None:
     config = uvicorn.Config(
         "doorstep.cli:app_from_env", factory=True, host=host, port=port, **options
     )
-    server = uvicorn.Server(config)
+    server = stopping_server(config)
     try:
         sock = listening_socket(host, port)
     except OSError as err:
@@ -148,6 +150,24 @@ def serve_one(host: str, port: int) -> None:
         raise
     if not server.started:
         sys.exit(STARTUP_FAILURE)
+
+
+def stopping_server(config: uvicorn.Config) -> uvicorn.Server:
+    """A uvicorn server that, as it begins to stop, answers every waiting long-poll.
+
+    uvicorn lets requests in flight finish before it stops; an agent's long-poll waits 45 s and
+    would otherwise be cut at the grace period, with a traceback for each.
+    """
+    import uvicorn
+
+    from doorstep.platform.http import longpoll
+
+    class StoppingServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            longpoll.stopping.set()
+            super().handle_exit(sig, frame)
+
+    return StoppingServer(config)
 
 
 class Supervisor:
