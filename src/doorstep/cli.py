@@ -100,13 +100,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     stop = threading.Event()
     url = f"http://{args.host}:{args.port}"
-    threading.Thread(
+    doorbells_thread = threading.Thread(
         target=demo.run_doorbells, args=(url, doorbells, stop), name="doorbells", daemon=True
-    ).start()
+    )
+    doorbells_thread.start()
     try:
         return _serve(args.host, args.port, 1)
     finally:
         stop.set()
+        doorbells_thread.join(demo.AGENT_STOP_SECONDS * 2)
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:

@@ -207,6 +207,10 @@ def prepare_doorbells(settings: Settings) -> list[Doorbell]:
     return doorbells
 
 
+#: How long the demo waits for each doorbell to stop.
+AGENT_STOP_SECONDS = 30.0
+
+
 def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) -> None:
     """Wait for the server, pair any new agents, and run each doorbell in its own thread."""
     import httpx
@@ -224,6 +228,7 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
             pass
         stop.wait(0.25)
     agents: list[CameraAgent] = []
+    running: list[threading.Thread] = []
     for doorbell in doorbells:
         if doorbell.pairing_code:
             pairing = DeviceClient(url).pair(doorbell.pairing_code)
@@ -231,7 +236,9 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
         options = AgentOptions(source=str(doorbell.footage), loop=True, realtime=True)
         agent = CameraAgent(doorbell.folder, load_state(doorbell.folder), options)
         agents.append(agent)
-        threading.Thread(target=agent.run, name=f"doorbell {doorbell.name}", daemon=True).start()
+        thread = threading.Thread(target=agent.run, name=f"doorbell {doorbell.name}", daemon=True)
+        thread.start()
+        running.append(thread)
         threading.Thread(
             target=_visitors_ring,
             args=(agent, doorbell.footage, stop),
@@ -241,6 +248,10 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
     stop.wait()
     for agent in agents:
         agent.stop()
+    # Each agent finishes its clip and closes its calls and codecs before the process exits:
+    # a codec thread still running at exit can abort the interpreter.
+    for thread in running:
+        thread.join(AGENT_STOP_SECONDS)
 
 
 def _visitors_ring(agent: CameraAgent, footage: Path, stop: threading.Event) -> None:
