@@ -75,6 +75,9 @@ def test_a_token_with_every_scope_gets_past_only_the_routes_that_name_one(
     app: FastAPI, client: TestClient
 ) -> None:
     csrf = resident(client)
+    # A camera of its own: the relay's credentials go only to someone who may call a camera.
+    camera = client.post("/api/v1/cameras", json={"name": "Porch"}, headers={"x-csrf-token": csrf})
+    assert camera.status_code == 201, camera.text
     token = bearer(client, csrf, set(TOKEN_SCOPES))
     signed_in_only, reached = [], {}
     with TestClient(app) as anonymous, TestClient(app) as script:
