@@ -22,6 +22,7 @@ FEATURES = (
     "invitations",
     "legal",
     "neighbors",
+    "notify",
     "partnerships",
     "requests",
     "transparency",

@@ -35,6 +35,9 @@ from doorstep.legal import api as legal
 from doorstep.legal import pages as legal_pages
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
+from doorstep.notify import api as push
+from doorstep.notify import service as notify
+from doorstep.notify.jobs import NOTIFY_EVENT
 from doorstep.partnerships import api as partnerships
 from doorstep.partnerships import pages as partnership_pages
 from doorstep.platform.blobs import make_blob_store
@@ -91,6 +94,7 @@ ROUTERS = (
     partnerships.router,
     transparency.router,
     invitations.router,
+    push.router,
     legal_pages.router,
     partnership_pages.router,
     transparency_pages.router,
@@ -124,6 +128,35 @@ def throttle_limits(settings: Settings) -> Limits:
     )
 
 
+class _Sent:
+    """The receipt of a job nobody waits for."""
+
+    def wait(self, timeout: float) -> bool:
+        del timeout
+        return False
+
+
+class _PushLane:
+    """The job queue, but push jobs go to their own pool (if any) and are never waited for."""
+
+    def __init__(self, jobs: queue.JobQueue, pushes: queue.JobQueue | None) -> None:
+        self._jobs = jobs
+        self._pushes = pushes
+
+    def send(self, task: str, *args: str) -> queue.Receipt:
+        """Hand the task over; a push job's receipt says nothing to wait for."""
+        if task != NOTIFY_EVENT:
+            return self._jobs.send(task, *args)
+        (self._pushes or self._jobs).send(task, *args)
+        return _Sent()
+
+    def close(self) -> None:
+        """Close both queues."""
+        self._jobs.close()
+        if self._pushes is not None:
+            self._pushes.close()
+
+
 def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     """Build the app for ``settings``; migrations run first unless the caller already did."""
     # Before anything is written there: the data folder is the operator's alone.
@@ -146,10 +179,17 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         # And a doorbell's snapshot, held in memory by every process for its short while.
         state.held = state.bus.held
 
-    jobs = queue.make_queue(settings, queue.JobContext(db, state.keys))
-    queue.dispatch_after_commit(
-        db._factory, jobs, wait_seconds=0 if settings.queue_url else settings.share_wait_seconds
+    context = queue.JobContext(db, state.keys)
+    jobs = queue.make_queue(settings, context)
+    # Pushes in a lane of their own: a request never waits for one, and a ring's push never
+    # waits behind a redaction on the shared pool.
+    lanes = _PushLane(
+        jobs, queue.InProcessQueue(context, threads=1) if not settings.queue_url else None
     )
+    queue.dispatch_after_commit(
+        db._factory, lanes, wait_seconds=0 if settings.queue_url else settings.share_wait_seconds
+    )
+    notify.start_pushes(db, settings)
     clip_jobs.clear_stale_files(settings.data_dir)
     scheduler = Scheduler()
     scheduler.add("stale-files", 600, partial(clip_jobs.clear_stale_files, settings.data_dir))
@@ -177,7 +217,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         if not closed:
             closed.append(True)
             scheduler.stop()
-            jobs.close()
+            lanes.close()
+            notify.stop_pushes(db)
             if isinstance(state.bus, MqttBus):
                 state.bus.close()
         db.dispose()

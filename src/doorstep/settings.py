@@ -157,6 +157,28 @@ class Settings(BaseSettings):
         "before returning with the share still preparing.",
     )
 
+    push_allow_loopback: bool = Field(
+        False,
+        description="Also accept http://127.0.0.1 and http://[::1] push endpoints (the demo and "
+        "the tests run their push service there); otherwise only https endpoints whose host "
+        "resolves to public addresses only.",
+    )
+    push_subject: str = Field(
+        "mailto:operator@doorstep.invalid",
+        description="The VAPID `sub` claim: a mailto: or https: contact push services may use "
+        "to reach the operator about the pushes.",
+        pattern=r"^(mailto:|https://)\S+$",
+    )
+    push_threads: Annotated[int, Field(ge=1, le=64)] = Field(
+        4,
+        description="Threads sending Web Push messages, in each process that runs push jobs.",
+    )
+    vapid_private_key: SecretStr = Field(
+        SecretStr(""),
+        description="The Web Push (VAPID) private key, as PEM or base64url raw P-256; empty "
+        "generates one into the data folder (vapid-private.pem) on first use.",
+    )
+
     turn_urls: str = Field(
         "",
         description="Comma-separated TURN URLs of the operator's relay for live view, e.g. "

@@ -8,6 +8,7 @@ from doorstep.doorbell import models as doorbell
 from doorstep.invitations import models as invitations
 from doorstep.legal import models as legal
 from doorstep.neighbors import models as feed
+from doorstep.notify import models as notify
 from doorstep.partnerships import models as partnerships
 from doorstep.platform.orm import Base
 from doorstep.requests import models as requests
@@ -26,5 +27,6 @@ MODULES = (
     partnerships,
     invitations,
     doorbell,
+    notify,
 )
 metadata = Base.metadata

@@ -7,7 +7,8 @@ list, so none of them depends on what else happened to be imported first.
 
 from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell import jobs as doorbell_jobs
+from doorstep.notify import jobs as notify_jobs
 from doorstep.requests import jobs as share_jobs
 
 #: The features whose tasks are registered.
-FEATURE_JOBS = (clip_jobs, share_jobs, doorbell_jobs)
+FEATURE_JOBS = (clip_jobs, share_jobs, doorbell_jobs, notify_jobs)

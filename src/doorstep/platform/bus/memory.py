@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,9 +72,29 @@ def _offer(subscription: Subscription, event: dict[str, Any]) -> None:
         subscription.dropped += 1
 
 
+#: Something else an account event should cause (a push, an email), called with the session
+#: before it commits: it queues its own work after commit, so a rollback drops it too.
+Echo = Callable[[Session, str, dict[str, Any]], None]
+#: Filled by the features that echo events (``notify.jobs`` and its kin) as they are imported.
+ECHOES: list[Echo] = []
+
+
+def add_echo(echo: Echo) -> None:
+    """Call ``echo`` for every account event from now on (once, however often it is added)."""
+    if echo not in ECHOES:
+        ECHOES.append(echo)
+
+
+def echo_event(db: Session, account_id: str, event: dict[str, Any]) -> None:
+    """Let every echo see an event published some other way than ``notify_after_commit``."""
+    for echo in ECHOES:
+        echo(db, account_id, event)
+
+
 def notify_after_commit(db: Session, account_id: str, event: dict[str, Any]) -> None:
     """Queue an event to be published once the session's transaction has committed."""
     after_commit.defer(db, after_commit.EVENTS, (account_id, event))
+    echo_event(db, account_id, event)
 
 
 def take_pending(db: Session) -> list[tuple[str, dict[str, Any]]]:

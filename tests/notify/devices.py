@@ -1,0 +1,35 @@
+"""Helpers for push tests: loopback-friendly settings, subscribing through the API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from doorstep.settings import Settings
+
+
+def with_loopback(settings: Settings) -> Settings:
+    """The settings, accepting the loopback push service the tests run."""
+    return settings.model_copy(update={"push_allow_loopback": True})
+
+
+def subscribe(
+    client: TestClient, csrf: str, subscription: dict[str, Any], name: str | None = None
+) -> Any:
+    """Send a browser's subscription to the API as the signed-in client."""
+    return client.post(
+        "/api/v1/push/devices",
+        json={**subscription, "name": name, "expirationTime": None},
+        headers={"x-csrf-token": csrf},
+    )
+
+
+def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Return once ``check()`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.02)
