@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import ipaddress
+import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -33,6 +34,8 @@ MAX_RETRY_SECONDS = 600.0
 MAX_RETRY_AFTER_SECONDS = 3600.0
 #: How much of a failure's message a device keeps to show its owner.
 MAX_FAILURE = 200
+#: RFC 8030 §5.4: a Topic is at most 32 characters of the URL-safe base64 alphabet.
+TOPIC_CHARS = re.compile(r"[A-Za-z0-9_-]{1,32}")
 P256DH_BYTES = 65
 AUTH_BYTES = 16
 

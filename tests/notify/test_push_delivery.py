@@ -1,0 +1,161 @@
+"""Events become pushes that a real push service on loopback checks, decrypts and answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from doorstep.notify import rules
+from doorstep.notify.service_outbox import Delivery, Outbox
+from doorstep.platform.http.state import AppState
+from doorstep.settings import Settings
+from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
+from tests.doorbell.test_api import press
+from tests.factories import resident
+from tests.notify.devices import subscribe, until, with_loopback
+from tests.notify.push_service import PushService
+from tests.samples import tiny_clip, tiny_jpeg
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return with_loopback(settings)
+
+
+@pytest.fixture
+def owner(client: TestClient, push_service: PushService) -> dict[str, Any]:
+    """Ada with a paired camera and her phone subscribed; the push service expects our key."""
+    csrf = resident(client)
+    push_service.expected_key = client.get("/api/v1/push/key").json()["public_key"]
+    camera = _camera(client, csrf)
+    subscription = push_service.subscription(name="phone")
+    device = subscribe(client, csrf, subscription, name="Phone")
+    assert device.status_code == 201, device.text
+    return {
+        "csrf": csrf,
+        "camera": camera["id"],
+        "token": _pair(client, csrf, camera["id"]),
+        "device": device.json()["id"],
+        "sub": PushService.subscription_id(subscription["endpoint"]),
+    }
+
+
+def _devices(client: TestClient) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = client.get("/api/v1/push/devices").json()
+    return listed
+
+
+def test_a_ring_pushes_an_urgent_minimal_message_that_opens_the_answer_page(
+    app: FastAPI, client: TestClient, owner: dict[str, Any], push_service: PushService
+) -> None:
+    with TestClient(app) as agent:
+        pressed = press(agent, owner["token"], snapshot=tiny_jpeg())
+    (received,) = push_service.wait_for(1)
+    assert push_service.rejected == []
+    payload = received.payload
+    assert payload["type"] == "ring"
+    assert payload["url"] == f"/cameras/{owner['camera']}/live?ring={pressed['ring_id']}"
+    assert payload["camera"] == "Front door"
+    # The minimum: no snapshot, no location, nothing but these fields.
+    assert set(payload) == {"type", "title", "body", "camera", "at", "url", "tag"}
+    assert "snapshot" not in json.dumps(payload)
+    headers = received.headers
+    assert headers["urgency"] == "high"
+    assert headers["ttl"] == "60"
+    assert rules.TOPIC_CHARS.fullmatch(headers["topic"])
+    until(lambda: _devices(client)[0]["last_success_at"] is not None)
+
+
+def test_an_alert_clip_pushes_and_a_clip_that_does_not_alert_does_not(
+    client: TestClient, owner: dict[str, Any], push_service: PushService, tmp_path: Path
+) -> None:
+    changed = client.patch(
+        f"/api/v1/cameras/{owner['camera']}",
+        json={"alert_mode": "people"},
+        headers={"x-csrf-token": owner["csrf"]},
+    )
+    assert changed.status_code == 200, changed.text
+    quiet = tiny_clip(tmp_path / "motion.mp4", frames=14).read_bytes()
+    stored = _upload(client, owner["token"], quiet, meta=_meta(labels=["motion"]))
+    assert stored.status_code == 201, stored.text
+    person = tiny_clip(tmp_path / "person.mp4", frames=16).read_bytes()
+    clip = _upload(client, owner["token"], person, meta=_meta(labels=["person"]))
+    assert clip.status_code == 201, clip.text
+    (received,) = push_service.wait_for(1)
+    # The one push is the person's clip: the motion-only clip sent none (stored first).
+    assert received.payload["type"] == "alert"
+    assert received.payload["url"] == f"/clips/{clip.json()['id']}"
+    assert received.payload["title"] == "A person at Front door"
+    assert received.headers["urgency"] == "normal"
+    assert received.headers["ttl"] == "3600"
+
+
+def test_a_gone_subscription_is_forgotten(
+    app: FastAPI, client: TestClient, owner: dict[str, Any], push_service: PushService
+) -> None:
+    push_service.respond(owner["sub"], 410)
+    with TestClient(app) as agent:
+        press(agent, owner["token"])
+    push_service.wait_for(1)
+    until(lambda: _devices(client) == [])
+
+
+def test_throttled_and_failing_pushes_are_tried_again_until_they_arrive(
+    app: FastAPI, client: TestClient, owner: dict[str, Any], push_service: PushService
+) -> None:
+    push_service.respond(owner["sub"], 429, retry_after=1)
+    push_service.respond(owner["sub"], 500)
+    with TestClient(app) as agent:
+        press(agent, owner["token"])
+    answered = [r.status for r in push_service.wait_for(3, timeout=20)]
+    assert answered == [429, 500, 201]
+    ring = push_service.received[-1].payload
+    assert [r.payload for r in push_service.received] == [ring, ring, ring]
+    until(lambda: _devices(client)[0]["last_success_at"] is not None)
+    assert _devices(client)[0]["last_failure"] is None
+
+
+def test_a_refused_push_is_given_up_and_shown_on_the_device(
+    client: TestClient, owner: dict[str, Any], push_service: PushService
+) -> None:
+    push_service.respond(owner["sub"], 400)
+    sent = client.post(
+        f"/api/v1/push/devices/{owner['device']}/test", headers={"x-csrf-token": owner["csrf"]}
+    )
+    assert sent.status_code == 202
+    push_service.wait_for(1)
+    until(lambda: _devices(client)[0]["last_failure"] is not None)
+    assert "400" in _devices(client)[0]["last_failure"]
+    assert len(push_service.received) == 1
+
+
+def test_a_ring_goes_out_ahead_of_a_queued_burst_of_motion_pushes(
+    app: FastAPI, client: TestClient, owner: dict[str, Any], push_service: PushService
+) -> None:
+    state: AppState = app.state.doorstep
+    subscription = push_service.subscription()
+    endpoint, keys = subscription["endpoint"], subscription["keys"]
+    motion = [
+        rules.Push(rules.Kind.ALERT, "Motion", "m", "Front door", "t", "/clips", f"event-{n}")
+        for n in range(40)
+    ]
+    ring = rules.Push(rules.Kind.RING, "Ring", "r", "Front door", "t", "/cameras", "ring")
+    # One sender: the order the service sees is the order the outbox chose.
+    outbox = Outbox(state.db, state.settings.model_copy(update={"push_threads": 1}))
+    try:
+        queued = [
+            Delivery(owner["device"], endpoint, keys["p256dh"], keys["auth"], push)
+            for push in [*motion, ring]
+        ]
+        assert outbox.submit(queued) == 41
+        received = push_service.wait_for(41, timeout=30)
+    finally:
+        outbox.close()
+    kinds = [r.payload["type"] for r in received]
+    assert kinds[0] == "ring"
+    assert kinds.count("alert") == 40
