@@ -135,7 +135,7 @@ def test_a_refused_push_is_given_up_and_shown_on_the_device(
 
 
 def test_a_ring_goes_out_ahead_of_a_queued_burst_of_motion_pushes(
-    app: FastAPI, client: TestClient, owner: dict[str, Any], push_service: PushService
+    app: FastAPI, owner: dict[str, Any], push_service: PushService
 ) -> None:
     state: AppState = app.state.doorstep
     subscription = push_service.subscription()
