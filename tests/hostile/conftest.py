@@ -21,6 +21,7 @@ from tests.agencies.test_api import HOME, apply, staff, verified_agency
 from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
 from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import accept_invitations, resident
+from tests.notify.devices import unreachable_subscription
 from tests.requests.test_api import post_rfa
 from tests.samples import tiny_clip, tiny_jpeg
 
@@ -130,6 +131,10 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
         "owner", "POST", "/api/v1/me/tokens", json={"name": "script", "scopes": ["account:read"]}
     )
     ids["token_id"] = _created(token)["id"]
+    device = world.send(
+        "owner", "POST", "/api/v1/push/devices", json=unreachable_subscription("world")
+    )
+    ids["device_id"] = _created(device)["id"]
 
     chief, chief_csrf, agency_id = verified_agency(app)
     ids["agency_id"] = agency_id

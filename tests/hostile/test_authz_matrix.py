@@ -18,6 +18,7 @@ from doorstep.platform.types import utcnow
 from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import PASSWORD
 from tests.hostile.conftest import ROLES, WARRANT, World
+from tests.notify.devices import unreachable_subscription
 from tests.requests.test_api import rfa_body
 from tests.samples import tiny_jpeg
 
@@ -49,6 +50,10 @@ def _sign_up_form(_world: World, role: str) -> dict[str, Any]:
     return {
         "data": {"email": f"form-{role}@example.org", "password": PASSWORD, "display_name": "F"}
     }
+
+
+def _push_device(_world: World, role: str) -> dict[str, Any]:
+    return {"json": unreachable_subscription(role)}
 
 
 def _camera_ids(world: World, _role: str) -> dict[str, Any]:
@@ -283,6 +288,17 @@ TABLE: list[Row] = [
         phase=1,
     ),
     Row("GET", "/api/v1/invitations", "401 ok ok ok ok ok ok ok"),
+    Row("GET", "/api/v1/push/key", ALL),
+    Row("GET", "/api/v1/push/devices", "401 ok ok ok ok ok ok ok"),
+    Row("POST", "/api/v1/push/devices", "401 ok ok ok ok ok ok ok", _push_device),
+    Row(
+        "PATCH",
+        "/api/v1/push/devices/{device_id}",
+        "401 ok 404 404 404 404 404 404",
+        _json({"name": "Phone"}),
+    ),
+    Row("POST", "/api/v1/push/devices/{device_id}/test", "401 ok 404 404 404 404 404 404"),
+    Row("DELETE", "/api/v1/push/devices/{device_id}", "401 ok 404 404 404 404 404 404", phase=1),
     Row(
         "POST",
         "/api/v1/invitations/{invitation_id}/accept",

@@ -17,6 +17,8 @@ from tests.factories import bearer, resident
 TOKEN_ROUTES: dict[str, str | None] = {
     "GET /api/v1/me": "account:read",
     "GET /api/v1/me/export": "account:read",  # and clips:read: see the test below
+    # Changing push devices is a browser's own business (it subscribes itself): no token scope.
+    "GET /api/v1/push/devices": "account:read",
     "GET /api/v1/feed": None,
     "GET /api/v1/cameras": "clips:read",
     "GET /api/v1/cameras/{camera_id}": "clips:read",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
 from doorstep.settings import Settings
@@ -33,3 +37,23 @@ def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "never happened"
         time.sleep(0.02)
+
+
+def unreachable_subscription(name: str) -> dict[str, Any]:
+    """A well-formed subscription on a name that never resolves (RFC 6761 ``.invalid``).
+
+    Accepted (it is https and names no private address), and nothing ever reaches it.
+    """
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+
+    def b64url(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    return {
+        "endpoint": f"https://push.invalid/send/{name}",
+        "keys": {"p256dh": b64url(point), "auth": b64url(secrets.token_bytes(16))},
+    }

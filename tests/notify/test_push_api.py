@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from doorstep.notify.rules import MAX_DEVICES
 from doorstep.notify.service_vapid import VAPID_KEY_FILE
 from doorstep.settings import Settings
 from tests.factories import bearer, resident
@@ -104,15 +103,3 @@ def test_a_token_reads_the_devices_but_cannot_change_them(
         assert added.status_code == 403
         gone = script.delete(f"/api/v1/push/devices/{device['id']}", headers=token)
         assert gone.status_code == 403
-
-
-def test_an_account_has_at_most_the_cap_of_devices(
-    client: TestClient, push_service: PushService
-) -> None:
-    csrf = resident(client)
-    for _ in range(MAX_DEVICES):
-        assert subscribe(client, csrf, push_service.subscription()).status_code == 201
-    over = subscribe(client, csrf, push_service.subscription())
-    assert over.status_code == 409, over.text
-    assert str(MAX_DEVICES) in over.json()["detail"]
-    assert len(client.get("/api/v1/push/devices").json()) == MAX_DEVICES

@@ -19,7 +19,7 @@ class PushKeys(Strict):
     """The subscription's keys, base64url as ``PushSubscription.toJSON()`` gives them."""
 
     p256dh: str = Field(max_length=120, description="The browser's P-256 public key (65 bytes)")
-    auth: str = Field(max_length=40, description="The browser's auth secret (16 bytes)")
+    auth: str = Field(max_length=60, description="The browser's auth secret (16 bytes)")
 
 
 class PushDeviceCreate(Strict):
