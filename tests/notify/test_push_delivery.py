@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from doorstep.app import create_app
 from doorstep.notify import rules
 from doorstep.notify.service_outbox import Delivery, Outbox
 from doorstep.platform.http.state import AppState
@@ -20,6 +22,12 @@ from tests.factories import resident
 from tests.notify.devices import subscribe, until, with_loopback
 from tests.notify.push_service import PushService
 from tests.samples import tiny_clip, tiny_jpeg
+
+
+@pytest.fixture
+def database_url(engine_database_url: str) -> str:
+    """One database: the devices' storage is tested on both in test_push_api.py."""
+    return engine_database_url
 
 
 @pytest.fixture
@@ -159,3 +167,25 @@ def test_a_ring_goes_out_ahead_of_a_queued_burst_of_motion_pushes(
     kinds = [r.payload["type"] for r in received]
     assert kinds[0] == "ring"
     assert kinds.count("alert") == 40
+
+
+def _senders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("doorstep-push")]
+
+
+def test_the_senders_start_with_the_first_push_and_stop_with_the_app(
+    settings: Settings, push_service: PushService
+) -> None:
+    app = create_app(settings)
+    assert _senders() == []
+    with TestClient(app) as client:
+        csrf = resident(client)
+        device = subscribe(client, csrf, push_service.subscription()).json()
+        assert _senders() == []
+        sent = client.post(
+            f"/api/v1/push/devices/{device['id']}/test", headers={"x-csrf-token": csrf}
+        )
+        assert sent.status_code == 202
+        push_service.wait_for(1)
+        assert len(_senders()) == settings.push_threads
+    assert _senders() == []
