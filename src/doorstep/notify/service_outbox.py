@@ -69,6 +69,9 @@ class Outbox:
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._busy = 0
+        #: Devices a push reached, written in one statement when the senders run out of work,
+        #: not one transaction per push (a burst to a thousand devices is a thousand pushes).
+        self._reached: set[str] = set()
         self._client: httpx.Client | None = None
         self._signer: Signer | None = None
 
@@ -89,7 +92,7 @@ class Outbox:
     def idle(self) -> bool:
         """Whether nothing is queued, waiting for a retry, or being sent."""
         with self._wake:
-            return not self._ready and not self._later and not self._busy
+            return not self._ready and not self._later and not self._busy and not self._reached
 
     def close(self) -> None:
         """Stop the senders after the POST each is in; queued deliveries are dropped."""
@@ -101,6 +104,8 @@ class Outbox:
             self._wake.notify_all()
         for thread in self._threads:
             thread.join(JOIN_SECONDS)
+        if self._reached:
+            self._note_reached(self._reached)
         if self._client is not None:
             self._client.close()
         if dropped:
@@ -120,17 +125,35 @@ class Outbox:
             self._threads.append(thread)
 
     def _take(self) -> Delivery | None:
-        with self._wake:
-            while not self._closed:
+        while True:
+            with self._wake:
+                if self._closed:
+                    return None
                 now = time.monotonic()
                 while self._later and self._later[0][0] <= now:
-                    _due, _order, delivery = heapq.heappop(self._later)
-                    heapq.heappush(self._ready, (delivery.push.priority, _order, delivery))
+                    _due, order, delivery = heapq.heappop(self._later)
+                    heapq.heappush(self._ready, (delivery.push.priority, order, delivery))
                 if self._ready:
                     self._busy += 1
                     return heapq.heappop(self._ready)[2]
-                self._wake.wait(self._later[0][0] - now if self._later else None)
-            return None
+                reached, self._reached = self._reached, set()
+                if not reached:
+                    self._wake.wait(self._later[0][0] - now if self._later else None)
+                    continue
+                self._busy += 1
+            # Out of work: note the successes now, outside the lock.
+            try:
+                self._note_reached(reached)
+            finally:
+                with self._wake:
+                    self._busy -= 1
+
+    def _note_reached(self, reached: set[str]) -> None:
+        try:
+            with self._database.session() as db:
+                store.record_successes(db, sorted(reached), utcnow())
+        except Exception:
+            log.exception("could not note %d pushes delivered", len(reached))
 
     def _run(self) -> None:
         while (delivery := self._take()) is not None:
@@ -171,17 +194,17 @@ class Outbox:
                 delivery, f"the push service could not be reached ({type(err).__name__})", None
             )
             return
-        status = response.status_code
+        status, retry_after = response
         if 200 <= status < 300:
-            with self._database.session() as db:
-                store.record_success(db, delivery.device_id, utcnow())
+            with self._wake:
+                self._reached.add(delivery.device_id)
         elif status in (404, 410):
             # The browser unsubscribed (or the push service forgot it): nothing will reach it.
             with self._database.session() as db:
                 store.delete_device(db, delivery.device_id)
         elif status == 429 or status >= 500:
-            retry_after = rules.parse_retry_after(response.headers.get("retry-after"))
-            self._retry(delivery, f"the push service answered {status}", retry_after)
+            seconds = rules.parse_retry_after(retry_after)
+            self._retry(delivery, f"the push service answered {status}", seconds)
         else:
             self._record(delivery.device_id, f"the push service refused the push ({status})")
 
@@ -190,7 +213,8 @@ class Outbox:
         with self._database.session() as db:
             store.record_failure(db, device_id, reason, utcnow())
 
-    def _post(self, delivery: Delivery) -> httpx.Response:
+    def _post(self, delivery: Delivery) -> tuple[int, str | None]:
+        """POST the push; the push service's status and Retry-After (its body is never read)."""
         assert self._client is not None
         assert self._signer is not None
         loopback = self._settings.push_allow_loopback
@@ -220,7 +244,10 @@ class Outbox:
         literal = f"[{address}]" if ":" in address else address
         url = f"{endpoint.scheme}://{literal}:{endpoint.port}{endpoint.target}"
         extensions = {"sni_hostname": endpoint.host} if endpoint.scheme == "https" else {}
-        return self._client.post(url, content=encrypted, headers=headers, extensions=extensions)
+        with self._client.stream(
+            "POST", url, content=encrypted, headers=headers, extensions=extensions
+        ) as response:
+            return response.status_code, response.headers.get("retry-after")
 
 
 def resolve(endpoint: rules.Endpoint, *, allow_loopback: bool) -> str:

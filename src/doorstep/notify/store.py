@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from doorstep.notify import rules
@@ -53,8 +54,16 @@ def add_device(
         auth=auth,
         created_at=now,
     )
-    db.add(row)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError:
+        # The same browser subscribing twice at once: the other request's row is this device.
+        found = find_by_endpoint(db, user_id, endpoint)
+        if found is None:
+            raise
+        found.p256dh, found.auth = p256dh, auth
+        return found
     return row
 
 
@@ -87,11 +96,11 @@ def delete_device(db: Session, device_id: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def record_success(db: Session, device_id: str, now: datetime) -> None:
-    """A push reached the device's push service."""
+def record_successes(db: Session, device_ids: list[str], now: datetime) -> None:
+    """Pushes reached these devices' push services."""
     db.execute(
         update(PushDevice)
-        .where(PushDevice.id == device_id)
+        .where(PushDevice.id.in_(device_ids))
         .values(last_success_at=now, last_failure=None, last_failure_at=None)
     )
 
