@@ -181,8 +181,10 @@ def decrypt(body: bytes, subscription: Subscription) -> bytes:
 class PushService:
     """An RFC 8030 push service on 127.0.0.1 in a thread of its own."""
 
-    def __init__(self, expected_key: str | None = None) -> None:
+    def __init__(self, expected_key: str | None = None, *, delay: float = 0.0) -> None:
         self.expected_key = expected_key
+        #: Seconds each answer takes, as across the internet to a real push service.
+        self.delay = delay
         self.received: list[Received] = []
         self.rejected: list[Rejected] = []
         self._subscriptions: dict[str, Subscription] = {}
@@ -349,6 +351,8 @@ class _Handler(BaseHTTPRequestHandler):
         at = time.time()
         headers = {name.lower(): value for name, value in self.headers.items()}
         status, extra = self.server.push.handle(self.path, headers, body, at)
+        if self.server.push.delay:
+            time.sleep(self.server.push.delay)
         self.send_response(status)
         for name, value in extra.items():
             self.send_header(name, value)
