@@ -150,10 +150,15 @@ class Receiver:
         self.deliveries.extend(Delivery(*row) for row in new)
         return self.deliveries
 
-    def wait_until(self, count: int, timeout: float) -> list[Delivery]:
-        """Poll until ``count`` deliveries in all have arrived (or the time is up)."""
+    def wait_until(self, count: int, timeout: float, quiet: float = 5.0) -> list[Delivery]:
+        """Poll until ``count`` deliveries in all arrived, or none for ``quiet`` s, or timeout."""
         deadline = time.monotonic() + timeout
+        seen, last_new = len(self.deliveries), time.monotonic()
         while len(self.poll()) < count and time.monotonic() < deadline:
+            if len(self.deliveries) > seen:
+                seen, last_new = len(self.deliveries), time.monotonic()
+            elif time.monotonic() - last_new > quiet:
+                break
             time.sleep(0.01)
         return self.deliveries
 
@@ -309,8 +314,8 @@ class Bench:
     def ring_latencies(self, owner: Owner, timeout: float = 10.0) -> tuple[list[float], int]:
         """Ring the owner; commit → received for each of their devices, and motion pushes after.
 
-        The second figure is how many motion pushes arrived after the ring's last delivery,
-        counted when the caller has waited for the flood: the queue the ring overtook.
+        The second figure is the position just past the ring's last delivery among all
+        deliveries: what arrives after it (once the caller waited for the flood) it overtook.
         """
         start = len(self.receiver.poll())
         rung = self.ring(owner)
@@ -326,7 +331,9 @@ class Bench:
                 break
             time.sleep(0.005)
         committed = self.commits.at.get(ring_id, pressed)
-        return [d.at - committed for d in arrived], start + len(arrived)
+        # Where the ring's last delivery stands among all deliveries, in order of arrival.
+        after = max((self.receiver.deliveries.index(d) + 1 for d in arrived), default=start)
+        return [d.at - committed for d in arrived], after
 
     def motion(self, owner: Owner) -> str:
         """The agent of the owner's first camera announces a person; the event's id."""
@@ -522,13 +529,15 @@ def run(
         started = time.monotonic()
         bench.grow(size)
         print(
-            f"  {bench.device_count} devices of {len(bench.owners)} residents "
+            f"  {bench.device_count:,} device(s) of {len(bench.owners):,} resident(s) "
             f"({time.monotonic() - started:.0f} s to sign up)",
             flush=True,
         )
         latencies = measure_rings(bench, args.rings)
         limit = f"p99 ≤ {LIMIT_P99_MS:.0f}" if size >= 1000 else ""
-        results.append(row(f"ring, {size:,} devices subscribed", latencies, limit))
+        results.append(
+            row(f"ring, {size:,} device{'s' * (size != 1)} subscribed", latencies, limit)
+        )
     if args.floods and len(bench.owners) > 1:
         latencies, overtaken = measure_floods(bench, args.floods)
         results.append(
@@ -539,8 +548,8 @@ def run(
             )
         )
         results.append(
-            f"| motion pushes the ring overtook (of {bench.device_count:,}) "
-            f"| {statistics.median(overtaken):.0f} | {min(overtaken)} (min) | {len(overtaken)} | |"
+            f"| motion pushes the ring overtook, of {bench.device_count:,} (median, fewest) "
+            f"| {statistics.median(overtaken):.0f} | {min(overtaken)} | {len(overtaken)} | |"
         )
     if args.fanouts:
         state = app.state.doorstep
