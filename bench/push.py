@@ -507,7 +507,8 @@ def main() -> int:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"Doorstep push bench, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"load {load}, push service answers in {args.service_ms:g} ms"
+        f"load {load}, push service answers in {args.service_ms:g} ms, "
+        f"{getattr(settings, 'push_threads', '?')} sender threads"
     )
     print()
     print("| event committed → push POST received (ms) | p50 | p99 | n | limit |")
