@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02  # type: ignore[import-untyped]
-from pywebpush import WebPusher, WebPushException, webpush  # type: ignore[import-untyped]
+from py_vapid import Vapid02
+from pywebpush import WebPusher, WebPushException, webpush
 
 from tests.notify.push_service import PushService, b64url, point
 
