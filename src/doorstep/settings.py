@@ -173,6 +173,35 @@ class Settings(BaseSettings):
         f"{MAX_TURN_TTL} (an hour), since a credential cannot be taken back before it expires.",
     )
 
+    smtp_host: str = Field(
+        "",
+        description="The SMTP relay that sends Doorstep's email (address verification, password "
+        "reset, sign-in and legal notices); empty turns email off and the pages say so.",
+    )
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        587, description="The SMTP relay's port (587 with STARTTLS, 465 with implicit TLS)."
+    )
+    smtp_user: str = Field("", description="User name to log in to the relay; empty: no login.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="Password for the relay login.")
+    smtp_from: str = Field(
+        "Doorstep <doorstep@localhost>",
+        description="The From address of Doorstep's email (an address the relay may send as).",
+    )
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the relay connection with STARTTLS before logging in."
+    )
+    smtp_tls: bool = Field(
+        False, description="Connect to the relay with TLS from the start (implicit TLS, port 465)."
+    )
+    smtp_timeout: Annotated[float, Field(gt=0, le=300)] = Field(
+        20.0, description="Seconds to wait for the relay before the job tries again later."
+    )
+    apprise_targets: bool = Field(
+        False,
+        description="Let users add Apprise URLs (ntfy://, gotify://, json:// ...) as notification "
+        "targets; Doorstep then connects to whatever address they give, so self-hosters only.",
+    )
+
     @field_validator("turn_ttl")
     @classmethod
     def _short_turn_ttl(cls, value: int) -> int:

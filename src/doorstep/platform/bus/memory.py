@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,11 @@ from doorstep.platform import after_commit
 
 #: Events an account's browsers may be slow to take; past this a full queue drops and counts.
 QUEUE_SIZE = 100
+
+#: Called with every event queued for an account, in its transaction: a notification channel
+#: (push, email, Apprise) registers one to send its own jobs after the commit.
+Echo = Callable[[Session, str, dict[str, Any]], None]
+ECHOES: list[Echo] = []
 
 
 @dataclass(eq=False)
@@ -74,6 +80,8 @@ def _offer(subscription: Subscription, event: dict[str, Any]) -> None:
 def notify_after_commit(db: Session, account_id: str, event: dict[str, Any]) -> None:
     """Queue an event to be published once the session's transaction has committed."""
     after_commit.defer(db, after_commit.EVENTS, (account_id, event))
+    for echo in ECHOES:
+        echo(db, account_id, event)
 
 
 def take_pending(db: Session) -> list[tuple[str, dict[str, Any]]]:

@@ -1,0 +1,1 @@
+"""Notifications that reach a closed app: Web Push devices and what each event sends them."""
