@@ -24,9 +24,9 @@ NOTICE_MAIL = "notice_mail"
 NOTICE_APPRISE = "notice_apprise"
 
 _BASIS = {
-    "consent": "you agreed to share it",
-    "warrant": "a court order (a warrant or subpoena) recorded by a reviewer",
-    "emergency": "an emergency request approved by two reviewers; you are told now it is over",
+    "legal_demand": "a legal demand (a warrant or court order) that a reviewer recorded and "
+    "checked against its scope",
+    "emergency": "an emergency request approved by two reviewers; you are told now that it is over",
 }
 
 
