@@ -66,19 +66,22 @@ def forgot(
 
 
 def _reset_page(request: Request, secret: str, status: int = 200, **extra: object) -> Response:
-    request.state.principal = None
+    request.state.principal = getattr(request.state, "principal", None)
     return render(request, "reset.html", {"secret": secret, **extra}, status=status)
 
 
 @router.get("/reset/{secret}")
-def reset_page(request: Request, db: DbDep, secret: str) -> Response:
+def reset_page(request: Request, principal: OptionalPrincipal, db: DbDep, secret: str) -> Response:
     """The new-password form of a reset link, or why the link does not work."""
+    request.state.principal = principal
     try:
         state = service_email.reset_link_state(db, secret[:MAX_SECRET])
     except NotFound:
         return _reset_page(request, "", 404, refused=UNKNOWN_LINK)
     if state is not LinkState.GOOD:
         return _reset_page(request, "", 410, refused=REFUSED[state])
+    # The form posts as a signed-out one does (the double-submit cookie), whoever is signed in.
+    request.state.principal = None
     return _reset_page(request, secret)
 
 
