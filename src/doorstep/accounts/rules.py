@@ -49,7 +49,7 @@ class LinkPurpose(StrEnum):
 
 
 #: How long a mailed link works: a reset link briefly (it is a key to the account).
-LINK_LIFETIME = {LinkPurpose.VERIFY: timedelta(days=7), LinkPurpose.RESET: timedelta(hours=1)}
+LINK_LIFETIME = {LinkPurpose.VERIFY: timedelta(days=2), LinkPurpose.RESET: timedelta(hours=1)}
 #: Unused links of one kind an account may have out at once; more are quietly not sent, so
 #: nobody can fill a stranger's inbox from the forgot-password page.
 MAX_OPEN_LINKS = 3

@@ -16,7 +16,7 @@ from doorstep.settings import Settings
 _SIGN_OFF = "\n\n-- \nDoorstep at {base}\nYou get this because of your Doorstep account.\n"
 
 
-def _minutes(purpose: LinkPurpose) -> str:
+def _lifetime(purpose: LinkPurpose) -> str:
     seconds = int(LINK_LIFETIME[purpose].total_seconds())
     return f"{seconds // 3600} hour" if seconds == 3600 else f"{seconds // 86400} days"
 
@@ -32,7 +32,7 @@ def _link_letter(db: Session, settings: Settings, master_key: bytes, link_id: st
         text = (
             "Someone (we hope you) signed up to Doorstep with this address.\n\n"
             f"To confirm the address, open this link:\n\n  {url}\n\n"
-            f"It works once, for {_minutes(LinkPurpose.VERIFY)}. If it was not you, ignore this "
+            f"It works once, for {_lifetime(LinkPurpose.VERIFY)}. If it was not you, ignore this "
             "mail: nothing is sent to this address until it is confirmed."
         )
         return Letter(
@@ -41,7 +41,7 @@ def _link_letter(db: Session, settings: Settings, master_key: bytes, link_id: st
     text = (
         "Someone (we hope you) asked to reset the password of the Doorstep account with this "
         f"address.\n\nTo choose a new password, open this link:\n\n  {url}\n\n"
-        f"It works once, for {_minutes(LinkPurpose.RESET)}. Choosing a new password signs "
+        f"It works once, for {_lifetime(LinkPurpose.RESET)}. Choosing a new password signs "
         "every other browser out and revokes the account's API tokens.\n\n"
         "If it was not you, ignore this mail: your password stays as it is."
     )

@@ -43,11 +43,13 @@ def is_legal_notice(event: dict[str, Any]) -> bool:
 def notice_text(event: dict[str, Any]) -> tuple[str, str] | None:
     """The title and line an Apprise target gets for an event, or None if it sends none."""
     kind = event.get("type")
-    camera = _text(event.get("camera_name"), 60) or "a camera"
+    # A clip's details are in its own object; an event's and a ring's at the top.
+    detail = event["clip"] if kind == "clip" and isinstance(event.get("clip"), dict) else event
+    camera = _text(detail.get("camera_name"), 60) or "a camera"
     if kind == "ring":
         return "Doorbell", f"Someone rang at {camera}."
-    if kind == "event_started" and event.get("alert") is True:
-        labels = event.get("labels")
+    if kind in ("event_started", "clip") and event.get("alert") is True:
+        labels = detail.get("labels")
         what = ", ".join(str(x) for x in labels[:3]) if isinstance(labels, list) and labels else ""
         return "Alert", f"{what or 'Motion'} at {camera}."
     if kind == "rfa" and isinstance(event.get("request"), dict):
