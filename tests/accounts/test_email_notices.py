@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from doorstep.accounts.models import NoticeTarget
+from doorstep.legal.service_disclose import send_due_notices
+from doorstep.platform.types import utcnow
 from doorstep.settings import Environment, Settings
 from tests.legal.test_api import disclose, record, scene
 from tests.mailbox import Mailbox, body_of, link_in
@@ -138,3 +141,27 @@ def test_a_target_apprise_does_not_know_is_refused(app: FastAPI, mailbox: Mailbo
     )
     assert refused.status_code == 422
     assert "Not an Apprise URL" in refused.text
+
+
+def test_a_notice_held_by_a_non_disclosure_order_is_mailed_when_the_order_ends(
+    app: FastAPI, mailbox: Mailbox
+) -> None:
+    s = scene(app)
+    verify = link_in(mailbox.wait_to("owner@example.org")[0], "verify")
+    assert s.owner.get(urlsplit(verify).path).status_code == 200
+    demand = record(s)
+    ends = utcnow() + timedelta(days=3)
+    ordered = s.reviewer.post(
+        f"/api/v1/legal/demands/{demand['id']}/non-disclosure-order",
+        json={"ends_at": ends.isoformat()},
+        headers={"x-csrf-token": s.reviewer_csrf},
+    )
+    assert ordered.status_code == 200, ordered.text
+    assert disclose(s, demand["id"], clip_ids=[s.clip_id]).status_code == 200
+    state = app.state.doorstep
+    assert send_due_notices(state, now=ends - timedelta(days=1)) == 0
+    assert send_due_notices(state, now=ends + timedelta(minutes=1)) == 1
+    [_, notice] = mailbox.wait_to("owner@example.org", 2)
+    assert notice["Subject"] == "Your footage was disclosed to Portland Police Bureau"
+    # Nothing went out while the order held it back: the verification link, then this.
+    assert len(mailbox.to("owner@example.org")) == 2

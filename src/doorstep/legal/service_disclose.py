@@ -29,7 +29,7 @@ from doorstep.legal.models import (
     LegalDemand,
 )
 from doorstep.media.copies import Footage, seal_copy
-from doorstep.platform.bus.memory import notify_after_commit
+from doorstep.platform.bus.memory import echo_event, notify_after_commit
 from doorstep.platform.crypto import iter_decrypted_range, unwrap_key
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
@@ -130,6 +130,9 @@ def send_due_notices(state: AppState, now: datetime | None = None) -> int:
     """The periodic job: notices whose order ended or emergency is over; returns how many."""
     with state.db.session() as db:
         sent = notify_due(db, state.master_key, now or utcnow())
+        # Published below, but pushed and emailed like every other event, after this commit.
+        for owner_id, event in sent:
+            echo_event(db, owner_id, event)
         moment = now or utcnow()
         for row in legal.emergencies(db):
             if row.owners_notified_at is None and legal.disclosures_for(db, emergency_id=row.id):

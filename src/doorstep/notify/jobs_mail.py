@@ -5,7 +5,7 @@ from __future__ import annotations
 from doorstep.accounts import service_targets
 from doorstep.notify import service_mail
 from doorstep.platform import mail
-from doorstep.platform.bus.memory import ECHOES
+from doorstep.platform.bus.memory import add_echo
 from doorstep.platform.queue.core import TASKS, JobContext, JobQueue
 
 
@@ -35,5 +35,4 @@ def _apprise_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) ->
 
 TASKS.register(service_mail.NOTICE_MAIL, _mail_task, detached=True)
 TASKS.register(service_mail.NOTICE_APPRISE, _apprise_task, detached=True)
-if service_mail.echo not in ECHOES:
-    ECHOES.append(service_mail.echo)
+add_echo(service_mail.echo)

@@ -16,11 +16,6 @@ from doorstep.platform import after_commit
 #: Events an account's browsers may be slow to take; past this a full queue drops and counts.
 QUEUE_SIZE = 100
 
-#: Called with every event queued for an account, in its transaction: a notification channel
-#: (push, email, Apprise) registers one to send its own jobs after the commit.
-Echo = Callable[[Session, str, dict[str, Any]], None]
-ECHOES: list[Echo] = []
-
 
 @dataclass(eq=False)
 class Subscription:
@@ -77,11 +72,29 @@ def _offer(subscription: Subscription, event: dict[str, Any]) -> None:
         subscription.dropped += 1
 
 
+#: Something else an account event should cause (a push, an email), called with the session
+#: before it commits: it queues its own work after commit, so a rollback drops it too.
+Echo = Callable[[Session, str, dict[str, Any]], None]
+#: Filled by the features that echo events (``notify.jobs`` and its kin) as they are imported.
+ECHOES: list[Echo] = []
+
+
+def add_echo(echo: Echo) -> None:
+    """Call ``echo`` for every account event from now on (once, however often it is added)."""
+    if echo not in ECHOES:
+        ECHOES.append(echo)
+
+
+def echo_event(db: Session, account_id: str, event: dict[str, Any]) -> None:
+    """Let every echo see an event published some other way than ``notify_after_commit``."""
+    for echo in ECHOES:
+        echo(db, account_id, event)
+
+
 def notify_after_commit(db: Session, account_id: str, event: dict[str, Any]) -> None:
     """Queue an event to be published once the session's transaction has committed."""
     after_commit.defer(db, after_commit.EVENTS, (account_id, event))
-    for echo in ECHOES:
-        echo(db, account_id, event)
+    echo_event(db, account_id, event)
 
 
 def take_pending(db: Session) -> list[tuple[str, dict[str, Any]]]:
