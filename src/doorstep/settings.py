@@ -191,7 +191,9 @@ class Settings(BaseSettings):
         True, description="Upgrade the relay connection with STARTTLS before logging in."
     )
     smtp_tls: bool = Field(
-        False, description="Connect to the relay with TLS from the start (implicit TLS, port 465)."
+        False,
+        description="Connect to the relay with TLS from the start (implicit TLS, port 465); "
+        "DOORSTEP_SMTP_STARTTLS is then not used.",
     )
     smtp_timeout: Annotated[float, Field(gt=0, le=300)] = Field(
         20.0, description="Seconds to wait for the relay before the job tries again later."
@@ -243,6 +245,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"DOORSTEP_DB_REQUESTS + DOORSTEP_DB_UPLOADS may be at most {MAX_DB_PERMITS}: "
                 "each permit needs a pooled connection and the rest are for background jobs"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_relay_password_in_clear(self) -> Settings:
+        if self.smtp_host and self.smtp_user and not (self.smtp_tls or self.smtp_starttls):
+            raise ValueError(
+                "DOORSTEP_SMTP_USER is set but neither DOORSTEP_SMTP_STARTTLS nor "
+                "DOORSTEP_SMTP_TLS is: the relay password would cross the network in clear"
             )
         return self
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from doorstep.accounts.rules import (
     LINK_LIFETIME,
     LinkPurpose,
@@ -12,6 +15,7 @@ from doorstep.accounts.rules import (
     tell_new_sign_in,
 )
 from doorstep.notify.service_mail import is_legal_notice, notice_text
+from doorstep.settings import Settings
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
@@ -52,3 +56,9 @@ def test_apprise_gets_rings_alerts_requests_and_disclosures_only() -> None:
     rfa = {"type": "rfa", "request": {"agency_name": "PPB"}}
     assert notice_text(rfa) == ("Request for assistance", "PPB asks for footage near your cameras.")
     assert notice_text({"type": "mjpeg"}) is None
+
+
+def test_a_relay_password_is_never_sent_in_clear() -> None:
+    with pytest.raises(ValidationError, match="in clear"):
+        Settings(smtp_host="mail.example.org", smtp_user="door", smtp_starttls=False)
+    Settings(smtp_host="mail.example.org", smtp_user="door", smtp_starttls=False, smtp_tls=True)
