@@ -186,7 +186,9 @@ def queue_worker(state: AppState) -> Iterator[None]:
     if not settings.queue_url:
         yield
         return
-    running = start_worker(settings, JobContext(state.db, state.keys), threads=2, idle_wake_ms=50)
+    running = start_worker(
+        settings, JobContext(state.db, state.keys, settings), threads=2, idle_wake_ms=50
+    )
     try:
         yield
     finally:

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 import doorstep.tasks  # noqa: F401 - registers every feature's background tasks
 from doorstep import __version__
 from doorstep.accounts import api as accounts
-from doorstep.accounts import pages, throttling
+from doorstep.accounts import pages, pages_email, throttling
 from doorstep.accounts.service import AUTHENTICATOR
 from doorstep.accounts.throttle_rules import Backoff, Limits, Window
 from doorstep.agencies import api as agencies
@@ -103,6 +103,7 @@ ROUTERS = (
     agency_pages.router,
     request_pages.router,
     invitation_pages.router,
+    pages_email.router,
     pages.router,
 )
 
@@ -179,7 +180,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         # And a doorbell's snapshot, held in memory by every process for its short while.
         state.held = state.bus.held
 
-    context = queue.JobContext(db, state.keys)
+    context = queue.JobContext(db, state.keys, settings)
     jobs = queue.make_queue(settings, context)
     # Pushes in a lane of their own: a request never waits for one, and a ring's push never
     # waits behind a redaction on the shared pool.

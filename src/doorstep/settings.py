@@ -195,6 +195,37 @@ class Settings(BaseSettings):
         f"{MAX_TURN_TTL} (an hour), since a credential cannot be taken back before it expires.",
     )
 
+    smtp_host: str = Field(
+        "",
+        description="The SMTP relay that sends Doorstep's email (address verification, password "
+        "reset, sign-in and legal notices); empty turns email off and the pages say so.",
+    )
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        587, description="The SMTP relay's port (587 with STARTTLS, 465 with implicit TLS)."
+    )
+    smtp_user: str = Field("", description="User name to log in to the relay; empty: no login.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="Password for the relay login.")
+    smtp_from: str = Field(
+        "Doorstep <doorstep@localhost>",
+        description="The From address of Doorstep's email (an address the relay may send as).",
+    )
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the relay connection with STARTTLS before logging in."
+    )
+    smtp_tls: bool = Field(
+        False,
+        description="Connect to the relay with TLS from the start (implicit TLS, port 465); "
+        "DOORSTEP_SMTP_STARTTLS is then not used.",
+    )
+    smtp_timeout: Annotated[float, Field(gt=0, le=300)] = Field(
+        20.0, description="Seconds to wait for the relay before the job tries again later."
+    )
+    apprise_targets: bool = Field(
+        False,
+        description="Let users add Apprise URLs (ntfy://, gotify://, json:// ...) as notification "
+        "targets; Doorstep then connects to whatever address they give, so self-hosters only.",
+    )
+
     @field_validator("turn_ttl")
     @classmethod
     def _short_turn_ttl(cls, value: int) -> int:
@@ -236,6 +267,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"DOORSTEP_DB_REQUESTS + DOORSTEP_DB_UPLOADS may be at most {MAX_DB_PERMITS}: "
                 "each permit needs a pooled connection and the rest are for background jobs"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_relay_password_in_clear(self) -> Settings:
+        if self.smtp_host and self.smtp_user and not (self.smtp_tls or self.smtp_starttls):
+            raise ValueError(
+                "DOORSTEP_SMTP_USER is set but neither DOORSTEP_SMTP_STARTTLS nor "
+                "DOORSTEP_SMTP_TLS is: the relay password would cross the network in clear"
             )
         return self
 

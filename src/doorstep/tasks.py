@@ -5,10 +5,12 @@ queue itself knows no feature. The app, the worker and the demo's own queue all 
 list, so none of them depends on what else happened to be imported first.
 """
 
+from doorstep.accounts import jobs as account_jobs
 from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell import jobs as doorbell_jobs
 from doorstep.notify import jobs as notify_jobs
+from doorstep.notify import jobs_mail as notice_mail_jobs
 from doorstep.requests import jobs as share_jobs
 
 #: The features whose tasks are registered.
-FEATURE_JOBS = (clip_jobs, share_jobs, doorbell_jobs, notify_jobs)
+FEATURE_JOBS = (clip_jobs, share_jobs, doorbell_jobs, account_jobs, notify_jobs, notice_mail_jobs)

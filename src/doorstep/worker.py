@@ -103,7 +103,7 @@ def main_worker(argv: Sequence[str]) -> int:
     migrate(db.engine)
     scratch = settings.data_dir / WORK_FOLDER
     keys = Keys(master=load_master_key(settings), blobs=make_blob_store(settings), scratch=scratch)
-    context = queue.JobContext(db, keys)
+    context = queue.JobContext(db, keys, settings)
     running = start_worker(settings, context, threads=args.threads or settings.job_threads)
     jobs, broker = running.jobs, running.broker
     scheduler = Scheduler()

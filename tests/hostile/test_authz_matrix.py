@@ -219,6 +219,8 @@ class Row:
 
 
 ALL = "ok ok ok ok ok ok ok ok"
+#: Nothing there for anyone (a link that was never sent).
+NONE = "404 404 404 404 404 404 404 404"
 TABLE: list[Row] = [
     Row("GET", "/openapi.json", ALL),
     Row("GET", "/healthz", ALL),
@@ -747,6 +749,39 @@ TABLE: list[Row] = [
         "403 403 403 403 403 403 403 403",
         _form({"email": "login@example.org", "password": PASSWORD}),
         keep_cookies=True,
+    ),
+    Row("GET", "/forgot", ALL),
+    # Signed-out forms: the matrix's clients send no double-submit cookie, so all are refused.
+    Row(
+        "POST",
+        "/forgot",
+        "403 403 403 403 403 403 403 403",
+        _form({"email": "login@example.org"}),
+        keep_cookies=True,
+    ),
+    Row("GET", "/reset/{secret}", NONE, params={"secret": "owner_id"}),
+    Row(
+        "POST",
+        "/reset/{secret}",
+        "403 403 403 403 403 403 403 403",
+        _form({"new_password": PASSWORD}),
+        params={"secret": "owner_id"},
+        keep_cookies=True,
+    ),
+    Row("GET", "/verify/{secret}", NONE, params={"secret": "owner_id"}),
+    Row("POST", "/account/email/verify", "login ok ok ok ok ok ok ok"),
+    # Apprise targets are off in these settings: refused for everyone signed in.
+    Row(
+        "POST",
+        "/account/targets",
+        "login 403 403 403 403 403 403 403",
+        _form({"url": "json://127.0.0.1:9/hook"}),
+    ),
+    Row(
+        "POST",
+        "/account/targets/{target_id}/remove",
+        "login 404 404 404 404 404 404 404",
+        params={"target_id": "owner_id"},
     ),
     Row("POST", "/logout", "ok ok ok ok ok ok ok ok", phase=6),
     Row("GET", "/account", "login ok ok ok ok ok ok ok"),

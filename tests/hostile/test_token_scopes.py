@@ -141,3 +141,15 @@ def test_a_token_works_behind_a_proxy_prefix(app: FastAPI, client: TestClient) -
         answer = proxied.get("/doorstep/api/v1/clips", headers=token)
         assert answer.status_code == 200, answer.text
         assert proxied.get("/doorstep/account", headers=token).status_code == 403
+
+
+def test_a_token_does_not_reach_the_email_pages(app: FastAPI, client: TestClient) -> None:
+    """Sending a confirmation link and adding or removing notification targets are for a browser."""
+    csrf = resident(client)
+    token = bearer(client, csrf, set(TOKEN_SCOPES))
+    with TestClient(app) as script:
+        for path in ("/account/email/verify", "/account/targets", "/account/targets/x/remove"):
+            answer = script.post(
+                path, headers=token, data={"url": "json://127.0.0.1:9/x"}, follow_redirects=False
+            )
+            assert answer.status_code == 403, path

@@ -1,4 +1,4 @@
-"""Accounts' tables: people, their sessions and tokens, owner keys and sign-in throttles."""
+"""Accounts' tables: people, their sessions and tokens, owner keys, sign-in throttles, email."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ class User(Base):
     home_cell: Mapped[str | None] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When a link mailed to ``email`` was followed; None while the address is unproven.
+    email_verified_at: Mapped[datetime | None] = mapped_column()
 
     sessions: Mapped[list[BrowserSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -46,6 +48,11 @@ class User(Base):
     )
     cameras: Mapped[list[Camera]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+    notice_targets: Mapped[list[NoticeTarget]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="NoticeTarget.created_at, NoticeTarget.id",
     )
 
 
@@ -126,6 +133,55 @@ class OwnerKey(Base):
     )
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmailLink(Base):
+    """A single-use link mailed to an address: to verify it, or to reset the password.
+
+    Only the SHA-256 of the link's secret is kept; the secret itself is made again from the
+    row id with the master key when the mail is written (``platform.sealed.derived_secret``).
+    """
+
+    __tablename__ = "email_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    #: The address the link went to: following it proves this address, not a later one.
+    email: Mapped[str] = mapped_column(String(254))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class SeenBrowser(Base):
+    """A browser that signed in to an account before: its next sign-in sends no "new sign-in" mail.
+
+    ``key`` is a keyed hash of the account and the browser's device id (its known-device
+    cookie), so the table names neither a browser nor an address.
+    """
+
+    __tablename__ = "seen_browsers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column()
+
+
+class NoticeTarget(Base):
+    """An Apprise URL the account added as an extra notification target, sealed at rest."""
+
+    __tablename__ = "notice_targets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The URL (which may hold a password or token) under a master-key-derived key.
+    sealed_url: Mapped[bytes] = mapped_column(LargeBinary)
+    #: What the account page shows: the scheme and host, never the secret parts.
+    masked: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failure: Mapped[str | None] = mapped_column(String(200))
 
 
 # The tables named in relationships above are mapped whenever these are (SQLAlchemy resolves

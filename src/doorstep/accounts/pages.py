@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from doorstep.accounts import service as accounts
+from doorstep.accounts import service_email, service_targets
 from doorstep.accounts._http import clear_session_cookie, start_browser_session
 from doorstep.accounts.auth import OptionalPrincipal
 from doorstep.errors import DoorstepError, InvalidInput, NotAuthenticated
@@ -27,6 +28,13 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=400)]
 OptionalText = Annotated[str, Form(max_length=400)]
 FORM_ERRORS = (InvalidInput, NotAuthenticated)
+#: What a redirect back to the account page may say (``?notice=``): fixed texts only.
+NOTICES = {
+    "link-sent": "A new confirmation link is on its way to your email.",
+    "link-not-sent": "No link was sent: follow one of the links already sent, or try later.",
+    "target-added": "Notification target added.",
+    "target-removed": "Notification target removed.",
+}
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -56,10 +64,11 @@ def landing(request: Request, principal: OptionalPrincipal) -> Response:
 
 
 @router.get("/signup")
-def signup_page(request: Request, principal: OptionalPrincipal) -> Response:
+def signup_page(request: Request, principal: OptionalPrincipal, state: StateDep) -> Response:
     """The sign-up form."""
     request.state.principal = principal
-    return render(request, "signup.html", {"form": {}})
+    email_on = service_email.email_on(state.settings)
+    return render(request, "signup.html", {"form": {}, "email_on": email_on})
 
 
 @router.post("/signup")
@@ -93,7 +102,7 @@ def signup(
         return render(
             request,
             "signup.html",
-            {"form": form, "error": err},
+            {"form": form, "error": err, "email_on": service_email.email_on(state.settings)},
             status=err.status,
             headers=_retry_after(err),
         )
@@ -146,7 +155,8 @@ def logout(request: Request, principal: OptionalPrincipal, db: DbDep, state: Sta
     return response
 
 
-def _account(request: Request, principal: OptionalPrincipal, **extra: object) -> Response:
+def account_view(request: Request, principal: OptionalPrincipal, **extra: object) -> Response:
+    """The account page with ``extra`` (an error, a notice), or the way to log in."""
     if principal is None:
         return _see_other("/login?next=" + quote(request.url.path))
     request.state.principal = principal
@@ -155,14 +165,25 @@ def _account(request: Request, principal: OptionalPrincipal, **extra: object) ->
     home = f"{user.home_lat}, {user.home_lon}" if user.home_lat is not None else ""
     status = extra.pop("status", 200)
     assert isinstance(status, int)
-    context = {"home": home, "cell": cell, "tokens": user.tokens, **extra}
+    settings = request.app.state.doorstep.settings
+    context = {
+        "home": home,
+        "cell": cell,
+        "tokens": user.tokens,
+        "email_on": service_email.email_on(settings),
+        "targets_on": service_targets.targets_on(settings),
+        "targets": service_targets.list_targets(user),
+        **extra,
+    }
     return render(request, "account.html", context, status=status)
 
 
 @router.get("/account")
-def account_page(request: Request, principal: OptionalPrincipal, welcome: int = 0) -> Response:
-    """Account settings: profile, home, password, tokens, deletion."""
-    return _account(request, principal, welcome=bool(welcome))
+def account_page(
+    request: Request, principal: OptionalPrincipal, welcome: int = 0, notice: str = ""
+) -> Response:
+    """Account settings: profile, home, email, notification targets, password, tokens."""
+    return account_view(request, principal, welcome=bool(welcome), notice=NOTICES.get(notice))
 
 
 @router.post("/account/profile")
@@ -185,8 +206,8 @@ def update_profile(
             change_home=True,
         )
     except FORM_ERRORS as err:
-        return _account(request, principal, profile_error=err, status=err.status)
-    return _account(request, principal, notice="Profile saved.")
+        return account_view(request, principal, profile_error=err, status=err.status)
+    return account_view(request, principal, notice="Profile saved.")
 
 
 @router.post("/account/password")
@@ -206,7 +227,7 @@ def change_password(
             db, request, state, principal.user, current_password, new_password
         )
     except FORM_ERRORS as err:
-        return _account(request, principal, password_error=err, status=err.status)
+        return account_view(request, principal, password_error=err, status=err.status)
     response = _see_other("/account?changed=1")
     start_browser_session(response, state, signed_in)
     return response
@@ -226,8 +247,8 @@ def create_token(
     try:
         secret = accounts.issue_page_token(db, principal.user, name=name, scopes=scopes)
     except FORM_ERRORS as err:
-        return _account(request, principal, token_error=err, status=err.status)
-    return _account(request, principal, new_token=secret)
+        return account_view(request, principal, token_error=err, status=err.status)
+    return account_view(request, principal, new_token=secret)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
@@ -238,7 +259,7 @@ def revoke_token(
     if principal is None:
         return _see_other("/login")
     accounts.revoke_token(db, principal.user, token_id)
-    return _account(request, principal, notice="Token revoked.")
+    return account_view(request, principal, notice="Token revoked.")
 
 
 @router.post("/account/delete")
@@ -251,7 +272,7 @@ def delete_account(
     try:
         accounts.delete_account(db, principal.user, password, state.keys)
     except FORM_ERRORS as err:
-        return _account(request, principal, delete_error=err, status=err.status)
+        return account_view(request, principal, delete_error=err, status=err.status)
     response = _see_other("/?deleted=1")
     clear_session_cookie(response, state)
     return response

@@ -1,6 +1,9 @@
-"""Password strength rules, applied at sign-up and password change."""
+"""Password strength, and the rules of mailed links and sign-in notices."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from doorstep.errors import InvalidInput
 
@@ -36,3 +39,48 @@ def check_password(password: str, *, email: str = "", display_name: str = "") ->
     personal = {email.split("@")[0].lower(), display_name.lower().replace(" ", "")}
     if any(len(word) >= 4 and word in lowered for word in personal):
         raise InvalidInput("don't use your email or name in the password", field="password")
+
+
+class LinkPurpose(StrEnum):
+    """What a mailed link does when followed."""
+
+    VERIFY = "verify"
+    RESET = "reset"
+
+
+#: How long a mailed link works: a reset link briefly (it is a key to the account).
+LINK_LIFETIME = {LinkPurpose.VERIFY: timedelta(days=2), LinkPurpose.RESET: timedelta(hours=1)}
+#: Unused links of one kind an account may have out at once; more are quietly not sent, so
+#: nobody can fill a stranger's inbox from the forgot-password page.
+MAX_OPEN_LINKS = 3
+#: Browsers an account remembers for "new sign-in" mail; the least recent go first.
+MAX_SEEN_BROWSERS = 50
+#: Apprise targets one account may add, and the longest URL.
+MAX_NOTICE_TARGETS = 10
+MAX_TARGET_URL = 2000
+
+
+class LinkState(StrEnum):
+    """Whether a mailed link may still be followed."""
+
+    GOOD = "good"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+def link_state(expires_at: datetime, used_at: datetime | None, now: datetime) -> LinkState:
+    """A link works once, before it expires."""
+    if used_at is not None:
+        return LinkState.USED
+    if now >= expires_at:
+        return LinkState.EXPIRED
+    return LinkState.GOOD
+
+
+def tell_new_sign_in(*, seen_before: bool, account_has_seen_any: bool) -> bool:
+    """Mail "new sign-in" for a browser the account has not seen, but not for its very first.
+
+    The first browser ever is the one the account was made for: mailing it would only teach
+    people to ignore the notice.
+    """
+    return not seen_before and account_has_seen_any

@@ -94,6 +94,8 @@ class UserPrivate(BaseModel):
     home: HomeLocation | None
     home_cell: PublicCell | None
     created_at: datetime
+    #: When the address was proven by a mailed link; None while it is not.
+    email_verified_at: datetime | None = None
 
 
 class ProfileUpdate(Strict):

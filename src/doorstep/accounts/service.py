@@ -15,7 +15,7 @@ from typing import NamedTuple
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from doorstep.accounts import export, store, throttling
+from doorstep.accounts import export, service_email, store, throttling
 from doorstep.accounts.auth import Principal
 from doorstep.accounts.models import ApiToken, User
 from doorstep.accounts.roles import Role
@@ -54,6 +54,7 @@ def user_private(user: User) -> UserPrivate:
         home=home,
         home_cell=cell,
         created_at=user.created_at,
+        email_verified_at=user.email_verified_at,
     )
 
 
@@ -107,7 +108,7 @@ def sign_up(
     A taken email gets a stand-in that is never stored (see ``sign_up.create_account``).
     """
     throttling.count_sign_up(db, request, state)
-    return create_account(
+    made = create_account(
         db,
         email=email,
         password=password,
@@ -115,12 +116,15 @@ def sign_up(
         home=home,
         cell_resolution=state.settings.public_cell_resolution,
     )
+    service_email.after_sign_up(db, state, made)
+    return made
 
 
 def log_in(db: Session, request: Request, state: AppState, email: str, password: str) -> SignedIn:
     """Check the password within the sign-in throttles and start a browser session."""
     origin = throttling.sign_in_origin(request, state)
     user = store.authenticate(db, email, password, origin, state.limits)
+    origin = service_email.after_sign_in(db, state, user, origin)
     return SignedIn(user, store.start_session(db, user, state.session_ttl), origin)
 
 
@@ -151,6 +155,15 @@ def change_password(
     """Change the password; every session ends and this browser's goes on as a new one."""
     origin = throttling.sign_in_origin(request, state)
     store.change_password(db, user, current, new, origin)
+    service_email.after_password_change(db, state, user)
+    return SignedIn(user, store.start_session(db, user, state.session_ttl), origin)
+
+
+def reset_password(
+    db: Session, request: Request, state: AppState, secret: str, new_password: str
+) -> SignedIn:
+    """Set a new password by a mailed reset link, once, and sign this browser in."""
+    user, origin = service_email.reset_password(db, request, state, secret, new_password)
     return SignedIn(user, store.start_session(db, user, state.session_ttl), origin)
 
 

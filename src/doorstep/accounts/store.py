@@ -298,6 +298,11 @@ def change_password(db: Session, user: User, current: str, new: str, origin: Sig
     """
     if not verify_password(user.password_hash, current):
         raise InvalidInput("the current password is wrong", field="current_password")
+    replace_password(db, user, new, origin)
+
+
+def replace_password(db: Session, user: User, new: str, origin: SignIn) -> None:
+    """Set a new password and cut off whoever held the old one (see ``change_password``)."""
     check_password(new, email=user.email, display_name=user.display_name)
     now = utcnow()
     user.password_hash = hash_password(new)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
+from doorstep.accounts import _store_email as email_links
 from doorstep.accounts import store as accounts
 from doorstep.accounts import throttle_store as throttles
 from doorstep.accounts.models import User
@@ -81,6 +82,13 @@ def count_sign_up(db: Session, request: Request, state: AppState) -> None:
     db.commit()
 
 
+def count_forgot(db: Session, request: Request, state: AppState) -> None:
+    """Count a forgotten-password request from the caller's address, as sign-ups are (429)."""
+    key = source_key(state.throttle_secret, "forgot-address", client_address(request))
+    throttles.take(db, key, state.limits.sign_up_address, utcnow(), "too many requests from here")
+    db.commit()
+
+
 def count_pairing(db: Session, request: Request, state: AppState) -> str:
     """Count a pairing attempt from the caller's address; give it back (``paired``) if it works."""
     key = source_key(state.throttle_secret, "pairing-address", client_address(request))
@@ -97,9 +105,11 @@ def paired(db: Session, key: str) -> None:
 
 
 def forget_stale_counters(state: AppState) -> int:
-    """Remove counters no rule remembers any more, and stale known addresses (the scheduler)."""
+    """Remove counters no rule remembers any more, stale known addresses and dead mailed links."""
     now = utcnow()
     with state.db.session() as db:
-        return throttles.forget_stale(db, now, FORGET_AFTER) + accounts.forget_stale_addresses(
-            db, now
+        return (
+            throttles.forget_stale(db, now, FORGET_AFTER)
+            + accounts.forget_stale_addresses(db, now)
+            + email_links.forget_old_links(db, now - FORGET_AFTER)
         )

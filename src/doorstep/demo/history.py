@@ -106,7 +106,7 @@ def seed_history(settings: Settings, emails: Sequence[str], centre: Coordinates)
     """
     state = _state(settings)
     jobs = queue.InProcessQueue(
-        queue.JobContext(state.db, state.keys), threads=settings.job_threads
+        queue.JobContext(state.db, state.keys, settings), threads=settings.job_threads
     )
     # As in the server: jobs queued by a request (the share copies) start once it commits.
     queue.dispatch_after_commit(state.db._factory, jobs, wait_seconds=0)

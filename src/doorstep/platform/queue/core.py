@@ -42,6 +42,8 @@ class JobContext:
 
     db: Database
     keys: Keys
+    #: The service's settings (mail relay, public URL ...); None only in tests that need none.
+    settings: Settings | None = None
 
 
 class Receipt(Protocol):
@@ -73,13 +75,17 @@ class TaskRegistry:
     """The tasks the features registered, by name."""
 
     handlers: dict[str, Handler] = field(default_factory=dict)
+    #: Tasks a request never waits for (mail, notifications): see ``dispatch_after_commit``.
+    detached: set[str] = field(default_factory=set)
 
-    def register(self, task: str, handler: Handler) -> None:
+    def register(self, task: str, handler: Handler, *, detached: bool = False) -> None:
         """Let ``task`` be sent and run; registering the same handler again changes nothing."""
         known = self.handlers.get(task)
         if known is not None and known is not handler:
             raise ValueError(f"two handlers for the background task {task!r}")
         self.handlers[task] = handler
+        if detached:
+            self.detached.add(task)
 
     def names(self) -> tuple[str, ...]:
         """Every registered task."""
@@ -194,7 +200,11 @@ def dispatch_after_commit(sessions: Any, queue: JobQueue, *, wait_seconds: float
     """
 
     def send(pending: list[tuple[str, tuple[str, ...]]]) -> None:
-        receipts = [queue.send(task, *args) for task, args in pending]
+        receipts = []
+        for task, args in pending:
+            receipt = queue.send(task, *args)
+            if task not in TASKS.detached:
+                receipts.append(receipt)
         deadline = time.monotonic() + wait_seconds
         for receipt in receipts:
             receipt.wait(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,79 @@
+"""Email over SMTP (smtplib): one letter, one connection, library errors turned into ours.
+
+Off until ``DOORSTEP_SMTP_HOST`` is set. The relay is reached only from background jobs, never
+while a request waits; a relay that is down raises ``Unavailable`` and the job tries again.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from doorstep.errors import InvalidInput, Unavailable
+from doorstep.platform.types import utcnow
+from doorstep.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """A plain-text email to one address."""
+
+    to: str
+    subject: str
+    text: str
+
+
+def enabled(settings: Settings) -> bool:
+    """Whether this Doorstep sends email at all."""
+    return bool(settings.smtp_host)
+
+
+def _message(settings: Settings, letter: Letter) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = letter.to
+    message["Subject"] = letter.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain="doorstep.invalid")
+    # Auto-generated: vacation responders and the like should not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(letter.text)
+    return message
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if settings.smtp_tls:
+        return smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout, context=context
+        )
+    client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+    if settings.smtp_starttls:
+        client.starttls(context=context)
+    return client
+
+
+def send(settings: Settings, letter: Letter) -> None:
+    """Hand the letter to the relay; ``Unavailable`` when it cannot be reached or refuses for now.
+
+    A recipient the relay refuses for good (a malformed address) is ``InvalidInput``: trying
+    again would not help.
+    """
+    if not enabled(settings):
+        raise Unavailable("this Doorstep has no email set up (DOORSTEP_SMTP_HOST)")
+    message = _message(settings, letter)
+    try:
+        with _connect(settings) as client:
+            if settings.smtp_user:
+                client.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+            client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as err:
+        codes = [code for code, _ in err.recipients.values()]
+        if all(500 <= code < 600 for code in codes):
+            raise InvalidInput("the mail relay refused the address", field="email") from err
+        raise Unavailable("the mail relay refused the address for now") from err
+    except (smtplib.SMTPException, OSError) as err:
+        raise Unavailable(f"the mail relay did not take the letter: {err}") from err
