@@ -35,6 +35,7 @@ from doorstep.legal import api as legal
 from doorstep.legal import pages as legal_pages
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
+from doorstep.notify import pages as app_pages
 from doorstep.partnerships import api as partnerships
 from doorstep.partnerships import pages as partnership_pages
 from doorstep.platform.blobs import make_blob_store
@@ -99,6 +100,7 @@ ROUTERS = (
     agency_pages.router,
     request_pages.router,
     invitation_pages.router,
+    app_pages.router,
     pages.router,
 )
 
