@@ -31,7 +31,8 @@
     }
     return fetch(url, options).then(function (response) {
       if (response.ok) {
-        return response.status === 204 ? null : response.json();
+        // 202 and 204 may come without a body.
+        return response.text().then(function (text) { return text ? JSON.parse(text) : null; });
       }
       return response.json().then(
         function (problem) { throw new Error(problem.detail || problem.title); },
