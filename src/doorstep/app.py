@@ -38,6 +38,7 @@ from doorstep.neighbors import pages as feed_pages
 from doorstep.notify import api as push
 from doorstep.notify import service as notify
 from doorstep.notify.jobs import NOTIFY_EVENT
+from doorstep.notify import pages as app_pages
 from doorstep.partnerships import api as partnerships
 from doorstep.partnerships import pages as partnership_pages
 from doorstep.platform.blobs import make_blob_store
@@ -104,6 +105,7 @@ ROUTERS = (
     request_pages.router,
     invitation_pages.router,
     pages_email.router,
+    app_pages.router,
     pages.router,
 )
 

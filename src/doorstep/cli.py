@@ -93,11 +93,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for name in [key for key in os.environ if key.startswith("DOORSTEP_")]:
         del os.environ[name]
     os.environ["DOORSTEP_DATA_DIR"] = str(data_dir)
+    # The demo's phone listens on loopback, which `serve` refuses as a push endpoint.
+    os.environ["DOORSTEP_PUSH_ALLOW_LOOPBACK"] = "true"
     demo.seed(settings)
     doorbells = demo.prepare_doorbells(settings)
     print(demo.banner(settings), flush=True)
     if args.seed_only:
         return 0
+    phone = demo.start_phone(settings)
     stop = threading.Event()
     url = f"http://{args.host}:{args.port}"
     doorbells_thread = threading.Thread(
@@ -108,6 +111,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _serve(args.host, args.port, 1)
     finally:
         stop.set()
+        phone.stop()
         doorbells_thread.join(demo.AGENT_STOP_SECONDS * 2)
 
 

@@ -6,7 +6,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from doorstep.accounts.roles import Role
 from doorstep.cameras import service as camera_service
 from doorstep.cameras.models import Camera
 from doorstep.demo._cast import account_by_email
+from doorstep.demo._phone import DemoPhone
 from doorstep.demo.history import (
     EMERGENCY_CASE,
     FIRE,
@@ -271,6 +272,39 @@ def _visitors_ring(agent: CameraAgent, footage: Path, stop: threading.Event) -> 
             return
 
 
+#: The demo owner's phone, as it shows in the account page's list of devices.
+PHONE_NAME = "Demo phone"
+
+
+def start_phone(settings: Settings) -> DemoPhone:
+    """Start the demo's phone on loopback and subscribe it to the demo owner's pushes."""
+    phone = DemoPhone()
+    phone.start()
+    subscribe_demo_phone(settings, phone.subscription())
+    return phone
+
+
+def subscribe_demo_phone(settings: Settings, subscription: dict[str, Any]) -> None:
+    """Subscribe the owner's "Demo phone", replacing the one of an earlier start (a new port)."""
+    from doorstep.notify import service as notify
+    from doorstep.notify.schemas import PushDeviceCreate
+
+    # The phone listens on loopback, an endpoint `serve` refuses; the demo's server accepts it
+    # too (cli sets DOORSTEP_PUSH_ALLOW_LOOPBACK for it).
+    loopback = settings.model_copy(update={"push_allow_loopback": True})
+    body = PushDeviceCreate.model_validate({**subscription, "name": PHONE_NAME})
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            owner = account_by_email(session, DEMO_LOGINS[0].email)
+            for device in notify.list_devices(session, owner):
+                if device.name == PHONE_NAME:
+                    notify.remove_device(session, owner, device.id)
+            notify.add_device(session, loopback, owner, body)
+    finally:
+        db.dispose()
+
+
 def banner(settings: Settings) -> str:
     """What the demo prints at start: the address and the logins."""
     url = f"http://{settings.host}:{settings.port}"
@@ -287,6 +321,7 @@ def banner(settings: Settings) -> str:
         "",
         "  Two simulated doorbells (Front door, Side gate) are recording a rendered doorstep;",
         "  log in as the owner and open Clips to watch new clips and alerts arrive.",
+        f'  The owner\'s "{PHONE_NAME}" gets their pushes: each one is printed here as it arrives.',
         "",
         f"  Already on record (see {url}/agencies, /transparency and /audit):",
         f"    {POLICE.name} and {FIRE.name}, both verified;",
