@@ -10,10 +10,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from doorstep.notify.models import PushDevice
 from doorstep.notify.service_vapid import VAPID_KEY_FILE
 from doorstep.settings import Settings
-from tests.factories import bearer, resident
+from tests.factories import PASSWORD, bearer, resident
 from tests.notify.devices import subscribe, until, with_loopback
 from tests.notify.push_service import PushService
 
@@ -103,3 +105,16 @@ def test_a_token_reads_the_devices_but_cannot_change_them(
         assert added.status_code == 403
         gone = script.delete(f"/api/v1/push/devices/{device['id']}", headers=token)
         assert gone.status_code == 403
+
+
+def test_deleting_the_account_forgets_its_devices(
+    app: FastAPI, client: TestClient, push_service: PushService
+) -> None:
+    csrf = resident(client)
+    assert subscribe(client, csrf, push_service.subscription()).status_code == 201
+    gone = client.request(
+        "DELETE", "/api/v1/me", json={"password": PASSWORD}, headers={"x-csrf-token": csrf}
+    )
+    assert gone.status_code == 204, gone.text
+    with app.state.doorstep.db.session() as db:
+        assert db.scalar(select(func.count()).select_from(PushDevice)) == 0

@@ -81,6 +81,7 @@ def remove_device(device_id: str, user: CurrentUser, db: DbDep) -> Response:
 @router.post(
     "/devices/{device_id}/test",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
     summary="Send a test push to a device",
     responses=problems.responses(401, 403, 404),
 )

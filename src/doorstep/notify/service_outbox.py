@@ -72,6 +72,8 @@ class Outbox:
         #: Devices a push reached, written in one statement when the senders run out of work,
         #: not one transaction per push (a burst to a thousand devices is a thousand pushes).
         self._reached: set[str] = set()
+        # Its own generator: the jitter must not draw from (and move) the process's shared one.
+        self._jitter = random.Random()
         self._client: httpx.Client | None = None
         self._signer: Signer | None = None
 
@@ -166,7 +168,7 @@ class Outbox:
                     self._busy -= 1
 
     def _retry(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
-        delay = rules.retry_delay(delivery.attempt, retry_after, random.random())
+        delay = rules.retry_delay(delivery.attempt, retry_after, self._jitter.random())
         if delay is None:
             self._record(delivery.device_id, reason)
             return
