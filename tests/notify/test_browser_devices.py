@@ -57,6 +57,13 @@ def test_a_browser_that_blocks_notifications_is_told_how_to_allow_them(
     # Headless chromium answers the permission prompt with "denied", as a person blocking it.
     section.get_by_role("button", name="Turn on notifications for this device").click()
     expect(section.get_by_role("status")).to_contain_text("blocked for Doorstep")
+    # When the push service renews the subscription, the worker gets the session's CSRF token
+    # from this open page to send the new one.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    [worker] = context.service_workers
+    token = page.locator('form[action="/logout"] input[name="csrf_token"]').input_value()
+    assert token
+    assert worker.evaluate("csrfToken()") == token
     assert [url for url in requests if not url.startswith(live_server.url + "/")] == []
     context.close()
 
