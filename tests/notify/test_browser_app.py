@@ -79,7 +79,7 @@ class InstalledApp:
 
 
 @pytest.fixture
-def app(live_server: LiveServer, browser: Browser) -> Iterator[InstalledApp]:
+def installed(live_server: LiveServer, browser: Browser) -> Iterator[InstalledApp]:
     """A fresh browser context that opened a Doorstep page and is controlled by its worker."""
     origin = live_server.url
     context = browser.new_context()
@@ -109,57 +109,61 @@ def app(live_server: LiveServer, browser: Browser) -> Iterator[InstalledApp]:
 
 
 def test_a_ring_push_shows_a_notification_whose_click_opens_the_ring_page(
-    app: InstalledApp,
+    installed: InstalledApp,
 ) -> None:
-    assert app.worker.url == app.origin + "/sw.js"
-    app.push(json.dumps(RING), RING["tag"], RING["body"])
-    [shown] = app.notifications()
+    assert installed.worker.url == installed.origin + "/sw.js"
+    installed.push(json.dumps(RING), RING["tag"], RING["body"])
+    [shown] = installed.notifications()
     assert shown == {
         "title": RING["title"],
         "body": RING["body"],
         "tag": RING["tag"],
         "requireInteraction": True,
         "renotify": True,
-        "icon": app.origin + "/static/icons/icon-192.png",
+        "icon": installed.origin + "/static/icons/icon-192.png",
         "url": RING["url"],
     }
     # A newer ring at the same door replaces the one shown.
-    app.push(json.dumps({**RING, "body": "Again."}), RING["tag"], "Again.")
-    assert [n["body"] for n in app.notifications()] == ["Again."]
+    installed.push(json.dumps({**RING, "body": "Again."}), RING["tag"], "Again.")
+    assert [n["body"] for n in installed.notifications()] == ["Again."]
 
-    with app.page.expect_request(app.origin + RING["url"]):
-        app.worker.evaluate(CLICK, RING["tag"])
+    with installed.page.expect_request(installed.origin + RING["url"]):
+        installed.worker.evaluate(CLICK, RING["tag"])
     # The click takes the open Doorstep window to the ring's page (signing in first).
-    expect(app.page).to_have_url(re.compile(r"/login\?next=/cameras/cam-1/live$"))
-    assert app.worker.evaluate(NOTIFICATIONS) == []
-    assert [url for url in app.requests if not url.startswith(app.origin + "/")] == []
+    expect(installed.page).to_have_url(re.compile(r"/login\?next=/cameras/cam-1/live$"))
+    assert installed.worker.evaluate(NOTIFICATIONS) == []
+    assert [url for url in installed.requests if not url.startswith(installed.origin + "/")] == []
 
 
 def test_a_malformed_push_still_shows_a_notice_and_no_other_site_is_opened(
-    app: InstalledApp,
+    installed: InstalledApp,
 ) -> None:
-    app.push("{not json", "doorstep-notice", GENERIC)
-    [generic] = app.notifications()
+    installed.push("{not json", "doorstep-notice", GENERIC)
+    [generic] = installed.notifications()
     assert generic["title"] == "Doorstep"
     assert generic["url"] == "/"
     # A payload naming another site opens Doorstep's home page instead.
     urls = ("https://elsewhere.example/phish", "//elsewhere.example/phish", "javascript:1")
     for url in urls:
-        app.push(json.dumps({**RING, "type": "alert", "tag": url, "url": url}), url, RING["body"])
-    shown = app.notifications()
+        installed.push(
+            json.dumps({**RING, "type": "alert", "tag": url, "url": url}), url, RING["body"]
+        )
+    shown = installed.notifications()
     assert sorted(n["url"] for n in shown) == ["/", "/", "/", "/"]
     assert [n["requireInteraction"] for n in shown if n["tag"] != "doorstep-notice"] == [False] * 3
 
-    with app.page.expect_request(app.origin + "/"):
-        app.worker.evaluate(CLICK, "https://elsewhere.example/phish")
-    expect(app.page).to_have_url(app.origin + "/")
-    assert [url for url in app.requests if not url.startswith(app.origin + "/")] == []
+    with installed.page.expect_request(installed.origin + "/"):
+        installed.worker.evaluate(CLICK, "https://elsewhere.example/phish")
+    expect(installed.page).to_have_url(installed.origin + "/")
+    assert [url for url in installed.requests if not url.startswith(installed.origin + "/")] == []
 
 
-def test_offline_a_page_is_the_offline_page_and_nothing_else_is_kept(app: InstalledApp) -> None:
+def test_offline_a_page_is_the_offline_page_and_nothing_else_is_kept(
+    installed: InstalledApp,
+) -> None:
     # An API answer passes through the worker; it must not be kept.
-    assert app.page.evaluate("fetch('/healthz').then((r) => r.status)") == 200
-    kept = app.page.evaluate(
+    assert installed.page.evaluate("fetch('/healthz').then((r) => r.status)") == 200
+    kept = installed.page.evaluate(
         """async () => {
           const urls = [];
           for (const name of await caches.keys()) {
@@ -172,12 +176,14 @@ def test_offline_a_page_is_the_offline_page_and_nothing_else_is_kept(app: Instal
     )
     assert kept == ["/offline", "/static/css/doorstep.css", "/static/icons/icon-192.png"]
 
-    app.context.set_offline(True)
-    app.page.goto(app.origin + "/clips")
-    expect(app.page.get_by_role("heading", name="You are offline")).to_be_visible()
+    installed.context.set_offline(True)
+    installed.page.goto(installed.origin + "/clips")
+    expect(installed.page.get_by_role("heading", name="You are offline")).to_be_visible()
     # Its stylesheet came from the cache too.
-    background = app.page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    background = installed.page.evaluate(
+        "getComputedStyle(document.documentElement).backgroundColor"
+    )
     assert background == "rgb(247, 245, 240)"
-    app.context.set_offline(False)
-    app.page.get_by_test_id("offline-retry").click()
-    expect(app.page).to_have_url(re.compile(r"/login\?next=/clips$"))
+    installed.context.set_offline(False)
+    installed.page.get_by_test_id("offline-retry").click()
+    expect(installed.page).to_have_url(re.compile(r"/login\?next=/clips$"))

@@ -34,9 +34,10 @@ ADD_DEVICE = """async (subscription) => {
 }"""
 
 
-def _log_in(page: Page, url: str) -> None:
-    body = {"email": EMAIL, "password": PASSWORD, "display_name": "Avery"}
-    assert httpx.post(url + "/api/v1/accounts", json=body).status_code == 201
+def _log_in(page: Page, url: str, *, sign_up: bool = True) -> None:
+    if sign_up:
+        body = {"email": EMAIL, "password": PASSWORD, "display_name": "Avery"}
+        assert httpx.post(url + "/api/v1/accounts", json=body).status_code == 201
     page.goto(url + "/login?next=/account")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
@@ -44,7 +45,7 @@ def _log_in(page: Page, url: str) -> None:
     page.wait_for_url(url + "/account")
 
 
-def test_a_browser_that_blocks_notifications_is_told_how_to_allow_them(
+def test_a_browser_that_blocks_or_lacks_notifications_is_told_so(
     live_server: LiveServer, browser: Browser
 ) -> None:
     context = browser.new_context()
@@ -57,7 +58,24 @@ def test_a_browser_that_blocks_notifications_is_told_how_to_allow_them(
     # Headless chromium answers the permission prompt with "denied", as a person blocking it.
     section.get_by_role("button", name="Turn on notifications for this device").click()
     expect(section.get_by_role("status")).to_contain_text("blocked for Doorstep")
+    # When the push service renews the subscription, the worker gets the session's CSRF token
+    # from this open page to send the new one.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    [worker] = context.service_workers
+    token = page.locator('form[action="/logout"] input[name="csrf_token"]').input_value()
+    assert token
+    assert worker.evaluate("csrfToken()") == token
     assert [url for url in requests if not url.startswith(live_server.url + "/")] == []
+    context.close()
+
+    # A browser without the Push API (as Safari on an iPhone before the app is installed).
+    context = browser.new_context()
+    context.add_init_script("delete window.PushManager")
+    page = context.new_page()
+    _log_in(page, live_server.url, sign_up=False)
+    section = page.get_by_test_id("push-devices")
+    expect(section.get_by_role("status")).to_contain_text("cannot receive push notifications")
+    expect(section.get_by_role("button", name="Turn on notifications")).to_be_hidden()
     context.close()
 
 

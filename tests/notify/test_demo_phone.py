@@ -43,7 +43,7 @@ def phone() -> Iterator[tuple[DemoPhone, list[dict[str, Any]]]]:
     started.stop()
 
 
-def _send(subscription: dict[str, Any], payload: dict[str, Any]) -> int:
+def _send(subscription: dict[str, Any], payload: object) -> int:
     vapid = Vapid()
     vapid.generate_keys()
     answer = webpush(
@@ -69,7 +69,10 @@ def test_the_demo_phone_decrypts_a_push_encrypted_for_its_subscription(
     elsewhere = {"endpoint": receiver.endpoint, "keys": DemoPhone().keys()}
     with pytest.raises(Exception, match="400"):
         _send(elsewhere, {**RING, "title": "not for this phone"})
-    assert receiver.refused == 1
+    # Readable but not the JSON object every Doorstep push is: refused too.
+    with pytest.raises(Exception, match="400"):
+        _send(receiver.subscription(), ["not", "an", "object"])
+    assert receiver.refused == 2
     assert shown == [RING]
 
 

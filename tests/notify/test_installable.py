@@ -71,6 +71,7 @@ def test_the_service_worker_comes_from_the_root_never_stale(client: TestClient) 
     offline = client.get("/offline")
     assert offline.status_code == 200
     assert "You are offline" in offline.text
+    assert "set-cookie" not in offline.headers
 
 
 def test_the_icons_are_what_the_committed_script_draws(tmp_path: Path) -> None:

@@ -70,7 +70,9 @@ class DemoPhone:
         plain = http_ece.decrypt(
             body, private_key=self._private, auth_secret=self._auth, version="aes128gcm"
         )
-        payload: dict[str, Any] = json.loads(plain)
+        payload = json.loads(plain)
+        if not isinstance(payload, dict):
+            raise ValueError("a push payload is a JSON object")
         return payload
 
     def start(self) -> None:

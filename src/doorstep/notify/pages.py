@@ -87,4 +87,7 @@ def service_worker_file() -> Response:
 @router.get("/offline")
 def offline_page(request: Request) -> Response:
     """The page the service worker shows when a page cannot be reached: nobody's data on it."""
-    return render(request, "offline.html")
+    page = render(request, "offline.html")
+    # The same for everyone and kept by the worker: it sets no cookie (no anonymous CSRF token).
+    del page.headers["set-cookie"]
+    return page

@@ -8,6 +8,16 @@
   }
   // updateViaCache "none": the browser asks the server for a new worker on every check, never
   // its HTTP cache, so a fix reaches installed apps on their next visit.
+  // The worker asks an open page for the session's CSRF token when the push service renews
+  // this browser's subscription (it keeps none itself); a signed-in page has it in its
+  // log-out form.
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    if (event.data !== "doorstep:csrf" || !event.ports[0]) {
+      return;
+    }
+    var field = document.querySelector('form[action="/logout"] input[name="csrf_token"]');
+    event.ports[0].postMessage(field ? field.value : null);
+  });
   navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).catch(
     function (err) {
       console.warn("Doorstep works without its service worker here:", err);

@@ -126,8 +126,13 @@
     return call("GET", DEVICES).then(function (devices) {
       list.replaceChildren.apply(list, devices.map(row));
       table.hidden = devices.length === 0;
+      empty.textContent = "None yet.";
       empty.hidden = devices.length > 0;
-    }).catch(function (err) { status("Could not list your devices: " + err.message); });
+    }).catch(function (err) {
+      // Said where the list goes: the status line keeps what this browser can do.
+      empty.textContent = "Your devices could not be listed: " + err.message;
+      empty.hidden = false;
+    });
   }
 
   function subscribe() {

@@ -180,6 +180,25 @@ function keyBytes(base64url) {
   return bytes;
 }
 
+// The CSRF token of the session, from an open signed-in Doorstep page (its log-out form holds
+// it): the worker keeps no token of its own, and the API takes no change without one.
+function csrfToken() {
+  return self.clients.matchAll({ type: "window" }).then(function (windows) {
+    return windows.reduce(function (found, client) {
+      return found.then(function (token) { return token || askPage(client); });
+    }, Promise.resolve(null));
+  });
+}
+
+function askPage(client) {
+  return new Promise(function (resolve) {
+    var channel = new MessageChannel();
+    channel.port1.onmessage = function (event) { resolve(event.data || null); };
+    client.postMessage("doorstep:csrf", [channel.port2]);
+    setTimeout(function () { resolve(null); }, 3000);
+  });
+}
+
 function resubscribe(event) {
   var fresh = event.newSubscription
     ? Promise.resolve(event.newSubscription)
@@ -191,14 +210,15 @@ function resubscribe(event) {
           applicationServerKey: keyBytes(body.public_key),
         });
       });
-  // The worker has no CSRF token; the server takes this from a session by its cookie only if
-  // its rules allow it, and otherwise the account page subscribes again on the next visit.
-  return fresh.then(function (subscription) {
+  return Promise.all([fresh, csrfToken()]).then(function (found) {
+    if (!found[1]) {
+      return null; // nobody signed in here now: the account page subscribes on the next visit
+    }
     return fetch("/api/v1/push/devices", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(subscription.toJSON()),
+      headers: { "content-type": "application/json", "x-csrf-token": found[1] },
+      body: JSON.stringify(found[0].toJSON()),
     });
-  }).catch(function () { /* offline or signed out: the account page will ask again */ });
+  }).catch(function () { /* offline: the account page subscribes again on the next visit */ });
 }
