@@ -36,9 +36,9 @@ from doorstep.legal import pages as legal_pages
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
 from doorstep.notify import api as push
+from doorstep.notify import pages as app_pages
 from doorstep.notify import service as notify
 from doorstep.notify.jobs import NOTIFY_EVENT
-from doorstep.notify import pages as app_pages
 from doorstep.partnerships import api as partnerships
 from doorstep.partnerships import pages as partnership_pages
 from doorstep.platform.blobs import make_blob_store
