@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +19,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorstep.errors import ConfigurationError
-from doorstep.platform.folders import private_file, private_folder
+from doorstep.platform.folders import secret_file
 
 MASTER_KEY_FILE = "master.key"
 #: Database permits a process may hand out: the pool holds 30 connections (platform/db.py).
@@ -390,19 +389,8 @@ def load_master_key(settings: Settings) -> bytes:
     if settings.env is Environment.PRODUCTION:
         raise ConfigurationError("DOORSTEP_MASTER_KEY must be given in production")
     path = settings.data_dir / MASTER_KEY_FILE
-    private_folder(settings.data_dir, tighten=True)
-    if not path.exists():
-        # O_EXCL so two processes starting together cannot each write a different key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(new_master_key() + "\n")
-    # One an earlier version wrote, or someone copied in, may be readable by others.
-    private_file(path)
+    text = secret_file(path, lambda: (new_master_key() + "\n").encode())
     try:
-        return decode_master_key(path.read_text())
+        return decode_master_key(text.decode("ascii", "replace"))
     except ValueError as err:
         raise ConfigurationError(f"{path}: {err}") from err

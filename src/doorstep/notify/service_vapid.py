@@ -8,7 +8,6 @@ so it must stay the same across restarts and across every process sending pushes
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from py_vapid import Vapid02
 
 from doorstep.errors import ConfigurationError
 from doorstep.notify.rules import b64url_decode
-from doorstep.platform.folders import private_file, private_folder
+from doorstep.platform.folders import secret_file
 from doorstep.settings import Settings
 
 VAPID_KEY_FILE = "vapid-private.pem"
@@ -46,24 +45,16 @@ def _decode(given: str) -> ec.EllipticCurvePrivateKey:
 
 def _from_file(data_dir: Path) -> ec.EllipticCurvePrivateKey:
     path = data_dir / VAPID_KEY_FILE
-    private_folder(data_dir, tighten=True)
-    if not path.exists():
-        # O_EXCL so two processes starting together cannot each write a different key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-    private_file(path)
+    text = secret_file(
+        path,
+        lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
     try:
-        return _decode(path.read_text())
+        return _decode(text.decode("ascii", "replace"))
     except ValueError as err:
         raise ConfigurationError(f"{path}: not a VAPID private key ({err})") from err
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 FOLDER_MODE = 0o700
@@ -41,6 +42,25 @@ def private_file(path: Path) -> Path:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     _restrict(path, FILE_MODE)
     return path
+
+
+def secret_file(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The contents of a 0600 secret file, written once from ``make()`` if it is missing.
+
+    O_EXCL, so two processes starting together cannot each write a different secret; a file an
+    earlier version wrote, or someone copied in, is tightened to 0600.
+    """
+    private_folder(path.parent, tighten=True)
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(make())
+    private_file(path)
+    return path.read_bytes()
 
 
 def private_sqlite_file(path: Path) -> Path:
