@@ -90,14 +90,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo.prepare_folder(data_dir, reset=args.reset)
     settings = demo.demo_settings(data_dir, host=args.host, port=args.port)
     # The server processes read settings from the environment; make it the demo's, whole.
-    for name in [key for key in os.environ if key.startswith("DOORSTEP_")]:
+    ignored = tuple(sorted(key for key in os.environ if key.startswith("DOORSTEP_")))
+    for name in ignored:
         del os.environ[name]
     os.environ["DOORSTEP_DATA_DIR"] = str(data_dir)
     # The demo's phone listens on loopback, which `serve` refuses as a push endpoint.
     os.environ["DOORSTEP_PUSH_ALLOW_LOOPBACK"] = "true"
     demo.seed(settings)
     doorbells = demo.prepare_doorbells(settings)
-    print(demo.banner(settings), flush=True)
+    print(demo.banner(settings, ignored), flush=True)
     if args.seed_only:
         return 0
     phone = demo.start_phone(settings)
