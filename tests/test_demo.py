@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import shutil
@@ -160,6 +161,11 @@ def test_the_banner_names_the_settings_the_demo_ignored(seeded: Seeded) -> None:
     assert "ignored DOORSTEP_DATA_DIR, DOORSTEP_SMTP_HOST." in seeded.banner
     assert f"DOORSTEP_DATA_DIR={seeded.folder} doorstep serve" in seeded.banner
     assert "ignored" not in demo.banner(seeded.settings)
+
+
+def test_the_demo_terminal_is_spared_alembic_plugin_lines(seeded: Seeded) -> None:
+    assert seeded.banner
+    assert not logging.getLogger("alembic.runtime.plugins").isEnabledFor(logging.INFO)
 
 
 def test_the_banner_says_who_is_police_and_who_reviews(seeded: Seeded) -> None:

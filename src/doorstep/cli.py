@@ -279,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # One line per HTTP call the agents make would drown everything worth reading.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic lists every plugin it loads at each start: seven lines that say nothing to anyone.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     args_list = list(sys.argv[1:] if argv is None else argv)
     # These commands parse their own arguments; they live in the rooms that own them.
     if args_list[:1] == ["scan"]:
