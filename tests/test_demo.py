@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import shutil
@@ -75,6 +76,8 @@ def _seed(folder: Path) -> str:
             patch.delenv(name)
         # `doorstep demo` sets this for its server processes; undone when the context ends.
         patch.setenv("DOORSTEP_DATA_DIR", str(folder))
+        # Set as someone trying email would; the demo ignores it and must say so.
+        patch.setenv("DOORSTEP_SMTP_HOST", "127.0.0.1")
         assert main(["demo", "--seed-only", "--data-dir", str(folder)]) == 0
     return out.getvalue()
 
@@ -152,6 +155,17 @@ def test_the_demo_officer_belongs_to_the_police(db: Session) -> None:
     assert member.agency.name == demo_history.POLICE.name
     assert member.agency.kind == "law_enforcement"
     assert officer.role == Role.AGENCY_MEMBER.value
+
+
+def test_the_banner_names_the_settings_the_demo_ignored(seeded: Seeded) -> None:
+    assert "ignored DOORSTEP_DATA_DIR, DOORSTEP_SMTP_HOST." in seeded.banner
+    assert f"DOORSTEP_DATA_DIR={seeded.folder} doorstep serve" in seeded.banner
+    assert "ignored" not in demo.banner(seeded.settings)
+
+
+def test_the_demo_terminal_is_spared_alembic_plugin_lines(seeded: Seeded) -> None:
+    assert seeded.banner
+    assert not logging.getLogger("alembic.runtime.plugins").isEnabledFor(logging.INFO)
 
 
 def test_the_banner_says_who_is_police_and_who_reviews(seeded: Seeded) -> None:

@@ -90,14 +90,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo.prepare_folder(data_dir, reset=args.reset)
     settings = demo.demo_settings(data_dir, host=args.host, port=args.port)
     # The server processes read settings from the environment; make it the demo's, whole.
-    for name in [key for key in os.environ if key.startswith("DOORSTEP_")]:
+    ignored = tuple(sorted(key for key in os.environ if key.startswith("DOORSTEP_")))
+    for name in ignored:
         del os.environ[name]
     os.environ["DOORSTEP_DATA_DIR"] = str(data_dir)
     # The demo's phone listens on loopback, which `serve` refuses as a push endpoint.
     os.environ["DOORSTEP_PUSH_ALLOW_LOOPBACK"] = "true"
     demo.seed(settings)
     doorbells = demo.prepare_doorbells(settings)
-    print(demo.banner(settings), flush=True)
+    print(demo.banner(settings, ignored), flush=True)
     if args.seed_only:
         return 0
     phone = demo.start_phone(settings)
@@ -278,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # One line per HTTP call the agents make would drown everything worth reading.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic lists every plugin it loads at each start: seven lines that say nothing to anyone.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     args_list = list(sys.argv[1:] if argv is None else argv)
     # These commands parse their own arguments; they live in the rooms that own them.
     if args_list[:1] == ["scan"]:

@@ -68,6 +68,20 @@ def test_a_browser_that_blocks_or_lacks_notifications_is_told_so(
     assert [url for url in requests if not url.startswith(live_server.url + "/")] == []
     context.close()
 
+    # Allowed, but the browser gets no subscription (a private window, or a build without a push
+    # service): the page says what failed and what to try, not just the browser's words.
+    context = browser.new_context()
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    page = context.new_page()
+    _log_in(page, live_server.url, sign_up=False)
+    section = page.get_by_test_id("push-devices")
+    section.get_by_role("button", name="Turn on notifications for this device").click()
+    expect(section.get_by_role("status")).to_contain_text(
+        "could not get a subscription from its push service"
+    )
+    expect(section.get_by_role("status")).to_contain_text("try a normal window")
+    context.close()
+
     # A browser without the Push API (as Safari on an iPhone before the app is installed).
     context = browser.new_context()
     context.add_init_script("delete window.PushManager")
@@ -112,6 +126,12 @@ def test_the_account_page_lists_renames_tests_and_removes_a_device(
         expect(devices.get_by_label("Name of Kitchen tablet")).to_have_value("Kitchen tablet")
         expect(devices).to_contain_text("127.0.0.1")
 
+        # An empty name is caught on the page, in words, before the API's validation message.
+        devices.get_by_label("Name of Kitchen tablet").fill("  ")
+        devices.get_by_role("button", name="Save name: Kitchen tablet").click()
+        expect(section.get_by_role("status")).to_have_text(
+            "Give the device a name first: the list shows it so you know which one it is."
+        )
         devices.get_by_label("Name of Kitchen tablet").fill("Hall phone")
         devices.get_by_role("button", name="Save name: Kitchen tablet").click()
         expect(section.get_by_role("status")).to_have_text("Renamed to Hall phone.")

@@ -81,6 +81,9 @@ def test_the_demo_phone_prints_one_line_a_push(capsys: pytest.CaptureFixture[str
 
     show(RING)
     assert capsys.readouterr().out == "  phone: Someone is at the Front door (ring)\n"
+    # A title without the camera's name gets it, so the terminal says which doorbell rang.
+    show({**RING, "title": "Someone is at the door", "camera": "Side gate"})
+    assert capsys.readouterr().out == "  phone: Someone is at the door: Side gate (ring)\n"
 
 
 def test_the_demo_owner_phone_is_subscribed_once_and_gets_a_test_push(

@@ -71,6 +71,9 @@ def test_the_service_worker_comes_from_the_root_never_stale(client: TestClient) 
     offline = client.get("/offline")
     assert offline.status_code == 200
     assert "You are offline" in offline.text
+    # Kept for everyone, so it offers no "Log in" that a signed-in person would take as signed out.
+    assert 'href="/login"' not in offline.text
+    assert "Being offline does not sign you out." in offline.text
     assert "set-cookie" not in offline.headers
 
 

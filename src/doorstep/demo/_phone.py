@@ -31,7 +31,12 @@ def _b64url(data: bytes) -> str:
 
 def show(payload: dict[str, Any]) -> None:
     """Print a push the way the demo's terminal shows it."""
-    print(f"  phone: {payload.get('title', 'Doorstep')} ({payload.get('type', '?')})", flush=True)
+    title = str(payload.get("title", "Doorstep"))
+    camera = payload.get("camera")
+    # A ring's title names no camera; with two doorbells the line must say which one rang.
+    if isinstance(camera, str) and camera and camera not in title:
+        title = f"{title}: {camera}"
+    print(f"  phone: {title} ({payload.get('type', '?')})", flush=True)
 
 
 class DemoPhone:

@@ -305,8 +305,8 @@ def subscribe_demo_phone(settings: Settings, subscription: dict[str, Any]) -> No
         db.dispose()
 
 
-def banner(settings: Settings) -> str:
-    """What the demo prints at start: the address and the logins."""
+def banner(settings: Settings, ignored: tuple[str, ...] = ()) -> str:
+    """What the demo prints at start: the address, the logins, and any settings it ignored."""
     url = f"http://{settings.host}:{settings.port}"
     width = max(len(login.email) for login in DEMO_LOGINS)
     lines = [
@@ -331,4 +331,12 @@ def banner(settings: Settings) -> str:
         f"    fire request {FIRE_CASE}, still open: log in as the owner to answer it.",
         "",
     ]
+    if ignored:
+        # Someone who set DOORSTEP_SMTP_HOST expects mail; say why none comes, and how to get it.
+        lines += [
+            f"  The demo runs on its own settings and ignored {', '.join(ignored)}.",
+            "  To try them (email, say) on this data, stop the demo and run",
+            f"  `DOORSTEP_DATA_DIR={settings.data_dir} doorstep serve` with them set.",
+            "",
+        ]
     return "\n".join(lines)

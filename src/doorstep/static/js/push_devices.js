@@ -104,6 +104,11 @@
       actions.append(button, " ");
     }
     action("Save name", function () {
+      if (!input.value.trim()) {
+        status("Give the device a name first: the list shows it so you know which one it is.");
+        input.focus();
+        return;
+      }
       call("PATCH", DEVICES + "/" + encodeURIComponent(device.id), { name: input.value.trim() })
         .then(function (saved) { status("Renamed to " + saved.name + "."); return refresh(); })
         .catch(function (err) { status("Could not rename it: " + err.message); });
@@ -159,7 +164,14 @@
         }
         var gone = existing ? existing.unsubscribe() : Promise.resolve(true);
         return gone.then(function () {
-          return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+          return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key })
+            .catch(function (err) {
+              // Permission is granted by now, so the browser's own words ("Registration failed -
+              // permission denied") would mislead: say what failed and what to try.
+              throw new Error("this browser could not get a subscription from its push service (" +
+                err.message.replace(/\.$/, "") + "). Private windows and some browsers cannot " +
+                "receive pushes: try a normal window, or another browser");
+            });
         });
       });
     }).then(function (subscription) {
