@@ -121,7 +121,7 @@ def test_a_disclosure_is_mailed_to_the_owner_and_sent_to_their_apprise_target(
     assert "legal demand" in text
     assert "/disclosures/legal" in text
     [pushed] = receiver.wait_for(1)
-    assert pushed["title"] == "Disclosure"
+    assert pushed["title"] == "Your footage was disclosed"
     assert "Portland Police Bureau" in pushed["message"]
 
     target_id = row.id

@@ -43,19 +43,21 @@ def test_only_a_notice_of_disclosure_is_mailed_not_each_view_of_it() -> None:
     assert not is_legal_notice({"type": "ring"})
 
 
-def test_apprise_gets_rings_alerts_requests_and_disclosures_only() -> None:
-    assert notice_text({"type": "ring", "camera_name": "Porch"}) == (
-        "Doorbell",
-        "Someone rang at Porch.",
-    )
+def test_apprise_gets_what_a_phone_gets_for_rings_alerts_requests_and_disclosures() -> None:
+    now = "2026-12-06T04:00:00+00:00"
+    ring = {"type": "ring", "camera_name": "Porch", "camera_id": "c1", "ring_id": "r1"}
+    assert notice_text(ring, now) == ("Someone is at the door", "Porch: the doorbell rang")
     alert = {"type": "event_started", "alert": True, "labels": ["person"], "camera_name": "Gate"}
-    assert notice_text(alert) == ("Alert", "person at Gate.")
-    assert notice_text({**alert, "alert": False}) is None
+    assert notice_text(alert, now) == ("A person at Gate", "Open to see the clip once it is saved")
+    assert notice_text({**alert, "alert": False}, now) is None
     clip = {"type": "clip", "alert": True, "clip": {"camera_name": "Yard", "labels": []}}
-    assert notice_text(clip) == ("Alert", "Motion at Yard.")
-    rfa = {"type": "rfa", "request": {"agency_name": "PPB"}}
-    assert notice_text(rfa) == ("Request for assistance", "PPB asks for footage near your cameras.")
-    assert notice_text({"type": "mjpeg"}) is None
+    assert notice_text(clip, now) == ("Motion at Yard", "A new clip was saved")
+    rfa = {"type": "rfa", "request": {"agency_name": "PPB", "incident_type": "burglary"}}
+    assert notice_text(rfa, now) == (
+        "A request for footage near your cameras",
+        "PPB asks about burglary; sharing is your choice",
+    )
+    assert notice_text({"type": "mjpeg"}, now) is None
 
 
 def test_a_relay_password_is_never_sent_in_clear() -> None:

@@ -135,3 +135,16 @@ def test_retries_back_off_with_jitter_honour_retry_after_and_give_up() -> None:
     assert rules.parse_retry_after("120") == 120.0
     assert rules.parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT") is None
     assert rules.parse_retry_after("-5") is None
+
+
+def test_a_press_is_one_notification_not_a_ring_and_then_an_alert() -> None:
+    now = "2026-12-06T04:00:00+00:00"
+    started = {"type": "event_started", "alert": True, "labels": ["ring"], "camera_name": "Porch"}
+    assert rules.push_for(started, now) is None
+    assert (
+        rules.push_for({**started, "type": "event_updated", "labels": ["person", "ring"]}, now)
+        is None
+    )
+    clip = {"type": "clip", "alert": True, "clip": {"id": "c", "labels": ["motion", "ring"]}}
+    assert rules.push_for(clip, now) is None
+    assert rules.push_for({**started, "labels": ["person"]}, now) is not None

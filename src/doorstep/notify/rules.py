@@ -154,6 +154,10 @@ def _own_url(value: object, default: str) -> str:
     return default
 
 
+#: The label of a clip the doorbell's button started: its visit was told by the ring's own push.
+RING_LABEL = "ring"
+
+
 def _what(labels: object) -> str:
     names = (
         [label for label in labels if isinstance(label, str)] if isinstance(labels, list) else []
@@ -163,13 +167,26 @@ def _what(labels: object) -> str:
     return f"A {names[0]}" if names else "Motion"
 
 
+def _rang(labels: object) -> bool:
+    return isinstance(labels, list) and RING_LABEL in labels
+
+
 def push_for(event: dict[str, Any], now: str) -> Push | None:
     """The push an account event sends to the account's devices, or None for no push.
 
     ``now`` (ISO time) stands in for an event that carries no time of its own. Motion pushes
-    only when the event says ``alert`` (the camera's alert mode and quiet hours decided it).
+    only when the event says ``alert`` (the camera's alert mode and quiet hours decided it),
+    and not for a visit whose ring was pushed already: one press, one notification.
     """
     kind = event.get("type")
+    if kind in ("event_started", "event_updated") and _rang(event.get("labels")):
+        return None
+    if (
+        kind == "clip"
+        and isinstance(event.get("clip"), dict)
+        and _rang(event["clip"].get("labels"))
+    ):
+        return None
     if kind == "ring":
         camera = _text(event.get("camera_name"), "Your doorbell")
         return Push(

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts import service as accounts
 from doorstep.accounts import service_email, service_targets
+from doorstep.notify.rules import push_for
 from doorstep.platform.mail import Letter
 from doorstep.platform.queue.core import send_after_commit
+from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 
 #: Mail one legal notice to the account's proven address.
@@ -40,25 +42,10 @@ def is_legal_notice(event: dict[str, Any]) -> bool:
     return event.get("type") == "disclosure" and isinstance(detail, dict) and "basis" in detail
 
 
-def notice_text(event: dict[str, Any]) -> tuple[str, str] | None:
-    """The title and line an Apprise target gets for an event, or None if it sends none."""
-    kind = event.get("type")
-    # A clip's details are in its own object; an event's and a ring's at the top.
-    detail = event["clip"] if kind == "clip" and isinstance(event.get("clip"), dict) else event
-    camera = _text(detail.get("camera_name"), 60) or "a camera"
-    if kind == "ring":
-        return "Doorbell", f"Someone rang at {camera}."
-    if kind in ("event_started", "clip") and event.get("alert") is True:
-        labels = detail.get("labels")
-        what = ", ".join(str(x) for x in labels[:3]) if isinstance(labels, list) and labels else ""
-        return "Alert", f"{what or 'Motion'} at {camera}."
-    if kind == "rfa" and isinstance(event.get("request"), dict):
-        agency = _text(event["request"].get("agency_name"), 80) or "An agency"
-        return "Request for assistance", f"{agency} asks for footage near your cameras."
-    if is_legal_notice(event):
-        agency = _text(event["disclosure"].get("agency_name"), 80) or "an agency"
-        return "Disclosure", f"Your footage was disclosed to {agency}."
-    return None
+def notice_text(event: dict[str, Any], now: str) -> tuple[str, str] | None:
+    """The title and line an Apprise target gets for an event: those of its push, if it has one."""
+    push = push_for(event, now)
+    return None if push is None else (push.title, push.body)
 
 
 def echo(db: Session, account_id: str, event: dict[str, Any]) -> None:
@@ -70,7 +57,7 @@ def echo(db: Session, account_id: str, event: dict[str, Any]) -> None:
             }
         }
         send_after_commit(db, NOTICE_MAIL, account_id, json.dumps(compact))
-    text = notice_text(event)
+    text = notice_text(event, utcnow().isoformat())
     if text is None:
         return
     for target_id in service_targets.target_ids(db, account_id):
