@@ -160,3 +160,13 @@ def test_ipv6_forms_that_reach_private_networks_are_not_public(address: str) -> 
 
 def test_a_6to4_address_of_a_public_host_still_is() -> None:
     assert rules.is_public(ipaddress.ip_address("2002:5db8:d70e::1"))
+
+
+def test_test_pushes_do_not_pile_up_for_one_device(client: TestClient) -> None:
+    # Each press queued one more POST to an address of the caller's choosing, without end: a
+    # script could fill the server's memory and keep every sender busy on its own endpoint.
+    csrf = resident(client)
+    device = subscribe(client, csrf, _body("https://push.invalid/send/flood")).json()
+    url = f"/api/v1/push/devices/{device['id']}/test"
+    answers = [client.post(url, headers={"x-csrf-token": csrf}).status_code for _ in range(20)]
+    assert answers == [202] + [429] * 19
