@@ -312,14 +312,10 @@ def address_of(host: str) -> Address | None:
 def is_public(address: Address) -> bool:
     """Whether an address is on the public internet: not loopback, private, link-local, CGNAT ..."""
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return is_public(address.ipv4_mapped)
-        # 6to4 carries an IPv4 address inside (2002:7f00:1:: is 127.0.0.1 over a relay), and
-        # site-local fec0::/10 is a private network's, though ``is_global`` says otherwise.
-        if address.sixtofour is not None:
-            return is_public(address.sixtofour)
-        if address.is_site_local:
-            return False
+        # 6to4 (2002:7f00:1:: is 127.0.0.1 via a relay) and site-local fec0::/10 are not global.
+        inner = address.ipv4_mapped or address.sixtofour
+        if inner is not None or address.is_site_local:
+            return inner is not None and is_public(inner)
     return address.is_global and not address.is_multicast and not address.is_reserved
 
 
