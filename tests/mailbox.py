@@ -20,6 +20,8 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        #: Each message's envelope recipients (RCPT TO), in the same order.
+        self.recipients: list[list[str]] = []
         self._arrived = threading.Condition()
         self.host = "127.0.0.1"
         self.port = free_port()
@@ -34,6 +36,7 @@ class Mailbox:
         assert isinstance(parsed, EmailMessage)
         with self._arrived:
             self.messages.append(parsed)
+            self.recipients.append(list(envelope.rcpt_tos))
             self._arrived.notify_all()
         return "250 OK"
 

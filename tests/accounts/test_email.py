@@ -213,3 +213,27 @@ def test_an_unproven_address_gets_no_notices(
     assert resent.headers["location"] == "/account?notice=link-sent"
     # Two verification links, nothing else.
     assert [m["Subject"] for m in mailbox.wait_for(2)] == ["Confirm your email for Doorstep"] * 2
+
+
+def test_a_password_change_ends_the_reset_links_still_out(
+    app: FastAPI, client: TestClient, mailbox: Mailbox
+) -> None:
+    # A link read by someone else (a shared or breached mailbox) must not outlive the owner
+    # choosing a new password: the change is what they do on suspecting exactly that.
+    csrf = resident(client)
+    mailbox.wait_for(1)
+    assert _forgot(app, "ada@example.org").status_code == 200
+    link = _path(link_in(mailbox.wait_for(2)[1], "reset"))
+    changed = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers={"x-csrf-token": csrf},
+    )
+    assert changed.status_code == 200, changed.text
+    stranger = TestClient(app)
+    assert stranger.get(link).status_code == 410
+    refused = stranger.post(
+        link, data={"csrf_token": _csrf(stranger, "/forgot"), "new_password": "another-password-3"}
+    )
+    assert refused.status_code == 410
+    log_in(stranger, password=NEW_PASSWORD)

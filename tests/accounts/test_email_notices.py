@@ -165,3 +165,20 @@ def test_a_notice_held_by_a_non_disclosure_order_is_mailed_when_the_order_ends(
     assert notice["Subject"] == "Your footage was disclosed to Portland Police Bureau"
     # Nothing went out while the order held it back: the verification link, then this.
     assert len(mailbox.to("owner@example.org")) == 2
+
+
+def test_a_telegram_target_is_added_without_its_token_on_the_page(
+    app: FastAPI, mailbox: Mailbox
+) -> None:
+    del mailbox
+    s = scene(app)
+    url = "tgram://123456789:ABCdefGHIjklMNO/12345"
+    added = s.owner.post(
+        "/account/targets",
+        data={"csrf_token": _csrf(s.owner), "url": url},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    account = s.owner.get("/account").text
+    assert "tgram:///…" in account
+    assert "ABCdef" not in account

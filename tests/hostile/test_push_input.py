@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
+from doorstep.errors import InvalidInput
+from doorstep.notify import rules
 from doorstep.notify.rules import MAX_DEVICES
 from tests.factories import resident
 from tests.notify.devices import subscribe
@@ -138,3 +141,32 @@ def test_a_name_too_long_or_unknown_fields_are_refused(client: TestClient) -> No
     assert extra.status_code == 422
     keys = base64.urlsafe_b64encode(b"x").decode()
     assert subscribe(client, csrf, {"endpoint": 5, "keys": keys}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "fec0::1",  # site-local: a private network's addresses, though deprecated
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254, the cloud metadata service
+        "2002:c0a8:1::1",  # 6to4 of 192.168.0.1
+    ],
+)
+def test_ipv6_forms_that_reach_private_networks_are_not_public(address: str) -> None:
+    assert not rules.is_public(ipaddress.ip_address(address))
+    with pytest.raises(InvalidInput):
+        rules.parse_endpoint(f"https://[{address}]/push/x", allow_loopback=False)
+
+
+def test_a_6to4_address_of_a_public_host_still_is() -> None:
+    assert rules.is_public(ipaddress.ip_address("2002:5db8:d70e::1"))
+
+
+def test_test_pushes_do_not_pile_up_for_one_device(client: TestClient) -> None:
+    # Each press queued one more POST to an address of the caller's choosing, without end: a
+    # script could fill the server's memory and keep every sender busy on its own endpoint.
+    csrf = resident(client)
+    device = subscribe(client, csrf, _body("https://push.invalid/send/flood")).json()
+    url = f"/api/v1/push/devices/{device['id']}/test"
+    answers = [client.post(url, headers={"x-csrf-token": csrf}).status_code for _ in range(20)]
+    assert answers == [202] + [429] * 19

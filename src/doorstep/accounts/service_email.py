@@ -207,7 +207,11 @@ def after_sign_in(db: Session, state: AppState, user: User, origin: SignIn) -> S
 
 
 def after_password_change(db: Session, state: AppState, user: User) -> None:
-    """Tell a proven address its password changed (someone else may have done it)."""
+    """Tell a proven address its password changed; reset links still out stop working.
+
+    A reset link read by someone else must not outlive the new password chosen against them.
+    """
+    links.close_links(db, user, LinkPurpose.RESET, utcnow())
     if user.email_verified_at is not None:
         _mail_later(db, state.settings, PASSWORD_CHANGED, user.id)
 

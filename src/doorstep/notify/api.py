@@ -83,9 +83,12 @@ def remove_device(device_id: str, user: CurrentUser, db: DbDep) -> Response:
     status_code=status.HTTP_202_ACCEPTED,
     response_class=Response,
     summary="Send a test push to a device",
-    responses=problems.responses(401, 403, 404),
+    responses=problems.responses(401, 403, 404, 429),
 )
 def test_device(device_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> Response:
-    """Push a test notification to the device; how it went shows in the device list after."""
+    """Push a test notification to the device; how it went shows in the device list after.
+
+    One at a time: while a test push to the device is still on its way, 429.
+    """
     service.send_test(db, state.db, state.settings, user, device_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)

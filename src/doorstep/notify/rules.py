@@ -328,8 +328,11 @@ def address_of(host: str) -> Address | None:
 
 def is_public(address: Address) -> bool:
     """Whether an address is on the public internet: not loopback, private, link-local, CGNAT ..."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        # 6to4 (2002:7f00:1:: is 127.0.0.1 via a relay) and site-local fec0::/10 are not global.
+        inner = address.ipv4_mapped or address.sixtofour
+        if inner is not None or address.is_site_local:
+            return inner is not None and is_public(inner)
     return address.is_global and not address.is_multicast and not address.is_reserved
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
-from doorstep.errors import Conflict, InvalidInput, NotFound
+from doorstep.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from doorstep.notify import rules, store
 from doorstep.notify.models import PushDevice
 from doorstep.notify.schemas import PushDeviceCreate, PushDevicePublic, PushDeviceUpdate
@@ -145,10 +145,17 @@ def _delivery(row: PushDevice, push: rules.Push) -> Delivery:
 def send_test(
     db: Session, database: Database, settings: Settings, user: User, device_id: str
 ) -> None:
-    """Push a test notification to one of the account's devices (sent in the background)."""
+    """Push a test notification to one of the account's devices (sent in the background).
+
+    One at a time per device: another press while one is on its way is ``TooManyRequests``.
+    """
     row = _own(db, user, device_id)
     push = rules.trial_push(utcnow().isoformat())
-    open_outbox(database, settings).submit([_delivery(row, push)])
+    if not open_outbox(database, settings).submit_test(_delivery(row, push)):
+        raise TooManyRequests(
+            "a test push to this device is still on its way; see the device list for how it went",
+            retry_after=int(rules.FIRST_RETRY_SECONDS),
+        )
 
 
 def echo(db: Session, account_id: str, event: dict[str, Any]) -> None:

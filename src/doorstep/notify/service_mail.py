@@ -73,7 +73,10 @@ def notice_letter(db: Session, settings: Settings, account_id: str, notice: str)
     agency = _text(detail.get("agency_name"), 80) or "an agency"
     basis = _text(detail.get("basis"), 20)
     base = service_email.base_url(settings)
-    url = detail.get("url") if isinstance(detail.get("url"), str) else "/disclosures/legal"
+    url = detail.get("url")
+    # A path of ours only: "@evil.example/x" after the base would be a link to another host.
+    if not isinstance(url, str) or not url.startswith("/") or url[1:2] in ("/", "\\"):
+        url = "/disclosures/legal"
     subject = (
         "An emergency disclosure of your footage is over"
         if basis == "emergency"

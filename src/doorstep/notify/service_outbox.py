@@ -72,6 +72,8 @@ class Outbox:
         #: Devices a push reached, written in one statement when the senders run out of work,
         #: not one transaction per push (a burst to a thousand devices is a thousand pushes).
         self._reached: set[str] = set()
+        #: Devices with a test push queued, waiting for a retry or being sent: one at a time.
+        self._testing: set[str] = set()
         # Its own generator: the jitter must not draw from (and move) the process's shared one.
         self._jitter = random.Random()
         self._client: httpx.Client | None = None
@@ -90,6 +92,18 @@ class Outbox:
                 self._start()
                 self._wake.notify(count)
             return count
+
+    def submit_test(self, delivery: Delivery) -> bool:
+        """Queue a test push, unless the device has one on its way already (then False)."""
+        with self._wake:
+            if delivery.device_id in self._testing:
+                return False
+            self._testing.add(delivery.device_id)
+        if self.submit([delivery]):
+            return True
+        with self._wake:
+            self._testing.discard(delivery.device_id)
+        return False
 
     def idle(self) -> bool:
         """Whether nothing is queued, waiting for a retry, or being sent."""
@@ -159,22 +173,26 @@ class Outbox:
 
     def _run(self) -> None:
         while (delivery := self._take()) is not None:
+            waits = False
             try:
-                self._deliver(delivery)
+                waits = self._deliver(delivery)
             except Exception:
                 log.exception("push to device %s failed", delivery.device_id)
             finally:
                 with self._wake:
                     self._busy -= 1
+                    if not waits and delivery.push.kind is rules.Kind.TEST:
+                        self._testing.discard(delivery.device_id)
 
-    def _retry(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
+    def _retry(self, delivery: Delivery, reason: str, retry_after: float | None) -> bool:
+        """Queue the delivery again for later; False when it is given up instead."""
         delay = rules.retry_delay(delivery.attempt, retry_after, self._jitter.random())
         if delay is None:
             self._record(delivery.device_id, reason)
-            return
+            return False
         with self._wake:
             if self._closed:
-                return
+                return False
             heapq.heappush(
                 self._later,
                 (
@@ -184,18 +202,19 @@ class Outbox:
                 ),
             )
             self._wake.notify()
+        return True
 
-    def _deliver(self, delivery: Delivery) -> None:
+    def _deliver(self, delivery: Delivery) -> bool:
+        """Send the delivery once; True when it waits for another try."""
         try:
             response = self._post(delivery)
         except Refused as err:
             self._record(delivery.device_id, str(err))
-            return
+            return False
         except httpx.HTTPError as err:
-            self._retry(
+            return self._retry(
                 delivery, f"the push service could not be reached ({type(err).__name__})", None
             )
-            return
         status, retry_after = response
         if 200 <= status < 300:
             with self._wake:
@@ -206,9 +225,10 @@ class Outbox:
                 store.delete_device(db, delivery.device_id)
         elif status == 429 or status >= 500:
             seconds = rules.parse_retry_after(retry_after)
-            self._retry(delivery, f"the push service answered {status}", seconds)
+            return self._retry(delivery, f"the push service answered {status}", seconds)
         else:
             self._record(delivery.device_id, f"the push service refused the push ({status})")
+        return False
 
     def _record(self, device_id: str, reason: str) -> None:
         log.info("push to device %s given up: %s", device_id, reason)

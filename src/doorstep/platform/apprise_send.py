@@ -34,8 +34,15 @@ def check_url(url: str) -> str:
 def masked(url: str) -> str:
     """What a page may show of the URL: its kind and host, nothing that could be a secret."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        host, number = parts.hostname or "", parts.port
+    except ValueError:  # Telegram's "id:key" token is no port.
+        host, number = "", None
+    # Many kinds put a token where the host goes (ntfy's topic, Slack's, Telegram's): only a
+    # name with a dot, an IP address or localhost is shown.
+    if "." not in host and ":" not in host and host != "localhost":
+        host, number = "", None
+    port = f":{number}" if number else ""
     return f"{parts.scheme}://{host}{port}/…"[:200]
 
 

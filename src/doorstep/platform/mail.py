@@ -26,6 +26,22 @@ class Letter:
     text: str
 
 
+#: What no single plain address holds: each could make the relay send to more than one.
+_NOT_IN_AN_ADDRESS = frozenset(',;<>()[]"\\:')
+
+
+def check_address(to: str) -> None:
+    """``InvalidInput`` unless ``to`` is one plain name@domain.
+
+    The relay sends to every address the To header lists, so "me@x.org,victim@y.org" (which
+    a sign-up form would take) must never reach it.
+    """
+    if to.count("@") != 1 or any(
+        char.isspace() or not char.isprintable() or char in _NOT_IN_AN_ADDRESS for char in to
+    ):
+        raise InvalidInput("an email address is one name@domain, nothing more", field="email")
+
+
 def enabled(settings: Settings) -> bool:
     """Whether this Doorstep sends email at all."""
     return bool(settings.smtp_host)
@@ -64,12 +80,13 @@ def send(settings: Settings, letter: Letter) -> None:
     """
     if not enabled(settings):
         raise Unavailable("this Doorstep has no email set up (DOORSTEP_SMTP_HOST)")
+    check_address(letter.to)
     message = _message(settings, letter)
     try:
         with _connect(settings) as client:
             if settings.smtp_user:
                 client.login(settings.smtp_user, settings.smtp_password.get_secret_value())
-            client.send_message(message)
+            client.send_message(message, to_addrs=[letter.to])
     except smtplib.SMTPRecipientsRefused as err:
         codes = [code for code, _ in err.recipients.values()]
         if all(500 <= code < 600 for code in codes):
