@@ -78,12 +78,12 @@ def start_worker(
     idle_wake_ms: int = 1000,
 ) -> RunningWorker:
     """Start taking jobs from ``settings.queue_url`` on ``threads`` threads of this process."""
-    jobs = queue.BrokerQueue(settings)
+    jobs = queue.BrokerQueue(settings, context.keys.master)
     broker = _dramatiq.make_broker(settings)
     _dramatiq.declare_actors(
         broker,
         queue.TASKS.names(),
-        lambda task, task_args: queue.run_task(context, jobs, task, task_args),
+        lambda task, message_args: jobs.run(context, task, message_args),
     )
     worker = Worker(broker, worker_threads=threads, worker_timeout=idle_wake_ms)
     worker.start()

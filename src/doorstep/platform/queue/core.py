@@ -11,6 +11,8 @@ is imported, and the composition roots (``app.py``, ``worker.py``) import them.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,9 +24,11 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from doorstep.platform import after_commit
+from doorstep.platform.crypto import DecryptionFailed
 from doorstep.platform.db import Database
 from doorstep.platform.keys import Keys
 from doorstep.platform.queue import _dramatiq
+from doorstep.platform.sealed import TextSeal
 from doorstep.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,8 @@ RETENTION_SWEEP = "retention_sweep"
 SHARE_SWEEP = "share_sweep"
 #: In-process attempts of one job; with Dramatiq the broker's retries take over.
 LOCAL_ATTEMPTS = 3
+#: The purpose of the key that seals jobs on the broker.
+QUEUE_SEAL = "task-queue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,16 +170,38 @@ class InProcessQueue:
 
 
 class BrokerQueue:
-    """Jobs as messages on a Dramatiq broker, run by ``doorstep worker`` processes."""
+    """Jobs as messages on a Dramatiq broker, run by ``doorstep worker`` processes.
 
-    def __init__(self, settings: Settings) -> None:
+    A job's arguments are sealed (AES-GCM under a key of the master key's, bound to the task's
+    name): a push's words, a notice's agency and the moment a doorbell rang are nobody's to read
+    on the broker, and a broker client cannot plant a job, as none can on the MQTT bus.
+    """
+
+    def __init__(self, settings: Settings, master_key: bytes) -> None:
         self._broker = _dramatiq.make_broker(settings)
+        self._seal = TextSeal(master_key, QUEUE_SEAL)
 
     def send(self, task: str, *args: str) -> Receipt:
-        """Put the message on the broker."""
+        """Put the message, its arguments sealed, on the broker."""
         TASKS.check(task)
-        self._broker.enqueue(_dramatiq.message(task, args))
+        sealed = self._seal.seal(json.dumps(list(args)), bound_to=task)
+        self._broker.enqueue(_dramatiq.message(task, (base64.b64encode(sealed).decode(),)))
         return _Done()
+
+    def open(self, task: str, message_args: tuple[str, ...]) -> tuple[str, ...] | None:
+        """A message's arguments opened, or None for one this service did not seal."""
+        try:
+            (sealed,) = message_args
+            opened = json.loads(self._seal.open(base64.b64decode(sealed), bound_to=task))
+        except (ValueError, DecryptionFailed):
+            log.warning("job %s dropped: its message was not sealed by this service", task)
+            return None
+        return tuple(str(arg) for arg in opened)
+
+    def run(self, context: JobContext, task: str, message_args: tuple[str, ...]) -> object:
+        """Run a task taken from the broker; a message that does not open is dropped."""
+        args = self.open(task, message_args)
+        return None if args is None else run_task(context, self, task, args)
 
     def close(self) -> None:
         """Close the broker connection."""
@@ -183,7 +211,7 @@ class BrokerQueue:
 def make_queue(settings: Settings, context: JobContext) -> JobQueue:
     """The broker queue when ``queue_url`` is set, else the in-process pool."""
     if settings.queue_url:
-        return BrokerQueue(settings)
+        return BrokerQueue(settings, context.keys.master)
     return InProcessQueue(context, threads=settings.job_threads)
 
 
