@@ -33,7 +33,10 @@ def _stored_messages(queue_url: str) -> list[Message[object]]:
     try:
         found = []
         for key in client.keys("dramatiq:*.msgs"):
-            found += [Message.decode(bytes(raw)) for raw in client.hvals(key)]
+            found += [
+                Message.decode(raw if isinstance(raw, bytes) else raw.encode())
+                for raw in client.hvals(key)
+            ]
         return found
     finally:
         client.close()
