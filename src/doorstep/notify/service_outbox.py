@@ -90,7 +90,8 @@ class Outbox:
                 count += 1
             if count:
                 self._start()
-                self._wake.notify(count)
+                # Everyone: a sender for rings alone, woken for an alert, would take nothing.
+                self._wake.notify_all()
             return count
 
     def submit_test(self, delivery: Delivery) -> bool:
@@ -135,12 +136,19 @@ class Outbox:
         self._signer = Signer(private_key(self._settings), self._settings.push_subject)
         # No proxies from the environment and no redirects: the address checked is the one used.
         self._client = httpx.Client(timeout=TIMEOUT, trust_env=False, follow_redirects=False)
-        for number in range(self._settings.push_threads):
-            thread = threading.Thread(target=self._run, name=f"doorstep-push-{number}", daemon=True)
+        # One sender more, for rings alone: push services that hold their answers back (a slow
+        # or hostile one) can keep every other sender busy, never the one a doorbell waits for.
+        for number in range(self._settings.push_threads + 1):
+            thread = threading.Thread(
+                target=self._run,
+                args=(number == 0,),
+                name=f"doorstep-push-{'rings' if number == 0 else number}",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
 
-    def _take(self) -> Delivery | None:
+    def _take(self, rings_only: bool) -> Delivery | None:
         while True:
             with self._wake:
                 if self._closed:
@@ -149,7 +157,9 @@ class Outbox:
                 while self._later and self._later[0][0] <= now:
                     _due, order, delivery = heapq.heappop(self._later)
                     heapq.heappush(self._ready, (delivery.push.priority, order, delivery))
-                if self._ready:
+                if self._ready and (
+                    not rings_only or self._ready[0][2].push.kind is rules.Kind.RING
+                ):
                     self._busy += 1
                     return heapq.heappop(self._ready)[2]
                 reached, self._reached = self._reached, set()
@@ -171,8 +181,8 @@ class Outbox:
         except Exception:
             log.exception("could not note %d pushes delivered", len(reached))
 
-    def _run(self) -> None:
-        while (delivery := self._take()) is not None:
+    def _run(self, rings_only: bool) -> None:
+        while (delivery := self._take(rings_only)) is not None:
             waits = False
             try:
                 waits = self._deliver(delivery)
@@ -201,7 +211,7 @@ class Outbox:
                     replace(delivery, attempt=delivery.attempt + 1),
                 ),
             )
-            self._wake.notify()
+            self._wake.notify_all()
         return True
 
     def _deliver(self, delivery: Delivery) -> bool:
