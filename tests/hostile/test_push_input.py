@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
 from doorstep.errors import InvalidInput
-from doorstep.notify import rules
+from doorstep.notify import rules_endpoints
 from doorstep.notify.rules import MAX_DEVICES
 from tests.factories import resident
 from tests.notify.devices import subscribe
@@ -153,13 +153,13 @@ def test_a_name_too_long_or_unknown_fields_are_refused(client: TestClient) -> No
     ],
 )
 def test_ipv6_forms_that_reach_private_networks_are_not_public(address: str) -> None:
-    assert not rules.is_public(ipaddress.ip_address(address))
+    assert not rules_endpoints.is_public(ipaddress.ip_address(address))
     with pytest.raises(InvalidInput):
-        rules.parse_endpoint(f"https://[{address}]/push/x", allow_loopback=False)
+        rules_endpoints.parse_endpoint(f"https://[{address}]/push/x", allow_loopback=False)
 
 
 def test_a_6to4_address_of_a_public_host_still_is() -> None:
-    assert rules.is_public(ipaddress.ip_address("2002:5db8:d70e::1"))
+    assert rules_endpoints.is_public(ipaddress.ip_address("2002:5db8:d70e::1"))
 
 
 def test_test_pushes_do_not_pile_up_for_one_device(client: TestClient) -> None:

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from doorstep.errors import InvalidInput
-from doorstep.notify import rules
+from doorstep.notify import rules, rules_endpoints
 
 NOW = "2026-12-06T03:00:00+00:00"
 
@@ -100,29 +100,33 @@ def test_rings_go_before_notices_and_notices_before_motion() -> None:
     ],
 )
 def test_private_and_reserved_addresses_are_not_public(address: str) -> None:
-    assert not rules.is_public(ipaddress.ip_address(address))
+    assert not rules_endpoints.is_public(ipaddress.ip_address(address))
 
 
 def test_public_addresses_are() -> None:
     for address in ("93.184.215.14", "2a00:1450:4001:80b::200a", "::ffff:93.184.215.14"):
-        assert rules.is_public(ipaddress.ip_address(address))
+        assert rules_endpoints.is_public(ipaddress.ip_address(address))
 
 
 def test_loopback_http_only_when_allowed_and_only_the_loopback_literals() -> None:
     url = "http://127.0.0.1:8123/push/abc"
     with pytest.raises(InvalidInput):
-        rules.parse_endpoint(url, allow_loopback=False)
-    endpoint = rules.parse_endpoint(url, allow_loopback=True)
+        rules_endpoints.parse_endpoint(url, allow_loopback=False)
+    endpoint = rules_endpoints.parse_endpoint(url, allow_loopback=True)
     assert endpoint.origin == "http://127.0.0.1:8123"
     assert endpoint.target == "/push/abc"
-    six = rules.parse_endpoint("http://[::1]:9/p?x=1", allow_loopback=True)
+    six = rules_endpoints.parse_endpoint("http://[::1]:9/p?x=1", allow_loopback=True)
     assert (six.origin, six.target) == ("http://[::1]:9", "/p?x=1")
     for other in ("http://localhost:8123/p", "http://10.0.0.1/p", "http://push.example.org/p"):
         with pytest.raises(InvalidInput):
-            rules.parse_endpoint(other, allow_loopback=True)
-    public = rules.parse_endpoint("https://fcm.googleapis.com/fcm/send/x", allow_loopback=False)
+            rules_endpoints.parse_endpoint(other, allow_loopback=True)
+    public = rules_endpoints.parse_endpoint(
+        "https://fcm.googleapis.com/fcm/send/x", allow_loopback=False
+    )
     assert public.origin == "https://fcm.googleapis.com"
-    assert not rules.may_connect(public, ipaddress.ip_address("10.0.0.1"), allow_loopback=True)
+    assert not rules_endpoints.may_connect(
+        public, ipaddress.ip_address("10.0.0.1"), allow_loopback=True
+    )
 
 
 def test_retries_back_off_with_jitter_honour_retry_after_and_give_up() -> None:

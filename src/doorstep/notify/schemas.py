@@ -8,7 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from doorstep.accounts.schemas import Strict
-from doorstep.notify.rules import MAX_ENDPOINT, MAX_NAME
+from doorstep.notify.rules import MAX_NAME
+from doorstep.notify.rules_endpoints import MAX_ENDPOINT
 
 DeviceName = Annotated[
     str, Field(min_length=1, max_length=MAX_NAME, description="What the owner calls the device")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.errors import Conflict, InvalidInput, NotFound, TooManyRequests
-from doorstep.notify import rules, store
+from doorstep.notify import rules, rules_endpoints, store
 from doorstep.notify.models import PushDevice
 from doorstep.notify.schemas import PushDeviceCreate, PushDevicePublic, PushDeviceUpdate
 from doorstep.notify.service_outbox import Delivery, close_outbox, open_outbox, outbox_for
@@ -49,19 +49,21 @@ def device_public(row: PushDevice) -> PushDevicePublic:
     )
 
 
-def _check_host(endpoint: rules.Endpoint, settings: Settings) -> None:
+def _check_host(endpoint: rules_endpoints.Endpoint, settings: Settings) -> None:
     # The name is checked now, so a bad one is a clear 422, and again before every send (it may
     # resolve elsewhere by then). One that does not resolve now may later: it is let through.
-    if endpoint.scheme != "https" or rules.address_of(endpoint.host) is not None:
+    if endpoint.scheme != "https" or rules_endpoints.address_of(endpoint.host) is not None:
         return
     try:
         infos = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
     except OSError:
         return
     for info in infos:
-        address = rules.address_of(str(info[4][0]).split("%", 1)[0])
+        address = rules_endpoints.address_of(str(info[4][0]).split("%", 1)[0])
         allowed = settings.push_allow_loopback
-        if address is None or not rules.may_connect(endpoint, address, allow_loopback=allowed):
+        if address is None or not rules_endpoints.may_connect(
+            endpoint, address, allow_loopback=allowed
+        ):
             raise InvalidInput(
                 f"the push endpoint's host {endpoint.host} is a private or reserved address; "
                 "Doorstep only sends pushes to public push services",
@@ -76,8 +78,10 @@ def subscribe(
 
     Returns the device and whether it is new. 422 for a bad endpoint or keys, 409 past the cap.
     """
-    endpoint = rules.parse_endpoint(body.endpoint, allow_loopback=settings.push_allow_loopback)
-    rules.check_keys(body.keys.p256dh, body.keys.auth)
+    endpoint = rules_endpoints.parse_endpoint(
+        body.endpoint, allow_loopback=settings.push_allow_loopback
+    )
+    rules_endpoints.check_keys(body.keys.p256dh, body.keys.auth)
     _check_host(endpoint, settings)
     row = store.find_by_endpoint(db, user.id, body.endpoint)
     if row is not None:
@@ -94,9 +98,9 @@ def subscribe(
     row = store.add_device(
         db,
         user.id,
-        name=body.name or rules.service_name(endpoint.host),
+        name=body.name or rules_endpoints.service_name(endpoint.host),
         endpoint=body.endpoint,
-        service=rules.service_name(endpoint.host),
+        service=rules_endpoints.service_name(endpoint.host),
         p256dh=body.keys.p256dh,
         auth=body.keys.auth,
         now=utcnow(),

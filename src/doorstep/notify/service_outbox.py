@@ -26,7 +26,7 @@ import httpx
 from pywebpush import WebPusher
 
 from doorstep.errors import InvalidInput
-from doorstep.notify import rules, store
+from doorstep.notify import rules, rules_endpoints, store
 from doorstep.notify.service_vapid import Signer, private_key
 from doorstep.platform.db import Database
 from doorstep.platform.types import utcnow
@@ -251,7 +251,7 @@ class Outbox:
         assert self._signer is not None
         loopback = self._settings.push_allow_loopback
         try:
-            endpoint = rules.parse_endpoint(delivery.endpoint, allow_loopback=loopback)
+            endpoint = rules_endpoints.parse_endpoint(delivery.endpoint, allow_loopback=loopback)
         except InvalidInput as err:
             raise Refused(err.detail) from err
         address = resolve(endpoint, allow_loopback=loopback)
@@ -282,7 +282,7 @@ class Outbox:
             return response.status_code, response.headers.get("retry-after")
 
 
-def resolve(endpoint: rules.Endpoint, *, allow_loopback: bool) -> str:
+def resolve(endpoint: rules_endpoints.Endpoint, *, allow_loopback: bool) -> str:
     """The address to connect to; Refused when the host resolves to any address not allowed."""
     try:
         infos = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
@@ -290,8 +290,10 @@ def resolve(endpoint: rules.Endpoint, *, allow_loopback: bool) -> str:
         raise httpx.ConnectError(f"cannot resolve {endpoint.host}") from err
     addresses = [str(info[4][0]) for info in infos]
     for address in addresses:
-        parsed = rules.address_of(address.split("%", 1)[0])
-        if parsed is None or not rules.may_connect(endpoint, parsed, allow_loopback=allow_loopback):
+        parsed = rules_endpoints.address_of(address.split("%", 1)[0])
+        if parsed is None or not rules_endpoints.may_connect(
+            endpoint, parsed, allow_loopback=allow_loopback
+        ):
             raise Refused(f"{endpoint.host} resolves to {address}, a private or reserved address")
     if not addresses:
         raise httpx.ConnectError(f"{endpoint.host} has no address")

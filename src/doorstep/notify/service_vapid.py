@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
 from doorstep.errors import ConfigurationError
-from doorstep.notify.rules import b64url_decode
+from doorstep.notify.rules_endpoints import b64url_decode
 from doorstep.platform.folders import secret_file
 from doorstep.settings import Settings
 
