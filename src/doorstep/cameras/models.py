@@ -46,7 +46,16 @@ class Camera(Base):
     alert_mode: Mapped[str] = mapped_column(String(10), default="all")
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
+    #: Days alerts are kept; detections and motion-only clips keep theirs, or this when NULL.
     retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    detection_retention_days: Mapped[int | None] = mapped_column(Integer)
+    motion_retention_days: Mapped[int | None] = mapped_column(Integer)
+    #: Named zones objects must enter: [{"name": "porch", "polygon": [[x, y], ...]}, ...].
+    detection_zones: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: Per label: {"person": {"mode": "alert", "zones": ["porch"], "dwell_seconds": 5}}; {} is
+    #: the defaults (cameras.rules).
+    object_rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ignore_stationary: Mapped[bool] = mapped_column(Boolean, default=True)
     requests_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     e2e_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Salt of the passphrase key and a check value; the key itself never reaches the server.

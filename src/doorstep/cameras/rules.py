@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import time
 from enum import StrEnum
 from typing import Any
@@ -112,3 +112,67 @@ def should_alert(mode: str, labels: Sequence[str], *, quiet: bool) -> bool:
     if quiet or mode == AlertMode.NONE:
         return False
     return mode == AlertMode.ALL or "person" in labels
+
+
+#: The kinds of object a camera's detector reports.
+OBJECT_LABELS = ("person", "vehicle", "bicycle", "animal")
+
+
+class ObjectMode(StrEnum):
+    """What seeing an object of a label does: notify, keep quietly, or nothing."""
+
+    ALERT = "alert"
+    DETECTION = "detection"
+    OFF = "off"
+
+
+#: A camera whose owner has not chosen: people alert, other objects are kept as detections,
+#: anywhere in the frame, at once.
+DEFAULT_OBJECT_RULES: dict[str, dict[str, Any]] = {
+    "person": {"mode": ObjectMode.ALERT.value, "zones": [], "dwell_seconds": 0},
+    "vehicle": {"mode": ObjectMode.DETECTION.value, "zones": [], "dwell_seconds": 0},
+    "bicycle": {"mode": ObjectMode.DETECTION.value, "zones": [], "dwell_seconds": 0},
+    "animal": {"mode": ObjectMode.DETECTION.value, "zones": [], "dwell_seconds": 0},
+}
+
+
+def rules_for(object_rules: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """A camera's rule for every label: its own choices over the defaults."""
+    merged = {label: dict(rule) for label, rule in DEFAULT_OBJECT_RULES.items()}
+    for label, rule in (object_rules or {}).items():
+        if label in merged and isinstance(rule, Mapping):
+            merged[label].update(rule)
+    return merged
+
+
+def object_alerts(
+    seen: Mapping[str, Any], object_rules: Mapping[str, Any] | None, *, ignore_stationary: bool
+) -> bool:
+    """Whether one tracked object meets its label's alert rule.
+
+    ``seen`` is an object as agents report it: ``{"label", "stationary": bool, "seconds": time in
+    view, "zones": {zone name: seconds inside}}``. It alerts when its label's mode is ``alert``,
+    it moved (unless stationary objects are wanted), and it stayed at least ``dwell_seconds`` in
+    one of the rule's zones, or in view when the rule names no zone.
+    """
+    rule = rules_for(object_rules).get(str(seen.get("label")))
+    if rule is None or rule.get("mode") != ObjectMode.ALERT:
+        return False
+    if ignore_stationary and seen.get("stationary"):
+        return False
+    dwell = float(rule.get("dwell_seconds") or 0)
+    required = list(rule.get("zones") or [])
+    if not required:
+        return float(seen.get("seconds") or 0) >= dwell
+    inside = seen.get("zones") or {}
+    return any(name in inside and float(inside[name]) >= dwell for name in required)
+
+
+def kept_labels(labels: Sequence[str], object_rules: Mapping[str, Any] | None) -> list[str]:
+    """The labels a camera keeps: those whose mode is not ``off`` (others, like "ring", stay)."""
+    rules = rules_for(object_rules)
+    return [
+        label
+        for label in labels
+        if label not in rules or rules[label].get("mode") != ObjectMode.OFF
+    ]

@@ -6,9 +6,10 @@ A clip's footage itself is sealed in the blob store.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Float,
     ForeignKey,
@@ -39,6 +40,12 @@ class Clip(Base):
     ended_at: Mapped[datetime] = mapped_column()
     peak_motion: Mapped[float] = mapped_column(Float, default=0.0)
     labels: Mapped[list[str]] = mapped_column(default=list)
+    #: What was seen on the snapshot: [{"label", "score", "box": [x1, y1, x2, y2] as fractions
+    #: of the frame, "zones": [names entered]}, ...].
+    objects: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: "alert" (it notified), "detection" (an object, kept quietly) or "motion"; each kind keeps
+    #: its own retention.
+    kind: Mapped[str] = mapped_column(String(10), default="motion")
     content_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     ciphertext_size: Mapped[int] = mapped_column(Integer)

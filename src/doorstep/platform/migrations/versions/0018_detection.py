@@ -1,0 +1,76 @@
+"""objects a camera detects: named zones, rules per label, retention per kind, objects on clips
+
+A camera's owner names detection zones (``detection_zones``: ``[{"name", "polygon"}]``) and says
+per label what a detection does (``object_rules``: ``{"person": {"mode": "alert" | "detection" |
+"off", "zones": [names], "dwell_seconds": n}}``; empty means the defaults), whether objects that
+do not move are ignored (``ignore_stationary``), and how long detections and motion-only clips
+are kept (``detection_retention_days`` / ``motion_retention_days``; NULL means ``retention_days``,
+which alerts keep). Each clip records the objects seen on its snapshot (``objects``: label, score,
+box as fractions of the frame, zones entered) and its ``kind``: alert, detection or motion.
+Existing clips are motion clips, or detections when they carry a label.
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-06 06:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("cameras", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("detection_zones", sa.JSON(), nullable=False, server_default="[]")
+        )
+        batch_op.add_column(
+            sa.Column("object_rules", sa.JSON(), nullable=False, server_default="{}")
+        )
+        batch_op.add_column(
+            sa.Column("ignore_stationary", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+        batch_op.add_column(sa.Column("detection_retention_days", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("motion_retention_days", sa.Integer(), nullable=True))
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("objects", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.add_column(
+            sa.Column("kind", sa.String(length=10), nullable=False, server_default="motion")
+        )
+    clips = sa.table(
+        "clips",
+        sa.column("id", sa.String()),
+        sa.column("labels", sa.JSON()),
+        sa.column("kind", sa.String()),
+    )
+    bind = op.get_bind()
+    labelled = [row.id for row in bind.execute(sa.select(clips.c.id, clips.c.labels)) if row.labels]
+    for start in range(0, len(labelled), 500):
+        bind.execute(
+            clips.update()
+            .where(clips.c.id.in_(labelled[start : start + 500]))
+            .values(kind="detection")
+        )
+    with op.batch_alter_table("cameras", schema=None) as batch_op:
+        batch_op.alter_column("detection_zones", server_default=None)
+        batch_op.alter_column("object_rules", server_default=None)
+        batch_op.alter_column("ignore_stationary", server_default=None)
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.alter_column("objects", server_default=None)
+        batch_op.alter_column("kind", server_default=None)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.drop_column("kind")
+        batch_op.drop_column("objects")
+    with op.batch_alter_table("cameras", schema=None) as batch_op:
+        batch_op.drop_column("motion_retention_days")
+        batch_op.drop_column("detection_retention_days")
+        batch_op.drop_column("ignore_stationary")
+        batch_op.drop_column("object_rules")
+        batch_op.drop_column("detection_zones")
