@@ -176,3 +176,38 @@ def kept_labels(labels: Sequence[str], object_rules: Mapping[str, Any] | None) -
         for label in labels
         if label not in rules or rules[label].get("mode") != ObjectMode.OFF
     ]
+
+
+def event_alerts(
+    *,
+    mode: str,
+    labels: Sequence[str],
+    objects: Sequence[Mapping[str, Any]],
+    object_rules: Mapping[str, Any] | None,
+    ignore_stationary: bool,
+    quiet: bool,
+) -> bool:
+    """Whether an event alerts its owner.
+
+    Under ``all`` any motion does; otherwise an object must meet its label's rule
+    (``object_alerts``). A label reported without its objects (an older agent) alerts when its
+    rule asks for no zone and no dwell.
+    """
+    if quiet or mode == AlertMode.NONE:
+        return False
+    if mode == AlertMode.ALL:
+        return True
+    if any(
+        object_alerts(seen, object_rules, ignore_stationary=ignore_stationary) for seen in objects
+    ):
+        return True
+    rules = rules_for(object_rules)
+    reported = {str(seen.get("label")) for seen in objects}
+    return any(
+        label in rules
+        and label not in reported
+        and rules[label].get("mode") == ObjectMode.ALERT
+        and not rules[label].get("zones")
+        and not float(rules[label].get("dwell_seconds") or 0)
+        for label in labels
+    )
