@@ -115,6 +115,20 @@ class MotionDetector:
             return 0.0
         return int(cv2.countNonZero(self._changed)) / self.area
 
+    def regions(self, min_share: float = 0.0005) -> list[tuple[float, float, float, float]]:
+        """Boxes (x1, y1, x2, y2, full-frame pixels) round the last frame's changed areas."""
+        if self._background is None:
+            return []
+        grown = cv2.dilate(self._changed, np.ones((5, 5), np.uint8))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        scale = float(2**self.halvings)
+        least = min_share * self._changed.size
+        return [
+            (float(x) * scale, float(y) * scale, float(x + w) * scale, float(y + h) * scale)
+            for x, y, w, h, area in stats[1:count]
+            if area >= least
+        ]
+
     def reset(self) -> None:
         """Forget the background, e.g. after a reconnect or a scene cut."""
         self._background = None

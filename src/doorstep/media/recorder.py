@@ -20,6 +20,7 @@ import numpy.typing as npt
 from doorstep.media._clipfile import ClipWriter, write_snapshot
 from doorstep.media.errors import ClipWriteFailed
 from doorstep.media.motion import DEFAULT_SETTINGS, MotionSettings
+from doorstep.media.objects import EventWatcher
 from doorstep.media.segments import EventSegmenter as EventSegmenter
 from doorstep.media.segments import EventStarted as EventStarted
 from doorstep.media.segments import MotionEvent as MotionEvent
@@ -40,11 +41,16 @@ class Clip:
     metadata: Path | None = None
     event_id: str = ""
     """The same for every segment of one event; made by the recorder (a UUID)."""
+    objects: tuple[dict[str, Any], ...] = ()
+    """The objects seen in the event so far, as agents report them (with a ``watcher``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class EventNews:
-    """Word of a running event: it has just ``started`` (with its first picture), or new labels."""
+    """Word of a running event: it ``started`` (with its picture), new labels, or a new alert.
+
+    A new alert: an object that has just met its label's rule; ``objects``: those seen so far.
+    """
 
     event_id: str
     start_frame: int
@@ -52,6 +58,7 @@ class EventNews:
     labels: tuple[str, ...]
     started: bool
     image: npt.NDArray[np.uint8] | None = None
+    objects: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(slots=True)
@@ -78,6 +85,8 @@ class EventRecorder:
     on clip length (``settings.max_clip_seconds``) a long event becomes one such clip per
     segment, each returned as soon as it is complete. ``on_news`` hears of an event while it
     runs: as it starts, and whenever it learns a label, so it can be announced before it ends.
+    A ``watcher`` looks for objects during each event (at its own cadence) and follows them; its
+    labels join the event's, and its objects go with the news and into the clip's metadata.
     """
 
     max_samples = 6
@@ -98,6 +107,7 @@ class EventRecorder:
         ),
         extra_metadata: dict[str, Any] | None = None,
         on_news: Callable[[EventNews], None] | None = None,
+        watcher: EventWatcher | None = None,
     ) -> None:
         self.rate = Fraction(rate).limit_denominator(1001)
         self.width = width
@@ -110,6 +120,7 @@ class EventRecorder:
         self.clip_name = clip_name
         self.extra_metadata = extra_metadata or {}
         self.on_news = on_news
+        self.watcher = watcher
         self.segmenter = EventSegmenter(settings, float(self.rate))
         ring_size = self.segmenter.pre_roll_frames + self.segmenter.min_frames + 1
         self._ring: deque[tuple[Frame, float]] = deque(maxlen=ring_size)
@@ -189,12 +200,16 @@ class EventRecorder:
             labels=self.segmenter.labels,
         )
         self._event = event
+        if self.watcher is not None:
+            self.watcher.begin()
         # Told first, with the newest picture: the pre-roll may hold enough to label it at once.
         event.last_image = self._ring[-1][0].image if self._ring else None
         self._tell(event, started=True)
+        newest = self._ring[-1][0].index if self._ring else -1
         for frame, score in self._ring:
             if frame.index >= started.start_frame:
-                self._add(frame, score)
+                # Objects are looked for on the newest pre-roll frame only: the rest is past.
+                self._add(frame, score, look=frame.index == newest)
         self._ring.clear()
 
     def _tell(self, event: _EventInProgress, *, started: bool) -> None:
@@ -207,16 +222,20 @@ class EventRecorder:
             labels=event.labels,
             started=started,
             image=event.last_image if started else None,
+            objects=self._objects(),
         )
         self.on_news(news)
 
-    def _learn(self, event: _EventInProgress, labels: Sequence[str]) -> None:
+    def _objects(self) -> tuple[dict[str, Any], ...]:
+        return tuple(self.watcher.objects()) if self.watcher is not None else ()
+
+    def _learn(self, event: _EventInProgress, labels: Sequence[str], *, news: bool = False) -> None:
         merged = _merged(event.labels, labels)
-        if merged != event.labels:
+        if merged != event.labels or news:
             event.labels = merged
             self._tell(event, started=False)
 
-    def _add(self, frame: Frame, score: float) -> None:
+    def _add(self, frame: Frame, score: float, *, look: bool = True) -> None:
         event = self._event
         assert event is not None
         image = frame.image
@@ -229,6 +248,9 @@ class EventRecorder:
         event.last_image = image
         if score > event.peak_score:
             event.peak_score, event.peak_image = score, image
+        watcher = self.watcher if look else None
+        if watcher is not None and watcher.look(image, frame.index / float(self.rate)):
+            self._learn(event, watcher.labels, news=True)
         if self.labeler is not None and score >= self.settings.min_score:
             if event.motion_frames % event.sample_step == 0:
                 event.samples.append(image)
@@ -250,12 +272,13 @@ class EventRecorder:
         if self.labeler is not None and event.samples:
             self._learn(event, self.labeler(_evenly(event.samples, self.max_samples)))
         motion = replace(motion, labels=_merged(motion.labels, event.labels))
+        objects = self._objects()
         if not motion.final:
             started = self.segmenter.current
             assert started is not None
             self._begin(started, going_on=event)
         if event.writer is None:
-            return Clip(event=motion, event_id=event.event_id)
+            return Clip(event=motion, event_id=event.event_id, objects=objects)
         video = event.writer.close()
         name = video.with_suffix("")
         snapshot = None
@@ -271,13 +294,19 @@ class EventRecorder:
             "width": self.width,
             "height": self.height,
             "audio": self.audio_rate is not None,
+            "objects": list(objects),
         }
         try:
             metadata.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         except OSError as err:
             raise ClipWriteFailed(f"cannot write event metadata {metadata}: {err}") from err
         return Clip(
-            event=motion, video=video, snapshot=snapshot, metadata=metadata, event_id=event.event_id
+            event=motion,
+            video=video,
+            snapshot=snapshot,
+            metadata=metadata,
+            event_id=event.event_id,
+            objects=objects,
         )
 
 
