@@ -1,4 +1,4 @@
-"""The capture pipeline's parts: motion detection and recording over one opened source."""
+"""The capture pipeline's parts: motion and object detection, and recording, over one source."""
 
 from __future__ import annotations
 
@@ -9,13 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from doorstep.agent.options import CameraConfig
+from doorstep.cameras.rules import kept_labels, object_alerts
 from doorstep.errors import ConfigurationError
+from doorstep.media.detect import ObjectDetector
 from doorstep.media.motion import MotionDetector, MotionSettings
-from doorstep.media.people import PersonDetector
+from doorstep.media.objects import Detecting, EventWatcher
 from doorstep.media.recorder import Clip, EventNews, EventRecorder, Labeler
 from doorstep.media.source import Frame, VideoSource
 
 log = logging.getLogger(__name__)
+
+#: How often objects are looked for during an event (seconds of footage).
+DETECTION_CADENCE = 0.5
 
 
 @dataclass(slots=True)
@@ -51,10 +56,12 @@ def build_pipeline(
     clips_dir: Path,
     labeler: Labeler | None,
     on_news: Callable[[EventNews, float], None] | None = None,
+    objects: Detecting | None = None,
 ) -> Pipeline:
     """A pipeline for ``source`` with ``config``'s zones, recording its clips into ``clips_dir``.
 
     ``on_news`` hears of each event as it starts and learns labels, with the source's frame rate.
+    ``objects``: the object detector, run during events with ``config``'s zones and rules.
     """
     detector = MotionDetector(
         source.width,
@@ -74,8 +81,21 @@ def build_pipeline(
         labeler=labeler,
         clip_name=lambda _started: uuid.uuid4().hex,
         on_news=(lambda news: on_news(news, source.fps)) if on_news is not None else None,
+        watcher=_watcher(objects, config, detector) if objects is not None else None,
     )
     return Pipeline(source_shape(source), detector, recorder)
+
+
+def _watcher(objects: Detecting, config: CameraConfig, motion: MotionDetector) -> EventWatcher:
+    rules, still = config.object_rules, config.ignore_stationary
+    return EventWatcher(
+        objects,
+        zones=config.detection_zones,
+        cadence=DETECTION_CADENCE,
+        keep=lambda labels: kept_labels(labels, rules),
+        alerts=lambda seen: object_alerts(seen, rules, ignore_stationary=still),
+        regions=motion.regions,
+    )
 
 
 def close_frames(frames: Iterator[Frame]) -> None:
@@ -85,10 +105,10 @@ def close_frames(frames: Iterator[Frame]) -> None:
         close()
 
 
-def person_labeler() -> Labeler | None:
-    """The person detector, or none (with a warning) when its model is missing."""
+def object_detector() -> ObjectDetector | None:
+    """The object detector, or none (with one warning) when its model is missing."""
     try:
-        return PersonDetector()
+        return ObjectDetector(threads=1)
     except ConfigurationError as err:
-        log.warning("events will not be labelled: %s", err.detail)
+        log.warning("events will be recorded without labels: %s", err.detail)
         return None

@@ -45,11 +45,13 @@ class Announcement:
 def announcement(news: EventNews, fps: float, *, now: datetime, with_picture: bool) -> Announcement:
     """What to send for ``news``: the start time from its frames, the JPEG if allowed."""
     seconds = max(0, news.at_frame - news.start_frame) / fps if fps > 0 else 0.0
-    meta = {
+    meta: dict[str, Any] = {
         "event_id": news.event_id,
         "started_at": (now - timedelta(seconds=seconds)).isoformat(),
         "labels": list(news.labels),
     }
+    if news.objects:  # sent only when there are some, as a server before objects expects
+        meta["objects"] = list(news.objects)
     snapshot = None
     if with_picture and news.started and news.image is not None:
         snapshot = encode_preview(news.image)

@@ -7,7 +7,9 @@ from typing import Any
 
 from doorstep.agent.spool import DEFAULT_MAX_BYTES
 from doorstep.agent.uploader import UPLOAD_BACKOFF
+from doorstep.errors import InvalidInput
 from doorstep.media.motion import DEFAULT_SETTINGS, MotionSettings
+from doorstep.media.objects import Polygon, named_zones
 from doorstep.media.source import Backoff
 from doorstep.media.zones import Zone
 
@@ -18,12 +20,17 @@ AGENT_MOTION = replace(DEFAULT_SETTINGS, max_clip_seconds=MAX_CLIP_SECONDS)
 
 @dataclass(frozen=True, slots=True)
 class CameraConfig:
-    """The camera settings the agent applies: zones and audio, at one config version."""
+    """The camera settings the agent applies: zones, audio and detection, at one config version."""
 
     version: int = 0
     motion_zones: tuple[Zone, ...] = ()
     privacy_zones: tuple[Zone, ...] = ()
     audio: bool = False
+    detection_zones: dict[str, Polygon] = field(default_factory=dict)
+    """Named zones (fractions of the frame) that object rules and dwell times refer to."""
+    object_rules: dict[str, Any] = field(default_factory=dict)
+    """Per label: ``{"mode": "alert"|"detection"|"off", "zones": [...], "dwell_seconds": n}``."""
+    ignore_stationary: bool = True
 
     @classmethod
     def from_server(cls, data: dict[str, Any]) -> CameraConfig:
@@ -33,7 +40,18 @@ class CameraConfig:
             motion_zones=_zones(data.get("motion_zones") or []),
             privacy_zones=_zones(data.get("privacy_zones") or []),
             audio=bool(data.get("audio_enabled", False)),
+            detection_zones=named_zones(data.get("detection_zones") or []),
+            object_rules=_object_rules(data.get("object_rules")),
+            ignore_stationary=bool(data.get("ignore_stationary", True)),
         )
+
+
+def _object_rules(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(r, dict) for r in value.values()):
+        raise InvalidInput("object rules must map each label to a rule", field="object_rules")
+    return {str(label): dict(rule) for label, rule in value.items()}
 
 
 def _zones(polygons: list[list[list[float]]]) -> tuple[Zone, ...]:

@@ -15,7 +15,7 @@ from doorstep.agent._pipeline import (
     Pipeline,
     build_pipeline,
     close_frames,
-    person_labeler,
+    object_detector,
     source_shape,
 )
 from doorstep.agent.announcer import AnnouncedFirst, Announcer
@@ -88,7 +88,7 @@ class CameraAgent:
         )
         self.uploader.e2e_folder = folder
         self.work = folder / "work"
-        self._labeler = person_labeler()
+        self._objects = object_detector()
         self._heartbeat: threading.Thread | None = None
         self._live_client = DeviceClient(state.server, state.token)
         self.mjpeg = MjpegLive(
@@ -327,7 +327,7 @@ class CameraAgent:
 
     def _pipeline(self, source: VideoSource, config: CameraConfig) -> Pipeline:
         return build_pipeline(
-            source, config, self.options.motion, self.work, self._labeler, self.announcer.news
+            source, config, self.options.motion, self.work, None, self.announcer.news, self._objects
         )
 
     def _spool_clip(self, clip: Clip | None) -> None:
@@ -349,6 +349,8 @@ class CameraAgent:
             "event_id": clip.event_id or None,
             "segment": event.segment,
         }
+        if clip.objects:  # sent only when there are some, as a server before objects expects
+            meta["objects"] = list(clip.objects)
         try:
             entry = self.spool.add(clip.video, clip.snapshot, meta)
         except SpoolError as err:
