@@ -10,11 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+import numpy.typing as npt
+
 from doorstep.errors import DoorstepError
 from doorstep.media._progress import ProgressBar
+from doorstep.media.detect import LABELS, ObjectDetector
 from doorstep.media.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
-from doorstep.media.people import PersonDetector
-from doorstep.media.recorder import EventRecorder, MotionEvent, segment
+from doorstep.media.recorder import EventRecorder, Labeler, MotionEvent, segment
 from doorstep.media.source import open_source
 from doorstep.media.zones import Zone, parse_zone
 
@@ -22,6 +25,17 @@ Progress = Callable[[int, int], None]
 """Called with (work done, total work) in frames; total is 0 when the length is unknown."""
 
 _PROGRESS_MIN_FRAMES = 300
+
+
+def object_labeler(labels: Sequence[str] = LABELS, *, threads: int = 2) -> Labeler:
+    """Label a few frames of an event with the objects the detector finds among ``labels``."""
+    detector = ObjectDetector(threads=threads)
+
+    def label(images: Sequence[npt.NDArray[np.uint8]]) -> tuple[str, ...]:
+        seen = {found.label for image in images for found in detector.detect(image)}
+        return tuple(name for name in labels if name in seen)
+
+    return label
 
 
 def scan_file(
@@ -34,8 +48,11 @@ def scan_file(
     clips_dir: Path | None = None,
     people: bool = False,
     audio: bool = False,
+    objects: bool = False,
 ) -> list[MotionEvent]:
-    """Find the motion events in a video file; optionally write clips and label people.
+    """Find the motion events in a video file; optionally write clips and label objects.
+
+    ``objects``: label people, vehicles, bicycles and animals; ``people``: people only.
 
     Motion is measured on luma alone; only when clips or labels are wanted is the file
     decoded a second time in colour, and then only events are written or examined.
@@ -48,7 +65,10 @@ def scan_file(
             privacy_zones=privacy_zones,
             settings=settings,
         )
-        passes = 2 if (clips_dir is not None or people) else 1
+        labeler = None
+        if objects or people:
+            labeler = object_labeler(LABELS if objects else ("person",))
+        passes = 2 if (clips_dir is not None or labeler is not None) else 1
         total = source.frame_count * passes
         scores: list[float] = []
         for frame in source.frames():
@@ -61,7 +81,9 @@ def scan_file(
         if progress is not None:
             progress(total, total)
         return events
-    return _record(path, scores, privacy_zones, settings, clips_dir, people, audio, progress, total)
+    return _record(
+        path, scores, privacy_zones, settings, clips_dir, labeler, audio, progress, total
+    )
 
 
 def _record(
@@ -70,7 +92,7 @@ def _record(
     privacy_zones: Sequence[Zone],
     settings: MotionSettings,
     clips_dir: Path | None,
-    people: bool,
+    labeler: Labeler | None,
     audio: bool,
     progress: Progress | None,
     total: int,
@@ -84,7 +106,7 @@ def _record(
             clips_dir=clips_dir,
             audio_rate=source.audio_rate,
             audio_layout=source.audio_layout,
-            labeler=PersonDetector() if people else None,
+            labeler=labeler,
             extra_metadata={"source": Path(path).name},
         )
         events: list[MotionEvent] = []
@@ -148,6 +170,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--clips", type=Path, metavar="DIR", help="write clips and snapshots here")
+    parser.add_argument(
+        "--objects",
+        action="store_true",
+        help="label events with the people, vehicles, bicycles and animals they show",
+    )
     parser.add_argument("--people", action="store_true", help="label events that show a person")
     parser.add_argument("--audio", action="store_true", help="keep the audio in written clips")
     defaults = DEFAULT_SETTINGS
@@ -198,6 +225,7 @@ def main_scan(
             clips_dir=args.clips,
             people=args.people,
             audio=args.audio,
+            objects=args.objects,
         )
     except DoorstepError as error:
         err.write(f"doorstep scan: error: {error.detail}\n")
