@@ -1,4 +1,4 @@
-"""`doorstep`: serve, demo, migrate, scan, admin."""
+"""`doorstep`: serve, demo, migrate, scan, detect, admin."""
 
 from __future__ import annotations
 
@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     # `scan` parses its own arguments (see main); listed here so `doorstep --help` shows it.
     sub.add_parser("scan", help="find motion events in a video file (doorstep scan --help)")
     sub.add_parser(
+        "detect", help="list the objects on a video's frames (doorstep detect VIDEO --json)"
+    )
+    sub.add_parser(
         "worker", help="run background jobs from the task queue (doorstep worker --help)"
     )
     sub.add_parser(
@@ -287,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from doorstep.media.scan import main_scan
 
         return int(main_scan(args_list[1:]))
+    if args_list[:1] == ["detect"]:
+        from doorstep.media.scan import main_detect
+
+        return int(main_detect(args_list[1:]))
     if args_list[:1] == ["worker"]:
         from doorstep.worker import main_worker
 
