@@ -25,6 +25,9 @@ RECOGNISERS = {
 #: The one module that runs a face model, and the modules allowed to ask it for faces.
 FACE_MODEL_MODULE = "doorstep.media._faces"
 FACE_USERS = {"doorstep.media.redact", "doorstep.media._tracks"}
+#: The one other module that runs a model: the object detector, whose only outputs are a class
+#: label (person, vehicle, bicycle, animal), a score and a box; it never looks at faces.
+OBJECT_MODEL_MODULE = "doorstep.media._ssd"
 #: API fields that may name faces: whether they were hidden, never what they were.
 HIDING_FIELDS = {"faces_blurred"}
 
@@ -55,7 +58,7 @@ def test_no_module_imports_a_recognition_library() -> None:
     assert {m: names for m, names in offenders.items() if names} == {}
 
 
-def test_only_the_face_detector_runs_a_model_and_only_redaction_asks_it() -> None:
+def test_only_the_face_and_object_detectors_run_a_model_and_only_redaction_asks_for_faces() -> None:
     modules = _modules()
     sessions = {
         module
@@ -63,7 +66,7 @@ def test_only_the_face_detector_runs_a_model_and_only_redaction_asks_it() -> Non
         for node in ast.walk(tree)
         if isinstance(node, ast.Attribute) and node.attr == "InferenceSession"
     }
-    assert sessions == {FACE_MODEL_MODULE}
+    assert sessions == {FACE_MODEL_MODULE, OBJECT_MODEL_MODULE}
     askers = {
         module
         for module, tree in modules.items()
