@@ -1,4 +1,7 @@
-"""Label events that show a person, with OpenCV's HOG people detector (no identification)."""
+"""OpenCV's HOG people detector (no identification): the baseline ``bench/detect.py`` measures.
+
+Events are labelled by ``doorstep.media.detect`` now; this stays to be compared with.
+"""
 
 from __future__ import annotations
 
