@@ -1,4 +1,4 @@
-"""Blur bystander faces (and owner-drawn masks) in footage, and the ``doorstep redact`` command.
+"""Hide bystanders' heads (and blur owner-drawn masks) in footage; the ``doorstep redact`` command.
 
 Faces are found only to be hidden (invariant I9): no landmarks, embeddings or identities are
 kept, only boxes for as long as the face is on screen.
@@ -34,7 +34,7 @@ Image = npt.NDArray[np.uint8]
 Progress = Callable[[int, int], None]
 """Called with (frames done, total frames); total is 0 when the length is unknown."""
 BoxesSeen = Callable[[int, Boxes], None]
-"""Called with (frame index, the boxes blurred on that frame) as each frame is written."""
+"""Called with (frame index, the head boxes hidden on that frame) as each frame is written."""
 
 _PROGRESS_EVERY = 25
 # An owner-drawn mask is blurred to at least this many samples across (more on a wide one).
@@ -69,8 +69,8 @@ class RedactionSettings:
     """Share of the face box's larger side added left and right of it: ears, cheeks, hair."""
     margin_up: float = 0.5
     """...added above it: the forehead and hair, so the whole head is hidden..."""
-    margin_down: float = 0.25
-    """...and added below it: the chin. A head box is ~1.8 × the face box across and down."""
+    margin_down: float = 0.4
+    """...and added below it: the chin and the neck. A head box is ~1.8–1.9 × the face box."""
     growth_per_frame: float = 0.03
     """Extra margin per frame since the face was last seen, as it may have moved."""
     cells: int = 0
@@ -98,7 +98,7 @@ class RedactionReport:
 
 
 class Redactor:
-    """Blurs faces and masks frame after frame; stateful, so feed frames in order."""
+    """Hides heads and blurs masks frame after frame; stateful, so feed frames in order."""
 
     def __init__(
         self,
@@ -124,11 +124,11 @@ class Redactor:
         self._masks = _MaskArea(masks, width, height)
 
     def process(self, frame: Image) -> Image:
-        """Blur the faces and masks of the next BGR frame in place and return it."""
+        """Hide the heads and blur the masks of the next BGR frame in place and return it."""
         return self.obscure(frame, self.cover(frame))
 
     def cover(self, frame: Image) -> Boxes:
-        """Advance the tracks with the next frame and return the boxes to blur on it."""
+        """Advance the tracks with the next frame and return the head boxes to hide on it."""
         index = self.frames
         self.frames += 1
         detections: Boxes | None = None
@@ -172,7 +172,7 @@ class Redactor:
         return hidden
 
     def obscure(self, frame: Image, boxes: Boxes) -> Image:
-        """Hide ``boxes`` and the masks of ``frame`` in place, beyond recovery, and return it."""
+        """Hide ``boxes`` and blur the masks of ``frame`` in place, beyond recovery; return it."""
         for x1, y1, x2, y2 in np.rint(boxes).astype(int):
             if x2 - x1 >= 1 and y2 - y1 >= 1:
                 hide(frame[y1:y2, x1:x2], self.settings.cells)
@@ -252,7 +252,7 @@ def redact_file(
     finder: FaceFinder | None = None,
     on_boxes: BoxesSeen | None = None,
 ) -> RedactionReport:
-    """Write ``dst``: ``src`` as H.264 MP4 with faces and masks blurred; audio only if asked.
+    """Write ``dst``: ``src`` as H.264 MP4 with heads hidden and masks blurred; audio only if asked.
 
     Frames wait in a short queue before being written, so a face found late is also hidden
     on the ``settings.look_back`` frames before its first detection.
@@ -329,7 +329,7 @@ class _Pending:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doorstep redact",
-        description="Write a copy of a video with every face (and any masked area) blurred.",
+        description="Write a copy of a video with every head hidden (and any masked area blurred).",
     )
     parser.add_argument("source", metavar="IN", help="video file to redact")
     parser.add_argument("target", metavar="OUT", help="MP4 file to write")
