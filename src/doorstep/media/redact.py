@@ -1,4 +1,4 @@
-"""Blur bystander faces (and owner-drawn masks) in footage, and the ``doorstep redact`` command.
+"""Hide bystanders' heads (and blur owner-drawn masks) in footage; the ``doorstep redact`` command.
 
 Faces are found only to be hidden (invariant I9): no landmarks, embeddings or identities are
 kept, only boxes for as long as the face is on screen.
@@ -34,9 +34,11 @@ Image = npt.NDArray[np.uint8]
 Progress = Callable[[int, int], None]
 """Called with (frames done, total frames); total is 0 when the length is unknown."""
 BoxesSeen = Callable[[int, Boxes], None]
-"""Called with (frame index, the boxes blurred on that frame) as each frame is written."""
+"""Called with (frame index, the head boxes hidden on that frame) as each frame is written."""
 
 _PROGRESS_EVERY = 25
+# An owner-drawn mask is blurred to at least this many samples across (more on a wide one).
+_MASK_CELLS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +65,16 @@ class RedactionSettings:
     """Frames a face stays covered after the detector last saw it."""
     look_back: int = 6
     """Frames before a face's first detection that are covered too (files only)."""
-    margin: float = 0.25
-    """Share of the face's width and height added on every side of the hidden box."""
+    margin: float = 0.3
+    """Share of the face box's larger side added left and right of it: ears, cheeks, hair."""
+    margin_up: float = 0.5
+    """...added above it: the forehead and hair, so the whole head is hidden..."""
+    margin_down: float = 0.4
+    """...and added below it: the chin and the neck. A head box is ~1.8–1.9 × the face box."""
     growth_per_frame: float = 0.03
     """Extra margin per frame since the face was last seen, as it may have moved."""
-    cells: int = 6
-    """A face is shrunk to about this many samples across before it is blurred back up."""
+    cells: int = 0
+    """Blocks across a hidden head; 0: one block, the head's mean colour (see ``hide``)."""
     threads: int = 2
     """Threads for one detector run."""
 
@@ -92,7 +98,7 @@ class RedactionReport:
 
 
 class Redactor:
-    """Blurs faces and masks frame after frame; stateful, so feed frames in order."""
+    """Hides heads and blurs masks frame after frame; stateful, so feed frames in order."""
 
     def __init__(
         self,
@@ -118,11 +124,11 @@ class Redactor:
         self._masks = _MaskArea(masks, width, height)
 
     def process(self, frame: Image) -> Image:
-        """Blur the faces and masks of the next BGR frame in place and return it."""
+        """Hide the heads and blur the masks of the next BGR frame in place and return it."""
         return self.obscure(frame, self.cover(frame))
 
     def cover(self, frame: Image) -> Boxes:
-        """Advance the tracks with the next frame and return the boxes to blur on it."""
+        """Advance the tracks with the next frame and return the head boxes to hide on it."""
         index = self.frames
         self.frames += 1
         detections: Boxes | None = None
@@ -150,22 +156,27 @@ class Redactor:
             return np.zeros((0, 4), np.float32)
         boxes = np.stack([track.predicted(index) for track in tracks])
         unseen = np.array([index - track.last_seen for track in tracks], np.float32)
-        grow = self.settings.margin + self.settings.growth_per_frame * unseen
-        size = np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
-        pad = np.concatenate([size, size], axis=1) * grow[:, None]
-        grown = boxes + pad * np.array([-1, -1, 1, 1], np.float32)
+        grow = (self.settings.growth_per_frame * unseen)[:, None]
+        settings = self.settings
+        # Margins scale with the face's larger side: a face box is narrower than the head.
+        size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])[:, None]
+        # The face box grown to the head: wider, and more above (hair) than below (chin).
+        side = size * (settings.margin + grow)
+        above = size * (settings.margin_up + grow)
+        below = size * (settings.margin_down + grow)
+        pad = np.concatenate([-side, -above, side, below], axis=1)
+        grown = boxes + pad
         np.clip(grown[:, 0::2], 0, self.width, out=grown[:, 0::2])
         np.clip(grown[:, 1::2], 0, self.height, out=grown[:, 1::2])
         hidden: Boxes = grown.astype(np.float32)
         return hidden
 
     def obscure(self, frame: Image, boxes: Boxes) -> Image:
-        """Blur ``boxes`` and the masks of ``frame`` in place, beyond recovery, and return it."""
+        """Hide ``boxes`` and blur the masks of ``frame`` in place, beyond recovery; return it."""
         for x1, y1, x2, y2 in np.rint(boxes).astype(int):
-            if x2 - x1 >= 2 and y2 - y1 >= 2:
-                region = frame[y1:y2, x1:x2]
-                region[:] = _smear(region, self.settings.cells)
-        self._masks.apply(frame, self.settings.cells)
+            if x2 - x1 >= 1 and y2 - y1 >= 1:
+                hide(frame[y1:y2, x1:x2], self.settings.cells)
+        self._masks.apply(frame)
         return frame
 
     def report(self) -> RedactionReport:
@@ -176,6 +187,22 @@ class Redactor:
             tracks=self.tracker.started,
             detector_runs=self.detector_runs,
         )
+
+
+def hide(region: Image, cells: int) -> None:
+    """Overwrite a head's ``region`` in place with at most ``cells`` flat blocks across it.
+
+    ``cells`` 0 or 1: the region's mean colour, which keeps nothing of the face at all. More
+    cells keep a mean colour per block and nothing finer, with hard edges: no blur to deconvolve.
+    """
+    if cells <= 1:
+        region[:] = np.rint(region.mean(axis=(0, 1))).astype(np.uint8)
+        return
+    height, width = region.shape[:2]
+    across = max(1, min(cells, width))
+    down = max(1, min(height, round(across * height / width)))
+    tiny = cv2.resize(region, (across, down), interpolation=cv2.INTER_AREA)
+    region[:] = cv2.resize(tiny, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
 def _smear(region: Image, cells: int) -> Image:
@@ -204,13 +231,13 @@ class _MaskArea:
             self.rect = (x, y, w, h)
             self.inside = (mask[y : y + h, x : x + w] > 0)[:, :, None]
 
-    def apply(self, frame: Image, cells: int) -> None:
+    def apply(self, frame: Image) -> None:
         if self.rect is None or self.inside is None:
             return
         x, y, w, h = self.rect
         region = frame[y : y + h, x : x + w]
         # A mask may be large; many more cells than for a face keep it just as unreadable.
-        blurred = _smear(region, max(cells, w // 24))
+        blurred = _smear(region, max(_MASK_CELLS, w // 24))
         np.copyto(region, blurred, where=self.inside)
 
 
@@ -225,7 +252,7 @@ def redact_file(
     finder: FaceFinder | None = None,
     on_boxes: BoxesSeen | None = None,
 ) -> RedactionReport:
-    """Write ``dst``: ``src`` as H.264 MP4 with faces and masks blurred; audio only if asked.
+    """Write ``dst``: ``src`` as H.264 MP4 with heads hidden and masks blurred; audio only if asked.
 
     Frames wait in a short queue before being written, so a face found late is also hidden
     on the ``settings.look_back`` frames before its first detection.
@@ -302,7 +329,7 @@ class _Pending:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doorstep redact",
-        description="Write a copy of a video with every face (and any masked area) blurred.",
+        description="Write a copy of a video with every head hidden (and any masked area blurred).",
     )
     parser.add_argument("source", metavar="IN", help="video file to redact")
     parser.add_argument("target", metavar="OUT", help="MP4 file to write")
