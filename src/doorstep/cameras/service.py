@@ -128,7 +128,7 @@ def live_view_camera(db: Session, user: User, camera_id: str) -> Camera:
 
 
 def update_camera(db: Session, owner: User, camera_id: str, body: CameraUpdate) -> CameraPrivate:
-    """Change zones, audio, alerts, quiet hours, retention or request opt-in."""
+    """Change zones, what to detect, audio, alerts, quiet hours, retention or request opt-in."""
     camera = store.owned_camera(db, owner, camera_id)
     # null leaves a setting as it is, like leaving it out; only quiet hours are cleared by null.
     changes: dict[str, Any] = {
