@@ -79,7 +79,7 @@ def test_settings_are_saved(client: TestClient) -> None:
         "privacy_zones": "0,0 0.3,0 0.3,1 0,1",
         "motion_zones": "",
         "audio_enabled": "on",
-        "alert_mode": "people",
+        "alert_mode": "objects",
         "quiet_start": "22:00",
         "quiet_end": "06:00",
         "retention_days": "90",
@@ -88,7 +88,7 @@ def test_settings_are_saved(client: TestClient) -> None:
     camera = client.get("/api/v1/cameras").json()[0]
     assert camera["privacy_zones"] == [[[0, 0], [0.3, 0], [0.3, 1], [0, 1]]]
     assert camera["audio_enabled"] is True
-    assert camera["alert_mode"] == "people"
+    assert camera["alert_mode"] == "objects"
     assert camera["retention_days"] == 90
     assert camera["requests_opt_in"] is False
 

@@ -63,7 +63,7 @@ def get_camera(camera_id: str, principal: ClipReader, db: DbDep) -> CameraPrivat
 def update_camera(
     camera_id: str, body: CameraUpdate, principal: ClipWriter, db: DbDep
 ) -> CameraPrivate:
-    """Change zones, audio, alerts, quiet hours, retention or request opt-in."""
+    """Change zones, what to detect, audio, alerts, quiet hours, retention or request opt-in."""
     return service.update_camera(db, principal.user, camera_id, body)
 
 

@@ -11,7 +11,21 @@ from fastapi.responses import RedirectResponse, Response
 from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.cameras import service as cameras
 from doorstep.cameras.models import Camera
-from doorstep.cameras.rules import AlertMode, parse_zone_text, zone_text
+from doorstep.cameras.rules import (
+    ALERT_MODE_NAMES,
+    check_alert_mode,
+    parse_zone_text,
+    rules_for,
+    zone_text,
+)
+from doorstep.cameras.rules_detection import (
+    LABEL_NAMES,
+    OBJECT_MODE_NAMES,
+    detection_zone_text,
+    form_days,
+    parse_detection_zone_text,
+    rules_from_form,
+)
 from doorstep.clips import service as clips
 from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.doorbell import service as doorbell
@@ -32,6 +46,23 @@ def _camera_view(camera: Camera) -> dict[str, Any]:
         "motion_text": zone_text(camera.motion_zones),
         "privacy_text": zone_text(camera.privacy_zones),
     }
+
+
+def _detection_view(camera: Camera) -> dict[str, Any]:
+    return {
+        "alert_mode": check_alert_mode(camera.alert_mode),
+        "alert_modes": ALERT_MODE_NAMES,
+        "label_names": LABEL_NAMES,
+        "object_modes": OBJECT_MODE_NAMES,
+        "object_rules": rules_for(camera.object_rules),
+        "detection_text": detection_zone_text(camera.detection_zones),
+        "zone_names": [zone["name"] for zone in camera.detection_zones],
+    }
+
+
+Mode = Annotated[str, Form(max_length=10)]
+Names = Annotated[list[str], Form(max_length=40)]
+Dwell = Annotated[str, Form(max_length=4)]
 
 
 def _cameras_page(
@@ -89,8 +120,8 @@ def _camera_page(
     request.state.principal = principal
     context = {
         **_camera_view(camera),
+        **_detection_view(camera),
         "retention_choices": RETENTION_CHOICES,
-        "alert_modes": [mode.value for mode in AlertMode],
         "server_url": str(request.base_url).rstrip("/"),
         "household": cameras.household(db, principal.user, camera.id),
         **extra,
@@ -161,12 +192,48 @@ def camera_settings(
     quiet_end: Annotated[str, Form(max_length=5)] = "",
     retention_days: Annotated[str, Form(max_length=4)] = "30",
     requests_opt_in: Annotated[str, Form(max_length=5)] = "",
+    detection: Annotated[str, Form(max_length=1)] = "",
+    detection_zones: Text = "",
+    person_mode: Mode = "",
+    person_zones: Names = [],  # noqa: B006 - FastAPI copies form defaults
+    person_dwell: Dwell = "",
+    vehicle_mode: Mode = "",
+    vehicle_zones: Names = [],  # noqa: B006
+    vehicle_dwell: Dwell = "",
+    bicycle_mode: Mode = "",
+    bicycle_zones: Names = [],  # noqa: B006
+    bicycle_dwell: Dwell = "",
+    animal_mode: Mode = "",
+    animal_zones: Names = [],  # noqa: B006
+    animal_dwell: Dwell = "",
+    ignore_stationary: Annotated[str, Form(max_length=5)] = "",
+    detection_retention_days: Annotated[str, Form(max_length=4)] = "",
+    motion_retention_days: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    """Save a camera's settings; the agent picks them up without a restart."""
+    """Save a camera's settings; the agent picks them up without a restart.
+
+    The detection section is saved only when the form had it (``detection``): a form without it
+    leaves what to detect as it was.
+    """
     if principal is None:
         return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
     try:
+        more: dict[str, Any] = {}
+        if detection:
+            sent = {
+                "person": (person_mode, person_zones, person_dwell),
+                "vehicle": (vehicle_mode, vehicle_zones, vehicle_dwell),
+                "bicycle": (bicycle_mode, bicycle_zones, bicycle_dwell),
+                "animal": (animal_mode, animal_zones, animal_dwell),
+            }
+            more = {
+                "detection_zones": parse_detection_zone_text(detection_zones),
+                "object_rules": rules_from_form(sent),
+                "ignore_stationary": ignore_stationary == "on",
+                "detection_retention_days": form_days(detection_retention_days),
+                "motion_retention_days": form_days(motion_retention_days),
+            }
         changes = {
             "name": name,
             "motion_zones": parse_zone_text(motion_zones, field="motion_zones"),
@@ -177,6 +244,7 @@ def camera_settings(
             "quiet_end": quiet_end,
             "retention_days": int(retention_days) if retention_days.isdigit() else -1,
             "requests_opt_in": requests_opt_in == "on",
+            **more,
         }
         cameras.save_settings(db, camera, changes)
     except InvalidInput as err:

@@ -15,11 +15,37 @@ MAX_POINTS = 64
 
 
 class AlertMode(StrEnum):
-    """Which events alert the owner."""
+    """Which events alert the owner.
+
+    ``objects``: an object alerts when its label's rule says so (``event_alerts``). ``people`` is
+    its older name, from before rules per label, still accepted and stored as ``objects``: with
+    the default rules only a person alerts, which is what ``people`` meant.
+    """
 
     ALL = "all"
+    OBJECTS = "objects"
     PEOPLE = "people"
     NONE = "none"
+
+
+#: The alert modes an owner chooses from, in order, as the settings page names them.
+ALERT_MODE_NAMES = {
+    AlertMode.ALL: "Any motion",
+    AlertMode.OBJECTS: "Only objects I choose (below)",
+    AlertMode.NONE: "Nothing",
+}
+
+
+def check_alert_mode(value: Any) -> str:
+    """The alert mode to store for ``value``; the older ``people`` is ``objects``."""
+    try:
+        mode = AlertMode(value)
+    except ValueError as err:
+        raise InvalidInput(
+            "alert mode is all (any motion), objects (only objects your rules choose) or none",
+            field="alert_mode",
+        ) from err
+    return (AlertMode.OBJECTS if mode == AlertMode.PEOPLE else mode).value
 
 
 Polygon = list[list[float]]

@@ -9,10 +9,55 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, Field
 
 from doorstep.accounts.schemas import HomeLocation, Strict
+from doorstep.cameras.rules import MAX_POINTS, MAX_ZONES
+from doorstep.cameras.rules_detection import MAX_DETECTION_ZONES, MAX_DWELL_SECONDS, MAX_ZONE_NAME
 
-Zones = Annotated[list[list[list[float]]], Field(max_length=32)]
+Zones = Annotated[list[list[list[float]]], Field(max_length=MAX_ZONES)]
 #: Settings a PATCH may clear by sending null.
-CLEARABLE = frozenset({"quiet_start", "quiet_end"})
+CLEARABLE = frozenset(
+    {"quiet_start", "quiet_end", "detection_retention_days", "motion_retention_days"}
+)
+
+
+class DetectionZone(Strict):
+    """A named zone objects must enter; rules per label refer to it by name."""
+
+    name: Annotated[str, Field(min_length=1, max_length=MAX_ZONE_NAME)]
+    polygon: Annotated[
+        list[list[float]],
+        Field(max_length=MAX_POINTS, description="[[x, y], ...], fractions of the frame, 0 to 1"),
+    ]
+
+
+class ObjectRule(Strict):
+    """What seeing one label does; what is left out keeps its default."""
+
+    mode: Annotated[
+        str | None,
+        Field(
+            max_length=10,
+            description="alert (notify), detection (keep quietly, no notification) or off",
+        ),
+    ] = None
+    zones: Annotated[
+        list[Annotated[str, Field(max_length=MAX_ZONE_NAME)]] | None,
+        Field(
+            max_length=MAX_DETECTION_ZONES,
+            description="Detection zones it must be in to alert; none means anywhere",
+        ),
+    ] = None
+    dwell_seconds: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=MAX_DWELL_SECONDS,
+            description="How long it must stay in one of the zones (or in view) to alert",
+        ),
+    ] = None
+
+
+#: Rules by label: person, vehicle, bicycle, animal.
+ObjectRules = dict[Annotated[str, Field(max_length=20)], ObjectRule]
 
 
 class CameraCreate(Strict):
@@ -32,10 +77,34 @@ class CameraUpdate(Strict):
     motion_zones: Zones | None = None
     privacy_zones: Zones | None = None
     audio_enabled: bool | None = None
-    alert_mode: Annotated[str | None, Field(max_length=10)] = None
+    alert_mode: Annotated[
+        str | None,
+        Field(
+            max_length=10,
+            description="all (any motion), objects (only what the object rules alert on) or "
+            "none; people is the older name of objects",
+        ),
+    ] = None
     quiet_start: Annotated[str | None, Field(max_length=5)] = None
     quiet_end: Annotated[str | None, Field(max_length=5)] = None
-    retention_days: int | None = None
+    retention_days: int | None = Field(None, description="Days alerts are kept")
+    detection_zones: Annotated[
+        list[DetectionZone] | None, Field(max_length=MAX_DETECTION_ZONES)
+    ] = None
+    object_rules: ObjectRules | None = Field(
+        None, description="Rules by label; labels left out keep theirs"
+    )
+    ignore_stationary: bool | None = Field(
+        None, description="Objects that do not move (a parked car) never alert"
+    )
+    detection_retention_days: int | None = Field(
+        None,
+        description="Days detections are kept, at most as long as alerts; null: as alerts",
+    )
+    motion_retention_days: int | None = Field(
+        None,
+        description="Days motion-only clips are kept, at most as long as alerts; null: as alerts",
+    )
     requests_opt_in: bool | None = None
 
 
@@ -55,6 +124,13 @@ class CameraPrivate(BaseModel):
     quiet_start: str | None
     quiet_end: str | None
     retention_days: int
+    detection_zones: list[dict[str, Any]]
+    object_rules: dict[str, dict[str, Any]] = Field(
+        description="Every label's rule, defaults filled in"
+    )
+    ignore_stationary: bool
+    detection_retention_days: int | None
+    motion_retention_days: int | None
     requests_opt_in: bool
     e2e_enabled: bool
     e2e_salt: str | None

@@ -16,6 +16,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.schemas import HomeLocation
 from doorstep.cameras import store
 from doorstep.cameras.models import Camera, HouseholdMember
+from doorstep.cameras.rules import check_alert_mode, rules_for
 from doorstep.cameras.schemas import (
     CLEARABLE,
     CameraPrivate,
@@ -58,10 +59,15 @@ def camera_private(camera: Camera) -> CameraPrivate:
         motion_zones=camera.motion_zones,
         privacy_zones=camera.privacy_zones,
         audio_enabled=camera.audio_enabled,
-        alert_mode=camera.alert_mode,
+        alert_mode=check_alert_mode(camera.alert_mode),
         quiet_start=camera.quiet_start,
         quiet_end=camera.quiet_end,
         retention_days=camera.retention_days,
+        detection_zones=camera.detection_zones,
+        object_rules=rules_for(camera.object_rules),
+        ignore_stationary=camera.ignore_stationary,
+        detection_retention_days=camera.detection_retention_days,
+        motion_retention_days=camera.motion_retention_days,
         requests_opt_in=camera.requests_opt_in,
         e2e_enabled=camera.e2e_enabled,
         e2e_salt=camera.e2e_salt,
@@ -122,7 +128,7 @@ def live_view_camera(db: Session, user: User, camera_id: str) -> Camera:
 
 
 def update_camera(db: Session, owner: User, camera_id: str, body: CameraUpdate) -> CameraPrivate:
-    """Change zones, audio, alerts, quiet hours, retention or request opt-in."""
+    """Change zones, what to detect, audio, alerts, quiet hours, retention or request opt-in."""
     camera = store.owned_camera(db, owner, camera_id)
     # null leaves a setting as it is, like leaving it out; only quiet hours are cleared by null.
     changes: dict[str, Any] = {

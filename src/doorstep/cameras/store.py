@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import ApiToken, User
 from doorstep.accounts.roles import Role
 from doorstep.cameras.models import Camera, HouseholdMember, PairingCode
-from doorstep.cameras.rules import AlertMode, check_zones, parse_quiet_time
+from doorstep.cameras.rules import check_alert_mode, check_zones, parse_quiet_time, rules_for
+from doorstep.cameras.rules_detection import (
+    check_detection_zones,
+    check_kind_retention,
+    check_object_rules,
+)
 from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from doorstep.geo.cells import Coordinates, public_cell
@@ -165,10 +170,7 @@ def update_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> Cam
     if "audio_enabled" in changes:
         camera.audio_enabled = bool(changes["audio_enabled"])
     if "alert_mode" in changes:
-        try:
-            camera.alert_mode = AlertMode(changes["alert_mode"]).value
-        except ValueError as err:
-            raise InvalidInput("alert mode is all, people or none", field="alert_mode") from err
+        camera.alert_mode = check_alert_mode(changes["alert_mode"])
     if "quiet_start" in changes:
         camera.quiet_start = parse_quiet_time(changes["quiet_start"], field="quiet_start")
     if "quiet_end" in changes:
@@ -179,12 +181,35 @@ def update_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> Cam
             choices = ", ".join(str(d) for d in RETENTION_CHOICES)
             raise InvalidInput(f"keep clips for one of {choices} days", field="retention_days")
         camera.retention_days = int(days)
+    _update_detection(camera, changes)
     if "requests_opt_in" in changes:
         camera.requests_opt_in = bool(changes["requests_opt_in"])
     if changes.get("e2e_enabled") is False and camera.e2e_enabled:
         raise Conflict("end-to-end encryption cannot be turned off for a camera once on")
     camera.config_version += 1
     return camera
+
+
+def _update_detection(camera: Camera, changes: dict[str, Any]) -> None:
+    """Named zones, rules per label and retention per kind, checked against each other."""
+    if "detection_zones" in changes:
+        camera.detection_zones = check_detection_zones(changes["detection_zones"])
+    # Rules are checked again when zones change: a rule must not name a zone that is gone (it
+    # would silently alert anywhere).
+    if "object_rules" in changes or "detection_zones" in changes:
+        camera.object_rules = check_object_rules(
+            changes.get("object_rules", {}), camera.detection_zones, camera.object_rules
+        )
+    if "ignore_stationary" in changes:
+        camera.ignore_stationary = bool(changes["ignore_stationary"])
+    # Checked against the alerts' retention whenever either changes: neither kind outlives it.
+    for field in ("detection_retention_days", "motion_retention_days"):
+        if field in changes or "retention_days" in changes:
+            days = changes.get(field, getattr(camera, field))
+            checked = check_kind_retention(
+                days, field=field, choices=RETENTION_CHOICES, alert_days=camera.retention_days
+            )
+            setattr(camera, field, checked)
 
 
 def enable_e2e(camera: Camera, salt: str, check: str) -> Camera:
@@ -200,7 +225,10 @@ def enable_e2e(camera: Camera, salt: str, check: str) -> Camera:
 
 
 def agent_config(camera: Camera) -> dict[str, Any]:
-    """What the agent needs to know: zones, audio, encryption; nothing about the owner."""
+    """What the agent needs to know: zones, what to detect, audio, encryption; nothing of the owner.
+
+    Rules per label are sent whole, defaults filled in, so an agent need not know the defaults.
+    """
     return {
         "camera_id": camera.id,
         "name": camera.name,
@@ -208,6 +236,9 @@ def agent_config(camera: Camera) -> dict[str, Any]:
         "motion_zones": camera.motion_zones,
         "privacy_zones": camera.privacy_zones,
         "audio_enabled": camera.audio_enabled,
+        "detection_zones": camera.detection_zones,
+        "object_rules": rules_for(camera.object_rules),
+        "ignore_stationary": camera.ignore_stationary,
         "e2e_enabled": camera.e2e_enabled,
         "e2e_salt": camera.e2e_salt,
         "e2e_check": camera.e2e_check,
