@@ -76,7 +76,7 @@ def upload_clip(
     camera = device.device_camera(db, principal.token)
     try:
         parsed = ClipUploadMeta.model_validate(json.loads(meta))
-    except (ValueError, ValidationError) as err:
+    except (ValueError, RecursionError, ValidationError) as err:
         raise InvalidInput(f"meta is not valid event metadata: {err}", field="meta") from err
     body, created = device.receive_clip(
         db,
@@ -105,7 +105,7 @@ def announce_event(
     """An event began (or learnt a label): the owner's pages hear it now, not when it ends."""
     try:
         parsed = EventStartMeta.model_validate(json.loads(meta))
-    except (ValueError, ValidationError) as err:
+    except (ValueError, RecursionError, ValidationError) as err:
         raise InvalidInput(f"meta is not a valid event start: {err}", field="meta") from err
     # One byte past the limit is enough to know it is too large.
     data = snapshot.file.read(MAX_EVENT_SNAPSHOT + 1) if snapshot is not None else None
