@@ -132,3 +132,51 @@ def test_deeply_nested_json_is_a_client_error(world: World) -> None:
     )
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == PROBLEM
+
+
+_BOX = [0.1, 0.1, 0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        "[" * 30_000 + "]" * 30_000,
+        json.dumps({"objects": [{"label": "person", "score": 0.9, "box": _BOX}] * 2000}),
+        '{"objects": [{"label": "person", "score": 1e999, "box": [0.1, 0.1, 0.5, 0.5]}]}',
+        '{"objects": [{"label": "person", "score": NaN, "box": [0.1, 0.1, 0.5, 0.5]}]}',
+        json.dumps(
+            {"objects": [{"label": "person", "score": 0.5, "box": _BOX, "zones": {"a": {}}}]}
+        ),
+        json.dumps({"objects": [{"label": "person", "score": 0.5, "box": [[0.1]] * 4}]}),
+        json.dumps({"objects": [{"label": {"$ne": 1}, "score": 0.5, "box": _BOX}]}),
+    ],
+    ids=["nested", "flood", "infinite", "nan", "zone-object", "nested-box", "label-object"],
+)
+@pytest.mark.parametrize("path", ["/api/v1/devices/clips", "/api/v1/devices/events"])
+def test_hostile_object_metadata_is_refused_and_nothing_is_stored(
+    world: World, meta: str, path: str
+) -> None:
+    """What a camera says it saw is checked before anything is kept: a 4xx problem, no clip."""
+    before = _clip_count(world)
+    if meta.startswith("{"):
+        fields = json.loads(meta)
+        times = {"started_at": "2026-01-01T10:00:00+00:00", "ended_at": "2026-01-01T10:00:02+00:00"}
+        extra = {"event_id": "8c1d1a56-8b51-4b0e-9d0a-4f1c3f1b2a10"} if "events" in path else {}
+        if "events" in path:
+            times.pop("ended_at")
+        else:
+            extra = {"peak_motion": 0.1}
+        # json.dumps writes an infinity as Infinity; a camera would send 1e999.
+        meta = json.dumps({**times, **extra, **fields}).replace("Infinity", "1e999")
+    files = {"snapshot": ("snap.jpg", tiny_jpeg(), "image/jpeg")}
+    if "clips" in path:
+        files["video"] = ("clip.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
+    response = world.clients["anonymous"].post(
+        path,
+        headers={"authorization": f"Bearer {world.ids['device_token']}"},
+        data={"meta": meta},
+        files=files,
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert _clip_count(world) == before

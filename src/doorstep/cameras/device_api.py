@@ -33,6 +33,8 @@ from doorstep.platform.http import problems
 from doorstep.platform.http.deps import DbDep, StateDep
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+#: Room for the metadata of a busy scene: 50 objects, each with its zones.
+META_LIMIT = 65536
 
 
 @router.post("/pair", status_code=status.HTTP_201_CREATED, responses=problems.responses(401, 429))
@@ -66,7 +68,7 @@ def upload_clip(
     db: DbDep,
     state: StateDep,
     response: Response,
-    meta: Annotated[str, Form(max_length=4096, description="ClipUploadMeta as JSON")],
+    meta: Annotated[str, Form(max_length=META_LIMIT, description="ClipUploadMeta as JSON")],
     video: Annotated[UploadFile, File(description="H.264 MP4")],
     snapshot: Annotated[UploadFile, File(description="JPEG")],
 ) -> ClipPublic:
@@ -74,7 +76,7 @@ def upload_clip(
     camera = device.device_camera(db, principal.token)
     try:
         parsed = ClipUploadMeta.model_validate(json.loads(meta))
-    except (ValueError, ValidationError) as err:
+    except (ValueError, RecursionError, ValidationError) as err:
         raise InvalidInput(f"meta is not valid event metadata: {err}", field="meta") from err
     body, created = device.receive_clip(
         db,
@@ -97,13 +99,13 @@ def announce_event(
     principal: DevicePrincipal,
     db: DbDep,
     state: StateDep,
-    meta: Annotated[str, Form(max_length=4096, description="EventStartMeta as JSON")],
+    meta: Annotated[str, Form(max_length=META_LIMIT, description="EventStartMeta as JSON")],
     snapshot: Annotated[UploadFile | None, File(description="JPEG; none from e2e cameras")] = None,
 ) -> EventAnnounced:
     """An event began (or learnt a label): the owner's pages hear it now, not when it ends."""
     try:
         parsed = EventStartMeta.model_validate(json.loads(meta))
-    except (ValueError, ValidationError) as err:
+    except (ValueError, RecursionError, ValidationError) as err:
         raise InvalidInput(f"meta is not a valid event start: {err}", field="meta") from err
     # One byte past the limit is enough to know it is too large.
     data = snapshot.file.read(MAX_EVENT_SNAPSHOT + 1) if snapshot is not None else None

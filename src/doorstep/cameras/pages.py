@@ -310,8 +310,10 @@ def clips_page(
     camera: str = "",
     label: str = "",
     day: str = "",
+    zone: Annotated[str, Query(max_length=64)] = "",
+    kind: str = "",
 ) -> Response:
-    """The timeline across cameras, with filters, newest first."""
+    """The timeline across cameras, with filters, newest first, a visit per item."""
     if principal is None:
         return login_redirect(request)
     request.state.principal = principal
@@ -320,11 +322,14 @@ def clips_page(
         start = _parse_day(day)
     except InvalidInput as err:
         start, error = None, err
-    listing = clips.clip_listing(db, principal.user, camera_id=camera, label=label, day=start)
+    listing = clips.clip_listing(
+        db, principal.user, camera_id=camera, label=label, day=start, zone=zone, kind=kind
+    )
     context = {
         "clips": listing.clips,
+        "visits": listing.visits,
         "names": listing.names,
-        "filters": {"camera": camera, "label": label, "day": day},
+        "filters": {"camera": camera, "label": label, "day": day, "zone": zone, "kind": kind},
         "error": error,
     }
     return render(request, "clips.html", context, status=error.status if error else 200)

@@ -216,7 +216,10 @@ class ClipUploadMeta(Strict):
     started_at: datetime
     ended_at: datetime
     peak_motion: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-    labels: Annotated[list[str], Field(max_length=5)] = []
+    labels: Annotated[list[str], Field(max_length=8)] = []
+    objects: list[Any] = Field(
+        [], description="What was seen on the snapshot (at most 50): label, score, box, zones"
+    )
     e2e: bool = Field(False, description="The video and snapshot are sealed with the owner's key")
     event_id: UUID | None = Field(None, description="The agent's id of the event the clip records")
     segment: Annotated[int, Field(ge=0, le=100_000)] = Field(
@@ -229,7 +232,10 @@ class EventStartMeta(Strict):
 
     event_id: UUID = Field(description="Made by the agent; its clips name it too")
     started_at: AwareDatetime
-    labels: Annotated[list[str], Field(max_length=5)] = []
+    labels: Annotated[list[str], Field(max_length=8)] = []
+    objects: list[Any] = Field(
+        [], description="What is in view so far (at most 50): label, score, box, seconds, zones"
+    )
 
 
 class EventAnnounced(BaseModel):

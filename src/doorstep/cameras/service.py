@@ -136,7 +136,20 @@ def update_camera(db: Session, owner: User, camera_id: str, body: CameraUpdate) 
         for name, value in body.model_dump(exclude_unset=True).items()
         if value is not None or name in CLEARABLE
     }
-    return camera_private(store.update_settings(db, camera, changes))
+    camera = store.update_settings(db, camera, changes)
+    _retention_follows(db, camera, changes)
+    return camera_private(camera)
+
+
+#: Settings that say how long clips are kept; the camera's clips follow a change at once.
+RETENTION_SETTINGS = frozenset(
+    {"retention_days", "detection_retention_days", "motion_retention_days"}
+)
+
+
+def _retention_follows(db: Session, camera: Camera, changes: dict[str, Any]) -> None:
+    if RETENTION_SETTINGS & changes.keys():
+        clips.apply_retention(db, camera)
 
 
 def save_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> None:
@@ -144,6 +157,7 @@ def save_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> None:
     try:
         with db.begin_nested():
             store.update_settings(db, camera, changes)
+            _retention_follows(db, camera, changes)
     except InvalidInput:
         db.refresh(camera)
         raise

@@ -99,6 +99,7 @@ def announce_event(
         started_at=meta.started_at,
         labels=meta.labels,
         snapshot=snapshot,
+        objects=meta.objects,
     )
     store.heartbeat(camera, None)
     return EventAnnounced(event_id=str(meta.event_id), sent=sent)
@@ -187,6 +188,7 @@ def receive_clip(
                 meta.labels,
                 event_id=str(meta.event_id) if meta.event_id is not None else None,
                 segment=meta.segment,
+                objects=meta.objects,
             ),
             video=path,
             snapshot=snapshot_bytes,

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.cameras.models import Camera
 from doorstep.clips.models import Clip
+from doorstep.clips.rules_objects import in_zone
 from doorstep.clips.store import viewable_cameras_param
 from doorstep.platform.types import decode_cursor, encode_cursor
 
@@ -33,6 +34,9 @@ class ClipFields(Protocol):
     expires_at: datetime
     event_id: str | None
     segment: int
+    kind: str
+    objects: list[Any]
+    e2e: bool
 
 
 #: The columns a timeline row holds (with the camera's name), so a page loads no whole clips.
@@ -50,6 +54,9 @@ TIMELINE_COLUMNS = (
     Clip.expires_at,
     Clip.event_id,
     Clip.segment,
+    Clip.kind,
+    Clip.objects,
+    Clip.e2e,
     Camera.name.label("camera_name"),
 )
 
@@ -95,11 +102,28 @@ def _timeline_query(
 
 
 def _label_test(label: str | None) -> Callable[[Any], bool]:
-    if label == "person":
-        return lambda row: "person" in row.labels
+    # "motion" has always meant "other motion": no person seen.
     if label == "motion":
         return lambda row: "person" not in row.labels
+    if label:
+        return lambda row: label in row.labels
     return lambda _row: True
+
+
+def row_test(
+    label: str | None, zone: str | None = None, kind: str | None = None
+) -> Callable[[Any], bool]:
+    """Whether a clip (or timeline row) passes the filters: a label, a zone entered, a kind."""
+    labelled = _label_test(label)
+
+    def wanted(row: Any) -> bool:
+        return (
+            labelled(row)
+            and (not zone or in_zone(row.objects or [], zone))
+            and (not kind or row.kind == kind)
+        )
+
+    return wanted
 
 
 def read_timeline(
@@ -112,6 +136,8 @@ def read_timeline(
     before: datetime | None,
     cursor: str | None,
     limit: int,
+    zone: str | None = None,
+    kind: str | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """Up to ``limit`` timeline rows after ``cursor``, and the cursor of the next page.
 
@@ -121,8 +147,9 @@ def read_timeline(
     there and no clip is ever passed over.
     """
     after = decode_cursor(cursor, what="timeline") if cursor else None
-    wanted = _label_test(label)
-    fetch = limit * 4 if label else limit + 1
+    wanted = row_test(label, zone, kind)
+    filtered = bool(label or zone or kind)
+    fetch = limit * 4 if filtered else limit + 1
     params: dict[str, Any] = {"viewer": viewer_id, "camera_id": camera_id, "fetch": fetch}
     params.update(since=since, before=before)
     page: list[Row[Any]] = []

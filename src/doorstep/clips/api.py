@@ -23,13 +23,23 @@ router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
 async def timeline(
     request: Request,
     camera_id: Annotated[str | None, Query(max_length=32)] = None,
-    label: Annotated[str | None, Query(pattern="^(person|motion)$")] = None,
+    label: Annotated[
+        str | None, Query(pattern="^(person|vehicle|bicycle|animal|ring|motion)$")
+    ] = None,
+    zone: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    kind: Annotated[str | None, Query(pattern="^(alert|detection|motion)$")] = None,
+    visits: bool = False,
     since: AwareDatetime | None = None,
     before: AwareDatetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> Response:
-    """The caller's clips across cameras, newest first, filtered by camera, label and time."""
+    """The caller's clips across cameras, newest first, filtered by camera, label and time.
+
+    ``label=motion`` is motion without a person; ``zone`` keeps clips with an object that
+    entered that named zone; ``kind`` alerts, detections or motion. With ``visits=true`` the
+    clips of one camera that overlap or follow within 30 s are one entry (a visit).
+    """
     page = partial(
         service.caller_timeline,
         camera_id=camera_id,
@@ -38,6 +48,9 @@ async def timeline(
         before=before,
         cursor=cursor,
         limit=limit,
+        zone=zone,
+        kind=kind,
+        visits=visits,
     )
     # Every resident's home screen asks for this: one thread hop for all of it.
     return await read_in_one_hop(request, ClipPage, page)

@@ -25,6 +25,19 @@ class SegmentPublic(BaseModel):
     duration_seconds: float
     video_url: str
     snapshot_url: str
+    labels: list[str] = Field([], description="What this clip itself saw")
+    kind: str = Field("motion", description="alert, detection or motion")
+
+
+class ObjectPublic(BaseModel):
+    """An object seen on a clip's snapshot: where (fractions of the frame) and for how long."""
+
+    label: str
+    score: float
+    box: list[float] = Field(description="x1, y1, x2, y2 as fractions of the frame, 0 to 1")
+    stationary: bool = False
+    seconds: float = 0.0
+    zones: dict[str, float] = Field({}, description="Seconds inside each named zone")
 
 
 class ClipPublic(BaseModel):
@@ -51,6 +64,20 @@ class ClipPublic(BaseModel):
         [],
         description="In the timeline, every segment of a long event in order (this one first), "
         "its labels and times those of the whole event; empty for an event in one clip",
+    )
+    kind: str = Field(
+        "motion",
+        description="alert (it notified, or the doorbell rang), detection (an object was seen "
+        "and kept quietly) or motion; each kind is kept for its own number of days",
+    )
+    objects: list[ObjectPublic] = Field(
+        [], description="What was seen on this entry's snapshot, to draw over it"
+    )
+    visit: list[SegmentPublic] = Field(
+        [],
+        description="With visits=true: every clip of this visit (clips of one camera that "
+        "overlap or follow within 30 s), oldest first; its labels, kind and times are the "
+        "visit's, its snapshot the first clip's. Empty for a visit of one clip or event",
     )
 
 

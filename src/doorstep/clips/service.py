@@ -20,8 +20,9 @@ from doorstep.clips import store
 from doorstep.clips._store_timeline import ClipFields
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import parse_range
-from doorstep.clips.schemas import ClipPage, ClipPublic, SegmentPublic
+from doorstep.clips.schemas import ClipPage, ClipPublic, ObjectPublic, SegmentPublic
 from doorstep.clips.service_events import clip_alerts as event_alerts
+from doorstep.clips.service_visits import Visit, page_visits, strongest, timeline_visits
 from doorstep.clips.store import ClipMeta
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
@@ -49,6 +50,8 @@ def clip_public(clip: ClipFields, camera_name: str) -> ClipPublic:
         snapshot_url=f"/api/v1/clips/{clip.id}/snapshot",
         event_id=clip.event_id,
         segment=clip.segment,
+        kind=clip.kind,
+        objects=[ObjectPublic.model_validate(seen) for seen in clip.objects or []],
     )
 
 
@@ -65,6 +68,8 @@ def joined(first: ClipPublic, rows: Sequence[ClipFields]) -> ClipPublic:
             duration_seconds=round((row.ended_at - row.started_at).total_seconds(), 2),
             video_url=f"/api/v1/clips/{row.id}/video",
             snapshot_url=f"/api/v1/clips/{row.id}/snapshot",
+            labels=list(row.labels),
+            kind=row.kind,
         )
         for row in rows
     ]
@@ -76,6 +81,7 @@ def joined(first: ClipPublic, rows: Sequence[ClipFields]) -> ClipPublic:
             "ended_at": ended,
             "duration_seconds": round((ended - first.started_at).total_seconds(), 2),
             "labels": labels,
+            "kind": strongest([row.kind for row in rows]),
             "peak_motion": max(row.peak_motion for row in rows),
             "size": sum(row.size for row in rows),
         }
@@ -111,7 +117,8 @@ def receive_clip(
     body = clip_public(clip, camera.name)
     if created:
         # An event the agent announced at its start has alerted already: its clips do not.
-        alert = event_alerts(db, camera, meta.event_id, meta.started_at, clip.labels)
+        alert = event_alerts(db, camera, clip)
+        body = clip_public(clip, camera.name)
         notify_after_commit(
             db,
             camera.owner_id,
@@ -156,8 +163,14 @@ def timeline(
     before: datetime | None,
     cursor: str | None,
     limit: int,
+    zone: str | None = None,
+    kind: str | None = None,
+    visits: bool = False,
 ) -> ClipPage:
-    """A page of the clips ``viewer`` may see across cameras, newest first."""
+    """A page of the clips ``viewer`` may see across cameras, newest first.
+
+    With ``visits`` the clips of one visit on the page are one entry (``service_visits``).
+    """
     rows, next_cursor = timeline_store.read_timeline(
         db,
         viewer.id,
@@ -167,6 +180,8 @@ def timeline(
         before=before,
         cursor=cursor,
         limit=limit,
+        zone=zone,
+        kind=kind,
     )
     # A long event is one entry: its first segment, with every segment of it joined on.
     named = [(row.camera_id, row.event_id) for row in rows if row.event_id is not None]
@@ -177,7 +192,7 @@ def timeline(
         joined(clip_public(row, row.camera_name), by_event.get((row.camera_id, row.event_id), []))
         for row in rows
     ]
-    return ClipPage(clips=clips, next_cursor=next_cursor)
+    return ClipPage(clips=timeline_visits(clips) if visits else clips, next_cursor=next_cursor)
 
 
 def caller_timeline(
@@ -190,6 +205,9 @@ def caller_timeline(
     before: datetime | None,
     cursor: str | None,
     limit: int,
+    zone: str | None = None,
+    kind: str | None = None,
+    visits: bool = False,
 ) -> ClipPage:
     """``timeline`` for a caller, whose token must hold ``clips:read``."""
     principal.require_scope("clips:read")
@@ -202,31 +220,45 @@ def caller_timeline(
         before=before,
         cursor=cursor,
         limit=limit,
+        zone=zone,
+        kind=kind,
+        visits=visits,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class ClipListing:
-    """What the clips page shows: the newest clips and each camera's name."""
+    """What the clips page shows: the newest clips, grouped in visits, and each camera's name."""
 
     clips: list[Clip]
     names: dict[str, str]
+    visits: list[Visit]
 
 
 def clip_listing(
-    db: Session, viewer: User, *, camera_id: str, label: str, day: datetime | None
+    db: Session,
+    viewer: User,
+    *,
+    camera_id: str,
+    label: str,
+    day: datetime | None,
+    zone: str = "",
+    kind: str = "",
 ) -> ClipListing:
-    """The newest clips ``viewer`` may see, of one camera, label or day if asked."""
+    """The newest clips ``viewer`` may see, of one camera, label, zone entered, kind or day."""
     viewable = store.viewable_camera_ids(db, viewer)
     until = day + timedelta(days=1) if day is not None else None
     rows = timeline_store.recent_clips(
         db, viewable, camera_id=camera_id or None, since=day, until=until
     )
-    if label == "person":
-        rows = [clip for clip in rows if "person" in clip.labels]
-    elif label == "motion":
-        rows = [clip for clip in rows if "person" not in clip.labels]
-    return ClipListing(rows, timeline_store.camera_names(db, viewable))
+    wanted = timeline_store.row_test(label or None, zone.strip() or None, kind or None)
+    rows = [clip for clip in rows if wanted(clip)]
+    return ClipListing(rows, timeline_store.camera_names(db, viewable), page_visits(rows))
+
+
+def apply_retention(db: Session, camera: Camera) -> int:
+    """After the owner changed a retention: each clip of the camera expires by its kind's days."""
+    return store.apply_retention(db, camera)
 
 
 def viewable_clip(db: Session, viewer: User, clip_id: str) -> Clip:

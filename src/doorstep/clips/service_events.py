@@ -8,7 +8,7 @@ the clips that record it, one per segment, then reach the timeline without a sec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.cameras.models import Camera
-from doorstep.cameras.rules import in_quiet_hours, should_alert
+from doorstep.cameras.rules import event_alerts, in_quiet_hours, kept_labels
 from doorstep.clips import _store_events as events
-from doorstep.clips.models import ClipEvent
+from doorstep.clips import store
+from doorstep.clips.models import Clip, ClipEvent
+from doorstep.clips.rules_objects import check_objects, clip_kind
 from doorstep.clips.store import ALLOWED_LABELS
 from doorstep.errors import InvalidInput, NotFound
 from doorstep.platform.bus.held import HeldFiles
@@ -41,12 +43,33 @@ def snapshot_url(camera_id: str, event_id: str) -> str:
     return f"/api/v1/cameras/{camera_id}/events/{event_id}/snapshot"
 
 
-def _alerts(camera: Camera, event: ClipEvent) -> bool:
-    """Whether the event alerts now: not yet alerted, and its labels pass the camera's rules."""
-    if event.alerted:
+def _decide(camera: Camera, labels: Sequence[str], objects: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether labels and objects seen pass the camera's alert mode, rules per label and quiet."""
+    return event_alerts(
+        mode=camera.alert_mode,
+        labels=labels,
+        objects=objects,
+        object_rules=camera.object_rules,
+        ignore_stationary=camera.ignore_stationary,
+        quiet=in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end),
+    )
+
+
+def _alerts(
+    db: Session, camera: Camera, event: ClipEvent, objects: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether the event alerts now: not yet alerted, and what it saw passes the camera's rules.
+
+    ``objects`` are the latest the agent reported (each carries its time in view and in each
+    zone so far), so an object that has now stayed long enough alerts an event that did not yet.
+    The event's clips stored before it alerted become alerts, kept as long as alerts are.
+    """
+    if event.alerted or not _decide(camera, event.labels, objects):
         return False
-    quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
-    return should_alert(camera.alert_mode, event.labels, quiet=quiet)
+    event.alerted = True
+    for clip in store.event_clips(db, camera.id, event.event_id):
+        store.set_kind(clip, camera, "alert")
+    return True
 
 
 def announce(
@@ -58,29 +81,32 @@ def announce(
     started_at: datetime,
     labels: Sequence[str],
     snapshot: bytes | None,
+    objects: Sequence[Any] = (),
 ) -> str | None:
     """Record the event's start or new labels and tell the owner's pages after commit.
 
     Returns the kind of message sent (``event_started`` or ``event_updated``), or None when
-    the call told nothing new (a repeat).
+    the call told nothing new (a repeat: no new label, no snapshot, and no alert now).
     """
     unknown = set(labels) - ALLOWED_LABELS
     if unknown:
         raise InvalidInput(f"unknown labels: {', '.join(sorted(unknown))}", field="labels")
+    seen = check_objects(list(objects))
+    labels = kept_labels(labels, camera.object_rules)
     if (started_at - utcnow()).total_seconds() > 300:
         raise InvalidInput("the event starts in the future", field="started_at")
     event = events.find_event(db, camera.id, event_id)
-    kind = "event_updated"
+    kind, changed = "event_updated", True
     if event is None:
         event, created = events.add_event(db, camera.id, event_id, started_at, labels)
         kind = "event_started" if created else kind
     if kind == "event_updated":
         merged = sorted({*event.labels, *labels})
-        if merged == event.labels and snapshot is None:
-            return None
+        changed = merged != event.labels or snapshot is not None
         event.labels = merged
-    alert = _alerts(camera, event)
-    event.alerted = event.alerted or alert
+    alert = _alerts(db, camera, event, seen)
+    if not changed and not alert:
+        return None
     db.flush()
     key = snapshot_key(camera.id, event_id)
     if snapshot is not None:
@@ -99,19 +125,23 @@ def announce(
     return kind
 
 
-def clip_alerts(
-    db: Session, camera: Camera, event_id: str | None, started_at: datetime, labels: Sequence[str]
-) -> bool:
-    """Whether a newly stored clip alerts: once per event, so not if its event already did."""
-    if event_id is None:
-        quiet = in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end)
-        return should_alert(camera.alert_mode, labels, quiet=quiet)
-    event = events.find_event(db, camera.id, event_id)
+def clip_alerts(db: Session, camera: Camera, clip: Clip) -> bool:
+    """Whether a newly stored clip alerts: once per event, so not if its event already did.
+
+    The clip's kind follows: ``alert`` when its event alerted (now or before), else from its
+    labels (``clips.rules_objects.clip_kind``), with the camera's retention for that kind.
+    """
+    if clip.event_id is None:
+        alert = _decide(camera, clip.labels, clip.objects)
+        store.set_kind(clip, camera, clip_kind(clip.labels, alerted=alert))
+        db.flush()
+        return alert
+    event = events.find_event(db, camera.id, clip.event_id)
     if event is None:
-        event, _ = events.add_event(db, camera.id, event_id, started_at, labels)
-    event.labels = sorted({*event.labels, *labels})
-    alert = _alerts(camera, event)
-    event.alerted = event.alerted or alert
+        event, _ = events.add_event(db, camera.id, clip.event_id, clip.started_at, clip.labels)
+    event.labels = sorted({*event.labels, *clip.labels})
+    alert = _alerts(db, camera, event, clip.objects)
+    store.set_kind(clip, camera, clip_kind(clip.labels, alerted=event.alerted))
     db.flush()
     return alert
 

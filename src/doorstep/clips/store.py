@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.accounts.models import OwnerKey, User
 from doorstep.cameras.models import Camera, HouseholdMember
+from doorstep.cameras.rules import OBJECT_LABELS, kept_labels
 from doorstep.clips._store_shred import ShredReason as ShredReason
 from doorstep.clips._store_shred import delete_after_commit as delete_after_commit
 from doorstep.clips._store_shred import expire as expire
@@ -29,6 +30,7 @@ from doorstep.clips._store_shred import shred_orphans as shred_orphans
 from doorstep.clips._store_shred import shred_owner as shred_owner
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import expires_at
+from doorstep.clips.rules_objects import check_objects, clip_kind, kept_objects, kind_days
 from doorstep.errors import Forbidden, InvalidInput, NotFound
 from doorstep.platform.crypto import (
     EncryptingReader,
@@ -43,8 +45,8 @@ from doorstep.platform.crypto import (
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import new_id, utcnow
 
-#: ``ring``: the visitor pressed the doorbell during the clip.
-ALLOWED_LABELS = frozenset({"motion", "person", "ring"})
+#: ``ring``: the visitor pressed the doorbell during the clip; the rest are what the detector saw.
+ALLOWED_LABELS = frozenset({"motion", "ring", *OBJECT_LABELS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class ClipMeta:
     #: The agent's id of the event the clip belongs to, and which segment of it (0 first).
     event_id: str | None = None
     segment: int = 0
+    #: What was seen on the snapshot, as agents report it (``clips.rules_objects``).
+    objects: Sequence[Mapping[str, object]] = field(default=())
 
 
 def check_meta(meta: ClipMeta) -> None:
@@ -76,6 +80,23 @@ def check_meta(meta: ClipMeta) -> None:
     unknown = set(meta.labels) - ALLOWED_LABELS
     if unknown:
         raise InvalidInput(f"unknown labels: {', '.join(sorted(unknown))}", field="labels")
+    check_objects(list(meta.objects))
+
+
+def retention_days(camera: Camera, kind: str) -> int:
+    """How long the camera keeps a clip of ``kind``."""
+    return kind_days(
+        kind,
+        retention_days=camera.retention_days,
+        detection_days=camera.detection_retention_days,
+        motion_days=camera.motion_retention_days,
+    )
+
+
+def set_kind(clip: Clip, camera: Camera, kind: str) -> None:
+    """Make ``clip`` of ``kind``, kept as long as the camera keeps that kind from its start."""
+    clip.kind = kind
+    clip.expires_at = expires_at(clip.started_at, retention_days(camera, kind))
 
 
 def owner_data_key(db: Session, master_key: bytes, owner_id: str) -> bytes:
@@ -138,6 +159,9 @@ def store_clip(
     existing = find_duplicate(db, camera, sha256)
     if existing is not None:
         return existing, False
+    labels = sorted(set(kept_labels(meta.labels, camera.object_rules)))
+    # Whether its event alerts is decided once it is stored (``service_events``).
+    kind = clip_kind(labels, alerted=False)
     clip = Clip(
         id=new_id(),
         camera_id=camera.id,
@@ -145,14 +169,16 @@ def store_clip(
         started_at=meta.started_at,
         ended_at=meta.ended_at,
         peak_motion=meta.peak_motion,
-        labels=sorted(set(meta.labels)),
+        labels=labels,
+        objects=kept_objects(check_objects(list(meta.objects)), camera.object_rules),
+        kind=kind,
         content_sha256=sha256,
         size=video.stat().st_size,
         width=width,
         height=height,
         has_audio=has_audio,
         e2e=e2e,
-        expires_at=expires_at(meta.started_at, camera.retention_days),
+        expires_at=expires_at(meta.started_at, retention_days(camera, kind)),
         event_id=meta.event_id,
         segment=meta.segment,
     )
@@ -256,3 +282,19 @@ def owner_clips(db: Session, owner_id: str) -> list[Clip]:
 def find_clip(db: Session, clip_id: str) -> Clip | None:
     """A clip by id, or None."""
     return db.get(Clip, clip_id)
+
+
+def apply_retention(db: Session, camera: Camera) -> int:
+    """Give the camera's clips the expiry its retention for their kind sets now; how many moved."""
+    moved = 0
+    for clip in db.scalars(select(Clip).where(Clip.camera_id == camera.id)):
+        before = clip.expires_at
+        set_kind(clip, camera, clip.kind)
+        moved += clip.expires_at != before
+    return moved
+
+
+def event_clips(db: Session, camera_id: str, event_id: str) -> list[Clip]:
+    """The clips the camera stored of one event, its segments in order."""
+    query = select(Clip).where(Clip.camera_id == camera_id, Clip.event_id == event_id)
+    return list(db.scalars(query.order_by(Clip.segment)))
