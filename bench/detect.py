@@ -162,7 +162,7 @@ def make_720p(folder: Path, seconds: float) -> Path:
     return out
 
 
-def agent_loop(clip: Path, threads: int) -> tuple[float, float, int]:
+def agent_loop(clip: Path, threads: int) -> tuple[float, float, int, int]:
     """Seconds of footage per second of work, for decode only and for the agent-like loop."""
     start = time.perf_counter()
     with open_source(clip) as source:
@@ -181,7 +181,7 @@ def agent_loop(clip: Path, threads: int) -> tuple[float, float, int]:
         for frame in source.frames():
             recorder.feed(frame, motion.score(frame.luma))
         recorder.close()
-    return decode, duration / (time.perf_counter() - start), watcher.looks
+    return decode, duration / (time.perf_counter() - start), watcher.looks, detector.inferences
 
 
 def main() -> None:
@@ -195,11 +195,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         clip = make_720p(Path(folder), args.seconds)
         for threads in (1, 2):
-            decode, loop, looks = agent_loop(clip, threads)
+            decode, loop, looks, inferences = agent_loop(clip, threads)
             verdict = "ok" if loop >= TARGET_REALTIME else "under"
             rows.append(
                 (
-                    f"agent-like loop 720p15, {threads} thread(s), {looks} looks",
+                    f"agent loop 720p15, {threads} thread(s), {looks} looks, {inferences} inf.",
                     f"{loop:.2f}× real time",
                     f"≥ {TARGET_REALTIME}× {verdict}; decode alone {decode:.2f}×",
                 )

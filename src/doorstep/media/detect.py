@@ -34,7 +34,8 @@ _CONTEXT = 2.5
 _SMALLEST_CROP = 150
 # A crop nearly as large as the frame's short side adds nothing the whole-frame look lacks.
 _USEFUL_CROP = 0.7
-_MOST_CROPS = 4
+# Each crop costs one more inference; the two largest small regions are worth it at 2 Hz.
+_MOST_CROPS = 2
 # A frame whose short side is this many model inputs or more gets tiles when given no regions.
 _LARGE = 2.0
 _SAME_OBJECT_IOU = 0.45
