@@ -24,7 +24,7 @@ def _zone_name(value: Any, number: int, *, field: str) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"zone {number} needs a name", field=field)
     name = " ".join(value.split())
-    if not 1 <= len(name) <= MAX_ZONE_NAME or ":" in name:
+    if not 1 <= len(name) <= MAX_ZONE_NAME or ":" in name or not name.isprintable():
         raise InvalidInput(
             f"zone {number}: a name is 1 to {MAX_ZONE_NAME} characters, without ':'", field=field
         )
