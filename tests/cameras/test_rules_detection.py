@@ -118,6 +118,7 @@ def test_named_zones_round_trip_through_text() -> None:
         ([{**PORCH, "name": "  "}], "1 to 40 characters"),
         ([{**PORCH, "name": "x" * 41}], "1 to 40 characters"),
         ([{**PORCH, "name": "a:b"}], "without ':'"),
+        ([{**PORCH, "name": "po\x00rch"}], "without ':'"),
         ([{**PORCH, "name": 3}], "needs a name"),
         ([{"name": "porch"}], "{name, polygon}"),
         ([{**PORCH, "colour": "red"}], "{name, polygon}"),

@@ -242,7 +242,7 @@ def camera_settings(
             "alert_mode": alert_mode,
             "quiet_start": quiet_start,
             "quiet_end": quiet_end,
-            "retention_days": int(retention_days) if retention_days.isdigit() else -1,
+            "retention_days": form_days(retention_days) or -1,
             "requests_opt_in": requests_opt_in == "on",
             **more,
         }

@@ -24,7 +24,7 @@ def _zone_name(value: Any, number: int, *, field: str) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"zone {number} needs a name", field=field)
     name = " ".join(value.split())
-    if not 1 <= len(name) <= MAX_ZONE_NAME or ":" in name:
+    if not 1 <= len(name) <= MAX_ZONE_NAME or ":" in name or not name.isprintable():
         raise InvalidInput(
             f"zone {number}: a name is 1 to {MAX_ZONE_NAME} characters, without ':'", field=field
         )
@@ -163,7 +163,8 @@ def parse_dwell(text: str, label: str) -> int:
     value = text.strip()
     if not value:
         return 0
-    if not value.isdigit() or int(value) > MAX_DWELL_SECONDS:
+    # isdigit() alone lets "²" through, which int() refuses.
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_DWELL_SECONDS:
         raise InvalidInput(
             f"{LABEL_NAMES.get(label, label)}: wait a whole number of seconds from 0 to "
             f"{MAX_DWELL_SECONDS}",
@@ -182,7 +183,7 @@ def rules_from_form(sent: Mapping[str, tuple[str, list[str], str]]) -> dict[str,
 
 def form_days(value: str) -> int | None:
     """A retention per kind from the settings form: "" is as alerts; -1 (refused) is no number."""
-    return None if not value else int(value) if value.isdigit() else -1
+    return None if not value else int(value) if value.isascii() and value.isdigit() else -1
 
 
 #: What each kind of clip is called when its retention is refused.
