@@ -196,7 +196,8 @@ def hide(region: Image, cells: int) -> None:
     cells keep a mean colour per block and nothing finer, with hard edges: no blur to deconvolve.
     """
     if cells <= 1:
-        region[:] = np.rint(region.mean(axis=(0, 1))).astype(np.uint8)
+        # cv2.mean sums in one pass over the view, several times quicker than numpy's mean.
+        region[:] = np.rint(cv2.mean(region)[:3]).astype(np.uint8)
         return
     height, width = region.shape[:2]
     across = max(1, min(cells, width))
