@@ -95,7 +95,7 @@ def check_disclosure(
     )
     if unredacted and not demand.allows_unredacted:
         raise _refuse(
-            "footage leaves with faces blurred unless the warrant orders unredacted copies",
+            "footage leaves with faces covered unless the warrant orders unredacted copies",
             "unredacted_not_allowed",
         )
 
