@@ -164,6 +164,10 @@ def test_the_page_shows_visits_with_boxes_and_filters_without_script(
     assert "60.00%" not in porch
     assert client.get("/clips", params={"zone": "garden"}).text.count("No clips match") == 1
 
+    one = client.get(f"/clips/{made['person']['id']}").text
+    assert "person (90%, porch 3.0 s)" in one
+    assert "<dd>alert</dd>" in one
+
     # An end-to-end clip's still is sealed: nothing is drawn over what the server cannot see.
     with _state(app).db.session() as db:
         row = db.get(Clip, made["person"]["id"])

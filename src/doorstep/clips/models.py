@@ -41,7 +41,8 @@ class Clip(Base):
     peak_motion: Mapped[float] = mapped_column(Float, default=0.0)
     labels: Mapped[list[str]] = mapped_column(default=list)
     #: What was seen on the snapshot: [{"label", "score", "box": [x1, y1, x2, y2] as fractions
-    #: of the frame, "zones": [names entered]}, ...].
+    #: of the frame, "stationary", "seconds" in view, "zones": {name: seconds inside}}, ...]
+    #: (``clips.rules_objects``).
     objects: Mapped[list[Any]] = mapped_column(JSON, default=list)
     #: "alert" (it notified), "detection" (an object, kept quietly) or "motion"; each kind keeps
     #: its own retention.

@@ -5,7 +5,7 @@ Routes, pages, jobs and other features call these; only they reach ``clips.store
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,9 +20,9 @@ from doorstep.clips import store
 from doorstep.clips._store_timeline import ClipFields
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import parse_range
-from doorstep.clips.schemas import ClipPage, ClipPublic, ObjectPublic, SegmentPublic
+from doorstep.clips.schemas import ClipPage, ClipPublic, ObjectPublic
 from doorstep.clips.service_events import clip_alerts as event_alerts
-from doorstep.clips.service_visits import Visit, page_visits, strongest, timeline_visits
+from doorstep.clips.service_visits import Visit, joined, page_visits, timeline_visits
 from doorstep.clips.store import ClipMeta
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
@@ -52,39 +52,6 @@ def clip_public(clip: ClipFields, camera_name: str) -> ClipPublic:
         segment=clip.segment,
         kind=clip.kind,
         objects=[ObjectPublic.model_validate(seen) for seen in clip.objects or []],
-    )
-
-
-def joined(first: ClipPublic, rows: Sequence[ClipFields]) -> ClipPublic:
-    """The timeline entry of an event cut into segments: its first clip, all its segments."""
-    if len(rows) < 2:
-        return first
-    segments = [
-        SegmentPublic(
-            id=row.id,
-            segment=row.segment,
-            started_at=row.started_at,
-            ended_at=row.ended_at,
-            duration_seconds=round((row.ended_at - row.started_at).total_seconds(), 2),
-            video_url=f"/api/v1/clips/{row.id}/video",
-            snapshot_url=f"/api/v1/clips/{row.id}/snapshot",
-            labels=list(row.labels),
-            kind=row.kind,
-        )
-        for row in rows
-    ]
-    ended = max(row.ended_at for row in rows)
-    labels = sorted({label for row in rows for label in row.labels})
-    return first.model_copy(
-        update={
-            "segments": segments,
-            "ended_at": ended,
-            "duration_seconds": round((ended - first.started_at).total_seconds(), 2),
-            "labels": labels,
-            "kind": strongest([row.kind for row in rows]),
-            "peak_motion": max(row.peak_motion for row in rows),
-            "size": sum(row.size for row in rows),
-        }
     )
 
 

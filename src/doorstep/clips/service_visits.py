@@ -1,4 +1,6 @@
-"""Visits: the clips of one camera that overlap or follow closely, reviewed as one item.
+"""Timeline entries of more than one clip: a long event's segments, and visits.
+
+A visit is the clips of one camera that overlap or follow closely, reviewed as one item.
 
 Someone walks up, rings and leaves: the camera may record motion, then a person, then the ring,
 as separate clips or events. The timeline (with ``visits=true``) and the clips page show them as
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from doorstep.clips._store_timeline import ClipFields
 from doorstep.clips.schemas import ClipPublic, SegmentPublic
 
 #: Clips of one camera this close (or overlapping) are one visit.
@@ -59,6 +62,39 @@ def group_visits(items: Sequence[T], gap: timedelta = VISIT_GAP) -> list[list[T]
         open_by_camera[item.camera_id] = (visit, item.ended_at)
     visits.sort(key=lambda visit: visit[0].started_at, reverse=True)
     return visits
+
+
+def joined(first: ClipPublic, rows: Sequence[ClipFields]) -> ClipPublic:
+    """The timeline entry of an event cut into segments: its first clip, all its segments."""
+    if len(rows) < 2:
+        return first
+    segments = [
+        SegmentPublic(
+            id=row.id,
+            segment=row.segment,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            duration_seconds=round((row.ended_at - row.started_at).total_seconds(), 2),
+            video_url=f"/api/v1/clips/{row.id}/video",
+            snapshot_url=f"/api/v1/clips/{row.id}/snapshot",
+            labels=list(row.labels),
+            kind=row.kind,
+        )
+        for row in rows
+    ]
+    ended = max(row.ended_at for row in rows)
+    labels = sorted({label for row in rows for label in row.labels})
+    return first.model_copy(
+        update={
+            "segments": segments,
+            "ended_at": ended,
+            "duration_seconds": round((ended - first.started_at).total_seconds(), 2),
+            "labels": labels,
+            "kind": strongest([row.kind for row in rows]),
+            "peak_motion": max(row.peak_motion for row in rows),
+            "size": sum(row.size for row in rows),
+        }
+    )
 
 
 def strongest(kinds: Sequence[str]) -> str:
