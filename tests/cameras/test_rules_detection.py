@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from doorstep.cameras.rules_detection import (
     check_object_rules,
     detection_zone_text,
     parse_detection_zone_text,
-    retention_days_for,
 )
 from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import InvalidInput
@@ -201,19 +199,3 @@ def test_retention_per_kind_is_a_choice_no_longer_than_alerts() -> None:
         check(5, field="detection_retention_days", choices=RETENTION_CHOICES, alert_days=30)
     with pytest.raises(InvalidInput, match="keep detections"):
         check("7", field="detection_retention_days", choices=RETENTION_CHOICES, alert_days=30)
-
-
-@dataclass
-class _Camera:
-    retention_days: int
-    detection_retention_days: int | None
-    motion_retention_days: int | None
-
-
-def test_each_kind_of_clip_keeps_its_own_days_or_the_alerts() -> None:
-    camera = _Camera(retention_days=30, detection_retention_days=7, motion_retention_days=None)
-    assert retention_days_for(camera, "alert") == 30
-    assert retention_days_for(camera, "detection") == 7
-    assert retention_days_for(camera, "motion") == 30
-    # Never longer than alerts, even if the stored days say otherwise.
-    assert retention_days_for(_Camera(3, 30, 14), "detection") == 3

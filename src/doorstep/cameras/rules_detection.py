@@ -6,7 +6,7 @@ Pure, like ``cameras.rules`` (whose labels, modes and defaults these check again
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from doorstep.cameras.rules import DEFAULT_OBJECT_RULES, OBJECT_LABELS, ObjectMode, check_zones
 from doorstep.errors import InvalidInput
@@ -210,28 +210,3 @@ def check_kind_retention(
             field=field,
         )
     return days
-
-
-class KeepsClips(Protocol):
-    """A camera's retention settings, as ``retention_days_for`` reads them."""
-
-    @property
-    def retention_days(self) -> int:
-        """Days alerts are kept."""
-
-    @property
-    def detection_retention_days(self) -> int | None:
-        """Days detections are kept; None is as alerts."""
-
-    @property
-    def motion_retention_days(self) -> int | None:
-        """Days motion-only clips are kept; None is as alerts."""
-
-
-def retention_days_for(camera: KeepsClips, kind: str) -> int:
-    """Days a clip of ``kind`` ("alert", "detection", "motion") from ``camera`` is kept."""
-    own = {
-        "detection": camera.detection_retention_days,
-        "motion": camera.motion_retention_days,
-    }.get(kind)
-    return camera.retention_days if own is None else min(own, camera.retention_days)
