@@ -5,7 +5,7 @@ Routes, pages, jobs and other features call these; only they reach ``clips.store
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -342,10 +342,15 @@ def store_footage(
     width: int,
     height: int,
     has_audio: bool,
+    objects: Sequence[Mapping[str, object]] = (),
 ) -> Clip:
     """Seal and store footage made on the server (the demo's) as an upload is; nobody is alerted."""
     meta = ClipMeta(
-        started_at=started_at, ended_at=ended_at, peak_motion=peak_motion, labels=labels
+        started_at=started_at,
+        ended_at=ended_at,
+        peak_motion=peak_motion,
+        labels=labels,
+        objects=objects,
     )
     clip, _created = store.store_clip(
         db,

@@ -43,7 +43,7 @@ class Footage:
         # Imported here: only media/ loads the codecs, and only the demo's first start needs them.
         from doorstep.media.probe import encode_preview, probe_clip
         from doorstep.media.source import open_source
-        from doorstep.media.synthetic import render_visit
+        from doorstep.media.synthetic import render_visit, visitor_box
 
         path = self.folder / f"{camera.id}-{seed}.mp4"
         render_visit(path, seconds=CLIP_SECONDS, fps=CLIP_FPS, seed=seed)
@@ -53,6 +53,8 @@ class Footage:
             middle = int(CLIP_SECONDS * source.fps / 2)
             image = next(f.image for f in source.frames() if f.index >= middle)
         assert image is not None
+        box = visitor_box(middle, int(CLIP_SECONDS * CLIP_FPS), probe.width, probe.height)
+        seen = [{"label": "person", "score": 0.9, "box": list(box)}] if box else []
         return clips.store_footage(
             db,
             self.keys,
@@ -66,6 +68,7 @@ class Footage:
             width=probe.width,
             height=probe.height,
             has_audio=probe.has_audio,
+            objects=seen,
         )
 
     def stored(self, state: AppState, camera_id: str, started_at: datetime, *, seed: int) -> None:

@@ -93,6 +93,43 @@ def _visitor(image: Image, x: int, feet_y: int, scale: float, step: int) -> None
     )
 
 
+def _visitor_place(
+    index: int, frames: int, width: int, height: int
+) -> tuple[int, int, float] | None:
+    """Where the visitor stands on frame ``index``: x, feet and scale, or None when away."""
+    t = index / frames
+    # Quiet for the first third, a visit in the middle, quiet again at the end.
+    if not 0.3 <= t <= 0.75:
+        return None
+    ground = int(height * 0.72)
+    phase = (t - 0.3) / 0.45
+    approach = min(phase * 2.2, 1.0) if phase < 0.6 else max(0.0, 1 - (phase - 0.6) * 2.5)
+    feet = int(height - 4 - approach * (height - 4 - ground))
+    scale = 0.9 + 0.6 * (1 - approach)
+    return int(width * (0.5 + 0.1 * (1 - approach))), feet, scale
+
+
+def visitor_box(
+    index: int, frames: int, width: int = 640, height: int = 360
+) -> tuple[float, float, float, float] | None:
+    """The visitor's box on frame ``index`` of a rendered visit, as fractions of the frame.
+
+    The demo stores it as what its cameras saw, since the figure is drawn, not detected.
+    """
+    place = _visitor_place(index, frames, width, height)
+    if place is None:
+        return None
+    x, feet, scale = place
+    half = int(42 * scale) // 2 + int(18 * scale)
+    top = feet - int(120 * scale)
+    return (
+        round(max(0, x - half) / width, 4),
+        round(max(0, top) / height, 4),
+        round(min(width, x + half) / width, 4),
+        round(min(height, feet + int(5 * scale)) / height, 4),
+    )
+
+
 def render_visit(
     path: Path,
     *,
@@ -105,23 +142,15 @@ def render_visit(
     """Write an MP4 of a quiet doorstep, a visitor walking up to the door, and leaving."""
     background = _background(width, height, seed)
     frames = int(seconds * fps)
-    ground = int(height * 0.72)
     with av.open(str(path), mode="w", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=Fraction(fps))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "28", "preset": "veryfast"}
         for index in range(frames):
             image = background.copy()
-            t = index / frames
-            # Quiet for the first third, a visit in the middle, quiet again at the end.
-            if 0.3 <= t <= 0.75:
-                phase = (t - 0.3) / 0.45
-                approach = (
-                    min(phase * 2.2, 1.0) if phase < 0.6 else max(0.0, 1 - (phase - 0.6) * 2.5)
-                )
-                feet = int(height - 4 - approach * (height - 4 - ground))
-                scale = 0.9 + 0.6 * (1 - approach)
-                x = int(width * (0.5 + 0.1 * (1 - approach)))
+            place = _visitor_place(index, frames, width, height)
+            if place is not None:
+                x, feet, scale = place
                 _visitor(image, x, feet, scale, index // 2)
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
             for packet in stream.encode(frame):
