@@ -37,6 +37,9 @@ BoxesSeen = Callable[[int, Boxes], None]
 """Called with (frame index, the head boxes hidden on that frame) as each frame is written."""
 
 _PROGRESS_EVERY = 25
+#: What this redaction does, kept with each stored preview: a preview made by an earlier, weaker
+#: method (faces blurred) is made again before anyone previews or shares it.
+METHOD = "heads-filled"
 # An owner-drawn mask is blurred to at least this many samples across (more on a wide one).
 _MASK_CELLS = 6
 

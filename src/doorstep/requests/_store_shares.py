@@ -238,6 +238,17 @@ def clip_preview(db: Session, clip_id: str) -> ClipPreview | None:
     return db.get(ClipPreview, clip_id)
 
 
+def replace_clip_preview(db: Session, existing: ClipPreview, made: ClipPreview) -> None:
+    """Keep ``made`` in place of ``existing``: its key, sizes and method (the old key is gone)."""
+    existing.wrapped_key = made.wrapped_key
+    existing.size = made.size
+    existing.ciphertext_size = made.ciphertext_size
+    existing.faces_found = made.faces_found
+    existing.method = made.method
+    existing.created_at = utcnow()
+    db.flush()
+
+
 def add_clip_preview(db: Session, preview: ClipPreview) -> ClipPreview:
     """Keep a newly made preview."""
     db.add(preview)

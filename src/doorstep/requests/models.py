@@ -106,6 +106,10 @@ class RfaRecipient(Base):
     rfa: Mapped[Rfa] = relationship()
 
 
+#: The redaction of previews made before the method was recorded: faces blurred.
+LEGACY_PREVIEW_METHOD = "faces-blurred"
+
+
 class ClipPreview(Base):
     """The redacted copy of a clip the owner previews, sealed with its own key."""
 
@@ -121,11 +125,16 @@ class ClipPreview(Base):
     ciphertext_size: Mapped[int] = mapped_column(Integer)
     faces_found: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: How it was redacted (``media.redact.METHOD``); previews from before methods were kept
+    #: are ``LEGACY_PREVIEW_METHOD`` (faces blurred).
+    method: Mapped[str] = mapped_column(String(24), default=LEGACY_PREVIEW_METHOD)
 
     @property
     def blob_key(self) -> str:
-        """Where the sealed preview lives."""
-        return f"previews/{self.owner_id}/{self.clip_id}.mp4.sealed"
+        """Where the sealed preview lives: a place per method, so a remade one overwrites none."""
+        if self.method == LEGACY_PREVIEW_METHOD:
+            return f"previews/{self.owner_id}/{self.clip_id}.mp4.sealed"
+        return f"previews/{self.owner_id}/{self.clip_id}.{self.method}.mp4.sealed"
 
 
 class Share(Base):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips.models import Clip
-from doorstep.clips.store import read_video
+from doorstep.clips.store import delete_after_commit, read_video
 from doorstep.media.copies import Footage, SealedCopy, seal_copy
 from doorstep.platform.crypto import (
     EncryptingReader,
@@ -71,13 +71,17 @@ def _seal(keys: Keys, blob_key: str, path: Path, content_key: bytes) -> int:
 
 
 def redacted_preview(db: Session, keys: Keys, clip: Clip) -> ClipPreview:
-    """The clip with bystanders' faces blurred, made on first use and kept sealed."""
-    existing = store.clip_preview(db, clip.id)
-    if existing is not None:
-        return existing
-    # Imported here: only media/ loads the codecs and the face model, and only when needed.
-    from doorstep.media.redact import redact_file
+    """The clip with bystanders' heads covered, made on first use and kept sealed.
 
+    A preview kept from an earlier, weaker redaction is made again (and the old one shredded)
+    before it is shown or copied, so no share made from now on carries the old redaction.
+    """
+    # Imported here: only media/ loads the codecs and the face model, and only when needed.
+    from doorstep.media.redact import METHOD, redact_file
+
+    existing = store.clip_preview(db, clip.id)
+    if existing is not None and existing.method == METHOD:
+        return existing
     content_key = new_key()
     with scratch_folder(keys, "redact") as folder:
         original = _write(read_video(db, keys, clip), folder / "original.mp4")
@@ -90,9 +94,15 @@ def redacted_preview(db: Session, keys: Keys, clip: Clip) -> ClipPreview:
             size=redacted.stat().st_size,
             ciphertext_size=0,
             faces_found=report.faces_found,
+            method=METHOD,
         )
         preview.ciphertext_size = _seal(keys, preview.blob_key, redacted, content_key)
-    return store.add_clip_preview(db, preview)
+    if existing is None:
+        return store.add_clip_preview(db, preview)
+    stale = existing.blob_key
+    store.replace_clip_preview(db, existing, preview)
+    delete_after_commit(db, keys.blobs, [stale])
+    return existing
 
 
 def _preview_key(keys: Keys, preview: ClipPreview) -> bytes:
