@@ -166,7 +166,7 @@ def test_the_page_shows_visits_with_boxes_and_filters_without_script(
 
     one = client.get(f"/clips/{made['person']['id']}").text
     assert "person (90%, porch 3.0 s)" in one
-    assert "<dd>alert</dd>" in one
+    assert "<dd>Alert</dd>" in one
 
     # An end-to-end clip's still is sealed: nothing is drawn over what the server cannot see.
     with _state(app).db.session() as db:
@@ -176,3 +176,12 @@ def test_the_page_shows_visits_with_boxes_and_filters_without_script(
     sealed = client.get("/clips", params={"zone": "porch"}).text
     assert "object-boxes" not in sealed
     assert "End-to-end encrypted" in sealed
+
+
+def test_other_motion_is_movement_with_nothing_seen_and_no_ring(
+    client: TestClient, app: FastAPI, owner: str, tmp_path: Path
+) -> None:
+    made = visit_clips(client, app, owner, tmp_path)
+    motion = client.get("/api/v1/clips", params={"label": "motion"}).json()["clips"]
+    # Not the person, the ring or the car: only the two clips where nothing was seen.
+    assert {clip["id"] for clip in motion} == {made["motion"]["id"], made["yard"]["id"]}

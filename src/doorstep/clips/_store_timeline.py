@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.cameras.models import Camera
+from doorstep.cameras.rules import OBJECT_LABELS
 from doorstep.clips.models import Clip
 from doorstep.clips.rules_objects import in_zone
 from doorstep.clips.store import viewable_cameras_param
@@ -101,10 +102,13 @@ def _timeline_query(
     return query.order_by(*order).limit(bindparam("fetch"))
 
 
+_NOT_MOTION = frozenset((*OBJECT_LABELS, "ring"))
+
+
 def _label_test(label: str | None) -> Callable[[Any], bool]:
-    # "motion" has always meant "other motion": no person seen.
+    # "motion" means "other motion": nothing seen and no ring, only movement.
     if label == "motion":
-        return lambda row: "person" not in row.labels
+        return lambda row: not _NOT_MOTION.intersection(row.labels)
     if label:
         return lambda row: label in row.labels
     return lambda _row: True
