@@ -92,7 +92,6 @@ def test_events_carry_the_objects_seen_and_news_of_a_rule_met(tmp_path: Path) ->
         CameraConfig.from_server(CONFIG),
         SETTINGS,
         tmp_path,
-        None,
         lambda item, _fps: news.append(item),
         stand,
     )

@@ -12,7 +12,6 @@ from doorstep.cameras.rules import (
     in_quiet_hours,
     parse_quiet_time,
     parse_zone_text,
-    should_alert,
     zone_text,
 )
 from doorstep.errors import InvalidInput
@@ -68,17 +67,3 @@ def test_quiet_time_must_be_a_time() -> None:
     assert parse_quiet_time("", field="q") is None
     with pytest.raises(InvalidInput):
         parse_quiet_time("25:00", field="q")
-
-
-@pytest.mark.parametrize(
-    ("mode", "labels", "quiet", "expected"),
-    [
-        ("all", [], False, True),
-        ("all", ["person"], True, False),
-        ("people", [], False, False),
-        ("people", ["person"], False, True),
-        ("none", ["person"], False, False),
-    ],
-)
-def test_alert_modes(mode: str, labels: list[str], quiet: bool, expected: bool) -> None:
-    assert should_alert(mode, labels, quiet=quiet) is expected

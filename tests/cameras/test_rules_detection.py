@@ -88,6 +88,14 @@ def test_the_alert_mode_decides_before_the_rules() -> None:
     )
 
 
+def test_motion_alone_alerts_only_under_all() -> None:
+    assert _event("all", [], [], {})
+    assert _event("all", ["motion"], [], {})
+    for mode in ("objects", "people"):
+        assert not _event(mode, [], [], {})
+        assert not _event(mode, ["motion"], [], {})
+
+
 def test_labels_turned_off_are_not_kept_but_a_ring_is() -> None:
     rules = {"animal": {"mode": "off"}}
     assert kept_labels(["person", "animal", "ring"], rules) == ["person", "ring"]

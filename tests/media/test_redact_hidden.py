@@ -19,7 +19,7 @@ import pytest
 
 from doorstep.media._faces import Boxes, FaceDetector, Faces
 from doorstep.media.copies import Footage, seal_copy
-from doorstep.media.redact import DEFAULT_SETTINGS, Redactor, hide, redact_file
+from doorstep.media.redact import DEFAULT_SETTINGS, FILL, Redactor, hide, redact_file
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.crypto import decrypt_stream, new_key, unwrap_key
 
@@ -200,8 +200,9 @@ def test_the_hidden_box_is_the_face_grown_to_the_head() -> None:
     assert 1.5 <= (box[3] - box[1]) / (y2 - y1) <= 2.2
 
 
-def test_a_hidden_head_is_one_flat_colour_the_mean_of_what_was_there() -> None:
-    original = textured()
+def test_a_hidden_head_is_one_fixed_grey_that_says_nothing_of_its_colours() -> None:
+    # A warm, skin-like tone on average (BGR), far from grey: its mean would give it away.
+    original = (textured() // 4 + np.array([60, 110, 170], np.uint8)).astype(np.uint8)
     redactor = Redactor(320, 240, finder=OneFace(FACE))
     boxes = redactor.cover(original)
     (box,) = np.rint(boxes).astype(int)
@@ -210,12 +211,24 @@ def test_a_hidden_head_is_one_flat_colour_the_mean_of_what_was_there() -> None:
     region = redacted[y1:y2, x1:x2].reshape(-1, 3)
     # One colour: nothing to deblur, unpixelate or match; the region's entropy is zero.
     assert len(np.unique(region, axis=0)) == 1
+    # A fixed grey, not the head's mean: that would carry its skin and hair tone (I9).
+    assert tuple(region[0]) == FILL == (128, 128, 128)
     mean = original[y1:y2, x1:x2].reshape(-1, 3).mean(axis=0)
-    assert np.abs(region[0] - mean).max() <= 1
+    assert np.abs(region[0] - mean).max() > 30
     # Outside the head, nothing changed.
     outside = np.ones((240, 320), np.bool_)
     outside[y1:y2, x1:x2] = False
     assert np.array_equal(redacted[outside], original[outside])
+
+
+def test_two_different_heads_are_hidden_under_the_same_colour() -> None:
+    dark = np.full((40, 30, 3), (30, 40, 60), np.uint8)
+    light = textured(30, 40)
+    light[:] = np.clip(light.astype(int) + 150, 0, 255).astype(np.uint8)
+    hide(dark, DEFAULT_SETTINGS.cells)
+    hide(light, DEFAULT_SETTINGS.cells)
+    assert np.array_equal(dark, light)
+    assert len(np.unique(dark.reshape(-1, 3), axis=0)) == 1
 
 
 def test_pixelation_when_asked_keeps_at_most_the_cells_across() -> None:

@@ -53,6 +53,32 @@ def test_motion_pushes_only_when_the_event_alerts() -> None:
     assert clip_push.title == "Motion at Porch"
 
 
+@pytest.mark.parametrize(
+    ("labels", "title"),
+    [
+        (["motion", "vehicle"], "A vehicle at Porch"),
+        (["animal", "motion", "person", "vehicle"], "A person at Porch"),
+        (["animal"], "An animal at Porch"),
+        (["animal", "bicycle"], "A bicycle at Porch"),
+        (["motion"], "Motion at Porch"),
+        (["vehicle", "unknown", 3, {"label": "person"}], "A vehicle at Porch"),
+        ([], "Motion at Porch"),
+        ("person", "Motion at Porch"),
+    ],
+)
+def test_an_alert_title_names_the_most_telling_label_with_its_article(
+    labels: object, title: str
+) -> None:
+    event = {"type": "event_started", "event_id": "e1", "camera_id": "c1", "alert": True}
+    push = rules.push_for({**event, "camera_name": "Porch", "labels": labels}, NOW)
+    assert push is not None
+    assert push.title == title
+    clip = {"id": "k1", "camera_name": "Porch", "labels": labels, "started_at": NOW}
+    clip_push = rules.push_for({"type": "clip", "alert": True, "clip": clip}, NOW)
+    assert clip_push is not None
+    assert clip_push.title == title
+
+
 def test_legal_notices_last_a_day_and_link_only_to_our_own_pages() -> None:
     notice = {"type": "disclosure", "disclosure": {"id": "d1", "url": "https://evil.example/"}}
     push = rules.push_for(notice, NOW)

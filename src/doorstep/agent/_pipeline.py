@@ -14,7 +14,7 @@ from doorstep.errors import ConfigurationError
 from doorstep.media.detect import ObjectDetector
 from doorstep.media.motion import MotionDetector, MotionSettings
 from doorstep.media.objects import Detecting, EventWatcher
-from doorstep.media.recorder import Clip, EventNews, EventRecorder, Labeler
+from doorstep.media.recorder import Clip, EventNews, EventRecorder
 from doorstep.media.source import Frame, VideoSource
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ def build_pipeline(
     config: CameraConfig,
     settings: MotionSettings,
     clips_dir: Path,
-    labeler: Labeler | None,
     on_news: Callable[[EventNews, float], None] | None = None,
     objects: Detecting | None = None,
 ) -> Pipeline:
@@ -78,7 +77,6 @@ def build_pipeline(
         clips_dir=clips_dir,
         audio_rate=source.audio_rate,
         audio_layout=source.audio_layout,
-        labeler=labeler,
         clip_name=lambda _started: uuid.uuid4().hex,
         on_news=(lambda news: on_news(news, source.fps)) if on_news is not None else None,
         watcher=_watcher(objects, config, detector) if objects is not None else None,

@@ -327,7 +327,7 @@ class CameraAgent:
 
     def _pipeline(self, source: VideoSource, config: CameraConfig) -> Pipeline:
         return build_pipeline(
-            source, config, self.options.motion, self.work, None, self.announcer.news, self._objects
+            source, config, self.options.motion, self.work, self.announcer.news, self._objects
         )
 
     def _spool_clip(self, clip: Clip | None) -> None:

@@ -133,13 +133,6 @@ def in_quiet_hours(now: time, start: str | None, end: str | None) -> bool:
     return now >= begin or now < finish
 
 
-def should_alert(mode: str, labels: Sequence[str], *, quiet: bool) -> bool:
-    """Whether an event with ``labels`` alerts the owner under ``mode``."""
-    if quiet or mode == AlertMode.NONE:
-        return False
-    return mode == AlertMode.ALL or "person" in labels
-
-
 #: The kinds of object a camera's detector reports.
 OBJECT_LABELS = ("person", "vehicle", "bicycle", "animal")
 

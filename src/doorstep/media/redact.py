@@ -38,8 +38,11 @@ BoxesSeen = Callable[[int, Boxes], None]
 
 _PROGRESS_EVERY = 25
 #: What this redaction does, kept with each stored preview: a preview made by an earlier, weaker
-#: method (faces blurred) is made again before anyone previews or shares it.
-METHOD = "heads-filled"
+#: method (faces blurred, heads filled with their own mean colour) is made again before anyone
+#: previews or shares it.
+METHOD = "heads-grey"
+#: The one colour every hidden head gets (BGR): fixed, so it says nothing of skin or hair (I9).
+FILL = (128, 128, 128)
 # An owner-drawn mask is blurred to at least this many samples across (more on a wide one).
 _MASK_CELLS = 6
 
@@ -77,7 +80,7 @@ class RedactionSettings:
     growth_per_frame: float = 0.03
     """Extra margin per frame since the face was last seen, as it may have moved."""
     cells: int = 0
-    """Blocks across a hidden head; 0: one block, the head's mean colour (see ``hide``)."""
+    """Blocks across a hidden head; 0 or 1: one block of ``FILL`` grey (see ``hide``)."""
     threads: int = 2
     """Threads for one detector run."""
 
@@ -195,12 +198,12 @@ class Redactor:
 def hide(region: Image, cells: int) -> None:
     """Overwrite a head's ``region`` in place with at most ``cells`` flat blocks across it.
 
-    ``cells`` 0 or 1: the region's mean colour, which keeps nothing of the face at all. More
-    cells keep a mean colour per block and nothing finer, with hard edges: no blur to deconvolve.
+    ``cells`` 0 or 1 (the default): the fixed ``FILL`` grey, the same for every head, which keeps
+    nothing of the face, nor its skin or hair tone. More cells, only when explicitly asked, keep a
+    mean colour per block and nothing finer, with hard edges: no blur to deconvolve.
     """
     if cells <= 1:
-        # cv2.mean sums in one pass over the view, several times quicker than numpy's mean.
-        region[:] = np.rint(cv2.mean(region)[:3]).astype(np.uint8)
+        region[:] = FILL
         return
     height, width = region.shape[:2]
     across = max(1, min(cells, width))

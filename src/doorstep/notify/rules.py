@@ -147,13 +147,25 @@ def _own_url(value: object, default: str) -> str:
 RING_LABEL = "ring"
 
 
+#: What an alert's title names, most telling first: a person says more than the car they came in,
+#: and anything says more than motion. Labels not here (``ring`` has its own push) name nothing.
+_NAMES = {
+    "person": "A person",
+    "vehicle": "A vehicle",
+    "bicycle": "A bicycle",
+    "animal": "An animal",
+    "motion": "Motion",
+}
+
+
 def _what(labels: object) -> str:
-    names = (
-        [label for label in labels if isinstance(label, str)] if isinstance(labels, list) else []
-    )
-    if "person" in names:
-        return "A person"
-    return f"A {names[0]}" if names else "Motion"
+    """The subject of an alert's title: the most telling of ``labels``, with its article.
+
+    The event and clip messages carry the labels seen, not which one alerted, so the most
+    telling label is named; with none known, ``Motion``.
+    """
+    names = labels if isinstance(labels, list) else []
+    return next((text for label, text in _NAMES.items() if label in names), "Motion")
 
 
 def _rang(labels: object) -> bool:
