@@ -81,9 +81,10 @@ class EventRecorder:
     """Feed frames (privacy already blacked out) and scores one at a time; get finished clips.
 
     With ``clips_dir`` set, each event becomes ``<name>.mp4`` (H.264, faststart), ``<name>.jpg``
-    (the frame that shows its objects best, else the peak-motion frame) and ``<name>.json`` (the event metadata) in that folder; with a cap
-    on clip length (``settings.max_clip_seconds``) a long event becomes one such clip per
-    segment, each returned as soon as it is complete. ``on_news`` hears of an event while it
+    (the frame that shows its objects best, else the peak-motion frame) and ``<name>.json``
+    (the event metadata) in that folder; with a cap on clip length
+    (``settings.max_clip_seconds``) a long event becomes one such clip per segment, each
+    returned as soon as it is complete. ``on_news`` hears of an event while it
     runs: as it starts, and whenever it learns a label, so it can be announced before it ends.
     A ``watcher`` looks for objects during each event (at its own cadence) and follows them; its
     labels join the event's, and its objects go with the news and into the clip's metadata;
