@@ -170,7 +170,11 @@ def test_detect_lists_each_nth_frames_objects_as_json(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["detect", str(_road()), "--json", "--every", "120"]) == 0
-    document = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    document = json.loads(out)
+    assert out.startswith('{\n  "')  # indented by 2
+    assert (document["width"], document["height"], document["fps"]) == (640, 360, 30.0)
+    assert "error" not in document
     frames = document["frames"]
     assert [f["index"] for f in frames] == [0, 120, 240, 360]
     assert frames[1]["time"] == pytest.approx(4.0)
@@ -197,8 +201,30 @@ def test_detect_on_a_corrupt_video_is_a_clear_error(
     err = capsys.readouterr().err
     assert err.startswith("doorstep detect: error:")
     assert "Traceback" not in err
+    assert "Errno" not in err
+    assert err.count("broken.mp4") == 1
+    assert len(err.splitlines()) == 1
     assert main(["detect", str(tmp_path / "missing.mp4")]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_detect_on_a_truncated_video_lists_the_frames_before_the_damage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _road().read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 3])
+    assert main(["detect", str(cut), "--json", "--every", "60"]) == 1
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    indexes = [f["index"] for f in document["frames"]]
+    assert indexes[:2] == [0, 60]
+    assert "damaged or truncated after" in document["error"]
+    assert document["width"] == 640
+    assert captured.err.startswith("doorstep detect: error:")
+    assert main(["detect", str(cut), "--every", "60"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:]] == [str(i) for i in indexes]
 
 
 def test_detect_without_the_model_names_the_fix(

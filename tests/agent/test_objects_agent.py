@@ -22,6 +22,7 @@ from doorstep.media.detect import Detection
 from doorstep.media.motion import MotionSettings
 from doorstep.media.recorder import Clip, EventNews
 from doorstep.media.source import Frame, VideoSource
+from tests.media.test_recorder import read_jpeg
 
 FPS = 10
 SETTINGS = MotionSettings(
@@ -110,6 +111,14 @@ def test_events_carry_the_objects_seen_and_news_of_a_rule_met(tmp_path: Path) ->
     assert person["label"] == "person"
     assert person["zones"]["porch"] >= 1.0
     assert 0 <= person["box"][0] < person["box"][2] <= 1
+    # The snapshot is a frame the person was looked for on, and its box is where it is there.
+    assert clip.snapshot is not None
+    snapshot = read_jpeg(clip.snapshot)
+    x1, y1, x2, y2 = (
+        round(v * n) for v, n in zip(person["box"], (160, 120, 160, 120), strict=True)
+    )
+    assert snapshot[y1 + 3 : y2 - 3, x1 + 3 : x2 - 3].min() > 200
+    assert snapshot[:, : max(x1 - 2, 0)].max() < 150
     assert clip.metadata is not None
     written = json.loads(clip.metadata.read_text())
     assert written["objects"] == list(clip.objects)

@@ -15,14 +15,20 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from doorstep.errors import InvalidInput
+from doorstep.media._named_zones import Polygon as Polygon
+from doorstep.media._named_zones import inside as inside
+from doorstep.media._named_zones import named_zones as named_zones
 from doorstep.media.detect import Box, Detection
 
-Polygon = tuple[tuple[float, float], ...]
-"""Corners as fractions (0..1) of the frame's width and height."""
-
-# A detection belongs to a track of its label when their boxes overlap at least this much.
-_SAME_TRACK_IOU = 0.25
+# A detection belongs to a track of its label when their boxes overlap at least this much, or
+# (a person walking past, looked at twice a second) when its centre is within this many box
+# sizes of the track's and its box is of a like size.
+_SAME_TRACK_IOU = 0.1
+_SAME_TRACK_REACH = 1.0
+_SAME_TRACK_SCALE = 2.5
+# A track is reported (and its label learnt) once seen on this many looks, or once this sure.
+_CONFIRM_LOOKS = 2
+_CONFIRM_SCORE = 0.8
 # A track's box counts as not moving while it overlaps where it settled at least this much.
 _STILL_IOU = 0.7
 _PATH_POINTS = 120
@@ -50,53 +56,20 @@ class Track:
     settled_at: float = 0.0
     inside: frozenset[str] = frozenset()
     """The zones its bottom centre was in when last seen."""
+    looks: int = 1
+    """On how many looks it was seen."""
+    last_score: float = 0.0
+    """The score of its latest detection."""
 
     @property
     def seconds(self) -> float:
         """How long it has been in view so far."""
         return self.last_seen - self.first_seen
 
-
-def named_zones(value: Any) -> dict[str, Polygon]:
-    """Read ``[{"name": ..., "polygon": [[x, y], ...]}]`` (fractions) into name -> polygon."""
-    zones: dict[str, Polygon] = {}
-    if value is None:
-        return zones
-    if not isinstance(value, list):
-        raise InvalidInput("detection zones must be a list", field="detection_zones")
-    for item in value:
-        name = item.get("name") if isinstance(item, Mapping) else None
-        points = item.get("polygon") if isinstance(item, Mapping) else None
-        if not isinstance(name, str) or not name or not isinstance(points, list):
-            raise InvalidInput(
-                'each detection zone needs a "name" and a "polygon"', field="detection_zones"
-            )
-        try:
-            polygon = tuple((float(x), float(y)) for x, y in points)
-        except (TypeError, ValueError) as err:
-            raise InvalidInput(
-                f"the polygon of zone {name!r} must be [x, y] pairs", field="detection_zones"
-            ) from err
-        if len(polygon) < 3 or not all(0 <= v <= 1 for point in polygon for v in point):
-            raise InvalidInput(
-                f"zone {name!r} needs at least 3 corners, as fractions 0..1 of the frame",
-                field="detection_zones",
-            )
-        zones[name] = polygon
-    return zones
-
-
-def inside(point: tuple[float, float], polygon: Polygon) -> bool:
-    """Whether a point (fractions of the frame) lies inside a polygon (even-odd rule)."""
-    x, y = point
-    result = False
-    previous = polygon[-1]
-    for corner in polygon:
-        (x1, y1), (x2, y2) = previous, corner
-        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-            result = not result
-        previous = corner
-    return result
+    @property
+    def confirmed(self) -> bool:
+        """Seen on two looks or more, or once with a high score: an object, not a flicker."""
+        return self.looks >= _CONFIRM_LOOKS or self.score >= _CONFIRM_SCORE
 
 
 def _iou(a: Box, b: Box) -> float:
@@ -109,8 +82,30 @@ def _iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _likeness(track: Box, found: Box) -> float:
+    """How well a detection continues a track: above 1 when they overlap, 0 when unlike."""
+    overlap = _iou(track, found)
+    if overlap >= _SAME_TRACK_IOU:
+        return 1.0 + overlap
+    track_w, track_h = track[2] - track[0], track[3] - track[1]
+    found_w, found_h = found[2] - found[0], found[3] - found[1]
+    if min(track_w, track_h, found_w, found_h) <= 0:
+        return 0.0
+    ratio = (track_w * track_h) / (found_w * found_h)
+    if not 1 / _SAME_TRACK_SCALE**2 <= ratio <= _SAME_TRACK_SCALE**2:
+        return 0.0
+    size = max(track_w, track_h, found_w, found_h)
+    dx = (track[0] + track[2] - found[0] - found[2]) / 2
+    dy = (track[1] + track[3] - found[1] - found[3]) / 2
+    reach = (dx * dx + dy * dy) ** 0.5 / size
+    return 1.0 - reach / _SAME_TRACK_REACH if reach < _SAME_TRACK_REACH else 0.0
+
+
 class ObjectTracker:
-    """Greedy IoU tracker per label; ``zones``: name -> polygon, as ``named_zones`` reads them.
+    """Greedy tracker per label; ``zones``: name -> polygon, as ``named_zones`` reads them.
+
+    A detection continues the track of its label whose box overlaps it most, else (a box that
+    moved further between two looks) the nearest one of a like size within a box's reach.
 
     ``frame_size`` (width, height): what boxes are measured against, for the zones; a track
     unseen for ``forget_after`` seconds is dropped.
@@ -159,7 +154,7 @@ class ObjectTracker:
         detections_list = list(detections)
         pairs = sorted(
             (
-                (_iou(track.box, found.box), n, m)
+                (_likeness(track.box, found.box), n, m)
                 for n, found in enumerate(detections_list)
                 for m, track in enumerate(self._tracks)
                 if track.label == found.label and track.last_seen < t
@@ -168,8 +163,8 @@ class ObjectTracker:
         )
         matched: dict[int, Track] = {}
         taken: set[int] = set()
-        for overlap, n, m in pairs:
-            if overlap < _SAME_TRACK_IOU:
+        for likeness, n, m in pairs:
+            if likeness <= 0:
                 break
             if n in matched or m in taken:
                 continue
@@ -188,6 +183,7 @@ class ObjectTracker:
                     last_seen=t,
                     settled_box=found.box,
                     settled_at=t,
+                    last_score=found.score,
                 )
                 self._next_id += 1
                 self._tracks.append(track)
@@ -196,6 +192,8 @@ class ObjectTracker:
                 previous = track.last_seen
                 track.box, track.last_seen = found.box, t
                 track.score = max(track.score, found.score)
+                track.looks += 1
+                track.last_score = found.score
                 self._settle(track, t)
                 self._place(track, t, previous)
             seen.append(track)
@@ -218,16 +216,20 @@ class ObjectTracker:
         point = (foot[0] / width, foot[1] / height)
         now = frozenset(name for name, poly in self.zones.items() if inside(point, poly))
         for name in now:
-            # Time between two sightings counts inside only when both were inside.
+            # Only zones the feet were inside on a look appear, counted from the first look
+            # inside; time between two sightings counts inside only when both were inside.
             gained = t - previous if name in track.inside else 0.0
             track.zone_seconds[name] = track.zone_seconds.get(name, 0.0) + gained
         track.inside = now
 
 
-def as_object(track: Track, frame_size: tuple[int, int]) -> dict[str, Any]:
-    """The OBJECT an agent reports: label, score, box as fractions, stationary, seconds, zones."""
+def as_object(track: Track, frame_size: tuple[int, int], box: Box | None = None) -> dict[str, Any]:
+    """The OBJECT an agent reports: label, score, box as fractions, stationary, seconds, zones.
+
+    ``box``: where it was on the frame the object goes with (the snapshot); else its latest box.
+    """
     width, height = frame_size
-    x1, y1, x2, y2 = track.box
+    x1, y1, x2, y2 = box if box is not None else track.box
     return {
         "label": track.label,
         "score": round(track.score, 3),
@@ -243,10 +245,33 @@ def as_object(track: Track, frame_size: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def summary(tracks: Sequence[Track], frame_size: tuple[int, int]) -> list[dict[str, Any]]:
-    """Every track as an OBJECT, longest seen first (what an event or a clip carries)."""
+def summary(
+    tracks: Sequence[Track],
+    frame_size: tuple[int, int],
+    boxes: Mapping[int, Box] | None = None,
+) -> list[dict[str, Any]]:
+    """Every track as an OBJECT, longest seen first (what an event or a clip carries).
+
+    With ``boxes`` (track id -> its box on one frame), only the tracks on that frame, there.
+    """
+    if boxes is not None:
+        tracks = [track for track in tracks if track.id in boxes]
     ordered = sorted(tracks, key=lambda tr: (-tr.seconds, -tr.score, tr.id))
-    return [as_object(track, frame_size) for track in ordered[:_MOST_OBJECTS]]
+    return [
+        as_object(track, frame_size, boxes.get(track.id) if boxes is not None else None)
+        for track in ordered[:_MOST_OBJECTS]
+    ]
+
+
+@dataclass(slots=True)
+class BestLook:
+    """The look that shows an event's objects best: its frame and each track's box on it."""
+
+    image: npt.NDArray[np.uint8]
+    t: float
+    rank: tuple[bool, float]
+    """(a confirmed person on it, the best score of a confirmed object on it)."""
+    boxes: dict[int, Box]
 
 
 class Detecting(Protocol):
@@ -296,9 +321,19 @@ class EventWatcher:
         self._alerted: set[int] = set()
         self._last_look: float | None = None
         self._size: tuple[int, int] = (1, 1)
+        self.best: BestLook | None = None
+
+    def next_segment(self) -> None:
+        """The next clip of the same event: its objects stay, its best look is looked for anew."""
+        self.best = None
 
     def look(self, image: npt.NDArray[np.uint8], t: float) -> bool:
-        """Look at a frame at time ``t`` (seconds) if it is time to; True when there is news."""
+        """Look at a frame at time ``t`` (seconds) if it is time to; True when there is news.
+
+        Only confirmed tracks (seen on two looks, or once with a high score) count: they alone
+        give labels, alerts and objects. The look whose confirmed objects are best (a person
+        first, then the highest score) is kept as ``best``: the frame for the clip's snapshot.
+        """
         if self._last_look is not None and t - self._last_look < self.cadence:
             return False
         self._last_look = t
@@ -308,17 +343,36 @@ class EventWatcher:
         regions = list(self.regions()) if self.regions is not None else None
         found = self.detector.detect(image, regions)
         kept = set(self.keep([d.label for d in found]))
-        self.tracker.update([d for d in found if d.label in kept], t, frame_size=self._size)
+        seen = self.tracker.update([d for d in found if d.label in kept], t, frame_size=self._size)
+        self._rank(image, t, seen)
         news = False
-        labels = tuple(dict.fromkeys([*self.labels, *(d.label for d in found if d.label in kept)]))
+        confirmed = [track.label for track in self.tracker.tracks if track.confirmed]
+        labels = tuple(dict.fromkeys([*self.labels, *confirmed]))
         if labels != self.labels:
             self.labels, news = labels, True
         for track in self.tracker.tracks:
-            if track.id not in self._alerted and self.alerts(as_object(track, self._size)):
+            if (
+                track.confirmed
+                and track.id not in self._alerted
+                and self.alerts(as_object(track, self._size))
+            ):
                 self._alerted.add(track.id)
                 news = True
         return news
 
+    def _rank(self, image: npt.NDArray[np.uint8], t: float, seen: Sequence[Track]) -> None:
+        sure = [track for track in seen if track.confirmed]
+        if not sure:
+            return
+        people = [track.last_score for track in sure if track.label == "person"]
+        rank = (bool(people), max(people) if people else max(t.last_score for t in sure))
+        if self.best is None or rank > self.best.rank:
+            boxes = {track.id: track.box for track in seen}
+            self.best = BestLook(image=image, t=t, rank=rank, boxes=boxes)
+
     def objects(self) -> list[dict[str, Any]]:
-        """Every object of this event still followed, as OBJECT dicts."""
-        return summary(self.tracker.history, self._size)
+        """The confirmed objects on the best look so far, boxed there; none before one."""
+        if self.best is None:
+            return []
+        confirmed = [track for track in self.tracker.history if track.confirmed]
+        return summary(confirmed, self._size, self.best.boxes)

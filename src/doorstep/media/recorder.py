@@ -81,12 +81,14 @@ class EventRecorder:
     """Feed frames (privacy already blacked out) and scores one at a time; get finished clips.
 
     With ``clips_dir`` set, each event becomes ``<name>.mp4`` (H.264, faststart), ``<name>.jpg``
-    (the peak-motion frame) and ``<name>.json`` (the event metadata) in that folder; with a cap
-    on clip length (``settings.max_clip_seconds``) a long event becomes one such clip per
-    segment, each returned as soon as it is complete. ``on_news`` hears of an event while it
+    (the frame that shows its objects best, else the peak-motion frame) and ``<name>.json``
+    (the event metadata) in that folder; with a cap on clip length
+    (``settings.max_clip_seconds``) a long event becomes one such clip per segment, each
+    returned as soon as it is complete. ``on_news`` hears of an event while it
     runs: as it starts, and whenever it learns a label, so it can be announced before it ends.
     A ``watcher`` looks for objects during each event (at its own cadence) and follows them; its
-    labels join the event's, and its objects go with the news and into the clip's metadata.
+    labels join the event's, and its objects go with the news and into the clip's metadata;
+    their boxes are where they are on the snapshot.
     """
 
     max_samples = 6
@@ -191,6 +193,8 @@ class EventRecorder:
                 labels=going_on.labels,
                 looked_early=True,
             )
+            if self.watcher is not None:
+                self.watcher.next_segment()
             return
         event = _EventInProgress(
             started=started,
@@ -273,6 +277,9 @@ class EventRecorder:
             self._learn(event, self.labeler(_evenly(event.samples, self.max_samples)))
         motion = replace(motion, labels=_merged(motion.labels, event.labels))
         objects = self._objects()
+        best = self.watcher.best if self.watcher is not None else None
+        # The objects' boxes are on the watcher's best look: that frame is the snapshot.
+        picture = best.image if best is not None and objects else event.peak_image
         if not motion.final:
             started = self.segmenter.current
             assert started is not None
@@ -282,8 +289,8 @@ class EventRecorder:
         video = event.writer.close()
         name = video.with_suffix("")
         snapshot = None
-        if event.peak_image is not None:
-            snapshot = write_snapshot(name.with_suffix(".jpg"), event.peak_image)
+        if picture is not None:
+            snapshot = write_snapshot(name.with_suffix(".jpg"), picture)
         metadata = name.with_suffix(".json")
         document = {
             **self.extra_metadata,

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from doorstep.errors import DoorstepError
 from doorstep.media._progress import ProgressBar
 from doorstep.media.detect import LABELS, ObjectDetector
+from doorstep.media.errors import DamagedMedia
 from doorstep.media.motion import DEFAULT_SETTINGS, MotionDetector, MotionSettings
 from doorstep.media.recorder import EventRecorder, Labeler, MotionEvent, segment
 from doorstep.media.source import open_source
@@ -239,11 +240,19 @@ def main_scan(
 
 
 def detect_file(
-    path: str | Path, *, every: int = 1, threads: int = 2, progress: Progress | None = None
+    path: str | Path,
+    *,
+    every: int = 1,
+    threads: int = 2,
+    progress: Progress | None = None,
+    frames: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The objects on every ``every``-th decoded frame of a video file, boxes in pixels."""
+    """The objects on every ``every``-th decoded frame of a video file, boxes in pixels.
+
+    ``frames``: the list to fill, which keeps the frames before a damage that raises.
+    """
     detector = ObjectDetector(threads=threads)
-    frames: list[dict[str, Any]] = []
+    frames = [] if frames is None else frames
     with open_source(path, color=True) as source:
         total = source.frame_count
         for frame in source.frames():
@@ -289,7 +298,10 @@ def _every(text: str) -> int:
 def main_detect(
     argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    """Run ``doorstep detect``; return 0 on success, 1 for a bad file or model, 2 for bad usage."""
+    """Run ``doorstep detect``; return 0 on success, 1 for a bad file or model, 2 for bad usage.
+
+    A file damaged part-way still has the frames before the damage listed, then the error.
+    """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = argparse.ArgumentParser(
@@ -305,16 +317,27 @@ def main_detect(
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    frames: list[dict[str, Any]] = []
+    damage: str | None = None
     try:
         with open_source(args.video, color=False) as probe:
             long_file = probe.frame_count >= _PROGRESS_MIN_FRAMES
+            shape = {"width": probe.width, "height": probe.height, "fps": round(probe.fps, 3)}
         progress = ProgressBar(err, "detecting") if long_file and err.isatty() else None
-        frames = detect_file(args.video, every=args.every, progress=progress)
+        detect_file(args.video, every=args.every, progress=progress, frames=frames)
+    except DamagedMedia as error:
+        damage = error.detail
     except DoorstepError as error:
         err.write(f"doorstep detect: error: {error.detail}\n")
         return 1
     if args.json:
-        out.write(json.dumps({"frames": frames}, indent=1) + "\n")
+        document = {"video": args.video, **shape, "frames": frames}
+        if damage is not None:
+            document["error"] = damage
+        out.write(json.dumps(document, indent=2) + "\n")
     else:
         out.write(detection_table(frames) + "\n")
+    if damage is not None:
+        err.write(f"doorstep detect: error: {damage}\n")
+        return 1
     return 0

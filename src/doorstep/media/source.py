@@ -151,7 +151,7 @@ class VideoSource:
         except av.error.FFmpegError as err:
             if is_network(self.spec) or is_webcam(self.spec):
                 raise SourceUnavailable(self.spec, f"the stream broke: {err}") from err
-            raise DamagedMedia(self.spec, decoded_before + decoded, str(err)) from err
+            raise DamagedMedia(self.spec, decoded_before + decoded, _said(err)) from err
 
     def _make_frame(
         self, frame: av.VideoFrame, index: int, pts: float, audio: tuple[Any, ...]
@@ -210,9 +210,15 @@ def _open_container(spec: str) -> av.container.InputContainer:
             raise SourceUnavailable(spec, "not a regular file")
         return av.open(spec, mode="r")
     except (av.error.InvalidDataError, av.error.DemuxerNotFoundError) as err:
-        raise NotVideo(spec, str(err)) from err
+        raise NotVideo(spec, _said(err)) from err
     except (av.error.FFmpegError, OSError) as err:
-        raise SourceUnavailable(spec, str(err)) from err
+        raise SourceUnavailable(spec, _said(err)) from err
+
+
+def _said(err: Exception) -> str:
+    """What went wrong, in words: FFmpeg's and the OS's message without errno and path."""
+    strerror = getattr(err, "strerror", None)
+    return strerror if isinstance(strerror, str) and strerror else str(err)
 
 
 @dataclass(frozen=True, slots=True)
