@@ -5,13 +5,19 @@ from __future__ import annotations
 import secrets
 import stat
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from doorstep.agent.cli import main_agent
+from doorstep.agent.client import DeviceClient, Uploaded
+from doorstep.agent.e2e import KEY_FILE
+from doorstep.agent.spool import Spool
 from doorstep.agent.state import AgentState
+from doorstep.agent.uploader import Outcome, Uploader
 from doorstep.platform.crypto import decrypt_all, passphrase_check, passphrase_key
 from tests.agent.conftest import Owner
+from tests.agent.test_uploader import _spool_clip
 
 PASSPHRASE = "porch light passphrase"
 
@@ -60,3 +66,28 @@ def test_e2e_set_up_needs_e2e_on_in_doorstep(
     monkeypatch.setenv("DOORSTEP_E2E_PASSPHRASE", PASSPHRASE)
     assert main_agent(["e2e", "--state-dir", str(state_dir)]) == 1
     assert "turn it on in Doorstep first" in capsys.readouterr().err
+
+
+class _Recording:
+    """A device client that keeps what it was asked to upload."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def upload_clip(self, meta: dict[str, Any], _video: Path, _snapshot: Path) -> Uploaded:
+        self.sent.append(meta)
+        return Uploaded(clip_id="c1", created=True)
+
+
+def test_a_sealed_clip_goes_up_with_its_labels_but_not_its_objects(tmp_path: Path) -> None:
+    (tmp_path / KEY_FILE).write_text(secrets.token_bytes(32).hex() + "\n")
+    spool = Spool(tmp_path / "spool")
+    _spool_clip(spool, tmp_path / "work", 12, labels=["person"], objects=[{"label": "person"}])
+    client = _Recording()
+    uploader = Uploader(spool, cast(DeviceClient, client))
+    uploader.e2e_folder = tmp_path
+    assert [uploader.upload(entry) for entry in spool.entries()] == [Outcome.UPLOADED]
+    (meta,) = client.sent
+    assert meta["e2e"] is True
+    assert meta["labels"] == ["person"]
+    assert "objects" not in meta

@@ -37,7 +37,9 @@ def _enable(client: TestClient, csrf: str, camera_id: str) -> bytes:
     return key
 
 
-def _sealed_upload(client: TestClient, token: str, key: bytes, video: Path, tmp: Path) -> Any:
+def _sealed_upload(
+    client: TestClient, token: str, key: bytes, video: Path, tmp: Path, **extra: Any
+) -> Any:
     snapshot = tmp / "snap.jpg"
     snapshot.write_bytes(tiny_jpeg())
     start = utcnow() - timedelta(minutes=2)
@@ -47,6 +49,7 @@ def _sealed_upload(client: TestClient, token: str, key: bytes, video: Path, tmp:
         "peak_motion": 0.1,
         "labels": [],
         "e2e": True,
+        **extra,
     }
     with sealed_copies(key, video, snapshot) as (sealed_video, sealed_snapshot):
         return client.post(
@@ -160,3 +163,24 @@ def test_no_live_view_for_an_end_to_end_camera(client: TestClient) -> None:
         headers={"authorization": f"Bearer {token}"},
     )
     assert feed.json()["mjpeg"] is False
+
+
+def test_an_end_to_end_clip_keeps_its_labels_but_no_objects(
+    app: FastAPI, client: TestClient, tmp_path: Path
+) -> None:
+    csrf = resident(client)
+    camera = _camera(client, csrf)
+    token = _pair(client, csrf, camera["id"])
+    key = _enable(client, csrf, camera["id"])
+    person = {"label": "person", "score": 0.9, "box": [0.1, 0.2, 0.4, 0.9], "seconds": 3.0}
+    video = tiny_clip(tmp_path / "clip.mp4")
+    uploaded = _sealed_upload(
+        client, token, key, video, tmp_path, labels=["person"], objects=[person]
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    state: AppState = app.state.doorstep
+    with state.db.session() as db:
+        clip = db.get(Clip, uploaded.json()["id"])
+        assert clip is not None
+        assert clip.labels == ["person"]
+        assert clip.objects == []

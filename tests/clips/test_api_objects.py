@@ -58,9 +58,16 @@ def configure(app: FastAPI, camera_id: str, **columns: Any) -> None:
             setattr(camera, name, value)
 
 
+#: The named zones the tests' objects report seconds in.
+ZONES = [
+    {"name": name, "polygon": [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0]]}
+    for name in ("porch", "pavement", "driveway")
+]
+
+
 def paired(client: TestClient, app: FastAPI, owner: str, **columns: Any) -> tuple[str, str]:
     camera = _camera(client, owner)
-    configure(app, camera["id"], **columns)
+    configure(app, camera["id"], **{"detection_zones": ZONES, **columns})
     return camera["id"], _pair(client, owner, camera["id"])
 
 
@@ -94,6 +101,19 @@ def test_objects_are_kept_on_the_clip_and_shown_in_the_timeline(
     assert stored(app, clip["id"]).objects == [person]
 
 
+def test_seconds_in_a_zone_the_camera_does_not_have_are_dropped_and_the_clip_kept(
+    client: TestClient, app: FastAPI, owner: str, tmp_path: Path
+) -> None:
+    # The owner renamed or removed a zone while the event went on: the clip is still kept.
+    camera_id, token = paired(client, app, owner)
+    person = seen(zones={"porch": 4.0, "garden": 9.0})
+    clip = upload(client, token, tmp_path, 0, labels=["person"], objects=[person])
+    assert stored(app, clip["id"]).objects[0]["zones"] == {"porch": 4.0}
+    configure(app, camera_id, detection_zones=[])
+    clip = upload(client, token, tmp_path, 1, labels=["person"], objects=[person])
+    assert stored(app, clip["id"]).objects[0]["zones"] == {}
+
+
 def test_unknown_object_keys_are_not_kept(
     client: TestClient, app: FastAPI, owner: str, tmp_path: Path
 ) -> None:
@@ -117,9 +137,11 @@ BAD_OBJECTS: list[tuple[Any, str]] = [
     ([{**seen(), "seconds": -1}], "seconds is a number from 0"),
     ([{**seen(), "zones": ["porch"]}], "zones maps zone names to seconds inside"),
     ([seen(zones={"porch": -2.0})], "seconds in a zone is a number from 0"),
-    ([seen(zones={f"z{n}": 1.0 for n in range(33)})], "at most 32 zones"),
-    ([seen(zones={"": 1.0})], "a zone name is 1 to 64 letters"),
-    ([seen(zones={"x" * 65: 1.0})], "a zone name is 1 to 64 letters"),
+    ([seen(zones={f"z{n}": 1.0 for n in range(17)})], "at most 16 zones"),
+    ([seen(zones={"": 1.0})], "a zone name is 1 to 40 printable characters"),
+    ([seen(zones={"x" * 41: 1.0})], "a zone name is 1 to 40 printable characters"),
+    ([seen(zones={"porch\x1b[2J": 1.0})], "a zone name is 1 to 40 printable characters"),
+    ([seen(zones={"porch\u202e": 1.0})], "a zone name is 1 to 40 printable characters"),
 ]
 
 

@@ -15,7 +15,7 @@ from doorstep.clips.models import Clip
 from doorstep.clips.service_visits import group_visits, strongest
 from doorstep.platform.types import utcnow
 from tests.cameras.test_api_devices import _camera, _pair, _state
-from tests.clips.test_api_objects import configure, seen, upload
+from tests.clips.test_api_objects import ZONES, configure, seen, upload
 from tests.factories import resident
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -53,7 +53,8 @@ def owner(client: TestClient) -> str:
 
 def visit_clips(client: TestClient, app: FastAPI, owner: str, tmp: Path) -> dict[str, Any]:
     porch, yard = _camera(client, owner), _camera(client, owner, name="Yard")
-    configure(app, porch["id"], alert_mode="people")
+    configure(app, porch["id"], alert_mode="people", detection_zones=ZONES)
+    configure(app, yard["id"], detection_zones=ZONES)
     token, yard_token = _pair(client, owner, porch["id"]), _pair(client, owner, yard["id"])
     start = utcnow() - timedelta(minutes=10)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, Table, create_engine, inspect, text
 
 from doorstep.platform.db import make_engine
 from doorstep.platform.migrate import migrate
@@ -53,3 +55,56 @@ def test_every_foreign_key_has_an_index_that_starts_with_it(
                 unindexed.append(f"{table}.{'+'.join(columns)}")
     engine.dispose()
     assert unindexed == []
+
+
+def _row(table: Table, **values: Any) -> dict[str, Any]:
+    """A row for ``table`` with ``values`` and a plain filler in every other required column."""
+    row = dict(values)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.server_default is not None:
+            continue
+        python = column.type.python_type
+        if python is datetime:
+            row[column.name] = datetime(2026, 1, 1, tzinfo=UTC)
+        else:
+            row[column.name] = {bool: False, int: 0, float: 0.0, bytes: b"", list: []}.get(
+                python, f"{column.name}-{values.get('id', '')}"
+            )
+    return row
+
+
+def test_0018_gives_old_clips_the_kind_a_new_clip_would_get(tmp_path: Path) -> None:
+    # A clip rung at the door, or whose event alerted, is an alert; one with an object label a
+    # detection; the rest motion, as ``clips.rules_objects.clip_kind`` decides for new ones.
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0017")
+    old = MetaData()
+    old.reflect(engine, only=["clips", "clip_events"])
+    clips, events = old.tables["clips"], old.tables["clip_events"]
+    labels = {
+        "rung": ["motion", "ring"],
+        "person": ["person"],
+        "alerted": ["motion", "animal"],
+        "dog": ["animal"],
+        "motion": ["motion"],
+        "bare": [],
+    }
+    with engine.begin() as connection:
+        for clip_id, seen in labels.items():
+            row = _row(clips, id=clip_id, camera_id="cam", labels=seen, event_id=clip_id)
+            connection.execute(clips.insert().values(**row))
+        for event_id, alerted in (("alerted", True), ("dog", False)):
+            row = _row(events, id=event_id, camera_id="cam", event_id=event_id, alerted=alerted)
+            connection.execute(events.insert().values(**row))
+    migrate(engine, "0018")
+    with engine.connect() as connection:
+        kinds = {row.id: row.kind for row in connection.execute(text("SELECT id, kind FROM clips"))}
+    engine.dispose()
+    assert kinds == {
+        "rung": "alert",
+        "person": "detection",
+        "alerted": "alert",
+        "dog": "detection",
+        "motion": "motion",
+        "bare": "motion",
+    }

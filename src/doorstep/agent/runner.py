@@ -349,7 +349,9 @@ class CameraAgent:
             "event_id": clip.event_id or None,
             "segment": event.segment,
         }
-        if clip.objects:  # sent only when there are some, as a server before objects expects
+        # Sent only when there are some, as a server before objects expects; never for an
+        # end-to-end camera, whose clips leave with their labels only.
+        if clip.objects and load_key(self.folder) is None:
             meta["objects"] = list(clip.objects)
         try:
             entry = self.spool.add(clip.video, clip.snapshot, meta)

@@ -104,7 +104,9 @@ class Uploader:
                 result = self.client.upload_clip(entry.meta(), entry.video, entry.snapshot)
             else:
                 with sealed_copies(key, entry.video, entry.snapshot) as (video, snapshot):
+                    # Sealed footage goes up with its labels only: no boxes, zones or times.
                     meta = {**entry.meta(), "e2e": True}
+                    meta.pop("objects", None)
                     result = self.client.upload_clip(meta, video, snapshot)
         except NotAuthenticated as err:
             self.unauthorised = err

@@ -26,6 +26,7 @@ from doorstep.cameras.schemas import (
 )
 from doorstep.cameras.service_device import device_key
 from doorstep.clips import service as clips
+from doorstep.clips.rules_objects import KINDS, kind_days
 from doorstep.doorbell.rules import live_access
 from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.geo.cells import Coordinates, public_cell
@@ -136,28 +137,41 @@ def update_camera(db: Session, owner: User, camera_id: str, body: CameraUpdate) 
         for name, value in body.model_dump(exclude_unset=True).items()
         if value is not None or name in CLEARABLE
     }
+    before = _kept_days(camera)
     camera = store.update_settings(db, camera, changes)
-    _retention_follows(db, camera, changes)
+    _retention_follows(db, camera, before)
     return camera_private(camera)
 
 
-#: Settings that say how long clips are kept; the camera's clips follow a change at once.
-RETENTION_SETTINGS = frozenset(
-    {"retention_days", "detection_retention_days", "motion_retention_days"}
-)
+def _kept_days(camera: Camera) -> dict[str, int]:
+    """How many days the camera keeps each kind of clip."""
+    return {
+        kind: kind_days(
+            kind,
+            retention_days=camera.retention_days,
+            detection_days=camera.detection_retention_days,
+            motion_days=camera.motion_retention_days,
+        )
+        for kind in KINDS
+    }
 
 
-def _retention_follows(db: Session, camera: Camera, changes: dict[str, Any]) -> None:
-    if RETENTION_SETTINGS & changes.keys():
-        clips.apply_retention(db, camera)
+def _retention_follows(db: Session, camera: Camera, before: dict[str, int]) -> None:
+    # Only the kinds whose days changed move: a save that leaves them (a rename, say) writes
+    # no clip.
+    after = _kept_days(camera)
+    changed = [kind for kind in KINDS if after[kind] != before[kind]]
+    if changed:
+        clips.apply_retention(db, camera, changed)
 
 
 def save_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> None:
     """Apply every change or none: a refused one leaves the camera as it was."""
+    before = _kept_days(camera)
     try:
         with db.begin_nested():
             store.update_settings(db, camera, changes)
-            _retention_follows(db, camera, changes)
+            _retention_follows(db, camera, before)
     except InvalidInput:
         db.refresh(camera)
         raise

@@ -12,17 +12,16 @@ doorbell was pressed), ``detection`` (an object was seen and kept quietly) or ``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from doorstep.cameras.rules import OBJECT_LABELS, rules_for
+from doorstep.cameras.rules_detection import MAX_DETECTION_ZONES, MAX_ZONE_NAME
 from doorstep.errors import InvalidInput
 
 #: The most objects one announce or one clip reports.
 MAX_OBJECTS = 50
-#: The most named zones one object reports seconds for (a camera has at most this many).
-MAX_OBJECT_ZONES = 32
-MAX_ZONE_NAME = 64
 #: No object is reported as in view for longer than this (a week, in seconds).
 MAX_SECONDS = 7 * 24 * 3600.0
 
@@ -47,23 +46,45 @@ def _box(value: Any, where: str, *, field: str) -> list[float]:
     return box
 
 
-def _zones(value: Any, where: str, *, field: str) -> dict[str, float]:
+def _zone_name_ok(name: Any) -> bool:
+    # The cameras room's limit; no control or format characters (a name is shown on pages).
+    return (
+        isinstance(name, str)
+        and 0 < len(name.strip()) <= MAX_ZONE_NAME
+        and not any(unicodedata.category(char).startswith("C") for char in name)
+    )
+
+
+def _zones(
+    value: Any, where: str, *, field: str, zone_names: Collection[str] | None
+) -> dict[str, float]:
     if not isinstance(value, dict):
         raise InvalidInput(f"{where}: zones maps zone names to seconds inside", field=field)
-    if len(value) > MAX_OBJECT_ZONES:
-        raise InvalidInput(f"{where}: at most {MAX_OBJECT_ZONES} zones", field=field)
+    if len(value) > MAX_DETECTION_ZONES:
+        raise InvalidInput(f"{where}: at most {MAX_DETECTION_ZONES} zones", field=field)
     zones: dict[str, float] = {}
     for name, seconds in value.items():
-        if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_ZONE_NAME:
-            raise InvalidInput(f"{where}: a zone name is 1 to {MAX_ZONE_NAME} letters", field=field)
-        zones[name] = _number(
+        if not _zone_name_ok(name):
+            raise InvalidInput(
+                f"{where}: a zone name is 1 to {MAX_ZONE_NAME} printable characters", field=field
+            )
+        checked = _number(
             seconds, f"{where}: seconds in a zone", field=field, low=0, high=MAX_SECONDS
         )
+        # A zone the camera no longer has (renamed or removed mid-event) is dropped, not
+        # refused: the clip of that event is still kept.
+        if zone_names is None or name in zone_names:
+            zones[name] = checked
     return zones
 
 
-def check_object(value: Any, number: int, *, field: str) -> dict[str, Any]:
-    """One reported object, checked, with only its known keys."""
+def check_object(
+    value: Any, number: int, *, field: str, zone_names: Collection[str] | None = None
+) -> dict[str, Any]:
+    """One reported object, checked, with only its known keys.
+
+    With ``zone_names`` (the camera's detection zones), seconds in any other zone are dropped.
+    """
     where = f"object {number}"
     if not isinstance(value, dict):
         raise InvalidInput(f"{where} is not an object", field=field)
@@ -82,19 +103,33 @@ def check_object(value: Any, number: int, *, field: str) -> dict[str, Any]:
         "box": _box(value["box"], where, field=field),
         "stationary": stationary,
         "seconds": _number(seconds, f"{where}: seconds", field=field, low=0, high=MAX_SECONDS),
-        "zones": _zones(value.get("zones", {}), where, field=field),
+        "zones": _zones(value.get("zones", {}), where, field=field, zone_names=zone_names),
     }
 
 
-def check_objects(value: Any, *, field: str = "objects") -> list[dict[str, Any]]:
-    """Reported objects, checked (``InvalidInput`` names the first fault), known keys only."""
+def check_objects(
+    value: Any, *, zone_names: Collection[str] | None, field: str = "objects"
+) -> list[dict[str, Any]]:
+    """Reported objects, checked (``InvalidInput`` names the first fault), known keys only.
+
+    ``zone_names`` are the camera's detection zones: an object keeps seconds only in those
+    (None keeps any well-formed name, for a check before the camera is known).
+    """
     if value is None:
         return []
     if not isinstance(value, list):
         raise InvalidInput("objects is a list", field=field)
     if len(value) > MAX_OBJECTS:
         raise InvalidInput(f"at most {MAX_OBJECTS} objects", field=field)
-    return [check_object(item, number, field=field) for number, item in enumerate(value, start=1)]
+    return [
+        check_object(item, number, field=field, zone_names=zone_names)
+        for number, item in enumerate(value, start=1)
+    ]
+
+
+def zone_names(detection_zones: Sequence[Mapping[str, Any]] | None) -> frozenset[str]:
+    """The names of a camera's detection zones (``cameras.detection_zones``)."""
+    return frozenset(str(zone["name"]) for zone in detection_zones or () if "name" in zone)
 
 
 def kept_objects(

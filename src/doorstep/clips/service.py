@@ -20,6 +20,7 @@ from doorstep.clips import store
 from doorstep.clips._store_timeline import ClipFields
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import parse_range
+from doorstep.clips.rules_objects import KINDS
 from doorstep.clips.schemas import ClipPage, ClipPublic, ObjectPublic
 from doorstep.clips.service_events import clip_alerts as event_alerts
 from doorstep.clips.service_visits import Visit, joined, page_visits, timeline_visits
@@ -223,9 +224,12 @@ def clip_listing(
     return ClipListing(rows, timeline_store.camera_names(db, viewable), page_visits(rows))
 
 
-def apply_retention(db: Session, camera: Camera) -> int:
-    """After the owner changed a retention: each clip of the camera expires by its kind's days."""
-    return store.apply_retention(db, camera)
+def apply_retention(db: Session, camera: Camera, kinds: Iterable[str] = KINDS) -> int:
+    """After the owner changed a retention: unexpired clips of ``kinds`` follow their days.
+
+    A clip already expired stays expired, for the sweep.
+    """
+    return store.apply_retention(db, camera, kinds)
 
 
 def viewable_clip(db: Session, viewer: User, clip_id: str) -> Clip:

@@ -20,7 +20,7 @@ from doorstep.cameras.rules import event_alerts, in_quiet_hours, kept_labels
 from doorstep.clips import _store_events as events
 from doorstep.clips import store
 from doorstep.clips.models import Clip, ClipEvent
-from doorstep.clips.rules_objects import check_objects, clip_kind
+from doorstep.clips.rules_objects import check_objects, clip_kind, zone_names
 from doorstep.clips.store import ALLOWED_LABELS
 from doorstep.errors import InvalidInput, NotFound
 from doorstep.platform.bus.held import HeldFiles
@@ -91,7 +91,7 @@ def announce(
     unknown = set(labels) - ALLOWED_LABELS
     if unknown:
         raise InvalidInput(f"unknown labels: {', '.join(sorted(unknown))}", field="labels")
-    seen = check_objects(list(objects))
+    seen = check_objects(list(objects), zone_names=zone_names(camera.detection_zones))
     labels = kept_labels(labels, camera.object_rules)
     if (started_at - utcnow()).total_seconds() > 300:
         raise InvalidInput("the event starts in the future", field="started_at")

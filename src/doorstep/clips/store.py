@@ -9,14 +9,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, select
+from sqlalchemy import CompoundSelect, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import BindParameter
 
 from doorstep.accounts.models import OwnerKey, User
@@ -30,7 +32,14 @@ from doorstep.clips._store_shred import shred_orphans as shred_orphans
 from doorstep.clips._store_shred import shred_owner as shred_owner
 from doorstep.clips.models import Clip
 from doorstep.clips.rules import expires_at
-from doorstep.clips.rules_objects import check_objects, clip_kind, kept_objects, kind_days
+from doorstep.clips.rules_objects import (
+    KINDS,
+    check_objects,
+    clip_kind,
+    kept_objects,
+    kind_days,
+    zone_names,
+)
 from doorstep.errors import Forbidden, InvalidInput, NotFound
 from doorstep.platform.crypto import (
     EncryptingReader,
@@ -80,7 +89,7 @@ def check_meta(meta: ClipMeta) -> None:
     unknown = set(meta.labels) - ALLOWED_LABELS
     if unknown:
         raise InvalidInput(f"unknown labels: {', '.join(sorted(unknown))}", field="labels")
-    check_objects(list(meta.objects))
+    check_objects(list(meta.objects), zone_names=None)
 
 
 def retention_days(camera: Camera, kind: str) -> int:
@@ -170,7 +179,9 @@ def store_clip(
         ended_at=meta.ended_at,
         peak_motion=meta.peak_motion,
         labels=labels,
-        objects=kept_objects(check_objects(list(meta.objects)), camera.object_rules),
+        # An end-to-end clip keeps only its labels: where and how long anyone stood is not
+        # the server's to know when the footage itself is not.
+        objects=[] if e2e else _kept_objects(camera, meta),
         kind=kind,
         content_sha256=sha256,
         size=video.stat().st_size,
@@ -205,6 +216,11 @@ def store_clip(
         assert duplicate is not None
         return duplicate, False
     return clip, True
+
+
+def _kept_objects(camera: Camera, meta: ClipMeta) -> list[dict[str, Any]]:
+    seen = check_objects(list(meta.objects), zone_names=zone_names(camera.detection_zones))
+    return kept_objects(seen, camera.object_rules)
 
 
 def clip_for_owner(db: Session, owner: User, clip_id: str) -> Clip:
@@ -284,14 +300,45 @@ def find_clip(db: Session, clip_id: str) -> Clip | None:
     return db.get(Clip, clip_id)
 
 
-def apply_retention(db: Session, camera: Camera) -> int:
-    """Give the camera's clips the expiry its retention for their kind sets now; how many moved."""
+#: Clips whose expiry one statement moves at a time.
+_RETENTION_BATCH = 500
+
+
+def apply_retention(db: Session, camera: Camera, kinds: Iterable[str] = KINDS) -> int:
+    """Give the camera's clips of ``kinds`` the expiry their retention sets now; how many moved.
+
+    Only clips not yet expired move: one already past its day waits for the sweep, whatever
+    the new setting (raising retention never brings a clip back). Reads ids and times only,
+    and writes in batches by id.
+    """
+    now = utcnow()
     moved = 0
-    for clip in db.scalars(select(Clip).where(Clip.camera_id == camera.id)):
-        before = clip.expires_at
-        set_kind(clip, camera, clip.kind)
-        moved += clip.expires_at != before
+    for kind in sorted(set(kinds)):
+        days = retention_days(camera, kind)
+        rows = db.execute(
+            select(Clip.id, Clip.started_at, Clip.expires_at).where(
+                Clip.camera_id == camera.id, Clip.kind == kind, Clip.expires_at > now
+            )
+        )
+        changes = [
+            {"id": row.id, "expires_at": new}
+            for row in rows
+            if (new := expires_at(row.started_at, days)) != row.expires_at
+        ]
+        for start in range(0, len(changes), _RETENTION_BATCH):
+            batch = changes[start : start + _RETENTION_BATCH]
+            db.execute(update(Clip), batch)
+        _follow_loaded(db, changes)
+        moved += len(changes)
     return moved
+
+
+def _follow_loaded(db: Session, changes: list[dict[str, Any]]) -> None:
+    # A bulk update leaves clips this session already holds as they were; tell them.
+    by_id = {change["id"]: change["expires_at"] for change in changes}
+    for held in list(db.identity_map.values()):
+        if isinstance(held, Clip) and held.id in by_id:
+            set_committed_value(held, "expires_at", by_id[held.id])
 
 
 def event_clips(db: Session, camera_id: str, event_id: str) -> list[Clip]:
