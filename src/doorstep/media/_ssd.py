@@ -8,7 +8,6 @@ or downloaded. Prior boxes and the SSD detection output are computed here, in nu
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from doorstep.errors import ConfigurationError
+from doorstep.media._models import package_folder, session_options
 from doorstep.media._ssd_caffe import Params, first, numbers, read_net, sub, text
 from doorstep.media._ssd_onnx import INPUT, build
 
@@ -41,16 +41,7 @@ Boxes = npt.NDArray[np.float32]
 
 def model_dir() -> Path:
     """The folder of the Caffe files in the installed ``cam2text`` wheel (not imported)."""
-    try:
-        spec = importlib.util.find_spec("cam2text")
-    except (ImportError, ValueError):
-        spec = None
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if not locations:
-        raise ConfigurationError(
-            f"the object detection model (package 'cam2text') is not installed; {SETUP_HINT}"
-        )
-    return Path(locations[0]) / "models"
+    return package_folder("cam2text", "the object detection model", SETUP_HINT) / "models"
 
 
 def read_pinned(folder: Path) -> tuple[str, bytes]:
@@ -113,13 +104,7 @@ def load(threads: int, folder: Path | None = None) -> Model:
         ) from err
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    # Beside a decoder's threads a spinning pool takes the cores the decoder needs.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options = session_options(threads)
     try:
         session = ort.InferenceSession(graph.model, options, providers=["CPUExecutionProvider"])
     except (RuntimeError, ValueError) as err:
