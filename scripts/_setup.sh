@@ -49,3 +49,33 @@ ensure_venv() {
     echo "$want" > "$stamp"
   fi
 }
+
+# Front-end packages from the npm registry (pinned in package-lock.json), copied into Doorstep's
+# own static files so every page loads them from its own origin. Reinstalled when the lock changes.
+ensure_web_packages() {
+  if ! command -v npm >/dev/null; then
+    echo "Doorstep's maps need Node.js and npm (apt-get install nodejs npm); pages fall back to plain forms without them" >&2
+    return 0
+  fi
+  local stamp="$doorstep_root/node_modules/.doorstep-installed"
+  local want
+  want="$(sha256sum "$doorstep_root/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "==> installing front-end packages from the npm registry"
+    (cd "$doorstep_root" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$want" > "$stamp"
+  fi
+  local vendor="$doorstep_root/src/doorstep/static/vendor"
+  local modules="$doorstep_root/node_modules"
+  if [ ! -f "$vendor/.installed" ] || [ "$(cat "$vendor/.installed")" != "$want" ]; then
+    rm -rf "$vendor"
+    mkdir -p "$vendor/leaflet" "$vendor/protomaps-leaflet" "$vendor/leaflet-geoman"
+    cp "$modules/leaflet/dist/leaflet.js" "$modules/leaflet/dist/leaflet.css" "$modules/leaflet/LICENSE" "$vendor/leaflet/"
+    cp -r "$modules/leaflet/dist/images" "$vendor/leaflet/"
+    cp "$modules/protomaps-leaflet/dist/protomaps-leaflet.js" "$modules/protomaps-leaflet/LICENSE" "$vendor/protomaps-leaflet/"
+    cp "$modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js" \
+      "$modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css" \
+      "$modules/@geoman-io/leaflet-geoman-free/LICENSE" "$vendor/leaflet-geoman/"
+    echo "$want" > "$vendor/.installed"
+  fi
+}

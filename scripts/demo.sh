@@ -3,5 +3,6 @@
 set -euo pipefail
 source "$(dirname "$0")/_setup.sh"
 ensure_venv "dev"
+ensure_web_packages
 cd "$doorstep_root"
 exec "$venv/bin/doorstep" demo "$@"

@@ -8,6 +8,7 @@ source "$(dirname "$0")/_setup.sh"
 # quick replies; iproute2 makes the network namespaces. Everything else comes from PyPI.
 ensure_debian_packages chromium fonts-dejavu-core coturn espeak-ng iproute2 tcpdump
 ensure_venv "dev"
+ensure_web_packages
 cd "$doorstep_root"
 export PATH="$venv/bin:$PATH"
 echo "==> ruff format --check"; ruff format --check --quiet src tests bench
