@@ -75,7 +75,15 @@ def test_sign_up_mails_a_link_that_proves_the_address_once(
     log_in(client)
     assert client.get("/api/v1/me").json()["email_verified_at"] is None
     assert "is not confirmed yet" in client.get("/account").text
-    followed = client.get(_path(link))
+    # Opening the link (as a mail scanner or a link preview does) proves nothing: its page asks.
+    opened = client.get(_path(link))
+    assert opened.status_code == 200
+    assert "Confirm my email" in opened.text
+    assert client.get("/api/v1/me").json()["email_verified_at"] is None
+    # Without the page's double-submit token the button is refused.
+    assert client.post(_path(link), data={"csrf_token": "forged"}).status_code == 403
+    assert client.get("/api/v1/me").json()["email_verified_at"] is None
+    followed = client.post(_path(link), data={"csrf_token": _csrf(client, _path(link))})
     assert followed.status_code == 200
     assert "Email confirmed" in followed.text
     assert client.get("/api/v1/me").json()["email_verified_at"] is not None
@@ -83,6 +91,8 @@ def test_sign_up_mails_a_link_that_proves_the_address_once(
     again = client.get(_path(link))
     assert again.status_code == 410
     assert "used already" in again.text
+    replay = client.post(_path(link), data={"csrf_token": _csrf(client, "/account")})
+    assert replay.status_code == 410
     assert client.get("/verify/" + "x" * 43).status_code == 404
 
 

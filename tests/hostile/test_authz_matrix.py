@@ -772,6 +772,16 @@ TABLE: list[Row] = [
         keep_cookies=True,
     ),
     Row("GET", "/verify/{secret}", NONE, params={"secret": "owner_id"}),
+    # Signed in, the session's token passes and the unknown link is not found; signed out, the
+    # matrix sends no double-submit cookie.
+    Row(
+        "POST",
+        "/verify/{secret}",
+        "403 404 404 404 404 404 404 404",
+        _form({}),
+        params={"secret": "owner_id"},
+        keep_cookies=True,
+    ),
     Row("POST", "/account/email/verify", "login ok ok ok ok ok ok ok"),
     # Apprise targets are off in these settings: refused for everyone signed in.
     Row(

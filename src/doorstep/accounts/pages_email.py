@@ -110,8 +110,29 @@ def reset(
 
 
 @router.get("/verify/{secret}")
-def verify(request: Request, principal: OptionalPrincipal, db: DbDep, secret: str) -> Response:
-    """Follow a verification link: the account's address is proven."""
+def verify_page(request: Request, principal: OptionalPrincipal, db: DbDep, secret: str) -> Response:
+    """A verification link's page: its button confirms; a mail scanner opening it proves nothing."""
+    request.state.principal = principal
+    try:
+        state = service_email.verification_link_state(db, secret[:MAX_SECRET])
+    except NotFound:
+        return render(request, "email_verified.html", {"refused": UNKNOWN_LINK}, status=404)
+    if state is not LinkState.GOOD:
+        return render(request, "email_verified.html", {"refused": REFUSED[state]}, status=410)
+    return render(request, "email_verified.html", {"secret": secret[:MAX_SECRET], "ask": True})
+
+
+@router.post("/verify/{secret}")
+def verify(
+    request: Request, principal: OptionalPrincipal, db: DbDep, csrf: CsrfDep, secret: str
+) -> Response:
+    """Confirm the address by its link's button: the address is proven, once.
+
+    A signed-in browser's token was checked with its session; a signed-out one posts with the
+    double-submit cookie (the link may be opened on another device than the account's).
+    """
+    if principal is None:
+        check_anonymous_csrf(request, csrf)
     request.state.principal = principal
     try:
         state = service_email.follow_verification(db, secret[:MAX_SECRET])

@@ -105,6 +105,16 @@ def after_sign_up(db: Session, state: AppState, made: User) -> None:
         _mail_later(db, state.settings, TAKEN, holder.id)
 
 
+def verification_link_state(db: Session, secret: str) -> LinkState:
+    """Whether a verification link may still be used; opening it proves nothing yet.
+
+    Mail scanners and link previews open links by themselves: only the page's button, a POST,
+    confirms the address (``follow_verification``).
+    """
+    link = links.link_by_secret(db, LinkPurpose.VERIFY, secret)
+    return link_state(link.expires_at, link.used_at, utcnow())
+
+
 def follow_verification(db: Session, secret: str) -> LinkState:
     """Follow a verification link: the address is proven, once; used or expired links refuse."""
     link = links.lock_link(db, links.link_by_secret(db, LinkPurpose.VERIFY, secret))
