@@ -23,6 +23,7 @@ from tests.doorbell.test_api import (
     offer_body,
     open_session,
     press,
+    published,
     state_of,
 )
 from tests.factories import accept_invitations, resident
@@ -125,7 +126,7 @@ def test_a_camera_token_is_only_for_the_device_routes(
 
 
 def test_a_household_member_answers_only_once_allowed_and_is_audited(
-    app: FastAPI, client: TestClient, door: dict[str, Any]
+    app: FastAPI, client: TestClient, door: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bob, bob_csrf = door["bob"], door["bob_csrf"]
     _everything_refused(bob, bob_csrf, door, 403)
@@ -145,10 +146,22 @@ def test_a_household_member_answers_only_once_allowed_and_is_audited(
     listed = client.get(f"/api/v1/cameras/{door['camera']}/household").json()
     assert [member["live_view"] for member in listed] == [True]
     assert bob.get(f"/api/v1/rings/{door['ring']}/snapshot").content == tiny_jpeg()
+    events = published(app, monkeypatch)
     created = open_session(bob, bob_csrf, door["camera"], door["ring"])
     assert created.status_code == 201, created.text
+    # The owner's ringing page closes its dialog, told only that someone else answered.
+    answered = [(key, event) for key, event in events if event["type"] == "ring_answered"]
+    ring_answered = {"type": "ring_answered", "ring_id": door["ring"], "camera_id": door["camera"]}
+    owner_id = client.get("/api/v1/me").json()["id"]
+    assert answered == [
+        (owner_id, {**ring_answered, "by_you": False}),
+        (door["bob_id"], {**ring_answered, "by_you": True}),
+    ]
+    # A second answer to the same ring tells nobody again.
+    del events[:]
+    assert open_session(client, door["csrf"], door["camera"], door["ring"]).status_code == 201
+    assert [event for _, event in events if event["type"] == "ring_answered"] == []
     # The owner's own session is not audited; each of Bob's looks is.
-    assert open_session(client, door["csrf"], door["camera"]).status_code == 201
     audit = client.get("/api/v1/me/audit").json()
     assert [entry["action"] for entry in audit] == ["live.view", "ring.snapshot"]
     assert all(entry["detail"] == {"as": "household"} for entry in audit)

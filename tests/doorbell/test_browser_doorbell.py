@@ -473,6 +473,26 @@ def test_the_ring_dialog_is_an_accessible_alert(
     dialog.get_by_role("button", name="Ignore").click()
     expect(dialog).to_be_hidden()
 
+    # Answered elsewhere (the owner's phone, or someone of the household): the dialog closes and
+    # says so; an answer to another ring leaves this one ringing.
+    live_server.state.bus.publish(owner, {**ring, "ring_id": "r3"})
+    expect(dialog).to_be_visible()
+    answered = {"type": "ring_answered", "camera_id": camera_id, "by_you": False}
+    # (Had the answer to r2 closed r3's dialog, its notice would be "You answered …".)
+    live_server.state.bus.publish(owner, {**answered, "ring_id": "r2", "by_you": True})
+    live_server.state.bus.publish(owner, {**answered, "ring_id": "r3"})
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("ring-answered")).to_have_text(
+        ["Someone in your household answered the Front door"]
+    )
+    live_server.state.bus.publish(owner, {**ring, "ring_id": "r4"})
+    expect(dialog).to_be_visible()
+    live_server.state.bus.publish(owner, {**answered, "ring_id": "r4", "by_you": True})
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("ring-answered").first).to_have_text(
+        "You answered the Front door on another device"
+    )
+
     # An event starting at the door is a lighter notice, updated when its label is known; a
     # message that does not alert (the camera's rules) shows nothing.
     started = {

@@ -282,8 +282,9 @@ def open_session(
         audio=camera.audio_enabled,
         now=now,
     )
-    if ring is not None:
+    if ring is not None and ring.answered_at is None:
         store.mark_answered(ring, user.id, now)
+        _tell_answered(db, camera, ring, user.id)
     if access is rules.Access.HOUSEHOLD:
         _audit(db, master_key, user, camera, "live.view", row.id)
     notify_after_commit(db, devices.device_key(camera.id), {"type": "session"})
@@ -294,6 +295,22 @@ def open_session(
         audio=row.audio,
         e2e=camera.e2e_enabled,
     )
+
+
+def _tell_answered(db: Session, camera: Camera, ring: Ring, answered_by: str) -> None:
+    """Every page still ringing for ``ring`` closes its dialog: someone has gone to the door.
+
+    Household members learn only that it was answered ("you", on another device, or someone
+    else), never by whom.
+    """
+    for account_id in [camera.owner_id, *cameras.live_viewer_ids(db, camera.id)]:
+        event = {
+            "type": "ring_answered",
+            "ring_id": ring.id,
+            "camera_id": camera.id,
+            "by_you": account_id == answered_by,
+        }
+        notify_after_commit(db, account_id, event)
 
 
 def _viewer_session(db: Session, user: User, session_id: str) -> LiveSession:

@@ -197,6 +197,22 @@
     dismissTimer = window.setTimeout(closeRing, 120000);
   }
 
+  // Someone went to the door (this account on another device, or someone of the household):
+  // the dialog on screen for that ring closes, and a quiet notice says so.
+  function ringAnswered(event) {
+    if (!current || current.ring_id !== event.ring_id) {
+      return;
+    }
+    var name = current.camera_name;
+    closeRing();
+    var notice = document.createElement("div");
+    notice.className = "toast light";
+    notice.setAttribute("data-testid", "ring-answered");
+    notice.textContent = event.by_you ? "You answered the " + name + " on another device" :
+      "Someone in your household answered the " + name;
+    toast(notice);
+  }
+
   if (dialog) {
     dialog.querySelector("[data-ring-ignore]").addEventListener("click", closeRing);
     dialog.addEventListener("keydown", function (event) {
@@ -229,6 +245,9 @@
   });
   source.addEventListener("ring", function (message) {
     showRing(JSON.parse(message.data));
+  });
+  source.addEventListener("ring_answered", function (message) {
+    ringAnswered(JSON.parse(message.data));
   });
   ["event_started", "event_updated"].forEach(function (kind) {
     source.addEventListener(kind, function (message) {
