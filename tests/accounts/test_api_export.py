@@ -16,6 +16,7 @@ from doorstep.accounts import export
 from doorstep.platform.http.state import AppState
 from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import resident
+from tests.notify.devices import unreachable_subscription
 from tests.samples import tiny_clip
 
 
@@ -35,15 +36,37 @@ def test_export_has_the_account_cameras_and_playable_clips(
             tiny_clip(tmp_path / "e.mp4", frames=30).read_bytes(),
         )
 
+    subscription = unreachable_subscription("capability-secret")
+    device = client.post(
+        "/api/v1/push/devices",
+        json={**subscription, "name": "Ada's phone"},
+        headers={"x-csrf-token": csrf},
+    )
+    assert device.status_code == 201, device.text
+
     response = client.get("/api/v1/me/export")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     account = json.loads(archive.read("account.json"))
     assert account["home"] == {"lat": 45.5236, "lon": -122.6771}
-    assert [c["name"] for c in json.loads(archive.read("cameras.json"))] == ["Front door"]
+    assert account["email"] == "ada@example.org"
+    assert [(d["name"], d["push_service"]) for d in account["push_devices"]] == [
+        ("Ada's phone", "push.invalid")
+    ]
+    # The endpoint is a capability and the keys open the messages: neither is written out.
+    text = response.content.decode("latin-1")
+    assert "capability-secret" not in text
+    assert subscription["keys"]["auth"] not in text
+    assert subscription["keys"]["p256dh"] not in text
+    [exported] = json.loads(archive.read("cameras.json"))
+    assert exported["name"] == "Front door"
+    assert exported["alert_mode"] == "all"
+    assert exported["household"] == []
     clips = json.loads(archive.read("clips.json"))
     assert [c["id"] for c in clips] == [clip["id"]]
+    # "Any motion" alerts: the clip is an alert, with no object seen.
+    assert [(c["kind"], c["objects"]) for c in clips] == [("alert", [])]
     assert archive.read(clips[0]["video"]) == clip_bytes
     assert archive.read(clips[0]["snapshot"]).startswith(b"\xff\xd8")
     assert "Eve" not in response.content.decode("latin-1")

@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from doorstep.accounts.models import User
+from doorstep.accounts.models import NoticeTarget, User
+from doorstep.cameras.models import HouseholdMember
 from doorstep.clips.models import Clip
 from doorstep.clips.store import owner_data_key
 from doorstep.errors import NotFound
 from doorstep.neighbors.models import Comment, Post
+from doorstep.notify.models import PushDevice
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import clip_key_context, decrypt_stream, unwrap_key
 from doorstep.platform.folders import private_folder
@@ -33,8 +35,9 @@ from doorstep.transparency import audit_store as audit
 README = """\
 This is everything Doorstep holds about your account, as of {now}.
 
-account.json   your account, including your exact home (only you ever see it)
-cameras.json   your cameras and their settings
+account.json   your account, including your exact home (only you ever see it), your email, the
+               devices Doorstep pushes to and the extra notification targets you added
+cameras.json   your cameras, their settings and who of your household you let in
 clips.json     every clip's details; the video and snapshot are in clips/
 posts.json     your Neighbors posts and comments
 audit.json     every recorded access to your footage by anyone but you
@@ -75,8 +78,35 @@ def gather(db: Session, keys: Keys, user: User) -> Contents:
         "role": user.role,
         "home": {"lat": user.home_lat, "lon": user.home_lon},
         "created_at": user.created_at,
+        "email_verified_at": user.email_verified_at,
         "api_tokens": [
             {"name": t.name, "scopes": t.scopes, "created_at": t.created_at} for t in user.tokens
+        ],
+        # A push endpoint is a capability URL and its keys open the messages: neither is written
+        # into a file that may be copied around; the device's name and push service are.
+        "push_devices": [
+            {
+                "name": d.name,
+                "push_service": d.service,
+                "created_at": d.created_at,
+                "last_success_at": d.last_success_at,
+                "last_failure_at": d.last_failure_at,
+                "last_failure": d.last_failure,
+            }
+            for d in db.scalars(
+                select(PushDevice)
+                .where(PushDevice.user_id == user.id)
+                .order_by(PushDevice.created_at)
+            )
+        ],
+        # The same for a target's URL, which may hold a password: its scheme and host, as shown.
+        "notice_targets": [
+            {"target": t.masked, "created_at": t.created_at, "last_failure": t.last_failure}
+            for t in db.scalars(
+                select(NoticeTarget)
+                .where(NoticeTarget.user_id == user.id)
+                .order_by(NoticeTarget.created_at)
+            )
         ],
     }
     cameras = [
@@ -86,9 +116,23 @@ def gather(db: Session, keys: Keys, user: User) -> Contents:
             "position": {"lat": c.lat, "lon": c.lon},
             "motion_zones": c.motion_zones,
             "privacy_zones": c.privacy_zones,
+            "detection_zones": c.detection_zones,
+            "alert_mode": c.alert_mode,
+            "object_rules": c.object_rules,
+            "ignore_stationary": c.ignore_stationary,
+            "quiet_hours": {"start": c.quiet_start, "end": c.quiet_end},
             "audio_enabled": c.audio_enabled,
             "retention_days": c.retention_days,
+            "detection_retention_days": c.detection_retention_days,
+            "motion_retention_days": c.motion_retention_days,
             "requests_opt_in": c.requests_opt_in,
+            "e2e_enabled": c.e2e_enabled,
+            "household": [
+                {"name": m.user.display_name, "live_view": m.live_view, "added_at": m.added_at}
+                for m in db.scalars(
+                    select(HouseholdMember).where(HouseholdMember.camera_id == c.id)
+                )
+            ],
         }
         for c in user.cameras
     ]
@@ -105,6 +149,9 @@ def gather(db: Session, keys: Keys, user: User) -> Contents:
                 "started_at": clip.started_at,
                 "ended_at": clip.ended_at,
                 "labels": clip.labels,
+                "kind": clip.kind,
+                "objects": clip.objects,
+                "expires_at": clip.expires_at,
                 "video": stem + ".mp4",
                 "snapshot": stem + ".jpg",
             }
