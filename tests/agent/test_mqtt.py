@@ -140,6 +140,7 @@ def test_a_clip_is_announced_as_an_event(
     assert len(events) == 1
     assert events[0]["type"] == "motion"
     assert events[0]["labels"] == []
+    assert events[0]["objects"] == []
     assert 0 < events[0]["peak_motion"] <= 1
     assert events[0]["started_at"] < events[0]["ended_at"]
     assert observer.seen("availability", paired.camera_id)[0] == ("online", False)
@@ -162,3 +163,22 @@ def test_an_unreachable_broker_never_stops_recording(
     )
     assert status == 0
     assert [clip["camera_id"] for clip in owner.clips()] == [paired.camera_id]
+
+
+def test_an_event_is_named_by_its_most_telling_label_and_carries_its_objects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    publisher = MqttPublisher(BROKER, "cam-1")
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(publisher, "_publish", lambda name, payload: sent.append((name, payload)))
+    seen = {"label": "vehicle", "score": 0.9, "box": [0.1, 0.2, 0.5, 0.9], "seconds": 3.0}
+    times = {"started_at": "2026-12-06T10:00:00+00:00", "ended_at": "2026-12-06T10:00:09+00:00"}
+    publisher.publish_event(
+        {**times, "labels": ["animal", "vehicle"], "objects": [seen], "peak_motion": 0.2}
+    )
+    # An end-to-end camera's clip has no objects in its meta: none are published.
+    publisher.publish_event({**times, "labels": ["animal"], "peak_motion": 0.1})
+    assert [(name, payload["type"], payload["objects"]) for name, payload in sent] == [
+        ("event", "vehicle", [seen]),
+        ("event", "animal", []),
+    ]

@@ -6,8 +6,12 @@ Topics (``<camera_id>`` is the id the camera got when paired):
   ``offline`` (retained) when it stops; the broker publishes ``offline`` itself (Last Will) when
   the agent vanishes without saying goodbye.
 - ``doorstep/<camera_id>/event`` — one JSON message per recorded clip:
-  ``{"type": "motion" | "person", "started_at", "ended_at", "labels": [...], "peak_motion"}``
-  (times ISO 8601 with zone, ``peak_motion`` 0..1). Not retained.
+  ``{"type", "started_at", "ended_at", "labels": [...], "objects": [...], "peak_motion"}``;
+  ``type`` is the most telling label seen (``person``, ``vehicle``, ``bicycle``, ``animal``) or
+  ``motion``; ``objects`` are what the detector followed (``label``, ``score``, ``box`` as
+  fractions of the picture, ``seconds`` in view, ``zones`` with seconds in each), empty for an
+  end-to-end camera, whose clips leave with their labels only; times ISO 8601 with zone,
+  ``peak_motion`` 0..1. Not retained.
 - ``doorstep/<camera_id>/command`` — the agent listens: the payload ``ring`` presses the doorbell
   (a home automation button, a script).
 - ``doorstep/<camera_id>/doorbell`` — ``{"event_type": "ring"}`` at each ring, the state topic of
@@ -32,6 +36,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from doorstep.cameras.rules import OBJECT_LABELS
 from doorstep.platform.bus.topics import OFFLINE, ONLINE, parse_broker, topic
 
 log = logging.getLogger(__name__)
@@ -89,10 +94,11 @@ class MqttPublisher:
         self._publish(
             "event",
             {
-                "type": "person" if "person" in labels else "motion",
+                "type": next((label for label in OBJECT_LABELS if label in labels), "motion"),
                 "started_at": meta["started_at"],
                 "ended_at": meta["ended_at"],
                 "labels": labels,
+                "objects": list(meta.get("objects", [])),
                 "peak_motion": meta["peak_motion"],
             },
         )
