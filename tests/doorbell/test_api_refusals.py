@@ -151,7 +151,12 @@ def test_a_household_member_answers_only_once_allowed_and_is_audited(
     assert created.status_code == 201, created.text
     # The owner's ringing page closes its dialog, told only that someone else answered.
     answered = [(key, event) for key, event in events if event["type"] == "ring_answered"]
-    ring_answered = {"type": "ring_answered", "ring_id": door["ring"], "camera_id": door["camera"]}
+    ring_answered = {
+        "type": "ring_answered",
+        "ring_id": door["ring"],
+        "camera_id": door["camera"],
+        "camera_name": "Front door",
+    }
     owner_id = client.get("/api/v1/me").json()["id"]
     assert answered == [
         (owner_id, {**ring_answered, "by_you": False}),

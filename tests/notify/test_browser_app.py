@@ -126,6 +126,17 @@ def test_a_ring_push_shows_a_notification_whose_click_opens_the_ring_page(
     # A newer ring at the same door replaces the one shown.
     installed.push(json.dumps({**RING, "body": "Again."}), RING["tag"], "Again.")
     assert [n["body"] for n in installed.notifications()] == ["Again."]
+    # Answered on another device: the ring is replaced, quietly, and no longer waits.
+    answered = {**RING, "type": "answered", "title": "Someone answered the door"}
+    body = "Front door: answered"
+    installed.push(json.dumps({**answered, "body": body}), RING["tag"], body)
+    [replaced] = installed.notifications()
+    assert (replaced["body"], replaced["renotify"], replaced["requireInteraction"]) == (
+        "Front door: answered",
+        False,
+        False,
+    )
+    installed.push(json.dumps({**RING, "body": "Again."}), RING["tag"], "Again.")
 
     with installed.page.expect_request(installed.origin + RING["url"]):
         installed.worker.evaluate(CLICK, RING["tag"])

@@ -37,6 +37,35 @@ def test_a_ring_is_urgent_short_lived_and_opens_the_answer_page() -> None:
     assert rules.TOPIC_CHARS.fullmatch(push.topic)
 
 
+def test_an_answered_ring_replaces_its_ring_notification_everywhere() -> None:
+    ring = rules.push_for({"type": "ring", "ring_id": "r1", "camera_id": "c1"}, NOW)
+    event = {
+        "type": "ring_answered",
+        "ring_id": "r1",
+        "camera_id": "c1",
+        "camera_name": "Porch",
+        "by_you": False,
+    }
+    push = rules.push_for(event, NOW)
+    assert ring is not None
+    assert push is not None
+    assert push.payload() == {
+        "type": "answered",
+        "title": "Someone answered the door",
+        "body": "Porch: answered",
+        "camera": "Porch",
+        "at": NOW,
+        "url": "/cameras/c1",
+        "tag": "ring-c1",
+    }
+    # The ring's tag and Topic: the push service replaces a ring still waiting for the phone.
+    assert (push.tag, push.topic) == (ring.tag, ring.topic)
+    assert (push.ttl, push.urgency, push.priority) == (60, "high", rules.Priority.RING)
+    mine = rules.push_for({**event, "by_you": True}, NOW)
+    assert mine is not None
+    assert (mine.title, mine.body) == ("You answered the door", "Porch: answered on another device")
+
+
 def test_motion_pushes_only_when_the_event_alerts() -> None:
     started = {"type": "event_started", "event_id": "e1", "camera_id": "c1", "labels": ["person"]}
     assert rules.push_for({**started, "alert": False}, NOW) is None

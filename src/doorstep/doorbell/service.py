@@ -308,6 +308,7 @@ def _tell_answered(db: Session, camera: Camera, ring: Ring, answered_by: str) ->
             "type": "ring_answered",
             "ring_id": ring.id,
             "camera_id": camera.id,
+            "camera_name": camera.name,
             "by_you": account_id == answered_by,
         }
         notify_after_commit(db, account_id, event)

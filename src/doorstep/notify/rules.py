@@ -33,6 +33,8 @@ class Kind(StrEnum):
     """What a push is about."""
 
     RING = "ring"
+    #: A ring someone answered: replaces the ring's notification on every other device.
+    ANSWERED = "answered"
     ALERT = "alert"
     RFA = "rfa"
     DISCLOSURE = "disclosure"
@@ -53,6 +55,7 @@ class Priority(IntEnum):
 #: nobody saw in a minute is over; an alert still matters for an hour; a legal notice for a day.
 TTL = {
     Kind.RING: 60,
+    Kind.ANSWERED: 60,
     Kind.ALERT: 3600,
     Kind.RFA: 3600,
     Kind.DISCLOSURE: 86400,
@@ -61,6 +64,7 @@ TTL = {
 }
 PRIORITY = {
     Kind.RING: Priority.RING,
+    Kind.ANSWERED: Priority.RING,
     Kind.TEST: Priority.TEST,
     Kind.RFA: Priority.NOTICE,
     Kind.DISCLOSURE: Priority.NOTICE,
@@ -115,7 +119,7 @@ class Push:
     @property
     def urgency(self) -> str:
         """RFC 8030 ``Urgency``: a ring wakes the phone, the rest may wait for it."""
-        return "high" if self.kind is Kind.RING else "normal"
+        return "high" if self.kind in (Kind.RING, Kind.ANSWERED) else "normal"
 
     @property
     def priority(self) -> Priority:
@@ -197,6 +201,20 @@ def push_for(event: dict[str, Any], now: str) -> Push | None:
             camera,
             _text(event.get("at"), now, 40),
             f"/cameras/{event.get('camera_id')}/live?ring={event.get('ring_id')}",
+            f"ring-{event.get('camera_id')}",
+        )
+    if kind == "ring_answered":
+        # The ring's own tag (and so its Topic): the ringing notification is replaced, on a
+        # phone that was offline even before it arrives.
+        camera = _text(event.get("camera_name"), "your doorbell")
+        answered = "You answered" if event.get("by_you") is True else "Someone answered"
+        return Push(
+            Kind.ANSWERED,
+            f"{answered} the door",
+            f"{camera}: answered" + (" on another device" if event.get("by_you") is True else ""),
+            camera,
+            now,
+            f"/cameras/{event.get('camera_id')}",
             f"ring-{event.get('camera_id')}",
         )
     if kind in ("event_started", "event_updated") and event.get("alert") is True:

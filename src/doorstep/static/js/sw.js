@@ -101,6 +101,8 @@ function notice(payload) {
     };
   }
   var ring = payload.type === "ring";
+  // A ring someone answered replaces that ring's notification, quietly.
+  var answered = payload.type === "answered";
   var tag = text(payload.tag, TAG_MAX) || "doorstep-" + (text(payload.type, 20) || "notice");
   return {
     title: text(payload.title, TITLE_MAX),
@@ -108,7 +110,8 @@ function notice(payload) {
       body: text(payload.body, BODY_MAX),
       tag: tag,
       // A newer ring at the same door replaces the older one and alerts again.
-      renotify: true,
+      renotify: !answered,
+      silent: answered,
       // A ring stays until the owner answers or dismisses it.
       requireInteraction: ring,
       timestamp: Date.parse(payload.at) || Date.now(),
