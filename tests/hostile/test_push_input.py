@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -112,6 +113,22 @@ def test_many_subscriptions_from_one_account_stop_at_the_cap(client: TestClient)
         for n in range(MAX_DEVICES + 5)
     ]
     assert answers == [201] * MAX_DEVICES + [409] * 5
+    assert len(client.get("/api/v1/push/devices").json()) == MAX_DEVICES
+
+
+def test_subscriptions_at_once_still_stop_at_the_cap(client: TestClient) -> None:
+    csrf = resident(client)
+    for n in range(MAX_DEVICES - 1):
+        assert subscribe(client, csrf, _body(f"https://push.invalid/send/{n}")).status_code == 201
+    # The last free place, asked for by eight browsers at once: one gets it.
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda n: subscribe(client, csrf, _body(f"https://push.invalid/at-once/{n}")),
+                range(8),
+            )
+        )
+    assert sorted(answer.status_code for answer in answers) == [201] + [409] * 7
     assert len(client.get("/api/v1/push/devices").json()) == MAX_DEVICES
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from doorstep.accounts import export, service_email, store, throttling
+from doorstep.accounts import _store_locks, export, service_email, store, throttling
 from doorstep.accounts.auth import Principal
 from doorstep.accounts.models import ApiToken, User
 from doorstep.accounts.roles import Role
@@ -253,6 +253,15 @@ def add_residents(
         for resident in residents
     ]
     return store.add_users(db, users)
+
+
+def lock_account(db: Session, user: User) -> None:
+    """Hold the account until the transaction ends.
+
+    A count and an add (of push devices, say) asked for at once by two requests of the account
+    are then made one after the other.
+    """
+    _store_locks.lock_account(db, user.id)
 
 
 def find_user(db: Session, user_id: str) -> User | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from doorstep.accounts import service as accounts
 from doorstep.accounts.models import User
 from doorstep.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from doorstep.notify import rules, rules_endpoints, store
@@ -91,6 +92,8 @@ def subscribe(
             row.name = body.name
         db.flush()
         return device_public(row), False
+    # Subscriptions at once (two tabs, a retried request) count one after the other.
+    accounts.lock_account(db, user)
     if store.count_devices(db, user.id) >= rules.MAX_DEVICES:
         raise Conflict(
             f"an account has at most {rules.MAX_DEVICES} devices; remove one you no longer use"
