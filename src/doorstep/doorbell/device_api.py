@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi import Query as QueryParam
 
 from doorstep.accounts.auth import DevicePrincipal
-from doorstep.doorbell import service
+from doorstep.doorbell import service, service_device
 from doorstep.doorbell.rules import MAX_RING_SNAPSHOT, MAX_WAIT_SECONDS, RECHECK_SECONDS
 from doorstep.doorbell.schemas import Answer, DeviceFeed, RingPressed, TurnServers
 from doorstep.errors import PayloadTooLarge
@@ -43,7 +43,7 @@ def ring(
         data = snapshot.file.read(MAX_RING_SNAPSHOT + 1)
         if len(data) > MAX_RING_SNAPSHOT:
             raise PayloadTooLarge("a ring's snapshot is at most 1 MiB")
-    return service.device_press(db, state.held, principal.token, source, data)
+    return service_device.device_press(db, state.held, principal.token, source, data)
 
 
 @router.get(
@@ -73,14 +73,14 @@ async def live_sessions(
     seconds, with `mjpeg` as it is then. It holds no database permit while it waits.
     """
     camera_id = await longpoll.in_short_session(
-        request, lambda db, caller: service.device_camera_id(db, caller.token)
+        request, lambda db, caller: service_device.device_camera_id(db, caller.token)
     )
     return await longpoll.hold(
         request,
         service.device_key(camera_id),
         seconds=wait,
         recheck=RECHECK_SECONDS,
-        check=lambda db, caller: service.device_feed(
+        check=lambda db, caller: service_device.device_feed(
             db,
             caller.token,
             active,
@@ -99,7 +99,7 @@ async def live_sessions(
 )
 def answer(session_id: str, body: Answer, principal: DevicePrincipal, db: DbDep) -> Response:
     """The agent's WebRTC answer; 409 once the session ended or expired, 404 if not its own."""
-    service.device_answer(db, principal.token, session_id, body)
+    service_device.device_answer(db, principal.token, session_id, body)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -111,11 +111,11 @@ def answer(session_id: str, body: Answer, principal: DevicePrincipal, db: DbDep)
 )
 def end(session_id: str, principal: DevicePrincipal, db: DbDep) -> Response:
     """The agent stopped the session; the viewer's page hears of it at once."""
-    service.device_end(db, principal.token, session_id)
+    service_device.device_end(db, principal.token, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/turn", summary="TURN credentials for the camera", responses=problems.responses(401))
 def turn(principal: DevicePrincipal, db: DbDep, state: StateDep) -> TurnServers:
     """Short-lived credentials for the operator's TURN relay, if it runs one."""
-    return service.device_turn(db, principal.token, state.settings)
+    return service_device.device_turn(db, principal.token, state.settings)
