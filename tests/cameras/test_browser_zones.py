@@ -267,6 +267,14 @@ def test_a_deleted_zone_is_saved_without_it_and_detection_zones_need_a_name(
     _close([saved["detection_zones"][0]["polygon"]], [drawn])
     # Saved zones can be ticked in the rules at once.
     expect(page.get_by_role("checkbox", name="porch").first).to_be_visible()
+    # The server refuses two zones of one name (whatever the case): the page says so before sending.
+    _draw(page, "detection", [(0.6, 0.1), (0.8, 0.1), (0.8, 0.3)])
+    page.get_by_label("Name of this detection zone").fill("PORCH")
+    page.get_by_role("button", name="Save settings").click()
+    expect(
+        page.get_by_role("status").filter(has_text="Two detection zones are named")
+    ).to_be_visible()
+    assert len(_saved(live_server, page, camera)["detection_zones"]) == 1
     assert tracked_page.console_errors == []
 
 

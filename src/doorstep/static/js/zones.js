@@ -543,13 +543,17 @@
           "; a zone needs at least 3. Add points or delete it.";
       } else if (zone.kind === "detection" && !zone.name) {
         problem = "Give this detection zone a name before saving.";
+      } else if (zone.kind === "detection" && zones.some(function (other, j) {
+        return j < i && other.kind === "detection" && other.name.toLowerCase() === zone.name.toLowerCase();
+      })) {
+        problem = "Two detection zones are named \u201c" + zone.name + "\u201d; give each its own name.";
       }
       if (problem) {
         event.preventDefault();
         select(i);
         render();
         say(problem);
-        (zone.kind === "detection" && !zone.name && zone.points.length >= 3 ? nameInput : list.querySelector('[data-select="' + i + '"]')).focus();
+        (zone.kind === "detection" && zone.points.length >= 3 ? nameInput : list.querySelector('[data-select="' + i + '"]')).focus();
         return;
       }
     }
