@@ -1,19 +1,19 @@
 // Drawing a camera's motion, privacy and detection zones over its latest snapshot.
 // The three text fields stay the truth: the drawing is read from them when the page opens (and
 // when someone types in them), and every change to the drawing is written back into them in the
-// very format the server parses, so what is saved is exactly what was drawn. Points are fractions
-// of the picture rounded to 4 decimals (a fifth of a pixel on a 1920-pixel frame).
+// very format the server parses (zones_text.js), so what is saved is exactly what was drawn.
+// zones_draw.js draws; this file keeps the zones and answers the mouse and the keyboard.
 (function () {
   "use strict";
-  var SVG = "http://www.w3.org/2000/svg";
   var KINDS = ["motion", "privacy", "detection"];
-  var KIND_NAMES = { motion: "Motion zone", privacy: "Privacy zone", detection: "Detection zone" };
   var FIELDS = { motion: "motion_zones", privacy: "privacy_zones", detection: "detection_zones" };
+  var NEW_NAMES = { motion: "motion zone", privacy: "privacy zone", detection: "detection zone" };
   var MAX_POINTS = 64;
   var STEP = 0.01;
 
   var editor = document.getElementById("zone-editor");
-  if (!editor) {
+  var kit = window.DoorstepZones;
+  if (!editor || !kit || !kit.text || !kit.draw) {
     return;
   }
   var fields = {};
@@ -32,93 +32,41 @@
   var list = editor.querySelector(".zone-list");
   var width = Number(editor.getAttribute("data-width")) || 1600;
   var height = Number(editor.getAttribute("data-height")) || 900;
+  var round = kit.text.round;
 
-  // zones: [{kind, name, points: [[x, y], ...], closed}]; selected: index or -1.
+  // zones: [{kind, name, points: [[x, y], ...], closed}]; selected and drawing: an index or -1.
   var zones = [];
   var selected = -1;
   var drawing = -1;
   var drag = null;
-  var svg = document.createElementNS(SVG, "svg");
-
-  function round(value) {
-    return Math.round(Math.min(1, Math.max(0, value)) * 10000) / 10000;
-  }
+  var picture = kit.draw.picture(stage, width, height);
+  var svg = picture.svg;
 
   function say(text) {
     status.textContent = text;
   }
 
-  // ---- the text fields <-> the drawing ------------------------------------------------------
-
-  function parsePoints(text) {
-    var points = [];
-    var pairs = text.trim().split(/\s+/);
-    for (var i = 0; i < pairs.length; i++) {
-      var xy = pairs[i].split(",");
-      var x = Number(xy[0]);
-      var y = Number(xy[1]);
-      if (xy.length !== 2 || xy[0] === "" || xy[1] === "" || !isFinite(x) || !isFinite(y)) {
-        return null;
-      }
-      points.push([x, y]);
-    }
-    return points;
+  function label(zone) {
+    return kit.draw.label(zones, zone);
   }
 
-  function parseField(kind) {
-    var found = [];
-    var lines = fields[kind].value.split(/\r?\n/);
-    for (var i = 0; i < lines.length; i++) {
-      var line = lines[i].trim();
-      if (!line) {
-        continue;
-      }
-      var name = "";
-      if (kind === "detection") {
-        var colon = line.indexOf(":");
-        if (colon < 0) {
-          return null;
-        }
-        name = line.slice(0, colon).trim();
-        line = line.slice(colon + 1);
-      }
-      var points = parsePoints(line);
-      if (!points) {
-        return null;
-      }
-      found.push({ kind: kind, name: name, points: points, closed: true });
-    }
-    return found;
-  }
-
-  function pointsText(points) {
-    return points.map(function (p) { return p[0] + "," + p[1]; }).join(" ");
+  function pointLabel(zone, index) {
+    return kit.draw.pointLabel(zones, zone, index);
   }
 
   function writeFields() {
-    for (var k = 0; k < KINDS.length; k++) {
-      var kind = KINDS[k];
-      var lines = [];
-      for (var i = 0; i < zones.length; i++) {
-        var zone = zones[i];
-        if (zone.kind !== kind || !zone.points.length) {
-          continue;
-        }
-        var text = pointsText(zone.points);
-        lines.push(kind === "detection" ? zone.name + ": " + text : text);
-      }
-      fields[kind].value = lines.join("\n");
-    }
+    KINDS.forEach(function (kind) {
+      fields[kind].value = kit.text.format(kind, zones);
+    });
   }
 
   function readFields(only) {
     var kept = zones.filter(function (zone) { return only && zone.kind !== only; });
     for (var k = 0; k < KINDS.length; k++) {
-      var kind = KINDS[k];
-      if (only && kind !== only) {
+      if (only && KINDS[k] !== only) {
         continue;
       }
-      var parsed = parseField(kind);
+      var parsed = kit.text.parse(KINDS[k], fields[KINDS[k]].value);
       if (parsed === null) {
         return false;
       }
@@ -130,80 +78,9 @@
     return true;
   }
 
-  // ---- drawing --------------------------------------------------------------------------------
-
-  function el(name, attributes) {
-    var node = document.createElementNS(SVG, name);
-    for (var key in attributes) {
-      node.setAttribute(key, attributes[key]);
-    }
-    return node;
-  }
-
-  function label(zone) {
-    var same = zones.filter(function (other) { return other.kind === zone.kind; });
-    var number = same.indexOf(zone) + 1;
-    if (zone.kind === "detection") {
-      return KIND_NAMES.detection + " " + (zone.name ? "\u201c" + zone.name + "\u201d" : number + " (no name yet)");
-    }
-    return KIND_NAMES[zone.kind] + " " + number;
-  }
-
-  function percent(value) {
-    return (Math.round(value * 1000) / 10) + "%";
-  }
-
-  function pointLabel(zone, index) {
-    var p = zone.points[index];
-    return label(zone) + ", point " + (index + 1) + " of " + zone.points.length +
-      ", " + percent(p[0]) + " from the left, " + percent(p[1]) + " from the top";
-  }
-
-  function shapePoints(zone) {
-    return zone.points.map(function (p) { return (p[0] * width) + "," + (p[1] * height); }).join(" ");
-  }
-
-  // The zone's name in its middle (the mean of its points: inside any zone drawn round an area).
-  function placeTag(tag, zone, radius) {
-    var x = 0;
-    var y = 0;
-    zone.points.forEach(function (p) { x += p[0]; y += p[1]; });
-    tag.setAttribute("x", String(x / zone.points.length * width));
-    tag.setAttribute("y", String(y / zone.points.length * height + radius * 0.8));
-  }
-
   function render(focus, keepText) {
-    while (svg.firstChild) {
-      svg.removeChild(svg.firstChild);
-    }
-    var radius = Math.max(width, height) * 0.011;
-    for (var i = 0; i < zones.length; i++) {
-      var zone = zones[i];
-      var group = el("g", { "class": "zone zone-" + zone.kind + (i === selected ? " zone-selected" : "") });
-      group.setAttribute("data-zone", String(i));
-      var shape = el(zone.closed ? "polygon" : "polyline", { points: shapePoints(zone), "class": "zone-shape" });
-      shape.setAttribute("data-zone", String(i));
-      group.appendChild(shape);
-      if (zone.points.length) {
-        var tag = el("text", { "class": "zone-tag" });
-        tag.setAttribute("font-size", String(radius * 2.2));
-        tag.textContent = zone.kind === "detection" ? (zone.name || "(name?)") : label(zone);
-        placeTag(tag, zone, radius);
-        group.appendChild(tag);
-      }
-      for (var j = 0; j < zone.points.length; j++) {
-        var handle = el("circle", {
-          cx: zone.points[j][0] * width, cy: zone.points[j][1] * height, r: radius,
-          "class": "zone-point", tabindex: "0", role: "button"
-        });
-        handle.setAttribute("data-zone", String(i));
-        handle.setAttribute("data-point", String(j));
-        handle.setAttribute("aria-label", pointLabel(zone, j));
-        group.appendChild(handle);
-      }
-      svg.appendChild(group);
-    }
-    renderList();
+    picture.draw(zones, selected);
+    kit.draw.list(list, zones, selected);
     renderTools();
     if (!keepText) {
       writeFields();
@@ -216,41 +93,9 @@
     }
   }
 
-  // Moving a point only moves what is drawn: rebuilding would lose a drag's pointer capture.
   function place(zoneIndex, pointIndex) {
-    var zone = zones[zoneIndex];
-    var group = svg.querySelector('g[data-zone="' + zoneIndex + '"]');
-    group.querySelector(".zone-shape").setAttribute("points", shapePoints(zone));
-    var handle = group.querySelector('[data-point="' + pointIndex + '"]');
-    handle.setAttribute("cx", String(zone.points[pointIndex][0] * width));
-    handle.setAttribute("cy", String(zone.points[pointIndex][1] * height));
-    handle.setAttribute("aria-label", pointLabel(zone, pointIndex));
-    placeTag(group.querySelector(".zone-tag"), zone, Math.max(width, height) * 0.011);
+    picture.place(zones, zoneIndex, pointIndex);
     writeFields();
-  }
-
-  function renderList() {
-    while (list.firstChild) {
-      list.removeChild(list.firstChild);
-    }
-    if (!zones.length) {
-      var none = document.createElement("li");
-      none.className = "zone-none";
-      none.textContent = "No zones yet: click the picture to start one.";
-      list.appendChild(none);
-    }
-    zones.forEach(function (zone, i) {
-      var item = document.createElement("li");
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "zone-chip zone-chip-" + zone.kind;
-      button.setAttribute("aria-pressed", i === selected ? "true" : "false");
-      button.setAttribute("data-select", String(i));
-      var count = zone.points.length + " point" + (zone.points.length === 1 ? "" : "s");
-      button.textContent = label(zone) + " \u00b7 " + count + (zone.closed ? "" : " (open)");
-      item.appendChild(button);
-      list.appendChild(item);
-    });
   }
 
   function renderTools() {
@@ -282,7 +127,7 @@
     zones.push({ kind: kindSelect.value, name: "", points: [], closed: false });
     drawing = zones.length - 1;
     select(drawing);
-    say("Drawing a new " + KIND_NAMES[kindSelect.value].toLowerCase() + ": click the picture to add points.");
+    say("Drawing a new " + NEW_NAMES[kindSelect.value] + ": click the picture to add points.");
   }
 
   function finishZone() {
@@ -337,23 +182,6 @@
     return [zoneIndex, Math.min(pointIndex, zone.points.length - 1)];
   }
 
-  // A point for keyboard drawing: a small square's corners for the first three, then halfway
-  // along the edge after the chosen point.
-  function nextPoint(zone, after) {
-    var starts = [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6]];
-    if (zone.points.length < 3) {
-      return starts[zone.points.length];
-    }
-    var a = zone.points[after];
-    var b = zone.points[(after + 1) % zone.points.length];
-    return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
-  }
-
-  function fraction(event) {
-    var box = stage.getBoundingClientRect();
-    return [(event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height];
-  }
-
   function focusedPoint() {
     var active = document.activeElement;
     if (active && active.classList && active.classList.contains("zone-point")) {
@@ -380,7 +208,7 @@
     if (drawing < 0) {
       startZone();
     }
-    var at = addPoint(drawing, fraction(event));
+    var at = addPoint(drawing, picture.at(event));
     if (at >= 0) {
       say(pointLabel(zones[drawing], at) + " added.");
     }
@@ -399,10 +227,8 @@
     target.setPointerCapture(event.pointerId);
     if (selected !== zi) {
       select(zi);
-      editor.querySelectorAll(".zone").forEach(function (g) {
-        g.classList.toggle("zone-selected", Number(g.getAttribute("data-zone")) === zi);
-      });
-      renderList();
+      picture.select(zi);
+      kit.draw.list(list, zones, selected);
       renderTools();
     }
     // Selected first: focusing a point of another zone would otherwise rebuild the drawing
@@ -414,7 +240,7 @@
     if (!drag) {
       return;
     }
-    var p = fraction(event);
+    var p = picture.at(event);
     drag.moved = true;
     zones[drag.zone].points[drag.point] = [round(p[0]), round(p[1])];
     place(drag.zone, drag.point);
@@ -496,7 +322,7 @@
       var zone = zones[selected];
       var at = focusedPoint();
       var after = at && at[0] === selected ? at[1] : zone.points.length - 1;
-      var added = addPoint(selected, nextPoint(zone, after), zone.points.length < 3 ? undefined : after);
+      var added = addPoint(selected, kit.text.nextPoint(zone, after), zone.points.length < 3 ? undefined : after);
       if (added >= 0) {
         say(pointLabel(zone, added) + " added.");
         render([selected, added]);
@@ -537,17 +363,7 @@
     }
     for (var i = 0; i < zones.length; i++) {
       var zone = zones[i];
-      var problem = "";
-      if (zone.points.length < 3) {
-        problem = label(zone) + " has " + zone.points.length + " point" + (zone.points.length === 1 ? "" : "s") +
-          "; a zone needs at least 3. Add points or delete it.";
-      } else if (zone.kind === "detection" && !zone.name) {
-        problem = "Give this detection zone a name before saving.";
-      } else if (zone.kind === "detection" && zones.some(function (other, j) {
-        return j < i && other.kind === "detection" && other.name.toLowerCase() === zone.name.toLowerCase();
-      })) {
-        problem = "Two detection zones are named \u201c" + zone.name + "\u201d; give each its own name.";
-      }
+      var problem = kit.text.problem(zones, i, label(zone));
       if (problem) {
         event.preventDefault();
         select(i);
@@ -561,13 +377,6 @@
 
   // ---- start ----------------------------------------------------------------------------------
 
-  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
-  svg.setAttribute("class", "zone-overlay");
-  svg.setAttribute("aria-label", "Zones over the picture");
-  svg.setAttribute("role", "group");
-  svg.setAttribute("data-testid", "zone-overlay");
-  stage.style.aspectRatio = width + " / " + height;
-  stage.appendChild(svg);
   if (!readFields(null)) {
     say("The zones below are not in the usual form; fix the text to draw them.");
   }
