@@ -257,6 +257,8 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/cameras", "401 ok ok ok ok ok ok ok"),
     Row("POST", "/api/v1/cameras", "401 ok ok ok ok ok ok ok", _json({"name": "Porch"})),
     Row("GET", "/api/v1/cameras/{camera_id}", "401 ok 404 404 404 404 404 404"),
+    # The latest snapshot is viewable as the camera's clips are (household: audited).
+    Row("GET", "/api/v1/cameras/{camera_id}/snapshot", "401 ok 404 ok 404 404 404 404"),
     Row(
         "PATCH",
         "/api/v1/cameras/{camera_id}",

@@ -22,6 +22,7 @@ TOKEN_ROUTES: dict[str, str | None] = {
     "GET /api/v1/feed": None,
     "GET /api/v1/cameras": "clips:read",
     "GET /api/v1/cameras/{camera_id}": "clips:read",
+    "GET /api/v1/cameras/{camera_id}/snapshot": "clips:read",
     "GET /api/v1/cameras/{camera_id}/household": "clips:read",
     "GET /api/v1/cameras/{camera_id}/household/invitations": "clips:read",
     "GET /api/v1/cameras/{camera_id}/live": "clips:read",

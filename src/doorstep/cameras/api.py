@@ -20,6 +20,7 @@ from doorstep.cameras.schemas import (
     HouseholdMemberPublic,
     PairingCodePublic,
 )
+from doorstep.clips import service as clips
 from doorstep.doorbell import service as doorbell
 from doorstep.geo.cells import Coordinates
 from doorstep.invitations.schemas import InvitationPending, InvitationSent
@@ -57,6 +58,20 @@ def add_camera(
 def get_camera(camera_id: str, principal: ClipReader, db: DbDep) -> CameraPrivate:
     """One of the caller's cameras."""
     return service.camera_private(service.owned_camera(db, principal.user, camera_id))
+
+
+@router.get(
+    "/{camera_id}/snapshot",
+    responses={200: {"content": {"image/jpeg": {}}}, **problems.responses(404)},
+)
+def latest_snapshot(camera_id: str, principal: ClipReader, db: DbDep, state: StateDep) -> Response:
+    """The camera's newest snapshot, to draw zones over; 404 when none can be read.
+
+    Viewable as its clips are (a household member's look is audited); never an end-to-end
+    camera's, whose stills the server cannot read.
+    """
+    data = clips.latest_snapshot(db, state.keys, principal.user, camera_id)
+    return Response(data, media_type="image/jpeg", headers={"cache-control": "private, no-store"})
 
 
 @router.patch("/{camera_id}")

@@ -108,6 +108,23 @@ def add_camera(
     return RedirectResponse(f"/cameras/{camera.id}?added=1", status_code=303)
 
 
+def _still_view(db: DbDep, principal: Principal, camera: Camera) -> dict[str, Any]:
+    """The snapshot zones are drawn over, or why there is none."""
+    still = clips.latest_still(db, principal.user, camera.id)
+    if camera.e2e_enabled:
+        reason = (
+            "This camera is end-to-end encrypted: Doorstep cannot see its pictures, so zones are "
+            "drawn over a blank 16:9 frame. Zones are fractions of the picture, so they land in "
+            "the same place on the camera."
+        )
+    else:
+        reason = (
+            "No snapshot yet: zones are drawn over a blank 16:9 frame until this camera records "
+            "its first clip. Zones are fractions of the picture, so they fit it whatever its size."
+        )
+    return {"still": still, "still_reason": reason}
+
+
 def _camera_page(
     request: Request,
     db: DbDep,
@@ -124,6 +141,7 @@ def _camera_page(
         "retention_choices": RETENTION_CHOICES,
         "server_url": str(request.base_url).rstrip("/"),
         "household": cameras.household(db, principal.user, camera.id),
+        **_still_view(db, principal, camera),
         **extra,
     }
     return render(request, "camera.html", context, status=status)

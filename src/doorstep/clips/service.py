@@ -25,6 +25,7 @@ from doorstep.clips.schemas import ClipPage, ClipPublic, ObjectPublic
 from doorstep.clips.service_events import clip_alerts as event_alerts
 from doorstep.clips.service_visits import Visit, joined, page_visits, timeline_visits
 from doorstep.clips.store import ClipMeta
+from doorstep.errors import NotFound
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.keys import Keys
@@ -272,6 +273,21 @@ def open_video(
 def snapshot(db: Session, keys: Keys, viewer: User, clip_id: str) -> bytes:
     """The clip's JPEG snapshot; a household member's look at it is audited like the video."""
     clip = store.clip_for_viewer(db, viewer, clip_id)
+    data = store.read_snapshot(db, keys, clip)
+    record_access(db, keys, viewer, clip, "clip.snapshot")
+    return data
+
+
+def latest_still(db: Session, viewer: User, camera_id: str) -> Clip | None:
+    """The newest clip of a camera with a snapshot the server can read (none for e2e cameras)."""
+    return store.latest_readable_clip(db, viewer, camera_id)
+
+
+def latest_snapshot(db: Session, keys: Keys, viewer: User, camera_id: str) -> bytes:
+    """A camera's newest readable snapshot, audited like any clip's; NotFound when there is none."""
+    clip = store.latest_readable_clip(db, viewer, camera_id)
+    if clip is None:
+        raise NotFound("no snapshot from this camera yet")
     data = store.read_snapshot(db, keys, clip)
     record_access(db, keys, viewer, clip, "clip.snapshot")
     return data

@@ -267,6 +267,31 @@ def clip_for_viewer(db: Session, user: User, clip_id: str) -> Clip:
     return clip
 
 
+def latest_readable_clip(db: Session, viewer: User, camera_id: str) -> Clip | None:
+    """The newest clip of ``camera_id`` whose snapshot the server can read, if ``viewer`` may.
+
+    None for a camera ``viewer`` may not view and for an end-to-end camera: its stills are sealed
+    with a key only its owner's browser holds, even ones it sent before it was turned on.
+    """
+    camera = db.get(Camera, camera_id)
+    if camera is None or camera.e2e_enabled:
+        return None
+    if camera.owner_id != viewer.id and not is_household(db, viewer, camera_id):
+        return None
+    query = (
+        select(Clip)
+        .where(
+            Clip.camera_id == camera_id,
+            Clip.e2e.is_(False),
+            Clip.snapshot_size > 0,
+            Clip.wrapped_key.is_not(None),
+        )
+        .order_by(Clip.started_at.desc())
+        .limit(1)
+    )
+    return db.scalars(query).first()
+
+
 def read_range(db: Session, keys: Keys, clip: Clip, start: int, end: int) -> Iterator[bytes]:
     """Plaintext bytes ``start..end`` of the clip's video, decrypting only what is asked."""
     key = _clip_key(db, keys, clip)
