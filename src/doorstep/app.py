@@ -33,6 +33,7 @@ from doorstep.invitations import api as invitations
 from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
 from doorstep.legal import pages as legal_pages
+from doorstep.maps import api as maps
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
 from doorstep.notify import api as push
@@ -96,6 +97,7 @@ ROUTERS = (
     transparency.router,
     invitations.router,
     push.router,
+    maps.router,
     legal_pages.router,
     partnership_pages.router,
     transparency_pages.router,
@@ -128,6 +130,7 @@ def throttle_limits(settings: Settings) -> Limits:
         ),
         sign_up_address=Window(settings.sign_ups_per_address, window),
         pairing_address=Window(settings.pairing_failures_per_address, window),
+        place_search_address=Window(settings.place_searches_per_address, window),
     )
 
 

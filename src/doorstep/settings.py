@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorstep.errors import ConfigurationError
 from doorstep.platform.folders import secret_file
+from doorstep.platform.proxies import check_proxy
 
 MASTER_KEY_FILE = "master.key"
 #: Database permits a process may hand out: the pool holds 30 connections (platform/db.py).
@@ -116,6 +117,22 @@ class Settings(BaseSettings):
         description="Clip uploads from cameras that may work with the database at once in each "
         "API process, apart from the requests above: a burst of uploads cannot hold up residents' "
         "pages, and cameras keep their clips until there is room.",
+    )
+    base_map: Path | None = Field(
+        None,
+        description="The street base map under every map: a PMTiles archive of vector tiles in "
+        "the Protomaps basemap schema (see Maps in the README). Empty means "
+        "maps/base.pmtiles in the data folder; no file there draws maps without streets.",
+    )
+    geocoder_url: str = Field(
+        "",
+        description="Base URL of a Nominatim-compatible service for address search, e.g. "
+        "https://nominatim.example.org; the typed address is sent there. Empty searches the "
+        "gazetteer in the data folder (maps/gazetteer.json, which the demo writes), if any.",
+        pattern=r"^(https?://\S+)?$",
+    )
+    place_searches_per_address: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        60, description="Address searches from one client address per throttle window."
     )
     blob_store: Literal["local", "s3"] = Field("local", description="Where clips live.")
     s3_endpoint_url: str = Field("", description="S3 endpoint, e.g. http://127.0.0.1:8333.")
@@ -256,7 +273,7 @@ class Settings(BaseSettings):
     def _proxies_are_addresses(cls, value: str) -> str:
         for part in (part.strip() for part in value.split(",")):
             if part:
-                _check_proxy(part)
+                check_proxy(part)
         return value
 
     @model_validator(mode="after")
@@ -303,6 +320,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'doorstep.db'}"
 
     @property
+    def base_map_path(self) -> Path:
+        """Where the base map archive is: the setting, or maps/base.pmtiles in the data folder."""
+        return self.base_map or self.data_dir / "maps" / "base.pmtiles"
+
+    @property
     def secure_cookies(self) -> bool:
         """Whether cookies get the Secure flag (the service is reached over HTTPS)."""
         return self.public_url.startswith("https://")
@@ -328,38 +350,6 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
-
-
-#: The widest network DOORSTEP_TRUSTED_PROXIES may name, by address family: a proxy's own
-#: network, never a share of the internet whose every client could forward any address.
-WIDEST_PROXY_PREFIX = {4: 8, 6: 32}
-_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
-
-
-def _check_proxy(entry: str) -> None:
-    """Refuse a trusted-proxy entry that is no address, or trusts far more than a proxy."""
-    where = f"DOORSTEP_TRUSTED_PROXIES: {entry!r}"
-    if entry == "*":
-        raise ValueError(
-            f"{where} would believe X-Forwarded-For from anyone, so every client could choose "
-            "its own address and escape the per-address limits; name the proxies' addresses"
-        )
-    try:
-        network = ipaddress.ip_network(entry, strict=False)
-    except ValueError as err:
-        raise ValueError(
-            f"{where} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/24)"
-        ) from err
-    prefix, family = network.prefixlen, network.version
-    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_IPV4_MAPPED):
-        # IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d.
-        prefix, family = prefix - 96, 4
-    if prefix < WIDEST_PROXY_PREFIX[family]:
-        raise ValueError(
-            f"{where} is wider than /{WIDEST_PROXY_PREFIX[family]} (IPv{family}): clients in it "
-            "could choose their own address and escape the per-address limits; name the "
-            "proxies' addresses or their own network"
-        )
 
 
 def decode_master_key(value: str) -> bytes:

@@ -16,7 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.accounts.roles import Role
+from doorstep.maps import service as maps
+from doorstep.maps.models import Place, Street, StreetPlan
 from doorstep.platform.types import utcnow
+from doorstep.settings import Settings
 from tests.agencies.test_api import HOME, apply, staff, verified_agency
 from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
 from tests.doorbell.sdp import GOOD_OFFER
@@ -71,6 +74,14 @@ def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return tiny_clip(tmp_path_factory.mktemp("media") / "clip.mp4").read_bytes()
 
 
+def _streets(settings: Settings) -> None:
+    """A one-street base map and gazetteer: the map routes have something to serve."""
+    street = Street("Test St", ((-122.678, 45.5236), (-122.676, 45.5236)))
+    bounds = (-122.678, 45.523, -122.676, 45.524)
+    maps.write_base_map(settings, StreetPlan("Matrix", (45.5236, -122.6771), bounds, (street,)))
+    maps.write_gazetteer(settings, [Place("1 Test St", 45.5236, -122.6771)])
+
+
 def build_world(app: FastAPI, clip_bytes: bytes) -> World:
     """Owner with camera, clip, post and token; household; two agencies; RFA, share, demand."""
     clients = {role: TestClient(app) for role in ROLES}
@@ -80,6 +91,7 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
     csrf["household"] = resident(clients["household"], "home@example.org", home=HOME)
     world = World(clients, csrf)
     ids = world.ids
+    _streets(app.state.doorstep.settings)
     ids["owner_id"] = _created(world.send("owner", "GET", "/api/v1/me"))["id"]
 
     camera = _camera(clients["owner"], csrf["owner"], requests_opt_in=True)

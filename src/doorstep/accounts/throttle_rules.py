@@ -103,6 +103,8 @@ class Limits:
     sign_up_address: Window
     #: Pairing codes from one client address that did not work.
     pairing_address: Window
+    #: Address searches from one client address (maps).
+    place_search_address: Window
 
 
 def source_key(secret: bytes, kind: str, value: str) -> str:

@@ -89,6 +89,14 @@ def count_forgot(db: Session, request: Request, state: AppState) -> None:
     db.commit()
 
 
+def count_place_search(db: Session, request: Request, state: AppState) -> None:
+    """Count an address search from the caller's address, or refuse it (429) over the limit."""
+    key = source_key(state.throttle_secret, "place-search-address", client_address(request))
+    throttles.take(
+        db, key, state.limits.place_search_address, utcnow(), "too many address searches from here"
+    )
+
+
 def count_pairing(db: Session, request: Request, state: AppState) -> str:
     """Count a pairing attempt from the caller's address; give it back (``paired``) if it works."""
     key = source_key(state.throttle_secret, "pairing-address", client_address(request))

@@ -15,6 +15,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.cameras import service as camera_service
 from doorstep.cameras.models import Camera
+from doorstep.demo import streets
 from doorstep.demo._cast import account_by_email
 from doorstep.demo._phone import DemoPhone
 from doorstep.demo.history import (
@@ -29,6 +30,7 @@ from doorstep.demo.history import (
 from doorstep.demo.neighbourhood import populate
 from doorstep.errors import ConfigurationError, DoorstepError
 from doorstep.geo.cells import Coordinates
+from doorstep.maps import service as maps
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
 from doorstep.settings import Environment, Settings
@@ -118,8 +120,15 @@ def prepare_folder(data_dir: Path, *, reset: bool) -> None:
     marker.write_text("This folder belongs to `doorstep demo`; --reset deletes it.\n")
 
 
+def draw_streets(settings: Settings) -> None:
+    """Write the neighbourhood's street base map and gazetteer (again: they hold no user data)."""
+    maps.write_base_map(settings, streets.plan(CENTRE))
+    maps.write_gazetteer(settings, streets.gazetteer(CENTRE))
+
+
 def seed(settings: Settings) -> None:
     """Create the demo accounts, neighbourhood and history once; later starts keep what is there."""
+    draw_streets(settings)
     db = Database(settings.resolved_database_url)
     try:
         migrate(db.engine)

@@ -1,0 +1,1 @@
+"""Maps: the street base map Doorstep serves, and address search."""
