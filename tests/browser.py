@@ -187,7 +187,8 @@ class TrackedPage:
 @pytest.fixture
 def tracked_page(browser: Browser) -> Iterator[TrackedPage]:
     """A fresh browser context and page that records its requests."""
-    context = browser.new_context()
+    # In UTC wherever the tests run: forms read what is typed in the browser's own zone.
+    context = browser.new_context(timezone_id="UTC")
     page = context.new_page()
     tracked = TrackedPage(page, [], [])
 
@@ -211,7 +212,7 @@ def pages(browser: Browser) -> Iterator[dict[str, TrackedPage]]:
     contexts = []
     tracked: dict[str, TrackedPage] = {}
     for who in ("admin", "agency", "sharer", "decliner"):
-        context = browser.new_context(accept_downloads=True)
+        context = browser.new_context(accept_downloads=True, timezone_id="UTC")
         contexts.append(context)
         page = context.new_page()
         entry = TrackedPage(page, [], [])

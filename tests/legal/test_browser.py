@@ -88,8 +88,9 @@ def test_warrant_disclosure_reaches_the_owners_history(
         "SHA-256 of the document": DOCUMENT,
         "Account (email)": "owner@example.org",
         "Camera ids (comma separated; not for a subpoena)": camera_id,
-        "Window start (ISO 8601 with zone)": (now - timedelta(hours=1)).isoformat(),
-        "Window end": now.isoformat(),
+        # Typed in the browser's zone (the fixtures' browsers run in UTC), to the minute.
+        "Window start (UTC)": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "Window end (UTC)": (now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
     }
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)

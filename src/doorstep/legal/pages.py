@@ -16,6 +16,7 @@ from doorstep.legal import service, service_locker
 from doorstep.legal.schemas import REASON_MAX, DemandCreate, EmergencyCreate
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render_for
+from doorstep.platform.http.times import local_instant
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,16 +31,8 @@ def _reviewer(principal: Principal) -> User:
     return reviewer
 
 
-def _when(text: str, field: str) -> datetime | None:
-    if not text.strip():
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as err:
-        raise InvalidInput("give a date and time such as 2026-05-01T14:30Z", field=field) from err
-    if value.tzinfo is None:
-        raise InvalidInput("give the time zone too, such as Z for UTC", field=field)
-    return value
+def _when(text: str, field: str, time_zone: str) -> datetime | None:
+    return local_instant(text, time_zone, field)
 
 
 def _ids(text: str) -> list[str]:
@@ -85,6 +78,7 @@ def record_demand(
     device_ids: Short = "",
     window_start: Short = "",
     window_end: Short = "",
+    time_zone: Short = "UTC",
     allows_unredacted: Annotated[bool, Form()] = False,
 ) -> Response:
     """Record a demand from the console's form."""
@@ -113,8 +107,8 @@ def record_demand(
                 document_sha256=document_sha256,
                 account_id=account_id,
                 device_ids=_ids(device_ids),
-                window_start=_when(window_start, "window_start"),
-                window_end=_when(window_end, "window_end"),
+                window_start=_when(window_start, "window_start", time_zone),
+                window_end=_when(window_end, "window_end", time_zone),
                 covers_footage=kind != "subpoena",
                 allows_unredacted=allows_unredacted,
             )
@@ -181,13 +175,16 @@ def record_order(
     state: StateDep,
     demand_id: str,
     ends_at: Short = "",
+    time_zone: Short = "UTC",
 ) -> Response:
     """Record a non-disclosure order with its end date."""
     return _act(
         request,
         principal,
         db,
-        lambda user: service.record_order(db, state, user, demand_id, _when(ends_at, "ends_at")),
+        lambda user: service.record_order(
+            db, state, user, demand_id, _when(ends_at, "ends_at", time_zone)
+        ),
     )
 
 
@@ -269,6 +266,7 @@ def file_emergency(
     window_start: Short,
     window_end: Short,
     attestation: Text,
+    time_zone: Short = "UTC",
 ) -> Response:
     """File an emergency request."""
     if principal is None:
@@ -282,8 +280,8 @@ def file_emergency(
     }
     try:
         with db.begin_nested():
-            start = _when(window_start, "window_start")
-            end = _when(window_end, "window_end")
+            start = _when(window_start, "window_start", time_zone)
+            end = _when(window_end, "window_end", time_zone)
             if start is None or end is None:
                 raise InvalidInput("give the window's start and end", field="window_start")
             body = EmergencyCreate(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,6 +17,7 @@ from doorstep.geo.svg import outline_svg
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render_for
 from doorstep.platform.http.state import AppState
+from doorstep.platform.http.times import local_instant
 from doorstep.requests import service
 from doorstep.requests.rules import RfaDraft, draft_area
 
@@ -57,13 +58,11 @@ def _dashboard(
     return render_for(request, principal, "agency_dashboard.html", context, status=status)
 
 
-def _window(text: str, field: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as err:
-        raise InvalidInput("use a date and time like 2026-11-23T14:30", field=field) from err
-    # The form asks for UTC; a value that names its zone keeps it.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _window(text: str, field: str, time_zone: str) -> datetime:
+    value = local_instant(text, time_zone, field)
+    if value is None:
+        raise InvalidInput("give a date and time such as 2026-11-23T14:30", field=field)
+    return value
 
 
 def _draft(form: dict[str, str]) -> RfaDraft:
@@ -80,8 +79,8 @@ def _draft(form: dict[str, str]) -> RfaDraft:
         incident_type=form["incident_type"],
         description=form["description"],
         area=draft_area(centre, radius, geometry),
-        start=_window(form["window_start"], "window_start"),
-        end=_window(form["window_end"], "window_end"),
+        start=_window(form["window_start"], "window_start", form["time_zone"]),
+        end=_window(form["window_end"], "window_end", form["time_zone"]),
     )
 
 
@@ -99,6 +98,7 @@ def post_request(
     centre: Short = "",
     radius_m: Short = "",
     polygon: Annotated[str, Form(max_length=100_000)] = "",
+    time_zone: Short = "UTC",
 ) -> Response:
     """Send a request; a refusal is shown in the form with its reason."""
     if principal is None:
@@ -112,6 +112,7 @@ def post_request(
         "centre": centre,
         "radius_m": radius_m,
         "polygon": polygon,
+        "time_zone": time_zone,
     }
     try:
         with db.begin_nested():

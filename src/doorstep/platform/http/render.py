@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from doorstep import __version__
 from doorstep.platform.http.deps import CSRF_COOKIE, viewer
+from doorstep.platform.http.times import time_tag
 from doorstep.platform.security import new_secret
 
 TEMPLATES = Path(__file__).parents[2] / "templates"
@@ -35,6 +36,8 @@ def sentence(text: str) -> str:
 
 
 _env.filters["sentence"] = sentence
+# {{ clip.started_at | when }}: a <time> in UTC that times.js shows in the viewer's own zone.
+_env.filters["when"] = time_tag
 
 
 def render(

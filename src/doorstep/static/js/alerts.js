@@ -154,7 +154,9 @@
     dialog.querySelector("[data-ring-title]").textContent = "Someone is at the " + ring.camera_name;
     var when = new Date(ring.at);
     dialog.querySelector("[data-ring-time]").textContent = isNaN(when) ? "" :
-      "Rang at " + when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+      "Rang at " + when.toLocaleTimeString([], {
+        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
+      });
     var image = dialog.querySelector("[data-ring-snapshot]");
     var sealed = dialog.querySelector("[data-ring-sealed]");
     image.hidden = true;

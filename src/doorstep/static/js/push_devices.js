@@ -72,7 +72,10 @@
   }
 
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString() : "not yet";
+    return iso ? new Date(iso).toLocaleString([], {
+      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+      timeZoneName: "short"
+    }) : "not yet";
   }
 
   function row(device) {

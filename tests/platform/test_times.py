@@ -1,0 +1,64 @@
+"""Times on pages: the UTC <time> the browser rewrites, and form times read in the typed zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from doorstep.errors import InvalidInput
+from doorstep.platform.http.times import local_instant, time_tag
+
+MOMENT = datetime(2026, 1, 15, 17, 30, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("style", "text"),
+    [
+        ("minute", "2026-01-15 17:30 UTC"),
+        ("second", "2026-01-15 17:30:05 UTC"),
+        ("time", "17:30:05 UTC"),
+        ("date", "2026-01-15"),
+    ],
+)
+def test_a_time_is_said_in_utc_with_the_instant_for_the_browser(style: str, text: str) -> None:
+    tag = time_tag(MOMENT, style)
+    assert tag == f'<time datetime="2026-01-15T17:30:05Z" data-local="{style}">{text}</time>'
+
+
+def test_an_instant_in_another_offset_is_said_in_utc() -> None:
+    eastern = MOMENT.astimezone(timezone(timedelta(hours=-5)))
+    assert 'datetime="2026-01-15T17:30:05Z"' in time_tag(eastern)
+    assert time_tag("2026-01-15T17:30:05+00:00", "second").endswith(
+        ">2026-01-15 17:30:05 UTC</time>"
+    )
+    assert time_tag(None) == ""
+
+
+def test_a_typed_time_is_read_in_the_zone_it_was_typed_in() -> None:
+    # 09:30 in Los Angeles in January (PST, UTC-8) is 17:30 UTC; in July (PDT, UTC-7) 16:30.
+    winter = local_instant("2026-01-15T09:30", "America/Los_Angeles", "window_start")
+    summer = local_instant("2026-07-15T09:30", "America/Los_Angeles", "window_start")
+    assert winter == datetime(2026, 1, 15, 17, 30, tzinfo=UTC)
+    assert summer == datetime(2026, 7, 15, 16, 30, tzinfo=UTC)
+    assert local_instant("2026-01-15T09:30", "UTC", "f") == datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    # A value that names its offset keeps it; an empty field is no time at all.
+    assert local_instant("2026-01-15T09:30Z", "Asia/Tokyo", "f") == datetime(
+        2026, 1, 15, 9, 30, tzinfo=UTC
+    )
+    assert local_instant("  ", "America/Los_Angeles", "f") is None
+
+
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus_Mons", "../../etc/passwd", "a//b", "/etc/localtime", "x" * 65, "\x00"]
+)
+def test_an_unknown_zone_is_refused_by_name(zone: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        local_instant("2026-01-15T09:30", zone, "window_start")
+    assert caught.value.field == "time_zone"
+
+
+def test_a_time_that_is_not_one_is_refused_on_its_field() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        local_instant("yesterday", "UTC", "window_end")
+    assert caught.value.field == "window_end"
