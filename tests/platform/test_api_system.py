@@ -14,6 +14,8 @@ from starlette.routing import Match
 from doorstep.app import ROUTERS, create_app
 from doorstep.platform.http.middleware import CSP
 from doorstep.settings import Settings
+from tests.cameras.test_api_devices import _camera, _pair
+from tests.factories import resident
 
 EXPECTED_HEADERS = {
     "content-security-policy": CSP,
@@ -129,6 +131,46 @@ def test_streamed_bodies_over_the_limit_are_refused(client: TestClient) -> None:
         "/api/v1/accounts", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+def test_each_route_has_its_own_body_limit(settings: Settings) -> None:
+    """Uploads may be large; a login, a form or a JSON call may not (1 MiB unless it says)."""
+    big = settings.model_copy(update={"max_upload_mb": 8})
+    with TestClient(create_app(big)) as client:
+        csrf = resident(client)
+        token = _pair(client, csrf, _camera(client, csrf)["id"])
+        device = {"authorization": f"Bearer {token}"}
+        login = client.post(
+            "/api/v1/session",
+            content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+            headers={"content-type": "application/json"},
+        )
+        assert login.status_code == 413
+        assert "1 MiB" in login.json()["detail"]
+
+        def streamed() -> Iterator[bytes]:
+            for _ in range(4):
+                yield b" " * (600 * 1024)
+
+        form = client.post(
+            "/login",
+            content=streamed(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert form.status_code == 413
+        # A clip of 3 MiB is read (and refused for what it is, not for its size) ...
+        files = {"video": ("c.mp4", b"\0" * (3 * 1024 * 1024), "video/mp4")}
+        upload = client.post("/api/v1/devices/clips", files=files, headers=device)
+        assert upload.status_code != 413
+        assert 400 <= upload.status_code < 500
+        # ... and one over the upload limit is not.
+        files = {"video": ("c.mp4", b"\0" * (9 * 1024 * 1024), "video/mp4")}
+        upload = client.post("/api/v1/devices/clips", files=files, headers=device)
+        assert upload.status_code == 413
+        assert "8 MiB" in upload.json()["detail"]
+        # The limits are in the API's description.
+        spec = client.get("/openapi.json").json()["paths"]
+        assert spec["/api/v1/devices/clips"]["post"]["x-body-limit"] == "upload"
 
 
 def test_json_without_a_content_type_is_not_parsed(client: TestClient) -> None:

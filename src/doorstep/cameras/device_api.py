@@ -31,6 +31,7 @@ from doorstep.clips.schemas import ClipPublic
 from doorstep.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, UnsupportedMedia
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import DbDep, StateDep
+from doorstep.platform.http.middleware import body_limit
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 #: Room for the metadata of a busy scene: 50 objects, each with its zones.
@@ -62,7 +63,9 @@ def config(principal: DevicePrincipal, db: DbDep) -> dict[str, Any]:
     return device.agent_config(device.device_camera(db, principal.token))
 
 
-@router.post("/clips", responses=problems.responses(409, 415))
+@router.post(
+    "/clips", responses=problems.responses(409, 413, 415), openapi_extra=body_limit("upload")
+)
 def upload_clip(
     principal: DevicePrincipal,
     db: DbDep,
@@ -93,7 +96,10 @@ def upload_clip(
 
 
 @router.post(
-    "/events", status_code=status.HTTP_202_ACCEPTED, responses=problems.responses(413, 415)
+    "/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems.responses(413, 415),
+    openapi_extra=body_limit("upload"),
 )
 def announce_event(
     principal: DevicePrincipal,

@@ -14,6 +14,7 @@ from doorstep.doorbell.schemas import Answer, DeviceFeed, RingPressed, TurnServe
 from doorstep.errors import PayloadTooLarge
 from doorstep.platform.http import longpoll, problems
 from doorstep.platform.http.deps import DbDep, StateDep
+from doorstep.platform.http.middleware import body_limit
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -23,6 +24,8 @@ router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
     status_code=status.HTTP_202_ACCEPTED,
     summary="Report a press of the doorbell's button",
     responses=problems.responses(401, 413, 415, 422),
+    # The snapshot, the form's other fields and the multipart framing around them.
+    openapi_extra=body_limit(MAX_RING_SNAPSHOT + 64 * 1024),
 )
 def ring(
     principal: DevicePrincipal,

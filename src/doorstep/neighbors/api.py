@@ -17,6 +17,7 @@ from doorstep.neighbors._public import tip_public
 from doorstep.neighbors.rules import (
     DEFAULT_RADIUS_MILES,
     MAX_PAGE_SIZE,
+    MAX_PHOTO_BYTES,
     MAX_RADIUS_MILES,
     MIN_RADIUS_MILES,
     PAGE_SIZE,
@@ -42,6 +43,7 @@ from doorstep.neighbors.schemas import (
 )
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import DbDep, StateDep, read_in_one_hop
+from doorstep.platform.http.middleware import body_limit
 
 router = APIRouter(prefix="/api/v1", tags=["neighbors"])
 
@@ -140,7 +142,11 @@ def read_post(post_id: str, user: CurrentUser, db: DbDep) -> PostDetail:
     return service.read_post(db, post_id, user)
 
 
-@router.put("/posts/{post_id}/photo", responses=problems.responses(415))
+@router.put(
+    "/posts/{post_id}/photo",
+    responses=problems.responses(413, 415),
+    openapi_extra=body_limit(MAX_PHOTO_BYTES + 64 * 1024),
+)
 async def upload_photo(
     post_id: str, request: Request, principal: FeedWriter, db: DbDep, state: StateDep
 ) -> PostDetail:

@@ -35,6 +35,7 @@ from doorstep.neighbors.rules import (
     is_reviewer,
 )
 from doorstep.platform.http.deps import DbDep, StateDep
+from doorstep.platform.http.middleware import body_limit
 from doorstep.platform.http.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -137,7 +138,7 @@ async def _photo_bytes(photo: UploadFile | None) -> bytes | None:
     return await photo.read(MAX_PHOTO_BYTES + 1)
 
 
-@router.post("/posts/new")
+@router.post("/posts/new", openapi_extra=body_limit(MAX_PHOTO_BYTES + 64 * 1024))
 async def create_post(
     request: Request,
     principal: OptionalPrincipal,

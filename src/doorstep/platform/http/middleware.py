@@ -58,41 +58,82 @@ def _problem_bytes(status: int, slug: str, title: str, detail: str) -> bytes:
     return json.dumps(body).encode()
 
 
-class BodyLimit:
-    """Refuse request bodies over the limit, by Content-Length and while streaming."""
+#: The OpenAPI extension a route names its body limit with: bytes, or ``"upload"`` for
+#: ``DOORSTEP_MAX_UPLOAD_MB``. A route that names none takes ``DEFAULT_BODY_BYTES``.
+BODY_LIMIT = "x-body-limit"
+#: What a form or a JSON body may weigh unless its route says more: a login is a few hundred
+#: bytes, and the largest text Doorstep takes (a jurisdiction's GeoJSON) is 200,000 characters.
+DEFAULT_BODY_BYTES = 1024 * 1024
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+
+def body_limit(size: int | str) -> dict[str, Any]:
+    """A route's ``openapi_extra`` for a body larger than the default (bytes, or "upload")."""
+    return {BODY_LIMIT: size}
+
+
+class BodyLimit:
+    """Refuse request bodies over their route's limit, by Content-Length and while streaming.
+
+    Before routing only the largest limit is known: a declared length over it is refused at
+    once. Once the route is matched (the app reads the body only then), its own limit holds:
+    a declared length over it is refused before a byte is read, and so is a stream that grows
+    past it.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, default_bytes: int = DEFAULT_BODY_BYTES
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.default_bytes = min(default_bytes, max_bytes)
+
+    def limit_of(self, scope: Scope) -> int:
+        """The body limit of the route ``scope`` was matched to (the default before routing)."""
+        extra = getattr(scope.get("route"), "openapi_extra", None) or {}
+        size = extra.get(BODY_LIMIT)
+        if size == "upload":
+            return self.max_bytes
+        if isinstance(size, int):
+            return min(size, self.max_bytes)
+        return self.default_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count what actually arrives."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None:
+        declared_text = dict(scope.get("headers", [])).get(b"content-length")
+        declared = 0
+        if declared_text is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                declared = int(declared_text)
             except ValueError:
                 await self._refuse(send, 400, "bad-request", "Content-Length is not a number")
                 return
-            if too_big:
-                await self._refuse_large(send)
+            if declared > self.max_bytes:
+                await self._refuse_large(send, self.max_bytes)
                 return
         received = 0
+        limit: int | None = None
         started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, limit
+            if limit is None:
+                limit = self.limit_of(scope)
+                if declared > limit and not started and not refused:
+                    refused = True
+                    await self._refuse_large(send, limit)
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Answer 413 now and tell the app the client went away, so it stops reading.
                     if not started and not refused:
                         refused = True
-                        await self._refuse_large(send)
+                        await self._refuse_large(send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -111,10 +152,10 @@ class BodyLimit:
             if not refused:
                 raise
 
-    async def _refuse_large(self, send: Send) -> None:
-        limit_mb = self.max_bytes // (1024 * 1024)
+    async def _refuse_large(self, send: Send, limit: int) -> None:
+        size = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
         await self._refuse(
-            send, 413, "payload-too-large", f"the upload is larger than the {limit_mb} MiB limit"
+            send, 413, "payload-too-large", f"the request body is larger than its {size} limit"
         )
 
     @staticmethod
