@@ -185,6 +185,15 @@ def test_clicks_on_the_snapshot_are_saved_as_fractions(
     dragged = _saved(live_server, page, camera)["motion_zones"]
     _close(dragged, [[drawn[0], drawn[1], list(moved), drawn[3]], second])
 
+    # A point clicked is the chosen one: "Remove point" removes it.
+    _click(page, (drawn[1][0], drawn[1][1]))
+    page.get_by_role("button", name="Remove point").click()
+    _save(page)
+    _close(
+        _saved(live_server, page, camera)["motion_zones"],
+        [[drawn[0], list(moved), drawn[3]], second],
+    )
+
     assert tracked_page.foreign_requests(live_server.url) == []
     assert tracked_page.policy_violations() == []
     assert tracked_page.console_errors == []
@@ -230,6 +239,16 @@ def test_the_keyboard_draws_moves_and_deletes_points(
     _close(
         _saved(live_server, page, camera)["privacy_zones"],
         [[[0.31, 0.41], [0.6, 0.39], [0.6, 0.6]]],
+    )
+
+    # Typing in the text field (the fallback) redraws; what is typed is what is saved.
+    page.get_by_label("Privacy zones").fill("0,0 0.2,0 0.2,0.25\n0.5,0.5 0.7,0.5 0.6,0.7")
+    expect(page.get_by_test_id("zone-overlay").locator(".zone-privacy circle")).to_have_count(6)
+    expect(page.get_by_test_id("zone-list").get_by_role("button")).to_have_count(2)
+    _save(page)
+    _close(
+        _saved(live_server, page, camera)["privacy_zones"],
+        [[[0, 0], [0.2, 0], [0.2, 0.25]], [[0.5, 0.5], [0.7, 0.5], [0.6, 0.7]]],
     )
 
 

@@ -39,6 +39,8 @@
   var selected = -1;
   var drawing = -1;
   var drag = null;
+  // The point last focused or clicked: "Add point" adds after it, "Remove point" removes it.
+  var chosen = null;
   var picture = kit.draw.picture(stage, width, height);
   var svg = picture.svg;
 
@@ -103,6 +105,7 @@
     editor.querySelector('[data-zone-action="finish"]').disabled = drawing < 0;
     editor.querySelector('[data-zone-action="delete"]').disabled = !zone;
     editor.querySelector('[data-zone-action="add"]').disabled = !zone || zone.points.length >= MAX_POINTS;
+    editor.querySelector('[data-zone-action="remove"]').disabled = !zone || !zone.points.length;
     var named = zone && zone.kind === "detection";
     nameBox.hidden = !named;
     if (named && document.activeElement !== nameInput) {
@@ -180,6 +183,11 @@
     }
     say("Point removed; " + label(zone) + " has " + zone.points.length + " points.");
     return [zoneIndex, Math.min(pointIndex, zone.points.length - 1)];
+  }
+
+  function chosenPoint() {
+    var ok = chosen && chosen[0] === selected && chosen[1] < zones[selected].points.length;
+    return ok ? chosen[1] : null;
   }
 
   function focusedPoint() {
@@ -291,6 +299,7 @@
 
   svg.addEventListener("focusin", function () {
     var at = focusedPoint();
+    chosen = at || chosen;
     if (at && selected !== at[0]) {
       select(at[0]);
       render(at);
@@ -318,10 +327,14 @@
     } else if (action === "delete" && selected >= 0) {
       deleteZone(selected);
       render();
+    } else if (action === "remove" && selected >= 0) {
+      var point = chosenPoint();
+      chosen = deletePoint(selected, point === null ? zones[selected].points.length - 1 : point);
+      render();
     } else if (action === "add" && selected >= 0) {
       var zone = zones[selected];
-      var at = focusedPoint();
-      var after = at && at[0] === selected ? at[1] : zone.points.length - 1;
+      var at = chosenPoint();
+      var after = at === null ? zone.points.length - 1 : at;
       var added = addPoint(selected, kit.text.nextPoint(zone, after), zone.points.length < 3 ? undefined : after);
       if (added >= 0) {
         say(pointLabel(zone, added) + " added.");
