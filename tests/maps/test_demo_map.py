@@ -31,3 +31,19 @@ def test_every_home_of_the_demo_is_at_a_lot_on_a_named_street() -> None:
     for login in DEMO_LOGINS:
         if login.home is not None:
             assert streets.address_of(CENTRE, login.home).split()[-1] == "St"
+
+
+def test_the_maps_files_are_private_as_the_rest_of_the_data_folder(settings: Settings) -> None:
+    draw_streets(settings)
+    for path in (settings.base_map_path, settings.data_dir / "maps" / "gazetteer.json"):
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert (settings.data_dir / "maps").stat().st_mode & 0o777 == 0o700
+
+
+def test_an_empty_base_map_setting_is_the_data_folders_and_a_relative_one_is_absolute(
+    settings: Settings,
+) -> None:
+    empty = Settings(data_dir=settings.data_dir, base_map="")
+    assert empty.base_map_path == settings.data_dir / "maps" / "base.pmtiles"
+    relative = Settings(data_dir=settings.data_dir, base_map="streets.pmtiles")
+    assert relative.base_map_path.is_absolute()
