@@ -59,6 +59,7 @@ def _archive_response(
     responses={
         200: {"content": {"application/vnd.pmtiles": {}}},
         206: {"description": "The bytes asked for", "content": {"application/vnd.pmtiles": {}}},
+        304: {"description": "The copy the browser has (If-None-Match) is current"},
         **responses(404, 416),
     },
 )
