@@ -38,8 +38,8 @@ def test_the_manifest_names_the_app_and_every_icon_has_its_stated_size(
     assert manifest["name"] == manifest["short_name"] == "Doorstep"
     assert (manifest["id"], manifest["start_url"], manifest["scope"]) == ("/", "/", "/")
     assert manifest["display"] == "standalone"
-    assert manifest["theme_color"] == _css_colour("brand")
-    assert manifest["background_color"] == _css_colour("paper")
+    assert manifest["theme_color"] == _css_colour("header-bg")
+    assert manifest["background_color"] == _css_colour("bg")
     sizes = {}
     for icon in manifest["icons"]:
         image = client.get(icon["src"])
@@ -54,7 +54,11 @@ def test_the_manifest_names_the_app_and_every_icon_has_its_stated_size(
 def test_every_page_links_the_manifest_the_touch_icon_and_the_theme(client: TestClient) -> None:
     page = client.get("/login").text
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page
-    assert f'<meta name="theme-color" content="{_css_colour("brand")}">' in page
+    # The light theme's colours come first in the stylesheet; the dark theme has its own bar.
+    light = _css_colour("header-bg")
+    assert (
+        f'<meta name="theme-color" content="{light}" media="(prefers-color-scheme: light)">' in page
+    )
     assert '<script src="/static/js/app.js" defer></script>' in page
     touch = re.search(r'<link rel="apple-touch-icon" href="([^"]+)">', page)
     assert touch is not None

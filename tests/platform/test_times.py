@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from doorstep.errors import InvalidInput
-from doorstep.platform.http.times import local_instant, time_tag
+from doorstep.platform.http.times import local_day, local_instant, time_tag
 
 MOMENT = datetime(2026, 1, 15, 17, 30, 5, tzinfo=UTC)
 
@@ -62,3 +62,17 @@ def test_a_time_that_is_not_one_is_refused_on_its_field() -> None:
     with pytest.raises(InvalidInput) as caught:
         local_instant("yesterday", "UTC", "window_end")
     assert caught.value.field == "window_end"
+
+
+def test_a_picked_day_begins_at_midnight_where_it_was_picked() -> None:
+    assert local_day("2026-01-15", "America/Los_Angeles", "day") == datetime(
+        2026, 1, 15, 8, tzinfo=UTC
+    )
+    assert local_day("2026-07-15", "America/Los_Angeles", "day") == datetime(
+        2026, 7, 15, 7, tzinfo=UTC
+    )
+    assert local_day("2026-01-15", "UTC", "day") == datetime(2026, 1, 15, tzinfo=UTC)
+    assert local_day("", "UTC", "day") is None
+    with pytest.raises(InvalidInput) as caught:
+        local_day("yesterday", "UTC", "day")
+    assert caught.value.field == "day"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -33,6 +32,7 @@ from doorstep.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.geo.cells import parse_coordinates
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render
+from doorstep.platform.http.times import local_day
 
 router = APIRouter(include_in_schema=False)
 
@@ -311,15 +311,6 @@ def remove_camera(
     return RedirectResponse("/cameras", status_code=303)
 
 
-def _parse_day(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.combine(datetime.fromisoformat(value).date(), time(), tzinfo=UTC)
-    except ValueError as err:
-        raise InvalidInput("use a date like 2026-11-23", field="day") from err
-
-
 @router.get("/clips")
 def clips_page(
     request: Request,
@@ -330,14 +321,18 @@ def clips_page(
     day: str = "",
     zone: Annotated[str, Query(max_length=64)] = "",
     kind: str = "",
+    time_zone: Annotated[str, Query(max_length=64)] = "UTC",
 ) -> Response:
-    """The timeline across cameras, with filters, newest first, a visit per item."""
+    """The timeline across cameras, with filters, newest first, a visit per item.
+
+    The day is the viewer's: it begins at midnight in the zone their browser sent.
+    """
     if principal is None:
         return login_redirect(request)
     request.state.principal = principal
     error: DoorstepError | None = None
     try:
-        start = _parse_day(day)
+        start = local_day(day, time_zone, "day")
     except InvalidInput as err:
         start, error = None, err
     listing = clips.clip_listing(

@@ -13,8 +13,8 @@ from doorstep.platform.http.render import STATIC, TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
 
-#: doorstep.css's --brand (the header) and --paper (the page), so the installed app's title bar
-#: and splash screen are the site's own.
+#: doorstep.css's light --header-bg (the header) and --bg (the page), so the installed app's
+#: title bar and splash screen are the site's own.
 THEME_COLOUR = "#1f4e5f"
 BACKGROUND_COLOUR = "#f7f5f0"
 ICONS = "/static/icons"

@@ -9,7 +9,7 @@ the inputs in that zone with :func:`local_instant`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup, escape
@@ -78,3 +78,15 @@ def local_instant(text: str, time_zone: str, field: str) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=where)
     return value.astimezone(UTC)
+
+
+def local_day(text: str, time_zone: str, field: str) -> datetime | None:
+    """The UTC instant a date picked in ``time_zone`` begins (its local midnight); None if empty."""
+    if not text.strip():
+        return None
+    where = zone(time_zone)
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError as err:
+        raise InvalidInput("use a date like 2026-11-23", field=field) from err
+    return datetime.combine(day, time(), tzinfo=where).astimezone(UTC)
