@@ -188,6 +188,7 @@ def test_request_share_download_disclose(
     _log_in(sharer, server, "sharer@example.org")
     sharer.page.get_by_role("link", name="Requests", exact=True).click()
     expect(sharer.page.get_by_test_id("request-item")).to_have_count(1)
+    expect(sharer.page.locator("#inbox-map path.map-area")).to_have_count(1)
     sharer.page.get_by_role("link", name="Portland Police Bureau: Burglary").click()
     sharer.page.wait_for_function(
         "() => document.querySelector('[data-testid=preview]').readyState >= 1", timeout=30000

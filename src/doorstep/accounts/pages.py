@@ -14,6 +14,9 @@ from doorstep.accounts._http import clear_session_cookie, start_browser_session
 from doorstep.accounts.auth import OptionalPrincipal
 from doorstep.errors import DoorstepError, InvalidInput, NotAuthenticated
 from doorstep.geo.cells import Coordinates, cell_location, parse_coordinates
+from doorstep.geo.jurisdiction import cell_boundary
+from doorstep.geo.svg import latlon_ring
+from doorstep.maps import service as maps
 from doorstep.platform.http.deps import (
     SESSION_COOKIE,
     CsrfDep,
@@ -52,6 +55,15 @@ def _retry_after(err: DoorstepError) -> dict[str, str] | None:
     return {"Retry-After": str(err.extra["retry_after"])} if "retry_after" in err.extra else None
 
 
+#: The sign-up and account pages may ask the browser where it is ("Use my location"), for this
+#: origin only; every other page keeps the site-wide "no geolocation" policy.
+HOME_PERMISSIONS = "camera=(), microphone=(), geolocation=(self), interest-cohort=()"
+
+
+def _home_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {"permissions-policy": HOME_PERMISSIONS, **(extra or {})}
+
+
 def _home_from_text(text: str) -> Coordinates | None:
     return parse_coordinates(text) if text.strip() else None
 
@@ -68,7 +80,8 @@ def signup_page(request: Request, principal: OptionalPrincipal, state: StateDep)
     """The sign-up form."""
     request.state.principal = principal
     email_on = service_email.email_on(state.settings)
-    return render(request, "signup.html", {"form": {}, "email_on": email_on})
+    context = {"form": {}, "email_on": email_on, "base_map": maps.base_map(state.settings)}
+    return render(request, "signup.html", context, headers=_home_headers())
 
 
 @router.post("/signup")
@@ -99,13 +112,14 @@ def signup(
         if err.status >= 500:
             raise
         request.state.principal = None
-        return render(
-            request,
-            "signup.html",
-            {"form": form, "error": err, "email_on": service_email.email_on(state.settings)},
-            status=err.status,
-            headers=_retry_after(err),
-        )
+        context = {
+            "form": form,
+            "error": err,
+            "email_on": service_email.email_on(state.settings),
+            "base_map": maps.base_map(state.settings),
+        }
+        headers = _home_headers(_retry_after(err))
+        return render(request, "signup.html", context, status=err.status, headers=headers)
     # The same answer whether or not the email was taken, and no session either way: a
     # session here would tell a new address from a taken one. The holder logs in next.
     return _see_other("/login?signed_up=1&next=" + quote("/account?welcome=1", safe=""))
@@ -169,13 +183,19 @@ def account_view(request: Request, principal: OptionalPrincipal, **extra: object
     context = {
         "home": home,
         "cell": cell,
+        # The exact point for its owner only, beside the public cell everyone else sees (I1).
+        "home_map": {
+            "home": [user.home_lat, user.home_lon] if user.home_lat is not None else None,
+            "cell": latlon_ring(cell_boundary(user.home_cell)) if user.home_cell else None,
+        },
+        "base_map": maps.base_map(settings),
         "tokens": user.tokens,
         "email_on": service_email.email_on(settings),
         "targets_on": service_targets.targets_on(settings),
         "targets": service_targets.list_targets(user),
         **extra,
     }
-    return render(request, "account.html", context, status=status)
+    return render(request, "account.html", context, status=status, headers=_home_headers())
 
 
 @router.get("/account")

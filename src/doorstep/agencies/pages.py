@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.accounts.roles import REVIEWERS
 from doorstep.agencies import service
-from doorstep.errors import DoorstepError, Forbidden, InvalidInput
-from doorstep.geo.geojson_text import geojson_from_text
+from doorstep.errors import DoorstepError, Forbidden, InvalidInput, PayloadTooLarge
+from doorstep.geo.geojson_text import MAX_GEOJSON_FILE_BYTES, geojson_from_file, geojson_from_text
 from doorstep.geo.svg import outline_svg
+from doorstep.maps import service as maps
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render_for
+from doorstep.requests.rules import MAX_AREA_SQ_MI, MIN_AREA_SQ_MI
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,7 +36,8 @@ def directory(
         {"agency": service.agency_public(db, agency, k), "map": outline_svg(agency.jurisdiction)}
         for agency in service.verified_agencies(db)
     ]
-    return render_for(request, principal, "agency_directory.html", {"rows": rows, "k": k})
+    context = {"rows": rows, "k": k, "base_map": maps.base_map(state.settings)}
+    return render_for(request, principal, "agency_directory.html", context)
 
 
 @router.get("/agencies/apply")
@@ -53,6 +56,7 @@ def agency_page(
     context = {
         "agency": service.agency_public(db, agency, k),
         "map": outline_svg(agency.jurisdiction),
+        "base_map": maps.base_map(state.settings),
     }
     return render_for(request, principal, "agency_public.html", context)
 
@@ -72,7 +76,13 @@ def apply_form(
     if principal is None:
         return login_redirect(request)
     member = service.membership(db, principal.user)
-    context = {"member": member, "form": {}, **extra}
+    context = {
+        "member": member,
+        "form": {},
+        "max_file_bytes": MAX_GEOJSON_FILE_BYTES,
+        "base_map": maps.base_map(request.app.state.doorstep.settings),
+        **extra,
+    }
     return render_for(request, principal, "agency_apply.html", context, status=status)
 
 
@@ -85,14 +95,15 @@ def apply(
     name: Short,
     kind: Short,
     contact: Short,
-    jurisdiction: Annotated[str, Form(max_length=200_000)],
+    jurisdiction: Annotated[str, Form(max_length=MAX_GEOJSON_FILE_BYTES)] = "",
+    jurisdiction_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Apply for an agency."""
+    """Apply for an agency; the jurisdiction pasted or drawn as GeoJSON, or uploaded as a file."""
     if principal is None:
         return login_redirect(request)
     form = {"name": name, "kind": kind, "contact": contact, "jurisdiction": jurisdiction}
     try:
-        geometry = geojson_from_text(jurisdiction, "jurisdiction")
+        geometry = _jurisdiction(jurisdiction, jurisdiction_file)
         with db.begin_nested():
             service.apply(
                 db,
@@ -106,6 +117,24 @@ def apply(
     except DoorstepError as err:
         return apply_form(request, principal, db, status=err.status, error=err, form=form)
     return RedirectResponse("/agencies/apply", status_code=303)
+
+
+def _jurisdiction(text: str, upload: UploadFile | None) -> dict[str, Any]:
+    """The file when one was chosen (read no further than the limit), else the text field."""
+    if upload is not None and upload.filename:
+        data = upload.file.read(MAX_GEOJSON_FILE_BYTES + 1)
+        if len(data) > MAX_GEOJSON_FILE_BYTES:
+            raise PayloadTooLarge(
+                f"the file is over {MAX_GEOJSON_FILE_BYTES // 1000} kB: simplify the outline",
+                field="jurisdiction_file",
+            )
+        if data.strip():
+            return geojson_from_file(data, "jurisdiction_file")
+    if not text.strip():
+        raise InvalidInput(
+            "draw the jurisdiction, paste it, or choose a GeoJSON file", field="jurisdiction"
+        )
+    return geojson_from_text(text, "jurisdiction")
 
 
 def _staff(principal: Principal) -> None:
@@ -123,7 +152,8 @@ def admin_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Res
         {"agency": agency, "map": outline_svg(agency.jurisdiction)}
         for agency in service.applications(db)
     ]
-    return render_for(request, principal, "agency_admin.html", {"rows": rows})
+    context = {"rows": rows, "base_map": maps.base_map(request.app.state.doorstep.settings)}
+    return render_for(request, principal, "agency_admin.html", context)
 
 
 @router.post("/admin/agencies/{agency_id}/{decision}")
@@ -153,7 +183,13 @@ def dashboard_page(
     **extra: Any,
 ) -> Response:
     """The agency dashboard, with whatever a form just answered (``extra``)."""
-    context = {**service.dashboard(db, principal.user, k), "form": {}, **extra}
+    context = {
+        **service.dashboard(db, principal.user, k),
+        "form": {},
+        "area_limits": (MIN_AREA_SQ_MI, MAX_AREA_SQ_MI),
+        "base_map": maps.base_map(request.app.state.doorstep.settings),
+        **extra,
+    }
     return render_for(request, principal, "agency_dashboard.html", context, status=status)
 
 

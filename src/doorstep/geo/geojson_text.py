@@ -41,3 +41,54 @@ def geojson_from_text(text: str, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput("paste a GeoJSON Polygon object", field=field)
     return value
+
+
+#: The largest GeoJSON file a form takes: as much as its text field holds.
+MAX_GEOJSON_FILE_BYTES = 200_000
+
+
+def geojson_from_file(data: bytes, field: str) -> dict[str, Any]:
+    """A GeoJSON file's geometry: a Polygon or MultiPolygon, bare or in a Feature(Collection).
+
+    What a drawing program exports (a FeatureCollection of polygons) becomes one geometry, the
+    polygons of every feature together; ``InvalidInput`` on ``field`` for anything else.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InvalidInput("that file is not GeoJSON text (UTF-8)", field=field) from err
+    return _geometry_of(geojson_from_text(text, field), field)
+
+
+def _bare(value: object) -> dict[str, Any] | None:
+    """A Polygon or MultiPolygon geometry, or the one a Feature holds; else None."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("type") == "Feature":
+        value = value.get("geometry")
+    if isinstance(value, dict) and value.get("type") in ("Polygon", "MultiPolygon"):
+        return value
+    return None
+
+
+def _geometry_of(value: dict[str, Any], field: str) -> dict[str, Any]:
+    bare = _bare(value)
+    if bare is not None:
+        return bare
+    features = value.get("features") if value.get("type") == "FeatureCollection" else None
+    if isinstance(features, list):
+        polygons: list[Any] = []
+        for feature in features:
+            geometry = _bare(feature)
+            if geometry is None:
+                continue
+            coordinates = geometry.get("coordinates")
+            if geometry["type"] == "Polygon":
+                polygons.append(coordinates)
+            elif isinstance(coordinates, list):
+                polygons.extend(coordinates)
+        if len(polygons) == 1:
+            return {"type": "Polygon", "coordinates": polygons[0]}
+        if polygons:
+            return {"type": "MultiPolygon", "coordinates": polygons}
+    raise InvalidInput("the file holds no Polygon or MultiPolygon", field=field)

@@ -32,7 +32,30 @@ def map_shapes(centre: str, cells: list[str], counts: dict[str, int]) -> list[di
             f"{MAP_MARGIN + (x - min(xs)) * scale:.1f},{MAP_MARGIN + (y - min(ys)) * scale:.1f}"
             for x, y in outline
         )
+        # The same outline in degrees, for the street map the page draws when it can.
+        ring = [[round(lat, 6), round(lon, 6)] for lat, lon in h3.cell_to_boundary(cell)]
         shapes.append(
-            {"cell": cell, "count": count, "level": level, "points": points, "home": cell == centre}
+            {
+                "cell": cell,
+                "count": count,
+                "level": level,
+                "points": points,
+                "home": cell == centre,
+                "ring": ring,
+            }
         )
     return shapes
+
+
+def street_map_cells(shapes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same cells in degrees for the street map; a cell's shade follows its level."""
+    cells = [
+        {
+            "ring": s["ring"],
+            "count": s["count"],
+            "home": s["home"],
+            "level": 0.08 + 0.18 * s["level"],
+        }
+        for s in shapes
+    ]
+    return {"cells": cells}

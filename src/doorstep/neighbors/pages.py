@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.errors import DoorstepError
+from doorstep.maps import service as maps
 from doorstep.neighbors import _pages as layout
 from doorstep.neighbors import (
     pages_moderation,
@@ -24,7 +25,7 @@ from doorstep.neighbors import (
     service_moderation,
     service_relay,
 )
-from doorstep.neighbors._feed_map import MAP_SIZE, map_shapes
+from doorstep.neighbors._feed_map import MAP_SIZE, map_shapes, street_map_cells
 from doorstep.neighbors._pages import LongText, ShortText
 from doorstep.neighbors.rules import (
     DEFAULT_RADIUS_MILES,
@@ -109,9 +110,9 @@ def feed_map_page(
     found = service_feed.feed_map(db, principal.user, state.settings, radius, category or None)
     shapes = map_shapes(found.centre, found.cells, found.counts)
     busy = sorted((s for s in shapes if s["count"]), key=lambda s: -int(s["count"]))
-    return layout.page(
-        request, principal, "feed_map.html", {**context, "shapes": shapes, "busy": busy}
-    )
+    extra: dict[str, Any] = {"shapes": shapes, "busy": busy, "map_geo": street_map_cells(shapes)}
+    extra["base_map"] = maps.base_map(state.settings)
+    return layout.page(request, principal, "feed_map.html", {**context, **extra})
 
 
 @router.get("/guidelines")

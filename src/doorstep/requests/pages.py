@@ -13,13 +13,14 @@ from doorstep.agencies import service as agencies
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.geo.cells import parse_coordinates
 from doorstep.geo.geojson_text import geojson_from_text
-from doorstep.geo.svg import outline_svg
+from doorstep.geo.svg import areas_geo, outline_svg
+from doorstep.maps import service as maps
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render_for
 from doorstep.platform.http.state import AppState
 from doorstep.platform.http.times import local_instant
 from doorstep.requests import service
-from doorstep.requests.rules import RfaDraft, draft_area
+from doorstep.requests.rules import MAX_AREA_SQ_MI, MIN_AREA_SQ_MI, RfaDraft, draft_area
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +39,7 @@ def rfa_page(
         "rfa": service.public_request(db, rfa, k),
         "k": k,
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
+        "base_map": maps.base_map(state.settings),
     }
     return render_for(request, principal, "rfa.html", context)
 
@@ -54,7 +56,13 @@ def _dashboard(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    context = {**agencies.dashboard(db, principal.user, k), "form": {}, **extra}
+    context = {
+        **agencies.dashboard(db, principal.user, k),
+        "form": {},
+        "area_limits": (MIN_AREA_SQ_MI, MAX_AREA_SQ_MI),
+        "base_map": maps.base_map(request.app.state.doorstep.settings),
+        **extra,
+    }
     return render_for(request, principal, "agency_dashboard.html", context, status=status)
 
 
@@ -157,7 +165,14 @@ def inbox(request: Request, principal: OptionalPrincipal, db: DbDep, state: Stat
     if principal is None:
         return login_redirect(request)
     items = service.inbox(db, principal.user, state.settings.camera_map_k)
-    return render_for(request, principal, "requests.html", {"items": items})
+    # The requests' areas are public (each has its own page); the inbox draws them together.
+    areas = [(f"{i.request.agency_name}: {i.request.incident_type}", i.request.area) for i in items]
+    context = {
+        "items": items,
+        "map_geo": areas_geo(areas),
+        "base_map": maps.base_map(state.settings),
+    }
+    return render_for(request, principal, "requests.html", context)
 
 
 def _request_page(
@@ -175,6 +190,7 @@ def _request_page(
     context = {
         "item": item,
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
+        "base_map": maps.base_map(state.settings),
         **extra,
     }
     return render_for(request, principal, "requests_detail.html", context, status=status)

@@ -27,6 +27,14 @@ _env = Environment(
 _env.globals["version"] = __version__
 
 
+def maps_installed() -> bool:
+    """Whether the setup copied the map library into the static files (else pages keep SVG maps)."""
+    return (STATIC / "vendor" / "leaflet" / "leaflet.js").is_file()
+
+
+_env.globals["maps_installed"] = maps_installed
+
+
 def sentence(text: str) -> str:
     """Turn an error detail ("use at least 10 characters") into a sentence for a page."""
     text = text.strip()

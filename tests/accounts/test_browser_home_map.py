@@ -1,0 +1,126 @@
+"""The home on a street map, in a browser: set by a click, shown to its owner beside its cell."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from doorstep.accounts.store import user_by_email
+from doorstep.demo import streets
+from doorstep.demo.run import CENTRE
+from doorstep.platform.db import Database
+from tests.browser import SCREENSHOTS, LiveServer, TrackedPage
+from tests.factories import PASSWORD
+from tests.streets import lay_streets, wait_for_streets
+
+pytestmark = pytest.mark.browser
+
+
+def _saved_home(server: LiveServer, email: str) -> tuple[float | None, float | None, str | None]:
+    database = Database(server.settings.resolved_database_url)
+    with database.session() as db:
+        user = user_by_email(db, email)
+        assert user is not None
+        saved = (user.home_lat, user.home_lon, user.home_cell)
+    database.dispose()
+    return saved
+
+
+def _click_map(page: Page, map_id: str, x: float, y: float) -> tuple[float, float]:
+    """Click the map at (x, y) inside it; the position Leaflet saw under the pointer."""
+    page.evaluate(
+        "id => DoorstepMap.registry[id].once('click', e => { window.clicked = e.latlng; })",
+        map_id,
+    )
+    page.locator(f"#{map_id}").click(position={"x": x, "y": y})
+    found = page.evaluate("() => [window.clicked.lat, window.clicked.lng]")
+    return float(found[0]), float(found[1])
+
+
+def _log_in(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(server.url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"^(?!.*/login)"))
+
+
+def test_home_set_by_clicking_the_map_is_saved_and_shown_with_its_cell(
+    live_server: LiveServer, tracked_page: TrackedPage
+) -> None:
+    lay_streets(live_server.settings)
+    page = tracked_page.page
+    response = page.goto(live_server.url + "/signup")
+    assert response is not None
+    assert "geolocation=(self)" in response.headers["permissions-policy"]
+    page.get_by_label("Email").fill("ada@example.org")
+    page.get_by_label("Display name").fill("Ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    expect(page.get_by_test_id("home-map")).to_be_visible()
+    page.locator("#home-map").evaluate(
+        "el => DoorstepMap.registry[el.id].setView([45.52, -122.67], 16)"
+    )
+    lat, lon = _click_map(page, "home-map", 200, 150)
+    expect(page.get_by_label(re.compile("^Home location"))).to_have_value(f"{lat:.6f}, {lon:.6f}")
+    expect(page.get_by_test_id("home-status")).to_contain_text("only you see this point")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile("/login"))
+
+    saved_lat, saved_lon, cell = _saved_home(live_server, "ada@example.org")
+    assert saved_lat == pytest.approx(lat, abs=1e-6)
+    assert saved_lon == pytest.approx(lon, abs=1e-6)
+    assert cell is not None
+
+    # The owner sees the exact point and, beside it, the public cell others see instead.
+    _log_in(page, live_server, "ada@example.org")
+    response = page.goto(live_server.url + "/account")
+    assert response is not None
+    assert "geolocation=(self)" in response.headers["permissions-policy"]
+    expect(page.locator("#home-map .map-home-point")).to_have_count(1)
+    expect(page.locator("#home-map path.map-home-cell")).to_have_count(1)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.locator("#home-map").scroll_into_view_if_needed()
+    wait_for_streets(page, "home-map")
+    page.get_by_role("heading", name="Profile and home").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "home-on-map.png"), full_page=False)
+
+    # Another click moves the home; saving keeps it.
+    lat2, lon2 = _click_map(page, "home-map", 120, 90)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Profile saved.")).to_be_visible()
+    saved_lat, saved_lon, _cell = _saved_home(live_server, "ada@example.org")
+    assert saved_lat == pytest.approx(lat2, abs=1e-6)
+    assert saved_lon == pytest.approx(lon2, abs=1e-6)
+    assert tracked_page.foreign_requests(live_server.url) == []
+    assert tracked_page.policy_violations() == []
+
+
+def test_home_found_by_a_gazetteer_address(
+    live_server: LiveServer, tracked_page: TrackedPage
+) -> None:
+    lay_streets(live_server.settings)
+    page = tracked_page.page
+    page.goto(live_server.url + "/signup")
+    page.get_by_label("Email").fill("bo@example.org")
+    page.get_by_label("Display name").fill("Bo")
+    page.get_by_label("Password").fill(PASSWORD)
+    search = page.get_by_label("Find your address")
+    search.fill("Elm St")
+    search.press("Enter")
+    found = page.get_by_role("list", name="Addresses found").get_by_role("button")
+    expect(found).to_have_count(5)
+    label = found.first.inner_text()
+    place = next(p for p in streets.gazetteer(CENTRE) if p.label == label)
+    found.first.click()
+    home = page.get_by_label(re.compile("^Home location"))
+    expect(home).to_have_value(f"{place.lat:.6f}, {place.lon:.6f}")
+    expect(page.locator("#home-map .map-home-point")).to_have_count(1)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile("/login"))
+    saved_lat, saved_lon, _cell = _saved_home(live_server, "bo@example.org")
+    assert saved_lat == pytest.approx(place.lat, abs=1e-6)
+    assert saved_lon == pytest.approx(place.lon, abs=1e-6)
+    assert tracked_page.foreign_requests(live_server.url) == []
+    assert tracked_page.policy_violations() == []
