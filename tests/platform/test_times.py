@@ -33,6 +33,7 @@ def test_an_instant_in_another_offset_is_said_in_utc() -> None:
         ">2026-01-15 17:30:05 UTC</time>"
     )
     assert time_tag(None) == ""
+    assert time_tag("<not a time>") == "&lt;not a time&gt;"
 
 
 def test_a_typed_time_is_read_in_the_zone_it_was_typed_in() -> None:

@@ -38,7 +38,11 @@ def time_tag(value: datetime | str | None, style: str = "minute") -> Markup:
     """``<time datetime="…Z">2026-05-01 14:30 UTC</time>``, for times.js to show in local time."""
     if value is None:
         return Markup("")
-    moment = _utc(value)
+    try:
+        moment = _utc(value)
+    except ValueError:
+        # A stamp read back from a signed record is shown as it was written, never a 500.
+        return escape(str(value))
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     text = moment.strftime(_STYLES[style])
     return Markup('<time datetime="{}" data-local="{}">{}</time>').format(
