@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from doorstep.maps import service
+from doorstep.maps.rules import parse_header
 from doorstep.settings import Settings
 from tests.factories import bearer, resident
 from tests.maps.conftest import install_demo_map
@@ -191,3 +192,17 @@ def test_a_broken_archive_is_logged_once_in_one_line(
     assert len(lines) == 1
     assert "\n" not in lines[0]
     assert "does not start with 'PMTiles'" in lines[0]
+
+
+def test_unreadable_metadata_leaves_the_map_without_attribution(
+    client: TestClient, settings: Settings, demo_archive: bytes
+) -> None:
+    header = parse_header(demo_archive[:127], len(demo_archive))
+    start = header.metadata_offset + 10  # past the gzip header: the deflate stream is broken
+    broken = bytearray(demo_archive)
+    broken[start : start + 20] = b"\xff" * 20
+    install_demo_map(settings, bytes(broken))
+    found = service.base_map(settings)
+    assert found is not None
+    assert found.attribution == ""
+    assert client.get(URL, headers={"range": "bytes=0-126"}).status_code == 206

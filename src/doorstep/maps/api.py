@@ -22,9 +22,9 @@ CACHE = "public, max-age=300"
 
 
 def _archive_response(
-    request: Request, settings_state: StateDep, range_header: str | None, if_none_match: str | None
+    request: Request, state: StateDep, range_header: str | None, if_none_match: str | None
 ) -> Response:
-    archive = service.archive(settings_state.settings)
+    archive = service.archive(state.settings)
     headers = {
         "accept-ranges": "bytes",
         "etag": archive.etag,
