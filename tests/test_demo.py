@@ -41,6 +41,7 @@ from doorstep.doorbell.models import Ring
 from doorstep.geo.geometry import polygon_contains
 from doorstep.legal import rules as legal_rules
 from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
+from doorstep.maps import service as maps
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
@@ -175,6 +176,18 @@ def test_the_banner_says_who_is_police_and_who_reviews(seeded: Seeded) -> None:
     assert "reviewer" in lines[REVIEWER]
     assert "reviewer" in lines[SECOND_REVIEWER]
     assert "police" not in lines[OWNER]
+
+
+def test_the_demo_draws_its_streets_and_the_residents_addresses_are_on_them(
+    seeded: Seeded,
+) -> None:
+    base_map = maps.base_map(seeded.settings)
+    assert base_map is not None
+    assert base_map.tile_type == "mvt"
+    lines = {line.split()[0]: line for line in seeded.banner.splitlines() if "@" in line}
+    for email in (OWNER, NEIGHBOUR):
+        address = lines[email].rsplit(", at ", 1)[1].strip()
+        assert [place.label for place in maps.search_places(seeded.settings, address)] == [address]
 
 
 # --- the past request ----------------------------------------------------------------------------

@@ -257,6 +257,14 @@ class Settings(BaseSettings):
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("base_map", mode="before")
+    @classmethod
+    def _base_map_path(cls, value: object) -> object:
+        # DOORSTEP_BASE_MAP= (empty) is the default, not the working directory.
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return Path(str(value)).expanduser().resolve()
+
     @field_validator("metrics_token")
     @classmethod
     def _guessable_metrics_token(cls, value: SecretStr) -> SecretStr:

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.accounts.store import TOKEN_SCOPES
+from doorstep.maps import service as maps
+from doorstep.maps.models import Place
 from tests.factories import bearer, resident
 
 #: Every signed-in API route a personal token gets past the door of, and the scope it names
@@ -153,3 +155,18 @@ def test_a_token_does_not_reach_the_email_pages(app: FastAPI, client: TestClient
                 path, headers=token, data={"url": "json://127.0.0.1:9/x"}, follow_redirects=False
             )
             assert answer.status_code == 403, path
+
+
+def test_address_search_is_open_so_a_token_of_any_scope_may_ask(
+    app: FastAPI, client: TestClient
+) -> None:
+    """POST /api/v1/places needs no sign-in (sign-up uses it): no scope, but a real token."""
+    maps.write_gazetteer(app.state.doorstep.settings, [Place("1 Test St", 45.52, -122.68)])
+    csrf = resident(client)
+    token = bearer(client, csrf, {"feed:write"})
+    with TestClient(app) as script:
+        found = script.post("/api/v1/places", json={"query": "test st"}, headers=token)
+        assert found.status_code == 200, found.text
+        assert found.json()["places"][0]["label"] == "1 Test St"
+        forged = {"authorization": "Bearer not-a-token"}
+        assert script.post("/api/v1/places", json={"query": "x"}, headers=forged).status_code == 401

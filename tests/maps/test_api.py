@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from doorstep.maps import service
+from doorstep.maps.rules import parse_header
 from doorstep.settings import Settings
 from tests.factories import bearer, resident
 from tests.maps.conftest import install_demo_map
@@ -64,6 +66,7 @@ def test_an_unsatisfiable_range_is_a_416_problem(
     answer = client.get(URL, headers={"range": asked})
     assert answer.status_code == 416
     assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["content-range"] == f"bytes */{len(demo_archive)}"
 
 
 def test_a_new_archive_has_a_new_etag(
@@ -174,3 +177,32 @@ def test_without_a_gazetteer_or_geocoder_search_is_unavailable(client: TestClien
     answer = _search(client, "1234 SE Alder St", _signup_csrf(client))
     assert answer.status_code == 503
     assert answer.json()["detail"] == "Address search is unavailable; click the map instead"
+
+
+def test_a_broken_archive_is_logged_once_in_one_line(
+    client: TestClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = settings.base_map_path
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PK\x03\x04 a zip file, not a map" * 10)
+    with caplog.at_level(logging.WARNING, logger="doorstep.maps"):
+        assert [client.get(URL).status_code for _ in range(3)] == [404, 404, 404]
+        assert service.base_map(settings) is None
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("doorstep.maps")]
+    assert len(lines) == 1
+    assert "\n" not in lines[0]
+    assert "does not start with 'PMTiles'" in lines[0]
+
+
+def test_unreadable_metadata_leaves_the_map_without_attribution(
+    client: TestClient, settings: Settings, demo_archive: bytes
+) -> None:
+    header = parse_header(demo_archive[:127], len(demo_archive))
+    start = header.metadata_offset + 10  # past the gzip header: the deflate stream is broken
+    broken = bytearray(demo_archive)
+    broken[start : start + 20] = b"\xff" * 20
+    install_demo_map(settings, bytes(broken))
+    found = service.base_map(settings)
+    assert found is not None
+    assert found.attribution == ""
+    assert client.get(URL, headers={"range": "bytes=0-126"}).status_code == 206

@@ -26,7 +26,7 @@ layer.addTo(map);
 window.baseLayer = layer;
 """
 #: A point on SE Elm St, three streets north of the centre (which is on SE Juniper St).
-ON_ELM = (45.5231 + 0.003, -122.6765 + 0.0005)
+ON_ELM = (45.5231 + 0.003, -122.6765 + 0.0015)
 
 
 def _fulfil(body: str, content_type: str) -> Any:

@@ -325,7 +325,11 @@ def banner(settings: Settings, ignored: tuple[str, ...] = ()) -> str:
         "",
         f"  Demo logins (password for all: {DEMO_PASSWORD})",
     ]
-    lines += [f"    {login.email:<{width}}  {login.what}" for login in DEMO_LOGINS]
+    lines += [
+        f"    {login.email:<{width}}  {login.what}"
+        + (f", at {streets.address_of(CENTRE, login.home)}" if login.home else "")
+        for login in DEMO_LOGINS
+    ]
     lines += [
         "",
         "  Two simulated doorbells (Front door, Side gate) are recording a rendered doorstep;",

@@ -2,9 +2,10 @@
 
 East-west streets run every 0.001 degrees of latitude, where ``neighbourhood.home_positions``
 puts the homes (just north and south of each street); north-south avenues cross them every
-0.0028 degrees of longitude. Each block between two avenues has nine lots on each side of the
-street, numbered as in Portland: the hundreds name the avenue to the west (1200 to 1299 lie
-between SE 12th and SE 13th Ave), even numbers on the north side, odd on the south.
+0.0028 degrees of longitude, between the homes (which stand every 0.00056 degrees). Each block
+between two avenues has nine lots on each side of the street, numbered as in Portland: the
+hundreds name the avenue to the west (1200 to 1299 lie between SE 12th and SE 13th Ave), even
+numbers on the north side, odd on the south.
 
 Every lot has an address, whether or not anyone lives there: the gazetteer lists them all, so
 that finding an address tells nobody whether a Doorstep user lives at it (invariant I1).
@@ -36,14 +37,15 @@ STREET_NAMES = (
     "Willow",
     "Yew",
 )
-#: The first avenue, at the west end; the ninth (18th) is at the east end.
-FIRST_AVENUE = 10
-AVENUES = 9
+#: The first avenue, at the west end; the tenth (18th) is at the east end.
+FIRST_AVENUE = 9
 #: The street grid, in degrees.
 STREET_STEP = 0.001
 AVENUE_STEP = 0.0028
 LOTS_PER_BLOCK = 9
 LOT_STEP = AVENUE_STEP / (LOTS_PER_BLOCK + 1)
+#: The avenues stand a lot east of the grid the homes are on, so that no home is in one.
+AVENUE_OFFSET = LOT_STEP
 #: A house's front door is this far north or south of its street's centre line.
 FRONT = 0.00012
 #: Streets busy enough to be drawn (and named) from further out.
@@ -75,13 +77,18 @@ def street_name(row: int) -> str:
     return f"SE {STREET_NAMES[7 - row]} St"
 
 
-def avenue_name(column: int) -> str:
-    """The name of the avenue ``column`` steps east of the centre (-4 to 4)."""
-    return f"SE {_ordinal(FIRST_AVENUE + column + 4)} Ave"
-
-
 ROWS = range(-8, 8)
-COLUMNS = range(-4, 5)
+COLUMNS = range(-5, 5)
+
+
+def avenue_name(column: int) -> str:
+    """The name of the avenue ``column`` steps east of the centre (-5 to 4)."""
+    return f"SE {_ordinal(FIRST_AVENUE + column - COLUMNS[0])} Ave"
+
+
+def avenue_lon(centre: Coordinates, column: int) -> float:
+    """The longitude of the avenue ``column`` steps east of the centre."""
+    return centre.lon + AVENUE_OFFSET + column * AVENUE_STEP
 
 
 def lots(centre: Coordinates) -> list[Lot]:
@@ -90,9 +97,9 @@ def lots(centre: Coordinates) -> list[Lot]:
     for row in reversed(ROWS):
         street_lat = centre.lat + row * STREET_STEP
         for column in COLUMNS[:-1]:
-            hundred = 100 * (FIRST_AVENUE + column + 4)
+            hundred = 100 * (FIRST_AVENUE + column - COLUMNS[0])
             for index in range(1, LOTS_PER_BLOCK + 1):
-                lon = round(centre.lon + column * AVENUE_STEP + index * LOT_STEP, 6)
+                lon = round(avenue_lon(centre, column) + index * LOT_STEP, 6)
                 for side, parity in ((1, 4), (-1, 5)):
                     lat = round(street_lat + side * FRONT, 6)
                     found.append(Lot(hundred + 10 * index + parity, street_name(row), lat, lon))
@@ -121,49 +128,61 @@ def _building(lot: Lot, street_lat: float) -> Line:
 def plan(centre: Coordinates) -> StreetPlan:
     """The demo's streets, lots, park and school, ready to be drawn as a base map."""
     lat, lon = centre.lat, centre.lon
-    west, east = lon + COLUMNS[0] * AVENUE_STEP, lon + COLUMNS[-1] * AVENUE_STEP
-    south, north = lat + (ROWS[0] - 0.5) * STREET_STEP, lat + (ROWS[-1] + 2.5) * STREET_STEP
+    # The park, garden and school lie either side of SE 14th Ave.
+    avenue = avenue_lon(centre, 0)
+    west, east = avenue_lon(centre, COLUMNS[0]), avenue_lon(centre, COLUMNS[-1])
+    south, north = lat + (ROWS[0] - 1.5) * STREET_STEP, lat + (ROWS[-1] + 2.5) * STREET_STEP
     streets = [
         Street(name, ((west, lat + row * STREET_STEP), (east, lat + row * STREET_STEP)))
         for row in ROWS
         for name in [street_name(row)]
     ]
     streets += [
-        Street(name, ((lon + column * AVENUE_STEP, south), (lon + column * AVENUE_STEP, north)))
+        Street(name, ((x, south), (x, north)))
         for column in COLUMNS
-        for name in [avenue_name(column)]
+        for name, x in [(avenue_name(column), avenue_lon(centre, column))]
     ]
     streets = [
         Street(s.name, s.line, "major_road" if s.name in MAJOR else "minor_road") for s in streets
     ]
     park_south = lat + (ROWS[-1] + 0.4) * STREET_STEP
     park = Area(
-        "Alder Park", _box(lon - 2 * AVENUE_STEP + 0.0002, park_south, lon - 0.0002, north - 0.0003)
+        "Alder Park",
+        _box(avenue - 2 * AVENUE_STEP + 0.0002, park_south, avenue - 0.0002, north - 0.0003),
     )
     garden = Area(
         "Community Garden",
-        _box(lon + 0.0002, park_south, lon + AVENUE_STEP - 0.0002, north - 0.0003),
+        _box(avenue + 0.0002, park_south, avenue + AVENUE_STEP - 0.0002, north - 0.0003),
         kind="allotments",
     )
     pond = Area(
         "Alder Pond",
-        _box(lon - 1.4 * AVENUE_STEP, park_south + 0.0006, lon - 0.9 * AVENUE_STEP, north - 0.0008),
+        _box(
+            avenue - 1.4 * AVENUE_STEP,
+            park_south + 0.0006,
+            avenue - 0.9 * AVENUE_STEP,
+            north - 0.0008,
+        ),
         layer="water",
         kind="water",
     )
     school = Area(
         "Alder Park School",
-        _box(lon + 0.0002, south + 0.0001, lon + AVENUE_STEP - 0.0002, south + 0.00035),
+        _box(avenue + 0.0002, south + 0.0002, avenue + AVENUE_STEP - 0.0002, south + 0.0007),
         kind="school",
     )
     walk = Street(
         "Pond Walk",
-        ((lon - 1.8 * AVENUE_STEP, park_south + 0.0003), (lon - 0.3 * AVENUE_STEP, north - 0.0005)),
+        (
+            (avenue - 1.8 * AVENUE_STEP, park_south + 0.0003),
+            (avenue - 0.3 * AVENUE_STEP, north - 0.0005),
+        ),
         "path",
     )
     all_lots = lots(centre)
     street_lats = {street_name(row): lat + row * STREET_STEP for row in ROWS}
-    margin = 0.001
+    # Land a little past the streets, so a map framed on them shows no edge.
+    margin = 0.004
     return StreetPlan(
         name="Alder Park (Doorstep demo)",
         centre=(lat, lon),

@@ -22,9 +22,9 @@ CACHE = "public, max-age=300"
 
 
 def _archive_response(
-    request: Request, settings_state: StateDep, range_header: str | None, if_none_match: str | None
+    request: Request, state: StateDep, range_header: str | None, if_none_match: str | None
 ) -> Response:
-    archive = service.archive(settings_state.settings)
+    archive = service.archive(state.settings)
     headers = {
         "accept-ranges": "bytes",
         "etag": archive.etag,
@@ -59,6 +59,7 @@ def _archive_response(
     responses={
         200: {"content": {"application/vnd.pmtiles": {}}},
         206: {"description": "The bytes asked for", "content": {"application/vnd.pmtiles": {}}},
+        304: {"description": "The copy the browser has (If-None-Match) is current"},
         **responses(404, 416),
     },
 )

@@ -97,19 +97,21 @@ class Nominatim:
                     if len(body) > MAX_ANSWER_BYTES:
                         raise ValueError("the answer is too long")
         except (httpx.HTTPError, ValueError) as err:
-            # The error's text may hold the URL, and the URL the query: name the kind only.
+            # The error's text may hold the URL, and the URL the query: name its kind only, and
+            # chain nothing to the 503 (whose log line would print the cause).
             log.warning("address search failed: %s", type(err).__name__)
-            raise Unavailable(UNAVAILABLE) from err
+            raise Unavailable(UNAVAILABLE) from None
         return _places(bytes(body))
 
 
 def _places(body: bytes) -> list[Place]:
     try:
         answer: Any = json.loads(body)
-    except ValueError as err:
+    except ValueError:
         log.warning("address search answered with something other than JSON")
-        raise Unavailable(UNAVAILABLE) from err
+        raise Unavailable(UNAVAILABLE) from None
     if not isinstance(answer, list):
+        log.warning("address search answered with something other than a list of places")
         raise Unavailable(UNAVAILABLE)
     places: list[Place] = []
     for item in answer[:PLACES_LIMIT]:

@@ -39,7 +39,7 @@ _SPACES = re.compile(r"\s+")
 
 def clean_query(text: str) -> str:
     """The query with its spaces tidied, or InvalidInput if it is empty, too long or not text."""
-    if any(unicodedata.category(char) in {"Cc", "Cf", "Cs"} for char in text):
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs"} and not c.isspace() for c in text):
         raise InvalidInput("an address is plain text, without control characters", field="query")
     tidy = _SPACES.sub(" ", text).strip()
     if not tidy:

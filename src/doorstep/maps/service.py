@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,7 @@ def _attribution(path: Path, header: ArchiveHeader) -> str:
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as packed:
                 raw = packed.read(MAX_METADATA_BYTES + 1)
         metadata = json.loads(raw)
-    except (OSError, EOFError, ValueError):
+    except (OSError, EOFError, ValueError, zlib.error):
         return ""
     given = metadata.get("attribution") if isinstance(metadata, dict) else None
     if not isinstance(given, str):

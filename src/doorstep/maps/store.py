@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from doorstep.maps.models import Place
+from doorstep.platform.folders import private_folder
 from doorstep.settings import Settings
 
 #: The gazetteer the demo writes and the address search reads when no geocoder is configured.
@@ -34,13 +35,16 @@ def gazetteer_path(settings: Settings) -> Path:
 
 
 def write_whole(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` at once: a reader sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace ``path`` with ``data`` at once: a reader sees the old file or the new one.
+
+    As everything Doorstep writes in its data folder, the file is 0600 in a 0700 folder.
+    """
+    private_folder(path.parent)
+    # mkstemp makes the file 0600.
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

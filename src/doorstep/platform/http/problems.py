@@ -84,6 +84,8 @@ async def _respond(request: Request, status: int, body: dict[str, Any]) -> Respo
     headers = {}
     if "retry_after" in body:
         headers["Retry-After"] = str(body["retry_after"])
+    if status == 416 and isinstance(body.get("size"), int):
+        headers["Content-Range"] = f"bytes */{body['size']}"  # RFC 9110 15.5.17
     if wants_html(request):
         from doorstep.platform.http.render import render_error
 
