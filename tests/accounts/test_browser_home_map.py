@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from doorstep.accounts.store import user_by_email
 from doorstep.demo import streets
@@ -124,3 +124,20 @@ def test_home_found_by_a_gazetteer_address(
     assert saved_lon == pytest.approx(place.lon, abs=1e-6)
     assert tracked_page.foreign_requests(live_server.url) == []
     assert tracked_page.policy_violations() == []
+
+
+def test_home_from_the_browsers_location(live_server: LiveServer, browser: Browser) -> None:
+    # The page's Permissions-Policy lets our origin ask; a policy of geolocation=() would make
+    # the browser refuse even with the permission granted, and the field would stay empty.
+    context = browser.new_context(
+        geolocation={"latitude": 45.524012, "longitude": -122.675431}, permissions=["geolocation"]
+    )
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/signup")
+        page.get_by_role("button", name="Use my location").click()
+        home = page.get_by_label(re.compile("^Home location"))
+        expect(home).to_have_value("45.524012, -122.675431")
+        expect(page.get_by_test_id("home-status")).to_contain_text("Your location:")
+    finally:
+        context.close()

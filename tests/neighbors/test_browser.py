@@ -13,6 +13,7 @@ from doorstep.geo.cells import Coordinates
 from doorstep.platform.db import Database
 from tests.browser import SCREENSHOTS, LiveServer, TrackedPage
 from tests.factories import PASSWORD
+from tests.streets import lay_streets, wait_for_streets
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,7 @@ def test_post_read_comment_report_and_moderate(
     live_server: LiveServer, tracked_page: TrackedPage
 ) -> None:
     _accounts(live_server)
+    lay_streets(live_server.settings)
     page = tracked_page.page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
@@ -87,6 +89,8 @@ def test_post_read_comment_report_and_moderate(
     expect(page.get_by_text("A reviewer will look at this post.")).to_be_visible()
     page.goto(live_server.url + "/feed/map")
     expect(page.get_by_test_id("feed-map")).to_be_visible()
+    expect(page.locator("#feed-street-map path.map-cell")).not_to_have_count(0)
+    wait_for_streets(page, "feed-street-map")
     page.screenshot(path=str(SCREENSHOTS / "feed-map.png"), full_page=True)
     page.get_by_test_id("logout").click()
 

@@ -60,6 +60,13 @@
           flavor: prefersDark() ? "dark" : "light",
           lang: "en",
           maxDataZoom: base.max_zoom,
+          // No tile is asked for, or painted as empty land, outside the archive.
+          bounds: base.bounds
+            ? [
+                [base.bounds[1], base.bounds[0]],
+                [base.bounds[3], base.bounds[2]],
+              ]
+            : undefined,
           attribution: escapeHtml(base.attribution || ""),
         })
         .addTo(map);
