@@ -16,7 +16,10 @@ import pytest
 
 from doorstep import doctor
 from doorstep.cli import main
+from doorstep.demo import streets
+from doorstep.demo.run import CENTRE
 from doorstep.errors import ConfigurationError
+from doorstep.maps import service as maps
 from doorstep.media import installed
 from doorstep.platform.db import make_engine
 from doorstep.platform.migrate import migrate
@@ -24,6 +27,7 @@ from doorstep.settings import Environment, Settings
 from tests.browser import free_port
 from tests.conftest import POSTGRES_URL, service_missing
 from tests.mailbox import Mailbox
+from tests.maps.test_geocode import Nominatim, nominatim  # noqa: F401 - the fixture
 
 
 def _settings(tmp_path: Path, **values: Any) -> Settings:
@@ -78,6 +82,8 @@ def test_the_embedded_default_needs_nothing_but_its_migrations(tmp_path: Path) -
         "face model": "ok",
         "object model": "ok",
         "map library": states["map library"][0],
+        "base map": "warn",
+        "address search": "off",
         "mqtt": "off",
         "task queue": "off",
         "email": "off",
@@ -175,3 +181,24 @@ def test_the_command_prints_json_for_programs(
     found = json.loads(capsys.readouterr().out)
     assert [f["part"] for f in found][:4] == ["python", "data folder", "database", "blob store"]
     assert {f["state"] for f in found} <= {"ok", "warn", "off"}
+
+
+def test_the_demo_map_and_an_address_service_are_found(
+    tmp_path: Path,
+    nominatim: Nominatim,  # noqa: F811 - the fixture imported above
+) -> None:
+    settings = _settings(tmp_path, geocoder_url=nominatim.url)
+    maps.write_base_map(settings, streets.plan(CENTRE))
+    states = _states(settings)
+    assert states["base map"][0] == "ok"
+    assert states["address search"][0] == "ok"
+    # The check asked the service about no one: one fixed query, the same every time.
+    [(_, query, _)] = nominatim.requests
+    assert query["q"] == ["Main Street"]
+    nominatim.stop()
+    assert _states(settings)["address search"][0] == "fail"
+    # A file that is not an archive is a warning that says why.
+    settings.base_map_path.write_bytes(b"<html>not a map</html>")
+    [base] = [f for f in doctor.examine(settings) if f.part == "base map"]
+    assert base.state == "warn"
+    assert "PMTiles" in base.seen

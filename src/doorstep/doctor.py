@@ -53,7 +53,7 @@ class Finding:
     def line(self) -> str:
         """The finding as one line of the report."""
         fix = f" — {self.fix}" if self.fix else ""
-        return f"{self.state.upper():<5} {self.part:<14} {self.seen}{fix}"
+        return f"{self.state.upper():<5} {self.part:<15} {self.seen}{fix}"
 
 
 def _python() -> Finding:
@@ -300,6 +300,54 @@ def _maps() -> Finding:
     return Finding("map library", "ok", "installed in Doorstep's own static files")
 
 
+def _base_map(settings: Settings) -> Finding:
+    from doorstep.errors import NotFound
+    from doorstep.maps import service as maps
+
+    found = maps.base_map(settings)
+    if found is not None:
+        zooms = f"zooms {found.min_zoom}-{found.max_zoom}"
+        return Finding("base map", "ok", f"{settings.base_map_path}, {found.tile_type}, {zooms}")
+    try:
+        maps.archive(settings)
+        reason = "cannot be served"
+    except NotFound as err:
+        reason = err.detail
+    return Finding(
+        "base map",
+        "warn",
+        f"{settings.base_map_path}: {reason}; maps show no streets",
+        "drop in an OpenStreetMap extract (README, Maps) or set DOORSTEP_BASE_MAP",
+    )
+
+
+def _address_search(settings: Settings) -> Finding:
+    from doorstep.errors import DoorstepError
+    from doorstep.maps import service as maps
+
+    found = maps.geocoder(settings)
+    if found is None:
+        return Finding(
+            "address search",
+            "off",
+            "homes are placed by a click on the map",
+            "set DOORSTEP_GEOCODER_URL to a Nominatim-compatible service",
+        )
+    if not settings.geocoder_url:
+        return Finding("address search", "ok", "the data folder's gazetteer")
+    try:
+        # A fixed query: the check sends the service nothing about anyone.
+        found.search("Main Street")
+    except DoorstepError as err:
+        return Finding(
+            "address search",
+            "fail",
+            f"{settings.geocoder_url}: {err.detail}",
+            "check DOORSTEP_GEOCODER_URL",
+        )
+    return Finding("address search", "ok", f"{settings.geocoder_url} answers")
+
+
 def examine(settings: Settings) -> list[Finding]:
     """Every finding, in the order a person fixes them."""
     return [
@@ -309,6 +357,8 @@ def examine(settings: Settings) -> list[Finding]:
         _blobs(settings),
         *_models(),
         _maps(),
+        _base_map(settings),
+        _address_search(settings),
         _mqtt(settings),
         _queue(settings),
         _smtp(settings),
