@@ -81,13 +81,15 @@ def parse_header(raw: bytes, size: int) -> ArchiveHeader:
     """Read a PMTiles v3 header from the first bytes of an archive of ``size`` bytes."""
     if len(raw) < HEADER_BYTES:
         raise NotAnArchive(f"{len(raw)} bytes is shorter than a PMTiles header")
+    if raw[:7] != b"PMTiles":
+        raise NotAnArchive("it does not start with 'PMTiles'")
     try:
         header = deserialize_header(raw[:HEADER_BYTES])
     except MagicNumberNotFound as err:
         raise NotAnArchive("it does not start with 'PMTiles'") from err
     except SpecVersionUnsupported as err:
         raise NotAnArchive(f"it is PMTiles version {raw[7]}; only version 3 is read") from err
-    except (ValueError, UnicodeDecodeError) as err:
+    except ValueError as err:
         raise NotAnArchive(f"its header is damaged ({err})") from err
     tile_type = TILE_TYPES.get(header["tile_type"])
     if tile_type is None:
