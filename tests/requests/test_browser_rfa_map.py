@@ -158,8 +158,23 @@ def test_a_drawn_circle_too_large_is_refused_and_a_drawn_polygon_is_sent(
     assert refused.status_code == 422, refused.text
     assert refused.json()["reason"] == "area_too_large"
 
-    # A polygon of about 160 px (540 m) a side, ~0.11 sq mi, replaces the circle and is allowed.
+    # A polygon of the right size across the jurisdiction's southern edge is refused in the page.
     corners = [(-80, -80), (80, -80), (95, 65), (-65, 80)]
+    page.evaluate(
+        "v => DoorstepMap.registry['rfa-map'].setView([45.49, v.lon], v.zoom, {animate: false})",
+        VIEW,
+    )
+    page.get_by_role("button", name="Draw Polygon").click()
+    for dx, dy in [*corners, corners[0]]:
+        _click(page, centre["x"] + dx, centre["y"] + dy)
+    expect(meter).to_contain_text("outside your jurisdiction")
+    expect(meter).to_have_attribute("data-area-ok", "no")
+    page.evaluate(
+        "v => DoorstepMap.registry['rfa-map'].setView([v.lat, v.lon], v.zoom, {animate: false})",
+        VIEW,
+    )
+
+    # The same polygon inside (about 160 px, 540 m, a side: ~0.11 sq mi) replaces it and is allowed.
     page.get_by_role("button", name="Draw Polygon").click()
     for dx, dy in corners:
         _click(page, centre["x"] + dx, centre["y"] + dy)
