@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -147,6 +149,31 @@ def test_each_route_has_its_own_body_limit(settings: Settings) -> None:
         )
         assert login.status_code == 413
         assert "1 MiB" in login.json()["detail"]
+
+        # A detailed jurisdiction (3 areas of 19,000 positions, about 2.5 MiB of JSON) is not
+        # refused for its size: its route allows what 100,000 positions need.
+        def area(west: float) -> list[list[list[float]]]:
+            ring = [
+                [
+                    round(west + 0.05 * math.cos(2 * math.pi * i / 19_000), 12),
+                    round(45.5231 + 0.05 * math.sin(2 * math.pi * i / 19_000), 12),
+                ]
+                for i in range(19_000)
+            ]
+            return [[*ring, ring[0]]]
+
+        body = {
+            "name": "Detailed Police",
+            "kind": "law_enforcement",
+            "jurisdiction": {
+                "type": "MultiPolygon",
+                "coordinates": [area(-122.9), area(-122.7), area(-122.5)],
+            },
+            "contact": "records@detailed.example",
+        }
+        assert len(json.dumps(body)) > 2 * 1024 * 1024
+        applied = client.post("/api/v1/agencies", json=body, headers={"x-csrf-token": csrf})
+        assert applied.status_code == 201, applied.text[:300]
 
         def streamed() -> Iterator[bytes]:
             for _ in range(4):

@@ -18,11 +18,20 @@ from doorstep.invitations.schemas import InvitationPending, InvitationSent
 from doorstep.invitations.service import invitation_pending, invitation_sent
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import DbDep, StateDep
+from doorstep.platform.http.middleware import body_limit
 
 router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"])
+#: A jurisdiction may have 100,000 positions (``geo``); written out at full precision, with the
+#: JSON around them, that is up to about 5 MiB.
+JURISDICTION_BODY_BYTES = 6 * 1024 * 1024
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problems.responses(409))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems.responses(409, 413),
+    openapi_extra=body_limit(JURISDICTION_BODY_BYTES),
+)
 def apply(body: AgencyApply, user: CurrentUser, db: DbDep, state: StateDep) -> AgencyPrivate:
     """Apply for an agency; you become its admin once a Doorstep admin verifies it."""
     agency = service.apply(

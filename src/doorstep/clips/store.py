@@ -285,6 +285,8 @@ def latest_readable_clip(db: Session, viewer: User, camera_id: str) -> Clip | No
             Clip.e2e.is_(False),
             Clip.snapshot_size > 0,
             Clip.wrapped_key.is_not(None),
+            # An expired clip is gone for its owner at once, whenever the sweep shreds it.
+            Clip.expires_at > utcnow(),
         )
         .order_by(Clip.started_at.desc())
         .limit(1)

@@ -64,7 +64,8 @@ TTL = {
 }
 PRIORITY = {
     Kind.RING: Priority.RING,
-    Kind.ANSWERED: Priority.RING,
+    # Behind every ring: the outbox's ring lane takes only rings from the head of the queue.
+    Kind.ANSWERED: Priority.TEST,
     Kind.TEST: Priority.TEST,
     Kind.RFA: Priority.NOTICE,
     Kind.DISCLOSURE: Priority.NOTICE,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts import service as accounts
 from doorstep.accounts import service_email, service_targets
-from doorstep.notify.rules import push_for
+from doorstep.notify.rules import Kind, push_for
 from doorstep.platform.mail import Letter
 from doorstep.platform.queue.core import send_after_commit
 from doorstep.platform.types import utcnow
@@ -43,9 +43,15 @@ def is_legal_notice(event: dict[str, Any]) -> bool:
 
 
 def notice_text(event: dict[str, Any], now: str) -> tuple[str, str] | None:
-    """The title and line an Apprise target gets for an event: those of its push, if it has one."""
+    """The title and line an Apprise target gets for an event: those of its push, if it has one.
+
+    Not for a ring someone answered: a push replaces the ring's notification under its tag, but
+    a text message or a chat line cannot be taken back, so it would only be a second message.
+    """
     push = push_for(event, now)
-    return None if push is None else (push.title, push.body)
+    if push is None or push.kind is Kind.ANSWERED:
+        return None
+    return (push.title, push.body)
 
 
 def echo(db: Session, account_id: str, event: dict[str, Any]) -> None:
