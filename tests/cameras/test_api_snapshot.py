@@ -96,3 +96,15 @@ def test_an_end_to_end_camera_never_shows_a_still(client: TestClient, clip_bytes
     page = client.get(f"/cameras/{camera['id']}").text
     assert "end-to-end encrypted: Doorstep cannot see its pictures" in page
     assert f"/api/v1/cameras/{camera['id']}/snapshot" not in page
+
+
+def test_an_expired_clip_still_is_never_served_even_before_the_sweep(
+    client: TestClient, clip_bytes: bytes
+) -> None:
+    csrf = resident(client)
+    camera = _camera(client, csrf)
+    token = _pair(client, csrf, camera["id"])
+    # Recorded 31 days ago (an agent that was offline a month): past the 30 days it keeps.
+    late = _upload(client, token, clip_bytes, meta=_started(31 * 24 * 60), jpeg=_jpeg(90))
+    assert late.status_code == 201, late.text
+    assert client.get(f"/api/v1/cameras/{camera['id']}/snapshot").status_code == 404
