@@ -133,9 +133,9 @@ def test_unreachable_parts_fail_each_with_its_fix(
     closed = free_port()
     settings = _settings(
         tmp_path,
-        database_url=f"postgresql://postgres@127.0.0.1:{closed}/test",
-        mqtt_url=f"mqtt://127.0.0.1:{closed}",
-        queue_url=f"redis://127.0.0.1:{closed}/0",
+        database_url=f"postgresql://postgres:DbS3cret@127.0.0.1:{closed}/test?password=QueryS3cret",
+        mqtt_url=f"mqtt://doorstep:MqttS3cret@127.0.0.1:{closed}",
+        queue_url=f"redis://:RedisS3cret@127.0.0.1:{closed}/0",
         smtp_host="127.0.0.1",
         smtp_port=closed,
         smtp_starttls=False,
@@ -152,6 +152,23 @@ def test_unreachable_parts_fail_each_with_its_fix(
         if line.startswith("FAIL"):
             assert " — " in line, line
     assert lines[-1] == "5 part(s) need fixing."
+    as_json = io.StringIO()
+    doctor.main(settings, ["--json"], as_json)
+    for printed in (out.getvalue(), as_json.getvalue()):
+        for secret in ("DbS3cret", "QueryS3cret", "MqttS3cret", "RedisS3cret"):
+            assert secret not in printed
+    assert f"postgresql://postgres@127.0.0.1:{closed}/test?password=%2A%2A%2A" in out.getvalue()
+
+
+def test_a_url_that_cannot_be_read_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    settings = _settings(
+        tmp_path,
+        database_url="postgresql://postgres:pw@127.0.0.1:notaport/test",
+        queue_url="redis://127.0.0.1:notaport/0",
+    )
+    states = _states(settings)
+    assert states["database"][0] == "fail"
+    assert states["task queue"][0] == "fail"
 
 
 def test_a_missing_model_says_how_to_install_it(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import secrets
 import shutil
 import smtplib
@@ -20,11 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import ArgumentError
 
 from doorstep.errors import ConfigurationError
 from doorstep.platform import mail
@@ -82,21 +84,44 @@ def _data_folder(settings: Settings) -> Finding:
     return Finding("data folder", "ok", seen)
 
 
+_SECRET_PARAMETER = re.compile(r"pass|secret|token|key", re.IGNORECASE)
+
+
+def shown(url: str) -> str:
+    """``url`` as the report prints it: no password, nor any parameter that looks like one."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(a URL that cannot be read)"
+    user = f"{parts.username}@" if parts.username else ""
+    query = urlencode(
+        [
+            (name, "***" if _SECRET_PARAMETER.search(name) else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+    )
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, query, ""))
+
+
 def _database(settings: Settings) -> Finding:
-    url = make_url(settings.resolved_database_url)
-    shown = url.render_as_string(hide_password=True)
-    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
-        url = url.update_query_dict({"connect_timeout": str(int(TIMEOUT))})
-    engine = make_engine(url.render_as_string(hide_password=False))
+    where = shown(settings.resolved_database_url)
+    fix = "check DOORSTEP_DATABASE_URL and the server"
+    try:
+        url = make_url(settings.resolved_database_url)
+        if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+            url = url.update_query_dict({"connect_timeout": str(int(TIMEOUT))})
+        engine = make_engine(url.render_as_string(hide_password=False))
+    except (ArgumentError, ValueError):
+        return Finding("database", "fail", f"{where}: not a database URL", fix)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             current = set(MigrationContext.configure(connection).get_current_heads())
     except Exception as err:  # noqa: BLE001 - any driver error is the finding itself
         reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-        return Finding(
-            "database", "fail", f"{shown}: {reason}", "check DOORSTEP_DATABASE_URL and the server"
-        )
+        return Finding("database", "fail", f"{where}: {reason}", fix)
     finally:
         engine.dispose()
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
@@ -104,10 +129,10 @@ def _database(settings: Settings) -> Finding:
         return Finding(
             "database",
             "warn",
-            f"{shown}: not at the latest schema",
+            f"{where}: not at the latest schema",
             "`doorstep migrate` (serve does it too)",
         )
-    return Finding("database", "ok", f"{shown}, schema up to date")
+    return Finding("database", "ok", f"{where}, schema up to date")
 
 
 def _blobs(settings: Settings) -> Finding:
@@ -167,11 +192,19 @@ def _mqtt(settings: Settings) -> Finding:
     try:
         host, port = parse_broker(settings.mqtt_url)
         _mqtt_connect(host, port)
-    except ConfigurationError as err:
-        return Finding("mqtt", "fail", err.detail, "fix DOORSTEP_MQTT_URL")
+    except ConfigurationError:
+        return Finding(
+            "mqtt",
+            "fail",
+            f"{shown(settings.mqtt_url)}: not mqtt://host:port",
+            "fix DOORSTEP_MQTT_URL",
+        )
     except OSError as err:
         return Finding(
-            "mqtt", "fail", f"{settings.mqtt_url}: {err.strerror or err}", "is the broker running?"
+            "mqtt",
+            "fail",
+            f"{shown(settings.mqtt_url)}: {err.strerror or err}",
+            "is the broker running?",
         )
     return Finding("mqtt", "ok", f"{host}:{port} accepted a connection")
 
@@ -197,23 +230,21 @@ def _queue(settings: Settings) -> Finding:
         return Finding(
             "task queue", "off", "jobs run on threads in `doorstep serve`", "set DOORSTEP_QUEUE_URL"
         )
-    parts = urlsplit(settings.queue_url)
+    where = shown(settings.queue_url)
     try:
-        with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=TIMEOUT
-        ) as sock:
+        parts = urlsplit(settings.queue_url)
+        address = (parts.hostname or "127.0.0.1", parts.port or 6379)
+    except ValueError:
+        return Finding("task queue", "fail", f"{where}: not a URL", "fix DOORSTEP_QUEUE_URL")
+    try:
+        with socket.create_connection(address, timeout=TIMEOUT) as sock:
             sock.sendall(b"PING\r\n")
             answer = sock.recv(64)
     except OSError as err:
-        return Finding(
-            "task queue",
-            "fail",
-            f"{parts.hostname}:{parts.port}: {err.strerror or err}",
-            "is Redis running?",
-        )
+        return Finding("task queue", "fail", f"{where}: {err.strerror or err}", "is Redis running?")
     if not answer.startswith((b"+PONG", b"-NOAUTH")):
-        return Finding("task queue", "fail", f"{parts.hostname}: not a Redis server")
-    return Finding("task queue", "ok", f"{parts.hostname}:{parts.port or 6379} answers")
+        return Finding("task queue", "fail", f"{where}: not a Redis server")
+    return Finding("task queue", "ok", f"{where} answers")
 
 
 def _smtp(settings: Settings) -> Finding:
@@ -342,10 +373,10 @@ def _address_search(settings: Settings) -> Finding:
         return Finding(
             "address search",
             "fail",
-            f"{settings.geocoder_url}: {err.detail}",
+            f"{shown(settings.geocoder_url)}: {err.detail}",
             "check DOORSTEP_GEOCODER_URL",
         )
-    return Finding("address search", "ok", f"{settings.geocoder_url} answers")
+    return Finding("address search", "ok", f"{shown(settings.geocoder_url)} answers")
 
 
 def examine(settings: Settings) -> list[Finding]:
