@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -123,6 +124,53 @@ def test_a_camera_token_is_only_for_the_device_routes(
     )
     assert refused.status_code == 403
     assert client.get("/api/v1/turn", headers=headers).status_code == 403
+
+
+def _answered_events(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bool]]:
+    return [(key, event["by_you"]) for key, event in events if event["type"] == "ring_answered"]
+
+
+def test_two_answers_at_once_make_one_answerer(
+    app: FastAPI, client: TestClient, door: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _allow(client, door, True).status_code == 200
+    events = published(app, monkeypatch)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda viewer: (
+                    open_session(viewer[0], viewer[1], door["camera"], door["ring"]).status_code
+                ),
+                [(client, door["csrf"]), (door["bob"], door["bob_csrf"])],
+            )
+        )
+    assert answers == [201, 201]
+    with state_of(app).db.session() as db:
+        ring = db.get(Ring, door["ring"])
+        assert ring is not None
+        first = ring.answered_by
+    # Told once each, and what each was told agrees with who is recorded as answering.
+    owner_id = client.get("/api/v1/me").json()["id"]
+    assert sorted(_answered_events(events)) == sorted(
+        [(owner_id, first == owner_id), (door["bob_id"], first == door["bob_id"])]
+    )
+
+
+def test_a_call_from_an_old_rings_link_does_not_answer_it(
+    app: FastAPI, client: TestClient, door: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with state_of(app).db.session() as db:
+        ring = db.get(Ring, door["ring"])
+        assert ring is not None
+        ring.pressed_at = utcnow() - timedelta(days=2)
+        db.commit()
+    events = published(app, monkeypatch)
+    assert open_session(client, door["csrf"], door["camera"], door["ring"]).status_code == 201
+    assert _answered_events(events) == []
+    with state_of(app).db.session() as db:
+        ring = db.get(Ring, door["ring"])
+        assert ring is not None
+        assert ring.answered_at is None
 
 
 def test_a_household_member_answers_only_once_allowed_and_is_audited(

@@ -174,3 +174,11 @@ def test_the_agent_hears_of_the_mjpeg_page_only_as_news_when_it_says_what_it_bel
     # An agent that does not say is not woken by it (it would ask again at once, forever).
     assert not watched.news(None)
     assert DeviceFeed(sessions=[], ended=["s"], mjpeg=False).news(None)
+
+
+def test_a_ring_is_answered_only_while_it_rings() -> None:
+    pressed = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    assert rules.still_ringing(pressed, pressed + timedelta(seconds=5))
+    assert rules.still_ringing(pressed, pressed + rules.ANSWER_WINDOW)
+    assert not rules.still_ringing(pressed, pressed + rules.ANSWER_WINDOW + timedelta(seconds=1))
+    assert not rules.still_ringing(pressed, pressed - timedelta(seconds=1))

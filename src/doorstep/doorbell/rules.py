@@ -70,6 +70,16 @@ class Access(StrEnum):
 # --- rings --------------------------------------------------------------------------------------
 
 
+#: How long after a press an answer still counts as answering it: as long as its snapshot and
+#: the ringing dialog last. A call opened later from an old ring's link is only a live view.
+ANSWER_WINDOW = timedelta(seconds=SNAPSHOT_SECONDS)
+
+
+def still_ringing(pressed_at: datetime, now: datetime) -> bool:
+    """Whether an answer at ``now`` answers a ring pressed at ``pressed_at``."""
+    return timedelta(0) <= now - pressed_at <= ANSWER_WINDOW
+
+
 def is_new_ring(last_pressed_at: datetime | None, now: datetime) -> bool:
     """Whether a press at ``now`` starts a ring, or belongs to the one pressed at ``last``."""
     # Either way round: a clock stepped back must not make every press a new ring.

@@ -197,9 +197,12 @@ def open_session(
         audio=camera.audio_enabled,
         now=now,
     )
-    if ring is not None and ring.answered_at is None:
-        store.mark_answered(ring, user.id, now)
-        _tell_answered(db, camera, ring, user.id)
+    if ring is not None:
+        # Read again under the camera's lock: of two answers at once, the second sees the first.
+        db.refresh(ring)
+        if ring.answered_at is None and rules.still_ringing(ring.pressed_at, now):
+            store.mark_answered(ring, user.id, now)
+            _tell_answered(db, camera, ring, user.id)
     if access is rules.Access.HOUSEHOLD:
         _audit(db, master_key, user, camera, "live.view", row.id)
     notify_after_commit(db, devices.device_key(camera.id), {"type": "session"})
