@@ -67,6 +67,16 @@
   }
 
   // Why the server would refuse zone ``index`` (its words), or "" when it would not.
+  // Names compare as the server compares them: runs of spaces as one, case folded (upper then
+  // lower case, so "Straße" and "STRASSE" are one name, as Python's casefold makes them).
+  function foldName(name) {
+    return name.split(/\s+/).filter(Boolean).join(" ").toUpperCase().toLowerCase();
+  }
+
+  function sameName(first, second) {
+    return foldName(first) === foldName(second);
+  }
+
   function problem(all, index, label) {
     var zone = all[index];
     var count = zone.points.length;
@@ -81,7 +91,7 @@
       return "Give this detection zone a name before saving.";
     }
     for (var j = 0; j < index; j++) {
-      if (all[j].kind === "detection" && all[j].name.toLowerCase() === zone.name.toLowerCase()) {
+      if (all[j].kind === "detection" && sameName(all[j].name, zone.name)) {
         return "Two detection zones are named \u201c" + zone.name + "\u201d; give each its own name.";
       }
     }
