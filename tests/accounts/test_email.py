@@ -18,7 +18,7 @@ from doorstep.accounts.models import EmailLink
 from doorstep.platform.types import utcnow
 from doorstep.settings import Environment, Settings
 from tests.factories import PASSWORD, bearer, log_in, resident, sign_up
-from tests.mailbox import Mailbox, body_of, link_in
+from tests.mailbox import Mailbox, body_of, confirm_email, link_in
 
 NEW_PASSWORD = "harbour-kettle-77"
 
@@ -180,7 +180,7 @@ def test_a_new_browser_and_a_password_change_are_mailed_to_a_proven_address(
     app: FastAPI, client: TestClient, mailbox: Mailbox
 ) -> None:
     sign_up(client)
-    assert client.get(_path(link_in(mailbox.wait_for(1)[0], "verify"))).status_code == 200
+    assert confirm_email(client, link_in(mailbox.wait_for(1)[0], "verify")).status_code == 200
     log_in(client)  # the account's first browser: no mail
     other = TestClient(app)
     log_in(other)

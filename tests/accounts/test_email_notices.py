@@ -23,7 +23,7 @@ from doorstep.legal.service_disclose import send_due_notices
 from doorstep.platform.types import utcnow
 from doorstep.settings import Environment, Settings
 from tests.legal.test_api import disclose, record, scene
-from tests.mailbox import Mailbox, body_of, link_in
+from tests.mailbox import Mailbox, body_of, confirm_email, link_in
 
 pytestmark = pytest.mark.usefixtures("client")
 
@@ -97,7 +97,7 @@ def test_a_disclosure_is_mailed_to_the_owner_and_sent_to_their_apprise_target(
 ) -> None:
     s = scene(app)
     verify = link_in(mailbox.wait_to("owner@example.org")[0], "verify")
-    assert s.owner.get(urlsplit(verify).path).status_code == 200
+    assert confirm_email(s.owner, verify).status_code == 200
     added = s.owner.post(
         "/account/targets",
         data={"csrf_token": _csrf(s.owner), "url": receiver.url},
@@ -148,7 +148,7 @@ def test_a_notice_held_by_a_non_disclosure_order_is_mailed_when_the_order_ends(
 ) -> None:
     s = scene(app)
     verify = link_in(mailbox.wait_to("owner@example.org")[0], "verify")
-    assert s.owner.get(urlsplit(verify).path).status_code == 200
+    assert confirm_email(s.owner, verify).status_code == 200
     demand = record(s)
     ends = utcnow() + timedelta(days=3)
     ordered = s.reviewer.post(
