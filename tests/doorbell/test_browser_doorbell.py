@@ -467,6 +467,7 @@ def test_the_ring_dialog_is_an_accessible_alert(
 
     # After a first touch the next ring chimes; Ignore dismisses it.
     page.get_by_role("heading", level=1).click()
+    expect(page.get_by_test_id("alerts")).to_have_attribute("data-sound", "running")
     live_server.state.bus.publish(owner, {**ring, "ring_id": "r2"})
     expect(dialog).to_be_visible()
     expect(dialog).to_have_attribute("data-chime", "played")

@@ -25,7 +25,10 @@
   function unlock() {
     var sound = context();
     if (sound && sound.state === "suspended") {
-      sound.resume();
+      // Resuming takes a moment; the alerts region says when a ring can chime.
+      sound.resume().then(function () { region.dataset.sound = sound.state; });
+    } else if (sound) {
+      region.dataset.sound = sound.state;
     }
     try {
       window.sessionStorage.setItem(GESTURE_KEY, "1");
