@@ -141,3 +141,27 @@ def test_home_from_the_browsers_location(live_server: LiveServer, browser: Brows
         expect(page.get_by_test_id("home-status")).to_contain_text("Your location:")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_signup_form_and_its_map_stay_inside_their_card(
+    live_server: LiveServer, tracked_page: TrackedPage, width: int
+) -> None:
+    lay_streets(live_server.settings)
+    page = tracked_page.page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + "/signup")
+    expect(page.get_by_test_id("home-map")).to_be_visible()
+    outside = page.evaluate(
+        """() => {
+            const card = document.querySelector('form.form').closest('.panel');
+            const pad = parseFloat(getComputedStyle(card).paddingRight);
+            const inner = card.getBoundingClientRect().right - pad;
+            const parts = 'input:not([type=hidden]), button, .street-map, .inline-fields';
+            return [...card.querySelectorAll(parts)]
+                .filter(e => e.getBoundingClientRect().right > inner + 1)
+                .map(e => e.id || e.className || e.tagName);
+        }"""
+    )
+    assert outside == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
