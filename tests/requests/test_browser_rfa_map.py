@@ -200,3 +200,57 @@ def test_a_drawn_circle_too_large_is_refused_and_a_drawn_polygon_is_sent(
     expect(page.locator(".street-map")).to_be_visible()
     assert tracked_page.foreign_requests(live_server.url) == []
     assert tracked_page.policy_violations() == []
+
+
+def test_a_drawn_polygon_is_edited_by_dragging_its_corner_and_the_overlays_stay_fixed(
+    live_server: LiveServer, tracked_page: TrackedPage, api_clients: list[httpx.Client]
+) -> None:
+    lay_streets(live_server.settings)
+    verified_agency(live_server, api_clients)
+    page = tracked_page.page
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, "chief@ppb.example")
+    page.goto(live_server.url + "/agency")
+    drawing = page.get_by_test_id("rfa-map")
+    expect(drawing).to_be_visible()
+    drawing.scroll_into_view_if_needed()
+    page.evaluate(
+        "v => DoorstepMap.registry['rfa-map'].setView([v.lat, v.lon], v.zoom, {animate: false})",
+        VIEW,
+    )
+    centre = _point(page, VIEW["lat"], VIEW["lon"])
+    corners = [(-80, -80), (80, -80), (80, 80), (-80, 80)]
+    page.get_by_role("button", name="Draw Polygon").click()
+    for dx, dy in [*corners, corners[0]]:
+        page.mouse.move(0, 0)  # the live measure runs on each move, and the last one after the end
+        _click(page, centre["x"] + dx, centre["y"] + dy)
+    meter = page.get_by_test_id("area-meter")
+    expect(meter).to_have_attribute("data-area-ok", "yes")
+    before_meter = meter.inner_text()
+    field = page.get_by_label(re.compile("GeoJSON Polygon"))
+    before = field.input_value()
+
+    # Only the drawn shape has handles: the jurisdiction and the cells are never editable.
+    editable = page.evaluate(
+        """() => { const found = [];
+            DoorstepMap.registry['rfa-map'].eachLayer(l => {
+                if (l instanceof L.Polygon && l.pm && l.pm.enabled())
+                    found.push(l.options.className);
+            });
+            return found; }"""
+    )
+    assert editable == ["map-drawn"]
+
+    # Dragging the south-east corner (no tool chosen first) grows the area; the fields follow.
+    box = drawing.bounding_box()
+    assert box is not None
+    start = (box["x"] + centre["x"] + 80, box["y"] + centre["y"] + 80)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 30, start[1] + 30, steps=5)
+    page.mouse.up()
+    expect(meter).not_to_have_text(before_meter)
+    assert field.input_value() != before
+    assert json.loads(field.input_value())["type"] == "Polygon"
+    assert not [e for e in errors if "getLatLngs" in e], errors

@@ -115,8 +115,9 @@
     home: { className: "map-home-cell", weight: 2, dashArray: "5 4", fillOpacity: 0.12 },
   };
 
+  // An overlay (a jurisdiction, a cell, a request) is shown, never edited: geoman leaves it alone.
   function polygon(rings, style) {
-    return L.polygon(rings, Object.assign({ interactive: false }, style));
+    return L.polygon(rings, Object.assign({ interactive: false, pmIgnore: true }, style));
   }
 
   /* The overlays a page already shows as SVG, now in degrees over the street map. */
@@ -136,6 +137,7 @@
         // Translucent even where busiest, so the streets under a cell stay readable.
         fillOpacity: Math.min(0.65, (cell.level || 0.4) * 0.6),
         interactive: true,
+        pmIgnore: true,
         className: "map-cell" + (cell.home ? " map-home-cell" : ""),
       });
       var shape = L.polygon(cell.ring, style).addTo(map);

@@ -168,11 +168,16 @@
       }
       shape = layer;
       drawn = byHand;
-      layer.on("pm:change pm:edit pm:drag pm:markerdrag pm:dragend", function () {
+      layer.on("pm:change pm:edit pm:drag pm:markerdrag pm:markerdragend pm:dragend", function () {
         drawn = true;
         fill();
         update();
       });
+      // The shape is editable at once: its corners (a circle's centre and rim) can be dragged
+      // without first finding the edit tool. Only this shape: the overlays ignore geoman.
+      if (layer.pm && map.hasLayer(layer)) {
+        layer.pm.enable({ allowSelfIntersection: false, snappable: false });
+      }
       update();
     }
 
@@ -198,16 +203,21 @@
       working = null;
     });
     map.on("mousemove", function (event) {
-      if (!working || !map.hasLayer(working)) {
+      // The layer being drawn now: by the time the timeout runs the drawing may have ended.
+      var layer = working;
+      if (!layer || !map.hasLayer(layer)) {
         return;
       }
       window.setTimeout(function () {
-        if (working instanceof L.Circle) {
-          if (working.getRadius() > 0) {
-            show(judge(measure(working)));
+        if (!map.hasLayer(layer)) {
+          return;
+        }
+        if (layer instanceof L.Circle) {
+          if (layer.getRadius() > 0) {
+            show(judge(measure(layer)));
           }
-        } else if (working.getLatLngs) {
-          var ring = ringOf(working.getLatLngs()).concat([event.latlng]);
+        } else if (layer.getLatLngs) {
+          var ring = ringOf(layer.getLatLngs()).concat([event.latlng]);
           if (ring.length >= 3) {
             show(judge({ sqMi: M.ringAreaM2(ring) / M.SQ_M_PER_SQ_MI, points: ring }));
           }
