@@ -254,3 +254,23 @@ def test_a_drawn_polygon_is_edited_by_dragging_its_corner_and_the_overlays_stay_
     assert field.input_value() != before
     assert json.loads(field.input_value())["type"] == "Polygon"
     assert not [e for e in errors if "getLatLngs" in e], errors
+
+
+def test_a_refused_request_opens_on_its_reason_focused(
+    live_server: LiveServer, tracked_page: TrackedPage, api_clients: list[httpx.Client]
+) -> None:
+    verified_agency(live_server, api_clients)
+    page = tracked_page.page
+    log_in(page, live_server, "chief@ppb.example")
+    page.goto(live_server.url + "/agency")
+    _fill_case(page)
+    # Typed, not drawn: the page leaves the judgement to the server, which refuses it.
+    page.get_by_label("Centre (latitude, longitude)").fill(f"{HOME['lat']}, {HOME['lon']}")
+    page.get_by_label("Radius in metres").fill("3000")
+    page.get_by_label("Radius in metres").dispatch_event("change")
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_load_state("load")
+    error = page.locator(".alert.error").first
+    expect(error).to_be_visible()
+    expect(error).to_be_focused()
+    expect(error).to_be_in_viewport()

@@ -1,6 +1,25 @@
 // The installable app: every page registers Doorstep's service worker, served from the site's
 // root so that it covers every page. It keeps the offline page and shows pushes; it keeps no
 // footage and no API answers.
+// A form the server refused comes back with its reason (an error summary) that may be far below
+// the top of the page: the page opens on it, focused, so neither eyes nor a screen reader miss it.
+(function () {
+  "use strict";
+  function focusError() {
+    var error = document.querySelector("[data-focus-on-load]");
+    if (!error) {
+      return;
+    }
+    error.focus({ preventScroll: true });
+    error.scrollIntoView({ block: "center" });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusError);
+  } else {
+    focusError();
+  }
+})();
+
 (function () {
   "use strict";
   if (!("serviceWorker" in navigator)) {
