@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from doorstep.accounts.roles import Role
 from doorstep.accounts.store import create_user
@@ -274,3 +274,32 @@ def test_a_refused_request_opens_on_its_reason_focused(
     expect(error).to_be_visible()
     expect(error).to_be_focused()
     expect(error).to_be_in_viewport()
+
+
+def test_the_map_controls_take_the_dark_theme(
+    live_server: LiveServer, browser: Browser, api_clients: list[httpx.Client]
+) -> None:
+    verified_agency(live_server, api_clients)
+    context = browser.new_context(color_scheme="dark")
+    try:
+        page = context.new_page()
+        log_in(page, live_server, "chief@ppb.example")
+        page.goto(live_server.url + "/agency")
+        expect(page.get_by_test_id("rfa-map")).to_be_visible()
+        expect(page.get_by_role("button", name="Draw Polygon")).to_be_visible()
+        panel = page.evaluate(
+            "() => getComputedStyle(document.documentElement).getPropertyValue('--panel').trim()"
+        )
+        assert panel == "#1a2329"
+        colours = page.evaluate(
+            """() => ['#rfa-map .leaflet-control-zoom-in',
+                      '#rfa-map .leaflet-buttons-control-button',
+                      '#rfa-map .leaflet-control-attribution']
+                .map(s => getComputedStyle(document.querySelector(s)).backgroundColor)"""
+        )
+        # None is white, nor Leaflet's translucent white: each is dark (every channel low).
+        for colour in colours:
+            channels = [float(c) for c in re.findall(r"[0-9.]+", colour)[:3]]
+            assert max(channels) < 80, colours
+    finally:
+        context.close()
