@@ -303,3 +303,28 @@ def test_the_map_controls_take_the_dark_theme(
             assert max(channels) < 80, colours
     finally:
         context.close()
+
+
+def test_a_wide_jurisdiction_in_the_directory_is_shown_over_streets(
+    live_server: LiveServer, tracked_page: TrackedPage, api_clients: list[httpx.Client]
+) -> None:
+    lay_streets(live_server.settings)
+    verified_agency(live_server, api_clients)
+    page = tracked_page.page
+    page.goto(live_server.url + "/agencies")
+    expect(page.locator("#agency-map-1")).to_be_visible()
+    wait_for_streets(page, "agency-map-1")
+    # The outline (about 9 km across) in a small map is fitted no further out than the base map
+    # has tiles for, so its tiles hold streets: many colours, not one flat grey.
+    colours = page.evaluate(
+        """() => {
+            const seen = new Set();
+            document.querySelectorAll('#agency-map-1 canvas.leaflet-tile').forEach(c => {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                for (let i = 0; i < d.length; i += 4 * 97)
+                    seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+            });
+            return seen.size;
+        }"""
+    )
+    assert colours > 4

@@ -51,7 +51,14 @@
       replaced.setAttribute("hidden", "");
       replaced.style.display = "none";
     }
-    var map = L.map(element, Object.assign({ zoomSnap: 0.25, maxZoom: 19 }, options || {}));
+    var settings = { zoomSnap: 0.25, maxZoom: 19 };
+    if (base && base.tile_type === "mvt" && window.protomapsL) {
+      // protomaps-leaflet draws a 512 px tile from the data one zoom below it (its levelDiff, 1):
+      // under the archive's lowest zoom plus one it finds no tile and paints an empty grey block.
+      // A wide outline (a county's fire district) is fitted no further out than the streets go.
+      settings.minZoom = Math.min(base.min_zoom + 1, base.max_zoom);
+    }
+    var map = L.map(element, Object.assign(settings, options || {}));
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     if (base && base.tile_type === "mvt" && window.protomapsL) {
       window.protomapsL
