@@ -111,6 +111,10 @@ def test_home_found_by_a_gazetteer_address(
     search.press("Enter")
     found = page.get_by_role("list", name="Addresses found").get_by_role("button")
     expect(found).to_have_count(5)
+    # Elm St has more addresses than the five sent: the page does not claim only five exist.
+    status = page.get_by_test_id("home-status")
+    expect(status).to_contain_text("The first 5 addresses found")
+    expect(status).to_contain_text("type more of the address")
     label = found.first.inner_text()
     place = next(p for p in streets.gazetteer(CENTRE) if p.label == label)
     found.first.click()

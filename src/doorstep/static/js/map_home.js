@@ -129,6 +129,9 @@
       });
     }
 
+    // POST /api/v1/places answers with at most five places, best first.
+    var PLACES_SHOWN = 5;
+
     function runSearch() {
       var query = search.value.trim();
       if (!query) {
@@ -160,6 +163,10 @@
           } else if (places.length === 1) {
             choose(L.latLng(places[0].lat, places[0].lon), 17, places[0].label + ":");
             results.textContent = "";
+          } else if (places.length >= PLACES_SHOWN) {
+            // The server sends at most this many and does not say whether there were more.
+            say("The first " + places.length + " addresses found (up to " + PLACES_SHOWN +
+              " are shown): choose yours, or type more of the address if it is not there.");
           } else {
             say(places.length + " addresses found: choose yours.");
           }
