@@ -51,14 +51,7 @@
       replaced.setAttribute("hidden", "");
       replaced.style.display = "none";
     }
-    var settings = { zoomSnap: 0.25, maxZoom: 19 };
-    if (base && base.tile_type === "mvt" && window.protomapsL) {
-      // protomaps-leaflet draws a 512 px tile from the data one zoom below it (its levelDiff, 1):
-      // under the archive's lowest zoom plus one it finds no tile and paints an empty grey block.
-      // A wide outline (a county's fire district) is fitted no further out than the streets go.
-      settings.minZoom = Math.min(base.min_zoom + 1, base.max_zoom);
-    }
-    var map = L.map(element, Object.assign(settings, options || {}));
+    var map = L.map(element, Object.assign({ zoomSnap: 0.25, maxZoom: 19 }, options || {}));
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     if (base && base.tile_type === "mvt" && window.protomapsL) {
       window.protomapsL
@@ -96,6 +89,17 @@
     }
   }
 
+  /* The lowest zoom at which the base map shows its streets. protomaps-leaflet draws a 512 px
+   * tile from the data one zoom below it (its levelDiff, 1): under the archive's lowest zoom plus
+   * one it finds no tile and paints an empty grey block. A wide outline (a fire district) is
+   * fitted no further out than that; the reader may still zoom out. */
+  function streetsZoom() {
+    if (base && base.tile_type === "mvt" && window.protomapsL) {
+      return Math.min(base.min_zoom + 1, base.max_zoom);
+    }
+    return 0;
+  }
+
   function fit(map, layers, padding) {
     var bounds = null;
     layers.forEach(function (layer) {
@@ -107,7 +111,9 @@
       }
     });
     if (bounds) {
-      map.fitBounds(bounds, { padding: [padding || 16, padding || 16] });
+      var pad = padding || 16;
+      var zoom = map.getBoundsZoom(bounds, false, L.point(2 * pad, 2 * pad));
+      map.setView(bounds.getCenter(), Math.max(zoom, streetsZoom()));
       return true;
     }
     defaultView(map);

@@ -357,7 +357,7 @@
         });
       });
       if (fitView && shown.getLayers().length) {
-        map.fitBounds(shown.getBounds(), { padding: [16, 16] });
+        M.fit(map, [shown]);
       }
     }
 
