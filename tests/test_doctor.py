@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from doorstep import doctor
+from doorstep import doctor, doctor_services
 from doorstep.cli import main
 from doorstep.demo import streets
 from doorstep.demo.run import CENTRE
@@ -129,7 +129,7 @@ def test_every_configured_service_is_reached(tmp_path: Path, relay: int) -> None
 def test_unreachable_parts_fail_each_with_its_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(doctor, "TIMEOUT", 0.5)
+    monkeypatch.setattr(doctor_services, "TIMEOUT", 0.5)
     closed = free_port()
     settings = _settings(
         tmp_path,
