@@ -65,6 +65,9 @@ def test_bad_zones_keep_the_old_settings(client: TestClient) -> None:
     response = client.post(page + "/settings", data=form)
     assert response.status_code == 422
     assert "fractions of the frame" in response.text
+    assert 'name="name" required maxlength="80" value="Renamed"' in response.text
+    assert "0,0 2,0 1,1</textarea>" in response.text
+    assert '<option value="7" selected>' in response.text
     camera = client.get("/api/v1/cameras").json()[0]
     assert camera["name"] == "Porch"
     assert camera["retention_days"] == 30
@@ -84,13 +87,25 @@ def test_settings_are_saved(client: TestClient) -> None:
         "quiet_end": "06:00",
         "retention_days": "90",
     }
-    assert "Settings saved." in client.post(page + "/settings", data=form).text
+    saved = client.post(page + "/settings", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == page + "?saved=1"
+    assert 'role="status">Settings saved.' in client.get(saved.headers["location"]).text
+    assert "Settings saved." not in client.get(page).text
     camera = client.get("/api/v1/cameras").json()[0]
     assert camera["privacy_zones"] == [[[0, 0], [0.3, 0], [0.3, 1], [0, 1]]]
     assert camera["audio_enabled"] is True
     assert camera["alert_mode"] == "objects"
     assert camera["retention_days"] == 90
     assert camera["requests_opt_in"] is False
+
+
+def test_the_settings_address_reloaded_is_the_camera_page(client: TestClient) -> None:
+    resident(client)
+    page = _add(client)
+    response = client.get(page + "/settings", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == page
 
 
 def test_clip_filters_reject_bad_dates(client: TestClient) -> None:
