@@ -108,6 +108,27 @@ def test_the_settings_address_reloaded_is_the_camera_page(client: TestClient) ->
     assert response.headers["location"] == page
 
 
+def test_quiet_hours_are_read_in_the_browser_s_time_zone(client: TestClient) -> None:
+    resident(client)
+    page = _add(client)
+    assert "Quiet hours, in UTC" in client.get(page).text
+    form = {
+        "csrf_token": _csrf(client, page),
+        "name": "Porch",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+        "time_zone": "America/Los_Angeles",
+    }
+    client.post(page + "/settings", data=form)
+    shown = client.get(page).text
+    assert "Quiet hours, in America/Los_Angeles" in shown
+    assert 'name="time_zone" value="America/Los_Angeles"' in shown
+    bad = client.post(page + "/settings", data={**form, "time_zone": "Mars/Olympus"})
+    assert bad.status_code == 422
+    assert "Mars/Olympus" in bad.text
+    assert client.get("/api/v1/cameras").json()[0]["time_zone"] == "America/Los_Angeles"
+
+
 def test_clip_filters_reject_bad_dates(client: TestClient) -> None:
     resident(client)
     assert "No clips" in client.get("/clips").text

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import time
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from doorstep.errors import InvalidInput
 
@@ -123,14 +124,39 @@ def parse_quiet_time(value: str | None, *, field: str) -> str | None:
     return parsed.strftime("%H:%M")
 
 
-def in_quiet_hours(now: time, start: str | None, end: str | None) -> bool:
-    """Whether ``now`` falls in quiet hours, which may run past midnight."""
+#: The longest IANA zone name kept for a camera.
+MAX_ZONE_NAME_LENGTH = 64
+
+
+def check_time_zone(name: str | None) -> str:
+    """An IANA zone name quiet hours are read in (empty: UTC); an unknown one is refused."""
+    name = (name or "").strip() or "UTC"
+    try:
+        if len(name) > MAX_ZONE_NAME_LENGTH:
+            raise ValueError(name)
+        ZoneInfo(name)
+    # ValueError: a name that is not a zone key at all ("../x"); the rest: unknown zones.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as err:
+        raise InvalidInput(
+            f"the time zone {name[:MAX_ZONE_NAME_LENGTH]!r} is not one we know; use an IANA "
+            "name such as America/Los_Angeles, or UTC",
+            field="time_zone",
+        ) from err
+    return name
+
+
+def in_quiet_hours(now: datetime, start: str | None, end: str | None, zone: str = "UTC") -> bool:
+    """Whether the instant ``now`` falls in quiet hours, read on the clock of ``zone``.
+
+    The window may run past midnight; it follows the zone's daylight saving time.
+    """
     if not start or not end:
         return False
+    local = now.astimezone(ZoneInfo(zone)).time() if now.tzinfo else now.time()
     begin, finish = time.fromisoformat(start), time.fromisoformat(end)
     if begin <= finish:
-        return begin <= now < finish
-    return now >= begin or now < finish
+        return begin <= local < finish
+    return local >= begin or local < finish
 
 
 #: The kinds of object a camera's detector reports.
