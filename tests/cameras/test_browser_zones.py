@@ -435,3 +435,24 @@ def test_the_zone_fields_stay_in_their_boxes(
         assert abs(box["x"] - label["x"]) < 1
     finally:
         context.close()
+
+
+def test_a_zone_whose_edges_cross_is_not_saved(
+    live_server: LiveServer, tracked_page: TrackedPage
+) -> None:
+    """The page says a bow tie's edges cross before sending it; the server refuses it too."""
+    page = tracked_page.page
+    camera = _owner_camera(live_server, page)
+    page.goto(live_server.url + f"/cameras/{camera.id}")
+    _draw(page, "motion", [(0.1, 0.1), (0.6, 0.5), (0.6, 0.1), (0.1, 0.3)])
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status").filter(has_text="edges cross; move a point")).to_be_visible()
+    assert _saved(live_server, page, camera)["motion_zones"] == []
+    refused = page.request.patch(
+        live_server.url + f"/api/v1/cameras/{camera.id}",
+        data={"motion_zones": [[[0.1, 0.1], [0.6, 0.5], [0.6, 0.1], [0.1, 0.3]]]},
+        headers={"x-csrf-token": camera.csrf},
+    )
+    assert refused.status == 422
+    assert "edges cross" in refused.text()
+    assert tracked_page.console_errors == []

@@ -95,3 +95,16 @@ def test_quiet_time_must_be_a_time() -> None:
     assert parse_quiet_time("", field="q") is None
     with pytest.raises(InvalidInput):
         parse_quiet_time("25:00", field="q")
+
+
+def test_a_zone_whose_edges_cross_is_refused() -> None:
+    bow_tie = [[0.1, 0.1], [0.6, 0.5], [0.6, 0.1], [0.1, 0.3]]
+    with pytest.raises(InvalidInput, match="edges cross"):
+        check_zones([bow_tie], field="motion_zones")
+    # A concave zone whose edges touch only at their shared corners is fine.
+    arrow = [[0.1, 0.1], [0.5, 0.3], [0.1, 0.5], [0.3, 0.3]]
+    assert check_zones([arrow], field="motion_zones") == [arrow]
+    # A point lying on a far edge is a crossing too.
+    touching = [[0.1, 0.1], [0.5, 0.1], [0.3, 0.1], [0.3, 0.5]]
+    with pytest.raises(InvalidInput):
+        check_zones([touching], field="motion_zones")

@@ -85,10 +85,45 @@ def check_zones(value: Any, *, field: str) -> list[Polygon]:
                     f"zone {number}: x and y are fractions of the frame, from 0 to 1", field=field
                 )
             points.append([x, y])
+        if edges_cross(points):
+            raise InvalidInput(f"zone {number}: the zone's edges cross; move a point", field=field)
         if _polygon_area(points) < 1e-6:
             raise InvalidInput(f"zone {number} has no area", field=field)
         zones.append(points)
     return zones
+
+
+def _turn(a: list[float], b: list[float], c: list[float]) -> float:
+    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+
+def _on_segment(a: list[float], b: list[float], p: list[float]) -> bool:
+    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(a[1], b[1])
+
+
+def _segments_meet(a: list[float], b: list[float], c: list[float], d: list[float]) -> bool:
+    d1, d2, d3, d4 = _turn(c, d, a), _turn(c, d, b), _turn(a, b, c), _turn(a, b, d)
+    if ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4)):
+        return True
+    return (
+        (d1 == 0 and _on_segment(c, d, a))
+        or (d2 == 0 and _on_segment(c, d, b))
+        or (d3 == 0 and _on_segment(a, b, c))
+        or (d4 == 0 and _on_segment(a, b, d))
+    )
+
+
+def edges_cross(points: Polygon) -> bool:
+    """Whether two edges of a closed polygon that are not neighbours meet (a bow tie)."""
+    count = len(points)
+    edges = [(points[i], points[(i + 1) % count]) for i in range(count)]
+    for i in range(count):
+        for j in range(i + 2, count):
+            if i == 0 and j == count - 1:
+                continue  # the first and last edges share the first point
+            if _segments_meet(*edges[i], *edges[j]):
+                return True
+    return False
 
 
 def parse_zone_text(text: str, *, field: str) -> list[Polygon]:
