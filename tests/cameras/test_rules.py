@@ -80,6 +80,8 @@ def test_quiet_hours_are_read_on_the_camera_s_clock_across_daylight_saving() -> 
     # The night of the change: 06:59 PDT is 13:59 UTC (quiet), 07:00 PDT is 14:00 UTC (not).
     assert in_quiet_hours(_utc(8, 13, 59), "22:00", "07:00", la)
     assert not in_quiet_hours(_utc(8, 14, 0), "22:00", "07:00", la)
+    # A naive instant is UTC, still read on the camera's clock.
+    assert in_quiet_hours(datetime(2026, 3, 7, 6, 0), "22:00", "07:00", la)
 
 
 def test_a_camera_s_time_zone_must_be_known() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -187,7 +187,8 @@ def in_quiet_hours(now: datetime, start: str | None, end: str | None, zone: str 
     """
     if not start or not end:
         return False
-    local = now.astimezone(ZoneInfo(zone)).time() if now.tzinfo else now.time()
+    aware = now if now.tzinfo else now.replace(tzinfo=UTC)  # a naive instant is UTC
+    local = aware.astimezone(ZoneInfo(zone)).time()
     begin, finish = time.fromisoformat(start), time.fromisoformat(end)
     if begin <= finish:
         return begin <= local < finish
