@@ -192,3 +192,16 @@ def test_alerts_cannot_be_kept_shorter_than_detections_and_null_means_as_alerts(
     both = _patch(client, owner, camera["id"], retention_days=7, detection_retention_days=None)
     assert both.status_code == 200, both.text
     assert (both.json()["retention_days"], both.json()["detection_retention_days"]) == (7, None)
+
+
+def test_quiet_hours_keep_the_camera_s_time_zone(client: TestClient, owner: str) -> None:
+    camera = _camera(client, owner)
+    assert camera["time_zone"] == "UTC"
+    changed = _patch(client, owner, camera["id"], time_zone="America/Los_Angeles")
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["time_zone"] == "America/Los_Angeles"
+    bad = _patch(client, owner, camera["id"], time_zone="Mars/Olympus")
+    assert bad.status_code == 422
+    assert "time zone" in bad.text
+    export = client.get("/api/v1/cameras").json()[0]
+    assert export["time_zone"] == "America/Los_Angeles"

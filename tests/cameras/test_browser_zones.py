@@ -407,3 +407,52 @@ def test_screenshot_of_zones_drawn_over_a_snapshot(
         )
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_zone_fields_stay_in_their_boxes(
+    live_server: LiveServer, browser: Browser, width: int
+) -> None:
+    """The kind menu stays inside the drawing panel, even on a phone.
+
+    The detection zones' text box is under its label, not beside it.
+    """
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        camera = _owner_camera(live_server, page)
+        page.goto(live_server.url + f"/cameras/{camera.id}")
+        menu = page.locator("#zone-kind").bounding_box()
+        panel = page.locator(".zone-editor").bounding_box()
+        assert menu is not None
+        assert panel is not None
+        assert menu["x"] + menu["width"] <= panel["x"] + panel["width"] + 0.5
+        label = page.locator('label[for="detection_zones"]').bounding_box()
+        box = page.get_by_label("Detection zones").bounding_box()
+        assert label is not None
+        assert box is not None
+        assert box["y"] >= label["y"] + label["height"] - 0.5
+        assert abs(box["x"] - label["x"]) < 1
+    finally:
+        context.close()
+
+
+def test_a_zone_whose_edges_cross_is_not_saved(
+    live_server: LiveServer, tracked_page: TrackedPage
+) -> None:
+    """The page says a bow tie's edges cross before sending it; the server refuses it too."""
+    page = tracked_page.page
+    camera = _owner_camera(live_server, page)
+    page.goto(live_server.url + f"/cameras/{camera.id}")
+    _draw(page, "motion", [(0.1, 0.1), (0.6, 0.5), (0.6, 0.1), (0.1, 0.3)])
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status").filter(has_text="edges cross; move a point")).to_be_visible()
+    assert _saved(live_server, page, camera)["motion_zones"] == []
+    refused = page.request.patch(
+        live_server.url + f"/api/v1/cameras/{camera.id}",
+        data={"motion_zones": [[[0.1, 0.1], [0.6, 0.5], [0.6, 0.1], [0.1, 0.3]]]},
+        headers={"x-csrf-token": camera.csrf},
+    )
+    assert refused.status == 422
+    assert "edges cross" in refused.text()
+    assert tracked_page.console_errors == []

@@ -65,6 +65,9 @@ def test_bad_zones_keep_the_old_settings(client: TestClient) -> None:
     response = client.post(page + "/settings", data=form)
     assert response.status_code == 422
     assert "fractions of the frame" in response.text
+    assert 'name="name" required maxlength="80" value="Renamed"' in response.text
+    assert "0,0 2,0 1,1</textarea>" in response.text
+    assert '<option value="7" selected>' in response.text
     camera = client.get("/api/v1/cameras").json()[0]
     assert camera["name"] == "Porch"
     assert camera["retention_days"] == 30
@@ -84,13 +87,46 @@ def test_settings_are_saved(client: TestClient) -> None:
         "quiet_end": "06:00",
         "retention_days": "90",
     }
-    assert "Settings saved." in client.post(page + "/settings", data=form).text
+    saved = client.post(page + "/settings", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == page + "?saved=1"
+    assert 'role="status">Settings saved.' in client.get(saved.headers["location"]).text
+    assert "Settings saved." not in client.get(page).text
     camera = client.get("/api/v1/cameras").json()[0]
     assert camera["privacy_zones"] == [[[0, 0], [0.3, 0], [0.3, 1], [0, 1]]]
     assert camera["audio_enabled"] is True
     assert camera["alert_mode"] == "objects"
     assert camera["retention_days"] == 90
     assert camera["requests_opt_in"] is False
+
+
+def test_the_settings_address_reloaded_is_the_camera_page(client: TestClient) -> None:
+    resident(client)
+    page = _add(client)
+    response = client.get(page + "/settings", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == page
+
+
+def test_quiet_hours_are_read_in_the_browser_s_time_zone(client: TestClient) -> None:
+    resident(client)
+    page = _add(client)
+    assert "Quiet hours, in UTC" in client.get(page).text
+    form = {
+        "csrf_token": _csrf(client, page),
+        "name": "Porch",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+        "time_zone": "America/Los_Angeles",
+    }
+    client.post(page + "/settings", data=form)
+    shown = client.get(page).text
+    assert "Quiet hours, in America/Los_Angeles" in shown
+    assert 'name="time_zone" value="America/Los_Angeles"' in shown
+    bad = client.post(page + "/settings", data={**form, "time_zone": "Mars/Olympus"})
+    assert bad.status_code == 422
+    assert "Mars/Olympus" in bad.text
+    assert client.get("/api/v1/cameras").json()[0]["time_zone"] == "America/Los_Angeles"
 
 
 def test_clip_filters_reject_bad_dates(client: TestClient) -> None:

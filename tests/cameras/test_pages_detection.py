@@ -106,6 +106,9 @@ def test_mistakes_are_shown_in_the_page_and_change_nothing(client: TestClient) -
         assert response.status_code == 422, fields
         assert message.lower() in response.text.lower(), fields
         assert 'role="alert"' in response.text
+        if "person_dwell" in fields:  # what was typed stays in the form to be corrected
+            assert 'id="person_dwell" name="person_dwell"' in response.text
+            assert f'maxlength="3" value="{fields["person_dwell"]}"' in response.text
     assert client.get("/api/v1/cameras").json()[0] == before
 
 

@@ -673,6 +673,7 @@ TABLE: list[Row] = [
         "login ok 404 404 404 404 404 404",
         _form({"live_view": ""}),
     ),
+    Row("GET", "/cameras/{camera_id}/settings", "login ok 404 404 404 404 404 404"),
     Row(
         "POST",
         "/cameras/{camera_id}/settings",

@@ -121,6 +121,7 @@ def gather(db: Session, keys: Keys, user: User) -> Contents:
             "object_rules": c.object_rules,
             "ignore_stationary": c.ignore_stationary,
             "quiet_hours": {"start": c.quiet_start, "end": c.quiet_end},
+            "time_zone": c.time_zone,
             "audio_enabled": c.audio_enabled,
             "retention_days": c.retention_days,
             "detection_retention_days": c.detection_retention_days,

@@ -46,6 +46,8 @@ class Camera(Base):
     alert_mode: Mapped[str] = mapped_column(String(10), default="all")
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
+    #: The IANA zone quiet hours are read in (the owner's browser's when they saved them).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     #: Days alerts are kept; detections and motion-only clips keep theirs, or this when NULL.
     retention_days: Mapped[int] = mapped_column(Integer, default=30)
     detection_retention_days: Mapped[int | None] = mapped_column(Integer)

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.cameras import service as cameras
+from doorstep.cameras._pages import refused_settings, still_view
 from doorstep.cameras.models import Camera
 from doorstep.cameras.rules import (
     ALERT_MODE_NAMES,
@@ -108,23 +109,6 @@ def add_camera(
     return RedirectResponse(f"/cameras/{camera.id}?added=1", status_code=303)
 
 
-def _still_view(db: DbDep, principal: Principal, camera: Camera) -> dict[str, Any]:
-    """The snapshot zones are drawn over, or why there is none."""
-    still = clips.latest_still(db, principal.user, camera.id)
-    if camera.e2e_enabled:
-        reason = (
-            "This camera is end-to-end encrypted: Doorstep cannot see its pictures, so zones are "
-            "drawn over a blank 16:9 frame. Zones are fractions of the picture, so they land in "
-            "the same place on the camera."
-        )
-    else:
-        reason = (
-            "No snapshot yet: zones are drawn over a blank 16:9 frame until this camera records "
-            "its first clip. Zones are fractions of the picture, so they fit it whatever its size."
-        )
-    return {"still": still, "still_reason": reason}
-
-
 def _camera_page(
     request: Request,
     db: DbDep,
@@ -141,7 +125,7 @@ def _camera_page(
         "retention_choices": RETENTION_CHOICES,
         "server_url": str(request.base_url).rstrip("/"),
         "household": cameras.household(db, principal.user, camera.id),
-        **_still_view(db, principal, camera),
+        **still_view(db, principal, camera),
         **extra,
     }
     return render(request, "camera.html", context, status=status)
@@ -155,7 +139,15 @@ def camera_page(
     if principal is None:
         return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
-    return _camera_page(request, db, principal, camera, added=request.query_params.get("added"))
+    saved = request.query_params.get("saved") == "1"
+    return _camera_page(
+        request,
+        db,
+        principal,
+        camera,
+        added=request.query_params.get("added"),
+        notice="Settings saved." if saved else None,
+    )
 
 
 #: The live page may ask for the microphone (Talk), and only for this origin; every other page
@@ -208,6 +200,7 @@ def camera_settings(
     alert_mode: Annotated[str, Form(max_length=10)] = "all",
     quiet_start: Annotated[str, Form(max_length=5)] = "",
     quiet_end: Annotated[str, Form(max_length=5)] = "",
+    time_zone: Annotated[str, Form(max_length=64)] = "",
     retention_days: Annotated[str, Form(max_length=4)] = "30",
     requests_opt_in: Annotated[str, Form(max_length=5)] = "",
     detection: Annotated[str, Form(max_length=1)] = "",
@@ -236,15 +229,15 @@ def camera_settings(
     if principal is None:
         return login_redirect(request)
     camera = cameras.owned_camera(db, principal.user, camera_id)
+    sent = {
+        "person": (person_mode, person_zones, person_dwell),
+        "vehicle": (vehicle_mode, vehicle_zones, vehicle_dwell),
+        "bicycle": (bicycle_mode, bicycle_zones, bicycle_dwell),
+        "animal": (animal_mode, animal_zones, animal_dwell),
+    }
     try:
         more: dict[str, Any] = {}
         if detection:
-            sent = {
-                "person": (person_mode, person_zones, person_dwell),
-                "vehicle": (vehicle_mode, vehicle_zones, vehicle_dwell),
-                "bicycle": (bicycle_mode, bicycle_zones, bicycle_dwell),
-                "animal": (animal_mode, animal_zones, animal_dwell),
-            }
             more = {
                 "detection_zones": parse_detection_zone_text(detection_zones),
                 "object_rules": rules_from_form(sent),
@@ -260,14 +253,42 @@ def camera_settings(
             "alert_mode": alert_mode,
             "quiet_start": quiet_start,
             "quiet_end": quiet_end,
+            "time_zone": time_zone,
             "retention_days": form_days(retention_days) or -1,
             "requests_opt_in": requests_opt_in == "on",
             **more,
         }
         cameras.save_settings(db, camera, changes)
     except InvalidInput as err:
-        return _camera_page(request, db, principal, camera, status=err.status, error=err)
-    return _camera_page(request, db, principal, camera, notice="Settings saved.")
+        typed = {
+            "name": name,
+            "motion_zones": motion_zones,
+            "privacy_zones": privacy_zones,
+            "audio_enabled": audio_enabled,
+            "alert_mode": alert_mode,
+            "quiet_start": quiet_start,
+            "quiet_end": quiet_end,
+            "retention_days": retention_days,
+            "requests_opt_in": requests_opt_in,
+            "detection_zones": detection_zones,
+            "ignore_stationary": ignore_stationary,
+            "detection_retention_days": detection_retention_days,
+            "motion_retention_days": motion_retention_days,
+        }
+        shown = refused_settings(camera, typed, sent if detection else None)
+        return _camera_page(request, db, principal, camera, status=err.status, error=err, **shown)
+    return RedirectResponse(f"/cameras/{camera.id}?saved=1", status_code=303)
+
+
+@router.get("/cameras/{camera_id}/settings")
+def camera_settings_get(
+    request: Request, principal: OptionalPrincipal, db: DbDep, camera_id: str
+) -> Response:
+    """The settings form's address, reloaded or bookmarked, is the camera's page."""
+    if principal is None:
+        return login_redirect(request)
+    camera = cameras.owned_camera(db, principal.user, camera_id)
+    return RedirectResponse(f"/cameras/{camera.id}", status_code=303)
 
 
 @router.post("/cameras/{camera_id}/household/{user_id}/live-view")

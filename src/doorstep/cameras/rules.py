@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import time
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from doorstep.errors import InvalidInput
 
@@ -84,10 +85,45 @@ def check_zones(value: Any, *, field: str) -> list[Polygon]:
                     f"zone {number}: x and y are fractions of the frame, from 0 to 1", field=field
                 )
             points.append([x, y])
+        if edges_cross(points):
+            raise InvalidInput(f"zone {number}: the zone's edges cross; move a point", field=field)
         if _polygon_area(points) < 1e-6:
             raise InvalidInput(f"zone {number} has no area", field=field)
         zones.append(points)
     return zones
+
+
+def _turn(a: list[float], b: list[float], c: list[float]) -> float:
+    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+
+def _on_segment(a: list[float], b: list[float], p: list[float]) -> bool:
+    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(a[1], b[1])
+
+
+def _segments_meet(a: list[float], b: list[float], c: list[float], d: list[float]) -> bool:
+    d1, d2, d3, d4 = _turn(c, d, a), _turn(c, d, b), _turn(a, b, c), _turn(a, b, d)
+    if ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4)):
+        return True
+    return (
+        (d1 == 0 and _on_segment(c, d, a))
+        or (d2 == 0 and _on_segment(c, d, b))
+        or (d3 == 0 and _on_segment(a, b, c))
+        or (d4 == 0 and _on_segment(a, b, d))
+    )
+
+
+def edges_cross(points: Polygon) -> bool:
+    """Whether two edges of a closed polygon that are not neighbours meet (a bow tie)."""
+    count = len(points)
+    edges = [(points[i], points[(i + 1) % count]) for i in range(count)]
+    for i in range(count):
+        for j in range(i + 2, count):
+            if i == 0 and j == count - 1:
+                continue  # the first and last edges share the first point
+            if _segments_meet(*edges[i], *edges[j]):
+                return True
+    return False
 
 
 def parse_zone_text(text: str, *, field: str) -> list[Polygon]:
@@ -123,14 +159,40 @@ def parse_quiet_time(value: str | None, *, field: str) -> str | None:
     return parsed.strftime("%H:%M")
 
 
-def in_quiet_hours(now: time, start: str | None, end: str | None) -> bool:
-    """Whether ``now`` falls in quiet hours, which may run past midnight."""
+#: The longest IANA zone name kept for a camera.
+MAX_ZONE_NAME_LENGTH = 64
+
+
+def check_time_zone(name: str | None) -> str:
+    """An IANA zone name quiet hours are read in (empty: UTC); an unknown one is refused."""
+    name = (name or "").strip() or "UTC"
+    try:
+        if len(name) > MAX_ZONE_NAME_LENGTH:
+            raise ValueError(name)
+        ZoneInfo(name)
+    # ValueError: a name that is not a zone key at all ("../x"); the rest: unknown zones.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as err:
+        raise InvalidInput(
+            f"the time zone {name[:MAX_ZONE_NAME_LENGTH]!r} is not one we know; use an IANA "
+            "name such as America/Los_Angeles, or UTC",
+            field="time_zone",
+        ) from err
+    return name
+
+
+def in_quiet_hours(now: datetime, start: str | None, end: str | None, zone: str = "UTC") -> bool:
+    """Whether the instant ``now`` falls in quiet hours, read on the clock of ``zone``.
+
+    The window may run past midnight; it follows the zone's daylight saving time.
+    """
     if not start or not end:
         return False
+    aware = now if now.tzinfo else now.replace(tzinfo=UTC)  # a naive instant is UTC
+    local = aware.astimezone(ZoneInfo(zone)).time()
     begin, finish = time.fromisoformat(start), time.fromisoformat(end)
     if begin <= finish:
-        return begin <= now < finish
-    return now >= begin or now < finish
+        return begin <= local < finish
+    return local >= begin or local < finish
 
 
 #: The kinds of object a camera's detector reports.

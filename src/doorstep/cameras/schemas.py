@@ -87,6 +87,9 @@ class CameraUpdate(Strict):
     ] = None
     quiet_start: Annotated[str | None, Field(max_length=5)] = None
     quiet_end: Annotated[str | None, Field(max_length=5)] = None
+    time_zone: Annotated[str | None, Field(max_length=64)] = Field(
+        None, description="IANA zone quiet hours are read in, such as America/Los_Angeles"
+    )
     retention_days: int | None = Field(None, description="Days alerts are kept")
     detection_zones: Annotated[
         list[DetectionZone] | None, Field(max_length=MAX_DETECTION_ZONES)
@@ -123,6 +126,7 @@ class CameraPrivate(BaseModel):
     alert_mode: str
     quiet_start: str | None
     quiet_end: str | None
+    time_zone: str
     retention_days: int
     detection_zones: list[dict[str, Any]]
     object_rules: dict[str, dict[str, Any]] = Field(

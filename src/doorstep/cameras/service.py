@@ -63,6 +63,7 @@ def camera_private(camera: Camera) -> CameraPrivate:
         alert_mode=check_alert_mode(camera.alert_mode),
         quiet_start=camera.quiet_start,
         quiet_end=camera.quiet_end,
+        time_zone=camera.time_zone,
         retention_days=camera.retention_days,
         detection_zones=camera.detection_zones,
         object_rules=rules_for(camera.object_rules),

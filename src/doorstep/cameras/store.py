@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import ApiToken, User
 from doorstep.accounts.roles import Role
 from doorstep.cameras.models import Camera, HouseholdMember, PairingCode
-from doorstep.cameras.rules import check_alert_mode, check_zones, parse_quiet_time, rules_for
+from doorstep.cameras.rules import (
+    check_alert_mode,
+    check_time_zone,
+    check_zones,
+    parse_quiet_time,
+    rules_for,
+)
 from doorstep.cameras.rules_detection import (
     check_detection_zones,
     check_kind_retention,
@@ -175,6 +181,8 @@ def update_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> Cam
         camera.quiet_start = parse_quiet_time(changes["quiet_start"], field="quiet_start")
     if "quiet_end" in changes:
         camera.quiet_end = parse_quiet_time(changes["quiet_end"], field="quiet_end")
+    if "time_zone" in changes:
+        camera.time_zone = check_time_zone(changes["time_zone"])
     if "retention_days" in changes:
         days = changes["retention_days"]
         if days not in RETENTION_CHOICES:

@@ -51,7 +51,7 @@ def _decide(camera: Camera, labels: Sequence[str], objects: Sequence[Mapping[str
         objects=objects,
         object_rules=camera.object_rules,
         ignore_stationary=camera.ignore_stationary,
-        quiet=in_quiet_hours(utcnow().time(), camera.quiet_start, camera.quiet_end),
+        quiet=in_quiet_hours(utcnow(), camera.quiet_start, camera.quiet_end, camera.time_zone),
     )
 
 

@@ -77,12 +77,49 @@
     return foldName(first) === foldName(second);
   }
 
+  // As the server checks it (cameras.rules.edges_cross): two edges that are not neighbours meet.
+  function turn(a, b, c) {
+    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+  }
+
+  function onSegment(a, b, p) {
+    return Math.min(a[0], b[0]) <= p[0] && p[0] <= Math.max(a[0], b[0]) &&
+      Math.min(a[1], b[1]) <= p[1] && p[1] <= Math.max(a[1], b[1]);
+  }
+
+  function segmentsMeet(a, b, c, d) {
+    var d1 = turn(c, d, a), d2 = turn(c, d, b), d3 = turn(a, b, c), d4 = turn(a, b, d);
+    if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) {
+      return true;
+    }
+    return (d1 === 0 && onSegment(c, d, a)) || (d2 === 0 && onSegment(c, d, b)) ||
+      (d3 === 0 && onSegment(a, b, c)) || (d4 === 0 && onSegment(a, b, d));
+  }
+
+  function edgesCross(points) {
+    var count = points.length;
+    for (var i = 0; i < count; i++) {
+      for (var j = i + 2; j < count; j++) {
+        if (i === 0 && j === count - 1) {
+          continue;
+        }
+        if (segmentsMeet(points[i], points[(i + 1) % count], points[j], points[(j + 1) % count])) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   function problem(all, index, label) {
     var zone = all[index];
     var count = zone.points.length;
     if (count < 3) {
       return label + " has " + count + " point" + (count === 1 ? "" : "s") +
         "; a zone needs at least 3. Add points or delete it.";
+    }
+    if (edgesCross(zone.points)) {
+      return label + "’s edges cross; move a point so they don’t.";
     }
     if (zone.kind !== "detection") {
       return "";
