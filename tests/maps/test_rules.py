@@ -10,13 +10,12 @@ from pmtiles import reader as pmtiles_reader
 
 from doorstep.demo import streets
 from doorstep.demo.run import CENTRE
-from doorstep.errors import InvalidInput, RangeNotSatisfiable
+from doorstep.errors import InvalidInput
 from doorstep.maps.rules import (
     NotAnArchive,
     clean_query,
     matches,
     parse_header,
-    parse_range,
     tiles_over,
     words,
 )
@@ -38,16 +37,6 @@ def test_every_word_of_a_query_starts_a_word_of_the_label() -> None:
     assert matches(words("alder, 1234"), label)
     assert not matches(words("1234 birch"), label)
     assert not matches(words("lder"), label)
-
-
-def test_ranges() -> None:
-    assert parse_range(None, 10) is None
-    assert parse_range("bytes=2-4", 10) == (2, 4)
-    assert parse_range("bytes=8-", 10) == (8, 9)
-    assert parse_range("bytes=-3", 10) == (7, 9)
-    for bad in ("bytes=10-", "bytes=4-2", "bytes=-", "bytes=0-1,3-4", "items=0-1"):
-        with pytest.raises(RangeNotSatisfiable):
-            parse_range(bad, 10)
 
 
 def test_tiles_over_a_box_cover_its_corners() -> None:

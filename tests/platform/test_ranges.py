@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from doorstep.errors import RangeNotSatisfiable
 from doorstep.platform.ranges import (
     PLAYBACK_CHUNK,
     Interval,
     add_piece,
     bytes_covered,
     merge,
+    parse_range,
     playback_span,
 )
 
@@ -67,3 +70,17 @@ def test_the_whole_file_is_downloaded_exactly_when_every_byte_left(
     *earlier, piece = inside
     distinct = {byte for first, last in inside for byte in range(first, last + 1)}
     assert add_piece(earlier, piece, size).whole == (len(distinct) == size)
+
+
+def test_one_range_header_is_read_as_inclusive_bounds() -> None:
+    assert parse_range(None, 10, what="the clip") is None
+    assert parse_range("bytes=2-4", 10, what="the clip") == (2, 4)
+    assert parse_range("bytes=8-", 10, what="the clip") == (8, 9)
+    assert parse_range("bytes=-3", 10, what="the clip") == (7, 9)
+    assert parse_range("bytes=5-99", 10, what="the clip") == (5, 9)
+    for bad in ("bytes=10-", "bytes=4-2", "bytes=-", "bytes=0-1,3-4", "items=0-1"):
+        with pytest.raises(RangeNotSatisfiable) as refused:
+            parse_range(bad, 10, what="the base map")
+        assert refused.value.extra == {"size": 10}
+    with pytest.raises(RangeNotSatisfiable, match="the base map has 0 bytes"):
+        parse_range("bytes=0-", 0, what="the base map")

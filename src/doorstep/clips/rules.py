@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
-from doorstep.errors import InvalidInput, RangeNotSatisfiable
+from doorstep.errors import InvalidInput
 
 #: The retention periods an owner may choose, in days.
 RETENTION_CHOICES: tuple[int, ...] = (1, 3, 7, 14, 21, 30, 60, 90, 120, 180)
@@ -56,24 +55,3 @@ def expires_at(recorded_at: datetime, days: int) -> datetime:
 def is_expired(recorded_at: datetime, days: int, now: datetime) -> bool:
     """Return whether a clip is past its retention at ``now``."""
     return _aware(now, "now") >= expires_at(recorded_at, days)
-
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """Parse a single-range ``Range`` header into inclusive bounds; None means the whole clip."""
-    if header is None:
-        return None
-    match = _RANGE.match(header.strip())
-    if match is None or (not match.group(1) and not match.group(2)):
-        raise RangeNotSatisfiable("use one range like 'bytes=0-1023'", extra={"size": size})
-    first, last = match.group(1), match.group(2)
-    if not first:
-        start, end = max(size - int(last), 0), size - 1
-    else:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-    if size == 0 or start > end or start >= size:
-        raise RangeNotSatisfiable(f"the clip has {size} bytes", extra={"size": size})
-    return start, end

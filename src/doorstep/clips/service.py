@@ -19,7 +19,6 @@ from doorstep.clips import _store_timeline as timeline_store
 from doorstep.clips import store
 from doorstep.clips._store_timeline import ClipFields
 from doorstep.clips.models import Clip
-from doorstep.clips.rules import parse_range
 from doorstep.clips.rules_objects import KINDS
 from doorstep.clips.schemas import ClipPage, ClipPublic, ObjectPublic
 from doorstep.clips.service_events import clip_alerts as event_alerts
@@ -29,6 +28,7 @@ from doorstep.errors import NotFound
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.keys import Keys
+from doorstep.platform.ranges import parse_range
 from doorstep.transparency import audit_store as audit
 
 
@@ -262,7 +262,7 @@ def open_video(
 ) -> VideoSpan:
     """The part of the video ``Range`` asks for; a household member's request is audited."""
     clip = store.clip_for_viewer(db, viewer, clip_id)
-    bounds = parse_range(range_header, clip.size)
+    bounds = parse_range(range_header, clip.size, what="the clip")
     start, end = bounds or (0, clip.size - 1)
     action = "clip.download" if download else "clip.view"
     record_access(db, keys, viewer, clip, action, (start, end))

@@ -12,7 +12,6 @@ from fastapi.responses import StreamingResponse
 
 from doorstep.accounts.auth import AgencyUser, CurrentUser, ReviewerUser
 from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS
-from doorstep.clips.rules import parse_range
 from doorstep.errors import Forbidden
 from doorstep.legal import service, service_locker
 from doorstep.legal.schemas import (
@@ -32,6 +31,7 @@ from doorstep.legal.schemas import (
 from doorstep.legal.service_disclose import send_due_notices as send_due_notices
 from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import DbDep, StateDep
+from doorstep.platform.ranges import parse_range
 
 router = APIRouter(prefix="/api/v1", tags=["legal"])
 
@@ -191,7 +191,9 @@ def disclosure_video(
     """
     footage.refuse_download_by_get(download, _download_url(disclosure_id))
     footage.refuse_cross_site(request)
-    bounds = parse_range(range_header, service_locker.disclosure_size(db, user, disclosure_id))
+    bounds = parse_range(
+        range_header, service_locker.disclosure_size(db, user, disclosure_id), what="the clip"
+    )
     copy = service_locker.open_disclosure(
         db, state, user, disclosure_id, download=False, bounds=bounds
     )

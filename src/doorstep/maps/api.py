@@ -10,10 +10,10 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from doorstep.maps import service
-from doorstep.maps.rules import parse_range
 from doorstep.maps.schemas import PlacePublic, PlaceSearch, PlacesPublic
 from doorstep.platform.http.deps import CsrfDep, StateDep
 from doorstep.platform.http.problems import responses
+from doorstep.platform.ranges import parse_range
 
 router = APIRouter(tags=["maps"])
 
@@ -34,7 +34,7 @@ def _archive_response(
     tags = {tag.strip() for tag in (if_none_match or "").split(",")}
     if range_header is None and archive.etag in tags:
         return Response(status_code=304, headers=headers)
-    span = parse_range(range_header, archive.size)
+    span = parse_range(range_header, archive.size, what="the base map")
     start, end = span if span is not None else (0, archive.size - 1)
     headers["content-length"] = str(end - start + 1)
     status = 200

@@ -20,7 +20,7 @@ from pmtiles.tile import (
     deserialize_header,
 )
 
-from doorstep.errors import InvalidInput, RangeNotSatisfiable
+from doorstep.errors import InvalidInput
 
 #: The longest address query accepted, in characters.
 QUERY_MAX_CHARS = 200
@@ -120,27 +120,6 @@ def parse_header(raw: bytes, size: int) -> ArchiveHeader:
         metadata_offset=header["metadata_offset"],
         metadata_length=header["metadata_length"],
     )
-
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """One ``Range: bytes=a-b`` as inclusive bounds in a file of ``size`` bytes; None: all."""
-    if header is None:
-        return None
-    match = _RANGE.match(header.strip())
-    if match is None or (not match.group(1) and not match.group(2)):
-        raise RangeNotSatisfiable("use one range like 'bytes=0-1023'", extra={"size": size})
-    first, last = match.group(1), match.group(2)
-    if not first:
-        start, end = max(size - int(last), 0), size - 1
-    else:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-    if size == 0 or start > end or start >= size:
-        raise RangeNotSatisfiable(f"the base map has {size} bytes", extra={"size": size})
-    return start, end
 
 
 def world_xy(lon: float, lat: float) -> tuple[float, float]:

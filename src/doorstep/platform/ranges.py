@@ -8,8 +8,11 @@ downloaded, whatever the requests were called (invariants I2, I5).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from doorstep.errors import RangeNotSatisfiable
 
 #: One piece of a file: the first and the last byte served, both included.
 Interval = tuple[int, int]
@@ -71,3 +74,28 @@ def playback_span(bounds: Interval | None, size: int) -> Interval:
         return 0, size - 1
     first, last = bounds
     return first, min(last, first + PLAYBACK_CHUNK - 1)
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(header: str | None, size: int, *, what: str) -> Interval | None:
+    """One ``Range: bytes=a-b`` as inclusive bounds in ``what`` of ``size`` bytes; None: all.
+
+    Only one range: a multipart answer is never sent. ``RangeNotSatisfiable`` (416) for a range
+    that is not one, or that lies past the end.
+    """
+    if header is None:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None or (not match.group(1) and not match.group(2)):
+        raise RangeNotSatisfiable("use one range like 'bytes=0-1023'", extra={"size": size})
+    first, last = match.group(1), match.group(2)
+    if not first:
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    if size == 0 or start > end or start >= size:
+        raise RangeNotSatisfiable(f"{what} has {size} bytes", extra={"size": size})
+    return start, end

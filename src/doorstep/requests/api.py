@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Request, status
 from fastapi.responses import StreamingResponse
 
 from doorstep.accounts.auth import CurrentUser
-from doorstep.clips.rules import parse_range
 from doorstep.geo.cells import Coordinates
 from doorstep.platform import ranges as served
 from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import DbDep, StateDep
+from doorstep.platform.ranges import parse_range
 from doorstep.requests import service
 from doorstep.requests.models import EvidenceAction
 from doorstep.requests.rules import RfaDraft, draft_area
@@ -101,7 +101,7 @@ def preview(
     """The clip with bystanders' faces blurred, exactly the redaction the agency would get."""
     clip = service.preview_clip(db, user, rfa_id, clip_id)
     copy = service.redacted_preview(db, state.keys, clip)
-    bounds = parse_range(range_header, copy.size)
+    bounds = parse_range(range_header, copy.size, what="the clip")
     start, end = bounds or (0, copy.size - 1)
     headers = {
         "accept-ranges": "bytes",
@@ -187,7 +187,7 @@ def evidence_video(
     footage.refuse_download_by_get(download, _download_url(share_id))
     footage.refuse_cross_site(request)
     size = service.evidence_size(db, user, share_id)
-    bounds = parse_range(range_header, size)
+    bounds = parse_range(range_header, size, what="the clip")
     span = served.playback_span(bounds, size)
     share, span = service.open_evidence(db, state, user, share_id, EvidenceAction.VIEW, span)
     return footage.copy_response(
