@@ -433,13 +433,27 @@ def _is_cell_centre(lat: float, lon: float) -> bool:
     return False
 
 
+def _is_cell_corner(lat: float, lon: float) -> bool:
+    """Whether the pair is a corner of a public cell (street maps outline the cells they draw)."""
+    for resolution in range(FINEST_PUBLIC_RESOLUTION + 1):
+        cell = h3.latlng_to_cell(lat, lon, resolution)
+        for near in h3.grid_disk(cell, 1):
+            for corner_lat, corner_lon in h3.cell_to_boundary(near):
+                if abs(corner_lat - lat) < 2e-6 and abs(corner_lon - lon) < 2e-6:
+                    return True
+    return False
+
+
 def _fine_positions(text: str) -> list[tuple[float, float]]:
-    """Every lat/lon-looking pair of numbers in ``text`` that is not a public cell centre."""
+    """Every lat/lon-looking pair in ``text`` that is neither a public cell's centre nor corner."""
     pairs = [(float(a), float(b)) for a, b in _PAIR.findall(text)]
     return [
         (lat, lon)
         for lat, lon in pairs
-        if abs(lat) <= 90 and abs(lon) <= 180 and not _is_cell_centre(lat, lon)
+        if abs(lat) <= 90
+        and abs(lon) <= 180
+        and not _is_cell_centre(lat, lon)
+        and not _is_cell_corner(lat, lon)
     ]
 
 
@@ -448,6 +462,10 @@ def test_the_scanner_catches_an_exact_position() -> None:
     centre = h3.cell_to_latlng(h3.latlng_to_cell(45.523612, -122.677144, 8))
     text = f'{{"lat": {round(centre[0], 5)}, "lon": {round(centre[1], 5)}}}'
     assert _fine_positions(text) == []
+    corner = h3.cell_to_boundary(h3.latlng_to_cell(45.523612, -122.677144, 8))[0]
+    assert _fine_positions(f"[{round(corner[0], 6)}, {round(corner[1], 6)}]") == []
+    off = (round(corner[0] + 0.0004, 6), round(corner[1], 6))
+    assert _fine_positions(f"[{off[0]}, {off[1]}]") == [off]
 
 
 def test_no_feed_post_map_or_alert_response_carries_a_finer_position(

@@ -13,22 +13,24 @@ MOMENT = datetime(2026, 1, 15, 17, 30, 5, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("style", "text"),
+    ("style", "text", "stamp"),
     [
-        ("minute", "2026-01-15 17:30 UTC"),
-        ("second", "2026-01-15 17:30:05 UTC"),
-        ("time", "17:30:05 UTC"),
-        ("date", "2026-01-15"),
+        ("minute", "2026-01-15 17:30 UTC", "2026-01-15T17:30Z"),
+        ("second", "2026-01-15 17:30:05 UTC", "2026-01-15T17:30:05Z"),
+        ("time", "17:30:05 UTC", "2026-01-15T17:30:05Z"),
+        ("date", "2026-01-15", "2026-01-15T17:30Z"),
     ],
 )
-def test_a_time_is_said_in_utc_with_the_instant_for_the_browser(style: str, text: str) -> None:
+def test_a_time_is_said_in_utc_with_the_instant_for_the_browser(
+    style: str, text: str, stamp: str
+) -> None:
     tag = time_tag(MOMENT, style)
-    assert tag == f'<time datetime="2026-01-15T17:30:05Z" data-local="{style}">{text}</time>'
+    assert tag == f'<time datetime="{stamp}" data-local="{style}">{text}</time>'
 
 
 def test_an_instant_in_another_offset_is_said_in_utc() -> None:
     eastern = MOMENT.astimezone(timezone(timedelta(hours=-5)))
-    assert 'datetime="2026-01-15T17:30:05Z"' in time_tag(eastern)
+    assert 'datetime="2026-01-15T17:30Z"' in time_tag(eastern)
     assert time_tag("2026-01-15T17:30:05+00:00", "second").endswith(
         ">2026-01-15 17:30:05 UTC</time>"
     )

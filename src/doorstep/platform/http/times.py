@@ -28,6 +28,10 @@ _STYLES = {
 }
 
 
+#: The styles that print seconds; the others carry the instant to the minute.
+_SECONDS = frozenset({"second", "time"})
+
+
 def _utc(value: datetime | str) -> datetime:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     # Doorstep stores aware UTC instants; a naive one (an old row, a string without zone) is UTC.
@@ -43,7 +47,9 @@ def time_tag(value: datetime | str | None, style: str = "minute") -> Markup:
     except ValueError:
         # A stamp read back from a signed record is shown as it was written, never a 500.
         return escape(str(value))
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The instant to the precision the style shows, and no finer: a page says no more than it
+    # prints (two invitations made a second apart read the same, as their dates do).
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ" if style in _SECONDS else "%Y-%m-%dT%H:%MZ")
     text = moment.strftime(_STYLES[style])
     return Markup('<time datetime="{}" data-local="{}">{}</time>').format(
         stamp, style, escape(text)
