@@ -36,6 +36,7 @@ from doorstep.platform.keys import Keys
 from doorstep.platform.scratch import scratch_folder
 from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import service_copies as redaction
+from doorstep.requests.service_provenance import copy_provenance, operator_signing
 from doorstep.transparency import audit_store as audit
 
 # --- the agency's copy ---------------------------------------------------------------------------
@@ -59,6 +60,16 @@ def make_copy(
             preview = redaction.redacted_preview(db, keys, clip)
             pieces = redaction.read_preview(keys, preview, 0, preview.size - 1)
             footage = Footage(pieces, preview.faces_found)
+        provenance = copy_provenance(
+            keys,
+            clip,
+            purpose="disclosure",
+            reference=row.id,
+            scope=row.demand_id or row.emergency_id or row.id,
+            faces_redacted=not unredacted,
+            faces_found=footage.faces_found,
+            lines=lines,
+        )
         sealed = seal_copy(
             footage,
             folder,
@@ -67,6 +78,8 @@ def make_copy(
             target=row.blob_key,
             master_key=keys.master,
             key_context=disclosure_key_context(row.id),
+            provenance=provenance,
+            signing=operator_signing(keys),
         )
     row.sha256 = sealed.sha256
     row.size = sealed.size

@@ -5,6 +5,8 @@ legal disclosure's (``legal.service_disclose``) alike. Redaction is the clip's r
 made once per clip and kept sealed by its owner feature; the caller hands its plaintext over with
 the faces it blurred, or the original clip when a warrant orders the copy unredacted. Plaintext
 only touches ``folder``, a private scratch folder the caller holds for the length of the call.
+Given a ``Provenance``, the copy carries a C2PA manifest signed by the operator
+(``media.provenance``); the hash kept and published is the signed file's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from doorstep.media.provenance import Provenance, SigningIdentity, sign_copy
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import EncryptingReader, new_key, wrap_key
 
@@ -61,11 +64,14 @@ def seal_copy(
     target: str,
     master_key: bytes,
     key_context: bytes,
+    provenance: Provenance | None = None,
+    signing: SigningIdentity | None = None,
 ) -> SealedCopy:
     """Burn ``lines`` into every frame, hash the result and seal it under ``target``.
 
     The copy's key is new and wrapped by the master key with ``key_context`` (the share's or
-    the disclosure's), so destroying the wrapped key shreds the copy.
+    the disclosure's), so destroying the wrapped key shreds the copy. With ``provenance`` and
+    ``signing`` the delivered file is signed: its manifest records what was done to it.
     """
     # Imported here: the codecs load only in the process that makes a copy.
     from doorstep.media.watermark import watermark_file
@@ -73,6 +79,10 @@ def seal_copy(
     source = _write(footage.pieces, folder / "source.mp4")
     delivered = folder / "delivered.mp4"
     watermark_file(source, delivered, lines)
+    if provenance is not None and signing is not None:
+        signed = folder / "signed.mp4"
+        sign_copy(delivered, signed, provenance, signing)
+        delivered = signed
     content_key = new_key()
     with delivered.open("rb") as handle:
         ciphertext_size = blobs.put(target, EncryptingReader(handle, content_key))

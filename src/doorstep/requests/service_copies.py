@@ -34,6 +34,7 @@ from doorstep.platform.scratch import scratch_folder
 from doorstep.platform.types import utcnow
 from doorstep.requests import store
 from doorstep.requests.models import ClipPreview, Share
+from doorstep.requests.service_provenance import copy_provenance, operator_signing
 from doorstep.requests.store import (
     expire_shares,
     is_preparing,
@@ -132,6 +133,17 @@ def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target:
     # Kept even if the copy fails: a retry need not find the faces again.
     db.commit()
     agency, case_number = share.rfa.agency.name, share.rfa.case_number
+    lines = watermark_lines(agency, case_number, share.id)
+    provenance = copy_provenance(
+        keys,
+        clip,
+        purpose="share",
+        reference=share.id,
+        scope=share.rfa_id,
+        faces_redacted=True,
+        faces_found=preview.faces_found,
+        lines=lines,
+    )
     with scratch_folder(keys, "share") as folder:
         pieces = decrypt_stream(
             keys.blobs.open_stream(preview.blob_key), _preview_key(keys, preview)
@@ -139,11 +151,13 @@ def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target:
         return seal_copy(
             Footage(pieces, preview.faces_found),
             folder,
-            lines=watermark_lines(agency, case_number, share.id),
+            lines=lines,
             blobs=keys.blobs,
             target=target,
             master_key=keys.master,
             key_context=share_key_context(share.id),
+            provenance=provenance,
+            signing=operator_signing(keys),
         )
 
 

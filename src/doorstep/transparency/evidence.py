@@ -1,4 +1,11 @@
-"""``doorstep evidence verify FILE``: check a downloaded share against Doorstep's public record."""
+"""``doorstep evidence verify FILE``: check a downloaded copy's signed provenance and public record.
+
+Two checks, both required. The copy's C2PA manifest (``media.provenance``) must be intact, and,
+given the operator's root certificate (``--ca``, printed by ``doorstep evidence ca``), signed
+under it; it says where the copy came from and what was done to it. The file's SHA-256 must be
+one Doorstep published: that covers every byte, including the few boxes a C2PA manifest leaves
+out of its own hash.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +38,28 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_provenance(path: Path, trust_pems: Sequence[str]) -> tuple[int, str]:
+    """Check the copy's C2PA manifest; returns an exit status and what to print."""
+    # Imported here: only checking a copy loads the C2PA library.
+    from doorstep.media.provenance import read_manifest
+
+    found = read_manifest(path, trust_pems)
+    if found.state == "none":
+        return 0, f"{path.name} carries no signed provenance (copies made before it was added)"
+    if not found.intact:
+        return 1, f"NOT VERIFIED: {path.name}'s signed provenance fails: " + "; ".join(
+            found.failures or (found.state,)
+        )
+    copy = found.copy
+    signer = "the operator's certificate" if trust_pems else f"{found.signer}, NOT checked (--ca)"
+    return 0, (
+        f"provenance intact, signed by {signer}: {copy.get('camera')} recorded "
+        f"{copy.get('captured_from')} to {copy.get('captured_to')}; source clip SHA-256 "
+        f"{copy.get('source_sha256')}; done to it: {', '.join(found.actions)}; onward-use terms "
+        f"{copy.get('terms_version')}: {' '.join(copy.get('onward_use_terms') or [])}"
+    )
+
+
 def check(path: Path, client: HttpClient) -> tuple[int, str]:
     """Look a file's SHA-256 up; returns an exit status and what to print."""
     sha256 = file_sha256(path)
@@ -58,16 +87,43 @@ def _parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="check a file's SHA-256 against the record")
     verify.add_argument("file", type=Path, help="the downloaded MP4")
     verify.add_argument("--server", default=DEFAULT_SERVER, help="Doorstep's base URL")
+    verify.add_argument(
+        "--ca",
+        type=Path,
+        action="append",
+        default=[],
+        help="the operator's root certificate (PEM) the signature must chain to",
+    )
+    commands.add_parser("ca", help="print the operator's root certificate (on the server)")
     return parser
+
+
+def _print_ca() -> int:
+    from doorstep.media.provenance import signing_identity
+    from doorstep.settings import Settings
+
+    print(signing_identity(Settings().data_dir).root_pem, end="")
+    return 0
 
 
 def main_evidence(argv: Sequence[str] | None = None, *, http: HttpClient | None = None) -> int:
     """Run ``doorstep evidence``; 0 when the file is a verified share, 1 when it is not."""
     args = _parser().parse_args(argv)
+    if args.command == "ca":
+        return _print_ca()
     path: Path = args.file
     if not path.is_file():
         print(f"no such file: {path}", file=sys.stderr)
         return 2
+    try:
+        trust = [ca.read_text() for ca in args.ca]
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"cannot read the certificate: {err}", file=sys.stderr)
+        return 2
+    signed, said = check_provenance(path, trust)
+    print(said, file=sys.stdout if signed == 0 else sys.stderr)
+    if signed != 0:
+        return signed
     if http is not None:
         status, message = check(path, http)
     else:
