@@ -248,6 +248,36 @@ def test_owners_shared_named_and_anonymously_and_declined(db: Session, seeded: S
     assert first[4:8] == b"ftyp"
 
 
+def test_the_demos_evidence_copy_carries_provenance_a_c2pa_reader_validates(
+    db: Session, seeded: Seeded, client: TestClient, tmp_path: Path
+) -> None:
+    import c2pa
+
+    from doorstep.media.provenance import signing_identity
+    from doorstep.transparency.evidence import main_evidence
+
+    share = db.scalars(select(Share).where(Share.rfa_id == _past_request(db).id)).first()
+    assert share is not None
+    keys = Keys(
+        load_master_key(seeded.settings),
+        make_blob_store(seeded.settings),
+        seeded.settings.data_dir / WORK_FOLDER,
+    )
+    copy = tmp_path / "evidence.mp4"
+    copy.write_bytes(b"".join(read_agency_copy(keys, share, 0, share.size - 1)))
+    root = signing_identity(seeded.settings.data_dir).root_pem
+    settings = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": root}}
+    with (
+        c2pa.Context.from_dict(settings) as context,
+        copy.open("rb") as handle,
+        c2pa.Reader("video/mp4", handle, None, context) as reader,
+    ):
+        assert reader.get_validation_state() == "Trusted"
+    ca = tmp_path / "ca.pem"
+    ca.write_text(root)
+    assert main_evidence(["verify", str(copy), "--ca", str(ca)], http=client) == 0
+
+
 def test_the_agency_downloaded_the_owners_share_and_the_owner_sees_it(
     db: Session, client: TestClient
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from doorstep.accounts.auth import CurrentUser
 from doorstep.geo.cells import Coordinates
@@ -217,6 +217,16 @@ def evidence_download(
         sha256=share.sha256,
         filename=f"doorstep-share-{share.id}.mp4",
     )
+
+
+@router.get(
+    "/evidence/provenance-ca",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def evidence_provenance_ca(state: StateDep) -> PlainTextResponse:
+    """The operator's root certificate (PEM): agency copies' C2PA signatures chain to it."""
+    return PlainTextResponse(service.operator_root(state.keys))
 
 
 @router.get("/evidence/hash/{sha256}")

@@ -52,6 +52,7 @@ from doorstep.requests.service_evidence import (
     locker,
     open_evidence,
 )
+from doorstep.requests.service_provenance import operator_root
 
 __all__ = [
     "DEFAULT_K",
@@ -68,6 +69,7 @@ __all__ = [
     "evidence_hash",
     "evidence_public",
     "evidence_shares",
+    "operator_root",
     "evidence_size",
     "get_request",
     "get_rfa",

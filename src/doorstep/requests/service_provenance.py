@@ -53,3 +53,8 @@ def copy_provenance(
 def operator_signing(keys: Keys) -> SigningIdentity:
     """The operator's signing certificate, kept in the data folder beside the work folder."""
     return signing_identity(keys.scratch.parent)
+
+
+def operator_root(keys: Keys) -> str:
+    """The root certificate (PEM) every agency copy's signature chains to, for verifiers."""
+    return operator_signing(keys).root_pem

@@ -51,7 +51,7 @@ def check_provenance(path: Path, trust_pems: Sequence[str]) -> tuple[int, str]:
             found.failures or (found.state,)
         )
     copy = found.copy
-    signer = "the operator's certificate" if trust_pems else f"{found.signer}, NOT checked (--ca)"
+    signer = "the operator's root certificate" if trust_pems else f"{found.signer}, NOT checked"
     return 0, (
         f"provenance intact, signed by {signer}: {copy.get('camera')} recorded "
         f"{copy.get('captured_from')} to {copy.get('captured_to')}; source clip SHA-256 "
@@ -106,6 +106,25 @@ def _print_ca() -> int:
     return 0
 
 
+def _served_root(client: HttpClient) -> list[str]:
+    """The root certificate the server publishes, when it publishes one."""
+    response = client.get("/api/v1/evidence/provenance-ca")
+    text = str(response.text) if response.status_code == 200 else ""
+    return [text] if "BEGIN CERTIFICATE" in text else []
+
+
+def _check_both(path: Path, client: HttpClient, pinned: list[str]) -> tuple[int, str]:
+    """The signed provenance first (under ``pinned``, else the served root), then the record."""
+    trust = pinned or _served_root(client)
+    signed, said = check_provenance(path, trust)
+    if trust and not pinned and signed == 0:
+        said += " (the root the server serves; pin it with --ca)"
+    if signed != 0:
+        return signed, said
+    status, message = check(path, client)
+    return status, said + "\n" + message
+
+
 def main_evidence(argv: Sequence[str] | None = None, *, http: HttpClient | None = None) -> int:
     """Run ``doorstep evidence``; 0 when the file is a verified share, 1 when it is not."""
     args = _parser().parse_args(argv)
@@ -116,20 +135,16 @@ def main_evidence(argv: Sequence[str] | None = None, *, http: HttpClient | None 
         print(f"no such file: {path}", file=sys.stderr)
         return 2
     try:
-        trust = [ca.read_text() for ca in args.ca]
+        pinned = [ca.read_text() for ca in args.ca]
     except (OSError, UnicodeDecodeError) as err:
         print(f"cannot read the certificate: {err}", file=sys.stderr)
         return 2
-    signed, said = check_provenance(path, trust)
-    print(said, file=sys.stdout if signed == 0 else sys.stderr)
-    if signed != 0:
-        return signed
     if http is not None:
-        status, message = check(path, http)
+        status, message = _check_both(path, http, pinned)
     else:
         try:
             with httpx.Client(base_url=str(args.server).rstrip("/"), timeout=30) as client:
-                status, message = check(path, client)
+                status, message = _check_both(path, client, pinned)
         except httpx.HTTPError as err:
             print(f"cannot reach {args.server}: {err}", file=sys.stderr)
             return 2

@@ -1,0 +1,83 @@
+"""Disclosed copies are signed; end-to-end encrypted clips are never signed server-side."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from doorstep.accounts.roles import Role
+from doorstep.clips.models import Clip
+from doorstep.media import copies
+from doorstep.media.provenance import Provenance, camera_pseudonym
+from doorstep.platform.blobs import LocalBlobStore
+from doorstep.platform.keys import Keys
+from doorstep.platform.types import utcnow
+from doorstep.requests.service_provenance import copy_provenance
+from tests.agencies.test_api import app_state, staff
+from tests.cameras.test_api_devices import _camera, _pair
+from tests.clips.test_api_e2e import _enable, _sealed_upload
+from tests.legal.test_api import scene
+from tests.legal.test_api_emergency import decide, file
+from tests.samples import tiny_clip
+
+pytestmark = pytest.mark.usefixtures("client")
+
+
+def test_end_to_end_encrypted_clips_are_never_signed(
+    app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed: list[Provenance] = []
+    real = copies.sign_copy
+
+    def counting(source: Path, target: Path, provenance: Provenance, identity: object) -> None:
+        signed.append(provenance)
+        real(source, target, provenance, identity)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(copies, "sign_copy", counting)
+    s = scene(app)
+    second, second_csrf = staff(app, "second@doorstep.example", Role.REVIEWER)
+    sealed_camera = _camera(s.owner, s.owner_csrf, name="Sealed porch")
+    token = _pair(s.owner, s.owner_csrf, sealed_camera["id"])
+    key = _enable(s.owner, s.owner_csrf, sealed_camera["id"])
+    uploaded = _sealed_upload(s.owner, token, key, tiny_clip(tmp_path / "c.mp4"), tmp_path)
+    assert uploaded.status_code == 201, uploaded.text
+    request_id = file(s, device_ids=[s.camera_id, sealed_camera["id"]]).json()["id"]
+    decide(s.reviewer, s.reviewer_csrf, request_id, "approve")
+    assert decide(second, second_csrf, request_id, "approve").json()["disclosed"] == 1
+    named = decide(
+        s.reviewer, s.reviewer_csrf, request_id, "disclose", clip_ids=[uploaded.json()["id"]]
+    )
+    assert named.status_code == 422
+    # One signature, for the plain clip's copy; none for the sealed camera's.
+    master = app_state(app).master_key
+    assert [p.camera for p in signed] == [camera_pseudonym(master, request_id, s.camera_id)]
+    assert [(p.purpose, p.faces_redacted) for p in signed] == [("disclosure", True)]
+    assert camera_pseudonym(master, request_id, sealed_camera["id"]) != signed[0].camera
+
+
+def test_no_provenance_is_made_for_an_end_to_end_encrypted_clip(tmp_path: Path) -> None:
+    now = utcnow()
+    clip = Clip(
+        id="c1",
+        camera_id="cam",
+        owner_id="o",
+        started_at=now,
+        ended_at=now + timedelta(seconds=2),
+        content_sha256="00" * 32,
+        e2e=True,
+    )
+    keys = Keys(master=b"m" * 32, blobs=LocalBlobStore(tmp_path), scratch=tmp_path / "work")
+    with pytest.raises(ValueError, match="end-to-end"):
+        copy_provenance(
+            keys,
+            clip,
+            purpose="share",
+            reference="s",
+            scope="r",
+            faces_redacted=True,
+            faces_found=0,
+            lines=[],
+        )
