@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from doorstep.accounts.roles import Role
 from doorstep.clips.models import Clip
-from doorstep.media import copies
+from doorstep.media import provenance
 from doorstep.media.provenance import Provenance, camera_pseudonym
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.keys import Keys
@@ -30,13 +30,13 @@ def test_end_to_end_encrypted_clips_are_never_signed(
     app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     signed: list[Provenance] = []
-    real = copies.sign_copy
+    real = provenance.sign_copy
 
     def counting(source: Path, target: Path, provenance: Provenance, identity: object) -> None:
         signed.append(provenance)
         real(source, target, provenance, identity)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(copies, "sign_copy", counting)
+    monkeypatch.setattr("doorstep.media.copies.sign_copy", counting)
     s = scene(app)
     second, second_csrf = staff(app, "second@doorstep.example", Role.REVIEWER)
     sealed_camera = _camera(s.owner, s.owner_csrf, name="Sealed porch")
