@@ -1,5 +1,7 @@
-"""Legal policy under attack: an unnamed warrant never reaches an indoor camera, and an emergency
-disclosure is never published before its delay (nor before its owners are told).
+"""Legal policy under attack: indoor cameras and the publication of emergency requests.
+
+An unnamed warrant never reaches an indoor camera, and an emergency disclosure is never published
+before its delay (nor before its owners are told).
 """
 
 from __future__ import annotations
