@@ -359,6 +359,7 @@ def test_two_different_reviewers_approved_the_emergency(db: Session) -> None:
     reviewers = {_user(db, REVIEWER).id, _user(db, SECOND_REVIEWER).id}
     assert set(row.approvals) == reviewers
     assert row.state == legal_rules.EmergencyState.OVER.value
+    assert row.category == legal_rules.EmergencyCategory.MISSING_PERSON.value
     disclosed = list(db.scalars(select(Disclosure).where(Disclosure.emergency_id == row.id)))
     assert disclosed
     assert all(d.notified_at is not None for d in disclosed)

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     camera_map_k: Annotated[int, Field(ge=2, le=1000)] = Field(
         5, description="Camera-map cells with fewer cameras than this are suppressed."
     )
+    emergency_publication_delay_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        30, description="Days after its decision an emergency request is published for review."
+    )
     max_upload_mb: Annotated[int, Field(ge=1, le=10_000)] = Field(
         200, description="Largest clip or image upload accepted, in MiB."
     )

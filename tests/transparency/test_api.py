@@ -103,6 +103,8 @@ def test_an_empty_report_is_still_public(client: TestClient) -> None:
     assert client.get("/api/v1/transparency").json() == {
         "periods": [],
         "agencies": {"*": "All agencies"},
+        "emergencies_published": [],
+        "emergency_publication_delay_days": 30,
     }
     assert client.get("/transparency").status_code == 200
 

@@ -42,6 +42,7 @@ def refused_settings(
         "quiet_end": typed["quiet_end"],
         "retention_days": _days(typed["retention_days"]),
         "requests_opt_in": typed["requests_opt_in"] == "on",
+        "indoor": typed.get("indoor") == "on",
         "ignore_stationary": camera.ignore_stationary,
         "detection_retention_days": camera.detection_retention_days,
         "motion_retention_days": camera.motion_retention_days,

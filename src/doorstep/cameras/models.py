@@ -59,6 +59,8 @@ class Camera(Base):
     object_rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ignore_stationary: Mapped[bool] = mapped_column(Boolean, default=True)
     requests_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Inside the home: a legal demand reaches it only by naming it explicitly (legal.rules).
+    indoor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     e2e_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Salt of the passphrase key and a check value; the key itself never reaches the server.
     e2e_salt: Mapped[str | None] = mapped_column(String(64))

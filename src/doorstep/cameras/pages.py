@@ -203,6 +203,7 @@ def camera_settings(
     time_zone: Annotated[str, Form(max_length=64)] = "",
     retention_days: Annotated[str, Form(max_length=4)] = "30",
     requests_opt_in: Annotated[str, Form(max_length=5)] = "",
+    indoor: Annotated[str, Form(max_length=5)] = "",
     detection: Annotated[str, Form(max_length=1)] = "",
     detection_zones: Text = "",
     person_mode: Mode = "",
@@ -256,6 +257,7 @@ def camera_settings(
             "time_zone": time_zone,
             "retention_days": form_days(retention_days) or -1,
             "requests_opt_in": requests_opt_in == "on",
+            "indoor": indoor == "on",
             **more,
         }
         cameras.save_settings(db, camera, changes)
@@ -270,6 +272,7 @@ def camera_settings(
             "quiet_end": quiet_end,
             "retention_days": retention_days,
             "requests_opt_in": requests_opt_in,
+            "indoor": indoor,
             "detection_zones": detection_zones,
             "ignore_stationary": ignore_stationary,
             "detection_retention_days": detection_retention_days,

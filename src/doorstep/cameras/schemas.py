@@ -109,6 +109,9 @@ class CameraUpdate(Strict):
         description="Days motion-only clips are kept, at most as long as alerts; null: as alerts",
     )
     requests_opt_in: bool | None = None
+    indoor: bool | None = Field(
+        None, description="Inside the home: a legal demand reaches it only by naming it explicitly"
+    )
 
 
 class CameraPrivate(BaseModel):
@@ -136,6 +139,7 @@ class CameraPrivate(BaseModel):
     detection_retention_days: int | None
     motion_retention_days: int | None
     requests_opt_in: bool
+    indoor: bool
     e2e_enabled: bool
     e2e_salt: str | None
     e2e_check: str | None

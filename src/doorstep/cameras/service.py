@@ -71,6 +71,7 @@ def camera_private(camera: Camera) -> CameraPrivate:
         detection_retention_days=camera.detection_retention_days,
         motion_retention_days=camera.motion_retention_days,
         requests_opt_in=camera.requests_opt_in,
+        indoor=camera.indoor,
         e2e_enabled=camera.e2e_enabled,
         e2e_salt=camera.e2e_salt,
         e2e_check=camera.e2e_check,

@@ -192,6 +192,8 @@ def update_settings(db: Session, camera: Camera, changes: dict[str, Any]) -> Cam
     _update_detection(camera, changes)
     if "requests_opt_in" in changes:
         camera.requests_opt_in = bool(changes["requests_opt_in"])
+    if "indoor" in changes:
+        camera.indoor = bool(changes["indoor"])
     if changes.get("e2e_enabled") is False and camera.e2e_enabled:
         raise Conflict("end-to-end encryption cannot be turned off for a camera once on")
     camera.config_version += 1

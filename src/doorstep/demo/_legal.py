@@ -20,6 +20,7 @@ from doorstep.demo._story import (
 )
 from doorstep.geo.cells import Coordinates
 from doorstep.legal import service as legal_service
+from doorstep.legal.rules import EmergencyCategory
 from doorstep.legal.schemas import DemandCreate, EmergencyCreate
 from doorstep.platform.http.state import AppState
 from doorstep.requests import service as rfa_service
@@ -84,6 +85,7 @@ def record_emergency(
             window_start=start,
             window_end=end,
             attestation=EMERGENCY_ATTESTATION,
+            category=EmergencyCategory.MISSING_PERSON,
         )
         row = legal_service.file_emergency(db, state, officer, body)
         request_id = row.id

@@ -70,6 +70,8 @@ class LegalDemand(Base):
     window_end: Mapped[datetime | None] = mapped_column()
     covers_footage: Mapped[bool] = mapped_column(Boolean, default=False)
     allows_unredacted: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Indoor cameras the document names explicitly (each also in ``device_ids``).
+    indoor_device_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     recorded_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -90,6 +92,7 @@ class LegalDemand(Base):
             window_end=self.window_end,
             covers_footage=self.covers_footage,
             allows_unredacted=self.allows_unredacted,
+            indoor_named=frozenset(self.indoor_device_ids or ()),
         )
 
 
@@ -121,6 +124,10 @@ class EmergencyRequest(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     case_number: Mapped[str] = mapped_column(String(60))
+    #: The kind of emergency the agency stated (rules.EmergencyCategory), published with it.
+    category: Mapped[str] = mapped_column(
+        String(20), default=rules.EmergencyCategory.OTHER.value, server_default="other"
+    )
     device_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     window_start: Mapped[datetime] = mapped_column()
     window_end: Mapped[datetime] = mapped_column()

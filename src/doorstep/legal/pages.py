@@ -13,6 +13,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.roles import REVIEWERS
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.legal import service, service_locker
+from doorstep.legal.rules import EmergencyCategory
 from doorstep.legal.schemas import REASON_MAX, DemandCreate, EmergencyCreate
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render_for
@@ -37,6 +38,13 @@ def _when(text: str, field: str, time_zone: str) -> datetime | None:
 
 def _ids(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
+
+
+def _category(text: str) -> EmergencyCategory:
+    try:
+        return EmergencyCategory(text)
+    except ValueError as err:
+        raise InvalidInput("choose the kind of emergency from the list", field="category") from err
 
 
 # --- the reviewer console ------------------------------------------------------------------------
@@ -76,6 +84,7 @@ def record_demand(
     document_sha256: Short,
     account_email: Short,
     device_ids: Short = "",
+    indoor_device_ids: Short = "",
     window_start: Short = "",
     window_end: Short = "",
     time_zone: Short = "UTC",
@@ -93,6 +102,7 @@ def record_demand(
         "document_sha256": document_sha256,
         "account_email": account_email,
         "device_ids": device_ids,
+        "indoor_device_ids": indoor_device_ids,
         "window_start": window_start,
         "window_end": window_end,
     }
@@ -111,6 +121,7 @@ def record_demand(
                 window_end=_when(window_end, "window_end", time_zone),
                 covers_footage=kind != "subpoena",
                 allows_unredacted=allows_unredacted,
+                indoor_device_ids=_ids(indoor_device_ids),
             )
             service.record_demand(db, state, reviewer, body)
     except (DoorstepError, ValueError) as err:
@@ -243,7 +254,13 @@ def refuse(
 def _agency_page(
     request: Request, principal: Principal, db: DbDep, *, status: int = 200, **extra: Any
 ) -> Response:
-    context = {**service.agency_desk(db, principal.user), "form": {}, **extra}
+    categories = [category.value for category in EmergencyCategory]
+    context = {
+        **service.agency_desk(db, principal.user),
+        "form": {},
+        "emergency_categories": categories,
+        **extra,
+    }
     return render_for(request, principal, "emergency.html", context, status=status)
 
 
@@ -267,6 +284,7 @@ def file_emergency(
     window_end: Short,
     attestation: Text,
     time_zone: Short = "UTC",
+    category: Short = "other",
 ) -> Response:
     """File an emergency request."""
     if principal is None:
@@ -277,6 +295,7 @@ def file_emergency(
         "window_start": window_start,
         "window_end": window_end,
         "attestation": attestation,
+        "category": category,
     }
     try:
         with db.begin_nested():
@@ -290,6 +309,7 @@ def file_emergency(
                 window_start=start,
                 window_end=end,
                 attestation=attestation,
+                category=_category(category),
             )
             service.file_emergency(db, state, principal.user, body)
     except DoorstepError as err:

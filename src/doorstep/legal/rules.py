@@ -14,6 +14,8 @@ MAX_EMERGENCY_WINDOW = timedelta(hours=6)
 EMERGENCY_NOTICE_LIMIT = timedelta(days=30)
 MIN_ATTESTATION_LENGTH = 20
 APPROVALS_NEEDED = 2
+#: How long after it is decided an emergency request is published for public review, by default.
+EMERGENCY_PUBLICATION_DELAY = timedelta(days=30)
 
 
 class DemandKind(StrEnum):
@@ -44,8 +46,15 @@ class LegalDemand:
     window_end: datetime | None = None
     covers_footage: bool = False
     allows_unredacted: bool = False
+    #: Indoor cameras the demand's document names explicitly; no other indoor camera is reached.
+    indoor_named: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        if not self.indoor_named <= self.device_ids:
+            raise InvalidInput(
+                "an indoor camera the demand names must also be among its devices",
+                field="indoor_device_ids",
+            )
         if not self.account_id.strip():
             raise InvalidInput("a demand names the account it is about", field="account_id")
         if self.kind is DemandKind.SUBPOENA and (self.covers_footage or self.allows_unredacted):
@@ -82,8 +91,14 @@ def check_disclosure(
     clip_start: datetime,
     clip_end: datetime,
     unredacted: bool,
+    *,
+    indoor: bool = False,
 ) -> None:
-    """Refuse (``PolicyRefused``) any clip a legal demand does not reach; return if it does."""
+    """Refuse (``PolicyRefused``) any clip a legal demand does not reach; return if it does.
+
+    ``indoor`` is the camera's flag: an indoor camera is reached only when the demand names it
+    explicitly as one (``indoor_named``), never by a list of devices alone.
+    """
     _aware(clip_start, "clip_start")
     _aware(clip_end, "clip_end")
     if demand.kind is DemandKind.SUBPOENA:
@@ -93,10 +108,20 @@ def check_disclosure(
     _check_scope(
         demand.device_ids, demand.window_start, demand.window_end, device_id, clip_start, clip_end
     )
+    check_indoor(demand, device_id, indoor=indoor)
     if unredacted and not demand.allows_unredacted:
         raise _refuse(
             "footage leaves with faces covered unless the warrant orders unredacted copies",
             "unredacted_not_allowed",
+        )
+
+
+def check_indoor(demand: LegalDemand, device_id: str, *, indoor: bool) -> None:
+    """Refuse footage of an indoor camera the demand does not name explicitly."""
+    if indoor and device_id not in demand.indoor_named:
+        raise _refuse(
+            "this is an indoor camera: only a demand that names it explicitly reaches it",
+            "indoor_not_named",
         )
 
 
@@ -142,6 +167,17 @@ def notice_due(disclosed_at: datetime, order: NonDisclosureOrder | None = None) 
     if order is None or order.ends_at is None:
         return disclosed_at
     return max(disclosed_at, order.ends_at)
+
+
+class EmergencyCategory(StrEnum):
+    """The kind of emergency an agency states when it files; published with the request."""
+
+    THREAT_TO_LIFE = "threat_to_life"
+    MISSING_PERSON = "missing_person"
+    ABDUCTION = "abduction"
+    SERIOUS_INJURY = "serious_injury"
+    FIRE = "fire"
+    OTHER = "other"
 
 
 class EmergencyState(StrEnum):
@@ -267,3 +303,21 @@ def emergency_notice_due(request: EmergencyRequest) -> datetime | None:
     if request.over_at is None:
         return limit
     return min(request.over_at, limit)
+
+
+def emergency_published_at(
+    request: EmergencyRequest, delay: timedelta = EMERGENCY_PUBLICATION_DELAY
+) -> datetime | None:
+    """Return when an emergency request is published for review; ``None`` while it is pending.
+
+    An approved one waits for the delay after approval and never comes before its owners are
+    told; a refused one (nothing disclosed) waits for the delay after it was filed.
+    """
+    if delay < timedelta(0):
+        raise InvalidInput("the publication delay cannot be negative", field="delay")
+    if request.state is EmergencyState.REFUSED:
+        return request.filed_at + delay
+    notice = emergency_notice_due(request)
+    if request.approved_at is None or notice is None:
+        return None
+    return max(request.approved_at + delay, notice)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from doorstep.accounts.schemas import Strict
+from doorstep.legal.rules import EmergencyCategory
 
 #: How long each text a reviewer or an agency writes may be, for forms, API and storage alike.
 COURT_MAX = 200
@@ -31,6 +32,11 @@ class DemandCreate(Strict):
     window_end: datetime | None = None
     covers_footage: bool = False
     allows_unredacted: bool = False
+    indoor_device_ids: Annotated[list[str], Field(max_length=50)] = Field(
+        [],
+        description="Indoor cameras the document names explicitly, each also in device_ids; "
+        "a demand reaches no other indoor camera",
+    )
 
 
 class OrderCreate(Strict):
@@ -60,6 +66,10 @@ class EmergencyCreate(Strict):
     window_start: datetime
     window_end: datetime
     attestation: Annotated[str, Field(max_length=ATTESTATION_MAX)]
+    category: EmergencyCategory = Field(
+        EmergencyCategory.OTHER,
+        description="The kind of emergency, published with the request after its delay",
+    )
 
 
 class RefuseBody(Strict):
@@ -128,6 +138,7 @@ class DemandPublic(BaseModel):
     window_end: datetime | None
     covers_footage: bool
     allows_unredacted: bool
+    indoor_device_ids: list[str]
     recorded_at: datetime
     status: str
     outcome: str | None
@@ -142,6 +153,7 @@ class EmergencyPublic(BaseModel):
     agency_id: str
     agency_name: str
     case_number: str
+    category: str
     device_ids: list[str]
     window_start: datetime
     window_end: datetime
@@ -157,3 +169,15 @@ class EmergencyPublic(BaseModel):
     #: Clips disclosed under it. How many end-to-end encrypted clips fall in its window is told
     #: to nobody: the agency would learn which cameras record, and when, without any disclosure.
     disclosed: int
+
+
+class PublishedEmergency(BaseModel):
+    """An emergency request as published for review once its delay passed: no resident in it."""
+
+    agency_name: str
+    filed_on: str = Field(description="The day it was filed (UTC), YYYY-MM-DD")
+    category: str
+    outcome: str = Field(description="approved (by two reviewers) or refused")
+    reviewers: int = Field(description="How many reviewers decided it")
+    footage_disclosed: bool
+    published_at: datetime

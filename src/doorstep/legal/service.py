@@ -57,6 +57,7 @@ def _record_demand(db: Session, state: AppState, reviewer: User, body: DemandCre
         window_end=body.window_end,
         covers_footage=body.covers_footage,
         allows_unredacted=body.allows_unredacted,
+        indoor_device_ids=body.indoor_device_ids,
     )
     audit.record(
         db,
@@ -72,6 +73,7 @@ def _record_demand(db: Session, state: AppState, reviewer: User, body: DemandCre
             "document_sha256": demand.document_sha256,
             "devices": len(demand.device_ids),
             "allows_unredacted": demand.allows_unredacted,
+            "indoor_named": len(demand.indoor_device_ids or ()),
         },
     )
     return demand
@@ -173,6 +175,7 @@ def file_emergency(
         window_start=body.window_start,
         window_end=body.window_end,
         attestation=body.attestation,
+        category=body.category.value,
     )
     audit.record(
         db,
@@ -180,7 +183,12 @@ def file_emergency(
         "emergency.file",
         actor=member,
         owner_id=None,
-        detail={"emergency": row.id, "agency": agency.name, "case": row.case_number},
+        detail={
+            "emergency": row.id,
+            "agency": agency.name,
+            "case": row.case_number,
+            "category": row.category,
+        },
     )
     return emergency_public(db, row)
 

@@ -254,11 +254,26 @@ def disclose_footage(
     _open(demand)
     rule = demand.rule()
     in_scope = legal.clips_in_scope(db, demand.device_ids, demand.window_start, demand.window_end)
-    chosen = _chosen_clips(db, clip_ids, [c for c in in_scope if c.owner_id == demand.account_id])
+    # "Everything in scope" leaves out indoor cameras the demand does not name; naming one of
+    # their clips is refused below with the reason.
+    reached = [
+        clip
+        for clip in in_scope
+        if clip.owner_id == demand.account_id
+        and (not clip.camera.indoor or clip.camera_id in rule.indoor_named)
+    ]
+    chosen = _chosen_clips(db, clip_ids, reached)
     for clip in chosen:
         if clip.owner_id != demand.account_id:
             rules.check_account_disclosure(rule, clip.owner_id)
-        rules.check_disclosure(rule, clip.camera_id, clip.started_at, clip.ended_at, unredacted)
+        rules.check_disclosure(
+            rule,
+            clip.camera_id,
+            clip.started_at,
+            clip.ended_at,
+            unredacted,
+            indoor=clip.camera.indoor,
+        )
     order = legal.order_for(db, demand.id)
     now = utcnow()
     due = rules.notice_due(

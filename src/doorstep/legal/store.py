@@ -52,6 +52,7 @@ def record_demand(
     window_end: datetime | None,
     covers_footage: bool,
     allows_unredacted: bool,
+    indoor_device_ids: Sequence[str] = (),
 ) -> LegalDemand:
     """Check a demand's scope against the rules and store it."""
     try:
@@ -72,6 +73,7 @@ def record_demand(
         window_end=window_end,
         covers_footage=covers_footage or demand_kind is rules.DemandKind.WARRANT,
         allows_unredacted=allows_unredacted,
+        indoor_named=frozenset(indoor_device_ids),
     )
     if devices:
         owned = set(
@@ -93,6 +95,7 @@ def record_demand(
         window_end=window_end,
         covers_footage=checked.reaches_footage,
         allows_unredacted=checked.allows_unredacted,
+        indoor_device_ids=sorted(checked.indoor_named),
         recorded_by=reviewer.id,
         recorded_at=utcnow(),
     )
@@ -181,8 +184,11 @@ def file_emergency(
     window_start: datetime,
     window_end: datetime,
     attestation: str,
+    category: str = rules.EmergencyCategory.OTHER.value,
 ) -> EmergencyRequest:
     """Check and store an emergency request, waiting for two reviewers."""
+    if category not in set(rules.EmergencyCategory):
+        raise InvalidInput("state the emergency's category from the list", field="category")
     devices = sorted(set(device_ids))
     known = set(db.scalars(select(Camera.id).where(Camera.id.in_(devices)))) if devices else set()
     if known != set(devices):
@@ -198,6 +204,7 @@ def file_emergency(
         case_number=_text(
             case_number, field="case_number", limit=CASE_NUMBER_MAX, what="the case number"
         ),
+        category=category,
         device_ids=devices,
         window_start=checked.window_start,
         window_end=checked.window_end,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from doorstep.legal import service_published as emergencies
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.transparency import service
 from doorstep.transparency.schemas import HeadHistory
@@ -21,8 +22,12 @@ AgencyFilter = Annotated[str | None, Query(max_length=32)]
 
 @router.get("/transparency", response_class=Response)
 def transparency_json(db: DbDep, state: StateDep, agency: AgencyFilter = None) -> Response:
-    """The report per half-year, overall (``*``) and per agency, with agency names (no login)."""
-    body = service.report_json(db, state.settings.camera_map_k, agency)
+    """The report per half-year, overall (``*``) and per agency, with agency names (no login).
+
+    Emergency requests are listed once their publication delay has passed.
+    """
+    published = emergencies.emergencies_report(db, state.settings.emergency_publication_delay_days)
+    body = service.report_json(db, state.settings.camera_map_k, agency, published)
     return Response(body, media_type="application/json")
 
 

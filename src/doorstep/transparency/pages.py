@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from doorstep.accounts.auth import OptionalPrincipal
+from doorstep.legal import service_published as emergencies
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render_for
 from doorstep.transparency import service
@@ -70,6 +71,8 @@ def transparency(
         if row.agency_id != "*"
     ]
     context = {"periods": periods, "per_agency": per_agency, "k": state.settings.camera_map_k}
+    delay = state.settings.emergency_publication_delay_days
+    context |= emergencies.emergencies_report(db, delay)
     return render_for(request, principal, "transparency.html", context)
 
 

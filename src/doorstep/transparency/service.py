@@ -64,10 +64,15 @@ def agency_names(db: Session) -> dict[str, str]:
     return {"*": "All agencies", **names}
 
 
-def report_json(db: Session, k: int, agency_id: str | None) -> str:
-    """The report per half-year, overall (``*``) and per agency, with agency names."""
+def report_json(
+    db: Session, k: int, agency_id: str | None, more: dict[str, Any] | None = None
+) -> str:
+    """The report per half-year, overall (``*``) and per agency, with agency names.
+
+    ``more`` adds other rooms' public sections (published emergency requests, say).
+    """
     rows = json.loads(to_json(report(db, k, agency_id)))
-    body = {"periods": rows, "agencies": agency_names(db)}
+    body = {**(more or {}), "periods": rows, "agencies": agency_names(db)}
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
