@@ -1,4 +1,4 @@
-"""A deletion receipt checks offline, and fails for an edited entry, a wrong key or another proof."""
+"""A deletion receipt checks offline; an edited entry, a wrong key or another proof fail."""
 
 from __future__ import annotations
 

@@ -295,7 +295,7 @@ def latest_snapshot(db: Session, keys: Keys, viewer: User, camera_id: str) -> by
 
 
 def delete_clip(db: Session, keys: Keys, owner: User, clip_id: str) -> int:
-    """Delete one of the owner's clips for good: its key is destroyed; returns its receipt's index."""
+    """Delete one of the owner's clips for good (its key destroyed); returns the receipt's index."""
     store.shred(db, keys, store.clip_for_owner(db, owner, clip_id))
     return receipts.clip_deleted(db, keys.master, owner.id, clip_id)
 

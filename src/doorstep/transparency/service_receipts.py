@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
 from doorstep.transparency import receipts_store
 
 
@@ -32,3 +33,9 @@ def receipt(db: Session, master_key: bytes, owner_id: str, seq: int) -> dict[str
 def mine(db: Session, owner_id: str) -> list[dict[str, Any]]:
     """The owner's deletions with a receipt, newest first."""
     return receipts_store.mine(db, owner_id)
+
+
+def listed_for(user: User) -> list[dict[str, Any]]:
+    """The user's deletions with a receipt, read in the session the user was loaded in."""
+    db = Session.object_session(user)
+    return [] if db is None else receipts_store.mine(db, user.id)
