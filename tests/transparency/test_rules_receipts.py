@@ -107,4 +107,6 @@ def test_explain_says_what_was_deleted_and_whether_the_key_was_pinned() -> None:
     assert "pin one with --key" in explain(text, [])[1]
     assert explain(text, [public_key_for(OTHER_KEY)])[0] == 1
     assert explain("{not json", [PUBLIC])[0] == 2
+    assert explain(json.dumps({**_receipt(), "head": [1]}), [PUBLIC])[0] == 1
+    assert explain(json.dumps({**_receipt(), "proof": ["zz"]}), [PUBLIC])[0] == 1
     assert explain(json.dumps({**_receipt(), "format": "v0"}), [PUBLIC])[0] == 1

@@ -113,7 +113,8 @@ def check_receipt(receipt: Mapping[str, Any], trusted_keys: Sequence[bytes]) -> 
             return ReceiptCheck(what, subject, index, None, None, None)
         if problem is not None:
             return ReceiptCheck(what, subject, index, problem, None, None)
-        assert isinstance(head_data, Mapping)
+        if not isinstance(head_data, Mapping):
+            raise TypeError("the head is not a JSON object")
         head = _head(head_data)
         proof = [bytes.fromhex(str(h)) for h in receipt["proof"]]
     except (KeyError, TypeError, ValueError) as err:
