@@ -58,6 +58,7 @@ from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import api as transparency
 from doorstep.transparency import audit_api as audit
 from doorstep.transparency import pages as transparency_pages
+from doorstep.transparency import receipts_api as receipts
 
 
 def _swagger_assets() -> Path:
@@ -90,6 +91,7 @@ ROUTERS = (
     events.router,
     doorbell.router,
     audit.router,
+    receipts.router,
     agencies.router,
     requests.router,
     legal.router,

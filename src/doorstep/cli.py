@@ -213,6 +213,22 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_receipt(args: argparse.Namespace) -> int:
+    """Check a deletion receipt offline, against the log keys given."""
+    from doorstep.transparency.pins import parse_public_key
+    from doorstep.transparency.rules_receipts import explain
+
+    try:
+        keys = [parse_public_key(key) for key in args.key]
+        text = Path(args.file).read_text()
+    except (DoorstepError, OSError) as err:
+        print(f"doorstep audit receipt: {getattr(err, 'detail', err)}", file=sys.stderr)
+        return 2
+    code, line = explain(text, keys)
+    print(line)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     from doorstep.accounts.roles import Role
@@ -277,6 +293,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--key", help="the log's public key to pin: base64, hex, or a file holding it (or PEM)"
     )
     verify.set_defaults(func=cmd_audit_verify)
+    receipt = audit_sub.add_parser(
+        "receipt",
+        help="check a deletion receipt offline (no network)",
+        description="Check that "
+        "a deletion receipt's entry is in a tree head signed by the log's key.",
+    )
+    receipt.add_argument("file", help="the receipt (JSON) to check")
+    receipt.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="the log's public key "
+        "(base64, hex, or a file holding it); repeat for a key before a change",
+    )
+    receipt.set_defaults(func=cmd_audit_receipt)
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")

@@ -181,7 +181,11 @@ def test_account_forms_change_password_and_delete(app: FastAPI, client: TestClie
         data={"csrf_token": csrf, "password": "brand-new-lantern"},
         follow_redirects=False,
     )
-    assert gone.headers["location"] == "/?deleted=1"
+    # The receipt is handed over on the page itself: nothing is left to fetch it with.
+    assert gone.status_code == 200
+    assert 'data-testid="account-receipt"' in gone.text
+    assert "doorstep-deletion-receipt/v1" in gone.text
+    assert "doorstep_session" not in client.cookies
     assert _users(app) == 0
 
 

@@ -218,6 +218,13 @@ class Row:
     stream: bool = False
 
 
+def _owner_receipt(world: World, _role: str) -> dict[str, Any]:
+    """Point the row at the owner's first deletion receipt (none before the owner deletes)."""
+    listed = world.clients["owner"].get("/api/v1/me/receipts").json()
+    world.ids["receipt_seq"] = str(listed[0]["index"]) if listed else "0"
+    return {}
+
+
 ALL = "ok ok ok ok ok ok ok ok"
 #: Nothing there for anyone (a link that was never sent).
 NONE = "404 404 404 404 404 404 404 404"
@@ -396,6 +403,15 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/audit/proof/inclusion?seq=0&size=1", "ok ok ok ok ok ok ok ok"),
     Row("GET", "/api/v1/audit/proof/consistency?old=1&new=2", "ok ok ok ok ok ok ok ok"),
     Row("GET", "/api/v1/me/audit", "401 ok ok ok ok ok ok ok"),
+    Row("GET", "/api/v1/me/receipts", "401 ok ok ok ok ok ok ok"),
+    Row(
+        "GET",
+        "/api/v1/me/receipts/{seq}",
+        "401 ok 404 404 404 404 404 404",
+        _owner_receipt,
+        phase=2,
+        params={"seq": "receipt_seq"},
+    ),
     Row("GET", "/api/v1/feed", "401 ok ok ok 422 422 422 422"),
     Row("GET", "/api/v1/feed/map", "401 ok ok ok 422 422 422 422"),
     Row("GET", "/api/v1/feed/moderation", "401 403 403 403 403 403 ok ok"),

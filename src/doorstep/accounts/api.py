@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import partial
 
@@ -130,11 +131,15 @@ def change_password(
     )
 
 
-@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/me")
 def delete_me(body: AccountDelete, user: CurrentUser, db: DbDep, state: StateDep) -> Response:
-    """Delete the account and all its data."""
-    accounts.delete_account(db, user, body.password, state.keys)
-    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    """Delete the account and all its data; the body is the deletion's receipt, to keep."""
+    receipt = accounts.delete_account(db, user, body.password, state.keys)
+    response = Response(
+        json.dumps(receipt, indent=2),
+        media_type="application/json",
+        headers={"content-disposition": 'attachment; filename="deletion-receipt-account.json"'},
+    )
     clear_session_cookie(response, state)
     return response
 

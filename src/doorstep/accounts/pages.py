@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Annotated
 from urllib.parse import quote
 
@@ -25,6 +27,7 @@ from doorstep.platform.http.deps import (
     check_anonymous_csrf,
 )
 from doorstep.platform.http.render import render
+from doorstep.transparency import service_receipts as receipts
 
 router = APIRouter(include_in_schema=False)
 
@@ -193,6 +196,7 @@ def account_view(request: Request, principal: OptionalPrincipal, **extra: object
         "email_on": service_email.email_on(settings),
         "targets_on": service_targets.targets_on(settings),
         "targets": service_targets.list_targets(user),
+        "receipts": receipts.listed_for(user),
         **extra,
     }
     return render(request, "account.html", context, status=status, headers=_home_headers())
@@ -290,9 +294,13 @@ def delete_account(
     if principal is None:
         return _see_other("/login")
     try:
-        accounts.delete_account(db, principal.user, password, state.keys)
+        receipt = accounts.delete_account(db, principal.user, password, state.keys)
     except FORM_ERRORS as err:
         return account_view(request, principal, delete_error=err, status=err.status)
-    response = _see_other("/?deleted=1")
+    # The receipt is handed over on this page: the account it could be fetched with is gone.
+    request.state.principal = None
+    text = json.dumps(receipt, indent=2)
+    context = {"receipt_text": text, "receipt_b64": base64.b64encode(text.encode()).decode()}
+    response = render(request, "account_deleted.html", context)
     clear_session_cookie(response, state)
     return response

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from doorstep.geo.cells import Coordinates, public_cell
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import new_id
+from doorstep.transparency import service_receipts as receipts
 
 #: How long a token made on the account page lasts.
 PAGE_TOKEN_LIFETIME = timedelta(days=90)
@@ -167,9 +168,14 @@ def reset_password(
     return SignedIn(user, store.start_session(db, user, state.session_ttl), origin)
 
 
-def delete_account(db: Session, user: User, password: str, keys: Keys) -> None:
-    """Delete the account and all its data, once the password is confirmed."""
+def delete_account(db: Session, user: User, password: str, keys: Keys) -> dict[str, Any]:
+    """Delete the account and all its data, once the password is confirmed; returns the receipt.
+
+    The receipt is all the owner keeps of it: nothing remains to fetch it with later.
+    """
+    owner_id = user.id
     store.delete_account(db, user, password, keys)
+    return receipts.account_deleted(db, keys.master, owner_id)
 
 
 def issue_token(

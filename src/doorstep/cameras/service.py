@@ -38,6 +38,7 @@ from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.bus.mqtt import SharedLive
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
+from doorstep.transparency import service_receipts as receipts
 
 
 def is_online(camera: Camera) -> bool:
@@ -203,6 +204,7 @@ def remove_camera(db: Session, keys: Keys, owner: User, camera_id: str) -> None:
     # The shredded clips are gone; reload the collection so the cascade does not delete them twice.
     db.expire(camera, ["clips"])
     db.delete(camera)
+    receipts.camera_removed(db, keys.master, owner.id, camera_id)
 
 
 def household(db: Session, owner: User, camera_id: str) -> list[HouseholdMemberPublic]:

@@ -30,6 +30,7 @@ from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.keys import Keys
 from doorstep.platform.ranges import parse_range
 from doorstep.transparency import audit_store as audit
+from doorstep.transparency import service_receipts as receipts
 
 
 def clip_public(clip: ClipFields, camera_name: str) -> ClipPublic:
@@ -293,9 +294,10 @@ def latest_snapshot(db: Session, keys: Keys, viewer: User, camera_id: str) -> by
     return data
 
 
-def delete_clip(db: Session, keys: Keys, owner: User, clip_id: str) -> None:
-    """Delete one of the owner's clips for good: its key is destroyed."""
+def delete_clip(db: Session, keys: Keys, owner: User, clip_id: str) -> int:
+    """Delete one of the owner's clips for good (its key destroyed); returns the receipt's index."""
     store.shred(db, keys, store.clip_for_owner(db, owner, clip_id))
+    return receipts.clip_deleted(db, keys.master, owner.id, clip_id)
 
 
 def delete_clips(db: Session, keys: Keys, owner: User, clip_ids: list[str] | None) -> int:
@@ -305,7 +307,9 @@ def delete_clips(db: Session, keys: Keys, owner: User, clip_ids: list[str] | Non
     else:
         chosen = [store.clip_for_owner(db, owner, clip_id) for clip_id in clip_ids]
     for clip in chosen:
+        clip_id = clip.id
         store.shred(db, keys, clip)
+        receipts.clip_deleted(db, keys.master, owner.id, clip_id)
     return len(chosen)
 
 

@@ -47,3 +47,21 @@ class PublishedTreeHead(Base):
     root: Mapped[str] = mapped_column(String(64))
     timestamp: Mapped[datetime] = mapped_column()
     signature: Mapped[str] = mapped_column(String(120))
+
+
+class DeletionReceipt(Base):
+    """What an owner needs to rebuild the receipt of a clip or camera they deleted.
+
+    The nonce stays private: published, it would let anyone who knows a clip's id find the entry
+    of its deletion. An account's receipt is handed over as the account goes and not kept.
+    """
+
+    __tablename__ = "deletion_receipts"
+
+    seq: Mapped[int] = mapped_column(
+        ForeignKey("audit_entries.seq", ondelete="CASCADE"), primary_key=True
+    )
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    what: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(64))
