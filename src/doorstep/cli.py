@@ -262,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
         "agent", help="pair and run the camera agent (doorstep agent pair --help, agent --help)"
     )
 
+    sub.add_parser(
+        "witness", help="cosign a log's checkpoints while it only grows (doorstep witness --help)"
+    )
+
     audit = sub.add_parser("audit", help="the public audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_sub.add_parser(
@@ -320,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from doorstep.media.redact import main_redact
 
         return int(main_redact(args_list[1:]))
+    if args_list[:1] == ["witness"]:
+        from doorstep.witness.cli import main_witness
+
+        return int(main_witness(args_list[1:]))
     if args_list[:1] == ["agent"]:
         from doorstep.agent.cli import main_agent
 

@@ -56,7 +56,8 @@ def test_a_verifier_key_with_a_wrong_id_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "a+b", "name+zz+AQ==", "na me+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"]
+    "bad",
+    ["", "a+b", "name+zz+AQ==", "na me+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"],
 )
 def test_malformed_verifier_keys_are_refused(bad: str) -> None:
     with pytest.raises(InvalidInput):
@@ -76,7 +77,12 @@ def test_a_checkpoint_round_trips_and_is_signed_by_the_log() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["o\n01\nAAAA\n", "o\n1\n" + base64.b64encode(b"short").decode() + "\n", "o\n1\n", "o\n-1\nx\n"],
+    [
+        "o\n01\nAAAA\n",
+        "o\n1\n" + base64.b64encode(b"short").decode() + "\n",
+        "o\n1\n",
+        "o\n-1\nx\n",
+    ],
 )
 def test_malformed_checkpoints_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput):
@@ -96,7 +102,8 @@ def test_a_cosignature_is_timestamped_and_covers_the_text() -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["no blank line\n", "text\n\nnot a signature line\n", "text\n\n\u2014 k !!!\n", "t\x07\n\n"]
+    "data",
+    ["no blank line\n", "text\n\nnot a signature line\n", "text\n\n\u2014 k !!!\n", "t\x07\n\n"],
 )
 def test_malformed_notes_are_refused(data: str) -> None:
     with pytest.raises(InvalidInput):

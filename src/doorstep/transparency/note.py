@@ -246,3 +246,14 @@ def signed_checkpoint(checkpoint: Checkpoint, name: str, private_key: bytes) -> 
     """The checkpoint signed by the log's key ``name``."""
     text = checkpoint.text()
     return Note(text, (sign_note(text, name, private_key),))
+
+
+def add_checkpoint_request(old_size: int, proof: list[bytes], signed_note: str) -> bytes:
+    """The body of a tlog-witness ``POST /add-checkpoint``: old size, proof, blank, checkpoint."""
+    lines = [f"old {old_size}"] + [base64.b64encode(node).decode() for node in proof]
+    return ("\n".join(lines) + "\n\n" + signed_note).encode()
+
+
+def parse_signature_lines(text: str) -> list[Signature]:
+    """The signature lines a witness answers with (a note of no text, so to speak)."""
+    return list(parse_note("x\n\n" + text).signatures)
