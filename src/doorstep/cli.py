@@ -174,6 +174,16 @@ def cmd_new_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_key(_args: argparse.Namespace) -> int:
+    """Print the origin and verifier key of the log's checkpoints (made on first use)."""
+    from doorstep.settings import Settings
+    from doorstep.transparency.service_checkpoints import log_key
+
+    key = log_key(Settings())
+    print(f"origin: {key.name}\nverifier key: {key.encode()}")
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Verify the public audit log against the pinned key and the last checkpoint kept here."""
     import httpx
@@ -192,6 +202,22 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"doorstep audit verify: could not read the log from {args.server}: {err}")
         return 2
     report = result.report
+    if report.ok and args.witness:
+        from doorstep.transparency._verify_witnesses import witnessed_problem
+        from doorstep.transparency.note import parse_verifier_key
+
+        try:
+            keys = [parse_verifier_key(text) for text in args.witness]
+        except DoorstepError as err:
+            print(f"doorstep audit verify: --witness: {err.detail}", file=sys.stderr)
+            return 2
+        quorum = args.quorum if args.quorum is not None else len(keys)
+        with httpx.Client(base_url=args.server.rstrip("/"), timeout=30) as client:
+            root = bytes.fromhex(report.root)
+            problem = witnessed_problem(client, keys, quorum, report.size, root)
+        if problem:
+            print(f"audit log FAILED its witnesses at size {report.size}: {problem}")
+            return 1
     if not report.ok:
         kept = f" (the signed heads are kept as evidence in {result.evidence})"
         evidence = kept if result.evidence else ""
@@ -280,7 +306,20 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--key", help="the log's public key to pin: base64, hex, or a file holding it (or PEM)"
     )
+    verify.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        help="a witness's verifier key whose cosignature /checkpoint must carry (repeatable)",
+    )
+    verify.add_argument(
+        "--quorum", type=int, help="how many of the --witness keys must cosign (default: all)"
+    )
     verify.set_defaults(func=cmd_audit_verify)
+    key = audit_sub.add_parser(
+        "key", help="print the origin and verifier key of the log's checkpoints (/checkpoint)"
+    )
+    key.set_defaults(func=cmd_audit_key)
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")

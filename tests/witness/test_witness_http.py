@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from doorstep.transparency.note import (
     COSIGNATURE_V1,
     Checkpoint,
     Note,
+    VerifierKey,
     add_checkpoint_request,
     cosigned_at,
     parse_checkpoint,
@@ -51,16 +53,25 @@ class Log:
         return httpx.post(url + "/add-checkpoint", content=body, timeout=10)
 
 
-@pytest.fixture
-def witness(tmp_path: Path) -> Iterator[tuple[str, Witness]]:
-    """A witness following the test log, serving on a free loopback port."""
-    w = Witness(WitnessState(tmp_path / "w", "witness.test/w1"), [verifier_for(ORIGIN, LOG_KEY)])
+@contextmanager
+def serving(folder: Path, name: str, log_key: VerifierKey) -> Iterator[tuple[str, Witness]]:
+    """A witness of the log of ``log_key``, serving on a free loopback port until the end."""
+    w = Witness(WitnessState(folder, name), [log_key])
     server = make_server(w, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", w
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", w
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def witness(tmp_path: Path) -> Iterator[tuple[str, Witness]]:
+    """A witness following the test log."""
+    with serving(tmp_path / "w", "witness.test/w1", verifier_for(ORIGIN, LOG_KEY)) as running:
+        yield running
 
 
 def test_a_growing_log_is_cosigned(witness: tuple[str, Witness]) -> None:
