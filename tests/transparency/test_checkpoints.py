@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from doorstep.app import create_app
+from doorstep.errors import InvalidInput
 from doorstep.settings import Settings
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency import service as transparency
@@ -22,6 +25,9 @@ from doorstep.transparency.note import (
 )
 from tests.agencies.test_api import app_state
 from tests.witness.test_witness_http import serving
+
+VKEY_LOG_TYPE = verifier_for("w.example", bytes(32)).encode()
+W_KEY = verifier_for("w.example", bytes(32), COSIGNATURE_V1).encode()
 
 
 def _grow(app: FastAPI, times: int) -> None:
@@ -104,3 +110,20 @@ def test_a_quorum_larger_than_the_witnesses_serves_nothing(
                 assert client.get("/checkpoint").status_code == 503
         finally:
             app.state.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("update", "reason"),
+    [
+        ({"witnesses": "not-a-key http://w.example"}, "verifier key"),
+        ({"witnesses": VKEY_LOG_TYPE + " http://w.example"}, "cosignature (type 4)"),
+        ({"witnesses": W_KEY + " ftp://w.example"}, "http(s) URL"),
+        ({"witnesses": f"{W_KEY} http://a.example, {W_KEY} http://b.example"}, "named once"),
+        ({"audit_origin": "has space"}, "no spaces"),
+    ],
+)
+def test_a_witness_list_that_cannot_work_stops_the_start(
+    settings: Settings, update: dict[str, str], reason: str
+) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(reason)):
+        create_app(settings.model_copy(update=update))

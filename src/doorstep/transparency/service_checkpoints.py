@@ -57,6 +57,12 @@ def witnesses(settings: Settings) -> list[WitnessConfig]:
     return parse_witnesses(settings.witnesses)
 
 
+def check_settings(settings: Settings) -> None:
+    """Refuse to start on a witness list or an origin that cannot work, with the reason."""
+    witnesses(settings)
+    verifier_for(origin(settings), bytes(32))
+
+
 def _ask(db: Session, witness: WitnessConfig, note: Note, size: int) -> Signature | None:
     """One witness's cosignature on ``note``, or ``None`` (logged) if it gave none."""
     old = store.last_cosigned_size(db, witness.key.name)
