@@ -85,6 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Start the demo neighbourhood on the embedded default."""
     from doorstep.demo import run as demo
+    from doorstep.demo._witness import start_witness
 
     data_dir = Path(args.data_dir).resolve()
     demo.prepare_folder(data_dir, reset=args.reset)
@@ -102,6 +103,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.seed_only:
         return 0
     phone = demo.start_phone(settings)
+    witness = start_witness(settings)
     stop = threading.Event()
     url = f"http://{args.host}:{args.port}"
     doorbells_thread = threading.Thread(
@@ -113,6 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         phone.stop()
+        witness.shutdown()
         doorbells_thread.join(demo.AGENT_STOP_SECONDS * 2)
 
 
