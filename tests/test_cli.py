@@ -253,3 +253,17 @@ def test_audit_key_prints_the_checkpoint_origin_and_verifier_key(
     assert key.name == "doors.example/n/audit"
     assert main(["audit", "key"]) == 0
     assert capsys.readouterr().out == first
+
+
+def test_audit_rotate_key_puts_a_new_key_in_use_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    assert main(["audit", "key"]) == 0
+    before = capsys.readouterr().out
+    assert main(["audit", "rotate-key"]) == 0
+    after = capsys.readouterr().out
+    assert after != before
+    assert main(["audit", "key"]) == 0
+    assert capsys.readouterr().out == after
+    assert len(list(tmp_path.glob("audit-checkpoint.key.retired-*"))) == 1

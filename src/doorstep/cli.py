@@ -177,14 +177,11 @@ def cmd_new_key(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_key(_args: argparse.Namespace) -> int:
-    """Print the origin and verifier key of the log's checkpoints (made on first use)."""
-    from doorstep.settings import Settings
-    from doorstep.transparency.service_checkpoints import log_key
+def cmd_audit_key(args: argparse.Namespace) -> int:
+    """Print the origin and verifier key of the log's checkpoints; rotate it first if asked."""
+    from doorstep.transparency.service_checkpoints import key_command
 
-    key = log_key(Settings())
-    print(f"origin: {key.name}\nverifier key: {key.encode()}")
-    return 0
+    return key_command(rotate=args.audit_command == "rotate-key")
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -205,22 +202,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"doorstep audit verify: could not read the log from {args.server}: {err}")
         return 2
     report = result.report
-    if report.ok and args.witness:
-        from doorstep.transparency._verify_witnesses import witnessed_problem
-        from doorstep.transparency.note import parse_verifier_key
+    if report.ok and (args.witness or args.log_key):
+        from doorstep.transparency._verify_witnesses import check_from_cli
 
-        try:
-            keys = [parse_verifier_key(text) for text in args.witness]
-        except DoorstepError as err:
-            print(f"doorstep audit verify: --witness: {err.detail}", file=sys.stderr)
-            return 2
-        quorum = args.quorum if args.quorum is not None else len(keys)
-        with httpx.Client(base_url=args.server.rstrip("/"), timeout=30) as client:
-            root = bytes.fromhex(report.root)
-            problem = witnessed_problem(client, keys, quorum, report.size, root)
-        if problem:
-            print(f"audit log FAILED its witnesses at size {report.size}: {problem}")
-            return 1
+        if code := check_from_cli(args, report.size, report.root):
+            return code
     if not report.ok:
         kept = f" (the signed heads are kept as evidence in {result.evidence})"
         evidence = kept if result.evidence else ""
@@ -318,11 +304,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--quorum", type=int, help="how many of the --witness keys must cosign (default: all)"
     )
+    verify.add_argument("--log-key", help="the checkpoint key to pin (doorstep audit key)")
     verify.set_defaults(func=cmd_audit_verify)
     key = audit_sub.add_parser(
         "key", help="print the origin and verifier key of the log's checkpoints (/checkpoint)"
     )
     key.set_defaults(func=cmd_audit_key)
+    rotate = audit_sub.add_parser(
+        "rotate-key", help="retire the checkpoint key for a new one, through a signed log entry"
+    )
+    rotate.set_defaults(func=cmd_audit_key)
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import delete, select
 
 from doorstep.app import create_app
 from doorstep.cli import main
@@ -20,7 +21,7 @@ from doorstep.transparency import service_checkpoints as checkpoints
 from doorstep.transparency.models import AuditCheckpoint
 from doorstep.transparency.note import COSIGNATURE_V1, verifier_for
 from tests.agencies.test_api import app_state
-from tests.hostile.test_audit_forgery import _free_port
+from tests.hostile.test_audit_forgery import _free_port, _rewrite
 from tests.witness.test_witness_http import serving
 
 
@@ -82,19 +83,40 @@ def test_verify_passes_with_the_witness_and_fails_without_its_cosignature(
     assert main(["audit", "verify", "--server", server, *both]) == 0
 
 
-def test_verify_fails_when_the_witnesses_saw_another_log(
+def test_a_split_view_fails_for_a_verifier_who_asks_the_witness(
+    witnessed: tuple[str, str, FastAPI], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, key, app = witnessed
+    state = app_state(app)
+    _grow(app, 3)
+    assert checkpoints.publish_checkpoint(state) == 1
+    # The operator forks the log, keeping its key: a newcomer's verify alone cannot tell.
+    _rewrite(state, 1, append=3, master_key=state.master_key)
+    assert main(["audit", "verify", "--server", server]) == 0
+    # The witness remembers the first view and will not cosign the fork.
+    assert checkpoints.publish_checkpoint(state) == 0
+    # Served with a quorum of 1, /checkpoint would show the witnessed one: do as it would.
+    with state.db.session() as db:
+        newest = db.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())).first()
+        assert newest is not None
+        assert newest.cosigners == []
+        db.execute(delete(AuditCheckpoint).where(AuditCheckpoint.id == newest.id))
+    assert main(["audit", "verify", "--server", server, "--witness", key]) == 1
+    assert "the witnesses saw another log" in capsys.readouterr().out
+
+
+def test_a_tampered_checkpoint_loses_its_cosignature(
     witnessed: tuple[str, str, FastAPI], capsys: pytest.CaptureFixture[str]
 ) -> None:
     server, key, app = witnessed
     _grow(app, 3)
     transparency.publish_heads(app_state(app))
-    # The operator swaps what it shows: the witnessed note now claims another root.
     state = app_state(app)
     with state.db.session() as db:
-        row = db.query(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).first()
+        row = db.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())).first()
         assert row is not None
         lines = row.note.split("\n")
         lines[2] = "A" * 43 + "="
         row.note = "\n".join(lines)
     assert main(["audit", "verify", "--server", server, "--witness", key]) == 1
-    assert "FAILED its witnesses" in capsys.readouterr().out
+    assert "0 of the 1 witness cosignatures" in capsys.readouterr().out

@@ -67,3 +67,20 @@ def last_cosigned_size(db: Session, witness: str) -> int:
         if witness in row.cosigners:
             return row.size
     return 0
+
+
+def next_key(data_dir: Path) -> bytes:
+    """A new checkpoint key, written beside the current one until ``switch_key`` puts it in use."""
+    path = data_dir / (KEY_FILE + ".next")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w") as out:
+        out.write(base64.b64encode(key).decode() + "\n")
+    return key
+
+
+def switch_key(data_dir: Path, retired_as: str) -> None:
+    """Put the next key in use; the old one stays in the folder as ``retired_as``."""
+    current = data_dir / KEY_FILE
+    os.link(current, data_dir / f"{KEY_FILE}.retired-{retired_as}")
+    os.replace(data_dir / (KEY_FILE + ".next"), current)

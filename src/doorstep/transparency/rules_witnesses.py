@@ -1,9 +1,14 @@
-"""Which witnesses the log asks, how many must cosign, and the log's checkpoint origin: no I/O."""
+"""Which witnesses the log asks, the checkpoint origin, and how its key rotates: no I/O."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from doorstep.errors import InvalidInput
 from doorstep.transparency.note import (
@@ -12,6 +17,7 @@ from doorstep.transparency.note import (
     VerifierKey,
     cosigned_at,
     parse_verifier_key,
+    verifier_for,
 )
 
 
@@ -55,3 +61,42 @@ def log_origin(audit_origin: str, public_url: str) -> str:
 def cosigned_by(note: Note, witnesses: list[VerifierKey]) -> list[str]:
     """The names of the witnesses whose valid cosignature the note carries."""
     return [key.name for key in witnesses if cosigned_at(note, key) is not None]
+
+
+#: The audit action that retires the checkpoint key for another.
+KEY_ROTATION = "log.checkpoint_key_rotated"
+
+
+def _rotation_statement(old: str, new: str) -> bytes:
+    return f"doorstep checkpoint key rotation\nold {old}\nnew {new}\n".encode()
+
+
+def rotation_detail(name: str, old_private: bytes, new_private: bytes) -> dict[str, str]:
+    """The rotation entry's detail: both keys, and the old key's signature on the new one."""
+    old = verifier_for(name, old_private).encode()
+    new = verifier_for(name, new_private).encode()
+    signed = Ed25519PrivateKey.from_private_bytes(old_private).sign(_rotation_statement(old, new))
+    return {"old_key": old, "new_key": new, "signature": base64.b64encode(signed).decode()}
+
+
+def follow_rotations(pinned: VerifierKey, details: list[dict[str, str]]) -> VerifierKey:
+    """The key in use now, reached from ``pinned`` only through rotations its holder signed.
+
+    ``details`` are the rotation entries' details in log order. One that retires another key is
+    none of this chain's business; one that names the current key but is not signed by it is a
+    forgery, and fails.
+    """
+    current = pinned
+    for detail in details:
+        if detail.get("old_key") != current.encode():
+            continue
+        statement = _rotation_statement(detail["old_key"], detail.get("new_key", ""))
+        try:
+            signature = base64.b64decode(detail.get("signature", ""), validate=True)
+            Ed25519PublicKey.from_public_bytes(current.public_key).verify(signature, statement)
+        except (binascii.Error, InvalidSignature) as err:
+            raise InvalidInput(
+                f"a rotation away from {current.encode()} is not signed by it", field="key"
+            ) from err
+        current = parse_verifier_key(detail["new_key"])
+    return current

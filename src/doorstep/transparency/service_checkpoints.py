@@ -14,10 +14,12 @@ import httpx
 from sqlalchemy.orm import Session
 
 from doorstep.errors import DoorstepError
+from doorstep.platform.db import Database
 from doorstep.platform.http.state import AppState
-from doorstep.settings import Settings
+from doorstep.platform.migrate import migrate
+from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import checkpoint_store as store
-from doorstep.transparency.audit_store import leaf_hashes
+from doorstep.transparency.audit_store import leaf_hashes, record
 from doorstep.transparency.merkle import consistency_proof
 from doorstep.transparency.note import (
     Checkpoint,
@@ -30,10 +32,12 @@ from doorstep.transparency.note import (
     verifier_for,
 )
 from doorstep.transparency.rules_witnesses import (
+    KEY_ROTATION,
     WitnessConfig,
     cosigned_by,
     log_origin,
     parse_witnesses,
+    rotation_detail,
 )
 
 log = logging.getLogger(__name__)
@@ -156,3 +160,34 @@ def witness_statuses(settings: Settings, db: Session) -> list[WitnessStatus]:
         WitnessStatus(w.key.name, w.key.encode(), w.url, store.last_cosigned_size(db, w.key.name))
         for w in witnesses(settings)
     ]
+
+
+def rotate_key(settings: Settings, database: Database, master_key: bytes) -> VerifierKey:
+    """Retire the checkpoint key for a new one, through a log entry the old key signed.
+
+    The entry is committed before the new key signs anything, so no checkpoint of the new key
+    exists that a verifier could not reach from the old one.
+    """
+    old = store.signing_key(settings.data_dir)
+    new = store.next_key(settings.data_dir)
+    detail = rotation_detail(origin(settings), old, new)
+    with database.session() as db:
+        record(db, master_key, KEY_ROTATION, actor=None, owner_id=None, detail=detail)
+    store.switch_key(settings.data_dir, log_key(settings).key_id.hex())
+    return log_key(settings)
+
+
+def key_command(*, rotate: bool) -> int:
+    """``doorstep audit key`` and ``rotate-key``: print the origin and the key in use."""
+    settings = Settings()
+    if rotate:
+        database = Database(settings.resolved_database_url)
+        try:
+            migrate(database.engine)
+            key = rotate_key(settings, database, load_master_key(settings))
+        finally:
+            database.dispose()
+    else:
+        key = log_key(settings)
+    print(f"origin: {key.name}\nverifier key: {key.encode()}")
+    return 0
