@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 
 from doorstep.cli import main
 from doorstep.errors import InvalidInput
+from doorstep.settings import Settings
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency import service as transparency
 from doorstep.transparency import service_checkpoints as checkpoints
 from doorstep.transparency.note import verifier_for
 from doorstep.transparency.rules_witnesses import KEY_ROTATION, follow_rotations, rotation_detail
 from tests.agencies.test_api import app_state
-from tests.transparency.test_verify_witnessed import witnessed  # noqa: F401 - a fixture
+from tests.transparency.test_verify_witnessed import witnessed_server
 
 ORIGIN = "doors.test/audit"
+
+
+@pytest.fixture
+def witnessed(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str, FastAPI]]:
+    """A server with a witness that knows only the first key, serving checkpoints uncosigned."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    with witnessed_server(settings, tmp_path, 0) as running:
+        yield running
+
+
 KEY_A, KEY_B, KEY_C, STRANGER = (bytes([n]) * 32 for n in range(1, 5))
 
 
@@ -37,7 +53,7 @@ def test_a_rotation_the_retired_key_did_not_sign_is_refused() -> None:
 
 
 def test_verify_follows_the_rotation_entry_and_refuses_a_forged_one(
-    witnessed: tuple[str, str, FastAPI],  # noqa: F811 - the fixture imported above
+    witnessed: tuple[str, str, FastAPI],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     server, _, app = witnessed
@@ -65,7 +81,7 @@ def test_verify_follows_the_rotation_entry_and_refuses_a_forged_one(
 
 
 def test_a_checkpoint_of_another_key_fails_the_pinned_one(
-    witnessed: tuple[str, str, FastAPI],  # noqa: F811 - the fixture imported above
+    witnessed: tuple[str, str, FastAPI],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     server, _, _ = witnessed

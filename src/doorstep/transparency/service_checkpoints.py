@@ -130,15 +130,16 @@ def publish_checkpoint(state: AppState) -> int:
 def served_checkpoint(state: AppState, db: Session) -> str | None:
     """The newest checkpoint with at least the quorum of cosignatures, as ``/checkpoint`` serves it.
 
-    With no quorum, and no checkpoint kept yet, the log's current state signed by its key alone.
+    With no quorum: the one kept of the current size (with whatever cosignatures it got), else
+    the log's current state signed by its key alone.
     """
     quorum = state.settings.witness_quorum
+    size, root = store.current_tree(db)
     for row in store.checkpoints(db):
-        if len(row.cosigners) >= quorum:
+        if len(row.cosigners) >= quorum and (quorum or row.size == size):
             return row.note
     if quorum:
         return None
-    size, root = store.current_tree(db)
     name = origin(state.settings)
     key = store.signing_key(state.settings.data_dir)
     return signed_checkpoint(Checkpoint(name, size, root), name, key).encode()
