@@ -43,6 +43,7 @@ NOT_PAGES = {
     "/manifest.webmanifest": "the installable app's manifest, JSON",
     "/sw.js": "the service worker's script",
     "/maps/base.pmtiles": "the base map's tiles, binary",
+    "/checkpoint": "the audit log's checkpoint, a C2SP signed note in plain text",
 }
 
 #: What the theme can change: every rule runs in light, these again in dark.

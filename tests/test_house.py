@@ -48,7 +48,7 @@ KINDS = (
     ("store", 4, r"store|_store_\w+|\w+_store"),
     ("models", 3, r"models"),
     ("schemas", 2, r"schemas"),
-    ("rules", 1, r"rules|rules_\w+|consent|counts|merkle|throttle_rules|roles"),
+    ("rules", 1, r"rules|rules_\w+|consent|counts|merkle|note|throttle_rules|roles"),
 )
 
 

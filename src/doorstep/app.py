@@ -169,6 +169,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     """Build the app for ``settings``; migrations run first unless the caller already did."""
     # Before anything is written there: the data folder is the operator's alone.
     private_folder(settings.data_dir, tighten=True)
+    transparency.check_settings(settings)
     db = Database(settings.resolved_database_url)
     if run_migrations:
         migrate(db.engine)

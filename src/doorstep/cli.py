@@ -85,6 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Start the demo neighbourhood on the embedded default."""
     from doorstep.demo import run as demo
+    from doorstep.demo._witness import start_witness
 
     data_dir = Path(args.data_dir).resolve()
     demo.prepare_folder(data_dir, reset=args.reset)
@@ -102,6 +103,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.seed_only:
         return 0
     phone = demo.start_phone(settings)
+    witness = start_witness(settings)
     stop = threading.Event()
     url = f"http://{args.host}:{args.port}"
     doorbells_thread = threading.Thread(
@@ -113,6 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         phone.stop()
+        witness.shutdown()
         doorbells_thread.join(demo.AGENT_STOP_SECONDS * 2)
 
 
@@ -174,6 +177,13 @@ def cmd_new_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_key(args: argparse.Namespace) -> int:
+    """Print the origin and verifier key of the log's checkpoints; rotate it first if asked."""
+    from doorstep.transparency.service_checkpoints import key_command
+
+    return key_command(rotate=args.audit_command == "rotate-key")
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Verify the public audit log against the pinned key and the last checkpoint kept here."""
     import httpx
@@ -192,6 +202,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"doorstep audit verify: could not read the log from {args.server}: {err}")
         return 2
     report = result.report
+    if report.ok and (args.witness or args.log_key):
+        from doorstep.transparency._verify_witnesses import check_from_cli
+
+        if code := check_from_cli(args, report.size, report.root):
+            return code
     if not report.ok:
         kept = f" (the signed heads are kept as evidence in {result.evidence})"
         evidence = kept if result.evidence else ""
@@ -278,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
         "agent", help="pair and run the camera agent (doorstep agent pair --help, agent --help)"
     )
 
+    sub.add_parser(
+        "witness", help="cosign a log's checkpoints while it only grows (doorstep witness --help)"
+    )
+
     audit = sub.add_parser("audit", help="the public audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_sub.add_parser(
@@ -292,6 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--key", help="the log's public key to pin: base64, hex, or a file holding it (or PEM)"
     )
+    verify.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        help="a witness's verifier key whose cosignature /checkpoint must carry (repeatable)",
+    )
+    verify.add_argument(
+        "--quorum", type=int, help="how many of the --witness keys must cosign (default: all)"
+    )
+    verify.add_argument("--log-key", help="the checkpoint key to pin (doorstep audit key)")
     verify.set_defaults(func=cmd_audit_verify)
     receipt = audit_sub.add_parser(
         "receipt",
@@ -308,6 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(base64, hex, or a file holding it); repeat for a key before a change",
     )
     receipt.set_defaults(func=cmd_audit_receipt)
+    key = audit_sub.add_parser(
+        "key", help="print the origin and verifier key of the log's checkpoints (/checkpoint)"
+    )
+    key.set_defaults(func=cmd_audit_key)
+    rotate = audit_sub.add_parser(
+        "rotate-key", help="retire the checkpoint key for a new one, through a signed log entry"
+    )
+    rotate.set_defaults(func=cmd_audit_key)
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
@@ -351,6 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from doorstep.media.redact import main_redact
 
         return int(main_redact(args_list[1:]))
+    if args_list[:1] == ["witness"]:
+        from doorstep.witness.cli import main_witness
+
+        return int(main_witness(args_list[1:]))
     if args_list[:1] == ["agent"]:
         from doorstep.agent.cli import main_agent
 

@@ -198,6 +198,9 @@ class Settings(BaseSettings):
         "generates one into the data folder (vapid-private.pem) on first use.",
     )
 
+    audit_origin: str = Field("", description="Audit checkpoints' origin (host/path/audit).")
+    witnesses: str = Field("", description="Witnesses to ask: comma-separated 'VERIFIERKEY URL'.")
+    witness_quorum: Annotated[int, Field(ge=0, le=16)] = Field(0, description="Cosigns needed.")
     turn_urls: str = Field(
         "",
         description="Comma-separated TURN URLs of the operator's relay for live view, e.g. "

@@ -637,6 +637,7 @@ TABLE: list[Row] = [
     Row("GET", "/disclosures/legal", "login ok ok ok ok ok ok ok"),
     Row("GET", "/transparency", "ok ok ok ok ok ok ok ok"),
     Row("GET", "/audit", "ok ok ok ok ok ok ok ok"),
+    Row("GET", "/checkpoint", "ok ok ok ok ok ok ok ok"),
     Row("GET", "/feed", "login ok ok ok ok ok ok ok"),
     Row("GET", "/feed/map", "login ok ok ok ok ok ok ok"),
     Row("GET", "/guidelines", "ok ok ok ok ok ok ok ok"),

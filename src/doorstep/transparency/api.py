@@ -15,6 +15,9 @@ from doorstep.transparency.schemas import HeadHistory
 # The periodic job app.py schedules: a signed tree head kept whenever the log has grown.
 from doorstep.transparency.service import publish_heads as publish_heads
 
+# Checked when the app is built: a witness list that cannot work stops the start, with its reason.
+from doorstep.transparency.service_checkpoints import check_settings as check_settings
+
 router = APIRouter(prefix="/api/v1", tags=["transparency"])
 
 AgencyFilter = Annotated[str | None, Query(max_length=32)]

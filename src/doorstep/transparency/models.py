@@ -1,4 +1,4 @@
-"""The audit log's tables: its entries, the Merkle tree's frontier, and published tree heads."""
+"""The audit log's tables: entries, the Merkle frontier, published tree heads and checkpoints."""
 
 from __future__ import annotations
 
@@ -47,6 +47,21 @@ class PublishedTreeHead(Base):
     root: Mapped[str] = mapped_column(String(64))
     timestamp: Mapped[datetime] = mapped_column()
     signature: Mapped[str] = mapped_column(String(120))
+
+
+class AuditCheckpoint(Base):
+    """A checkpoint the log signed (a C2SP signed note) with the witnesses' cosignatures on it."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(Integer, index=True)
+    root: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column()
+    #: The whole note as served: text, blank line, the log's signature, then each cosignature.
+    note: Mapped[str] = mapped_column(Text)
+    #: The names of the witnesses whose cosignature the note carries.
+    cosigners: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class DeletionReceipt(Base):

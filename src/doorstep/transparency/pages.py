@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
 from doorstep.accounts.auth import OptionalPrincipal
 from doorstep.legal import service_published as emergencies
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render_for
-from doorstep.transparency import service
+from doorstep.platform.http.state import AppState
+from doorstep.transparency import service, service_checkpoints
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,7 +71,12 @@ def transparency(
         for row in rows
         if row.agency_id != "*"
     ]
-    context = {"periods": periods, "per_agency": per_agency, "k": state.settings.camera_map_k}
+    context = {
+        "periods": periods,
+        "per_agency": per_agency,
+        "k": state.settings.camera_map_k,
+        **_witness_context(state, db),
+    }
     delay = state.settings.emergency_publication_delay_days
     context |= emergencies.emergencies_report(db, delay)
     return render_for(request, principal, "transparency.html", context)
@@ -83,6 +89,26 @@ def audit_log(
     """The public audit log: the signed tree head, the latest entries and how to verify them."""
     context = {
         **service.audit_page(db, state.master_key),
+        **_witness_context(state, db),
         "base_url": str(request.base_url).rstrip("/"),
     }
     return render_for(request, principal, "legal_audit.html", context)
+
+
+def _witness_context(state: AppState, db: DbDep) -> dict[str, Any]:
+    return {
+        "checkpoint_key": service_checkpoints.log_key(state.settings).encode(),
+        "witnesses": service_checkpoints.witness_statuses(state.settings, db),
+        "witness_quorum": state.settings.witness_quorum,
+    }
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(db: DbDep, state: StateDep) -> PlainTextResponse:
+    """The newest checkpoint (C2SP tlog-checkpoint) with its quorum of witness cosignatures."""
+    note = service_checkpoints.served_checkpoint(state, db)
+    if note is None:
+        return PlainTextResponse(
+            "no checkpoint has its witnesses' cosignatures yet\n", status_code=503
+        )
+    return PlainTextResponse(note, headers={"cache-control": "no-store"})

@@ -16,6 +16,7 @@ from doorstep.errors import InvalidInput
 from doorstep.platform.http.state import AppState
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency import counts as disclosure_counts
+from doorstep.transparency import service_checkpoints
 from doorstep.transparency.merkle import consistency_proof, key_fingerprint
 from doorstep.transparency.rules import EventKind, PeriodCounts, aggregate, to_csv_rows, to_json
 from doorstep.transparency.schemas import (
@@ -133,9 +134,14 @@ def head_history(db: Session, master_key: bytes, start: int) -> HeadHistory:
 
 
 def publish_heads(state: AppState) -> int:
-    """The periodic job: sign and keep a tree head whenever the log has grown; returns its size."""
+    """The periodic job: sign and keep a tree head whenever the log has grown; returns its size.
+
+    The checkpoint of the same state follows, with its witnesses' cosignatures.
+    """
     with state.db.session() as db:
-        return audit.publish_head(db, state.master_key).size
+        size = audit.publish_head(db, state.master_key).size
+    service_checkpoints.publish_checkpoint(state)
+    return size
 
 
 # --- entries and proofs --------------------------------------------------------------------------

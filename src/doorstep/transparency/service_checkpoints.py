@@ -1,0 +1,194 @@
+"""Checkpoints: sign the log's state as a C2SP note, ask the witnesses to cosign, serve the result.
+
+Witnesses are asked outside any lock and any transaction: a checkpoint is a statement about one
+size and root, true whenever it is made, and a slow witness must not hold the log still. Two
+publishers at once cost one of them a 409 from each witness, nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.orm import Session
+
+from doorstep.errors import DoorstepError
+from doorstep.platform.db import Database
+from doorstep.platform.http.state import AppState
+from doorstep.platform.migrate import migrate
+from doorstep.settings import Settings, load_master_key
+from doorstep.transparency import checkpoint_store as store
+from doorstep.transparency.audit_store import leaf_hashes, record
+from doorstep.transparency.merkle import consistency_proof
+from doorstep.transparency.note import (
+    Checkpoint,
+    Note,
+    Signature,
+    VerifierKey,
+    add_checkpoint_request,
+    parse_signature_lines,
+    signed_checkpoint,
+    verifier_for,
+)
+from doorstep.transparency.rules_witnesses import (
+    KEY_ROTATION,
+    WitnessConfig,
+    cosigned_by,
+    log_origin,
+    parse_witnesses,
+    rotation_detail,
+)
+
+log = logging.getLogger(__name__)
+
+#: How long one witness may take to answer.
+WITNESS_TIMEOUT_SECONDS = 10.0
+
+
+def origin(settings: Settings) -> str:
+    """The origin line of this log's checkpoints."""
+    return log_origin(settings.audit_origin, settings.public_url)
+
+
+def log_key(settings: Settings) -> VerifierKey:
+    """The verifier key of the log's checkpoints, named by its origin."""
+    return verifier_for(origin(settings), store.signing_key(settings.data_dir))
+
+
+def witnesses(settings: Settings) -> list[WitnessConfig]:
+    """The witnesses configured (a bad setting is a clear error, at start and here)."""
+    return parse_witnesses(settings.witnesses)
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start on a witness list or an origin that cannot work, with the reason."""
+    witnesses(settings)
+    verifier_for(origin(settings), bytes(32))
+
+
+def _ask(db: Session, witness: WitnessConfig, note: Note, size: int) -> Signature | None:
+    """One witness's cosignature on ``note``, or ``None`` (logged) if it gave none."""
+    old = store.last_cosigned_size(db, witness.key.name)
+    for _ in range(2):  # a 409 tells the size it knows: one more try from there
+        proof = consistency_proof(old, size, leaf_hashes(db, size).__getitem__) if old else []
+        body = add_checkpoint_request(old, proof, note.encode())
+        try:
+            answer = httpx.post(
+                witness.url + "/add-checkpoint", content=body, timeout=WITNESS_TIMEOUT_SECONDS
+            )
+        except httpx.HTTPError as err:
+            log.warning("witness %s unreachable: %s", witness.key.name, err)
+            return None
+        if answer.status_code == 409 and answer.text.strip().isdigit():
+            known = int(answer.text.strip())
+            if known > size or known == old:
+                break
+            old = known
+            continue
+        if answer.status_code != 200:
+            log.warning(
+                "witness %s refused: %s %s", witness.key.name, answer.status_code, answer.text
+            )
+            return None
+        try:
+            lines = parse_signature_lines(answer.text)
+        except DoorstepError:
+            return None
+        cosigned = Note(note.text, tuple(lines))
+        if cosigned_by(cosigned, [witness.key]):
+            return next(sig for sig in lines if sig.name == witness.key.name)
+        return None
+    log.warning("witness %s knows a size this log cannot extend from", witness.key.name)
+    return None
+
+
+def publish_checkpoint(state: AppState) -> int:
+    """Sign the log's current state, gather the witnesses' cosignatures and keep the checkpoint.
+
+    Returns how many witnesses cosigned.
+    """
+    settings = state.settings
+    with state.db.session() as db:
+        size, root = store.current_tree(db)
+        last = store.checkpoints(db, 1)
+    if last and last[0].size == size and len(last[0].cosigners) >= len(witnesses(settings)):
+        return len(last[0].cosigners)
+    note = signed_checkpoint(
+        Checkpoint(origin(settings), size, root),
+        origin(settings),
+        store.signing_key(settings.data_dir),
+    )
+    with state.db.session() as db:
+        cosigs = [sig for w in witnesses(settings) if (sig := _ask(db, w, note, size)) is not None]
+    full = Note(note.text, note.signatures + tuple(cosigs))
+    with state.db.session() as db:
+        store.keep(db, size, root, full.encode(), [sig.name for sig in cosigs])
+    return len(cosigs)
+
+
+def served_checkpoint(state: AppState, db: Session) -> str | None:
+    """The newest checkpoint with at least the quorum of cosignatures, as ``/checkpoint`` serves it.
+
+    With no quorum: the one kept of the current size (with whatever cosignatures it got), else
+    the log's current state signed by its key alone.
+    """
+    quorum = state.settings.witness_quorum
+    size, root = store.current_tree(db)
+    for row in store.checkpoints(db):
+        if len(row.cosigners) >= quorum and (quorum or row.size == size):
+            return row.note
+    if quorum:
+        return None
+    name = origin(state.settings)
+    key = store.signing_key(state.settings.data_dir)
+    return signed_checkpoint(Checkpoint(name, size, root), name, key).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessStatus:
+    """A witness as the transparency page lists it."""
+
+    name: str
+    key: str
+    url: str
+    cosigned_size: int
+
+
+def witness_statuses(settings: Settings, db: Session) -> list[WitnessStatus]:
+    """Each configured witness and the largest size it cosigned."""
+    return [
+        WitnessStatus(w.key.name, w.key.encode(), w.url, store.last_cosigned_size(db, w.key.name))
+        for w in witnesses(settings)
+    ]
+
+
+def rotate_key(settings: Settings, database: Database, master_key: bytes) -> VerifierKey:
+    """Retire the checkpoint key for a new one, through a log entry the old key signed.
+
+    The entry is committed before the new key signs anything, so no checkpoint of the new key
+    exists that a verifier could not reach from the old one.
+    """
+    old = store.signing_key(settings.data_dir)
+    new = store.next_key(settings.data_dir)
+    detail = rotation_detail(origin(settings), old, new)
+    with database.session() as db:
+        record(db, master_key, KEY_ROTATION, actor=None, owner_id=None, detail=detail)
+    store.switch_key(settings.data_dir, log_key(settings).key_id.hex())
+    return log_key(settings)
+
+
+def key_command(*, rotate: bool) -> int:
+    """``doorstep audit key`` and ``rotate-key``: print the origin and the key in use."""
+    settings = Settings()
+    if rotate:
+        database = Database(settings.resolved_database_url)
+        try:
+            migrate(database.engine)
+            key = rotate_key(settings, database, load_master_key(settings))
+        finally:
+            database.dispose()
+    else:
+        key = log_key(settings)
+    print(f"origin: {key.name}\nverifier key: {key.encode()}")
+    return 0
