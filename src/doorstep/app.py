@@ -42,6 +42,8 @@ from doorstep.notify import service as notify
 from doorstep.notify.jobs import NOTIFY_EVENT
 from doorstep.partnerships import api as partnerships
 from doorstep.partnerships import pages as partnership_pages
+from doorstep.pets import api as pets
+from doorstep.pets import pages as pet_pages
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.bus.mqtt import MqttBus
 from doorstep.platform.db import Database
@@ -98,6 +100,7 @@ ROUTERS = (
     invitations.router,
     push.router,
     maps.router,
+    pets.router,
     legal_pages.router,
     partnership_pages.router,
     transparency_pages.router,
@@ -105,6 +108,7 @@ ROUTERS = (
     camera_pages.router,
     agency_pages.router,
     request_pages.router,
+    pet_pages.router,
     invitation_pages.router,
     pages_email.router,
     app_pages.router,
