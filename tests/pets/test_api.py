@@ -10,9 +10,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from doorstep.pets import service
+from doorstep.pets.models import PetNotice, PetShare
+from doorstep.pets.rules import OPEN_AFTER_WINDOW
 from doorstep.platform.types import utcnow
-from tests.agencies.test_api import HOME
+from tests.agencies.test_api import HOME, app_state
 from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import resident
 from tests.samples import tiny_clip
@@ -64,7 +68,9 @@ def owner_with_clips(
 
 def post_notice(client: TestClient, csrf: str, **overrides: Any) -> Any:
     """Post a notice through the API."""
-    return client.post("/api/v1/pets", json=notice_body(**overrides), headers={"x-csrf-token": csrf})
+    return client.post(
+        "/api/v1/pets", json=notice_body(**overrides), headers={"x-csrf-token": csrf}
+    )
 
 
 def _ok(response: Any, code: int = 200) -> dict[str, Any]:
@@ -97,7 +103,8 @@ def test_each_owner_sees_only_their_own_animal_clips(app: FastAPI) -> None:
     mine = _ok(poster.get(f"/api/v1/pets/{notice['id']}"))
     assert mine["my_animal_clips"] == []
     assert mine["shares"] == []
-    assert a_animal not in json.dumps(mine) and b_animal not in json.dumps(mine)
+    assert a_animal not in json.dumps(mine)
+    assert b_animal not in json.dumps(mine)
 
 
 def test_a_far_owner_never_sees_the_notice(app: FastAPI) -> None:
@@ -122,7 +129,8 @@ def test_the_poster_sees_the_shared_clip_and_nothing_else_until_withdrawn(app: F
     )
     seen = _ok(poster.get(url))
     assert [s["id"] for s in seen["shares"]] == [share["id"]]
-    assert kept not in json.dumps(seen) and shared not in json.dumps(seen)
+    assert kept not in json.dumps(seen)
+    assert shared not in json.dumps(seen)
     video = poster.get(seen["shares"][0]["video_url"])
     assert video.status_code == 200
     assert video.headers["content-type"] == "video/mp4"
@@ -180,3 +188,24 @@ def test_bad_notices_are_refused_with_a_reason(app: FastAPI) -> None:
     assert future.json()["reason"] == "window_not_past"
     assert post_notice(poster, csrf, species="parrot").status_code == 422
     assert post_notice(poster, csrf, description="  ").status_code == 422
+
+
+def test_the_sweep_closes_a_notice_past_its_time_and_shreds_its_copies(app: FastAPI) -> None:
+    poster = TestClient(app)
+    poster_csrf = resident(poster, "pat@example.org", home=FAR)
+    a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    notice = _ok(post_notice(poster, poster_csrf), 201)
+    url = f"/api/v1/pets/{notice['id']}"
+    _ok(a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf}), 201)
+    state = app_state(app)
+    assert service.sweep_closed(state.db, state.keys) == 0
+    with state.db.session() as db:
+        row = db.get(PetNotice, notice["id"])
+        assert row is not None
+        row.window_end = utcnow() - OPEN_AFTER_WINDOW
+        (share,) = db.scalars(select(PetShare).where(PetShare.notice_id == row.id))
+        blob_key = share.blob_key
+    assert state.keys.blobs.exists(blob_key)
+    assert service.sweep_closed(state.db, state.keys) == 1
+    assert _ok(poster.get(url))["shares"] == []
+    assert not state.keys.blobs.exists(blob_key)

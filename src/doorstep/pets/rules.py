@@ -88,6 +88,12 @@ def _check_window(start: datetime, end: datetime, now: datetime) -> None:
             "window_not_past",
             "end",
         )
+    if not is_open(end, None, now):
+        raise _refuse(
+            "a notice closes 7 days after its window ends; this window ended longer ago",
+            "window_too_old",
+            "end",
+        )
 
 
 def check_notice(draft: NoticeDraft, *, now: datetime, resolution: int) -> ValidatedNotice:
