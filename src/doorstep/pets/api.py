@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from doorstep.accounts.auth import CurrentUser
 from doorstep.geo.cells import Coordinates
+from doorstep.neighbors.rules import MAX_PHOTO_BYTES
 from doorstep.pets import service
 from doorstep.pets.rules import NoticeDraft
 from doorstep.pets.schemas import NoticeCreate, NoticePublic, ShareCreate, SharePublic
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import DbDep, StateDep
+from doorstep.platform.http.middleware import body_limit
 from doorstep.platform.ranges import parse_range
 from doorstep.requests.rules import draft_area
 
@@ -53,6 +56,21 @@ def list_notices(user: CurrentUser, db: DbDep) -> dict[str, list[NoticePublic]]:
 def get_notice(notice_id: str, user: CurrentUser, db: DbDep) -> NoticePublic:
     """A notice: for an owner, with their own animal clips in its window; for its poster, shares."""
     return service.get_notice(db, user, notice_id)
+
+
+@router.put(
+    "/pets/{notice_id}/photo",
+    openapi_extra=body_limit(MAX_PHOTO_BYTES + 64 * 1024),
+    responses=problems.responses(413, 415),
+)
+async def upload_photo(
+    notice_id: str, request: Request, user: CurrentUser, db: DbDep, state: StateDep
+) -> NoticePublic:
+    """Attach a JPEG, PNG or WebP photo (at most 5 MB) to one's own notice; metadata is removed."""
+    data = await request.body()
+    # Re-encoding the photo, the blob write and the database all block: off the event loop.
+    notice = await run_in_threadpool(service.upload_photo, db, state.blobs, user, notice_id, data)
+    return await run_in_threadpool(service.notice_public, db, user, notice)
 
 
 @router.get("/pets/{notice_id}/photo", responses={200: {"content": {"image/jpeg": {}}}})

@@ -85,10 +85,23 @@ def post_notice(
         ),
     )
     if clean is not None:
-        key = f"pets/photos/{notice.id}.jpg"
-        blobs.put(key, io.BytesIO(clean), max_size=MAX_PHOTO_BYTES)
-        notice.photo_key = key
-        db.flush()
+        _store_photo(db, blobs, notice, clean)
+    return notice
+
+
+def _store_photo(db: Session, blobs: BlobStore, notice: PetNotice, clean_jpeg: bytes) -> None:
+    key = f"pets/photos/{notice.id}.jpg"
+    blobs.put(key, io.BytesIO(clean_jpeg), max_size=MAX_PHOTO_BYTES)
+    notice.photo_key = key
+    db.flush()
+
+
+def upload_photo(
+    db: Session, blobs: BlobStore, poster: User, notice_id: str, data: bytes
+) -> PetNotice:
+    """Attach a photo to one's own notice; it is re-encoded without metadata."""
+    notice = store.own_notice(db, poster, notice_id)
+    _store_photo(db, blobs, notice, _clean_photo(data))
     return notice
 
 
