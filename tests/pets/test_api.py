@@ -209,3 +209,23 @@ def test_the_sweep_closes_a_notice_past_its_time_and_shreds_its_copies(app: Fast
     assert service.sweep_closed(state.db, state.keys) == 1
     assert _ok(poster.get(url))["shares"] == []
     assert not state.keys.blobs.exists(blob_key)
+
+
+def test_deleting_the_clip_shreds_the_copy_shared_with_a_notice(app: FastAPI) -> None:
+    poster = TestClient(app)
+    poster_csrf = resident(poster, "pat@example.org", home=FAR)
+    a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    notice = _ok(post_notice(poster, poster_csrf), 201)
+    url = f"/api/v1/pets/{notice['id']}"
+    share = _ok(
+        a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf}), 201
+    )
+    state = app_state(app)
+    blob_key = f"pets/{share['id']}.mp4.sealed"
+    assert state.keys.blobs.exists(blob_key)
+    deleted = a.delete(f"/api/v1/clips/{clip}", headers={"x-csrf-token": a_csrf})
+    assert deleted.status_code in (200, 204), deleted.text
+    assert _ok(poster.get(url))["shares"] == []
+    assert poster.get(f"{url}/shares/{share['id']}/video").status_code == 404
+    assert _ok(a.get(url))["shares"][0]["state"] == "withdrawn"
+    assert not state.keys.blobs.exists(blob_key)
