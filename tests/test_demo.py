@@ -614,3 +614,16 @@ def test_the_demo_history_runs_every_task_the_server_runs_on_its_own() -> None:
     from_server = _tasks_after_importing("doorstep.app")
     assert "share_prepare" in from_server
     assert _tasks_after_importing("doorstep.demo.history") == from_server
+
+
+def test_the_demo_owner_sees_the_lost_dog_and_only_their_animal_clip(client: TestClient) -> None:
+    log_in(client, OWNER, demo.DEMO_PASSWORD)
+    near = client.get("/api/v1/pets").json()["near"]
+    assert [notice["name"] for notice in near] == ["Biscuit"]
+    (clip,) = near[0]["my_animal_clips"]
+    assert clip["shared"] is False
+    log_in(client, "neighbour@demo.doorstep.test", demo.DEMO_PASSWORD)
+    (mine,) = client.get("/api/v1/pets").json()["mine"]
+    # Nothing reaches the poster before the owner clicks share.
+    assert mine["shares"] == []
+    assert mine["my_animal_clips"] == []

@@ -25,6 +25,7 @@ FEATURES = (
     "neighbors",
     "notify",
     "partnerships",
+    "pets",
     "requests",
     "transparency",
 )

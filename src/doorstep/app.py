@@ -42,6 +42,9 @@ from doorstep.notify import service as notify
 from doorstep.notify.jobs import NOTIFY_EVENT
 from doorstep.partnerships import api as partnerships
 from doorstep.partnerships import pages as partnership_pages
+from doorstep.pets import api as pets
+from doorstep.pets import pages as pet_pages
+from doorstep.pets.jobs import PET_SWEEP
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.bus.mqtt import MqttBus
 from doorstep.platform.db import Database
@@ -100,6 +103,7 @@ ROUTERS = (
     invitations.router,
     push.router,
     maps.router,
+    pets.router,
     legal_pages.router,
     partnership_pages.router,
     transparency_pages.router,
@@ -107,6 +111,7 @@ ROUTERS = (
     camera_pages.router,
     agency_pages.router,
     request_pages.router,
+    pet_pages.router,
     invitation_pages.router,
     pages_email.router,
     app_pages.router,
@@ -205,7 +210,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     scheduler.add("throttles", 3600, partial(throttling.forget_stale_counters, state))
     # With a task queue the sweeps belong to `doorstep worker`, not to every API process.
     if settings.retention_sweep_seconds and not settings.queue_url:
-        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP, DOORBELL_SWEEP):
+        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP, DOORBELL_SWEEP, PET_SWEEP):
             scheduler.add(task, settings.retention_sweep_seconds, partial(jobs.send, task))
     if settings.retention_sweep_seconds:
         scheduler.add(

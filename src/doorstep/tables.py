@@ -10,6 +10,7 @@ from doorstep.legal import models as legal
 from doorstep.neighbors import models as feed
 from doorstep.notify import models as notify
 from doorstep.partnerships import models as partnerships
+from doorstep.pets import models as pets
 from doorstep.platform.orm import Base
 from doorstep.requests import models as requests
 from doorstep.transparency import models as audit
@@ -28,5 +29,6 @@ MODULES = (
     invitations,
     doorbell,
     notify,
+    pets,
 )
 metadata = Base.metadata

@@ -10,7 +10,16 @@ from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell import jobs as doorbell_jobs
 from doorstep.notify import jobs as notify_jobs
 from doorstep.notify import jobs_mail as notice_mail_jobs
+from doorstep.pets import jobs as pet_jobs
 from doorstep.requests import jobs as share_jobs
 
 #: The features whose tasks are registered.
-FEATURE_JOBS = (clip_jobs, share_jobs, doorbell_jobs, account_jobs, notify_jobs, notice_mail_jobs)
+FEATURE_JOBS = (
+    clip_jobs,
+    share_jobs,
+    doorbell_jobs,
+    account_jobs,
+    notify_jobs,
+    notice_mail_jobs,
+    pet_jobs,
+)

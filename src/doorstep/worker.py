@@ -23,6 +23,7 @@ from dramatiq.brokers.redis import RedisBroker
 import doorstep.tasks  # noqa: F401 - registers every feature's background tasks
 from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell.jobs import DOORBELL_SWEEP
+from doorstep.pets.jobs import PET_SWEEP
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
@@ -111,7 +112,7 @@ def main_worker(argv: Sequence[str]) -> int:
     # plain until this removes it.
     scheduler.add("stale-files", 600, partial(clip_jobs.clear_stale_files, settings.data_dir))
     if settings.retention_sweep_seconds:
-        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP, DOORBELL_SWEEP):
+        for task in (queue.RETENTION_SWEEP, queue.SHARE_SWEEP, DOORBELL_SWEEP, PET_SWEEP):
             period = settings.retention_sweep_seconds
             scheduler.add(task, period, partial(_send_sweep, jobs, broker, task, period))
 

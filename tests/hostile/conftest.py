@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
 from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import accept_invitations, resident
 from tests.notify.devices import unreachable_subscription
+from tests.pets.test_api import notice_body
 from tests.requests.test_api import post_rfa
 from tests.samples import tiny_clip, tiny_jpeg
 
@@ -274,7 +276,41 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
     )
     ids["message_id"] = _created(message)["id"]
     ids["decision"] = "verify"
+    _lost_pet(world)
     return world
+
+
+def _lost_pet(world: World) -> None:
+    """A lost-pet notice by "other" near the owner's camera, and the owner's shared animal clip."""
+    ids = world.ids
+    start = utcnow() - timedelta(minutes=8)
+    meta = _meta(
+        started_at=start.isoformat(),
+        ended_at=(start + timedelta(seconds=2)).isoformat(),
+        labels=["animal"],
+    )
+    # Footage of its own: the same bytes again would be the camera's first clip, without an animal.
+    with tempfile.TemporaryDirectory() as folder:
+        video = tiny_clip(Path(folder) / "animal.mp4", frames=13).read_bytes()
+    upload = _upload(world.clients["owner"], ids["device_token"], video, meta=meta)
+    ids["animal_clip_id"] = _created(upload)["id"]
+    notice = world.send("other", "POST", "/api/v1/pets", json=notice_body())
+    ids["notice_id"] = _created(notice)["id"]
+    photo = world.send(
+        "other",
+        "PUT",
+        f"/api/v1/pets/{ids['notice_id']}/photo",
+        content=tiny_jpeg(),
+        headers={"content-type": "image/jpeg"},
+    )
+    _created(photo)
+    share = world.send(
+        "owner",
+        "POST",
+        f"/api/v1/pets/{ids['notice_id']}/shares",
+        json={"clip_id": ids["animal_clip_id"]},
+    )
+    ids["pet_share_id"] = _created(share)["id"]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import PASSWORD
 from tests.hostile.conftest import ROLES, WARRANT, World
 from tests.notify.devices import unreachable_subscription
+from tests.pets.test_api import notice_body
 from tests.requests.test_api import rfa_body
 from tests.samples import tiny_jpeg
 
@@ -128,6 +129,28 @@ def _rfa_form(_world: World, role: str) -> dict[str, Any]:
     body = rfa_body(case_number=f"FORM-{role}")
     centre = body.pop("centre")
     return {"data": {**body, "centre": f"{centre['lat']}, {centre['lon']}"}}
+
+
+def _pet(_world: World, role: str) -> dict[str, Any]:
+    return {"json": notice_body(name=f"Pet of {role}")}
+
+
+def _pet_form(_world: World, role: str) -> dict[str, Any]:
+    body = notice_body(name=f"Form pet of {role}")
+    centre = body.pop("centre")
+    return {"data": {**body, "centre": f"{centre['lat']}, {centre['lon']}"}}
+
+
+def _pet_clip(world: World, _role: str) -> dict[str, Any]:
+    return {"json": {"clip_id": world.ids["animal_clip_id"]}}
+
+
+def _pet_clip_form(world: World, _role: str) -> dict[str, Any]:
+    return {"data": {"clip_id": world.ids["animal_clip_id"]}}
+
+
+#: The lost-pet share, in routes whose path names it ``share_id`` as requests' shares do.
+PET_SHARE = {"share_id": "pet_share_id"}
 
 
 def _tip(world: World, _role: str) -> dict[str, Any]:
@@ -712,6 +735,42 @@ TABLE: list[Row] = [
     Row("GET", "/agencies/apply", "login ok ok ok ok ok ok ok"),
     Row("GET", "/agencies/{agency_id}", "ok ok ok ok ok ok ok ok"),
     Row("GET", "/rfa/{rfa_id}", "ok ok ok ok ok ok ok ok"),
+    # Lost pets: a notice by "other" near the owner's camera; the owner shared an animal clip.
+    # The household member's home is there too and their own camera (added by the camera row
+    # above) is in its cells, so they see the notice, and none of the owner's clips.
+    Row("POST", "/api/v1/pets", "401 ok ok ok ok ok ok ok", _pet),
+    Row("GET", "/api/v1/pets", "401 ok ok ok ok ok ok ok"),
+    Row("GET", "/api/v1/pets/{notice_id}", "401 ok ok ok 404 404 404 404"),
+    Row("GET", "/api/v1/pets/{notice_id}/photo", "401 ok ok ok 404 404 404 404"),
+    Row("PUT", "/api/v1/pets/{notice_id}/photo", "401 404 ok 404 404 404 404 404", _photo),
+    Row("POST", "/api/v1/pets/{notice_id}/shares", "401 409 422 404 404 404 404 404", _pet_clip),
+    Row(
+        "GET",
+        "/api/v1/pets/{notice_id}/shares/{share_id}/video",
+        "401 404 ok 404 404 404 404 404",
+        params=PET_SHARE,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/pets/{notice_id}/shares/{share_id}",
+        "401 ok 404 404 404 404 404 404",
+        params=PET_SHARE,
+        # Before the owner's camera is deleted (phase 2), which shreds the copy with its clip.
+        phase=1,
+    ),
+    Row("POST", "/api/v1/pets/{notice_id}/close", "401 404 ok 404 404 404 404 404", phase=4),
+    Row("GET", "/pets", "login ok ok ok ok ok ok ok"),
+    Row("POST", "/pets", "login ok ok ok ok ok ok ok", _pet_form),
+    Row("GET", "/pets/{notice_id}", "login ok ok ok 404 404 404 404"),
+    Row("POST", "/pets/{notice_id}/shares", "login 409 422 404 404 404 404 404", _pet_clip_form),
+    Row(
+        "POST",
+        "/pets/{notice_id}/shares/{share_id}/withdraw",
+        "login 409 404 404 404 404 404 404",
+        params=PET_SHARE,
+        phase=3,
+    ),
+    Row("POST", "/pets/{notice_id}/close", "login 404 409 404 404 404 404 404", phase=4),
     Row(
         "POST",
         "/agencies/apply",

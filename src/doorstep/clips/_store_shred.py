@@ -2,8 +2,9 @@
 
 Shredding a clip shreds everything made from it too (invariant I6): the owner's redacted preview,
 the agency copy of every share (the share is withdrawn, so the agency sees it gone) and every copy
-disclosed under a warrant or an emergency. Keys go in the transaction; the ciphertext is removed
-once it commits (``platform.after_commit``).
+disclosed under a warrant or an emergency, and every copy an owner shared with a lost-pet
+notice. Keys go in the transaction; the ciphertext is removed once it commits
+(``platform.after_commit``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from doorstep.clips.models import Clip, ClipEvent
 from doorstep.clips.rules import EVENT_MEMORY
 from doorstep.errors import DoorstepError
 from doorstep.legal.models import Disclosure
+from doorstep.pets.models import PetShare
 from doorstep.platform import after_commit
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.keys import Keys
@@ -164,6 +166,14 @@ def _shred_derived(
         select(Disclosure).where(Disclosure.clip_id == clip.id, Disclosure.wrapped_key.is_not(None))
     )
     doomed += _shred_disclosures(db, keys, disclosed, actor, reason)
+    # Copies shared with a lost-pet notice go too: the poster's page no longer shows them.
+    now = utcnow()
+    for copy in db.scalars(
+        select(PetShare).where(PetShare.clip_id == clip.id, PetShare.wrapped_key.is_not(None))
+    ):
+        copy.wrapped_key = None
+        copy.withdrawn_at = copy.withdrawn_at or now
+        doomed.append(copy.blob_key)
     return doomed
 
 

@@ -32,7 +32,9 @@ class Footage:
         self.keys = keys
         self.folder = folder
 
-    def clip(self, db: Session, camera: Camera, started_at: datetime, *, seed: int) -> Clip:
+    def clip(
+        self, db: Session, camera: Camera, started_at: datetime, *, seed: int, label: str = "person"
+    ) -> Clip:
         """A clip of ``camera`` starting at ``started_at``, stored as the upload API stores it.
 
         Some visitors (odd seeds) press the button on the way: their visit is a ring too, made
@@ -54,7 +56,9 @@ class Footage:
             image = next(f.image for f in source.frames() if f.index >= middle)
         assert image is not None
         box = visitor_box(middle, int(CLIP_SECONDS * CLIP_FPS), probe.width, probe.height)
-        seen = [{"label": "person", "score": 0.9, "box": list(box)}] if box else []
+        # ``label``: what the camera's detector said the visitor was (the lost-pet story's is an
+        # animal).
+        seen = [{"label": label, "score": 0.9, "box": list(box)}] if box else []
         return clips.store_footage(
             db,
             self.keys,
@@ -62,7 +66,7 @@ class Footage:
             started_at=started_at,
             ended_at=started_at + timedelta(seconds=probe.duration_s or CLIP_SECONDS),
             peak_motion=0.38,
-            labels=["motion", "person"],
+            labels=["motion", label],
             video=path,
             snapshot=encode_preview(image),
             width=probe.width,

@@ -23,6 +23,7 @@ from doorstep.agencies import service as agencies
 from doorstep.demo._cast import account_by_email, cast_of, user_by_id, verified_agency
 from doorstep.demo._footage import Footage
 from doorstep.demo._legal import record_emergency, record_warrant
+from doorstep.demo._pets import record_lost_pet
 from doorstep.demo._requests import (
     close_past_request,
     record_fire_request,
@@ -135,6 +136,7 @@ def seed_history(settings: Settings, emails: Sequence[str], centre: Coordinates)
             record_warrant(state, cast, times, footage)
             record_emergency(state, cast, times, centre, footage)
             record_fire_request(state, fire_id, times, centre)
+            record_lost_pet(state, cast, times, centre, footage)
             close_past_request(state, cast)
     finally:
         jobs.close()

@@ -1,0 +1,1 @@
+"""Lost pets: a resident asks nearby camera owners, and each owner alone decides to share."""
