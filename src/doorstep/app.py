@@ -20,6 +20,8 @@ from doorstep.accounts.service import AUTHENTICATOR
 from doorstep.accounts.throttle_rules import Backoff, Limits, Window
 from doorstep.agencies import api as agencies
 from doorstep.agencies import pages as agency_pages
+from doorstep.bystanders import api as bystanders
+from doorstep.bystanders import pages as bystander_pages
 from doorstep.cameras import api as cameras
 from doorstep.cameras import device_api as devices
 from doorstep.cameras import pages as camera_pages
@@ -92,6 +94,7 @@ ROUTERS = (
     audit.router,
     agencies.router,
     requests.router,
+    bystanders.router,
     legal.router,
     partnerships.router,
     transparency.router,
@@ -105,6 +108,7 @@ ROUTERS = (
     camera_pages.router,
     agency_pages.router,
     request_pages.router,
+    bystander_pages.router,
     invitation_pages.router,
     pages_email.router,
     app_pages.router,

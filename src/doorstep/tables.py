@@ -2,6 +2,7 @@
 
 from doorstep.accounts import models as accounts
 from doorstep.agencies import models as agencies
+from doorstep.bystanders import models as bystanders
 from doorstep.cameras import models as cameras
 from doorstep.clips import models as clips
 from doorstep.doorbell import models as doorbell
@@ -28,5 +29,6 @@ MODULES = (
     invitations,
     doorbell,
     notify,
+    bystanders,
 )
 metadata = Base.metadata

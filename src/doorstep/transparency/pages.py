@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from doorstep.accounts.auth import OptionalPrincipal
+from doorstep.bystanders import service as bystanders
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render_for
 from doorstep.transparency import service
@@ -70,6 +71,7 @@ def transparency(
         if row.agency_id != "*"
     ]
     context = {"periods": periods, "per_agency": per_agency, "k": state.settings.camera_map_k}
+    context["bystanders"] = bystanders.public_totals(db, state.settings.camera_map_k)
     return render_for(request, principal, "transparency.html", context)
 
 
