@@ -16,7 +16,7 @@ from doorstep.accounts import throttle_store as throttles
 from doorstep.accounts.models import User
 from doorstep.accounts.throttle_rules import source_key
 from doorstep.bystanders import store
-from doorstep.bystanders.models import BystanderRecipient, BystanderRequest
+from doorstep.bystanders.models import PENDING, BystanderRecipient, BystanderRequest
 from doorstep.bystanders.rules import (
     TOKEN_BYTES,
     BystanderDraft,
@@ -36,7 +36,7 @@ from doorstep.bystanders.schemas import (
 )
 from doorstep.bystanders.service_blur import blur_clip
 from doorstep.clips import service as clips
-from doorstep.errors import InvalidInput, NotFound
+from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http.state import AppState
 from doorstep.platform.types import utcnow
@@ -151,6 +151,8 @@ def answer(
 ) -> BystanderInboxRequest:
     """Delete or blur the chosen clips (only the owner's own, in the window), or decline."""
     row = store.recipient(db, owner, request_id)
+    if row.state != PENDING:
+        raise Conflict("you already answered this request")
     allowed = {clip.id: clip for clip in store.clips_in_window(db, owner, row.request)}
     chosen = {choice.clip_id: choice.action for choice in choices}
     for clip_id, action in chosen.items():
