@@ -15,6 +15,7 @@ from fastapi.routing import iter_route_contexts
 
 from doorstep.platform.crypto import passphrase_check, passphrase_key
 from doorstep.platform.types import utcnow
+from tests.bystanders.test_api import bystander_body
 from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import PASSWORD
 from tests.hostile.conftest import ROLES, WARRANT, World
@@ -130,6 +131,22 @@ def _rfa_form(_world: World, role: str) -> dict[str, Any]:
     return {"data": {**body, "centre": f"{centre['lat']}, {centre['lon']}"}}
 
 
+def _bystander(_world: World, _role: str) -> dict[str, Any]:
+    return {"json": bystander_body()}
+
+
+def _bystander_form(_world: World, _role: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "data": {
+            "centre": "45.5236, -122.6771",
+            "radius_m": "200",
+            "window_start": (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "window_end": (now - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"),
+        }
+    }
+
+
 def _tip(world: World, _role: str) -> dict[str, Any]:
     return {"json": {"agency_id": world.ids["agency_id"], "text": "The van was white."}}
 
@@ -219,6 +236,9 @@ class Row:
 
 
 ALL = "ok ok ok ok ok ok ok ok"
+#: A bystander request's status link, and the request as its owner's inbox names it.
+TOKEN = {"token": "bystander_token"}
+ASKED = {"request_id": "bystander_id"}
 #: Nothing there for anyone (a link that was never sent).
 NONE = "404 404 404 404 404 404 404 404"
 TABLE: list[Row] = [
@@ -497,6 +517,24 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/requests/{rfa_id}", "ok ok ok ok ok ok ok ok"),
     Row("POST", "/api/v1/requests/{rfa_id}/close", "401 403 403 403 404 ok 403 403", phase=1),
     Row("GET", "/api/v1/inbox", "401 ok ok ok ok ok ok ok"),
+    # Anyone may ask, signed in or not; the link and the totals are counts only.
+    Row("POST", "/api/v1/bystander-requests", ALL, _bystander),
+    Row("GET", "/api/v1/bystander-requests/status/{token}", ALL, params=TOKEN),
+    Row("GET", "/api/v1/bystander-requests/totals", ALL),
+    Row("GET", "/api/v1/bystander-inbox", "401 ok ok ok ok ok ok ok"),
+    Row(
+        "GET",
+        "/api/v1/bystander-inbox/{request_id}",
+        "401 ok 404 404 404 404 404 404",
+        params=ASKED,
+    ),
+    Row(
+        "POST",
+        "/api/v1/bystander-inbox/{request_id}/answer",
+        "401 409 404 404 404 404 404 404",
+        _json({}),
+        params=ASKED,
+    ),
     Row("GET", "/api/v1/inbox/{rfa_id}", "401 ok 404 404 404 404 404 404"),
     Row("GET", "/api/v1/inbox/{rfa_id}/clips/{clip_id}/preview", "401 ok 404 404 404 404 404 404"),
     Row("POST", "/api/v1/inbox/{rfa_id}/answer", "401 409 404 404 404 404 404 404", _share),
@@ -729,6 +767,20 @@ TABLE: list[Row] = [
     Row("GET", "/requests/{rfa_id}", "login ok 404 404 404 404 404 404"),
     Row("POST", "/requests/{rfa_id}/answer", "login 409 404 404 404 404 404 404", _share_form),
     Row("GET", "/disclosures", "login ok ok ok ok ok ok ok"),
+    Row("GET", "/bystanders", ALL),
+    # Signed out, the matrix's client sends no double-submit cookie: refused like /forgot.
+    Row("POST", "/bystanders", "403 ok ok ok ok ok ok ok", _bystander_form),
+    Row("GET", "/bystanders/status/{token}", ALL, params=TOKEN),
+    Row("GET", "/bystander-requests", "login ok ok ok ok ok ok ok"),
+    Row(
+        "GET", "/bystander-requests/{request_id}", "login ok 404 404 404 404 404 404", params=ASKED
+    ),
+    Row(
+        "POST",
+        "/bystander-requests/{request_id}/answer",
+        "login 409 404 404 404 404 404 404",
+        params=ASKED,
+    ),
     Row("GET", "/invitations", "login ok ok ok ok ok ok ok"),
     Row(
         "POST",
