@@ -236,9 +236,6 @@ class Row:
 
 
 ALL = "ok ok ok ok ok ok ok ok"
-#: A bystander request's status link, and the request as its owner's inbox names it.
-TOKEN = {"token": "bystander_token"}
-ASKED = {"request_id": "bystander_id"}
 #: Nothing there for anyone (a link that was never sent).
 NONE = "404 404 404 404 404 404 404 404"
 TABLE: list[Row] = [
@@ -519,21 +516,19 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/inbox", "401 ok ok ok ok ok ok ok"),
     # Anyone may ask, signed in or not; the link and the totals are counts only.
     Row("POST", "/api/v1/bystander-requests", ALL, _bystander),
-    Row("GET", "/api/v1/bystander-requests/status/{token}", ALL, params=TOKEN),
+    Row("GET", "/api/v1/bystander-requests/status/{bystander_token}", ALL),
     Row("GET", "/api/v1/bystander-requests/totals", ALL),
     Row("GET", "/api/v1/bystander-inbox", "401 ok ok ok ok ok ok ok"),
     Row(
         "GET",
-        "/api/v1/bystander-inbox/{request_id}",
+        "/api/v1/bystander-inbox/{bystander_id}",
         "401 ok 404 404 404 404 404 404",
-        params=ASKED,
     ),
     Row(
         "POST",
-        "/api/v1/bystander-inbox/{request_id}/answer",
+        "/api/v1/bystander-inbox/{bystander_id}/answer",
         "401 409 404 404 404 404 404 404",
         _json({}),
-        params=ASKED,
     ),
     Row("GET", "/api/v1/inbox/{rfa_id}", "401 ok 404 404 404 404 404 404"),
     Row("GET", "/api/v1/inbox/{rfa_id}/clips/{clip_id}/preview", "401 ok 404 404 404 404 404 404"),
@@ -770,16 +765,13 @@ TABLE: list[Row] = [
     Row("GET", "/bystanders", ALL),
     # Signed out, the matrix's client sends no double-submit cookie: refused like /forgot.
     Row("POST", "/bystanders", "403 ok ok ok ok ok ok ok", _bystander_form),
-    Row("GET", "/bystanders/status/{token}", ALL, params=TOKEN),
+    Row("GET", "/bystanders/status/{bystander_token}", ALL),
     Row("GET", "/bystander-requests", "login ok ok ok ok ok ok ok"),
-    Row(
-        "GET", "/bystander-requests/{request_id}", "login ok 404 404 404 404 404 404", params=ASKED
-    ),
+    Row("GET", "/bystander-requests/{bystander_id}", "login ok 404 404 404 404 404 404"),
     Row(
         "POST",
-        "/bystander-requests/{request_id}/answer",
+        "/bystander-requests/{bystander_id}/answer",
         "login 409 404 404 404 404 404 404",
-        params=ASKED,
     ),
     Row("GET", "/invitations", "login ok ok ok ok ok ok ok"),
     Row(

@@ -47,10 +47,10 @@ def create_request(
     return service.create_request(db, state, client_address(request), draft)
 
 
-@router.get("/bystander-requests/status/{token}")
-def request_status(token: str, db: DbDep, state: StateDep) -> BystanderStatus:
+@router.get("/bystander-requests/status/{bystander_token}")
+def request_status(bystander_token: str, db: DbDep, state: StateDep) -> BystanderStatus:
     """A request behind its status link: counts only, each below k withheld."""
-    return service.status(db, token, state.settings.camera_map_k)
+    return service.status(db, bystander_token, state.settings.camera_map_k)
 
 
 @router.get("/bystander-requests/totals")
@@ -65,15 +65,15 @@ def inbox(user: CurrentUser, db: DbDep) -> list[BystanderInboxItem]:
     return service.inbox(db, user)
 
 
-@router.get("/bystander-inbox/{request_id}")
-def inbox_item(request_id: str, user: CurrentUser, db: DbDep) -> BystanderInboxRequest:
+@router.get("/bystander-inbox/{bystander_id}")
+def inbox_item(bystander_id: str, user: CurrentUser, db: DbDep) -> BystanderInboxRequest:
     """One request with the caller's own clips in its window."""
-    return service.inbox_request(db, user, request_id)
+    return service.inbox_request(db, user, bystander_id)
 
 
-@router.post("/bystander-inbox/{request_id}/answer", responses=problems.responses(409))
+@router.post("/bystander-inbox/{bystander_id}/answer", responses=problems.responses(409))
 def answer(
-    request_id: str, body: BystanderAnswer, user: CurrentUser, db: DbDep, state: StateDep
+    bystander_id: str, body: BystanderAnswer, user: CurrentUser, db: DbDep, state: StateDep
 ) -> BystanderInboxRequest:
     """Delete or blur the chosen clips, or decline with an empty list; one answer per request."""
-    return service.answer(db, state, user, request_id, body.choices)
+    return service.answer(db, state, user, bystander_id, body.choices)

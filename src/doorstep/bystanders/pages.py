@@ -117,12 +117,12 @@ def ask(
     return render_for(request, principal, "bystanders/sent.html", {"created": created}, status=201)
 
 
-@router.get("/bystanders/status/{token}")
+@router.get("/bystanders/status/{bystander_token}")
 def status_page(
-    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, token: str
+    request: Request, principal: OptionalPrincipal, db: DbDep, state: StateDep, bystander_token: str
 ) -> Response:
     """What the requester may see: the request and its counts, never who."""
-    shown = service.status(db, token, state.settings.camera_map_k)
+    shown = service.status(db, bystander_token, state.settings.camera_map_k)
     context = {"status": shown, "map_geo": areas_geo([("Your request", shown.area)])}
     context["base_map"] = maps.base_map(state.settings)
     return render_for(request, principal, "bystanders/status.html", context)
@@ -144,13 +144,13 @@ def _detail(
     request: Request,
     principal: Principal,
     db: DbDep,
-    request_id: str,
+    bystander_id: str,
     *,
     status: int = 200,
     **extra: Any,
 ) -> Response:
     state: AppState = request.app.state.doorstep
-    item = service.inbox_request(db, principal.user, request_id)
+    item = service.inbox_request(db, principal.user, bystander_id)
     context = {
         "item": item,
         "map_geo": areas_geo([("The request's area", item.area)]),
@@ -160,21 +160,23 @@ def _detail(
     return render_for(request, principal, "bystanders/detail.html", context, status=status)
 
 
-@router.get("/bystander-requests/{request_id}")
-def detail(request: Request, principal: OptionalPrincipal, db: DbDep, request_id: str) -> Response:
+@router.get("/bystander-requests/{bystander_id}")
+def detail(
+    request: Request, principal: OptionalPrincipal, db: DbDep, bystander_id: str
+) -> Response:
     """One request: the owner's clips in its window; delete or blur each, or decline."""
     if principal is None:
         return login_redirect(request)
-    return _detail(request, principal, db, request_id)
+    return _detail(request, principal, db, bystander_id)
 
 
-@router.post("/bystander-requests/{request_id}/answer")
+@router.post("/bystander-requests/{bystander_id}/answer")
 def answer(
     request: Request,
     principal: OptionalPrincipal,
     db: DbDep,
     state: StateDep,
-    request_id: str,
+    bystander_id: str,
     choice: Annotated[list[str], Form(max_length=MAX_CLIPS_PER_ANSWER)] = [],  # noqa: B006
 ) -> Response:
     """Apply the owner's choice per clip (``keep:<id>``, ``delete:<id>`` or ``blur:<id>``)."""
@@ -183,12 +185,12 @@ def answer(
     try:
         choices = _choices(choice)
         with db.begin_nested():
-            service.answer(db, state, principal.user, request_id, choices)
+            service.answer(db, state, principal.user, bystander_id, choices)
     except DoorstepError as err:
         if err.status >= 500:
             raise
-        return _detail(request, principal, db, request_id, status=err.status, error=err)
-    return RedirectResponse(f"/bystander-requests/{request_id}?answered=1", status_code=303)
+        return _detail(request, principal, db, bystander_id, status=err.status, error=err)
+    return RedirectResponse(f"/bystander-requests/{bystander_id}?answered=1", status_code=303)
 
 
 def _choices(values: list[str]) -> list[ClipChoice]:
