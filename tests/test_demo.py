@@ -583,3 +583,12 @@ def test_the_demo_history_runs_every_task_the_server_runs_on_its_own() -> None:
     from_server = _tasks_after_importing("doorstep.app")
     assert "share_prepare" in from_server
     assert _tasks_after_importing("doorstep.demo.history") == from_server
+
+
+def test_a_bystander_asked_the_owner_to_blur_footage_of_the_evening(client: TestClient) -> None:
+    log_in(client, OWNER, demo.DEMO_PASSWORD)
+    [asked] = client.get("/api/v1/bystander-inbox").json()
+    assert asked["answer"] == "pending"
+    detail = client.get(f"/api/v1/bystander-inbox/{asked['id']}").json()
+    assert detail["clips"], "the owner has a clip of that evening to blur or delete"
+    assert "1 waiting" in client.get("/requests").text

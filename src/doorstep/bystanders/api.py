@@ -44,7 +44,8 @@ def create_request(
         end=body.window_end,
         description=body.description,
     )
-    return service.create_request(db, state, client_address(request), draft)
+    service.admit(db, state, client_address(request))
+    return service.create_request(db, state, draft)
 
 
 @router.get("/bystander-requests/status/{bystander_token}")

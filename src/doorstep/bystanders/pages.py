@@ -109,7 +109,8 @@ def ask(
         "time_zone": time_zone,
     }
     try:
-        created = service.create_request(db, state, client_address(request), _draft(form))
+        service.admit(db, state, client_address(request))
+        created = service.create_request(db, state, _draft(form))
     except DoorstepError as err:
         if err.status >= 500:
             raise

@@ -43,8 +43,10 @@ from doorstep.platform.types import utcnow
 from doorstep.requests.service import count_range
 
 __all__ = [
+    "admit",
     "answer",
     "create_request",
+    "has_requests",
     "inbox",
     "inbox_request",
     "pending_count",
@@ -74,10 +76,8 @@ def _status(db: Session, row: BystanderRequest, k: int) -> BystanderStatus:
     )
 
 
-def create_request(
-    db: Session, state: AppState, address: str, draft: BystanderDraft
-) -> BystanderCreated:
-    """Check and store a request from ``address`` (throttled), ask the owners it reaches.
+def admit(db: Session, state: AppState, address: str) -> None:
+    """Count a request from ``address``, or refuse it (429) over the per-address limit.
 
     The address is counted under a keyed hash, as sign-ups are, and kept nowhere else: the
     request holds no trace of who sent it but the hash of the link only they were given.
@@ -86,6 +86,10 @@ def create_request(
     throttles.take(db, key, state.limits.sign_up_address, utcnow(), "too many requests from here")
     # Kept even if this request is refused: trying many areas is what the limit is for.
     db.commit()
+
+
+def create_request(db: Session, state: AppState, draft: BystanderDraft) -> BystanderCreated:
+    """Check and store a request (``admit`` it first), and ask the owners it reaches."""
     now = utcnow()
     checked = check_request(draft, now=now, resolution=state.settings.public_cell_resolution)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -178,6 +182,11 @@ def answer(
         else:
             blur_clip(db, state.keys, allowed[clip_id])
     return inbox_request(db, owner, request_id)
+
+
+def has_requests(db: Session) -> bool:
+    """Whether any bystander request was ever made (the demo makes one once)."""
+    return store.counts(db).requests > 0
 
 
 def public_totals(db: Session, k: int) -> BystanderTotals:
