@@ -89,9 +89,11 @@ def _bystander_request(world: World) -> None:
         world.send("other", "POST", "/api/v1/bystander-requests", json=bystander_body())
     )
     world.ids["bystander_token"] = created["status_url"].rsplit("/", 1)[1]
-    inbox = _created(world.send("owner", "GET", "/api/v1/bystander-inbox"))
-    world.ids["bystander_id"] = inbox[0]["id"]
-    url = f"/api/v1/bystander-inbox/{inbox[0]['id']}/answer"
+    inbox = world.send("owner", "GET", "/api/v1/bystander-inbox")
+    assert inbox.status_code == 200, inbox.text
+    asked = inbox.json()[0]["id"]
+    world.ids["bystander_id"] = asked
+    url = f"/api/v1/bystander-inbox/{asked}/answer"
     _created(world.send("owner", "POST", url, json={}))
 
 

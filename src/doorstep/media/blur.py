@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from doorstep.media.errors import UnsupportedMedia
+from doorstep.errors import UnsupportedMedia
 from doorstep.media.probe import encode_preview, probe_clip
 from doorstep.media.redact import redact_file
 from doorstep.media.source import open_source
