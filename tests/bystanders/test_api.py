@@ -234,6 +234,8 @@ def test_the_form_sends_a_request_without_an_account(app: FastAPI) -> None:
     inbox = owner.get("/requests").text
     assert "1 waiting" in inbox
     request_id = _request_id(owner)
+    [item] = owner.get("/api/v1/bystander-inbox").json()
+    assert owner.get(item["url"]).status_code == 200
     assert "Red coat" not in owner.get(f"/bystander-requests/{request_id}").text
     assert owner.get("/bystander-requests").status_code == 200
 

@@ -94,7 +94,7 @@ def create_request(db: Session, state: AppState, draft: BystanderDraft) -> Bysta
     checked = check_request(draft, now=now, resolution=state.settings.public_cell_resolution)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = store.create_request(db, checked, _token_hash(token), now)
-    event = {"type": "bystander", "request": {"url": f"/inbox/bystanders/{row.id}"}}
+    event = {"type": "bystander", "request": {"url": f"/bystander-requests/{row.id}"}}
     for owner_id in store.ask_owners(db, row):
         notify_after_commit(db, owner_id, event)
     shown = _status(db, row, state.settings.camera_map_k)
@@ -117,7 +117,7 @@ def _item(row: BystanderRecipient) -> BystanderInboxItem:
         asked_at=row.asked_at,
         answer=row.state,
         answered_at=row.answered_at,
-        url=f"/inbox/bystanders/{request.id}",
+        url=f"/bystander-requests/{request.id}",
     )
 
 
