@@ -32,7 +32,17 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VISITORS = ("anonymous", "owner", "agent", "reviewer")
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
 #: The ids a page's path may need: made by the world, except a secret no email ever sent.
-PATH_IDS = ("agency_id", "camera_id", "clip_id", "notice_id", "post_id", "rfa_id", "secret")
+PATH_IDS = (
+    "agency_id",
+    "bystander_id",
+    "bystander_token",
+    "camera_id",
+    "clip_id",
+    "notice_id",
+    "post_id",
+    "rfa_id",
+    "secret",
+)
 EXTRA_IDS = {"secret": "a-link-that-was-never-sent"}
 
 #: GET routes outside /api/ that are not pages, and why they are not checked.

@@ -627,3 +627,12 @@ def test_the_demo_owner_sees_the_lost_dog_and_only_their_animal_clip(client: Tes
     # Nothing reaches the poster before the owner clicks share.
     assert mine["shares"] == []
     assert mine["my_animal_clips"] == []
+
+
+def test_a_bystander_asked_the_owner_to_blur_footage_of_the_evening(client: TestClient) -> None:
+    log_in(client, OWNER, demo.DEMO_PASSWORD)
+    [asked] = client.get("/api/v1/bystander-inbox").json()
+    assert asked["answer"] == "pending"
+    detail = client.get(f"/api/v1/bystander-inbox/{asked['id']}").json()
+    assert detail["clips"], "the owner has a clip of that evening to blur or delete"
+    assert "1 waiting" in client.get("/requests").text

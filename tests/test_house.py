@@ -16,6 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "doorstep"
 FEATURES = (
     "accounts",
     "agencies",
+    "bystanders",
     "cameras",
     "clips",
     "doorbell",

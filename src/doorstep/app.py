@@ -20,6 +20,8 @@ from doorstep.accounts.service import AUTHENTICATOR
 from doorstep.accounts.throttle_rules import Backoff, Limits, Window
 from doorstep.agencies import api as agencies
 from doorstep.agencies import pages as agency_pages
+from doorstep.bystanders import api as bystanders
+from doorstep.bystanders import pages as bystander_pages
 from doorstep.cameras import api as cameras
 from doorstep.cameras import device_api as devices
 from doorstep.cameras import pages as camera_pages
@@ -97,6 +99,7 @@ ROUTERS = (
     receipts.router,
     agencies.router,
     requests.router,
+    bystanders.router,
     legal.router,
     partnerships.router,
     transparency.router,
@@ -112,6 +115,7 @@ ROUTERS = (
     agency_pages.router,
     request_pages.router,
     pet_pages.router,
+    bystander_pages.router,
     invitation_pages.router,
     pages_email.router,
     app_pages.router,

@@ -2,6 +2,7 @@
 
 from doorstep.accounts import models as accounts
 from doorstep.agencies import models as agencies
+from doorstep.bystanders import models as bystanders
 from doorstep.cameras import models as cameras
 from doorstep.clips import models as clips
 from doorstep.doorbell import models as doorbell
@@ -30,5 +31,6 @@ MODULES = (
     doorbell,
     notify,
     pets,
+    bystanders,
 )
 metadata = Base.metadata

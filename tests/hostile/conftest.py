@@ -22,6 +22,7 @@ from doorstep.maps.models import Place, Street, StreetPlan
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 from tests.agencies.test_api import HOME, apply, staff, verified_agency
+from tests.bystanders.test_api import bystander_body
 from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
 from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import accept_invitations, resident
@@ -82,6 +83,20 @@ def _streets(settings: Settings) -> None:
     bounds = (-122.678, 45.523, -122.676, 45.524)
     maps.write_base_map(settings, StreetPlan("Matrix", (45.5236, -122.6771), bounds, (street,)))
     maps.write_gazetteer(settings, [Place("1 Test St", 45.5236, -122.6771)])
+
+
+def _bystander_request(world: World) -> None:
+    """A stranger's bystander request the owner has already declined; its link and id."""
+    created = _created(
+        world.send("other", "POST", "/api/v1/bystander-requests", json=bystander_body())
+    )
+    world.ids["bystander_token"] = created["status_url"].rsplit("/", 1)[1]
+    inbox = world.send("owner", "GET", "/api/v1/bystander-inbox")
+    assert inbox.status_code == 200, inbox.text
+    asked = inbox.json()[0]["id"]
+    world.ids["bystander_id"] = asked
+    url = f"/api/v1/bystander-inbox/{asked}/answer"
+    _created(world.send("owner", "POST", url, json={}))
 
 
 def build_world(app: FastAPI, clip_bytes: bytes) -> World:
@@ -217,6 +232,7 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
     assert isinstance(evidence, list)
     ids["share_id"] = evidence[0]["id"]
     ids["sha256"] = evidence[0]["sha256"]
+    _bystander_request(world)
 
     now = utcnow()
     demand = world.send(

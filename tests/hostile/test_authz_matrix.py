@@ -15,6 +15,7 @@ from fastapi.routing import iter_route_contexts
 
 from doorstep.platform.crypto import passphrase_check, passphrase_key
 from doorstep.platform.types import utcnow
+from tests.bystanders.test_api import bystander_body
 from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import PASSWORD
 from tests.hostile.conftest import ROLES, WARRANT, World
@@ -151,6 +152,22 @@ def _pet_clip_form(world: World, _role: str) -> dict[str, Any]:
 
 #: The lost-pet share, in routes whose path names it ``share_id`` as requests' shares do.
 PET_SHARE = {"share_id": "pet_share_id"}
+
+
+def _bystander(_world: World, _role: str) -> dict[str, Any]:
+    return {"json": bystander_body()}
+
+
+def _bystander_form(_world: World, _role: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "data": {
+            "centre": "45.5236, -122.6771",
+            "radius_m": "200",
+            "window_start": (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "window_end": (now - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"),
+        }
+    }
 
 
 def _tip(world: World, _role: str) -> dict[str, Any]:
@@ -536,6 +553,22 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/requests/{rfa_id}", "ok ok ok ok ok ok ok ok"),
     Row("POST", "/api/v1/requests/{rfa_id}/close", "401 403 403 403 404 ok 403 403", phase=1),
     Row("GET", "/api/v1/inbox", "401 ok ok ok ok ok ok ok"),
+    # Anyone may ask, signed in or not; the link and the totals are counts only.
+    Row("POST", "/api/v1/bystander-requests", ALL, _bystander),
+    Row("GET", "/api/v1/bystander-requests/status/{bystander_token}", ALL),
+    Row("GET", "/api/v1/bystander-requests/totals", ALL),
+    Row("GET", "/api/v1/bystander-inbox", "401 ok ok ok ok ok ok ok"),
+    Row(
+        "GET",
+        "/api/v1/bystander-inbox/{bystander_id}",
+        "401 ok 404 404 404 404 404 404",
+    ),
+    Row(
+        "POST",
+        "/api/v1/bystander-inbox/{bystander_id}/answer",
+        "401 409 404 404 404 404 404 404",
+        _json({}),
+    ),
     Row("GET", "/api/v1/inbox/{rfa_id}", "401 ok 404 404 404 404 404 404"),
     Row("GET", "/api/v1/inbox/{rfa_id}/clips/{clip_id}/preview", "401 ok 404 404 404 404 404 404"),
     Row("POST", "/api/v1/inbox/{rfa_id}/answer", "401 409 404 404 404 404 404 404", _share),
@@ -806,6 +839,17 @@ TABLE: list[Row] = [
     Row("GET", "/requests/{rfa_id}", "login ok 404 404 404 404 404 404"),
     Row("POST", "/requests/{rfa_id}/answer", "login 409 404 404 404 404 404 404", _share_form),
     Row("GET", "/disclosures", "login ok ok ok ok ok ok ok"),
+    Row("GET", "/bystanders", ALL),
+    # Signed out, the matrix's client sends no double-submit cookie: refused like /forgot.
+    Row("POST", "/bystanders", "403 ok ok ok ok ok ok ok", _bystander_form),
+    Row("GET", "/bystanders/status/{bystander_token}", ALL),
+    Row("GET", "/bystander-requests", "login ok ok ok ok ok ok ok"),
+    Row("GET", "/bystander-requests/{bystander_id}", "login ok 404 404 404 404 404 404"),
+    Row(
+        "POST",
+        "/bystander-requests/{bystander_id}/answer",
+        "login 409 404 404 404 404 404 404",
+    ),
     Row("GET", "/invitations", "login ok ok ok ok ok ok ok"),
     Row(
         "POST",

@@ -15,7 +15,8 @@ from doorstep.maps.models import Place
 from tests.factories import bearer, resident
 
 #: Every signed-in API route a personal token gets past the door of, and the scope it names
-#: (None: any token of the account's). Every other signed-in route refuses a token.
+#: (None: any token of the account's). Every other signed-in route refuses a token: the inboxes of
+#: Requests for Assistance and of bystander requests (``/api/v1/bystander-inbox``) are a browser's.
 TOKEN_ROUTES: dict[str, str | None] = {
     "GET /api/v1/me": "account:read",
     "GET /api/v1/me/export": "account:read",  # and clips:read: see the test below

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import doorstep.tasks  # noqa: F401 - the share copies this history's queue makes are tasks
 from doorstep.agencies import service as agencies
+from doorstep.demo._bystanders import ask_as_a_bystander
 from doorstep.demo._cast import account_by_email, cast_of, user_by_id, verified_agency
 from doorstep.demo._footage import Footage
 from doorstep.demo._legal import record_emergency, record_warrant
@@ -138,6 +139,7 @@ def seed_history(settings: Settings, emails: Sequence[str], centre: Coordinates)
             record_fire_request(state, fire_id, times, centre)
             record_lost_pet(state, cast, times, centre, footage)
             close_past_request(state, cast)
+            ask_as_a_bystander(state, times, centre)
     finally:
         jobs.close()
         state.db.dispose()

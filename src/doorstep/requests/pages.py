@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.agencies import service as agencies
+from doorstep.bystanders import service as bystanders
 from doorstep.errors import DoorstepError, Forbidden, InvalidInput
 from doorstep.geo.cells import parse_coordinates
 from doorstep.geo.geojson_text import geojson_from_text
@@ -171,6 +172,7 @@ def inbox(request: Request, principal: OptionalPrincipal, db: DbDep, state: Stat
         "items": items,
         "map_geo": areas_geo(areas),
         "base_map": maps.base_map(state.settings),
+        "bystanders_pending": bystanders.pending_count(db, principal.user),
     }
     return render_for(request, principal, "requests.html", context)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from doorstep.accounts.auth import OptionalPrincipal
+from doorstep.bystanders import service as bystanders
 from doorstep.legal import service_published as emergencies
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import render_for
@@ -79,6 +80,7 @@ def transparency(
     }
     delay = state.settings.emergency_publication_delay_days
     context |= emergencies.emergencies_report(db, delay)
+    context["bystanders"] = bystanders.public_totals(db, state.settings.camera_map_k)
     return render_for(request, principal, "transparency.html", context)
 
 

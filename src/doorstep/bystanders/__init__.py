@@ -1,0 +1,1 @@
+"""Bystander requests: anyone asks owners in an area to blur or delete footage of them."""
