@@ -4,7 +4,7 @@ A deleted clip or camera writes a "keys destroyed" entry into the audit log unde
 committing to what went; the nonce of that commitment is kept here for its owner only.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-06 13:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

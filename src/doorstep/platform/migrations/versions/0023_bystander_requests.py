@@ -4,7 +4,7 @@ A request keeps no requester identity, only the hash of its status link; the own
 are kept per request with the counts of what they blurred and deleted (no clip ids).
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-06 13:15:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import doorstep.platform.types
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ holds one copy an owner shared with one notice, sealed under its own key (NULL o
 or the notice closed: the copy is shredded).
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-12-06 13:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import doorstep.platform.types
 
 revision = "0024"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

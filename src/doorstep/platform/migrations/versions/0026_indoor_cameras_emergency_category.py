@@ -6,7 +6,7 @@ document names it explicitly, which ``legal_demands.indoor_device_ids`` records.
 request for review after its delay; requests from before read "other".
 
 Revision ID: 0026
-Revises: 0020
+Revises: 0025
 Create Date: 2026-12-06 13:20:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0020"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
