@@ -46,6 +46,7 @@ def create_request(body: RfaCreate, user: CurrentUser, db: DbDep, state: StateDe
         area=draft_area(centre, body.radius_m, body.polygon),
         start=body.window_start,
         end=body.window_end,
+        offence_category=body.offence_category,
     )
     rfa = service.post_request(db, state, user, draft)
     return service.public_request(db, rfa, state.settings.camera_map_k)

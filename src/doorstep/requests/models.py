@@ -23,6 +23,7 @@ from doorstep.requests.rules import (
     Polygon,
     parse_geojson,
 )
+from doorstep.requests.rules_terms import TERMS_VERSION
 from doorstep.text.normalize import CASE_KEY_MAX_LENGTH
 
 
@@ -48,6 +49,8 @@ class Rfa(Base):
     #: One key for every way of writing the case number: the per-case limit counts by it.
     case_key: Mapped[str] = mapped_column(String(CASE_KEY_MAX_LENGTH))
     incident_type: Mapped[str] = mapped_column(String(INCIDENT_TYPE_MAX_LENGTH))
+    #: A key of the public ``OFFENCE_CATEGORIES``; requests from before categories read "".
+    offence_category: Mapped[str] = mapped_column(String(24), default="", index=True)
     description: Mapped[str] = mapped_column(Text)
     #: The area as a GeoJSON Polygon (a circle is stored as the polygon that encloses it).
     area: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -164,6 +167,8 @@ class Share(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     changed_at: Mapped[datetime | None] = mapped_column()
     downloaded_at: Mapped[datetime | None] = mapped_column()
+    #: The onward-use terms (``rules_terms``) the copy left with; NULL for shares from before.
+    terms_version: Mapped[str | None] = mapped_column(String(16), default=TERMS_VERSION)
 
     rfa: Mapped[Rfa] = relationship()
 

@@ -60,6 +60,10 @@ class RfaPublic(BaseModel):
     agency_name: str
     case_number: str
     incident_type: str
+    offence_category: str = Field(
+        description='A key of the public list at /request-policy; "" for requests sent before it.'
+    )
+    offence_label: str
     description: str
     area: dict[str, Any]
     area_sq_mi: float
@@ -77,6 +81,9 @@ class RfaCreate(Strict):
 
     case_number: Annotated[str, Field(max_length=CASE_NUMBER_MAX_LENGTH)]
     incident_type: Annotated[str, Field(max_length=INCIDENT_TYPE_MAX_LENGTH)]
+    offence_category: Annotated[str, Field(max_length=24)] = Field(
+        description="One key of the public offence categories listed at /request-policy."
+    )
     description: Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
     centre: HomeLocation | None = None
     radius_m: Annotated[float | None, Field(gt=0, le=MAX_RADIUS_M)] = None
