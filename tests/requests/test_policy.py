@@ -11,12 +11,13 @@ from markupsafe import escape
 
 from doorstep.accounts.roles import Role
 from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.requests.models import Share
 from doorstep.requests.rules import check_agency_may_request, check_rfa
 from doorstep.requests.rules_policy import OFFENCE_CATEGORIES, REQUESTING_LEVELS
-from doorstep.requests.rules_terms import ONWARD_USE_TERMS
-from tests.agencies.test_api import JURISDICTION, staff
+from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
+from tests.agencies.test_api import JURISDICTION, app_state, owner_with_clip, staff, verified_agency
 from tests.factories import resident
-from tests.requests.test_api import post_rfa
+from tests.requests.test_api import _answer, post_rfa
 from tests.requests.test_rules import JURISDICTION as RULES_JURISDICTION
 from tests.requests.test_rules import NOW, draft
 
@@ -142,3 +143,26 @@ def test_a_local_agency_s_request_shows_and_counts_its_category(app: FastAPI) ->
     assert 'data-testid="count-vehicle_crime">1<' in policy.text
     assert 'data-testid="count-burglary">0<' in policy.text
     assert all(str(escape(term)) in policy.text for term in ONWARD_USE_TERMS)
+
+
+def test_every_share_carries_its_onward_use_terms(app: FastAPI) -> None:
+    owner, owner_csrf, clip_id = owner_with_clip(app, "sharer@example.org")
+    agency, csrf, _agency_id = verified_agency(app)
+    rfa = post_rfa(agency, csrf).json()
+    # The owner reads the terms before sharing, on the page they share from.
+    before = owner.get(f"/requests/{rfa['id']}")
+    assert 'data-testid="share-terms"' in before.text
+    assert all(str(escape(term)) in before.text for term in ONWARD_USE_TERMS)
+    shared = _answer(owner, owner_csrf, rfa["id"], decision="share", clip_ids=[clip_id])
+    assert shared.status_code == 200, shared.text
+    (mine,) = shared.json()["shares"]
+    assert mine["terms_version"] == TERMS_VERSION
+    assert mine["terms"] == list(ONWARD_USE_TERMS)
+    with app_state(app).db.session() as db:
+        assert db.get(Share, mine["id"]).terms_version == TERMS_VERSION
+    (item,) = agency.get("/api/v1/evidence").json()
+    assert item["terms_version"] == TERMS_VERSION
+    assert item["terms"] == list(ONWARD_USE_TERMS)
+    locker = agency.get("/agency/evidence")
+    assert 'data-testid="onward-terms"' in locker.text
+    assert f"version {TERMS_VERSION}" in locker.text

@@ -27,6 +27,7 @@ from doorstep.requests.rules import (
     RfaDraft,
     draft_area,
 )
+from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
 
 router = APIRouter(include_in_schema=False)
 
@@ -201,6 +202,8 @@ def _request_page(
         "item": item,
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
         "base_map": maps.base_map(state.settings),
+        "terms": ONWARD_USE_TERMS,
+        "terms_version": TERMS_VERSION,
         **extra,
     }
     return render_for(request, principal, "requests_detail.html", context, status=status)

@@ -139,6 +139,11 @@ class SharePrivate(BaseModel):
     )
     revocable: bool
     accesses: list[AccessPublic]
+    terms_version: str | None = Field(
+        description="Version of the onward-use terms the copy carries (see /request-policy); "
+        "null for copies from before the terms were versioned."
+    )
+    terms: list[str] = Field(description="The onward-use terms of that version, in order.")
 
 
 class InboxItem(BaseModel):
@@ -181,6 +186,11 @@ class EvidencePublic(BaseModel):
     sha256: str
     size: int
     faces_blurred: int
+    terms_version: str | None = Field(
+        description="Version of the onward-use terms the copy carries (see /request-policy); "
+        "null for copies from before the terms were versioned."
+    )
+    terms: list[str] = Field(description="The onward-use terms of that version, in order.")
     video_url: str | None
     download_url: str | None = Field(
         description="POST here (never GET) to download the whole file; it is recorded, the "
