@@ -207,3 +207,32 @@ TARGETING_INDEX = Index(
     Camera.owner_id,
     Camera.id,
 )
+
+
+class StandingGrant(Base):
+    """An owner's standing access for a request's case to one camera: clips after it only."""
+
+    __tablename__ = "standing_grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    rfa_id: Mapped[str] = mapped_column(ForeignKey("rfas.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    rfa: Mapped[Rfa] = relationship()
+
+    def domain(self) -> consent.StandingGrant:
+        """The grant as the consent rules read it; the case closes with its request."""
+        closes = self.rfa.created_at + ANSWER_WINDOW
+        if self.rfa.closed_at is not None:
+            closes = min(closes, self.rfa.closed_at)
+        return consent.StandingGrant(
+            granted_at=self.granted_at,
+            ends_at=self.ends_at,
+            revoked_at=self.revoked_at,
+            case_closes_at=closes,
+        )

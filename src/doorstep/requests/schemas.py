@@ -208,3 +208,26 @@ class HashRecord(BaseModel):
     rfa_id: str
     shared_at: datetime
     size: int
+
+
+class StandingCreate(Strict):
+    """Standing access for a request's case to one of your cameras it reached, for some days."""
+
+    camera_id: Annotated[str, Field(max_length=32)]
+    days: Annotated[int, Field(ge=1, le=30)] = Field(
+        description="How long the grant lasts, 1 to 30 days; it stops earlier if the case closes."
+    )
+    anonymous: bool = True
+
+
+class StandingPublic(BaseModel):
+    """Standing access as its owner sees it: only clips recorded after ``granted_at`` are shared."""
+
+    id: str
+    rfa_id: str
+    camera_id: str
+    anonymous: bool
+    granted_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+    active: bool
