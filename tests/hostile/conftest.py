@@ -215,6 +215,13 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
     assert isinstance(evidence, list)
     ids["share_id"] = evidence[0]["id"]
     ids["sha256"] = evidence[0]["sha256"]
+    standing = world.send(
+        "owner",
+        "POST",
+        f"/api/v1/inbox/{rfa['id']}/standing",
+        json={"camera_id": ids["camera2_id"], "days": 1},
+    )
+    ids["grant_id"] = _created(standing)["id"]
 
     now = utcnow()
     demand = world.send(
