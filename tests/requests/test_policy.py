@@ -159,7 +159,9 @@ def test_every_share_carries_its_onward_use_terms(app: FastAPI) -> None:
     assert mine["terms_version"] == TERMS_VERSION
     assert mine["terms"] == list(ONWARD_USE_TERMS)
     with app_state(app).db.session() as db:
-        assert db.get(Share, mine["id"]).terms_version == TERMS_VERSION
+        row = db.get(Share, mine["id"])
+        assert row is not None
+        assert row.terms_version == TERMS_VERSION
     (item,) = agency.get("/api/v1/evidence").json()
     assert item["terms_version"] == TERMS_VERSION
     assert item["terms"] == list(ONWARD_USE_TERMS)
