@@ -204,6 +204,7 @@ def test_the_past_request_passes_the_policy_and_is_closed(db: Session) -> None:
     draft = RfaDraft(
         case_number=rfa.case_number,
         incident_type=rfa.incident_type,
+        offence_category=rfa.offence_category,
         description=rfa.description,
         area=rfa.shape(),
         start=rfa.window_start,

@@ -115,6 +115,7 @@ def test_a_circle_across_the_meridian_is_refused_clearly() -> None:
     draft = RfaDraft(
         case_number="FJ-1",
         incident_type="Burglary",
+        offence_category="burglary",
         description="A window was forced at the back of a house.",
         area=Circle(Coordinates(-16.95, 179.999), 300.0),
         start=NOW - timedelta(hours=2),
@@ -194,6 +195,7 @@ def test_a_request_outline_has_a_bounded_number_of_points() -> None:
     draft = RfaDraft(
         case_number="PPB-1",
         incident_type="Burglary",
+        offence_category="burglary",
         description="A window was forced at the back of a house.",
         area=polygon(ring),
         start=NOW - timedelta(hours=2),

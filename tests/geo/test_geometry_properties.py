@@ -170,6 +170,7 @@ def _draft(area: Circle | Polygon) -> RfaDraft:
     return RfaDraft(
         case_number="24-001234",
         incident_type="Package theft",
+        offence_category="burglary",
         description="A person in a red hoodie took two parcels from porches on Elm St.",
         area=area,
         start=NOW - timedelta(hours=3),

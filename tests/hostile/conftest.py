@@ -233,6 +233,13 @@ def build_world(app: FastAPI, clip_bytes: bytes) -> World:
     ids["share_id"] = evidence[0]["id"]
     ids["sha256"] = evidence[0]["sha256"]
     _bystander_request(world)
+    standing = world.send(
+        "owner",
+        "POST",
+        f"/api/v1/inbox/{rfa['id']}/standing",
+        json={"camera_id": ids["camera2_id"], "days": 1},
+    )
+    ids["grant_id"] = _created(standing)["id"]
 
     now = utcnow()
     demand = world.send(

@@ -573,6 +573,14 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/inbox/{rfa_id}/clips/{clip_id}/preview", "401 ok 404 404 404 404 404 404"),
     Row("POST", "/api/v1/inbox/{rfa_id}/answer", "401 409 404 404 404 404 404 404", _share),
     Row("GET", "/api/v1/disclosures", "401 ok ok ok ok ok ok ok"),
+    Row(
+        "POST",
+        "/api/v1/inbox/{rfa_id}/standing",
+        "401 ok 404 404 404 404 404 404",
+        lambda world, _role: {"json": {"camera_id": world.ids["camera_id"], "days": 1}},
+    ),
+    Row("GET", "/api/v1/inbox/{rfa_id}/standing", "401 ok 404 404 404 404 404 404"),
+    Row("POST", "/api/v1/standing/{grant_id}/revoke", "401 ok 404 404 404 404 404 404"),
     # Phase 1 deleted the shared clip first, which withdrew the share (I6): nothing left to revoke.
     Row("POST", "/api/v1/shares/{share_id}/revoke", "401 409 404 404 404 404 404 404", phase=1),
     Row("GET", "/api/v1/evidence", "401 403 403 403 ok ok 403 403"),
@@ -850,6 +858,7 @@ TABLE: list[Row] = [
         "/bystander-requests/{bystander_id}/answer",
         "login 409 404 404 404 404 404 404",
     ),
+    Row("GET", "/request-policy", ALL),
     Row("GET", "/invitations", "login ok ok ok ok ok ok ok"),
     Row(
         "POST",

@@ -49,6 +49,7 @@ def test_a_pacific_browser_sees_pacific_times_and_its_typed_window_is_stored_in_
         }
         for label, value in fields.items():
             page.get_by_label(label, exact=True).fill(value)
+        page.locator("#offence_category").select_option("burglary")
         page.get_by_role("button", name="Send request").click()
         expect(page).to_have_url(re.compile(r"/rfa/[0-9a-f]+$"))
         rfa_id = page.url.rsplit("/", 1)[1]
@@ -76,6 +77,7 @@ def test_an_unknown_zone_is_refused_in_the_form_not_a_crash(app: FastAPI) -> Non
             "csrf_token": csrf,
             "case_number": "PPB-2026-0778",
             "incident_type": "Burglary",
+            "offence_category": "burglary",
             "description": "A side door was forced.",
             "centre": "45.5236, -122.6771",
             "radius_m": "300",

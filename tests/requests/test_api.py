@@ -44,6 +44,7 @@ def rfa_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "case_number": "PPB-2026-0042",
         "incident_type": "Burglary",
+        "offence_category": "burglary",
         "description": "A side door was forced; we are looking for anyone carrying a toolbox.",
         "centre": HOME,
         "radius_m": 300,

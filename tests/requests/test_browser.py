@@ -98,6 +98,7 @@ def _fill_request(tracked: TrackedPage, **fields: str) -> None:
     }
     for label, value in values.items():
         page.get_by_label(label, exact=True).fill(value)
+    page.locator("#offence_category").select_option("burglary")
     page.get_by_role("button", name="Send request").click()
 
 

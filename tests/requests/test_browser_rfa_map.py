@@ -98,6 +98,7 @@ def _fill_case(page: Page) -> None:
     now = utcnow()
     page.get_by_label("Case number").fill("PPB-2026-0107")
     page.get_by_label("Incident type").fill("Burglary")
+    page.locator("#offence_category").select_option("burglary")
     page.get_by_label("Description").fill("A garage was forced overnight; anyone see a van?")
     start = (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Footage from (UTC)").fill(start)
@@ -148,6 +149,7 @@ def test_a_drawn_circle_too_large_is_refused_and_a_drawn_polygon_is_sent(
         json={
             "case_number": "PPB-2026-0107",
             "incident_type": "Burglary",
+            "offence_category": "burglary",
             "description": "A garage was forced overnight; anyone see a van?",
             "centre": {"lat": lat, "lon": lon},
             "radius_m": float(radius_text),

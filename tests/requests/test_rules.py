@@ -41,6 +41,7 @@ def draft(**changes: Any) -> RfaDraft:
     fields: dict[str, Any] = {
         "case_number": "24-001234",
         "incident_type": "Package theft",
+        "offence_category": "burglary",
         "description": "A person in a red hoodie took two parcels from porches on Elm St.",
         "area": Circle(CENTRE, RADIUS_M),
         "start": START,

@@ -92,6 +92,7 @@ def _rfa(db: Session, agency: Agency, author: User, radius_m: float = 300) -> Rf
     draft = RfaDraft(
         case_number="PPB-1",
         incident_type="Burglary",
+        offence_category="burglary",
         description="A side door was forced.",
         area=Circle(CENTRE, radius_m),
         start=now - timedelta(hours=2),

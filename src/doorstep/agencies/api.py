@@ -10,6 +10,7 @@ from doorstep.agencies.schemas import (
     AgencyApply,
     AgencyPrivate,
     AgencyPublic,
+    AgencyVerify,
     CameraMap,
     MemberInvite,
     MemberPublic,
@@ -42,6 +43,7 @@ def apply(body: AgencyApply, user: CurrentUser, db: DbDep, state: StateDep) -> A
         jurisdiction=body.jurisdiction,
         contact=body.contact,
         cell_resolution=state.settings.public_cell_resolution,
+        level=body.level,
     )
     return service.agency_private(agency)
 
@@ -76,9 +78,12 @@ def get_agency(agency_id: str, db: DbDep, state: StateDep) -> AgencyPublic:
 
 
 @router.post("/{agency_id}/verify", responses=problems.responses(409))
-def verify(agency_id: str, staff: ReviewerUser, db: DbDep) -> AgencyPrivate:
-    """Verify an agency: it appears in the directory and its people may send requests."""
-    return service.agency_private(service.decide(db, agency_id, staff, verify=True))
+def verify(
+    agency_id: str, staff: ReviewerUser, db: DbDep, body: AgencyVerify | None = None
+) -> AgencyPrivate:
+    """Verify an agency at the level confirmed: it appears in the directory; local ones may ask."""
+    level = body.level if body is not None else None
+    return service.agency_private(service.decide(db, agency_id, staff, verify=True, level=level))
 
 
 @router.post("/{agency_id}/reject", responses=problems.responses(409))

@@ -45,6 +45,8 @@ class Agency(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
+    #: ``rules_policy.AGENCY_LEVELS``: stated on the application, confirmed at verification.
+    level: Mapped[str] = mapped_column(String(10), default="local")
     #: The jurisdiction as a GeoJSON Polygon or MultiPolygon.
     jurisdiction: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: Cells at the public resolution that overlap the jurisdiction.

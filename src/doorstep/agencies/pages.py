@@ -17,6 +17,7 @@ from doorstep.maps import service as maps
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render_for
 from doorstep.requests.rules import MAX_AREA_SQ_MI, MIN_AREA_SQ_MI
+from doorstep.requests.rules_policy import LEVEL_LABELS, OFFENCE_CATEGORIES, REQUESTING_LEVELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,6 +81,7 @@ def apply_form(
         "member": member,
         "form": {},
         "max_file_bytes": MAX_GEOJSON_FILE_BYTES,
+        "levels": LEVEL_LABELS,
         "base_map": maps.base_map(request.app.state.doorstep.settings),
         **extra,
     }
@@ -95,13 +97,20 @@ def apply(
     name: Short,
     kind: Short,
     contact: Short,
+    level: Short = "local",
     jurisdiction: Annotated[str, Form(max_length=MAX_GEOJSON_FILE_BYTES)] = "",
     jurisdiction_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Apply for an agency; the jurisdiction pasted or drawn as GeoJSON, or uploaded as a file."""
     if principal is None:
         return login_redirect(request)
-    form = {"name": name, "kind": kind, "contact": contact, "jurisdiction": jurisdiction}
+    form = {
+        "name": name,
+        "kind": kind,
+        "level": level,
+        "contact": contact,
+        "jurisdiction": jurisdiction,
+    }
     try:
         geometry = _jurisdiction(jurisdiction, jurisdiction_file)
         with db.begin_nested():
@@ -113,6 +122,7 @@ def apply(
                 jurisdiction=geometry,
                 contact=contact,
                 cell_resolution=state.settings.public_cell_resolution,
+                level=level,
             )
     except DoorstepError as err:
         return apply_form(request, principal, db, status=err.status, error=err, form=form)
@@ -152,13 +162,23 @@ def admin_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> Res
         {"agency": agency, "map": outline_svg(agency.jurisdiction)}
         for agency in service.applications(db)
     ]
-    context = {"rows": rows, "base_map": maps.base_map(request.app.state.doorstep.settings)}
+    context = {
+        "rows": rows,
+        "levels": LEVEL_LABELS,
+        "requesting": REQUESTING_LEVELS,
+        "base_map": maps.base_map(request.app.state.doorstep.settings),
+    }
     return render_for(request, principal, "agency_admin.html", context)
 
 
 @router.post("/admin/agencies/{agency_id}/{decision}")
 def admin_decide(
-    request: Request, principal: OptionalPrincipal, db: DbDep, agency_id: str, decision: str
+    request: Request,
+    principal: OptionalPrincipal,
+    db: DbDep,
+    agency_id: str,
+    decision: str,
+    level: Short = "",
 ) -> Response:
     """Verify or reject an application."""
     if principal is None:
@@ -166,7 +186,8 @@ def admin_decide(
     _staff(principal)
     if decision not in ("verify", "reject"):
         raise InvalidInput("decide verify or reject", field="decision")
-    service.decide(db, agency_id, principal.user, verify=decision == "verify")
+    verify = decision == "verify"
+    service.decide(db, agency_id, principal.user, verify=verify, level=level or None)
     return RedirectResponse("/admin/agencies", status_code=303)
 
 
@@ -187,6 +208,7 @@ def dashboard_page(
         **service.dashboard(db, principal.user, k),
         "form": {},
         "area_limits": (MIN_AREA_SQ_MI, MAX_AREA_SQ_MI),
+        "offence_categories": OFFENCE_CATEGORIES,
         "base_map": maps.base_map(request.app.state.doorstep.settings),
         **extra,
     }

@@ -9,13 +9,15 @@ read alike.
 
 from __future__ import annotations
 
-from doorstep.errors import PolicyRefused
+from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.requests.rules_policy import AGENCY_LEVELS
 from doorstep.text.normalize import words
 
 __all__ = [
     "CONTACT_MAX_LENGTH",
     "FEDERAL_EXPLANATION",
     "NAME_MAX_LENGTH",
+    "check_agency_level",
     "check_agency_name",
     "is_federal_agency",
 ]
@@ -58,6 +60,15 @@ def is_federal_agency(name: str) -> bool:
     return any(t in _FEDERAL_WORDS for t in tokens) or any(
         f" {phrase} " in joined for phrase in _FEDERAL_PHRASES
     )
+
+
+def check_agency_level(level: str) -> str:
+    """The level, if it is one; a federal agency is refused (reason ``federal_agency``)."""
+    if level not in AGENCY_LEVELS:
+        raise InvalidInput("the level is one of " + ", ".join(AGENCY_LEVELS), field="level")
+    if level == "federal":
+        raise PolicyRefused(FEDERAL_EXPLANATION, field="level", extra={"reason": "federal_agency"})
+    return level
 
 
 def check_agency_name(name: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,14 @@ class AgencyApply(Strict):
 
     name: Annotated[str, Field(max_length=NAME_MAX_LENGTH)]
     kind: Annotated[str, Field(pattern="^(law_enforcement|fire)$")]
+    level: Literal["local", "state", "federal"] = Field(
+        "local",
+        description=(
+            "local (a city's, town's or county's service), state or federal. A reviewer confirms "
+            "it at verification; only local agencies may send requests, and federal agencies are "
+            "refused (reason `federal_agency`)."
+        ),
+    )
     jurisdiction: dict[str, Any] = Field(
         description=(
             "The jurisdiction as a GeoJSON Polygon or MultiPolygon ([lon, lat]). Refused with a "
@@ -34,6 +42,12 @@ class AgencyApply(Strict):
         )
     )
     contact: Annotated[str, Field(max_length=CONTACT_MAX_LENGTH)]
+
+
+class AgencyVerify(Strict):
+    """A reviewer's verification: the level they confirmed (the one applied for when left out)."""
+
+    level: Literal["local", "state", "federal"] | None = None
 
 
 class MemberInvite(Strict):
@@ -62,6 +76,7 @@ class AgencyPublic(BaseModel):
     id: str
     name: str
     kind: str
+    level: str
     contact: str
     jurisdiction: dict[str, Any]
     verified_at: datetime | None
@@ -75,6 +90,7 @@ class AgencyPrivate(BaseModel):
     id: str
     name: str
     kind: str
+    level: str
     contact: str
     status: str
     jurisdiction: dict[str, Any]

@@ -33,6 +33,7 @@ def agency_public(db: Session, agency: Agency, k: int = requests.DEFAULT_K) -> A
         id=agency.id,
         name=agency.name,
         kind=agency.kind,
+        level=agency.level,
         contact=agency.contact,
         jurisdiction=agency.jurisdiction,
         verified_at=agency.verified_at,
@@ -53,6 +54,7 @@ def agency_private(agency: Agency) -> AgencyPrivate:
         id=agency.id,
         name=agency.name,
         kind=agency.kind,
+        level=agency.level,
         contact=agency.contact,
         status=agency.status,
         jurisdiction=agency.jurisdiction,
@@ -84,6 +86,7 @@ def apply(
     jurisdiction: dict[str, Any],
     contact: str,
     cell_resolution: int,
+    level: str = "local",
 ) -> Agency:
     """Apply for an agency; the applicant becomes its admin once a Doorstep admin verifies it."""
     return store.apply(
@@ -94,12 +97,15 @@ def apply(
         jurisdiction=jurisdiction,
         contact=contact,
         cell_resolution=cell_resolution,
+        level=level,
     )
 
 
-def decide(db: Session, agency_id: str, reviewer: User, *, verify: bool) -> Agency:
-    """Verify or reject an application; a verified agency's applicant becomes its admin."""
-    return store.decide(db, agency_id, reviewer, verify=verify)
+def decide(
+    db: Session, agency_id: str, reviewer: User, *, verify: bool, level: str | None = None
+) -> Agency:
+    """Verify or reject an application, the reviewer confirming or correcting its level."""
+    return store.decide(db, agency_id, reviewer, verify=verify, level=level)
 
 
 def applications(db: Session) -> list[Agency]:

@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import AGENCY_STAFF, REVIEWERS, Role
 from doorstep.agencies.models import Agency, AgencyKind, AgencyMember, AgencyStatus, MemberRole
-from doorstep.agencies.rules import CONTACT_MAX_LENGTH, NAME_MAX_LENGTH, check_agency_name
+from doorstep.agencies.rules import (
+    CONTACT_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    check_agency_level,
+    check_agency_name,
+)
 from doorstep.cameras.models import Camera
 from doorstep.errors import Conflict, Forbidden, InvalidInput, NotFound
 from doorstep.geo.geometry import parse_geojson
@@ -45,6 +50,7 @@ def apply(
     jurisdiction: dict[str, Any],
     contact: str,
     cell_resolution: int,
+    level: str = "local",
 ) -> Agency:
     """Apply for an agency; the applicant becomes its admin once a Doorstep admin verifies it."""
     if membership(db, applicant) is not None:
@@ -57,6 +63,7 @@ def apply(
     except ValueError as err:
         raise InvalidInput("the kind is law_enforcement or fire", field="kind") from err
     check_agency_name(clean_name)
+    check_agency_level(level)
     # "Portland Pоlice Bureau" (a Cyrillic o) is the name of the agency that already has it.
     key = name_key(clean_name)
     if any(name_key(other) == key for other in db.scalars(select(Agency.name))):
@@ -65,6 +72,7 @@ def apply(
     agency = Agency(
         name=clean_name,
         kind=agency_kind.value,
+        level=level,
         jurisdiction=jurisdiction,
         cells=cells,
         contact=_clean(contact, field="contact", limit=CONTACT_MAX_LENGTH, what="the contact"),
@@ -105,11 +113,18 @@ def applications(db: Session) -> list[Agency]:
     return list(db.scalars(query.order_by(Agency.created_at)))
 
 
-def decide(db: Session, agency_id: str, reviewer: User, *, verify: bool) -> Agency:
-    """Verify or reject an application; a verified agency's applicant becomes its admin."""
+def decide(
+    db: Session, agency_id: str, reviewer: User, *, verify: bool, level: str | None = None
+) -> Agency:
+    """Verify or reject an application; a verified agency's applicant becomes its admin.
+
+    The reviewer confirms the level the applicant stated, or corrects it (``level``).
+    """
     agency = get_agency(db, agency_id)
     if agency.status != AgencyStatus.APPLIED.value:
         raise Conflict(f"this agency is already {agency.status}")
+    if verify and level is not None:
+        agency.level = check_agency_level(level)
     agency.verified_by = reviewer.id
     agency.verified_at = utcnow()
     if not verify:

@@ -59,6 +59,7 @@ def record_past_request(
         draft = RfaDraft(
             case_number=RFA_CASE,
             incident_type=RFA_INCIDENT,
+            offence_category="burglary",
             description=RFA_DESCRIPTION,
             area=Circle(centre, RFA_RADIUS_M),
             start=start,
@@ -161,6 +162,7 @@ def record_fire_request(state: AppState, fire_id: str, times: Times, centre: Coo
         draft = RfaDraft(
             case_number=FIRE_CASE,
             incident_type=FIRE_INCIDENT,
+            offence_category="fire",
             description=FIRE_DESCRIPTION,
             area=area,
             start=start,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from doorstep.requests.models import Rfa
 from doorstep.requests.rules import RfaCounts, public_counts, reach
+from doorstep.requests.rules_policy import offence_label
 from doorstep.requests.schemas import CountRangePublic, CountsPublic, ReachPublic, RfaPublic
 from doorstep.settings import Settings
 from doorstep.transparency.counts import CountRange
@@ -41,6 +42,8 @@ def rfa_public(rfa: Rfa, counts: RfaCounts, k: int = DEFAULT_K) -> RfaPublic:
         agency_name=rfa.agency.name,
         case_number=rfa.case_number,
         incident_type=rfa.incident_type,
+        offence_category=rfa.offence_category,
+        offence_label=offence_label(rfa.offence_category),
         description=rfa.description,
         area=rfa.area,
         area_sq_mi=rfa.area_sq_mi,

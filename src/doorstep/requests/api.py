@@ -14,6 +14,7 @@ from doorstep.platform.http import footage, problems
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.ranges import parse_range
 from doorstep.requests import service
+from doorstep.requests import service_standing as standing
 from doorstep.requests.models import EvidenceAction
 from doorstep.requests.rules import RfaDraft, draft_area
 from doorstep.requests.schemas import (
@@ -25,6 +26,8 @@ from doorstep.requests.schemas import (
     RfaCreate,
     RfaPublic,
     SharePrivate,
+    StandingCreate,
+    StandingPublic,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
@@ -46,6 +49,7 @@ def create_request(body: RfaCreate, user: CurrentUser, db: DbDep, state: StateDe
         area=draft_area(centre, body.radius_m, body.polygon),
         start=body.window_start,
         end=body.window_end,
+        offence_category=body.offence_category,
     )
     rfa = service.post_request(db, state, user, draft)
     return service.public_request(db, rfa, state.settings.camera_map_k)
@@ -145,6 +149,33 @@ def disclosures(user: CurrentUser, db: DbDep) -> list[SharePrivate]:
 def revoke(share_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> SharePrivate:
     """Withdraw a share until the agency has downloaded it."""
     return service.share_private(db, service.revoke_share(db, state, user, share_id))
+
+
+@router.post(
+    "/inbox/{rfa_id}/standing",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems.responses(409),
+)
+def grant_standing(
+    rfa_id: str, body: StandingCreate, user: CurrentUser, db: DbDep
+) -> StandingPublic:
+    """Give the request's case the camera's clips recorded from now on, never any from before."""
+    grant = standing.grant_standing(
+        db, user, rfa_id, body.camera_id, days=body.days, anonymous=body.anonymous
+    )
+    return standing.standing_public(grant)
+
+
+@router.get("/inbox/{rfa_id}/standing")
+def list_standing(rfa_id: str, user: CurrentUser, db: DbDep) -> list[StandingPublic]:
+    """The caller's standing access for one request."""
+    return standing.standing_grants(db, user, rfa_id)
+
+
+@router.post("/standing/{grant_id}/revoke", responses=problems.responses(409))
+def revoke_standing(grant_id: str, user: CurrentUser, db: DbDep) -> StandingPublic:
+    """Stop standing access now; what it already shared stays revocable one share at a time."""
+    return standing.standing_public(standing.revoke_standing(db, user, grant_id))
 
 
 # --- the evidence locker -------------------------------------------------------------------------

@@ -167,3 +167,48 @@ def expire_share(item: Share, now: datetime) -> Share:
     if item.state is not ShareState.ACTIVE or share_state(item, now) is not ShareState.EXPIRED:
         raise Conflict(f"only an active share past its end can expire, not {item.state.value}")
     return replace(item, state=ShareState.EXPIRED, changed_at=now)
+
+
+#: Longest standing access an owner may grant a case on one camera.
+MAX_STANDING = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class StandingGrant:
+    """An owner's standing access for one case on one camera: forward-only in time.
+
+    Only clips that start at or after ``granted_at`` and end before the grant stops (its end,
+    its revocation or the case closing, whichever is first) are shared; nothing recorded before
+    the grant, not even a clip that was still recording when it was given.
+    """
+
+    granted_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None = None
+    case_closes_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.granted_at, "granted_at")
+        _aware(self.ends_at, "ends_at")
+        if not self.granted_at < self.ends_at <= self.granted_at + MAX_STANDING:
+            raise InvalidInput(
+                f"standing access lasts more than nothing and at most {MAX_STANDING.days} days",
+                field="days",
+            )
+
+
+def standing_until(grant: StandingGrant, now: datetime) -> datetime:
+    """The moment the grant stops covering footage, as far as is known at ``now``."""
+    _aware(now, "now")
+    stops = [grant.ends_at, now]
+    stops += [t for t in (grant.revoked_at, grant.case_closes_at) if t is not None]
+    return min(stops)
+
+
+def standing_covers(
+    grant: StandingGrant, started_at: datetime, ended_at: datetime, now: datetime
+) -> bool:
+    """Whether a clip lies wholly inside the grant: recorded after it was given, before it stops."""
+    _aware(started_at, "started_at")
+    _aware(ended_at, "ended_at")
+    return grant.granted_at <= started_at and ended_at <= standing_until(grant, now)

@@ -10,6 +10,7 @@ from doorstep.platform.queue.core import SHARE_PREPARE, SHARE_SWEEP, TASKS, JobC
 # The copies' service module, not the ``service`` door: the job queue loads this module, and
 # ``service`` loads the job queue (to send copy jobs after commit).
 from doorstep.requests import service_copies as copies
+from doorstep.requests import service_standing as standing
 from doorstep.requests.service_copies import STALE_AFTER, Keys
 
 
@@ -28,6 +29,15 @@ def sweep_expired_shares(db: Database, keys: Keys) -> int:
     return copies.sweep_expired_shares(db, keys)
 
 
+def share_standing(database: Database, jobs: JobQueue) -> list[str]:
+    """Open shares for clips standing grants cover, then send their copy jobs."""
+    with database.session() as db:
+        opened = standing.share_standing(db)
+    for share_id in opened:
+        jobs.send(SHARE_PREPARE, share_id)
+    return opened
+
+
 def _prepare_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
     del jobs
     (share_id,) = args
@@ -37,6 +47,8 @@ def _prepare_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) ->
 def _sweep_task(context: JobContext, jobs: JobQueue, args: tuple[str, ...]) -> object:
     del args
     count = sweep_expired_shares(context.db, context.keys)
+    # Clips recorded under a standing grant since the last sweep get their shares and copies.
+    share_standing(context.db, jobs)
     # Shares left preparing by a process that died are picked up again here.
     for share_id in stale_preparing(context.db):
         jobs.send(SHARE_PREPARE, share_id)

@@ -23,6 +23,7 @@ from doorstep.requests.rules import (
     Polygon,
     parse_geojson,
 )
+from doorstep.requests.rules_terms import TERMS_VERSION
 from doorstep.text.normalize import CASE_KEY_MAX_LENGTH
 
 
@@ -48,6 +49,8 @@ class Rfa(Base):
     #: One key for every way of writing the case number: the per-case limit counts by it.
     case_key: Mapped[str] = mapped_column(String(CASE_KEY_MAX_LENGTH))
     incident_type: Mapped[str] = mapped_column(String(INCIDENT_TYPE_MAX_LENGTH))
+    #: A key of the public ``OFFENCE_CATEGORIES``; requests from before categories read "".
+    offence_category: Mapped[str] = mapped_column(String(24), default="", index=True)
     description: Mapped[str] = mapped_column(Text)
     #: The area as a GeoJSON Polygon (a circle is stored as the polygon that encloses it).
     area: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -164,6 +167,8 @@ class Share(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     changed_at: Mapped[datetime | None] = mapped_column()
     downloaded_at: Mapped[datetime | None] = mapped_column()
+    #: The onward-use terms (``rules_terms``) the copy left with; NULL for shares from before.
+    terms_version: Mapped[str | None] = mapped_column(String(16), default=TERMS_VERSION)
 
     rfa: Mapped[Rfa] = relationship()
 
@@ -202,3 +207,32 @@ TARGETING_INDEX = Index(
     Camera.owner_id,
     Camera.id,
 )
+
+
+class StandingGrant(Base):
+    """An owner's standing access for a request's case to one camera: clips after it only."""
+
+    __tablename__ = "standing_grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    rfa_id: Mapped[str] = mapped_column(ForeignKey("rfas.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    rfa: Mapped[Rfa] = relationship()
+
+    def domain(self) -> consent.StandingGrant:
+        """The grant as the consent rules read it; the case closes with its request."""
+        closes = self.rfa.created_at + ANSWER_WINDOW
+        if self.rfa.closed_at is not None:
+            closes = min(closes, self.rfa.closed_at)
+        return consent.StandingGrant(
+            granted_at=self.granted_at,
+            ends_at=self.ends_at,
+            revoked_at=self.revoked_at,
+            case_closes_at=closes,
+        )

@@ -21,7 +21,14 @@ from doorstep.platform.http.render import login_redirect, render_for
 from doorstep.platform.http.state import AppState
 from doorstep.platform.http.times import local_instant
 from doorstep.requests import service
-from doorstep.requests.rules import MAX_AREA_SQ_MI, MIN_AREA_SQ_MI, RfaDraft, draft_area
+from doorstep.requests.rules import (
+    MAX_AREA_SQ_MI,
+    MIN_AREA_SQ_MI,
+    OFFENCE_CATEGORIES,
+    RfaDraft,
+    draft_area,
+)
+from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +68,7 @@ def _dashboard(
         **agencies.dashboard(db, principal.user, k),
         "form": {},
         "area_limits": (MIN_AREA_SQ_MI, MAX_AREA_SQ_MI),
+        "offence_categories": OFFENCE_CATEGORIES,
         "base_map": maps.base_map(request.app.state.doorstep.settings),
         **extra,
     }
@@ -90,6 +98,7 @@ def _draft(form: dict[str, str]) -> RfaDraft:
         area=draft_area(centre, radius, geometry),
         start=_window(form["window_start"], "window_start", form["time_zone"]),
         end=_window(form["window_end"], "window_end", form["time_zone"]),
+        offence_category=form["offence_category"],
     )
 
 
@@ -104,6 +113,7 @@ def post_request(
     description: Text,
     window_start: Short,
     window_end: Short,
+    offence_category: Short = "",
     centre: Short = "",
     radius_m: Short = "",
     polygon: Annotated[str, Form(max_length=100_000)] = "",
@@ -115,6 +125,7 @@ def post_request(
     form = {
         "case_number": case_number,
         "incident_type": incident_type,
+        "offence_category": offence_category,
         "description": description,
         "window_start": window_start,
         "window_end": window_end,
@@ -193,6 +204,8 @@ def _request_page(
         "item": item,
         "map": outline_svg(rfa.agency.jurisdiction, rfa.area),
         "base_map": maps.base_map(state.settings),
+        "terms": ONWARD_USE_TERMS,
+        "terms_version": TERMS_VERSION,
         **extra,
     }
     return render_for(request, principal, "requests_detail.html", context, status=status)
@@ -238,6 +251,12 @@ def answer(
             raise
         return _request_page(request, principal, db, rfa_id, status=err.status, error=err)
     return RedirectResponse(f"/requests/{rfa_id}?answered=1", status_code=303)
+
+
+@router.get("/request-policy")
+def request_policy(request: Request, principal: OptionalPrincipal, db: DbDep) -> Response:
+    """Public: which agencies may ask, the offence categories with their counts, the terms."""
+    return render_for(request, principal, "request_policy.html", service.request_policy(db))
 
 
 @router.get("/disclosures")

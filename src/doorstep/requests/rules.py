@@ -26,6 +26,11 @@ from doorstep.geo.geometry import (
 )
 from doorstep.geo.reach import public_cells_inside
 from doorstep.neighbors.rules import describes_person_only_by_race
+from doorstep.requests.rules_policy import (
+    OFFENCE_CATEGORIES,
+    check_agency_may_request,
+    check_offence_category,
+)
 from doorstep.text.assembly import is_about_assembly
 from doorstep.text.normalize import CASE_KEY_MAX_LENGTH, case_key
 from doorstep.transparency import counts as disclosure_counts
@@ -42,6 +47,7 @@ __all__ = [
     "MAX_WINDOW",
     "MIN_AREA_SQ_MI",
     "MIN_WINDOW",
+    "OFFENCE_CATEGORIES",
     "TARGETING_RESOLUTION",
     "Circle",
     "Polygon",
@@ -52,6 +58,7 @@ __all__ = [
     "RfaCounts",
     "RfaDraft",
     "ValidatedRfa",
+    "check_agency_may_request",
     "check_rfa",
     "draft_area",
     "is_about_assembly",
@@ -88,6 +95,8 @@ class RfaDraft:
     area: Circle | Polygon
     start: datetime
     end: datetime
+    #: A key of ``OFFENCE_CATEGORIES`` (``rules_policy``): every request names one.
+    offence_category: str
 
 
 def draft_area(
@@ -136,6 +145,7 @@ class ValidatedRfa:
     #: One key for every way of writing the case number (``policy_text.case_key``).
     case_key: str
     incident_type: str
+    offence_category: str
     description: str
     area: Circle | Polygon
     polygon: Polygon
@@ -230,6 +240,7 @@ def check_rfa(
         )
     if len(key) > CASE_KEY_MAX_LENGTH:
         raise InvalidInput("a case number is at most 60 letters and digits", field="case_number")
+    category = check_offence_category(draft.offence_category)
     _check_window(draft.start, draft.end, now)
     if existing_for_case >= MAX_PER_CASE:
         raise _refuse(
@@ -277,6 +288,7 @@ def check_rfa(
         case_number=case_number,
         case_key=key,
         incident_type=draft.incident_type.strip(),
+        offence_category=category,
         description=draft.description.strip(),
         area=draft.area,
         polygon=shape,

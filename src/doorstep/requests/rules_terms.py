@@ -17,3 +17,8 @@ ONWARD_USE_TERMS: tuple[str, ...] = (
     "Not shared onward with another agency without the owner's consent or a court order.",
     "Deleted when the case closes.",
 )
+
+
+def terms_of(version: str | None) -> tuple[str, ...]:
+    """The terms a copy left with, by their version; none for a copy from before versions."""
+    return ONWARD_USE_TERMS if version == TERMS_VERSION else ()

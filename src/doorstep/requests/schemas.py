@@ -60,6 +60,10 @@ class RfaPublic(BaseModel):
     agency_name: str
     case_number: str
     incident_type: str
+    offence_category: str = Field(
+        description='A key of the public list at /request-policy; "" for requests sent before it.'
+    )
+    offence_label: str
     description: str
     area: dict[str, Any]
     area_sq_mi: float
@@ -77,6 +81,9 @@ class RfaCreate(Strict):
 
     case_number: Annotated[str, Field(max_length=CASE_NUMBER_MAX_LENGTH)]
     incident_type: Annotated[str, Field(max_length=INCIDENT_TYPE_MAX_LENGTH)]
+    offence_category: Annotated[str, Field(max_length=24)] = Field(
+        description="One key of the public offence categories listed at /request-policy."
+    )
     description: Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
     centre: HomeLocation | None = None
     radius_m: Annotated[float | None, Field(gt=0, le=MAX_RADIUS_M)] = None
@@ -132,6 +139,11 @@ class SharePrivate(BaseModel):
     )
     revocable: bool
     accesses: list[AccessPublic]
+    terms_version: str | None = Field(
+        description="Version of the onward-use terms the copy carries (see /request-policy); "
+        "null for copies from before the terms were versioned."
+    )
+    terms: list[str] = Field(description="The onward-use terms of that version, in order.")
 
 
 class InboxItem(BaseModel):
@@ -174,6 +186,11 @@ class EvidencePublic(BaseModel):
     sha256: str
     size: int
     faces_blurred: int
+    terms_version: str | None = Field(
+        description="Version of the onward-use terms the copy carries (see /request-policy); "
+        "null for copies from before the terms were versioned."
+    )
+    terms: list[str] = Field(description="The onward-use terms of that version, in order.")
     video_url: str | None
     download_url: str | None = Field(
         description="POST here (never GET) to download the whole file; it is recorded, the "
@@ -191,3 +208,26 @@ class HashRecord(BaseModel):
     rfa_id: str
     shared_at: datetime
     size: int
+
+
+class StandingCreate(Strict):
+    """Standing access for a request's case to one of your cameras it reached, for some days."""
+
+    camera_id: Annotated[str, Field(max_length=32)]
+    days: Annotated[int, Field(ge=1, le=30)] = Field(
+        description="How long the grant lasts, 1 to 30 days; it stops earlier if the case closes."
+    )
+    anonymous: bool = True
+
+
+class StandingPublic(BaseModel):
+    """Standing access as its owner sees it: only clips recorded after ``granted_at`` are shared."""
+
+    id: str
+    rfa_id: str
+    camera_id: str
+    anonymous: bool
+    granted_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+    active: bool

@@ -7,6 +7,8 @@ footage in ``service_copies``. This module is the one door to all of them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -20,6 +22,13 @@ from doorstep.requests import store
 from doorstep.requests._present import DEFAULT_K, count_range, counts_public, rfa_public
 from doorstep.requests.models import Rfa, Share
 from doorstep.requests.rules import RfaCounts, RfaDraft
+from doorstep.requests.rules_policy import (
+    AGENCY_LEVELS,
+    LEVEL_LABELS,
+    OFFENCE_CATEGORIES,
+    REQUESTING_LEVELS,
+)
+from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
 from doorstep.requests.schemas import RfaPublic
 from doorstep.requests.service_consent import (
     answer_request,
@@ -157,6 +166,22 @@ def list_requests(db: Session, k: int) -> list[RfaPublic]:
     rows = store.recent_rfas(db, LISTED_REQUESTS)
     counts = store.rfa_counts(db, [rfa.id for rfa in rows])
     return [rfa_public(rfa, counts[rfa.id], k) for rfa in rows]
+
+
+def request_policy(db: Session) -> dict[str, Any]:
+    """The public request policy: who may ask, for what, on which terms, and requests per category.
+
+    Requests are public one by one, so their number per category is shown exactly.
+    """
+    counts = store.offence_counts(db)
+    categories = [(key, label, counts.get(key, 0)) for key, label in OFFENCE_CATEGORIES]
+    return {
+        "categories": categories,
+        "unrecorded": counts.get("", 0),
+        "levels": [(key, LEVEL_LABELS[key], key in REQUESTING_LEVELS) for key in AGENCY_LEVELS],
+        "terms": ONWARD_USE_TERMS,
+        "terms_version": TERMS_VERSION,
+    }
 
 
 def get_rfa(db: Session, rfa_id: str) -> Rfa:

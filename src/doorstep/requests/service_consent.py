@@ -16,6 +16,7 @@ from doorstep.platform.types import new_id, utcnow
 from doorstep.requests import consent, store
 from doorstep.requests._present import rfa_public
 from doorstep.requests.models import Rfa, Share
+from doorstep.requests.rules_terms import TERMS_VERSION, terms_of
 from doorstep.requests.schemas import (
     AccessPublic,
     InboxItem,
@@ -61,6 +62,8 @@ def share_private(db: Session, share: Share) -> SharePrivate:
             AccessPublic(action=a.action, at=a.at, agency_name=share.rfa.agency.name)
             for a in accesses
         ],
+        terms_version=share.terms_version,
+        terms=list(terms_of(share.terms_version)),
     )
 
 
@@ -110,6 +113,7 @@ def answer_request(
             state=opened.state.value,
             created_at=opened.created_at,
             expires_at=opened.expires_at,
+            terms_version=TERMS_VERSION,
         )
         store.add_share(db, item)
         # The copy is made by a background job once this commit lands; the share is

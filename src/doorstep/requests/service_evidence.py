@@ -14,6 +14,7 @@ from doorstep.platform.http.state import AppState
 from doorstep.platform.types import utcnow
 from doorstep.requests import consent, store
 from doorstep.requests.models import EvidenceAction, Share
+from doorstep.requests.rules_terms import terms_of
 from doorstep.requests.schemas import EvidencePublic, HashRecord
 from doorstep.transparency import audit_store as audit
 
@@ -48,6 +49,8 @@ def evidence_public(share: Share) -> EvidencePublic:
         sha256=share.sha256,
         size=share.size,
         faces_blurred=share.faces_found,
+        terms_version=share.terms_version,
+        terms=list(terms_of(share.terms_version)),
         video_url=video_url,
         download_url=None if withdrawn else f"/api/v1/evidence/{share.id}/download",
     )

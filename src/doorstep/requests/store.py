@@ -70,6 +70,7 @@ from doorstep.requests.rules import (
     RfaCounts,
     RfaDraft,
     ValidatedRfa,
+    check_agency_may_request,
     check_rfa,
     parse_geojson,
 )
@@ -152,6 +153,7 @@ def create_rfa(
 ) -> tuple[Rfa, ValidatedRfa]:
     """Check a draft against the policy and store it; ``PolicyRefused`` says why not."""
     moment = now or utcnow()
+    check_agency_may_request(agency.level)
     checked = check_rfa(
         draft,
         jurisdiction=parse_geojson(agency.jurisdiction),
@@ -181,6 +183,7 @@ def create_rfa(
         case_number=checked.case_number,
         case_key=checked.case_key,
         incident_type=checked.incident_type,
+        offence_category=checked.offence_category,
         description=checked.description,
         area=polygon_geojson(shape),
         circle_lat=circle.centre.lat if circle else None,
@@ -295,6 +298,17 @@ def recent_rfas(db: Session, limit: int) -> list[Rfa]:
     """The latest requests of verified agencies, newest first, out of the last ``limit`` made."""
     rows = list(db.scalars(select(Rfa).order_by(Rfa.created_at.desc()).limit(limit)))
     return [rfa for rfa in rows if rfa.agency.status == AgencyStatus.VERIFIED.value]
+
+
+def offence_counts(db: Session) -> dict[str, int]:
+    """How many requests verified agencies sent per offence category ("" before categories)."""
+    query = (
+        select(Rfa.offence_category, func.count())
+        .join(Agency, Agency.id == Rfa.agency_id)
+        .where(Agency.status == AgencyStatus.VERIFIED.value)
+        .group_by(Rfa.offence_category)
+    )
+    return {category: int(count) for category, count in db.execute(query)}
 
 
 def agency_rfas(db: Session, agency: Agency) -> list[Rfa]:
