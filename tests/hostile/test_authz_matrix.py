@@ -587,6 +587,7 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/evidence/{share_id}/video", "401 403 403 403 404 ok 403 403"),
     Row("POST", "/api/v1/evidence/{share_id}/download", "401 403 403 403 404 ok 403 403"),
     Row("GET", "/api/v1/evidence/hash/{sha256}", "ok ok ok ok ok ok ok ok"),
+    Row("GET", "/api/v1/evidence/disclosure-hash/{sha256}", "404 404 404 404 404 404 404 404"),
     Row("GET", "/api/v1/evidence/provenance-ca", "ok ok ok ok ok ok ok ok"),
     Row("POST", "/api/v1/legal/demands", "401 403 403 403 403 403 ok ok", _demand),
     Row("GET", "/api/v1/legal/demands", "401 403 403 403 403 403 ok ok"),

@@ -16,10 +16,11 @@ from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
 from doorstep.requests.service_provenance import copy_provenance
+from doorstep.transparency.evidence import main_evidence
 from tests.agencies.test_api import app_state, staff
 from tests.cameras.test_api_devices import _camera, _pair
 from tests.clips.test_api_e2e import _enable, _sealed_upload
-from tests.legal.test_api import scene
+from tests.legal.test_api import disclose, record, scene
 from tests.legal.test_api_emergency import decide, file
 from tests.samples import tiny_clip
 
@@ -81,3 +82,29 @@ def test_no_provenance_is_made_for_an_end_to_end_encrypted_clip(tmp_path: Path) 
             faces_found=0,
             lines=[],
         )
+
+
+def test_a_disclosed_copy_verifies_by_its_signature_and_its_record(
+    app: FastAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scene(app)
+    [item] = disclose(s, record(s)["id"], clip_ids=[s.clip_id]).json()
+    [held] = s.agency.get("/api/v1/evidence/disclosures").json()
+    copy = s.agency.post(held["download_url"], headers={"x-csrf-token": s.agency_csrf}).content
+    saved = tmp_path / "disclosed.mp4"
+    saved.write_bytes(copy)
+    anyone = s.owner  # the record is public: whoever holds the file may look its hash up
+    assert main_evidence(["verify", str(saved)], http=anyone) == 0
+    said = capsys.readouterr().out
+    assert "provenance intact" in said
+    assert "VERIFIED: disclosed.mp4 is a Doorstep disclosure (legal_demand) to" in said
+    record_text = anyone.get(f"/api/v1/evidence/disclosure-hash/{item['sha256']}").text
+    for private in (s.owner_id, s.camera_id, s.clip_id, item["id"]):
+        assert private not in record_text
+    # One changed byte: neither the signature nor the record accepts it.
+    edited = bytearray(copy)
+    edited[edited.index(b"mdat") + 64] ^= 0x01
+    saved.write_bytes(edited)
+    assert main_evidence(["verify", str(saved)], http=anyone) == 1
+    assert anyone.get(f"/api/v1/evidence/disclosure-hash/{'0' * 64}").status_code == 404
+    assert anyone.get("/api/v1/evidence/disclosure-hash/not-a-hash").status_code == 404

@@ -19,6 +19,7 @@ from doorstep.legal.schemas import (
     DemandCreate,
     DemandPublic,
     DiscloseBody,
+    DisclosureHashRecord,
     DisclosurePublic,
     EmergencyCreate,
     EmergencyPublic,
@@ -155,6 +156,12 @@ def over(request_id: str, user: CurrentUser, db: DbDep, state: StateDep) -> Emer
 
 
 # --- the agency's locker and the owner's history --------------------------------------------------
+
+
+@router.get("/evidence/disclosure-hash/{sha256}")
+def disclosure_hash(sha256: str, db: DbDep) -> DisclosureHashRecord:
+    """Is this SHA-256 a copy Doorstep disclosed? On what basis, to which agency, when."""
+    return service_locker.disclosure_hash(db, sha256)
 
 
 @router.get("/evidence/disclosures")

@@ -181,3 +181,13 @@ class PublishedEmergency(BaseModel):
     reviewers: int = Field(description="How many reviewers decided it")
     footage_disclosed: bool
     published_at: datetime
+
+
+class DisclosureHashRecord(BaseModel):
+    """What the public record says of a disclosed copy's SHA-256: on what basis, to whom, when."""
+
+    sha256: str
+    basis: str
+    agency_name: str
+    disclosed_at: datetime
+    size: int

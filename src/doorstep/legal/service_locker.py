@@ -14,7 +14,7 @@ from doorstep.errors import NotFound
 from doorstep.legal import service_disclose as disclosing
 from doorstep.legal import store as legal
 from doorstep.legal._views import disclosure_public, owner_disclosure
-from doorstep.legal.schemas import DisclosurePublic, OwnerDisclosure
+from doorstep.legal.schemas import DisclosureHashRecord, DisclosurePublic, OwnerDisclosure
 from doorstep.platform import ranges as served
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http.state import AppState
@@ -99,3 +99,20 @@ def open_disclosure(
 def owner_disclosures(db: Session, owner: User) -> list[OwnerDisclosure]:
     """Every disclosure of the owner's footage or account under legal process or an emergency."""
     return [owner_disclosure(db, row) for row in legal.owner_disclosures(db, owner)]
+
+
+def disclosure_hash(db: Session, sha256: str) -> DisclosureHashRecord:
+    """Is this SHA-256 a copy disclosed under legal process or an emergency? On what basis, when.
+
+    Only a copy's holder knows its hash; the answer names no resident, camera or case.
+    """
+    row = legal.disclosure_by_hash(db, sha256) if len(sha256) == 64 else None
+    if row is None or row.what != "footage":
+        raise NotFound("no Doorstep disclosure has that SHA-256")
+    return DisclosureHashRecord(
+        sha256=row.sha256,
+        basis=row.basis,
+        agency_name=row.agency.name,
+        disclosed_at=row.created_at,
+        size=row.size,
+    )

@@ -284,6 +284,11 @@ def owner_disclosures(db: Session, owner: User) -> list[Disclosure]:
     return list(db.scalars(query.order_by(Disclosure.created_at.desc())))
 
 
+def disclosure_by_hash(db: Session, sha256: str) -> Disclosure | None:
+    """The disclosed copy whose file has this SHA-256, if Doorstep made one."""
+    return db.scalar(select(Disclosure).where(Disclosure.sha256 == sha256.lower()).limit(1))
+
+
 def agency_disclosures(db: Session, agency: Agency) -> list[Disclosure]:
     """What was disclosed to the agency under legal process or an emergency, newest first."""
     query = select(Disclosure).where(Disclosure.agency_id == agency.id)

@@ -65,6 +65,21 @@ def check(path: Path, client: HttpClient) -> tuple[int, str]:
     sha256 = file_sha256(path)
     response = client.get(f"/api/v1/evidence/hash/{sha256}")
     if response.status_code == 404:
+        return _check_disclosure(path, sha256, client)
+    if response.status_code != 200:
+        return 2, f"the server answered {response.status_code}; try again later"
+    record = response.json()
+    return 0, (
+        f"VERIFIED: {path.name} is Doorstep share {record['share_id']} for "
+        f"{record['agency_name']}, case {record['case_number']}, shared {record['shared_at']} "
+        f"(SHA-256 {sha256}, {record['size']} bytes)"
+    )
+
+
+def _check_disclosure(path: Path, sha256: str, client: HttpClient) -> tuple[int, str]:
+    """Not a share: is it a copy disclosed under legal process or in an emergency?"""
+    response = client.get(f"/api/v1/evidence/disclosure-hash/{sha256}")
+    if response.status_code == 404:
         return 1, (
             f"NOT VERIFIED: {path.name} (SHA-256 {sha256}) is not a file Doorstep delivered; "
             "it may have been altered"
@@ -73,8 +88,8 @@ def check(path: Path, client: HttpClient) -> tuple[int, str]:
         return 2, f"the server answered {response.status_code}; try again later"
     record = response.json()
     return 0, (
-        f"VERIFIED: {path.name} is Doorstep share {record['share_id']} for "
-        f"{record['agency_name']}, case {record['case_number']}, shared {record['shared_at']} "
+        f"VERIFIED: {path.name} is a Doorstep disclosure ({record['basis']}) to "
+        f"{record['agency_name']}, made {record['disclosed_at']} "
         f"(SHA-256 {sha256}, {record['size']} bytes)"
     )
 
