@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -18,15 +17,13 @@ from doorstep.bystanders.rules import (
 )
 from doorstep.bystanders.schemas import MAX_CLIPS_PER_ANSWER, ClipChoice
 from doorstep.errors import DoorstepError, InvalidInput
-from doorstep.geo.cells import parse_coordinates
-from doorstep.geo.geojson_text import geojson_from_text
 from doorstep.geo.svg import areas_geo
 from doorstep.maps import service as maps
 from doorstep.platform.http.deps import CsrfDep, DbDep, StateDep, check_anonymous_csrf
 from doorstep.platform.http.render import login_redirect, render_for
 from doorstep.platform.http.state import AppState
-from doorstep.platform.http.times import local_instant
-from doorstep.requests.rules import draft_area
+from doorstep.platform.http.times import required_instant
+from doorstep.requests.rules import form_area
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,26 +54,11 @@ def ask_page(request: Request, principal: OptionalPrincipal, state: StateDep) ->
     return _form_page(request, principal, state)
 
 
-def _instant(text: str, field: str, time_zone: str) -> datetime:
-    value = local_instant(text, time_zone, field)
-    if value is None:
-        raise InvalidInput("give a date and time such as 2026-11-23T14:30", field=field)
-    return value
-
-
 def _draft(form: dict[str, str]) -> BystanderDraft:
-    geometry = geojson_from_text(form["polygon"], "polygon") if form["polygon"].strip() else None
-    centre = parse_coordinates(form["centre"]) if form["centre"].strip() else None
-    radius = None
-    if form["radius_m"].strip():
-        try:
-            radius = float(form["radius_m"])
-        except ValueError as err:
-            raise InvalidInput("the radius is a number of metres", field="radius_m") from err
     return BystanderDraft(
-        area=draft_area(centre, radius, geometry),
-        start=_instant(form["window_start"], "window_start", form["time_zone"]),
-        end=_instant(form["window_end"], "window_end", form["time_zone"]),
+        area=form_area(form["polygon"], form["centre"], form["radius_m"]),
+        start=required_instant(form["window_start"], form["time_zone"], "window_start"),
+        end=required_instant(form["window_end"], form["time_zone"], "window_end"),
         description=form["description"],
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -10,9 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from doorstep.accounts.auth import OptionalPrincipal, Principal
-from doorstep.errors import DoorstepError, InvalidInput
-from doorstep.geo.cells import parse_coordinates
-from doorstep.geo.geojson_text import geojson_from_text
+from doorstep.errors import DoorstepError
 from doorstep.maps import service as maps
 from doorstep.neighbors.rules import MAX_PHOTO_BYTES
 from doorstep.pets import service
@@ -20,8 +17,8 @@ from doorstep.pets.rules import MAX_AREA_SQ_MI, NoticeDraft, Species
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.middleware import body_limit
 from doorstep.platform.http.render import login_redirect, render_for
-from doorstep.platform.http.times import local_instant
-from doorstep.requests.rules import draft_area
+from doorstep.platform.http.times import required_instant
+from doorstep.requests.rules import form_area
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,29 +51,14 @@ def notices_page(request: Request, principal: OptionalPrincipal, db: DbDep) -> R
     return _list(request, principal, db)
 
 
-def _when(text: str, field: str, time_zone: str) -> datetime:
-    value = local_instant(text, time_zone, field)
-    if value is None:
-        raise InvalidInput("give a date and time such as 2026-11-23T14:30", field=field)
-    return value
-
-
 def _draft(form: dict[str, str]) -> NoticeDraft:
-    geometry = geojson_from_text(form["polygon"], "polygon") if form["polygon"].strip() else None
-    centre = parse_coordinates(form["centre"]) if form["centre"].strip() else None
-    radius = None
-    if form["radius_m"].strip():
-        try:
-            radius = float(form["radius_m"])
-        except ValueError as err:
-            raise InvalidInput("the radius is a number of metres", field="radius_m") from err
     return NoticeDraft(
         species=form["species"],
         name=form["name"],
         description=form["description"],
-        area=draft_area(centre, radius, geometry),
-        start=_when(form["window_start"], "window_start", form["time_zone"]),
-        end=_when(form["window_end"], "window_end", form["time_zone"]),
+        area=form_area(form["polygon"], form["centre"], form["radius_m"]),
+        start=required_instant(form["window_start"], form["time_zone"], "window_start"),
+        end=required_instant(form["window_end"], form["time_zone"], "window_end"),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -11,22 +10,20 @@ from fastapi.responses import RedirectResponse, Response
 from doorstep.accounts.auth import OptionalPrincipal, Principal
 from doorstep.agencies import service as agencies
 from doorstep.bystanders import service as bystanders
-from doorstep.errors import DoorstepError, Forbidden, InvalidInput
-from doorstep.geo.cells import parse_coordinates
-from doorstep.geo.geojson_text import geojson_from_text
+from doorstep.errors import DoorstepError, Forbidden
 from doorstep.geo.svg import areas_geo, outline_svg
 from doorstep.maps import service as maps
 from doorstep.platform.http.deps import DbDep, StateDep
 from doorstep.platform.http.render import login_redirect, render_for
 from doorstep.platform.http.state import AppState
-from doorstep.platform.http.times import local_instant
+from doorstep.platform.http.times import required_instant
 from doorstep.requests import service
 from doorstep.requests.rules import (
     MAX_AREA_SQ_MI,
     MIN_AREA_SQ_MI,
     OFFENCE_CATEGORIES,
     RfaDraft,
-    draft_area,
+    form_area,
 )
 from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
 
@@ -75,29 +72,14 @@ def _dashboard(
     return render_for(request, principal, "agency_dashboard.html", context, status=status)
 
 
-def _window(text: str, field: str, time_zone: str) -> datetime:
-    value = local_instant(text, time_zone, field)
-    if value is None:
-        raise InvalidInput("give a date and time such as 2026-11-23T14:30", field=field)
-    return value
-
-
 def _draft(form: dict[str, str]) -> RfaDraft:
-    geometry = geojson_from_text(form["polygon"], "polygon") if form["polygon"].strip() else None
-    centre = parse_coordinates(form["centre"]) if form["centre"].strip() else None
-    radius = None
-    if form["radius_m"].strip():
-        try:
-            radius = float(form["radius_m"])
-        except ValueError as err:
-            raise InvalidInput("the radius is a number of metres", field="radius_m") from err
     return RfaDraft(
         case_number=form["case_number"],
         incident_type=form["incident_type"],
         description=form["description"],
-        area=draft_area(centre, radius, geometry),
-        start=_window(form["window_start"], "window_start", form["time_zone"]),
-        end=_window(form["window_end"], "window_end", form["time_zone"]),
+        area=form_area(form["polygon"], form["centre"], form["radius_m"]),
+        start=required_instant(form["window_start"], form["time_zone"], "window_start"),
+        end=required_instant(form["window_end"], form["time_zone"], "window_end"),
         offence_category=form["offence_category"],
     )
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from doorstep.errors import InvalidInput, PolicyRefused
-from doorstep.geo.cells import Coordinates
+from doorstep.geo.cells import Coordinates, parse_coordinates
+from doorstep.geo.geojson_text import geojson_from_text
 from doorstep.geo.geometry import (
     MAX_AREA_POSITIONS,
     SQUARE_METRES_PER_SQUARE_MILE,
@@ -113,6 +114,19 @@ def draft_area(
     if centre is None or radius_m is None:
         raise InvalidInput("give a centre and a radius in metres, or a polygon", field="area")
     return Circle(centre, radius_m)
+
+
+def form_area(polygon_text: str, centre_text: str, radius_text: str) -> Circle | Polygon:
+    """``draft_area`` from a form's three text fields (any map-drawn area: requests and others)."""
+    geometry = geojson_from_text(polygon_text, "polygon") if polygon_text.strip() else None
+    centre = parse_coordinates(centre_text) if centre_text.strip() else None
+    radius = None
+    if radius_text.strip():
+        try:
+            radius = float(radius_text)
+        except ValueError as err:
+            raise InvalidInput("the radius is a number of metres", field="radius_m") from err
+    return draft_area(centre, radius, geometry)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,7 @@ def check(path: Path, client: HttpClient) -> tuple[int, str]:
 
 
 def _check_disclosure(path: Path, sha256: str, client: HttpClient) -> tuple[int, str]:
-    """Not a share: is it a copy disclosed under legal process or in an emergency?"""
+    """Not a share: look the file up among copies disclosed under legal process or emergencies."""
     response = client.get(f"/api/v1/evidence/disclosure-hash/{sha256}")
     if response.status_code == 404:
         return 1, (

@@ -100,3 +100,11 @@ def local_day(text: str, time_zone: str, field: str) -> datetime | None:
     except ValueError as err:
         raise InvalidInput("use a date like 2026-11-23", field=field) from err
     return datetime.combine(day, time(), tzinfo=where).astimezone(UTC)
+
+
+def required_instant(text: str, time_zone: str, field: str) -> datetime:
+    """``local_instant`` for a field that must be filled in."""
+    value = local_instant(text, time_zone, field)
+    if value is None:
+        raise InvalidInput("give a date and time such as 2026-11-23T14:30", field=field)
+    return value
