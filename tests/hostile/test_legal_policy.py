@@ -78,9 +78,11 @@ def test_an_emergency_disclosure_is_not_published_before_its_delay(app: FastAPI)
     # Decided, disclosed and its owner told: still not public while the 30 days run.
     report = s.owner.get("/api/v1/transparency").json()
     assert report["emergencies_published"] == []
+    assert report["emergencies_awaiting"] == 1
     assert report["emergency_publication_delay_days"] == 30
     page = s.owner.get("/transparency")
     assert 'data-testid="no-emergencies-published"' in page.text
+    assert 'data-testid="emergencies-awaiting">1 more filed' in page.text
     assert 'data-testid="emergency-published"' not in page.text
     approved_at = utcnow()
     with app_state(app).db.session() as db:

@@ -104,6 +104,7 @@ def test_an_empty_report_is_still_public(client: TestClient) -> None:
         "periods": [],
         "agencies": {"*": "All agencies"},
         "emergencies_published": [],
+        "emergencies_awaiting": 0,
         "emergency_publication_delay_days": 30,
     }
     assert client.get("/transparency").status_code == 200

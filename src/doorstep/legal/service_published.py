@@ -53,5 +53,6 @@ def emergencies_report(db: Session, delay_days: int) -> dict[str, Any]:
     entries = published_emergencies(db, delay_days)
     return {
         "emergencies_published": [e.model_dump(mode="json") for e in entries],
+        "emergencies_awaiting": len(legal.emergencies(db)) - len(entries),
         "emergency_publication_delay_days": delay_days,
     }
