@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -116,14 +116,24 @@ def clips_in_window(db: Session, owner: User, request: BystanderRequest) -> list
 def record_answer(
     db: Session, row: BystanderRecipient, state: str, now: datetime, *, blurred: int, deleted: int
 ) -> BystanderRecipient:
-    """Record what the owner did; each owner answers a request once."""
-    if row.state != PENDING:
+    """Record what the owner did; each owner answers a request once.
+
+    The row changes only while the database still holds it pending: of two answers sent at once,
+    the second finds no pending row (whatever its session read earlier) and is refused.
+    """
+    answered = db.execute(
+        update(BystanderRecipient)
+        .where(
+            BystanderRecipient.request_id == row.request_id,
+            BystanderRecipient.owner_id == row.owner_id,
+            BystanderRecipient.state == PENDING,
+        )
+        .values(state=state, answered_at=now, blurred=blurred, deleted=deleted)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(answered, "rowcount", 0) != 1:
         raise Conflict("you already answered this request")
-    row.state = state
-    row.answered_at = now
-    row.blurred = blurred
-    row.deleted = deleted
-    db.flush()
+    db.refresh(row)
     return row
 
 
