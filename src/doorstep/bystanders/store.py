@@ -137,6 +137,25 @@ def record_answer(
     return row
 
 
+def answered_by(db: Session, request_id: str, owner_id: str) -> bool:
+    """Whether the owner answered the request (a blur job runs only after an answer)."""
+    row = db.get(BystanderRecipient, (request_id, owner_id))
+    return row is not None and row.state != PENDING
+
+
+def count_blurred(db: Session, request_id: str, owner_id: str) -> None:
+    """Count one more clip blurred on the owner's answer (each blur job counts its clip once)."""
+    db.execute(
+        update(BystanderRecipient)
+        .where(
+            BystanderRecipient.request_id == request_id,
+            BystanderRecipient.owner_id == owner_id,
+        )
+        .values(blurred=BystanderRecipient.blurred + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def counts(db: Session, request_id: str | None = None) -> BystanderCounts:
     """Exact counts of one request, or of every request with None (server only)."""
     requests = select(func.count()).select_from(BystanderRequest)
