@@ -6,6 +6,7 @@ list, so none of them depends on what else happened to be imported first.
 """
 
 from doorstep.accounts import jobs as account_jobs
+from doorstep.bystanders import jobs as bystander_jobs
 from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell import jobs as doorbell_jobs
 from doorstep.notify import jobs as notify_jobs
@@ -22,4 +23,5 @@ FEATURE_JOBS = (
     notify_jobs,
     notice_mail_jobs,
     pet_jobs,
+    bystander_jobs,
 )

@@ -117,9 +117,12 @@ def test_blurring_replaces_the_stored_clip_with_a_face_hidden_one(app: FastAPI) 
         f"/api/v1/bystander-inbox/{request_id}/answer", json=choice, headers={"x-csrf-token": csrf}
     )
     assert answered.status_code == 200, answered.text
-    assert answered.json()["blurred"] == 1
+    # The answer leaves before its blur job runs; on one machine the job is done by then.
+    assert answered.json()["blurred"] == 0
     assert owner.get(f"/api/v1/clips/{clip_id}").status_code == 404
-    [blurred] = answered.json()["clips"]
+    shown = owner.get(f"/api/v1/bystander-inbox/{request_id}").json()
+    assert shown["blurred"] == 1
+    [blurred] = shown["clips"]
     after = owner.get(f"/api/v1/clips/{blurred['id']}").json()
     assert after["started_at"] == before["started_at"]
     assert after["has_audio"] is False

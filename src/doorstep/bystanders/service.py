@@ -34,7 +34,7 @@ from doorstep.bystanders.schemas import (
     BystanderTotals,
     ClipChoice,
 )
-from doorstep.bystanders.service_blur import blur_clip
+from doorstep.bystanders.service_blur import queue_blur
 from doorstep.clips import service as clips
 from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.platform.bus.memory import notify_after_commit
@@ -153,7 +153,10 @@ def inbox_request(db: Session, owner: User, request_id: str) -> BystanderInboxRe
 def answer(
     db: Session, state: AppState, owner: User, request_id: str, choices: list[ClipChoice]
 ) -> BystanderInboxRequest:
-    """Delete or blur the chosen clips (only the owner's own, in the window), or decline."""
+    """Delete the chosen clips and queue the others' blurring (the owner's own only), or decline.
+
+    Each blurred clip is counted once its job has replaced it (see ``service_blur``).
+    """
     row = store.recipient(db, owner, request_id)
     if row.state != PENDING:
         raise Conflict("you already answered this request")
@@ -168,19 +171,22 @@ def answer(
                 field="choices",
             )
     # Answered first: a second answer, racing this one, is refused before any clip changes.
+    # Blurred clips are counted by their jobs as each is done, not here.
     store.record_answer(
         db,
         row,
         "answered" if chosen else Decision.DECLINE.value,
         utcnow(),
-        blurred=sum(action == Decision.BLUR.value for action in chosen.values()),
+        blurred=0,
         deleted=sum(action == Decision.DELETE.value for action in chosen.values()),
     )
     for clip_id, action in chosen.items():
         if action == Decision.DELETE.value:
             clips.delete_clip(db, state.keys, owner, clip_id)
         else:
-            blur_clip(db, state.keys, allowed[clip_id])
+            # Decoding and encoding take far longer than a request should hold the database:
+            # the clip is blurred on the task queue once this answer has committed.
+            queue_blur(db, request_id, owner.id, clip_id)
     return inbox_request(db, owner, request_id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -116,15 +116,44 @@ def clips_in_window(db: Session, owner: User, request: BystanderRequest) -> list
 def record_answer(
     db: Session, row: BystanderRecipient, state: str, now: datetime, *, blurred: int, deleted: int
 ) -> BystanderRecipient:
-    """Record what the owner did; each owner answers a request once."""
-    if row.state != PENDING:
+    """Record what the owner did; each owner answers a request once.
+
+    The row changes only while the database still holds it pending: of two answers sent at once,
+    the second finds no pending row (whatever its session read earlier) and is refused.
+    """
+    answered = db.execute(
+        update(BystanderRecipient)
+        .where(
+            BystanderRecipient.request_id == row.request_id,
+            BystanderRecipient.owner_id == row.owner_id,
+            BystanderRecipient.state == PENDING,
+        )
+        .values(state=state, answered_at=now, blurred=blurred, deleted=deleted)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(answered, "rowcount", 0) != 1:
         raise Conflict("you already answered this request")
-    row.state = state
-    row.answered_at = now
-    row.blurred = blurred
-    row.deleted = deleted
-    db.flush()
+    db.refresh(row)
     return row
+
+
+def answered_by(db: Session, request_id: str, owner_id: str) -> bool:
+    """Whether the owner answered the request (a blur job runs only after an answer)."""
+    row = db.get(BystanderRecipient, (request_id, owner_id))
+    return row is not None and row.state != PENDING
+
+
+def count_blurred(db: Session, request_id: str, owner_id: str) -> None:
+    """Count one more clip blurred on the owner's answer (each blur job counts its clip once)."""
+    db.execute(
+        update(BystanderRecipient)
+        .where(
+            BystanderRecipient.request_id == request_id,
+            BystanderRecipient.owner_id == owner_id,
+        )
+        .values(blurred=BystanderRecipient.blurred + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def counts(db: Session, request_id: str | None = None) -> BystanderCounts:
