@@ -1,7 +1,7 @@
 """Legal policy under attack: indoor cameras and the publication of emergency requests.
 
-An unnamed warrant never reaches an indoor camera, and an emergency disclosure is never published
-before its delay (nor before its owners are told).
+An unnamed warrant never reaches an indoor camera, no emergency reaches one at all, and an
+emergency disclosure is never published before its delay (nor before its owners are told).
 """
 
 from __future__ import annotations
@@ -63,6 +63,24 @@ def test_a_camera_moved_indoors_after_the_warrant_is_out_of_its_reach(app: FastA
     refused = disclose(s, demand["id"], clip_ids=[s.clip_id])
     assert refused.status_code == 422
     assert refused.json()["reason"] == "indoor_not_named"
+    _nothing_left(s)
+
+
+def test_no_emergency_discloses_an_indoor_camera_by_any_path(app: FastAPI) -> None:
+    s = scene(app)
+    _set_indoor(s)
+    second, second_csrf = staff(app, "second@doorstep.example", Role.REVIEWER)
+    # The agency names the indoor camera among its devices; its window covers the clip.
+    request_id = file(s).json()["id"]
+    decide(s.reviewer, s.reviewer_csrf, request_id, "approve")
+    # The second approval releases "everything in scope": the indoor camera is not in it ...
+    approved = decide(second, second_csrf, request_id, "approve")
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["state"], approved.json()["disclosed"]) == ("approved", 0)
+    # ... and naming its clip is refused with the reason.
+    named = decide(s.reviewer, s.reviewer_csrf, request_id, "disclose", clip_ids=[s.clip_id])
+    assert named.status_code == 422, named.text
+    assert named.json()["reason"] == "indoor_not_in_emergency"
     _nothing_left(s)
 
 

@@ -79,6 +79,16 @@ def test_a_refused_emergency_is_published_too(app: FastAPI) -> None:
     assert "No danger shown." not in json.dumps(entry)
 
 
+def test_the_public_filing_entry_does_not_say_the_category(app: FastAPI) -> None:
+    s = scene(app)
+    assert file(s, category="abduction").status_code == 201
+    bodies = [json.loads(e["body"]) for e in s.owner.get("/api/v1/audit/entries").json()]
+    [filed] = [b for b in bodies if b["action"] == "emergency.file"]
+    # Published at once, the category would defeat the delay the published list keeps.
+    assert "category" not in filed["detail"]
+    assert "abduction" not in json.dumps(bodies)
+
+
 def test_an_unknown_category_is_refused(app: FastAPI) -> None:
     s = scene(app)
     refused = file(s, category="protest")

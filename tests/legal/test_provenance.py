@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from doorstep.accounts.roles import Role
 from doorstep.clips.models import Clip
 from doorstep.media import provenance
-from doorstep.media.provenance import Provenance, camera_pseudonym
+from doorstep.media.provenance import Provenance, camera_pseudonym, read_manifest, source_digest
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
@@ -108,3 +108,33 @@ def test_a_disclosed_copy_verifies_by_its_signature_and_its_record(
     assert main_evidence(["verify", str(saved)], http=anyone) == 1
     assert anyone.get(f"/api/v1/evidence/disclosure-hash/{'0' * 64}").status_code == 404
     assert anyone.get("/api/v1/evidence/disclosure-hash/not-a-hash").status_code == 404
+
+
+def test_one_clip_disclosed_under_two_cases_carries_no_hash_that_links_them(
+    app: FastAPI, tmp_path: Path
+) -> None:
+    s = scene(app)
+    with app_state(app).db.session() as db:
+        clip = db.get(Clip, s.clip_id)
+        assert clip is not None
+        raw = clip.content_sha256
+    demands = [record(s, reference=f"2026-CR-{n}")["id"] for n in (118, 119)]
+    for demand_id in demands:
+        assert disclose(s, demand_id, clip_ids=[s.clip_id]).status_code == 200
+    held = s.agency.get("/api/v1/evidence/disclosures").json()
+    by_demand: dict[str | None, dict[str, object]] = {}
+    for item in held:
+        saved = tmp_path / f"{item['demand_id']}.mp4"
+        body = s.agency.post(item["download_url"], headers={"x-csrf-token": s.agency_csrf})
+        saved.write_bytes(body.content)
+        assert raw.encode() not in body.content
+        by_demand[item["demand_id"]] = read_manifest(saved).copy
+    master = app_state(app).master_key
+    for demand_id in demands:
+        copy = by_demand[demand_id]
+        assert "source_sha256" not in copy
+        assert copy["source_hmac"] == source_digest(master, demand_id, raw)
+    one, two = (by_demand[d] for d in demands)
+    # Neither the camera nor the source reads alike across the two cases.
+    assert one["camera"] != two["camera"]
+    assert one["source_hmac"] != two["source_hmac"]

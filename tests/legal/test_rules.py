@@ -217,6 +217,10 @@ def test_only_an_approved_emergency_reaches_footage_in_scope() -> None:
         reason_of(lambda: check_emergency_disclosure(over, "cam-1", *clip))
         == "emergency_not_approved"
     )
+    assert (
+        reason_of(lambda: check_emergency_disclosure(approved(), "cam-1", *clip, indoor=True))
+        == "indoor_not_in_emergency"
+    )
 
 
 def test_settled_requests_cannot_be_refused_or_ended_again() -> None:

@@ -26,6 +26,7 @@ from doorstep.media.provenance import (
     read_manifest,
     sign_copy,
     signing_identity,
+    source_digest,
 )
 from doorstep.platform.blobs import LocalBlobStore
 from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
@@ -39,7 +40,7 @@ def _provenance(**overrides: object) -> Provenance:
         "camera": camera_pseudonym(b"k" * 32, "request-1", "camera-id-1"),
         "captured_from": START,
         "captured_to": START + dt.timedelta(seconds=2),
-        "source_sha256": "ab" * 32,
+        "source_hmac": source_digest(b"k" * 32, "request-1", "ab" * 32),
         "purpose": "share",
         "reference": "share-1",
         "terms": ONWARD_USE_TERMS,
@@ -94,7 +95,8 @@ def test_c2pas_own_reader_validates_the_manifest_and_trusts_the_operator(
     copy = assertions[ASSERTION]
     assert copy["onward_use_terms"] == list(ONWARD_USE_TERMS)
     assert copy["terms_version"] == TERMS_VERSION
-    assert copy["source_sha256"] == "ab" * 32
+    assert copy["source_hmac"] == source_digest(b"k" * 32, "request-1", "ab" * 32)
+    assert "ab" * 32 not in json.dumps(copy)
     assert copy["captured_from"] == START.isoformat()
     assert active["signature_info"]["alg"] == "Ed25519"
 
@@ -174,6 +176,14 @@ def test_the_camera_pseudonym_is_scoped_and_names_no_camera() -> None:
     assert one == camera_pseudonym(b"k" * 32, "request-1", "camera-id-1")
     assert one != camera_pseudonym(b"k" * 32, "request-2", "camera-id-1")
     assert "camera-id-1" not in one
+
+
+def test_the_source_digest_is_scoped_and_is_not_the_hash() -> None:
+    one = source_digest(b"k" * 32, "request-1", "ab" * 32)
+    assert one == source_digest(b"k" * 32, "request-1", "ab" * 32)
+    assert one != source_digest(b"k" * 32, "request-2", "ab" * 32)
+    assert one != source_digest(b"j" * 32, "request-1", "ab" * 32)
+    assert "ab" * 32 not in one
 
 
 def test_a_sealed_copy_is_signed_and_its_published_hash_is_the_signed_files(

@@ -16,6 +16,7 @@ from doorstep.media.provenance import (
     new_signing_file,
     parse_signing_file,
     signing_identity,
+    source_digest,
 )
 from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
 from doorstep.transparency.evidence import main_evidence
@@ -52,7 +53,9 @@ def test_the_agency_copy_is_signed_and_any_edit_fails(
     active = report["manifests"][report["active_manifest"]]
     assertions = {a["label"]: a["data"] for a in active["assertions"]}
     copy = assertions[ASSERTION]
-    assert copy["source_sha256"] == hashlib.sha256(video).hexdigest()
+    raw = hashlib.sha256(video).hexdigest()
+    assert copy["source_hmac"] == source_digest(app_state(app).master_key, rfa["id"], raw)
+    assert raw not in json.dumps(report)
     assert copy["captured_from"][:19] == clip["started_at"][:19]
     assert (copy["purpose"], copy["faces_redacted"]) == ("share", True)
     assert (copy["onward_use_terms"], copy["terms_version"]) == (

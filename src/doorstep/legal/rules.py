@@ -281,10 +281,26 @@ def check_emergency_approved(request: EmergencyRequest) -> None:
 
 
 def check_emergency_disclosure(
-    request: EmergencyRequest, device_id: str, clip_start: datetime, clip_end: datetime
+    request: EmergencyRequest,
+    device_id: str,
+    clip_start: datetime,
+    clip_end: datetime,
+    *,
+    indoor: bool = False,
 ) -> None:
-    """Refuse any clip an emergency request does not reach; only an approved one reaches any."""
+    """Refuse any clip an emergency request does not reach; only an approved one reaches any.
+
+    ``indoor`` is the camera's flag: no emergency reaches an indoor camera. Only a legal
+    demand whose document names it explicitly does (``check_indoor``); an agency's attestation
+    is no such document.
+    """
     check_emergency_approved(request)
+    if indoor:
+        raise _refuse(
+            "this is an indoor camera: no emergency request reaches it, only a warrant "
+            "that names it explicitly",
+            "indoor_not_in_emergency",
+        )
     _check_scope(
         request.device_ids,
         request.window_start,

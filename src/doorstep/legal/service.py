@@ -183,12 +183,9 @@ def file_emergency(
         "emergency.file",
         actor=member,
         owner_id=None,
-        detail={
-            "emergency": row.id,
-            "agency": agency.name,
-            "case": row.case_number,
-            "category": row.category,
-        },
+        # No category here: this entry is public at once, and the category is published only
+        # in the delayed list (service_published), after the owners are told.
+        detail={"emergency": row.id, "agency": agency.name, "case": row.case_number},
     )
     return emergency_public(db, row)
 

@@ -348,9 +348,14 @@ def disclose_emergency(
     # Checked before the clips too: with none named or in scope, a pending one must still refuse.
     rules.check_emergency_approved(rule)
     in_scope = legal.clips_in_scope(db, row.device_ids, row.window_start, row.window_end)
-    chosen = _chosen_clips(db, clip_ids, in_scope)
+    # "Everything in scope" (the second approval's release) leaves indoor cameras out; naming
+    # one of their clips is refused below with the reason.
+    outdoors = [clip for clip in in_scope if not clip.camera.indoor]
+    chosen = _chosen_clips(db, clip_ids, outdoors)
     for clip in chosen:
-        rules.check_emergency_disclosure(rule, clip.camera_id, clip.started_at, clip.ended_at)
+        rules.check_emergency_disclosure(
+            rule, clip.camera_id, clip.started_at, clip.ended_at, indoor=clip.camera.indoor
+        )
     due = rules.emergency_notice_due(rule)
     assert due is not None
     return [

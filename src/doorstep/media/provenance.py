@@ -1,8 +1,8 @@
 """Signed provenance: a C2PA manifest on every copy of footage that leaves for an agency.
 
 The manifest says where the copy came from and what was done to it, in a form any C2PA reader
-checks: a pseudonymous camera, the capture window, the SHA-256 of the clip the copy was made
-from, the actions (faces blurred, watermark burned in), and the onward-use terms the copy
+checks: a pseudonymous camera, the capture window, a scoped keyed digest of the clip the copy
+was made from, the actions (faces blurred, watermark burned in), and the onward-use terms the copy
 carries. It is signed by the operator's signing certificate; the MP4's boxes are bound into the
 signature, so an edit to the footage breaks it.
 
@@ -58,8 +58,8 @@ class Provenance:
     camera: str
     captured_from: dt.datetime
     captured_to: dt.datetime
-    #: SHA-256 of the clip as the camera uploaded it.
-    source_sha256: str
+    #: The source clip's SHA-256 under an HMAC scoped like the camera (``source_digest``).
+    source_hmac: str
     #: "share" or "disclosure".
     purpose: str
     reference: str
@@ -76,6 +76,16 @@ def camera_pseudonym(secret: bytes, scope: str, camera_id: str) -> str:
     """The same camera reads alike within one request or demand, and unlinkably across them."""
     message = f"doorstep provenance camera\x00{scope}\x00{camera_id}".encode()
     return "camera-" + hmac.new(secret, message, hashlib.sha256).hexdigest()[:16]
+
+
+def source_digest(secret: bytes, scope: str, sha256: str) -> str:
+    """The source clip's SHA-256, keyed and scoped like the camera's pseudonym.
+
+    The raw hash would link one clip's copies across cases, and with them the camera's
+    per-case pseudonyms; the operator, holding the key, can still match a copy to its clip.
+    """
+    message = f"doorstep provenance source\x00{scope}\x00{sha256}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _actions(provenance: Provenance) -> list[dict[str, Any]]:
@@ -114,7 +124,7 @@ def manifest_definition(provenance: Provenance, title: str) -> dict[str, Any]:
         "camera": provenance.camera,
         "captured_from": provenance.captured_from.isoformat(),
         "captured_to": provenance.captured_to.isoformat(),
-        "source_sha256": provenance.source_sha256,
+        "source_hmac": provenance.source_hmac,
         "purpose": provenance.purpose,
         "reference": provenance.reference,
         "faces_redacted": provenance.faces_redacted,

@@ -2,7 +2,8 @@
 
 The manifest names no resident: the camera is a pseudonym scoped to the request or demand the
 copy answers (the same camera reads alike within one case, and unlinkably across cases), the
-window is the clip's, and the source is the clip's hash as its camera uploaded it.
+window is the clip's, and the source is the clip's uploaded hash under an HMAC scoped the same way
+(the raw hash would link one clip's copies, and so the camera's pseudonyms, across cases).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from doorstep.media.provenance import (
     SigningIdentity,
     camera_pseudonym,
     signing_identity,
+    source_digest,
 )
 from doorstep.platform.keys import Keys
 from doorstep.requests.rules_terms import ONWARD_USE_TERMS, TERMS_VERSION
@@ -39,7 +41,7 @@ def copy_provenance(
         camera=camera_pseudonym(keys.master, scope, clip.camera_id),
         captured_from=clip.started_at,
         captured_to=clip.ended_at,
-        source_sha256=clip.content_sha256,
+        source_hmac=source_digest(keys.master, scope, clip.content_sha256),
         purpose=purpose,
         reference=reference,
         terms=ONWARD_USE_TERMS,

@@ -54,8 +54,8 @@ def check_provenance(path: Path, trust_pems: Sequence[str]) -> tuple[int, str]:
     signer = "the operator's root certificate" if trust_pems else f"{found.signer}, NOT checked"
     return 0, (
         f"provenance intact, signed by {signer}: {copy.get('camera')} recorded "
-        f"{copy.get('captured_from')} to {copy.get('captured_to')}; source clip SHA-256 "
-        f"{copy.get('source_sha256')}; done to it: {', '.join(found.actions)}; onward-use terms "
+        f"{copy.get('captured_from')} to {copy.get('captured_to')}; source clip (keyed digest) "
+        f"{copy.get('source_hmac')}; done to it: {', '.join(found.actions)}; onward-use terms "
         f"{copy.get('terms_version')}: {' '.join(copy.get('onward_use_terms') or [])}"
     )
 
