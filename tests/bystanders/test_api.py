@@ -232,9 +232,14 @@ def test_the_form_sends_a_request_without_an_account(app: FastAPI) -> None:
         "time_zone": "UTC",
     }
     sent = stranger.post("/bystanders", data=form)
-    assert sent.status_code == 201, sent.text
-    link = re.search(r'href="(/bystanders/status/[^"]+)"', sent.text)
+    # Sent, then shown at its own address: reloading that page does not send it again.
+    assert [step.status_code for step in sent.history] == [303], sent.text
+    assert sent.status_code == 200
+    assert "Request sent" in sent.text
+    link = re.search(r'href="(/bystanders/status/[^"?]+)"', sent.text)
     assert link is not None
+    assert sent.url.path == link.group(1)
+    assert "Request sent" not in stranger.get(link.group(1)).text
     assert "fewer than 5" in stranger.get(link.group(1)).text
     assert stranger.post("/bystanders", data={**form, "csrf_token": "forged"}).status_code == 403
     too_big = stranger.post("/bystanders", data={**form, "radius_m": "900"})

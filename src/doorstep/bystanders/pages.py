@@ -97,7 +97,8 @@ def ask(
         if err.status >= 500:
             raise
         return _form_page(request, principal, state, status=err.status, error=err, form=form)
-    return render_for(request, principal, "bystanders/sent.html", {"created": created}, status=201)
+    # See the status page, so that reloading it does not send the request again.
+    return RedirectResponse(f"{created.status_url}?sent=1", status_code=303)
 
 
 @router.get("/bystanders/status/{bystander_token}")
@@ -107,6 +108,7 @@ def status_page(
     """What the requester may see: the request and its counts, never who."""
     shown = service.status(db, bystander_token, state.settings.camera_map_k)
     context = {"status": shown, "map_geo": areas_geo([("Your request", shown.area)])}
+    context["sent"] = request.query_params.get("sent") == "1"
     context["base_map"] = maps.base_map(state.settings)
     return render_for(request, principal, "bystanders/status.html", context)
 
