@@ -147,9 +147,9 @@ def test_an_old_cosigned_prefix_of_a_fork_fails(
     server, key, app = witnessed
     state = app_state(app)
     _grow(app, 3)
-    two_days_ago = time.time() - 2 * 24 * 60 * 60
+    two_days_ago = int(time.time()) - 2 * 24 * 60 * 60
     with monkeypatch.context() as patched:
-        patched.setattr(witness_state.time, "time", lambda: two_days_ago)
+        patched.setattr(witness_state, "now", lambda: two_days_ago)
         assert checkpoints.publish_checkpoint(state) == 1
     _grow(app, 2)
     assert checkpoints.publish_checkpoint(state) == 1

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -155,7 +156,8 @@ def test_the_witness_keeps_its_key_and_memory_across_restarts(tmp_path: Path) ->
 def test_an_idle_connection_is_dropped_after_a_timeout(witness: tuple[str, Witness]) -> None:
     server = make_server(witness[1], "127.0.0.1", 0)
     try:
-        assert server.RequestHandlerClass.timeout == SOCKET_TIMEOUT
+        handler: Any = server.RequestHandlerClass
+        assert handler.timeout == SOCKET_TIMEOUT
     finally:
         server.server_close()
 

@@ -27,6 +27,11 @@ from doorstep.transparency.note import Checkpoint, Signature, cosign
 KEY_FILE = "witness.key"
 
 
+def now() -> int:
+    """The time a cosignature states: POSIX seconds."""
+    return int(time.time())
+
+
 class DamagedState(DoorstepError):
     """A file in the witness's folder cannot be read: it must be looked at, not started over."""
 
@@ -119,4 +124,4 @@ class WitnessState:
                 "root": base64.b64encode(accepted.root).decode(),
             }
             _write_synced(path, json.dumps(kept), replace=True)
-            return cosign(text, self.name, self.private_key, int(time.time()))
+            return cosign(text, self.name, self.private_key, now())
