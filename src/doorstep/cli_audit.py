@@ -22,13 +22,16 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Verify the public audit log against the pinned key and the last checkpoint kept here."""
     import httpx
 
+    from doorstep.transparency._verify_witnesses import policy_from
     from doorstep.transparency.merkle import key_fingerprint
     from doorstep.transparency.pins import parse_public_key
     from doorstep.transparency.verify import verify_and_remember
 
     try:
         key = parse_public_key(args.key) if args.key else None
-        result = verify_and_remember(args.server, key=key)
+        # Witnesses and the checkpoint key are checked in the run, before anything is pinned.
+        policy = policy_from(args)
+        result = verify_and_remember(args.server, key=key, policy=policy)
     except DoorstepError as err:
         print(f"doorstep audit verify: {err.detail}", file=sys.stderr)
         return 2
@@ -36,11 +39,6 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"doorstep audit verify: could not read the log from {args.server}: {err}")
         return 2
     report = result.report
-    if report.ok and (args.witness or args.log_key):
-        from doorstep.transparency._verify_witnesses import check_from_cli
-
-        if code := check_from_cli(args, report.size, report.root):
-            return code
     if not report.ok:
         kept = f" (the signed heads are kept as evidence in {result.evidence})"
         evidence = kept if result.evidence else ""
@@ -59,6 +57,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         else:
             print(f"pinned the log key {pinned} given with --key, {kept}", file=sys.stderr)
     print(f"audit log OK: {report.size} entries, root {report.root}")
+    if report.witnessed_size is not None:
+        print(
+            f"witnessed: its first {report.witnessed_size} entries, cosigned by "
+            f"{', '.join(report.cosigners) or 'no witness'} within --max-age"
+        )
     return 0
 
 
@@ -102,6 +105,12 @@ def add_audit_parser(sub: Any) -> None:
     )
     verify.add_argument(
         "--quorum", type=int, help="how many of the --witness keys must cosign (default: all)"
+    )
+    verify.add_argument(
+        "--max-age",
+        type=int,
+        default=24 * 60 * 60,
+        help="refuse witness cosignatures older than this many seconds (default: one day)",
     )
     verify.add_argument("--log-key", help="the checkpoint key to pin (doorstep audit key)")
     verify.set_defaults(func=cmd_audit_verify)

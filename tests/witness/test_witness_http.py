@@ -9,10 +9,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from doorstep.cli import main
 from doorstep.transparency.merkle import MerkleLog, consistency_proof, leaf_hash
 from doorstep.transparency.note import (
     COSIGNATURE_V1,
@@ -26,8 +28,8 @@ from doorstep.transparency.note import (
     signed_checkpoint,
     verifier_for,
 )
-from doorstep.witness.server import Witness, make_server
-from doorstep.witness.state import WitnessState
+from doorstep.witness.server import SOCKET_TIMEOUT, Witness, make_server
+from doorstep.witness.state import DamagedState, WitnessState
 
 ORIGIN = "doorstep.test/audit"
 LOG_KEY = bytes(range(32))
@@ -125,7 +127,17 @@ def test_other_logs_and_other_keys_are_refused(witness: tuple[str, Witness]) -> 
     assert httpx.post(url + "/add-checkpoint", content=body).status_code == 403
 
 
-@pytest.mark.parametrize("body", [b"old 0\n", b"old x\n\nnote\n", b"\xff\xfe", b"old 01\n\nx\n"])
+GARBAGE = [
+    b"old 0\n",
+    b"old x\n\nnote\n",
+    b"\xff\xfe",
+    b"old 01\n\nx\n",
+    "old \u00b2\n\nx\n".encode(),  # a digit to isdigit(), not to int()
+    b"old " + b"9" * 5000 + b"\n\nx\n",  # longer than int() reads
+]
+
+
+@pytest.mark.parametrize("body", GARBAGE)
 def test_garbage_is_a_400(witness: tuple[str, Witness], body: bytes) -> None:
     url, _ = witness
     assert httpx.post(url + "/add-checkpoint", content=body).status_code == 400
@@ -139,3 +151,41 @@ def test_the_witness_keeps_its_key_and_memory_across_restarts(tmp_path: Path) ->
     assert again.private_key == first.private_key
     assert again.latest(ORIGIN) == Checkpoint(ORIGIN, 2, bytes(32))
     assert (tmp_path / "witness.key").stat().st_mode & 0o077 == 0
+
+
+def test_an_idle_connection_is_dropped_after_a_timeout(witness: tuple[str, Witness]) -> None:
+    server = make_server(witness[1], "127.0.0.1", 0)
+    try:
+        handler: Any = server.RequestHandlerClass
+        assert handler.timeout == SOCKET_TIMEOUT
+    finally:
+        server.server_close()
+
+
+@pytest.mark.parametrize("damage", ["", "{", '{"origin": "x", "size": -1, "root": ""}'])
+def test_a_damaged_state_file_stops_the_witness_at_start(tmp_path: Path, damage: str) -> None:
+    first = WitnessState(tmp_path, "w")
+    first.cosign_if(Log(["a"]).checkpoint().text, lambda _: Checkpoint(ORIGIN, 1, bytes(32)))
+    (kept,) = (tmp_path / "logs").iterdir()
+    kept.write_text(damage)
+    with pytest.raises(DamagedState, match="cannot be read"):
+        WitnessState(tmp_path, "w")
+
+
+def test_a_damaged_key_stops_the_witness_at_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "witness.key").write_text("")
+    args = ["witness", "--log", "http://127.0.0.1:9", "--state", str(tmp_path)]
+    assert main([*args, "--key", verifier_for(ORIGIN, LOG_KEY).encode()]) == 2
+    assert "the witness key" in capsys.readouterr().out
+
+
+def test_state_is_written_whole_and_private(tmp_path: Path) -> None:
+    state = WitnessState(tmp_path, "w")
+    state.cosign_if(Log(["a"]).checkpoint().text, lambda _: Checkpoint(ORIGIN, 1, bytes(32)))
+    files = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert not [name for name in files if name.endswith(".tmp")]
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & 0o077 == 0

@@ -23,6 +23,7 @@ from doorstep.transparency.merkle import (
     SignedTreeHead,
     verify_tree_head,
 )
+from doorstep.transparency.rules_witnesses import KEY_ROTATION
 
 
 class _Times:
@@ -141,6 +142,8 @@ class Tally:
         """Start from nothing."""
         self.counts: dict[str, int] = {}
         self._kind_of: dict[str, str] = {}
+        #: The key rotation entries, as (seq, detail), for the checkpoint key check.
+        self.rotations: list[tuple[int, Mapping[str, Any]]] = []
 
     def _bump(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
@@ -148,6 +151,8 @@ class Tally:
     def add(self, body: Mapping[str, Any]) -> None:
         """Count one entry's body."""
         action, detail = body.get("action"), body.get("detail") or {}
+        if action == KEY_ROTATION:
+            self.rotations.append((int(body["seq"]), detail if isinstance(detail, Mapping) else {}))
         if action == "legal_demand.record" and detail.get("kind") in _RECEIVED:
             prefix = _RECEIVED[detail["kind"]]
             self._kind_of[str(detail.get("demand"))] = prefix

@@ -94,6 +94,8 @@ class Pin:
     origin: str
     public_key: bytes
     checkpoint: SignedTreeHead | None = None
+    #: The size of the largest witnessed checkpoint verified so far: it may never go back.
+    witnessed_size: int = 0
 
 
 def _head_json(head: SignedTreeHead) -> dict[str, Any]:
@@ -143,13 +145,16 @@ class PinStore:
             if len(key) != 32:
                 raise ValueError("its key is not 32 bytes")
             checkpoint = _head_from(data["checkpoint"]) if data.get("checkpoint") else None
+            witnessed = data.get("witnessed_size", 0)
+            if isinstance(witnessed, bool) or not isinstance(witnessed, int) or witnessed < 0:
+                raise ValueError("its witnessed size is not a count")
         except (KeyError, TypeError, ValueError) as err:
             # Never re-pin silently: a damaged pin is exactly what an attacker would like.
             raise InvalidInput(
                 f"the pin in {path} is damaged ({err}); check it, or remove it to pin again",
                 field="state",
             ) from err
-        return Pin(origin, key, checkpoint)
+        return Pin(origin, key, checkpoint, witnessed)
 
     def keep_evidence(
         self, origin: str, remembered: SignedTreeHead, offered: SignedTreeHead, problem: str
@@ -173,6 +178,7 @@ class PinStore:
             "origin": pin.origin,
             "public_key": base64.b64encode(pin.public_key).decode(),
             "checkpoint": _head_json(pin.checkpoint) if pin.checkpoint else None,
+            "witnessed_size": pin.witnessed_size,
         }
         return self._write(self.path_for(pin.origin), document)
 

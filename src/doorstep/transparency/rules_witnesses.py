@@ -14,6 +14,7 @@ from doorstep.errors import InvalidInput
 from doorstep.transparency.note import (
     COSIGNATURE_V1,
     Note,
+    Signature,
     VerifierKey,
     cosigned_at,
     parse_verifier_key,
@@ -61,6 +62,20 @@ def log_origin(audit_origin: str, public_url: str) -> str:
 def cosigned_by(note: Note, witnesses: list[VerifierKey]) -> list[str]:
     """The names of the witnesses whose valid cosignature the note carries."""
     return [key.name for key in witnesses if cosigned_at(note, key) is not None]
+
+
+def verified_cosignature(
+    text: str, lines: list[Signature], witness: VerifierKey
+) -> Signature | None:
+    """The one line among a witness's answer ``lines`` that is its valid cosignature on ``text``.
+
+    Only that line may be kept with the checkpoint: a line that merely carries the witness's name
+    (beside, or instead of, a valid one) must never count it toward the quorum.
+    """
+    for line in lines:
+        if cosigned_at(Note(text, (line,)), witness) is not None:
+            return line
+    return None
 
 
 #: The audit action that retires the checkpoint key for another.

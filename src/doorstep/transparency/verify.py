@@ -11,6 +11,7 @@ shape the server's answers take, a run ends in OK or a one-line reason, never a 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,6 +36,12 @@ from doorstep.transparency._verify_wire import (
     _Malformed,
     _object,
     _str,
+)
+from doorstep.transparency._verify_witnesses import (
+    Served,
+    WitnessPolicy,
+    key_problem,
+    read_served,
 )
 from doorstep.transparency.merkle import (
     SignedTreeHead,
@@ -62,6 +69,8 @@ class AuditReport:
     public_key: bytes = b""
     first_use: bool = False
     conflicting: SignedTreeHead | None = None
+    witnessed_size: int | None = None
+    cosigners: tuple[str, ...] = ()
 
 
 def _key_changed(pinned: bytes, offered: bytes) -> str:
@@ -77,18 +86,20 @@ def verify_server(
     key: bytes | None = None,
     checkpoint: SignedTreeHead | None = None,
     now: datetime | None = None,
+    policy: WitnessPolicy | None = None,
 ) -> AuditReport:
     """Check ``client``'s server against the pinned ``key`` and the remembered ``checkpoint``.
 
     Without a ``key`` the server's own is used and the report says ``first_use``: that proves only
     that the log agrees with itself. Only a pinned key and a remembered checkpoint (as
-    ``verify_and_remember`` keeps them) show the operator did not rewrite it.
+    ``verify_and_remember`` keeps them) show the operator did not rewrite it. With a ``policy``,
+    ``/checkpoint`` is read first and the log must hash to its root at exactly its size.
     """
     moment = now or datetime.now(UTC)
     run = _Run(key)
     try:
         try:
-            _verify(client, run, checkpoint, moment)
+            _verify(client, run, checkpoint, moment, policy)
         except _SHAPE_ERRORS as err:
             # The checks above name what they expect; this catches what slipped past them.
             raise _Malformed(f"{type(err).__name__} while reading it") from err
@@ -105,6 +116,7 @@ def verify_server(
             conflicting=failed.conflicting if run.signed_by_pin else None,
         )
     assert run.head is not None
+    served = run.served
     return AuditReport(
         True,
         run.head.size,
@@ -112,6 +124,8 @@ def verify_server(
         head=run.head,
         public_key=run.pinned,
         first_use=key is None,
+        witnessed_size=served.checkpoint.size if served and policy and policy.keys else None,
+        cosigners=served.cosigners if served else (),
     )
 
 
@@ -123,11 +137,18 @@ class _Run:
         self.pinned = key or b""
         self.head: SignedTreeHead | None = None
         self.signed_by_pin = False
+        self.served: Served | None = None
 
 
 def _verify(
-    client: HttpClient, run: _Run, checkpoint: SignedTreeHead | None, moment: datetime
+    client: HttpClient,
+    run: _Run,
+    checkpoint: SignedTreeHead | None,
+    moment: datetime,
+    policy: WitnessPolicy | None,
 ) -> None:
+    # The checkpoint first: an honest log read after it holds at least its entries.
+    served = run.served = read_served(client, policy, moment) if policy else None
     before, offered_before = _head(client)
     report = _json(client, "/api/v1/transparency")
     history, history_keys = _published_heads(client)
@@ -162,6 +183,13 @@ def _verify(
     sizes = {head.size, before.size, *(h.size for h in history if h.size <= head.size)}
     if checkpoint is not None:
         sizes.add(checkpoint.size)
+    if served is not None:
+        if served.checkpoint.size > head.size:
+            raise _Failed(
+                f"the witnessed checkpoint ({served.checkpoint.size}) is ahead of the log "
+                f"served ({head.size})"
+            )
+        sizes.add(served.checkpoint.size)
     tally = Tally()
     times = _Times(head, checkpoint)
     roots, early = _roots_at(client, head.size, sizes, tally, before.size, times)
@@ -178,6 +206,22 @@ def _verify(
         )
     _check_published_heads(history, pinned, head, roots)
     _check_report(_reported(report), early, tally.counts)
+    if served is not None and policy is not None:
+        _check_served(served, policy, roots, tally)
+
+
+def _check_served(
+    served: Served, policy: WitnessPolicy, roots: dict[int, bytes], tally: Tally
+) -> None:
+    """The served checkpoint is this log at exactly its size, signed by the log's checkpoint key."""
+    seen = served.checkpoint
+    if roots[seen.size] != seen.root:
+        shown = base64.b64encode(seen.root).decode()
+        raise _Failed(f"the witnesses saw another log: root {shown} at size {seen.size}")
+    if policy.log_key is not None and (
+        problem := key_problem(served, policy.log_key, tally.rotations)
+    ):
+        raise _Failed(problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +242,7 @@ def verify_and_remember(
     store: PinStore | None = None,
     client: HttpClient | None = None,
     timeout: float = 30.0,
+    policy: WitnessPolicy | None = None,
 ) -> PinnedReport:
     """Verify ``server`` against its pin (made now on first use) and remember the new checkpoint.
 
@@ -220,9 +265,16 @@ def verify_and_remember(
     checkpoint = pin.checkpoint if pin else None
     if client is None:
         with httpx.Client(base_url=server.rstrip("/"), timeout=timeout) as http:
-            report = verify_server(http, key=pinned, checkpoint=checkpoint)
+            report = verify_server(http, key=pinned, checkpoint=checkpoint, policy=policy)
     else:
-        report = verify_server(client, key=pinned, checkpoint=checkpoint)
+        report = verify_server(client, key=pinned, checkpoint=checkpoint, policy=policy)
+    was_witnessed = pin.witnessed_size if pin else 0
+    if report.ok and report.witnessed_size is not None and report.witnessed_size < was_witnessed:
+        problem = (
+            f"the witnessed checkpoint went back from {was_witnessed} to "
+            f"{report.witnessed_size} entries: the server serves an older one"
+        )
+        return PinnedReport(AuditReport(False, report.size, report.root, problem), origin, False)
     if not report.ok:
         evidence = ""
         # Two heads the pinned key signed that cannot both be true: the one the run found
@@ -234,7 +286,8 @@ def verify_and_remember(
         return PinnedReport(report, origin, False, evidence=evidence)
     if report.head is None:
         return PinnedReport(report, origin, False)
-    saved = pins.save(Pin(origin, report.public_key, report.head))
+    witnessed = max(was_witnessed, report.witnessed_size or 0)
+    saved = pins.save(Pin(origin, report.public_key, report.head, witnessed))
     return PinnedReport(report, origin, pin is None, str(saved))
 
 

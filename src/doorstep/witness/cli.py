@@ -72,7 +72,11 @@ def main_witness(argv: Sequence[str]) -> int:
         print(f"doorstep witness: --key: {err.detail}")
         return 2
     host, _, port = args.listen.rpartition(":")
-    state = WitnessState(args.state or _default_state(), args.name)
+    try:
+        state = WitnessState(args.state or _default_state(), args.name)
+    except DoorstepError as err:
+        print(f"doorstep witness: {err.detail}")
+        return 2
     witness = Witness(state, [key])
     server = make_server(witness, host or "127.0.0.1", int(port))
     print(f"witness key: {witness.key.encode()}", flush=True)

@@ -10,7 +10,6 @@ log's own signatures are intact, which is the whole point of asking someone else
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 
 from doorstep.errors import InvalidInput
@@ -59,7 +58,8 @@ def parse_submission(body: bytes) -> Submission:
             raise InvalidInput("no blank line after the proof", field="body")
         lines = head.split("\n")
         old_word, _, old_text = lines[0].partition(" ")
-        if old_word != "old" or not old_text.isdigit() or old_text != str(int(old_text)):
+        digits = old_text.isascii() and old_text.isdigit()
+        if old_word != "old" or not digits or old_text != str(int(old_text)):
             raise InvalidInput("the first line is 'old <size>'", field="body")
         if len(lines) - 1 > MAX_PROOF_LINES:
             raise InvalidInput("more than 63 proof lines", field="body")
@@ -68,7 +68,7 @@ def parse_submission(body: bytes) -> Submission:
             raise InvalidInput("a proof line is a 32-byte hash", field="body")
         note = parse_note(signed)
         checkpoint = parse_checkpoint(note.text)
-    except (UnicodeDecodeError, binascii.Error) as err:
+    except ValueError as err:  # undecodable bytes, bad base64, a number too long to read
         raise Refusal(400, f"not an add-checkpoint request: {err}") from err
     except InvalidInput as err:
         raise Refusal(400, f"not an add-checkpoint request: {err.detail}") from err

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 #: A body longer than this is no checkpoint submission.
 MAX_BODY = 64 * 1024
+#: Seconds a connection may sit idle before the witness drops it (no thread held forever).
+SOCKET_TIMEOUT = 30.0
 
 
 class Witness:
@@ -56,13 +58,14 @@ def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "doorstep-witness"
+        timeout = SOCKET_TIMEOUT
 
         def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
             if self.path != "/add-checkpoint":
                 self._answer(HTTPStatus.NOT_FOUND, "text/plain", "not found\n")
                 return
             given = self.headers.get("Content-Length") or "0"
-            length = int(given) if given.isdigit() else 0
+            length = int(given) if given.isascii() and given.isdigit() else 0
             if not 0 < length <= MAX_BODY:
                 self._answer(HTTPStatus.BAD_REQUEST, "text/plain", "a body of up to 64 KiB\n")
                 return
