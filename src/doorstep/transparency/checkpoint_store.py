@@ -47,6 +47,30 @@ def current_tree(db: Session) -> tuple[int, bytes]:
     return size, MerkleLog.restore(size, frontier).root()
 
 
+def latest_tree(db: Session) -> tuple[int, bytes]:
+    """The log's size and root as last committed, read without holding the log (for readers)."""
+    row = db.get(AuditState, 1)
+    size = row.size if row else 0
+    frontier = [bytes.fromhex(h) for h in row.frontier] if row else []
+    return size, MerkleLog.restore(size, frontier).root()
+
+
+def served(db: Session, quorum: int, size: int) -> str | None:
+    """The newest kept note with ``quorum`` cosignatures or more (of ``size`` when ``quorum`` is 0).
+
+    A plain read: only sizes and cosigner names are scanned, and one note is loaded.
+    """
+    query = (
+        select(AuditCheckpoint.id, AuditCheckpoint.size, AuditCheckpoint.cosigners)
+        .order_by(AuditCheckpoint.id.desc())
+        .limit(200)
+    )
+    for row_id, row_size, cosigners in db.execute(query):
+        if len(cosigners) >= quorum and (quorum or row_size == size):
+            return db.scalar(select(AuditCheckpoint.note).where(AuditCheckpoint.id == row_id))
+    return None
+
+
 def keep(db: Session, size: int, root: bytes, note: str, cosigners: list[str]) -> AuditCheckpoint:
     """Keep a published checkpoint with the names of the witnesses that cosigned it."""
     row = AuditCheckpoint(size=size, root=root.hex(), at=utcnow(), note=note, cosigners=cosigners)
