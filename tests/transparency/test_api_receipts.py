@@ -137,6 +137,9 @@ def test_deleting_the_account_hands_over_its_receipt_and_the_cli_checks_it_offli
     capsys.readouterr()
     assert main(["audit", "receipt", str(path), "--key", key]) == 0
     assert capsys.readouterr().out.startswith(f"receipt OK: the keys of account {me['id']}")
+    # Without a pinned key nothing is checked: the key inside a receipt is the receipt's word.
+    assert main(["audit", "receipt", str(path)]) == 2
+    assert f"the receipt names {receipt['log_key']} itself" in capsys.readouterr().out
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps({**receipt, "index": receipt["index"] + 1}))
     assert main(["audit", "receipt", str(edited), "--key", key]) == 1
