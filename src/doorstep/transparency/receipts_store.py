@@ -71,14 +71,11 @@ def _receipt(
     *,
     publish: bool = False,
 ) -> dict[str, Any]:
-    if publish:
-        # An account's deletion already holds the log to append its entry, and its receipt can
-        # never be fetched later: a head covering the entry is kept now.
-        head = audit.publish_head(db, master_key)
-    else:
-        # A download is a read: it is proven against the newest head already published (the
-        # periodic job publishes them), never by signing one under the log's lock.
-        head = _covering_head(db, entry.seq)
+    # An account's deletion already holds the log to append its entry, and its receipt can never
+    # be fetched later: a head covering the entry is kept now. A download is a read: it is proven
+    # in the newest head already published (the periodic job publishes them), never by signing
+    # one under the log's lock.
+    head = audit.publish_head(db, master_key) if publish else _covering_head(db, entry.seq)
     proof = audit.proof_of_inclusion(db, entry.seq, head.size)
     public_key = audit.public_key(master_key)
     return {

@@ -7,10 +7,12 @@ publishers at once cost one of them a 409 from each witness, nothing more.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from doorstep.errors import DoorstepError
@@ -21,6 +23,7 @@ from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import checkpoint_store as store
 from doorstep.transparency.audit_store import leaf_hashes, record
 from doorstep.transparency.merkle import consistency_proof
+from doorstep.transparency.models import AuditEntry
 from doorstep.transparency.note import (
     Checkpoint,
     Note,
@@ -165,17 +168,45 @@ def witness_statuses(settings: Settings, db: Session) -> list[WitnessStatus]:
     ]
 
 
+def _named_by_log(settings: Settings, db: Session, private: bytes) -> bool:
+    """Whether the log's newest key rotation names ``private``'s key as the one in use."""
+    query = (
+        select(AuditEntry.body)
+        .where(AuditEntry.action == KEY_ROTATION)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    body = db.scalar(query)
+    detail = json.loads(body).get("detail", {}) if body else {}
+    return bool(detail.get("new_key") == verifier_for(origin(settings), private).encode())
+
+
+def finish_rotation(settings: Settings, database: Database) -> bool:
+    """At start: put in use a next key the log already names, if a rotation stopped half-way."""
+    new = store.pending_key(settings.data_dir)
+    if new is None:
+        return False
+    with database.session() as db:
+        if not _named_by_log(settings, db, new):
+            return False
+    store.switch_key(settings.data_dir, log_key(settings).key_id.hex())
+    log.warning("finished a checkpoint key rotation the log already recorded")
+    return True
+
+
 def rotate_key(settings: Settings, database: Database, master_key: bytes) -> VerifierKey:
     """Retire the checkpoint key for a new one, through a log entry the old key signed.
 
     The entry is committed before the new key signs anything, so no checkpoint of the new key
-    exists that a verifier could not reach from the old one.
+    exists that a verifier could not reach from the old one. Run again after a crash, it reuses
+    the next key made and records no second entry for it.
     """
     old = store.signing_key(settings.data_dir)
     new = store.next_key(settings.data_dir)
-    detail = rotation_detail(origin(settings), old, new)
     with database.session() as db:
-        record(db, master_key, KEY_ROTATION, actor=None, owner_id=None, detail=detail)
+        if not _named_by_log(settings, db, new):
+            detail = rotation_detail(origin(settings), old, new)
+            record(db, master_key, KEY_ROTATION, actor=None, owner_id=None, detail=detail)
     store.switch_key(settings.data_dir, log_key(settings).key_id.hex())
     return log_key(settings)
 
