@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,7 +139,7 @@ def test_rotating_again_after_a_crash_records_no_second_entry(
 
     # Cut between keeping the retired key and putting the next one in its place.
     with monkeypatch.context() as patched:
-        patched.setattr(checkpoint_store.os, "replace", crash)
+        patched.setattr(os, "replace", crash)
         with pytest.raises(OSError, match="power cut"):
             checkpoints.rotate_key(state.settings, state.db, state.master_key)
     new = checkpoints.rotate_key(state.settings, state.db, state.master_key)
@@ -151,7 +153,7 @@ def test_the_key_file_is_never_left_empty(
         raise OSError("power cut")
 
     with monkeypatch.context() as patched:
-        patched.setattr(checkpoint_store.secrets, "token_bytes", crash)
+        patched.setattr(secrets, "token_bytes", crash)
         with pytest.raises(OSError, match="power cut"):
             checkpoint_store.signing_key(settings.data_dir)
     assert not (settings.data_dir / checkpoint_store.KEY_FILE).exists()
