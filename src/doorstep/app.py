@@ -182,6 +182,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     db = Database(settings.resolved_database_url)
     if run_migrations:
         migrate(db.engine)
+    transparency.finish_rotation(settings, db)
     state = AppState(
         settings=settings,
         db=db,

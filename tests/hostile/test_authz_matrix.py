@@ -15,6 +15,7 @@ from fastapi.routing import iter_route_contexts
 
 from doorstep.platform.crypto import passphrase_check, passphrase_key
 from doorstep.platform.types import utcnow
+from doorstep.transparency.service import publish_heads
 from tests.bystanders.test_api import bystander_body
 from tests.doorbell.sdp import GOOD_OFFER
 from tests.factories import PASSWORD
@@ -261,6 +262,8 @@ class Row:
 def _owner_receipt(world: World, _role: str) -> dict[str, Any]:
     """Point the row at the owner's first deletion receipt (none before the owner deletes)."""
     listed = world.clients["owner"].get("/api/v1/me/receipts").json()
+    # A receipt is proven in a head the periodic job published: publish one as it would.
+    publish_heads(world.clients["owner"].app.state.doorstep)  # type: ignore[attr-defined]
     world.ids["receipt_seq"] = str(listed[0]["index"]) if listed else "0"
     return {}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from doorstep.app import create_app
 from doorstep.errors import InvalidInput
@@ -127,3 +128,28 @@ def test_a_witness_list_that_cannot_work_stops_the_start(
 ) -> None:
     with pytest.raises(InvalidInput, match=re.escape(reason)):
         create_app(settings.model_copy(update=update))
+
+
+@pytest.mark.parametrize("published", [False, True])
+def test_serving_the_checkpoint_never_holds_the_log_nor_writes(
+    app: FastAPI, client: TestClient, published: bool
+) -> None:
+    state = app_state(app)
+    _grow(app, 2)
+    if published:
+        transparency.publish_heads(state)
+    client.get("/checkpoint")  # the key file is made on first use, before counting
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:  # connection, cursor, statement, ...
+        statements.append(str(args[2]).lstrip().split()[0].upper())
+
+    event.listen(state.db.engine, "before_cursor_execute", seen)
+    try:
+        answer = client.get("/checkpoint")
+    finally:
+        event.remove(state.db.engine, "before_cursor_execute", seen)
+    assert answer.status_code == 200
+    assert parse_checkpoint(parse_note(answer.text).text).size == 2
+    assert "SELECT" in statements
+    assert not {"UPDATE", "INSERT", "DELETE"} & set(statements), statements

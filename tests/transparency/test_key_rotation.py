@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
+from doorstep.app import create_app
 from doorstep.cli import main
 from doorstep.errors import InvalidInput
 from doorstep.settings import Settings
 from doorstep.transparency import audit_store as audit
+from doorstep.transparency import checkpoint_store
 from doorstep.transparency import service as transparency
 from doorstep.transparency import service_checkpoints as checkpoints
 from doorstep.transparency.note import verifier_for
@@ -88,3 +93,69 @@ def test_a_checkpoint_of_another_key_fails_the_pinned_one(
     stranger = verifier_for("localhost/audit", STRANGER).encode()
     assert main(["audit", "verify", "--server", server, "--log-key", stranger]) == 1
     assert "not signed by the log's key" in capsys.readouterr().out
+
+
+def _rotations(app: FastAPI) -> list[str]:
+    state = app_state(app)
+    with state.db.session() as db:
+        entries = audit.entries(db, 0, audit.tree_head_size(db))
+    return [json.loads(e.body)["detail"]["new_key"] for e in entries if e.action == KEY_ROTATION]
+
+
+def test_a_rotation_cut_short_is_finished_with_the_key_the_log_names(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = app_state(app)
+    old = checkpoints.log_key(state.settings)
+
+    def crash(*_: object) -> None:
+        raise OSError("power cut")
+
+    # The entry is committed, then the process dies before the next key takes its place.
+    with monkeypatch.context() as patched:
+        patched.setattr(checkpoint_store, "switch_key", crash)
+        with pytest.raises(OSError, match="power cut"):
+            checkpoints.rotate_key(state.settings, state.db, state.master_key)
+    named = _rotations(app)
+    assert len(named) == 1
+    assert checkpoints.log_key(state.settings) == old
+    # A second rotate, or a later one, never writes another next key over the one the log names.
+    assert checkpoint_store.next_key(state.settings.data_dir) == checkpoint_store.next_key(
+        state.settings.data_dir
+    )
+    # The next start puts it in use, once.
+    create_app(state.settings).state.shutdown()
+    assert checkpoints.log_key(state.settings).encode() == named[0]
+    assert not checkpoints.finish_rotation(state.settings, state.db)
+
+
+def test_rotating_again_after_a_crash_records_no_second_entry(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = app_state(app)
+
+    def crash(*_: object) -> None:
+        raise OSError("power cut")
+
+    # Cut between keeping the retired key and putting the next one in its place.
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", crash)
+        with pytest.raises(OSError, match="power cut"):
+            checkpoints.rotate_key(state.settings, state.db, state.master_key)
+    new = checkpoints.rotate_key(state.settings, state.db, state.master_key)
+    assert _rotations(app) == [new.encode()]
+
+
+def test_the_key_file_is_never_left_empty(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(_: int) -> bytes:
+        raise OSError("power cut")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(secrets, "token_bytes", crash)
+        with pytest.raises(OSError, match="power cut"):
+            checkpoint_store.signing_key(settings.data_dir)
+    assert not (settings.data_dir / checkpoint_store.KEY_FILE).exists()
+    assert len(checkpoint_store.signing_key(settings.data_dir)) == 32
+    assert [p.name for p in settings.data_dir.iterdir()] == [checkpoint_store.KEY_FILE]

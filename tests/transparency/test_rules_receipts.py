@@ -104,9 +104,30 @@ def test_explain_says_what_was_deleted_and_whether_the_key_was_pinned() -> None:
     code, line = explain(text, [PUBLIC])
     assert code == 0
     assert line.startswith("receipt OK: the keys of clip clip-3 were destroyed")
-    assert "pin one with --key" in explain(text, [])[1]
+    assert explain(text, [])[0] == 2
     assert explain(text, [public_key_for(OTHER_KEY)])[0] == 1
     assert explain("{not json", [PUBLIC])[0] == 2
     assert explain(json.dumps({**_receipt(), "head": [1]}), [PUBLIC])[0] == 1
     assert explain(json.dumps({**_receipt(), "proof": ["zz"]}), [PUBLIC])[0] == 1
     assert explain(json.dumps({**_receipt(), "format": "v0"}), [PUBLIC])[0] == 1
+
+
+def test_without_a_pinned_key_a_self_made_receipt_is_not_accepted() -> None:
+    # Anyone can sign a head of their own and put their key in the receipt beside it.
+    receipt = _receipt()
+    head = receipt["head"]
+    resigned = sign_tree_head(
+        head["size"], bytes.fromhex(head["root"]), datetime(2026, 12, 6, tzinfo=UTC), OTHER_KEY
+    )
+    forged = {
+        **receipt,
+        "head": {**head, "signature": base64.b64encode(resigned.signature).decode()},
+        "log_key": base64.b64encode(public_key_for(OTHER_KEY)).decode(),
+    }
+    assert check_receipt(forged, [public_key_for(OTHER_KEY)]).ok  # it agrees with itself
+    code, line = explain(json.dumps(forged), [])
+    assert code == 2
+    assert line.startswith("receipt NOT CHECKED: pin the log's public key with --key")
+    assert forged["log_key"] in line
+    assert "/audit page" in line
+    assert explain(json.dumps(forged), [PUBLIC])[0] == 1

@@ -18,6 +18,9 @@ from doorstep.transparency.service import publish_heads as publish_heads
 # Checked when the app is built: a witness list that cannot work stops the start, with its reason.
 from doorstep.transparency.service_checkpoints import check_settings as check_settings
 
+# At start, once migrated: a checkpoint key rotation the log recorded but a crash left undone.
+from doorstep.transparency.service_checkpoints import finish_rotation as finish_rotation
+
 router = APIRouter(prefix="/api/v1", tags=["transparency"])
 
 AgencyFilter = Annotated[str | None, Query(max_length=32)]

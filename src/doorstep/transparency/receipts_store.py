@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from doorstep.errors import NotFound
+from doorstep.errors import Conflict, NotFound
 from doorstep.transparency import audit_store as audit
 from doorstep.transparency.merkle import key_fingerprint
-from doorstep.transparency.models import AuditEntry, DeletionReceipt
+from doorstep.transparency.models import AuditEntry, DeletionReceipt, PublishedTreeHead
 from doorstep.transparency.rules_receipts import (
     KEYS_DESTROYED,
     RECEIPT_FORMAT,
@@ -58,15 +58,24 @@ def keys_destroyed(db: Session, master_key: bytes, owner_id: str, what: str, sub
 def account_deleted(db: Session, master_key: bytes, owner_id: str) -> dict[str, Any]:
     """Log an account's deletion and return its receipt at once: it cannot be fetched later."""
     entry, nonce = _append(db, master_key, "account", owner_id)
-    return _receipt(db, master_key, entry, "account", owner_id, nonce)
+    return _receipt(db, master_key, entry, "account", owner_id, nonce, publish=True)
 
 
 def _receipt(
-    db: Session, master_key: bytes, entry: AuditEntry, what: str, subject: str, nonce: str
+    db: Session,
+    master_key: bytes,
+    entry: AuditEntry,
+    what: str,
+    subject: str,
+    nonce: str,
+    *,
+    publish: bool = False,
 ) -> dict[str, Any]:
-    # Publishing here is what reading the head does too: the head kept covers this entry, and
-    # later heads are proven consistent with it.
-    head = audit.publish_head(db, master_key)
+    # An account's deletion already holds the log to append its entry, and its receipt can never
+    # be fetched later: a head covering the entry is kept now. A download is a read: it is proven
+    # in the newest head already published (the periodic job publishes them), never by signing
+    # one under the log's lock.
+    head = audit.publish_head(db, master_key) if publish else _covering_head(db, entry.seq)
     proof = audit.proof_of_inclusion(db, entry.seq, head.size)
     public_key = audit.public_key(master_key)
     return {
@@ -89,8 +98,18 @@ def _receipt(
     }
 
 
+def _covering_head(db: Session, seq: int) -> PublishedTreeHead:
+    query = select(PublishedTreeHead).order_by(PublishedTreeHead.id.desc()).limit(1)
+    head = db.scalar(query)
+    if head is None or head.size <= seq:
+        raise Conflict(
+            "no published tree head covers this deletion yet: try again after the next head"
+        )
+    return head
+
+
 def receipt(db: Session, master_key: bytes, owner_id: str, seq: int) -> dict[str, Any]:
-    """The receipt of one of the owner's deletions, with a proof against the latest head."""
+    """The receipt of one of the owner's deletions, proven in the newest published head."""
     row = db.get(DeletionReceipt, seq)
     entry = db.get(AuditEntry, seq)
     if row is None or entry is None or row.owner_id != owner_id:

@@ -132,21 +132,30 @@ def check_receipt(receipt: Mapping[str, Any], trusted_keys: Sequence[bytes]) -> 
 def explain(text: str, keys: Sequence[bytes]) -> tuple[int, str]:
     """Check a receipt file's text for ``doorstep audit receipt``: an exit status and a line.
 
-    With no key given, the receipt's own ``log_key`` is used, which proves only that the receipt
-    agrees with itself; the line says so.
+    With no key given nothing is checked (exit 2): the key a receipt carries proves only that it
+    agrees with itself, and anyone can make a receipt that does. The line names that key and
+    where the log's own key is published, to pin with ``--key``.
     """
+    named = b""
     try:
         receipt = json.loads(text)
         if not isinstance(receipt, dict):
             raise TypeError("not a JSON object")
-        trusted = list(keys) or [base64.b64decode(str(receipt["log_key"]), validate=True)]
-    except (KeyError, TypeError, ValueError) as err:
+        if not keys:
+            named = base64.b64decode(str(receipt.get("log_key", "")), validate=True)
+    except (TypeError, ValueError) as err:
         return 2, f"receipt FAILED: it cannot be read: {err}"
-    check = check_receipt(receipt, trusted)
+    if not keys:
+        says = f"{base64.b64encode(named).decode()} " if named else "none "
+        return 2, (
+            "receipt NOT CHECKED: pin the log's public key with --key (the receipt names "
+            f"{says}itself, which anyone can make agree); the log's key is on the server's "
+            "/audit page, and `doorstep audit verify` prints the key it pinned"
+        )
+    check = check_receipt(receipt, keys)
     if check.problem is not None:
         return 1, f"receipt FAILED: {check.problem}"
     if check.proven_in is None:
         return 1, "receipt not yet proven: no signed tree head covered the entry when it was made"
     where = f"entry {check.index} of the audit log, in the signed tree of {check.proven_in}"
-    trust = "" if keys else " (checked against the key the receipt carries: pin one with --key)"
-    return 0, f"receipt OK: the keys of {check.what} {check.subject} were destroyed: {where}{trust}"
+    return 0, f"receipt OK: the keys of {check.what} {check.subject} were destroyed: {where}"

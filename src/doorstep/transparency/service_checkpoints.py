@@ -7,10 +7,12 @@ publishers at once cost one of them a 409 from each witness, nothing more.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from doorstep.errors import DoorstepError
@@ -21,6 +23,7 @@ from doorstep.settings import Settings, load_master_key
 from doorstep.transparency import checkpoint_store as store
 from doorstep.transparency.audit_store import leaf_hashes, record
 from doorstep.transparency.merkle import consistency_proof
+from doorstep.transparency.models import AuditEntry
 from doorstep.transparency.note import (
     Checkpoint,
     Note,
@@ -34,10 +37,10 @@ from doorstep.transparency.note import (
 from doorstep.transparency.rules_witnesses import (
     KEY_ROTATION,
     WitnessConfig,
-    cosigned_by,
     log_origin,
     parse_witnesses,
     rotation_detail,
+    verified_cosignature,
 )
 
 log = logging.getLogger(__name__)
@@ -95,10 +98,8 @@ def _ask(db: Session, witness: WitnessConfig, note: Note, size: int) -> Signatur
             lines = parse_signature_lines(answer.text)
         except DoorstepError:
             return None
-        cosigned = Note(note.text, tuple(lines))
-        if cosigned_by(cosigned, [witness.key]):
-            return next(sig for sig in lines if sig.name == witness.key.name)
-        return None
+        # Only the line that verifies counts: another line under the witness's name proves nothing.
+        return verified_cosignature(note.text, lines, witness.key)
     log.warning("witness %s knows a size this log cannot extend from", witness.key.name)
     return None
 
@@ -134,10 +135,12 @@ def served_checkpoint(state: AppState, db: Session) -> str | None:
     the log's current state signed by its key alone.
     """
     quorum = state.settings.witness_quorum
-    size, root = store.current_tree(db)
-    for row in store.checkpoints(db):
-        if len(row.cosigners) >= quorum and (quorum or row.size == size):
-            return row.note
+    # A GET never holds the log nor writes: the state row read as committed is one size and
+    # its frontier, consistent with itself.
+    size, root = store.latest_tree(db)
+    note = store.served(db, quorum, size)
+    if note is not None:
+        return note
     if quorum:
         return None
     name = origin(state.settings)
@@ -163,17 +166,45 @@ def witness_statuses(settings: Settings, db: Session) -> list[WitnessStatus]:
     ]
 
 
+def _named_by_log(settings: Settings, db: Session, private: bytes) -> bool:
+    """Whether the log's newest key rotation names ``private``'s key as the one in use."""
+    query = (
+        select(AuditEntry.body)
+        .where(AuditEntry.action == KEY_ROTATION)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    body = db.scalar(query)
+    detail = json.loads(body).get("detail", {}) if body else {}
+    return bool(detail.get("new_key") == verifier_for(origin(settings), private).encode())
+
+
+def finish_rotation(settings: Settings, database: Database) -> bool:
+    """At start: put in use a next key the log already names, if a rotation stopped half-way."""
+    new = store.pending_key(settings.data_dir)
+    if new is None:
+        return False
+    with database.session() as db:
+        if not _named_by_log(settings, db, new):
+            return False
+    store.switch_key(settings.data_dir, log_key(settings).key_id.hex())
+    log.warning("finished a checkpoint key rotation the log already recorded")
+    return True
+
+
 def rotate_key(settings: Settings, database: Database, master_key: bytes) -> VerifierKey:
     """Retire the checkpoint key for a new one, through a log entry the old key signed.
 
     The entry is committed before the new key signs anything, so no checkpoint of the new key
-    exists that a verifier could not reach from the old one.
+    exists that a verifier could not reach from the old one. Run again after a crash, it reuses
+    the next key made and records no second entry for it.
     """
     old = store.signing_key(settings.data_dir)
     new = store.next_key(settings.data_dir)
-    detail = rotation_detail(origin(settings), old, new)
     with database.session() as db:
-        record(db, master_key, KEY_ROTATION, actor=None, owner_id=None, detail=detail)
+        if not _named_by_log(settings, db, new):
+            detail = rotation_detail(origin(settings), old, new)
+            record(db, master_key, KEY_ROTATION, actor=None, owner_id=None, detail=detail)
     store.switch_key(settings.data_dir, log_key(settings).key_id.hex())
     return log_key(settings)
 
