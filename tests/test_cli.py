@@ -242,10 +242,16 @@ def test_detect_without_the_model_names_the_fix(
 def test_audit_key_prints_the_checkpoint_origin_and_verifier_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from doorstep.transparency import checkpoint_store
     from doorstep.transparency.note import parse_verifier_key
 
     monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DOORSTEP_PUBLIC_URL", "https://doors.example/n")
+    # Outside a server's data folder there is no key to print, and none is made up.
+    assert main(["audit", "key"]) == 2
+    assert "no checkpoint key in" in capsys.readouterr().err
+    assert not (tmp_path / checkpoint_store.KEY_FILE).exists()
+    checkpoint_store.signing_key(tmp_path)  # as the server makes it when it starts
     assert main(["audit", "key"]) == 0
     first = capsys.readouterr().out
     assert "origin: doors.example/n/audit\n" in first
@@ -258,7 +264,10 @@ def test_audit_key_prints_the_checkpoint_origin_and_verifier_key(
 def test_audit_rotate_key_puts_a_new_key_in_use_and_keeps_the_old_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from doorstep.transparency import checkpoint_store
+
     monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    checkpoint_store.signing_key(tmp_path)
     assert main(["audit", "key"]) == 0
     before = capsys.readouterr().out
     assert main(["audit", "rotate-key"]) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from dataclasses import dataclass
 
 import httpx
@@ -219,6 +220,14 @@ def key_command(*, rotate: bool) -> int:
             key = rotate_key(settings, database, load_master_key(settings))
         finally:
             database.dispose()
+    elif not (settings.data_dir / store.KEY_FILE).exists():
+        # Making one here would print a key no server signs with: someone might pin it.
+        print(
+            f"doorstep audit key: no checkpoint key in {settings.data_dir}: run this where the "
+            "server keeps its data (DOORSTEP_DATA_DIR), or read the key on its /transparency page",
+            file=sys.stderr,
+        )
+        return 2
     else:
         key = log_key(settings)
     print(f"origin: {key.name}\nverifier key: {key.encode()}")
