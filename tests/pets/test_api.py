@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from doorstep.accounts.models import User
 from doorstep.pets import service
 from doorstep.pets.models import PetNotice, PetShare
 from doorstep.pets.rules import OPEN_AFTER_WINDOW
@@ -229,3 +230,24 @@ def test_deleting_the_clip_shreds_the_copy_shared_with_a_notice(app: FastAPI) ->
     assert poster.get(f"{url}/shares/{share['id']}/video").status_code == 404
     assert _ok(a.get(url))["shares"][0]["state"] == "withdrawn"
     assert not state.keys.blobs.exists(blob_key)
+
+
+def test_only_residents_post_notices_or_receive_shares(app: FastAPI) -> None:
+    poster = TestClient(app)
+    poster_csrf = resident(poster, "pat@example.org", home=FAR)
+    a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    notice = _ok(post_notice(poster, poster_csrf), 201)
+    state = app_state(app)
+    for role in ("agency_member", "agency_admin", "reviewer", "admin"):
+        with state.db.session() as db:
+            (account,) = db.scalars(select(User).where(User.email == "pat@example.org"))
+            account.role = role
+        refused = post_notice(poster, poster_csrf)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["reason"] == "residents_only"
+        # A notice posted while a resident receives nothing once its poster is no longer one.
+        url = f"/api/v1/pets/{notice['id']}/shares"
+        shared = a.post(url, json={"clip_id": clip}, headers={"x-csrf-token": a_csrf})
+        assert shared.status_code == 403, shared.text
+    with state.db.session() as db:
+        assert db.scalars(select(PetShare)).all() == []

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.accounts.roles import Role
+from doorstep.errors import Forbidden, InvalidInput, PolicyRefused
 from doorstep.geo.geometry import (
     MAX_AREA_POSITIONS,
     SQUARE_METRES_PER_SQUARE_MILE,
@@ -68,6 +69,17 @@ class ValidatedNotice:
     start: datetime
     end: datetime
     cells: frozenset[str]
+
+
+def check_resident(role: str) -> None:
+    """Only a plain resident posts a notice or receives a pet share: never agency staff,
+    reviewers or admins, whose only way to footage is a request under the request rules."""
+    if role != Role.RESIDENT.value:
+        raise Forbidden(
+            "lost-pet notices are for residents; agency staff, reviewers and admins ask for "
+            "footage through a request",
+            extra={"reason": "residents_only"},
+        )
 
 
 def _refuse(detail: str, reason: str, field: str) -> PolicyRefused:

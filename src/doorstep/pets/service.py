@@ -22,7 +22,7 @@ from doorstep.geo.jurisdiction import polygon_geojson
 from doorstep.neighbors.rules import MAX_PHOTO_BYTES
 from doorstep.pets import store
 from doorstep.pets.models import PetNotice, PetShare
-from doorstep.pets.rules import NoticeDraft, check_notice, closes_at
+from doorstep.pets.rules import NoticeDraft, check_notice, check_resident, closes_at
 from doorstep.pets.schemas import AnimalClip, NoticePublic, SharePublic
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import (
@@ -64,6 +64,7 @@ def post_notice(
     photo: bytes | None = None,
 ) -> PetNotice:
     """Check and store a notice, with its photo cleaned of metadata (checked before anything)."""
+    check_resident(poster.role)
     clean = _clean_photo(photo) if photo is not None else None
     checked = check_notice(draft, now=utcnow(), resolution=cell_resolution)
     circle = checked.area if isinstance(checked.area, Circle) else None
@@ -223,6 +224,12 @@ def _seal(keys: Keys, path: Path, blob_key: str, content_key: bytes) -> int:
         return keys.blobs.put(blob_key, EncryptingReader(handle, content_key))
 
 
+def _check_poster(db: Session, notice: PetNotice) -> None:
+    # A notice posted before the rule (or by an account whose role changed since) gets nothing.
+    poster = db.get(User, notice.poster_id)
+    check_resident(poster.role if poster else "")
+
+
 def share_clip(db: Session, keys: Keys, owner: User, notice_id: str, clip_id: str) -> PetShare:
     """Share one of the owner's own animal clips with a notice, as a face-redacted copy."""
     notice = store.visible_notice(db, owner, notice_id)
@@ -230,6 +237,7 @@ def share_clip(db: Session, keys: Keys, owner: User, notice_id: str, clip_id: st
         raise InvalidInput("this is your own notice", field="clip_id")
     if not notice.is_open(utcnow()):
         raise Conflict("this notice is closed")
+    _check_poster(db, notice)
     clip = next((c for c in store.animal_clips(db, owner, notice) if c.id == clip_id), None)
     if clip is None:
         raise NotFound(
@@ -274,6 +282,7 @@ def withdraw_share(db: Session, keys: Keys, owner: User, notice_id: str, share_i
 
 def shared_copy(db: Session, poster: User, notice_id: str, share_id: str) -> PetShare:
     """A copy shared with the poster's open notice, to watch."""
+    check_resident(poster.role)
     return store.live_share(db, poster, notice_id, share_id, utcnow())
 
 
