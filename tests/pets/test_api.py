@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from doorstep.accounts.models import User
+from doorstep.cameras.models import Camera
+from doorstep.clips.models import Clip
 from doorstep.pets import service
 from doorstep.pets.models import PetNotice, PetShare
 from doorstep.pets.rules import OPEN_AFTER_WINDOW
@@ -251,3 +253,22 @@ def test_only_residents_post_notices_or_receive_shares(app: FastAPI) -> None:
         assert shared.status_code == 403, shared.text
     with state.db.session() as db:
         assert db.scalars(select(PetShare)).all() == []
+
+
+def test_an_indoor_cameras_clips_are_never_offered(app: FastAPI) -> None:
+    poster = TestClient(app)
+    poster_csrf = resident(poster, "pat@example.org", home=FAR)
+    a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    notice = _ok(post_notice(poster, poster_csrf), 201)
+    url = f"/api/v1/pets/{notice['id']}"
+    assert [c["id"] for c in _ok(a.get(url))["my_animal_clips"]] == [clip]
+    state = app_state(app)
+    with state.db.session() as db:
+        row = db.get(Clip, clip)
+        assert row is not None
+        camera = db.get(Camera, row.camera_id)
+        assert camera is not None
+        camera.indoor = True
+    assert _ok(a.get(url))["my_animal_clips"] == []
+    shared = a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf})
+    assert shared.status_code == 404

@@ -77,8 +77,12 @@ def open_near(db: Session, owner: User, now: datetime) -> list[PetNotice]:
 
 
 def animal_clips(db: Session, owner: User, notice: PetNotice) -> list[Clip]:
-    """The owner's own clips in the notice's cells and window with an animal, oldest first."""
-    cameras = [camera.id for camera in _reached_cameras(db, owner, notice)]
+    """The owner's own clips in the notice's cells and window with an animal, oldest first.
+
+    Never an indoor camera's: inside a home is not where a lost pet is looked for, and what it
+    sees is the household's own life.
+    """
+    cameras = [camera.id for camera in _reached_cameras(db, owner, notice) if not camera.indoor]
     if not cameras:
         return []
     query = select(Clip).where(
