@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from doorstep.accounts.models import User
 from doorstep.cameras.models import Camera
@@ -272,3 +272,39 @@ def test_an_indoor_cameras_clips_are_never_offered(app: FastAPI) -> None:
     assert _ok(a.get(url))["my_animal_clips"] == []
     shared = a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf})
     assert shared.status_code == 404
+
+
+def test_a_poster_has_at_most_three_open_notices(app: FastAPI) -> None:
+    poster = TestClient(app)
+    csrf = resident(poster, "pat@example.org", home=HOME)
+    first = _ok(post_notice(poster, csrf), 201)
+    for _ in range(2):
+        _ok(post_notice(poster, csrf), 201)
+    fourth = post_notice(poster, csrf)
+    assert fourth.status_code == 422
+    assert fourth.json()["reason"] == "too_many_open_notices"
+    _ok(poster.post(f"/api/v1/pets/{first['id']}/close", headers={"x-csrf-token": csrf}))
+    _ok(post_notice(poster, csrf), 201)
+
+
+def test_the_list_reads_only_notices_in_the_owners_cells(app: FastAPI) -> None:
+    near_poster = TestClient(app)
+    near_csrf = resident(near_poster, "pat@example.org", home=FAR)
+    far_poster = TestClient(app)
+    far_csrf = resident(far_poster, "fay@example.org", home=HOME)
+    near = _ok(post_notice(near_poster, near_csrf), 201)
+    far = _ok(post_notice(far_poster, far_csrf, centre=FAR), 201)
+    a, _a_csrf, _ids = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    loaded: list[str] = []
+
+    def count(target: PetNotice, _context: Any) -> None:
+        loaded.append(target.id)
+
+    event.listen(PetNotice, "load", count)
+    try:
+        listed = _ok(a.get("/api/v1/pets"))
+    finally:
+        event.remove(PetNotice, "load", count)
+    assert [n["id"] for n in listed["near"]] == [near["id"]]
+    # The notice around FAR was never read from the database for this owner's page.
+    assert far["id"] not in loaded

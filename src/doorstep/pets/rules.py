@@ -30,6 +30,8 @@ MAX_AREA_SQ_MI = 0.5
 MAX_WINDOW = timedelta(hours=72)
 #: A notice stays open this long after its window ends, unless its poster closes it first.
 OPEN_AFTER_WINDOW = timedelta(days=7)
+#: Most notices one poster may have open at once: a lost pet or two, not a survey of the street.
+MAX_OPEN_PER_POSTER = 3
 DESCRIPTION_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 60
 #: The detection label whose clips an owner is shown (``cameras.rules.OBJECT_LABELS``).
@@ -79,6 +81,16 @@ def check_resident(role: str) -> None:
             "lost-pet notices are for residents; agency staff, reviewers and admins ask for "
             "footage through a request",
             extra={"reason": "residents_only"},
+        )
+
+
+def check_open_count(open_now: int) -> None:
+    """Refuse a new notice while the poster already has ``MAX_OPEN_PER_POSTER`` open."""
+    if open_now >= MAX_OPEN_PER_POSTER:
+        raise PolicyRefused(
+            f"you have {open_now} open notices; close one before posting another "
+            f"(at most {MAX_OPEN_PER_POSTER} at once)",
+            extra={"reason": "too_many_open_notices"},
         )
 
 

@@ -22,7 +22,13 @@ from doorstep.geo.jurisdiction import polygon_geojson
 from doorstep.neighbors.rules import MAX_PHOTO_BYTES
 from doorstep.pets import store
 from doorstep.pets.models import PetNotice, PetShare
-from doorstep.pets.rules import NoticeDraft, check_notice, check_resident, closes_at
+from doorstep.pets.rules import (
+    NoticeDraft,
+    check_notice,
+    check_open_count,
+    check_resident,
+    closes_at,
+)
 from doorstep.pets.schemas import AnimalClip, NoticePublic, SharePublic
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import (
@@ -65,6 +71,7 @@ def post_notice(
 ) -> PetNotice:
     """Check and store a notice, with its photo cleaned of metadata (checked before anything)."""
     check_resident(poster.role)
+    check_open_count(store.open_count(db, poster, utcnow()))
     clean = _clean_photo(photo) if photo is not None else None
     checked = check_notice(draft, now=utcnow(), resolution=cell_resolution)
     circle = checked.area if isinstance(checked.area, Circle) else None
@@ -282,8 +289,9 @@ def withdraw_share(db: Session, keys: Keys, owner: User, notice_id: str, share_i
 
 def shared_copy(db: Session, poster: User, notice_id: str, share_id: str) -> PetShare:
     """A copy shared with the poster's open notice, to watch."""
+    share = store.live_share(db, poster, notice_id, share_id, utcnow())
     check_resident(poster.role)
-    return store.live_share(db, poster, notice_id, share_id, utcnow())
+    return share
 
 
 def read_copy(keys: Keys, share: PetShare, start: int, end: int) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -67,13 +67,28 @@ def open_near(db: Session, owner: User, now: datetime) -> list[PetNotice]:
     }
     if not cells:
         return []
+    # Only notices naming one of the owner's cells are read: the stored list is JSON text, so a
+    # cell id in quotes (hex digits, nothing LIKE treats specially) picks them out in SQL; the
+    # exact intersection below is the rule, the match only keeps every other notice unread.
+    text = cast(PetNotice.cells, String)
     query = select(PetNotice).where(
         PetNotice.closed_at.is_(None),
         PetNotice.window_end > now - rules.OPEN_AFTER_WINDOW,
         PetNotice.poster_id != owner.id,
+        or_(*(text.like(f'%"{cell}"%') for cell in sorted(cells))),
     )
     rows = db.scalars(query.order_by(PetNotice.created_at.desc()))
     return [notice for notice in rows if cells.intersection(notice.cells)]
+
+
+def open_count(db: Session, poster: User, now: datetime) -> int:
+    """How many of the poster's notices are still open."""
+    query = select(func.count()).where(
+        PetNotice.poster_id == poster.id,
+        PetNotice.closed_at.is_(None),
+        PetNotice.window_end > now - rules.OPEN_AFTER_WINDOW,
+    )
+    return db.scalar(query) or 0
 
 
 def animal_clips(db: Session, owner: User, notice: PetNotice) -> list[Clip]:
