@@ -25,9 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["pets"])
 RangeHeader = Annotated[str | None, Header(alias="range", max_length=100)]
 
 
-@router.post(
-    "/pets", status_code=status.HTTP_201_CREATED, responses=problems.responses(403, 429)
-)
+@router.post("/pets", status_code=status.HTTP_201_CREATED, responses=problems.responses(403, 429))
 def create_notice(
     body: NoticeCreate, user: CurrentUser, db: DbDep, state: StateDep
 ) -> NoticePublic:

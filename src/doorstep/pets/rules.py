@@ -74,8 +74,10 @@ class ValidatedNotice:
 
 
 def check_resident(role: str) -> None:
-    """Only a plain resident posts a notice or receives a pet share: never agency staff,
-    reviewers or admins, whose only way to footage is a request under the request rules."""
+    """Refuse anyone but a plain resident posting a notice or receiving a pet share.
+
+    Never agency staff, reviewers or admins: their only way to footage is a request.
+    """
     if role != Role.RESIDENT.value:
         raise Forbidden(
             "lost-pet notices are for residents; agency staff, reviewers and admins ask for "

@@ -157,9 +157,9 @@ def shred(db: Session, share: PetShare, now: datetime) -> PetShare:
 
 
 def close(db: Session, notice: PetNotice, now: datetime) -> list[PetShare]:
-    """Close a notice and shred every copy shared with it; returns those shares."""
+    """Close a notice and shred every copy shared with it, or still being made; returns those."""
     notice.closed_at = now
-    live = [share for share in shares_of(db, notice) if share.wrapped_key is not None]
+    live = [share for share in shares_of(db, notice) if share.withdrawn_at is None]
     for share in live:
         shred(db, share, now)
     return live
