@@ -14,6 +14,7 @@ from doorstep.pets import service
 from doorstep.pets.models import PetShare
 from doorstep.pets.service_copies import prepare_share
 from doorstep.platform.promote import work_key
+from doorstep.platform.types import utcnow
 from doorstep.transparency.models import AuditEntry
 from tests.agencies.test_api import HOME, app_state
 from tests.factories import resident
@@ -92,3 +93,37 @@ def test_a_share_withdrawn_while_preparing_never_gets_a_copy(app: FastAPI) -> No
     # The clip can be shared again.
     again = a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf})
     assert again.status_code == 201, again.text
+
+
+def test_the_owner_sees_a_preparing_share_and_may_withdraw_it(app: FastAPI) -> None:
+    poster = TestClient(app)
+    poster_csrf = resident(poster, "pat@example.org", home=FAR)
+    a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    notice = _ok(post_notice(poster, poster_csrf), 201)
+    state = app_state(app)
+    _poster, owner = _users(app)
+    with state.db.session() as db:
+        # A share whose job has not run yet (no job is sent for a row added by hand).
+        share = PetShare(
+            notice_id=notice["id"],
+            owner_id=owner.id,
+            clip_id=clip,
+            clip_started_at=utcnow(),
+            clip_ended_at=utcnow(),
+            size=0,
+            ciphertext_size=0,
+        )
+        db.add(share)
+        db.flush()
+        share_id = share.id
+    page = a.get(f"/pets/{notice['id']}")
+    assert "preparing (faces being blurred" in page.text
+    assert f"/shares/{share_id}/withdraw" in page.text
+    withdrawn = a.post(
+        f"/pets/{notice['id']}/shares/{share_id}/withdraw",
+        data={"csrf_token": a_csrf},
+        follow_redirects=False,
+    )
+    assert withdrawn.status_code == 303
+    assert _ok(a.get(f"/api/v1/pets/{notice['id']}"))["shares"][0]["state"] == "withdrawn"
+    assert prepare_share(state.db, state.keys, share_id) is False
