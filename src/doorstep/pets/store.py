@@ -63,7 +63,9 @@ def posted_by(db: Session, poster: User) -> list[PetNotice]:
 def open_near(db: Session, owner: User, now: datetime) -> list[PetNotice]:
     """Open notices of others that reach one of the owner's cameras, newest first."""
     cells = {
-        camera.cell for camera in db.scalars(select(Camera).where(Camera.owner_id == owner.id))
+        camera.cell
+        for camera in db.scalars(select(Camera).where(Camera.owner_id == owner.id))
+        if camera.cell
     }
     if not cells:
         return []
