@@ -783,7 +783,8 @@ TABLE: list[Row] = [
     # Lost pets: a notice by "other" near the owner's camera; the owner shared an animal clip.
     # The household member's home is there too and their own camera (added by the camera row
     # above) is in its cells, so they see the notice, and none of the owner's clips.
-    Row("POST", "/api/v1/pets", "401 ok ok ok ok ok ok ok", _pet),
+    # Only residents post notices: agency staff, reviewers and admins ask through a request.
+    Row("POST", "/api/v1/pets", "401 ok ok ok 403 403 403 403", _pet),
     Row("GET", "/api/v1/pets", "401 ok ok ok ok ok ok ok"),
     Row("GET", "/api/v1/pets/{notice_id}", "401 ok ok ok 404 404 404 404"),
     Row("GET", "/api/v1/pets/{notice_id}/photo", "401 ok ok ok 404 404 404 404"),
@@ -805,7 +806,7 @@ TABLE: list[Row] = [
     ),
     Row("POST", "/api/v1/pets/{notice_id}/close", "401 404 ok 404 404 404 404 404", phase=4),
     Row("GET", "/pets", "login ok ok ok ok ok ok ok"),
-    Row("POST", "/pets", "login ok ok ok ok ok ok ok", _pet_form),
+    Row("POST", "/pets", "login ok ok ok 403 403 403 403", _pet_form),
     Row("GET", "/pets/{notice_id}", "login ok ok ok 404 404 404 404"),
     Row("POST", "/pets/{notice_id}/shares", "login 409 422 404 404 404 404 404", _pet_clip_form),
     Row(

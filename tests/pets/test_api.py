@@ -10,8 +10,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from doorstep.accounts.models import User
+from doorstep.cameras.models import Camera
+from doorstep.clips.models import Clip
 from doorstep.pets import service
 from doorstep.pets.models import PetNotice, PetShare
 from doorstep.pets.rules import OPEN_AFTER_WINDOW
@@ -229,3 +232,79 @@ def test_deleting_the_clip_shreds_the_copy_shared_with_a_notice(app: FastAPI) ->
     assert poster.get(f"{url}/shares/{share['id']}/video").status_code == 404
     assert _ok(a.get(url))["shares"][0]["state"] == "withdrawn"
     assert not state.keys.blobs.exists(blob_key)
+
+
+def test_only_residents_post_notices_or_receive_shares(app: FastAPI) -> None:
+    poster = TestClient(app)
+    poster_csrf = resident(poster, "pat@example.org", home=FAR)
+    a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    notice = _ok(post_notice(poster, poster_csrf), 201)
+    state = app_state(app)
+    for role in ("agency_member", "agency_admin", "reviewer", "admin"):
+        with state.db.session() as db:
+            (account,) = db.scalars(select(User).where(User.email == "pat@example.org"))
+            account.role = role
+        refused = post_notice(poster, poster_csrf)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["reason"] == "residents_only"
+        # A notice posted while a resident receives nothing once its poster is no longer one.
+        url = f"/api/v1/pets/{notice['id']}/shares"
+        shared = a.post(url, json={"clip_id": clip}, headers={"x-csrf-token": a_csrf})
+        assert shared.status_code == 403, shared.text
+    with state.db.session() as db:
+        assert db.scalars(select(PetShare)).all() == []
+
+
+def test_an_indoor_cameras_clips_are_never_offered(app: FastAPI) -> None:
+    poster = TestClient(app)
+    poster_csrf = resident(poster, "pat@example.org", home=FAR)
+    a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    notice = _ok(post_notice(poster, poster_csrf), 201)
+    url = f"/api/v1/pets/{notice['id']}"
+    assert [c["id"] for c in _ok(a.get(url))["my_animal_clips"]] == [clip]
+    state = app_state(app)
+    with state.db.session() as db:
+        row = db.get(Clip, clip)
+        assert row is not None
+        camera = db.get(Camera, row.camera_id)
+        assert camera is not None
+        camera.indoor = True
+    assert _ok(a.get(url))["my_animal_clips"] == []
+    shared = a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf})
+    assert shared.status_code == 404
+
+
+def test_a_poster_has_at_most_three_open_notices(app: FastAPI) -> None:
+    poster = TestClient(app)
+    csrf = resident(poster, "pat@example.org", home=HOME)
+    first = _ok(post_notice(poster, csrf), 201)
+    for _ in range(2):
+        _ok(post_notice(poster, csrf), 201)
+    fourth = post_notice(poster, csrf)
+    assert fourth.status_code == 422
+    assert fourth.json()["reason"] == "too_many_open_notices"
+    _ok(poster.post(f"/api/v1/pets/{first['id']}/close", headers={"x-csrf-token": csrf}))
+    _ok(post_notice(poster, csrf), 201)
+
+
+def test_the_list_reads_only_notices_in_the_owners_cells(app: FastAPI) -> None:
+    near_poster = TestClient(app)
+    near_csrf = resident(near_poster, "pat@example.org", home=FAR)
+    far_poster = TestClient(app)
+    far_csrf = resident(far_poster, "fay@example.org", home=HOME)
+    near = _ok(post_notice(near_poster, near_csrf), 201)
+    far = _ok(post_notice(far_poster, far_csrf, centre=FAR), 201)
+    a, _a_csrf, _ids = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
+    loaded: list[str] = []
+
+    def count(target: PetNotice, _context: Any) -> None:
+        loaded.append(target.id)
+
+    event.listen(PetNotice, "load", count)
+    try:
+        listed = _ok(a.get("/api/v1/pets"))
+    finally:
+        event.remove(PetNotice, "load", count)
+    assert [n["id"] for n in listed["near"]] == [near["id"]]
+    # The notice around FAR was never read from the database for this owner's page.
+    assert far["id"] not in loaded

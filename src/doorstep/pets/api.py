@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["pets"])
 RangeHeader = Annotated[str | None, Header(alias="range", max_length=100)]
 
 
-@router.post("/pets", status_code=status.HTTP_201_CREATED)
+@router.post("/pets", status_code=status.HTTP_201_CREATED, responses=problems.responses(403, 429))
 def create_notice(
     body: NoticeCreate, user: CurrentUser, db: DbDep, state: StateDep
 ) -> NoticePublic:
@@ -90,7 +90,7 @@ def close_notice(notice_id: str, user: CurrentUser, db: DbDep, state: StateDep) 
 @router.post(
     "/pets/{notice_id}/shares",
     status_code=status.HTTP_201_CREATED,
-    responses=problems.responses(409),
+    responses=problems.responses(403, 409),
 )
 def share_clip(
     notice_id: str, body: ShareCreate, user: CurrentUser, db: DbDep, state: StateDep

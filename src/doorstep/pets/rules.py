@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from doorstep.errors import InvalidInput, PolicyRefused
+from doorstep.accounts.roles import Role
+from doorstep.errors import Forbidden, InvalidInput, PolicyRefused
 from doorstep.geo.geometry import (
     MAX_AREA_POSITIONS,
     SQUARE_METRES_PER_SQUARE_MILE,
@@ -29,6 +30,8 @@ MAX_AREA_SQ_MI = 0.5
 MAX_WINDOW = timedelta(hours=72)
 #: A notice stays open this long after its window ends, unless its poster closes it first.
 OPEN_AFTER_WINDOW = timedelta(days=7)
+#: Most notices one poster may have open at once: a lost pet or two, not a survey of the street.
+MAX_OPEN_PER_POSTER = 3
 DESCRIPTION_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 60
 #: The detection label whose clips an owner is shown (``cameras.rules.OBJECT_LABELS``).
@@ -68,6 +71,29 @@ class ValidatedNotice:
     start: datetime
     end: datetime
     cells: frozenset[str]
+
+
+def check_resident(role: str) -> None:
+    """Refuse anyone but a plain resident posting a notice or receiving a pet share.
+
+    Never agency staff, reviewers or admins: their only way to footage is a request.
+    """
+    if role != Role.RESIDENT.value:
+        raise Forbidden(
+            "lost-pet notices are for residents; agency staff, reviewers and admins ask for "
+            "footage through a request",
+            extra={"reason": "residents_only"},
+        )
+
+
+def check_open_count(open_now: int) -> None:
+    """Refuse a new notice while the poster already has ``MAX_OPEN_PER_POSTER`` open."""
+    if open_now >= MAX_OPEN_PER_POSTER:
+        raise PolicyRefused(
+            f"you have {open_now} open notices; close one before posting another "
+            f"(at most {MAX_OPEN_PER_POSTER} at once)",
+            extra={"reason": "too_many_open_notices"},
+        )
 
 
 def _refuse(detail: str, reason: str, field: str) -> PolicyRefused:

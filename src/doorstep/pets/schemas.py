@@ -48,7 +48,7 @@ class SharePublic(BaseModel):
     clip_started_at: datetime
     clip_ended_at: datetime
     created_at: datetime
-    state: Literal["shared", "withdrawn"]
+    state: Literal["preparing", "shared", "withdrawn"]
     video_url: str | None
     mine: bool
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -22,25 +21,22 @@ from doorstep.geo.jurisdiction import polygon_geojson
 from doorstep.neighbors.rules import MAX_PHOTO_BYTES
 from doorstep.pets import store
 from doorstep.pets.models import PetNotice, PetShare
-from doorstep.pets.rules import NoticeDraft, check_notice, closes_at
-from doorstep.pets.schemas import AnimalClip, NoticePublic, SharePublic
-from doorstep.platform.blobs import BlobStore
-from doorstep.platform.crypto import (
-    EncryptingReader,
-    iter_decrypted_range,
-    new_key,
-    unwrap_key,
-    wrap_key,
+from doorstep.pets.rules import (
+    NoticeDraft,
+    check_notice,
+    check_open_count,
+    check_resident,
+    closes_at,
 )
+from doorstep.pets.schemas import AnimalClip, NoticePublic, SharePublic
+from doorstep.pets.service_copies import PET_SHARE_PREPARE, copy_context, is_preparing
+from doorstep.platform.blobs import BlobStore
+from doorstep.platform.crypto import iter_decrypted_range, unwrap_key
 from doorstep.platform.db import Database
 from doorstep.platform.keys import Keys
-from doorstep.platform.scratch import scratch_folder
+from doorstep.platform.promote import work_key
+from doorstep.platform.queue import core as queue
 from doorstep.platform.types import utcnow
-from doorstep.requests import service as copies
-
-
-def _copy_context(share_id: str) -> bytes:
-    return b"doorstep pet share " + share_id.encode()
 
 
 def _clean_photo(data: bytes) -> bytes:
@@ -64,6 +60,8 @@ def post_notice(
     photo: bytes | None = None,
 ) -> PetNotice:
     """Check and store a notice, with its photo cleaned of metadata (checked before anything)."""
+    check_resident(poster.role)
+    check_open_count(store.open_count(db, poster, utcnow()))
     clean = _clean_photo(photo) if photo is not None else None
     checked = check_notice(draft, now=utcnow(), resolution=cell_resolution)
     circle = checked.area if isinstance(checked.area, Circle) else None
@@ -107,12 +105,13 @@ def upload_photo(
 
 def _share_public(notice: PetNotice, share: PetShare, viewer: User) -> SharePublic:
     live = share.wrapped_key is not None
+    state = "shared" if live else "preparing" if is_preparing(share) else "withdrawn"
     return SharePublic(
         id=share.id,
         clip_started_at=share.clip_started_at,
         clip_ended_at=share.clip_ended_at,
         created_at=share.created_at,
-        state="shared" if live else "withdrawn",
+        state=state,
         video_url=(
             f"/api/v1/pets/{notice.id}/shares/{share.id}/video"
             if live and notice.poster_id == viewer.id
@@ -133,7 +132,7 @@ def notice_public(db: Session, viewer: User, notice: PetNotice) -> NoticePublic:
         if yours
         else [s for s in shares if s.owner_id == viewer.id]
     )
-    shared_clips = {s.clip_id for s in shares if s.owner_id == viewer.id and s.wrapped_key}
+    shared_clips = {s.clip_id for s in shares if s.owner_id == viewer.id and not s.withdrawn_at}
     names = {camera.id: camera.name for camera in viewer.cameras}
     clips = [] if yours else store.animal_clips(db, viewer, notice)
     circle = (
@@ -204,7 +203,11 @@ def close_notice(db: Session, keys: Keys, poster: User, notice_id: str) -> PetNo
     if notice.closed_at is not None:
         raise Conflict("this notice is already closed")
     gone = store.close(db, notice, utcnow())
-    delete_after_commit(db, keys.blobs, [share.blob_key for share in gone])
+    delete_after_commit(
+        db,
+        keys.blobs,
+        [key for share in gone for key in (share.blob_key, work_key(share.blob_key))],
+    )
     return notice
 
 
@@ -214,73 +217,78 @@ def sweep_closed(database: Database, keys: Keys) -> int:
         notices = store.past_closing(db, utcnow())
         for notice in notices:
             gone = store.close(db, notice, utcnow())
-            delete_after_commit(db, keys.blobs, [share.blob_key for share in gone])
+            delete_after_commit(
+                db,
+                keys.blobs,
+                [key for share in gone for key in (share.blob_key, work_key(share.blob_key))],
+            )
     return len(notices)
 
 
-def _seal(keys: Keys, path: Path, blob_key: str, content_key: bytes) -> int:
-    with path.open("rb") as handle:
-        return keys.blobs.put(blob_key, EncryptingReader(handle, content_key))
+def _check_poster(db: Session, notice: PetNotice) -> None:
+    # A notice posted before the rule (or by an account whose role changed since) gets nothing.
+    poster = db.get(User, notice.poster_id)
+    check_resident(poster.role if poster else "")
 
 
 def share_clip(db: Session, keys: Keys, owner: User, notice_id: str, clip_id: str) -> PetShare:
-    """Share one of the owner's own animal clips with a notice, as a face-redacted copy."""
+    """Share one of the owner's own animal clips with a notice, as a face-redacted copy.
+
+    The share is recorded as preparing; its copy is made on the task queue once this commits
+    (``service_copies.prepare_share``), and the poster sees it when it is ready.
+    """
+    del keys
     notice = store.visible_notice(db, owner, notice_id)
     if notice.poster_id == owner.id:
         raise InvalidInput("this is your own notice", field="clip_id")
     if not notice.is_open(utcnow()):
         raise Conflict("this notice is closed")
+    _check_poster(db, notice)
     clip = next((c for c in store.animal_clips(db, owner, notice) if c.id == clip_id), None)
     if clip is None:
         raise NotFound(
             "that clip is not one of yours with an animal in this window", field="clip_id"
         )
-    live = [s for s in store.shares_of(db, notice) if s.clip_id == clip.id and s.wrapped_key]
+    live = [s for s in store.shares_of(db, notice) if s.clip_id == clip.id and not s.withdrawn_at]
     if live:
         raise Conflict("you already shared this clip with this notice")
-    preview = copies.redacted_preview(db, keys, clip)
-    share = PetShare(
-        notice_id=notice.id,
-        owner_id=owner.id,
-        clip_id=clip.id,
-        clip_started_at=clip.started_at,
-        clip_ended_at=clip.ended_at,
-        size=preview.size,
-        ciphertext_size=0,
+    share = store.add_share(
+        db,
+        PetShare(
+            notice_id=notice.id,
+            owner_id=owner.id,
+            clip_id=clip.id,
+            clip_started_at=clip.started_at,
+            clip_ended_at=clip.ended_at,
+            size=0,
+            ciphertext_size=0,
+        ),
     )
-    db.add(share)
-    db.flush()
-    content_key = new_key()
-    with scratch_folder(keys, "pet-share") as folder:
-        path = folder / "copy.mp4"
-        with path.open("wb") as handle:
-            for piece in copies.read_preview(keys, preview, 0, preview.size - 1):
-                handle.write(piece)
-        share.ciphertext_size = _seal(keys, path, share.blob_key, content_key)
-    share.wrapped_key = wrap_key(keys.master, content_key, context=_copy_context(share.id))
-    db.flush()
+    queue.send_after_commit(db, PET_SHARE_PREPARE, share.id)
     return share
 
 
 def withdraw_share(db: Session, keys: Keys, owner: User, notice_id: str, share_id: str) -> PetShare:
     """Withdraw one's share: the copy's key is forgotten and the copy removed."""
     share = store.owner_share(db, owner, notice_id, share_id)
-    if share.wrapped_key is None:
+    if share.withdrawn_at is not None:
         raise Conflict("this share is already withdrawn")
     store.shred(db, share, utcnow())
-    delete_after_commit(db, keys.blobs, [share.blob_key])
+    delete_after_commit(db, keys.blobs, [share.blob_key, work_key(share.blob_key)])
     return share
 
 
 def shared_copy(db: Session, poster: User, notice_id: str, share_id: str) -> PetShare:
     """A copy shared with the poster's open notice, to watch."""
-    return store.live_share(db, poster, notice_id, share_id, utcnow())
+    share = store.live_share(db, poster, notice_id, share_id, utcnow())
+    check_resident(poster.role)
+    return share
 
 
 def read_copy(keys: Keys, share: PetShare, start: int, end: int) -> Iterator[bytes]:
     """Plaintext bytes ``start..end`` of a shared copy (the caller checked it is live)."""
     assert share.wrapped_key is not None
-    key = unwrap_key(keys.master, share.wrapped_key, context=_copy_context(share.id))
+    key = unwrap_key(keys.master, share.wrapped_key, context=copy_context(share.id))
 
     def read_at(offset: int, length: int) -> bytes:
         return keys.blobs.read_at(share.blob_key, offset, length)

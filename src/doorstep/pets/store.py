@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
@@ -63,22 +63,43 @@ def posted_by(db: Session, poster: User) -> list[PetNotice]:
 def open_near(db: Session, owner: User, now: datetime) -> list[PetNotice]:
     """Open notices of others that reach one of the owner's cameras, newest first."""
     cells = {
-        camera.cell for camera in db.scalars(select(Camera).where(Camera.owner_id == owner.id))
+        camera.cell
+        for camera in db.scalars(select(Camera).where(Camera.owner_id == owner.id))
+        if camera.cell
     }
     if not cells:
         return []
+    # Only notices naming one of the owner's cells are read: the stored list is JSON text, so a
+    # cell id in quotes (hex digits, nothing LIKE treats specially) picks them out in SQL; the
+    # exact intersection below is the rule, the match only keeps every other notice unread.
+    text = cast(PetNotice.cells, String)
     query = select(PetNotice).where(
         PetNotice.closed_at.is_(None),
         PetNotice.window_end > now - rules.OPEN_AFTER_WINDOW,
         PetNotice.poster_id != owner.id,
+        or_(*(text.like(f'%"{cell}"%') for cell in sorted(cells))),
     )
     rows = db.scalars(query.order_by(PetNotice.created_at.desc()))
     return [notice for notice in rows if cells.intersection(notice.cells)]
 
 
+def open_count(db: Session, poster: User, now: datetime) -> int:
+    """How many of the poster's notices are still open."""
+    query = select(func.count()).where(
+        PetNotice.poster_id == poster.id,
+        PetNotice.closed_at.is_(None),
+        PetNotice.window_end > now - rules.OPEN_AFTER_WINDOW,
+    )
+    return db.scalar(query) or 0
+
+
 def animal_clips(db: Session, owner: User, notice: PetNotice) -> list[Clip]:
-    """The owner's own clips in the notice's cells and window with an animal, oldest first."""
-    cameras = [camera.id for camera in _reached_cameras(db, owner, notice)]
+    """The owner's own clips in the notice's cells and window with an animal, oldest first.
+
+    Never an indoor camera's: inside a home is not where a lost pet is looked for, and what it
+    sees is the household's own life.
+    """
+    cameras = [camera.id for camera in _reached_cameras(db, owner, notice) if not camera.indoor]
     if not cameras:
         return []
     query = select(Clip).where(
@@ -138,9 +159,9 @@ def shred(db: Session, share: PetShare, now: datetime) -> PetShare:
 
 
 def close(db: Session, notice: PetNotice, now: datetime) -> list[PetShare]:
-    """Close a notice and shred every copy shared with it; returns those shares."""
+    """Close a notice and shred every copy shared with it, or still being made; returns those."""
     notice.closed_at = now
-    live = [share for share in shares_of(db, notice) if share.wrapped_key is not None]
+    live = [share for share in shares_of(db, notice) if share.withdrawn_at is None]
     for share in live:
         shred(db, share, now)
     return live
