@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
@@ -23,6 +25,9 @@ from tests.agencies.test_api import HOME, app_state
 from tests.cameras.test_api_devices import _camera, _pair, _upload
 from tests.factories import resident
 from tests.samples import tiny_clip
+
+#: With a task queue, the ``client`` fixture runs its worker, which makes the shared copies.
+pytestmark = pytest.mark.usefixtures("client")
 
 #: Two homes a few dozen metres apart: both in the cells a notice around HOME reaches.
 NEIGHBOUR = {"lat": 45.52389, "lon": -122.67639}
@@ -74,6 +79,15 @@ def post_notice(client: TestClient, csrf: str, **overrides: Any) -> Any:
     return client.post(
         "/api/v1/pets", json=notice_body(**overrides), headers={"x-csrf-token": csrf}
     )
+
+
+def ready(poster: TestClient, url: str, share_id: str) -> dict[str, Any]:
+    """The notice as its poster sees it once the share's copy is made (by the queue's worker)."""
+    deadline = time.monotonic() + 120
+    while share_id not in json.dumps(seen := _ok(poster.get(url))):
+        assert time.monotonic() < deadline, "the shared copy was never made"
+        time.sleep(0.1)
+    return seen
 
 
 def _ok(response: Any, code: int = 200) -> dict[str, Any]:
@@ -130,7 +144,7 @@ def test_the_poster_sees_the_shared_clip_and_nothing_else_until_withdrawn(app: F
     share = _ok(
         a.post(f"{url}/shares", json={"clip_id": shared}, headers={"x-csrf-token": a_csrf}), 201
     )
-    seen = _ok(poster.get(url))
+    seen = ready(poster, url, share["id"])
     assert [s["id"] for s in seen["shares"]] == [share["id"]]
     assert kept not in json.dumps(seen)
     assert shared not in json.dumps(seen)
@@ -199,7 +213,10 @@ def test_the_sweep_closes_a_notice_past_its_time_and_shreds_its_copies(app: Fast
     a, a_csrf, (clip,) = owner_with_clips(app, "ann@example.org", HOME, [["animal"]])
     notice = _ok(post_notice(poster, poster_csrf), 201)
     url = f"/api/v1/pets/{notice['id']}"
-    _ok(a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf}), 201)
+    share = _ok(
+        a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf}), 201
+    )
+    ready(poster, url, share["id"])
     state = app_state(app)
     assert service.sweep_closed(state.db, state.keys) == 0
     with state.db.session() as db:
@@ -223,6 +240,7 @@ def test_deleting_the_clip_shreds_the_copy_shared_with_a_notice(app: FastAPI) ->
     share = _ok(
         a.post(f"{url}/shares", json={"clip_id": clip}, headers={"x-csrf-token": a_csrf}), 201
     )
+    ready(poster, url, share["id"])
     state = app_state(app)
     blob_key = f"pets/{share['id']}.mp4.sealed"
     assert state.keys.blobs.exists(blob_key)
