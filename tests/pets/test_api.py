@@ -223,8 +223,8 @@ def test_the_sweep_closes_a_notice_past_its_time_and_shreds_its_copies(app: Fast
         row = db.get(PetNotice, notice["id"])
         assert row is not None
         row.window_end = utcnow() - OPEN_AFTER_WINDOW
-        (share,) = db.scalars(select(PetShare).where(PetShare.notice_id == row.id))
-        blob_key = share.blob_key
+        (row_share,) = db.scalars(select(PetShare).where(PetShare.notice_id == row.id))
+        blob_key = row_share.blob_key
     assert state.keys.blobs.exists(blob_key)
     assert service.sweep_closed(state.db, state.keys) == 1
     assert _ok(poster.get(url))["shares"] == []
