@@ -45,7 +45,9 @@ def _camera_with_clips(owner: httpx.Client, folder: Path, labels: list[list[str]
     assert paired.status_code == 201, paired.text
     token = paired.json()["token"]
     for n, kept in enumerate(labels):
-        video = tiny_clip(folder / f"clip{n}.mp4", frames=12 + n).read_bytes()
+        # As wide as a real camera's clip, so a phone must shrink the player to fit.
+        clip = tiny_clip(folder / f"clip{n}.mp4", frames=12 + n, width=640, height=360)
+        video = clip.read_bytes()
         start = utcnow() - timedelta(minutes=30 - n)
         meta = {
             "started_at": start.isoformat(),
@@ -138,3 +140,14 @@ def test_a_notice_drawn_on_the_map_gets_only_the_clip_a_neighbour_shares(
     video = poster.get(str(shared.get_attribute("src")))
     assert video.status_code == 200
     assert video.content[4:8] == b"ftyp"
+    # On a phone the shared clip fits the screen: the page never scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + f"/pets/{notice_id}")
+    shared = page.get_by_test_id("shared-clips").locator("video")
+    # Its size is known once its metadata loads (the page asks for none before a click).
+    shared.evaluate(
+        "v => new Promise(done => { v.preload = 'metadata'; v.onloadedmetadata = done; })"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto(live_server.url + "/pets")
+    expect(page.get_by_text("open, 1 clip shared")).to_be_visible()
