@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -79,6 +80,34 @@ def test_demo_reset_starts_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert main(["demo", "--seed-only", "--reset"]) == 0
     assert not leftover.exists()
     assert (tmp_path / "doorstep-demo" / MARKER).exists()
+
+
+def test_the_demo_console_shows_progress_and_no_log_lines_unless_asked(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _without_history(monkeypatch)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "level", root.level)  # put back after the test
+    root.setLevel(logging.INFO)  # as `doorstep` sets it in a terminal
+    assert main(["demo", "--seed-only"]) == 0
+    assert capsys.readouterr().out.startswith("Preparing the demo neighbourhood")
+    assert [r.getMessage() for r in caplog.records if r.levelno < logging.WARNING] == []
+    assert main(["demo", "--seed-only", "--reset", "--verbose"]) == 0
+    assert any("Running upgrade" in r.getMessage() for r in caplog.records)
+
+
+def test_the_demo_server_logs_warnings_only_and_serve_logs_requests() -> None:
+    from doorstep.platform.http.serving import uvicorn_options
+    from doorstep.settings import Settings
+
+    quiet, loud = uvicorn_options(Settings(), quiet=True), uvicorn_options(Settings())
+    assert (quiet["log_level"], quiet["log_config"]["root"]["level"]) == ("warning", "WARNING")
+    assert (loud["log_level"], loud["log_config"]["root"]["level"]) == ("info", "INFO")
+    assert quiet["access_log"] is loud["access_log"] is False
 
 
 def test_demo_never_touches_a_folder_it_did_not_make(

@@ -33,7 +33,7 @@ def app_from_env() -> object:
     return app
 
 
-def _serve(host: str, port: int, workers: int) -> int:
+def _serve(host: str, port: int, workers: int, *, quiet: bool = False) -> int:
     import uvicorn
 
     from doorstep.platform.http import serving
@@ -47,7 +47,7 @@ def _serve(host: str, port: int, workers: int) -> int:
         return serving.serve_workers(host, port, workers)
     from doorstep.settings import Settings
 
-    options = serving.uvicorn_options(Settings())
+    options = serving.uvicorn_options(Settings(), quiet=quiet)
     if workers > 1:
         # Not Linux: uvicorn's own supervisor of several processes.
         uvicorn.run(
@@ -87,6 +87,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from doorstep.demo import run as demo
     from doorstep.demo._witness import start_witness
 
+    # A person reads this console: the banner, the phone's pushes and anything that goes wrong;
+    # every request and step as `serve` logs them only with --verbose.
+    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
     data_dir = Path(args.data_dir).resolve()
     demo.prepare_folder(data_dir, reset=args.reset)
     settings = demo.demo_settings(data_dir, host=args.host, port=args.port)
@@ -97,6 +100,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["DOORSTEP_DATA_DIR"] = str(data_dir)
     # The demo's phone listens on loopback, which `serve` refuses as a push endpoint.
     os.environ["DOORSTEP_PUSH_ALLOW_LOOPBACK"] = "true"
+    print(
+        "Preparing the demo neighbourhood (its first start takes a minute or two) ...", flush=True
+    )
     demo.seed(settings)
     doorbells = demo.prepare_doorbells(settings)
     print(demo.banner(settings, ignored), flush=True)
@@ -111,7 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     doorbells_thread.start()
     try:
-        return _serve(args.host, args.port, 1)
+        return _serve(args.host, args.port, 1, quiet=not args.verbose)
     finally:
         stop.set()
         phone.stop()
@@ -199,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--data-dir", default="doorstep-demo", help="the demo's own folder")
     demo.add_argument("--seed-only", action="store_true", help="prepare the demo data and exit")
+    demo.add_argument(
+        "--verbose", action="store_true", help="log every request and step, as serve does"
+    )
     demo.set_defaults(func=cmd_demo)
 
     doctor = sub.add_parser(

@@ -61,11 +61,16 @@ LOGGING: dict[str, Any] = {
 }
 
 
+#: The demo's console, read by a person: warnings and errors only (its banner and the phone's
+#: pushes are printed, not logged).
+QUIET_LOGGING: dict[str, Any] = {**LOGGING, "root": {"handlers": ["stderr"], "level": "WARNING"}}
+
+
 #: How long a stopping server lets requests in flight finish.
 SHUTDOWN_GRACE_SECONDS = 5
 
 
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
+def uvicorn_options(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
     """How uvicorn runs each API process, one way for `doorstep serve` and its workers alike.
 
     uvicorn's access log names the client's address and the full path, query included: share,
@@ -75,11 +80,12 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
     A stop waits at most a few seconds for requests in flight: agents' long-polls wait 45 s and
     event streams never end by themselves, and both come back on their own after a restart.
+    ``quiet`` (the demo) logs only warnings and errors: no request lines over what a person reads.
     """
     proxies = settings.proxy_list
     return {
-        "log_config": LOGGING,
-        "log_level": "info",
+        "log_config": QUIET_LOGGING if quiet else LOGGING,
+        "log_level": "warning" if quiet else "info",
         "access_log": False,
         "timeout_graceful_shutdown": SHUTDOWN_GRACE_SECONDS,
         "proxy_headers": bool(proxies),
