@@ -55,13 +55,13 @@ from starlette.routing import Route
 from _wire import Connection, WireError, multipart
 from doorstep.accounts.store import create_user
 from doorstep.geo.cells import Coordinates
+from doorstep.master_key import new_master_key
 from doorstep.neighbors.models import Post
 from doorstep.neighbors.rules import PostCategory
 from doorstep.platform.db import Database
 from doorstep.platform.http.deps import SESSION_COOKIE
 from doorstep.platform.migrate import migrate
 from doorstep.platform.types import new_id, utcnow
-from doorstep.settings import new_master_key
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CENTRE = Coordinates(45.523612, -122.677144)

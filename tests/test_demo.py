@@ -42,6 +42,7 @@ from doorstep.geo.geometry import polygon_contains
 from doorstep.legal import rules as legal_rules
 from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.maps import service as maps
+from doorstep.master_key import load_master_key
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
@@ -49,7 +50,7 @@ from doorstep.requests.consent import AnswerState, ShareState
 from doorstep.requests.models import EvidenceAccess, Rfa, RfaRecipient, Share
 from doorstep.requests.rules import RfaDraft, check_rfa, parse_geojson
 from doorstep.requests.service import digest_of, read_agency_copy
-from doorstep.settings import Settings, load_master_key
+from doorstep.settings import Settings
 from doorstep.transparency import counts as disclosure_counts
 from doorstep.transparency.models import AuditEntry
 from doorstep.transparency.verify import verify_server

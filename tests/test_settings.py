@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from doorstep.errors import ConfigurationError
-from doorstep.settings import Environment, Settings, load_master_key, new_master_key
+from doorstep.master_key import load_master_key, new_master_key
+from doorstep.settings import Environment, Settings
 
 
 def test_defaults_are_the_embedded_deployment(

@@ -36,6 +36,7 @@ from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
 from doorstep.legal import pages as legal_pages
 from doorstep.maps import api as maps
+from doorstep.master_key import load_master_key
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
 from doorstep.notify import api as push
@@ -59,7 +60,7 @@ from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
 from doorstep.requests import api as requests
 from doorstep.requests import pages as request_pages
-from doorstep.settings import Settings, load_master_key
+from doorstep.settings import Settings
 from doorstep.transparency import api as transparency
 from doorstep.transparency import audit_api as audit
 from doorstep.transparency import pages as transparency_pages

@@ -70,9 +70,10 @@ def _serve(host: str, port: int, workers: int, *, quiet: bool = False) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run migrations, then the web server."""
+    from doorstep.master_key import load_master_key
     from doorstep.platform.db import Database
     from doorstep.platform.migrate import migrate
-    from doorstep.settings import Settings, load_master_key
+    from doorstep.settings import Settings
 
     settings = Settings()
     load_master_key(settings)
@@ -177,7 +178,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_new_key(_args: argparse.Namespace) -> int:
     """Print a fresh master key for DOORSTEP_MASTER_KEY."""
-    from doorstep.settings import new_master_key
+    from doorstep.master_key import new_master_key
 
     print(new_master_key())
     return 0

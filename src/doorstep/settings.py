@@ -7,10 +7,7 @@ be a placeholder.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
-import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,11 +15,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from doorstep.errors import ConfigurationError
-from doorstep.platform.folders import secret_file
+from doorstep.master_key import decode_master_key
 from doorstep.platform.proxies import check_proxy
 
-MASTER_KEY_FILE = "master.key"
 #: Database permits a process may hand out: the pool holds 30 connections (platform/db.py).
 MAX_DB_PERMITS = 25
 #: The longest a TURN credential may last: the relay honours it until then, whoever holds it.
@@ -364,37 +359,3 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
-
-
-def decode_master_key(value: str) -> bytes:
-    """Decode a base64 master key and check it is 32 bytes."""
-    try:
-        raw = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError) as err:
-        raise ValueError("the master key must be base64") from err
-    if len(raw) != 32:
-        raise ValueError("the master key must be 32 bytes (44 base64 characters)")
-    return raw
-
-
-def new_master_key() -> str:
-    """Return a fresh random master key, base64-encoded."""
-    return base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def load_master_key(settings: Settings) -> bytes:
-    """Return the master key, generating it into the data folder on first start when not given."""
-    given = settings.master_key.get_secret_value()
-    if given:
-        try:
-            return decode_master_key(given)
-        except ValueError as err:
-            raise ConfigurationError(f"DOORSTEP_MASTER_KEY: {err}") from err
-    if settings.env is Environment.PRODUCTION:
-        raise ConfigurationError("DOORSTEP_MASTER_KEY must be given in production")
-    path = settings.data_dir / MASTER_KEY_FILE
-    text = secret_file(path, lambda: (new_master_key() + "\n").encode())
-    try:
-        return decode_master_key(text.decode("ascii", "replace"))
-    except ValueError as err:
-        raise ConfigurationError(f"{path}: {err}") from err

@@ -23,6 +23,7 @@ from dramatiq.brokers.redis import RedisBroker
 import doorstep.tasks  # noqa: F401 - registers every feature's background tasks
 from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell.jobs import DOORBELL_SWEEP
+from doorstep.master_key import load_master_key
 from doorstep.pets.jobs import PET_SWEEP
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
@@ -31,7 +32,7 @@ from doorstep.platform.migrate import migrate
 from doorstep.platform.queue import _dramatiq
 from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
-from doorstep.settings import Settings, load_master_key
+from doorstep.settings import Settings
 
 log = logging.getLogger(__name__)
 

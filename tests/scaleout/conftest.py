@@ -22,9 +22,9 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from doorstep.master_key import new_master_key
 from doorstep.platform.db import make_engine
 from doorstep.platform.migrate import migrate
-from doorstep.settings import new_master_key
 from tests.conftest import POSTGRES_URL, service_missing
 from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY
 

@@ -53,12 +53,13 @@ from doorstep.demo._story import (
 )
 from doorstep.geo.cells import Coordinates
 from doorstep.invitations import service as invitations
+from doorstep.master_key import load_master_key
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.http.state import AppState
 from doorstep.platform.queue import core as queue
 from doorstep.platform.types import utcnow
-from doorstep.settings import Settings, load_master_key
+from doorstep.settings import Settings
 
 __all__ = [
     "EMERGENCY_ATTESTATION",

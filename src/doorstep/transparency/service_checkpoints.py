@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from doorstep.errors import DoorstepError
+from doorstep.master_key import load_master_key
 from doorstep.platform.db import Database
 from doorstep.platform.http.state import AppState
 from doorstep.platform.migrate import migrate
-from doorstep.settings import Settings, load_master_key
+from doorstep.settings import Settings
 from doorstep.transparency import checkpoint_store as store
 from doorstep.transparency.audit_store import leaf_hashes, record
 from doorstep.transparency.merkle import consistency_proof
