@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from doorstep.agent import e2e, replies
 from doorstep.agent.client import DeviceClient
@@ -22,8 +24,11 @@ from doorstep.agent.spool import DEFAULT_MAX_BYTES
 from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save_state
 from doorstep.errors import DoorstepError
 from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
+from doorstep.media.source import RTSP_TRANSPORTS, is_network
 
 EXIT_FAILED, EXIT_BAD_SOURCE = 1, 2
+#: Where the camera's password may come from instead of the command line.
+PASSWORD_VARIABLE = "DOORSTEP_SOURCE_PASSWORD"
 
 
 def _pair_parser() -> argparse.ArgumentParser:
@@ -45,6 +50,19 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     parser.add_argument(
         "--source", required=True, help="a video file, an rtsp:// URL or a /dev/videoN webcam"
+    )
+    parser.add_argument(
+        "--source-password-file",
+        type=Path,
+        metavar="PATH",
+        help="the camera's password, read from this file (or set DOORSTEP_SOURCE_PASSWORD) "
+        "and put into the --source URL, which names the user: rtsp://USER@host/...",
+    )
+    parser.add_argument(
+        "--rtsp-transport",
+        choices=RTSP_TRANSPORTS,
+        default="tcp",
+        help="carry an RTSP camera's video over tcp (default; passes NAT) or udp",
     )
     parser.add_argument("--loop", action="store_true", help="play a video file over and over")
     parser.add_argument(
@@ -194,12 +212,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"doorstep agent: {err.detail}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        check_source(args.source)
+        source = _source_with_password(args.source, args.source_password_file)
+        check_source(source, args.rtsp_transport)
     except (SourceUnavailable, NotVideo, DamagedMedia) as err:
         print(f"doorstep agent: {err.detail}", file=sys.stderr)
         return EXIT_BAD_SOURCE
     options = AgentOptions(
-        source=args.source,
+        source=source,
+        rtsp_transport=args.rtsp_transport,
         loop=args.loop,
         realtime=args.realtime,
         once=args.once,
@@ -223,6 +243,32 @@ def _run(args: argparse.Namespace) -> int:
     if agent.failure is not None:
         print(f"doorstep agent: {agent.failure}", file=sys.stderr)
     return status
+
+
+def _source_with_password(source: str, password_file: Path | None) -> str:
+    """The source URL with the camera's password from a file or the environment put in.
+
+    A password on the command line would be readable by every user of the machine (``ps``).
+    """
+    if password_file is not None:
+        try:
+            password: str | None = password_file.read_text(encoding="utf-8").strip("\r\n")
+        except OSError as err:
+            raise SourceUnavailable(
+                source, f"cannot read the password file: {err.strerror}"
+            ) from err
+    else:
+        password = os.environ.get(PASSWORD_VARIABLE)
+    if not password:
+        return source
+    parts = urlsplit(source)
+    if not is_network(source) or "@" not in parts.netloc:
+        raise SourceUnavailable(
+            source, "a camera password needs a URL with a user: scheme://USER@host/..."
+        )
+    user, host = parts.netloc.rsplit("@", 1)
+    netloc = f"{user.split(':', 1)[0]}:{quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 @contextmanager

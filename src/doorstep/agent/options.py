@@ -10,12 +10,15 @@ from doorstep.agent.uploader import UPLOAD_BACKOFF
 from doorstep.errors import InvalidInput
 from doorstep.media.motion import DEFAULT_SETTINGS, MotionSettings
 from doorstep.media.objects import Polygon, named_zones
-from doorstep.media.source import Backoff
+from doorstep.media.source import NETWORK_TIMEOUT, Backoff
 from doorstep.media.zones import Zone
 
 #: A camera cuts long events into clips of at most a minute: each uploads as it completes.
 MAX_CLIP_SECONDS = 60.0
 AGENT_MOTION = replace(DEFAULT_SETTINGS, max_clip_seconds=MAX_CLIP_SECONDS)
+#: A lost camera is tried again after about 1, 2, 4 … s, at most a minute apart; each delay is
+#: up to half shorter at random so that cameras on one power cut do not all return at once.
+RECONNECT_BACKOFF = Backoff(first=1.0, factor=2.0, cap=60.0, jitter=0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,11 @@ class AgentOptions:
     """How often a server without live sessions is asked whether its MJPEG page is open."""
     live_frames_per_second: float = 4.0
     upload_backoff: Backoff = UPLOAD_BACKOFF
-    reconnect_backoff: Backoff = field(default_factory=Backoff)
+    reconnect_backoff: Backoff = RECONNECT_BACKOFF
+    rtsp_transport: str = "tcp"
+    """How an RTSP camera's video travels: ``tcp`` (interleaved) or ``udp``."""
+    network_timeout: tuple[float, float] = NETWORK_TIMEOUT
+    """Seconds to wait for a network camera to answer, and for its next packet once it has."""
     motion: MotionSettings = AGENT_MOTION
     button_pin: int | None = None
     """The GPIO pin (BCM number) of the doorbell button, wired to ground."""

@@ -49,9 +49,9 @@ REPAIR_HINT = (
 )
 
 
-def check_source(spec: str) -> None:
+def check_source(spec: str, transport: str = "tcp") -> None:
     """Open and close ``spec`` once; raise the video error that says why it cannot be used."""
-    open_source(spec, color=False).close()
+    open_source(spec, color=False, transport=transport).close()
 
 
 class CameraAgent:
@@ -72,6 +72,10 @@ class CameraAgent:
         self.clips = 0
         self.connections = 0
         """How many times a source was opened (reconnects and settings changes included)."""
+        self.frames = 0
+        """Frames taken from the source so far."""
+        self.retries: list[float] = []
+        """The delay waited before each reconnect to a live source, in order."""
         self._pending: CameraConfig | None = None
         self._lock = threading.Lock()
         self.mqtt = MqttPublisher(options.mqtt_url, state.camera_id) if options.mqtt_url else None
@@ -256,11 +260,23 @@ class CameraAgent:
                 color=True,
                 audio=config.audio,
                 privacy_zones=config.privacy_zones,
+                transport=self.options.rtsp_transport,
+                timeout=self.options.network_timeout,
             )
             # Earlier connections were closed by whoever opened them; keep only the current one.
             opened[:] = [source]
             self.connections += 1
             return source
+
+        def dropped(err: DoorstepError, delay: float) -> None:
+            nonlocal pipeline
+            self.retries.append(delay)
+            log.warning("%s; reconnecting in %.1f s", err.detail, delay)
+            # The camera may be gone for long (or the agent stopped meanwhile): the event being
+            # recorded is finished and spooled now, not when (if ever) frames come back.
+            if pipeline is not None:
+                self._spool_clip(pipeline.recorder.close())
+                pipeline = None
 
         live = is_network(spec) or is_webcam(spec)
         frames: Iterator[Frame]
@@ -270,9 +286,7 @@ class CameraAgent:
                 backoff=self.options.reconnect_backoff,
                 sleep=self._wait,
                 should_stop=self._interrupted,
-                on_retry=lambda err, delay: log.warning(
-                    "%s; reconnecting in %.0f s", err.detail, delay
-                ),
+                on_retry=dropped,
             )
         else:
             frames = self._paced(open_fn, consumed)
@@ -285,6 +299,7 @@ class CameraAgent:
                         self._spool_clip(pipeline.recorder.close())
                     pipeline = self._pipeline(source, config)
                 consumed += 1
+                self.frames += 1
                 if self.doorbell.take_trigger():
                     pipeline.trigger("ring")
                 self._spool_clip(pipeline.feed(frame))

@@ -2,6 +2,7 @@
 
 Unavailable
 └── SourceUnavailable      a camera, stream or file that cannot be opened or read right now
+    └── CameraRefusedLogin a network camera that refused the user name or password (401)
 UnsupportedMedia
 ├── NotVideo               a file with no video stream Doorstep can decode
 └── DamagedMedia           a video that breaks part-way; carries how many frames were decoded
@@ -30,6 +31,20 @@ class SourceUnavailable(Unavailable):
         self.reason = said
 
 
+class CameraRefusedLogin(SourceUnavailable):
+    """A network camera that refused the user name or password in its URL (RTSP/HTTP 401)."""
+
+    slug = "camera-refused-login"
+    title = "The camera refused the user name or password"
+
+    def __init__(self, source: str) -> None:
+        super().__init__(
+            source,
+            "the camera refused the user name or password (401); check the user and password "
+            "set on the camera against the ones given to the agent",
+        )
+
+
 def without_credentials(source: str) -> str:
     """The source with any user name and password taken out of its URL, for logs and errors."""
     parts = urlsplit(source)
@@ -46,8 +61,10 @@ class NotVideo(UnsupportedMedia):
     title = "Not a video Doorstep can read"
 
     def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source!r} is not a video Doorstep can read: {reason}")
-        self.source = source
+        shown = without_credentials(source)
+        said = reason.replace(source, shown)
+        super().__init__(f"{shown!r} is not a video Doorstep can read: {said}")
+        self.source = shown
 
 
 class DamagedMedia(UnsupportedMedia):
@@ -57,11 +74,13 @@ class DamagedMedia(UnsupportedMedia):
     title = "The video is damaged or truncated"
 
     def __init__(self, source: str, frames_decoded: int, reason: str) -> None:
+        shown = without_credentials(source)
+        said = reason.replace(source, shown)
         super().__init__(
-            f"{source!r} is damaged or truncated after {frames_decoded} decoded frames: {reason}",
+            f"{shown!r} is damaged or truncated after {frames_decoded} decoded frames: {said}",
             extra={"frames_decoded": frames_decoded},
         )
-        self.source = source
+        self.source = shown
         self.frames_decoded = frames_decoded
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,13 +17,20 @@ import numpy as np
 import numpy.typing as npt
 
 from doorstep.errors import DoorstepError
-from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
+from doorstep.media.errors import (
+    CameraRefusedLogin,
+    DamagedMedia,
+    NotVideo,
+    SourceUnavailable,
+)
 from doorstep.media.zones import Zone, blackout, privacy_mask
 
 NETWORK_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 _LUMA_FIRST_FORMATS = ("yuv", "yuvj", "nv12", "nv21", "gray")
-# Seconds to wait for a network camera to answer, and for each read once it has.
-_NETWORK_TIMEOUT = (10.0, 10.0)
+# Seconds to wait for a network camera to answer, and for each read once it has: a camera that
+# stops sending (a stalled stream) is given up on after the second, and reconnected.
+NETWORK_TIMEOUT = (10.0, 10.0)
+RTSP_TRANSPORTS = ("tcp", "udp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +68,14 @@ class VideoSource:
         color: bool = True,
         audio: bool = False,
         privacy_zones: Sequence[Zone] = (),
+        transport: str = "tcp",
+        timeout: tuple[float, float] = NETWORK_TIMEOUT,
     ) -> None:
         self.spec = spec
         self.loop = loop and not is_network(spec) and not is_webcam(spec)
         self.color = color
-        self._container = _open_container(spec)
+        self._timeout = timeout
+        self._container = _open_container(spec, transport, timeout)
         try:
             self._video = self._container.streams.video[0]
         except IndexError:
@@ -148,9 +159,13 @@ class VideoSource:
                     yield decoded_frame, pts, tuple(pending_audio)
                     pending_audio = []
                     decoded += 1
+        except av.error.ExitError as err:
+            # PyAV's read timeout: the connection is open but nothing has come for a while.
+            reason = f"the stream stalled (nothing arrived for {self._timeout[1]:g} s)"
+            raise SourceUnavailable(self.spec, reason) from err
         except av.error.FFmpegError as err:
             if is_network(self.spec) or is_webcam(self.spec):
-                raise SourceUnavailable(self.spec, f"the stream broke: {err}") from err
+                raise SourceUnavailable(self.spec, f"the stream broke: {_said(err)}") from err
             raise DamagedMedia(self.spec, decoded_before + decoded, _said(err)) from err
 
     def _make_frame(
@@ -189,18 +204,36 @@ def open_source(
     color: bool = True,
     audio: bool = False,
     privacy_zones: Sequence[Zone] = (),
+    transport: str = "tcp",
+    timeout: tuple[float, float] = NETWORK_TIMEOUT,
 ) -> VideoSource:
-    """Open a file path, ``rtsp(s)://`` or ``http(s)://`` URL, or ``/dev/videoN`` camera."""
-    return VideoSource(str(spec), loop=loop, color=color, audio=audio, privacy_zones=privacy_zones)
+    """Open a file path, ``rtsp(s)://`` or ``http(s)://`` URL, or ``/dev/videoN`` camera.
+
+    ``transport`` carries an RTSP camera's video over ``tcp`` (interleaved, through any NAT) or
+    ``udp``; ``timeout`` is (seconds to connect, seconds a read may wait) for a network camera.
+    """
+    return VideoSource(
+        str(spec),
+        loop=loop,
+        color=color,
+        audio=audio,
+        privacy_zones=privacy_zones,
+        transport=transport,
+        timeout=timeout,
+    )
 
 
-def _open_container(spec: str) -> av.container.InputContainer:
+def _open_container(
+    spec: str, transport: str, timeout: tuple[float, float]
+) -> av.container.InputContainer:
+    if transport not in RTSP_TRANSPORTS:
+        raise SourceUnavailable(spec, f"the RTSP transport must be tcp or udp, not {transport!r}")
     options: dict[str, str] = {}
     try:
         if is_network(spec):
             if spec.lower().startswith(("rtsp://", "rtsps://")):
-                options["rtsp_transport"] = "tcp"
-            return av.open(spec, mode="r", options=options, timeout=_NETWORK_TIMEOUT)
+                options["rtsp_transport"] = transport
+            return av.open(spec, mode="r", options=options, timeout=timeout)
         if is_webcam(spec):
             return av.open(spec, mode="r", format="v4l2")
         path = Path(spec)
@@ -209,7 +242,14 @@ def _open_container(spec: str) -> av.container.InputContainer:
         if not path.is_file():
             raise SourceUnavailable(spec, "not a regular file")
         return av.open(spec, mode="r")
+    except av.error.HTTPUnauthorizedError as err:
+        raise CameraRefusedLogin(spec) from err
+    except av.error.ExitError as err:
+        raise SourceUnavailable(spec, f"the camera did not answer within {timeout[0]:g} s") from err
     except (av.error.InvalidDataError, av.error.DemuxerNotFoundError) as err:
+        if is_network(spec):
+            # A camera that answers but sends no frames to probe: down for now, not "no video".
+            raise SourceUnavailable(spec, f"no video arrived ({_said(err)})") from err
         raise NotVideo(spec, _said(err)) from err
     except (av.error.FFmpegError, OSError) as err:
         raise SourceUnavailable(spec, _said(err)) from err
@@ -223,17 +263,27 @@ def _said(err: Exception) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Growing delays between reconnects: first, first×factor, … capped at ``cap`` seconds."""
+    """Growing delays between reconnects: first, first×factor, … capped at ``cap`` seconds.
+
+    With ``jitter`` (0 to 1) each delay is shortened by a random part of up to that fraction,
+    so cameras (or agents) that failed together do not all come back in the same second.
+    """
 
     first: float = 1.0
     factor: float = 2.0
     cap: float = 60.0
+    jitter: float = 0.0
 
-    def delays(self) -> Iterator[float]:
-        """Yield the delay before each successive retry, forever."""
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError(f"jitter must be between 0 and 1, not {self.jitter}")
+
+    def delays(self, draw: Callable[[], float] = random.random) -> Iterator[float]:
+        """Yield the delay before each successive retry, forever; ``draw`` gives [0, 1)."""
         delay = self.first
         while True:
-            yield min(delay, self.cap)
+            step = min(delay, self.cap)
+            yield step * (1.0 - self.jitter * draw()) if self.jitter else step
             delay = min(delay * self.factor, self.cap)
 
 
@@ -246,13 +296,15 @@ def reconnecting_frames(
     healthy_after: float = 30.0,
     should_stop: Callable[[], bool] = lambda: False,
     on_retry: Callable[[DoorstepError, float], None] | None = None,
+    draw: Callable[[], float] = random.random,
 ) -> Iterator[Frame]:
     """Yield frames from a live source forever, reopening it with growing delays when it fails.
 
     Frame indices keep counting across reconnects. A connection that stayed up for
-    ``healthy_after`` seconds resets the delay to ``backoff.first``.
+    ``healthy_after`` seconds resets the delay to ``backoff.first``. ``on_retry`` hears each
+    failure and the delay before the next try, before the wait.
     """
-    delays = backoff.delays()
+    delays = backoff.delays(draw)
     next_index = 0
     while not should_stop():
         connected_at: float | None = None
@@ -268,7 +320,7 @@ def reconnecting_frames(
         except (SourceUnavailable, DamagedMedia, NotVideo) as err:
             error = err
         if connected_at is not None and clock() - connected_at >= healthy_after:
-            delays = backoff.delays()
+            delays = backoff.delays(draw)
         delay = next(delays)
         if on_retry is not None:
             on_retry(error, delay)
