@@ -6,7 +6,7 @@ Run with Debian's Python (it has ``gi``), not the project's::
 
 It serves ``/door`` (open) and, given a user and password, ``/locked`` (basic auth) over
 TCP and UDP, prints ``ready`` once listening, and reads commands on stdin, one a line:
-``motion`` (a moving ball), ``still`` (a fixed picture), ``stall`` (stop sending frames and keep
+``motion`` (a moving ball), ``still`` (nothing moves), ``stall`` (stop sending frames and keep
 the session open), ``flow`` (send frames again).
 """
 
@@ -24,13 +24,13 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # type: ignore[import-not-found]  # noqa: E402
 
 LAUNCH = (
-    "( videotestsrc name=scene is-live=true pattern=smpte "
+    "( videotestsrc name=scene is-live=true pattern=black "
     "! video/x-raw,width=320,height=240,framerate=10/1 "
     "! valve name=tap drop=false "
     "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 "
     "! rtph264pay name=pay0 pt=96 config-interval=1 )"
 )
-PATTERNS = {"motion": "ball", "still": "smpte"}
+PATTERNS = {"motion": "ball", "still": "black"}
 
 
 class Camera:
@@ -38,7 +38,7 @@ class Camera:
 
     def __init__(self, port: str, user: str | None, password: str | None) -> None:
         self.pipelines: list[Any] = []
-        self.pattern = "smpte"
+        self.pattern = "black"
         self.dropping = False
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address("127.0.0.1")

@@ -212,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"doorstep agent: {err.detail}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        source = _source_with_password(args.source, args.source_password_file)
+        source = source_with_password(args.source, args.source_password_file)
         check_source(source, args.rtsp_transport)
     except (SourceUnavailable, NotVideo, DamagedMedia) as err:
         print(f"doorstep agent: {err.detail}", file=sys.stderr)
@@ -245,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
     return status
 
 
-def _source_with_password(source: str, password_file: Path | None) -> str:
+def source_with_password(source: str, password_file: Path | None) -> str:
     """The source URL with the camera's password from a file or the environment put in.
 
     A password on the command line would be readable by every user of the machine (``ps``).

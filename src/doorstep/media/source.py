@@ -31,6 +31,7 @@ _LUMA_FIRST_FORMATS = ("yuv", "yuvj", "nv12", "nv21", "gray")
 # stops sending (a stalled stream) is given up on after the second, and reconnected.
 NETWORK_TIMEOUT = (10.0, 10.0)
 RTSP_TRANSPORTS = ("tcp", "udp")
+_RTSP_PROBE_MICROSECONDS = "1000000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,9 @@ def _open_container(
         if is_network(spec):
             if spec.lower().startswith(("rtsp://", "rtsps://")):
                 options["rtsp_transport"] = transport
+                # A live camera repeats its parameters every key frame: a second of probing
+                # finds them (FFmpeg's default of 5 s made each reconnect take 3 s).
+                options["analyzeduration"] = _RTSP_PROBE_MICROSECONDS
             return av.open(spec, mode="r", options=options, timeout=timeout)
         if is_webcam(spec):
             return av.open(spec, mode="r", format="v4l2")
