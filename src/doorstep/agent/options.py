@@ -65,7 +65,8 @@ def _zones(polygons: list[list[list[float]]]) -> tuple[Zone, ...]:
 class AgentOptions:
     """How the agent runs; the defaults are those of `doorstep agent --source SRC`."""
 
-    source: str
+    source: str = field(repr=False)
+    """The camera; kept out of repr, as its URL may carry a password."""
     loop: bool = False
     realtime: bool = True
     once: bool = False
