@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from doorstep.media.errors import CameraRefusedLogin, SourceUnavailable
+from doorstep.media.errors import CameraRefusedLogin, DamagedMedia, NotVideo, SourceUnavailable
 from doorstep.media.source import Backoff, Frame, open_source, reconnecting_frames
 from tests.agent._rtsp import PASSWORD, RtspCamera, rtsp_camera
 
@@ -91,3 +91,24 @@ def test_reconnects_to_a_restarted_camera_logging_no_password(
     assert 0.1 <= slept[0] <= 0.2
     assert "the stream" in caplog.text
     assert PASSWORD not in caplog.text
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_a_camera_that_answers_but_sends_nothing_is_unavailable_not_unreadable(
+    rtsp_camera: RtspCamera, transport: str
+) -> None:
+    rtsp_camera.send("stall")
+    with pytest.raises(SourceUnavailable) as caught:
+        open_source(rtsp_camera.url(), transport=transport, timeout=(3.0, 2.0))
+    assert type(caught.value) is SourceUnavailable
+    assert "not a video" not in caught.value.detail
+
+
+def test_unreadable_and_damaged_video_errors_hide_the_cameras_password() -> None:
+    url = "rtsp://porch:tulip-Kettle-42@192.0.2.7/door"
+    for error in (
+        NotVideo(url, f"Invalid data found when processing input: '{url}'"),
+        DamagedMedia(url, 12, f"Broken pipe: '{url}'"),
+    ):
+        assert "tulip-Kettle-42" not in str(error)
+        assert "rtsp://***@192.0.2.7/door" in error.detail
