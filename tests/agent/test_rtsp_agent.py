@@ -116,6 +116,7 @@ def test_a_wrong_password_is_logged_clearly_and_retried_with_growing_delays(
     agent = CameraAgent(state_dir, paired, _options(rtsp_camera.url(password=wrong)))
     with _running(agent):
         wait_for(lambda: len(agent.retries) >= 5, "five attempts", 30)
+    print(f"wrong password: slept {[round(delay, 3) for delay in agent.retries]}")
     ceilings = [0.2, 0.4, 0.8, 1.0, 1.0]
     for delay, ceiling in zip(agent.retries, ceilings, strict=False):
         assert ceiling / 2 <= delay <= ceiling

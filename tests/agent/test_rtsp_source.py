@@ -10,6 +10,7 @@ import pytest
 
 from doorstep.media.errors import CameraRefusedLogin, DamagedMedia, NotVideo, SourceUnavailable
 from doorstep.media.source import Backoff, Frame, open_source, reconnecting_frames
+from tests.agent import _rtsp
 from tests.agent._rtsp import PASSWORD, RtspCamera, rtsp_camera
 
 __all__ = ["rtsp_camera"]
@@ -112,3 +113,15 @@ def test_unreadable_and_damaged_video_errors_hide_the_cameras_password() -> None
     ):
         assert "tulip-Kettle-42" not in str(error)
         assert "rtsp://***@192.0.2.7/door" in error.detail
+
+
+def test_without_gstreamer_ci_fails_naming_the_packages_and_a_desk_skips(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_rtsp, "SYSTEM_PYTHON", "/nonexistent/python3")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install python3-gi"):
+        _rtsp.check_gstreamer()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="gir1.2-gst-rtsp-server-1.0"):
+        _rtsp.check_gstreamer()
