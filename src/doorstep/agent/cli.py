@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from doorstep.agent.spool import DEFAULT_MAX_BYTES
 from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save_state
 from doorstep.errors import DoorstepError
 from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
+from doorstep.platform.observe import logs
 
 EXIT_FAILED, EXIT_BAD_SOURCE = 1, 2
 
@@ -212,7 +214,8 @@ def _run(args: argparse.Namespace) -> int:
         motion=replace(AGENT_MOTION, max_clip_seconds=args.max_clip_seconds),
     )
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        # Scrubbed like the server's lines (a camera URL's password never reaches the log).
+        logs.configure("json" if os.environ.get("DOORSTEP_LOG_FORMAT") == "json" else "plain")
     try:
         agent = CameraAgent(args.state_dir, state, options)
     except DoorstepError as err:
