@@ -264,13 +264,17 @@ class AccessLog:
             await send(message)
 
         def observe(method: str, route: str, status: int, seconds: float) -> None:
-            fields = {"method": method, "route": route, "status": status}
+            fields = {"method": method, "route": route, "status": status, **extra}
             access_log.info("request", extra={**fields, "duration_ms": round(seconds * 1000, 1)})
             if self.tracer is not None:
                 self.tracer.record(method, route, status, seconds)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            await _answer_observed(self.app, scope, receive, send_with_id, observe)
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        await _answer_observed(self.app, scope, receive, send_with_id, observe)
+        # Only once answered: a request that raised keeps its id for the error line Starlette's
+        # outermost middleware writes next. Each request runs in a task, and binds its own id,
+        # so no other request's lines can carry it.
+        structlog.contextvars.reset_contextvars(**bound)
 
 
 async def _answer_observed(

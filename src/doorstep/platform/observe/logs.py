@@ -31,9 +31,8 @@ def scrub(_logger: object, _name: str, event_dict: EventDict) -> EventDict:
     The line's own fields come first, in the same order on every line, for a reader's eye.
     """
     fields = log_rules.scrub_fields(event_dict)
-    head = {
-        key: fields.pop(key) for key in ("timestamp", "level", "logger", "event") if key in fields
-    }
+    first = ("timestamp", "level", "logger", "event")
+    head: dict[str, Any] = {key: fields.pop(key) for key in first if key in fields}
     return {**head, **fields}
 
 
@@ -57,22 +56,18 @@ def _shared() -> list[Any]:
     ]
 
 
-def formatter(log_format: LogFormat) -> dict[str, Any]:
-    """A ``dictConfig`` formatter rendering every record in ``log_format``, scrubbed."""
+def make_formatter(log_format: LogFormat) -> logging.Formatter:
+    """A formatter rendering any record, Doorstep's or a library's, in ``log_format``, scrubbed."""
     renderer = structlog.processors.JSONRenderer() if log_format == "json" else plain_line
-    return {
-        "()": structlog.stdlib.ProcessorFormatter,
-        "foreign_pre_chain": [
-            *_shared(),
-            structlog.stdlib.ExtraAdder(allow=EXTRA_FIELDS),
-        ],
-        "processors": [
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_shared(), structlog.stdlib.ExtraAdder(allow=EXTRA_FIELDS)],
+        processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             scrub,
             renderer,
         ],
-    }
+    )
 
 
 def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]:
@@ -84,7 +79,7 @@ def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {log_format: formatter(log_format)},
+        "formatters": {log_format: {"()": make_formatter, "log_format": log_format}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
@@ -93,7 +88,8 @@ def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]
             }
         },
         "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {"uvicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"}},
+        # uvicorn writes its access line only when this logger has somewhere to write it.
+        "loggers": {"uvicorn.access": {"handlers": [], "propagate": False}},
     }
 
 
