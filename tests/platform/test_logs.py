@@ -7,6 +7,7 @@ would undo a deletion. By default no line names the client, the query string or 
 from __future__ import annotations
 
 import json
+import logging
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -93,3 +94,20 @@ def test_an_unexpected_error_is_one_json_line_with_its_traceback_and_request_id(
     for line in logs.lines:
         assert "\n" not in line
         json.loads(line)
+
+
+def test_plain_lines_read_as_before_with_the_fields_after_and_the_same_scrubbing() -> None:
+    from doorstep.platform.http.serving import uvicorn_options
+    from doorstep.platform.observe.logs import make_formatter
+
+    settings = Settings(log_format="plain")
+    handler = uvicorn_options(settings)["log_config"]["handlers"]["stderr"]
+    assert handler["formatter"] == "plain"
+    record = logging.LogRecord(
+        "doorstep.access", logging.WARNING, __file__, 1, "request from %s", ("203.0.113.7",), None
+    )
+    record.route, record.status, record.email = "/api/v1/clips/{clip_id}", 403, EMAIL
+    line = make_formatter("plain").format(record)
+    # A field a record carries by accident (the email) is left out, not printed.
+    head = "WARNING doorstep.access: request from [address]"
+    assert line == f"{head} route=/api/v1/clips/{{clip_id}} status=403"
