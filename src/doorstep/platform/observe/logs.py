@@ -88,8 +88,14 @@ def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]
             }
         },
         "root": {"handlers": ["stderr"], "level": level},
-        # uvicorn writes its access line only when this logger has somewhere to write it.
-        "loggers": {"uvicorn.access": {"handlers": [], "propagate": False}},
+        "loggers": {
+            # uvicorn writes its access line only when this logger has somewhere to write it.
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            # A line per outgoing HTTP call (spans to the collector, pushes) says nothing useful.
+            "httpx": {"level": "WARNING"},
+            # Alembic lists every plugin it loads in each process: lines that say nothing.
+            "alembic.runtime.plugins": {"level": "WARNING"},
+        },
     }
 
 
