@@ -275,7 +275,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: headers go on every response, including the body-limit refusals.
     app.add_middleware(middleware.Metrics, registry=state.registry)
-    app.add_middleware(middleware.AccessLog)
+    app.add_middleware(
+        middleware.AccessLog, addresses=settings.log_addresses, traces=settings.otel_endpoint
+    )
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(middleware.RejectNul)
     app.add_middleware(middleware.SecurityHeaders, hsts=settings.secure_cookies)

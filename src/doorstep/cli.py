@@ -43,7 +43,6 @@ def _serve(host: str, port: int, workers: int, *, quiet: bool = False) -> int:
     # folder's own files are made private explicitly too, platform/folders.py).
     os.umask(0o077)
     if workers > 1 and serving.balanced():
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
         return serving.serve_workers(host, port, workers)
     from doorstep.settings import Settings
 
@@ -73,9 +72,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from doorstep.master_key import load_master_key
     from doorstep.platform.db import Database
     from doorstep.platform.migrate import migrate
+    from doorstep.platform.observe import logs
     from doorstep.settings import Settings
 
     settings = Settings()
+    # Every line `serve` writes, the migrations' included, in the operator's format.
+    logs.configure(settings.log_format)
     load_master_key(settings)
     db = Database(settings.resolved_database_url)
     migrate(db.engine)

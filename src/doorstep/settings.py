@@ -93,6 +93,17 @@ class Settings(BaseSettings):
         "client address is what the per-address limits count, so '*' and networks as wide as "
         "0.0.0.0/0 are refused: any client could name its own address.",
     )
+    log_addresses: bool = Field(
+        False, description="Log each request's client network (/24 IPv4, /48 IPv6) for abuse."
+    )
+    log_format: Literal["json", "plain"] = Field(
+        "json", description="Log lines of `serve` and `worker`: JSON objects or plain text."
+    )
+    otel_endpoint: str = Field(
+        "",
+        pattern=r"^(https?://\S+)?$",
+        description="OTLP/HTTP collector for request traces (http://host:4318); empty: none.",
+    )
     public_cell_resolution: Annotated[int, Field(ge=0, le=9)] = Field(
         8, description="H3 resolution of every location shown to anyone but its owner (at most 9)."
     )

@@ -29,6 +29,7 @@ from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.migrate import migrate
+from doorstep.platform.observe import logs
 from doorstep.platform.queue import _dramatiq
 from doorstep.platform.queue import core as queue
 from doorstep.platform.queue.scheduler import Scheduler
@@ -98,6 +99,7 @@ def main_worker(argv: Sequence[str]) -> int:
     # What the jobs write (redaction's plaintext among it) is the operator's alone.
     os.umask(0o077)
     settings = Settings()
+    logs.configure(settings.log_format)
     if not settings.queue_url:
         print("doorstep worker: set DOORSTEP_QUEUE_URL (e.g. redis://127.0.0.1:6379/0)")
         return 2
@@ -136,5 +138,4 @@ def main_worker(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     sys.exit(main_worker(sys.argv[1:]))

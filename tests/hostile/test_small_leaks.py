@@ -69,7 +69,7 @@ def test_the_access_log_names_no_client_no_query_and_no_id(
             logging.getLogger().removeHandler(kept)
     printed = capfd.readouterr()
     text = "\n".join([*kept.lines, printed.out, printed.err])
-    assert "GET /api/v1/requests/{rfa_id} 404" in text
+    assert '"method": "GET", "route": "/api/v1/requests/{rfa_id}", "status": 404' in text
     for secret in (REQUEST_ID, "hush-hush", "download=true", "127.0.0.1", FORGED_CLIENT):
         assert secret not in text
 

@@ -25,6 +25,7 @@ from doorstep.agent.state import DEFAULT_STATE_DIR, AgentState, load_state, save
 from doorstep.errors import DoorstepError
 from doorstep.media.errors import DamagedMedia, NotVideo, SourceUnavailable
 from doorstep.media.source import RTSP_TRANSPORTS, is_network
+from doorstep.platform.observe import logs
 
 EXIT_FAILED, EXIT_BAD_SOURCE = 1, 2
 #: Where the camera's password may come from instead of the command line.
@@ -232,7 +233,8 @@ def _run(args: argparse.Namespace) -> int:
         motion=replace(AGENT_MOTION, max_clip_seconds=args.max_clip_seconds),
     )
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        # Scrubbed like the server's lines (a camera URL's password never reaches the log).
+        logs.configure("json" if os.environ.get("DOORSTEP_LOG_FORMAT") == "json" else "plain")
     try:
         agent = CameraAgent(args.state_dir, state, options)
     except DoorstepError as err:

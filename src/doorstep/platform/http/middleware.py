@@ -6,10 +6,16 @@ import json
 import logging
 import time
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from doorstep.platform.observe import log_rules
+
+if TYPE_CHECKING:
+    from doorstep.platform.observe.traces import RequestTracer
 
 access_log = logging.getLogger("doorstep.access")
 
@@ -219,25 +225,56 @@ class Metrics:
 
 
 class AccessLog:
-    """One line per request: method, route template, status, time taken.
+    """One line per request: request id, method, route template, status, time taken.
 
     Never the client's address, the query string or the path itself: a path holds share, clip
     and request ids, and a log line joining them to who asked, and when, outlives the rows.
+    With ``addresses`` (DOORSTEP_LOG_ADDRESSES, for abuse handling) the line names the client's
+    network, /24 or /48, never the address. Every line logged while the request is answered
+    carries its id, which the response returns as ``X-Request-Id``. With ``traces`` (an OTLP/HTTP
+    endpoint) each request is also a span, under the same rules.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, addresses: bool = False, traces: str = "") -> None:
         self.app = app
+        self.addresses = addresses
+        self.tracer: RequestTracer | None = None
+        if traces:
+            # Imported only when asked for: without an endpoint no tracing code is loaded.
+            from doorstep.platform.observe.traces import RequestTracer
+
+            self.tracer = RequestTracer(traces)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Log the request once it is answered."""
+        """Answer under a request id, then log the request (and trace it, if asked)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await _answer_observed(self.app, scope, receive, send, _log_access)
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id")
+        request_id = log_rules.request_id(incoming.decode("latin-1") if incoming else None)
+        extra: dict[str, Any] = {}
+        if self.addresses:
+            client = scope.get("client")
+            extra["network"] = log_rules.client_network(client[0] if client else None)
 
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                header = (b"x-request-id", request_id.encode())
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
 
-def _log_access(method: str, route: str, status: int, seconds: float) -> None:
-    access_log.info("%s %s %d %.0fms", method, route, status, seconds * 1000)
+        def observe(method: str, route: str, status: int, seconds: float) -> None:
+            fields = {"method": method, "route": route, "status": status, **extra}
+            access_log.info("request", extra={**fields, "duration_ms": round(seconds * 1000, 1)})
+            if self.tracer is not None:
+                self.tracer.record(method, route, status, seconds)
+
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        await _answer_observed(self.app, scope, receive, send_with_id, observe)
+        # Only once answered: a request that raised keeps its id for the error line Starlette's
+        # outermost middleware writes next. Each request runs in a task, and binds its own id,
+        # so no other request's lines can carry it.
+        structlog.contextvars.reset_contextvars(**bound)
 
 
 async def _answer_observed(

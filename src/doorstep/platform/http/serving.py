@@ -26,6 +26,8 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from doorstep.platform.observe import logs
+
 if TYPE_CHECKING:
     import uvicorn
 
@@ -44,26 +46,13 @@ MAX_RESTART_PAUSE_S = 60.0
 MATURE_AFTER_S = 30.0
 
 
-#: How every server process logs: one format, to stderr; uvicorn's access log is off.
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
-    "handlers": {
-        "stderr": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "stream": "ext://sys.stderr",
-        }
-    },
-    "root": {"handlers": ["stderr"], "level": "INFO"},
-    "loggers": {"uvicorn.access": {"handlers": [], "propagate": False}},
-}
+#: How every server process logs by default: JSON lines on stderr; uvicorn's access log is off.
+LOGGING: dict[str, Any] = logs.logging_config("json", "INFO")
 
 
-#: The demo's console, read by a person: warnings and errors only (its banner and the phone's
-#: pushes are printed, not logged).
-QUIET_LOGGING: dict[str, Any] = {**LOGGING, "root": {"handlers": ["stderr"], "level": "WARNING"}}
+#: The demo's console, read by a person: warnings and errors only, as plain lines (its banner
+#: and the phone's pushes are printed, not logged).
+QUIET_LOGGING: dict[str, Any] = logs.logging_config("plain", "WARNING")
 
 
 #: How long a stopping server lets requests in flight finish.
@@ -74,9 +63,10 @@ def uvicorn_options(settings: Settings, *, quiet: bool = False) -> dict[str, Any
     """How uvicorn runs each API process, one way for `doorstep serve` and its workers alike.
 
     uvicorn's access log names the client's address and the full path, query included: share,
-    clip and request ids, next to who asked. It is off; ``api.middleware.AccessLog`` logs each
-    request by its route template instead. The client address in the scope is the socket's
-    peer, or what a proxy named in DOORSTEP_TRUSTED_PROXIES forwards: the throttles count it.
+    clip and request ids, next to who asked. It is off; ``middleware.AccessLog`` logs each
+    request by its route template instead, in DOORSTEP_LOG_FORMAT. The client address in the
+    scope is the socket's peer, or what a proxy named in DOORSTEP_TRUSTED_PROXIES forwards:
+    the throttles count it.
 
     A stop waits at most a few seconds for requests in flight: agents' long-polls wait 45 s and
     event streams never end by themselves, and both come back on their own after a restart.
@@ -84,7 +74,7 @@ def uvicorn_options(settings: Settings, *, quiet: bool = False) -> dict[str, Any
     """
     proxies = settings.proxy_list
     return {
-        "log_config": QUIET_LOGGING if quiet else LOGGING,
+        "log_config": QUIET_LOGGING if quiet else logs.logging_config(settings.log_format),
         "log_level": "warning" if quiet else "info",
         "access_log": False,
         "timeout_graceful_shutdown": SHUTDOWN_GRACE_SECONDS,
@@ -133,7 +123,7 @@ def serve_one(host: str, port: int) -> None:
     try:
         options = uvicorn_options(Settings())
     except ValidationError as err:
-        logging.basicConfig(level=logging.INFO, format=LOGGING["formatters"]["plain"]["format"])
+        logs.configure("json")
         log.error("the settings are not valid: %s", err)
         sys.exit(STARTUP_FAILURE)
     config = uvicorn.Config(

@@ -1,0 +1,1 @@
+"""What Doorstep tells its operator (logs, traces, metrics), and nothing it should not."""
