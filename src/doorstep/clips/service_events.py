@@ -26,6 +26,7 @@ from doorstep.errors import InvalidInput, NotFound
 from doorstep.platform.bus.held import HeldFiles
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.bus.mqtt import SharedHeld
+from doorstep.platform.http import metrics
 from doorstep.platform.types import utcnow
 
 Held = HeldFiles | SharedHeld
@@ -67,6 +68,7 @@ def _alerts(
     if event.alerted or not _decide(camera, event.labels, objects):
         return False
     event.alerted = True
+    metrics.count_after_commit(db, metrics.ALERTS)
     for clip in store.event_clips(db, camera.id, event.event_id):
         store.set_kind(clip, camera, "alert")
     return True
