@@ -27,7 +27,7 @@ from doorstep.clips.store import ClipMeta
 from doorstep.errors import NotFound
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
-from doorstep.platform.http import metrics
+from doorstep.platform.http.metrics_commit import count_clip_stored
 from doorstep.platform.keys import Keys
 from doorstep.platform.ranges import parse_range
 from doorstep.transparency import audit_store as audit
@@ -87,7 +87,7 @@ def receive_clip(
     )
     body = clip_public(clip, camera.name)
     if created:
-        _count_stored(db, clip)
+        count_clip_stored(db, clip.size)
         # An event the agent announced at its start has alerted already: its clips do not.
         alert = event_alerts(db, camera, clip)
         body = clip_public(clip, camera.name)
@@ -390,13 +390,8 @@ def store_footage(
         has_audio=has_audio,
     )
     if created:
-        _count_stored(db, clip)
+        count_clip_stored(db, clip.size)
     return clip
-
-
-def _count_stored(db: Session, clip: Clip) -> None:
-    metrics.count_after_commit(db, metrics.CLIPS_STORED)
-    metrics.count_after_commit(db, metrics.CLIP_BYTES_STORED, clip.size)
 
 
 def find_clip(db: Session, clip_id: str) -> Clip | None:

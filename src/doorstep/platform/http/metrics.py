@@ -18,9 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy.orm import Session
-
-from doorstep.platform import after_commit
 
 #: Every label name a Doorstep metric may carry; none can hold an id.
 LABELS = frozenset({"method", "route", "status", "queue"})
@@ -28,8 +25,6 @@ LABELS = frozenset({"method", "route", "status", "queue"})
 OUTCOME_WORDS = ("declin", "consent", "refus", "answer", "share", "grant", "denied", "approv")
 
 PRODUCT = CollectorRegistry(auto_describe=True)
-#: The after-commit kind of counts that wait for their rows to land.
-METRICS = "metrics"
 
 CLIPS_STORED = Counter(
     "doorstep_clips_stored", "Clips sealed and stored (uploads and server-made).", registry=PRODUCT
@@ -132,17 +127,6 @@ class SpoolBacklog:
 
 
 SPOOLS = SpoolBacklog()
-
-
-def count_after_commit(db: Session, counter: Counter, amount: float = 1) -> None:
-    """Add ``amount`` to ``counter`` once the session commits (nothing if it rolls back)."""
-    after_commit.defer(db, METRICS, (counter, amount))
-    after_commit.run_after_commit(db, METRICS, _count)
-
-
-def _count(items: list[tuple[Counter, float]]) -> None:
-    for counter, amount in items:
-        counter.inc(amount)
 
 
 @contextmanager
