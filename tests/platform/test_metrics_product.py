@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from doorstep.platform.http.metrics import PRODUCT
+from doorstep.agent.client import DeviceClient
+from doorstep.platform.http.metrics import DETECTION_SECONDS, DETECTIONS, PRODUCT
 from doorstep.settings import Settings
 from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
 from tests.factories import resident
@@ -101,3 +104,45 @@ def test_agents_spool_backlog_is_summed_and_maxed_without_naming_them(
         headers={"authorization": f"Bearer {tokens[0]}"},
     )
     assert refused.status_code == 422
+
+
+def test_agents_detection_time_reaches_the_server_through_the_heartbeat(
+    client: TestClient,
+) -> None:
+    csrf = resident(client)
+    token = _pair(client, csrf, _camera(client, csrf)["id"])
+    # The agent's own process: what it detected since its last heartbeat.
+    DETECTION_SECONDS.observe(0.25)
+    DETECTION_SECONDS.observe(0.5)
+    frames, seconds = DETECTIONS.take()
+    assert (frames, seconds) == (2, 0.75)
+    assert DETECTIONS.take() == (0, 0.0)
+    before = value("doorstep_agent_detection_frames_total")
+    before_seconds = value("doorstep_agent_detection_seconds_total")
+    beat = client.post(
+        "/api/v1/devices/heartbeat",
+        json={"detect_frames": frames, "detect_seconds": seconds},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert beat.status_code == 200, beat.text
+    assert value("doorstep_agent_detection_frames_total") == before + 2
+    assert value("doorstep_agent_detection_seconds_total") == before_seconds + 0.75
+
+
+def test_the_agents_heartbeat_carries_its_spool_and_detections() -> None:
+    sent: list[dict[str, Any]] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"config_version": 1, "server_version": "t"})
+
+    DETECTIONS.take()
+    DETECTION_SECONDS.observe(0.125)
+    with DeviceClient("http://server", "token", transport=httpx.MockTransport(server)) as agent:
+        assert agent.heartbeat((5, 9000)) == 1
+        agent.heartbeat()
+    assert sent[0]["spool_clips"] == 5
+    assert sent[0]["spool_bytes"] == 9000
+    assert (sent[0]["detect_frames"], sent[0]["detect_seconds"]) == (1, 0.125)
+    # Nothing detected since: nothing to report, and no backlog when the caller has none.
+    assert set(sent[1]) == {"agent_version"}

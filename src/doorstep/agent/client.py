@@ -23,6 +23,7 @@ from doorstep.errors import (
     Unavailable,
     UnsupportedMedia,
 )
+from doorstep.platform.http.metrics import DETECTIONS
 
 _BY_STATUS: dict[int, type[DoorstepError]] = {
     401: NotAuthenticated,
@@ -98,6 +99,9 @@ class DeviceClient:
         sent: dict[str, Any] = {"agent_version": __version__}
         if spool is not None:
             sent["spool_clips"], sent["spool_bytes"] = spool
+        frames, seconds = DETECTIONS.take()
+        if frames:
+            sent["detect_frames"], sent["detect_seconds"] = frames, round(seconds, 6)
         body = self._call("POST", "/api/v1/devices/heartbeat", json=sent)
         return int(body["config_version"])
 

@@ -56,7 +56,8 @@ def heartbeat(body: Heartbeat, principal: DevicePrincipal, db: DbDep) -> Heartbe
     spool = None
     if body.spool_clips is not None and body.spool_bytes is not None:
         spool = (body.spool_clips, body.spool_bytes)
-    camera = device.heartbeat(db, principal.token, body.agent_version, spool)
+    detection = (body.detect_frames, body.detect_seconds)
+    camera = device.heartbeat(db, principal.token, body.agent_version, spool, detection)
     return HeartbeatResponse(config_version=camera.config_version, server_version=__version__)
 
 

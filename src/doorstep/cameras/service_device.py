@@ -52,12 +52,15 @@ def heartbeat(
     token: ApiToken | None,
     agent_version: str | None,
     spool: tuple[int, int] | None = None,
+    detection: tuple[int, float] = (0, 0.0),
 ) -> Camera:
-    """Mark the token's camera online, note its spool backlog (clips, bytes) if told; return it."""
+    """Mark the token's camera online, note its spool and detection figures if told; return it."""
     camera = store.device_camera(db, token)
     store.heartbeat(camera, agent_version)
     if spool is not None:
         metrics.SPOOLS.report(camera.id, *spool)
+    metrics.AGENT_DETECTION_FRAMES.inc(detection[0])
+    metrics.AGENT_DETECTION_SECONDS.inc(detection[1])
     return camera
 
 

@@ -70,6 +70,16 @@ DETECTION_SECONDS = Histogram(
     registry=PRODUCT,
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1),
 )
+AGENT_DETECTION_FRAMES = Counter(
+    "doorstep_agent_detection_frames",
+    "Frames cameras' agents looked for objects in, as their heartbeats report.",
+    registry=PRODUCT,
+)
+AGENT_DETECTION_SECONDS = Counter(
+    "doorstep_agent_detection_seconds",
+    "Seconds agents spent on those frames (divide by the frames for the time per frame).",
+    registry=PRODUCT,
+)
 SPOOL_CLIPS = Gauge(
     "doorstep_agent_spool_clips",
     "Clips waiting in agents' spools for upload, summed over the agents heard from lately.",
@@ -127,6 +137,29 @@ class SpoolBacklog:
 
 
 SPOOLS = SpoolBacklog()
+
+
+class DetectionSince:
+    """Frames this process detected in, and the seconds that took, since the last ``take``.
+
+    An agent exposes no endpoint: its heartbeat carries these to the server instead.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen = (0.0, 0.0)
+
+    def take(self) -> tuple[int, float]:
+        """The frames and seconds added since the last call."""
+        with self._lock:
+            frames = PRODUCT.get_sample_value("doorstep_detection_seconds_count") or 0.0
+            seconds = PRODUCT.get_sample_value("doorstep_detection_seconds_sum") or 0.0
+            last_frames, last_seconds = self._seen
+            self._seen = (frames, seconds)
+        return int(frames - last_frames), max(0.0, seconds - last_seconds)
+
+
+DETECTIONS = DetectionSince()
 
 
 @contextmanager
