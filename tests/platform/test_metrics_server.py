@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -125,3 +126,43 @@ def test_serve_with_a_taken_metrics_bind_stops_with_a_clear_error(tmp_path: Path
         )
     assert done.returncode == 3
     assert "cannot serve metrics on DOORSTEP_METRICS_BIND" in done.stdout
+
+
+def test_doorstep_worker_answers_scrapes_on_its_own_bind(tmp_path: Path) -> None:
+    client = redis.Redis.from_url(REDIS)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    finally:
+        client.close()
+    port = serving_port()
+    env = {
+        **os.environ,
+        "DOORSTEP_DATA_DIR": str(tmp_path / "data"),
+        "DOORSTEP_QUEUE_URL": REDIS,
+        "DOORSTEP_METRICS_BIND": f"127.0.0.1:{port}",
+        "DOORSTEP_RETENTION_SWEEP_SECONDS": "0",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "doorstep.worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        text = ""
+        for _ in range(300):
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+                break
+            except httpx.TransportError:
+                assert worker.poll() is None, "the worker stopped"
+                time.sleep(0.1)
+        assert "doorstep_redaction_seconds_count" in text
+        assert "doorstep_broker_queue_depth" in text
+    finally:
+        worker.terminate()
+        worker.wait(30)
