@@ -49,7 +49,6 @@ EXTRA_IDS = {"secret": "a-link-that-was-never-sent"}
 NOT_PAGES = {
     "/openapi.json": "the API's description, JSON",
     "/healthz": "a health check, JSON",
-    "/metrics": "Prometheus text, and 404 unless enabled",
     "/manifest.webmanifest": "the installable app's manifest, JSON",
     "/sw.js": "the service worker's script",
     "/maps/base.pmtiles": "the base map's tiles, binary",

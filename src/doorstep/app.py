@@ -204,7 +204,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     # Pushes in a lane of their own: a request never waits for one, and a ring's push never
     # waits behind a redaction on the shared pool.
     lanes = _PushLane(
-        jobs, queue.InProcessQueue(context, threads=1) if not settings.queue_url else None
+        jobs,
+        queue.InProcessQueue(context, threads=1, lane="pushes") if not settings.queue_url else None,
     )
     queue.dispatch_after_commit(
         db._factory, lanes, wait_seconds=0 if settings.queue_url else settings.share_wait_seconds

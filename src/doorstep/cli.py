@@ -82,7 +82,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = Database(settings.resolved_database_url)
     migrate(db.engine)
     db.dispose()
-    return _serve(args.host or settings.host, args.port or settings.port, args.workers)
+    from doorstep.platform.http import serving
+
+    try:
+        metrics = serving.start_metrics(settings)
+    except (OSError, ValueError) as err:
+        print(f"doorstep serve: cannot serve metrics on DOORSTEP_METRICS_BIND: {err}")
+        return 3
+    try:
+        return _serve(args.host or settings.host, args.port or settings.port, args.workers)
+    finally:
+        if metrics is not None:
+            metrics.stop()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

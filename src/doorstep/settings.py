@@ -154,9 +154,13 @@ class Settings(BaseSettings):
     )
     metrics_token: SecretStr = Field(
         SecretStr(""),
-        description="Bearer token the metrics scraper sends to read /metrics; empty turns "
-        "/metrics off. Being on the same host is not enough: a local proxy makes every client "
-        "look local.",
+        description="Bearer token a scrape of the metrics bind must send; empty asks none.",
+    )
+    metrics_bind: str = Field(
+        "",
+        description="host:port of the Prometheus endpoint, apart from the public port, e.g. "
+        "127.0.0.1:9464; empty turns metrics off.",
+        pattern=r"^(\S+:\d{1,5})?$",
     )
     mqtt_url: str = Field(
         "", description="mqtt://host:port of a broker; empty keeps events in-process."
@@ -283,7 +287,7 @@ class Settings(BaseSettings):
         token = value.get_secret_value()
         if token and (token.strip().lower() in PLACEHOLDER_SECRETS or len(token) < 16):
             raise ValueError(
-                "DOORSTEP_METRICS_TOKEN must be empty (metrics off) or at least 16 random "
+                "DOORSTEP_METRICS_TOKEN must be empty (no token asked) or at least 16 random "
                 "characters, e.g. `doorstep admin new-key`"
             )
         return value

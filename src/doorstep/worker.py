@@ -27,6 +27,8 @@ from doorstep.master_key import load_master_key
 from doorstep.pets.jobs import PET_SWEEP
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
+from doorstep.platform.http import metrics_server
+from doorstep.platform.http.metrics import PRODUCT
 from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.migrate import migrate
 from doorstep.platform.observe import logs
@@ -109,6 +111,8 @@ def main_worker(argv: Sequence[str]) -> int:
     keys = Keys(master=load_master_key(settings), blobs=make_blob_store(settings), scratch=scratch)
     context = queue.JobContext(db, keys, settings)
     running = start_worker(settings, context, threads=args.threads or settings.job_threads)
+    # Its own endpoint: give each worker on a machine a DOORSTEP_METRICS_BIND of its own.
+    metrics = metrics_server.start_metrics(settings, PRODUCT)
     jobs, broker = running.jobs, running.broker
     scheduler = Scheduler()
     # At once, then every 10 minutes: footage a killed worker was redacting is still on disk in
@@ -133,6 +137,8 @@ def main_worker(argv: Sequence[str]) -> int:
     log.info("doorstep worker: stopping after the jobs in progress")
     scheduler.stop()
     running.stop()
+    if metrics is not None:
+        metrics.stop()
     db.dispose()
     return 0
 

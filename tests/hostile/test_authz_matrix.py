@@ -274,7 +274,6 @@ NONE = "404 404 404 404 404 404 404 404"
 TABLE: list[Row] = [
     Row("GET", "/openapi.json", ALL),
     Row("GET", "/healthz", ALL),
-    Row("GET", "/metrics", "404 404 404 404 404 404 404 404"),
     Row("GET", "/docs", ALL),
     Row("POST", "/api/v1/accounts", "ok ok ok ok ok ok ok ok", _sign_up, keep_cookies=True),
     Row(

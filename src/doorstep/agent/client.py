@@ -23,6 +23,7 @@ from doorstep.errors import (
     Unavailable,
     UnsupportedMedia,
 )
+from doorstep.platform.http.metrics import DETECTIONS
 
 _BY_STATUS: dict[int, type[DoorstepError]] = {
     401: NotAuthenticated,
@@ -93,9 +94,15 @@ class DeviceClient:
         )
         return Pairing(camera_id=body["camera_id"], token=body["token"], config=body["config"])
 
-    def heartbeat(self) -> int:
-        """Tell the server the camera is alive; return the server's config version."""
-        body = self._call("POST", "/api/v1/devices/heartbeat", json={"agent_version": __version__})
+    def heartbeat(self, spool: tuple[int, int] | None = None) -> int:
+        """Say the camera is alive (and its spool's clips, bytes); returns the config version."""
+        sent: dict[str, Any] = {"agent_version": __version__}
+        if spool is not None:
+            sent["spool_clips"], sent["spool_bytes"] = spool
+        frames, seconds = DETECTIONS.take()
+        if frames:
+            sent["detect_frames"], sent["detect_seconds"] = frames, round(seconds, 6)
+        body = self._call("POST", "/api/v1/devices/heartbeat", json=sent)
         return int(body["config_version"])
 
     def config(self) -> dict[str, Any]:

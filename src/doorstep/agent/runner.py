@@ -203,7 +203,7 @@ class CameraAgent:
         reachable = True
         while not self.stop_event.is_set():
             try:
-                version = self.client.heartbeat()
+                version = self.client.heartbeat(self.spool.backlog())
                 if not reachable:
                     log.info("the server is reachable again")
                 reachable = True

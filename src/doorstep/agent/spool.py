@@ -170,6 +170,10 @@ class Spool:
         with self._changed:
             return self._size
 
+    def backlog(self) -> tuple[int, int]:
+        """Clips and bytes waiting for upload (what the heartbeat reports)."""
+        return len(self.entries()), self.size()
+
     def claim_oldest(self, timeout: float | None = None) -> SpoolEntry | None:
         """The oldest waiting entry, safe from eviction until ``release``; waits ``timeout`` s."""
         with self._changed:

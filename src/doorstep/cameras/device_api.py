@@ -52,8 +52,12 @@ def pair(body: PairRequest, request: Request, db: DbDep, state: StateDep) -> Pai
 
 @router.post("/heartbeat")
 def heartbeat(body: Heartbeat, principal: DevicePrincipal, db: DbDep) -> HeartbeatResponse:
-    """Mark the camera online."""
-    camera = device.heartbeat(db, principal.token, body.agent_version)
+    """Mark the camera online; its spool's backlog, if sent, goes to the operator's metrics."""
+    spool = None
+    if body.spool_clips is not None and body.spool_bytes is not None:
+        spool = (body.spool_clips, body.spool_bytes)
+    detection = (body.detect_frames, body.detect_seconds)
+    camera = device.heartbeat(db, principal.token, body.agent_version, spool, detection)
     return HeartbeatResponse(config_version=camera.config_version, server_version=__version__)
 
 

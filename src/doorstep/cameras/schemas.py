@@ -206,9 +206,13 @@ class PairResponse(BaseModel):
 
 
 class Heartbeat(Strict):
-    """The agent is alive."""
+    """The agent is alive, and what waits in its spool for upload (for the operator's metrics)."""
 
     agent_version: Annotated[str | None, Field(max_length=40)] = None
+    spool_clips: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
+    spool_bytes: Annotated[int | None, Field(ge=0, le=2**50)] = None
+    detect_frames: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    detect_seconds: Annotated[float, Field(ge=0, le=1_000_000)] = 0.0
 
 
 class HeartbeatResponse(BaseModel):

@@ -33,6 +33,7 @@ from doorstep.platform.bus.live import LiveHub
 from doorstep.platform.bus.mqtt import SharedLive
 from doorstep.platform.crypto import DecryptionFailed, check_sealed_layout
 from doorstep.platform.folders import private_folder
+from doorstep.platform.http import metrics
 from doorstep.platform.keys import Keys
 
 
@@ -46,10 +47,20 @@ def device_camera(db: Session, token: ApiToken | None) -> Camera:
     return store.device_camera(db, token)
 
 
-def heartbeat(db: Session, token: ApiToken | None, agent_version: str | None) -> Camera:
-    """Mark the token's camera online; returns it."""
+def heartbeat(
+    db: Session,
+    token: ApiToken | None,
+    agent_version: str | None,
+    spool: tuple[int, int] | None = None,
+    detection: tuple[int, float] = (0, 0.0),
+) -> Camera:
+    """Mark the token's camera online, note its spool and detection figures if told; return it."""
     camera = store.device_camera(db, token)
     store.heartbeat(camera, agent_version)
+    if spool is not None:
+        metrics.SPOOLS.report(camera.id, *spool)
+    metrics.AGENT_DETECTION_FRAMES.inc(detection[0])
+    metrics.AGENT_DETECTION_SECONDS.inc(detection[1])
     return camera
 
 

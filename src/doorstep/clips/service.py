@@ -27,6 +27,7 @@ from doorstep.clips.store import ClipMeta
 from doorstep.errors import NotFound
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.bus.memory import notify_after_commit
+from doorstep.platform.http.metrics_commit import count_clip_stored
 from doorstep.platform.keys import Keys
 from doorstep.platform.ranges import parse_range
 from doorstep.transparency import audit_store as audit
@@ -86,6 +87,7 @@ def receive_clip(
     )
     body = clip_public(clip, camera.name)
     if created:
+        count_clip_stored(db, clip.size)
         # An event the agent announced at its start has alerted already: its clips do not.
         alert = event_alerts(db, camera, clip)
         body = clip_public(clip, camera.name)
@@ -376,7 +378,7 @@ def store_footage(
         labels=labels,
         objects=objects,
     )
-    clip, _created = store.store_clip(
+    clip, created = store.store_clip(
         db,
         keys,
         camera,
@@ -387,6 +389,8 @@ def store_footage(
         height=height,
         has_audio=has_audio,
     )
+    if created:
+        count_clip_stored(db, clip.size)
     return clip
 
 

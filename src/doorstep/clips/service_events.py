@@ -26,6 +26,7 @@ from doorstep.errors import InvalidInput, NotFound
 from doorstep.platform.bus.held import HeldFiles
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.bus.mqtt import SharedHeld
+from doorstep.platform.http.metrics_commit import count_alert
 from doorstep.platform.types import utcnow
 
 Held = HeldFiles | SharedHeld
@@ -67,6 +68,7 @@ def _alerts(
     if event.alerted or not _decide(camera, event.labels, objects):
         return False
     event.alerted = True
+    count_alert(db)
     for clip in store.event_clips(db, camera.id, event.event_id):
         store.set_kind(clip, camera, "alert")
     return True
@@ -133,6 +135,8 @@ def clip_alerts(db: Session, camera: Camera, clip: Clip) -> bool:
     """
     if clip.event_id is None:
         alert = _decide(camera, clip.labels, clip.objects)
+        if alert:
+            count_alert(db)
         store.set_kind(clip, camera, clip_kind(clip.labels, alerted=alert))
         db.flush()
         return alert

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from doorstep.errors import InvalidInput
 from doorstep.media import _ssd
+from doorstep.platform.http import metrics
 
 LABELS = ("person", "vehicle", "bicycle", "animal")
 _LABEL_OF_CLASS = {
@@ -89,6 +90,12 @@ class ObjectDetector:
         regions: Sequence[Sequence[float]] | None = None,
     ) -> list[Detection]:
         """Objects on a BGR frame, best first; ``regions``: motion boxes (x1, y1, x2, y2) in px."""
+        with metrics.timed(metrics.DETECTION_SECONDS):
+            return self._detect(bgr, regions)
+
+    def _detect(
+        self, bgr: npt.NDArray[np.uint8], regions: Sequence[Sequence[float]] | None
+    ) -> list[Detection]:
         if not isinstance(bgr, np.ndarray) or bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.size == 0:
             shape = getattr(bgr, "shape", None)
             raise InvalidInput(f"a frame must be a BGR image (height × width × 3), not {shape}")

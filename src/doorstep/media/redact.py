@@ -29,6 +29,7 @@ from doorstep.media._progress import ProgressBar
 from doorstep.media._tracks import FaceTrack, FaceTracker
 from doorstep.media.source import Frame, open_source
 from doorstep.media.zones import Zone, parse_zone, zone_mask
+from doorstep.platform.http import metrics
 
 Image = npt.NDArray[np.uint8]
 Progress = Callable[[int, int], None]
@@ -262,8 +263,22 @@ def redact_file(
     """Write ``dst``: ``src`` as H.264 MP4 with heads hidden and masks blurred; audio only if asked.
 
     Frames wait in a short queue before being written, so a face found late is also hidden
-    on the ``settings.look_back`` frames before its first detection.
+    on the ``settings.look_back`` frames before its first detection. Timed per clip.
     """
+    with metrics.timed(metrics.REDACTION_SECONDS):
+        return _redact_file(src, dst, masks, progress, settings, audio, finder, on_boxes)
+
+
+def _redact_file(
+    src: str | Path,
+    dst: str | Path,
+    masks: Sequence[Zone],
+    progress: Progress | None,
+    settings: RedactionSettings,
+    audio: bool,
+    finder: FaceFinder | None,
+    on_boxes: BoxesSeen | None,
+) -> RedactionReport:
     with open_source(src, audio=audio) as source:
         redactor = Redactor(source.width, source.height, settings, masks=masks, finder=finder)
         writer = ClipWriter(

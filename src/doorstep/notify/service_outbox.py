@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import httpx
 from pywebpush import WebPusher
@@ -29,6 +30,7 @@ from doorstep.errors import InvalidInput
 from doorstep.notify import rules, rules_endpoints, store
 from doorstep.notify.service_vapid import Signer, private_key
 from doorstep.platform.db import Database
+from doorstep.platform.http import metrics
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 
@@ -227,9 +229,11 @@ class Outbox:
             )
         status, retry_after = response
         if 200 <= status < 300:
+            _count_sent(delivery.push)
             with self._wake:
                 self._reached.add(delivery.device_id)
         elif status in (404, 410):
+            metrics.PUSHES_GIVEN_UP.inc()
             # The browser unsubscribed (or the push service forgot it): nothing will reach it.
             with self._database.session() as db:
                 store.delete_device(db, delivery.device_id)
@@ -241,6 +245,7 @@ class Outbox:
         return False
 
     def _record(self, device_id: str, reason: str) -> None:
+        metrics.PUSHES_GIVEN_UP.inc()
         log.info("push to device %s given up: %s", device_id, reason)
         with self._database.session() as db:
             store.record_failure(db, device_id, reason, utcnow())
@@ -280,6 +285,17 @@ class Outbox:
             "POST", url, content=encrypted, headers=headers, extensions=extensions
         ) as response:
             return response.status_code, response.headers.get("retry-after")
+
+
+def _count_sent(push: rules.Push) -> None:
+    """Count a push accepted, and how long after the moment it is about."""
+    metrics.PUSHES_SENT.inc()
+    try:
+        at = datetime.fromisoformat(push.at)
+    except ValueError:
+        return
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    metrics.PUSH_LATENCY.observe(max(0.0, (utcnow() - at).total_seconds()))
 
 
 def resolve(endpoint: rules_endpoints.Endpoint, *, allow_loopback: bool) -> str:

@@ -12,6 +12,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from doorstep.platform.http.metrics import status_class
 from doorstep.platform.observe import log_rules
 
 if TYPE_CHECKING:
@@ -194,13 +195,16 @@ class RejectNul:
 
 
 class Metrics:
-    """Count requests and time them per route template (never per raw path: ids are private)."""
+    """Count requests and time them per route template (never per raw path: ids are private).
+
+    The status is its class (``2xx``), so no count tells one answer of a route from another.
+    """
 
     def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
         self.app = app
         self.requests = Counter(
             "doorstep_http_requests",
-            "HTTP requests by method, route and status.",
+            "HTTP requests by method, route template and status class.",
             ["method", "route", "status"],
             registry=registry,
         )
@@ -220,7 +224,7 @@ class Metrics:
         await _answer_observed(self.app, scope, receive, send, self._record)
 
     def _record(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
+        self.requests.labels(method, route, status_class(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
 

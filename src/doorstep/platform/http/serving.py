@@ -31,6 +31,7 @@ from doorstep.platform.observe import logs
 if TYPE_CHECKING:
     import uvicorn
 
+    from doorstep.platform.http.metrics_server import MetricsServer
     from doorstep.settings import Settings
 
 log = logging.getLogger("doorstep.serve")
@@ -221,6 +222,7 @@ class Supervisor:
                 log.warning(
                     "API process %s exited (%s); starting another", process.pid, process.exitcode
                 )
+                _ended(process)
                 # Processes that keep dying young are restarted ever more slowly.
                 young = now - self._started[index] < MATURE_AFTER_S
                 pause = min(pause * 2, MAX_RESTART_PAUSE_S) if young else RESTART_PAUSE_S
@@ -240,6 +242,28 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
+            _ended(process)
+
+
+def _ended(process: BaseProcess) -> None:
+    """Its gauges no longer count (with DOORSTEP_METRICS_BIND; its counters still do)."""
+    from doorstep.platform.http.metrics_server import process_ended
+
+    process_ended(process.pid)
+
+
+def start_metrics(settings: Settings) -> MetricsServer | None:
+    """With DOORSTEP_METRICS_BIND: a fresh multiprocess folder, then the one metrics endpoint.
+
+    Call it before any API process starts (or this one builds the app): each must find the
+    folder in its environment as it imports prometheus_client. OSError when the bind is taken.
+    """
+    if not settings.metrics_bind:
+        return None
+    from doorstep.platform.http import metrics_server
+
+    metrics_server.prepare_multiprocess(settings)
+    return metrics_server.start_metrics(settings)
 
 
 def serve_workers(host: str, port: int, workers: int) -> int:

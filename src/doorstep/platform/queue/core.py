@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from doorstep.platform import after_commit
 from doorstep.platform.crypto import DecryptionFailed
 from doorstep.platform.db import Database
+from doorstep.platform.http import metrics
 from doorstep.platform.keys import Keys
 from doorstep.platform.queue import _dramatiq
 from doorstep.platform.sealed import TextSeal
@@ -139,11 +140,19 @@ class _Local:
 class InProcessQueue:
     """Jobs on a thread pool of this process, each tried a few times before it is logged."""
 
-    def __init__(self, context: JobContext, *, threads: int) -> None:
+    def __init__(self, context: JobContext, *, threads: int, lane: str = "jobs") -> None:
         self.context = context
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="doorstep-job")
+        #: The lane's name, the queue depth gauge's one label.
+        self.depth = metrics.QUEUE_DEPTH.labels(lane)
 
     def _attempt(self, task: str, args: tuple[str, ...]) -> object:
+        try:
+            return self._attempts(task, args)
+        finally:
+            self.depth.dec()
+
+    def _attempts(self, task: str, args: tuple[str, ...]) -> object:
         for attempt in range(1, LOCAL_ATTEMPTS + 1):
             try:
                 return run_task(self.context, self, task, args)
@@ -157,9 +166,11 @@ class InProcessQueue:
     def send(self, task: str, *args: str) -> Receipt:
         """Run the task on the pool."""
         TASKS.check(task)
+        self.depth.inc()
         try:
             return _Local(self._pool.submit(self._attempt, task, args))
         except RuntimeError:
+            self.depth.dec()
             # The server is shutting down; the share sweep picks the job up after the restart.
             log.warning("job %s%r not started: shutting down", task, args)
             return _Done()
