@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from doorstep import __version__
+from doorstep.cli_admin import add_admin_parsers
 from doorstep.cli_audit import add_audit_parser
 from doorstep.errors import DoorstepError
 
@@ -252,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_create_user)
     new_key = admin_sub.add_parser("new-key", help="print a new random master key")
     new_key.set_defaults(func=cmd_new_key)
+    add_admin_parsers(admin_sub)
     return parser
 
 

@@ -1,0 +1,143 @@
+"""The database's part of a backup: a consistent copy taken while the server keeps serving.
+
+SQLite: the online backup API copies the database page by page from one read transaction,
+so writers carry on (WAL) and the copy is the database at one moment. PostgreSQL: ``pg_dump
+--format=custom``, which reads every table in one REPEATABLE READ (serializable, read-only)
+snapshot, and ``pg_restore`` into an empty database.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import URL, make_url
+
+from doorstep.errors import Conflict, InvalidInput, Unavailable
+
+SQLITE_MEMBER = "doorstep.sqlite"
+POSTGRES_MEMBER = "postgresql.dump"
+
+
+def kind(url: str) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return make_url(url).get_backend_name()
+
+
+def _sqlite_path(url: str) -> Path:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise InvalidInput("an in-memory SQLite database cannot be backed up or restored")
+    return Path(database)
+
+
+def _libpq(url: str) -> str:
+    """The URL as pg_dump reads it (no SQLAlchemy driver name)."""
+    parsed: URL = make_url(url).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise Unavailable(f"{name} is not installed: install the PostgreSQL client tools")
+    return found
+
+
+def snapshot(url: str, folder: Path) -> tuple[str, Path]:
+    """Copy the database into ``folder``; the member name and the file."""
+    if kind(url) == "sqlite":
+        target = folder / SQLITE_MEMBER
+        source = sqlite3.connect(_sqlite_path(url), timeout=30)
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        return SQLITE_MEMBER, target
+    target = folder / POSTGRES_MEMBER
+    _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+          f"--file={target}", _libpq(url)], "pg_dump")  # fmt: skip
+    return POSTGRES_MEMBER, target
+
+
+def _run(command: list[str], name: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        # The tools' messages name tables and options, never a password (it is not logged).
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise Unavailable(f"{name} failed: {last}")
+
+
+def revision_of(url: str) -> str:
+    """The schema revision the database is at ('' for an empty database)."""
+    engine = create_engine(url if kind(url) == "sqlite" else _sqlalchemy(url))
+    try:
+        with engine.connect() as connection:
+            if "alembic_version" not in inspect(connection).get_table_names():
+                return ""
+            return str(connection.scalar(text("SELECT version_num FROM alembic_version")) or "")
+    finally:
+        engine.dispose()
+
+
+def _sqlalchemy(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_empty(url: str) -> bool:
+    """Whether the database holds no table (or, for SQLite, does not exist yet)."""
+    if kind(url) == "sqlite":
+        path = _sqlite_path(url)
+        if not path.exists() or path.stat().st_size == 0:
+            return True
+    engine = create_engine(url if kind(url) == "sqlite" else _sqlalchemy(url))
+    try:
+        with engine.connect() as connection:
+            return not inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def restore(url: str, member: str, source: Path) -> None:
+    """Put the database copy ``source`` into the empty database at ``url``."""
+    wanted = SQLITE_MEMBER if kind(url) == "sqlite" else POSTGRES_MEMBER
+    if member != wanted:
+        held = "SQLite" if member == SQLITE_MEMBER else "PostgreSQL"
+        raise InvalidInput(f"this backup holds a {held} database: restore it into one")
+    if not is_empty(url):
+        raise Conflict("the target database is not empty: restore only into an empty one")
+    if kind(url) == "sqlite":
+        path = _sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for companion in ("", "-wal", "-shm", "-journal"):
+            path.with_name(path.name + companion).unlink(missing_ok=True)
+        shutil.copyfile(source, path.with_name(path.name + ".restoring"))
+        path.with_name(path.name + ".restoring").replace(path)
+        return
+    command = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+               "--single-transaction", f"--dbname={_libpq(url)}", str(source)]  # fmt: skip
+    _run(command, "pg_restore")
+
+
+def forget(url: str) -> None:
+    """Undo a restore that failed later: the SQLite file removed, PostgreSQL's tables dropped."""
+    if kind(url) == "sqlite":
+        path = _sqlite_path(url)
+        for companion in ("", "-wal", "-shm", "-journal", ".restoring"):
+            path.with_name(path.name + companion).unlink(missing_ok=True)
+        return
+    engine = create_engine(_sqlalchemy(url))
+    try:
+        with engine.begin() as connection:
+            for table in inspect(connection).get_table_names():
+                connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+    finally:
+        engine.dispose()
