@@ -20,9 +20,7 @@ from typing import IO
 
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from doorstep.errors import Conflict, DoorstepError, InvalidInput, NotFound
 from doorstep.master_key import MASTER_KEY_FILE, NEXT_KEY_FILE, decode_master_key
@@ -89,30 +87,6 @@ def _data_files(settings: Settings, out: Path, *, include_master_key: bool) -> l
     return sorted(found)
 
 
-def _counts(url: str) -> dict[str, int]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            names = [n for n in inspect(connection).get_table_names() if n != "alembic_version"]
-            return {
-                name: int(connection.scalar(text(f'SELECT count(*) FROM "{name}"')) or 0)
-                for name in sorted(names)
-            }
-    finally:
-        engine.dispose()
-
-
-def _key_check(url: str) -> str | None:
-    engine = create_engine(url)
-    try:
-        with Session(engine) as db:
-            if "key_check" not in inspect(engine).get_table_names():
-                return None
-            return db.scalar(select(keycheck.KeyCheck.digest))
-    finally:
-        engine.dispose()
-
-
 def _copy_blobs(store: BlobStore, writer: ArchiveWriter, spool: Path) -> int:
     count = 0
     for key in store.keys():  # noqa: SIM118 (a blob store, not a dict)
@@ -137,13 +111,10 @@ def backup(settings: Settings, out: Path, *, include_master_key: bool = False) -
     writer = ArchiveWriter(out)
     try:
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".doorstep-backup-") as spool:
-            member, copy = backup_db.snapshot(url, Path(spool))
-            copied_url = f"sqlite:///{copy}" if member == backup_db.SQLITE_MEMBER else url
-            revision = backup_db.revision_of(copied_url)
-            counts = _counts(copied_url if member == backup_db.SQLITE_MEMBER else _pg(url))
-            key_check = _key_check(copied_url if member == backup_db.SQLITE_MEMBER else _pg(url))
-            writer.add_file(DATABASE + member, copy)
-            copy.unlink()
+            copy = backup_db.snapshot(url, Path(spool))
+            writer.add_file(DATABASE + copy.member, copy.path)
+            copy.path.unlink()
+            counts = dict(copy.counts)
             counts["blobs"] = _copy_blobs(make_blob_store(settings), writer, Path(spool))
         files = _data_files(settings, out, include_master_key=include_master_key)
         for path in files:
@@ -151,9 +122,9 @@ def backup(settings: Settings, out: Path, *, include_master_key: bool = False) -
         counts["files"] = len(files)
         manifest = Manifest(
             created=utcnow().isoformat(),
-            schema_revision=revision,
+            schema_revision=copy.revision,
             database=backup_db.kind(url),
-            key_check=key_check,
+            key_check=copy.key_check,
             includes_master_key=include_master_key,
             counts=counts,
         )
@@ -162,10 +133,6 @@ def backup(settings: Settings, out: Path, *, include_master_key: bool = False) -
         writer.abort()
         raise
     return manifest
-
-
-def _pg(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def _known_revision(revision: str) -> None:

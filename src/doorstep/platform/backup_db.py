@@ -11,10 +11,11 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 
 from doorstep.errors import Conflict, InvalidInput, Unavailable
 
@@ -47,8 +48,34 @@ def _tool(name: str) -> str:
     return found
 
 
-def snapshot(url: str, folder: Path) -> tuple[str, Path]:
-    """Copy the database into ``folder``; the member name and the file."""
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The database's copy, and what the manifest says of it (read from the copy itself)."""
+
+    member: str
+    path: Path
+    revision: str
+    counts: dict[str, int]
+    key_check: str | None
+
+
+def _describe(connection: Connection) -> tuple[str, dict[str, int], str | None]:
+    names = set(inspect(connection).get_table_names())
+    revision = ""
+    if "alembic_version" in names:
+        revision = str(connection.scalar(text("SELECT version_num FROM alembic_version")) or "")
+    counts = {
+        name: int(connection.scalar(text(f'SELECT count(*) FROM "{name}"')) or 0)
+        for name in sorted(names - {"alembic_version"})
+    }
+    check = None
+    if "key_check" in names:
+        check = connection.scalar(text("SELECT digest FROM key_check"))
+    return revision, counts, check
+
+
+def snapshot(url: str, folder: Path) -> Snapshot:
+    """Copy the database into ``folder`` at one moment, and describe that copy."""
     if kind(url) == "sqlite":
         target = folder / SQLITE_MEMBER
         source = sqlite3.connect(_sqlite_path(url), timeout=30)
@@ -58,11 +85,38 @@ def snapshot(url: str, folder: Path) -> tuple[str, Path]:
         finally:
             copy.close()
             source.close()
-        return SQLITE_MEMBER, target
+        engine = create_engine(f"sqlite:///{target}")
+        try:
+            with engine.connect() as connection:
+                return Snapshot(SQLITE_MEMBER, target, *_describe(connection))
+        finally:
+            engine.dispose()
     target = folder / POSTGRES_MEMBER
-    _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-          f"--file={target}", _libpq(url)], "pg_dump")  # fmt: skip
-    return POSTGRES_MEMBER, target
+    command = [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+               f"--file={target}"]  # fmt: skip
+    schema = _search_path(url)
+    if schema:
+        # A database shared by several installations, each in its schema: this one's only.
+        command.append(f"--schema={schema}")
+    engine = create_engine(_sqlalchemy(url), isolation_level="REPEATABLE READ")
+    try:
+        with engine.connect() as connection:
+            # pg_dump reads the very snapshot the manifest is described from.
+            exported = connection.scalar(text("SELECT pg_export_snapshot()"))
+            described = _describe(connection)
+            _run([*command, f"--snapshot={exported}", _libpq(url)], "pg_dump")
+    finally:
+        engine.dispose()
+    return Snapshot(POSTGRES_MEMBER, target, *described)
+
+
+def _search_path(url: str) -> str:
+    options = make_url(url).query.get("options", "")
+    for option in options if isinstance(options, tuple) else (options,):
+        for word in option.split():
+            if word.startswith("-csearch_path="):
+                return word.removeprefix("-csearch_path=").split(",")[0]
+    return ""
 
 
 def _run(command: list[str], name: str) -> None:
@@ -71,18 +125,6 @@ def _run(command: list[str], name: str) -> None:
         # The tools' messages name tables and options, never a password (it is not logged).
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise Unavailable(f"{name} failed: {last}")
-
-
-def revision_of(url: str) -> str:
-    """The schema revision the database is at ('' for an empty database)."""
-    engine = create_engine(url if kind(url) == "sqlite" else _sqlalchemy(url))
-    try:
-        with engine.connect() as connection:
-            if "alembic_version" not in inspect(connection).get_table_names():
-                return ""
-            return str(connection.scalar(text("SELECT version_num FROM alembic_version")) or "")
-    finally:
-        engine.dispose()
 
 
 def _sqlalchemy(url: str) -> str:
