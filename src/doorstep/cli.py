@@ -71,16 +71,22 @@ def _serve(host: str, port: int, workers: int, *, quiet: bool = False) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run migrations, then the web server."""
-    from doorstep.master_key import load_master_key
+    from doorstep.master_key import load_master_key, rotation_pending
+    from doorstep.platform import keycheck
     from doorstep.platform.db import Database
     from doorstep.platform.migrate import migrate
     from doorstep.settings import Settings
 
     settings = Settings()
-    load_master_key(settings)
+    master_key = load_master_key(settings)
     db = Database(settings.resolved_database_url)
     migrate(db.engine)
-    db.dispose()
+    try:
+        with db.session() as session:
+            # A wrong master key stops the start here, in one line (doorstep.platform.keycheck).
+            keycheck.check(session, master_key, rotation_pending=rotation_pending(settings))
+    finally:
+        db.dispose()
     return _serve(args.host or settings.host, args.port or settings.port, args.workers)
 
 
