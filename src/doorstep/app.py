@@ -31,6 +31,7 @@ from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell import api as doorbell
 from doorstep.doorbell import device_api as doorbell_devices
 from doorstep.doorbell.jobs import DOORBELL_SWEEP
+from doorstep.errors import ConfigurationError
 from doorstep.invitations import api as invitations
 from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
@@ -186,9 +187,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         migrate(db.engine)
     transparency.finish_rotation(settings, db)
     master_key = load_master_key(settings)
-    with db.session() as session:
-        # Before anything is served: a wrong master key is one line now, not a failure per clip.
-        keycheck.check(session, master_key, rotation_pending=rotation_pending(settings))
+    try:
+        with db.session() as session:
+            # Before anything is served: a wrong master key is one line now, not one per clip.
+            keycheck.check(session, master_key, rotation_pending=rotation_pending(settings))
+    except ConfigurationError:
+        db.dispose()
+        raise
     state = AppState(
         settings=settings,
         db=db,

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import String, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from doorstep.errors import ConfigurationError
@@ -55,7 +55,12 @@ def record(db: Session, master_key: bytes) -> None:
 
 
 def check(db: Session, master_key: bytes, *, rotation_pending: bool = False) -> None:
-    """Refuse a master key the database does not use; remember the first one seen."""
+    """Refuse a master key the database does not use; remember the first one seen.
+
+    A database not migrated yet has nothing to compare with, and nothing a key could open.
+    """
+    if not inspect(db.connection()).has_table(KeyCheck.__tablename__):
+        return
     stored = stored_digest(db)
     if stored is None:
         record(db, master_key)
