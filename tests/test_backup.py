@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from doorstep.app import create_app
@@ -25,6 +27,7 @@ from tests.backups import empty_installation
 from tests.cameras.test_api_devices import _camera, _meta, _pair, _upload
 from tests.factories import resident
 from tests.samples import tiny_clip
+from tests.services import S3_ACCESS_KEY, S3_SECRET_KEY
 
 
 def _clip_ids(app: FastAPI) -> set[str]:
@@ -186,3 +189,48 @@ def test_a_backup_never_overwrites_a_file(settings: Settings, tmp_path: Path) ->
         backup(settings, tmp_path / "backup.tar")
     assert (tmp_path / "backup.tar").read_text() == "precious"
     assert not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.s3
+def test_a_bucket_is_backed_up_and_restored_into_an_empty_bucket(
+    settings: Settings, seaweedfs_endpoint: str, tmp_path: Path
+) -> None:
+    in_s3 = settings.model_copy(
+        update={
+            "blob_store": "s3",
+            "s3_endpoint_url": seaweedfs_endpoint,
+            "s3_bucket": f"backup-{uuid.uuid4().hex[:10]}",
+            "s3_access_key": SecretStr(S3_ACCESS_KEY),
+            "s3_secret_key": SecretStr(S3_SECRET_KEY),
+        }
+    )
+    app = create_app(in_s3)
+    video = tiny_clip(tmp_path / "clip.mp4").read_bytes()
+    try:
+        with TestClient(app) as client:
+            csrf = resident(client)
+            token = _pair(client, csrf, _camera(client, csrf)["id"])
+            clip_id = _upload(client, token, video).json()["id"]
+        manifest = backup(in_s3, tmp_path / "backup.tar")
+    finally:
+        app.state.shutdown()
+    assert manifest.counts["blobs"] >= 1
+    with empty_installation(in_s3, tmp_path / "restored") as target:
+        assert target.s3_bucket != in_s3.s3_bucket
+        restore(target, tmp_path / "backup.tar", master_key_file=in_s3.data_dir / "master.key")
+        again = create_app(target)
+        try:
+            state = again.state.doorstep
+            with state.db.session() as db:
+                clip = db.get(Clip, clip_id)
+                assert clip is not None
+                assert b"".join(clips.read_video(db, state.keys, clip)) == video
+            # A second restore into the now full bucket is refused.
+            elsewhere = {
+                "data_dir": tmp_path / "again",
+                "database_url": f"sqlite:///{tmp_path / 'again.db'}",
+            }
+            with pytest.raises(Conflict, match="bucket is not empty"):
+                restore(target.model_copy(update=elsewhere), tmp_path / "backup.tar")
+        finally:
+            again.state.shutdown()
