@@ -176,3 +176,15 @@ def test_a_key_given_in_the_environment_is_handed_over_not_written(
     assert rotation.rotate_master_key(switched).finished_earlier_run
     assert not (settings.data_dir / NEXT_KEY_FILE).exists()
     del tmp_path
+
+
+def test_with_a_task_queue_the_rotation_waits_for_it_to_be_drained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from doorstep.cli import main
+
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DOORSTEP_QUEUE_URL", "redis://127.0.0.1:6379/15")
+    assert main(["admin", "rotate-master-key"]) == 2
+    assert "--queue-drained" in capsys.readouterr().err
+    assert not (tmp_path / "data" / NEXT_KEY_FILE).exists()
