@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import uuid
 from datetime import timedelta
@@ -20,6 +21,7 @@ from doorstep.clips.models import Clip
 from doorstep.errors import Conflict, InvalidInput, NotFound
 from doorstep.master_key import MASTER_KEY_FILE
 from doorstep.platform import backup_db
+from doorstep.platform.backup import ArchiveWriter, Manifest
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 from doorstep.transparency.verify import verify_server
@@ -234,3 +236,23 @@ def test_a_bucket_is_backed_up_and_restored_into_an_empty_bucket(
                 restore(target.model_copy(update=elsewhere), tmp_path / "backup.tar")
         finally:
             again.state.shutdown()
+
+
+def test_a_backup_from_a_newer_schema_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    writer = ArchiveWriter(tmp_path / "newer.tar")
+    writer.add("files/derived.keys", io.BytesIO(b"{}"), 2)
+    later = Manifest(
+        created=utcnow().isoformat(),
+        schema_revision="9999",
+        database="sqlite",
+        key_check=None,
+        includes_master_key=False,
+    )
+    writer.finish(later)
+    target = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db'}")
+    with pytest.raises(InvalidInput, match="newer than this Doorstep"):
+        restore(target, tmp_path / "newer.tar")
+    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "db").exists()
