@@ -31,12 +31,13 @@ from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell import api as doorbell
 from doorstep.doorbell import device_api as doorbell_devices
 from doorstep.doorbell.jobs import DOORBELL_SWEEP
+from doorstep.errors import ConfigurationError
 from doorstep.invitations import api as invitations
 from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
 from doorstep.legal import pages as legal_pages
 from doorstep.maps import api as maps
-from doorstep.master_key import load_master_key
+from doorstep.master_key import load_master_key, rotation_pending
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
 from doorstep.notify import api as push
@@ -48,6 +49,7 @@ from doorstep.partnerships import pages as partnership_pages
 from doorstep.pets import api as pets
 from doorstep.pets import pages as pet_pages
 from doorstep.pets.jobs import PET_SWEEP
+from doorstep.platform import keycheck
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.bus.mqtt import MqttBus
 from doorstep.platform.db import Database
@@ -184,10 +186,18 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     if run_migrations:
         migrate(db.engine)
     transparency.finish_rotation(settings, db)
+    master_key = load_master_key(settings)
+    try:
+        with db.session() as session:
+            # Before anything is served: a wrong master key is one line now, not one per clip.
+            keycheck.check(session, master_key, rotation_pending=rotation_pending(settings))
+    except ConfigurationError:
+        db.dispose()
+        raise
     state = AppState(
         settings=settings,
         db=db,
-        master_key=load_master_key(settings),
+        master_key=master_key,
         blobs=make_blob_store(settings),
         limits=throttle_limits(settings),
     )

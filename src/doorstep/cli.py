@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from doorstep import __version__
+from doorstep.cli_admin import add_admin_parsers
 from doorstep.cli_audit import add_audit_parser
 from doorstep.errors import DoorstepError
 
@@ -69,7 +70,8 @@ def _serve(host: str, port: int, workers: int, *, quiet: bool = False) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run migrations, then the web server."""
-    from doorstep.master_key import load_master_key
+    from doorstep.master_key import load_master_key, rotation_pending
+    from doorstep.platform import keycheck
     from doorstep.platform.db import Database
     from doorstep.platform.migrate import migrate
     from doorstep.platform.observe import logs
@@ -78,10 +80,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings()
     # Every line `serve` writes, the migrations' included, in the operator's format.
     logs.configure(settings.log_format)
-    load_master_key(settings)
+    master_key = load_master_key(settings)
     db = Database(settings.resolved_database_url)
     migrate(db.engine)
-    db.dispose()
+    try:
+        with db.session() as session:
+            # A wrong master key stops the start here, in one line (doorstep.platform.keycheck).
+            keycheck.check(session, master_key, rotation_pending=rotation_pending(settings))
+    finally:
+        db.dispose()
     from doorstep.platform.http import serving
 
     try:
@@ -265,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_create_user)
     new_key = admin_sub.add_parser("new-key", help="print a new random master key")
     new_key.set_defaults(func=cmd_new_key)
+    add_admin_parsers(admin_sub)
     return parser
 
 

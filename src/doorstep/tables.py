@@ -12,6 +12,7 @@ from doorstep.neighbors import models as feed
 from doorstep.notify import models as notify
 from doorstep.partnerships import models as partnerships
 from doorstep.pets import models as pets
+from doorstep.platform import keycheck
 from doorstep.platform.orm import Base
 from doorstep.requests import models as requests
 from doorstep.transparency import models as audit
@@ -32,5 +33,6 @@ MODULES = (
     notify,
     pets,
     bystanders,
+    keycheck,
 )
 metadata = Base.metadata

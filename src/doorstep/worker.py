@@ -23,8 +23,10 @@ from dramatiq.brokers.redis import RedisBroker
 import doorstep.tasks  # noqa: F401 - registers every feature's background tasks
 from doorstep.clips import jobs as clip_jobs
 from doorstep.doorbell.jobs import DOORBELL_SWEEP
-from doorstep.master_key import load_master_key
+from doorstep.errors import ConfigurationError
+from doorstep.master_key import load_master_key, rotation_pending
 from doorstep.pets.jobs import PET_SWEEP
+from doorstep.platform import keycheck
 from doorstep.platform.blobs import make_blob_store
 from doorstep.platform.db import Database
 from doorstep.platform.http import metrics_server
@@ -109,6 +111,12 @@ def main_worker(argv: Sequence[str]) -> int:
     migrate(db.engine)
     scratch = settings.data_dir / WORK_FOLDER
     keys = Keys(master=load_master_key(settings), blobs=make_blob_store(settings), scratch=scratch)
+    try:
+        with db.session() as session:
+            keycheck.check(session, keys.master, rotation_pending=rotation_pending(settings))
+    except ConfigurationError as err:
+        print(f"doorstep worker: {err.detail}")
+        return 2
     context = queue.JobContext(db, keys, settings)
     running = start_worker(settings, context, threads=args.threads or settings.job_threads)
     # Its own endpoint: give each worker on a machine a DOORSTEP_METRICS_BIND of its own.

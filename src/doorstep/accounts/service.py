@@ -15,17 +15,26 @@ from typing import Any, NamedTuple
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from doorstep.accounts import _store_locks, export, service_email, store, throttling
+from doorstep.accounts import (
+    _store_locks,
+    export,
+    service_email,
+    service_targets,
+    store,
+    throttling,
+)
 from doorstep.accounts.auth import Principal
-from doorstep.accounts.models import ApiToken, User
+from doorstep.accounts.models import ApiToken, OwnerKey, User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.schemas import HomeLocation, TokenPublic, UserPrivate, public_cell_of
 from doorstep.accounts.sign_up import create_account
 from doorstep.accounts.store import NewSession as NewSession
 from doorstep.accounts.store import SignIn
 from doorstep.geo.cells import Coordinates, public_cell
+from doorstep.platform.crypto import owner_key_context
 from doorstep.platform.http.state import AppState
 from doorstep.platform.keys import Keys
+from doorstep.platform.rewrap import rewrap_column
 from doorstep.platform.types import new_id
 from doorstep.transparency import service_receipts as receipts
 
@@ -283,3 +292,13 @@ def find_user_by_email(db: Session, email: str) -> User | None:
 def count_users_by_email_suffix(db: Session, suffix: str) -> int:
     """How many accounts have an email ending in ``suffix`` (the demo's homes share one)."""
     return store.count_by_email_suffix(db, suffix)
+
+
+def rewrap_keys(db: Session, old: bytes, new: bytes) -> dict[str, int]:
+    """Move the owners' data keys and the sealed notification targets to a new master key."""
+    return {
+        "owner data keys": rewrap_column(
+            db, OwnerKey, "wrapped_key", lambda row: owner_key_context(row.user_id), old, new
+        ),
+        "notification targets": service_targets.reseal_targets(db, old, new),
+    }

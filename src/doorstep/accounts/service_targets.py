@@ -18,6 +18,7 @@ from doorstep.accounts.models import NoticeTarget, User
 from doorstep.accounts.rules import MAX_NOTICE_TARGETS, MAX_TARGET_URL
 from doorstep.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from doorstep.platform import apprise_send
+from doorstep.platform.rewrap import reseal_column
 from doorstep.platform.sealed import TextSeal
 from doorstep.platform.types import new_id, utcnow
 from doorstep.settings import Settings
@@ -43,6 +44,19 @@ def targets_on(settings: Settings) -> bool:
 
 def _bound(user_id: str, target_id: str) -> str:
     return f"{user_id}\x00{target_id}"
+
+
+def reseal_targets(db: Session, old: bytes, new: bytes) -> int:
+    """Seal every notification target's URL under the new master key (a rotation)."""
+    return reseal_column(
+        db,
+        NoticeTarget,
+        "sealed_url",
+        SEAL_PURPOSE,
+        lambda row: _bound(row.user_id, row.id),
+        old,
+        new,
+    )
 
 
 def list_targets(user: User) -> list[TargetPublic]:

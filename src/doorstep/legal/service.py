@@ -25,7 +25,7 @@ from doorstep.legal._views import (
     disclosure_public,
     emergency_public,
 )
-from doorstep.legal.models import EmergencyRequest, LegalDemand
+from doorstep.legal.models import Disclosure, EmergencyRequest, LegalDemand
 from doorstep.legal.schemas import (
     DemandCreate,
     DemandPublic,
@@ -36,6 +36,7 @@ from doorstep.legal.schemas import (
 from doorstep.partnerships import service as partnerships
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http.state import AppState
+from doorstep.platform.rewrap import rewrap_column
 from doorstep.platform.types import utcnow
 from doorstep.transparency import audit_store as audit
 
@@ -332,3 +333,13 @@ def demand_recorded(db: Session, reference: str) -> bool:
 def emergency_filed(db: Session, case_number: str) -> bool:
     """Whether an emergency request was ever filed for this case number."""
     return legal.emergency_id_for_case(db, case_number) is not None
+
+
+def rewrap_keys(db: Session, old: bytes, new: bytes) -> dict[str, int]:
+    """Move the keys of the agencies' copies under legal bases to a new master key."""
+    context = disclosing.disclosure_key_context
+    return {
+        "disclosures": rewrap_column(
+            db, Disclosure, "wrapped_key", lambda row: context(row.id), old, new
+        )
+    }

@@ -36,6 +36,7 @@ from doorstep.platform.db import Database
 from doorstep.platform.keys import Keys
 from doorstep.platform.promote import work_key
 from doorstep.platform.queue import core as queue
+from doorstep.platform.rewrap import rewrap_column
 from doorstep.platform.types import utcnow
 
 
@@ -294,3 +295,12 @@ def read_copy(keys: Keys, share: PetShare, start: int, end: int) -> Iterator[byt
         return keys.blobs.read_at(share.blob_key, offset, length)
 
     return iter_decrypted_range(read_at, key, start, end, share.ciphertext_size)
+
+
+def rewrap_keys(db: Session, old: bytes, new: bytes) -> dict[str, int]:
+    """Move the keys of the pet copies to a new master key."""
+    return {
+        "pet shares": rewrap_column(
+            db, PetShare, "wrapped_key", lambda row: copy_context(row.id), old, new
+        )
+    }

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -22,10 +23,34 @@ from doorstep.platform.crypto import DecryptionFailed
 _NONCE_SIZE = 12
 
 
+class MasterKey(bytes):
+    """The master key's 32 bytes, with the derived keys an earlier master key made that outlive it.
+
+    A key a verifier pinned (the audit log's tree-head key) or that names people alike across
+    the years (the log's pseudonyms) is derived from the master key, yet must not change when
+    the master key is rotated: the rotation keeps each such key, as it was, in the data folder's
+    ``derived.keys`` (``doorstep.rotation``), and ``derive`` returns the kept one.
+    """
+
+    kept: Mapping[bytes, bytes]
+
+    def __new__(cls, raw: bytes, kept: Mapping[bytes, bytes] | None = None) -> MasterKey:
+        """The key ``raw``, keeping ``kept`` (HKDF info -> key) as they were derived before."""
+        key = super().__new__(cls, raw)
+        key.kept = dict(kept or {})
+        return key
+
+
+def derive(master_key: bytes, info: bytes) -> bytes:
+    """A 32-byte key for ``info`` alone: HKDF-SHA256 of the master key, or the one kept for it."""
+    if isinstance(master_key, MasterKey) and info in master_key.kept:
+        return master_key.kept[info]
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master_key)
+
+
 def purpose_key(master_key: bytes, purpose: str) -> bytes:
     """A 32-byte key for ``purpose`` alone (HKDF-SHA256 of the master key)."""
-    info = b"doorstep/" + purpose.encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master_key)
+    return derive(master_key, b"doorstep/" + purpose.encode())
 
 
 class TextSeal:

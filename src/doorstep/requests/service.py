@@ -18,9 +18,10 @@ from doorstep.errors import NotFound
 from doorstep.neighbors import service_relay as feed
 from doorstep.platform.bus.memory import notify_after_commit
 from doorstep.platform.http.state import AppState
+from doorstep.platform.rewrap import rewrap_column
 from doorstep.requests import store
 from doorstep.requests._present import DEFAULT_K, count_range, counts_public, rfa_public
-from doorstep.requests.models import Rfa, Share
+from doorstep.requests.models import ClipPreview, Rfa, Share
 from doorstep.requests.rules import RfaCounts, RfaDraft
 from doorstep.requests.rules_policy import (
     AGENCY_LEVELS,
@@ -237,3 +238,15 @@ def request_shares(db: Session, rfa_id: str) -> list[Share]:
 def preparing_share_ids(db: Session) -> list[str]:
     """Every share whose agency copy is still to be made, however old."""
     return [share.id for share in store.shares(db) if is_preparing(share)]
+
+
+def rewrap_keys(db: Session, old: bytes, new: bytes) -> dict[str, int]:
+    """Move the keys of the owners' previews and the agencies' copies to a new master key."""
+    return {
+        "previews": rewrap_column(
+            db, ClipPreview, "wrapped_key", lambda row: preview_key_context(row.clip_id), old, new
+        ),
+        "shares": rewrap_column(
+            db, Share, "wrapped_key", lambda row: share_key_context(row.id), old, new
+        ),
+    }

@@ -19,14 +19,13 @@ import hmac
 import json
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import AUDIT_READERS
+from doorstep.platform.sealed import derive
 from doorstep.platform.types import utcnow
 from doorstep.transparency.merkle import (
     MerkleLog,
@@ -39,14 +38,20 @@ from doorstep.transparency.merkle import (
 )
 from doorstep.transparency.models import AuditEntry, AuditState, PublishedTreeHead
 
+#: Keys derived from the master key that a rotation of it keeps as they were: verifiers pinned
+#: the first, and the second names one person alike across the whole log.
+SIGNING_INFO = b"doorstep audit tree-head signing"
+PSEUDONYM_INFO = b"doorstep audit pseudonyms, scoped"
+KEPT_ACROSS_ROTATION = (SIGNING_INFO, PSEUDONYM_INFO)
+
 
 def _derive(master_key: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master_key)
+    return derive(master_key, purpose)
 
 
 def signing_key(master_key: bytes) -> bytes:
     """The Ed25519 private key that signs tree heads, derived from the master key."""
-    return _derive(master_key, b"doorstep audit tree-head signing")
+    return _derive(master_key, SIGNING_INFO)
 
 
 def public_key(master_key: bytes) -> bytes:
@@ -67,7 +72,7 @@ def pseudonym(master_key: bytes, identity: str | None, scope: str | None) -> str
     """
     if identity is None or scope is None:
         return None
-    key = _derive(master_key, b"doorstep audit pseudonyms, scoped")
+    key = _derive(master_key, PSEUDONYM_INFO)
     message = json.dumps([scope, identity], separators=(",", ":")).encode()
     return "p-" + hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 

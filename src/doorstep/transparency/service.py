@@ -196,3 +196,8 @@ def audit_page(db: Session, master_key: bytes) -> dict[str, Any]:
         "public_key": _b64(public_key),
         "fingerprint": key_fingerprint(public_key),
     }
+
+
+def keys_kept_across_rotation() -> tuple[bytes, ...]:
+    """What a master key rotation must keep: the tree-head key verifiers pinned, the pseudonyms."""
+    return audit.KEPT_ACROSS_ROTATION

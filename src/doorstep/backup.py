@@ -1,0 +1,249 @@
+"""`doorstep admin backup` and `restore`: the database, then the blobs, then the key files.
+
+The database is copied first and the blobs after it, so every blob the copy refers to is in the
+backup (one deleted in between stays deleted: its clip was shredded after the copy was taken).
+The master key stays out unless asked for: a backup holding its own key opens everyone's footage.
+Restore writes only into an empty data folder and an empty database, and only once every
+member of the backup matched its checksum; a failure leaves the targets as empty as they were.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
+from doorstep.errors import Conflict, DoorstepError, InvalidInput, NotFound
+from doorstep.master_key import MASTER_KEY_FILE, NEXT_KEY_FILE, decode_master_key
+from doorstep.platform import backup_db, keycheck
+from doorstep.platform.backup import (
+    BLOBS,
+    DATABASE,
+    FILES,
+    ArchiveWriter,
+    Manifest,
+    members,
+    verify,
+)
+from doorstep.platform.blobs import BlobStore, LocalBlobStore, make_blob_store
+from doorstep.platform.db import Database
+from doorstep.platform.keys import WORK_FOLDER
+from doorstep.platform.migrate import alembic_config, migrate
+from doorstep.platform.types import utcnow
+from doorstep.settings import Settings
+
+#: The data folder's names that are not copied as files: parts of their own, or scratch.
+_NOT_FILES = frozenset({"blobs", WORK_FOLDER, NEXT_KEY_FILE})
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What a restore put back."""
+
+    manifest: Manifest
+    master_key_written: bool
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    url = settings.resolved_database_url
+    if backup_db.kind(url) != "sqlite":
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _data_files(settings: Settings, out: Path, *, include_master_key: bool) -> list[Path]:
+    database = _sqlite_file(settings)
+    skipped = set()
+    if database is not None:
+        skipped = {
+            database.resolve(),
+            *(Path(f"{database}{s}").resolve() for s in _SQLITE_COMPANIONS),
+        }
+    found = []
+    root = settings.data_dir
+    for directory, subdirs, files in os.walk(root):
+        here = Path(directory)
+        if here == root:
+            subdirs[:] = [name for name in subdirs if name not in _NOT_FILES]
+        for name in files:
+            path = here / name
+            if here == root and (name in _NOT_FILES or name.endswith((".tmp", ".part"))):
+                continue
+            if here == root and name == MASTER_KEY_FILE and not include_master_key:
+                continue
+            if path.resolve() in skipped or path.resolve() == out.resolve():
+                continue
+            found.append(path)
+    return sorted(found)
+
+
+def _copy_blobs(store: BlobStore, writer: ArchiveWriter, spool: Path) -> int:
+    count = 0
+    for key in store.keys():  # noqa: SIM118 (a blob store, not a dict)
+        with tempfile.TemporaryFile(dir=spool) as piece:
+            try:
+                for chunk in store.open_stream(key):
+                    piece.write(chunk)
+            except NotFound:
+                continue  # deleted since the database copy: shredded, and rightly left out
+            size = piece.tell()
+            piece.seek(0)
+            writer.add(BLOBS + key, piece, size)
+            count += 1
+    return count
+
+
+def backup(settings: Settings, out: Path, *, include_master_key: bool = False) -> Manifest:
+    """Write a backup of the running installation to ``out`` (a new file)."""
+    if out.exists():
+        raise Conflict(f"{out} exists already: give a new file name")
+    url = settings.resolved_database_url
+    writer = ArchiveWriter(out)
+    try:
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".doorstep-backup-") as spool:
+            copy = backup_db.snapshot(url, Path(spool))
+            writer.add_file(DATABASE + copy.member, copy.path)
+            copy.path.unlink()
+            counts = dict(copy.counts)
+            counts["blobs"] = _copy_blobs(make_blob_store(settings), writer, Path(spool))
+        files = _data_files(settings, out, include_master_key=include_master_key)
+        for path in files:
+            writer.add_file(FILES + path.relative_to(settings.data_dir).as_posix(), path)
+        counts["files"] = len(files)
+        manifest = Manifest(
+            created=utcnow().isoformat(),
+            schema_revision=copy.revision,
+            database=backup_db.kind(url),
+            key_check=copy.key_check,
+            includes_master_key=include_master_key,
+            counts=counts,
+        )
+        writer.finish(manifest)
+    except BaseException:
+        writer.abort()
+        raise
+    return manifest
+
+
+def _known_revision(revision: str) -> None:
+    try:
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError:
+        known = None
+    if known is None:
+        raise InvalidInput(
+            f"this backup's schema ({revision}) is newer than this Doorstep's: restore it with "
+            "the Doorstep version that made it, or a newer one"
+        )
+
+
+def _master_key(settings: Settings, manifest: Manifest, archive: Path, given: Path | None) -> bytes:
+    if manifest.includes_master_key:
+        for name, src, _ in members(archive, FILES):
+            if name == MASTER_KEY_FILE:
+                return decode_master_key(src.read().decode("ascii", "replace"))
+    if given is not None:
+        return decode_master_key(given.read_text())
+    if settings.master_key.get_secret_value():
+        return decode_master_key(settings.master_key.get_secret_value())
+    raise InvalidInput(
+        "this backup does not hold the master key: give the one it was made under, with "
+        "--master-key-file or DOORSTEP_MASTER_KEY"
+    )
+
+
+def _check_targets(settings: Settings, store: BlobStore | None) -> None:
+    folder = settings.data_dir
+    if folder.exists() and any(folder.iterdir()):
+        raise Conflict(f"{folder} is not empty: restore only into an empty data folder")
+    if not backup_db.is_empty(settings.resolved_database_url):
+        raise Conflict("the target database is not empty: restore only into an empty one")
+    if store is not None and next(iter(store.keys()), None) is not None:
+        raise Conflict("the target bucket is not empty: restore only into an empty one")
+
+
+def restore(settings: Settings, archive: Path, *, master_key_file: Path | None = None) -> Restored:
+    """Restore ``archive`` into the empty data folder and database ``settings`` name."""
+    manifest = verify(archive)
+    _known_revision(manifest.schema_revision)
+    s3 = make_blob_store(settings) if settings.blob_store == "s3" else None
+    _check_targets(settings, s3)
+    try:
+        master_key = _master_key(settings, manifest, archive, master_key_file)
+    except ValueError as err:
+        raise InvalidInput(f"the master key given: {err}") from err
+    if manifest.key_check and keycheck.key_digest(master_key) != manifest.key_check:
+        raise InvalidInput("the master key given is not the one this backup was made under")
+    folder = settings.data_dir
+    staging = folder.with_name(f".{folder.name}.restoring")
+    shutil.rmtree(staging, ignore_errors=True)
+    url = _staged_url(settings, staging)
+    put: list[str] = []
+    write_key = not manifest.includes_master_key and not settings.master_key.get_secret_value()
+    try:
+        staging.mkdir(mode=0o700, parents=True)
+        for name, src, _ in members(archive, FILES):
+            _write_private(staging / name, src)
+        if write_key:
+            key_text = base64.b64encode(master_key) + b"\n"
+            _write_private(staging / MASTER_KEY_FILE, io.BytesIO(key_text))
+        store = s3 or LocalBlobStore(staging / "blobs")
+        for name, src, size in members(archive, BLOBS):
+            store.put(name, src, max_size=size)
+            put.append(name)
+        for name, src, _ in members(archive, DATABASE):
+            copy = staging / ".database"
+            _write_private(copy, src)
+            backup_db.restore(url, name, copy)
+            copy.unlink()
+        if folder.exists():
+            folder.rmdir()
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _undo(url, s3, put)
+        raise
+    database = Database(settings.resolved_database_url)
+    try:
+        migrate(database.engine)
+        with database.session() as db:
+            keycheck.check(db, master_key)
+    finally:
+        database.dispose()
+    return Restored(manifest=manifest, master_key_written=write_key)
+
+
+def _staged_url(settings: Settings, staging: Path) -> str:
+    """Where the database goes while restoring: inside the staging folder if in the data folder."""
+    url = settings.resolved_database_url
+    database = _sqlite_file(settings)
+    if database is not None and database.resolve().is_relative_to(settings.data_dir.resolve()):
+        return f"sqlite:///{staging / database.resolve().relative_to(settings.data_dir.resolve())}"
+    return url
+
+
+def _undo(url: str, s3: BlobStore | None, put: list[str]) -> None:
+    try:
+        backup_db.forget(url)
+        if s3 is not None:
+            for name in put:
+                s3.delete(name)
+    except (DoorstepError, SQLAlchemyError, OSError):
+        pass  # the first failure is what the operator must see
+
+
+def _write_private(path: Path, src: IO[bytes]) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        shutil.copyfileobj(src, handle, 1 << 20)

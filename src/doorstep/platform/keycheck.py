@@ -1,0 +1,78 @@
+"""The master key's check: the database remembers which master key its data keys are wrapped by.
+
+Only a digest of a key derived for this one purpose is stored, never the key. A server started
+with another master key (the one before a rotation, a typing error) stops at once with one line,
+instead of failing later on every clip it cannot open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy import String, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from doorstep.errors import ConfigurationError
+from doorstep.platform.orm import Base
+from doorstep.platform.sealed import purpose_key
+from doorstep.platform.types import utcnow
+
+_PURPOSE = "master-key-check/v1"
+_ROW_ID = 1
+
+
+class KeyCheck(Base):
+    """The one row naming the master key in use, by a digest of a key derived from it."""
+
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def key_digest(master_key: bytes) -> str:
+    """The digest stored for ``master_key`` (from a key derived for this purpose alone)."""
+    key = purpose_key(bytes(master_key), _PURPOSE)
+    return hmac.new(key, b"doorstep master key check", hashlib.sha256).hexdigest()
+
+
+def stored_digest(db: Session) -> str | None:
+    """The digest of the master key the database uses, ``None`` before the first start."""
+    return db.scalar(select(KeyCheck.digest).where(KeyCheck.id == _ROW_ID))
+
+
+def record(db: Session, master_key: bytes) -> None:
+    """Name ``master_key`` as the one the database's data keys are wrapped by."""
+    row = db.get(KeyCheck, _ROW_ID)
+    if row is None:
+        db.add(KeyCheck(id=_ROW_ID, digest=key_digest(master_key)))
+    else:
+        row.digest, row.recorded_at = key_digest(master_key), utcnow()
+    db.flush()
+
+
+def check(db: Session, master_key: bytes, *, rotation_pending: bool = False) -> None:
+    """Refuse a master key the database does not use; remember the first one seen.
+
+    A database not migrated yet has nothing to compare with, and nothing a key could open.
+    """
+    if not inspect(db.connection()).has_table(KeyCheck.__tablename__):
+        return
+    stored = stored_digest(db)
+    if stored is None:
+        record(db, master_key)
+        return
+    if hmac.compare_digest(stored, key_digest(master_key)):
+        return
+    if rotation_pending:
+        raise ConfigurationError(
+            "the master key is not the one this database uses: a master key rotation was "
+            "interrupted; run `doorstep admin rotate-master-key` again to finish it"
+        )
+    raise ConfigurationError(
+        "the master key is not the one this database uses (a key from before a rotation, or "
+        "another installation's?): give the current DOORSTEP_MASTER_KEY or master.key"
+    )
