@@ -36,13 +36,15 @@ from doorstep.platform.backup import (
 )
 from doorstep.platform.blobs import BlobStore, LocalBlobStore, make_blob_store
 from doorstep.platform.db import Database
+from doorstep.platform.http.metrics_server import METRICS_FOLDER
 from doorstep.platform.keys import WORK_FOLDER
 from doorstep.platform.migrate import alembic_config, migrate
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 
-#: The data folder's names that are not copied as files: parts of their own, or scratch.
-_NOT_FILES = frozenset({"blobs", WORK_FOLDER, NEXT_KEY_FILE})
+#: The data folder's names that are not copied as files: parts of their own, scratch, or the
+#: serve processes' metric files (rebuilt at every start).
+_NOT_FILES = frozenset({"blobs", WORK_FOLDER, METRICS_FOLDER, NEXT_KEY_FILE})
 _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 

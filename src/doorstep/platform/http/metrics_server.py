@@ -27,6 +27,8 @@ from prometheus_client.registry import Collector
 from doorstep.platform.security import same
 from doorstep.settings import Settings
 
+#: The data folder's folder for the serve processes' metric files; rebuilt at every start.
+METRICS_FOLDER = "metrics"
 log = logging.getLogger(__name__)
 
 #: The variable prometheus_client reads, on import, to write values into a shared folder.
@@ -50,7 +52,7 @@ def prepare_multiprocess(settings: Settings) -> Path:
     Stale files from a previous run would add its counts to this one's, so the folder is
     emptied. Call it before this process imports any module that defines a metric.
     """
-    folder = settings.data_dir / "metrics" if settings.data_dir.is_dir() else None
+    folder = settings.data_dir / METRICS_FOLDER if settings.data_dir.is_dir() else None
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix="doorstep-metrics-"))
     shutil.rmtree(folder, ignore_errors=True)
