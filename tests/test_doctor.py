@@ -162,6 +162,16 @@ def test_unreachable_parts_fail_each_with_its_fix(
     assert f"postgresql://postgres@127.0.0.1:{closed}/test?password=%2A%2A%2A" in out.getvalue()
 
 
+def test_a_database_file_is_shown_where_it_is() -> None:
+    assert doctor_services.shown("sqlite:////srv/doorstep/doorstep.db") == (
+        "sqlite:////srv/doorstep/doorstep.db"
+    )
+    assert (
+        doctor_services.shown("sqlite:///relative.db?key=x")
+        == "sqlite:///relative.db?key=%2A%2A%2A"
+    )
+
+
 def test_a_url_that_cannot_be_read_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     settings = _settings(
         tmp_path,

@@ -57,6 +57,9 @@ def shown(url: str) -> str:
             for name, value in parse_qsl(parts.query, keep_blank_values=True)
         ]
     )
+    if not parts.netloc:
+        # A file URL (sqlite:////srv/doorstep.db): urlunsplit would drop the path's slashes.
+        return f"{parts.scheme}://{parts.path}" + (f"?{query}" if query else "")
     return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, query, ""))
 
 
