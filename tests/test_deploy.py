@@ -133,6 +133,15 @@ def test_compose_has_the_whole_scale_out_stack() -> None:
         assert (COMPOSE.parent / part).is_file(), part
 
 
+def test_the_relay_denies_what_the_readmes_relay_command_denies() -> None:
+    def denied(text: str) -> set[str]:
+        return set(re.findall(r"--denied-peer-ip=([0-9a-f:.-]+)", text))
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(denied(readme)) >= 10
+    assert denied(COMPOSE.read_text()) == denied(readme)
+
+
 def _self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "doorstep.example")])
