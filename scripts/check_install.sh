@@ -11,8 +11,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-python3}"
 clip="$root/../shared/data/video/crowd-faces.mp4"
 if [ ! -f "$clip" ]; then
+  # As the tests do with the shared data: a broken build in CI, skipped on a developer's machine.
   echo "check_install: the sample footage $clip is missing" >&2
-  exit 1
+  [ "${CI:-}" = true ] && exit 1
+  echo "check_install: skipped" >&2
+  exit 0
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -106,7 +109,8 @@ except OSError:
 
 echo "==> [$((SECONDS - start)) s] check_install: pip install $root into a fresh venv"
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install -q "$root"
+# No byte-compiling of 1 GB of dependencies: this venv is thrown away after a few runs.
+"$venv/bin/python" -m pip install -q --no-compile "$root"
 "$venv/bin/python" -m pip check
 opencv="$("$venv/bin/python" -m pip list --format=freeze | grep -i '^opencv' || true)"
 if [ "$(printf '%s\n' "$opencv" | grep -c .)" != 1 ]; then
@@ -130,7 +134,7 @@ esac
 
 echo "==> [$((SECONDS - start)) s] check_install: the wheel (pip wheel --no-deps .), installed over it"
 "$venv/bin/python" -m pip wheel -q --no-deps -w "$work/dist" "$root"
-"$venv/bin/python" -m pip install -q --no-deps --force-reinstall "$work/dist"/doorstep-*.whl
+"$venv/bin/python" -m pip install -q --no-compile --no-deps --force-reinstall "$work/dist"/doorstep-*.whl
 check_installed "wheel"
 
 echo "==> [$((SECONDS - start)) s] check_install: done in $((SECONDS - start)) s; the venv is $(du -sh "$venv" | cut -f1)"
