@@ -85,8 +85,12 @@ EOF
   echo "==> [$((SECONDS - start)) s] check_install ($how): doorstep serve answers /healthz"
   local port
   port="$(installed python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  installed doorstep serve --port "$port" > "$work/serve.log" 2>&1 &
+  # exec all the way down, so that $! is the server itself and the kill below reaches it.
+  (cd "$work" && exec env -i PATH="$venv/bin:/usr/bin:/bin" HOME="$work" \
+    DOORSTEP_DATA_DIR="$work/data" doorstep serve --port "$port") > "$work/serve.log" 2>&1 &
   local server=$!
+  # shellcheck disable=SC2064 # the server of this call, now
+  trap "kill $server 2>/dev/null || true; rm -rf '$work'" EXIT
   local answer=""
   for _ in $(seq 1 120); do
     answer="$(installed python -c 'import sys, urllib.request
@@ -100,6 +104,7 @@ except OSError:
   done
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
+  trap 'rm -rf "$work"' EXIT
   if [ "$answer" != 200 ]; then
     cat "$work/serve.log" >&2
     echo "check_install ($how): doorstep serve did not answer /healthz" >&2
