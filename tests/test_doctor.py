@@ -72,6 +72,53 @@ def relay(tmp_path: Path) -> Iterator[int]:
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def guarded_broker(tmp_path: Path) -> Iterator[int]:
+    """Debian's Mosquitto on a loopback port of its own, for user `doorstep` and its password."""
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(mosquitto).exists() or shutil.which("mosquitto_passwd") is None:
+        service_missing("mosquitto and mosquitto_passwd")
+    passwords = tmp_path / "passwords"
+    subprocess.run(
+        ["mosquitto_passwd", "-b", "-c", str(passwords), "doorstep", "Br0ker-S3cret"], check=True
+    )
+    passwords.chmod(0o600)
+    port = free_port()
+    config = tmp_path / "mosquitto.conf"
+    config.write_text(
+        # `user root`: run as root, Mosquitto would otherwise drop to a user who cannot read
+        # the test's folder; as anyone else it changes nothing.
+        f"user root\nlistener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\n"
+    )
+    process = subprocess.Popen(
+        [mosquitto, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(port):
+            assert process.poll() is None, "mosquitto stopped at once"
+            assert time.monotonic() < deadline, "mosquitto did not start"
+            time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_broker_with_a_password_is_reached_with_the_urls_user(
+    tmp_path: Path, guarded_broker: int
+) -> None:
+    def mqtt(url: str) -> doctor_services.Finding:
+        return doctor_services.mqtt(_settings(tmp_path, mqtt_url=url))
+
+    port = guarded_broker
+    assert mqtt(f"mqtt://doorstep:Br0ker-S3cret@127.0.0.1:{port}").state == "ok"
+    wrong = mqtt(f"mqtt://doorstep:Wr0ng-S3cret@127.0.0.1:{port}")
+    assert (wrong.state, wrong.fix) == ("fail", "check the user and password in it")
+    assert "Wr0ng-S3cret" not in wrong.line()
+    assert mqtt(f"mqtt://127.0.0.1:{port}").state == "fail"
+
+
 def test_the_embedded_default_needs_nothing_but_its_migrations(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     states = _states(settings)
