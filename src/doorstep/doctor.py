@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import ArgumentError
 
+from doorstep import doctor_media as media_libraries
 from doorstep import doctor_services as services
 from doorstep.doctor_services import TIMEOUT, Finding, shown
 from doorstep.errors import ConfigurationError
@@ -124,13 +125,18 @@ def _model(part: str, locate: Callable[[], Path]) -> Finding:
 
 
 def _models() -> list[Finding]:
+    opencv = media_libraries.opencv()
+    if opencv.state == "fail":
+        # The models cannot be looked at without OpenCV: the one line says why.
+        return [opencv]
     # Imported here: the rest of the doctor runs (and says so) without the media libraries.
     try:
         from doorstep.media import installed
     except ImportError as err:
         fix = "reinstall Doorstep: `pip install .`"
-        return [Finding("media", "fail", f"cannot load the video libraries: {err}", fix)]
+        return [opencv, Finding("media", "fail", f"cannot load the video libraries: {err}", fix)]
     return [
+        opencv,
         _model("face model", installed.face_model),
         _model("object model", installed.object_model),
     ]

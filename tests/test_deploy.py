@@ -1,0 +1,260 @@
+"""The operator files under deploy/, checked by the tools that read them, as far as this host can.
+
+systemd units by ``systemd-analyze verify``, the compose file by ``docker-compose config``, the
+nginx config by ``nginx -t``; every DOORSTEP_* name in them is a real setting. The Containerfile
+cannot be built here (no container engine): what it copies must exist, and it installs the same
+Debian packages as scripts/demo.sh. A missing tool fails with CI=true and skips elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from doorstep.settings import Settings
+from tests.conftest import service_missing
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
+COMPOSE = DEPLOY / "compose" / "compose.yaml"
+NGINX = DEPLOY / "nginx" / "doorstep.conf"
+CONTAINERFILE = DEPLOY / "Containerfile"
+#: Where the units expect the venv's command; a temp copy points at one that exists here.
+INSTALLED = "/opt/doorstep/bin/doorstep"
+COMPOSE_SECRETS = {
+    "DOORSTEP_MASTER_KEY": "x",
+    "DOORSTEP_PUBLIC_URL": "https://doorstep.example",
+    "DOORSTEP_TURN_URLS": "turn:turn.doorstep.example:3478",
+    "POSTGRES_PASSWORD": "p",
+    "S3_ACCESS_KEY": "a",
+    "S3_SECRET_KEY": "s",
+    "TURN_SECRET": "t",
+}
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/sbin") / name, Path("/sbin") / name) if p.exists()), None
+    )
+    if found is None:
+        service_missing(f"{name} (Debian package of the same or a close name)")
+    return found
+
+
+def _verify(unit: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    copy = tmp_path / unit.name
+    doorstep = Path(sys.executable).with_name("doorstep")
+    assert doorstep.exists(), doorstep
+    copy.write_text(unit.read_text().replace(INSTALLED, str(doorstep)))
+    return subprocess.run(
+        [_tool("systemd-analyze"), "verify", "--man=no", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_there_is_a_unit_for_serve_worker_and_agent() -> None:
+    assert [unit.name for unit in UNITS] == [
+        "doorstep-agent.service",
+        "doorstep-serve.service",
+        "doorstep-worker.service",
+    ]
+    for unit in UNITS:
+        text = unit.read_text()
+        command = unit.stem.removeprefix("doorstep-")
+        assert f"ExecStart={INSTALLED} {command}" in text
+        for hardening in ("NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory="):
+            assert hardening in text, (unit.name, hardening)
+        assert "EnvironmentFile=/etc/doorstep/" in text
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[unit.stem for unit in UNITS])
+def test_systemd_verifies_each_unit_without_a_word(unit: Path, tmp_path: Path) -> None:
+    verified = _verify(unit, tmp_path)
+    # An unknown or misspelt key is only a warning to systemd: any output at all fails here.
+    assert (verified.returncode, verified.stdout + verified.stderr) == (0, "")
+
+
+def test_a_misspelt_unit_fails_the_check(tmp_path: Path) -> None:
+    broken = tmp_path / "broken" / "doorstep-serve.service"
+    broken.parent.mkdir()
+    broken.write_text(UNITS[1].read_text().replace("ProtectSystem=", "ProtectSytem="))
+    verified = _verify(broken, tmp_path)
+    assert "ProtectSytem" in verified.stderr
+
+
+def _compose_config(path: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in COMPOSE_SECRETS}
+    return subprocess.run(
+        [_tool("docker-compose"), "-f", str(path), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**clean, **environment},
+    )
+
+
+def test_compose_validates_and_refuses_to_start_without_its_secrets() -> None:
+    checked = _compose_config(COMPOSE, COMPOSE_SECRETS)
+    assert checked.returncode == 0, checked.stderr
+    missing = _compose_config(COMPOSE, {})
+    assert missing.returncode != 0
+    assert "DOORSTEP_MASTER_KEY" in missing.stderr or "POSTGRES_PASSWORD" in missing.stderr
+
+
+def test_compose_has_the_whole_scale_out_stack() -> None:
+    text = COMPOSE.read_text()
+    services = re.findall(r"^  ([a-z]+):$", text.split("\nservices:\n", 1)[1], re.MULTILINE)
+    assert set(services) >= {
+        "postgres",
+        "seaweedfs",
+        "mosquitto",
+        "redis",
+        "coturn",
+        "serve",
+        "worker",
+    }
+    for part in ("mosquitto.conf", "s3.json", "example.env"):
+        assert (COMPOSE.parent / part).is_file(), part
+
+
+def test_the_relay_denies_what_the_readmes_relay_command_denies() -> None:
+    def denied(text: str) -> set[str]:
+        return set(re.findall(r"--denied-peer-ip=([0-9a-f:.-]+)", text))
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(denied(readme)) >= 10
+    assert denied(COMPOSE.read_text()) == denied(readme)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "doorstep.example")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert, private = folder / "cert.pem", folder / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, private
+
+
+def _nginx_test(site: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    cert, key = _self_signed(tmp_path)
+    site = re.sub(r"ssl_certificate (\S+);", f"ssl_certificate {cert};", site)
+    site = re.sub(r"ssl_certificate_key (\S+);", f"ssl_certificate_key {key};", site)
+    (tmp_path / "doorstep.conf").write_text(site)
+    (tmp_path / "logs").mkdir(exist_ok=True)
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
+        "events {}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path}/body;\n"
+        f"  include {tmp_path}/doorstep.conf;\n}}\n"
+    )
+    return subprocess.run(
+        [_tool("nginx"), "-t", "-p", str(tmp_path), "-c", str(main)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_nginx_accepts_the_proxy_config(tmp_path: Path) -> None:
+    checked = _nginx_test(NGINX.read_text(), tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    broken = _nginx_test(
+        NGINX.read_text().replace("proxy_buffering off;", "proxy_buffering;"), tmp_path
+    )
+    assert broken.returncode != 0
+
+
+def test_the_proxy_matches_the_settings() -> None:
+    text = NGINX.read_text()
+    defaults = Settings()
+    assert f"client_max_body_size {defaults.max_upload_mb}m;" in text
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in text
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
+    # Server-sent events and long-polls are passed on as they come.
+    events = text.split("location = /api/v1/events {", 1)[1].split("}", 1)[0]
+    assert "proxy_buffering off;" in events
+    devices = text.split("location /api/v1/devices/ {", 1)[1].split("}", 1)[0]
+    assert "proxy_buffering off;" in devices
+
+
+def _deploy_files() -> list[Path]:
+    return sorted(p for p in DEPLOY.rglob("*") if p.is_file())
+
+
+def test_every_doorstep_variable_named_is_a_setting() -> None:
+    settings = {f"DOORSTEP_{name.upper()}" for name in Settings.model_fields}
+    named = {
+        (path.relative_to(ROOT).as_posix(), name)
+        for path in _deploy_files()
+        for name in re.findall(r"\bDOORSTEP_[A-Z0-9_]+", path.read_text())
+    }
+    assert len({name for _, name in named}) >= 10
+    assert {(path, name) for path, name in named if name not in settings} == set()
+
+
+def _copied(containerfile: str) -> list[str]:
+    sources = []
+    for line in containerfile.splitlines():
+        words = line.split()
+        if words[:1] == ["COPY"] and not any(w.startswith("--from=") for w in words):
+            sources += words[1:-1]
+    return sources
+
+
+def _debian_packages(text: str, command: str) -> set[str]:
+    packages: set[str] = set()
+    for line in text.splitlines():
+        if command in line:
+            after = line.split(command, 1)[1]
+            packages |= {w for w in after.split() if re.fullmatch(r"[a-z0-9][a-z0-9.+-]+", w)}
+    return packages
+
+
+def test_the_containerfile_copies_what_exists_and_installs_what_the_scripts_do() -> None:
+    text = CONTAINERFILE.read_text()
+    sources = _copied(text)
+    assert {"pyproject.toml", "src", "package-lock.json", "scripts/_setup.sh"} <= set(sources)
+    for source in sources:
+        assert (ROOT / source).exists(), source
+    assert "FROM docker.io/library/python:3.11-slim" in text
+    assert "USER doorstep" in text
+    assert "HEALTHCHECK" in text
+    assert "/healthz" in text
+    in_image = _debian_packages(text, "apt-get install -y --no-install-recommends")
+    demo = _debian_packages((ROOT / "scripts" / "demo.sh").read_text(), "ensure_debian_packages")
+    assert in_image == demo == {"libgl1", "libglib2.0-0"}
