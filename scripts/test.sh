@@ -5,8 +5,13 @@
 set -euo pipefail
 source "$(dirname "$0")/_setup.sh"
 # chromium drives the browser tests; coturn relays the doorbell's NAT test; espeak-ng speaks the
-# quick replies; iproute2 makes the network namespaces. Everything else comes from PyPI.
-ensure_debian_packages chromium fonts-dejavu-core coturn espeak-ng iproute2 tcpdump
+# quick replies; iproute2 makes the network namespaces; libgl1 and libglib2.0-0 load OpenCV;
+# GStreamer's RTSP server plays the IP camera; mosquitto runs the TLS broker; pg_dump backs up
+# PostgreSQL; systemd, nginx and docker-compose check the operator files. The rest comes from PyPI.
+ensure_debian_packages chromium fonts-dejavu-core coturn espeak-ng iproute2 tcpdump libgl1 libglib2.0-0 \
+  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base \
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly mosquitto postgresql-client systemd nginx-light \
+  docker-compose
 ensure_venv "dev"
 ensure_web_packages
 cd "$doorstep_root"
