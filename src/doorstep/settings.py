@@ -148,7 +148,12 @@ class Settings(BaseSettings):
         "look local.",
     )
     mqtt_url: str = Field(
-        "", description="mqtt://host:port of a broker; empty keeps events in-process."
+        "",
+        description="mqtt://host:port or mqtts://user:password@host:port (TLS) of a broker; "
+        "empty keeps events in-process.",
+    )
+    mqtt_ca_file: str = Field(
+        "", description="With mqtts://: the PEM CA of a private broker; empty trusts the system's."
     )
     queue_url: str = Field(
         "",
