@@ -7,13 +7,18 @@ import shutil
 import time
 from pathlib import Path
 
+from doorstep.clips import service_replay
 from doorstep.clips.service import expire_clips
+from doorstep.platform.bus.memory import add_echo
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.queue.core import RETENTION_SWEEP, TASKS, JobContext, JobQueue
 from doorstep.platform.scratch import abandoned
 
 log = logging.getLogger(__name__)
+
+# Every account event, in whichever process publishes it, is kept for pages that reconnect.
+add_echo(service_replay.journal)
 
 
 def sweep_expired(db: Database, keys: Keys) -> int:
