@@ -6,9 +6,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from doorstep.accounts.models import User
+from doorstep.clips import service_replay
 from doorstep.clips.models import AccountEvent
 from doorstep.clips.rules import REPLAY_WINDOW
 from doorstep.platform.bus.memory import notify_after_commit, take_pending
@@ -131,3 +135,27 @@ def test_events_older_than_the_window_are_forgotten(app: FastAPI, client: TestCl
     with client.stream("GET", "/api/v1/events", headers={"last-event-id": "0"}) as stream:
         events = _events(stream.iter_lines())
         assert next(events)[1]["n"] == 2
+
+
+def test_an_event_told_while_the_missed_ones_are_read_is_sent_once(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resident(client)
+    ada = _me(client)
+    _publish(app, ada, 1)
+    read_missed = service_replay.missed
+
+    def racing(db: Session, user: User, last_event_id: str | None) -> service_replay.Replay:
+        # Committed and told after the page subscribed, before its missed events are read: it
+        # is both in the replay and in the page's live queue.
+        _publish(app, ada, 2)
+        return read_missed(db, user, last_event_id)
+
+    monkeypatch.setattr(service_replay, "missed", racing)
+    with client.stream("GET", "/api/v1/events", headers={"last-event-id": "0"}) as stream:
+        events = _events(stream.iter_lines())
+        replayed = [next(events) for _ in range(2)]
+        _publish(app, ada, 3)
+        after = next(events)
+    assert [data["n"] for _, data in replayed] == [1, 2]
+    assert after[1]["n"] == 3
