@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.accounts.models import User
 from doorstep.clips import service_replay
+from doorstep.clips.jobs import sweep_expired
 from doorstep.clips.models import AccountEvent
 from doorstep.clips.rules import REPLAY_WINDOW
 from doorstep.platform.bus.memory import notify_after_commit, take_pending
@@ -159,3 +160,17 @@ def test_an_event_told_while_the_missed_ones_are_read_is_sent_once(
         after = next(events)
     assert [data["n"] for _, data in replayed] == [1, 2]
     assert after[1]["n"] == 3
+
+
+def test_the_retention_sweep_forgets_the_events_of_quiet_accounts(
+    app: FastAPI, client: TestClient
+) -> None:
+    resident(client)
+    _publish(app, _me(client), 1)
+    state: AppState = app.state.doorstep
+    with state.db.session() as db:
+        for row in db.query(AccountEvent).all():
+            row.created_at = utcnow() - REPLAY_WINDOW * 2
+    sweep_expired(state.db, state.keys)
+    with state.db.session() as db:
+        assert db.query(AccountEvent).count() == 0

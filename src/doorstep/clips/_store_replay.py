@@ -20,9 +20,12 @@ def keep(db: Session, account_id: str, event: dict[str, Any], now: datetime) -> 
     return row.id
 
 
-def forget_before(db: Session, moment: datetime) -> None:
-    """Remove every account's events older than ``moment``."""
-    db.execute(delete(AccountEvent).where(AccountEvent.created_at < moment))
+def forget_before(db: Session, moment: datetime, account_id: str | None = None) -> None:
+    """Remove the account's (or every account's) events older than ``moment``."""
+    old = delete(AccountEvent).where(AccountEvent.created_at < moment)
+    if account_id is not None:
+        old = old.where(AccountEvent.account_id == account_id)
+    db.execute(old)
 
 
 def after(

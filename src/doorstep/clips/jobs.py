@@ -25,6 +25,9 @@ def sweep_expired(db: Database, keys: Keys) -> int:
     """Shred every expired clip; returns how many went."""
     with db.session() as session:
         count = expire_clips(session, keys)
+    with db.session() as session:
+        # Events of accounts that have gone quiet, which their next event would have cleared.
+        service_replay.forget_old(session)
     if count:
         log.info("retention: shredded %d expired clips", count)
     return count

@@ -10,7 +10,8 @@ of the last ``REPLAY_WINDOW``), then the live ones; an id that is not a number r
 
 Ids are allocated in the order transactions insert, which under concurrent commits can differ
 from the order they commit: a page may then see 11 before 10, and one that drops between the
-two and resumes from 11 misses 10. Events older than the window are deleted as new ones come.
+two and resumes from 11 misses 10. An account's events older than the window are deleted when
+its next one comes, and every account's by the retention sweep.
 Channels that are not an account (``camera:...``, ``live-session:...``) are long-polled by
 devices, not followed by pages, and are not kept.
 """
@@ -38,8 +39,14 @@ def journal(db: Session, account_id: str, event: dict[str, Any]) -> None:
     if ":" in account_id or SEQ in event:
         return
     now = utcnow()
-    kept.forget_before(db, now - REPLAY_WINDOW)
+    # This account's only: two accounts' events never wait on each other's rows.
+    kept.forget_before(db, now - REPLAY_WINDOW, account_id)
     event[SEQ] = kept.keep(db, account_id, dict(event), now)
+
+
+def forget_old(db: Session) -> None:
+    """Remove every account's events past the replay window (the retention sweep calls this)."""
+    kept.forget_before(db, utcnow() - REPLAY_WINDOW)
 
 
 @dataclass(frozen=True, slots=True)
