@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     mqtt_ca_file: str = Field(
         "", description="With mqtts://: the PEM CA of a private broker; empty trusts the system's."
     )
+    mqtt_cert_file: str = Field(
+        "", description="With mqtts://: a client certificate and its key in one PEM, if asked."
+    )
     queue_url: str = Field(
         "",
         description="redis://host:port/db of the task queue's broker; empty runs background jobs "

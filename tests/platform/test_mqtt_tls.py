@@ -49,10 +49,13 @@ class TlsBroker:
     port: int
     ca_file: str
     rogue_ca_file: str
+    #: A second listener that also asks for a client certificate, and one it accepts.
+    cert_port: int
+    client_cert_file: str
 
-    def url(self, password: str = QUOTED, scheme: str = "mqtts") -> str:
+    def url(self, password: str = QUOTED, scheme: str = "mqtts", port: int = 0) -> str:
         """The broker's URL with these credentials."""
-        return f"{scheme}://{USER}:{password}@127.0.0.1:{self.port}"
+        return f"{scheme}://{USER}:{password}@127.0.0.1:{port or self.port}"
 
 
 def _key() -> ec.EllipticCurvePrivateKey:
@@ -101,14 +104,20 @@ def _server_files(folder: Path) -> tuple[str, str, str]:
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    (folder / "server.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
+    (folder / "server.key").write_bytes(_private(key))
+    client_key = _key()
+    client = _cert("agent", client_key, ca.subject).sign(ca_key, hashes.SHA256())
+    pem = client.public_bytes(serialization.Encoding.PEM) + _private(client_key)
+    (folder / "client.pem").write_bytes(pem)
     return str(folder / "doorstep-test-ca.pem"), _pem(folder / "server.pem", cert), "server.key"
+
+
+def _private(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
 
 
 def _password_file(path: Path) -> None:
@@ -138,12 +147,13 @@ def tls_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsBroker]:
     folder = tmp_path_factory.mktemp("mosquitto")
     ca_file, cert_file, _ = _server_files(folder)
     _password_file(folder / "passwords")
-    port = _free_port()
+    port, cert_port = _free_port(), _free_port()
+    tls = f"cafile {ca_file}\ncertfile {cert_file}\nkeyfile {folder / 'server.key'}\n"
     config = folder / "mosquitto.conf"
     config.write_text(
         f"user root\npersistence false\nallow_anonymous false\n"
-        f"password_file {folder / 'passwords'}\nlistener {port} 127.0.0.1\n"
-        f"cafile {ca_file}\ncertfile {cert_file}\nkeyfile {folder / 'server.key'}\n"
+        f"password_file {folder / 'passwords'}\nlistener {port} 127.0.0.1\n{tls}"
+        f"listener {cert_port} 127.0.0.1\n{tls}require_certificate true\n"
     )
     log = (folder / "mosquitto.log").open("wb")
     process = subprocess.Popen([MOSQUITTO, "-c", str(config)], stdout=log, stderr=log)
@@ -156,7 +166,9 @@ def tls_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsBroker]:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"Mosquitto did not start: {(folder / 'mosquitto.log').read_text()}")
             time.sleep(0.05)
-        yield TlsBroker(port, ca_file, str(folder / "rogue-ca.pem"))
+        yield TlsBroker(
+            port, ca_file, str(folder / "rogue-ca.pem"), cert_port, str(folder / "client.pem")
+        )
     finally:
         process.terminate()
         process.wait(10)
@@ -180,7 +192,7 @@ def test_the_url_carries_tls_and_credentials_and_never_shows_the_password() -> N
     with pytest.raises(ConfigurationError) as caught:
         parse(f"http://{USER}:{QUOTED}@broker.example")
     assert QUOTED not in str(caught.value)
-    with pytest.raises(ConfigurationError, match="only used with mqtts"):
+    with pytest.raises(ConfigurationError, match="needs mqtts://"):
         BrokerClient(parse("mqtt://broker.example"), "x", ca_file="/etc/ssl/ca.pem")
 
 
@@ -277,3 +289,15 @@ def _wait_for_log(caplog: pytest.LogCaptureFixture, text: str) -> None:
     while text not in caplog.text:
         assert time.monotonic() < deadline, f"no log line with {text!r}: {caplog.text}"
         time.sleep(0.05)
+
+
+def test_a_broker_that_asks_for_a_client_certificate_gets_ours(tls_broker: TlsBroker) -> None:
+    url = tls_broker.url(port=tls_broker.cert_port)
+    with pytest.raises(Unavailable, match="TLS failed|want a client certificate"):
+        MqttBus(url, master_key=KEY, ca_file=tls_broker.ca_file)
+    bus = MqttBus(
+        url, master_key=KEY, ca_file=tls_broker.ca_file, cert_file=tls_broker.client_cert_file
+    )
+    bus.close()
+    with pytest.raises(ConfigurationError, match="cannot read the MQTT CA or client certificate"):
+        BrokerClient(parse(url), "x", cert_file=tls_broker.ca_file)

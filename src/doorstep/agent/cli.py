@@ -65,6 +65,9 @@ def _run_parser() -> argparse.ArgumentParser:
         "--mqtt-ca", metavar="FILE", default="", help="the CA that signed a private mqtts broker"
     )
     parser.add_argument(
+        "--mqtt-cert", metavar="FILE", default="", help="a client certificate and key (PEM)"
+    )
+    parser.add_argument(
         "--spool-max-mb",
         type=int,
         default=DEFAULT_MAX_BYTES // (1024 * 1024),
@@ -215,6 +218,7 @@ def _run(args: argparse.Namespace) -> int:
         once=args.once,
         mqtt_url=args.mqtt,
         mqtt_ca_file=args.mqtt_ca,
+        mqtt_cert_file=args.mqtt_cert,
         spool_max_bytes=args.spool_max_mb * 1024 * 1024,
         button_pin=args.button_pin,
         ring_key=args.ring_key,

@@ -56,12 +56,15 @@ class MqttPublisher:
         on_command: Callable[[str], object] | None = None,
         name: str = "Doorbell",
         ca_file: str = "",
+        cert_file: str = "",
     ) -> None:
         self.broker = parse(url)
         self.host, self.port = self.broker.host, self.broker.port
         self.camera_id = camera_id
         self.keepalive = keepalive
-        self.client = BrokerClient(self.broker, f"doorstep-agent-{camera_id}", ca_file=ca_file)
+        self.client = BrokerClient(
+            self.broker, f"doorstep-agent-{camera_id}", ca_file=ca_file, cert_file=cert_file
+        )
         self.client.will_set(topic(camera_id, "availability"), OFFLINE, qos=1, retain=True)
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
@@ -191,5 +194,5 @@ class MqttPublisher:
         if self.connected:
             log.warning("MQTT: lost the broker (%s); reconnecting in the background", reason)
         elif self._told is None:
-            self._tell("it closed the connection before answering (a TLS port needs mqtts://)")
+            self._tell(self.client.cut_short)
         self.connected = False

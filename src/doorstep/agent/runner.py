@@ -75,7 +75,12 @@ class CameraAgent:
         self._pending: CameraConfig | None = None
         self._lock = threading.Lock()
         self.mqtt = (
-            MqttPublisher(options.mqtt_url, state.camera_id, ca_file=options.mqtt_ca_file)
+            MqttPublisher(
+                options.mqtt_url,
+                state.camera_id,
+                ca_file=options.mqtt_ca_file,
+                cert_file=options.mqtt_cert_file,
+            )
             if options.mqtt_url
             else None
         )

@@ -4,7 +4,8 @@
 is always verified, against the system's CAs or the private CA given as ``ca_file`` (there is no
 switch that skips it). A username and password ride in the URL, percent-encoded
 (``mqtts://doorstep:s%40cret@broker``); ``shown`` is the URL as logs and errors print it, with
-the password replaced by ``***``.
+the password replaced by ``***``. A broker that asks for client certificates gets ``cert_file``
+(one PEM holding the certificate and its unencrypted key).
 
 ``BrokerClient`` remembers why its last attempt to connect failed (paho retries in silence), so
 the server can refuse to start with the reason and the agent can log it.
@@ -75,10 +76,23 @@ def parse(url: str) -> Broker:
     )
 
 
+def _context(ca_file: str, cert_file: str) -> ssl.SSLContext:
+    """TLS that checks the broker (CERT_REQUIRED, its host name), with our certificate if asked."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file or None)
+        if cert_file:
+            context.load_cert_chain(cert_file)
+    except (OSError, ssl.SSLError) as err:
+        raise ConfigurationError(f"cannot read the MQTT CA or client certificate: {err}") from err
+    return context
+
+
 class BrokerClient(paho.Client):
     """A paho client set up for ``broker``; ``failure`` says why it last failed to connect."""
 
-    def __init__(self, broker: Broker, client_id: str, *, ca_file: str = "") -> None:
+    def __init__(
+        self, broker: Broker, client_id: str, *, ca_file: str = "", cert_file: str = ""
+    ) -> None:
         super().__init__(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id)
         self.broker = broker
         self.failure: str | None = None
@@ -88,9 +102,9 @@ class BrokerClient(paho.Client):
             self.username_pw_set(broker.username, broker.password)
         if broker.tls:
             # CERT_REQUIRED with the host name checked: the broker proves who it is.
-            self.tls_set_context(ssl.create_default_context(cafile=ca_file or None))
-        elif ca_file:
-            raise ConfigurationError("an MQTT CA file is only used with mqtts:// (TLS)")
+            self.tls_set_context(_context(ca_file, cert_file))
+        elif ca_file or cert_file:
+            raise ConfigurationError("an MQTT CA or client certificate needs mqtts:// (TLS)")
         elif broker.password:
             log.warning("the MQTT password goes over %s unencrypted; use mqtts://", broker.shown)
 
@@ -121,6 +135,14 @@ class BrokerClient(paho.Client):
             wrapped.close()
             raise
         return wrapped
+
+    @property
+    def cut_short(self) -> str:
+        """Why a broker closes the connection before its CONNACK, most likely."""
+        if self.broker.tls:
+            # With TLS 1.3 a missing or refused client certificate shows only now.
+            return "it closed the connection before answering (does it want a client certificate?)"
+        return "it closed the connection before answering (a TLS port needs mqtts://)"
 
     def failed(self, why: str, *, lasting: bool) -> None:
         """Remember why connecting failed, for the error or the log line that follows."""

@@ -114,7 +114,13 @@ class MqttBus:
     """Same interface as ``MemoryBus``; events travel through the broker to every process."""
 
     def __init__(
-        self, url: str, *, master_key: bytes, ca_file: str = "", connect_timeout: float = 10.0
+        self,
+        url: str,
+        *,
+        master_key: bytes,
+        ca_file: str = "",
+        cert_file: str = "",
+        connect_timeout: float = 10.0,
     ) -> None:
         self.local = MemoryBus()
         self.sealer = Sealer(master_key)
@@ -127,7 +133,8 @@ class MqttBus:
         self.origin = uuid.uuid4().hex[:12]
         self.live = SharedLive(self)
         self.held = SharedHeld(self)
-        self.client = BrokerClient(broker, f"doorstep-api-{uuid.uuid4().hex[:12]}", ca_file=ca_file)
+        client_id = f"doorstep-api-{uuid.uuid4().hex[:12]}"
+        self.client = BrokerClient(broker, client_id, ca_file=ca_file, cert_file=cert_file)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
@@ -169,9 +176,8 @@ class MqttBus:
     def _on_disconnect(self, client: paho.Client, *args: Any) -> None:
         del client, args
         if not self._settled.is_set() and self.client.failure is None:
-            # Cut before any CONNACK: most often plain MQTT spoken to a TLS port.
-            why = "it closed the connection before answering (a TLS port needs mqtts://)"
-            self.client.failed(why, lasting=True)
+            # Cut before any CONNACK: plain MQTT to a TLS port, or a client certificate refused.
+            self.client.failed(self.client.cut_short, lasting=True)
         self._settled.set()
         self._connected.clear()
         if not self._closing:
