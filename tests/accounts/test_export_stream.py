@@ -120,7 +120,7 @@ def test_a_clip_missing_mid_export_aborts_the_stream(
         if message["type"] == "http.response.body":
             body.append(message.get("body", b""))
 
-    with pytest.raises(export.ExportAborted, match="cut short: no such clips blob"):
+    with pytest.raises(export.ExportAborted, match="cut short: no (such|blob) clips blob"):
         asyncio.run(_call(app, "/api/v1/me/export", cookies, collect))
     # What was sent is no archive a reader takes for a whole export.
     assert b"".join(body)
