@@ -238,8 +238,7 @@ def test_the_agent_publishes_over_tls_with_its_password(tls_broker: TlsBroker) -
         assert got == [b'{"event_type": "ring"}']
     finally:
         publisher.stop()
-        listener.disconnect()
-        listener.loop_stop()
+        listener.shut()
 
 
 def test_a_wrong_password_is_a_clear_error_that_never_shows_it(

@@ -91,8 +91,7 @@ class MqttPublisher:
                 info.wait_for_publish(timeout=2.0)
             except (RuntimeError, ValueError):
                 log.debug("MQTT: could not say offline before leaving")
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.client.shut()
 
     def publish_event(self, meta: dict[str, Any]) -> None:
         """Announce a recorded clip."""

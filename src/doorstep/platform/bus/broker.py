@@ -144,6 +144,12 @@ class BrokerClient(paho.Client):
             return "it closed the connection before answering (does it want a client certificate?)"
         return "it closed the connection before answering (a TLS port needs mqtts://)"
 
+    def shut(self) -> None:
+        """Disconnect, stop the network thread and close every socket (paho keeps a pair open)."""
+        self.disconnect()
+        self.loop_stop()
+        self._reset_sockets()
+
     def failed(self, why: str, *, lasting: bool) -> None:
         """Remember why connecting failed, for the error or the log line that follows."""
         self.failure, self.lasting = why, lasting

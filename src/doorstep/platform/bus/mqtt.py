@@ -135,6 +135,7 @@ class MqttBus:
         self.held = SharedHeld(self)
         client_id = f"doorstep-api-{uuid.uuid4().hex[:12]}"
         self.client = BrokerClient(broker, client_id, ca_file=ca_file, cert_file=cert_file)
+        self.shown = broker.shown
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
@@ -156,6 +157,9 @@ class MqttBus:
         if reason.is_failure:
             # A wrong password or a refused client is not going to get better by retrying.
             self.client.failed(f"it refused the connection ({reason})", lasting=True)
+            if self._settled.is_set():
+                # Running already (a password changed under it): said at each retry, never fatal.
+                log.warning("the MQTT broker %s refused this process: %s", self.shown, reason)
             self._settled.set()
             return
         # Subscribing here also renews the subscription after every reconnect.
@@ -241,8 +245,7 @@ class MqttBus:
     def close(self) -> None:
         """Disconnect from the broker."""
         self._closing = True
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.client.shut()
 
 
 class SharedLive:
