@@ -203,7 +203,12 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     )
     if settings.mqtt_url:
         # Several API processes: alerts go through the broker to whichever holds the page.
-        state.bus = MqttBus(settings.mqtt_url, master_key=state.master_key)
+        state.bus = MqttBus(
+            settings.mqtt_url,
+            master_key=state.master_key,
+            ca_file=settings.mqtt_ca_file,
+            cert_file=settings.mqtt_cert_file,
+        )
         # Live view too: the owner's stream and the camera's agent may be on different processes.
         state.live = state.bus.live
         # And a doorbell's snapshot, held in memory by every process for its short while.

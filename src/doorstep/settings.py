@@ -163,7 +163,15 @@ class Settings(BaseSettings):
         pattern=r"^(\S+:\d{1,5})?$",
     )
     mqtt_url: str = Field(
-        "", description="mqtt://host:port of a broker; empty keeps events in-process."
+        "",
+        description="mqtt://host:port or mqtts://user:password@host:port (TLS) of a broker; "
+        "empty keeps events in-process.",
+    )
+    mqtt_ca_file: str = Field(
+        "", description="With mqtts://: the PEM CA of a private broker; empty trusts the system's."
+    )
+    mqtt_cert_file: str = Field(
+        "", description="With mqtts://: a client certificate and its key in one PEM, if asked."
     )
     queue_url: str = Field(
         "",

@@ -95,6 +95,7 @@ def test_the_owner_answers_a_ring_and_hangs_up(
         with client.stream("GET", "/api/v1/events") as events:
             lines = (line for line in events.iter_lines() if line)
             assert next(lines) == ": connected"
+            assert next(lines) == "retry: 3000"
             pressed = press(agent, token, snapshot=tiny_jpeg())
             assert pressed["rang"] is True
             assert next(lines) == "event: ring"

@@ -222,6 +222,7 @@ def test_a_ring_and_its_answer_cross_processes(servers: tuple[str, str]) -> None
         with on_a.stream("GET", "/api/v1/events") as events:
             lines = (line for line in events.iter_lines() if line)
             assert next(lines) == ": connected"
+            assert next(lines) == "retry: 3000"
             pressed = agent.post(
                 "/api/v1/devices/ring",
                 data={"source": "button"},

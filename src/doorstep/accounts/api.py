@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from functools import partial
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from doorstep.accounts import service as accounts
-from doorstep.accounts._http import BuiltFileResponse, clear_session_cookie, start_browser_session
+from doorstep.accounts._http import clear_session_cookie, start_browser_session
 from doorstep.accounts.auth import AccountReader, BrowserPrincipal, CurrentUser, OptionalPrincipal
 from doorstep.accounts.schemas import (
     AccountDelete,
@@ -172,12 +172,14 @@ def export(principal: AccountReader, db: DbDep, state: StateDep) -> Response:
     A token needs clips:read as well as account:read: the export holds the clips themselves.
     """
     principal.require_scope("clips:read")
-    # Read here, under the request's database permit; the ZIP is written once it is back.
+    # Read here, under the request's database permit; the ZIP streams once it is back (DbDep
+    # commits before the response starts), on the thread pool, at the client's pace.
     contents = accounts.gather_export(db, state.keys, principal.user)
-    folder = state.settings.data_dir / "exports"
-    return BuiltFileResponse(
-        partial(accounts.write_export, contents, state.keys, folder),
+    return StreamingResponse(
+        accounts.stream_export(contents, state.keys),
         media_type="application/zip",
-        filename="doorstep-export.zip",
-        headers={"cache-control": "no-store"},
+        headers={
+            "cache-control": "no-store",
+            "content-disposition": 'attachment; filename="doorstep-export.zip"',
+        },
     )

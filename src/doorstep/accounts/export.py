@@ -1,18 +1,23 @@
 """An owner's whole account as one ZIP: account, cameras, clips with video, posts, audit entries.
 
 Made in two steps so the slow one holds no database permit: ``gather`` reads every row and
-unwraps each clip's key inside the request's transaction, then ``write_zip`` decrypts the
-footage from the blob store and writes the archive with no database at all.
+unwraps each clip's key inside the request's transaction, then ``stream_zip`` decrypts the
+footage from the blob store and yields the archive piece by piece with no database at all, as
+fast as the client reads it (nothing is written to disk, memory stays flat).
+
+A blob that is missing or fails to decrypt once the archive has begun aborts the stream: the
+bytes already sent end with no central directory, so no ZIP reader takes them for a whole
+export, and the browser reports the download as failed rather than saving a shorter archive.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
+import logging
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -22,15 +27,16 @@ from doorstep.accounts.models import NoticeTarget, User
 from doorstep.cameras.models import HouseholdMember
 from doorstep.clips.models import Clip
 from doorstep.clips.store import owner_data_key
-from doorstep.errors import NotFound
+from doorstep.errors import DoorstepError, NotFound
 from doorstep.neighbors.models import Comment, Post
 from doorstep.notify.models import PushDevice
 from doorstep.platform.blobs import BlobStore
 from doorstep.platform.crypto import clip_key_context, decrypt_stream, unwrap_key
-from doorstep.platform.folders import private_folder
 from doorstep.platform.keys import Keys
 from doorstep.platform.types import utcnow
 from doorstep.transparency import audit_store as audit
+
+log = logging.getLogger(__name__)
 
 README = """\
 This is everything Doorstep holds about your account, as of {now}.
@@ -195,30 +201,60 @@ def _dump(archive: zipfile.ZipFile, name: str, data: Any) -> None:
     archive.writestr(name, json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def write_zip(contents: Contents, blobs: BlobStore, folder: Path) -> Path:
-    """Write the ZIP into ``folder`` and return its path (the caller removes it when sent)."""
-    private_folder(folder)
-    handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".zip", delete=False)  # noqa: SIM115
-    path = Path(handle.name)
-    handle.close()
+class _Pipe:
+    """A write-only, unseekable file: ``zipfile`` writes into it, the response takes the bytes."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._pieces.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the pieces wait for ``take``."""
+
+    def close(self) -> None:
+        """Nothing to close: the response ends the stream."""
+
+    def take(self) -> bytes:
+        data = b"".join(self._pieces)
+        self._pieces.clear()
+        return data
+
+
+class ExportAborted(RuntimeError):
+    """The export could not be finished once it had begun: the connection is cut, not answered."""
+
+
+def stream_zip(contents: Contents, blobs: BlobStore) -> Iterator[bytes]:
+    """The ZIP in pieces, each yielded as soon as it is written (see the module's docstring)."""
     try:
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("README.txt", README.format(now=contents.now.isoformat()))
-            _dump(archive, "account.json", contents.account)
-            _dump(archive, "cameras.json", contents.cameras)
-            for clip in contents.files:
-                # Stored, not deflated: MP4 does not shrink, and streaming keeps memory flat.
-                with archive.open(
-                    zipfile.ZipInfo(clip.stem + ".mp4"), "w", force_zip64=True
-                ) as out:
-                    for piece in decrypt_stream(blobs.open_stream(clip.video_key), clip.key):
-                        out.write(piece)
-                snapshot = b"".join(decrypt_stream(blobs.open_stream(clip.snapshot_key), clip.key))
-                archive.writestr(clip.stem + ".jpg", snapshot)
-            _dump(archive, "clips.json", contents.clips)
-            _dump(archive, "posts.json", contents.posts)
-            _dump(archive, "audit.json", contents.audit)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+        yield from _stream_zip(contents, blobs)
+    except DoorstepError as err:
+        # Not a DoorstepError any more: its handler cannot answer a response already under way.
+        log.warning("an account export was cut short: %s", err)
+        raise ExportAborted(f"the export was cut short: {err}") from err
+
+
+def _stream_zip(contents: Contents, blobs: BlobStore) -> Iterator[bytes]:
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", README.format(now=contents.now.isoformat()))
+        _dump(archive, "account.json", contents.account)
+        _dump(archive, "cameras.json", contents.cameras)
+        yield pipe.take()
+        for clip in contents.files:
+            # Stored, not deflated: MP4 does not shrink, and streaming keeps memory flat.
+            info = zipfile.ZipInfo(clip.stem + ".mp4")
+            with archive.open(info, "w", force_zip64=True) as out:
+                for piece in decrypt_stream(blobs.open_stream(clip.video_key), clip.key):
+                    out.write(piece)
+                    yield pipe.take()
+            snapshot = b"".join(decrypt_stream(blobs.open_stream(clip.snapshot_key), clip.key))
+            archive.writestr(clip.stem + ".jpg", snapshot)
+            yield pipe.take()
+        _dump(archive, "clips.json", contents.clips)
+        _dump(archive, "posts.json", contents.posts)
+        _dump(archive, "audit.json", contents.audit)
+    yield pipe.take()

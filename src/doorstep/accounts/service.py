@@ -6,10 +6,9 @@ is how platform learns who is calling without importing accounts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from fastapi import Request
@@ -207,13 +206,13 @@ def revoke_token(db: Session, user: User, token_id: str) -> None:
 
 
 def gather_export(db: Session, keys: Keys, user: User) -> export.Contents:
-    """Read everything the export holds, in the request's transaction (see ``write_export``)."""
+    """Read everything the export holds, in the request's transaction (see ``stream_export``)."""
     return export.gather(db, keys, user)
 
 
-def write_export(contents: export.Contents, keys: Keys, folder: Path) -> Path:
-    """Write the export's ZIP into ``folder``: blobs only, no database (nor its permit)."""
-    return export.write_zip(contents, keys.blobs, folder)
+def stream_export(contents: export.Contents, keys: Keys) -> Iterator[bytes]:
+    """The export's ZIP in pieces: blobs only, no database (nor its permit)."""
+    return export.stream_zip(contents, keys.blobs)
 
 
 class SessionsAndTokens:

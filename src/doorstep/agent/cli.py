@@ -72,7 +72,19 @@ def _run_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="read a video file as fast as possible instead of at its own pace",
     )
-    parser.add_argument("--mqtt", metavar="URL", help="also publish to mqtt://host:1883")
+    parser.add_argument(
+        "--mqtt",
+        metavar="URL",
+        default=os.environ.get("DOORSTEP_AGENT_MQTT_URL"),
+        help="also publish to mqtt://host:1883 or mqtts://user:password@host:8883 (or set "
+        "DOORSTEP_AGENT_MQTT_URL, which keeps the password out of the process list)",
+    )
+    parser.add_argument(
+        "--mqtt-ca", metavar="FILE", default="", help="the CA that signed a private mqtts broker"
+    )
+    parser.add_argument(
+        "--mqtt-cert", metavar="FILE", default="", help="a client certificate and key (PEM)"
+    )
     parser.add_argument(
         "--spool-max-mb",
         type=int,
@@ -225,6 +237,8 @@ def _run(args: argparse.Namespace) -> int:
         realtime=args.realtime,
         once=args.once,
         mqtt_url=args.mqtt,
+        mqtt_ca_file=args.mqtt_ca,
+        mqtt_cert_file=args.mqtt_cert,
         spool_max_bytes=args.spool_max_mb * 1024 * 1024,
         button_pin=args.button_pin,
         ring_key=args.ring_key,

@@ -22,7 +22,9 @@ Topics (``<camera_id>`` is the id the camera got when paired):
   the spool was full and the oldest unsent clip was dropped. Not retained.
 
 The broker being down never stops recording: the client reconnects in the background and
-messages published while it is away are dropped.
+messages published while it is away are dropped. ``mqtts://user:password@host`` speaks TLS and
+checks the broker's certificate (against ``ca_file`` for a private CA); why a connection fails
+(a certificate not trusted, a wrong password) is logged once per change, the password never.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from doorstep.cameras.rules import OBJECT_LABELS
-from doorstep.platform.bus.topics import OFFLINE, ONLINE, parse_broker, topic
+from doorstep.platform.bus.broker import BrokerClient, parse
+from doorstep.platform.bus.topics import OFFLINE, ONLINE, topic
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +55,26 @@ class MqttPublisher:
         keepalive: int = 30,
         on_command: Callable[[str], object] | None = None,
         name: str = "Doorbell",
+        ca_file: str = "",
+        cert_file: str = "",
     ) -> None:
-        self.host, self.port = parse_broker(url)
+        self.broker = parse(url)
+        self.host, self.port = self.broker.host, self.broker.port
         self.camera_id = camera_id
         self.keepalive = keepalive
-        self.client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"doorstep-agent-{camera_id}",
+        self.client = BrokerClient(
+            self.broker, f"doorstep-agent-{camera_id}", ca_file=ca_file, cert_file=cert_file
         )
         self.client.will_set(topic(camera_id, "availability"), OFFLINE, qos=1, retain=True)
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_connect_fail = self._on_connect_fail
         self.on_command = on_command
         self.name = name
         self.connected = False
+        self._told: str | None = None
 
     def start(self) -> None:
         """Connect in the background; a broker that is down is retried, never fatal."""
@@ -85,8 +91,7 @@ class MqttPublisher:
                 info.wait_for_publish(timeout=2.0)
             except (RuntimeError, ValueError):
                 log.debug("MQTT: could not say offline before leaving")
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.client.shut()
 
     def publish_event(self, meta: dict[str, Any]) -> None:
         """Announce a recorded clip."""
@@ -147,15 +152,26 @@ class MqttPublisher:
     ) -> None:
         del userdata, flags, properties
         if reason.is_failure:
-            log.warning("MQTT broker %s:%d refused the agent: %s", self.host, self.port, reason)
+            self._tell(f"it refused the agent ({reason})")
             return
+        self._told = None
         self.connected = True
         client.publish(topic(self.camera_id, "availability"), ONLINE, qos=1, retain=True)
         config_topic, config = self.discovery()
         client.publish(config_topic, json.dumps(config), qos=1, retain=True)
         if self.on_command is not None:
             client.subscribe(topic(self.camera_id, "command"), qos=1)
-        log.info("MQTT: connected to %s:%d", self.host, self.port)
+        log.info("MQTT: connected to %s", self.broker.shown)
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        del client, userdata
+        self._tell(self.client.failure or "it cannot be reached")
+
+    def _tell(self, why: str) -> None:
+        # Retried every few seconds: the same reason is logged once, until it changes.
+        if why != self._told:
+            self._told = why
+            log.warning("MQTT: cannot use the broker %s: %s; retrying", self.broker.shown, why)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         del client, userdata
@@ -176,4 +192,6 @@ class MqttPublisher:
         del client, userdata, flags, properties
         if self.connected:
             log.warning("MQTT: lost the broker (%s); reconnecting in the background", reason)
+        elif self._told is None:
+            self._tell(self.client.cut_short)
         self.connected = False

@@ -71,6 +71,8 @@ class AgentOptions:
     realtime: bool = True
     once: bool = False
     mqtt_url: str | None = None
+    mqtt_ca_file: str = ""
+    mqtt_cert_file: str = ""
     spool_max_bytes: int = DEFAULT_MAX_BYTES
     heartbeat_seconds: float = 60.0
     live_wait_seconds: float = 45.0

@@ -78,7 +78,16 @@ class CameraAgent:
         """The delay waited before each reconnect to a live source, in order."""
         self._pending: CameraConfig | None = None
         self._lock = threading.Lock()
-        self.mqtt = MqttPublisher(options.mqtt_url, state.camera_id) if options.mqtt_url else None
+        self.mqtt = (
+            MqttPublisher(
+                options.mqtt_url,
+                state.camera_id,
+                ca_file=options.mqtt_ca_file,
+                cert_file=options.mqtt_cert_file,
+            )
+            if options.mqtt_url
+            else None
+        )
         self.spool = Spool(
             folder / "spool", max_bytes=options.spool_max_bytes, on_evict=self._evicted
         )

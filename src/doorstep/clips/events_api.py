@@ -1,6 +1,9 @@
 """Server-sent events: every open page of an account hears about new clips and events at once.
 
-An event's start snapshot, announced before any clip exists, is served here while it is held.
+Each event carries its id (``clips.service_replay``): a browser that reconnects sends the last
+one it saw as ``Last-Event-ID`` and is sent the events it missed, in order, before the live
+ones, none twice. An event's start snapshot, announced before any clip exists, is served here
+while it is held.
 """
 
 from __future__ import annotations
@@ -8,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from doorstep.accounts.auth import ClipReader
-from doorstep.clips import service_events
+from doorstep.clips import service_events, service_replay
+from doorstep.clips.rules import RECONNECT_MS
 from doorstep.platform.http import problems
 from doorstep.platform.http.deps import DbDep, StateDep
 
@@ -27,21 +33,43 @@ KEEPALIVE_SECONDS = 15.0
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def events(request: Request, principal: ClipReader, state: StateDep) -> StreamingResponse:
-    """A text/event-stream of the caller's events (new clips, alerts); a token needs clips:read."""
+async def events(
+    request: Request, principal: ClipReader, db: DbDep, state: StateDep
+) -> StreamingResponse:
+    """A text/event-stream of the caller's events (new clips, alerts); a token needs clips:read.
+
+    ``Last-Event-ID`` (sent by a reconnecting browser) or ``?last_event_id=`` replays the
+    caller's events after it.
+    """
+    # Following before reading what was missed: an event committed in between is in both, and
+    # sent once; one committed after is live.
     subscription = state.bus.subscribe(principal.user.id)
+    try:
+        replay = await run_in_threadpool(
+            service_replay.missed, db, principal.user, _last_event_id(request)
+        )
+    except BaseException:
+        state.bus.unsubscribe(subscription)
+        raise
 
     async def stream() -> AsyncIterator[bytes]:
         try:
-            yield b": connected\n\n"
+            yield f": connected\nretry: {RECONNECT_MS}\n\n".encode()
+            if not replay.understood:
+                yield b": Last-Event-ID not understood; only new events follow\n\n"
+            replayed = set()
+            for event in replay.events:
+                replayed.add(event[service_replay.SEQ])
+                yield _frame(event)
             while not await request.is_disconnected():
                 try:
                     event = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
-                payload = json.dumps(event, separators=(",", ":"))
-                yield f"event: {event.get('type', 'message')}\ndata: {payload}\n\n".encode()
+                if event.get(service_replay.SEQ) in replayed:
+                    continue
+                yield _frame(event)
         finally:
             state.bus.unsubscribe(subscription)
 
@@ -50,6 +78,23 @@ async def events(request: Request, principal: ClipReader, state: StateDep) -> St
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )
+
+
+def _last_event_id(request: Request) -> str | None:
+    # The header is the browser's own on reconnecting; the parameter is for a page that had to
+    # open a new EventSource (which cannot set headers) after the old one failed.
+    return request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+
+
+def _frame(event: dict[str, Any]) -> bytes:
+    seq = event.get(service_replay.SEQ)
+    data = {key: value for key, value in event.items() if key != service_replay.SEQ}
+    payload = json.dumps(data, separators=(",", ":"))
+    frame = f"event: {event.get('type', 'message')}\ndata: {payload}\n"
+    # After the data: a reader of "event:" then "data:" lines is not surprised by the id.
+    if isinstance(seq, int):
+        frame += f"id: {seq}\n"
+    return (frame + "\n").encode()
 
 
 @router.get(

@@ -7,7 +7,9 @@ import shutil
 import time
 from pathlib import Path
 
+from doorstep.clips import service_replay
 from doorstep.clips.service import expire_clips
+from doorstep.platform.bus.memory import add_echo
 from doorstep.platform.db import Database
 from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.queue.core import RETENTION_SWEEP, TASKS, JobContext, JobQueue
@@ -15,11 +17,17 @@ from doorstep.platform.scratch import abandoned
 
 log = logging.getLogger(__name__)
 
+# Every account event, in whichever process publishes it, is kept for pages that reconnect.
+add_echo(service_replay.journal)
+
 
 def sweep_expired(db: Database, keys: Keys) -> int:
     """Shred every expired clip; returns how many went."""
     with db.session() as session:
         count = expire_clips(session, keys)
+    with db.session() as session:
+        # Events of accounts that have gone quiet, which their next event would have cleared.
+        service_replay.forget_old(session)
     if count:
         log.info("retention: shredded %d expired clips", count)
     return count

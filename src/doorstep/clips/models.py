@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -94,6 +95,25 @@ class ClipEvent(Base):
     labels: Mapped[list[str]] = mapped_column(default=list)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     announced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountEvent(Base):
+    """An event as an account's pages were told it, kept a few minutes for a page that reconnects.
+
+    Its id is the server-sent event's id: allocated by the database, so it is the same whichever
+    API process a page is connected to, and never reused (AUTOINCREMENT on SQLite).
+    """
+
+    __tablename__ = "account_events"
+    __table_args__ = (
+        Index("ix_account_events_account_id_id", "account_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 # The tables named in relationships above are mapped whenever these are (SQLAlchemy resolves

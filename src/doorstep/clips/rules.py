@@ -12,6 +12,12 @@ DEFAULT_RETENTION_DAYS = 30
 #: An announced event (its time and labels, to alert once) is remembered no longer than the
 #: shortest retention: it must not outlive the clips it speaks of.
 EVENT_MEMORY = timedelta(days=min(RETENTION_CHOICES))
+#: A page that reconnects is sent the events it missed from this far back at most ...
+REPLAY_WINDOW = timedelta(minutes=10)
+#: ... and no more than this many, the newest.
+REPLAY_MAX = 100
+#: How long a browser waits before it reconnects a lost event stream (the ``retry:`` field).
+RECONNECT_MS = 3000
 #: EU and UK owners keep clips at most this long (data minimisation).
 EU_UK_MAX_DAYS = 30
 #: ISO 3166-1 alpha-2 codes under the GDPR or the UK GDPR.

@@ -36,13 +36,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from doorstep.errors import Unavailable
+from doorstep.platform.bus.broker import BrokerClient, parse
 from doorstep.platform.bus.held import MAX_SECONDS, HeldFiles
 from doorstep.platform.bus.live import WANT_SECONDS, LiveHub
 from doorstep.platform.bus.memory import MemoryBus, Subscription
-from doorstep.platform.bus.topics import parse_broker
 
 log = logging.getLogger(__name__)
 
@@ -113,43 +113,76 @@ class Sealer:
 class MqttBus:
     """Same interface as ``MemoryBus``; events travel through the broker to every process."""
 
-    def __init__(self, url: str, *, master_key: bytes, connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        master_key: bytes,
+        ca_file: str = "",
+        cert_file: str = "",
+        connect_timeout: float = 10.0,
+    ) -> None:
         self.local = MemoryBus()
         self.sealer = Sealer(master_key)
         self._warned_at = -60.0
-        host, port = parse_broker(url)
+        broker = parse(url)
         self._connected = threading.Event()
+        #: Set once the first attempt settled: subscribed, refused, or cut before the CONNACK.
+        self._settled = threading.Event()
         self._closing = False
         self.origin = uuid.uuid4().hex[:12]
         self.live = SharedLive(self)
         self.held = SharedHeld(self)
-        self.client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"doorstep-api-{uuid.uuid4().hex[:12]}",
-        )
+        client_id = f"doorstep-api-{uuid.uuid4().hex[:12]}"
+        self.client = BrokerClient(broker, client_id, ca_file=ca_file, cert_file=cert_file)
+        self.shown = broker.shown
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-        self.client.connect_async(host, port, keepalive=30)
+        self.client.on_connect_fail = self._on_connect_fail
+        self.client.connect_async(broker.host, broker.port, keepalive=30)
         self.client.loop_start()
-        if not self._connected.wait(connect_timeout):
+        self._settled.wait(connect_timeout)
+        if not self._connected.is_set():
             self.close()
-            raise Unavailable(f"cannot reach the MQTT broker at {url}")
+            why = self.client.failure or "no answer in time"
+            raise Unavailable(f"cannot use the MQTT broker at {broker.shown}: {why}")
 
-    def _on_connect(self, client: paho.Client, *args: Any) -> None:
-        del args
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, *args: Any
+    ) -> None:
+        del userdata, flags, args
+        if reason.is_failure:
+            # A wrong password or a refused client is not going to get better by retrying.
+            self.client.failed(f"it refused the connection ({reason})", lasting=True)
+            if self._settled.is_set():
+                # Running already (a password changed under it): said at each retry, never fatal.
+                log.warning("the MQTT broker %s refused this process: %s", self.shown, reason)
+            self._settled.set()
+            return
         # Subscribing here also renews the subscription after every reconnect.
         client.subscribe([(PREFIX + "+", 1), (LIVE_PREFIX + "#", 0), (HELD_PREFIX + "#", 1)])
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        del client, userdata
+        # A broker still starting is waited for (up to ``connect_timeout``); a TLS failure is not.
+        if self.client.lasting:
+            self._settled.set()
 
     def _on_subscribe(self, client: paho.Client, *args: Any) -> None:
         del client, args
         # Ready only once the broker confirmed the subscription: events sent before would be lost.
         self._connected.set()
+        self._settled.set()
 
     def _on_disconnect(self, client: paho.Client, *args: Any) -> None:
         del client, args
+        if not self._settled.is_set() and self.client.failure is None:
+            # Cut before any CONNACK: plain MQTT to a TLS port, or a client certificate refused.
+            self.client.failed(self.client.cut_short, lasting=True)
+        self._settled.set()
         self._connected.clear()
         if not self._closing:
             log.warning("lost the MQTT broker; events reach only this process until it is back")
@@ -212,8 +245,7 @@ class MqttBus:
     def close(self) -> None:
         """Disconnect from the broker."""
         self._closing = True
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.client.shut()
 
 
 class SharedLive:

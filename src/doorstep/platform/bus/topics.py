@@ -6,9 +6,7 @@ processes, in ``doorstep.platform.bus.mqtt``.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from doorstep.errors import ConfigurationError
+from doorstep.platform.bus import broker
 
 ONLINE, OFFLINE = "online", "offline"
 
@@ -19,12 +17,6 @@ def topic(camera_id: str, name: str) -> str:
 
 
 def parse_broker(url: str) -> tuple[str, int]:
-    """Host and port of an ``mqtt://host[:port]`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise ConfigurationError(f"the MQTT broker must be given as mqtt://host:port, not {url!r}")
-    try:
-        port = parts.port or 1883
-    except ValueError as err:
-        raise ConfigurationError(f"the MQTT broker URL {url!r} has a bad port") from err
-    return parts.hostname, port
+    """Host and port of an ``mqtt://`` or ``mqtts://`` URL (see ``broker.parse`` for the rest)."""
+    parsed = broker.parse(url)
+    return parsed.host, parsed.port

@@ -241,23 +241,38 @@
     });
   }
 
-  var source = new EventSource("/api/v1/events");
-  source.addEventListener("clip", function (message) {
-    var event = JSON.parse(message.data);
-    if (event.alert) {
-      showClip(event.clip);
-    }
-  });
-  source.addEventListener("ring", function (message) {
-    showRing(JSON.parse(message.data));
-  });
-  source.addEventListener("ring_answered", function (message) {
-    ringAnswered(JSON.parse(message.data));
-  });
-  ["event_started", "event_updated"].forEach(function (kind) {
-    source.addEventListener(kind, function (message) {
-      showStarted(JSON.parse(message.data));
+  // The browser reconnects a dropped stream by itself and sends the last id it saw, so the
+  // server replays what was missed. A stream that failed outright (the server answered with an
+  // error while restarting) is not retried by the browser: it is reopened here, with that id.
+  var lastId = "";
+  var source;
+  function heard(handle) {
+    return function (message) {
+      if (message.lastEventId) {
+        lastId = message.lastEventId;
+      }
+      handle(JSON.parse(message.data));
+    };
+  }
+  function open() {
+    var query = lastId ? "?last_event_id=" + encodeURIComponent(lastId) : "";
+    source = new EventSource("/api/v1/events" + query);
+    source.addEventListener("clip", heard(function (event) {
+      if (event.alert) {
+        showClip(event.clip);
+      }
+    }));
+    source.addEventListener("ring", heard(showRing));
+    source.addEventListener("ring_answered", heard(ringAnswered));
+    ["event_started", "event_updated"].forEach(function (kind) {
+      source.addEventListener(kind, heard(showStarted));
     });
-  });
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) {
+        window.setTimeout(open, 5000);
+      }
+    });
+  }
+  open();
   window.addEventListener("pagehide", function () { source.close(); });
 })();
