@@ -4,7 +4,7 @@
 id (``Last-Event-ID``). Rows older than the replay window are deleted as new events arrive.
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-06 16:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import doorstep.platform.types
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
