@@ -1,5 +1,6 @@
-"""The clip writer keeps colours and frame sizes as they were given."""
+"""The clip writer keeps colours and frame sizes as they were given, and says when it wrote."""
 
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -39,3 +40,25 @@ def test_an_odd_sized_frame_loses_only_its_last_row_and_column(tmp_path: Path) -
     assert frame.shape == (48, 64, 3)
     assert frame[24, 8, 2] > 200
     assert frame[24, 56, 2] < 40
+
+
+def test_the_same_pictures_written_at_two_times_are_two_files(tmp_path: Path) -> None:
+    # The server keeps one clip per content: a looping scene's next pass must not look like a
+    # retried upload of the first.
+    first, then = (
+        datetime(2026, 5, 1, 8, 0, 0, tzinfo=UTC),
+        datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC),
+    )
+    paths = []
+    for when in (first, then):
+        path = tmp_path / f"{when:%H%M%S}.mp4"
+        writer = ClipWriter(path, rate=Fraction(10), width=64, height=48, created=when)
+        for colour in COLOURS:
+            writer.write(np.full((48, 64, 3), colour, np.uint8))
+        writer.close()
+        paths.append(path)
+    assert paths[0].read_bytes() != paths[1].read_bytes()
+    for path, when in zip(paths, (first, then), strict=True):
+        with av.open(str(path)) as container:
+            assert container.metadata["creation_time"].startswith(f"{when:%Y-%m-%dT%H:%M:%S}")
+        assert len(decoded(path)) == len(COLOURS)

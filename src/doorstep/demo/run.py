@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from doorstep.settings import Environment, Settings
 
 if TYPE_CHECKING:
     from doorstep.agent.runner import CameraAgent
+    from doorstep.agent.state import AgentState
 
 DEMO_DIR = Path("doorstep-demo")
 MARKER = ".doorstep-demo"
@@ -228,7 +229,7 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
     from doorstep.agent.client import DeviceClient
     from doorstep.agent.options import AgentOptions
     from doorstep.agent.runner import CameraAgent
-    from doorstep.agent.state import AgentState, load_state, save_state
+    from doorstep.agent.state import AgentState, save_state
 
     while not stop.is_set():
         try:
@@ -244,7 +245,7 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
             pairing = DeviceClient(url).pair(doorbell.pairing_code)
             save_state(doorbell.folder, AgentState(url, pairing.camera_id, pairing.token))
         options = AgentOptions(source=str(doorbell.footage), loop=True, realtime=True)
-        agent = CameraAgent(doorbell.folder, load_state(doorbell.folder), options)
+        agent = CameraAgent(doorbell.folder, doorbell_state(doorbell.folder, url), options)
         agents.append(agent)
         thread = threading.Thread(target=agent.run, name=f"doorbell {doorbell.name}", daemon=True)
         thread.start()
@@ -262,6 +263,22 @@ def run_doorbells(url: str, doorbells: list[Doorbell], stop: threading.Event) ->
     # a codec thread still running at exit can abort the interpreter.
     for thread in running:
         thread.join(AGENT_STOP_SECONDS)
+
+
+def doorbell_state(folder: Path, url: str) -> AgentState:
+    """A paired doorbell's pairing, at the address the demo runs at this time.
+
+    A demo started again with another ``--port`` or ``--host`` is the same server (same data,
+    same camera tokens) at a new address; its doorbells must follow it, not keep calling the old
+    one, where nothing answers and their clips would wait in the spool.
+    """
+    from doorstep.agent.state import load_state, save_state
+
+    state = load_state(folder)
+    if state.server != url:
+        state = replace(state, server=url)
+        save_state(folder, state)
+    return state
 
 
 def _visitors_ring(agent: CameraAgent, footage: Path, stop: threading.Event) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,7 +19,14 @@ _AAC_FRAME_SAMPLES = 1024
 
 
 class ClipWriter:
-    """An MP4 being written frame by frame: H.264 yuv420p, moov atom first for quick playback."""
+    """An MP4 being written frame by frame: H.264 yuv420p, moov atom first for quick playback.
+
+    The file says when it was made (``created``, now by default), as a camera's files do: the
+    same pictures written at two different times are two different files. The server keeps one
+    clip per camera and content (an upload retried is not stored twice), so without it a
+    doorbell watching a scene that repeats exactly, like the demo's looping footage, would have
+    every clip after the first taken for a retry of the first.
+    """
 
     def __init__(
         self,
@@ -31,6 +39,7 @@ class ClipWriter:
         audio_layout: str | None = None,
         crf: int = 23,
         preset: str = "veryfast",
+        created: datetime | None = None,
     ) -> None:
         self.path = path
         # yuv420p needs even dimensions; drop a last odd row or column.
@@ -40,6 +49,8 @@ class ClipWriter:
             self._container: av.container.OutputContainer = av.open(
                 str(path), mode="w", format="mp4", options={"movflags": "+faststart"}
             )
+            when = (created or datetime.now(UTC)).astimezone(UTC)
+            self._container.metadata["creation_time"] = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             self._video = self._container.add_stream("libx264", rate=rate)
             self._video.width = self.width
             self._video.height = self.height
