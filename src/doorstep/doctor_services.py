@@ -7,17 +7,19 @@ a Redis PING, an SMTP EHLO and login, a STUN Binding request) and sends nothing 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import smtplib
 import socket
+import ssl
 import struct
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from doorstep.errors import ConfigurationError
 from doorstep.platform import mail
-from doorstep.platform.bus.topics import parse_broker
+from doorstep.platform.bus import broker as mqtt_broker
 from doorstep.settings import Settings
 
 #: Seconds each network check waits before it calls a part unreachable.
@@ -75,31 +77,32 @@ def mqtt(settings: Settings) -> Finding:
             "mqtt", "off", "events stay in this process", "set DOORSTEP_MQTT_URL to share them"
         )
     try:
-        host, port = parse_broker(settings.mqtt_url)
-        parts = urlsplit(settings.mqtt_url)
-        _mqtt_connect(host, port, parts.username, parts.password)
-    except ConfigurationError:
-        return Finding(
-            "mqtt",
-            "fail",
-            f"{shown(settings.mqtt_url)}: not mqtt://host:port",
-            "fix DOORSTEP_MQTT_URL",
+        broker = mqtt_broker.parse(settings.mqtt_url)
+        tls = (
+            mqtt_broker.tls_context(settings.mqtt_ca_file, settings.mqtt_cert_file)
+            if broker.tls
+            else None
         )
+        _mqtt_connect(broker, tls)
+    except ConfigurationError as err:
+        return Finding("mqtt", "fail", str(err), "fix DOORSTEP_MQTT_URL or its CA and certificate")
     except MqttRefused as err:
         return Finding(
+            "mqtt", "fail", f"{broker.shown}: {err}", "check the user and password in it"
+        )
+    except ssl.SSLError as err:
+        return Finding(
             "mqtt",
             "fail",
-            f"{shown(settings.mqtt_url)}: {err}",
-            "check the user and password in it",
+            f"{broker.shown}: TLS failed ({err.reason or err})",
+            "is the port a TLS listener, and DOORSTEP_MQTT_CA_FILE the broker's CA?",
         )
     except OSError as err:
         return Finding(
-            "mqtt",
-            "fail",
-            f"{shown(settings.mqtt_url)}: {err.strerror or err}",
-            "is the broker running?",
+            "mqtt", "fail", f"{broker.shown}: {err.strerror or err}", "is the broker running?"
         )
-    return Finding("mqtt", "ok", f"{host}:{port} accepted a connection")
+    how = "over TLS, " if broker.tls else ""
+    return Finding("mqtt", "ok", f"{broker.host}:{broker.port} accepted a connection {how}".strip())
 
 
 class MqttRefused(OSError):
@@ -119,20 +122,24 @@ def _remaining_length(length: int) -> bytes:
             return bytes(encoded)
 
 
-def _mqtt_connect(
-    host: str, port: int, user: str | None = None, password: str | None = None
-) -> None:
+def _mqtt_connect(broker: mqtt_broker.Broker, tls: ssl.SSLContext | None = None) -> None:
     """An MQTT 3.1.1 CONNECT with a clean session; OSError unless the broker accepts it."""
     client_id = f"doorstep-doctor-{secrets.token_hex(4)}".encode()
+    user, password = broker.username, broker.password
     flags = 0x02 | (0x80 if user else 0) | (0x40 if user and password else 0)
     variable = b"\x00\x04MQTT\x04" + bytes([flags]) + b"\x00\x0a"
     payload = _field(client_id)
     if user:
-        payload += _field(unquote(user).encode())
+        payload += _field(user.encode())
         if password:
-            payload += _field(unquote(password).encode())
+            payload += _field(password.encode())
     body = variable + payload
-    with socket.create_connection((host, port), timeout=TIMEOUT) as sock:
+    with contextlib.ExitStack() as stack:
+        sock = stack.enter_context(
+            socket.create_connection((broker.host, broker.port), timeout=TIMEOUT)
+        )
+        if tls is not None:
+            sock = stack.enter_context(tls.wrap_socket(sock, server_hostname=broker.host))
         sock.sendall(b"\x10" + _remaining_length(len(body)) + body)
         answer = sock.recv(4)
         if len(answer) < 4 or answer[0] != 0x20:

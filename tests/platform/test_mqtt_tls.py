@@ -29,11 +29,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from doorstep import doctor_services
 from doorstep.agent.mqtt import MqttPublisher
 from doorstep.errors import ConfigurationError, Unavailable
 from doorstep.platform.bus.broker import BrokerClient, parse, shown
 from doorstep.platform.bus.mqtt import MqttBus
 from doorstep.platform.bus.topics import topic
+from doorstep.settings import Settings
 from tests.conftest import service_missing
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -300,3 +302,49 @@ def test_a_broker_that_asks_for_a_client_certificate_gets_ours(tls_broker: TlsBr
     bus.close()
     with pytest.raises(ConfigurationError, match="cannot read the MQTT CA or client certificate"):
         BrokerClient(parse(url), "x", cert_file=tls_broker.ca_file)
+
+
+def test_the_doctor_reaches_a_tls_broker_over_tls_with_its_ca(
+    tls_broker: TlsBroker, tmp_path: Path
+) -> None:
+    def doctor(url: str, ca_file: str) -> doctor_services.Finding:
+        settings = Settings(data_dir=tmp_path, mqtt_url=url, mqtt_ca_file=ca_file)
+        return doctor_services.mqtt(settings)
+
+    assert doctor(tls_broker.url(), tls_broker.ca_file).state == "ok"
+    wrong = doctor(tls_broker.url(password="Wr0ng-pass"), tls_broker.ca_file)
+    assert (wrong.state, wrong.fix) == ("fail", "check the user and password in it")
+    rogue = doctor(tls_broker.url(), tls_broker.rogue_ca_file)
+    assert rogue.state == "fail"
+    assert "TLS" in rogue.line()
+    assert PASSWORD not in wrong.line() + rogue.line()
+
+
+def test_the_doctor_never_sends_a_tls_brokers_password_in_clear(tmp_path: Path) -> None:
+    # A listener that is not a TLS broker: it records what arrives and answers nothing.
+    received: list[bytes] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def listen() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.settimeout(5)
+                try:
+                    while chunk := connection.recv(4096):
+                        received.append(chunk)
+                except OSError:
+                    pass
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        settings = Settings(data_dir=tmp_path, mqtt_url=f"mqtts://{USER}:{QUOTED}@127.0.0.1:{port}")
+        finding = doctor_services.mqtt(settings)
+        thread.join(10)
+    assert finding.state == "fail"
+    sent = b"".join(received)
+    assert sent[:1] == b"\x16", "the first bytes are a TLS handshake"
+    assert PASSWORD.encode() not in sent
+    assert USER.encode() not in sent

@@ -76,7 +76,7 @@ def parse(url: str) -> Broker:
     )
 
 
-def _context(ca_file: str, cert_file: str) -> ssl.SSLContext:
+def tls_context(ca_file: str, cert_file: str) -> ssl.SSLContext:
     """TLS that checks the broker (CERT_REQUIRED, its host name), with our certificate if asked."""
     try:
         context = ssl.create_default_context(cafile=ca_file or None)
@@ -102,7 +102,7 @@ class BrokerClient(paho.Client):
             self.username_pw_set(broker.username, broker.password)
         if broker.tls:
             # CERT_REQUIRED with the host name checked: the broker proves who it is.
-            self.tls_set_context(_context(ca_file, cert_file))
+            self.tls_set_context(tls_context(ca_file, cert_file))
         elif ca_file or cert_file:
             raise ConfigurationError("an MQTT CA or client certificate needs mqtts:// (TLS)")
         elif broker.password:
