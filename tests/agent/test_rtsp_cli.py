@@ -65,3 +65,26 @@ def test_a_wrong_password_stops_the_agent_at_start_with_a_clear_line(
     assert status == 2
     assert "the camera refused the user name or password (401)" in said
     assert "Wrong-horse-77" not in said
+
+
+@pytest.mark.parametrize(
+    ("source", "warned"),
+    [("rtsp://porch:Hidden-pw-42@127.0.0.1:9/door", 1), ("rtsp://porch@127.0.0.1:9/door", 0)],
+)
+def test_a_password_in_the_source_url_is_warned_about_once_and_never_shown(
+    tmp_path: Path,
+    source: str,
+    warned: int,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    state_dir = tmp_path / "agent"
+    save_state(state_dir, AgentState("http://127.0.0.1:9", "camera-1", "token-1"))
+    with caplog.at_level("WARNING"):
+        status = main_agent(["--state-dir", str(state_dir), "--source", source])
+    assert status == 2  # nothing answers on port 9
+    warnings = [r.getMessage() for r in caplog.records if "--source-password-file" in r.message]
+    assert len(warnings) == warned
+    assert all(PASSWORD_VARIABLE in line for line in warnings)
+    said = capsys.readouterr()
+    assert "Hidden-pw-42" not in caplog.text + said.err + said.out

@@ -31,6 +31,8 @@ EXIT_FAILED, EXIT_BAD_SOURCE = 1, 2
 #: Where the camera's password may come from instead of the command line.
 PASSWORD_VARIABLE = "DOORSTEP_SOURCE_PASSWORD"
 
+log = logging.getLogger(__name__)
+
 
 def _pair_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -224,6 +226,13 @@ def _run(args: argparse.Namespace) -> int:
     except DoorstepError as err:
         print(f"doorstep agent: {err.detail}", file=sys.stderr)
         return EXIT_FAILED
+    if is_network(args.source) and urlsplit(args.source).password is not None:
+        # Said once, without the URL: the password itself must not reach the log too.
+        log.warning(
+            "the --source URL carries the camera's password, readable by every user of this "
+            "machine (ps): put it in %s or --source-password-file",
+            PASSWORD_VARIABLE,
+        )
     try:
         source = source_with_password(args.source, args.source_password_file)
         check_source(source, args.rtsp_transport)
