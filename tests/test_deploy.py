@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from doorstep.agent.cli import PASSWORD_VARIABLE
 from doorstep.settings import Settings
 from tests.conftest import service_missing
 
@@ -80,6 +81,65 @@ def test_there_is_a_unit_for_serve_worker_and_agent() -> None:
         for hardening in ("NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory="):
             assert hardening in text, (unit.name, hardening)
         assert "EnvironmentFile=/etc/doorstep/" in text
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[unit.stem for unit in UNITS])
+def test_each_unit_filters_system_calls_and_hides_other_processes(unit: Path) -> None:
+    lines = set(unit.read_text().splitlines())
+    for hardening in (
+        "SystemCallFilter=@system-service",
+        "ProtectProc=invisible",
+        "ProcSubset=pid",
+        "RemoveIPC=yes",
+    ):
+        assert hardening in lines, (unit.name, hardening)
+
+
+def _environment(unit: Path, files: dict[str, str]) -> dict[str, str]:
+    """The environment systemd gives ``unit``: Environment= first, then each file in order."""
+    given: dict[str, str] = {}
+    loaded: dict[str, str] = {}
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            name, value = line.removeprefix("Environment=").split("=", 1)
+            given[name] = value
+        elif line.startswith("EnvironmentFile="):
+            path = line.removeprefix("EnvironmentFile=")
+            optional = path.startswith("-")
+            text = files.get(path.removeprefix("-"))
+            assert text is not None or optional, (unit.name, path)
+            for entry in (text or "").splitlines():
+                if entry and not entry.startswith("#"):
+                    name, value = entry.split("=", 1)
+                    loaded[name] = value
+    return {**given, **loaded}
+
+
+def test_serve_and_worker_never_take_the_same_metrics_bind() -> None:
+    serve, worker = (DEPLOY / "systemd" / f"doorstep-{n}.service" for n in ("serve", "worker"))
+    shipped = {
+        f"/etc/doorstep/{name}": (DEPLOY / "systemd" / name).read_text()
+        for name in ("serve.env", "worker.env")
+    }
+    # Even with the bind in the shared file, each process gets its own.
+    for shared in ("", "DOORSTEP_METRICS_BIND=127.0.0.1:9464\n"):
+        files = {**shipped, "/etc/doorstep/doorstep.env": shared}
+        for serve_files in (files, {k: v for k, v in files.items() if "serve.env" not in k}):
+            binds = [
+                _environment(serve, serve_files).get("DOORSTEP_METRICS_BIND", ""),
+                _environment(worker, files).get("DOORSTEP_METRICS_BIND", ""),
+            ]
+            assert binds[1], "the worker's metrics bind comes from worker.env"
+            assert binds[0] != binds[1], binds
+
+
+def test_no_deploy_file_puts_a_password_in_a_url() -> None:
+    for path in _deploy_files():
+        text = path.read_text()
+        assert re.search(r"://[^/\s:@]+:(pass|password|secret)@", text) is None, path.name
+    agent = (DEPLOY / "systemd" / "doorstep-agent.service").read_text()
+    assert "CAMERA_SOURCE=rtsp://user@" in agent
+    assert f"{PASSWORD_VARIABLE}=" in agent
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=[unit.stem for unit in UNITS])
@@ -218,6 +278,8 @@ def _deploy_files() -> list[Path]:
 
 def test_every_doorstep_variable_named_is_a_setting() -> None:
     settings = {f"DOORSTEP_{name.upper()}" for name in Settings.model_fields}
+    # The agent's own, read by `doorstep agent` rather than the server's settings.
+    settings |= {PASSWORD_VARIABLE, "DOORSTEP_AGENT_MQTT_URL"}
     named = {
         (path.relative_to(ROOT).as_posix(), name)
         for path in _deploy_files()
