@@ -9,6 +9,7 @@ Debian packages as scripts/demo.sh. A missing tool fails with CI=true and skips 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ COMPOSE_SECRETS = {
     "S3_ACCESS_KEY": "a",
     "S3_SECRET_KEY": "s",
     "TURN_SECRET": "t",
+    "MQTT_PASSWORD": "m",
 }
 
 
@@ -194,12 +196,41 @@ def test_compose_has_the_whole_scale_out_stack() -> None:
 
 
 def test_the_relay_denies_what_the_readmes_relay_command_denies() -> None:
-    def denied(text: str) -> set[str]:
-        return set(re.findall(r"--denied-peer-ip=([0-9a-f:.-]+)", text))
+    def denied(text: str, prefix: str) -> set[str]:
+        return set(re.findall(rf"^\s*{prefix}denied-peer-ip=([0-9a-f:.-]+)", text, re.MULTILINE))
 
-    readme = (ROOT / "README.md").read_text()
-    assert len(denied(readme)) >= 10
-    assert denied(COMPOSE.read_text()) == denied(readme)
+    readme = (ROOT / "README.md").read_text().replace(" --", "\n--")
+    relay = (COMPOSE.parent / "turnserver.conf").read_text()
+    assert denied(readme, "--") == denied(relay, "")
+    # IPv4-mapped, NAT64, IETF protocol assignments, benchmarking and reserved, among the rest.
+    assert {
+        "::ffff:0.0.0.0-::ffff:255.255.255.255",
+        "64:ff9b::-64:ff9b::ffff:ffff",
+        "192.0.0.0-192.0.0.255",
+        "198.18.0.0-198.19.255.255",
+        "240.0.0.0-255.255.255.255",
+        "10.0.0.0-10.255.255.255",
+    } <= denied(relay, "")
+
+
+def test_the_relay_secret_is_never_a_command_line_argument() -> None:
+    text = COMPOSE.read_text()
+    assert "--static-auth-secret" not in text
+    relay = (COMPOSE.parent / "turnserver.conf").read_text()
+    assert re.search(r"^static-auth-secret", relay, re.MULTILINE) is None
+    coturn = text.split("\n  coturn:\n", 1)[1].split("\n\n", 1)[0]
+    assert "./turnserver.conf:/etc/coturn/turnserver.conf:ro" in coturn
+    assert "umask 077" in coturn
+    assert '"$$TURN_SECRET"' in coturn
+
+
+def test_the_trusted_proxy_is_the_pinned_networks_gateway() -> None:
+    text = COMPOSE.read_text()
+    subnet = ipaddress.ip_network(re.findall(r"- subnet: (\S+)", text)[0])
+    gateway = ipaddress.ip_address(re.findall(r"gateway: (\S+)", text)[0])
+    trusted = re.findall(r"DOORSTEP_TRUSTED_PROXIES: \$\{DOORSTEP_TRUSTED_PROXIES:-(\S+)\}", text)
+    assert trusted == [str(gateway)]
+    assert gateway in subnet
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
