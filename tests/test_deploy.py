@@ -224,6 +224,17 @@ def test_the_relay_secret_is_never_a_command_line_argument() -> None:
     assert '"$$TURN_SECRET"' in coturn
 
 
+def test_the_broker_asks_every_client_to_log_in_and_is_reached_from_outside_over_tls() -> None:
+    config = set((COMPOSE.parent / "mosquitto.conf").read_text().splitlines())
+    assert "allow_anonymous false" in config
+    assert "password_file /mosquitto/config/mosquitto.passwd" in config
+    assert "acl_file /mosquitto/config/mosquitto.acl" in config
+    text = COMPOSE.read_text()
+    assert re.search(r"^\s+- \"[0-9.:]*1883:", text, re.MULTILINE) is None
+    mosquitto = text.split("\n  mosquitto:\n", 1)[1].split("\n\n", 1)[0]
+    assert re.findall(r'^\s+- "(.*)"$', mosquitto, re.MULTILINE) == ["8883:8883"]
+
+
 def test_the_trusted_proxy_is_the_pinned_networks_gateway() -> None:
     text = COMPOSE.read_text()
     subnet = ipaddress.ip_network(re.findall(r"- subnet: (\S+)", text)[0])
