@@ -314,6 +314,15 @@ def test_the_proxy_matches_the_settings() -> None:
     assert "proxy_buffering off;" in devices
 
 
+def test_the_proxy_keeps_nothing_on_its_disk() -> None:
+    server = NGINX.read_text().split("listen 443", 1)[1].split("    location ", 1)[0]
+    directives = {line.strip() for line in server.splitlines()}
+    # Neither uploads (client_body_temp) nor answers (proxy_temp) are spooled to a file.
+    assert {"proxy_request_buffering off;", "proxy_max_temp_file_size 0;"} <= directives
+    assert "proxy_request_buffering on;" not in NGINX.read_text()
+    assert "client_body_in_file_only" not in NGINX.read_text()
+
+
 def _deploy_files() -> list[Path]:
     return sorted(p for p in DEPLOY.rglob("*") if p.is_file())
 
