@@ -19,6 +19,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import service_missing
 from tests.platform.test_mqtt_tls import MOSQUITTO, _free_port, _server_files
@@ -90,7 +91,7 @@ class Client:
         self.connected: queue.Queue[int] = queue.Queue()
         self.received: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.subscribed: queue.Queue[None] = queue.Queue()
-        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"t-{user}")
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{user}")
         if user is not None:
             self.client.username_pw_set(user, PASSWORD)
         if tls:
@@ -111,7 +112,7 @@ class Client:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         del client, userdata
-        self.received.put((message.topic, message.payload))
+        self.received.put((message.topic, bytes(message.payload)))
 
     def connack(self) -> int:
         """The broker's answer to CONNECT: 0 is accepted."""
