@@ -1,5 +1,7 @@
 """The compose stack's Mosquitto config, run: no anonymous client, each user on its own topics.
 
+(And coturn's turnserver.conf, started long enough to show it takes every denied range.)
+
 deploy/compose/mosquitto.conf and mosquitto.acl are started in a temporary copy (free ports on
 127.0.0.1, certificates made here, a password file from ``mosquitto_passwd``); a test-only user
 ``tester`` that may read and write everything watches what gets through.
@@ -8,6 +10,7 @@ deploy/compose/mosquitto.conf and mosquitto.acl are started in a temporary copy 
 from __future__ import annotations
 
 import queue
+import re
 import shutil
 import socket
 import subprocess
@@ -201,3 +204,38 @@ def test_the_server_user_keeps_to_its_own_messages(connect: Callable[..., Client
         "doorstep/server/accounts/someone",
         "doorstep/server/live/camera",
     }
+
+
+def test_coturn_takes_every_denied_range_of_its_config(tmp_path: Path) -> None:
+    tool = shutil.which("turnserver")
+    if tool is None:
+        service_missing("turnserver (Debian package coturn)")
+    text = (COMPOSE / "turnserver.conf").read_text()
+    denied = re.findall(r"^denied-peer-ip=(\S+)$", text, re.MULTILINE)
+    assert len(denied) >= 15
+    low = _free_port()
+    config = tmp_path / "turnserver.conf"
+    config.write_text(
+        re.sub(r"^(listening-port|min-port|max-port)=.*$", "", text, flags=re.MULTILINE)
+        + f"listening-port={_free_port()}\nmin-port={low}\nmax-port={low + 1}\n"
+        "listening-ip=127.0.0.1\nstatic-auth-secret=only-a-test\nno-stdout-log\n"
+        "log-file=stdout\n"
+    )
+    process = subprocess.Popen(
+        [tool, "-c", str(config), "--log-file=stdout"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    listed: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "Black listing: " in line:
+                listed.append(line.split("Black listing: ", 1)[1].strip())
+            if "Listener address to use" in line:
+                break
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert listed == denied
