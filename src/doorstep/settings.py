@@ -154,7 +154,8 @@ class Settings(BaseSettings):
     )
     metrics_token: SecretStr = Field(
         SecretStr(""),
-        description="Bearer token a scrape of the metrics bind must send; empty asks none.",
+        description="Bearer token a scrape of the metrics bind must send; empty asks none "
+        "(then the bind must be loopback).",
     )
     metrics_bind: str = Field(
         "",
