@@ -119,3 +119,19 @@ def test_a_turn_credential_lasts_at_most_an_hour(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="DOORSTEP_TURN_TTL is 3601 s; at most 3600 s"):
         Settings(data_dir=tmp_path, turn_ttl=3601)
     assert Settings(data_dir=tmp_path, turn_ttl=3600).turn_ttl == 3600
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0:9464", "[::]:9464", "metrics.example:9464"])
+def test_a_metrics_bind_beyond_loopback_needs_a_token(tmp_path: Path, bind: str) -> None:
+    with pytest.raises(ValidationError, match="DOORSTEP_METRICS_TOKEN"):
+        Settings(data_dir=tmp_path, metrics_bind=bind)
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:9464", "[::1]:9464", "localhost:9464"])
+def test_a_loopback_metrics_bind_needs_no_token(tmp_path: Path, bind: str) -> None:
+    assert Settings(data_dir=tmp_path, metrics_bind=bind).metrics_bind == bind
+
+
+def test_a_metrics_bind_beyond_loopback_with_a_token_is_accepted(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, metrics_bind="0.0.0.0:9464", metrics_token="t" * 16)
+    assert settings.metrics_bind == "0.0.0.0:9464"

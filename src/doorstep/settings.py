@@ -154,7 +154,8 @@ class Settings(BaseSettings):
     )
     metrics_token: SecretStr = Field(
         SecretStr(""),
-        description="Bearer token a scrape of the metrics bind must send; empty asks none.",
+        description="Bearer token a scrape of the metrics bind must send; empty asks none "
+        "(then the bind must be loopback).",
     )
     metrics_bind: str = Field(
         "",
@@ -300,6 +301,18 @@ class Settings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _public_metrics_need_a_token(self) -> Settings:
+        # Metrics count every route's traffic: only the machine itself may read them unasked.
+        if self.metrics_bind and not self.metrics_token.get_secret_value():
+            host = self.metrics_bind.rpartition(":")[0].strip("[]")
+            if not _is_loopback(host):
+                raise ValueError(
+                    "DOORSTEP_METRICS_BIND on an address other than loopback needs "
+                    "DOORSTEP_METRICS_TOKEN (at least 16 random characters)"
+                )
+        return self
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
@@ -382,3 +395,13 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere

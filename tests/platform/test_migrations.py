@@ -108,3 +108,30 @@ def test_0018_gives_old_clips_the_kind_a_new_clip_would_get(tmp_path: Path) -> N
         "motion": "motion",
         "bare": "motion",
     }
+
+
+def test_account_event_ids_are_64_bit_and_never_reused(settings: Settings, tmp_path: Path) -> None:
+    # A server-sent event id is the row id: 2**31 events overflow a 32-bit PostgreSQL INTEGER,
+    # and on SQLite only an INTEGER PRIMARY KEY (64-bit there) can be AUTOINCREMENT.
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'blank.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            kind = connection.execute(
+                text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() "
+                    "AND table_name = 'account_events' AND column_name = 'id'"
+                )
+            ).scalar_one()
+            assert kind == "bigint"
+        else:
+            sql = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'account_events'")
+            ).scalar_one()
+            assert "id INTEGER NOT NULL" in sql
+            assert "AUTOINCREMENT" in sql
+    engine.dispose()

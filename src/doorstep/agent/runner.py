@@ -6,6 +6,7 @@ import logging
 import shutil
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,8 @@ def check_source(spec: str, transport: str = "tcp") -> None:
 class CameraAgent:
     """One paired camera: its capture loop on the calling thread, upload and heartbeat beside it."""
 
+    RETRIES_KEPT = 100  # a flaky camera reconnects for months: keep only the latest delays
+
     def __init__(self, folder: Path, state: AgentState, options: AgentOptions) -> None:
         # The spool holds footage in the clear (unless end-to-end) and the folder the device
         # token: nobody else on the machine may read either.
@@ -74,8 +77,8 @@ class CameraAgent:
         """How many times a source was opened (reconnects and settings changes included)."""
         self.frames = 0
         """Frames taken from the source so far."""
-        self.retries: list[float] = []
-        """The delay waited before each reconnect to a live source, in order."""
+        self.retries: deque[float] = deque(maxlen=self.RETRIES_KEPT)
+        """The delays waited before the latest reconnects to a live source, in order."""
         self._pending: CameraConfig | None = None
         self._lock = threading.Lock()
         self.mqtt = (

@@ -259,13 +259,14 @@ def redact_file(
     audio: bool = False,
     finder: FaceFinder | None = None,
     on_boxes: BoxesSeen | None = None,
+    timed: bool = True,
 ) -> RedactionReport:
     """Write ``dst``: ``src`` as H.264 MP4 with heads hidden and masks blurred; audio only if asked.
 
     Frames wait in a short queue before being written, so a face found late is also hidden
-    on the ``settings.look_back`` frames before its first detection. Timed per clip.
+    on the ``settings.look_back`` frames before its first detection. Timed per clip if ``timed``.
     """
-    with metrics.timed(metrics.REDACTION_SECONDS):
+    with metrics.timed(metrics.REDACTION_SECONDS) if timed else contextlib.nullcontext():
         return _redact_file(src, dst, masks, progress, settings, audio, finder, on_boxes)
 
 

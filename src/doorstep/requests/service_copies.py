@@ -71,11 +71,13 @@ def _seal(keys: Keys, blob_key: str, path: Path, content_key: bytes) -> int:
         return keys.blobs.put(blob_key, EncryptingReader(handle, content_key))
 
 
-def redacted_preview(db: Session, keys: Keys, clip: Clip) -> ClipPreview:
+def redacted_preview(db: Session, keys: Keys, clip: Clip, *, timed: bool = True) -> ClipPreview:
     """The clip with bystanders' heads covered, made on first use and kept sealed.
 
     A preview kept from an earlier, weaker redaction is made again (and the old one shredded)
     before it is shown or copied, so no share made from now on carries the old redaction.
+    Made for an agency copy (``timed`` false), its time is not in the metrics: it would count
+    the share (I3).
     """
     # Imported here: only media/ loads the codecs and the face model, and only when needed.
     from doorstep.media.redact import METHOD, redact_file
@@ -87,7 +89,7 @@ def redacted_preview(db: Session, keys: Keys, clip: Clip) -> ClipPreview:
     with scratch_folder(keys, "redact") as folder:
         original = _write(read_video(db, keys, clip), folder / "original.mp4")
         redacted = folder / "redacted.mp4"
-        report = redact_file(original, redacted, masks=(), audio=False)
+        report = redact_file(original, redacted, masks=(), audio=False, timed=timed)
         preview = ClipPreview(
             clip_id=clip.id,
             owner_id=clip.owner_id,
@@ -129,7 +131,7 @@ def watermark_lines(agency_name: str, case_number: str, share_id: str) -> list[s
 
 def _seal_agency_copy(db: Session, keys: Keys, clip: Clip, share: Share, target: str) -> SealedCopy:
     """Redact, watermark and seal the agency copy under ``target``."""
-    preview = redacted_preview(db, keys, clip)
+    preview = redacted_preview(db, keys, clip, timed=False)
     # Kept even if the copy fails: a retry need not find the faces again.
     db.commit()
     agency, case_number = share.rfa.agency.name, share.rfa.case_number

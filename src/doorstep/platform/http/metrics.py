@@ -21,6 +21,19 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 #: Every label name a Doorstep metric may carry; none can hold an id.
 LABELS = frozenset({"method", "route", "status", "queue"})
+#: The routes whose outcome is an owner's consent decision, answering an agency's request for
+#: footage or a bystander's request about theirs. They are counted under one route label,
+#: ``consent``, and never timed: a count per route, or a time, would tell a share from a decline.
+CONSENT_ROUTES = frozenset(
+    {
+        "/api/v1/inbox/{rfa_id}/answer",
+        "/requests/{rfa_id}/answer",
+        "/api/v1/bystander-inbox/{bystander_id}/answer",
+        "/bystander-requests/{bystander_id}/answer",
+    }
+)
+#: The one route label every consent route is counted under.
+CONSENT_ROUTE = "consent"
 #: Words no metric name may hold: a count of them would tell a decline from silence.
 OUTCOME_WORDS = ("declin", "consent", "refus", "answer", "share", "grant", "denied", "approv")
 

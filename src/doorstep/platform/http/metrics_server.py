@@ -9,6 +9,7 @@ With DOORSTEP_METRICS_TOKEN set, a scrape must carry it as a Bearer token.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -50,13 +51,23 @@ def prepare_multiprocess(settings: Settings) -> Path:
     """A fresh, empty multiprocess folder, named in the environment the API processes inherit.
 
     Stale files from a previous run would add its counts to this one's, so the folder is
-    emptied. Call it before this process imports any module that defines a metric.
+    emptied (a plain file in its place is replaced). A symbolic link there is refused
+    (ValueError): emptying it would empty wherever it points. Without a data folder a
+    temporary one is made, and removed when this process exits. Call it before this process
+    imports any module that defines a metric.
     """
-    folder = settings.data_dir / METRICS_FOLDER if settings.data_dir.is_dir() else None
-    if folder is None:
+    if not settings.data_dir.is_dir():
         folder = Path(tempfile.mkdtemp(prefix="doorstep-metrics-"))
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(mode=0o700, parents=True)
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    else:
+        folder = settings.data_dir / METRICS_FOLDER
+        if folder.is_symlink():
+            raise ValueError(f"{folder} is a symbolic link; remove it (serve rebuilds it)")
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        else:
+            folder.unlink(missing_ok=True)
+        folder.mkdir(mode=0o700)
     os.environ[MULTIPROC_ENV] = str(folder)
     # prometheus_client chose how to keep values when it was imported; choose again.
     values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]

@@ -12,7 +12,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from doorstep.platform.http.metrics import status_class
+from doorstep.platform.http.metrics import CONSENT_ROUTE, CONSENT_ROUTES, status_class
 from doorstep.platform.observe import log_rules
 
 if TYPE_CHECKING:
@@ -198,6 +198,8 @@ class Metrics:
     """Count requests and time them per route template (never per raw path: ids are private).
 
     The status is its class (``2xx``), so no count tells one answer of a route from another.
+    The routes of an owner's consent (``CONSENT_ROUTES``) are counted as one, ``consent``, and
+    never timed.
     """
 
     def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
@@ -224,6 +226,10 @@ class Metrics:
         await _answer_observed(self.app, scope, receive, send, self._record)
 
     def _record(self, method: str, route: str, status: int, seconds: float) -> None:
+        if route in CONSENT_ROUTES:
+            # A share takes longer than a decline, and each answer route is one decision (I3).
+            self.requests.labels(method, CONSENT_ROUTE, status_class(status)).inc()
+            return
         self.requests.labels(method, route, status_class(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 

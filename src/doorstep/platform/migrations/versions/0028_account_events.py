@@ -1,7 +1,9 @@
 """account events kept a few minutes, so a page that reconnects gets those it missed
 
 ``account_events`` holds each event published to an account; its id is the server-sent event's
-id (``Last-Event-ID``). Rows older than the replay window are deleted as new events arrive.
+id (``Last-Event-ID``): 64-bit on PostgreSQL (a busy server passes 2**31 events), INTEGER on
+SQLite, where only ``INTEGER PRIMARY KEY`` can be AUTOINCREMENT (and is 64-bit there anyway).
+Rows older than the replay window are deleted as new events arrive.
 
 Revision ID: 0028
 Revises: 0027
@@ -22,7 +24,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "account_events",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("account_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", doorstep.platform.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("event", sa.JSON(), nullable=False),
