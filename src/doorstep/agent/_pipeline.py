@@ -6,7 +6,9 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from doorstep.agent.options import CameraConfig
 from doorstep.cameras.rules import kept_labels, object_alerts
@@ -110,3 +112,23 @@ def object_detector() -> ObjectDetector | None:
     except ConfigurationError as err:
         log.warning("events will be recorded without labels: %s", err.detail)
         return None
+
+
+def clip_metadata(clip: Clip, *, end_to_end: bool) -> dict[str, Any]:
+    """What the spool keeps beside a recorded clip and the server is told of it on upload."""
+    event = clip.event
+    ended = datetime.now(UTC)
+    started = ended - timedelta(seconds=max(0.0, event.end_seconds - event.start_seconds))
+    meta: dict[str, Any] = {
+        "started_at": started.isoformat(),
+        "ended_at": ended.isoformat(),
+        "peak_motion": round(min(1.0, max(0.0, event.peak_score)), 5),
+        "labels": list(event.labels),
+        "event_id": clip.event_id or None,
+        "segment": event.segment,
+    }
+    # Sent only when there are some, as a server before objects expects; never for an
+    # end-to-end camera, whose clips leave with their labels only.
+    if clip.objects and not end_to_end:
+        meta["objects"] = list(clip.objects)
+    return meta

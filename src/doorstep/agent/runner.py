@@ -8,13 +8,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from doorstep.agent._pipeline import (
     Pipeline,
     build_pipeline,
+    clip_metadata,
     close_frames,
     object_detector,
     source_shape,
@@ -366,20 +366,7 @@ class CameraAgent:
             log.warning("an event had no snapshot; its clip was not kept")
             return
         event = clip.event
-        ended = datetime.now(UTC)
-        started = ended - timedelta(seconds=max(0.0, event.end_seconds - event.start_seconds))
-        meta = {
-            "started_at": started.isoformat(),
-            "ended_at": ended.isoformat(),
-            "peak_motion": round(min(1.0, max(0.0, event.peak_score)), 5),
-            "labels": list(event.labels),
-            "event_id": clip.event_id or None,
-            "segment": event.segment,
-        }
-        # Sent only when there are some, as a server before objects expects; never for an
-        # end-to-end camera, whose clips leave with their labels only.
-        if clip.objects and load_key(self.folder) is None:
-            meta["objects"] = list(clip.objects)
+        meta = clip_metadata(clip, end_to_end=load_key(self.folder) is not None)
         try:
             entry = self.spool.add(clip.video, clip.snapshot, meta)
         except SpoolError as err:
