@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import delete, select
 
+from doorstep import rotation
 from doorstep.accounts.models import User
 from doorstep.app import create_app
 from doorstep.clips import store as clips_store
 from doorstep.errors import ConfigurationError
-from doorstep.master_key import MASTER_KEY_FILE, new_master_key
+from doorstep.master_key import (
+    KEPT_KEYS_FILE,
+    MASTER_KEY_FILE,
+    NEXT_KEPT_KEYS_FILE,
+    decode_master_key,
+    new_master_key,
+    seal_kept_keys,
+)
 from doorstep.platform import keycheck
+from doorstep.platform.sealed import derive
 from doorstep.settings import Settings
+from doorstep.transparency import service as transparency
 from tests.factories import resident
+from tests.test_rotation import _make_everything, _opens_everything
 
 
 def test_an_upgraded_database_records_only_a_first_key_that_opens_its_data(
@@ -41,3 +54,32 @@ def test_an_upgraded_database_records_only_a_first_key_that_opens_its_data(
             )
     finally:
         again.state.shutdown()
+
+
+def test_the_kept_log_keys_are_sealed_under_the_new_master_key(
+    app: FastAPI, settings: Settings
+) -> None:
+    held = _make_everything(app, settings)
+    app.state.shutdown()
+    old = decode_master_key((settings.data_dir / MASTER_KEY_FILE).read_text())
+    secrets = [derive(old, info) for info in transparency.keys_kept_across_rotation()]
+
+    rotation.rotate_master_key(settings)
+
+    kept = (settings.data_dir / KEPT_KEYS_FILE).read_bytes()
+    for secret in secrets:
+        for form in (secret, secret.hex().encode(), base64.b64encode(secret)):
+            assert form not in kept
+            assert form[:16] not in kept
+    assert not (settings.data_dir / NEXT_KEPT_KEYS_FILE).exists()
+    # The new key opens them: the log still signs with the key its verifier pinned.
+    _opens_everything(settings, held)
+    other = settings.model_copy(update={"master_key": SecretStr(new_master_key())})
+    with pytest.raises(ConfigurationError, match="not the one this database uses"):
+        create_app(other)
+    # The right key with kept keys it did not seal (another folder's): one line at start.
+    current = decode_master_key((settings.data_dir / MASTER_KEY_FILE).read_text())
+    sealed_elsewhere = seal_kept_keys(decode_master_key(new_master_key()), {b"x": current})
+    (settings.data_dir / KEPT_KEYS_FILE).write_bytes(sealed_elsewhere)
+    with pytest.raises(ConfigurationError, match="does not open with this master key"):
+        create_app(settings)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from doorstep.errors import ConfigurationError
 from doorstep.platform.crypto import DecryptionFailed, owner_key_context, unwrap_key
 from doorstep.platform.orm import Base
-from doorstep.platform.sealed import purpose_key
+from doorstep.platform.sealed import MasterKey, purpose_key
 from doorstep.platform.types import utcnow
 
 _PURPOSE = "master-key-check/v1"
@@ -78,8 +78,11 @@ def check(db: Session, master_key: bytes, *, rotation_pending: bool = False) -> 
     """
     if not inspect(db.connection()).has_table(KeyCheck.__tablename__):
         return
+    problem = master_key.problem if isinstance(master_key, MasterKey) else None
     stored = stored_digest(db)
     if stored is None:
+        if problem is not None:
+            raise problem
         if not _opens_existing_data(db, master_key):
             raise ConfigurationError(
                 "the master key does not open this database's data keys: give the "
@@ -88,13 +91,20 @@ def check(db: Session, master_key: bytes, *, rotation_pending: bool = False) -> 
         record(db, master_key)
         return
     if hmac.compare_digest(stored, key_digest(master_key)):
+        if problem is not None:
+            raise problem
         return
+    raise wrong_key(rotation_pending=rotation_pending)
+
+
+def wrong_key(*, rotation_pending: bool) -> ConfigurationError:
+    """The one line for a master key that is not the database's (or a rotation's new one)."""
     if rotation_pending:
-        raise ConfigurationError(
+        return ConfigurationError(
             "the master key is not the one this database uses: a master key rotation was "
             "interrupted; run `doorstep admin rotate-master-key` again to finish it"
         )
-    raise ConfigurationError(
+    return ConfigurationError(
         "the master key is not the one this database uses (a key from before a rotation, or "
         "another installation's?): give the current DOORSTEP_MASTER_KEY or master.key"
     )
