@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +21,7 @@ from doorstep.master_key import (
     KEPT_KEYS_FILE,
     MASTER_KEY_FILE,
     NEXT_KEPT_KEYS_FILE,
+    NEXT_KEY_FILE,
     decode_master_key,
     new_master_key,
     seal_kept_keys,
@@ -83,3 +86,39 @@ def test_the_kept_log_keys_are_sealed_under_the_new_master_key(
     (settings.data_dir / KEPT_KEYS_FILE).write_bytes(sealed_elsewhere)
     with pytest.raises(ConfigurationError, match="does not open with this master key"):
         create_app(settings)
+
+
+_SERVER = """
+import sys
+from doorstep.app import create_app
+from doorstep.settings import Settings
+app = create_app(Settings(env="test", data_dir=sys.argv[1], database_url=sys.argv[2]))
+print("up", flush=True)
+sys.stdin.read()
+app.state.shutdown()
+"""
+
+
+def test_a_rotation_is_refused_while_a_server_holds_the_data_folder(
+    app: FastAPI, settings: Settings
+) -> None:
+    app.state.shutdown()
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(settings.data_dir), settings.resolved_database_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == "up"
+        with pytest.raises(ConfigurationError, match="stop doorstep serve and doorstep worker"):
+            rotation.rotate_master_key(settings)
+        assert not (settings.data_dir / NEXT_KEY_FILE).exists()
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=60)
+        server.stdout.close()
+    assert server.returncode == 0
+    assert rotation.rotate_master_key(settings).counts

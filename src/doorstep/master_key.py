@@ -1,17 +1,26 @@
-"""The master key: read from DOORSTEP_MASTER_KEY, or made once into the data folder."""
+"""The master key: read from DOORSTEP_MASTER_KEY, or made once into the data folder.
+
+A process holding it holds the data folder's ``in-use.lock`` shared, so that a master key
+rotation (``sole_user``) can tell the folder is not in use.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
+import os
 import secrets
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from doorstep.errors import ConfigurationError
 from doorstep.platform.crypto import DecryptionFailed
-from doorstep.platform.folders import secret_file
+from doorstep.platform.folders import FILE_MODE, private_folder, secret_file
 from doorstep.platform.sealed import MasterKey, TextSeal
 
 if TYPE_CHECKING:
@@ -26,6 +35,59 @@ KEPT_KEYS_FILE = "derived.keys"
 #: ``derived.keys`` sealed under the next master key while a rotation is under way.
 NEXT_KEPT_KEYS_FILE = "derived.keys.next"
 _KEPT_SEAL = "derived-keys"
+#: Locked shared by every process holding the master key (serve, worker, the admin commands),
+#: for as long as it holds it; a rotation needs it alone.
+IN_USE_FILE = "in-use.lock"
+
+
+class _Claim:
+    """One process's shared lock on a data folder's ``in-use.lock``, let go when unreferenced."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        weakref.finalize(self, os.close, self.fd)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise ConfigurationError(
+                "a master key rotation is running on this data folder: start again once "
+                "`doorstep admin rotate-master-key` has finished"
+            ) from err
+
+
+#: Every master key a process loads for a data folder shares its one lock.
+_CLAIMS: weakref.WeakValueDictionary[Path, _Claim] = weakref.WeakValueDictionary()
+
+
+def _claim(data_dir: Path) -> _Claim:
+    path = private_folder(data_dir) / IN_USE_FILE
+    claim = _CLAIMS.get(path)
+    if claim is None:
+        claim = _CLAIMS[path] = _Claim(path)
+    return claim
+
+
+@contextmanager
+def sole_user(master_key: MasterKey) -> Iterator[None]:
+    """Hold the data folder alone for the block; refuse while another process holds its key.
+
+    Only processes on this machine are seen: servers and workers on other machines sharing
+    one PostgreSQL database must be stopped by the operator.
+    """
+    claim = master_key.holds
+    if not isinstance(claim, _Claim):
+        raise TypeError("a master key from load_master_key holds its data folder")
+    try:
+        fcntl.flock(claim.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as err:
+        fcntl.flock(claim.fd, fcntl.LOCK_SH)
+        raise ConfigurationError(
+            "doorstep is running on this data folder: stop doorstep serve and doorstep worker first"
+        ) from err
+    try:
+        yield
+    finally:
+        fcntl.flock(claim.fd, fcntl.LOCK_SH)
 
 
 def decode_master_key(value: str) -> bytes:
@@ -98,12 +160,13 @@ def rotation_pending(settings: Settings) -> bool:
 def load_master_key(settings: Settings) -> MasterKey:
     """Return the master key, generating it into the data folder on first start when not given."""
     raw = _raw_master_key(settings)
+    holds = _claim(settings.data_dir)
     try:
-        return MasterKey(raw, read_kept_keys(settings.data_dir, raw))
+        return MasterKey(raw, read_kept_keys(settings.data_dir, raw), holds=holds)
     except ConfigurationError as err:
         # Said at the key check (``platform.keycheck.check``): a key the database does not
         # use is named as such there, in one line; a right key with its kept keys lost, after.
-        return MasterKey(raw, problem=err)
+        return MasterKey(raw, problem=err, holds=holds)
 
 
 def _raw_master_key(settings: Settings) -> bytes:

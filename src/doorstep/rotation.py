@@ -38,6 +38,7 @@ from doorstep.master_key import (
     load_master_key,
     new_master_key,
     seal_kept_keys,
+    sole_user,
 )
 from doorstep.pets import service as pets
 from doorstep.platform import keycheck
@@ -123,9 +124,18 @@ def _install(pending: Path, settings: Settings) -> Path:
 
 
 def rotate_master_key(settings: Settings, new_key: bytes | None = None) -> Rotation:
-    """Move every data key and sealed text from the current master key to ``new_key``."""
-    result = Rotation(key_in_environment=bool(settings.master_key.get_secret_value()))
+    """Move every data key and sealed text from the current master key to ``new_key``.
+
+    Refused while another process on this machine holds the master key (``sole_user``): a
+    running server would go on wrapping new keys under the old one after the commit.
+    """
     old = load_master_key(settings)
+    with sole_user(old):
+        return _rotate(settings, old, new_key)
+
+
+def _rotate(settings: Settings, old: MasterKey, new_key: bytes | None) -> Rotation:
+    result = Rotation(key_in_environment=bool(settings.master_key.get_secret_value()))
     pending = settings.data_dir / NEXT_KEY_FILE
     database = Database(settings.resolved_database_url)
     try:

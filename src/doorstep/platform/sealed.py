@@ -36,6 +36,8 @@ class MasterKey(bytes):
     #: Why the kept keys could not be read (they are sealed under the master key in use):
     #: nothing is derived from such a key, and the key check at start says why.
     problem: Exception | None
+    #: Held for as long as the key is: the data folder's in-use lock (``doorstep.master_key``).
+    holds: object
 
     def __new__(
         cls,
@@ -43,11 +45,13 @@ class MasterKey(bytes):
         kept: Mapping[bytes, bytes] | None = None,
         *,
         problem: Exception | None = None,
+        holds: object = None,
     ) -> MasterKey:
         """The key ``raw``, keeping ``kept`` (HKDF info -> key) as they were derived before."""
         key = super().__new__(cls, raw)
         key.kept = dict(kept or {})
         key.problem = problem
+        key.holds = holds
         return key
 
 
