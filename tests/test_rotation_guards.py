@@ -109,14 +109,14 @@ def test_a_rotation_is_refused_while_a_server_holds_the_data_folder(
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert server.stdin is not None
+    assert server.stdout is not None
     try:
-        assert server.stdout is not None
         assert server.stdout.readline().strip() == "up"
         with pytest.raises(ConfigurationError, match="stop doorstep serve and doorstep worker"):
             rotation.rotate_master_key(settings)
         assert not (settings.data_dir / NEXT_KEY_FILE).exists()
     finally:
-        assert server.stdin is not None
         server.stdin.close()
         server.wait(timeout=60)
         server.stdout.close()
