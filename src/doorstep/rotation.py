@@ -5,10 +5,12 @@ The order makes a crash at any point lose nothing:
 1. The new key is written to ``master.key.next`` (synced) before the database changes; a run
    that finds the file goes on with the key in it.
 2. The keys derived from the master key that must outlive it (the audit log's tree-head key
-   verifiers pinned, its pseudonyms) are kept in ``derived.keys``, as the old key made them.
+   verifiers pinned, its pseudonyms), as the old key made them, are sealed under the new key
+   into ``derived.keys.next`` (synced): a backup of the data folder holds them only sealed.
 3. One transaction re-wraps every wrapped data key, re-seals every sealed text and records the
    new key's check (``platform.keycheck``): all of it commits, or none.
-4. ``master.key.next`` replaces ``master.key`` (when the key lives there).
+4. ``derived.keys.next`` replaces ``derived.keys``, and ``master.key.next`` replaces
+   ``master.key`` (when the key lives there).
 
 A crash before 3 commits leaves the old key in use everywhere; after it, the database is on the
 new key and the server refuses to start until the command is run again, which only finishes 4.
@@ -17,7 +19,6 @@ new key and the server refuses to start until the command is run again, which on
 from __future__ import annotations
 
 import base64
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,17 +32,19 @@ from doorstep.legal import service as legal
 from doorstep.master_key import (
     KEPT_KEYS_FILE,
     MASTER_KEY_FILE,
+    NEXT_KEPT_KEYS_FILE,
     NEXT_KEY_FILE,
     decode_master_key,
     load_master_key,
     new_master_key,
-    read_kept_keys,
+    seal_kept_keys,
+    sole_user,
 )
 from doorstep.pets import service as pets
 from doorstep.platform import keycheck
 from doorstep.platform.db import Database
 from doorstep.platform.migrate import migrate
-from doorstep.platform.sealed import derive
+from doorstep.platform.sealed import MasterKey, derive
 from doorstep.requests import service as requests
 from doorstep.settings import Settings
 from doorstep.transparency import service as transparency
@@ -96,17 +99,23 @@ def _next_key(settings: Settings, given: bytes | None) -> bytes:
     return key
 
 
-def _keep_derived_keys(data_dir: Path, old: bytes) -> None:
-    """Write the keys the old master key derived that must outlive it, unless already kept."""
-    kept = read_kept_keys(data_dir)
+def _keep_derived_keys(data_dir: Path, old: MasterKey, new: bytes) -> None:
+    """Seal, under ``new``, the keys the old master key derived (or kept) that must outlive it."""
+    kept = dict(old.kept)
     for info in transparency.keys_kept_across_rotation():
         kept.setdefault(info, derive(old, info))
-    body = {info.decode(): base64.b64encode(key).decode() for info, key in kept.items()}
-    _write_synced(data_dir / KEPT_KEYS_FILE, json.dumps(body, indent=1).encode())
+    _write_synced(data_dir / NEXT_KEPT_KEYS_FILE, seal_kept_keys(new, kept))
+
+
+def _install_kept_keys(data_dir: Path) -> None:
+    """Put the kept keys sealed under the new master key in place, if a rotation left them."""
+    if (data_dir / NEXT_KEPT_KEYS_FILE).exists():
+        os.replace(data_dir / NEXT_KEPT_KEYS_FILE, data_dir / KEPT_KEYS_FILE)
 
 
 def _install(pending: Path, settings: Settings) -> Path:
     """Put the new key where the server reads it: ``master.key``, or leave it for the operator."""
+    _install_kept_keys(settings.data_dir)
     if settings.master_key.get_secret_value():
         return pending
     target = settings.data_dir / MASTER_KEY_FILE
@@ -115,9 +124,18 @@ def _install(pending: Path, settings: Settings) -> Path:
 
 
 def rotate_master_key(settings: Settings, new_key: bytes | None = None) -> Rotation:
-    """Move every data key and sealed text from the current master key to ``new_key``."""
-    result = Rotation(key_in_environment=bool(settings.master_key.get_secret_value()))
+    """Move every data key and sealed text from the current master key to ``new_key``.
+
+    Refused while another process on this machine holds the master key (``sole_user``): a
+    running server would go on wrapping new keys under the old one after the commit.
+    """
     old = load_master_key(settings)
+    with sole_user(old):
+        return _rotate(settings, old, new_key)
+
+
+def _rotate(settings: Settings, old: MasterKey, new_key: bytes | None) -> Rotation:
+    result = Rotation(key_in_environment=bool(settings.master_key.get_secret_value()))
     pending = settings.data_dir / NEXT_KEY_FILE
     database = Database(settings.resolved_database_url)
     try:
@@ -128,6 +146,7 @@ def rotate_master_key(settings: Settings, new_key: bytes | None = None) -> Rotat
             decode_master_key(pending.read_text())
         ):
             # DOORSTEP_MASTER_KEY already holds the new key: only the handover file is left.
+            _install_kept_keys(settings.data_dir)
             pending.unlink()
             result.finished_earlier_run = True
             return result
@@ -142,7 +161,7 @@ def rotate_master_key(settings: Settings, new_key: bytes | None = None) -> Rotat
                     "the master key given is not the one this database uses; nothing was changed"
                 )
             else:
-                _keep_derived_keys(settings.data_dir, old)
+                _keep_derived_keys(settings.data_dir, old, new)
                 for rewrap in REWRAPS:
                     result.counts.update(rewrap(db, old, new))
                 keycheck.record(db, new)

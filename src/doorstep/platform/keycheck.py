@@ -11,16 +11,19 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import String, inspect, select
+from sqlalchemy import LargeBinary, String, column, inspect, select, table
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from doorstep.errors import ConfigurationError
+from doorstep.platform.crypto import DecryptionFailed, owner_key_context, unwrap_key
 from doorstep.platform.orm import Base
-from doorstep.platform.sealed import purpose_key
+from doorstep.platform.sealed import MasterKey, purpose_key
 from doorstep.platform.types import utcnow
 
 _PURPOSE = "master-key-check/v1"
 _ROW_ID = 1
+#: The owners' wrapped data keys, named here by table: the platform imports no feature's models.
+_OWNER_KEYS = table("owner_keys", column("user_id", String), column("wrapped_key", LargeBinary))
 
 
 class KeyCheck(Base):
@@ -54,25 +57,54 @@ def record(db: Session, master_key: bytes) -> None:
     db.flush()
 
 
+def _opens_existing_data(db: Session, master_key: bytes) -> bool:
+    """Whether ``master_key`` opens a wrapped data key already stored (true when there is none)."""
+    sample = db.execute(select(_OWNER_KEYS.c.user_id, _OWNER_KEYS.c.wrapped_key).limit(1)).first()
+    if sample is None:
+        return True
+    try:
+        unwrap_key(bytes(master_key), sample.wrapped_key, context=owner_key_context(sample.user_id))
+    except DecryptionFailed:
+        return False
+    return True
+
+
 def check(db: Session, master_key: bytes, *, rotation_pending: bool = False) -> None:
     """Refuse a master key the database does not use; remember the first one seen.
 
-    A database not migrated yet has nothing to compare with, and nothing a key could open.
+    A database not migrated yet has nothing to compare with, and nothing a key could open. The
+    first key seen is recorded only once it opens data already there (a database from before
+    the check was kept): a new key given by mistake must not become the one named.
     """
     if not inspect(db.connection()).has_table(KeyCheck.__tablename__):
         return
+    problem = master_key.problem if isinstance(master_key, MasterKey) else None
     stored = stored_digest(db)
     if stored is None:
+        if problem is not None:
+            raise problem
+        if not _opens_existing_data(db, master_key):
+            raise ConfigurationError(
+                "the master key does not open this database's data keys: give the "
+                "DOORSTEP_MASTER_KEY or master.key it was made with"
+            )
         record(db, master_key)
         return
     if hmac.compare_digest(stored, key_digest(master_key)):
+        if problem is not None:
+            raise problem
         return
+    raise wrong_key(rotation_pending=rotation_pending)
+
+
+def wrong_key(*, rotation_pending: bool) -> ConfigurationError:
+    """The one line for a master key that is not the database's (or a rotation's new one)."""
     if rotation_pending:
-        raise ConfigurationError(
+        return ConfigurationError(
             "the master key is not the one this database uses: a master key rotation was "
             "interrupted; run `doorstep admin rotate-master-key` again to finish it"
         )
-    raise ConfigurationError(
+    return ConfigurationError(
         "the master key is not the one this database uses (a key from before a rotation, or "
         "another installation's?): give the current DOORSTEP_MASTER_KEY or master.key"
     )

@@ -33,18 +33,35 @@ class MasterKey(bytes):
     """
 
     kept: Mapping[bytes, bytes]
+    #: Why the kept keys could not be read (they are sealed under the master key in use):
+    #: nothing is derived from such a key, and the key check at start says why.
+    problem: Exception | None
+    #: Held for as long as the key is: the data folder's in-use lock (``doorstep.master_key``).
+    holds: object
 
-    def __new__(cls, raw: bytes, kept: Mapping[bytes, bytes] | None = None) -> MasterKey:
+    def __new__(
+        cls,
+        raw: bytes,
+        kept: Mapping[bytes, bytes] | None = None,
+        *,
+        problem: Exception | None = None,
+        holds: object = None,
+    ) -> MasterKey:
         """The key ``raw``, keeping ``kept`` (HKDF info -> key) as they were derived before."""
         key = super().__new__(cls, raw)
         key.kept = dict(kept or {})
+        key.problem = problem
+        key.holds = holds
         return key
 
 
 def derive(master_key: bytes, info: bytes) -> bytes:
     """A 32-byte key for ``info`` alone: HKDF-SHA256 of the master key, or the one kept for it."""
-    if isinstance(master_key, MasterKey) and info in master_key.kept:
-        return master_key.kept[info]
+    if isinstance(master_key, MasterKey):
+        if master_key.problem is not None:
+            raise master_key.problem
+        if info in master_key.kept:
+            return master_key.kept[info]
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master_key)
 
 
