@@ -94,6 +94,28 @@ def test_secret_named_fields_are_redacted_whatever_their_value() -> None:
         ("mailed ada.l+x@example.org twice", "mailed [email] twice"),
         ("rtsp://admin:hunter2@cam.local/stream", "rtsp://[redacted]@cam.local/stream"),
         ("header was Bearer eyJhbGciOi.xyz", "header was Bearer [redacted]"),
+        ("redis://:hunter2@redis:6379/0", "redis://[redacted]@redis:6379/0"),
+        ("rtsp://admin:p@ss@cam.local/stream", "rtsp://[redacted]@cam.local/stream"),
+        (
+            "http://cam/snap.jpg?user=admin&pwd=hunter2",
+            "http://cam/snap.jpg?user=admin&pwd=[redacted]",
+        ),
+        (
+            "GET /x?access_token=abc&sig=def&n=1",
+            "GET /x?access_token=[redacted]&sig=[redacted]&n=1",
+        ),
+        (
+            "at ?Password=a&api_key=b&Auth=c",
+            "at ?Password=[redacted]&api_key=[redacted]&Auth=[redacted]",
+        ),
+        ("peer [2001:db8::1]:443 closed", "peer [[address]]:443 closed"),
+        ("peer 2001:db8:1:2:3:4:5:6:443 closed", "peer [address]:443 closed"),
+        ("peer 2001:db8:0:0:0:0:0:1 closed", "peer [address] closed"),
+        (
+            "Key (token_hash)=(9f2c4e) already exists.",
+            "Key (token_hash)=([redacted]) already exists.",
+        ),
+        ("Failing row contains (7, 48.85, 2.29).", "Failing row contains ([redacted])."),
         ("took 12:34:56 and version 1.2.3", "took 12:34:56 and version 1.2.3"),
         ("Running upgrade 0025 -> 0026", "Running upgrade 0025 -> 0026"),
     ],
