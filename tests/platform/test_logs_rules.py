@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from doorstep.media.errors import SourceUnavailable, without_credentials
 from doorstep.platform.observe import log_rules
 
 
@@ -137,3 +138,21 @@ def test_nested_values_and_the_event_are_scrubbed_and_trusted_fields_kept() -> N
         "details": ["from [address]", {"who": "[email]"}],
         "status": 403,
     }
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("http://cam/snap.jpg?user=admin&pwd=hunter2", "http://cam/snap.jpg"),
+        ("rtsp://admin:p@ss@cam.local/stream?token=hunter2#x", "rtsp://***@cam.local/stream"),
+        ("redis://:hunter2@redis:6379/0", "redis://***@redis:6379/0"),
+        ("/dev/video0", "/dev/video0"),
+    ],
+)
+def test_a_camera_error_shows_its_source_without_credentials_or_query(
+    source: str, shown: str
+) -> None:
+    assert without_credentials(source) == shown
+    error = SourceUnavailable(source, f"connection refused by {source}")
+    assert "hunter2" not in error.detail
+    assert "hunter2" not in str(error.extra)
