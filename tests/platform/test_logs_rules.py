@@ -156,3 +156,24 @@ def test_a_camera_error_shows_its_source_without_credentials_or_query(
     error = SourceUnavailable(source, f"connection refused by {source}")
     assert "hunter2" not in error.detail
     assert "hunter2" not in str(error.extra)
+
+
+@pytest.mark.parametrize(
+    ("peer", "trusted"),
+    [
+        ("10.0.0.5", True),
+        ("::ffff:10.0.0.9", True),
+        ("fd00::1", True),
+        ("10.0.1.5", False),
+        ("203.0.113.77", False),
+        ("testclient", False),
+        (None, False),
+    ],
+)
+def test_only_a_trusted_proxy_names_the_request_id(peer: str | None, trusted: bool) -> None:
+    proxies = ["10.0.0.0/24", "fd00::/64"]
+    assert log_rules.is_trusted_peer(peer, proxies) is trusted
+    chosen = log_rules.request_id(
+        "lb-7f3a9c2e11d0", trusted=log_rules.is_trusted_peer(peer, proxies)
+    )
+    assert (chosen == "lb-7f3a9c2e11d0") is trusted

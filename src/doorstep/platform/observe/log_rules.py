@@ -51,11 +51,34 @@ def new_request_id() -> str:
     return secrets.token_hex(8)
 
 
-def request_id(incoming: str | None) -> str:
-    """The id a request is logged under: the caller's, if it is a short safe token, else new."""
-    if incoming is not None and _SAFE_ID.fullmatch(incoming):
+def request_id(incoming: str | None, *, trusted: bool = True) -> str:
+    """The id a request is logged under: the caller's, if trusted and a short safe token, else new.
+
+    Only a trusted reverse proxy may name the id: from anyone else it would let a client pick
+    the id its lines are filed under, or tie its requests together across a log.
+    """
+    if trusted and incoming is not None and _SAFE_ID.fullmatch(incoming):
         return incoming
     return new_request_id()
+
+
+def is_trusted_peer(peer: str | None, proxies: list[str]) -> bool:
+    """Whether ``peer``, the address that connected, is one of ``proxies`` or in their networks."""
+    if not peer:
+        return False
+    try:
+        ip = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for proxy in proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def client_network(address: str | None) -> str | None:
