@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorstep.master_key import decode_master_key
+from doorstep.platform.observe.collector import check_collector
 from doorstep.platform.proxies import check_proxy
 
 #: Database permits a process may hand out: the pool holds 30 connections (platform/db.py).
@@ -102,7 +103,8 @@ class Settings(BaseSettings):
     otel_endpoint: str = Field(
         "",
         pattern=r"^(https?://\S+)?$",
-        description="OTLP/HTTP collector for request traces (http://host:4318); empty: none.",
+        description="OTLP/HTTP collector for request traces (https://host:4318; http:// only "
+        "to loopback); empty: none.",
     )
     public_cell_resolution: Annotated[int, Field(ge=0, le=9)] = Field(
         8, description="H3 resolution of every location shown to anyone but its owner (at most 9)."
@@ -306,6 +308,12 @@ class Settings(BaseSettings):
         for part in (part.strip() for part in value.split(",")):
             if part:
                 check_proxy(part)
+        return value
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _traces_over_tls(cls, value: str) -> str:
+        check_collector(value)
         return value
 
     @model_validator(mode="after")
