@@ -292,7 +292,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     # Outermost last: headers go on every response, including the body-limit refusals.
     app.add_middleware(middleware.Metrics, registry=state.registry)
     app.add_middleware(
-        middleware.AccessLog, addresses=settings.log_addresses, traces=settings.otel_endpoint
+        middleware.AccessLog,
+        addresses=settings.log_addresses,
+        traces=settings.otel_endpoint,
+        proxies=settings.proxy_list,
     )
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(middleware.RejectNul)

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from doorstep.master_key import decode_master_key
+from doorstep.platform.observe.collector import check_collector
 from doorstep.platform.proxies import check_proxy
 from doorstep.settings_relays import RelaySettings
 
@@ -101,7 +102,8 @@ class Settings(RelaySettings):
     otel_endpoint: str = Field(
         "",
         pattern=r"^(https?://\S+)?$",
-        description="OTLP/HTTP collector for request traces (http://host:4318); empty: none.",
+        description="OTLP/HTTP collector for request traces (https://host:4318; http:// only "
+        "to loopback); empty: none.",
     )
     public_cell_resolution: Annotated[int, Field(ge=0, le=9)] = Field(
         8, description="H3 resolution of every location shown to anyone but its owner (at most 9)."
@@ -267,6 +269,12 @@ class Settings(RelaySettings):
         for part in (part.strip() for part in value.split(",")):
             if part:
                 check_proxy(part)
+        return value
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _traces_over_tls(cls, value: str) -> str:
+        check_collector(value)
         return value
 
     @model_validator(mode="after")

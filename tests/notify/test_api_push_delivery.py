@@ -22,6 +22,7 @@ from tests.doorbell.test_api import press
 from tests.factories import resident
 from tests.notify.devices import subscribe, until, with_loopback
 from tests.notify.push_service import PushService
+from tests.platform.logs_capture import captured_logs
 from tests.samples import tiny_clip, tiny_jpeg
 
 
@@ -133,14 +134,20 @@ def test_a_refused_push_is_given_up_and_shown_on_the_device(
     client: TestClient, owner: dict[str, Any], push_service: PushService
 ) -> None:
     push_service.respond(owner["sub"], 400)
-    sent = client.post(
-        f"/api/v1/push/devices/{owner['device']}/test", headers={"x-csrf-token": owner["csrf"]}
-    )
-    assert sent.status_code == 202
-    push_service.wait_for(1)
-    until(lambda: _devices(client)[0]["last_failure"] is not None)
+    with captured_logs() as logs:
+        sent = client.post(
+            f"/api/v1/push/devices/{owner['device']}/test",
+            headers={"x-csrf-token": owner["csrf"]},
+        )
+        assert sent.status_code == 202
+        push_service.wait_for(1)
+        until(lambda: _devices(client)[0]["last_failure"] is not None)
     assert "400" in _devices(client)[0]["last_failure"]
     assert len(push_service.received) == 1
+    # The line says what happened, not to whose phone: no device id in a log.
+    events = [line["event"] for line in logs.parsed()]
+    assert "a push given up: the push service refused the push (400)" in events
+    assert owner["device"] not in "\n".join(logs.lines)
 
 
 class _Stalling:

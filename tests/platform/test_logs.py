@@ -46,16 +46,35 @@ def test_a_request_line_has_its_id_route_template_status_and_time_and_nothing_pr
         assert private not in text
 
 
-def test_an_incoming_request_id_is_kept_only_if_it_is_a_short_safe_token(app: FastAPI) -> None:
-    with captured_logs() as logs, TestClient(app) as client:
-        kept = client.get("/healthz", headers={"x-request-id": "lb-7f3a9c2e11d0"})
-        forged = client.get("/healthz", headers={"x-request-id": "203.0.113.9 evil\tline"})
+def test_a_trusted_proxys_request_id_is_kept_only_if_it_is_a_short_safe_token(
+    settings: Settings,
+) -> None:
+    app = create_app(settings.model_copy(update={"trusted_proxies": "10.0.0.0/24"}))
+    try:
+        with captured_logs() as logs, TestClient(app, client=("10.0.0.5", 4431)) as client:
+            kept = client.get("/healthz", headers={"x-request-id": "lb-7f3a9c2e11d0"})
+            forged = client.get("/healthz", headers={"x-request-id": "203.0.113.9 evil\tline"})
+    finally:
+        app.state.shutdown()
     assert kept.headers["x-request-id"] == "lb-7f3a9c2e11d0"
     replaced = forged.headers["x-request-id"]
     assert replaced != "203.0.113.9 evil\tline"
     assert len(replaced) == 16
     assert [line["request_id"] for line in logs.requests()] == ["lb-7f3a9c2e11d0", replaced]
     assert "203.0.113.9" not in "\n".join(logs.lines)
+
+
+def test_a_request_id_from_anyone_but_a_trusted_proxy_is_replaced(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"trusted_proxies": "10.0.0.0/24"}))
+    try:
+        with captured_logs() as logs, TestClient(app, client=PEER) as client:
+            response = client.get("/healthz", headers={"x-request-id": "lb-7f3a9c2e11d0"})
+    finally:
+        app.state.shutdown()
+    chosen = response.headers["x-request-id"]
+    assert chosen != "lb-7f3a9c2e11d0"
+    assert len(chosen) == 16
+    assert [line["request_id"] for line in logs.requests()] == [chosen]
 
 
 def test_with_addresses_on_the_line_names_the_clients_network_only(settings: Settings) -> None:

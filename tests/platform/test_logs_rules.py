@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from doorstep.media.errors import SourceUnavailable, without_credentials
 from doorstep.platform.observe import log_rules
 
 
@@ -94,6 +95,28 @@ def test_secret_named_fields_are_redacted_whatever_their_value() -> None:
         ("mailed ada.l+x@example.org twice", "mailed [email] twice"),
         ("rtsp://admin:hunter2@cam.local/stream", "rtsp://[redacted]@cam.local/stream"),
         ("header was Bearer eyJhbGciOi.xyz", "header was Bearer [redacted]"),
+        ("redis://:hunter2@redis:6379/0", "redis://[redacted]@redis:6379/0"),
+        ("rtsp://admin:p@ss@cam.local/stream", "rtsp://[redacted]@cam.local/stream"),
+        (
+            "http://cam/snap.jpg?user=admin&pwd=hunter2",
+            "http://cam/snap.jpg?user=admin&pwd=[redacted]",
+        ),
+        (
+            "GET /x?access_token=abc&sig=def&n=1",
+            "GET /x?access_token=[redacted]&sig=[redacted]&n=1",
+        ),
+        (
+            "at ?Password=a&api_key=b&Auth=c",
+            "at ?Password=[redacted]&api_key=[redacted]&Auth=[redacted]",
+        ),
+        ("peer [2001:db8::1]:443 closed", "peer [[address]]:443 closed"),
+        ("peer 2001:db8:1:2:3:4:5:6:443 closed", "peer [address]:443 closed"),
+        ("peer 2001:db8:0:0:0:0:0:1 closed", "peer [address] closed"),
+        (
+            "Key (token_hash)=(9f2c4e) already exists.",
+            "Key (token_hash)=([redacted]) already exists.",
+        ),
+        ("Failing row contains (7, 48.85, 2.29).", "Failing row contains ([redacted])."),
         ("took 12:34:56 and version 1.2.3", "took 12:34:56 and version 1.2.3"),
         ("Running upgrade 0025 -> 0026", "Running upgrade 0025 -> 0026"),
     ],
@@ -115,3 +138,42 @@ def test_nested_values_and_the_event_are_scrubbed_and_trusted_fields_kept() -> N
         "details": ["from [address]", {"who": "[email]"}],
         "status": 403,
     }
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("http://cam/snap.jpg?user=admin&pwd=hunter2", "http://cam/snap.jpg"),
+        ("rtsp://admin:p@ss@cam.local/stream?token=hunter2#x", "rtsp://***@cam.local/stream"),
+        ("redis://:hunter2@redis:6379/0", "redis://***@redis:6379/0"),
+        ("/dev/video0", "/dev/video0"),
+    ],
+)
+def test_a_camera_error_shows_its_source_without_credentials_or_query(
+    source: str, shown: str
+) -> None:
+    assert without_credentials(source) == shown
+    error = SourceUnavailable(source, f"connection refused by {source}")
+    assert "hunter2" not in error.detail
+    assert "hunter2" not in str(error.extra)
+
+
+@pytest.mark.parametrize(
+    ("peer", "trusted"),
+    [
+        ("10.0.0.5", True),
+        ("::ffff:10.0.0.9", True),
+        ("fd00::1", True),
+        ("10.0.1.5", False),
+        ("203.0.113.77", False),
+        ("testclient", False),
+        (None, False),
+    ],
+)
+def test_only_a_trusted_proxy_names_the_request_id(peer: str | None, trusted: bool) -> None:
+    proxies = ["10.0.0.0/24", "fd00::/64"]
+    assert log_rules.is_trusted_peer(peer, proxies) is trusted
+    chosen = log_rules.request_id(
+        "lb-7f3a9c2e11d0", trusted=log_rules.is_trusted_peer(peer, proxies)
+    )
+    assert (chosen == "lb-7f3a9c2e11d0") is trusted

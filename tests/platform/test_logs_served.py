@@ -45,6 +45,10 @@ def test_forwarded_clients_are_logged_as_their_network_and_uvicorn_logs_no_acces
             for client in ("203.0.113.77", "2001:db8:abcd:12::5"):
                 forwarded = {"x-forwarded-for": client}
                 http.get(f"/api/v1/clips/{CLIP_ID}?q=secret", headers=forwarded)
+            # The server writes a request's line once it has sent the answer: wait for the last.
+            deadline = time.monotonic() + 10
+            while len(logs.requests()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
     finally:
         app.state.shutdown()
     assert [line["network"] for line in logs.requests()] == [

@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from pydantic import ValidationError
 
 from doorstep.app import create_app
 from doorstep.platform.observe import traces
@@ -159,3 +160,26 @@ def test_without_an_endpoint_no_tracing_code_is_loaded(
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1]) == loaded
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://collector.example.org:4318", "http://10.0.0.7:4318", "http://[2001:db8::1]:4318"],
+)
+def test_traces_in_clear_to_another_machine_are_refused(endpoint: str) -> None:
+    with pytest.raises(ValidationError, match="would send traces in clear: use https://"):
+        Settings(otel_endpoint=endpoint)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "",
+        "https://collector.example.org:4318",
+        "http://127.0.0.1:4318",
+        "http://localhost:4318",
+        "http://[::1]:4318",
+    ],
+)
+def test_traces_go_over_tls_or_stay_on_this_machine(endpoint: str) -> None:
+    assert Settings(otel_endpoint=endpoint).otel_endpoint == endpoint

@@ -46,12 +46,17 @@ class CameraRefusedLogin(SourceUnavailable):
 
 
 def without_credentials(source: str) -> str:
-    """The source with any user name and password taken out of its URL, for logs and errors."""
+    """The source with its URL's user name, password and query taken out, for logs and errors.
+
+    A camera's snapshot URL often carries its credentials as query parameters
+    (``?user=admin&pwd=...``): the query is dropped whole, like the user and password.
+    """
     parts = urlsplit(source)
-    if not parts.scheme or "@" not in parts.netloc:
+    if not parts.scheme or not parts.netloc:
         return source
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, "***@" + host, parts.path, parts.query, parts.fragment))
+    host = parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
+    netloc = "***@" + host if "@" in parts.netloc else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 class NotVideo(UnsupportedMedia):

@@ -180,7 +180,8 @@ def deliver(database: Database, account_id: str, payload: str) -> int:
     try:
         push = rules.Push.from_payload(json.loads(payload))
     except (ValueError, KeyError, TypeError):
-        log.warning("notify_event for %s: not a push, dropped", account_id)
+        # No account id: a line naming who was notified, and when, outlives the alert.
+        log.warning("notify_event: not a push, dropped")
         return 0
     with database.session() as db:
         deliveries = [_delivery(row, push) for row in store.devices_of(db, account_id)]

@@ -189,7 +189,8 @@ class Outbox:
             try:
                 waits = self._deliver(delivery)
             except Exception:
-                log.exception("push to device %s failed", delivery.device_id)
+                # No device id: it names a person's phone in logs that outlive the device.
+                log.exception("a push failed")
             finally:
                 with self._wake:
                     self._busy -= 1
@@ -246,7 +247,7 @@ class Outbox:
 
     def _record(self, device_id: str, reason: str) -> None:
         metrics.PUSHES_GIVEN_UP.inc()
-        log.info("push to device %s given up: %s", device_id, reason)
+        log.info("a push given up: %s", reason)
         with self._database.session() as db:
             store.record_failure(db, device_id, reason, utcnow())
 

@@ -36,7 +36,11 @@ RETRY_AFTER_S = 2
 
 
 def make_engine(url: str, *, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
-    """Create an engine with the settings each backend needs."""
+    """Create an engine with the settings each backend needs.
+
+    ``hide_parameters``: a database error's message would otherwise carry the statement's
+    parameters (exact coordinates, ids, token hashes) into the log's ``exception`` field.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -46,13 +50,16 @@ def make_engine(url: str, *, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
             pool_timeout=pool_timeout,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Plain postgresql:// means psycopg 3, the driver Doorstep installs.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, pool_size=10, max_overflow=20, pool_timeout=pool_timeout)
+    engine = create_engine(
+        parsed, pool_size=10, max_overflow=20, pool_timeout=pool_timeout, hide_parameters=True
+    )
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine

@@ -183,11 +183,12 @@ def prepare_share(database: Database, keys: Keys, share_id: str) -> bool:
         if clip is None or clip.wrapped_key is None:
             # The owner deleted the clip before its copy was made: nothing is left to share.
             revoke(db, share)
-            log.info("share %s: its clip is gone; closed without a copy", share.id)
+            log.debug("a share's clip is gone; closed without a copy")
             return False
-        # The share's id alone: a line naming its clip (or camera, or owner) too would tie an
-        # agency's anonymous share to a household in logs that outlive both.
-        log.info("share %s: making the agency copy", share.id)
+        # DEBUG and no id: a line per share, at INFO, would tell a share from a decline (which
+        # writes none), and an id would tie an anonymous share to a household in logs that
+        # outlive both.
+        log.debug("making an agency copy")
         sealed = _seal_agency_copy(db, keys, clip, share, work)
         promote(keys.blobs, work, share.blob_key)
         taken = store.take_agency_copy(
@@ -219,7 +220,7 @@ def prepare_share(database: Database, keys: Keys, share_id: str) -> bool:
                 "redacted": True,
             },
         )
-    log.info("share %s: agency copy ready", share_id)
+    log.debug("agency copy ready")
     return True
 
 

@@ -241,13 +241,22 @@ class AccessLog:
     and request ids, and a log line joining them to who asked, and when, outlives the rows.
     With ``addresses`` (DOORSTEP_LOG_ADDRESSES, for abuse handling) the line names the client's
     network, /24 or /48, never the address. Every line logged while the request is answered
-    carries its id, which the response returns as ``X-Request-Id``. With ``traces`` (an OTLP/HTTP
-    endpoint) each request is also a span, under the same rules.
+    carries its id, which the response returns as ``X-Request-Id`` (a trusted proxy's
+    ``X-Request-Id``, from one of ``proxies``, is kept; anyone else's is replaced). With
+    ``traces`` (an OTLP/HTTP endpoint) each request is also a span, under the same rules.
     """
 
-    def __init__(self, app: ASGIApp, *, addresses: bool = False, traces: str = "") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        addresses: bool = False,
+        traces: str = "",
+        proxies: list[str] | None = None,
+    ) -> None:
         self.app = app
         self.addresses = addresses
+        self.proxies = proxies or []
         self.tracer: RequestTracer | None = None
         if traces:
             # Imported only when asked for: without an endpoint no tracing code is loaded.
@@ -261,10 +270,15 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers", [])).get(b"x-request-id")
-        request_id = log_rules.request_id(incoming.decode("latin-1") if incoming else None)
+        client = scope.get("client")
+        # Only a trusted proxy names the id. Behind one that forwards the client's address,
+        # uvicorn has already put that address here, so its id is replaced: the safe side.
+        trusted = log_rules.is_trusted_peer(client[0] if client else None, self.proxies)
+        request_id = log_rules.request_id(
+            incoming.decode("latin-1") if incoming else None, trusted=trusted
+        )
         extra: dict[str, Any] = {}
         if self.addresses:
-            client = scope.get("client")
             extra["network"] = log_rules.client_network(client[0] if client else None)
 
         async def send_with_id(message: Message) -> None:

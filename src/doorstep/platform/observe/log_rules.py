@@ -26,10 +26,24 @@ SENSITIVE_KEYS = re.compile(
 TRUSTED_KEYS = frozenset({"timestamp", "level", "logger", "network"})
 REDACTED = "[redacted]"
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
-_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])")
+#: An IPv6 address, and room for a ``:port`` after a full one (eight groups, no brackets).
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,8}[0-9A-Fa-f]{0,5}(?![\w:.])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]*@")
+#: ``user:password@`` after a scheme, up to the LAST @ before the host (a password may hold
+#: one), and with an empty user (``redis://:password@``).
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s?#]*@")
+#: A query parameter whose name says it holds a secret (``?pwd=...``, ``X-Amz-Signature``).
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;](?:[\w.-]*?[_.-])?(?:pass|passwd|pwd|password|token|key|secret|auth|sig"
+    r"|signature)=)[^&;\s#\"']*"
+)
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]+")
+#: PostgreSQL repeats the offending row's values in an error's DETAIL (``Key (token_hash)=(...)
+#: already exists``, ``Failing row contains (...)``), whatever the engine hides of the statement.
+_DB_KEY_VALUES = re.compile(
+    r"(Key \([^)\n]*\)=\().*?(\) (?:already exists|is not present|is still referenced|conflicts))"
+)
+_DB_FAILING_ROW = re.compile(r"(Failing row contains \().*(\))", re.MULTILINE)
 
 
 def new_request_id() -> str:
@@ -37,11 +51,34 @@ def new_request_id() -> str:
     return secrets.token_hex(8)
 
 
-def request_id(incoming: str | None) -> str:
-    """The id a request is logged under: the caller's, if it is a short safe token, else new."""
-    if incoming is not None and _SAFE_ID.fullmatch(incoming):
+def request_id(incoming: str | None, *, trusted: bool = True) -> str:
+    """The id a request is logged under: the caller's, if trusted and a short safe token, else new.
+
+    Only a trusted reverse proxy may name the id: from anyone else it would let a client pick
+    the id its lines are filed under, or tie its requests together across a log.
+    """
+    if trusted and incoming is not None and _SAFE_ID.fullmatch(incoming):
         return incoming
     return new_request_id()
+
+
+def is_trusted_peer(peer: str | None, proxies: list[str]) -> bool:
+    """Whether ``peer``, the address that connected, is one of ``proxies`` or in their networks."""
+    if not peer:
+        return False
+    try:
+        ip = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for proxy in proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def client_network(address: str | None) -> str | None:
@@ -69,10 +106,23 @@ def _is_address(text: str) -> bool:
 def scrub_text(text: str) -> str:
     """``text`` with addresses, emails, URL credentials and bearer tokens replaced."""
     text = _URL_CREDENTIALS.sub(REDACTED + "@", text)
+    text = _SECRET_PARAM.sub(r"\1" + REDACTED, text)
     text = _BEARER.sub(r"\1 " + REDACTED, text)
+    text = _DB_KEY_VALUES.sub(r"\1" + REDACTED + r"\2", text)
+    text = _DB_FAILING_ROW.sub(r"\1" + REDACTED + r"\2", text)
     text = _EMAIL.sub("[email]", text)
     text = _IPV4.sub(lambda m: "[address]" if _is_address(m.group()) else m.group(), text)
-    return _IPV6.sub(lambda m: "[address]" if _is_address(m.group()) else m.group(), text)
+    return _IPV6.sub(_ipv6_or_as_was, text)
+
+
+def _ipv6_or_as_was(match: re.Match[str]) -> str:
+    text = match.group()
+    if _is_address(text):
+        return "[address]"
+    address, _, port = text.rpartition(":")
+    if port.isdigit() and _is_address(address):
+        return f"[address]:{port}"
+    return text
 
 
 def _scrub_value(value: Any) -> Any:
