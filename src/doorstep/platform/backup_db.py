@@ -8,6 +8,7 @@ snapshot, and ``pg_restore`` into an empty database.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -35,10 +36,18 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def _libpq(url: str) -> str:
-    """The URL as pg_dump reads it (no SQLAlchemy driver name)."""
-    parsed: URL = make_url(url).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """The URL as pg_dump reads it, without its password, and the environment carrying it.
+
+    A command line is readable by every local user (``/proc/<pid>/cmdline``); a process's
+    environment only by its owner, so the password travels in ``PGPASSWORD``.
+    """
+    parsed: URL = make_url(url)._replace(drivername="postgresql", password=None)
+    env = dict(os.environ)
+    password = make_url(url).password
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return parsed.render_as_string(hide_password=False), env
 
 
 def _tool(name: str) -> str:
@@ -104,7 +113,8 @@ def snapshot(url: str, folder: Path) -> Snapshot:
             # pg_dump reads the very snapshot the manifest is described from.
             exported = connection.scalar(text("SELECT pg_export_snapshot()"))
             described = _describe(connection)
-            _run([*command, f"--snapshot={exported}", _libpq(url)], "pg_dump")
+            address, env = _libpq(url)
+            _run([*command, f"--snapshot={exported}", address], "pg_dump", env)
     finally:
         engine.dispose()
     return Snapshot(POSTGRES_MEMBER, target, *described)
@@ -119,8 +129,8 @@ def _search_path(url: str) -> str:
     return ""
 
 
-def _run(command: list[str], name: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+def _run(command: list[str], name: str, env: dict[str, str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         # The tools' messages name tables and options, never a password (it is not logged).
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
@@ -164,9 +174,10 @@ def restore(url: str, member: str, source: Path) -> None:
         shutil.copyfile(source, path.with_name(path.name + ".restoring"))
         path.with_name(path.name + ".restoring").replace(path)
         return
+    address, env = _libpq(url)
     command = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-               "--single-transaction", f"--dbname={_libpq(url)}", str(source)]  # fmt: skip
-    _run(command, "pg_restore")
+               "--single-transaction", f"--dbname={address}", str(source)]  # fmt: skip
+    _run(command, "pg_restore", env)
 
 
 def forget(url: str) -> None:
