@@ -10,6 +10,7 @@ member of the backup matched its checksum; a failure leaves the targets as empty
 from __future__ import annotations
 
 import base64
+import errno
 import io
 import os
 import shutil
@@ -23,7 +24,7 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from doorstep.errors import Conflict, DoorstepError, InvalidInput, NotFound
-from doorstep.master_key import MASTER_KEY_FILE, NEXT_KEY_FILE, decode_master_key
+from doorstep.master_key import KEPT_KEYS_FILE, MASTER_KEY_FILE, decode_master_key
 from doorstep.platform import backup_db, keycheck
 from doorstep.platform.backup import (
     BLOBS,
@@ -36,16 +37,28 @@ from doorstep.platform.backup import (
 )
 from doorstep.platform.blobs import BlobStore, LocalBlobStore, make_blob_store
 from doorstep.platform.db import Database
-from doorstep.platform.http.metrics_server import METRICS_FOLDER
-from doorstep.platform.keys import WORK_FOLDER
 from doorstep.platform.migrate import alembic_config, migrate
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 
-#: The data folder's names that are not copied as files: parts of their own, scratch, or the
-#: serve processes' metric files (rebuilt at every start).
-_NOT_FILES = frozenset({"blobs", WORK_FOLDER, METRICS_FOLDER, NEXT_KEY_FILE})
-_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+#: The data folder's files a backup holds, and nothing else: its keys and maps. Everything
+#: else there (uploads with raw footage mid-seal, exports, scratch, metric files, a pending
+#: master key, anything an operator dropped in) stays out. Keep in step with the writers:
+#: transparency.checkpoint_store, media.provenance, notify.service_vapid, master_key, maps.
+_KEPT_FILES = frozenset(
+    {
+        "audit-checkpoint.key",
+        KEPT_KEYS_FILE,
+        "vapid-private.pem",
+        "provenance/signing.pem",
+        "maps/base.pmtiles",
+        "maps/gazetteer.json",
+    }
+)
+#: Retired checkpoint keys still verify the checkpoints they signed.
+_KEPT_PREFIXES = ("audit-checkpoint.key.retired-",)
+#: Folders kept whole: the demo witness's state.
+_KEPT_FOLDERS = ("witness/",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,30 +76,47 @@ def _sqlite_file(settings: Settings) -> Path | None:
     return Path(url.removeprefix("sqlite:///"))
 
 
+def _kept(name: str, *, include_master_key: bool) -> bool:
+    if name == MASTER_KEY_FILE:
+        return include_master_key
+    return (
+        name in _KEPT_FILES
+        or ("/" not in name and name.startswith(_KEPT_PREFIXES))
+        or name.startswith(_KEPT_FOLDERS)
+    )
+
+
 def _data_files(settings: Settings, out: Path, *, include_master_key: bool) -> list[Path]:
-    database = _sqlite_file(settings)
-    skipped = set()
-    if database is not None:
-        skipped = {
-            database.resolve(),
-            *(Path(f"{database}{s}").resolve() for s in _SQLITE_COMPANIONS),
-        }
-    found = []
     root = settings.data_dir
+    found = []
     for directory, subdirs, files in os.walk(root):
         here = Path(directory)
-        if here == root:
-            subdirs[:] = [name for name in subdirs if name not in _NOT_FILES]
+        subdirs[:] = [name for name in subdirs if not (here / name).is_symlink()]
         for name in files:
             path = here / name
-            if here == root and (name in _NOT_FILES or name.endswith((".tmp", ".part"))):
+            relative = path.relative_to(root).as_posix()
+            if not _kept(relative, include_master_key=include_master_key):
                 continue
-            if here == root and name == MASTER_KEY_FILE and not include_master_key:
-                continue
-            if path.resolve() in skipped or path.resolve() == out.resolve():
+            if path.is_symlink() or path.resolve() == out.resolve():
                 continue
             found.append(path)
     return sorted(found)
+
+
+def _add_data_file(writer: ArchiveWriter, name: str, path: Path) -> bool:
+    """Add one key or map file; one that vanished since it was listed is left out."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # became a symlink since it was listed
+            return False
+        raise
+    # Key files are replaced whole (os.replace): the open file stays the one listed.
+    with os.fdopen(fd, "rb") as src:
+        writer.add(name, src, os.fstat(src.fileno()).st_size)
+    return True
 
 
 def _copy_blobs(store: BlobStore, writer: ArchiveWriter, spool: Path) -> int:
@@ -119,9 +149,10 @@ def backup(settings: Settings, out: Path, *, include_master_key: bool = False) -
             counts = dict(copy.counts)
             counts["blobs"] = _copy_blobs(make_blob_store(settings), writer, Path(spool))
         files = _data_files(settings, out, include_master_key=include_master_key)
-        for path in files:
-            writer.add_file(FILES + path.relative_to(settings.data_dir).as_posix(), path)
-        counts["files"] = len(files)
+        counts["files"] = sum(
+            _add_data_file(writer, FILES + path.relative_to(settings.data_dir).as_posix(), path)
+            for path in files
+        )
         manifest = Manifest(
             created=utcnow().isoformat(),
             schema_revision=copy.revision,
