@@ -222,6 +222,9 @@ def restore(settings: Settings, archive: Path, *, master_key_file: Path | None =
     shutil.rmtree(staging, ignore_errors=True)
     url = _staged_url(settings, staging)
     put: list[str] = []
+    # Only what this restore wrote is undone: a database found populated meanwhile (a serve
+    # started and migrated it) is someone else's and is left alone.
+    database_written: list[bool] = []
     write_key = not manifest.includes_master_key and not settings.master_key.get_secret_value()
     try:
         staging.mkdir(mode=0o700, parents=True)
@@ -237,14 +240,14 @@ def restore(settings: Settings, archive: Path, *, master_key_file: Path | None =
         for name, src, _ in members(archive, DATABASE):
             copy = staging / ".database"
             _write_private(copy, src)
-            backup_db.restore(url, name, copy)
+            backup_db.restore(url, name, copy, writing=lambda: database_written.append(True))
             copy.unlink()
         if folder.exists():
             folder.rmdir()
         staging.rename(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        _undo(url, s3, put)
+        _undo(url if database_written else None, s3, put)
         raise
     database = Database(settings.resolved_database_url)
     try:
@@ -265,9 +268,10 @@ def _staged_url(settings: Settings, staging: Path) -> str:
     return url
 
 
-def _undo(url: str, s3: BlobStore | None, put: list[str]) -> None:
+def _undo(url: str | None, s3: BlobStore | None, put: list[str]) -> None:
     try:
-        backup_db.forget(url)
+        if url is not None:
+            backup_db.forget(url)
         if s3 is not None:
             for name in put:
                 s3.delete(name)

@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,14 +159,21 @@ def is_empty(url: str) -> bool:
         engine.dispose()
 
 
-def restore(url: str, member: str, source: Path) -> None:
-    """Put the database copy ``source`` into the empty database at ``url``."""
+def restore(
+    url: str, member: str, source: Path, *, writing: Callable[[], None] = lambda: None
+) -> None:
+    """Put the database copy ``source`` into the empty database at ``url``.
+
+    ``writing`` is called once the target was found empty, just before the first write:
+    from then on a failure leaves something of this restore's to undo, and not before.
+    """
     wanted = SQLITE_MEMBER if kind(url) == "sqlite" else POSTGRES_MEMBER
     if member != wanted:
         held = "SQLite" if member == SQLITE_MEMBER else "PostgreSQL"
         raise InvalidInput(f"this backup holds a {held} database: restore it into one")
     if not is_empty(url):
         raise Conflict("the target database is not empty: restore only into an empty one")
+    writing()
     if kind(url) == "sqlite":
         path = _sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
