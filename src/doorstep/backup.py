@@ -24,7 +24,12 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from doorstep.errors import Conflict, DoorstepError, InvalidInput, NotFound
-from doorstep.master_key import KEPT_KEYS_FILE, MASTER_KEY_FILE, decode_master_key
+from doorstep.master_key import (
+    KEPT_KEYS_FILE,
+    MASTER_KEY_FILE,
+    decode_master_key,
+    load_master_key,
+)
 from doorstep.platform import backup_db, keycheck
 from doorstep.platform.backup import (
     BLOBS,
@@ -161,7 +166,7 @@ def backup(settings: Settings, out: Path, *, include_master_key: bool = False) -
             includes_master_key=include_master_key,
             counts=counts,
         )
-        writer.finish(manifest)
+        writer.finish(manifest, load_master_key(settings))
     except BaseException:
         writer.abort()
         raise
@@ -217,6 +222,11 @@ def restore(settings: Settings, archive: Path, *, master_key_file: Path | None =
         raise InvalidInput(f"the master key given: {err}") from err
     if manifest.key_check and keycheck.key_digest(master_key) != manifest.key_check:
         raise InvalidInput("the master key given is not the one this backup was made under")
+    if not manifest.authentic(master_key):
+        raise InvalidInput(
+            "the backup's manifest does not match its seal: it was altered, or made under "
+            "another master key; nothing was restored"
+        )
     folder = settings.data_dir
     staging = folder.with_name(f".{folder.name}.restoring")
     shutil.rmtree(staging, ignore_errors=True)
