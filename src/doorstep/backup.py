@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -23,12 +24,15 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from doorstep.clips import service as clips
+from doorstep.clips.rules import RETENTION_CHOICES
 from doorstep.errors import Conflict, DoorstepError, InvalidInput, NotFound
 from doorstep.master_key import (
     KEPT_KEYS_FILE,
     MASTER_KEY_FILE,
     decode_master_key,
     load_master_key,
+    read_kept_keys,
 )
 from doorstep.platform import backup_db, keycheck
 from doorstep.platform.backup import (
@@ -42,7 +46,9 @@ from doorstep.platform.backup import (
 )
 from doorstep.platform.blobs import BlobStore, LocalBlobStore, make_blob_store
 from doorstep.platform.db import Database
+from doorstep.platform.keys import WORK_FOLDER, Keys
 from doorstep.platform.migrate import alembic_config, migrate
+from doorstep.platform.sealed import MasterKey
 from doorstep.platform.types import utcnow
 from doorstep.settings import Settings
 
@@ -72,6 +78,8 @@ class Restored:
 
     manifest: Manifest
     master_key_written: bool
+    #: Clips past their retention at the restore, shredded before anything is served.
+    shredded: int = 0
 
 
 def _sqlite_file(settings: Settings) -> Path | None:
@@ -124,6 +132,27 @@ def _add_data_file(writer: ArchiveWriter, name: str, path: Path) -> bool:
     return True
 
 
+_SPOOL_PREFIX = ".doorstep-backup-"
+
+
+def _clear_stale_spools(folder: Path) -> None:
+    """Remove the spool folders of backups killed mid-way: each holds a database copy.
+
+    A spool is named after its backup's process id; one whose process is gone is stale (a
+    backup running beside this one keeps its own).
+    """
+    for spool in folder.glob(f"{_SPOOL_PREFIX}*"):
+        pid = spool.name.removeprefix(_SPOOL_PREFIX).split("-")[0]
+        if not spool.is_dir() or spool.is_symlink() or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(spool, ignore_errors=True)
+        except PermissionError:
+            continue  # alive, another user's
+
+
 def _copy_blobs(store: BlobStore, writer: ArchiveWriter, spool: Path) -> int:
     count = 0
     for key in store.keys():  # noqa: SIM118 (a blob store, not a dict)
@@ -147,7 +176,10 @@ def backup(settings: Settings, out: Path, *, include_master_key: bool = False) -
     url = settings.resolved_database_url
     writer = ArchiveWriter(out)
     try:
-        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".doorstep-backup-") as spool:
+        _clear_stale_spools(out.parent)
+        # mkdtemp makes it 0700: it holds a plaintext copy of the database while it lives.
+        prefix = f"{_SPOOL_PREFIX}{os.getpid()}-"
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=prefix) as spool:
             copy = backup_db.snapshot(url, Path(spool))
             writer.add_file(DATABASE + copy.member, copy.path)
             copy.path.unlink()
@@ -210,10 +242,22 @@ def _check_targets(settings: Settings, store: BlobStore | None) -> None:
         raise Conflict("the target bucket is not empty: restore only into an empty one")
 
 
-def restore(settings: Settings, archive: Path, *, master_key_file: Path | None = None) -> Restored:
+def restore(
+    settings: Settings,
+    archive: Path,
+    *,
+    master_key_file: Path | None = None,
+    older_than_retention: bool = False,
+) -> Restored:
     """Restore ``archive`` into the empty data folder and database ``settings`` name."""
     manifest = verify(archive)
     _known_revision(manifest.schema_revision)
+    if not older_than_retention and _outlived_retention(manifest):
+        raise InvalidInput(
+            f"this backup is from {manifest.created}, older than the longest clip retention "
+            f"({MAX_RETENTION.days} days): it still holds clips their owners deleted since. "
+            "Restore it only if nothing newer exists, with --older-than-retention"
+        )
     s3 = make_blob_store(settings) if settings.blob_store == "s3" else None
     _check_targets(settings, s3)
     try:
@@ -264,9 +308,29 @@ def restore(settings: Settings, archive: Path, *, master_key_file: Path | None =
         migrate(database.engine)
         with database.session() as db:
             keycheck.check(db, master_key)
+        # Clips past retention go before anything is served: the backup may be days old.
+        keys = Keys(
+            master=MasterKey(master_key, read_kept_keys(settings.data_dir)),
+            blobs=make_blob_store(settings),
+            scratch=settings.data_dir / WORK_FOLDER,
+        )
+        with database.session() as db:
+            shredded = clips.expire_clips(db, keys)
     finally:
         database.dispose()
-    return Restored(manifest=manifest, master_key_written=write_key)
+    return Restored(manifest=manifest, master_key_written=write_key, shredded=shredded)
+
+
+#: No clip is kept longer than this: a backup older than it holds only what owners let go.
+MAX_RETENTION = timedelta(days=max(RETENTION_CHOICES))
+
+
+def _outlived_retention(manifest: Manifest) -> bool:
+    try:
+        created = datetime.fromisoformat(manifest.created)
+    except ValueError as err:
+        raise InvalidInput(f"the backup's creation time is damaged: {err}") from err
+    return utcnow() - created > MAX_RETENTION
 
 
 def _staged_url(settings: Settings, staging: Path) -> str:
