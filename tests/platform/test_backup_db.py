@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
+from doorstep.errors import InvalidInput
 from doorstep.platform import backup_db
 
 SECRET = "s3cret-Pa55word"
@@ -55,3 +56,9 @@ def test_pg_dump_gets_the_password_in_its_environment_only(
     url = make_url(postgres_url).set(password=SECRET).render_as_string(hide_password=False)
     backup_db.snapshot(url, tmp_path)
     _assert_hidden(recorder.calls)
+
+
+def test_a_missing_sqlite_database_is_a_clear_error_and_is_not_created(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="no database at"):
+        backup_db.snapshot(f"sqlite:///{tmp_path / 'nowhere' / 'doorstep.db'}", tmp_path)
+    assert not (tmp_path / "nowhere").exists()

@@ -88,7 +88,10 @@ def snapshot(url: str, folder: Path) -> Snapshot:
     """Copy the database into ``folder`` at one moment, and describe that copy."""
     if kind(url) == "sqlite":
         target = folder / SQLITE_MEMBER
-        source = sqlite3.connect(_sqlite_path(url), timeout=30)
+        path = _sqlite_path(url)
+        if not path.is_file():
+            raise InvalidInput(f"there is no database at {path}: nothing to back up")
+        source = sqlite3.connect(path, timeout=30)
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)
