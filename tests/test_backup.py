@@ -250,7 +250,7 @@ def test_a_backup_from_a_newer_schema_is_refused_before_anything_is_written(
         key_check=None,
         includes_master_key=False,
     )
-    writer.finish(later)
+    writer.finish(later, bytes(32))
     target = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db'}")
     with pytest.raises(InvalidInput, match="newer than this Doorstep"):
         restore(target, tmp_path / "newer.tar")

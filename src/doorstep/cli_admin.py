@@ -20,7 +20,7 @@ def _human(size: int) -> str:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Write a backup file while the server keeps running."""
-    from doorstep.backup import backup
+    from doorstep.backup import MAX_RETENTION, backup
     from doorstep.settings import Settings
 
     if args.include_master_key:
@@ -41,6 +41,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     )
     if not args.include_master_key:
         print("the master key is not in it: keep it apart; a restore needs it")
+    print(
+        "it holds clips deleted after it was taken until it is destroyed: keep it no longer "
+        f"than {MAX_RETENTION.days} days (the longest clip retention; restore refuses it after)"
+    )
     return 0
 
 
@@ -49,9 +53,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from doorstep.backup import restore
     from doorstep.settings import Settings
 
+    if args.older_than_retention:
+        print(
+            "WARNING: restoring a backup older than the longest clip retention brings back "
+            "clips their owners deleted since it was taken, until they expire again",
+            file=sys.stderr,
+        )
     started = time.monotonic()
     key_file = Path(args.master_key_file) if args.master_key_file else None
-    restored = restore(Settings(), Path(args.file), master_key_file=key_file)
+    restored = restore(
+        Settings(),
+        Path(args.file),
+        master_key_file=key_file,
+        older_than_retention=args.older_than_retention,
+    )
     manifest = restored.manifest
     print(
         f"restored the backup of {manifest.created} (schema {manifest.schema_revision}, "
@@ -60,6 +75,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     )
     if restored.master_key_written:
         print("the master key was written to the data folder's master.key")
+    print(f"{restored.shredded} clips past their retention were shredded before serving")
     return 0
 
 
@@ -121,6 +137,11 @@ def add_admin_parsers(admin_sub: argparse._SubParsersAction[argparse.ArgumentPar
     restore.add_argument("file", help="the backup file")
     restore.add_argument(
         "--master-key-file", help="the master key the backup was made under (base64, one line)"
+    )
+    restore.add_argument(
+        "--older-than-retention",
+        action="store_true",
+        help="restore a backup older than the longest clip retention (it holds deleted clips)",
     )
     restore.set_defaults(func=cmd_restore)
     rotate = admin_sub.add_parser(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from doorstep.errors import InvalidInput
-from doorstep.platform.backup import MANIFEST, ArchiveWriter, Manifest, members, verify
+from doorstep.platform.backup import MANIFEST, ArchiveWriter, Manifest, Part, members, verify
 from doorstep.platform.sealed import MasterKey, derive
 
 
@@ -28,7 +28,7 @@ def _write(path: Path, files: dict[str, bytes]) -> Path:
     writer = ArchiveWriter(path)
     for name, data in files.items():
         writer.add(name, io.BytesIO(data), len(data))
-    return writer.finish(_manifest())
+    return writer.finish(_manifest(), bytes(32))
 
 
 def _append(path: Path, name: str, data: bytes) -> None:
@@ -94,3 +94,11 @@ def test_a_kept_derived_key_outlives_the_master_key_it_came_from() -> None:
     kept = MasterKey(new, {info: derive(old, info)})
     assert derive(kept, info) == derive(old, info)
     assert derive(kept, b"anything else") == derive(new, b"anything else")
+
+
+def test_a_manifest_is_authentic_only_unchanged_and_under_its_master_key(tmp_path: Path) -> None:
+    manifest = verify(_write(tmp_path / "b.tar", {"files/a.key": b"alpha"}))
+    assert manifest.authentic(bytes(32))
+    assert not manifest.authentic(bytes([1]) * 32)
+    manifest.parts["files/a.key"] = Part(size=5, sha256="0" * 64)
+    assert not manifest.authentic(bytes(32))

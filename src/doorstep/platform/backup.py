@@ -4,13 +4,16 @@ Members: ``database/doorstep.sqlite`` (SQLite's online backup) or ``database/pos
 (``pg_dump --format=custom``), ``blobs/<key>`` for every blob, ``files/<path>`` for the data
 folder's other files (checkpoint key, provenance CA, VAPID key, kept derived keys, maps), and
 ``manifest.json`` last: the format's version, the schema revision, counts, and the SHA-256 and
-size of every other member. Nothing is read from a backup before every member has matched it.
+size of every other member, sealed with an HMAC under a key derived from the master key (the
+SHA-256s alone are self-declared: whoever edits a member can recompute them). Nothing is read
+from a backup before every member has matched it, nor restored before the seal has.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -21,9 +24,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from doorstep.errors import InvalidInput
+from doorstep.platform.sealed import purpose_key
 
 FORMAT = "doorstep-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DATABASE = "database/"
 BLOBS = "blobs/"
@@ -52,6 +56,21 @@ class Manifest:
     version: int = FORMAT_VERSION
     counts: dict[str, int] = field(default_factory=dict)
     parts: dict[str, Part] = field(default_factory=dict)
+    mac: str = ""
+
+    def _signed(self) -> bytes:
+        body = asdict(self)
+        del body["mac"]
+        return json.dumps(body, sort_keys=True).encode()
+
+    def seal(self, master_key: bytes) -> None:
+        """Set ``mac``: the HMAC-SHA256 of everything else, under the master key's backup key."""
+        self.mac = hmac.new(manifest_key(master_key), self._signed(), hashlib.sha256).hexdigest()
+
+    def authentic(self, master_key: bytes) -> bool:
+        """Whether ``mac`` is this manifest's under ``master_key``."""
+        expected = hmac.new(manifest_key(master_key), self._signed(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, self.mac)
 
     def encode(self) -> bytes:
         """The manifest as JSON."""
@@ -73,6 +92,11 @@ class Manifest:
             return cls(**raw, parts=parts)
         except (ValueError, TypeError, KeyError, AttributeError) as err:
             raise InvalidInput(f"the backup's manifest is damaged: {err}") from err
+
+
+def manifest_key(master_key: bytes) -> bytes:
+    """The key a backup's manifest is sealed with: the restore needs the master key anyway."""
+    return purpose_key(master_key, "backup-manifest")
 
 
 class _Hashing:
@@ -114,9 +138,10 @@ class ArchiveWriter:
         with path.open("rb") as src:
             self.add(name, src, os.fstat(src.fileno()).st_size)
 
-    def finish(self, manifest: Manifest) -> Path:
-        """Write the manifest, sync, and give the backup its name."""
+    def finish(self, manifest: Manifest, master_key: bytes) -> Path:
+        """Write the manifest sealed under ``master_key``, sync, and give the backup its name."""
         manifest.parts = dict(self.parts)
+        manifest.seal(master_key)
         data = manifest.encode()
         info = tarfile.TarInfo(MANIFEST)
         info.size, info.mode = len(data), 0o600

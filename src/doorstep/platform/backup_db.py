@@ -8,9 +8,11 @@ snapshot, and ``pg_restore`` into an empty database.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +37,18 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def _libpq(url: str) -> str:
-    """The URL as pg_dump reads it (no SQLAlchemy driver name)."""
-    parsed: URL = make_url(url).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """The URL as pg_dump reads it, without its password, and the environment carrying it.
+
+    A command line is readable by every local user (``/proc/<pid>/cmdline``); a process's
+    environment only by its owner, so the password travels in ``PGPASSWORD``.
+    """
+    parsed: URL = make_url(url)._replace(drivername="postgresql", password=None)
+    env = dict(os.environ)
+    password = make_url(url).password
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return parsed.render_as_string(hide_password=False), env
 
 
 def _tool(name: str) -> str:
@@ -78,7 +88,10 @@ def snapshot(url: str, folder: Path) -> Snapshot:
     """Copy the database into ``folder`` at one moment, and describe that copy."""
     if kind(url) == "sqlite":
         target = folder / SQLITE_MEMBER
-        source = sqlite3.connect(_sqlite_path(url), timeout=30)
+        path = _sqlite_path(url)
+        if not path.is_file():
+            raise InvalidInput(f"there is no database at {path}: nothing to back up")
+        source = sqlite3.connect(path, timeout=30)
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)
@@ -104,7 +117,8 @@ def snapshot(url: str, folder: Path) -> Snapshot:
             # pg_dump reads the very snapshot the manifest is described from.
             exported = connection.scalar(text("SELECT pg_export_snapshot()"))
             described = _describe(connection)
-            _run([*command, f"--snapshot={exported}", _libpq(url)], "pg_dump")
+            address, env = _libpq(url)
+            _run([*command, f"--snapshot={exported}", address], "pg_dump", env)
     finally:
         engine.dispose()
     return Snapshot(POSTGRES_MEMBER, target, *described)
@@ -119,8 +133,8 @@ def _search_path(url: str) -> str:
     return ""
 
 
-def _run(command: list[str], name: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+def _run(command: list[str], name: str, env: dict[str, str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         # The tools' messages name tables and options, never a password (it is not logged).
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
@@ -148,14 +162,21 @@ def is_empty(url: str) -> bool:
         engine.dispose()
 
 
-def restore(url: str, member: str, source: Path) -> None:
-    """Put the database copy ``source`` into the empty database at ``url``."""
+def restore(
+    url: str, member: str, source: Path, *, writing: Callable[[], None] = lambda: None
+) -> None:
+    """Put the database copy ``source`` into the empty database at ``url``.
+
+    ``writing`` is called once the target was found empty, just before the first write:
+    from then on a failure leaves something of this restore's to undo, and not before.
+    """
     wanted = SQLITE_MEMBER if kind(url) == "sqlite" else POSTGRES_MEMBER
     if member != wanted:
         held = "SQLite" if member == SQLITE_MEMBER else "PostgreSQL"
         raise InvalidInput(f"this backup holds a {held} database: restore it into one")
     if not is_empty(url):
         raise Conflict("the target database is not empty: restore only into an empty one")
+    writing()
     if kind(url) == "sqlite":
         path = _sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,9 +185,10 @@ def restore(url: str, member: str, source: Path) -> None:
         shutil.copyfile(source, path.with_name(path.name + ".restoring"))
         path.with_name(path.name + ".restoring").replace(path)
         return
+    address, env = _libpq(url)
     command = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-               "--single-transaction", f"--dbname={_libpq(url)}", str(source)]  # fmt: skip
-    _run(command, "pg_restore")
+               "--single-transaction", f"--dbname={address}", str(source)]  # fmt: skip
+    _run(command, "pg_restore", env)
 
 
 def forget(url: str) -> None:
