@@ -310,7 +310,7 @@ def restore(
             keycheck.check(db, master_key)
         # Clips past retention go before anything is served: the backup may be days old.
         keys = Keys(
-            master=MasterKey(master_key, read_kept_keys(settings.data_dir)),
+            master=MasterKey(master_key, read_kept_keys(settings.data_dir, master_key)),
             blobs=make_blob_store(settings),
             scratch=settings.data_dir / WORK_FOLDER,
         )

@@ -98,7 +98,7 @@ def snapshot(url: str, folder: Path) -> Snapshot:
         finally:
             copy.close()
             source.close()
-        engine = create_engine(f"sqlite:///{target}")
+        engine = create_engine(f"sqlite:///{target}", hide_parameters=True)
         try:
             with engine.connect() as connection:
                 return Snapshot(SQLITE_MEMBER, target, *_describe(connection))
@@ -111,7 +111,9 @@ def snapshot(url: str, folder: Path) -> Snapshot:
     if schema:
         # A database shared by several installations, each in its schema: this one's only.
         command.append(f"--schema={schema}")
-    engine = create_engine(_sqlalchemy(url), isolation_level="REPEATABLE READ")
+    engine = create_engine(
+        _sqlalchemy(url), isolation_level="REPEATABLE READ", hide_parameters=True
+    )
     try:
         with engine.connect() as connection:
             # pg_dump reads the very snapshot the manifest is described from.
@@ -154,7 +156,7 @@ def is_empty(url: str) -> bool:
         path = _sqlite_path(url)
         if not path.exists() or path.stat().st_size == 0:
             return True
-    engine = create_engine(url if kind(url) == "sqlite" else _sqlalchemy(url))
+    engine = create_engine(url if kind(url) == "sqlite" else _sqlalchemy(url), hide_parameters=True)
     try:
         with engine.connect() as connection:
             return not inspect(connection).get_table_names()
@@ -198,7 +200,7 @@ def forget(url: str) -> None:
         for companion in ("", "-wal", "-shm", "-journal", ".restoring"):
             path.with_name(path.name + companion).unlink(missing_ok=True)
         return
-    engine = create_engine(_sqlalchemy(url))
+    engine = create_engine(_sqlalchemy(url), hide_parameters=True)
     try:
         with engine.begin() as connection:
             for table in inspect(connection).get_table_names():
