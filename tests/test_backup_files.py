@@ -10,6 +10,7 @@ import pytest
 
 from doorstep import backup as backup_module
 from doorstep.backup import backup
+from doorstep.master_key import load_master_key, seal_kept_keys
 from doorstep.platform.backup import FILES
 from doorstep.settings import Settings
 
@@ -28,7 +29,7 @@ def test_raw_uploads_exports_and_symlinks_stay_out_and_key_files_go_in(
     (data / "uploads" / "x.mp4").write_bytes(b"raw footage, faces bare")
     (data / "exports").mkdir(exist_ok=True)
     (data / "exports" / "y.zip").write_bytes(b"an account export")
-    (data / "derived.keys").write_text("{}")
+    (data / "derived.keys").write_bytes(seal_kept_keys(load_master_key(settings), {}))
     secret = tmp_path / "elsewhere.pem"
     secret.write_text("not Doorstep's")
     os.symlink(secret, data / "vapid-private.pem")
@@ -50,7 +51,7 @@ def test_raw_uploads_exports_and_symlinks_stay_out_and_key_files_go_in(
 def test_a_key_file_that_vanishes_during_the_backup_is_left_out(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (settings.data_dir / "derived.keys").write_text("{}")
+    (settings.data_dir / "derived.keys").write_bytes(seal_kept_keys(load_master_key(settings), {}))
     listed = backup_module._data_files
 
     def listed_then_gone(*args: object, **kwargs: bool) -> list[Path]:

@@ -12,7 +12,7 @@ import pytest
 
 from doorstep.backup import backup, restore
 from doorstep.errors import InvalidInput
-from doorstep.master_key import MASTER_KEY_FILE
+from doorstep.master_key import MASTER_KEY_FILE, load_master_key, seal_kept_keys
 from doorstep.platform import backup_db
 from doorstep.platform.backup import MANIFEST
 from doorstep.settings import Settings
@@ -38,7 +38,7 @@ def _tamper(archive: Path, member: str, data: bytes) -> None:
 def test_an_edited_and_rehashed_member_is_refused_and_nothing_is_written(
     settings: Settings, tmp_path: Path
 ) -> None:
-    (settings.data_dir / "derived.keys").write_text("{}")
+    (settings.data_dir / "derived.keys").write_bytes(seal_kept_keys(load_master_key(settings), {}))
     backup(settings, tmp_path / "backup.tar")
     _tamper(tmp_path / "backup.tar", "files/derived.keys", b'{"planted": true}')
     with empty_installation(settings, tmp_path / "restored") as target:
