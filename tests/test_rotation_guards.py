@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
 import sys
 
@@ -122,3 +123,27 @@ def test_a_rotation_is_refused_while_a_server_holds_the_data_folder(
         server.stdout.close()
     assert server.returncode == 0
     assert rotation.rotate_master_key(settings).counts
+
+
+def _held_locks(settings: Settings) -> int:
+    lock = str(settings.data_dir / "in-use.lock")
+    held = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held += os.readlink(f"/proc/self/fd/{fd}") == lock
+        except OSError:
+            continue
+    return held
+
+
+def test_a_stopped_server_lets_go_of_its_data_folder(settings: Settings) -> None:
+    # One descriptor per server left open would add up in a process that starts many (the
+    # tests; past 1,024 the MQTT client's select() fails).
+    app = create_app(settings)
+    assert _held_locks(settings) == 1
+    app.state.shutdown()
+    assert _held_locks(settings) == 0
+    again = create_app(settings)
+    assert _held_locks(settings) == 1
+    again.state.shutdown()
+    assert _held_locks(settings) == 0

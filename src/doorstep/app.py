@@ -37,7 +37,7 @@ from doorstep.invitations import pages as invitation_pages
 from doorstep.legal import api as legal
 from doorstep.legal import pages as legal_pages
 from doorstep.maps import api as maps
-from doorstep.master_key import load_master_key, rotation_pending
+from doorstep.master_key import let_go, load_master_key, rotation_pending
 from doorstep.neighbors import api as neighbors
 from doorstep.neighbors import pages as feed_pages
 from doorstep.notify import api as push
@@ -257,6 +257,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             notify.stop_pushes(db)
             if isinstance(state.bus, MqttBus):
                 state.bus.close()
+            let_go(master_key)
         db.dispose()
 
     @asynccontextmanager

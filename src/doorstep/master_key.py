@@ -45,7 +45,7 @@ class _Claim:
 
     def __init__(self, path: Path) -> None:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        weakref.finalize(self, os.close, self.fd)
+        self._close = weakref.finalize(self, os.close, self.fd)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError as err:
@@ -53,6 +53,15 @@ class _Claim:
                 "a master key rotation is running on this data folder: start again once "
                 "`doorstep admin rotate-master-key` has finished"
             ) from err
+
+    @property
+    def released(self) -> bool:
+        """Whether the lock was let go (``let_go``): its descriptor is closed."""
+        return not self._close.alive
+
+    def release(self) -> None:
+        """Close the descriptor now, which lets go of the lock, instead of at collection."""
+        self._close()
 
 
 #: Every master key a process loads for a data folder shares its one lock.
@@ -62,9 +71,20 @@ _CLAIMS: weakref.WeakValueDictionary[Path, _Claim] = weakref.WeakValueDictionary
 def _claim(data_dir: Path) -> _Claim:
     path = private_folder(data_dir) / IN_USE_FILE
     claim = _CLAIMS.get(path)
-    if claim is None:
+    if claim is None or claim.released:
         claim = _CLAIMS[path] = _Claim(path)
     return claim
+
+
+def let_go(master_key: bytes) -> None:
+    """Let go of the data folder a key loaded by ``load_master_key`` holds: its server stopped.
+
+    Without this the lock lasts until the key is collected, and a process that starts and stops
+    many servers (the tests) would keep a descriptor open for each.
+    """
+    claim = getattr(master_key, "holds", None)
+    if isinstance(claim, _Claim):
+        claim.release()
 
 
 @contextmanager
